@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* fd-relative filesystem helpers: in-root opens, publishing by rename/link,
+ * directory fsync, full reads and writes. All return 0 / fd, or -errno. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* openat2(dirfd, path) that cannot leave dirfd: RESOLVE_BENEATH and no magic
+ * links; with no_symlinks, no symlink is followed in any component. O_CLOEXEC
+ * is always added. Returns an fd or -errno (-ENOSYS if the kernel lacks
+ * openat2; callers treat that as fatal at start-up, we require >= 5.6). */
+int cm_openat_beneath(int dirfd, const char *path, int flags, mode_t mode,
+		      bool no_symlinks);
+
+/* fsync the directory dirfd (which may be O_PATH). */
+int cm_fsync_dirfd(int dirfd);
+
+/* renameat2 with RENAME_NOREPLACE: publish a fully built object. */
+int cm_publish_rename(int olddir, const char *oldname, int newdir,
+		      const char *newname);
+
+/* Write all of buf, restarting on EINTR and short writes. */
+int cm_write_all(int fd, const void *buf, size_t len);
+
+/* Make a unique name "PREFIX.<pid>.<counter>" in buf for temporary objects. */
+void cm_tmpname(char *buf, size_t bufsz, const char *prefix);
+
+/* Remove path below dirfd recursively without following any symlink.
+ * Missing entries are not an error. */
+int cm_rm_rf_at(int dirfd, const char *name);
+
+/* Raise RLIMIT_NOFILE's soft limit to its hard limit (never above: root may
+ * lack CAP_SYS_RESOURCE). Returns the resulting soft limit. */
+long cm_raise_nofile(void);

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+/* ufsmount: mount a copy-on-write union of branches (thin main: parse the
+ * command line, call libunionfs, print the error). */
+#include "ufs.h"
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fputs("Usage: ufsmount [-f] [-d] -o dirs=BRANCH[=MODE][:BRANCH[=MODE]...][,OPTION...] MOUNTPOINT\n"
+	      "       ufsmount --status [--json] MOUNTPOINT\n"
+	      "       ufsmount --help | --version\n"
+	      "\n"
+	      "Mount a copy-on-write union of directories (AUFS semantics: .wh.NAME\n"
+	      "whiteouts, .wh..wh..opq opaque dirs, the OCI layer format).\n"
+	      "Branches are listed top to bottom; MODE is rw, ro or rr (default: rw for\n"
+	      "the first, ro for the others). At most one rw branch, the first one.\n"
+	      "\n"
+	      "  -f               stay in the foreground\n"
+	      "  -d               debug: foreground, log every request\n"
+	      "  -o OPTIONS       dirs=..., the options below, and FUSE mount options\n"
+	      "                   (allow_other, default_permissions, ro, nodev, nosuid,\n"
+	      "                   noexec, noatime, fsname=, subtype=, max_threads=, ...)\n"
+	      "     nofsync       do not fsync copied-up data before publishing it\n"
+	      "     writeback     use the kernel's writeback cache for writes\n"
+	      "     entry_timeout=S, attr_timeout=S   kernel cache times (default 86400)\n"
+	      "  --status MNT     show branches, modes and per-operation counters\n"
+	      "  --json           with --status: one JSON object\n"
+	      "\n"
+	      "Unmount with umount MOUNTPOINT or fusermount3 -u MOUNTPOINT.\n"
+	      "See ufsmount(8).\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	struct ufs_config cfg;
+	char err[1024] = "";
+	bool status = false, json = false;
+	const char *mnt = NULL;
+	ufs_config_init(&cfg);
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			printf("ufsmount %s (libfuse %s)\n", PACKAGE_VERSION, FUSE_VERSION_STRING);
+			return 0;
+		} else if (strcmp(a, "--status") == 0) {
+			status = true;
+		} else if (strcmp(a, "--json") == 0) {
+			json = true;
+		} else if (strcmp(a, "-f") == 0) {
+			cfg.foreground = true;
+		} else if (strcmp(a, "-d") == 0) {
+			cfg.debug = cfg.foreground = true;
+		} else if (strncmp(a, "-o", 2) == 0) {
+			const char *o = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
+			if (!o) {
+				fprintf(stderr, "ufsmount: option -o needs a value\n");
+				return 1;
+			}
+			if (ufs_config_parse_opts(&cfg, o, err, sizeof(err)) < 0) {
+				fprintf(stderr, "ufsmount: %s\n", err[0] ? err : "out of memory");
+				return 1;
+			}
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "ufsmount: unknown option '%s' (see --help)\n", a);
+			return 1;
+		} else if (!mnt) {
+			mnt = a;
+		} else {
+			fprintf(stderr, "ufsmount: unexpected argument '%s' (one mountpoint only)\n", a);
+			return 1;
+		}
+	}
+	if (!mnt) {
+		fprintf(stderr, "ufsmount: no mountpoint given (see --help)\n");
+		return 1;
+	}
+	if (status) {
+		if (ufs_status_query(mnt, json, stdout, err, sizeof(err)) < 0) {
+			fprintf(stderr, "ufsmount: %s\n", err[0] ? err : strerror(errno));
+			return 1;
+		}
+		return 0;
+	}
+	cfg.mountpoint = strdup(mnt);
+	if (!cfg.mountpoint || ufs_config_validate(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ufsmount: %s\n", err[0] ? err : "out of memory");
+		ufs_config_clear(&cfg);
+		return 1;
+	}
+	int r = ufs_run(&cfg);
+	ufs_config_clear(&cfg);
+	return r;
+}

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+/* Branch configuration: the dirs= syntax, option parsing, validation
+ * (existence, overlap, modes), and opening branch roots and the work dir. */
+#include "ufs-internal.h"
+#include "cm-fs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int fail(char *err, size_t errsz, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errsz, int r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void ufs_config_init(struct ufs_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->entry_timeout = 86400.0;
+	cfg->attr_timeout = 86400.0;
+	cfg->copyup_fsync = true;
+}
+
+void ufs_config_clear(struct ufs_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nbranch; i++)
+		free(cfg->branches[i].path);
+	free(cfg->mountpoint);
+	free(cfg->fuse_opts);
+	ufs_config_init(cfg);
+}
+
+static int parse_mode(const char *s, enum ufs_branch_mode *ret)
+{
+	if (strcmp(s, "rw") == 0)
+		*ret = UFS_BR_RW;
+	else if (strcmp(s, "ro") == 0)
+		*ret = UFS_BR_RO;
+	else if (strcmp(s, "rr") == 0)
+		*ret = UFS_BR_RR;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int ufs_config_parse_dirs(struct ufs_config *cfg, const char *dirs, char *err,
+			  size_t errsz)
+{
+	_cleanup_free_ char *copy = strdup(dirs);
+	if (!copy)
+		return -ENOMEM;
+	if (cfg->have_dirs)
+		return fail(err, errsz, -EINVAL, "dirs= given twice");
+	cfg->have_dirs = true;
+	if (*copy == '\0')
+		return fail(err, errsz, -EINVAL, "dirs=: no branch given");
+
+	char *save = NULL;
+	size_t n = 0;
+	/* strtok_r would merge empty elements; walk by hand to refuse them. */
+	for (char *p = copy;; p = save) {
+		save = strchr(p, ':');
+		if (save)
+			*save++ = '\0';
+		if (*p == '\0')
+			return fail(err, errsz, -EINVAL,
+				    "dirs=: empty branch at position %zu", n + 1);
+		if (n >= UFS_MAX_BRANCHES)
+			return fail(err, errsz, -EINVAL,
+				    "dirs=: more than %d branches", UFS_MAX_BRANCHES);
+		enum ufs_branch_mode mode = n == 0 ? UFS_BR_RW : UFS_BR_RO;
+		char *eq = strrchr(p, '=');
+		if (eq) {
+			*eq = '\0';
+			if (parse_mode(eq + 1, &mode) < 0)
+				return fail(err, errsz, -EINVAL,
+					    "branch '%s': bad mode '%s' (want rw, ro or rr)",
+					    p, eq + 1);
+			if (*p == '\0')
+				return fail(err, errsz, -EINVAL,
+					    "dirs=: empty branch at position %zu", n + 1);
+		}
+		cfg->branches[n].path = strdup(p);
+		if (!cfg->branches[n].path)
+			return -ENOMEM;
+		cfg->branches[n].mode = mode;
+		cfg->nbranch = ++n;
+		if (!save)
+			break;
+	}
+	return 0;
+}
+
+/* Generic FUSE/mount options we hand to libfuse unchanged. */
+static const char *const fuse_passthrough_opts[] = {
+	"allow_other", "allow_root", "default_permissions", "ro", "rw",
+	"nodev", "dev", "nosuid", "suid", "exec", "noexec", "atime", "noatime",
+	"relatime", "norelatime", "strictatime", "sync", "async", "dirsync",
+	"fsname=", "subtype=", "max_read=", "max_threads=",
+};
+
+static int append_fuse_opt(struct ufs_config *cfg, const char *o)
+{
+	size_t old = cfg->fuse_opts ? strlen(cfg->fuse_opts) : 0;
+	char *s = realloc(cfg->fuse_opts, old + strlen(o) + 2);
+	if (!s)
+		return -ENOMEM;
+	if (old)
+		s[old++] = ',';
+	strcpy(s + old, o);
+	cfg->fuse_opts = s;
+	return 0;
+}
+
+static int parse_seconds(const char *v, double *ret)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(v, &end);
+	if (errno || end == v || *end || d < 0 || d > 1e9)
+		return -EINVAL;
+	*ret = d;
+	return 0;
+}
+
+int ufs_config_parse_opts(struct ufs_config *cfg, const char *opts, char *err,
+			  size_t errsz)
+{
+	_cleanup_free_ char *copy = strdup(opts);
+	if (!copy)
+		return -ENOMEM;
+	char *save = NULL;
+	for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		int r;
+		if (strncmp(o, "dirs=", 5) == 0) {
+			r = ufs_config_parse_dirs(cfg, o + 5, err, errsz);
+		} else if (strncmp(o, "br=", 3) == 0) { /* AUFS spelling */
+			r = ufs_config_parse_dirs(cfg, o + 3, err, errsz);
+		} else if (strcmp(o, "nofsync") == 0) {
+			cfg->copyup_fsync = false;
+			r = 0;
+		} else if (strcmp(o, "writeback") == 0) {
+			cfg->writeback = true;
+			r = 0;
+		} else if (strcmp(o, "nowriteback") == 0) {
+			cfg->writeback = false;
+			r = 0;
+		} else if (strncmp(o, "entry_timeout=", 14) == 0) {
+			r = parse_seconds(o + 14, &cfg->entry_timeout);
+			if (r < 0)
+				return fail(err, errsz, r, "option '%s': bad number of seconds", o);
+		} else if (strncmp(o, "attr_timeout=", 13) == 0) {
+			r = parse_seconds(o + 13, &cfg->attr_timeout);
+			if (r < 0)
+				return fail(err, errsz, r, "option '%s': bad number of seconds", o);
+		} else if (strcmp(o, "auto_unmount") == 0) {
+			return fail(err, errsz, -EINVAL,
+				    "option 'auto_unmount' is refused (a crashed daemon must leave its mount for umount -l)");
+		} else {
+			bool known = false;
+			for (size_t i = 0; i < CM_ARRAY_SIZE(fuse_passthrough_opts); i++) {
+				const char *k = fuse_passthrough_opts[i];
+				size_t kl = strlen(k);
+				if (k[kl - 1] == '=' ? strncmp(o, k, kl) == 0 : strcmp(o, k) == 0) {
+					known = true;
+					break;
+				}
+			}
+			if (!known)
+				return fail(err, errsz, -EINVAL, "unknown option '%s'", o);
+			r = append_fuse_opt(cfg, o);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool path_within(const char *inner, const char *outer)
+{
+	size_t n = strlen(outer);
+	if (strcmp(outer, "/") == 0)
+		return true;
+	return strncmp(inner, outer, n) == 0 && (inner[n] == '/' || inner[n] == '\0');
+}
+
+int ufs_config_validate(struct ufs_config *cfg, char *err, size_t errsz)
+{
+	if (!cfg->have_dirs || cfg->nbranch == 0)
+		return fail(err, errsz, -EINVAL, "no branches: give -o dirs=BRANCH[=MODE]:...");
+	if (!cfg->mountpoint)
+		return fail(err, errsz, -EINVAL, "no mountpoint given");
+
+	for (size_t i = 0; i < cfg->nbranch; i++) {
+		struct ufs_branch_spec *b = &cfg->branches[i];
+		char *real = realpath(b->path, NULL);
+		if (!real)
+			return fail(err, errsz, -errno, "branch '%s': %s", b->path, strerror(errno));
+		struct stat st;
+		if (stat(real, &st) < 0) {
+			int e = errno;
+			free(real);
+			return fail(err, errsz, -e, "branch '%s': %s", b->path, strerror(e));
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			free(real);
+			return fail(err, errsz, -ENOTDIR, "branch '%s': not a directory", b->path);
+		}
+		free(b->path);
+		b->path = real;
+	}
+	char *mreal = realpath(cfg->mountpoint, NULL);
+	if (!mreal)
+		return fail(err, errsz, -errno, "mountpoint '%s': %s", cfg->mountpoint,
+			    strerror(errno));
+	struct stat mst;
+	if (stat(mreal, &mst) < 0 || !S_ISDIR(mst.st_mode)) {
+		int e = errno ? errno : ENOTDIR;
+		free(mreal);
+		return fail(err, errsz, -ENOTDIR, "mountpoint '%s': %s", cfg->mountpoint,
+			    e == ENOTDIR ? "not a directory" : strerror(e));
+	}
+	free(cfg->mountpoint);
+	cfg->mountpoint = mreal;
+
+	for (size_t i = 0; i < cfg->nbranch; i++) {
+		const struct ufs_branch_spec *b = &cfg->branches[i];
+		if (b->mode == UFS_BR_RW && i != 0)
+			return fail(err, errsz, -EINVAL,
+				    cfg->branches[0].mode == UFS_BR_RW
+					    ? "branch '%s': only one rw branch is allowed"
+					    : "branch '%s': the rw branch must be the first (top) one",
+				    b->path);
+		for (size_t j = i + 1; j < cfg->nbranch; j++)
+			if (path_within(b->path, cfg->branches[j].path) ||
+			    path_within(cfg->branches[j].path, b->path))
+				return fail(err, errsz, -EINVAL,
+					    "branch '%s' overlaps branch '%s'", b->path,
+					    cfg->branches[j].path);
+		if (path_within(b->path, cfg->mountpoint) ||
+		    path_within(cfg->mountpoint, b->path))
+			return fail(err, errsz, -EINVAL,
+				    "branch '%s' overlaps the mountpoint '%s'", b->path,
+				    cfg->mountpoint);
+	}
+	return 0;
+}
+
+static int clean_workdir(int workfd)
+{
+	int fd = openat(workfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return cm_neg_errno();
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return cm_neg_errno();
+	}
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			if ((r = cm_rm_rf_at(dirfd(d), de->d_name)) < 0)
+				break;
+	}
+	closedir(d);
+	return r;
+}
+
+int ufs_fs_open_branches(struct ufs_fs *fs, char *err, size_t errsz)
+{
+	struct ufs_config *cfg = fs->cfg;
+	fs->nbr = (int)cfg->nbranch;
+	fs->rw = cfg->branches[0].mode == UFS_BR_RW;
+	fs->workfd = -1;
+	for (int i = 0; i < fs->nbr; i++)
+		fs->br[i].fd = -1;
+	for (int i = 0; i < fs->nbr; i++) {
+		struct ufs_branch *b = &fs->br[i];
+		b->path = cfg->branches[i].path;
+		b->mode = cfg->branches[i].mode;
+		b->fd = open(b->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		struct stat st;
+		if (b->fd < 0 || fstat(b->fd, &st) < 0)
+			return fail(err, errsz, cm_neg_errno(), "branch '%s': %s", b->path,
+				    strerror(errno));
+		b->dev = st.st_dev;
+	}
+	if (fs->rw) {
+		int bfd = fs->br[0].fd;
+		if (mkdirat(bfd, CM_WH_WORKDIR, 0700) < 0 && errno != EEXIST)
+			return fail(err, errsz, cm_neg_errno(),
+				    "branch '%s': cannot make work dir %s: %s",
+				    fs->br[0].path, CM_WH_WORKDIR, strerror(errno));
+		fs->workfd = openat(bfd, CM_WH_WORKDIR,
+				    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fs->workfd < 0)
+			return fail(err, errsz, cm_neg_errno(),
+				    "branch '%s': work dir %s is not a directory: %s",
+				    fs->br[0].path, CM_WH_WORKDIR, strerror(errno));
+		int r = clean_workdir(fs->workfd);
+		if (r < 0)
+			return fail(err, errsz, r, "branch '%s': cannot clean work dir: %s",
+				    fs->br[0].path, strerror(-r));
+	}
+	return 0;
+}
+
+void ufs_fs_close_branches(struct ufs_fs *fs)
+{
+	for (int i = 0; i < fs->nbr; i++)
+		cm_close(&fs->br[i].fd);
+	cm_close(&fs->workfd);
+}

@@ -1,0 +1,649 @@
+// SPDX-License-Identifier: MIT
+/* The FUSE low-level operations: decode the request, call the mechanism,
+ * reply. The only file that calls fuse_reply_*; every reply is counted. */
+#include "ufs-internal.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+
+#define FS(req) ((struct ufs_fs *)fuse_req_userdata(req))
+#define FILE_OF(fi) ((struct ufs_file *)(uintptr_t)(fi)->fh)
+
+static void rep_err(fuse_req_t req, enum ufs_op op, uint64_t t0, int err)
+{
+	ufs_stat_record(&FS(req)->st, op, t0, err);
+	fuse_reply_err(req, err);
+}
+
+static void rep_entry(fuse_req_t req, enum ufs_op op, uint64_t t0, int r,
+		      const struct fuse_entry_param *e)
+{
+	if (r < 0)
+		return rep_err(req, op, t0, -r);
+	ufs_stat_record(&FS(req)->st, op, t0, 0);
+	if (fuse_reply_entry(req, e) == -ENOENT) /* interrupted: undo */
+		ufs_node_forget(FS(req), ufs_node_of(FS(req), e->ino), 1);
+}
+
+static void rep_attr(fuse_req_t req, enum ufs_op op, uint64_t t0, int r,
+		     const struct stat *st)
+{
+	if (r < 0)
+		return rep_err(req, op, t0, -r);
+	ufs_stat_record(&FS(req)->st, op, t0, 0);
+	fuse_reply_attr(req, st, FS(req)->cfg->attr_timeout);
+}
+
+static void ufs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct ufs_fs *fs = userdata;
+	unsigned want = FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
+			FUSE_CAP_SPLICE_MOVE | FUSE_CAP_PARALLEL_DIROPS |
+			FUSE_CAP_CACHE_SYMLINKS | FUSE_CAP_READDIRPLUS |
+			FUSE_CAP_ASYNC_DIO | FUSE_CAP_ASYNC_READ;
+	if (fs->cfg->writeback)
+		want |= FUSE_CAP_WRITEBACK_CACHE;
+	conn->want |= want & conn->capable;
+	/* Always readdirplus: find -ls and ls -l are the common readers. */
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	/* Locks are local to the kernel: the union has one client. */
+	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+	conn->time_gran = 1;
+}
+
+static void ufs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	struct fuse_entry_param e;
+	int r = ufs_do_lookup(fs, ufs_node_of(fs, parent), name, 0, &e);
+	if (r == -ENOENT) { /* cache the negative entry */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = fs->cfg->entry_timeout;
+		ufs_stat_record(&fs->st, UFS_OP_LOOKUP, t0, 0);
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	rep_entry(req, UFS_OP_LOOKUP, t0, r, &e);
+}
+
+static void ufs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	ufs_node_forget(fs, ufs_node_of(fs, ino), nlookup);
+	ufs_stat_record(&fs->st, UFS_OP_FORGET, t0, 0);
+	fuse_reply_none(req);
+}
+
+static void ufs_forget_multi(fuse_req_t req, size_t count,
+			     struct fuse_forget_data *forgets)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	for (size_t i = 0; i < count; i++)
+		ufs_node_forget(fs, ufs_node_of(fs, forgets[i].ino), forgets[i].nlookup);
+	ufs_stat_record(&fs->st, UFS_OP_FORGET, t0, 0);
+	fuse_reply_none(req);
+}
+
+static void ufs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	struct ufs_node *n = ufs_node_of(fs, ino);
+	struct stat st;
+	int r;
+	if (fi && !S_ISDIR(n->type)) {
+		r = fstat(ufs_file_fd(fs, FILE_OF(fi)), &st) < 0 ? cm_neg_errno() : 0;
+		if (r == 0)
+			ufs_stat_fixup(n, &st);
+	} else {
+		r = ufs_node_stat(fs, n, &st);
+	}
+	rep_attr(req, UFS_OP_GETATTR, t0, r, &st);
+}
+
+static int do_setattr(struct ufs_fs *fs, struct ufs_node *n, struct stat *attr,
+		      int valid, struct fuse_file_info *fi)
+{
+	if (!fs->rw)
+		return -EROFS;
+	bool trunc0 = (valid & FUSE_SET_ATTR_SIZE) && attr->st_size == 0;
+	int r = ufs_copyup(fs, n, trunc0 ? 0 : -1);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int pfd = ufs_node_open(fs, n, O_PATH);
+	if (pfd < 0)
+		return pfd;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	if (valid & FUSE_SET_ATTR_MODE && !S_ISLNK(n->type) &&
+	    chmod(proc, attr->st_mode & 07777) < 0)
+		return cm_neg_errno();
+	if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		uid_t uid = valid & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t)-1;
+		gid_t gid = valid & FUSE_SET_ATTR_GID ? attr->st_gid : (gid_t)-1;
+		if (fchownat(pfd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+			return cm_neg_errno();
+	}
+	if (valid & FUSE_SET_ATTR_SIZE) {
+		struct ufs_file *f = fi ? FILE_OF(fi) : NULL;
+		if (f && (f->flags & O_ACCMODE) != O_RDONLY) {
+			if (ftruncate(f->fd, attr->st_size) < 0)
+				return cm_neg_errno();
+		} else if (truncate(proc, attr->st_size) < 0) {
+			return cm_neg_errno();
+		}
+	}
+	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
+		struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
+		if (valid & FUSE_SET_ATTR_ATIME_NOW)
+			ts[0].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_ATIME)
+			ts[0] = attr->st_atim;
+		if (valid & FUSE_SET_ATTR_MTIME_NOW)
+			ts[1].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_MTIME)
+			ts[1] = attr->st_mtim;
+		int q = S_ISLNK(n->type) ? utimensat(pfd, "", ts, AT_EMPTY_PATH)
+					 : utimensat(AT_FDCWD, proc, ts, 0);
+		if (q < 0)
+			return cm_neg_errno();
+	}
+	return 0;
+}
+
+static void ufs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+			int valid, struct fuse_file_info *fi)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	struct ufs_node *n = ufs_node_of(fs, ino);
+	struct stat st;
+	int r = do_setattr(fs, n, attr, valid, fi);
+	if (r == 0)
+		r = ufs_node_stat(fs, n, &st);
+	rep_attr(req, UFS_OP_SETATTR, t0, r, &st);
+}
+
+static void ufs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	char buf[PATH_MAX + 1];
+	_cleanup_close_ int fd = ufs_node_open(fs, ufs_node_of(fs, ino), O_PATH);
+	if (fd < 0)
+		return rep_err(req, UFS_OP_READLINK, t0, -fd);
+	ssize_t n = readlinkat(fd, "", buf, sizeof(buf) - 1);
+	if (n < 0)
+		return rep_err(req, UFS_OP_READLINK, t0, errno);
+	buf[n] = '\0';
+	ufs_stat_record(&fs->st, UFS_OP_READLINK, t0, 0);
+	fuse_reply_readlink(req, buf);
+}
+
+static void ufs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, dev_t rdev)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	struct fuse_entry_param e;
+	int r = ufs_do_mknod(fs, req, ufs_node_of(fs, parent), name, mode, rdev, NULL, &e);
+	rep_entry(req, UFS_OP_MKNOD, t0, r, &e);
+}
+
+static void ufs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	struct fuse_entry_param e;
+	int r = ufs_do_mknod(fs, req, ufs_node_of(fs, parent), name, S_IFDIR | mode, 0, NULL, &e);
+	rep_entry(req, UFS_OP_MKDIR, t0, r, &e);
+}
+
+static void ufs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+			const char *name)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	struct fuse_entry_param e;
+	int r = ufs_do_mknod(fs, req, ufs_node_of(fs, parent), name, S_IFLNK | 0777, 0, link, &e);
+	rep_entry(req, UFS_OP_SYMLINK, t0, r, &e);
+}
+
+static void ufs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	int r = ufs_do_unlink(fs, ufs_node_of(fs, parent), name, false);
+	rep_err(req, UFS_OP_UNLINK, t0, -r);
+}
+
+static void ufs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	int r = ufs_do_unlink(fs, ufs_node_of(fs, parent), name, true);
+	rep_err(req, UFS_OP_RMDIR, t0, -r);
+}
+
+static void ufs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	int r = ufs_do_rename(fs, ufs_node_of(fs, parent), name,
+			      ufs_node_of(fs, newparent), newname, flags);
+	rep_err(req, UFS_OP_RENAME, t0, -r);
+}
+
+static void ufs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		     const char *newname)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	struct fuse_entry_param e;
+	int r = ufs_do_link(fs, ufs_node_of(fs, ino), ufs_node_of(fs, newparent), newname, &e);
+	rep_entry(req, UFS_OP_LINK, t0, r, &e);
+}
+
+static void set_open_flags(struct ufs_file *f, struct fuse_file_info *fi)
+{
+	fi->fh = (uint64_t)(uintptr_t)f;
+	/* Lower branches are immutable and every change to the rw branch
+	 * goes through this mount, so the kernel's page cache stays valid. */
+	fi->keep_cache = 1;
+	if (f->flags & O_DIRECT)
+		fi->direct_io = 1;
+}
+
+static void ufs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	struct ufs_file *f;
+	/* O_DIRECT is honoured by the kernel side (direct_io); the backing
+	 * file is opened buffered, as our request buffers are not aligned. */
+	int r = ufs_file_open(fs, ufs_node_of(fs, ino), fi->flags & ~O_DIRECT, &f);
+	if (r < 0)
+		return rep_err(req, UFS_OP_OPEN, t0, -r);
+	f->flags = fi->flags;
+	set_open_flags(f, fi);
+	ufs_stat_record(&fs->st, UFS_OP_OPEN, t0, 0);
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		ufs_file_free(f);
+}
+
+static void ufs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       mode_t mode, struct fuse_file_info *fi)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	struct fuse_entry_param e;
+	int fd = -1;
+	int r = ufs_do_create(fs, req, ufs_node_of(fs, parent), name, mode,
+			      fi->flags & ~O_DIRECT, &fd, &e);
+	if (r < 0)
+		return rep_err(req, UFS_OP_CREATE, t0, -r);
+	struct ufs_node *n = ufs_node_of(fs, e.ino);
+	struct ufs_file *f = ufs_file_wrap(n, fd, fi->flags);
+	if (!f) {
+		close(fd);
+		ufs_node_forget(fs, n, 1);
+		return rep_err(req, UFS_OP_CREATE, t0, ENOMEM);
+	}
+	set_open_flags(f, fi);
+	ufs_stat_record(&fs->st, UFS_OP_CREATE, t0, 0);
+	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+		ufs_file_free(f);
+		ufs_node_forget(fs, n, 1);
+	}
+}
+
+static void ufs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = ufs_file_fd(fs, FILE_OF(fi));
+	buf.buf[0].pos = off;
+	atomic_fetch_add_explicit(&fs->st.read_bytes, size, memory_order_relaxed);
+	ufs_stat_record(&fs->st, UFS_OP_READ, t0, 0);
+	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+static void ufs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
+			  off_t off, struct fuse_file_info *fi)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	out.buf[0].fd = FILE_OF(fi)->fd;
+	out.buf[0].pos = off;
+	ssize_t n = fuse_buf_copy(&out, in, 0);
+	if (n < 0)
+		return rep_err(req, UFS_OP_WRITE, t0, (int)-n);
+	atomic_fetch_add_explicit(&fs->st.write_bytes, (unsigned long long)n, memory_order_relaxed);
+	ufs_stat_record(&fs->st, UFS_OP_WRITE, t0, 0);
+	fuse_reply_write(req, (size_t)n);
+}
+
+static void ufs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	uint64_t t0 = ufs_now_ns();
+	/* close() of a dup reports deferred write errors, as on the backing fs */
+	int fd = dup(FILE_OF(fi)->fd);
+	int r = fd < 0 || close(fd) < 0 ? errno : 0;
+	rep_err(req, UFS_OP_FLUSH, t0, r);
+}
+
+static void ufs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	uint64_t t0 = ufs_now_ns();
+	ufs_file_free(FILE_OF(fi));
+	rep_err(req, UFS_OP_RELEASE, t0, 0);
+}
+
+static void ufs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		      struct fuse_file_info *fi)
+{
+	uint64_t t0 = ufs_now_ns();
+	int fd = FILE_OF(fi)->fd;
+	int r = (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? errno : 0;
+	rep_err(req, UFS_OP_FSYNC, t0, r);
+}
+
+static void ufs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
+			  off_t len, struct fuse_file_info *fi)
+{
+	uint64_t t0 = ufs_now_ns();
+	int r = fallocate(FILE_OF(fi)->fd, mode, off, len) < 0 ? errno : 0;
+	rep_err(req, UFS_OP_FALLOCATE, t0, r);
+}
+
+static void ufs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		      struct fuse_file_info *fi)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	off_t r = lseek(ufs_file_fd(fs, FILE_OF(fi)), off, whence);
+	if (r < 0)
+		return rep_err(req, UFS_OP_LSEEK, t0, errno);
+	ufs_stat_record(&fs->st, UFS_OP_LSEEK, t0, 0);
+	fuse_reply_lseek(req, r);
+}
+
+/* ---- directories ---- */
+
+struct ufs_dirh {
+	struct ufs_dirlist l;
+	bool served;
+};
+
+static void ufs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	struct ufs_dirh *d = calloc(1, sizeof(*d));
+	if (!d)
+		return rep_err(req, UFS_OP_OPENDIR, t0, ENOMEM);
+	int r = ufs_dirlist_build(fs, ufs_node_of(fs, ino), &d->l);
+	if (r < 0) {
+		free(d);
+		return rep_err(req, UFS_OP_OPENDIR, t0, -r);
+	}
+	fi->fh = (uint64_t)(uintptr_t)d;
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
+	ufs_stat_record(&fs->st, UFS_OP_OPENDIR, t0, 0);
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		ufs_dirlist_free(&d->l);
+		free(d);
+	}
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi, bool plus)
+{
+	uint64_t t0 = ufs_now_ns();
+	enum ufs_op op = plus ? UFS_OP_READDIRPLUS : UFS_OP_READDIR;
+	struct ufs_fs *fs = FS(req);
+	struct ufs_node *dir = ufs_node_of(fs, ino);
+	struct ufs_dirh *d = (struct ufs_dirh *)(uintptr_t)fi->fh;
+	if (off == 0 && d->served) { /* rewinddir: see changes since opendir */
+		struct ufs_dirlist l;
+		int r = ufs_dirlist_build(fs, dir, &l);
+		if (r < 0)
+			return rep_err(req, op, t0, -r);
+		ufs_dirlist_free(&d->l);
+		d->l = l;
+	}
+	d->served = true;
+	_cleanup_free_ char *buf = malloc(size);
+	if (!buf)
+		return rep_err(req, op, t0, ENOMEM);
+	size_t pos = 0;
+	for (size_t i = (size_t)off; i < d->l.n + 2; i++) {
+		const char *name;
+		struct fuse_entry_param e;
+		memset(&e, 0, sizeof(e));
+		struct ufs_node *child = NULL;
+		if (i < 2) {
+			name = i == 0 ? "." : "..";
+			struct ufs_node *p = dir;
+			if (i == 1) {
+				struct ufs_node *pp;
+				char nb[NAME_MAX + 1];
+				if (ufs_node_alias(fs, dir, &pp, nb) == 0) {
+					p = pp;
+					ufs_node_unpin(fs, pp); /* only its st_ino is read */
+				}
+			}
+			e.attr.st_ino = p->ino;
+			e.attr.st_mode = S_IFDIR;
+		} else {
+			const struct ufs_dirent *de = &d->l.ents[i - 2];
+			name = ufs_dirent_name(&d->l, de);
+			if (plus) {
+				int r = ufs_do_lookup(fs, dir, name, de->branch, &e);
+				if (r < 0)
+					continue; /* gone since opendir */
+				child = ufs_node_of(fs, e.ino);
+			} else {
+				e.attr.st_ino = de->ino;
+				e.attr.st_mode = (mode_t)de->type << 12;
+			}
+		}
+		size_t n = plus ? fuse_add_direntry_plus(req, buf + pos, size - pos, name, &e, (off_t)i + 1)
+				: fuse_add_direntry(req, buf + pos, size - pos, name, &e.attr, (off_t)i + 1);
+		if (n > size - pos) {
+			if (child)
+				ufs_node_forget(fs, child, 1);
+			break;
+		}
+		pos += n;
+	}
+	ufs_stat_record(&fs->st, op, t0, 0);
+	fuse_reply_buf(req, buf, pos);
+}
+
+static void ufs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, false);
+}
+
+static void ufs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			    struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, true);
+}
+
+static void ufs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_dirh *d = (struct ufs_dirh *)(uintptr_t)fi->fh;
+	ufs_dirlist_free(&d->l);
+	free(d);
+	rep_err(req, UFS_OP_RELEASEDIR, t0, 0);
+}
+
+static void ufs_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+			 struct fuse_file_info *fi)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	struct ufs_node *n = ufs_node_of(fs, ino);
+	int r = 0;
+	if (fs->rw && atomic_load(&n->top) == 0) {
+		_cleanup_close_ int fd = ufs_node_open(fs, n, O_RDONLY | O_DIRECTORY);
+		if (fd < 0)
+			r = -fd;
+		else if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
+			r = errno;
+	}
+	rep_err(req, UFS_OP_FSYNCDIR, t0, r);
+}
+
+static void ufs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	struct statvfs sv;
+	if (fstatvfs(fs->br[0].fd, &sv) < 0)
+		return rep_err(req, UFS_OP_STATFS, t0, errno);
+	ufs_stat_record(&fs->st, UFS_OP_STATFS, t0, 0);
+	fuse_reply_statfs(req, &sv);
+}
+
+/* ---- xattrs ---- */
+
+static int xattr_path(struct ufs_fs *fs, struct ufs_node *n, int *pfd, char proc[64])
+{
+	*pfd = ufs_node_open(fs, n, O_PATH);
+	if (*pfd < 0)
+		return *pfd;
+	snprintf(proc, 64, "/proc/self/fd/%d", *pfd);
+	return 0;
+}
+
+static void reply_xattr_result(fuse_req_t req, enum ufs_op op, uint64_t t0,
+			       ssize_t n, size_t size, const char *buf)
+{
+	if (n < 0)
+		return rep_err(req, op, t0, errno);
+	ufs_stat_record(&FS(req)->st, op, t0, 0);
+	if (size == 0)
+		fuse_reply_xattr(req, (size_t)n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+}
+
+static void ufs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	_cleanup_close_ int pfd = -1;
+	char proc[64];
+	int r = xattr_path(fs, ufs_node_of(fs, ino), &pfd, proc);
+	if (r < 0)
+		return rep_err(req, UFS_OP_GETXATTR, t0, -r);
+	_cleanup_free_ char *buf = size ? malloc(size) : NULL;
+	if (size && !buf)
+		return rep_err(req, UFS_OP_GETXATTR, t0, ENOMEM);
+	ssize_t n = getxattr(proc, name, buf, size);
+	reply_xattr_result(req, UFS_OP_GETXATTR, t0, n, size, buf);
+}
+
+static void ufs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	_cleanup_close_ int pfd = -1;
+	char proc[64];
+	int r = xattr_path(fs, ufs_node_of(fs, ino), &pfd, proc);
+	if (r < 0)
+		return rep_err(req, UFS_OP_LISTXATTR, t0, -r);
+	_cleanup_free_ char *buf = size ? malloc(size) : NULL;
+	if (size && !buf)
+		return rep_err(req, UFS_OP_LISTXATTR, t0, ENOMEM);
+	ssize_t n = listxattr(proc, buf, size);
+	reply_xattr_result(req, UFS_OP_LISTXATTR, t0, n, size, buf);
+}
+
+static int xattr_change(struct ufs_fs *fs, struct ufs_node *n, const char *name,
+			const char *value, size_t size, int flags, bool remove)
+{
+	if (!fs->rw)
+		return -EROFS;
+	int r = ufs_copyup(fs, n, -1);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int pfd = -1;
+	char proc[64];
+	if ((r = xattr_path(fs, n, &pfd, proc)) < 0)
+		return r;
+	r = remove ? removexattr(proc, name) : setxattr(proc, name, value, size, flags);
+	return r < 0 ? cm_neg_errno() : 0;
+}
+
+static void ufs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			 const char *value, size_t size, int flags)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	int r = xattr_change(fs, ufs_node_of(fs, ino), name, value, size, flags, false);
+	rep_err(req, UFS_OP_SETXATTR, t0, -r);
+}
+
+static void ufs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
+	int r = xattr_change(fs, ufs_node_of(fs, ino), name, NULL, 0, 0, true);
+	rep_err(req, UFS_OP_REMOVEXATTR, t0, -r);
+}
+
+const struct fuse_lowlevel_ops ufs_ops = {
+	.init = ufs_init,
+	.lookup = ufs_lookup,
+	.forget = ufs_forget,
+	.forget_multi = ufs_forget_multi,
+	.getattr = ufs_getattr,
+	.setattr = ufs_setattr,
+	.readlink = ufs_readlink,
+	.mknod = ufs_mknod,
+	.mkdir = ufs_mkdir,
+	.symlink = ufs_symlink,
+	.unlink = ufs_unlink,
+	.rmdir = ufs_rmdir,
+	.rename = ufs_rename,
+	.link = ufs_link,
+	.open = ufs_open,
+	.create = ufs_create,
+	.read = ufs_read,
+	.write_buf = ufs_write_buf,
+	.flush = ufs_flush,
+	.release = ufs_release,
+	.fsync = ufs_fsync,
+	.fallocate = ufs_fallocate,
+	.lseek = ufs_lseek,
+	.opendir = ufs_opendir,
+	.readdir = ufs_readdir,
+	.readdirplus = ufs_readdirplus,
+	.releasedir = ufs_releasedir,
+	.fsyncdir = ufs_fsyncdir,
+	.statfs = ufs_statfs,
+	.getxattr = ufs_getxattr,
+	.listxattr = ufs_listxattr,
+	.setxattr = ufs_setxattr,
+	.removexattr = ufs_removexattr,
+};

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/* The mount session: open branches, build the root node, mount, daemonize,
+ * run the multi-threaded loop until unmounted, tear down. */
+#include "ufs-internal.h"
+#include "cm-fs.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int make_root(struct ufs_fs *fs)
+{
+	/* The root merges every branch down to the first opaque root. */
+	uint64_t mask = 0;
+	for (int b = 0; b < fs->nbr; b++) {
+		mask |= UFS_BIT(b);
+		struct stat st;
+		if (fstatat(fs->br[b].fd, CM_WH_OPAQUE, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			break;
+	}
+	struct stat st;
+	if (fstat(fs->br[0].fd, &st) < 0)
+		return cm_neg_errno();
+	return ufs_node_root_new(fs, mask, &st) ? 0 : -ENOMEM;
+}
+
+static int build_args(struct ufs_fs *fs, struct fuse_args *args)
+{
+	const struct ufs_config *c = fs->cfg;
+	char opts[4096], fsname[PATH_MAX];
+	/* fsname shows the rw branch in mount(8); libfuse splits on commas */
+	snprintf(fsname, sizeof(fsname), "%s", c->branches[0].path);
+	for (char *p = fsname; *p; p++)
+		if (*p == ',' || *p == '\\' || *p == ' ')
+			*p = '_';
+	/* The kernel checks permissions against the branch files' modes;
+	 * other users may use the mount as they would a kernel filesystem. */
+	int n = snprintf(opts, sizeof(opts), "default_permissions,fsname=%s,subtype=ufsmount%s%s%s%s",
+			 fsname, geteuid() == 0 ? ",allow_other" : "",
+			 fs->rw ? "" : ",ro", c->fuse_opts ? "," : "",
+			 c->fuse_opts ? c->fuse_opts : "");
+	if (n < 0 || (size_t)n >= sizeof(opts))
+		return -E2BIG;
+	if (fuse_opt_add_arg(args, "ufsmount") < 0 || fuse_opt_add_arg(args, "-o") < 0 ||
+	    fuse_opt_add_arg(args, opts) < 0)
+		return -ENOMEM;
+	if (c->debug && fuse_opt_add_arg(args, "-d") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int ufs_run(struct ufs_config *cfg)
+{
+	char err[1024] = "";
+	int ret = 1;
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct ufs_fs *fs = calloc(1, sizeof(*fs));
+	if (!fs) {
+		fprintf(stderr, "ufsmount: out of memory\n");
+		return 1;
+	}
+	fs->cfg = cfg;
+	umask(0); /* modes come from the kernel with the caller's umask applied */
+	long nofile = cm_raise_nofile();
+	fs->dirfd_budget = nofile > 2048 ? nofile / 2 : 512;
+
+	if (ufs_fs_open_branches(fs, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ufsmount: %s\n", err);
+		goto out_branches;
+	}
+	int r = ufs_table_init(fs);
+	if (r == 0)
+		r = make_root(fs);
+	if (r == 0)
+		r = build_args(fs, &args);
+	if (r < 0) {
+		fprintf(stderr, "ufsmount: cannot start: %s\n", strerror(-r));
+		goto out_table;
+	}
+	fs->se = fuse_session_new(&args, &ufs_ops, sizeof(ufs_ops), fs);
+	if (!fs->se) {
+		fprintf(stderr, "ufsmount: cannot create the FUSE session (see above)\n");
+		goto out_table;
+	}
+	if (fuse_set_signal_handlers(fs->se) != 0)
+		goto out_session;
+	if (fuse_session_mount(fs->se, cfg->mountpoint) != 0) {
+		fprintf(stderr, "ufsmount: mountpoint '%s': mount failed (see above)\n",
+			cfg->mountpoint);
+		goto out_signals;
+	}
+	if (fuse_daemonize(cfg->foreground) != 0)
+		goto out_unmount;
+	if ((r = ufs_status_start(fs)) < 0)
+		fprintf(stderr, "ufsmount: status socket unavailable: %s\n", strerror(-r));
+
+	struct fuse_loop_config *lc = fuse_loop_cfg_create();
+	if (!lc)
+		goto out_status;
+	fuse_loop_cfg_set_clone_fd(lc, 1);
+	fuse_loop_cfg_set_idle_threads(lc, 4);
+	fuse_loop_cfg_set_max_threads(lc, 16);
+	ret = fuse_session_loop_mt(fs->se, lc) == 0 ? 0 : 1;
+	fuse_loop_cfg_destroy(lc);
+out_status:
+	ufs_status_stop(fs);
+out_unmount:
+	fuse_session_unmount(fs->se);
+out_signals:
+	fuse_remove_signal_handlers(fs->se);
+out_session:
+	fuse_session_destroy(fs->se);
+out_table:
+	ufs_table_destroy(fs);
+out_branches:
+	ufs_fs_close_branches(fs);
+	fuse_opt_free_args(&args);
+	free(fs);
+	return ret;
+}

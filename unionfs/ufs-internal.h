@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/* Private header of the union filesystem, sectioned by file (after kernel
+ * overlayfs's overlayfs.h). See docs/design.md for the model. */
+#pragma once
+
+#include "ufs.h"
+#include "cm.h"
+#include "cm-whiteout.h"
+
+#include <fuse_lowlevel.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+
+/* ---- status.c: counters ------------------------------------------------ */
+
+enum ufs_op {
+	UFS_OP_LOOKUP, UFS_OP_FORGET, UFS_OP_GETATTR, UFS_OP_SETATTR,
+	UFS_OP_READLINK, UFS_OP_MKNOD, UFS_OP_MKDIR, UFS_OP_UNLINK,
+	UFS_OP_RMDIR, UFS_OP_SYMLINK, UFS_OP_RENAME, UFS_OP_LINK, UFS_OP_OPEN,
+	UFS_OP_READ, UFS_OP_WRITE, UFS_OP_FLUSH, UFS_OP_RELEASE, UFS_OP_FSYNC,
+	UFS_OP_OPENDIR, UFS_OP_READDIR, UFS_OP_READDIRPLUS, UFS_OP_RELEASEDIR,
+	UFS_OP_FSYNCDIR, UFS_OP_STATFS, UFS_OP_SETXATTR, UFS_OP_GETXATTR,
+	UFS_OP_LISTXATTR, UFS_OP_REMOVEXATTR, UFS_OP_CREATE, UFS_OP_FALLOCATE,
+	UFS_OP_LSEEK, UFS_OP_COPY_FILE_RANGE,
+	UFS_OP__MAX
+};
+
+struct ufs_op_stat {
+	atomic_ullong count;
+	atomic_ullong errors;
+	atomic_ullong ns; /* total latency */
+	atomic_ullong max_ns;
+};
+
+struct ufs_stats {
+	struct ufs_op_stat op[UFS_OP__MAX];
+	atomic_ullong copyup;        /* objects copied up */
+	atomic_ullong copyup_bytes;
+	atomic_ullong copyup_ns;
+	atomic_ullong whiteout;      /* whiteouts written */
+	atomic_ullong opaque;        /* opaque dirs made */
+	atomic_ullong read_bytes;
+	atomic_ullong write_bytes;
+	atomic_ullong dir_copyup_tree; /* lower dirs copied whole for rename */
+	atomic_ullong nodes;         /* live nodes */
+	atomic_ullong dirfds;        /* cached branch dir fds */
+};
+
+const char *ufs_op_name(enum ufs_op op);
+uint64_t ufs_now_ns(void);
+void ufs_stat_record(struct ufs_stats *s, enum ufs_op op, uint64_t t0, int err);
+
+/* ---- the filesystem ------------------------------------------------------ */
+
+struct ufs_branch {
+	int fd;          /* O_PATH|O_DIRECTORY of the branch root */
+	char *path;
+	enum ufs_branch_mode mode;
+	dev_t dev;
+};
+
+struct ufs_node;
+
+struct ufs_fs {
+	struct ufs_config *cfg;
+	struct ufs_branch br[UFS_MAX_BRANCHES];
+	int nbr;
+	bool rw;          /* branch 0 is writable */
+	int workfd;       /* O_PATH of <rw>/.wh..wh.work, -1 if read-only */
+	struct ufs_node *root;
+	struct ufs_stats st;
+	long dirfd_budget; /* cached dir fds allowed */
+	struct fuse_session *se;
+	char *status_sock;
+
+	/* node table (inode.c); table_lock protects both hashes, every
+	 * node's parent/name/nlookup/pins and the origin map. Lock order:
+	 * node->lock before table_lock; table_lock is a leaf lock. */
+	pthread_mutex_t table_lock;
+	struct ufs_node **idhash;   /* key (branch, backing ino) */
+	struct ufs_node **alhash;   /* key (parent, name) */
+	size_t hsize, hcount;
+	struct ufs_origin **origins; /* upper ino -> reported ino, after copy-up */
+	size_t osize;
+	atomic_size_t ocount;
+};
+
+/* ---- inode.c: nodes ------------------------------------------------------ */
+
+/* A node is the union's inode: one visible object. Identity is the backing
+ * object of its top branch; st_ino is stable across copy-up (ino). */
+struct ufs_node {
+	/* table_lock */
+	struct ufs_node *parent; /* pinned while we point at it */
+	char *name;              /* alias used for copy-up and path ops */
+	uint64_t nlookup;        /* kernel references */
+	uint64_t pins;           /* children + temporary users */
+	struct ufs_node *idnext, *alnext;
+	bool idhashed, alhashed;
+
+	/* node->lock, readable without it via atomics */
+	pthread_mutex_t lock;    /* serialises copy-up and state changes */
+	_Atomic int top;         /* branch holding the visible object */
+	_Atomic ino_t bino;      /* backing inode number in branch top */
+	_Atomic uint64_t mask;   /* dirs: branches that contribute */
+	atomic_uint gen;         /* bumped by copy-up (open files reopen) */
+	uint64_t ino;            /* reported st_ino, fixed at creation */
+	mode_t type;             /* S_IFMT bits */
+	bool detached;           /* unlinked/replaced: reach it via dfd */
+	int dfd;                 /* O_PATH to the object once detached */
+	_Atomic int *bfd;        /* dirs: per-branch O_PATH fds, lazily */
+};
+
+/* Result of resolving NAME in a directory across branches. */
+struct ufs_res {
+	int branch;      /* top branch holding the name */
+	struct stat st;  /* lstat in that branch */
+	uint64_t mask;   /* dirs: contributing branches */
+};
+
+/* An fd that may have to be closed after use (the dir fd cache is bounded). */
+struct ufs_fd {
+	int fd;
+	bool owned;
+};
+static inline void ufs_fd_put(struct ufs_fd *f)
+{
+	if (f->owned && f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	f->owned = false;
+}
+#define _cleanup_ufd_ _cleanup_(ufs_fd_put)
+
+int ufs_table_init(struct ufs_fs *fs);
+void ufs_table_destroy(struct ufs_fs *fs);
+struct ufs_node *ufs_node_root_new(struct ufs_fs *fs, uint64_t mask,
+				   const struct stat *st);
+/* Find or make the node for (parent, name) as resolved in res; adds one
+ * kernel reference. Returns NULL on ENOMEM. */
+struct ufs_node *ufs_node_get(struct ufs_fs *fs, struct ufs_node *parent,
+			      const char *name, const struct ufs_res *res);
+/* Like ufs_node_get for an object just created in the rw branch: a node
+ * still hashed under a reused inode number is displaced, never returned. */
+struct ufs_node *ufs_node_get_new(struct ufs_fs *fs, struct ufs_node *parent,
+				  const char *name, const struct ufs_res *res);
+/* Drop n kernel references; frees the node when nothing refers to it. */
+void ufs_node_forget(struct ufs_fs *fs, struct ufs_node *node, uint64_t n);
+/* Node aliased at (parent, name) with a temporary pin, or NULL. */
+struct ufs_node *ufs_node_find_alias(struct ufs_fs *fs, struct ufs_node *parent,
+				     const char *name);
+void ufs_node_pin(struct ufs_fs *fs, struct ufs_node *node);
+void ufs_node_unpin(struct ufs_fs *fs, struct ufs_node *node);
+/* Copy the alias (parent pinned, name into buf) of node. -ENOENT if detached
+ * or the root. */
+int ufs_node_alias(struct ufs_fs *fs, struct ufs_node *node,
+		   struct ufs_node **ret_parent, char name[NAME_MAX + 1]);
+/* Move node to alias (parent, name); NULL parent detaches it. */
+void ufs_node_set_alias(struct ufs_fs *fs, struct ufs_node *node,
+			struct ufs_node *parent, const char *name);
+/* Record a new top backing object after copy-up (rehash, origin map). */
+void ufs_node_set_backing(struct ufs_fs *fs, struct ufs_node *node, int top,
+			  ino_t bino);
+/* Reported st_ino for backing object bino in branch b. */
+uint64_t ufs_ino_of(struct ufs_fs *fs, int b, ino_t bino);
+/* Forget any st_ino remembered for upper inode bino (it was just created). */
+void ufs_origin_forget(struct ufs_fs *fs, ino_t bino);
+/* Branch dir fd of a directory node (may be temporary). */
+int ufs_dir_fd(struct ufs_fs *fs, struct ufs_node *dir, int b,
+	       struct ufs_fd *ret);
+/* Set a freshly made upper dir fd for dir (copy-up, mkdir). Takes fd. */
+void ufs_dir_set_fd(struct ufs_fs *fs, struct ufs_node *dir, int b, int fd);
+/* Open the node's top object (O_PATH when flags == O_PATH). */
+int ufs_node_open(struct ufs_fs *fs, struct ufs_node *node, int flags);
+/* lstat the node's top object, with st_ino mapped to the union's. */
+int ufs_node_stat(struct ufs_fs *fs, struct ufs_node *node, struct stat *st);
+/* Fix st_ino / st_nlink of a backing stat of node for reporting. */
+void ufs_stat_fixup(struct ufs_node *node, struct stat *st);
+
+static inline struct ufs_node *ufs_node_of(struct ufs_fs *fs, fuse_ino_t ino)
+{
+	return ino == FUSE_ROOT_ID ? fs->root : (struct ufs_node *)(uintptr_t)ino;
+}
+static inline int ufs_first_bit(uint64_t m)
+{
+	return m ? __builtin_ctzll(m) : -1;
+}
+#define UFS_BIT(b) (1ULL << (b))
+
+/* ---- lookup.c: resolution across branches ------------------------------- */
+
+/* Resolve name in dir, scanning branches from start (use 0 for all).
+ * Returns 0 and fills res, -ENOENT if absent or whited out, -errno. */
+int ufs_resolve(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
+		int start, struct ufs_res *res);
+/* True if a branch below the rw one would show name in dir were the upper
+ * entry removed (no upper whiteout, some lower branch has it). */
+int ufs_lower_exists(struct ufs_fs *fs, struct ufs_node *dir, const char *name);
+/* True if some lower branch of dir has name at all (whited out or not). */
+int ufs_lower_has_name(struct ufs_fs *fs, struct ufs_node *dir,
+		       const char *name);
+/* Does the upper branch hold .wh.name in dir? */
+int ufs_upper_whiteout_exists(struct ufs_fs *fs, struct ufs_node *dir,
+			      const char *name);
+/* Lookup for the kernel: resolve and make the node; fills e. */
+int ufs_do_lookup(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
+		  int start, struct fuse_entry_param *e);
+void ufs_fill_entry(struct ufs_fs *fs, struct ufs_node *n, const struct stat *st,
+		    struct fuse_entry_param *e);
+
+/* ---- copyup.c ------------------------------------------------------------ */
+
+/* Copy node (and first its parents) into the rw branch. size_limit < 0
+ * copies all data, else at most that many bytes (truncate). 0 or -errno;
+ * on failure no branch changed visibly. */
+int ufs_copyup(struct ufs_fs *fs, struct ufs_node *node, off_t size_limit);
+/* Make every entry of the merged dir live in the rw branch and mark the
+ * upper dir opaque (used by rename of lower dirs). */
+int ufs_copyup_tree(struct ufs_fs *fs, struct ufs_node *dir);
+/* Copy one object srcdir/name (any type) to dstdir/dstname atomically via
+ * the work dir, with metadata. Returns the new upper ino in *ret_ino. */
+int ufs_copy_object(struct ufs_fs *fs, int srcdir, const char *name,
+		    int dstdir, const char *dstname, off_t size_limit,
+		    ino_t *ret_ino);
+
+/* ---- dir.c: namespace changes --------------------------------------------- */
+
+int ufs_whiteout_create(struct ufs_fs *fs, int upperdir, const char *name);
+int ufs_do_mknod(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
+		 const char *name, mode_t mode, dev_t rdev, const char *link,
+		 struct fuse_entry_param *e);
+int ufs_do_create(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
+		  const char *name, mode_t mode, int flags, int *ret_fd,
+		  struct fuse_entry_param *e);
+int ufs_do_unlink(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
+		  bool is_dir);
+int ufs_do_rename(struct ufs_fs *fs, struct ufs_node *sdir, const char *sname,
+		  struct ufs_node *ddir, const char *dname, unsigned int flags);
+int ufs_do_link(struct ufs_fs *fs, struct ufs_node *node, struct ufs_node *dir,
+		const char *name, struct fuse_entry_param *e);
+
+/* ---- readdir.c: merged listings ------------------------------------------ */
+
+struct ufs_dirent {
+	uint32_t name_off;
+	int8_t branch;
+	uint8_t type; /* DT_* */
+	uint64_t ino;
+};
+
+struct ufs_dirlist {
+	struct ufs_dirent *ents;
+	size_t n, cap;
+	char *names;
+	size_t names_len, names_cap;
+};
+
+/* Build the merged listing of dir (whiteouts applied, .wh.* hidden, no
+ * "." or ".."). Linear in the number of entries. */
+int ufs_dirlist_build(struct ufs_fs *fs, struct ufs_node *dir,
+		      struct ufs_dirlist *ret);
+void ufs_dirlist_free(struct ufs_dirlist *l);
+static inline const char *ufs_dirent_name(const struct ufs_dirlist *l,
+					  const struct ufs_dirent *e)
+{
+	return l->names + e->name_off;
+}
+
+/* ---- file.c: open files --------------------------------------------------- */
+
+struct ufs_file {
+	int fd;
+	int oldfd;           /* pre-copy-up fd, closed at release */
+	int flags;
+	unsigned gen;        /* node->gen at open */
+	struct ufs_node *node;
+	pthread_mutex_t lock; /* reopen after copy-up */
+};
+
+int ufs_file_open(struct ufs_fs *fs, struct ufs_node *node, int flags,
+		  struct ufs_file **ret);
+struct ufs_file *ufs_file_wrap(struct ufs_node *node, int fd, int flags);
+void ufs_file_free(struct ufs_file *f);
+/* The fd to read through: reopened on the upper copy if a copy-up happened
+ * after this read-only open. */
+int ufs_file_fd(struct ufs_fs *fs, struct ufs_file *f);
+
+/* ---- ops.c ---------------------------------------------------------------- */
+
+extern const struct fuse_lowlevel_ops ufs_ops;
+
+/* ---- status.c: control socket ---------------------------------------------- */
+
+int ufs_status_start(struct ufs_fs *fs);
+void ufs_status_stop(struct ufs_fs *fs);
+
+/* ---- branch.c ------------------------------------------------------------- */
+
+int ufs_fs_open_branches(struct ufs_fs *fs, char *err, size_t errsz);
+void ufs_fs_close_branches(struct ufs_fs *fs);
