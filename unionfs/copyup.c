@@ -257,8 +257,19 @@ int ufs_copyup(struct ufs_fs *fs, struct ufs_node *node, off_t size_limit)
 		if (r == 0)
 			r = ufs_dir_fd(fs, parent, 0, &dd);
 		ino_t nino = 0;
+		struct stat pst;
+		if (r == 0 && fstat(dd.fd, &pst) < 0)
+			r = cm_neg_errno();
 		if (r == 0)
 			r = ufs_copy_object(fs, sd.fd, name, dd.fd, name, size_limit, &nino);
+		if (r == 0) {
+			/* A copy-up is no change of the parent: keep its times
+			 * (as overlayfs does). */
+			char proc[64];
+			struct timespec ts[2] = { pst.st_atim, pst.st_mtim };
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dd.fd);
+			(void)utimensat(AT_FDCWD, proc, ts, 0);
+		}
 		if (r == 0 && S_ISDIR(node->type)) {
 			int fd = openat(dd.fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd >= 0)

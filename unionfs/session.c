@@ -50,38 +50,58 @@ static int build_args(struct ufs_fs *fs, struct fuse_args *args)
 	return 0;
 }
 
+struct ufs_fs *ufs_fs_new(struct ufs_config *cfg, char *err, size_t errsz)
+{
+	struct ufs_fs *fs = calloc(1, sizeof(*fs));
+	if (!fs) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	fs->cfg = cfg;
+	long nofile = cm_raise_nofile();
+	fs->dirfd_budget = nofile > 2048 ? nofile / 2 : 512;
+	int r = ufs_fs_open_branches(fs, err, errsz);
+	if (r == 0 && (r = ufs_table_init(fs)) == 0 && (r = make_root(fs)) < 0)
+		snprintf(err, errsz, "cannot start: %s", strerror(-r));
+	if (r < 0) {
+		if (!err[0])
+			snprintf(err, errsz, "cannot start: %s", strerror(-r));
+		ufs_fs_free(fs);
+		return NULL;
+	}
+	return fs;
+}
+
+void ufs_fs_free(struct ufs_fs *fs)
+{
+	if (!fs)
+		return;
+	if (fs->idhash)
+		ufs_table_destroy(fs);
+	ufs_fs_close_branches(fs);
+	free(fs);
+}
+
 int ufs_run(struct ufs_config *cfg)
 {
 	char err[1024] = "";
 	int ret = 1;
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
-	struct ufs_fs *fs = calloc(1, sizeof(*fs));
+	umask(0); /* modes come from the kernel with the caller's umask applied */
+	struct ufs_fs *fs = ufs_fs_new(cfg, err, sizeof(err));
 	if (!fs) {
-		fprintf(stderr, "ufsmount: out of memory\n");
+		fprintf(stderr, "ufsmount: %s\n", err);
 		return 1;
 	}
-	fs->cfg = cfg;
-	umask(0); /* modes come from the kernel with the caller's umask applied */
-	long nofile = cm_raise_nofile();
-	fs->dirfd_budget = nofile > 2048 ? nofile / 2 : 512;
-
-	if (ufs_fs_open_branches(fs, err, sizeof(err)) < 0) {
-		fprintf(stderr, "ufsmount: %s\n", err);
-		goto out_branches;
-	}
-	int r = ufs_table_init(fs);
-	if (r == 0)
-		r = make_root(fs);
-	if (r == 0)
-		r = build_args(fs, &args);
+	int r = build_args(fs, &args);
 	if (r < 0) {
 		fprintf(stderr, "ufsmount: cannot start: %s\n", strerror(-r));
-		goto out_table;
+		goto out;
 	}
 	fs->se = fuse_session_new(&args, &ufs_ops, sizeof(ufs_ops), fs);
 	if (!fs->se) {
 		fprintf(stderr, "ufsmount: cannot create the FUSE session (see above)\n");
-		goto out_table;
+		goto out;
 	}
 	if (fuse_set_signal_handlers(fs->se) != 0)
 		goto out_session;
@@ -111,11 +131,8 @@ out_signals:
 	fuse_remove_signal_handlers(fs->se);
 out_session:
 	fuse_session_destroy(fs->se);
-out_table:
-	ufs_table_destroy(fs);
-out_branches:
-	ufs_fs_close_branches(fs);
+out:
 	fuse_opt_free_args(&args);
-	free(fs);
+	ufs_fs_free(fs);
 	return ret;
 }

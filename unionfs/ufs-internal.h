@@ -296,6 +296,13 @@ extern const struct fuse_lowlevel_ops ufs_ops;
 int ufs_status_start(struct ufs_fs *fs);
 void ufs_status_stop(struct ufs_fs *fs);
 
+/* ---- session.c ------------------------------------------------------------ */
+
+/* Open the branches of a validated config and build the root node; no
+ * mount. NULL with the reason in err. (Unit tests use this on plain dirs.) */
+struct ufs_fs *ufs_fs_new(struct ufs_config *cfg, char *err, size_t errsz);
+void ufs_fs_free(struct ufs_fs *fs);
+
 /* ---- branch.c ------------------------------------------------------------- */
 
 int ufs_fs_open_branches(struct ufs_fs *fs, char *err, size_t errsz);

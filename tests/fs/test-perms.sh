@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Permissions are checked by the kernel (default_permissions) against the
+# union's view; new objects belong to the caller; copy-up keeps the original
+# owner. Runs commands as uid/gid 65534 with setpriv; mounts with allow_other.
+. "$(dirname "$0")/../lib/fslib.sh"
+need_root_fuse
+command -v setpriv >/dev/null || skip_all "setpriv missing"
+
+build_std_layers
+mk_file "$C/secret" secret 0600
+mk_file "$C/pub" pub 0644
+mk_file "$C/world" world 0666
+mk_dir  "$C/tmp" 1777
+mk_file "$C/tmp/rootfile" root 0644
+mk_dir  "$C/private" 0700; mk_file "$C/private/f" f
+mk_dir  "$C/sgid" 2775; chgrp 1234 "$C/sgid"
+mk_dir  "$C/nobodydir" 0755; chown 65534:65534 "$C/nobodydir"
+mk_file "$C/nobodydir/own" own 0644; chown 65534:65534 "$C/nobodydir/own"
+ro_snapshot "$B" "$C"
+ufs_mount "$DIRS,allow_other" "$M" || bail "mount failed"
+
+nb() { as_nobody "$@"; }
+own() { stat -c %u:%g "$1" 2>&1; }
+
+check "mount has default_permissions" yes "$(mount_opts "$M" | grep -q default_permissions && echo yes || echo no)"
+check_false "nobody cannot read a 0600 root file" nb cat "$M/secret"
+check "  EACCES" EACCES "$(nb "$FSOP" open "$M/secret" r 2>&1)"
+check_content "root can read it" "$M/secret" secret
+check_true "nobody can read a 0644 file" nb cat "$M/pub"
+check_false "nobody cannot write a 0644 root file" nb sh -c "echo x >>'$M/pub'"
+check_absent "  and no copy-up happened" "$A/pub"
+check_false "nobody cannot create in a root 0755 dir" nb touch "$M/nbfile"
+check_false "nobody cannot list a 0700 dir" nb ls "$M/private"
+check_false "nobody cannot chmod a root file" nb chmod 777 "$M/pub"
+check_false "nobody cannot chown" nb chown 65534 "$M/pub"
+check_false "nobody cannot unlink in a root dir" nb rm -f "$M/pub"
+check_exists "  still there" "$M/pub"
+
+check_true "nobody can write a 0666 lower file" nb sh -c "echo more >>'$M/world'"
+check "  copy-up keeps the original owner" "0:0 666" "$(own "$A/world") $(stat -c %a "$A/world" 2>&1)"
+
+check_true "nobody creates a file in a 1777 lower dir" nb sh -c "echo mine >'$M/tmp/nb'"
+check "  owner in rw branch" 65534:65534 "$(own "$A/tmp/nb")"
+check "  owner through the mount" 65534:65534 "$(own "$M/tmp/nb")"
+check "  parent copied up with sticky 1777" 1777 "$(stat -c %a "$A/tmp" 2>&1)"
+check_true "nobody mkdir in a 1777 dir" nb mkdir "$M/tmp/nbdir"
+check "  owner" 65534:65534 "$(own "$A/tmp/nbdir")"
+check_true "nobody symlink in a 1777 dir" nb ln -s x "$M/tmp/nbsym"
+check "  owner" 65534:65534 "$(stat -c %u:%g "$A/tmp/nbsym" 2>&1)"
+check_true "nobody mkfifo in a 1777 dir" nb mkfifo "$M/tmp/nbfifo"
+check "  owner" 65534:65534 "$(own "$A/tmp/nbfifo")"
+check_false "sticky: nobody cannot remove root's file" nb rm -f "$M/tmp/rootfile"
+check_exists "  still there" "$M/tmp/rootfile"
+check_true "nobody can remove own file" nb rm "$M/tmp/nb"
+check_true "nobody edits own file in a lower dir" nb sh -c "echo more >>'$M/nobodydir/own'"
+check "  copy-up keeps owner 65534" 65534:65534 "$(own "$A/nobodydir/own")"
+
+echo r >"$M/rootnew"
+check "root creates: owner 0:0" 0:0 "$(own "$A/rootnew")"
+echo g >"$M/sgid/f"; mkdir "$M/sgid/sd"
+check "setgid dir: file inherits group" 1234 "$(stat -c %g "$M/sgid/f" 2>&1)"
+check "setgid dir: subdir inherits group and setgid" "1234 2755" "$(stat -c '%g %a' "$M/sgid/sd" 2>&1)"
+(umask 027; echo u >"$M/umasked"; mkdir "$M/umaskdir")
+check "umask applied to create" 640 "$(stat -c %a "$M/umasked" 2>&1)"
+check "umask applied to mkdir" 750 "$(stat -c %a "$M/umaskdir" 2>&1)"
+chmod 0600 "$M/pub"
+check_false "chmod through the mount takes effect for nobody" nb cat "$M/pub"
+chown 65534 "$M/secret"
+check_true "chown through the mount takes effect for nobody" nb cat "$M/secret"
+finish

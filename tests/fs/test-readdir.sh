@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# readdir merges the branches: each name once, whiteouts and whited-out names
+# hidden, no .wh. name ever listed, d_type right, changes show up at once.
+. "$(dirname "$0")/../lib/fslib.sh"
+need_root_fuse
+DINO=$(helper dino) || bail "no dino helper"
+
+build_std_layers
+# a few thousand names spread over the branches, with whiteouts and overlaps
+mkdir -p "$A/big" "$B/big" "$C/big"
+(cd "$C/big" && seq -f 'n%05g' 0 2999 | xargs touch)          # C: 0..2999
+(cd "$B/big" && seq -f 'n%05g' 2000 3999 | xargs touch)       # B: 2000..3999
+(cd "$B/big" && seq -f '.wh.n%05g' 0 499 | xargs touch)       # B hides 0..499
+(cd "$A/big" && seq -f 'n%05g' 3500 4499 | xargs touch)       # A: 3500..4499
+(cd "$A/big" && seq -f '.wh.n%05g' 1000 1499 | xargs touch)   # A hides 1000..1499
+(cd "$A/big" && seq -f '.wh.n%05g' 3800 3899 | xargs touch)   # A hides 3800..3899 but has them (OCI: visible)
+ro_snapshot "$B" "$C"
+expected_big=$( { seq -f 'n%05g' 500 999; seq -f 'n%05g' 1500 4499; } | sort)
+
+ufs_mount "$DIRS" "$M" || bail "mount failed"
+
+check "root listing" \
+	"a_only b_only big c_only cdir d opq revived samebr shared sp ace typ" \
+	"$(ls_flat "$M")"
+check "merged dir listing" "a_file b_file c_file common sub" "$(ls_flat "$M/d")"
+check "opaque dir listing" "b_in_opq" "$(ls_flat "$M/opq")"
+check "lower-only dir listing" "x" "$(ls_flat "$M/cdir")"
+check "nested lower-only dir listing" "deep" "$(ls_flat "$M/d/sub")"
+check "no .wh. name listed anywhere" "" "$(find "$M" -name '.wh.*' 2>&1)"
+check "no duplicate names (root)" "" "$(ls -fA "$M" | sort | uniq -d)"
+check "big merged dir: exact names" "$expected_big" "$(ls -A "$M/big" | sort)"
+check "big merged dir: count" 3500 "$(ls -fA "$M/big" | wc -l)"
+check "big merged dir: no duplicates" "" "$(ls -fA "$M/big" | sort | uniq -d)"
+
+# d_type matches lstat type for every entry (u = DT_UNKNOWN is allowed)
+bad=$(for dir in "$M" "$M/d" "$M/opq" "$M/big"; do "$DINO" "$dir"; done |
+	awk '$5 != "u" && $5 != $6 { print $7 ": d_type " $5 " lstat " $6 }' | head -n5)
+check "d_type agrees with lstat" "" "$bad"
+bad=$("$DINO" "$M" | awk '$2 == "-" { print $7 }')
+check "every listed name can be looked up" "" "$bad"
+
+# listings follow changes made through the mount
+echo new >"$M/newfile"
+check "created file listed" "yes" "$(ls -A "$M" | grep -qx newfile && echo yes || echo no)"
+rm -f "$M/c_only"
+check "removed lower file not listed" "no" "$(ls -A "$M" | grep -qx c_only && echo yes || echo no)"
+rm -f "$M/big/n02500" "$M/big/n04000" "$M/big/n00600"
+check "big dir count after 3 removals" 3497 "$(ls -fA "$M/big" | wc -l)"
+mkdir "$M/d/newdir"
+check "merged dir after mkdir" "a_file b_file c_file common newdir sub" "$(ls_flat "$M/d")"
+check "no .wh. name listed after removals" "" "$(find "$M" -name '.wh.*' 2>&1)"
+
+# the rw branch's private work dir never shows up
+check "work dir not listed" "" "$(ls -A "$M" | grep -F '.wh..wh.' )"
+
+# same listing after a remount (nothing cached)
+ufs_remount "$M" || bail "remount failed"
+check "big dir count after remount" 3497 "$(ls -fA "$M/big" | wc -l)"
+check "root listing after remount" \
+	"a_only b_only big cdir d newfile opq revived samebr shared sp ace typ" "$(ls_flat "$M")"
+finish

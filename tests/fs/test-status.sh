@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# ufsmount --status MNT: branches with their modes and per-operation counters
+# (checked loosely: paths, rw/ro, and counters that grow with the operations).
+. "$(dirname "$0")/../lib/fslib.sh"
+need_root_fuse
+
+build_std_layers
+ufs_mount "$DIRS" "$M" || bail "mount failed"
+
+st=$("$UFSMOUNT" --status "$M" 2>&1); rc=$?
+check "--status exits 0" 0 "$rc"
+for br in "$A" "$B" "$C"; do
+	check "--status names branch ${br#"$T"/}" yes "$(grep -qF "$br" <<<"$st" && echo yes || echo no)"
+done
+check "--status shows rw on the rw branch's line" yes "$(grep -F "$A" <<<"$st" | grep -qw rw && echo yes || echo no)"
+check "--status shows ro on the ro branches' lines" yes \
+	"$(grep -F "$B" <<<"$st" | grep -qw ro && grep -F "$C" <<<"$st" | grep -qw ro && echo yes || echo no)"
+
+counter() { ufs_counter "$M" "$1"; }
+positive() { # LABEL ERE
+	local v; v=$(counter "$2")
+	if [ -n "$v" ] && [ "$v" -gt 0 ]; then pass "$1 ($v)"
+	else fail "$1" "expected a line matching /$2/ with a number > 0, got '${v:-no such line}'"; fi
+}
+
+cat "$M/c_only" >/dev/null; ls "$M/d" >/dev/null
+positive "lookup counter non-zero after lookups" 'lookup'
+chmod 600 "$M/c_only"
+positive "copy-up counter non-zero after a copy-up" 'copy.?up'
+rm "$M/b_only"
+positive "whiteout counter non-zero after an unlink of a lower file" 'whiteout'
+
+c1=$(counter 'copy.?up')
+for f in d/c_file d/b_file cdir/x; do echo x >>"$M/$f"; done
+c2=$(counter 'copy.?up')
+if [ -n "$c1" ] && [ -n "$c2" ] && [ "$c2" -gt "$c1" ]; then pass "copy-up counter grows ($c1 -> $c2)"
+else fail "copy-up counter grows" "before '$c1', after '$c2'"; fi
+
+st=$("$UFSMOUNT" --status "$T" 2>&1); rc=$?
+check "--status on a non-union dir fails" yes "$([ $rc -ne 0 ] && echo yes || echo no)"
+st=$("$UFSMOUNT" --status "$T/nonexistent" 2>&1); rc=$?
+check "--status on a missing path fails" yes "$([ $rc -ne 0 ] && echo yes || echo no)"
+ufs_umount "$M"
+st=$("$UFSMOUNT" --status "$M" 2>&1); rc=$?
+check "--status on an unmounted mountpoint fails" yes "$([ $rc -ne 0 ] && echo yes || echo no)"
+finish
