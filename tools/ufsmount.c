@@ -48,9 +48,11 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
+			ufs_config_clear(&cfg);
 			return 0;
 		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
 			printf("ufsmount %s (libfuse %s)\n", PACKAGE_VERSION, FUSE_VERSION_STRING);
+			ufs_config_clear(&cfg);
 			return 0;
 		} else if (strcmp(a, "--status") == 0) {
 			status = true;
@@ -64,27 +66,28 @@ int main(int argc, char **argv)
 			const char *o = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
 			if (!o) {
 				fprintf(stderr, "ufsmount: option -o needs a value\n");
-				return 1;
+				goto fail;
 			}
 			if (ufs_config_parse_opts(&cfg, o, err, sizeof(err)) < 0) {
 				fprintf(stderr, "ufsmount: %s\n", err[0] ? err : "out of memory");
-				return 1;
+				goto fail;
 			}
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "ufsmount: unknown option '%s' (see --help)\n", a);
-			return 1;
+			goto fail;
 		} else if (!mnt) {
 			mnt = a;
 		} else {
 			fprintf(stderr, "ufsmount: unexpected argument '%s' (one mountpoint only)\n", a);
-			return 1;
+			goto fail;
 		}
 	}
 	if (!mnt) {
 		fprintf(stderr, "ufsmount: no mountpoint given (see --help)\n");
-		return 1;
+		goto fail;
 	}
 	if (status) {
+		ufs_config_clear(&cfg);
 		if (ufs_status_query(mnt, json, stdout, err, sizeof(err)) < 0) {
 			fprintf(stderr, "ufsmount: %s\n", err[0] ? err : strerror(errno));
 			return 1;
@@ -94,10 +97,12 @@ int main(int argc, char **argv)
 	cfg.mountpoint = strdup(mnt);
 	if (!cfg.mountpoint || ufs_config_validate(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ufsmount: %s\n", err[0] ? err : "out of memory");
-		ufs_config_clear(&cfg);
-		return 1;
+		goto fail;
 	}
 	int r = ufs_run(&cfg);
 	ufs_config_clear(&cfg);
 	return r;
+fail:
+	ufs_config_clear(&cfg);
+	return 1;
 }

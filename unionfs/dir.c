@@ -303,15 +303,26 @@ int ufs_do_link(struct ufs_fs *fs, struct ufs_node *node, struct ufs_node *dir,
 		return r;
 	struct ufs_node *sp;
 	char sname[NAME_MAX + 1];
-	if ((r = ufs_node_alias(fs, node, &sp, sname)) < 0)
+	r = ufs_node_alias(fs, node, &sp, sname);
+	if (r == -ENOENT) {
+		/* The name we knew it by was replaced, yet the kernel still
+		 * holds it through another link: link the object itself. */
+		_cleanup_close_ int fd = ufs_node_open(fs, node, O_PATH);
+		if (fd < 0)
+			return fd;
+		if (linkat(fd, "", up.fd, name, AT_EMPTY_PATH) < 0)
+			return cm_neg_errno();
+	} else if (r < 0) {
 		return r;
-	_cleanup_ufd_ struct ufs_fd sd = { -1, false };
-	r = ufs_dir_fd(fs, sp, 0, &sd);
-	if (r == 0 && linkat(sd.fd, sname, up.fd, name, 0) < 0)
-		r = cm_neg_errno();
-	ufs_node_unpin(fs, sp);
-	if (r < 0)
-		return r;
+	} else {
+		_cleanup_ufd_ struct ufs_fd sd = { -1, false };
+		r = ufs_dir_fd(fs, sp, 0, &sd);
+		if (r == 0 && linkat(sd.fd, sname, up.fd, name, 0) < 0)
+			r = cm_neg_errno();
+		ufs_node_unpin(fs, sp);
+		if (r < 0)
+			return r;
+	}
 	if (wh)
 		whiteout_remove(up.fd, name);
 	struct ufs_res res = { .branch = 0 };

@@ -385,7 +385,6 @@ static void ufs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 
 struct ufs_dirh {
 	struct ufs_dirlist l;
-	bool served;
 };
 
 static void ufs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -395,19 +394,16 @@ static void ufs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	struct ufs_dirh *d = calloc(1, sizeof(*d));
 	if (!d)
 		return rep_err(req, UFS_OP_OPENDIR, t0, ENOMEM);
-	int r = ufs_dirlist_build(fs, ufs_node_of(fs, ino), &d->l);
-	if (r < 0) {
-		free(d);
-		return rep_err(req, UFS_OP_OPENDIR, t0, -r);
-	}
+	/* The listing is built at the first READDIR, not here: the kernel
+	 * stamps its readdir cache with the dir's version when it sends that
+	 * request, so a listing older than the stamp would stay cached stale
+	 * (and a cache hit then costs us nothing). */
 	fi->fh = (uint64_t)(uintptr_t)d;
 	fi->cache_readdir = 1;
 	fi->keep_cache = 1;
 	ufs_stat_record(&fs->st, UFS_OP_OPENDIR, t0, 0);
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		ufs_dirlist_free(&d->l);
+	if (fuse_reply_open(req, fi) == -ENOENT)
 		free(d);
-	}
 }
 
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -418,7 +414,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct ufs_fs *fs = FS(req);
 	struct ufs_node *dir = ufs_node_of(fs, ino);
 	struct ufs_dirh *d = (struct ufs_dirh *)(uintptr_t)fi->fh;
-	if (off == 0 && d->served) { /* rewinddir: see changes since opendir */
+	if (off == 0) { /* first read, or rewinddir: a fresh listing */
 		struct ufs_dirlist l;
 		int r = ufs_dirlist_build(fs, dir, &l);
 		if (r < 0)
@@ -426,7 +422,6 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		ufs_dirlist_free(&d->l);
 		d->l = l;
 	}
-	d->served = true;
 	_cleanup_free_ char *buf = malloc(size);
 	if (!buf)
 		return rep_err(req, op, t0, ENOMEM);

@@ -55,6 +55,14 @@ new=$T/A_single; mkdir -p "$new"
 ufs_mount "dirs=$new" "$M" || fail "single branch accepted" "$(cat "$T/mount.err")"
 ufs_umount "$M"
 
+# relative branch paths and mountpoint, resolved before daemonizing
+_track_mount "$T/relmnt"; mkdir -p "$T/relmnt"
+(cd "$T" && "$UFSMOUNT" -o "dirs=A:B:C" relmnt >"$T/rel.out" 2>&1 </dev/null); rc=$?
+check "relative paths: mount exits 0" 0 "$rc"
+wait_mounted "$T/relmnt" 5
+check_content "relative paths: view" "$T/relmnt/shared" A
+ufs_umount "$T/relmnt"
+
 # -f stays in the foreground until unmounted; -d prints debug output
 ufs_mount_fg "dirs=$A:$B:$C" "$M" || fail "-f mounts" "$(cat "$T"/daemon.*.log)"
 pid=$UFS_PID
@@ -68,6 +76,7 @@ check "-d: debug output" yes "$([ -s "$T/daemon.$UFS_PID.log" ] && echo yes || e
 ufs_umount "$M"
 
 # refusals
+# the message must name MUSTNAME (the branch as given or as resolved)
 refuse() { # LABEL MUSTNAME OPTS [MNT]
 	local label=$1 name=$2 opts=$3 mnt=${4:-$T/mp2} rc err nl
 	_track_mount "$mnt"
@@ -91,6 +100,11 @@ refuse "two rw branches"              "$B"             "dirs=$A=rw:$B=rw"
 refuse "rw not first"                 "$B"             "dirs=$A=ro:$B=rw"
 refuse "bad mode"                     "$B"             "dirs=$A:$B=rx"
 refuse "unknown option"               "bogus_opt"      "dirs=$A:$B,bogus_opt"
+ln -s "$A" "$T/Alink"
+refuse "same branch via a symlink"    "$A"             "dirs=$A:$T/Alink"
+refuse "same branch via .."           "$A"             "dirs=$A:$A/sub/.."
+refuse "same branch with a trailing /" "$A"            "dirs=$A:$A/"
+refuse "branch under the mountpoint via a symlink" "$A" "dirs=$T/Alink/sub" "$A"
 refuse "empty dirs"                   ""               "dirs="
 err=$("$UFSMOUNT" "$T/mp2" 2>&1 </dev/null); rc=$?
 check "no dirs option: non-zero exit, no mount" yes "$([ $rc -ne 0 ] && ! is_mounted "$T/mp2" && echo yes || echo no)"

@@ -14,6 +14,9 @@ for i in $(seq 1 $NFILES); do
 	head -c $(( (NW + 1) * CHUNK )) /dev/zero | tr '\0' . >"$C/dir$i/f"
 done
 mkdir -p "$C/shared_dir/lower_sub"; echo keep >"$C/shared_dir/keep"
+seq 1 100 >"$C/applog"
+head -c 20M /dev/urandom >"$C/readme20"
+mkdir -p "$C/pc/x/y"; for p in 1 2 3 4 5 6 7 8; do echo "$p" >"$C/pc/x/y/f$p"; done
 ro_snapshot "$B" "$C"
 ufs_mount "$DIRS" "$M" || bail "mount failed"
 
@@ -64,12 +67,55 @@ check "parallel mkdirs in lower sub" 20 "$(ls -A "$M/shared_dir/lower_sub" | wc 
 check "parallel creates: contents" "" "$(for p in 1 2 3 4 5 6 7 8; do for n in 1 20 40; do
 	[ "$(cat "$M/shared_dir/p${p}_$n" 2>&1)" = "$p.$n" ] || echo "p${p}_$n"; done; done)"
 
-# concurrent rename and stat of the same lower files
-for i in $(seq 1 20); do echo "$i" >"$M/r$i"; done
-( for i in $(seq 1 20); do mv "$M/r$i" "$M/rr$i"; done ) & p1=$!; _PIDS+=($p1)
-( for k in 1 2 3; do ls -l "$M" >/dev/null 2>&1; done ) & p2=$!; _PIDS+=($p2)
-wait $p1; wait $p2
-check "renames racing listings: all renamed" 20 "$(ls -A "$M" | grep -c '^rr')"
+# copy-ups of different files in the same lower dir chain, at once
+pids=()
+for p in 1 2 3 4 5 6 7 8; do
+	( printf 'w' >>"$M/pc/x/y/f$p" ) & pids+=($!); _PIDS+=($!)
+	( chmod 600 "$M/pc/x/y/f$p" ) & pids+=($!); _PIDS+=($!)
+done
+bad=0
+for p in "${pids[@]}"; do wait "$p" || bad=1; done
+check "parallel copy-ups under one lower parent: all succeeded" 0 "$bad"
+check "  contents" "" "$(for p in 1 2 3 4 5 6 7 8; do
+	[ "$(cat "$M/pc/x/y/f$p" 2>&1)" = "$p
+w" ] || echo "f$p: $(cat "$M/pc/x/y/f$p" 2>&1)"; done)"
+check "  modes" "600 600 600 600 600 600 600 600" "$(stat -c %a "$M"/pc/x/y/f? | tr '\n' ' ' | sed 's/ $//')"
+check "  all 8 in the rw branch" 8 "$(find "$A/pc/x/y" -name 'f?' | wc -l)"
+
+# O_APPEND from 4 processes on one lower file (racing its copy-up too)
+pids=()
+for p in 1 2 3 4; do
+	( for n in $(seq 1 300); do echo "p$p line $n" >>"$M/applog" || exit 1; done ) & pids+=($!); _PIDS+=($!)
+done
+bad=0
+for p in "${pids[@]}"; do wait "$p" || bad=1; done
+check "parallel O_APPEND: all succeeded" 0 "$bad"
+check "parallel O_APPEND: no line lost or torn" "1300 1200" \
+	"$(wc -l <"$M/applog") $(grep -cE '^p[1-4] line [0-9]+$' "$M/applog")"
+
+# readers racing a copy-up see the old or the new content, nothing else
+old=$(md5sum <"$C/readme20"); new=$( { cat "$C/readme20"; printf Z; } | md5sum)
+( for k in $(seq 1 8); do md5sum <"$M/readme20"; done >"$T/reads" ) & rp=$!; _PIDS+=($rp)
+sleep 0.05; printf Z >>"$M/readme20"
+wait $rp
+check "readers during a copy-up: only old or new content" "" "$(grep -vxF -e "$old" -e "$new" "$T/reads")"
+check "after: new content" "$new" "$(md5sum <"$M/readme20")"
+
+# renames racing listings: afterwards the listing is exact (a merged-dir
+# cache filled during a rename must not stay stale)
+mkdir -p "$M/rl"
+bad=""
+for round in $(seq 1 12); do
+	for i in $(seq 1 20); do echo "$i" >"$M/rl/r$i"; done
+	( for i in $(seq 1 20); do mv "$M/rl/r$i" "$M/rl/rr$i"; done ) & p1=$!; _PIDS+=($p1)
+	( for k in $(seq 1 10); do ls -l "$M/rl" >/dev/null 2>&1; done ) & p2=$!; _PIDS+=($p2)
+	wait $p1; wait $p2
+	got=$(ls -A "$M/rl" | sort | tr '\n' ' ')
+	want=$(for i in $(seq 1 20); do echo "rr$i"; done | sort | tr '\n' ' ')
+	if [ "$got" != "$want" ]; then bad="round $round: listed '$got'"; break; fi
+	rm -f "$M"/rl/rr*
+done
+check "renames racing listings: listing exact afterwards" "" "$bad"
 
 # fio: parallel jobs with data verification
 if command -v fio >/dev/null; then

@@ -30,6 +30,8 @@ printf 'MIDDLE' | dd of="$C/sparse" bs=1M seek=512 conv=notrunc status=none
 # a lower dir with entries, a lower symlink, a file with a file capability
 mk_file "$C/ldir/inner" inner; chmod 0705 "$C/ldir"; touch -d "$PDATE" "$C/ldir"
 ln -s g/p/plain "$C/lsym"
+mk_file "$C/atonly" at; touch -d "$OLD" "$C/atonly"
+mk_file "$C/xdir/e1" 1; mk_file "$C/xdir/e2" 2; setfattr -n user.dold -v dold "$C/xdir"
 have_setcap=0
 if command -v setcap >/dev/null && mk_file "$C/capfile" cap 0755 &&
 	setcap cap_net_raw+ep "$C/capfile" 2>/dev/null; then have_setcap=1; fi
@@ -123,6 +125,16 @@ check "dir chmod: mtime preserved" "$(TZ=UTC stat -c %y "$C/ldir")" "$(TZ=UTC st
 chown -h 99:99 "$M/lsym"
 check "symlink chown -h: copied up as a symlink" "g/p/plain 99:99" "$(readlink "$A/lsym" 2>&1) $(stat -c %u:%g "$A/lsym" 2>&1)"
 
+# atime-only change: copy-up keeps mtime
+touch -a -d '2011-01-01 00:00:00 +0000' "$M/atonly"
+check "touch -a: copied up, atime set" "2011-01-01 00:00:00.000000000 +0000" "$(TZ=UTC stat -c %x "$A/atonly" 2>&1)"
+check "touch -a: mtime preserved" "$(TZ=UTC stat -c %y "$C/atonly")" "$(TZ=UTC stat -c %y "$A/atonly" 2>&1)"
+# xattr on a lower dir: the dir is copied up with its xattrs, still merged
+setfattr -n user.dnew -v dv "$M/xdir"
+check "dir setxattr: copied up with old and new xattrs" "dold dv" \
+	"$(getfattr --absolute-names --only-values -n user.dold "$A/xdir" 2>&1) $(getfattr --absolute-names --only-values -n user.dnew "$A/xdir" 2>&1)"
+check "dir setxattr: lower entries still listed" "e1 e2" "$(ls_flat "$M/xdir")"
+
 # file capability (security.capability) kept
 if [ $have_setcap = 1 ]; then
 	setfattr -n user.x -v 1 "$M/capfile"
@@ -146,6 +158,9 @@ if [ -d "$A/.wh..wh.work" ]; then
 else
 	skip "work dir empty after copy-ups" "no $A/.wh..wh.work"
 fi
+ufs_mount "$DIRS" "$M" || bail "remount failed"
+check "after remount: view of grandparent mtime is the lower one" "$(TZ=UTC stat -c %y "$C/g")" "$(TZ=UTC stat -c %y "$M/g" 2>&1)"
+ufs_umount "$M"
 check "data reached the rw branch after unmount" "data of open
 second lineX" "$(cat "$AP/open" 2>&1)"
 finish

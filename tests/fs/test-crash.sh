@@ -8,6 +8,7 @@ need_root_fuse
 
 build_std_layers
 head -c 2M /dev/urandom >"$C/lowbig"
+yes 0123456789abcdef | head -c 768M >"$C/huge"     # slow enough to copy to be killed mid-way
 ro_snapshot "$B" "$C"
 
 crash_round() { # LABEL: daemon pid in $dpid, mount $M
@@ -25,7 +26,7 @@ crash_round() { # LABEL: daemon pid in $dpid, mount $M
 	local bg=$!
 	_PIDS+=("$bg")
 	sleep 0.2
-	kill -KILL "$dpid"
+	{ kill -KILL "$dpid"; wait "$dpid"; } 2>/dev/null
 	local i; for i in $(seq 1 50); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
 	check "$label: daemon gone after SIGKILL" gone "$(kill -0 "$dpid" 2>/dev/null && echo alive || echo gone)"
 	wait "$bg" 2>/dev/null
@@ -64,4 +65,27 @@ if [ -n "$dpid" ]; then
 else
 	skip "daemonized kill" "--status prints no pid of the daemon"
 fi
+
+# 3. SIGKILL in the middle of a copy-up: after remount the file is either the
+# old content or the new one, never a partial copy
+ufs_umount "$M"
+ufs_mount_fg "$DIRS" "$M" || bail "mount -f failed"
+dpid=$UFS_PID
+( printf 'N' >>"$M/huge" ) 2>/dev/null &
+bg=$!; _PIDS+=("$bg")
+sleep 0.15
+{ kill -KILL "$dpid"; wait "$dpid"; } 2>/dev/null
+wait "$bg" 2>/dev/null
+umount -l "$M" 2>/dev/null
+ufs_mount "$DIRS" "$M" || bail "remount failed"
+sz=$(stat -c %s "$M/huge" 2>&1)
+lsz=$(stat -c %s "$C/huge")
+if [ "$sz" = "$lsz" ] || [ "$sz" = $((lsz + 1)) ]; then pass "killed mid copy-up: size is old or new ($sz)"
+else fail "killed mid copy-up: size is old or new" "expected $lsz or $((lsz + 1)), got $sz"; fi
+if [ "$sz" = "$lsz" ]; then
+	check "killed mid copy-up: old content" "$(md5sum <"$C/huge")" "$(md5sum <"$M/huge" 2>&1)"
+else
+	check "killed mid copy-up: new content" "$( { cat "$C/huge"; printf N; } | md5sum)" "$(md5sum <"$M/huge" 2>&1)"
+fi
+check "killed mid copy-up: no .wh. name visible" "" "$(find "$M" -name '.wh.*' 2>&1)"
 finish

@@ -10,7 +10,7 @@ MMAPT=$(helper mmaptest) || bail "no mmaptest helper"
 SEEKH=$(helper seekhole) || bail "no seekhole helper"
 
 build_std_layers
-for f in ro1 mm1 mm2 mm3 app1 fal1 sk1; do mk_file "$C/$f" "lower $f content"; done
+for f in ro1 mm1 mm2 mm3 app1 fal1 sk1 ou1 ou2; do mk_file "$C/$f" "lower $f content"; done
 "$SEEKH" make "$C/sk2"
 mk_file "$C/xa1" xa1; setfattr -n user.low -v lv "$C/xa1"
 head -c 3M /dev/urandom >"$C/big3m"
@@ -93,14 +93,26 @@ check "  hole reads zeros" 0 "$(dd if="$M/rand20" bs=1M skip=22 count=1 status=n
 check "lower 3 MiB file reads right" "$(md5sum <"$C/big3m")" "$(md5sum <"$M/big3m")"
 check "reads with odd block sizes" "$(md5sum <"$C/big3m")" "$(dd if="$M/big3m" bs=12345 status=none | md5sum)"
 
+# unlinked while open
+echo -n rwdata >"$M/ou0"
+check "rw file unlinked while open: fd still works" "OK nlink=0 data=fresha" "$("$FSOP" openunlink "$M/ou0" rw 2>&1)"
+check_re "lower file unlinked while open read-only: fd reads" "^OK nlink=[01] data=lower ou1 content$" "$("$FSOP" openunlink "$M/ou1" ro 2>&1)"
+check_errno "  name gone" ENOENT lstat "$M/ou1"
+check_re "lower file unlinked while open read-write: fd works" "^OK nlink=0 data=fresh ou2 content$" "$("$FSOP" openunlink "$M/ou2" rw 2>&1)"
+check_errno "  name gone" ENOENT lstat "$M/ou2"
+exec 7<"$M/shared"
+mv -f "$M/c_only" "$M/shared"
+check "rename over an open file: old fd reads the old data" A "$(cat <&7)"
+exec 7<&-
+
 # nanosecond timestamps, O_EXCL
 touch -d '@1234567890.123456789' "$M/fs1"
 check "nanosecond mtime" "1234567890.123456789" "$(stat -c %.9Y "$M/fs1" 2>/dev/null || stat -c %Y "$M/fs1")"
-check_errno "O_EXCL on a lower name: EEXIST" EEXIST open "$M/c_only" wcx
+check_errno "O_EXCL on a lower name: EEXIST" EEXIST open "$M/b_only" wcx
 check_errno "O_EXCL on a whited-out name" OK open "$M/hid_by_b" wcx
 check_errno "O_EXCL on a rw name: EEXIST" EEXIST open "$M/a_only" wcx
 check_errno "open dir for write: EISDIR" EISDIR open "$M/d" w
-check_errno "O_DIRECTORY on a file: ENOTDIR" ENOTDIR open "$M/c_only" rd
+check_errno "O_DIRECTORY on a file: ENOTDIR" ENOTDIR open "$M/b_only" rd
 
 # xattrs through the mount
 check "getxattr on lower file" lv "$(getfattr --absolute-names --only-values -n user.low "$M/xa1" 2>&1)"

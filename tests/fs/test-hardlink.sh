@@ -49,6 +49,16 @@ rm "$M/c_only"
 check "  unlink of the original name" 3 "$(nl "$M/c_link_moved")"
 check_errno "  original name gone" ENOENT lstat "$M/c_only"
 
+echo k >"$M/k1"; ln "$M/k1" "$M/k2"; echo other >"$M/kother"
+mv "$M/kother" "$M/k1"
+check "rename over one of two links: the other's st_nlink" 1 "$(nl "$M/k2")"
+check_content "  the other's data" "$M/k2" k
+check_errno "link the survivor of a rename-over to a new name" OK link "$M/k2" "$M/k3"
+check "  st_nlink" "2 2" "$(nl "$M/k2") $(nl "$M/k3")"
+check_errno "  unlink the survivor" OK unlink "$M/k2"
+check_errno "  rename the new link" OK rename "$M/k3" "$M/k4"
+check_content "  data" "$M/k4" k
+
 ufs_remount "$M" || bail "remount failed"
 check "after remount: links share st_ino" "$(ino "$M/h2")" "$(ino "$M/cdir/h3")"
 check "after remount: st_nlink" "2 3" "$(nl "$M/h2") $(nl "$M/c_link_moved")"

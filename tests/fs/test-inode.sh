@@ -66,6 +66,7 @@ ro_verify
 A=$T/A2 B=$T/B2 C=$T/C2
 mkdir -p "$A" "$B" "$C"
 DIRS="dirs=$A=rw:$B=ro:$C=ro"
+mount -t tmpfs -o size=16m tmpfs "$A" || bail "cannot mount tmpfs"
 mount -t tmpfs -o size=16m tmpfs "$B" || bail "cannot mount tmpfs"
 mount -t tmpfs -o size=16m tmpfs "$C" || bail "cannot mount tmpfs"
 for br in "$B" "$C"; do
@@ -82,5 +83,10 @@ check "tmpfs branches: st_ino unique" "" "$(dup_inos "$M")"
 check "tmpfs branches: one st_dev" 1 "$(find "$M" -printf '%D\n' | sort -u | wc -l)"
 check "tmpfs branches: d_ino equals st_ino" "" "$(ino_problems "$M" "$M/dir_B2" "$M/dir_C2")"
 check "tmpfs branches: root and lower file share st_dev" "$(stat -c %d "$M")" "$(stat -c %d "$M/dir_C2/inner")"
+for i in 1 2 3 4 5 6 7 8 9 10; do echo "$i" >"$M/new_$i"; done; mkdir "$M/nd1" "$M/nd2"
+ib=$(stat -c %i "$M/f_B2_3"); chmod 600 "$M/f_B2_3"; echo x >>"$M/dir_C2/inner"
+check "tmpfs rw branch: new objects keep st_ino unique" "" "$(dup_inos "$M")"
+check "tmpfs rw branch: copy-up keeps st_ino" "$ib" "$(stat -c %i "$M/f_B2_3" 2>&1)"
+check "tmpfs rw branch: d_ino equals st_ino" "" "$(ino_problems "$M" "$M/dir_C2")"
 ufs_umount "$M"
 finish

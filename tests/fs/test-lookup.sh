@@ -19,6 +19,10 @@ mk_wh "$A" wdir
 ln -s /etc/hostname "$C/abs_link"   # symlinks are resolved by the caller, verbatim target
 ln -s c_only "$C/rel_link"
 mk_file "$C/.hidden" hidden         # ordinary dot file
+mk_file "$C/sbd/c_file" C           # dir + its own whiteout in A: only A's entries
+mk_file "$A/sbd/a_file" A; mk_wh "$A" sbd
+mk_file "$C/x.wh.y" mid; mk_file "$C/.whx" whx; mk_file "$C/.wh" wh   # not whiteouts
+mk_file "$T/R1/r1" r1; mk_opq "$T/R1"; mk_file "$T/R2/r2" r2         # opaque root
 ro_snapshot "$B" "$C"
 
 ufs_mount "$DIRS" "$M" || bail "mount failed"
@@ -64,6 +68,11 @@ check_errno   "lookup of .wh.NAME for a visible name" 'ENOENT|EINVAL|EPERM' lsta
 check_errno   "lookup of opaque marker"   'ENOENT|EINVAL|EPERM' lstat "$M/opq/.wh..wh..opq"
 check_errno   "lookup of the work dir"    'ENOENT|EINVAL|EPERM' lstat "$M/.wh..wh.work"
 check_errno   "lookup of .wh. (bare prefix)" 'ENOENT|EINVAL|EPERM' lstat "$M/.wh."
+check "dir and its whiteout in one branch: lower entries hidden" a_file "$(ls_flat "$M/sbd")"
+check_errno "  lower entry not resolvable" ENOENT lstat "$M/sbd/c_file"
+check_content "'.wh.' inside a name is ordinary" "$M/x.wh.y" mid
+check_content "'.whx' is ordinary" "$M/.whx" whx
+check_content "'.wh' is ordinary" "$M/.wh" wh
 check "root is a directory" directory "$(stat -c %F "$M" 2>&1)"
 check_absent  "lookups do not copy up" "$A/c_only"
 check_absent  "lookups do not copy up dirs" "$A/cdir"
@@ -75,5 +84,9 @@ check_content "ro mount: B over C"            "$M2/shared" B
 check_errno   "ro mount: whiteout hides"      ENOENT lstat "$M2/hid_by_b"
 check_content "ro mount: OCI same-branch rule" "$M2/samebr" B
 check_errno   "ro mount: opaque dir hides"    ENOENT lstat "$M2/opq/c_in_opq"
+ufs_umount "$M2"
+ufs_mount "dirs=$T/R1=ro:$T/R2=ro" "$M2" || bail "mount failed"
+check "opaque root dir hides the branch below" r1 "$(ls_flat "$M2")"
+check_errno "  lower root entry not resolvable" ENOENT lstat "$M2/r2"
 ufs_umount "$M2"
 finish

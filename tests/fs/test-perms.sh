@@ -17,6 +17,10 @@ mk_dir  "$C/private" 0700; mk_file "$C/private/f" f
 mk_dir  "$C/sgid" 2775; chgrp 1234 "$C/sgid"
 mk_dir  "$C/nobodydir" 0755; chown 65534:65534 "$C/nobodydir"
 mk_file "$C/nobodydir/own" own 0644; chown 65534:65534 "$C/nobodydir/own"
+for f in tw1 tw2 tw3; do mk_file "$C/$f" "$f" 0666; touch -d '2001-01-01' "$C/$f"; done
+mk_dir "$C/nobodydir/sub" 0755; chown 65534:65534 "$C/nobodydir/sub"
+mk_dir  "$C/ro555" 0555; mk_file "$C/ro555/w" w 0666
+mk_file "$C/tmp/nbown" mine 0644; chown 65534:65534 "$C/tmp/nbown"
 ro_snapshot "$B" "$C"
 ufs_mount "$DIRS,allow_other" "$M" || bail "mount failed"
 
@@ -55,6 +59,25 @@ check_exists "  still there" "$M/tmp/rootfile"
 check_true "nobody can remove own file" nb rm "$M/tmp/nb"
 check_true "nobody edits own file in a lower dir" nb sh -c "echo more >>'$M/nobodydir/own'"
 check "  copy-up keeps owner 65534" 65534:65534 "$(own "$A/nobodydir/own")"
+
+check_true "nobody writes a 0666 file in a 0555 lower dir (copy-up needs no dir write access)" nb sh -c "echo x >>'$M/ro555/w'"
+check "  copy-up kept owner and parent mode" "0:0 555" "$(own "$A/ro555/w") $(stat -c %a "$A/ro555" 2>&1)"
+check_true "nobody removes own lower file in a 1777 dir" nb rm "$M/tmp/nbown"
+check_errno "  gone" ENOENT lstat "$M/tmp/nbown"
+check_exists "  whiteout in rw" "$A/tmp/.wh.nbown"
+
+check_true "nobody touches (times to now) a 0666 root file" nb touch "$M/tw1"
+check "  copied up, owner kept" 0:0 "$(own "$A/tw1")"
+check_false "nobody cannot set explicit times on a root file" nb touch -d '2005-01-01' "$M/tw3"
+check_true "nobody truncates a 0666 root file" nb truncate -s 1 "$M/tw2"
+check "  size" 1 "$(stat -c %s "$M/tw2" 2>&1)"
+check_true "nobody sets user.* xattr on a 0666 root file" nb setfattr -n user.nb -v 1 "$M/tw3"
+check_true "nobody chmods own lower file" nb chmod 600 "$M/nobodydir/own"
+check "  copied up, mode and owner" "600 65534:65534" "$(stat -c '%a %u:%g' "$A/nobodydir/own" 2>&1)"
+check_true "nobody creates in own lower dir (parent copy-up)" nb sh -c "echo c >'$M/nobodydir/sub/new'"
+check "  parent copied up with owner 65534" 65534:65534 "$(own "$A/nobodydir/sub")"
+check "  file owner" 65534:65534 "$(own "$A/nobodydir/sub/new")"
+check_true "nobody renames own lower file in a 1777 dir" nb mv "$M/tmp/nbdir" "$M/tmp/nbdir2"
 
 echo r >"$M/rootnew"
 check "root creates: owner 0:0" 0:0 "$(own "$A/rootnew")"

@@ -14,6 +14,8 @@ mk_file "$C/nonempty/f" f
 mk_dir  "$C/emptydir"
 mk_file "$C/xa" xa; mk_file "$B/xb" xb
 mk_file "$C/xd/in" in
+mk_file "$C/back" back; mk_file "$C/bd/f" f
+mk_file "$C/xdir1/in1" 1
 ro_snapshot "$B" "$C"
 
 ufs_mount "$DIRS" "$M" || bail "mount failed"
@@ -86,6 +88,18 @@ check "  dir now at e2" in "$(ls_flat "$M/e2")"
 check_content "  file now at xd" "$M/xd" one
 check_errno "exchange with missing target: ENOENT" ENOENT rename "$M/e1" "$M/nope" exchange
 
+# there and back again
+check_errno "rename lower file away" OK rename "$M/back" "$M/back2"
+check_errno "  and back" OK rename "$M/back2" "$M/back"
+check_content "  content" "$M/back" back
+check_errno "  temp name gone" ENOENT lstat "$M/back2"
+check_errno "rename lower dir away" OK rename "$M/bd" "$M/bd2"
+check_errno "  and back" OK rename "$M/bd2" "$M/bd"
+check "  listing" f "$(ls_flat "$M/bd")"
+mkdir -p "$M/rwx"; echo rw >"$M/rwx/rwin"
+check_errno "exchange lower dir and rw dir" OK rename "$M/xdir1" "$M/rwx" exchange
+check "  contents swapped" "in1 | rwin" "$(ls_flat "$M/rwx") | $(ls_flat "$M/xdir1")"
+
 check "no .wh. listed" "" "$(find "$M" -name '.wh.*' 2>&1)"
 check "no duplicate names" "" "$(ls -fA "$M" | sort | uniq -d)"
 
@@ -97,6 +111,9 @@ check_errno "after remount: old name gone" ENOENT lstat "$M/d"
 check "after remount: old name of lower dir is the new empty dir" "" "$(ls -A "$M/ld" 2>&1)"
 check "after remount: exchanged" "B xb" "$(cat "$M/xb" 2>&1) $(cat "$M/samebr" 2>&1)"
 check "after remount: pd2" "sub y" "$(ls_flat "$M/pd2")"
+check_content "after remount: file renamed back" "$M/back" back
+check "after remount: dir renamed back" f "$(ls_flat "$M/bd")"
+check "after remount: exchanged dirs" "in1 | rwin" "$(ls_flat "$M/rwx") | $(ls_flat "$M/xdir1")"
 
 ufs_umount "$M"
 ufs_mount "dirs=$B=ro:$C=ro" "$M" || bail "ro mount failed"

@@ -11,6 +11,9 @@ mk_dir "$C/emptyd"
 mk_file "$C/allwh/x" x;  mk_file "$C/allwh/y" y;  mk_wh "$A/allwh" x;  mk_wh "$B/allwh" y
 mk_file "$C/wd/old" old; mk_wh "$B" wd          # whited-out dir, to be recreated
 mk_file "$C/nested/a/b/c" c
+mk_file "$C/wd2/old" old; mk_wh "$A" wd2         # whited out in the rw branch itself
+LONG=$(printf 'L%.0s' $(seq 1 253))               # .wh.+253 chars > NAME_MAX
+mk_file "$C/$LONG" long
 ro_snapshot "$B" "$C"
 
 ufs_mount "$DIRS" "$M" || bail "mount failed"
@@ -77,6 +80,23 @@ check_content "re-create after unlink" "$M/b_only" again
 mkdir "$M/emptyd"
 check "re-create dir after rmdir: empty" "" "$(ls -A "$M/emptyd" 2>&1)"
 
+# remove what was created over a whiteout: the lower object stays hidden
+check_errno "mkdir over whiteout in rw" OK mkdir "$M/wd2"
+check_errno "  then rmdir" OK rmdir "$M/wd2"
+check_errno "  lower dir stays hidden" ENOENT lstat "$M/wd2"
+check_errno "unlink the file created over a whiteout in A" OK unlink "$M/hid_by_a"
+check_errno "  lower file stays hidden" ENOENT lstat "$M/hid_by_a"
+echo tmp >"$M/hid_by_a"; rm -f "$M/hid_by_a"; echo tmp2 >"$M/hid_by_a"
+check_content "  create, unlink, create again" "$M/hid_by_a" tmp2
+
+# a lower name too long for its whiteout: unlink must fail or really remove it
+r=$("$FSOP" unlink "$M/$LONG")
+v=$("$FSOP" lstat "$M/$LONG" | cut -d' ' -f1)
+if [ "$r" = OK ] && [ "$v" = OK ]; then fail "unlink of a 253-char lower name" "unlink said OK but the name is still there"
+elif [ "$r" = OK ] || [[ "$r" =~ ^(ENAMETOOLONG|EPERM|EINVAL|EOPNOTSUPP)$ ]]; then pass "unlink of a 253-char lower name ($r)"
+else fail "unlink of a 253-char lower name" "unexpected $r"; fi
+LONG_RESULT=$r
+
 # whiteout names cannot be created through the mount
 check_errno "create .wh.x refused"          'EINVAL|EPERM' open "$M/.wh.x" wc
 check_errno "mkdir .wh.x refused"           'EINVAL|EPERM' mkdir "$M/.wh.x"
@@ -84,6 +104,10 @@ check_errno "symlink .wh.x refused"         'EINVAL|EPERM' symlink target "$M/.w
 check_errno "mknod .wh.x refused"           'EINVAL|EPERM' mknod "$M/.wh.x" p
 check_errno "link to .wh.x refused"         'EINVAL|EPERM' link "$M/c_only" "$M/.wh.x"
 check_errno "rename to .wh.x refused"       'EINVAL|EPERM' rename "$M/c_only" "$M/.wh.x"
+check_errno "create x.wh.y allowed" OK open "$M/x.wh.y" wc
+check_errno "create .whx allowed" OK open "$M/.whx" wc
+check_errno "mkdir .wh allowed" OK mkdir "$M/.wh"
+check "  listed" ".wh .whx x.wh.y" "$(ls -A "$M" | grep -E '^\.wh|wh\.' | sort | tr '\n' ' ' | sed 's/ $//')"
 check_errno "create .wh..wh..opq refused"   'EINVAL|EPERM' open "$M/cdir/.wh..wh..opq" wc
 check_errno "create .wh.c_only (would hide) refused" 'EINVAL|EPERM' open "$M/.wh.c_only" wc
 check_errno "  c_only still visible"        OK lstat "$M/c_only"
@@ -94,7 +118,9 @@ ufs_remount "$M" || bail "remount failed"
 check_errno "after remount: unlinked file stays gone" ENOENT lstat "$M/shared"
 check_errno "after remount: removed dir stays gone" ENOENT lstat "$M/allwh"
 check "after remount: recreated dir empty" "" "$(ls -A "$M/wd" 2>&1)"
-check_content "after remount: created over whiteout" "$M/hid_by_a" new2
+check_content "after remount: created over whiteout" "$M/hid_by_a" tmp2
+check_errno "after remount: rmdir'd dir over whiteout stays gone" ENOENT lstat "$M/wd2"
+if [ "$LONG_RESULT" = OK ]; then check_errno "after remount: long name stays gone" ENOENT lstat "$M/$LONG"; fi
 check "after remount: no .wh. listed" "" "$(find "$M" -name '.wh.*' 2>&1)"
 
 # read-only mount: EROFS

@@ -222,6 +222,22 @@ ufs_remount() {
 	ufs_mount "${_MOPTS[$mnt]}" "$mnt" ${_MARGS[$mnt]:-}
 }
 
+# _abort_if_hung MNT: when MNT is a FUSE mount whose daemon no longer answers
+# (statfs times out), abort its connection through fusectl so the unmount
+# and the rest of the cleanup cannot block.
+_abort_if_hung() {
+	local m=$1 dev ctl=/sys/fs/fuse/connections mounted_ctl=0
+	timeout 5 stat -f "$m" >/dev/null 2>&1 && return 0
+	dev=$(awk -v m="$m" '$5 == m { split($3, d, ":"); print d[2] }' /proc/self/mountinfo | tail -n1)
+	[ -n "$dev" ] || return 0
+	if [ ! -e "$ctl/$dev" ]; then
+		mount -t fusectl none "$ctl" 2>/dev/null && mounted_ctl=1
+	fi
+	[ -w "$ctl/$dev/abort" ] && echo 1 >"$ctl/$dev/abort" && echo "cleanup: aborted hung FUSE connection of $m" >&2
+	[ $mounted_ctl = 1 ] && umount "$ctl" 2>/dev/null
+	return 0
+}
+
 _cleanup() {
 	local rc=$? i m p
 	set +e
@@ -229,6 +245,7 @@ _cleanup() {
 	for ((i = ${#_MOUNTS[@]} - 1; i >= 0; i--)); do
 		m=${_MOUNTS[i]}
 		is_mounted "$m" || continue
+		_abort_if_hung "$m"
 		fusermount3 -u "$m" 2>/dev/null || umount "$m" 2>/dev/null
 		wait_unmounted "$m" 3 || umount -l "$m" 2>/dev/null
 	done

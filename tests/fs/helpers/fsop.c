@@ -30,7 +30,8 @@ static int usage(void)
 		"  setxattr PATH NAME VALUE | getxattr PATH NAME | removexattr PATH NAME\n"
 		"  append PATH DATA (O_APPEND after lseek 0) | pwrite PATH OFF DATA\n"
 		"  fsync PATH | fdatasync PATH | fsyncdir PATH | syncfs PATH\n"
-		"  socket PATH (bind, listen, connect, send one message)\n");
+		"  socket PATH (bind, listen, connect, send one message)\n"
+		"  openunlink PATH ro|rw (open, unlink, then the fd still reads/writes; prints data)\n");
 	return 2;
 }
 
@@ -111,6 +112,28 @@ static int do_socket(const char *path)
 	close(c);
 	close(s);
 	return result(0);
+}
+
+/* open PATH, unlink it, then use the fd: "rw" writes "fresh" and reads it back,
+ * "ro" reads the old content. Prints "OK nlink=N data=..." */
+static int open_unlink(const char *path, int rw)
+{
+	char buf[256] = { 0 };
+	struct stat st;
+	int fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return result(-1);
+	if (unlink(path) < 0)
+		return result(-1);
+	if (rw && pwrite(fd, "fresh", 5, 0) != 5)
+		return result(-1);
+	ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (r < 0 || fstat(fd, &st) < 0)
+		return result(-1);
+	buf[r] = 0;
+	printf("OK nlink=%llu data=%s\n", (unsigned long long)st.st_nlink, buf);
+	close(fd);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -227,6 +250,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(op, "syncfs"))
 		return with_fd(p, O_RDONLY, 2);
+	if (!strcmp(op, "openunlink") && n == 2)
+		return open_unlink(p, !strcmp(argv[3], "rw"));
 	if (!strcmp(op, "socket"))
 		return do_socket(p);
 	return usage();
