@@ -27,6 +27,7 @@ void ufs_config_init(struct ufs_config *cfg)
 	cfg->entry_timeout = 86400.0;
 	cfg->attr_timeout = 86400.0;
 	cfg->copyup_fsync = true;
+	cfg->readahead_kb = 1024;
 }
 
 void ufs_config_clear(struct ufs_config *cfg)
@@ -161,6 +162,14 @@ int ufs_config_parse_opts(struct ufs_config *cfg, const char *opts, char *err,
 			r = parse_seconds(o + 13, &cfg->attr_timeout);
 			if (r < 0)
 				return fail(err, errsz, r, "option '%s': bad number of seconds", o);
+		} else if (strncmp(o, "readahead=", 10) == 0) {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(o + 10, &end, 10);
+			if (errno || end == o + 10 || *end || v > 1024 * 1024)
+				return fail(err, errsz, -EINVAL, "option '%s': bad size in KiB", o);
+			cfg->readahead_kb = (unsigned)v;
+			r = 0;
 		} else if (strcmp(o, "auto_unmount") == 0) {
 			return fail(err, errsz, -EINVAL,
 				    "option 'auto_unmount' is refused (a crashed daemon must leave its mount for umount -l)");

@@ -41,15 +41,18 @@ static void rep_attr(fuse_req_t req, enum ufs_op op, uint64_t t0, int r,
 static void ufs_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct ufs_fs *fs = userdata;
-	unsigned want = FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
-			FUSE_CAP_SPLICE_MOVE | FUSE_CAP_PARALLEL_DIROPS |
-			FUSE_CAP_CACHE_SYMLINKS | FUSE_CAP_READDIRPLUS |
+	unsigned want = FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
+			FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_CACHE_SYMLINKS |
+			FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO |
 			FUSE_CAP_ASYNC_DIO | FUSE_CAP_ASYNC_READ;
 	if (fs->cfg->writeback)
 		want |= FUSE_CAP_WRITEBACK_CACHE;
+	/* Requests are read with read(2): splicing each one into a pipe and
+	 * out again costs two syscalls per request for no gain on small ones.
+	 * readdirplus is adaptive: the kernel asks for attributes when the
+	 * reader stats the entries (find -ls, ls -l), not for a plain ls. */
+	conn->want &= ~FUSE_CAP_SPLICE_READ;
 	conn->want |= want & conn->capable;
-	/* Always readdirplus: find -ls and ls -l are the common readers. */
-	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 	/* Locks are local to the kernel: the union has one client. */
 	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
 	conn->time_gran = 1;
@@ -258,6 +261,9 @@ static void set_open_flags(struct ufs_file *f, struct fuse_file_info *fi)
 	/* Lower branches are immutable and every change to the rw branch
 	 * goes through this mount, so the kernel's page cache stays valid. */
 	fi->keep_cache = 1;
+	/* FLUSH would only close a dup of a local fd: save the round trip
+	 * on every close (with writeback the kernel flushes pages itself). */
+	fi->noflush = 1;
 	if (f->flags & O_DIRECT)
 		fi->direct_io = 1;
 }
@@ -267,6 +273,7 @@ static void ufs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	uint64_t t0 = ufs_now_ns();
 	struct ufs_fs *fs = FS(req);
 	struct ufs_file *f;
+	ufs_readahead_apply(fs);
 	/* O_DIRECT is honoured by the kernel side (direct_io); the backing
 	 * file is opened buffered, as our request buffers are not aligned. */
 	int r = ufs_file_open(fs, ufs_node_of(fs, ino), fi->flags & ~O_DIRECT, &f);
@@ -546,16 +553,24 @@ static void ufs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_
 {
 	uint64_t t0 = ufs_now_ns();
 	struct ufs_fs *fs = FS(req);
+	struct ufs_node *n = ufs_node_of(fs, ino);
+	/* The kernel asks for security.capability before every write(2) (to
+	 * drop it); it changes only through us, so a miss is remembered. */
+	bool cap = strcmp(name, "security.capability") == 0;
+	if (cap && atomic_load(&n->nocap))
+		return rep_err(req, UFS_OP_GETXATTR, t0, ENODATA);
 	_cleanup_close_ int pfd = -1;
 	char proc[64];
-	int r = xattr_path(fs, ufs_node_of(fs, ino), &pfd, proc);
+	int r = xattr_path(fs, n, &pfd, proc);
 	if (r < 0)
 		return rep_err(req, UFS_OP_GETXATTR, t0, -r);
 	_cleanup_free_ char *buf = size ? malloc(size) : NULL;
 	if (size && !buf)
 		return rep_err(req, UFS_OP_GETXATTR, t0, ENOMEM);
-	ssize_t n = getxattr(proc, name, buf, size);
-	reply_xattr_result(req, UFS_OP_GETXATTR, t0, n, size, buf);
+	ssize_t len = getxattr(proc, name, buf, size);
+	if (cap && len < 0 && errno == ENODATA)
+		atomic_store(&n->nocap, true);
+	reply_xattr_result(req, UFS_OP_GETXATTR, t0, len, size, buf);
 }
 
 static void ufs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
@@ -582,6 +597,7 @@ static int xattr_change(struct ufs_fs *fs, struct ufs_node *n, const char *name,
 	int r = ufs_copyup(fs, n, -1);
 	if (r < 0)
 		return r;
+	atomic_store(&n->nocap, false);
 	_cleanup_close_ int pfd = -1;
 	char proc[64];
 	if ((r = xattr_path(fs, n, &pfd, proc)) < 0)

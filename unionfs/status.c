@@ -86,8 +86,9 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 			c->mountpoint, (int)getpid(), PACKAGE_VERSION, fuse_pkgversion());
 		fprintf(f, "mode         %s\n", fs->rw ? "read-write" : "read-only");
 		fprintf(f, "passthrough  off (not implemented yet)\n");
-		fprintf(f, "options      entry_timeout=%g attr_timeout=%g copyup_fsync=%d writeback=%d\n",
-			c->entry_timeout, c->attr_timeout, c->copyup_fsync, c->writeback);
+		fprintf(f, "options      entry_timeout=%g attr_timeout=%g copyup_fsync=%d writeback=%d readahead=%u\n",
+			c->entry_timeout, c->attr_timeout, c->copyup_fsync, c->writeback,
+			c->readahead_kb);
 		fprintf(f, "branches\n");
 		for (int b = 0; b < fs->nbr; b++)
 			fprintf(f, "  %-3d %s  %s\n", b, mode_name(fs->br[b].mode), fs->br[b].path);
@@ -132,9 +133,8 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 	fprintf(f, "}}\n");
 }
 
-/* Find the device and fstype of the mount at path in mountinfo (the last
- * one mounted there wins, as in the kernel's view). */
-static int find_mount(const char *path, unsigned *maj, unsigned *min, char *fstype,
+/* The last mount at path wins, as in the kernel's view. */
+int ufs_mount_find(const char *path, unsigned *maj, unsigned *min, char *fstype,
 		      size_t fssz)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -224,9 +224,11 @@ int ufs_status_start(struct ufs_fs *fs)
 {
 	unsigned maj, min;
 	char fstype[128];
-	int r = find_mount(fs->cfg->mountpoint, &maj, &min, fstype, sizeof(fstype));
+	int r = ufs_mount_find(fs->cfg->mountpoint, &maj, &min, fstype, sizeof(fstype));
 	if (r < 0)
 		return r;
+	fs->dev_major = maj;
+	fs->dev_minor = min;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if ((r = sock_path(sa.sun_path, sizeof(sa.sun_path), maj, min)) < 0)
 		return r;
@@ -273,7 +275,7 @@ int ufs_status_query(const char *mountpoint, bool json, FILE *out, char *err,
 	const char *mp = real ? real : mountpoint;
 	unsigned maj, min;
 	char fstype[128];
-	int r = find_mount(mp, &maj, &min, fstype, sizeof(fstype));
+	int r = ufs_mount_find(mp, &maj, &min, fstype, sizeof(fstype));
 	if (r < 0) {
 		snprintf(err, errsz, "mountpoint '%s': nothing is mounted there", mountpoint);
 		free(real);
@@ -302,4 +304,19 @@ int ufs_status_query(const char *mountpoint, bool json, FILE *out, char *err,
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		fwrite(buf, 1, (size_t)n, out);
 	return n < 0 ? cm_neg_errno() : 0;
+}
+
+void ufs_readahead_apply(struct ufs_fs *fs)
+{
+	if (atomic_load_explicit(&fs->ra_done, memory_order_relaxed) ||
+	    atomic_exchange(&fs->ra_done, true))
+		return;
+	if (!fs->cfg->readahead_kb || (!fs->dev_major && !fs->dev_minor))
+		return;
+	char p[96];
+	snprintf(p, sizeof(p), "/sys/class/bdi/%u:%u/read_ahead_kb", fs->dev_major,
+		 fs->dev_minor);
+	_cleanup_close_ int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0)
+		dprintf(fd, "%u\n", fs->cfg->readahead_kb);
 }

@@ -74,6 +74,8 @@ struct ufs_fs {
 	long dirfd_budget; /* cached dir fds allowed */
 	struct fuse_session *se;
 	char *status_sock;
+	unsigned dev_major, dev_minor; /* of the mount, once known */
+	atomic_bool ra_done;          /* bdi read-ahead applied */
 
 	/* node table (inode.c); table_lock protects both hashes, every
 	 * node's parent/name/nlookup/pins and the origin map. Lock order:
@@ -109,6 +111,7 @@ struct ufs_node {
 	uint64_t ino;            /* reported st_ino, fixed at creation */
 	mode_t type;             /* S_IFMT bits */
 	bool detached;           /* unlinked/replaced: reach it via dfd */
+	atomic_bool nocap;       /* known to have no security.capability */
 	int dfd;                 /* O_PATH to the object once detached */
 	_Atomic int *bfd;        /* dirs: per-branch O_PATH fds, lazily */
 };
@@ -294,6 +297,12 @@ extern const struct fuse_lowlevel_ops ufs_ops;
 /* ---- status.c: control socket ---------------------------------------------- */
 
 int ufs_status_start(struct ufs_fs *fs);
+/* Device and fstype of the mount at path, from /proc/self/mountinfo. */
+int ufs_mount_find(const char *path, unsigned *maj, unsigned *min, char *fstype,
+		   size_t fssz);
+/* Apply cfg->readahead_kb to the mount's bdi once the kernel processed
+ * INIT (which clamps it to what the kernel offered). Idempotent. */
+void ufs_readahead_apply(struct ufs_fs *fs);
 void ufs_status_stop(struct ufs_fs *fs);
 
 /* ---- session.c ------------------------------------------------------------ */

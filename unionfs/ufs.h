@@ -32,6 +32,7 @@ struct ufs_config {
 	double attr_timeout;
 	bool copyup_fsync;   /* fsync copied-up data before publishing */
 	bool writeback;      /* kernel writeback cache */
+	unsigned readahead_kb; /* bdi read-ahead of the mount, 0 = kernel's */
 };
 
 /* Parse the value of dirs= into cfg->branches (paths not yet validated).
