@@ -392,6 +392,7 @@ static void ufs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 
 struct ufs_dirh {
 	struct ufs_dirlist l;
+	bool built;
 };
 
 static void ufs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -421,13 +422,18 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct ufs_fs *fs = FS(req);
 	struct ufs_node *dir = ufs_node_of(fs, ino);
 	struct ufs_dirh *d = (struct ufs_dirh *)(uintptr_t)fi->fh;
-	if (off == 0) { /* first read, or rewinddir: a fresh listing */
+	/* First read of this handle, or rewinddir: a fresh listing. The first
+	 * read may come at an offset when the kernel served the start from
+	 * its readdir cache; offsets index a listing that is the same as long
+	 * as the dir is (the kernel drops its cache when the dir changes). */
+	if (off == 0 || !d->built) {
 		struct ufs_dirlist l;
 		int r = ufs_dirlist_build(fs, dir, &l);
 		if (r < 0)
 			return rep_err(req, op, t0, -r);
 		ufs_dirlist_free(&d->l);
 		d->l = l;
+		d->built = true;
 	}
 	_cleanup_free_ char *buf = malloc(size);
 	if (!buf)
