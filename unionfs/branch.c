@@ -28,6 +28,7 @@ void ufs_config_init(struct ufs_config *cfg)
 	cfg->attr_timeout = 86400.0;
 	cfg->copyup_fsync = true;
 	cfg->readahead_kb = 1024;
+	cfg->passthrough = true;
 }
 
 void ufs_config_clear(struct ufs_config *cfg)
@@ -147,6 +148,9 @@ int ufs_config_parse_opts(struct ufs_config *cfg, const char *opts, char *err,
 			r = ufs_config_parse_dirs(cfg, o + 3, err, errsz);
 		} else if (strcmp(o, "nofsync") == 0) {
 			cfg->copyup_fsync = false;
+			r = 0;
+		} else if (strcmp(o, "passthrough") == 0 || strcmp(o, "nopassthrough") == 0) {
+			cfg->passthrough = o[0] == 'p';
 			r = 0;
 		} else if (strcmp(o, "writeback") == 0) {
 			cfg->writeback = true;

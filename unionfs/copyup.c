@@ -251,7 +251,11 @@ int ufs_copyup(struct ufs_fs *fs, struct ufs_node *node, off_t size_limit)
 
 	pthread_mutex_lock(&node->lock);
 	int top = atomic_load(&node->top);
-	if (top != 0) {
+	if (top != 0 && node->detached) {
+		/* retired by a copy-up that raced ours (see below): its
+		 * name belongs to another node now */
+		r = -ESTALE;
+	} else if (top != 0) {
 		_cleanup_ufd_ struct ufs_fd sd = { -1, false }, dd = { -1, false };
 		r = ufs_dir_fd(fs, parent, top, &sd);
 		if (r == 0)
@@ -260,9 +264,16 @@ int ufs_copyup(struct ufs_fs *fs, struct ufs_node *node, off_t size_limit)
 		struct stat pst;
 		if (r == 0 && fstat(dd.fd, &pst) < 0)
 			r = cm_neg_errno();
-		if (r == 0)
+		/* A node made by a lookup that raced another copy-up of the
+		 * same name finds the copy there: adopt it, it is the view. */
+		struct stat ust;
+		bool adopt = r == 0 && fstatat(dd.fd, name, &ust, AT_SYMLINK_NOFOLLOW) == 0 &&
+			     (ust.st_mode & S_IFMT) == node->type;
+		if (adopt)
+			nino = ust.st_ino;
+		else if (r == 0)
 			r = ufs_copy_object(fs, sd.fd, name, dd.fd, name, size_limit, &nino);
-		if (r == 0) {
+		if (r == 0 && !adopt) {
 			/* A copy-up is no change of the parent: keep its times
 			 * (as overlayfs does). */
 			char proc[64];
@@ -270,7 +281,19 @@ int ufs_copyup(struct ufs_fs *fs, struct ufs_node *node, off_t size_limit)
 			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dd.fd);
 			(void)utimensat(AT_FDCWD, proc, ts, 0);
 		}
-		if (r == 0 && S_ISDIR(node->type)) {
+		if (r == 0 && node->pt_opens > 0) {
+			/* The kernel inode is open in passthrough on the lower
+			 * file, and a backing never changes while open: the old
+			 * node stays with its readers (they keep reading the
+			 * lower data), the copy gets a new node at the next
+			 * lookup, and ESTALE makes the VFS redo that lookup
+			 * (LOOKUP_REVAL) and the operation on the new node. */
+			if (node->dfd < 0)
+				node->dfd = ufs_node_open(fs, node, O_PATH);
+			ufs_node_retire(fs, node, nino);
+			atomic_fetch_add(&fs->st.pt_stale, 1);
+			r = -ESTALE;
+		} else if (r == 0 && S_ISDIR(node->type)) {
 			int fd = openat(dd.fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd >= 0)
 				ufs_dir_set_fd(fs, node, 0, fd);

@@ -483,6 +483,16 @@ void ufs_node_set_backing(struct ufs_fs *fs, struct ufs_node *n, int top,
 	atomic_fetch_add(&n->gen, 1);
 }
 
+void ufs_node_retire(struct ufs_fs *fs, struct ufs_node *n, ino_t bino)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	id_unhash(fs, n);
+	if (fs->rw)
+		origin_set_locked(fs, bino, n->ino);
+	set_alias_locked(fs, n, NULL, NULL);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
 /* ---- fds ---- */
 
 void ufs_dir_set_fd(struct ufs_fs *fs, struct ufs_node *dir, int b, int fd)

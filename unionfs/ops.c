@@ -255,9 +255,19 @@ static void ufs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	rep_entry(req, UFS_OP_LINK, t0, r, &e);
 }
 
-static void set_open_flags(struct ufs_file *f, struct fuse_file_info *fi)
+static void set_open_flags(struct ufs_fs *fs, struct ufs_file *f,
+			   struct fuse_file_info *fi)
 {
 	fi->fh = (uint64_t)(uintptr_t)f;
+	int id = ufs_pt_open(fs, f->node);
+	if (id > 0) {
+		/* Reads, writes and mmap go straight to the backing file. */
+		f->pt = true;
+		ufs_shim_set_backing(id);
+		fi->keep_cache = 0;
+		fi->noflush = 1;
+		return;
+	}
 	/* Lower branches are immutable and every change to the rw branch
 	 * goes through this mount, so the kernel's page cache stays valid. */
 	fi->keep_cache = 1;
@@ -280,10 +290,13 @@ static void ufs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (r < 0)
 		return rep_err(req, UFS_OP_OPEN, t0, -r);
 	f->flags = fi->flags;
-	set_open_flags(f, fi);
+	set_open_flags(fs, f, fi);
 	ufs_stat_record(&fs->st, UFS_OP_OPEN, t0, 0);
-	if (fuse_reply_open(req, fi) == -ENOENT)
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		if (f->pt)
+			ufs_pt_release(fs, f->node);
 		ufs_file_free(f);
+	}
 }
 
 static void ufs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -304,9 +317,11 @@ static void ufs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		ufs_node_forget(fs, n, 1);
 		return rep_err(req, UFS_OP_CREATE, t0, ENOMEM);
 	}
-	set_open_flags(f, fi);
+	set_open_flags(fs, f, fi);
 	ufs_stat_record(&fs->st, UFS_OP_CREATE, t0, 0);
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+		if (f->pt)
+			ufs_pt_release(fs, n);
 		ufs_file_free(f);
 		ufs_node_forget(fs, n, 1);
 	}
@@ -355,7 +370,10 @@ static void ufs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void ufs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	uint64_t t0 = ufs_now_ns();
-	ufs_file_free(FILE_OF(fi));
+	struct ufs_file *f = FILE_OF(fi);
+	if (f->pt)
+		ufs_pt_release(FS(req), f->node);
+	ufs_file_free(f);
 	rep_err(req, UFS_OP_RELEASE, t0, 0);
 }
 

@@ -25,10 +25,11 @@ static int make_root(struct ufs_fs *fs)
 	return ufs_node_root_new(fs, mask, &st) ? 0 : -ENOMEM;
 }
 
-static int build_args(struct ufs_fs *fs, struct fuse_args *args)
+/* The mount options (the kernel's and libfuse's), as one comma list. */
+static int mount_opts(struct ufs_fs *fs, char *opts, size_t sz)
 {
 	const struct ufs_config *c = fs->cfg;
-	char opts[4096], fsname[PATH_MAX];
+	char fsname[PATH_MAX];
 	/* fsname shows the rw branch in mount(8); libfuse splits on commas */
 	snprintf(fsname, sizeof(fsname), "%s", c->branches[0].path);
 	for (char *p = fsname; *p; p++)
@@ -36,12 +37,16 @@ static int build_args(struct ufs_fs *fs, struct fuse_args *args)
 			*p = '_';
 	/* The kernel checks permissions against the branch files' modes;
 	 * other users may use the mount as they would a kernel filesystem. */
-	int n = snprintf(opts, sizeof(opts), "default_permissions,fsname=%s,subtype=ufsmount%s%s%s%s",
+	int n = snprintf(opts, sz, "default_permissions,fsname=%s,subtype=ufsmount%s%s%s%s",
 			 fsname, geteuid() == 0 ? ",allow_other" : "",
 			 fs->rw ? "" : ",ro", c->fuse_opts ? "," : "",
 			 c->fuse_opts ? c->fuse_opts : "");
-	if (n < 0 || (size_t)n >= sizeof(opts))
-		return -E2BIG;
+	return n < 0 || (size_t)n >= sz ? -E2BIG : 0;
+}
+
+static int build_args(struct ufs_fs *fs, struct fuse_args *args, const char *opts)
+{
+	const struct ufs_config *c = fs->cfg;
 	if (fuse_opt_add_arg(args, "ufsmount") < 0 || fuse_opt_add_arg(args, "-o") < 0 ||
 	    fuse_opt_add_arg(args, opts) < 0)
 		return -ENOMEM;
@@ -58,6 +63,8 @@ struct ufs_fs *ufs_fs_new(struct ufs_config *cfg, char *err, size_t errsz)
 		return NULL;
 	}
 	fs->cfg = cfg;
+	fs->devfd = -1;
+	ufs_pt_init(fs, cfg->passthrough);
 	long nofile = cm_raise_nofile();
 	fs->dirfd_budget = nofile > 2048 ? nofile / 2 : 512;
 	int r = ufs_fs_open_branches(fs, err, errsz);
@@ -93,7 +100,10 @@ int ufs_run(struct ufs_config *cfg)
 		fprintf(stderr, "ufsmount: %s\n", err);
 		return 1;
 	}
-	int r = build_args(fs, &args);
+	char opts[4096];
+	int r = mount_opts(fs, opts, sizeof(opts));
+	if (r == 0)
+		r = build_args(fs, &args, opts);
 	if (r < 0) {
 		fprintf(stderr, "ufsmount: cannot start: %s\n", strerror(-r));
 		goto out;
@@ -105,10 +115,17 @@ int ufs_run(struct ufs_config *cfg)
 	}
 	if (fuse_set_signal_handlers(fs->se) != 0)
 		goto out_session;
-	if (fuse_session_mount(fs->se, cfg->mountpoint) != 0) {
-		fprintf(stderr, "ufsmount: mountpoint '%s': mount failed (see above)\n",
-			cfg->mountpoint);
-		goto out_signals;
+	/* Passthrough needs our own mount (fuse-shim.c); fall back to
+	 * libfuse's when we cannot make it. */
+	r = cfg->passthrough ? ufs_shim_mount(fs, fs->se, opts) : -ENOTSUP;
+	if (r < 0) {
+		if (cfg->passthrough)
+			ufs_pt_mounted_without_shim(fs, r);
+		if (fuse_session_mount(fs->se, cfg->mountpoint) != 0) {
+			fprintf(stderr, "ufsmount: mountpoint '%s': mount failed (see above)\n",
+				cfg->mountpoint);
+			goto out_signals;
+		}
 	}
 	if (fuse_daemonize(cfg->foreground) != 0)
 		goto out_unmount;
@@ -126,6 +143,7 @@ int ufs_run(struct ufs_config *cfg)
 out_status:
 	ufs_status_stop(fs);
 out_unmount:
+	ufs_shim_unmount(fs);
 	fuse_session_unmount(fs->se);
 out_signals:
 	fuse_remove_signal_handlers(fs->se);

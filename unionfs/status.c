@@ -85,7 +85,8 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 		fprintf(f, "mountpoint   %s\npid          %d\nversion      %s (libfuse %s)\n",
 			c->mountpoint, (int)getpid(), PACKAGE_VERSION, fuse_pkgversion());
 		fprintf(f, "mode         %s\n", fs->rw ? "read-write" : "read-only");
-		fprintf(f, "passthrough  off (not implemented yet)\n");
+		enum ufs_pt_state pst = ufs_pt_state_get(fs);
+		fprintf(f, "passthrough  %s (%s)\n", ufs_pt_state_name(pst), fs->pt_reason);
 		fprintf(f, "options      entry_timeout=%g attr_timeout=%g copyup_fsync=%d writeback=%d readahead=%u\n",
 			c->entry_timeout, c->attr_timeout, c->copyup_fsync, c->writeback,
 			c->readahead_kb);
@@ -99,6 +100,10 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 			L(s->whiteout), L(s->opaque), L(s->dir_copyup_tree));
 		fprintf(f, "  read_bytes       %llu\n  write_bytes      %llu\n",
 			L(s->read_bytes), L(s->write_bytes));
+		fprintf(f, "  pt_opens         %llu\n  pt_backing       %llu\n  pt_refused       %llu%s%s%s\n  pt_stale         %llu\n",
+			L(s->pt_opens), L(s->pt_backing), L(s->pt_refused),
+			fs->pt_last_refusal[0] ? " (last: " : "", fs->pt_last_refusal,
+			fs->pt_last_refusal[0] ? ")" : "", L(s->pt_stale));
 		fprintf(f, "  nodes            %llu\n  dir_fds          %llu\n", L(s->nodes), L(s->dirfds));
 		fprintf(f, "operations   %12s %8s %10s %10s\n", "count", "errors", "avg_us", "max_us");
 		for (int i = 0; i < UFS_OP__MAX; i++) {
@@ -113,8 +118,11 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 	}
 	fprintf(f, "{\"mountpoint\":");
 	json_str(f, c->mountpoint);
-	fprintf(f, ",\"pid\":%d,\"version\":\"%s\",\"read_only\":%s,\"passthrough\":false,\"branches\":[",
-		(int)getpid(), PACKAGE_VERSION, fs->rw ? "false" : "true");
+	fprintf(f, ",\"pid\":%d,\"version\":\"%s\",\"read_only\":%s,\"passthrough\":{\"state\":\"%s\",\"reason\":",
+		(int)getpid(), PACKAGE_VERSION, fs->rw ? "false" : "true",
+		ufs_pt_state_name(ufs_pt_state_get(fs)));
+	json_str(f, fs->pt_reason);
+	fprintf(f, "},\"branches\":[");
 	for (int b = 0; b < fs->nbr; b++) {
 		fprintf(f, "%s{\"index\":%d,\"mode\":\"%s\",\"path\":", b ? "," : "", b,
 			mode_name(fs->br[b].mode));
@@ -123,9 +131,11 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 	}
 	fprintf(f, "],\"counters\":{\"copyup\":%llu,\"copyup_bytes\":%llu,\"copyup_ns\":%llu,"
 		   "\"whiteout\":%llu,\"opaque\":%llu,\"dir_copyup_tree\":%llu,"
-		   "\"read_bytes\":%llu,\"write_bytes\":%llu,\"nodes\":%llu,\"dir_fds\":%llu},\"ops\":{",
+		   "\"read_bytes\":%llu,\"write_bytes\":%llu,\"pt_opens\":%llu,\"pt_backing\":%llu,"
+		   "\"pt_refused\":%llu,\"pt_stale\":%llu,\"nodes\":%llu,\"dir_fds\":%llu},\"ops\":{",
 		L(s->copyup), L(s->copyup_bytes), L(s->copyup_ns), L(s->whiteout), L(s->opaque),
-		L(s->dir_copyup_tree), L(s->read_bytes), L(s->write_bytes), L(s->nodes), L(s->dirfds));
+		L(s->dir_copyup_tree), L(s->read_bytes), L(s->write_bytes), L(s->pt_opens),
+		L(s->pt_backing), L(s->pt_refused), L(s->pt_stale), L(s->nodes), L(s->dirfds));
 	for (int i = 0; i < UFS_OP__MAX; i++)
 		fprintf(f, "%s\"%s\":{\"count\":%llu,\"errors\":%llu,\"ns\":%llu,\"max_ns\":%llu}",
 			i ? "," : "", op_names[i], L(s->op[i].count), L(s->op[i].errors),

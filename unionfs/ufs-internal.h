@@ -44,6 +44,10 @@ struct ufs_stats {
 	atomic_ullong read_bytes;
 	atomic_ullong write_bytes;
 	atomic_ullong dir_copyup_tree; /* lower dirs copied whole for rename */
+	atomic_ullong pt_opens;      /* opens handed to the kernel (passthrough) */
+	atomic_ullong pt_backing;    /* backing files registered now */
+	atomic_ullong pt_refused;    /* inodes the kernel refused a backing for */
+	atomic_ullong pt_stale;      /* copy-ups of inodes open in passthrough */
 	atomic_ullong nodes;         /* live nodes */
 	atomic_ullong dirfds;        /* cached branch dir fds */
 };
@@ -63,6 +67,14 @@ struct ufs_branch {
 
 struct ufs_node;
 
+enum ufs_pt_state {
+	UFS_PT_OFF,         /* -o nopassthrough */
+	UFS_PT_PENDING,     /* our mount, INIT not yet probed */
+	UFS_PT_UNAVAILABLE, /* kernel or mount cannot */
+	UFS_PT_REFUSED,     /* the probe's backing open failed */
+	UFS_PT_ACTIVE,
+};
+
 struct ufs_fs {
 	struct ufs_config *cfg;
 	struct ufs_branch br[UFS_MAX_BRANCHES];
@@ -76,6 +88,15 @@ struct ufs_fs {
 	char *status_sock;
 	unsigned dev_major, dev_minor; /* of the mount, once known */
 	atomic_bool ra_done;          /* bdi read-ahead applied */
+
+	/* passthrough.c, fuse-shim.c */
+	int devfd;                    /* /dev/fuse when we mounted (shim) */
+	bool shim_mounted;
+	bool pt_wanted, pt_kernel_offers, pt_requested;
+	_Atomic enum ufs_pt_state pt_state;
+	pthread_mutex_t pt_probe_lock; /* held from INIT's arrival to the probe */
+	char pt_reason[160];
+	char pt_last_refusal[64];
 
 	/* node table (inode.c); table_lock protects both hashes, every
 	 * node's parent/name/nlookup/pins and the origin map. Lock order:
@@ -112,6 +133,10 @@ struct ufs_node {
 	mode_t type;             /* S_IFMT bits */
 	bool detached;           /* unlinked/replaced: reach it via dfd */
 	atomic_bool nocap;       /* known to have no security.capability */
+	/* node->lock: passthrough (passthrough.c) */
+	int backing_id;          /* > 0 while pt_opens > 0 */
+	unsigned pt_opens;
+	bool pt_refused;
 	int dfd;                 /* O_PATH to the object once detached */
 	_Atomic int *bfd;        /* dirs: per-branch O_PATH fds, lazily */
 };
@@ -166,6 +191,9 @@ void ufs_node_set_alias(struct ufs_fs *fs, struct ufs_node *node,
 /* Record a new top backing object after copy-up (rehash, origin map). */
 void ufs_node_set_backing(struct ufs_fs *fs, struct ufs_node *node, int top,
 			  ino_t bino);
+/* Detach node from its name and identity for good (it keeps serving its
+ * open files); the upper object bino, its copy, reports node's st_ino. */
+void ufs_node_retire(struct ufs_fs *fs, struct ufs_node *node, ino_t bino);
 /* Reported st_ino for backing object bino in branch b. */
 uint64_t ufs_ino_of(struct ufs_fs *fs, int b, ino_t bino);
 /* Forget any st_ino remembered for upper inode bino (it was just created). */
@@ -276,6 +304,7 @@ static inline const char *ufs_dirent_name(const struct ufs_dirlist *l,
 struct ufs_file {
 	int fd;
 	int oldfd;           /* pre-copy-up fd, closed at release */
+	bool pt;             /* opened in passthrough: release drops it */
 	int flags;
 	unsigned gen;        /* node->gen at open */
 	struct ufs_node *node;
@@ -293,6 +322,35 @@ int ufs_file_fd(struct ufs_fs *fs, struct ufs_file *f);
 /* ---- ops.c ---------------------------------------------------------------- */
 
 extern const struct fuse_lowlevel_ops ufs_ops;
+
+/* ---- passthrough.c, fuse-shim.c --------------------------------------------- */
+
+void ufs_pt_init(struct ufs_fs *fs, bool wanted);
+/* The mount was made by libfuse (no shim): passthrough unavailable. */
+void ufs_pt_mounted_without_shim(struct ufs_fs *fs, int err);
+/* Decide the mount's state; called right after the kernel took INIT. */
+void ufs_pt_probe(struct ufs_fs *fs);
+/* At open of node: the backing id for the reply (> 0), or 0 for an
+ * ordinary open. Takes node->lock. */
+int ufs_pt_open(struct ufs_fs *fs, struct ufs_node *n);
+/* At release of a passthrough open. Takes node->lock. */
+void ufs_pt_release(struct ufs_fs *fs, struct ufs_node *n);
+const char *ufs_pt_state_name(enum ufs_pt_state st);
+/* The state, once decided (waits while INIT is being probed). */
+enum ufs_pt_state ufs_pt_state_get(struct ufs_fs *fs);
+/* fuse-shim.c brackets INIT's handling with these. */
+void ufs_pt_init_begin(struct ufs_fs *fs);
+void ufs_pt_init_end(struct ufs_fs *fs);
+
+/* Mount at cfg->mountpoint ourselves with the comma list opts and hand the
+ * fd to libfuse through custom io. -EOPNOTSUPP for an option only libfuse
+ * handles, -EPERM when not root: the caller then uses fuse_session_mount. */
+int ufs_shim_mount(struct ufs_fs *fs, struct fuse_session *se, const char *opts);
+void ufs_shim_unmount(struct ufs_fs *fs);
+/* The OPEN/CREATE reply this thread sends next carries this backing id. */
+void ufs_shim_set_backing(int backing_id);
+int ufs_shim_backing_open(struct ufs_fs *fs, int fd);
+void ufs_shim_backing_close(struct ufs_fs *fs, int id);
 
 /* ---- status.c: control socket ---------------------------------------------- */
 

@@ -32,6 +32,7 @@ struct ufs_config {
 	double attr_timeout;
 	bool copyup_fsync;   /* fsync copied-up data before publishing */
 	bool writeback;      /* kernel writeback cache */
+	bool passthrough;    /* FUSE passthrough for file data when possible */
 	unsigned readahead_kb; /* bdi read-ahead of the mount, 0 = kernel's */
 };
 
