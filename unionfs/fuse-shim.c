@@ -9,6 +9,7 @@
 #include "ufs-internal.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -280,7 +281,14 @@ void ufs_shim_unmount(struct ufs_fs *fs)
 {
 	if (!fs->shim_mounted)
 		return;
-	/* Like fuse_kern_unmount(): lazily, the kernel may have done it. */
+	/* Like fuse_kern_unmount(): when our connection is gone (POLLERR) the
+	 * mount was already unmounted, and the path may hold someone else's
+	 * new mount by now; otherwise unmount lazily. */
+	struct pollfd p = { .fd = fs->devfd, .events = 0 };
+	if (fs->devfd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) {
+		fs->shim_mounted = false;
+		return;
+	}
 	(void)umount2(fs->cfg->mountpoint, MNT_DETACH);
 	fs->shim_mounted = false;
 }
