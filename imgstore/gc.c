@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: MIT
+/* Garbage collection (mark from index.json, sweep blobs, layers, tmp) and
+ * fsck (re-hash every blob, check every manifest, config, layer and name). */
+#include "ims-internal.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+struct strset {
+	char **v;
+	size_t n, cap;
+};
+
+static int set_add(struct strset *s, const char *str)
+{
+	if (s->n == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 32;
+		char **nv = realloc(s->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		s->v = nv;
+		s->cap = nc;
+	}
+	if (!(s->v[s->n] = strdup(str)))
+		return -ENOMEM;
+	s->n++;
+	return 0;
+}
+
+static bool set_has(const struct strset *s, const char *str)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i], str) == 0)
+			return true;
+	return false;
+}
+
+static void set_free(struct strset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = s->cap = 0;
+}
+
+static void say(void (*report)(void *, const char *), void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void say(void (*report)(void *, const char *), void *ctx, const char *fmt, ...)
+{
+	if (!report)
+		return;
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	report(ctx, line);
+}
+
+/* Mark every blob (hex) and layer (hex) reachable from index.json. */
+static int mark(struct ims_store *s, struct strset *blobs, struct strset *layers,
+		struct cm_error *err)
+{
+	struct ims_index idx;
+	int r = ims_index_read(s, &idx, false, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < idx.n && r >= 0; i++) {
+		_cleanup_image_ struct ims_image *img = NULL;
+		if ((r = ims_image_load(s, idx.e[i].digest, idx.e[i].size, &img, err)) < 0)
+			break;
+		r = set_add(blobs, img->digest + 7);
+		if (r >= 0)
+			r = set_add(blobs, img->id + 7);
+		const struct cm_json *l = cm_json_get(img->manifest, "layers");
+		for (size_t j = 0; r >= 0 && cm_json_is(l, CM_JSON_ARRAY) && j < l->n; j++) {
+			const char *d = cm_json_get_str(l->v[j], "digest");
+			if (cm_digest_valid(d))
+				r = set_add(blobs, d + 7);
+		}
+		const struct cm_json *di = cm_json_get(cm_json_get(img->config, "rootfs"), "diff_ids");
+		for (size_t j = 0; r >= 0 && cm_json_is(di, CM_JSON_ARRAY) && j < di->n; j++) {
+			const char *d = cm_json_str(di->v[j]);
+			if (cm_digest_valid(d))
+				r = set_add(layers, d + 7);
+		}
+		if (r == -ENOMEM)
+			cm_error_set(err, r, "out of memory");
+	}
+	ims_index_release(&idx);
+	return r;
+}
+
+static int sweep(struct ims_store *s, int dirfd, const char *what,
+		 const struct strset *keep, void (*report)(void *, const char *),
+		 void *ctx, struct cm_error *err)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return cm_error_setx(err, cm_neg_errno(), "%s/%s", s->root, what);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return cm_error_setx(err, -ENOMEM, "%s/%s", s->root, what);
+	}
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (keep && set_has(keep, de->d_name))
+			continue;
+		int q = cm_rm_rf_at(dirfd, de->d_name);
+		if (q < 0 && r == 0)
+			r = cm_error_setx(err, q, "removing %s/%s/%s", s->root, what, de->d_name);
+		else if (keep)
+			say(report, ctx, "deleted: %s/%s", what, de->d_name);
+	}
+	closedir(d);
+	if (r == 0)
+		r = cm_fsync_dirfd(dirfd);
+	return r;
+}
+
+int ims_gc(struct ims_store *s, bool nonblock,
+	   void (*report)(void *ctx, const char *line), void *ctx,
+	   struct cm_error *err)
+{
+	if (s->lock_depth > 0)
+		return cm_error_set(err, -EAGAIN, "gc while this process writes");
+	_cleanup_close_ int lfd = openat(s->runfd, "store.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lfd < 0)
+		return cm_error_setx(err, cm_neg_errno(), "%s/store.lock", s->rundir);
+	while (flock(lfd, LOCK_EX | (nonblock ? LOCK_NB : 0)) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK)
+			return cm_error_set(err, -EAGAIN, "the store is busy");
+		return cm_error_setx(err, cm_neg_errno(), "locking %s/store.lock", s->rundir);
+	}
+	/* also hold index.lock so no name appears while we sweep */
+	struct ims_index hold;
+	int r = ims_index_read(s, &hold, true, err);
+	if (r < 0)
+		return r;
+	struct strset blobs = { 0 }, layers = { 0 };
+	r = mark(s, &blobs, &layers, err);
+	if (r >= 0)
+		r = sweep(s, s->blobsfd, "blobs/sha256", &blobs, report, ctx, err);
+	if (r >= 0)
+		r = sweep(s, s->layersfd, "layers", &layers, report, ctx, err);
+	if (r >= 0)
+		r = sweep(s, s->tmpfd, "tmp", NULL, report, ctx, err);
+	set_free(&blobs);
+	set_free(&layers);
+	ims_index_release(&hold);
+	return r < 0 ? r : 0;
+}
+
+/* ------------------------------------------------------------------ fsck */
+
+static int rehash_fd(int fd, char out[CM_DIGEST_STR_LEN])
+{
+	struct cm_sha256 h;
+	int r = cm_sha256_init(&h);
+	if (r < 0)
+		return r;
+	char buf[1 << 16];
+	for (;;) {
+		ssize_t k = read(fd, buf, sizeof(buf));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = cm_neg_errno();
+			cm_sha256_done(&h);
+			return r;
+		}
+		if (k == 0)
+			break;
+		cm_sha256_update(&h, buf, (size_t)k);
+	}
+	cm_sha256_final(&h, out);
+	return 0;
+}
+
+/* Walk a layer dir: every name must be a valid branch name. */
+static int check_layer_tree(int dfd, const char *rel, int depth,
+			    void (*report)(void *, const char *), void *ctx)
+{
+	if (depth > 512)
+		return 1;
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 1;
+	}
+	int bad = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		enum cm_wh_kind k = cm_wh_classify(de->d_name, NULL);
+		if (k == CM_WH_INVALID || k == CM_WH_META) {
+			say(report, ctx, "layer %s: bad name '%s/%s'", rel, "", de->d_name);
+			bad++;
+			continue;
+		}
+		if (de->d_type == DT_DIR) {
+			_cleanup_close_ int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY |
+								  O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				say(report, ctx, "layer %s: cannot open dir '%s'", rel, de->d_name);
+				bad++;
+				continue;
+			}
+			bad += check_layer_tree(sub, rel, depth + 1, report, ctx);
+		}
+	}
+	closedir(d);
+	return bad;
+}
+
+int ims_fsck(struct ims_store *s, void (*report)(void *ctx, const char *line),
+	     void *ctx, struct cm_error *err)
+{
+	int problems = 0;
+	/* 1. every blob re-hashed */
+	int fd = openat(s->blobsfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return cm_error_setx(err, cm_neg_errno(), "%s/blobs/sha256", s->root);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (!cm_hex64_valid(de->d_name)) {
+			say(report, ctx, "blobs/sha256/%s: not a sha256 name", de->d_name);
+			problems++;
+			continue;
+		}
+		_cleanup_close_ int bfd = openat(s->blobsfd, de->d_name,
+						 O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		char got[CM_DIGEST_STR_LEN];
+		if (bfd < 0 || rehash_fd(bfd, got) < 0) {
+			say(report, ctx, "blob sha256:%s: unreadable", de->d_name);
+			problems++;
+			continue;
+		}
+		if (strcmp(got + 7, de->d_name) != 0) {
+			say(report, ctx, "blob sha256:%s: content hashes to %s", de->d_name, got);
+			problems++;
+		}
+	}
+	closedir(d);
+
+	/* 2. names, manifests, configs, layers */
+	struct ims_index idx;
+	int r = ims_index_read(s, &idx, false, err);
+	if (r < 0) {
+		say(report, ctx, "index.json: %s", err ? err->msg : "unreadable");
+		return problems + 1;
+	}
+	for (size_t i = 0; i < idx.n; i++) {
+		const char *name = idx.e[i].name ? idx.e[i].name : "<none>";
+		struct cm_error e2;
+		_cleanup_image_ struct ims_image *img = NULL;
+		if (ims_image_load(s, idx.e[i].digest, idx.e[i].size, &img, &e2) < 0) {
+			say(report, ctx, "image %s: %s", name, e2.msg);
+			problems++;
+			continue;
+		}
+		struct stat st;
+		if (fstatat(s->blobsfd, idx.e[i].digest + 7, &st, 0) == 0 &&
+		    st.st_size != idx.e[i].size) {
+			say(report, ctx, "image %s: manifest size %lld, index says %lld", name,
+			    (long long)st.st_size, (long long)idx.e[i].size);
+			problems++;
+		}
+		const struct cm_json *l = cm_json_get(img->manifest, "layers");
+		const struct cm_json *di = cm_json_get(cm_json_get(img->config, "rootfs"), "diff_ids");
+		if (!cm_json_is(l, CM_JSON_ARRAY) || !cm_json_is(di, CM_JSON_ARRAY) || l->n != di->n) {
+			say(report, ctx, "image %s: layers and diff_ids differ", name);
+			problems++;
+			continue;
+		}
+		for (size_t j = 0; j < l->n; j++) {
+			const char *bd = cm_json_get_str(l->v[j], "digest");
+			int64_t bs = -1;
+			cm_json_get_int(l->v[j], "size", &bs);
+			if (!ims_blob_exists(s, bd)) {
+				say(report, ctx, "image %s: layer blob %s missing", name, bd ? bd : "?");
+				problems++;
+			} else if (fstatat(s->blobsfd, bd + 7, &st, 0) == 0 && st.st_size != bs) {
+				say(report, ctx, "image %s: layer blob %s has size %lld, manifest says %lld",
+				    name, bd, (long long)st.st_size, (long long)bs);
+				problems++;
+			}
+			const char *dd = cm_json_str(di->v[j]);
+			if (!ims_layer_exists(s, dd)) {
+				say(report, ctx, "image %s: unpacked layer %s missing", name, dd ? dd : "?");
+				problems++;
+				continue;
+			}
+			_cleanup_close_ int lfd = openat(s->layersfd, dd + 7, O_RDONLY | O_DIRECTORY |
+									    O_NOFOLLOW | O_CLOEXEC);
+			if (lfd < 0) {
+				say(report, ctx, "layer %s: not a directory", dd);
+				problems++;
+				continue;
+			}
+			problems += check_layer_tree(lfd, dd, 0, report, ctx);
+		}
+	}
+	ims_index_release(&idx);
+	return problems;
+}

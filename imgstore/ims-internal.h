@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/* libimgstore private header, sectioned by file (after overlayfs.h). */
+#pragma once
+
+#include <archive.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <zlib.h>
+
+#include "cm.h"
+#include "cm-fs.h"
+#include "cm-whiteout.h"
+#include "ims.h"
+
+#define IMS_MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define IMS_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define IMS_MT_CONFIG "application/vnd.oci.image.config.v1+json"
+#define IMS_MT_LAYER "application/vnd.oci.image.layer.v1.tar"
+#define IMS_MT_LAYER_GZ "application/vnd.oci.image.layer.v1.tar+gzip"
+#define IMS_MT_LAYER_ZST "application/vnd.oci.image.layer.v1.tar+zstd"
+#define IMS_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define IMS_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define IMS_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define IMS_MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar"
+#define IMS_MT_DOCKER_LAYER_GZ "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define IMS_ANN_REF_NAME "org.opencontainers.image.ref.name"
+#define IMS_ANN_CONTAINERD_NAME "io.containerd.image.name"
+
+/* Bounds on untrusted metadata read into memory. */
+#define IMS_MAX_JSON (8 << 20)
+
+/* ---- store.c ----
+ * Lock order: store.lock (LOCK_SH for the whole of any command that
+ * publishes objects; LOCK_EX for gc) before index.lock (LOCK_EX around every
+ * read-modify-write of index.json). Both live in the run dir. */
+struct ims_store {
+	char *root;
+	char *rundir;
+	int rootfd;    /* O_PATH dir fds */
+	int blobsfd;   /* blobs/sha256 */
+	int layersfd;  /* layers */
+	int tmpfd;     /* tmp: temp files and dirs, same filesystem */
+	int runfd;
+	int lockfd;    /* run/store.lock */
+	int lock_depth;
+};
+
+int ims_store_lock_shared(struct ims_store *s, struct cm_error *err);
+void ims_store_unlock_shared(struct ims_store *s);
+
+struct ims_index_ent {
+	char digest[CM_DIGEST_STR_LEN];
+	int64_t size;
+	char *name; /* normalized NAME:TAG, or NULL */
+};
+
+struct ims_index {
+	struct ims_index_ent *e;
+	size_t n;
+	int lockfd; /* index.lock held while >= 0 */
+};
+
+/* Read index.json; with lock, take index.lock first (released by
+ * ims_index_release). */
+int ims_index_read(struct ims_store *s, struct ims_index *idx, bool lock,
+		   struct cm_error *err);
+/* Write index.json atomically (temp, fsync, rename, fsync dir). */
+int ims_index_write(struct ims_store *s, const struct ims_index *idx,
+		    struct cm_error *err);
+void ims_index_release(struct ims_index *idx);
+/* Name a manifest: drop name from any other entry (and the unnamed entry of
+ * the same digest), add (digest, name). name NULL: add an unnamed entry if the
+ * digest has no entry yet. */
+int ims_index_put(struct ims_index *idx, const char *digest, int64_t size,
+		  const char *name);
+void ims_index_remove_at(struct ims_index *idx, size_t i);
+
+/* Write buf as dirfd/name atomically, fsyncing the file and dirfd. */
+int ims_write_file_atomic(int dirfd, const char *name, const void *buf,
+			  size_t len, mode_t mode);
+/* Read a whole small file below dirfd (no symlinks), at most max bytes. */
+int ims_read_file_at(int dirfd, const char *path, size_t max, char **ret,
+		     size_t *ret_len);
+/* Read all of fd (at most max bytes, -EFBIG beyond). */
+int ims_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
+/* Make a temp name in s->tmpfd. */
+void ims_tmpname(char *buf, size_t sz, const char *what);
+
+/* ---- blob.c ---- */
+struct ims_blob_writer {
+	struct ims_store *s;
+	int fd;
+	char tmp[64];
+	struct cm_sha256 h;
+	int64_t size;
+};
+
+int ims_blob_writer_open(struct ims_store *s, struct ims_blob_writer *w,
+			 struct cm_error *err);
+int ims_blob_writer_write(struct ims_blob_writer *w, const void *buf,
+			  size_t len, struct cm_error *err);
+/* fsync, compare with expect_digest/expect_size (if given: NULL / < 0 skip),
+ * publish as blobs/sha256/<hex> (already there = success), fsync the dir. The
+ * writer is closed either way. */
+int ims_blob_writer_commit(struct ims_blob_writer *w, const char *expect_digest,
+			   int64_t expect_size, char ret_digest[CM_DIGEST_STR_LEN],
+			   struct cm_error *err);
+/* Finish hashing without publishing: the temp stays (name in w->tmp, fd
+ * closed) for a later ims_blob_publish_tmp or unlink. */
+int ims_blob_writer_finish_tmp(struct ims_blob_writer *w,
+			       char ret_digest[CM_DIGEST_STR_LEN],
+			       struct cm_error *err);
+int ims_blob_publish_tmp(struct ims_store *s, const char *tmp,
+			 const char *digest, struct cm_error *err);
+void ims_blob_writer_abort(struct ims_blob_writer *w);
+int ims_blob_put(struct ims_store *s, const void *buf, size_t len,
+		 char ret_digest[CM_DIGEST_STR_LEN], struct cm_error *err);
+/* Open a stored blob read-only; the digest is validated first. */
+int ims_blob_open(struct ims_store *s, const char *digest, struct cm_error *err);
+int ims_blob_read(struct ims_store *s, const char *digest, size_t max,
+		  char **ret, size_t *ret_len, struct cm_error *err);
+bool ims_blob_exists(struct ims_store *s, const char *digest);
+
+/* gzip-compressing layer writer: diff_id of what goes in, digest of the
+ * blob that comes out. Deterministic (no name, mtime 0, fixed level). */
+struct ims_gz_writer {
+	struct ims_blob_writer b;
+	z_stream z;
+	bool zinit;
+	struct cm_sha256 diff;
+	int64_t usize;
+};
+
+int ims_gz_open(struct ims_store *s, struct ims_gz_writer *g, struct cm_error *err);
+int ims_gz_write(struct ims_gz_writer *g, const void *buf, size_t len,
+		 struct cm_error *err);
+int ims_gz_commit(struct ims_gz_writer *g, char ret_diffid[CM_DIGEST_STR_LEN],
+		  char ret_digest[CM_DIGEST_STR_LEN], int64_t *ret_size,
+		  struct cm_error *err);
+void ims_gz_abort(struct ims_gz_writer *g);
+
+/* ---- unpack.c ---- */
+/* Called with every decompressed byte of the layer, in order. */
+typedef int (*ims_tee_fn)(void *ctx, const void *buf, size_t len,
+			  struct cm_error *err);
+
+/* Unpack the layer tar read from fd (any compression) into layers/<diff_id>
+ * (built in tmp, published by rename; already present = success, nothing
+ * rewritten). The whole stream is read and hashed; if expect_diffid is set it
+ * must match. Hostile entries are refused and nothing is left behind. */
+int ims_layer_unpack_fd(struct ims_store *s, int fd, const char *expect_diffid,
+			ims_tee_fn tee, void *tee_ctx,
+			char ret_diffid[CM_DIGEST_STR_LEN], struct cm_error *err);
+/* The diff_id (sha256 of the decompressed stream) of a layer read from fd. */
+int ims_layer_diffid_fd(int fd, char ret[CM_DIGEST_STR_LEN], struct cm_error *err);
+/* Unpack tar entries of a into dirfd (exposed for tests and commit). */
+int ims_unpack_entries(struct archive *a, int dirfd, struct cm_error *err);
+bool ims_layer_exists(struct ims_store *s, const char *diffid);
+
+/* ---- image.c ---- */
+struct ims_desc {
+	const char *media_type;
+	char digest[CM_DIGEST_STR_LEN];
+	int64_t size;
+};
+
+/* Publish config (a blob), a manifest over it and layers, and name the image
+ * (name normalized, or NULL: untagged). Used by import, load and commit. */
+int ims_image_publish(struct ims_store *s, const char *config, size_t config_len,
+		      const struct ims_desc *layers, size_t n_layers,
+		      const char *name, char ret_id[CM_DIGEST_STR_LEN],
+		      char ret_manifest[CM_DIGEST_STR_LEN], struct cm_error *err);
+/* Load manifest + config of one manifest digest. */
+int ims_image_load(struct ims_store *s, const char *digest, int64_t size,
+		   struct ims_image **ret, struct cm_error *err);
+
+/* ---- path.c: pure path rules for untrusted archive names ---- */
+/* Clean an archive entry name into a relative path inside the root: leading
+ * '/' and './' stripped, empty and '.' components dropped, '..' refused
+ * (-EINVAL), components over NAME_MAX or a result over outsz refused
+ * (-ENAMETOOLONG). An empty result means the root itself. */
+int ims_path_clean(const char *in, char *out, size_t outsz);

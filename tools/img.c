@@ -1,0 +1,715 @@
+// SPDX-License-Identifier: MIT
+/* img: docker-style image commands over libimgstore (thin main: parse the
+ * command line, call the library, print; exit 125 on img's own errors). */
+#include "cm.h"
+#include "ims.h"
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_IMG 125
+
+static const char *root_opt;
+
+static void usage(FILE *f)
+{
+	fputs("Usage: img [--root DIR] COMMAND [ARG...]\n"
+	      "\n"
+	      "Images (docker's names, flags and output formats):\n"
+	      "  images [-q] [--format json|TEMPLATE]   list images\n"
+	      "  import FILE|- [REPO[:TAG]]              a rootfs tarball -> one-layer image\n"
+	      "  import --busybox [REPO[:TAG]]           the embedded image, from /bin/busybox\n"
+	      "  pull busybox                            the same (no network: busybox only)\n"
+	      "  load -i FILE|DIR                        docker-archive, OCI archive or OCI dir\n"
+	      "  save -o FILE [--format docker-archive|oci-archive|oci-dir] IMAGE...\n"
+	      "  tag SOURCE TARGET                       add a name\n"
+	      "  rmi [-f] IMAGE...                       remove names / images\n"
+	      "  inspect IMAGE...                        JSON array, docker's keys\n"
+	      "  history [--no-trunc] IMAGE              layers and their history\n"
+	      "  fsck                                    re-hash and check the whole store\n"
+	      "  gc | prune                              remove what nothing references\n"
+	      "\n"
+	      "IMAGE is NAME[:TAG] (tag latest), NAME@sha256:..., an id or unique id prefix.\n"
+	      "Store: --root DIR, else $IMG_ROOT, else /var/lib/img. See docs/store.md.\n",
+	      f);
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("img: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_IMG;
+}
+
+static int fail_err(const struct cm_error *e)
+{
+	return fail("%s", e->msg[0] ? e->msg : strerror(-e->code));
+}
+
+static void print_line(void *ctx, const char *line)
+{
+	FILE *f = ctx ? ctx : stdout;
+	fprintf(f, "%s\n", line);
+}
+
+static int open_store(struct ims_store **s, struct cm_error *e)
+{
+	return ims_store_open(root_opt, s, e);
+}
+
+/* ------------------------------------------------------------ formatting */
+
+static void human_size(int64_t size, char *buf, size_t sz)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+	double v = (double)size;
+	size_t u = 0;
+	while (v >= 1000.0 && u + 1 < CM_ARRAY_SIZE(units)) {
+		v /= 1000.0;
+		u++;
+	}
+	snprintf(buf, sz, "%.3g%s", v, units[u]);
+}
+
+static void human_since(int64_t t, char *buf, size_t sz)
+{
+	int64_t s = (int64_t)time(NULL) - t;
+	int64_t m = s / 60, h = m / 60;
+	if (t <= 0)
+		snprintf(buf, sz, "N/A");
+	else if (s < 1)
+		snprintf(buf, sz, "Less than a second ago");
+	else if (s == 1)
+		snprintf(buf, sz, "1 second ago");
+	else if (s < 60)
+		snprintf(buf, sz, "%lld seconds ago", (long long)s);
+	else if (m == 1)
+		snprintf(buf, sz, "About a minute ago");
+	else if (m < 60)
+		snprintf(buf, sz, "%lld minutes ago", (long long)m);
+	else if (h == 1)
+		snprintf(buf, sz, "About an hour ago");
+	else if (h < 48)
+		snprintf(buf, sz, "%lld hours ago", (long long)h);
+	else if (h < 24 * 7 * 2)
+		snprintf(buf, sz, "%lld days ago", (long long)(h / 24));
+	else if (h < 24 * 30 * 2)
+		snprintf(buf, sz, "%lld weeks ago", (long long)(h / 24 / 7));
+	else if (h < 24 * 365 * 2)
+		snprintf(buf, sz, "%lld months ago", (long long)(h / 24 / 30));
+	else
+		snprintf(buf, sz, "%lld years ago", (long long)(h / 24 / 365));
+}
+
+/* A table printed like Go's tabwriter with padding 3. */
+#define MAX_COLS 8
+struct table {
+	size_t ncols, nrows, cap;
+	char **cells; /* nrows * ncols */
+};
+
+static int table_add(struct table *t, const char *const *row)
+{
+	if (t->nrows == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 16;
+		char **n = realloc(t->cells, nc * t->ncols * sizeof(char *));
+		if (!n)
+			return -ENOMEM;
+		t->cells = n;
+		t->cap = nc;
+	}
+	for (size_t c = 0; c < t->ncols; c++)
+		if (!(t->cells[t->nrows * t->ncols + c] = strdup(row[c])))
+			return -ENOMEM;
+	t->nrows++;
+	return 0;
+}
+
+static void table_print(struct table *t)
+{
+	size_t w[MAX_COLS] = { 0 };
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++) {
+			size_t l = strlen(t->cells[r * t->ncols + c]);
+			if (l > w[c])
+				w[c] = l;
+		}
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *v = t->cells[r * t->ncols + c];
+			if (c + 1 == t->ncols)
+				printf("%s\n", v);
+			else
+				printf("%-*s", (int)(w[c] + 3), v);
+		}
+	}
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+}
+
+/* Go-template subset: {{.Field}} and {{json .}} replaced, \t and \n kept. */
+struct field {
+	const char *key, *val;
+};
+
+static void print_template(const char *tmpl, const struct field *f, size_t n)
+{
+	for (const char *p = tmpl; *p;) {
+		if (p[0] == '{' && p[1] == '{') {
+			const char *e = strstr(p, "}}");
+			if (!e)
+				break;
+			const char *k = p + 2;
+			while (*k == ' ')
+				k++;
+			size_t kl = (size_t)(e - k);
+			while (kl && k[kl - 1] == ' ')
+				kl--;
+			if (kl && *k == '.') {
+				k++;
+				kl--;
+			}
+			for (size_t i = 0; i < n; i++)
+				if (strlen(f[i].key) == kl && strncmp(f[i].key, k, kl) == 0)
+					fputs(f[i].val, stdout);
+			p = e + 2;
+		} else if (p[0] == '\\' && p[1] == 't') {
+			putchar('\t');
+			p += 2;
+		} else if (p[0] == '\\' && p[1] == 'n') {
+			putchar('\n');
+			p += 2;
+		} else {
+			putchar(*p++);
+		}
+	}
+	putchar('\n');
+}
+
+/* --------------------------------------------------------------- commands */
+
+static int cmd_images(int argc, char **argv)
+{
+	bool quiet = false;
+	const char *format = NULL;
+	static const struct option lo[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+qh", lo, NULL)) != -1) {
+		if (c == 'q')
+			quiet = true;
+		else if (c == 'F')
+			format = optarg;
+		else if (c == 'h') {
+			puts("Usage: img images [-q] [--format json|TEMPLATE] [REPOSITORY[:TAG]]");
+			return 0;
+		} else
+			return EXIT_IMG;
+	}
+	const char *filter = optind < argc ? argv[optind] : NULL;
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	if (open_store(&s, &e) < 0)
+		return fail_err(&e);
+	struct ims_image **v;
+	size_t n;
+	if (ims_image_list(s, &v, &n, &e) < 0)
+		return fail_err(&e);
+	struct table t = { .ncols = 5 };
+	if (!quiet && !format) {
+		static const char *const hdr[] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" };
+		table_add(&t, hdr);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ims_image *img = v[i];
+		char id[16], since[64], size[32], created[64];
+		snprintf(id, sizeof(id), "%.12s", img->id + 7);
+		human_since(img->created, since, sizeof(since));
+		human_size(img->size, size, sizeof(size));
+		struct tm tm;
+		time_t ct = (time_t)img->created;
+		gmtime_r(&ct, &tm);
+		strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+		size_t rows = img->n_names ? img->n_names : 1;
+		for (size_t k = 0; k < rows; k++) {
+			char repo[512] = "<none>";
+			const char *tag = "<none>";
+			if (img->n_names) {
+				const char *sh = ims_ref_short(img->names[k]);
+				int off = ims_ref_tag_offset(sh);
+				snprintf(repo, sizeof(repo), "%.*s", off, sh);
+				tag = sh + off + 1;
+			}
+			if (filter) {
+				char want[512];
+				snprintf(want, sizeof(want), "%s", filter);
+				int off = ims_ref_tag_offset(want);
+				const char *wtag = NULL;
+				if (off >= 0) {
+					want[off] = '\0';
+					wtag = want + off + 1;
+				}
+				if (strcmp(want, repo) != 0 || (wtag && strcmp(wtag, tag) != 0))
+					continue;
+			}
+			if (quiet) {
+				puts(id);
+				continue;
+			}
+			if (format) {
+				char digest[CM_DIGEST_STR_LEN + 8];
+				snprintf(digest, sizeof(digest), "%s", img->digest);
+				struct field f[] = {
+					{ "Containers", "N/A" }, { "CreatedAt", created },
+					{ "CreatedSince", since }, { "Digest", digest },
+					{ "ID", id }, { "Repository", repo },
+					{ "SharedSize", "N/A" }, { "Size", size }, { "Tag", tag },
+					{ "UniqueSize", "N/A" }, { "VirtualSize", size },
+				};
+				if (strcmp(format, "json") == 0 || strcmp(format, "{{json .}}") == 0) {
+					struct cm_jw w;
+					cm_jw_init(&w, 0);
+					cm_jw_obj(&w);
+					for (size_t j = 0; j < CM_ARRAY_SIZE(f); j++)
+						cm_jw_kstr(&w, f[j].key, f[j].val);
+					cm_jw_obj_end(&w);
+					char *out;
+					if (cm_jw_finish(&w, &out, NULL) == 0) {
+						puts(out);
+						free(out);
+					}
+				} else {
+					print_template(format, f, CM_ARRAY_SIZE(f));
+				}
+				continue;
+			}
+			const char *row[] = { repo, tag, id, since, size };
+			table_add(&t, row);
+		}
+		ims_image_free(img);
+	}
+	free(v);
+	if (t.ncols && t.nrows)
+		table_print(&t);
+	else
+		free(t.cells);
+	return 0;
+}
+
+static const char *busybox_path(void)
+{
+	const char *b = getenv("IMG_BUSYBOX");
+	return b && *b ? b : "/bin/busybox";
+}
+
+static int cmd_import(int argc, char **argv)
+{
+	bool busybox = false;
+	const char *msg = NULL;
+	static const struct option lo[] = {
+		{ "busybox", no_argument, NULL, 'B' },
+		{ "message", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+m:h", lo, NULL)) != -1) {
+		if (c == 'B')
+			busybox = true;
+		else if (c == 'm')
+			msg = optarg;
+		else if (c == 'h') {
+			puts("Usage: img import [-m MSG] FILE|- [REPOSITORY[:TAG]]\n"
+			     "       img import --busybox [REPOSITORY[:TAG]]");
+			return 0;
+		} else
+			return EXIT_IMG;
+	}
+	struct cm_error e = { 0 };
+	char id[CM_DIGEST_STR_LEN];
+	const char *file = NULL, *name = NULL;
+	if (!busybox) {
+		if (optind >= argc)
+			return fail("import: needs a FILE or - (see img import --help)");
+		file = argv[optind++];
+	}
+	if (optind < argc)
+		name = argv[optind++];
+	if (optind < argc)
+		return fail("import: too many arguments");
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	if (open_store(&s, &e) < 0)
+		return fail_err(&e);
+	if (busybox) {
+		if (ims_import_busybox(s, busybox_path(), name, id, &e) < 0)
+			return fail_err(&e);
+		puts(id);
+		return 0;
+	}
+	int fd = 0;
+	if (strcmp(file, "-") != 0) {
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return fail("import: %s: %s", file, strerror(errno));
+	}
+	char by[600];
+	snprintf(by, sizeof(by), "img import %s", file);
+	struct ims_import_opts o = { .name = name, .created_by = by, .message = msg,
+				     .created = -1 };
+	int r = ims_import_fd(s, fd, &o, id, &e);
+	if (fd > 0)
+		close(fd);
+	if (r < 0)
+		return fail_err(&e);
+	puts(id);
+	return 0;
+}
+
+static int cmd_pull(int argc, char **argv)
+{
+	if (argc != 2 || argv[1][0] == '-') {
+		puts("Usage: img pull busybox[:TAG]   (no network: the embedded busybox image)");
+		return argc == 2 ? 0 : EXIT_IMG;
+	}
+	struct cm_error e = { 0 };
+	_cleanup_free_ char *full = NULL;
+	if (ims_ref_normalize(argv[1], &full, &e) < 0)
+		return fail_err(&e);
+	int off = ims_ref_tag_offset(full);
+	if (strncmp(full, "docker.io/library/busybox:", 26) != 0 || off != 25)
+		return fail("pull %s: no registry access; only the embedded busybox image can be pulled",
+			    argv[1]);
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	if (open_store(&s, &e) < 0)
+		return fail_err(&e);
+	char id[CM_DIGEST_STR_LEN];
+	if (ims_import_busybox(s, busybox_path(), argv[1], id, &e) < 0)
+		return fail_err(&e);
+	_cleanup_image_ struct ims_image *img = NULL;
+	if (ims_image_resolve(s, full, &img, &e) < 0)
+		return fail_err(&e);
+	printf("%s: Pulling from library/busybox (embedded, from %s)\nDigest: %s\n"
+	       "Status: Downloaded newer image for %s\n%s\n",
+	       full + off + 1, busybox_path(), img->digest, ims_ref_short(full), full);
+	return 0;
+}
+
+static int cmd_tag(int argc, char **argv)
+{
+	if (argc != 3)
+		return fail("tag: usage: img tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]");
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	if (open_store(&s, &e) < 0 || ims_image_tag(s, argv[1], argv[2], &e) < 0)
+		return fail_err(&e);
+	return 0;
+}
+
+static int cmd_rmi(int argc, char **argv)
+{
+	bool force = false;
+	int c;
+	static const struct option lo[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ 0 },
+	};
+	while ((c = getopt_long(argc, argv, "+f", lo, NULL)) != -1) {
+		if (c == 'f')
+			force = true;
+		else
+			return EXIT_IMG;
+	}
+	if (optind >= argc)
+		return fail("rmi: needs at least one IMAGE");
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	if (open_store(&s, &e) < 0)
+		return fail_err(&e);
+	int rc = 0;
+	for (int i = optind; i < argc; i++) {
+		cm_error_clear(&e);
+		if (ims_image_remove(s, argv[i], force, print_line, NULL, &e) < 0)
+			rc = fail_err(&e);
+	}
+	return rc;
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+	int c;
+	static const struct option lo[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ 0 },
+	};
+	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1)
+		if (c != 't')
+			return EXIT_IMG;
+	if (optind >= argc)
+		return fail("inspect: needs at least one IMAGE");
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	if (open_store(&s, &e) < 0)
+		return fail_err(&e);
+	struct cm_jw w;
+	cm_jw_init(&w, 4);
+	cm_jw_arr(&w);
+	int rc = 0;
+	for (int i = optind; i < argc; i++) {
+		_cleanup_image_ struct ims_image *img = NULL;
+		cm_error_clear(&e);
+		if (ims_image_resolve(s, argv[i], &img, &e) < 0) {
+			rc = EXIT_IMG;
+			fprintf(stderr, "img: %s\n", e.msg);
+			continue;
+		}
+		if (ims_image_inspect(s, img, &w, &e) < 0) {
+			cm_jw_free(&w);
+			return fail_err(&e);
+		}
+	}
+	cm_jw_arr_end(&w);
+	char *out;
+	if (cm_jw_finish(&w, &out, NULL) < 0)
+		return fail("out of memory");
+	puts(out);
+	free(out);
+	return rc;
+}
+
+static int cmd_history(int argc, char **argv)
+{
+	bool notrunc = false, quiet = false;
+	int c;
+	static const struct option lo[] = {
+		{ "no-trunc", no_argument, NULL, 'N' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ 0 },
+	};
+	while ((c = getopt_long(argc, argv, "+q", lo, NULL)) != -1) {
+		if (c == 'N')
+			notrunc = true;
+		else if (c == 'q')
+			quiet = true;
+		else
+			return EXIT_IMG;
+	}
+	if (optind + 1 != argc)
+		return fail("history: needs exactly one IMAGE");
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	_cleanup_image_ struct ims_image *img = NULL;
+	if (open_store(&s, &e) < 0 || ims_image_resolve(s, argv[optind], &img, &e) < 0)
+		return fail_err(&e);
+	const struct cm_json *h = cm_json_get(img->config, "history");
+	const struct cm_json *layers = cm_json_get(img->manifest, "layers");
+	size_t nh = cm_json_is(h, CM_JSON_ARRAY) ? h->n : 0;
+	size_t nl = cm_json_is(layers, CM_JSON_ARRAY) ? layers->n : 0;
+	/* sizes: each non-empty history entry takes the next layer */
+	int64_t *sizes = calloc(nh + 1, sizeof(*sizes));
+	if (!sizes)
+		return fail("out of memory");
+	size_t li = 0;
+	for (size_t i = 0; i < nh; i++) {
+		const struct cm_json *empty = cm_json_get(h->v[i], "empty_layer");
+		if (empty && empty->type == CM_JSON_BOOL && empty->b)
+			continue;
+		if (li < nl)
+			cm_json_get_int(layers->v[li++], "size", &sizes[i]);
+	}
+	struct table t = { .ncols = 5 };
+	if (!quiet) {
+		static const char *const hdr[] = { "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT" };
+		table_add(&t, hdr);
+	}
+	for (size_t i = nh; i-- > 0;) {
+		char id[80], since[64], size[32], by[4096];
+		if (i == nh - 1)
+			snprintf(id, sizeof(id), "%.*s", notrunc ? 71 : 12,
+				 notrunc ? img->id : img->id + 7);
+		else
+			snprintf(id, sizeof(id), "<missing>");
+		if (quiet) {
+			puts(id);
+			continue;
+		}
+		human_since(ims_time_parse(cm_json_get_str(h->v[i], "created")), since, sizeof(since));
+		human_size(sizes[i], size, sizeof(size));
+		const char *cb = cm_json_get_str(h->v[i], "created_by");
+		snprintf(by, sizeof(by), "%s", cb ? cb : "");
+		for (char *p = by; *p; p++)
+			if (*p == '\n' || *p == '\t')
+				*p = ' ';
+		if (!notrunc && strlen(by) > 45)
+			strcpy(by + 42, "...");
+		const char *cm = cm_json_get_str(h->v[i], "comment");
+		const char *row[] = { id, since, by, size, cm ? cm : "" };
+		table_add(&t, row);
+	}
+	free(sizes);
+	table_print(&t);
+	return 0;
+}
+
+static int cmd_gc(int argc, char **argv)
+{
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	if (open_store(&s, &e) < 0 || ims_gc(s, false, print_line, NULL, &e) < 0)
+		return fail_err(&e);
+	return 0;
+}
+
+static int cmd_fsck(int argc, char **argv)
+{
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	if (open_store(&s, &e) < 0)
+		return fail_err(&e);
+	int n = ims_fsck(s, print_line, stderr, &e);
+	if (n < 0)
+		return fail_err(&e);
+	if (n > 0)
+		return fail("fsck: %d problem%s in %s", n, n == 1 ? "" : "s", ims_store_root(s));
+	printf("%s: ok\n", ims_store_root(s));
+	return 0;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	const char *in = NULL;
+	bool quiet = false;
+	int c;
+	static const struct option lo[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ 0 },
+	};
+	while ((c = getopt_long(argc, argv, "+i:q", lo, NULL)) != -1) {
+		if (c == 'i')
+			in = optarg;
+		else if (c == 'q')
+			quiet = true;
+		else
+			return EXIT_IMG;
+	}
+	if (!in || optind != argc)
+		return fail("load: usage: img load -i FILE|DIR");
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	if (open_store(&s, &e) < 0 ||
+	    ims_load(s, in, quiet ? NULL : print_line, NULL, &e) < 0)
+		return fail_err(&e);
+	return 0;
+}
+
+static int cmd_save(int argc, char **argv)
+{
+	const char *out = NULL, *fmt = "docker-archive";
+	int c;
+	static const struct option lo[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'F' },
+		{ 0 },
+	};
+	while ((c = getopt_long(argc, argv, "+o:", lo, NULL)) != -1) {
+		if (c == 'o')
+			out = optarg;
+		else if (c == 'F')
+			fmt = optarg;
+		else
+			return EXIT_IMG;
+	}
+	enum ims_save_format f;
+	if (strcmp(fmt, "docker-archive") == 0)
+		f = IMS_SAVE_DOCKER_ARCHIVE;
+	else if (strcmp(fmt, "oci-archive") == 0)
+		f = IMS_SAVE_OCI_ARCHIVE;
+	else if (strcmp(fmt, "oci-dir") == 0)
+		f = IMS_SAVE_OCI_DIR;
+	else
+		return fail("save: unknown format '%s' (docker-archive, oci-archive, oci-dir)", fmt);
+	if (optind >= argc)
+		return fail("save: needs at least one IMAGE");
+	if (!out) {
+		if (f == IMS_SAVE_OCI_DIR)
+			return fail("save: oci-dir needs -o DIR");
+		if (isatty(1))
+			return fail("save: refusing to write an archive to a terminal (use -o FILE)");
+		out = "-";
+	}
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	if (open_store(&s, &e) < 0 ||
+	    ims_save(s, (const char *const *)argv + optind, (size_t)(argc - optind), f, out, &e) < 0)
+		return fail_err(&e);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} commands[] = {
+	{ "images", cmd_images },
+	{ "import", cmd_import },
+	{ "pull", cmd_pull },
+	{ "load", cmd_load },
+	{ "save", cmd_save },
+	{ "tag", cmd_tag },
+	{ "rmi", cmd_rmi },
+	{ "inspect", cmd_inspect },
+	{ "history", cmd_history },
+	{ "gc", cmd_gc },
+	{ "prune", cmd_gc },
+	{ "fsck", cmd_fsck },
+};
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--root") == 0) {
+			if (i + 1 >= argc)
+				return fail("--root needs a directory");
+			root_opt = argv[++i];
+		} else if (strncmp(a, "--root=", 7) == 0) {
+			root_opt = a + 7;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
+			printf("img %s\n", PACKAGE_VERSION);
+			return 0;
+		} else {
+			return fail("unknown option '%s' (see img --help)", a);
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_IMG;
+	}
+	for (size_t k = 0; k < CM_ARRAY_SIZE(commands); k++)
+		if (strcmp(argv[i], commands[k].name) == 0) {
+			optind = 1;
+			return commands[k].fn(argc - i, argv + i);
+		}
+	return fail("unknown command '%s' (see img --help)", argv[i]);
+}
