@@ -25,6 +25,8 @@ static void usage(FILE *f)
 	      "  -o OPTIONS       dirs=..., the options below, and FUSE mount options\n"
 	      "                   (allow_other, default_permissions, ro, nodev, nosuid,\n"
 	      "                   noexec, noatime, fsname=, subtype=, max_threads=, ...)\n"
+	      "     nopassthrough no FUSE passthrough (file data then goes through the daemon)\n"
+	      "     readahead=KB  read-ahead of the mount (default 1024)\n"
 	      "     nofsync       do not fsync copied-up data before publishing it\n"
 	      "     writeback     use the kernel's writeback cache for writes\n"
 	      "     entry_timeout=S, attr_timeout=S   kernel cache times (default 86400)\n"

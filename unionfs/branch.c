@@ -29,6 +29,7 @@ void ufs_config_init(struct ufs_config *cfg)
 	cfg->copyup_fsync = true;
 	cfg->readahead_kb = 1024;
 	cfg->passthrough = true;
+	cfg->max_threads = 16;
 }
 
 void ufs_config_clear(struct ufs_config *cfg)
@@ -106,7 +107,7 @@ static const char *const fuse_passthrough_opts[] = {
 	"allow_other", "allow_root", "default_permissions", "ro", "rw",
 	"nodev", "dev", "nosuid", "suid", "exec", "noexec", "atime", "noatime",
 	"relatime", "norelatime", "strictatime", "sync", "async", "dirsync",
-	"fsname=", "subtype=", "max_read=", "max_threads=",
+	"fsname=", "subtype=", "max_read=",
 };
 
 static int append_fuse_opt(struct ufs_config *cfg, const char *o)
@@ -166,6 +167,14 @@ int ufs_config_parse_opts(struct ufs_config *cfg, const char *opts, char *err,
 			r = parse_seconds(o + 13, &cfg->attr_timeout);
 			if (r < 0)
 				return fail(err, errsz, r, "option '%s': bad number of seconds", o);
+		} else if (strncmp(o, "max_threads=", 12) == 0) {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(o + 12, &end, 10);
+			if (errno || end == o + 12 || *end || v < 1 || v > 256)
+				return fail(err, errsz, -EINVAL, "option '%s': want 1 to 256", o);
+			cfg->max_threads = (unsigned)v;
+			r = 0;
 		} else if (strncmp(o, "readahead=", 10) == 0) {
 			char *end;
 			errno = 0;

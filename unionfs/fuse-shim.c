@@ -252,8 +252,6 @@ int ufs_shim_mount(struct ufs_fs *fs, struct fuse_session *se, const char *opts)
 		else if (strcmp(o, "default_permissions") == 0 || strcmp(o, "allow_other") == 0 ||
 			 strncmp(o, "max_read=", 9) == 0)
 			n += snprintf(data + n, sizeof(data) - (size_t)n, ",%s", o);
-		else if (strncmp(o, "max_threads=", 12) == 0)
-			continue; /* for the loop, not the kernel */
 		else
 			return -EOPNOTSUPP; /* e.g. allow_root: libfuse's business */
 		if ((size_t)n >= sizeof(data))

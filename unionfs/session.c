@@ -137,7 +137,7 @@ int ufs_run(struct ufs_config *cfg)
 		goto out_status;
 	fuse_loop_cfg_set_clone_fd(lc, 1);
 	fuse_loop_cfg_set_idle_threads(lc, 4);
-	fuse_loop_cfg_set_max_threads(lc, 16);
+	fuse_loop_cfg_set_max_threads(lc, cfg->max_threads);
 	ret = fuse_session_loop_mt(fs->se, lc) == 0 ? 0 : 1;
 	fuse_loop_cfg_destroy(lc);
 out_status:

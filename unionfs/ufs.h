@@ -34,6 +34,7 @@ struct ufs_config {
 	bool writeback;      /* kernel writeback cache */
 	bool passthrough;    /* FUSE passthrough for file data when possible */
 	unsigned readahead_kb; /* bdi read-ahead of the mount, 0 = kernel's */
+	unsigned max_threads;  /* request threads */
 };
 
 /* Parse the value of dirs= into cfg->branches (paths not yet validated).
