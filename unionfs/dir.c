@@ -103,6 +103,8 @@ static int finish_create(struct ufs_fs *fs, struct ufs_node *dir, int upperfd,
 	struct ufs_node *n = ufs_node_get_new(fs, dir, name, &res);
 	if (!n)
 		return -ENOMEM;
+	/* New: no security.capability (the kernel asks before each write) */
+	atomic_store(&n->nocap, true);
 	if (S_ISDIR(res.st.st_mode)) {
 		int fd = openat(upperfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0)
