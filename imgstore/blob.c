@@ -245,3 +245,26 @@ void ims_gz_abort(struct ims_gz_writer *g)
 	cm_sha256_done(&g->diff);
 	ims_blob_writer_abort(&g->b);
 }
+
+int ims_gz_finish_tmp(struct ims_gz_writer *g, char ret_diffid[CM_DIGEST_STR_LEN],
+		      char ret_digest[CM_DIGEST_STR_LEN], int64_t *ret_size,
+		      struct cm_error *err)
+{
+	g->z.next_in = NULL;
+	g->z.avail_in = 0;
+	int r = gz_pump(g, Z_FINISH, err);
+	if (r < 0) {
+		ims_gz_abort(g);
+		return r;
+	}
+	deflateEnd(&g->z);
+	g->zinit = false;
+	int64_t size = g->b.size;
+	cm_sha256_final(&g->diff, ret_diffid);
+	r = ims_blob_writer_finish_tmp(&g->b, ret_digest, err);
+	if (r < 0)
+		return r;
+	if (ret_size)
+		*ret_size = size;
+	return 0;
+}

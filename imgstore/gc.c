@@ -63,7 +63,35 @@ static void say(void (*report)(void *, const char *), void *ctx, const char *fmt
 	report(ctx, line);
 }
 
-/* Mark every blob (hex) and layer (hex) reachable from index.json. */
+static int mark_image(struct ims_store *s, const char *digest, int64_t size,
+		      struct strset *blobs, struct strset *layers, struct cm_error *err)
+{
+	_cleanup_image_ struct ims_image *img = NULL;
+	int r = ims_image_load(s, digest, size, &img, err);
+	if (r < 0)
+		return r;
+	r = set_add(blobs, img->digest + 7);
+	if (r >= 0)
+		r = set_add(blobs, img->id + 7);
+	const struct cm_json *l = cm_json_get(img->manifest, "layers");
+	for (size_t j = 0; r >= 0 && cm_json_is(l, CM_JSON_ARRAY) && j < l->n; j++) {
+		const char *d = cm_json_get_str(l->v[j], "digest");
+		if (cm_digest_valid(d))
+			r = set_add(blobs, d + 7);
+	}
+	const struct cm_json *di = cm_json_get(cm_json_get(img->config, "rootfs"), "diff_ids");
+	for (size_t j = 0; r >= 0 && cm_json_is(di, CM_JSON_ARRAY) && j < di->n; j++) {
+		const char *d = cm_json_str(di->v[j]);
+		if (cm_digest_valid(d))
+			r = set_add(layers, d + 7);
+	}
+	if (r == -ENOMEM)
+		cm_error_set(err, r, "out of memory");
+	return r;
+}
+
+/* Mark every blob (hex) and layer (hex) reachable from index.json and from
+ * the containers (a container keeps its image alive after rmi -f). */
 static int mark(struct ims_store *s, struct strset *blobs, struct strset *layers,
 		struct cm_error *err)
 {
@@ -71,29 +99,23 @@ static int mark(struct ims_store *s, struct strset *blobs, struct strset *layers
 	int r = ims_index_read(s, &idx, false, err);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < idx.n && r >= 0; i++) {
-		_cleanup_image_ struct ims_image *img = NULL;
-		if ((r = ims_image_load(s, idx.e[i].digest, idx.e[i].size, &img, err)) < 0)
-			break;
-		r = set_add(blobs, img->digest + 7);
-		if (r >= 0)
-			r = set_add(blobs, img->id + 7);
-		const struct cm_json *l = cm_json_get(img->manifest, "layers");
-		for (size_t j = 0; r >= 0 && cm_json_is(l, CM_JSON_ARRAY) && j < l->n; j++) {
-			const char *d = cm_json_get_str(l->v[j], "digest");
-			if (cm_digest_valid(d))
-				r = set_add(blobs, d + 7);
-		}
-		const struct cm_json *di = cm_json_get(cm_json_get(img->config, "rootfs"), "diff_ids");
-		for (size_t j = 0; r >= 0 && cm_json_is(di, CM_JSON_ARRAY) && j < di->n; j++) {
-			const char *d = cm_json_str(di->v[j]);
-			if (cm_digest_valid(d))
-				r = set_add(layers, d + 7);
-		}
-		if (r == -ENOMEM)
-			cm_error_set(err, r, "out of memory");
-	}
+	for (size_t i = 0; i < idx.n && r >= 0; i++)
+		r = mark_image(s, idx.e[i].digest, idx.e[i].size, blobs, layers, err);
 	ims_index_release(&idx);
+	if (r < 0)
+		return r;
+	struct ims_container **v = NULL;
+	size_t n = 0;
+	if ((r = ims_container_list(s, &v, &n, err)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (r >= 0 && !set_has(blobs, v[i]->image_digest + 7) &&
+		    fstatat(s->blobsfd, v[i]->image_digest + 7, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			r = mark_image(s, v[i]->image_digest, st.st_size, blobs, layers, err);
+		ims_container_free(v[i]);
+	}
+	free(v);
 	return r;
 }
 

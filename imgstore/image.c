@@ -297,6 +297,23 @@ int ims_image_remove(struct ims_store *s, const char *ref, bool force,
 				    "conflict: unable to delete %.12s (must be forced) - image is referenced in multiple repositories",
 				    img->id + 7);
 	}
+	/* a container keeps its image: refused unless forced (then only the
+	 * names go; gc keeps what the container still uses) */
+	bool would_delete = true;
+	for (size_t i = 0; by_name && i < idx.n; i++)
+		if (strcmp(idx.e[i].digest, img->digest) == 0 && !cm_streq(idx.e[i].name, full))
+			would_delete = false;
+	char user[CM_SHA256_HEX_LEN + 1];
+	if (would_delete && !force && ims_container_uses_image(s, img->id, user)) {
+		ims_index_release(&idx);
+		if (by_name)
+			return cm_error_set(err, -EBUSY,
+					    "conflict: unable to remove repository reference \"%s\" (must force) - container %.12s is using its referenced image %.12s",
+					    ref, user, img->id + 7);
+		return cm_error_set(err, -EBUSY,
+				    "conflict: unable to delete %.12s (must be forced) - image is being used by container %.12s",
+				    img->id + 7, user);
+	}
 	char line[600];
 	bool deleted = true;
 	for (size_t i = 0; i < idx.n;) {

@@ -180,3 +180,51 @@ int ims_image_load(struct ims_store *s, const char *digest, int64_t size,
  * (-EINVAL), components over NAME_MAX or a result over outsz refused
  * (-ENAMETOOLONG). An empty result means the root itself. */
 int ims_path_clean(const char *in, char *out, size_t outsz);
+
+/* ---- container.c ---- */
+/* ROOT/containers as an O_RDONLY dir fd (created 0700). */
+int ims_ctr_dirfd(struct ims_store *s, int *ret, struct cm_error *err);
+/* True if path is a mount point in our mount namespace (mountinfo). */
+bool ims_is_mountpoint(const char *path);
+/* The container image's diff_ids, top layer first; each is unpacked. */
+int ims_ctr_layers(struct ims_store *s, const struct ims_container *c,
+		   char ***ret, size_t *ret_n, struct cm_error *err);
+/* Open a container's rw branch (O_RDONLY dir fd, no symlink followed). */
+int ims_ctr_open_rw(struct ims_store *s, const struct ims_container *c, int *ret,
+		    struct cm_error *err);
+
+/* ---- pack.c: dir -> deterministic tar ----
+ * Entries: depth first, siblings in byte order of their names; mtimes kept
+ * (seconds), numeric uid/gid, no uname/gname/atime/ctime; pax extended
+ * headers only where ustar cannot hold a value (long names, xattrs);
+ * hardlinks within the tree as tar hardlinks; sockets skipped. */
+enum ims_pack_mode {
+	IMS_PACK_LAYER,  /* a branch: whiteouts and .wh..wh..opq kept as entries
+			  * (normalized: empty, 0444, root, mtime 0), other
+			  * .wh..wh.* (ufsmount's work dir) and invalid ones left out */
+	IMS_PACK_ROOTFS, /* a plain tree (export): every .wh. name left out */
+};
+/* Keep (true) or leave out a name of a dir being packed. Pure. */
+bool ims_pack_keep_name(const char *name, enum ims_pack_mode mode);
+/* Filter names (freeing what is left out) and sort the rest in entry order;
+ * returns the new count. Pure. */
+size_t ims_pack_sort_names(char **names, size_t n, enum ims_pack_mode mode);
+/* Tar the tree under rootfd (fd-relative, never following a symlink) into
+ * out(ctx, bytes). The tree may change while it is read: a file is captured
+ * as read, padded or cut to the size first seen. */
+int ims_pack_tree(int rootfd, enum ims_pack_mode mode, ims_tee_fn out, void *ctx,
+		  struct cm_error *err);
+
+/* ---- diff.c ---- */
+/* docker diff's verdict for one rw-branch entry: 'A' (nothing below), 'C'
+ * (changed), or 0 (a copy-up identical to what is below). lower NULL: absent
+ * below. same_content: regular files / symlinks of equal data (XXH3).
+ * Pure. */
+char ims_diff_classify(const struct stat *upper, const struct stat *lower,
+		       bool same_content, size_t changes_below, bool opaque);
+
+/* ---- blob.c (commit) ---- */
+/* Finish the gzip stream and keep the blob as a temp (name in g->b.tmp). */
+int ims_gz_finish_tmp(struct ims_gz_writer *g, char ret_diffid[CM_DIGEST_STR_LEN],
+		      char ret_digest[CM_DIGEST_STR_LEN], int64_t *ret_size,
+		      struct cm_error *err);

@@ -148,3 +148,130 @@ int ims_gc(struct ims_store *s, bool nonblock,
  * gets one line per problem; returns the number of problems (>= 0) or -errno. */
 int ims_fsck(struct ims_store *s, void (*report)(void *ctx, const char *line),
 	     void *ctx, struct cm_error *err);
+
+/* ---- containers (container.c, diff.c, pack.c) -------------------------
+ * A container is ROOT/containers/<id>/ = config.json + rw/ (the rw branch,
+ * an OCI layer in the making, format of docs/format.md) + init/ (the ro init
+ * layer: mountpoint stubs, /etc/hosts, /etc/hostname, /etc/resolv.conf),
+ * and RUN/containers/<id>/ for runtime state (merged/ = the union's
+ * mountpoint, mount.json, lock; every other name there belongs to the
+ * runner). The union is rw/ : init/ : the image layers top..bottom.
+ * Lock order: store.lock, a container's lock, containers.lock (create/rm),
+ * index.lock. */
+
+struct ims_container {
+	char id[CM_SHA256_HEX_LEN + 1];       /* 64 hex */
+	char *name;
+	char *image;                          /* the reference given to create */
+	char image_id[CM_DIGEST_STR_LEN];     /* config digest */
+	char image_digest[CM_DIGEST_STR_LEN]; /* manifest digest */
+	char **cmd;                           /* argv given to create (NULL-terminated,
+					       * empty: the image's Entrypoint + Cmd) */
+	size_t n_cmd;
+	int64_t created;                      /* seconds since the epoch */
+	char *dir;        /* ROOT/containers/<id> */
+	char *rw;         /* ROOT/containers/<id>/rw: the rw branch */
+	char *init;       /* ROOT/containers/<id>/init: the init layer */
+	char *rundir;     /* RUN/containers/<id>: runtime state (created by mount) */
+	char *mountpoint; /* RUN/containers/<id>/merged (mounted or not) */
+	bool mounted;     /* a live mount at mountpoint (from mountinfo) */
+	char *status;     /* RUN/containers/<id>/status if the runner wrote one
+			   * (one line, e.g. "Up 3 seconds"), else "Created" */
+	struct cm_json *config; /* config.json as read */
+};
+
+void ims_container_free(struct ims_container *c);
+void ims_container_freep(struct ims_container **c);
+#define _cleanup_container_ __attribute__((cleanup(ims_container_freep)))
+
+struct ims_create_opts {
+	const char *image;           /* IMAGE reference (required) */
+	const char *name;            /* unique name, or NULL: "img_" + 12 hex of the id */
+	const char *const *cmd;      /* NULL-terminated argv, or NULL: the image's */
+};
+
+/* Create a container: resolve the image, build containers/<id>/ (config.json,
+ * rw/, init/) in tmp/ and publish it with one rename. Names are unique
+ * (-EEXIST otherwise). Returns 0 and *ret (free with ims_container_free). */
+int ims_container_create(struct ims_store *s, const struct ims_create_opts *o,
+			 struct ims_container **ret, struct cm_error *err);
+
+/* Find a container by full id, name, or unique id prefix: -ENOENT "No such
+ * container", -ENOTUNIQ. *ret reflects the mount state at the time of the
+ * call. */
+int ims_container_get(struct ims_store *s, const char *ref,
+		      struct ims_container **ret, struct cm_error *err);
+
+/* Every container, newest first (array of n pointers: free each, then it). */
+int ims_container_list(struct ims_store *s, struct ims_container ***ret,
+		       size_t *ret_n, struct cm_error *err);
+
+/* The container's image (manifest + config), also once its names are gone
+ * (a container keeps its image's blobs and layers alive). */
+int ims_container_image(struct ims_store *s, const struct ims_container *c,
+			struct ims_image **ret, struct cm_error *err);
+
+/* Mount the union at c->mountpoint (idempotent: already mounted = success),
+ * exec'ing ufsmount (next to /proc/self/exe, else $UFSMOUNT, else PATH) with
+ * dirs=rw=rw:init=ro:layers..=ro,nodev; it returns once the mount is ready
+ * and its daemon runs detached. Sets c->mounted. */
+int ims_container_mount(struct ims_store *s, struct ims_container *c,
+			struct cm_error *err);
+
+/* Unmount (not mounted = success); lazy detaches a busy mount. */
+int ims_container_umount(struct ims_store *s, struct ims_container *c, bool lazy,
+			 struct cm_error *err);
+
+/* Remove the container (state, rw and init dirs, run dir). A mounted one is
+ * refused (-EBUSY) unless force (then it is unmounted first, lazily if busy). */
+int ims_container_remove(struct ims_store *s, const char *ref, bool force,
+			 struct cm_error *err);
+
+/* Take the container's lock (RUN/containers/<id>/lock), exclusive or
+ * shared; returns the fd to close to release it. mount/umount/rm take it
+ * exclusive, diff/commit shared. */
+int ims_container_lock(struct ims_store *s, const struct ims_container *c,
+		       bool exclusive, int *ret_fd, struct cm_error *err);
+
+/* True if any container was created from image id (config digest); its id in
+ * ret_ctr (may be NULL). */
+bool ims_container_uses_image(struct ims_store *s, const char *image_id,
+			      char ret_ctr[CM_SHA256_HEX_LEN + 1]);
+
+enum ims_change { IMS_CHANGE_MODIFY = 'C', IMS_CHANGE_ADD = 'A', IMS_CHANGE_DELETE = 'D' };
+
+struct ims_change_ent {
+	char kind;  /* 'A', 'C', 'D' */
+	char *path; /* "/a/b" */
+};
+
+/* docker diff of the rw branch against init + image layers (nothing mounted
+ * needed): sorted by path; parents of changes are 'C'. *ret: n entries
+ * (free with ims_changes_free). */
+int ims_container_diff(struct ims_store *s, const struct ims_container *c,
+		       struct ims_change_ent **ret, size_t *ret_n,
+		       struct cm_error *err);
+void ims_changes_free(struct ims_change_ent *v, size_t n);
+
+struct ims_commit_opts {
+	const char *name;             /* REPO[:TAG] or NULL (untagged) */
+	const char *message;          /* history comment */
+	const char *author;
+	const char *const *changes;   /* "CMD ...", "ENTRYPOINT ...", "ENV K=V",
+				       * "WORKDIR /d", "USER u" (NULL-terminated) */
+	int64_t created;              /* < 0: now */
+};
+
+/* The rw branch (read directly, not through the mount) becomes a new layer
+ * over the container's image: deterministic tar, gzip blob, layer unpacked
+ * into layers/, config, manifest, name. Each file is captured as it is when
+ * read (no freeze). Returns 0 and the new image id. Nothing is published if
+ * it fails. */
+int ims_container_commit(struct ims_store *s, const struct ims_container *c,
+			 const struct ims_commit_opts *o,
+			 char ret_id[CM_DIGEST_STR_LEN], struct cm_error *err);
+
+/* The flattened rootfs (through the union, mounted for the time of the call
+ * if needed) as a tar to out (a path: built aside and renamed; "-" = fd 1). */
+int ims_container_export(struct ims_store *s, struct ims_container *c,
+			 const char *out, struct cm_error *err);

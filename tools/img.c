@@ -37,6 +37,15 @@ static void usage(FILE *f)
 	      "  fsck                                    re-hash and check the whole store\n"
 	      "  gc | prune                              remove what nothing references\n"
 	      "\n"
+	      "Containers:\n"
+	      "  create [--name NAME] IMAGE [CMD...]     a container (prints its id)\n"
+	      "  ps [-a] [-q] [--format json|TEMPLATE]   list containers\n"
+	      "  rm [-f] CONTAINER...                    remove (-f: unmount first)\n"
+	      "  mount CONTAINER / umount CONTAINER      the union at a mountpoint (printed)\n"
+	      "  diff [--format json] CONTAINER          A/C/D changes of the rw branch\n"
+	      "  commit [-m MSG] [-a AUTHOR] [-c CHANGE] CONTAINER [REPO[:TAG]]\n"
+	      "  export -o FILE CONTAINER                the flattened rootfs as a tar\n"
+	      "\n"
 	      "IMAGE is NAME[:TAG] (tag latest), NAME@sha256:..., an id or unique id prefix.\n"
 	      "Store: --root DIR, else $IMG_ROOT, else /var/lib/img. See docs/store.md.\n",
 	      f);
@@ -663,6 +672,386 @@ static int cmd_save(int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------------------ containers */
+
+static int cmd_create(int argc, char **argv)
+{
+	const char *name = NULL;
+	static const struct option lo[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+		if (c == 'n')
+			name = optarg;
+		else if (c == 'h') {
+			puts("Usage: img create [--name NAME] IMAGE [COMMAND [ARG...]]");
+			return 0;
+		} else
+			return EXIT_IMG;
+	}
+	if (optind >= argc)
+		return fail("create: needs an IMAGE (see img create --help)");
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	_cleanup_container_ struct ims_container *ct = NULL;
+	struct ims_create_opts o = {
+		.image = argv[optind],
+		.name = name,
+		.cmd = optind + 1 < argc ? (const char *const *)argv + optind + 1 : NULL,
+	};
+	if (open_store(&s, &e) < 0 || ims_container_create(s, &o, &ct, &e) < 0)
+		return fail_err(&e);
+	puts(ct->id);
+	return 0;
+}
+
+/* docker's COMMAND column: the argv that would run, quoted. */
+static void ctr_command(struct ims_store *s, const struct ims_container *ct, char *buf,
+			size_t sz)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	if (ct->n_cmd) {
+		for (size_t i = 0; i < ct->n_cmd && off < sz; i++)
+			off += (size_t)snprintf(buf + off, sz - off, "%s%s", i ? " " : "", ct->cmd[i]);
+		return;
+	}
+	_cleanup_image_ struct ims_image *img = NULL;
+	if (ims_container_image(s, ct, &img, NULL) < 0)
+		return;
+	const struct cm_json *cc = cm_json_get(img->config, "config");
+	const char *keys[] = { "Entrypoint", "Cmd" };
+	for (size_t k = 0; k < 2; k++) {
+		const struct cm_json *a = cm_json_get(cc, keys[k]);
+		for (size_t i = 0; cm_json_is(a, CM_JSON_ARRAY) && i < a->n && off < sz; i++) {
+			const char *v = cm_json_str(a->v[i]);
+			off += (size_t)snprintf(buf + off, sz - off, "%s%s", off ? " " : "", v ? v : "");
+		}
+	}
+}
+
+static int cmd_ps(int argc, char **argv)
+{
+	bool all = false, quiet = false, notrunc = false;
+	const char *format = NULL;
+	static const struct option lo[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "no-trunc", no_argument, NULL, 'N' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+aqh", lo, NULL)) != -1) {
+		if (c == 'a')
+			all = true;
+		else if (c == 'q')
+			quiet = true;
+		else if (c == 'N')
+			notrunc = true;
+		else if (c == 'F')
+			format = optarg;
+		else if (c == 'h') {
+			puts("Usage: img ps [-a] [-q] [--no-trunc] [--format json|TEMPLATE]");
+			return 0;
+		} else
+			return EXIT_IMG;
+	}
+	if (optind != argc)
+		return fail("ps: too many arguments");
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	struct ims_container **v;
+	size_t n;
+	if (open_store(&s, &e) < 0 || ims_container_list(s, &v, &n, &e) < 0)
+		return fail_err(&e);
+	struct table t = { .ncols = 7 };
+	if (!quiet && !format) {
+		static const char *const hdr[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
+						   "STATUS", "PORTS", "NAMES" };
+		table_add(&t, hdr);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ims_container *ct = v[i];
+		bool running = strncmp(ct->status, "Up", 2) == 0;
+		if (!all && !running) {
+			ims_container_free(ct);
+			continue;
+		}
+		char id[65], since[64], created[64], cmdline[4096], command[4200];
+		snprintf(id, sizeof(id), "%.*s", notrunc ? 64 : 12, ct->id);
+		if (quiet) {
+			puts(id);
+			ims_container_free(ct);
+			continue;
+		}
+		human_since(ct->created, since, sizeof(since));
+		struct tm tm;
+		time_t cts = (time_t)ct->created;
+		gmtime_r(&cts, &tm);
+		strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+		ctr_command(s, ct, cmdline, sizeof(cmdline));
+		if (!notrunc && strlen(cmdline) > 20)
+			strcpy(cmdline + 19, "\xe2\x80\xa6"); /* docker's ellipsis */
+		snprintf(command, sizeof(command), "\"%s\"", cmdline);
+		const char *image = ct->image ? ct->image : ct->image_id + 7;
+		const char *state = running ? "running" : strncmp(ct->status, "Exited", 6) == 0 ?
+			"exited" : "created";
+		if (format) {
+			struct field f[] = {
+				{ "Command", command }, { "CreatedAt", created }, { "ID", id },
+				{ "Image", image }, { "Labels", "" }, { "LocalVolumes", "0" },
+				{ "Mounts", "" }, { "Names", ct->name }, { "Networks", "" },
+				{ "Ports", "" }, { "RunningFor", since }, { "Size", "0B" },
+				{ "State", state }, { "Status", ct->status },
+			};
+			if (strcmp(format, "json") == 0 || strcmp(format, "{{json .}}") == 0) {
+				struct cm_jw w;
+				cm_jw_init(&w, 0);
+				cm_jw_obj(&w);
+				for (size_t j = 0; j < CM_ARRAY_SIZE(f); j++)
+					cm_jw_kstr(&w, f[j].key, f[j].val);
+				cm_jw_obj_end(&w);
+				char *out;
+				if (cm_jw_finish(&w, &out, NULL) == 0) {
+					puts(out);
+					free(out);
+				}
+			} else {
+				print_template(format, f, CM_ARRAY_SIZE(f));
+			}
+		} else {
+			const char *row[] = { id, image, command, since, ct->status, "", ct->name };
+			table_add(&t, row);
+		}
+		ims_container_free(ct);
+	}
+	free(v);
+	if (t.nrows)
+		table_print(&t);
+	else
+		free(t.cells);
+	return 0;
+}
+
+static int cmd_rm(int argc, char **argv)
+{
+	bool force = false;
+	static const struct option lo[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+f", lo, NULL)) != -1) {
+		if (c == 'f')
+			force = true;
+		else
+			return EXIT_IMG;
+	}
+	if (optind >= argc)
+		return fail("rm: needs at least one CONTAINER");
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	if (open_store(&s, &e) < 0)
+		return fail_err(&e);
+	int rc = 0;
+	for (int i = optind; i < argc; i++) {
+		cm_error_clear(&e);
+		if (ims_container_remove(s, argv[i], force, &e) < 0)
+			rc = fail_err(&e);
+		else
+			puts(argv[i]);
+	}
+	return rc;
+}
+
+/* Open the store and find the one CONTAINER argument of a command. */
+static int one_container(int argc, char **argv, const char *what,
+			 struct ims_store **s, struct ims_container **ct, struct cm_error *e)
+{
+	if (optind + 1 != argc) {
+		cm_error_set(e, -EINVAL, "%s: needs exactly one CONTAINER", what);
+		return -EINVAL;
+	}
+	int r = open_store(s, e);
+	if (r == 0)
+		r = ims_container_get(*s, argv[optind], ct, e);
+	return r;
+}
+
+static int cmd_mount(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		puts("Usage: img mount CONTAINER   (prints the mountpoint)");
+		return 0;
+	}
+	optind = 1;
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	_cleanup_container_ struct ims_container *ct = NULL;
+	if (one_container(argc, argv, "mount", &s, &ct, &e) < 0 ||
+	    ims_container_mount(s, ct, &e) < 0)
+		return fail_err(&e);
+	puts(ct->mountpoint);
+	return 0;
+}
+
+static int cmd_umount(int argc, char **argv)
+{
+	bool lazy = false;
+	static const struct option lo[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+f", lo, NULL)) != -1) {
+		if (c == 'f')
+			lazy = true;
+		else
+			return EXIT_IMG;
+	}
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	_cleanup_container_ struct ims_container *ct = NULL;
+	if (one_container(argc, argv, "umount", &s, &ct, &e) < 0 ||
+	    ims_container_umount(s, ct, lazy, &e) < 0)
+		return fail_err(&e);
+	puts(ct->id);
+	return 0;
+}
+
+static int cmd_diff(int argc, char **argv)
+{
+	const char *format = NULL;
+	static const struct option lo[] = {
+		{ "format", required_argument, NULL, 'F' },
+		{ 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+		if (c == 'F')
+			format = optarg;
+		else
+			return EXIT_IMG;
+	}
+	if (format && strcmp(format, "json") != 0)
+		return fail("diff: unknown format '%s' (json)", format);
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	_cleanup_container_ struct ims_container *ct = NULL;
+	struct ims_change_ent *v = NULL;
+	size_t n = 0;
+	if (one_container(argc, argv, "diff", &s, &ct, &e) < 0 ||
+	    ims_container_diff(s, ct, &v, &n, &e) < 0)
+		return fail_err(&e);
+	if (!format) {
+		for (size_t i = 0; i < n; i++)
+			printf("%c %s\n", v[i].kind, v[i].path);
+	} else {
+		/* podman diff --format json */
+		static const struct {
+			const char *key;
+			char kind;
+		} groups[] = { { "changed", 'C' }, { "added", 'A' }, { "deleted", 'D' } };
+		struct cm_jw w;
+		cm_jw_init(&w, 0);
+		cm_jw_obj(&w);
+		for (size_t g = 0; g < CM_ARRAY_SIZE(groups); g++) {
+			cm_jw_key(&w, groups[g].key);
+			cm_jw_arr(&w);
+			for (size_t i = 0; i < n; i++)
+				if (v[i].kind == groups[g].kind)
+					cm_jw_str(&w, v[i].path);
+			cm_jw_arr_end(&w);
+		}
+		cm_jw_obj_end(&w);
+		char *out;
+		if (cm_jw_finish(&w, &out, NULL) == 0) {
+			puts(out);
+			free(out);
+		}
+	}
+	ims_changes_free(v, n);
+	return 0;
+}
+
+static int cmd_commit(int argc, char **argv)
+{
+	const char *msg = NULL, *author = NULL;
+	const char *changes[64];
+	size_t nch = 0;
+	static const struct option lo[] = {
+		{ "message", required_argument, NULL, 'm' },
+		{ "author", required_argument, NULL, 'a' },
+		{ "change", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+m:a:c:h", lo, NULL)) != -1) {
+		if (c == 'm')
+			msg = optarg;
+		else if (c == 'a')
+			author = optarg;
+		else if (c == 'c') {
+			if (nch + 1 >= CM_ARRAY_SIZE(changes))
+				return fail("commit: too many --change options");
+			changes[nch++] = optarg;
+		} else if (c == 'h') {
+			puts("Usage: img commit [-m MSG] [-a AUTHOR] [-c 'CMD|ENTRYPOINT|ENV|WORKDIR|USER ...'] CONTAINER [REPOSITORY[:TAG]]");
+			return 0;
+		} else
+			return EXIT_IMG;
+	}
+	changes[nch] = NULL;
+	if (optind >= argc || optind + 2 < argc)
+		return fail("commit: usage: img commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]");
+	const char *name = optind + 1 < argc ? argv[optind + 1] : NULL;
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	_cleanup_container_ struct ims_container *ct = NULL;
+	char id[CM_DIGEST_STR_LEN];
+	struct ims_commit_opts o = { .name = name, .message = msg, .author = author,
+				     .changes = changes, .created = -1 };
+	if (open_store(&s, &e) < 0 || ims_container_get(s, argv[optind], &ct, &e) < 0 ||
+	    ims_container_commit(s, ct, &o, id, &e) < 0)
+		return fail_err(&e);
+	puts(id);
+	return 0;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	const char *out = NULL;
+	static const struct option lo[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+o:", lo, NULL)) != -1) {
+		if (c == 'o')
+			out = optarg;
+		else
+			return EXIT_IMG;
+	}
+	if (!out) {
+		if (isatty(1))
+			return fail("export: refusing to write an archive to a terminal (use -o FILE)");
+		out = "-";
+	}
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	_cleanup_container_ struct ims_container *ct = NULL;
+	if (one_container(argc, argv, "export", &s, &ct, &e) < 0 ||
+	    ims_container_export(s, ct, out, &e) < 0)
+		return fail_err(&e);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
@@ -679,6 +1068,14 @@ static const struct {
 	{ "gc", cmd_gc },
 	{ "prune", cmd_gc },
 	{ "fsck", cmd_fsck },
+	{ "create", cmd_create },
+	{ "ps", cmd_ps },
+	{ "rm", cmd_rm },
+	{ "mount", cmd_mount },
+	{ "umount", cmd_umount },
+	{ "diff", cmd_diff },
+	{ "commit", cmd_commit },
+	{ "export", cmd_export },
 };
 
 int main(int argc, char **argv)

@@ -15,6 +15,11 @@ _PIDS=()
 _cleanup() {
 	local p
 	for p in "${_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	# container mounts left by a failed test: lazily, deepest first
+	local m
+	for m in $(awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+		umount -l "$m" 2>/dev/null
+	done
 	rm -rf "$T"
 }
 trap _cleanup EXIT
@@ -40,6 +45,10 @@ finish() {
 	printf '# %s: %d passed, %d failed\n' "$TEST_NAME" "$_PASS" "$_FAIL"
 	[ "$_FAIL" -eq 0 ]
 	exit $?
+}
+# need_fuse: skip (77) unless FUSE mounts can be made here (ufsmount, root)
+need_fuse() {
+	[ -c /dev/fuse ] && [ "$(id -u)" = 0 ] || { echo "skip: needs /dev/fuse and root"; exit 77; }
 }
 need() { # need CMD...: skip (77) if a tool is missing
 	local c

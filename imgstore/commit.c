@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: MIT
+/* img commit (the rw branch -> a new layer over the container's image) and
+ * img export (the flattened rootfs as a tar). Commit order: gzip blob to a
+ * temp, layer unpacked from it and published, blob published, then config,
+ * manifest and name: a failure or kill -9 leaves only unreferenced objects,
+ * which fsck accepts and gc removes. */
+#include "ims-internal.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static int gz_out(void *ctx, const void *buf, size_t len, struct cm_error *err)
+{
+	return ims_gz_write(ctx, buf, len, err);
+}
+
+/* ------------------------------------------------------- config changes */
+
+struct changes {
+	char *cmd, *entrypoint; /* JSON arrays */
+	char *workdir, *user;
+	char **env;             /* "K=V" */
+	size_t n_env;
+};
+
+static void changes_free(struct changes *c)
+{
+	free(c->cmd);
+	free(c->entrypoint);
+	free(c->workdir);
+	free(c->user);
+	for (size_t i = 0; i < c->n_env; i++)
+		free(c->env[i]);
+	free(c->env);
+}
+
+/* 'CMD ["a","b"]' (exec form) or 'CMD a b' (shell form: sh -c) -> JSON. */
+static int argv_json(const char *rest, char **ret, struct cm_error *err)
+{
+	if (*rest == '[') {
+		_cleanup_json_ struct cm_json *j = NULL;
+		if (cm_json_parse(rest, strlen(rest), &j, NULL, 0) < 0 || !cm_json_is(j, CM_JSON_ARRAY))
+			return cm_error_set(err, -EINVAL, "--change: '%s' is not a JSON array", rest);
+		for (size_t i = 0; i < j->n; i++)
+			if (!cm_json_is(j->v[i], CM_JSON_STRING))
+				return cm_error_set(err, -EINVAL, "--change: '%s' must hold strings", rest);
+	}
+	struct cm_jw w;
+	cm_jw_init(&w, 0);
+	if (*rest == '[') {
+		_cleanup_json_ struct cm_json *j = NULL;
+		cm_json_parse(rest, strlen(rest), &j, NULL, 0);
+		cm_jw_value(&w, j);
+	} else {
+		cm_jw_arr(&w);
+		cm_jw_str(&w, "/bin/sh");
+		cm_jw_str(&w, "-c");
+		cm_jw_str(&w, rest);
+		cm_jw_arr_end(&w);
+	}
+	if (cm_jw_finish(&w, ret, NULL) < 0)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static int parse_changes(const char *const *v, struct changes *c, struct cm_error *err)
+{
+	for (size_t i = 0; v && v[i]; i++) {
+		const char *s = v[i];
+		while (*s == ' ')
+			s++;
+		size_t kl = strcspn(s, " \t");
+		const char *rest = s + kl;
+		while (*rest == ' ' || *rest == '\t')
+			rest++;
+		int r = 0;
+		char **slot = NULL;
+		if (kl == 3 && strncasecmp(s, "CMD", 3) == 0) {
+			free(c->cmd);
+			r = argv_json(rest, &c->cmd, err);
+		} else if (kl == 10 && strncasecmp(s, "ENTRYPOINT", 10) == 0) {
+			free(c->entrypoint);
+			r = argv_json(rest, &c->entrypoint, err);
+		} else if (kl == 7 && strncasecmp(s, "WORKDIR", 7) == 0) {
+			slot = &c->workdir;
+		} else if (kl == 4 && strncasecmp(s, "USER", 4) == 0) {
+			slot = &c->user;
+		} else if (kl == 3 && strncasecmp(s, "ENV", 3) == 0) {
+			/* ENV K=V or ENV K V */
+			size_t nl = strcspn(rest, "= \t");
+			if (nl == 0)
+				return cm_error_set(err, -EINVAL, "--change '%s': ENV needs a name", s);
+			const char *val = rest + nl;
+			if (*val == '=' || *val == ' ' || *val == '\t')
+				val++;
+			char *kv = NULL;
+			if (asprintf(&kv, "%.*s=%s", (int)nl, rest, val) < 0)
+				return cm_error_set(err, -ENOMEM, "out of memory");
+			char **ne = realloc(c->env, (c->n_env + 1) * sizeof(*ne));
+			if (!ne) {
+				free(kv);
+				return cm_error_set(err, -ENOMEM, "out of memory");
+			}
+			c->env = ne;
+			c->env[c->n_env++] = kv;
+			continue;
+		} else {
+			return cm_error_set(err, -EINVAL,
+					    "--change '%s': only CMD, ENTRYPOINT, ENV, WORKDIR and USER are supported",
+					    s);
+		}
+		if (r < 0)
+			return r;
+		if (slot) {
+			if (!*rest)
+				return cm_error_set(err, -EINVAL, "--change '%s': needs a value", s);
+			free(*slot);
+			if (!(*slot = strdup(rest)))
+				return cm_error_set(err, -ENOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
+static void write_raw_json(struct cm_jw *w, const char *text)
+{
+	_cleanup_json_ struct cm_json *j = NULL;
+	if (cm_json_parse(text, strlen(text), &j, NULL, 0) == 0)
+		cm_jw_value(w, j);
+	else
+		cm_jw_null(w);
+}
+
+static bool env_same_key(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "="), lb = strcspn(b, "=");
+	return la == lb && strncmp(a, b, la) == 0;
+}
+
+static void write_env(struct cm_jw *w, const struct cm_json *old, const struct changes *c)
+{
+	cm_jw_arr(w);
+	for (size_t i = 0; cm_json_is(old, CM_JSON_ARRAY) && i < old->n; i++) {
+		const char *e = cm_json_str(old->v[i]);
+		if (!e)
+			continue;
+		bool replaced = false;
+		for (size_t k = 0; k < c->n_env; k++)
+			replaced |= env_same_key(e, c->env[k]);
+		if (!replaced)
+			cm_jw_str(w, e);
+	}
+	for (size_t k = 0; k < c->n_env; k++) {
+		bool later = false; /* the last ENV of a key wins */
+		for (size_t j = k + 1; j < c->n_env; j++)
+			later |= env_same_key(c->env[k], c->env[j]);
+		if (!later)
+			cm_jw_str(w, c->env[k]);
+	}
+	cm_jw_arr_end(w);
+}
+
+static void write_runconfig(struct cm_jw *w, const struct cm_json *cc, const struct changes *c)
+{
+	static const char *const mine[] = { "Cmd", "Entrypoint", "Env", "WorkingDir", "User" };
+	cm_jw_obj(w);
+	for (size_t i = 0; cm_json_is(cc, CM_JSON_OBJECT) && i < cc->n; i++) {
+		bool skip = false;
+		for (size_t k = 0; k < CM_ARRAY_SIZE(mine); k++)
+			skip |= strcmp(cc->k[i], mine[k]) == 0;
+		if (skip)
+			continue;
+		cm_jw_key(w, cc->k[i]);
+		cm_jw_value(w, cc->v[i]);
+	}
+	if (c->user || cm_json_get(cc, "User")) {
+		cm_jw_key(w, "User");
+		if (c->user)
+			cm_jw_str(w, c->user);
+		else
+			cm_jw_value(w, cm_json_get(cc, "User"));
+	}
+	cm_jw_key(w, "Env");
+	write_env(w, cm_json_get(cc, "Env"), c);
+	if (c->entrypoint || cm_json_get(cc, "Entrypoint")) {
+		cm_jw_key(w, "Entrypoint");
+		if (c->entrypoint)
+			write_raw_json(w, c->entrypoint);
+		else
+			cm_jw_value(w, cm_json_get(cc, "Entrypoint"));
+	}
+	if (c->cmd || cm_json_get(cc, "Cmd")) {
+		cm_jw_key(w, "Cmd");
+		if (c->cmd)
+			write_raw_json(w, c->cmd);
+		else
+			cm_jw_value(w, cm_json_get(cc, "Cmd"));
+	}
+	if (c->workdir || cm_json_get(cc, "WorkingDir")) {
+		cm_jw_key(w, "WorkingDir");
+		if (c->workdir)
+			cm_jw_str(w, c->workdir);
+		else
+			cm_jw_value(w, cm_json_get(cc, "WorkingDir"));
+	}
+	cm_jw_obj_end(w);
+}
+
+static int new_config(const struct ims_image *img, const struct ims_commit_opts *o,
+		      const struct changes *c, const char *diffid, const char *ctr_id,
+		      char **ret, size_t *ret_len, struct cm_error *err)
+{
+	char created[64];
+	ims_time_format(o->created >= 0 ? o->created : (int64_t)time(NULL), created, sizeof(created));
+	/* created_by: what changed the config, as docker records it */
+	char by[2048] = "img commit";
+	for (size_t i = 0; o->changes && o->changes[i]; i++) {
+		size_t l = strlen(by);
+		snprintf(by + l, sizeof(by) - l, " --change '%s'", o->changes[i]);
+	}
+	const struct cm_json *cfg = img->config;
+	static const char *const mine[] = { "created", "author", "config", "rootfs",
+					    "history", "container" };
+	struct cm_jw w;
+	cm_jw_init(&w, 0);
+	cm_jw_obj(&w);
+	cm_jw_kstr(&w, "created", created);
+	if (o->author)
+		cm_jw_kstr(&w, "author", o->author);
+	for (size_t i = 0; cm_json_is(cfg, CM_JSON_OBJECT) && i < cfg->n; i++) {
+		bool skip = false;
+		for (size_t k = 0; k < CM_ARRAY_SIZE(mine); k++)
+			skip |= strcmp(cfg->k[i], mine[k]) == 0;
+		if (skip)
+			continue;
+		cm_jw_key(&w, cfg->k[i]);
+		cm_jw_value(&w, cfg->v[i]);
+	}
+	cm_jw_kstr(&w, "container", ctr_id);
+	cm_jw_key(&w, "config");
+	write_runconfig(&w, cm_json_get(cfg, "config"), c);
+	cm_jw_key(&w, "rootfs");
+	cm_jw_obj(&w);
+	cm_jw_kstr(&w, "type", "layers");
+	cm_jw_key(&w, "diff_ids");
+	cm_jw_arr(&w);
+	const struct cm_json *di = cm_json_get(cm_json_get(cfg, "rootfs"), "diff_ids");
+	for (size_t i = 0; cm_json_is(di, CM_JSON_ARRAY) && i < di->n; i++)
+		cm_jw_value(&w, di->v[i]);
+	cm_jw_str(&w, diffid);
+	cm_jw_arr_end(&w);
+	cm_jw_obj_end(&w);
+	cm_jw_key(&w, "history");
+	cm_jw_arr(&w);
+	const struct cm_json *h = cm_json_get(cfg, "history");
+	for (size_t i = 0; cm_json_is(h, CM_JSON_ARRAY) && i < h->n; i++)
+		cm_jw_value(&w, h->v[i]);
+	cm_jw_obj(&w);
+	cm_jw_kstr(&w, "created", created);
+	if (o->author)
+		cm_jw_kstr(&w, "author", o->author);
+	cm_jw_kstr(&w, "created_by", by);
+	if (o->message)
+		cm_jw_kstr(&w, "comment", o->message);
+	cm_jw_obj_end(&w);
+	cm_jw_arr_end(&w);
+	cm_jw_obj_end(&w);
+	if (cm_jw_finish(&w, ret, ret_len) < 0)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+int ims_container_commit(struct ims_store *s, const struct ims_container *c,
+			 const struct ims_commit_opts *o,
+			 char ret_id[CM_DIGEST_STR_LEN], struct cm_error *err)
+{
+	_cleanup_free_ char *full = NULL, *cfg = NULL;
+	struct changes ch = { 0 };
+	int r;
+	if (o->name && (r = ims_ref_normalize(o->name, &full, err)) < 0)
+		return r;
+	if ((r = parse_changes(o->changes, &ch, err)) < 0) {
+		changes_free(&ch);
+		return r;
+	}
+	if ((r = ims_store_lock_shared(s, err)) < 0) {
+		changes_free(&ch);
+		return r;
+	}
+	_cleanup_close_ int lk = -1, rw = -1, bfd = -1;
+	_cleanup_image_ struct ims_image *img = NULL;
+	struct ims_gz_writer g;
+	bool gz_open = false;
+	char diffid[CM_DIGEST_STR_LEN], diffid2[CM_DIGEST_STR_LEN];
+	struct ims_desc *descs = NULL;
+	struct ims_desc layer = { .media_type = IMS_MT_LAYER_GZ };
+
+	if ((r = ims_container_lock(s, c, false, &lk, err)) < 0)
+		goto out;
+	if ((r = ims_container_image(s, c, &img, err)) < 0)
+		goto out;
+	if ((r = ims_ctr_open_rw(s, c, &rw, err)) < 0)
+		goto out;
+	if ((r = ims_gz_open(s, &g, err)) < 0)
+		goto out;
+	gz_open = true;
+	/* the rw branch itself, not the mount: what each file holds when it is
+	 * read; ufsmount's work dir is left out (docs/store.md) */
+	if ((r = ims_pack_tree(rw, IMS_PACK_LAYER, gz_out, &g, err)) < 0) {
+		cm_error_prefix(err, r, "commit");
+		goto out;
+	}
+	if ((r = ims_gz_finish_tmp(&g, diffid, layer.digest, &layer.size, err)) < 0) {
+		gz_open = false;
+		goto out;
+	}
+	/* the new layer, unpacked by the same checked code as any layer (not
+	 * again when the same content was committed before) */
+	if (!ims_layer_exists(s, diffid)) {
+		bfd = openat(s->tmpfd, g.b.tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (bfd < 0) {
+			r = cm_error_setx(err, cm_neg_errno(), "reopening %s/tmp/%s", s->root,
+					  g.b.tmp);
+			goto out;
+		}
+		if ((r = ims_layer_unpack_fd(s, bfd, diffid, NULL, NULL, diffid2, err)) < 0) {
+			cm_error_prefix(err, r, "commit");
+			goto out;
+		}
+		cm_close(&bfd);
+	}
+	r = ims_blob_publish_tmp(s, g.b.tmp, layer.digest, err);
+	g.b.tmp[0] = '\0';
+	if (r < 0)
+		goto out;
+
+	const struct cm_json *ml = cm_json_get(img->manifest, "layers");
+	size_t nl = cm_json_is(ml, CM_JSON_ARRAY) ? ml->n : 0;
+	descs = calloc(nl + 1, sizeof(*descs));
+	if (!descs) {
+		r = cm_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nl; i++) {
+		const char *mt = cm_json_get_str(ml->v[i], "mediaType");
+		const char *d = cm_json_get_str(ml->v[i], "digest");
+		if (!cm_digest_valid(d) || !cm_json_get_int(ml->v[i], "size", &descs[i].size)) {
+			r = cm_error_set(err, -EINVAL, "image %s: bad layer descriptor", img->id);
+			goto out;
+		}
+		/* docker media types of a loaded image become their OCI twins */
+		if (!mt || strcmp(mt, IMS_MT_DOCKER_LAYER_GZ) == 0)
+			mt = IMS_MT_LAYER_GZ;
+		else if (strcmp(mt, IMS_MT_DOCKER_LAYER) == 0)
+			mt = IMS_MT_LAYER;
+		descs[i].media_type = mt;
+		snprintf(descs[i].digest, sizeof(descs[i].digest), "%s", d);
+	}
+	descs[nl] = layer;
+	size_t cfglen;
+	if ((r = new_config(img, o, &ch, diffid, c->id, &cfg, &cfglen, err)) < 0)
+		goto out;
+	r = ims_image_publish(s, cfg, cfglen, descs, nl + 1, full, ret_id, NULL, err);
+out:
+	if (gz_open)
+		ims_gz_abort(&g);
+	free(descs);
+	changes_free(&ch);
+	ims_store_unlock_shared(s);
+	return r;
+}
+
+/* ---------------------------------------------------------------- export */
+
+struct fd_out {
+	int fd;
+};
+
+static int fd_write(void *ctx, const void *buf, size_t len, struct cm_error *err)
+{
+	struct fd_out *f = ctx;
+	int r = cm_write_all(f->fd, buf, len);
+	if (r < 0)
+		return cm_error_setx(err, r, "writing the export");
+	return 0;
+}
+
+int ims_container_export(struct ims_store *s, struct ims_container *c,
+			 const char *out, struct cm_error *err)
+{
+	bool was = c->mounted;
+	int r = ims_container_mount(s, c, err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int root = open(c->mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int fd = -1, dirfd = -1;
+	char tmp[NAME_MAX + 1] = "";
+	if (root < 0) {
+		r = cm_error_setx(err, cm_neg_errno(), "opening %s", c->mountpoint);
+		goto out;
+	}
+	if (strcmp(out, "-") == 0) {
+		fd = dup(1);
+	} else {
+		/* built aside in the target's dir, renamed into place */
+		_cleanup_free_ char *dir = strdup(out);
+		if (!dir) {
+			r = cm_error_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		char *sl = strrchr(dir, '/');
+		const char *base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
+		if (sl)
+			*(sl == dir ? sl + 1 : sl) = '\0';
+		dirfd = open(sl ? dir : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0 || !*base) {
+			r = cm_error_setx(err, dirfd < 0 ? cm_neg_errno() : -EINVAL, "export to %s", out);
+			goto out;
+		}
+		char pfx[64];
+		snprintf(pfx, sizeof(pfx), ".%.40s.tmp", base);
+		cm_tmpname(tmp, sizeof(tmp), pfx);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	}
+	if (fd < 0) {
+		r = cm_error_setx(err, cm_neg_errno(), "export to %s", out);
+		tmp[0] = '\0';
+		goto out;
+	}
+	struct fd_out fo = { fd };
+	if ((r = ims_pack_tree(root, IMS_PACK_ROOTFS, fd_write, &fo, err)) < 0) {
+		cm_error_prefix(err, r, "export");
+		goto out;
+	}
+	if (tmp[0]) {
+		const char *base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
+		if (fsync(fd) < 0 || renameat(dirfd, tmp, dirfd, base) < 0) {
+			r = cm_error_setx(err, cm_neg_errno(), "export to %s", out);
+			goto out;
+		}
+		tmp[0] = '\0';
+	}
+	r = 0;
+out:
+	if (tmp[0])
+		unlinkat(dirfd, tmp, 0);
+	cm_close(&root);
+	if (!was) {
+		struct cm_error e2;
+		(void)ims_container_umount(s, c, true, &e2);
+	}
+	return r;
+}
