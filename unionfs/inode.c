@@ -44,6 +44,7 @@ static size_t or_slot(const struct ufs_fs *fs, ino_t upper)
 int ufs_table_init(struct ufs_fs *fs)
 {
 	pthread_mutex_init(&fs->table_lock, NULL);
+	pthread_mutex_init(&fs->dcache_lock, NULL);
 	fs->hsize = 4096;
 	fs->osize = 1024;
 	fs->idhash = calloc(fs->hsize, sizeof(*fs->idhash));
@@ -67,6 +68,7 @@ static void node_release(struct ufs_fs *fs, struct ufs_node *n)
 		free((void *)n->bfd);
 	}
 	cm_close(&n->dfd);
+	ufs_dircache_put(n->dcache); /* no reader: the kernel forgot the dir */
 	pthread_mutex_destroy(&n->lock);
 	free(n->name);
 	free(n);

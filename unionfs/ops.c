@@ -55,6 +55,7 @@ static void ufs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want |= want & conn->capable;
 	/* Locks are local to the kernel: the union has one client. */
 	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+	fs->no_opendir = conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT;
 	conn->time_gran = 1;
 }
 
@@ -408,28 +409,20 @@ static void ufs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 
 /* ---- directories ---- */
 
-struct ufs_dirh {
-	struct ufs_dirlist l;
-	bool built;
-};
-
 static void ufs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	uint64_t t0 = ufs_now_ns();
 	struct ufs_fs *fs = FS(req);
-	struct ufs_dirh *d = calloc(1, sizeof(*d));
-	if (!d)
-		return rep_err(req, UFS_OP_OPENDIR, t0, ENOMEM);
-	/* The listing is built at the first READDIR, not here: the kernel
-	 * stamps its readdir cache with the dir's version when it sends that
-	 * request, so a listing older than the stamp would stay cached stale
-	 * (and a cache hit then costs us nothing). */
-	fi->fh = (uint64_t)(uintptr_t)d;
+	/* Zero-message opendir: ENOSYS once and the kernel stops sending
+	 * OPENDIR/RELEASEDIR (one round trip less each per directory read),
+	 * keeping its readdir cache on. Listings live in the dir's node. */
+	if (fs->no_opendir)
+		return rep_err(req, UFS_OP_OPENDIR, t0, ENOSYS);
+	fi->fh = 0;
 	fi->cache_readdir = 1;
 	fi->keep_cache = 1;
 	ufs_stat_record(&fs->st, UFS_OP_OPENDIR, t0, 0);
-	if (fuse_reply_open(req, fi) == -ENOENT)
-		free(d);
+	fuse_reply_open(req, fi);
 }
 
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -439,25 +432,24 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	enum ufs_op op = plus ? UFS_OP_READDIRPLUS : UFS_OP_READDIR;
 	struct ufs_fs *fs = FS(req);
 	struct ufs_node *dir = ufs_node_of(fs, ino);
-	struct ufs_dirh *d = (struct ufs_dirh *)(uintptr_t)fi->fh;
-	/* First read of this handle, or rewinddir: a fresh listing. The first
-	 * read may come at an offset when the kernel served the start from
-	 * its readdir cache; offsets index a listing that is the same as long
-	 * as the dir is (the kernel drops its cache when the dir changes). */
-	if (off == 0 || !d->built) {
-		struct ufs_dirlist l;
-		int r = ufs_dirlist_build(fs, dir, &l);
-		if (r < 0)
-			return rep_err(req, op, t0, -r);
-		ufs_dirlist_free(&d->l);
-		d->l = l;
-		d->built = true;
-	}
+	/* A fresh listing at offset 0 (first read or rewinddir). The kernel
+	 * stamps its readdir cache with the dir's version when it sends that
+	 * request, so a listing older than the stamp could stay cached stale.
+	 * A first read at an offset (the kernel served the start from its
+	 * cache) takes the node's listing, identical while the dir is: the
+	 * kernel drops its cache when the dir changes. */
+	int err = 0;
+	struct ufs_dircache *dc = ufs_dircache_get(fs, dir, off == 0, &err);
+	if (!dc)
+		return rep_err(req, op, t0, -err);
+	const struct ufs_dirlist *list = &dc->l;
 	_cleanup_free_ char *buf = malloc(size);
-	if (!buf)
+	if (!buf) {
+		ufs_dircache_put(dc);
 		return rep_err(req, op, t0, ENOMEM);
+	}
 	size_t pos = 0;
-	for (size_t i = (size_t)off; i < d->l.n + 2; i++) {
+	for (size_t i = (size_t)off; i < list->n + 2; i++) {
 		const char *name;
 		struct fuse_entry_param e;
 		memset(&e, 0, sizeof(e));
@@ -476,8 +468,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			e.attr.st_ino = p->ino;
 			e.attr.st_mode = S_IFDIR;
 		} else {
-			const struct ufs_dirent *de = &d->l.ents[i - 2];
-			name = ufs_dirent_name(&d->l, de);
+			const struct ufs_dirent *de = &list->ents[i - 2];
+			name = ufs_dirent_name(list, de);
 			if (plus) {
 				int r = ufs_do_lookup(fs, dir, name, de->branch, &e);
 				if (r < 0)
@@ -497,6 +489,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		}
 		pos += n;
 	}
+	ufs_dircache_put(dc);
 	ufs_stat_record(&fs->st, op, t0, 0);
 	fuse_reply_buf(req, buf, pos);
 }
@@ -516,9 +509,6 @@ static void ufs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t o
 static void ufs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	uint64_t t0 = ufs_now_ns();
-	struct ufs_dirh *d = (struct ufs_dirh *)(uintptr_t)fi->fh;
-	ufs_dirlist_free(&d->l);
-	free(d);
 	rep_err(req, UFS_OP_RELEASEDIR, t0, 0);
 }
 

@@ -210,3 +210,44 @@ void ufs_dirlist_free(struct ufs_dirlist *l)
 	free(l->names);
 	memset(l, 0, sizeof(*l));
 }
+
+void ufs_dircache_put(struct ufs_dircache *dc)
+{
+	if (dc && atomic_fetch_sub(&dc->ref, 1) == 1) {
+		ufs_dirlist_free(&dc->l);
+		free(dc);
+	}
+}
+
+struct ufs_dircache *ufs_dircache_get(struct ufs_fs *fs, struct ufs_node *dir,
+				      bool fresh, int *err)
+{
+	struct ufs_dircache *dc;
+	if (!fresh) {
+		pthread_mutex_lock(&fs->dcache_lock);
+		dc = dir->dcache;
+		if (dc)
+			atomic_fetch_add(&dc->ref, 1);
+		pthread_mutex_unlock(&fs->dcache_lock);
+		if (dc)
+			return dc;
+	}
+	dc = calloc(1, sizeof(*dc));
+	if (!dc) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	int r = ufs_dirlist_build(fs, dir, &dc->l);
+	if (r < 0) {
+		free(dc);
+		*err = r;
+		return NULL;
+	}
+	atomic_init(&dc->ref, 2); /* the node's and the caller's */
+	pthread_mutex_lock(&fs->dcache_lock);
+	struct ufs_dircache *old = dir->dcache;
+	dir->dcache = dc;
+	pthread_mutex_unlock(&fs->dcache_lock);
+	ufs_dircache_put(old);
+	return dc;
+}

@@ -88,6 +88,7 @@ struct ufs_fs {
 	char *status_sock;
 	unsigned dev_major, dev_minor; /* of the mount, once known */
 	atomic_bool ra_done;          /* bdi read-ahead applied */
+	bool no_opendir;              /* zero-message opendir (kernel >= 5.1) */
 
 	/* passthrough.c, fuse-shim.c */
 	int devfd;                    /* /dev/fuse when we mounted (shim) */
@@ -102,6 +103,7 @@ struct ufs_fs {
 	 * node's parent/name/nlookup/pins and the origin map. Lock order:
 	 * node->lock before table_lock; table_lock is a leaf lock. */
 	pthread_mutex_t table_lock;
+	pthread_mutex_t dcache_lock; /* every node->dcache pointer; leaf */
 	struct ufs_node **idhash;   /* key (branch, backing ino) */
 	struct ufs_node **alhash;   /* key (parent, name) */
 	size_t hsize, hcount;
@@ -139,6 +141,7 @@ struct ufs_node {
 	bool pt_refused;
 	int dfd;                 /* O_PATH to the object once detached */
 	_Atomic int *bfd;        /* dirs: per-branch O_PATH fds, lazily */
+	struct ufs_dircache *dcache; /* dirs: last listing (fs->dcache_lock) */
 };
 
 /* Result of resolving NAME in a directory across branches. */
@@ -293,6 +296,20 @@ struct ufs_dirlist {
 int ufs_dirlist_build(struct ufs_fs *fs, struct ufs_node *dir,
 		      struct ufs_dirlist *ret);
 void ufs_dirlist_free(struct ufs_dirlist *l);
+
+/* A listing shared by the readers of one directory (there are no dir
+ * handles: OPENDIR is zero-message). Refcounted: a reader keeps the one it
+ * started with while another rebuilds. */
+struct ufs_dircache {
+	atomic_int ref;
+	struct ufs_dirlist l;
+};
+/* The node's listing: rebuilt when fresh (offset 0: first read or
+ * rewinddir), else the cached one (or a new one if none). Returns a
+ * reference, or NULL with -errno in *err. */
+struct ufs_dircache *ufs_dircache_get(struct ufs_fs *fs, struct ufs_node *dir,
+				      bool fresh, int *err);
+void ufs_dircache_put(struct ufs_dircache *dc);
 static inline const char *ufs_dirent_name(const struct ufs_dirlist *l,
 					  const struct ufs_dirent *e)
 {

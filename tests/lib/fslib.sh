@@ -158,10 +158,11 @@ ufs_mount_fg() {
 	mkdir -p "$mnt"
 	_track_mount "$mnt"
 	_MOPTS[$mnt]=$opts
-	"$UFSMOUNT" -f -o "$opts" "$@" "$mnt" >"$T/daemon.log" 2>&1 </dev/null &
+	# the shell names the log after its own pid, which exec hands to ufsmount
+	LOGDIR=$T bash -c 'exec "$@" >"$LOGDIR/daemon.$$.log" 2>&1 </dev/null' _ \
+		"$UFSMOUNT" -f -o "$opts" "$@" "$mnt" &
 	UFS_PID=$!
 	_PIDS+=("$UFS_PID")
-	mv "$T/daemon.log" "$T/daemon.$UFS_PID.log" 2>/dev/null
 	if ! wait_mounted "$mnt" 10; then
 		echo "ufs_mount_fg: $mnt never appeared in mountinfo" >&2
 		return 1
