@@ -71,13 +71,24 @@ static struct srcfile *add_file(struct loader *l, const char *path)
 	return f;
 }
 
+static int64_t fd_size(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 ? st.st_size : -1;
+}
+
 /* Stream fd (or the current archive entry) into a hashed temp. */
-static int copy_to_tmp(struct loader *l, struct srcfile *f, int fd, struct archive *a)
+static int copy_to_tmp(struct loader *l, struct srcfile *f, int fd, struct archive *a,
+		       int64_t total)
 {
 	struct ims_blob_writer w;
 	int r = ims_blob_writer_open(l->s, &w, l->err);
 	if (r < 0)
 		return r;
+	char label[96];
+	snprintf(label, sizeof(label), "Loading %.80s", f->path);
+	w.label = label;
+	w.total = total;
 	char buf[1 << 16];
 	for (;;) {
 		ssize_t k = a ? archive_read_data(a, buf, sizeof(buf)) : read(fd, buf, sizeof(buf));
@@ -196,7 +207,7 @@ static int read_archive(struct loader *l, int fd)
 		}
 		if (t != AE_IFREG)
 			continue;
-		if ((r = copy_to_tmp(l, f, -1, a)) < 0)
+		if ((r = copy_to_tmp(l, f, -1, a, archive_entry_size_is_set(e) ? archive_entry_size(e) : -1)) < 0)
 			goto out;
 		if (archive_entry_size_is_set(e) && archive_entry_size(e) != f->size) {
 			r = cm_error_set(l->err, -EBADMSG, "archive entry '%s' is truncated", raw);
@@ -241,7 +252,7 @@ static struct srcfile *get_file(struct loader *l, const char *path)
 			cm_error_set(l->err, -ENOMEM, "out of memory");
 			return NULL;
 		}
-		if (copy_to_tmp(l, f, fd, NULL) < 0)
+		if (copy_to_tmp(l, f, fd, NULL, fd_size(fd)) < 0)
 			return NULL;
 		return f;
 	}
@@ -693,6 +704,9 @@ static int out_verified(struct saver *v, const char *path, int in, int64_t size,
 		return cm_error_set(v->err, r, "out of memory");
 	}
 	char buf[1 << 16];
+	char label[96];
+	uint64_t last[2] = { 0, 0 };
+	snprintf(label, sizeof(label), "Saving %.80s", path);
 	int64_t left = size;
 	while (left > 0 && r >= 0) {
 		ssize_t k = read(in, buf, left < (int64_t)sizeof(buf) ? (size_t)left : sizeof(buf));
@@ -705,6 +719,7 @@ static int out_verified(struct saver *v, const char *path, int in, int64_t size,
 		cm_sha256_update(&h, buf, (size_t)k);
 		r = out_data(v, fd, buf, (size_t)k);
 		left -= k;
+		ims_progress(label, size - left, size, left == 0, last);
 	}
 	cm_close(&fd);
 	if (r < 0) {

@@ -12,6 +12,7 @@ int ims_blob_writer_open(struct ims_store *s, struct ims_blob_writer *w,
 			 struct cm_error *err)
 {
 	memset(w, 0, sizeof(*w));
+	w->total = -1; /* no label: no progress */
 	w->s = s;
 	w->fd = -1;
 	ims_tmpname(w->tmp, sizeof(w->tmp), "blob");
@@ -36,6 +37,7 @@ int ims_blob_writer_write(struct ims_blob_writer *w, const void *buf,
 	int r = cm_write_all(w->fd, buf, len);
 	if (r < 0)
 		return cm_error_setx(err, r, "writing %s/tmp/%s", w->s->root, w->tmp);
+	ims_progress(w->label, w->size, w->total, false, w->prog);
 	return 0;
 }
 
@@ -54,6 +56,7 @@ int ims_blob_writer_finish_tmp(struct ims_blob_writer *w,
 			       char ret_digest[CM_DIGEST_STR_LEN],
 			       struct cm_error *err)
 {
+	ims_progress(w->label, w->size, w->size, true, w->prog);
 	if (fsync(w->fd) < 0) {
 		int r = cm_neg_errno();
 		ims_blob_writer_abort(w);
@@ -166,6 +169,7 @@ int ims_gz_open(struct ims_store *s, struct ims_gz_writer *g, struct cm_error *e
 		cm_sha256_done(&g->diff);
 		return r;
 	}
+	g->b.label = "Writing layer"; /* import, commit: compressed bytes */
 	/* windowBits 15+16: gzip wrapper with mtime 0 and no name (deterministic) */
 	if (deflateInit2(&g->z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		ims_gz_abort(g);

@@ -93,7 +93,16 @@ struct ims_blob_writer {
 	char tmp[64];
 	struct cm_sha256 h;
 	int64_t size;
+	const char *label; /* progress label, NULL: none */
+	int64_t total;     /* expected size for progress, < 0 unknown */
+	uint64_t prog[2];  /* progress: start, last report */
 };
+
+/* progress.c: report a stream's progress: shown once it has run 250 ms, at
+ * most ten times a second; st is the stream's {start, last report}, zeroed
+ * by the caller. */
+void ims_progress(const char *what, int64_t done, int64_t total, bool final,
+		  uint64_t st[2]);
 
 int ims_blob_writer_open(struct ims_store *s, struct ims_blob_writer *w,
 			 struct cm_error *err);

@@ -115,6 +115,16 @@ int ims_import_busybox(struct ims_store *s, const char *busybox,
 		       const char *name, char ret_id[CM_DIGEST_STR_LEN],
 		       struct cm_error *err);
 
+/* ---- progress (progress.c) --------------------------------------------- */
+
+/* Report the progress of long byte streams (load, import, commit, save):
+ * fn(ctx, what, done, total) at most ten times a second per stream, and once
+ * more with final set when it ends; total < 0 when unknown. NULL: silent
+ * (the default). The tool installs one only when stderr is a terminal. */
+typedef void ims_progress_fn(void *ctx, const char *what, int64_t done, int64_t total,
+			     bool final);
+void ims_set_progress(ims_progress_fn *fn, void *ctx);
+
 /* ---- load / save (archive.c) ------------------------------------------ */
 
 /* Load a docker-archive tar, an OCI archive tar, or an OCI layout dir.

@@ -93,6 +93,23 @@ static void human_size(int64_t size, char *buf, size_t sz)
 	snprintf(buf, sz, "%.3g%s", v, units[u]);
 }
 
+/* Progress of long streams on a terminal (never when stderr is not one). */
+static void progress_print(void *ctx, const char *what, int64_t done, int64_t total,
+			   bool final)
+{
+	(void)ctx;
+	char d[32], t[32];
+	human_size(done, d, sizeof(d));
+	if (total >= 0) {
+		human_size(total, t, sizeof(t));
+		fprintf(stderr, "\r%-48.48s %9s / %-9s", what, d, t);
+	} else {
+		fprintf(stderr, "\r%-48.48s %9s", what, d);
+	}
+	if (final)
+		fputc('\n', stderr);
+}
+
 static void human_since(int64_t t, char *buf, size_t sz)
 {
 	int64_t s = (int64_t)time(NULL) - t;
@@ -1103,6 +1120,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_IMG;
 	}
+	if (isatty(STDERR_FILENO))
+		ims_set_progress(progress_print, NULL);
 	for (size_t k = 0; k < CM_ARRAY_SIZE(commands); k++)
 		if (strcmp(argv[i], commands[k].name) == 0) {
 			optind = 1;
