@@ -57,6 +57,12 @@ int ufs_table_init(struct ufs_fs *fs)
 
 static void node_release(struct ufs_fs *fs, struct ufs_node *n)
 {
+	if (n->all_prev)
+		n->all_prev->all_next = n->all_next;
+	else if (fs->all == n)
+		fs->all = n->all_next;
+	if (n->all_next)
+		n->all_next->all_prev = n->all_prev;
 	if (n->bfd) {
 		for (int b = 0; b < fs->nbr; b++) {
 			int fd = atomic_load(&n->bfd[b]);
@@ -77,14 +83,9 @@ static void node_release(struct ufs_fs *fs, struct ufs_node *n)
 
 void ufs_table_destroy(struct ufs_fs *fs)
 {
-	for (size_t i = 0; i < fs->hsize; i++) {
-		struct ufs_node *n = fs->alhash ? fs->alhash[i] : NULL;
-		while (n) {
-			struct ufs_node *next = n->alnext;
-			node_release(fs, n);
-			n = next;
-		}
-	}
+	/* Hashed or not (detached nodes are in neither hash): all of them. */
+	while (fs->all)
+		node_release(fs, fs->all);
 	for (size_t i = 0; fs->origins && i < fs->osize; i++) {
 		struct ufs_origin *o = fs->origins[i];
 		while (o) {
@@ -379,6 +380,10 @@ struct ufs_node *ufs_node_get(struct ufs_fs *fs, struct ufs_node *parent,
 	atomic_init(&n->mask, res->mask);
 	n->ino = ino_of_locked(fs, res->branch, res->st.st_ino);
 	n->nlookup = 1;
+	n->all_next = fs->all;
+	if (fs->all)
+		fs->all->all_prev = n;
+	fs->all = n;
 	set_alias_locked(fs, n, parent, TAKE_PTR(dup));
 	if (hashable) {
 		grow(fs);

@@ -105,6 +105,7 @@ struct ufs_fs {
 	pthread_mutex_t table_lock;
 	pthread_mutex_t dcache_lock; /* every node->dcache pointer; leaf */
 	struct ufs_node **idhash;   /* key (branch, backing ino) */
+	struct ufs_node *all;       /* every node but the root (teardown) */
 	struct ufs_node **alhash;   /* key (parent, name) */
 	size_t hsize, hcount;
 	struct ufs_origin **origins; /* upper ino -> reported ino, after copy-up */
@@ -123,6 +124,7 @@ struct ufs_node {
 	uint64_t nlookup;        /* kernel references */
 	uint64_t pins;           /* children + temporary users */
 	struct ufs_node *idnext, *alnext;
+	struct ufs_node *all_prev, *all_next; /* every node, for teardown */
 	bool idhashed, alhashed;
 
 	/* node->lock, readable without it via atomics */
