@@ -3,6 +3,7 @@
  * command line, call the library, print; exit 125 on img's own errors). */
 #include "cm.h"
 #include "ims.h"
+#include "img-run.h"
 #include "config.h"
 
 #include <errno.h>
@@ -17,7 +18,6 @@
 
 #define EXIT_IMG 125
 
-static const char *root_opt;
 
 static void usage(FILE *f)
 {
@@ -76,7 +76,7 @@ static void print_line(void *ctx, const char *line)
 
 static int open_store(struct ims_store **s, struct cm_error *e)
 {
-	return ims_store_open(root_opt, s, e);
+	return ims_store_open(img_run_root, s, e);
 }
 
 /* ------------------------------------------------------------ formatting */
@@ -855,36 +855,6 @@ static int cmd_ps(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_rm(int argc, char **argv)
-{
-	bool force = false;
-	static const struct option lo[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ 0 },
-	};
-	int c;
-	while ((c = getopt_long(argc, argv, "+f", lo, NULL)) != -1) {
-		if (c == 'f')
-			force = true;
-		else
-			return EXIT_IMG;
-	}
-	if (optind >= argc)
-		return fail("rm: needs at least one CONTAINER");
-	struct cm_error e = { 0 };
-	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
-	if (open_store(&s, &e) < 0)
-		return fail_err(&e);
-	int rc = 0;
-	for (int i = optind; i < argc; i++) {
-		cm_error_clear(&e);
-		if (ims_container_remove(s, argv[i], force, &e) < 0)
-			rc = fail_err(&e);
-		else
-			puts(argv[i]);
-	}
-	return rc;
-}
 
 /* Open the store and find the one CONTAINER argument of a command. */
 static int one_container(int argc, char **argv, const char *what,
@@ -1085,9 +1055,19 @@ static const struct {
 	{ "gc", cmd_gc },
 	{ "prune", cmd_gc },
 	{ "fsck", cmd_fsck },
+	{ "run", img_cmd_run },
+	{ "start", img_cmd_start },
+	{ "stop", img_cmd_stop },
+	{ "kill", img_cmd_kill },
+	{ "restart", img_cmd_restart },
+	{ "wait", img_cmd_wait },
+	{ "logs", img_cmd_logs },
+	{ "exec", img_cmd_exec },
+	{ "top", img_cmd_top },
+	{ "container", img_cmd_container },
+	{ "rm", img_cmd_rm },
 	{ "create", cmd_create },
 	{ "ps", cmd_ps },
-	{ "rm", cmd_rm },
 	{ "mount", cmd_mount },
 	{ "umount", cmd_umount },
 	{ "diff", cmd_diff },
@@ -1103,9 +1083,9 @@ int main(int argc, char **argv)
 		if (strcmp(a, "--root") == 0) {
 			if (i + 1 >= argc)
 				return fail("--root needs a directory");
-			root_opt = argv[++i];
+			img_run_root = argv[++i];
 		} else if (strncmp(a, "--root=", 7) == 0) {
-			root_opt = a + 7;
+			img_run_root = a + 7;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 0;

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+/* cgroup v1: one hierarchy per controller (/sys/fs/cgroup/<ctrl>/PARENT/ID).
+ * memory (+memsw), cpu (cfs quota/period, shares), pids, devices (deny all
+ * then the default set), freezer (stop and kill of the whole tree). */
+#include "run-internal.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+const char *const run_cgroup_v1_controllers[] = {
+	"memory", "cpu", "cpuacct", "pids", "devices", "freezer", "blkio", NULL,
+};
+
+/* The default device set (docker's): mknod of anything, the minimal /dev. */
+static const char *const allowed_devices[] = {
+	"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+	"c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
+};
+
+static void path_of(const struct run_cgroup *cg, const char *ctrl, const char *file,
+		    char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s/%s/%s%s%s", cg->root, ctrl, cg->rel, file ? "/" : "", file ? file : "");
+}
+
+static bool have_ctrl(const struct run_cgroup *cg, const char *ctrl)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s/cgroup.procs", cg->root, ctrl);
+	return access(p, F_OK) == 0;
+}
+
+static int knob(const struct run_cgroup *cg, const char *ctrl, const char *file,
+		const char *val, struct cm_error *err)
+{
+	char p[1024];
+	path_of(cg, ctrl, file, p, sizeof(p));
+	int r = run_write_file(p, val);
+	return r < 0 ? cm_error_setx(err, r, "writing '%s' to %s", val, p) : 0;
+}
+
+static int knob_int(const struct run_cgroup *cg, const char *ctrl, const char *file,
+		    int64_t v, struct cm_error *err)
+{
+	char b[32];
+	snprintf(b, sizeof(b), "%lld", (long long)v);
+	return knob(cg, ctrl, file, b, err);
+}
+
+static int v1_create(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
+{
+	char p[1024];
+	int r;
+	for (size_t i = 0; run_cgroup_v1_controllers[i]; i++) {
+		const char *c = run_cgroup_v1_controllers[i];
+		if (!have_ctrl(cg, c))
+			continue;
+		path_of(cg, c, NULL, p, sizeof(p));
+		if ((r = run_mkdir_p(p, 0755)) < 0)
+			return cm_error_setx(err, r, "creating the cgroup %s", p);
+	}
+	if (lim->memory > 0) {
+		if ((r = knob_int(cg, "memory", "memory.limit_in_bytes", lim->memory, err)) < 0)
+			return r;
+		/* docker: --memory-swap unset = twice the memory; -1 = unlimited */
+		int64_t sw = lim->memory_swap == 0 ? 2 * lim->memory : lim->memory_swap;
+		path_of(cg, "memory", "memory.memsw.limit_in_bytes", p, sizeof(p));
+		if (access(p, F_OK) == 0 &&
+		    (r = knob_int(cg, "memory", "memory.memsw.limit_in_bytes", sw, err)) < 0)
+			return r;
+		/* no swap on the host: memsw = memory makes the OOM killer act at the limit */
+	}
+	if (lim->cpu_quota > 0) {
+		if ((r = knob_int(cg, "cpu", "cpu.cfs_period_us",
+				  lim->cpu_period ? lim->cpu_period : 100000, err)) < 0 ||
+		    (r = knob_int(cg, "cpu", "cpu.cfs_quota_us", lim->cpu_quota, err)) < 0)
+			return r;
+	}
+	if (lim->cpu_shares > 0 && (r = knob_int(cg, "cpu", "cpu.shares", lim->cpu_shares, err)) < 0)
+		return r;
+	if (have_ctrl(cg, "pids")) {
+		if (lim->pids > 0)
+			r = knob_int(cg, "pids", "pids.max", lim->pids, err);
+		else
+			r = knob(cg, "pids", "pids.max", "max", err);
+		if (r < 0)
+			return r;
+	}
+	if (have_ctrl(cg, "devices")) {
+		if ((r = knob(cg, "devices", "devices.deny", "a", err)) < 0)
+			return r;
+		for (size_t i = 0; i < CM_ARRAY_SIZE(allowed_devices); i++)
+			if ((r = knob(cg, "devices", "devices.allow", allowed_devices[i], err)) < 0)
+				return r;
+	}
+	return 0;
+}
+
+static int v1_enter(struct run_cgroup *cg, pid_t pid, struct cm_error *err)
+{
+	char b[32];
+	snprintf(b, sizeof(b), "%d", (int)pid);
+	for (size_t i = 0; run_cgroup_v1_controllers[i]; i++) {
+		if (!have_ctrl(cg, run_cgroup_v1_controllers[i]))
+			continue;
+		int r = knob(cg, run_cgroup_v1_controllers[i], "cgroup.procs", b, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int v1_freeze(struct run_cgroup *cg, bool frozen)
+{
+	char p[1024];
+	path_of(cg, "freezer", "freezer.state", p, sizeof(p));
+	int r = run_write_file(p, frozen ? "FROZEN" : "THAWED");
+	if (r < 0 || !frozen)
+		return r;
+	struct timespec ts = { 0, 1000 * 1000 };
+	for (int i = 0; i < 1000; i++) { /* FREEZING -> FROZEN */
+		_cleanup_free_ char *s = NULL;
+		if (run_read_file_at(AT_FDCWD, p, 64, &s, NULL) < 0 || strncmp(s, "FROZEN", 6) == 0)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+static int v1_procs(struct run_cgroup *cg, pid_t **ret, size_t *ret_n)
+{
+	char p[1024];
+	/* pids or freezer: every process of the container is in both */
+	path_of(cg, have_ctrl(cg, "freezer") ? "freezer" : "memory", "cgroup.procs", p, sizeof(p));
+	return run_cgroup_read_procs(p, ret, ret_n);
+}
+
+static bool v1_oom_killed(struct run_cgroup *cg)
+{
+	char p[1024];
+	path_of(cg, "memory", "memory.oom_control", p, sizeof(p));
+	_cleanup_free_ char *s = NULL;
+	if (run_read_file_at(AT_FDCWD, p, 4096, &s, NULL) < 0)
+		return false;
+	const char *k = strstr(s, "oom_kill ");
+	return k && strtoll(k + 9, NULL, 10) > 0;
+}
+
+static int v1_remove(struct run_cgroup *cg)
+{
+	char p[1024];
+	int r = 0;
+	for (size_t i = 0; run_cgroup_v1_controllers[i]; i++) {
+		path_of(cg, run_cgroup_v1_controllers[i], NULL, p, sizeof(p));
+		if (rmdir(p) < 0 && errno != ENOENT && r == 0)
+			r = cm_neg_errno();
+	}
+	return r;
+}
+
+static void v1_describe(struct run_cgroup *cg, struct cm_jw *w)
+{
+	char p[1024];
+	cm_jw_obj(w);
+	for (size_t i = 0; run_cgroup_v1_controllers[i]; i++) {
+		if (!have_ctrl(cg, run_cgroup_v1_controllers[i]))
+			continue;
+		path_of(cg, run_cgroup_v1_controllers[i], NULL, p, sizeof(p));
+		cm_jw_kstr(w, run_cgroup_v1_controllers[i], p);
+	}
+	cm_jw_obj_end(w);
+}
+
+const struct run_cgroup_ops run_cgroup_v1_ops = {
+	.version = RUN_CGROUP_V1,
+	.create = v1_create,
+	.enter = v1_enter,
+	.freeze = v1_freeze,
+	.procs = v1_procs,
+	.oom_killed = v1_oom_killed,
+	.remove = v1_remove,
+	.describe = v1_describe,
+};

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+/* cgroups behind one small interface (after crun's cgroup manager vtable):
+ * v1 or v2 detected at run time. A hybrid host (v1 controllers + a v2 mount
+ * holding only hugetlb, as here) is v1: crun refuses it, we do not. */
+#include "run-internal.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <time.h>
+
+int run_cgroup_open(const char *root, const char *parent, const char *id,
+		    struct run_cgroup **ret, struct cm_error *err)
+{
+	if (!root)
+		root = "/sys/fs/cgroup";
+	if (!parent || !*parent)
+		parent = "img";
+	if (strstr(parent, "..") || parent[0] == '/' || strchr(id, '/') || strstr(id, ".."))
+		return cm_error_set(err, -EINVAL, "invalid cgroup parent '%s'", parent);
+	struct statfs sf;
+	if (statfs(root, &sf) < 0)
+		return cm_error_setx(err, cm_neg_errno(), "cgroups: %s", root);
+	struct run_cgroup *cg = calloc(1, sizeof(*cg));
+	if (!cg)
+		return -ENOMEM;
+	if (sf.f_type == CGROUP2_SUPER_MAGIC) {
+		cg->ops = &run_cgroup_v2_ops;
+	} else {
+		char p[512];
+		snprintf(p, sizeof(p), "%s/memory", root);
+		if (statfs(p, &sf) < 0 || sf.f_type != CGROUP_SUPER_MAGIC) {
+			free(cg);
+			return cm_error_set(err, -ENOTSUP, "cgroups: no v2 mount at %s and no v1 memory controller", root);
+		}
+		cg->ops = &run_cgroup_v1_ops;
+	}
+	snprintf(cg->root, sizeof(cg->root), "%s", root);
+	snprintf(cg->rel, sizeof(cg->rel), "%s/%s", parent, id);
+	*ret = cg;
+	return 0;
+}
+
+void run_cgroup_free(struct run_cgroup *cg)
+{
+	free(cg);
+}
+
+void run_cgroup_freep(struct run_cgroup **cg)
+{
+	run_cgroup_free(*cg);
+}
+
+enum run_cgroup_version run_cgroup_version(const struct run_cgroup *cg)
+{
+	return cg->ops->version;
+}
+
+int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim,
+		      struct cm_error *err)
+{
+	return cg->ops->create(cg, lim, err);
+}
+
+int run_cgroup_enter(struct run_cgroup *cg, pid_t pid, struct cm_error *err)
+{
+	return cg->ops->enter(cg, pid ? pid : getpid(), err);
+}
+
+int run_cgroup_read_procs(const char *path, pid_t **ret, size_t *ret_n)
+{
+	_cleanup_free_ char *s = NULL;
+	int r = run_read_file_at(AT_FDCWD, path, 1 << 22, &s, NULL);
+	if (r < 0)
+		return r;
+	size_t n = 0, cap = 16;
+	pid_t *v = malloc(cap * sizeof(pid_t));
+	if (!v)
+		return -ENOMEM;
+	for (char *p = s; *p;) {
+		char *end;
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (n == cap) {
+			pid_t *nv = realloc(v, (cap *= 2) * sizeof(pid_t));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = (pid_t)pid;
+		p = end;
+		while (*p == '\n')
+			p++;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int run_cgroup_count(struct run_cgroup *cg)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	if (cg->ops->procs(cg, &pids, &n) < 0)
+		return 0;
+	return (int)n;
+}
+
+int run_cgroup_signal(struct run_cgroup *cg, int sig, bool freeze, struct cm_error *err)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	if (freeze)
+		(void)cg->ops->freeze(cg, true);
+	int r = cg->ops->procs(cg, &pids, &n);
+	if (r == -ENOENT)
+		r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		(void)kill(pids[i], sig);
+	if (freeze)
+		(void)cg->ops->freeze(cg, false);
+	return r < 0 ? cm_error_setx(err, r, "signalling the cgroup %s", cg->rel) : 0;
+}
+
+bool run_cgroup_oom_killed(struct run_cgroup *cg)
+{
+	return cg->ops->oom_killed(cg);
+}
+
+int run_cgroup_destroy(struct run_cgroup *cg, struct cm_error *err)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+	for (int i = 0; i < 400; i++) { /* up to 2 s for the kernel to reap */
+		if (run_cgroup_count(cg) == 0)
+			break;
+		(void)run_cgroup_signal(cg, SIGKILL, true, NULL);
+		nanosleep(&ts, NULL);
+	}
+	int r = cg->ops->remove(cg);
+	return r < 0 ? cm_error_setx(err, r, "removing the cgroup %s", cg->rel) : 0;
+}
+
+int run_cgroup_describe(struct run_cgroup *cg, struct cm_jw *w)
+{
+	cg->ops->describe(cg, w);
+	return 0;
+}
+
+/* ------------------------------------------------------------ conversions */
+
+int64_t run_cgroup_shares_to_weight(int64_t shares)
+{
+	/* the linear map of [2, 262144] onto [1, 10000] (the kernel's own
+	 * documented correspondence: 1024 shares ~ weight 100 is not exact) */
+	if (shares <= 0)
+		return 0;
+	if (shares < 2)
+		shares = 2;
+	if (shares > 262144)
+		shares = 262144;
+	return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+int64_t run_cgroup_swap_v2(int64_t memory, int64_t memory_swap)
+{
+	if (memory_swap < 0)
+		return -1; /* unlimited */
+	if (memory_swap == 0 || memory <= 0)
+		return 0;  /* not set: the caller leaves the default */
+	return memory_swap > memory ? memory_swap - memory : 0;
+}
+
+void run_cgroup_fmt_max(int64_t v, char *buf, size_t sz)
+{
+	if (v <= 0)
+		snprintf(buf, sz, "max");
+	else
+		snprintf(buf, sz, "%lld", (long long)v);
+}

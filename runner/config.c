@@ -1,0 +1,634 @@
+// SPDX-License-Identifier: MIT
+/* The container's configuration: command-line value parsers, the merge of the
+ * image config with the command line (docker's rules), users from passwd
+ * text, and config.json. Pure functions except run_env_file_read. */
+#include "run-internal.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static void strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+void run_config_free(struct run_config *c)
+{
+	if (!c)
+		return;
+	free(c->name);
+	free(c->image);
+	free(c->image_id);
+	free(c->bundle);
+	free(c->rootfs);
+	strv_free(c->layers);
+	strv_free(c->argv);
+	strv_free(c->env);
+	free(c->cwd);
+	free(c->user);
+	free(c->hostname);
+	for (size_t i = 0; i < c->n_vols; i++) {
+		free(c->vols[i].host);
+		free(c->vols[i].ctr);
+	}
+	free(c->vols);
+	free(c->cgroup_parent);
+	free(c);
+}
+
+void run_config_freep(struct run_config **c)
+{
+	run_config_free(*c);
+}
+
+/* ------------------------------------------------------------ parsers */
+
+int run_parse_bytes(const char *s, int64_t *ret, struct cm_error *err)
+{
+	char *end;
+	errno = 0;
+	if (!s || !isdigit((unsigned char)*s))
+		return cm_error_set(err, -EINVAL, "invalid size '%s'", s ? s : "");
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return cm_error_set(err, -EINVAL, "invalid size '%s'", s);
+	unsigned shift = 0;
+	switch (tolower((unsigned char)*end)) {
+	case '\0': break;
+	case 'b': break;
+	case 'k': shift = 10; break;
+	case 'm': shift = 20; break;
+	case 'g': shift = 30; break;
+	case 't': shift = 40; break;
+	default:
+		return cm_error_set(err, -EINVAL, "invalid size '%s'", s);
+	}
+	if (*end) {
+		end++;
+		if (shift && (*end == 'b' || *end == 'B'))
+			end++;
+		if (*end)
+			return cm_error_set(err, -EINVAL, "invalid size '%s'", s);
+	}
+	if (v > ((unsigned long long)INT64_MAX >> shift))
+		return cm_error_set(err, -EINVAL, "size '%s' too large", s);
+	*ret = (int64_t)(v << shift);
+	return 0;
+}
+
+int run_parse_cpus(const char *s, int64_t *ret_quota, int64_t *ret_period,
+		   struct cm_error *err)
+{
+	char *end;
+	errno = 0;
+	double v = s ? strtod(s, &end) : 0;
+	if (!s || errno || end == s || *end || !(v > 0) || v > 1024)
+		return cm_error_set(err, -EINVAL, "invalid --cpus value '%s'", s ? s : "");
+	*ret_period = 100000;
+	*ret_quota = (int64_t)(v * 100000.0 + 0.5);
+	if (*ret_quota < 1000)
+		return cm_error_set(err, -EINVAL, "--cpus '%s' is below the minimum 0.01", s);
+	return 0;
+}
+
+int run_parse_volume(const char *s, struct run_volume *ret, struct cm_error *err)
+{
+	_cleanup_free_ char *copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	char *host = copy, *ctr = strchr(copy, ':');
+	if (!ctr)
+		return cm_error_set(err, -EINVAL, "invalid volume '%s': HOST:CTR[:ro|rw] expected", s);
+	*ctr++ = '\0';
+	char *mode = strchr(ctr, ':');
+	bool ro = false;
+	if (mode) {
+		*mode++ = '\0';
+		if (strcmp(mode, "ro") == 0)
+			ro = true;
+		else if (strcmp(mode, "rw") != 0)
+			return cm_error_set(err, -EINVAL, "invalid volume mode '%s' (ro or rw)", mode);
+	}
+	if (host[0] != '/')
+		return cm_error_set(err, -EINVAL, "invalid volume '%s': the host path must be absolute (named volumes are not supported)", s);
+	if (ctr[0] != '/')
+		return cm_error_set(err, -EINVAL, "invalid volume '%s': the container path must be absolute", s);
+	ret->host = strdup(host);
+	ret->ctr = strdup(ctr);
+	ret->ro = ro;
+	if (!ret->host || !ret->ctr) {
+		free(ret->host);
+		free(ret->ctr);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int sig;
+} signals[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+	{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "BUS", SIGBUS }, { "FPE", SIGFPE },
+	{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "CHLD", SIGCHLD },
+	{ "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },
+	{ "TTOU", SIGTTOU }, { "URG", SIGURG }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
+	{ "PWR", SIGPWR }, { "SYS", SIGSYS },
+};
+
+int run_parse_signal(const char *s, int *ret, struct cm_error *err)
+{
+	if (!s || !*s)
+		return cm_error_set(err, -EINVAL, "invalid signal ''");
+	if (isdigit((unsigned char)*s)) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (*end || v < 1 || v > SIGRTMAX)
+			return cm_error_set(err, -EINVAL, "invalid signal '%s'", s);
+		*ret = (int)v;
+		return 0;
+	}
+	const char *n = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(signals); i++)
+		if (strcasecmp(n, signals[i].name) == 0) {
+			*ret = signals[i].sig;
+			return 0;
+		}
+	return cm_error_set(err, -EINVAL, "invalid signal '%s'", s);
+}
+
+/* ------------------------------------------------------------ env */
+
+const char *run_env_get(char *const *env, const char *key)
+{
+	size_t kl = strlen(key);
+	for (; env && *env; env++)
+		if (strncmp(*env, key, kl) == 0 && (*env)[kl] == '=')
+			return *env + kl + 1;
+	return NULL;
+}
+
+int run_env_set(char ***envp, size_t *n, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	size_t kl = eq ? (size_t)(eq - kv) : strlen(kv);
+	char *dup = strdup(kv);
+	if (!dup)
+		return -ENOMEM;
+	for (size_t i = 0; i < *n; i++)
+		if (strncmp((*envp)[i], kv, kl) == 0 && (*envp)[i][kl] == '=') {
+			free((*envp)[i]);
+			(*envp)[i] = dup;
+			return 0;
+		}
+	char **nv = realloc(*envp, (*n + 2) * sizeof(char *));
+	if (!nv) {
+		free(dup);
+		return -ENOMEM;
+	}
+	nv[(*n)++] = dup;
+	nv[*n] = NULL;
+	*envp = nv;
+	return 0;
+}
+
+/* A bare KEY (no '=') takes the caller's value, or is dropped (docker). */
+static int env_add_cli(char ***envp, size_t *n, const char *e)
+{
+	if (!*e || *e == '=')
+		return -EINVAL;
+	if (strchr(e, '='))
+		return run_env_set(envp, n, e);
+	const char *v = getenv(e);
+	if (!v)
+		return 0;
+	_cleanup_free_ char *kv = NULL;
+	if (asprintf(&kv, "%s=%s", e, v) < 0)
+		return -ENOMEM;
+	return run_env_set(envp, n, kv);
+}
+
+int run_env_file_read(const char *path, char ***envp, size_t *n, struct cm_error *err)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return cm_error_setx(err, cm_neg_errno(), "reading env file %s", path);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int r = 0;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		/* keep the raw line: the caller's env or -e semantics apply later */
+		char *dup = strdup(p);
+		char **nv = dup ? realloc(*envp, (*n + 2) * sizeof(char *)) : NULL;
+		if (!nv) {
+			free(dup);
+			r = -ENOMEM;
+			break;
+		}
+		nv[(*n)++] = dup;
+		nv[*n] = NULL;
+		*envp = nv;
+	}
+	free(line);
+	fclose(f);
+	return r;
+}
+
+/* ------------------------------------------------------------ spec merge */
+
+static int strv_from_json(const struct cm_json *a, char ***ret, size_t *ret_n)
+{
+	size_t n = 0;
+	char **v = calloc((a && cm_json_is(a, CM_JSON_ARRAY) ? a->n : 0) + 1, sizeof(char *));
+	if (!v)
+		return -ENOMEM;
+	if (a && cm_json_is(a, CM_JSON_ARRAY))
+		for (size_t i = 0; i < a->n; i++) {
+			const char *s = cm_json_str(a->v[i]);
+			if (!s)
+				continue;
+			if (!(v[n] = strdup(s))) {
+				strv_free(v);
+				return -ENOMEM;
+			}
+			n++;
+		}
+	*ret = v;
+	if (ret_n)
+		*ret_n = n;
+	return 0;
+}
+
+static int strv_append(char ***v, size_t *n, const char *s)
+{
+	char *dup = strdup(s);
+	char **nv = dup ? realloc(*v, (*n + 2) * sizeof(char *)) : NULL;
+	if (!nv) {
+		free(dup);
+		return -ENOMEM;
+	}
+	nv[(*n)++] = dup;
+	nv[*n] = NULL;
+	*v = nv;
+	return 0;
+}
+
+int run_spec_merge(struct run_config *c, const struct cm_json *image_cfg,
+		   const struct run_cli *cli, struct cm_error *err)
+{
+	char **argv = NULL, **env = NULL;
+	size_t na = 0, ne = 0;
+	int r;
+
+	/* argv = entrypoint + cmd; an explicit --entrypoint drops the image's Cmd */
+	if (cli->entrypoint) {
+		argv = calloc(1, sizeof(char *));
+		if (!argv)
+			return -ENOMEM;
+		if (*cli->entrypoint && (r = strv_append(&argv, &na, cli->entrypoint)) < 0)
+			goto fail;
+	} else if ((r = strv_from_json(cm_json_get(image_cfg, "Entrypoint"), &argv, &na)) < 0) {
+		return r;
+	}
+	if (cli->cmd && cli->cmd[0]) {
+		for (char **p = cli->cmd; *p; p++)
+			if ((r = strv_append(&argv, &na, *p)) < 0)
+				goto fail;
+	} else if (!cli->entrypoint) {
+		const struct cm_json *cmd = cm_json_get(image_cfg, "Cmd");
+		if (cmd && cm_json_is(cmd, CM_JSON_ARRAY))
+			for (size_t i = 0; i < cmd->n; i++)
+				if (cm_json_str(cmd->v[i]) &&
+				    (r = strv_append(&argv, &na, cm_json_str(cmd->v[i]))) < 0)
+					goto fail;
+	}
+	if (na == 0) {
+		r = cm_error_set(err, -EINVAL, "no command specified");
+		goto fail;
+	}
+
+	if ((r = strv_from_json(cm_json_get(image_cfg, "Env"), &env, &ne)) < 0)
+		goto fail;
+	if (!run_env_get(env, "PATH") && (r = run_env_set(&env, &ne, "PATH=" RUN_DEFAULT_PATH)) < 0)
+		goto fail;
+	if (c->hostname) {
+		_cleanup_free_ char *h = NULL;
+		if (asprintf(&h, "HOSTNAME=%s", c->hostname) < 0 || (r = run_env_set(&env, &ne, h)) < 0) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
+	if (c->tty && (r = run_env_set(&env, &ne, "TERM=xterm")) < 0)
+		goto fail;
+	for (char **p = cli->env; p && *p; p++)
+		if ((r = env_add_cli(&env, &ne, *p)) < 0) {
+			r = cm_error_set(err, -EINVAL, "invalid environment variable '%s'", *p);
+			goto fail;
+		}
+
+	const char *cwd = cli->cwd ? cli->cwd : cm_json_get_str(image_cfg, "WorkingDir");
+	if (!cwd || !*cwd)
+		cwd = "/";
+	if (cwd[0] != '/') {
+		r = cm_error_set(err, -EINVAL, "the working directory '%s' is invalid, it needs to be an absolute path", cwd);
+		goto fail;
+	}
+	const char *user = cli->user ? cli->user : cm_json_get_str(image_cfg, "User");
+	char *ncwd = strdup(cwd), *nuser = user && *user ? strdup(user) : NULL;
+	if (!ncwd || (user && *user && !nuser)) {
+		free(ncwd);
+		free(nuser);
+		r = -ENOMEM;
+		goto fail;
+	}
+	strv_free(c->argv);
+	strv_free(c->env);
+	free(c->cwd);
+	free(c->user);
+	c->argv = argv;
+	c->env = env;
+	c->cwd = ncwd;
+	c->user = nuser;
+	return 0;
+fail:
+	strv_free(argv);
+	strv_free(env);
+	return r == -ENOMEM ? cm_error_set(err, r, "out of memory") : r;
+}
+
+/* ------------------------------------------------------------ users */
+
+/* Find the line of a name or numeric id in passwd/group text: fields split
+ * on ':' into f[]; returns the number of fields or 0. */
+static size_t find_entry(const char *text, const char *name, long id, size_t idfield,
+			 char *line, size_t linesz, char **f, size_t maxf)
+{
+	const char *p = text;
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len < linesz) {
+			memcpy(line, p, len);
+			line[len] = '\0';
+			size_t n = 0;
+			char *s = line;
+			while (n < maxf) {
+				f[n++] = s;
+				char *c = strchr(s, ':');
+				if (!c)
+					break;
+				*c = '\0';
+				s = c + 1;
+			}
+			if (n > idfield && line[0] != '#') {
+				if (name && strcmp(f[0], name) == 0)
+					return n;
+				if (!name && strtol(f[idfield], NULL, 10) == id && isdigit((unsigned char)f[idfield][0]))
+					return n;
+			}
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+static bool parse_id(const char *s, long *ret)
+{
+	char *end;
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (*end || errno || v < 0 || v > (long)UINT32_MAX - 1)
+		return false;
+	*ret = v;
+	return true;
+}
+
+int run_user_resolve(const char *spec, const char *passwd, const char *group,
+		     struct run_user *ret, struct cm_error *err)
+{
+	char buf[512], line[1024];
+	char *f[8];
+	struct run_user u = { .uid = 0, .gid = 0 };
+	snprintf(u.home, sizeof(u.home), "/");
+	if (!spec || !*spec)
+		spec = "0";
+	if (strlen(spec) >= sizeof(buf))
+		return cm_error_set(err, -EINVAL, "invalid user '%s'", spec);
+	strcpy(buf, spec);
+	char *grp = strchr(buf, ':');
+	if (grp)
+		*grp++ = '\0';
+	long id;
+	bool numeric = parse_id(buf, &id);
+	size_t n = find_entry(passwd ? passwd : "", numeric ? NULL : buf, numeric ? id : 0, 2,
+			      line, sizeof(line), f, 8);
+	if (n >= 4) {
+		long pg;
+		u.uid = (uid_t)strtol(f[2], NULL, 10);
+		u.gid = parse_id(f[3], &pg) ? (gid_t)pg : 0;
+		if (n >= 6 && *f[5])
+			snprintf(u.home, sizeof(u.home), "%s", f[5]);
+	} else if (numeric) {
+		u.uid = (uid_t)id;
+		u.gid = 0;
+	} else {
+		return cm_error_set(err, -ENOENT, "unable to find user %s: no matching entries in passwd file", buf);
+	}
+	if (grp) {
+		if (parse_id(grp, &id)) {
+			u.gid = (gid_t)id;
+		} else {
+			n = find_entry(group ? group : "", grp, 0, 2, line, sizeof(line), f, 8);
+			if (n < 3 || !parse_id(f[2], &id))
+				return cm_error_set(err, -ENOENT, "unable to find group %s: no matching entries in group file", grp);
+			u.gid = (gid_t)id;
+		}
+	}
+	/* supplementary groups: every group listing the user's name */
+	char uname[256] = "";
+	if (find_entry(passwd ? passwd : "", NULL, (long)u.uid, 2, line, sizeof(line), f, 8) >= 1)
+		snprintf(uname, sizeof(uname), "%s", f[0]);
+	u.groups[u.n_groups++] = u.gid;
+	const char *p = group;
+	while (uname[0] && p && *p && !grp) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len < sizeof(line)) {
+			memcpy(line, p, len);
+			line[len] = '\0';
+			char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL,
+			     *c3 = c2 ? strchr(c2 + 1, ':') : NULL;
+			if (c3) {
+				*c3 = '\0';
+				long gid;
+				if (parse_id(c2 + 1, &gid))
+					for (char *m = strtok(c3 + 1, ","); m; m = strtok(NULL, ","))
+						if (strcmp(m, uname) == 0 && (gid_t)gid != u.gid &&
+						    u.n_groups < CM_ARRAY_SIZE(u.groups))
+							u.groups[u.n_groups++] = (gid_t)gid;
+			}
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	*ret = u;
+	return 0;
+}
+
+/* ------------------------------------------------------------ config.json */
+
+static void jw_strv(struct cm_jw *w, const char *key, char **v)
+{
+	cm_jw_key(w, key);
+	cm_jw_arr(w);
+	for (; v && *v; v++)
+		cm_jw_str(w, *v);
+	cm_jw_arr_end(w);
+}
+
+static void jw_kstr_opt(struct cm_jw *w, const char *key, const char *s)
+{
+	cm_jw_key(w, key);
+	if (s)
+		cm_jw_str(w, s);
+	else
+		cm_jw_null(w);
+}
+
+int run_config_to_json(const struct run_config *c, struct cm_jw *w)
+{
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "Id", c->id);
+	jw_kstr_opt(w, "Name", c->name);
+	jw_kstr_opt(w, "Image", c->image);
+	jw_kstr_opt(w, "ImageId", c->image_id);
+	jw_kstr_opt(w, "Bundle", c->bundle);
+	jw_kstr_opt(w, "Rootfs", c->rootfs);
+	jw_strv(w, "Layers", c->layers);
+	jw_strv(w, "Args", c->argv);
+	jw_strv(w, "Env", c->env);
+	jw_kstr_opt(w, "WorkingDir", c->cwd);
+	jw_kstr_opt(w, "User", c->user);
+	jw_kstr_opt(w, "Hostname", c->hostname);
+	cm_jw_key(w, "Tty"); cm_jw_bool(w, c->tty);
+	cm_jw_key(w, "OpenStdin"); cm_jw_bool(w, c->interactive);
+	cm_jw_key(w, "ReadonlyRootfs"); cm_jw_bool(w, c->read_only);
+	cm_jw_key(w, "HostNetwork"); cm_jw_bool(w, c->host_network);
+	cm_jw_key(w, "UsernsMode"); cm_jw_bool(w, c->userns);
+	cm_jw_key(w, "AutoRemove"); cm_jw_bool(w, c->autoremove);
+	cm_jw_key(w, "Binds");
+	cm_jw_arr(w);
+	for (size_t i = 0; i < c->n_vols; i++) {
+		cm_jw_obj(w);
+		cm_jw_kstr(w, "Source", c->vols[i].host);
+		cm_jw_kstr(w, "Destination", c->vols[i].ctr);
+		cm_jw_key(w, "RW"); cm_jw_bool(w, !c->vols[i].ro);
+		cm_jw_obj_end(w);
+	}
+	cm_jw_arr_end(w);
+	cm_jw_kint(w, "Memory", c->lim.memory);
+	cm_jw_kint(w, "MemorySwap", c->lim.memory_swap);
+	cm_jw_kint(w, "CpuQuota", c->lim.cpu_quota);
+	cm_jw_kint(w, "CpuPeriod", c->lim.cpu_period);
+	cm_jw_kint(w, "CpuShares", c->lim.cpu_shares);
+	cm_jw_kint(w, "PidsLimit", c->lim.pids);
+	jw_kstr_opt(w, "CgroupParent", c->cgroup_parent);
+	cm_jw_kint(w, "Created", c->created);
+	cm_jw_obj_end(w);
+	return w->err;
+}
+
+static int dup_str(const struct cm_json *j, const char *key, char **ret)
+{
+	const char *s = cm_json_get_str(j, key);
+	if (!s) {
+		*ret = NULL;
+		return 0;
+	}
+	return (*ret = strdup(s)) ? 0 : -ENOMEM;
+}
+
+static bool get_bool(const struct cm_json *j, const char *key)
+{
+	const struct cm_json *v = cm_json_get(j, key);
+	return v && cm_json_is(v, CM_JSON_BOOL) && v->b;
+}
+
+static int64_t get_int(const struct cm_json *j, const char *key)
+{
+	int64_t v = 0;
+	(void)cm_json_get_int(j, key, &v);
+	return v;
+}
+
+int run_config_from_json(const struct cm_json *j, struct run_config **ret,
+			 struct cm_error *err)
+{
+	_cleanup_run_config_ struct run_config *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	const char *id = cm_json_get_str(j, "Id");
+	if (!id || strlen(id) != RUN_ID_LEN || strspn(id, "0123456789abcdef") != RUN_ID_LEN)
+		return cm_error_set(err, -EINVAL, "config.json: invalid Id");
+	strcpy(c->id, id);
+	int r = 0;
+	if ((r = dup_str(j, "Name", &c->name)) < 0 || (r = dup_str(j, "Image", &c->image)) < 0 ||
+	    (r = dup_str(j, "ImageId", &c->image_id)) < 0 || (r = dup_str(j, "Bundle", &c->bundle)) < 0 ||
+	    (r = dup_str(j, "Rootfs", &c->rootfs)) < 0 || (r = dup_str(j, "WorkingDir", &c->cwd)) < 0 ||
+	    (r = dup_str(j, "User", &c->user)) < 0 || (r = dup_str(j, "Hostname", &c->hostname)) < 0 ||
+	    (r = dup_str(j, "CgroupParent", &c->cgroup_parent)) < 0 ||
+	    (r = strv_from_json(cm_json_get(j, "Layers"), &c->layers, NULL)) < 0 ||
+	    (r = strv_from_json(cm_json_get(j, "Args"), &c->argv, NULL)) < 0 ||
+	    (r = strv_from_json(cm_json_get(j, "Env"), &c->env, NULL)) < 0)
+		return cm_error_set(err, r, "config.json: out of memory");
+	c->tty = get_bool(j, "Tty");
+	c->interactive = get_bool(j, "OpenStdin");
+	c->read_only = get_bool(j, "ReadonlyRootfs");
+	c->host_network = get_bool(j, "HostNetwork");
+	c->userns = get_bool(j, "UsernsMode");
+	c->autoremove = get_bool(j, "AutoRemove");
+	const struct cm_json *b = cm_json_get(j, "Binds");
+	if (b && cm_json_is(b, CM_JSON_ARRAY) && b->n) {
+		if (!(c->vols = calloc(b->n, sizeof(*c->vols))))
+			return -ENOMEM;
+		for (size_t i = 0; i < b->n; i++) {
+			struct run_volume *v = &c->vols[c->n_vols];
+			if ((r = dup_str(b->v[i], "Source", &v->host)) < 0 ||
+			    (r = dup_str(b->v[i], "Destination", &v->ctr)) < 0)
+				return r;
+			v->ro = !get_bool(b->v[i], "RW");
+			c->n_vols++;
+			if (!v->host || !v->ctr)
+				return cm_error_set(err, -EINVAL, "config.json: invalid bind");
+		}
+	}
+	c->lim.memory = get_int(j, "Memory");
+	c->lim.memory_swap = get_int(j, "MemorySwap");
+	c->lim.cpu_quota = get_int(j, "CpuQuota");
+	c->lim.cpu_period = get_int(j, "CpuPeriod");
+	c->lim.cpu_shares = get_int(j, "CpuShares");
+	c->lim.pids = get_int(j, "PidsLimit");
+	c->created = get_int(j, "Created");
+	if (!c->argv[0] || !c->rootfs || !c->bundle)
+		return cm_error_set(err, -EINVAL, "config.json: no command, rootfs or bundle");
+	*ret = TAKE_PTR(c);
+	return 0;
+}

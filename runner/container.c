@@ -1,0 +1,737 @@
+// SPDX-License-Identifier: MIT
+/* Container lifecycle and state: bundles under <store root>/runner/<id>/
+ * (config.json, state.json written by temp+fsync+rename, ctr.log, the
+ * branches and the rootfs mountpoint), start through the monitor, stop, kill,
+ * wait, remove, exec. The monitor holds monitor.lock for its whole life, so
+ * a lock we can take means the monitor is gone (img ps stays correct after a
+ * monitor is killed). Lock order: monitor.lock, then state.lock. */
+#include "run-internal.h"
+#include "cm-fs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/random.h>
+#include <time.h>
+
+const char *run_status_name(enum run_status s)
+{
+	switch (s) {
+	case RUN_CREATED: return "created";
+	case RUN_RUNNING: return "running";
+	case RUN_EXITED: return "exited";
+	case RUN_REMOVING: return "removing";
+	}
+	return "unknown";
+}
+
+static int path_in(const char *bundle, const char *name, char *buf, size_t sz)
+{
+	return snprintf(buf, sz, "%s/%s", bundle, name) >= (int)sz ? -ENAMETOOLONG : 0;
+}
+
+int run_cgroup_for(const struct run_config *c, struct run_cgroup **ret, struct cm_error *err)
+{
+	return run_cgroup_open(getenv("IMG_CGROUP_ROOT"), c->cgroup_parent, c->id, ret, err);
+}
+
+/* ------------------------------------------------------------ state */
+
+int run_state_write(const char *bundle, const struct run_state *st, struct cm_error *err)
+{
+	struct cm_jw w;
+	char t1[64], t2[64];
+	cm_jw_init(&w, 0);
+	cm_jw_obj(&w);
+	cm_jw_kstr(&w, "Status", run_status_name(st->status));
+	cm_jw_kint(&w, "Pid", st->pid);
+	cm_jw_kint(&w, "MonitorPid", st->monitor);
+	cm_jw_kint(&w, "MonitorStart", (int64_t)st->monitor_start);
+	cm_jw_kint(&w, "ExitCode", st->exit_code);
+	cm_jw_key(&w, "OOMKilled");
+	cm_jw_bool(&w, st->oom_killed);
+	cm_jw_kint(&w, "StartedNs", st->started_ns);
+	cm_jw_kint(&w, "FinishedNs", st->finished_ns);
+	run_time_fmt_ns(st->started_ns, t1, sizeof(t1));
+	run_time_fmt_ns(st->finished_ns, t2, sizeof(t2));
+	cm_jw_kstr(&w, "StartedAt", t1);
+	cm_jw_kstr(&w, "FinishedAt", t2);
+	cm_jw_kstr(&w, "Error", st->error);
+	cm_jw_obj_end(&w);
+	_cleanup_free_ char *s = NULL;
+	size_t len;
+	int r = cm_jw_finish(&w, &s, &len);
+	if (r < 0 || (r = run_write_atomic(bundle, "state.json", s, len)) < 0)
+		return cm_error_setx(err, r, "writing the state of %s", bundle);
+	/* the one-line status the store's `img ps` shows (docs/store.md) */
+	char line[64];
+	if (st->status == RUN_RUNNING)
+		snprintf(line, sizeof(line), "Up\n");
+	else if (st->status == RUN_EXITED)
+		snprintf(line, sizeof(line), "Exited (%d)\n", st->exit_code);
+	else
+		snprintf(line, sizeof(line), "Created\n");
+	(void)run_write_atomic(bundle, "status", line, strlen(line));
+	return 0;
+}
+
+int run_state_read(const char *bundle, struct run_state *ret, struct cm_error *err)
+{
+	char p[4096];
+	_cleanup_free_ char *s = NULL;
+	size_t len;
+	struct run_state st = { .status = RUN_CREATED };
+	path_in(bundle, "state.json", p, sizeof(p));
+	int r = run_read_file_at(AT_FDCWD, p, 1 << 16, &s, &len);
+	if (r == -ENOENT) {
+		*ret = st;
+		return 0;
+	}
+	if (r < 0)
+		return cm_error_setx(err, r, "reading %s", p);
+	_cleanup_json_ struct cm_json *j = NULL;
+	if ((r = cm_json_parse(s, len, &j, NULL, 0)) < 0)
+		return cm_error_set(err, r, "%s: invalid JSON", p);
+	const char *status = cm_json_get_str(j, "Status");
+	if (cm_streq(status, "running"))
+		st.status = RUN_RUNNING;
+	else if (cm_streq(status, "exited"))
+		st.status = RUN_EXITED;
+	else if (cm_streq(status, "removing"))
+		st.status = RUN_REMOVING;
+	int64_t v;
+	if (cm_json_get_int(j, "Pid", &v)) st.pid = (pid_t)v;
+	if (cm_json_get_int(j, "MonitorPid", &v)) st.monitor = (pid_t)v;
+	if (cm_json_get_int(j, "MonitorStart", &v)) st.monitor_start = (uint64_t)v;
+	if (cm_json_get_int(j, "ExitCode", &v)) st.exit_code = (int)v;
+	if (cm_json_get_int(j, "StartedNs", &v)) st.started_ns = v;
+	if (cm_json_get_int(j, "FinishedNs", &v)) st.finished_ns = v;
+	const struct cm_json *b = cm_json_get(j, "OOMKilled");
+	st.oom_killed = b && cm_json_is(b, CM_JSON_BOOL) && b->b;
+	snprintf(st.error, sizeof(st.error), "%s", cm_json_get_str(j, "Error") ? cm_json_get_str(j, "Error") : "");
+	*ret = st;
+	return 0;
+}
+
+static int lock_file(const char *bundle, const char *name, int op)
+{
+	char p[4096];
+	path_in(bundle, name, p, sizeof(p));
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return cm_neg_errno();
+	while (flock(fd, op) < 0) {
+		if (errno == EINTR)
+			continue;
+		int r = cm_neg_errno();
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Is the monitor alive? It holds monitor.lock for its whole life. */
+static bool monitor_alive(const char *bundle)
+{
+	int fd = lock_file(bundle, "monitor.lock", LOCK_SH | LOCK_NB);
+	if (fd >= 0) {
+		close(fd);
+		return false;
+	}
+	return fd == -EWOULDBLOCK;
+}
+
+int run_state_refresh(const char *bundle, struct run_state *ret, struct cm_error *err)
+{
+	int r = run_state_read(bundle, ret, err);
+	if (r < 0 || ret->status != RUN_RUNNING || monitor_alive(bundle))
+		return r;
+	/* the monitor died: take its lock so no new monitor races us, kill what
+	 * is left of the container and record what is known */
+	_cleanup_close_ int ml = lock_file(bundle, "monitor.lock", LOCK_EX | LOCK_NB);
+	if (ml < 0)
+		return run_state_read(bundle, ret, err);
+	if ((r = run_state_read(bundle, ret, err)) < 0 || ret->status != RUN_RUNNING)
+		return r;
+	_cleanup_run_config_ struct run_config *c = NULL;
+	if (run_config_read(bundle, &c, NULL) == 0) {
+		_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+		if (run_cgroup_for(c, &cg, NULL) == 0) {
+			ret->oom_killed = run_cgroup_oom_killed(cg);
+			(void)run_cgroup_destroy(cg, NULL);
+		}
+		(void)run_rootfs_umount(c->rootfs, NULL);
+	}
+	ret->status = RUN_EXITED;
+	ret->exit_code = 255;
+	ret->finished_ns = run_now_ns();
+	snprintf(ret->error, sizeof(ret->error), "the monitor of the container died");
+	return run_state_write(bundle, ret, err);
+}
+
+/* ------------------------------------------------------------ config */
+
+int run_config_read(const char *bundle, struct run_config **ret, struct cm_error *err)
+{
+	char p[4096];
+	_cleanup_free_ char *s = NULL;
+	size_t len;
+	path_in(bundle, "runner.json", p, sizeof(p));
+	int r = run_read_file_at(AT_FDCWD, p, 1 << 22, &s, &len);
+	if (r < 0)
+		return cm_error_setx(err, r, "reading %s", p);
+	_cleanup_json_ struct cm_json *j = NULL;
+	if ((r = cm_json_parse(s, len, &j, NULL, 0)) < 0)
+		return cm_error_set(err, r, "%s: invalid JSON", p);
+	return run_config_from_json(j, ret, err);
+}
+
+int run_config_write(const struct run_config *c, struct cm_error *err)
+{
+	struct cm_jw w;
+	cm_jw_init(&w, 2);
+	run_config_to_json(c, &w);
+	_cleanup_free_ char *s = NULL;
+	size_t len;
+	int r = cm_jw_finish(&w, &s, &len);
+	if (r < 0 || (r = run_write_atomic(c->bundle, "runner.json", s, len)) < 0)
+		return cm_error_setx(err, r, "writing the config of %s", c->bundle);
+	return 0;
+}
+
+/* ------------------------------------------------------------ find, list */
+
+int run_container_list(const char *dir, char ***ret, size_t *ret_n, struct cm_error *err)
+{
+	DIR *d = opendir(dir);
+	*ret = NULL;
+	*ret_n = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : cm_error_setx(err, cm_neg_errno(), "listing %s", dir);
+	struct ent { int64_t created; char *path; } *v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strlen(de->d_name) != RUN_ID_LEN || strspn(de->d_name, "0123456789abcdef") != RUN_ID_LEN)
+			continue;
+		char *p = NULL;
+		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
+			break;
+		_cleanup_run_config_ struct run_config *c = NULL;
+		if (run_config_read(p, &c, NULL) < 0) {
+			free(p);
+			continue;
+		}
+		struct ent *nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			free(p);
+			break;
+		}
+		v = nv;
+		v[n].created = c->created;
+		v[n++].path = p;
+	}
+	closedir(d);
+	/* newest first */
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && v[k].created > v[k - 1].created; k--) {
+			struct ent t = v[k];
+			v[k] = v[k - 1];
+			v[k - 1] = t;
+		}
+	char **out = calloc(n + 1, sizeof(char *));
+	if (!out) {
+		for (size_t i = 0; i < n; i++)
+			free(v[i].path);
+		free(v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = v[i].path;
+	free(v);
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+int run_container_find(const char *dir, const char *ref, char **ret_bundle,
+		       struct cm_error *err)
+{
+	char **all = NULL;
+	size_t n = 0;
+	int r = run_container_list(dir, &all, &n, err);
+	if (r < 0)
+		return r;
+	char *found = NULL;
+	int matches = 0;
+	size_t rl = strlen(ref);
+	for (size_t i = 0; i < n; i++) {
+		const char *id = strrchr(all[i], '/') + 1;
+		_cleanup_run_config_ struct run_config *c = NULL;
+		bool by_name = run_config_read(all[i], &c, NULL) == 0 && cm_streq(c->name, ref);
+		if (by_name || strcmp(id, ref) == 0) {
+			found = all[i];
+			matches = 1;
+			break;
+		}
+		if (rl > 0 && rl < RUN_ID_LEN && strncmp(id, ref, rl) == 0) {
+			found = all[i];
+			matches++;
+		}
+	}
+	if (matches == 1)
+		*ret_bundle = strdup(found);
+	for (size_t i = 0; i < n; i++)
+		free(all[i]);
+	free(all);
+	if (matches == 0)
+		return cm_error_set(err, -ENOENT, "No such container: %s", ref);
+	if (matches > 1)
+		return cm_error_set(err, -ENOTUNIQ, "multiple containers match '%s'", ref);
+	return *ret_bundle ? 0 : -ENOMEM;
+}
+
+/* ------------------------------------------------------------ create */
+
+int run_container_create(const char *dir, struct run_config *c, const char *ufsmount,
+			 struct cm_error *err)
+{
+	int r;
+	if (!c->id[0]) {
+		uint8_t b[32];
+		if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+			return cm_error_setx(err, cm_neg_errno(), "getrandom");
+		for (size_t i = 0; i < sizeof(b); i++)
+			sprintf(c->id + 2 * i, "%02x", b[i]);
+	}
+	if ((r = run_mkdir_p(dir, 0700)) < 0)
+		return cm_error_setx(err, r, "creating %s", dir);
+	free(c->bundle);
+	if (asprintf(&c->bundle, "%s/%s", dir, c->id) < 0)
+		return -ENOMEM;
+	if (mkdir(c->bundle, 0700) < 0)
+		return cm_error_setx(err, cm_neg_errno(), "creating %s", c->bundle);
+	char rw[4096], init[4096], mnt[4096];
+	path_in(c->bundle, "rw", rw, sizeof(rw));
+	path_in(c->bundle, "init", init, sizeof(init));
+	path_in(c->bundle, "rootfs", mnt, sizeof(mnt));
+	if (c->layers && c->layers[0]) {
+		if (mkdir(rw, 0755) < 0 || mkdir(init, 0755) < 0 || mkdir(mnt, 0755) < 0)
+			return cm_error_setx(err, cm_neg_errno(), "creating the branches of %s", c->bundle);
+		if ((r = run_rootfs_init_layer(init, c->hostname ? c->hostname : c->id, err)) < 0)
+			return r;
+		free(c->rootfs);
+		if (!(c->rootfs = strdup(mnt)))
+			return -ENOMEM;
+	}
+	if (!c->created)
+		c->created = (int64_t)time(NULL);
+	if ((r = run_config_write(c, err)) < 0)
+		return r;
+	(void)ufsmount;
+	return 0;
+}
+
+static int ensure_mounted(const struct run_config *c, const char *ufsmount, struct cm_error *err)
+{
+	if (!c->layers || !c->layers[0] || run_rootfs_is_mounted(c->rootfs))
+		return 0;
+	char rw[4096], init[4096];
+	path_in(c->bundle, "rw", rw, sizeof(rw));
+	path_in(c->bundle, "init", init, sizeof(init));
+	return run_rootfs_mount(ufsmount, rw, init, c->layers, c->rootfs, err);
+}
+
+/* ------------------------------------------------------------ start */
+
+struct run_msg {
+	int type;      /* RUN_MSG_* */
+	int code;
+	int pid;
+	int monitor;
+	char text[480];
+};
+enum { RUN_MSG_STARTED = 1, RUN_MSG_FAILED, RUN_MSG_EXITED };
+
+static ssize_t msg_recv(int fd, struct run_msg *m, int *ret_fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { m, sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	ssize_t n;
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (ret_fd)
+		*ret_fd = -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			int fd2;
+			memcpy(&fd2, CMSG_DATA(c), sizeof(int));
+			if (ret_fd)
+				*ret_fd = fd2;
+			else
+				close(fd2);
+		}
+	return n;
+}
+
+int run_monitor_send(int fd, int type, int code, pid_t pid, const char *text, int pass_fd);
+int run_monitor_send(int fd, int type, int code, pid_t pid, const char *text, int pass_fd)
+{
+	struct run_msg m = { .type = type, .code = code, .pid = pid, .monitor = getpid() };
+	snprintf(m.text, sizeof(m.text), "%s", text ? text : "");
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (pass_fd >= 0) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	return sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 ? cm_neg_errno() : 0;
+}
+
+int run_container_start(const char *monitor_exe, const char *ufsmount, const char *bundle,
+			bool attach, struct run_started *ret, struct cm_error *err)
+{
+	_cleanup_run_config_ struct run_config *c = NULL;
+	struct run_state st;
+	int r;
+	ret->sync = ret->ptm = -1;
+	ret->fail_code = RUN_EXIT_IMG;
+	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_state_refresh(bundle, &st, err)) < 0)
+		return r;
+	if (st.status == RUN_RUNNING)
+		return cm_error_set(err, -EBUSY, "container %.12s is already running", c->id);
+	if ((r = ensure_mounted(c, ufsmount, err)) < 0)
+		return r;
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return cm_error_setx(err, cm_neg_errno(), "socketpair");
+	pid_t pid = fork();
+	if (pid < 0) {
+		r = cm_error_setx(err, cm_neg_errno(), "fork");
+		close(sp[0]);
+		close(sp[1]);
+		return r;
+	}
+	if (pid == 0) {
+		if (dup2(sp[1], 3) < 0)
+			_exit(RUN_EXIT_IMG);
+		if (!attach) {
+			int null = open("/dev/null", O_RDWR);
+			if (null >= 0) {
+				dup2(null, 0);
+				dup2(null, 1);
+				dup2(null, 2);
+			}
+		}
+		execl(monitor_exe, "img-monitor", bundle, "3", attach ? "attach" : "detach", (char *)NULL);
+		_exit(RUN_EXIT_IMG);
+	}
+	close(sp[1]);
+	struct run_msg m;
+	int fd = -1;
+	ssize_t n = msg_recv(sp[0], &m, &fd);
+	if (n != (ssize_t)sizeof(m) || m.type != RUN_MSG_STARTED) {
+		if (fd >= 0)
+			close(fd);
+		close(sp[0]);
+		int status;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (n == (ssize_t)sizeof(m) && m.type == RUN_MSG_FAILED) {
+			ret->fail_code = m.code;
+			return cm_error_set(err, -EIO, "%s", m.text);
+		}
+		return cm_error_set(err, -EIO, "the monitor %s failed to start the container", monitor_exe);
+	}
+	ret->sync = sp[0];
+	ret->ptm = fd;
+	ret->pid = m.pid;
+	ret->monitor = pid;
+	return 0;
+}
+
+int run_wait_sync(int sync_fd, int *ret_code, struct cm_error *err)
+{
+	struct run_msg m;
+	ssize_t n = msg_recv(sync_fd, &m, NULL);
+	if (n == (ssize_t)sizeof(m) && m.type == RUN_MSG_EXITED) {
+		*ret_code = m.code;
+		return 0;
+	}
+	return cm_error_set(err, -EPIPE, "the monitor went away before the container exited");
+}
+
+/* ------------------------------------------------------------ wait, kill, stop */
+
+int run_container_wait(const char *bundle, int *ret_code, struct cm_error *err)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	for (;;) {
+		struct run_state st;
+		int r = run_state_refresh(bundle, &st, err);
+		if (r < 0)
+			return r;
+		if (st.status != RUN_RUNNING) {
+			*ret_code = st.exit_code;
+			return 0;
+		}
+		nanosleep(&ts, NULL);
+	}
+}
+
+int run_container_kill(const char *bundle, int sig, struct cm_error *err)
+{
+	struct run_state st;
+	_cleanup_run_config_ struct run_config *c = NULL;
+	int r;
+	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_state_refresh(bundle, &st, err)) < 0)
+		return r;
+	if (st.status != RUN_RUNNING)
+		return cm_error_set(err, -ESRCH, "container %.12s is not running", c->id);
+	if (sig == SIGKILL) {
+		/* every process, frozen first: no fork escapes */
+		_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+		if ((r = run_cgroup_for(c, &cg, err)) < 0)
+			return r;
+		return run_cgroup_signal(cg, SIGKILL, true, err);
+	}
+	if (kill(st.pid, sig) < 0)
+		return cm_error_setx(err, cm_neg_errno(), "kill %d", (int)st.pid);
+	return 0;
+}
+
+static bool wait_exit(const char *bundle, int64_t ms)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	for (int64_t t = 0; t <= ms; t += 10) {
+		struct run_state st;
+		if (run_state_refresh(bundle, &st, NULL) < 0 || st.status != RUN_RUNNING)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+int run_container_stop(const char *bundle, int timeout, struct cm_error *err)
+{
+	struct run_state st;
+	int r = run_state_refresh(bundle, &st, err);
+	if (r < 0 || st.status != RUN_RUNNING)
+		return r;
+	if (timeout > 0) {
+		(void)run_container_kill(bundle, SIGTERM, NULL);
+		if (wait_exit(bundle, (int64_t)timeout * 1000))
+			return 0;
+	}
+	if ((r = run_container_kill(bundle, SIGKILL, err)) < 0 && r != -ESRCH)
+		return r;
+	if (!wait_exit(bundle, 10000))
+		return cm_error_set(err, -ETIMEDOUT, "the container did not stop");
+	return 0;
+}
+
+int run_container_remove(const char *bundle, bool force, struct cm_error *err)
+{
+	_cleanup_run_config_ struct run_config *c = NULL;
+	struct run_state st;
+	int r;
+	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_state_refresh(bundle, &st, err)) < 0)
+		return r;
+	if (st.status == RUN_RUNNING) {
+		if (!force)
+			return cm_error_set(err, -EBUSY,
+					    "cannot remove container %.12s: container is running: stop the container before removing or force remove",
+					    c->id);
+		if ((r = run_container_stop(bundle, 0, err)) < 0)
+			return r;
+	}
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	if ((r = run_cgroup_for(c, &cg, err)) < 0 || (r = run_cgroup_destroy(cg, err)) < 0)
+		return r;
+	if ((r = run_rootfs_umount(c->rootfs, err)) < 0)
+		return r;
+	_cleanup_close_ int dfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return cm_error_setx(err, cm_neg_errno(), "opening %s", bundle);
+	if (c->layers && c->layers[0]) { /* our own bundle: all of it */
+		static const char *const dirs[] = { "rw", "init", "rootfs" };
+		for (size_t i = 0; i < CM_ARRAY_SIZE(dirs); i++)
+			if ((r = cm_rm_rf_at(dfd, dirs[i])) < 0)
+				return cm_error_setx(err, r, "removing %s/%s", bundle, dirs[i]);
+	}
+	/* the runner's names in the store's run dir (docs/store.md) */
+	static const char *const names[] = { "ctr.log", "state.json", "status", "monitor.lock", "runner.json" };
+	for (size_t i = 0; i < CM_ARRAY_SIZE(names); i++)
+		if (unlinkat(dfd, names[i], 0) < 0 && errno != ENOENT)
+			return cm_error_setx(err, cm_neg_errno(), "removing %s/%s", bundle, names[i]);
+	if (c->layers && c->layers[0])
+		(void)unlinkat(AT_FDCWD, bundle, AT_REMOVEDIR);
+	return 0;
+}
+
+/* ------------------------------------------------------------ exec, top, inspect */
+
+int run_container_exec(const char *bundle, const struct run_exec *x, int *ret_code,
+		       struct cm_error *err)
+{
+	_cleanup_run_config_ struct run_config *c = NULL;
+	struct run_state st;
+	int r;
+	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_state_refresh(bundle, &st, err)) < 0)
+		return r;
+	if (st.status != RUN_RUNNING)
+		return cm_error_set(err, -ESRCH, "container %.12s is not running", c->id);
+	*ret_code = RUN_EXIT_IMG;
+	return run_linux_exec(c, &st, x, ret_code, err);
+}
+
+int run_container_pids(const char *bundle, pid_t **ret, size_t *ret_n, struct cm_error *err)
+{
+	_cleanup_run_config_ struct run_config *c = NULL;
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	int r;
+	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_cgroup_for(c, &cg, err)) < 0)
+		return r;
+	r = cg->ops->procs(cg, ret, ret_n);
+	if (r == -ENOENT) {
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
+	return r < 0 ? cm_error_setx(err, r, "listing the processes") : 0;
+}
+
+int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *err)
+{
+	_cleanup_run_config_ struct run_config *c = NULL;
+	struct run_state st;
+	int r;
+	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_state_refresh(bundle, &st, err)) < 0)
+		return r;
+	char t[64], p[128];
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "Id", c->id);
+	time_t ct = (time_t)c->created;
+	struct tm tm;
+	gmtime_r(&ct, &tm);
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	cm_jw_kstr(w, "Created", t);
+	cm_jw_key(w, "Path");
+	cm_jw_str(w, c->argv[0]);
+	cm_jw_key(w, "Args");
+	cm_jw_arr(w);
+	for (char **a = c->argv + 1; *a; a++)
+		cm_jw_str(w, *a);
+	cm_jw_arr_end(w);
+	cm_jw_key(w, "State");
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "Status", run_status_name(st.status));
+	cm_jw_key(w, "Running");
+	cm_jw_bool(w, st.status == RUN_RUNNING);
+	cm_jw_key(w, "Paused");
+	cm_jw_bool(w, false);
+	cm_jw_key(w, "OOMKilled");
+	cm_jw_bool(w, st.oom_killed);
+	cm_jw_key(w, "Dead");
+	cm_jw_bool(w, false);
+	cm_jw_kint(w, "Pid", st.status == RUN_RUNNING ? st.pid : 0);
+	cm_jw_kint(w, "ExitCode", st.exit_code);
+	cm_jw_kstr(w, "Error", st.error);
+	run_time_fmt_ns(st.started_ns, t, sizeof(t));
+	cm_jw_kstr(w, "StartedAt", t);
+	run_time_fmt_ns(st.finished_ns, t, sizeof(t));
+	cm_jw_kstr(w, "FinishedAt", t);
+	cm_jw_kint(w, "MonitorPid", st.status == RUN_RUNNING ? st.monitor : 0);
+	cm_jw_obj_end(w);
+	cm_jw_kstr(w, "Image", c->image_id ? c->image_id : "");
+	cm_jw_kstr(w, "Name", c->name ? c->name : "");
+	cm_jw_kstr(w, "Rootfs", c->rootfs);
+	cm_jw_key(w, "Namespaces");
+	cm_jw_obj(w);
+	static const char *const ns[] = { "mnt", "uts", "ipc", "pid", "net", "user", "cgroup" };
+	for (size_t i = 0; i < CM_ARRAY_SIZE(ns); i++) {
+		if (st.status == RUN_RUNNING)
+			snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)st.pid, ns[i]);
+		else
+			p[0] = '\0';
+		cm_jw_kstr(w, ns[i], p);
+	}
+	cm_jw_obj_end(w);
+	cm_jw_key(w, "HostConfig");
+	cm_jw_obj(w);
+	cm_jw_kint(w, "Memory", c->lim.memory);
+	cm_jw_kint(w, "MemorySwap", c->lim.memory_swap);
+	cm_jw_kint(w, "CpuQuota", c->lim.cpu_quota);
+	cm_jw_kint(w, "CpuPeriod", c->lim.cpu_period);
+	cm_jw_kint(w, "CpuShares", c->lim.cpu_shares);
+	cm_jw_kint(w, "NanoCpus", c->lim.cpu_period ? c->lim.cpu_quota * 1000000000 / c->lim.cpu_period : 0);
+	cm_jw_kint(w, "PidsLimit", c->lim.pids);
+	cm_jw_key(w, "ReadonlyRootfs");
+	cm_jw_bool(w, c->read_only);
+	cm_jw_key(w, "AutoRemove");
+	cm_jw_bool(w, c->autoremove);
+	cm_jw_kstr(w, "NetworkMode", c->host_network ? "host" : "none");
+	cm_jw_kstr(w, "UsernsMode", c->userns ? "private" : "");
+	cm_jw_key(w, "Binds");
+	cm_jw_arr(w);
+	for (size_t i = 0; i < c->n_vols; i++) {
+		char b[8192];
+		snprintf(b, sizeof(b), "%s:%s%s", c->vols[i].host, c->vols[i].ctr, c->vols[i].ro ? ":ro" : "");
+		cm_jw_str(w, b);
+	}
+	cm_jw_arr_end(w);
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	if (run_cgroup_for(c, &cg, NULL) == 0) {
+		cm_jw_key(w, "Cgroups");
+		run_cgroup_describe(cg, w);
+		cm_jw_kint(w, "CgroupVersion", run_cgroup_version(cg));
+	}
+	cm_jw_obj_end(w);
+	cm_jw_key(w, "Config");
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "Hostname", c->hostname ? c->hostname : "");
+	cm_jw_kstr(w, "User", c->user ? c->user : "");
+	cm_jw_key(w, "Tty");
+	cm_jw_bool(w, c->tty);
+	cm_jw_key(w, "OpenStdin");
+	cm_jw_bool(w, c->interactive);
+	cm_jw_key(w, "Env");
+	cm_jw_arr(w);
+	for (char **e = c->env; e && *e; e++)
+		cm_jw_str(w, *e);
+	cm_jw_arr_end(w);
+	cm_jw_key(w, "Cmd");
+	cm_jw_arr(w);
+	for (char **a = c->argv; *a; a++)
+		cm_jw_str(w, *a);
+	cm_jw_arr_end(w);
+	cm_jw_kstr(w, "WorkingDir", c->cwd ? c->cwd : "/");
+	cm_jw_kstr(w, "Image", c->image ? c->image : "");
+	cm_jw_obj_end(w);
+	cm_jw_key(w, "GraphDriver");
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "Name", "ufsmount");
+	cm_jw_key(w, "Data");
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "MergedDir", c->rootfs);
+	cm_jw_obj_end(w);
+	cm_jw_obj_end(w);
+	cm_jw_obj_end(w);
+	return w->err;
+}

@@ -1,0 +1,634 @@
+// SPDX-License-Identifier: MIT
+/* The Linux side of a container: clone into new namespaces, execute the
+ * mount plan with every target resolved inside the root (openat2
+ * RESOLVE_IN_ROOT) and checked after mounting, pivot_root, then the process:
+ * user, capabilities, no_new_privs, closed fds, session, exec. Also exec
+ * into a running container (setns, non-dumpable while joining). */
+#include "run-internal.h"
+#include "cm-fs.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <pty.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <grp.h>
+
+/* docker's default capabilities minus NET_RAW (SECURITY.md) */
+static const int default_caps[] = {
+	CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID,
+	CAP_SETUID, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_MKNOD,
+	CAP_AUDIT_WRITE, CAP_SETFCAP,
+};
+
+/* ------------------------------------------------------------ child errors */
+
+struct child_ctx {
+	int sync;
+};
+
+static void child_fail(struct child_ctx *cx, int code, int e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5), noreturn));
+static void child_fail(struct child_ctx *cx, int code, int e, const char *fmt, ...)
+{
+	struct run_child_error ce = { .code = code, .err = e };
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ce.msg, sizeof(ce.msg), fmt, ap);
+	va_end(ap);
+	if (e) {
+		size_t l = strlen(ce.msg);
+		snprintf(ce.msg + l, sizeof(ce.msg) - l, ": %s", strerror(-e));
+	}
+	if (cx->sync >= 0)
+		(void)!write(cx->sync, &ce, sizeof(ce));
+	_exit(code);
+}
+
+/* ------------------------------------------------------------ in-root paths */
+
+static int open_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	long fd;
+	do
+		fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN);
+	return fd < 0 ? cm_neg_errno() : (int)fd;
+}
+
+/* Create path (and its parents) inside the root: directories, or an empty
+ * file as the last component when file. Each parent is resolved in-root and
+ * the new name is created relative to it, never through a symlink. */
+static int mkpath_in_root(int rootfd, const char *path, bool file)
+{
+	char buf[256];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	char *p = buf;
+	while (*p == '/')
+		p++;
+	for (;;) {
+		char *slash = strchr(p, '/');
+		bool last = !slash;
+		if (slash)
+			*slash = '\0';
+		_cleanup_close_ int fd = open_in_root(rootfd, buf, O_PATH);
+		if (fd < 0 && fd != -ENOENT)
+			return fd;
+		if (fd == -ENOENT) {
+			char *name = strrchr(buf, '/');
+			_cleanup_close_ int parent = -1;
+			if (name) {
+				*name = '\0';
+				parent = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
+				*name++ = '/';
+			} else {
+				name = buf;
+				parent = open_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
+			}
+			if (parent < 0)
+				return parent;
+			if (last && file) {
+				int f = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+				if (f < 0 && errno != EEXIST)
+					return cm_neg_errno();
+				if (f >= 0)
+					close(f);
+			} else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
+				return cm_neg_errno();
+			}
+		}
+		if (last)
+			return 0;
+		*slash = '/';
+		p = slash + 1;
+	}
+}
+
+static void fdpath(int fd, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "/proc/self/fd/%d", fd);
+}
+
+/* Keep the flags the kernel locks (nodev, nosuid, noexec...) on a remount. */
+static unsigned long locked_flags(int fd)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+	if (fstatvfs(fd, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+	return f;
+}
+
+static int remount_ro(int fd)
+{
+	char p[64];
+	fdpath(fd, p, sizeof(p));
+	if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(fd), NULL) < 0)
+		return cm_neg_errno();
+	return 0;
+}
+
+/* ------------------------------------------------------------ the plan */
+
+static bool same_file(int a, int b)
+{
+	struct stat sa, sb;
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op *o)
+{
+	char tp[64], sp[64];
+	int r = 0;
+	_cleanup_close_ int src = -1;
+	struct stat st;
+
+	switch (o->op) {
+	case RUN_MOP_FS:
+		r = mkpath_in_root(rootfd, o->target, false);
+		break;
+	case RUN_MOP_BIND:
+		src = open(o->source, O_PATH | O_CLOEXEC);
+		if (src < 0)
+			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "volume source %s", o->source);
+		if (fstat(src, &st) < 0)
+			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "volume source %s", o->source);
+		r = mkpath_in_root(rootfd, o->target, !S_ISDIR(st.st_mode));
+		break;
+	case RUN_MOP_DEV:
+		src = open(o->source, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+		if (src < 0 || fstat(src, &st) < 0)
+			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "host device %s", o->source);
+		if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != o->dev_major ||
+		    minor(st.st_rdev) != o->dev_minor)
+			child_fail(cx, RUN_EXIT_IMG, 0, "host device %s is not char %u:%u", o->source,
+				   o->dev_major, o->dev_minor);
+		r = mkpath_in_root(rootfd, o->target, true);
+		break;
+	case RUN_MOP_SYMLINK: {
+		_cleanup_close_ int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
+		struct statfs sf;
+		if (dev < 0 || fstatfs(dev, &sf) < 0 || sf.f_type != TMPFS_MAGIC)
+			child_fail(cx, RUN_EXIT_IMG, dev < 0 ? dev : 0, "symlink %s: /dev is not our tmpfs", o->target);
+		const char *name = strrchr(o->target, '/') + 1;
+		if (symlinkat(o->source, dev, name) < 0 && errno != EEXIST)
+			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "symlink %s", o->target);
+		return;
+	}
+	case RUN_MOP_MASK:
+	case RUN_MOP_RO:
+		r = 0;
+		break;
+	}
+	if (r < 0)
+		child_fail(cx, RUN_EXIT_IMG, r, "creating the mount target %s", o->target);
+
+	_cleanup_close_ int tfd = open_in_root(rootfd, o->target, O_PATH);
+	if (tfd < 0) {
+		if (tfd == -ENOENT && o->optional)
+			return;
+		child_fail(cx, RUN_EXIT_IMG, tfd, "mount target %s", o->target);
+	}
+	fdpath(tfd, tp, sizeof(tp));
+	switch (o->op) {
+	case RUN_MOP_FS:
+		if (mount(o->source, tp, o->fstype, o->flags, o->data) < 0)
+			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "mounting %s on %s", o->fstype, o->target);
+		break;
+	case RUN_MOP_BIND:
+	case RUN_MOP_DEV:
+		fdpath(src, sp, sizeof(sp));
+		if (mount(sp, tp, NULL, MS_BIND | (o->op == RUN_MOP_BIND ? MS_REC : 0), NULL) < 0)
+			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "binding %s on %s", o->source, o->target);
+		break;
+	case RUN_MOP_MASK:
+		if (fstat(tfd, &st) < 0)
+			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "mask %s", o->target);
+		if (S_ISDIR(st.st_mode)) {
+			if (mount("tmpfs", tp, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+				child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "masking %s", o->target);
+		} else {
+			/* our own /dev/null, checked 1:3 when it was bound */
+			src = open_in_root(rootfd, "/dev/null", O_PATH);
+			if (src < 0 || fstat(src, &st) < 0 || !S_ISCHR(st.st_mode) ||
+			    st.st_rdev != makedev(1, 3))
+				child_fail(cx, RUN_EXIT_IMG, src < 0 ? src : 0, "masking %s: no /dev/null", o->target);
+			fdpath(src, sp, sizeof(sp));
+			if (mount(sp, tp, NULL, MS_BIND, NULL) < 0)
+				child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "masking %s", o->target);
+		}
+		break;
+	case RUN_MOP_RO:
+		if (mount(tp, tp, NULL, MS_BIND | MS_REC, NULL) < 0)
+			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "binding %s read-only", o->target);
+		break;
+	case RUN_MOP_SYMLINK:
+		break;
+	}
+
+	/* check: the target as seen now, resolved in-root again, is what we mounted */
+	_cleanup_close_ int chk = open_in_root(rootfd, o->target, O_PATH);
+	if (chk < 0)
+		child_fail(cx, RUN_EXIT_IMG, chk, "mount target %s vanished", o->target);
+	struct statfs sf;
+	switch (o->op) {
+	case RUN_MOP_FS:
+		if (fstatfs(chk, &sf) < 0 || (o->magic && (uint32_t)sf.f_type != o->magic))
+			child_fail(cx, RUN_EXIT_IMG, 0, "mount target %s: not the %s we mounted", o->target, o->fstype);
+		break;
+	case RUN_MOP_BIND:
+	case RUN_MOP_DEV:
+		if (!same_file(chk, src))
+			child_fail(cx, RUN_EXIT_IMG, 0, "mount target %s: not %s after mounting", o->target, o->source);
+		if (o->readonly && (r = remount_ro(chk)) < 0)
+			child_fail(cx, RUN_EXIT_IMG, r, "volume %s read-only", o->target);
+		break;
+	case RUN_MOP_MASK:
+		if (fstat(chk, &st) < 0 || (!S_ISDIR(st.st_mode) && st.st_rdev != makedev(1, 3)) ||
+		    (S_ISDIR(st.st_mode) && (fstatfs(chk, &sf) < 0 || sf.f_type != TMPFS_MAGIC)))
+			child_fail(cx, RUN_EXIT_IMG, 0, "mask %s: not in place after mounting", o->target);
+		break;
+	case RUN_MOP_RO:
+		if ((r = remount_ro(chk)) < 0)
+			child_fail(cx, RUN_EXIT_IMG, r, "%s read-only", o->target);
+		break;
+	case RUN_MOP_SYMLINK:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ process */
+
+static int read_small(const char *path, char **ret)
+{
+	/* in the container's root: a link resolves inside it; size bounded */
+	return run_read_file_at(AT_FDCWD, path, 1 << 20, ret, NULL);
+}
+
+static int drop_bounding(const int *keep, size_t n)
+{
+	_cleanup_free_ char *s = NULL;
+	int last = CAP_LAST_CAP;
+	if (run_read_file_at(AT_FDCWD, "/proc/sys/kernel/cap_last_cap", 64, &s, NULL) == 0)
+		last = atoi(s);
+	for (int c = 0; c <= last; c++) {
+		bool k = false;
+		for (size_t i = 0; i < n; i++)
+			k |= keep[i] == c;
+		if (!k && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return cm_neg_errno();
+	}
+	return 0;
+}
+
+static int set_caps(const int *caps, size_t n, bool root)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { 0 };
+	if (root)
+		for (size_t i = 0; i < n; i++) {
+			d[caps[i] / 32].effective |= 1u << (caps[i] % 32);
+			d[caps[i] / 32].permitted |= 1u << (caps[i] % 32);
+		}
+	if (syscall(SYS_capset, &h, d) < 0)
+		return cm_neg_errno();
+	return 0;
+}
+
+/* Everything after the root is in place: the process of c (or of an exec x). */
+static void setup_process(struct child_ctx *cx, char **argv, char **env_in, const char *cwd,
+			  const char *user, bool tty, bool is_init)
+{
+	_cleanup_free_ char *pw = NULL, *gr = NULL;
+	struct cm_error e = { 0 };
+	struct run_user u;
+	int r;
+
+	(void)read_small("/etc/passwd", &pw);
+	(void)read_small("/etc/group", &gr);
+	if ((r = run_user_resolve(user, pw, gr, &u, &e)) < 0)
+		child_fail(cx, RUN_EXIT_IMG, 0, "%s", e.msg);
+
+	/* env: HOME from the user unless set */
+	size_t n = 0;
+	char **env = NULL;
+	for (char **p = env_in; p && *p; p++)
+		if (run_env_set(&env, &n, *p) < 0)
+			child_fail(cx, RUN_EXIT_IMG, -ENOMEM, "env");
+	if (!run_env_get(env, "HOME")) {
+		char h[300];
+		snprintf(h, sizeof(h), "HOME=%s", u.home);
+		if (run_env_set(&env, &n, h) < 0)
+			child_fail(cx, RUN_EXIT_IMG, -ENOMEM, "env");
+	}
+	if (!env && run_env_set(&env, &n, "PATH=" RUN_DEFAULT_PATH) < 0)
+		child_fail(cx, RUN_EXIT_IMG, -ENOMEM, "env");
+
+	/* the working dir (created as docker does), then getcwd inside the root:
+	 * a leaked host directory fd would show as unreachable (CVE-2024-21626) */
+	if (chdir(cwd) < 0) {
+		if (errno != ENOENT || run_mkdir_p(cwd, 0755) < 0 || chdir(cwd) < 0)
+			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "working directory %s", cwd);
+	}
+	char wd[4096];
+	if (!getcwd(wd, sizeof(wd)) || wd[0] != '/')
+		child_fail(cx, RUN_EXIT_IMG, -EPERM, "working directory %s is outside the container root", cwd);
+
+	if (tty) {
+		if (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0)
+			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "controlling terminal");
+	} else if (setsid() < 0 && errno != EPERM) {
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "setsid");
+	}
+
+	if ((r = drop_bounding(default_caps, CM_ARRAY_SIZE(default_caps))) < 0)
+		child_fail(cx, RUN_EXIT_IMG, r, "capability bounding set");
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (setgroups(u.n_groups, u.groups) < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "setgroups");
+	if (setresgid(u.gid, u.gid, u.gid) < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "setgid %u", u.gid);
+	if (setresuid(u.uid, u.uid, u.uid) < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "setuid %u", u.uid);
+	if ((r = set_caps(default_caps, CM_ARRAY_SIZE(default_caps), u.uid == 0)) < 0)
+		child_fail(cx, RUN_EXIT_IMG, r, "capabilities");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "no_new_privs");
+	/* pid 1 dies with its monitor (set after the uid change, which clears it) */
+	if (is_init)
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+
+	/* fds: all but 0, 1, 2 close at exec (the sync fd reports the exec) */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "close_range");
+
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+
+	const char *file = argv[0];
+	if (strchr(file, '/')) {
+		execve(file, argv, env);
+		int e2 = errno;
+		child_fail(cx, e2 == ENOENT ? RUN_EXIT_NOTFOUND : RUN_EXIT_NOEXEC, -e2,
+			   "exec: \"%s\"", file);
+	}
+	const char *path = run_env_get(env, "PATH");
+	if (!path)
+		path = RUN_DEFAULT_PATH;
+	int seen = ENOENT;
+	for (const char *p = path; *p;) {
+		size_t len = strcspn(p, ":");
+		char full[4096];
+		if (len && snprintf(full, sizeof(full), "%.*s/%s", (int)len, p, file) < (int)sizeof(full)) {
+			execve(full, argv, env);
+			if (errno != ENOENT && errno != ENOTDIR)
+				seen = errno;
+		}
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	if (seen != ENOENT)
+		child_fail(cx, RUN_EXIT_NOEXEC, -seen, "exec: \"%s\"", file);
+	child_fail(cx, RUN_EXIT_NOTFOUND, 0, "exec: \"%s\": executable file not found in $PATH", file);
+}
+
+/* pid 1: everything from the new namespaces to exec. Never returns. */
+static void child_main(const struct run_config *c, const int stdio[3], int sync)
+{
+	struct child_ctx cx = { .sync = sync };
+	struct cm_error e = { 0 };
+	char go;
+	int r;
+
+	if (read(sync, &go, 1) != 1)
+		_exit(RUN_EXIT_IMG); /* the monitor died */
+	for (int i = 0; i < 3; i++)
+		if (dup2(stdio[i], i) < 0)
+			child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "stdio");
+	if (c->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "user namespace root");
+
+	/* the mount namespace first: nothing we mount may propagate to the host */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "making / a slave mount");
+	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
+		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "sethostname");
+
+	_cleanup_close_ int old = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (old < 0)
+		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "rootfs %s", c->rootfs);
+	char p[64];
+	fdpath(old, p, sizeof(p));
+	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "binding the rootfs");
+	_cleanup_close_ int root = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "rootfs %s", c->rootfs);
+	if ((r = run_rootfs_check(root, &e)) < 0)
+		child_fail(&cx, RUN_EXIT_IMG, 0, "%s", e.msg);
+
+	struct run_plan plan = { 0 };
+	if ((r = run_plan_build(c, &plan, &e)) < 0)
+		child_fail(&cx, RUN_EXIT_IMG, 0, "%s", e.msg);
+	for (size_t i = 0; i < plan.n; i++)
+		apply_op(&cx, root, &plan.ops[i]);
+	run_plan_free(&plan);
+
+	if (c->read_only && (r = remount_ro(root)) < 0)
+		child_fail(&cx, RUN_EXIT_IMG, r, "read-only rootfs");
+
+	if (fchdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "detaching the old root");
+	if (chdir("/") < 0)
+		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "chdir /");
+	cm_close(&root);
+	cm_close(&old);
+
+	setup_process(&cx, c->argv, c->env, c->cwd ? c->cwd : "/", c->user, c->tty, true);
+}
+
+int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_child,
+		    pid_t *ret_pid, struct cm_error *err)
+{
+	unsigned long flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | SIGCHLD;
+	if (!c->host_network)
+		flags |= CLONE_NEWNET;
+	if (c->userns)
+		flags |= CLONE_NEWUSER;
+	/* raw clone: fork semantics into new namespaces; the child only makes
+	 * async-signal-safe-enough calls of a single-threaded process, then execs */
+	long pid = syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+	if (pid < 0)
+		return cm_error_setx(err, cm_neg_errno(), "clone into new namespaces");
+	if (pid == 0)
+		child_main(c, stdio, sync_child);
+	*ret_pid = (pid_t)pid;
+	return 0;
+}
+
+int run_linux_userns_map(pid_t pid, struct cm_error *err)
+{
+	char p[64], m[64];
+	snprintf(m, sizeof(m), "0 %d %d\n", RUN_USERNS_BASE, RUN_USERNS_SIZE);
+	const char *files[] = { "uid_map", "gid_map" };
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "/proc/%d/%s", (int)pid, files[i]);
+		int r = run_write_file(p, m);
+		if (r < 0)
+			return cm_error_setx(err, r, "writing %s", p);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ exec */
+
+int run_linux_exec(const struct run_config *c, const struct run_state *st,
+		   const struct run_exec *x, int *ret_code, struct cm_error *err)
+{
+	static const char *const order[] = { "user", "ipc", "uts", "net", "pid", "cgroup", "mnt" };
+	int nsfd[CM_ARRAY_SIZE(order)];
+	char p[64];
+	int r = 0;
+
+	for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++)
+		nsfd[i] = -1;
+
+	/* open every namespace of pid 1 first, then check it is still that pid */
+	for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++) {
+		snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)st->pid, order[i]);
+		nsfd[i] = open(p, O_RDONLY | O_CLOEXEC);
+		if (nsfd[i] < 0) {
+			r = cm_error_setx(err, cm_neg_errno(), "opening %s", p);
+			goto out;
+		}
+	}
+	if (run_pid_starttime(st->pid) == 0) {
+		r = cm_error_set(err, -ESRCH, "container %.12s is not running", c->id);
+		goto out;
+	}
+
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	if ((r = run_cgroup_for(c, &cg, err)) < 0)
+		goto out;
+
+	_cleanup_close_ int ptm = -1, pts = -1;
+	if (x->tty && openpty(&ptm, &pts, NULL, NULL, NULL) < 0) {
+		r = cm_error_setx(err, cm_neg_errno(), "allocating a pty");
+		goto out;
+	}
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		r = cm_error_setx(err, cm_neg_errno(), "socketpair");
+		goto out;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		r = cm_error_setx(err, cm_neg_errno(), "fork");
+		close(sp[0]);
+		close(sp[1]);
+		goto out;
+	}
+	if (pid == 0) {
+		struct child_ctx cx = { .sync = sp[1] };
+		close(sp[0]);
+		/* nothing of ours may be read through /proc while we join */
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		struct cm_error e2 = { 0 };
+		if (run_cgroup_enter(cg, 0, &e2) < 0)
+			child_fail(&cx, RUN_EXIT_IMG, 0, "%s", e2.msg);
+		struct stat self, other;
+		for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++) {
+			snprintf(p, sizeof(p), "/proc/self/ns/%s", order[i]);
+			/* joining our own user ns is EINVAL: skip the same ns */
+			if (stat(p, &self) == 0 && fstat(nsfd[i], &other) == 0 && self.st_ino == other.st_ino)
+				continue;
+			if (setns(nsfd[i], 0) < 0)
+				child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "joining the %s namespace", order[i]);
+		}
+		for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++)
+			close(nsfd[i]);
+		/* a second fork to be inside the pid namespace */
+		pid_t inner = fork();
+		if (inner < 0)
+			child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "fork");
+		if (inner > 0) {
+			int status;
+			close(sp[1]);
+			while (waitpid(inner, &status, 0) < 0 && errno == EINTR)
+				;
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		}
+		if (x->tty) {
+			for (int i = 0; i < 3; i++)
+				dup2(pts, i);
+		}
+		char **env = NULL;
+		size_t n = 0;
+		for (char **e = c->env; e && *e; e++)
+			(void)run_env_set(&env, &n, *e);
+		for (char **e = x->env; e && *e; e++)
+			(void)run_env_set(&env, &n, *e);
+		const char *cwd = x->cwd ? x->cwd : c->cwd ? c->cwd : "/";
+		setup_process(&cx, x->argv, env, cwd, x->user ? x->user : c->user, x->tty, false);
+	}
+	close(sp[1]);
+	cm_close(&pts);
+	if (x->tty)
+		(void)run_relay_tty(ptm, pid);
+	struct run_child_error ce;
+	ssize_t n = read(sp[0], &ce, sizeof(ce));
+	close(sp[0]);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n == (ssize_t)sizeof(ce)) {
+		*ret_code = ce.code;
+		r = cm_error_set(err, ce.err ? ce.err : -EINVAL, "%s", ce.msg);
+		goto out;
+	}
+	*ret_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	r = 0;
+out:
+	for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++)
+		if (nsfd[i] >= 0)
+			close(nsfd[i]);
+	return r;
+}

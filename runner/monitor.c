@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+/* The per-container monitor (like conmon): runs outside the container's
+ * namespaces and cgroup, creates the cgroup, clones pid 1 and keeps it as
+ * its child, writes the logs (docker's json-file lines, stdout and stderr
+ * apart, timestamps), relays stdio when attached, records the exit status
+ * and OOMKilled, and removes an --rm container. Also `img logs` and the
+ * pty relay of the foreground. */
+#include "run-internal.h"
+#include "cm-fs.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+
+int run_monitor_send(int fd, int type, int code, pid_t pid, const char *text, int pass_fd);
+enum { RUN_MSG_STARTED = 1, RUN_MSG_FAILED, RUN_MSG_EXITED };
+
+/* ------------------------------------------------------------ log lines */
+
+struct stream {
+	int fd;          /* read end, -1 when closed */
+	int out;         /* attach fd, -1 none */
+	const char *name;
+	char buf[16384];
+	size_t len;
+};
+
+static void json_escape(FILE *f, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+static void log_line(FILE *log, const char *stream, const char *s, size_t n)
+{
+	char t[64];
+	run_time_fmt_ns(run_now_ns(), t, sizeof(t));
+	fputs("{\"log\":\"", log);
+	json_escape(log, s, n);
+	fprintf(log, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, t);
+}
+
+/* Emit every complete line of s (or everything with flush). */
+static void stream_flush(struct stream *s, FILE *log, bool all)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < s->len; i++)
+		if (s->buf[i] == '\n') {
+			log_line(log, s->name, s->buf + start, i + 1 - start);
+			start = i + 1;
+		}
+	if ((all || start == 0) && s->len == sizeof(s->buf) && start == 0) {
+		log_line(log, s->name, s->buf, s->len);
+		start = s->len;
+	}
+	if (all && start < s->len) {
+		log_line(log, s->name, s->buf + start, s->len - start);
+		start = s->len;
+	}
+	memmove(s->buf, s->buf + start, s->len - start);
+	s->len -= start;
+	fflush(log);
+}
+
+static void stream_read(struct stream *s, FILE *log)
+{
+	ssize_t n = read(s->fd, s->buf + s->len, sizeof(s->buf) - s->len);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) { /* EOF, or EIO of a pty master when the slave closed */
+		stream_flush(s, log, true);
+		cm_close(&s->fd);
+		return;
+	}
+	if (s->out >= 0 && cm_write_all(s->out, s->buf + s->len, (size_t)n) < 0)
+		s->out = -1; /* the attached img went away: keep logging */
+	s->len += (size_t)n;
+	stream_flush(s, log, false);
+}
+
+/* ------------------------------------------------------------ monitor */
+
+static int monitor_fail(int sync, const char *bundle, int code, const char *msg)
+{
+	struct run_state st = { .status = RUN_EXITED, .exit_code = code,
+				.finished_ns = run_now_ns() };
+	snprintf(st.error, sizeof(st.error), "%s", msg);
+	(void)run_state_write(bundle, &st, NULL);
+	(void)run_monitor_send(sync, RUN_MSG_FAILED, code, 0, msg, -1);
+	return code;
+}
+
+int run_monitor_main(const char *bundle, int sync, bool attach)
+{
+	struct cm_error e = { 0 };
+	_cleanup_run_config_ struct run_config *c = NULL;
+	char p[4096];
+	int r;
+
+	(void)setsid();
+	signal(SIGPIPE, SIG_IGN);
+	if (run_config_read(bundle, &c, &e) < 0)
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+	snprintf(p, sizeof(p), "%s/monitor.lock", bundle);
+	_cleanup_close_ int lock = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "another monitor runs this container");
+
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	if (run_cgroup_for(c, &cg, &e) < 0 || run_cgroup_destroy(cg, &e) < 0 ||
+	    run_cgroup_create(cg, &c->lim, &e) < 0) {
+		if (cg)
+			(void)run_cgroup_destroy(cg, NULL);
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+	}
+
+	/* stdio of pid 1 */
+	int stdio[3] = { -1, -1, -1 };
+	struct stream out = { .fd = -1, .out = attach ? 1 : -1, .name = "stdout" };
+	struct stream err = { .fd = -1, .out = attach ? 2 : -1, .name = "stderr" };
+	int ptm = -1, pts = -1, in_fwd = -1;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (c->tty) {
+		if (openpty(&ptm, &pts, NULL, NULL, NULL) < 0)
+			return monitor_fail(sync, bundle, RUN_EXIT_IMG, "allocating a pty");
+		fcntl(ptm, F_SETFD, FD_CLOEXEC);
+		stdio[0] = stdio[1] = stdio[2] = pts;
+		out.fd = ptm;
+		if (attach && c->interactive)
+			in_fwd = 0;
+	} else {
+		int po[2], pe[2];
+		if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
+			return monitor_fail(sync, bundle, RUN_EXIT_IMG, "pipes");
+		stdio[0] = c->interactive && attach ? 0 : null;
+		stdio[1] = po[1];
+		stdio[2] = pe[1];
+		out.fd = po[0];
+		err.fd = pe[0];
+	}
+	snprintf(p, sizeof(p), "%s/ctr.log", bundle);
+	FILE *log = fopen(p, "ae");
+	if (!log)
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "opening the log");
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+
+	int csp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, csp) < 0)
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "socketpair");
+	pid_t pid;
+	if (run_linux_clone(c, stdio, csp[1], &pid, &e) < 0) {
+		(void)run_cgroup_destroy(cg, NULL);
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+	}
+	close(csp[1]);
+	if (pts >= 0)
+		close(pts);
+	if (stdio[1] != pts) {
+		close(stdio[1]);
+		close(stdio[2]);
+	}
+	int64_t started = run_now_ns();
+	/* the cgroup (and uid map) before the child goes on */
+	r = run_cgroup_enter(cg, pid, &e);
+	if (r == 0 && c->userns)
+		r = run_linux_userns_map(pid, &e);
+	if (r < 0 || write(csp[0], "G", 1) != 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		(void)run_cgroup_destroy(cg, NULL);
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, r < 0 ? e.msg : "starting the container");
+	}
+	struct run_child_error ce;
+	ssize_t n = read(csp[0], &ce, sizeof(ce));
+	close(csp[0]);
+	if (n == (ssize_t)sizeof(ce)) {
+		waitpid(pid, NULL, 0);
+		/* the error message also goes to the log, as docker shows it */
+		log_line(log, "stderr", ce.msg, strlen(ce.msg));
+		fclose(log);
+		(void)run_cgroup_destroy(cg, NULL);
+		int code = ce.code;
+		(void)run_rootfs_umount(c->rootfs, NULL);
+		monitor_fail(sync, bundle, code, ce.msg);
+		return code;
+	}
+
+	struct run_state st = { .status = RUN_RUNNING, .pid = pid, .monitor = getpid(),
+				.monitor_start = run_pid_starttime(getpid()),
+				.started_ns = started };
+	if (run_state_write(bundle, &st, &e) < 0) {
+		kill(pid, SIGKILL);
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+	}
+	(void)run_monitor_send(sync, RUN_MSG_STARTED, 0, pid, NULL, attach && c->tty ? ptm : -1);
+	if (!attach) {
+		close(sync);
+		sync = -1;
+	}
+
+	int status = 0;
+	bool exited = false;
+	while (!exited || out.fd >= 0 || err.fd >= 0) {
+		struct pollfd pf[4] = {
+			{ .fd = out.fd, .events = POLLIN },
+			{ .fd = err.fd, .events = POLLIN },
+			{ .fd = exited ? -1 : sfd, .events = POLLIN },
+			{ .fd = in_fwd, .events = POLLIN },
+		};
+		/* after pid 1 exited the pidns is gone: drain what is buffered */
+		int pr = poll(pf, 4, exited ? 200 : -1);
+		if (pr < 0 && errno != EINTR)
+			break;
+		if (pr == 0 && exited)
+			break;
+		if (pf[0].revents)
+			stream_read(&out, log);
+		if (pf[1].revents)
+			stream_read(&err, log);
+		if (pf[3].revents) {
+			char b[4096];
+			ssize_t k = read(in_fwd, b, sizeof(b));
+			if (k <= 0 || cm_write_all(ptm, b, (size_t)k) < 0)
+				in_fwd = -1;
+		}
+		if (pf[2].revents) {
+			struct signalfd_siginfo si;
+			(void)!read(sfd, &si, sizeof(si));
+			pid_t w;
+			while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+				if (w == pid)
+					exited = true;
+		}
+	}
+	if (out.fd >= 0) {
+		stream_flush(&out, log, true);
+		cm_close(&out.fd);
+	}
+	if (err.fd >= 0) {
+		stream_flush(&err, log, true);
+		cm_close(&err.fd);
+	}
+	fclose(log);
+
+	st.status = RUN_EXITED;
+	st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	st.oom_killed = run_cgroup_oom_killed(cg);
+	st.finished_ns = run_now_ns();
+	(void)run_cgroup_destroy(cg, NULL);
+	/* the union goes with the container (docker unmounts at stop): its
+	 * daemon lived outside the container until now */
+	(void)run_rootfs_umount(c->rootfs, NULL);
+	(void)run_state_write(bundle, &st, NULL);
+	if (sync >= 0)
+		(void)run_monitor_send(sync, RUN_MSG_EXITED, st.exit_code, pid, NULL, -1);
+	return st.exit_code;
+}
+
+/* ------------------------------------------------------------ tty relay */
+
+static volatile sig_atomic_t winch = 1;
+static void on_winch(int sig)
+{
+	(void)sig;
+	winch = 1;
+}
+
+int run_relay_tty(int ptm, pid_t child)
+{
+	struct termios saved, raw;
+	bool is_tty = tcgetattr(0, &saved) == 0;
+	if (is_tty) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(0, TCSANOW, &raw);
+		signal(SIGWINCH, on_winch);
+	}
+	bool in_open = true;
+	for (;;) {
+		if (winch && is_tty) {
+			struct winsize ws;
+			winch = 0;
+			if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+				ioctl(ptm, TIOCSWINSZ, &ws);
+		}
+		struct pollfd pf[2] = { { .fd = ptm, .events = POLLIN },
+					{ .fd = in_open ? 0 : -1, .events = POLLIN } };
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		char b[8192];
+		if (pf[0].revents) {
+			ssize_t n = read(ptm, b, sizeof(b));
+			if (n <= 0)
+				break;
+			if (cm_write_all(1, b, (size_t)n) < 0)
+				break;
+		}
+		if (pf[1].revents) {
+			ssize_t n = read(0, b, sizeof(b));
+			if (n <= 0)
+				in_open = false;
+			else
+				(void)cm_write_all(ptm, b, (size_t)n);
+		}
+	}
+	if (is_tty)
+		tcsetattr(0, TCSANOW, &saved);
+	(void)child;
+	return 0;
+}
+
+/* ------------------------------------------------------------ logs */
+
+/* Print one json-file line: returns false if it is not ours. */
+static bool print_log_line(const char *line, bool timestamps, int out, int err_fd)
+{
+	_cleanup_json_ struct cm_json *j = NULL;
+	if (cm_json_parse(line, strlen(line), &j, NULL, 0) < 0)
+		return false;
+	const char *s = cm_json_get_str(j, "log"), *stream = cm_json_get_str(j, "stream"),
+		   *t = cm_json_get_str(j, "time");
+	if (!s)
+		return false;
+	int fd = cm_streq(stream, "stderr") ? err_fd : out;
+	if (timestamps && t) {
+		(void)cm_write_all(fd, t, strlen(t));
+		(void)cm_write_all(fd, " ", 1);
+	}
+	(void)cm_write_all(fd, s, strlen(s));
+	return true;
+}
+
+int run_logs(const char *bundle, long tail, bool follow, bool timestamps,
+	     int out, int err_fd, struct cm_error *err)
+{
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/ctr.log", bundle);
+	FILE *f = fopen(p, "re");
+	if (!f && errno != ENOENT)
+		return cm_error_setx(err, cm_neg_errno(), "opening %s", p);
+	char *line = NULL;
+	size_t cap = 0;
+	if (f && tail >= 0) {
+		/* count lines, then skip all but the last tail */
+		long total = 0;
+		while (getline(&line, &cap, f) >= 0)
+			total++;
+		rewind(f);
+		for (long skip = total - tail; skip > 0 && getline(&line, &cap, f) >= 0; skip--)
+			;
+	}
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	for (;;) {
+		if (!f)
+			f = fopen(p, "re");
+		ssize_t n;
+		while (f && (n = getline(&line, &cap, f)) >= 0) {
+			if (n > 0 && line[n - 1] != '\n') { /* a line being written */
+				fseek(f, -n, SEEK_CUR);
+				break;
+			}
+			(void)print_log_line(line, timestamps, out, err_fd);
+		}
+		if (!follow)
+			break;
+		struct run_state st;
+		if (run_state_refresh(bundle, &st, NULL) < 0 || st.status != RUN_RUNNING) {
+			/* one last pass for what the monitor flushed at exit */
+			while (f && getline(&line, &cap, f) >= 0)
+				(void)print_log_line(line, timestamps, out, err_fd);
+			break;
+		}
+		if (f)
+			clearerr(f);
+		nanosleep(&ts, NULL);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	return 0;
+}

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+/* The mount plan as data (after bubblewrap's SetupOp list): which
+ * filesystems, devices, masks and binds a container gets, in order. Built
+ * here without any system call (unit tested); executed by linux.c, which
+ * resolves every target inside the root and checks it after mounting. */
+#include "run-internal.h"
+
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+
+/* Paths of the host kernel a container must not read (docker's list). */
+static const char *const masked[] = {
+	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+	"/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+};
+static const char *const readonly[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+/* The devices of a minimal /dev, bound from the host after their numbers are
+ * checked (a host /dev/null that is not 1:3 is refused). */
+static const struct {
+	const char *name;
+	unsigned major, minor;
+} devices[] = {
+	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+	{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+static const struct {
+	const char *target, *link;
+} links[] = {
+	{ "/dev/ptmx", "pts/ptmx" }, { "/dev/fd", "/proc/self/fd" },
+	{ "/dev/stdin", "/proc/self/fd/0" }, { "/dev/stdout", "/proc/self/fd/1" },
+	{ "/dev/stderr", "/proc/self/fd/2" }, { "/dev/core", "/proc/kcore" },
+};
+
+static struct run_mount_op *plan_add(struct run_plan *p, enum run_mop op, const char *target)
+{
+	if (p->n == p->cap) {
+		size_t nc = p->cap ? p->cap * 2 : 32;
+		struct run_mount_op *n = realloc(p->ops, nc * sizeof(*n));
+		if (!n)
+			return NULL;
+		p->ops = n;
+		p->cap = nc;
+	}
+	struct run_mount_op *o = &p->ops[p->n];
+	memset(o, 0, sizeof(*o));
+	o->op = op;
+	if (snprintf(o->target, sizeof(o->target), "%s", target) >= (int)sizeof(o->target))
+		return NULL;
+	p->n++;
+	return o;
+}
+
+static struct run_mount_op *plan_fs(struct run_plan *p, const char *target, const char *fstype,
+				    unsigned long flags, const char *data, uint32_t magic)
+{
+	struct run_mount_op *o = plan_add(p, RUN_MOP_FS, target);
+	if (o) {
+		o->fstype = fstype;
+		o->source = fstype;
+		o->flags = flags;
+		o->data = data;
+		o->magic = magic;
+	}
+	return o;
+}
+
+/* A volume target: absolute, normalised (no "." or ".." component, no double
+ * slash), not / and not in the kernel filesystems we mount. */
+static int check_target(const char *t, struct cm_error *err)
+{
+	if (t[0] != '/')
+		return cm_error_set(err, -EINVAL, "invalid mount target '%s': not an absolute path", t);
+	if (strcmp(t, "/") == 0)
+		return cm_error_set(err, -EINVAL, "invalid mount target '/': the root cannot be a volume");
+	for (const char *c = t; *c;) {
+		while (*c == '/')
+			c++;
+		size_t len = strcspn(c, "/");
+		if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+			return cm_error_set(err, -EINVAL, "invalid mount target '%s': '.' or '..' component", t);
+		c += len;
+	}
+	static const char *const reserved[] = { "/proc", "/sys", "/dev" };
+	for (size_t i = 0; i < CM_ARRAY_SIZE(reserved); i++) {
+		size_t l = strlen(reserved[i]);
+		if (strncmp(t, reserved[i], l) == 0 && (t[l] == '\0' || t[l] == '/'))
+			return cm_error_set(err, -EINVAL, "invalid mount target '%s': inside %s", t, reserved[i]);
+	}
+	if (strlen(t) >= sizeof(((struct run_mount_op *)0)->target))
+		return cm_error_set(err, -ENAMETOOLONG, "mount target '%s' too long", t);
+	return 0;
+}
+
+int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_error *err)
+{
+	struct run_plan p = { 0 };
+	int r = -ENOMEM;
+	const unsigned long nse = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+	if (!plan_fs(&p, "/proc", "proc", nse, NULL, PROC_SUPER_MAGIC) ||
+	    !plan_fs(&p, "/sys", "sysfs", nse | MS_RDONLY, NULL, SYSFS_MAGIC) ||
+	    !plan_fs(&p, "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k",
+		     TMPFS_MAGIC))
+		goto fail;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(devices); i++) {
+		char t[64];
+		snprintf(t, sizeof(t), "/dev/%s", devices[i].name);
+		struct run_mount_op *o = plan_add(&p, RUN_MOP_DEV, t);
+		if (!o)
+			goto fail;
+		o->source = o->target; /* the host's /dev/NAME */
+		o->dev_major = devices[i].major;
+		o->dev_minor = devices[i].minor;
+	}
+	if (!plan_fs(&p, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		     "newinstance,ptmxmode=0666,mode=0620,gid=5", DEVPTS_SUPER_MAGIC) ||
+	    !plan_fs(&p, "/dev/shm", "tmpfs", nse, "mode=1777,size=65536k", TMPFS_MAGIC) ||
+	    !plan_fs(&p, "/dev/mqueue", "mqueue", nse, NULL, 0x19800202 /* MQUEUE_MAGIC */))
+		goto fail;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(links); i++) {
+		struct run_mount_op *o = plan_add(&p, RUN_MOP_SYMLINK, links[i].target);
+		if (!o)
+			goto fail;
+		o->source = links[i].link;
+	}
+	for (size_t i = 0; i < c->n_vols; i++) {
+		if ((r = check_target(c->vols[i].ctr, err)) < 0)
+			goto fail;
+		struct run_mount_op *o = plan_add(&p, RUN_MOP_BIND, c->vols[i].ctr);
+		if (!o) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		o->source = c->vols[i].host;
+		o->readonly = c->vols[i].ro;
+		r = -ENOMEM;
+	}
+	for (size_t i = 0; i < CM_ARRAY_SIZE(masked); i++) {
+		struct run_mount_op *o = plan_add(&p, RUN_MOP_MASK, masked[i]);
+		if (!o)
+			goto fail;
+		o->optional = true;
+	}
+	for (size_t i = 0; i < CM_ARRAY_SIZE(readonly); i++) {
+		struct run_mount_op *o = plan_add(&p, RUN_MOP_RO, readonly[i]);
+		if (!o)
+			goto fail;
+		o->optional = true;
+	}
+	*ret = p;
+	return 0;
+fail:
+	free(p.ops);
+	return r == -ENOMEM ? cm_error_set(err, r, "building the mount plan: out of memory") : r;
+}
+
+void run_plan_free(struct run_plan *p)
+{
+	free(p->ops);
+	p->ops = NULL;
+	p->n = p->cap = 0;
+}

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT */
+/* librunner: runs a process in a container on an already prepared root
+ * filesystem (issue 4). Namespaces, the mount plan, pivot_root, secure
+ * defaults, cgroups (v1 and v2 behind one interface), a per-container monitor
+ * and the lifecycle state. Every public function fills a struct cm_error on
+ * failure; none prints. See docs/runner.md. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cm-error.h"
+#include "cm-json.h"
+
+#define RUN_ID_LEN 64
+#define RUN_DEFAULT_PIDS_LIMIT 2048
+#define RUN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Exit codes of docker run. */
+#define RUN_EXIT_IMG 125
+#define RUN_EXIT_NOEXEC 126
+#define RUN_EXIT_NOTFOUND 127
+
+/* ---- configuration (config.c) ------------------------------------------ */
+
+struct run_volume {
+	char *host;   /* absolute host path (trusted: the command line) */
+	char *ctr;    /* absolute path in the container, resolved in-root */
+	bool ro;
+};
+
+/* Limits; 0 = not set (-1 for memory_swap = unlimited swap). */
+struct run_limits {
+	int64_t memory;      /* bytes */
+	int64_t memory_swap; /* memory + swap bytes, -1 unlimited */
+	int64_t cpu_quota;   /* us per period, 0 none */
+	int64_t cpu_period;  /* us */
+	int64_t cpu_shares;  /* v1 shares (2..262144) */
+	int64_t pids;        /* max tasks, -1 unlimited */
+};
+
+struct run_config {
+	char id[RUN_ID_LEN + 1];
+	char *name;
+	char *image;        /* as given on the command line */
+	char *image_id;     /* sha256:... */
+	char *bundle;       /* the container's directory (state, logs, branches) */
+	char *rootfs;       /* the mounted root of the container */
+	char **layers;      /* ro layer dirs, top first (rootfs.c mounts them) */
+	char **argv;        /* the process: argv[0] searched in the container's PATH */
+	char **env;         /* KEY=VALUE */
+	char *cwd;          /* absolute, "/" by default */
+	char *user;         /* UID[:GID] or NAME[:GROUP], resolved in the container */
+	char *hostname;
+	bool tty, interactive, read_only, host_network, userns, autoremove;
+	struct run_volume *vols;
+	size_t n_vols;
+	struct run_limits lim;
+	char *cgroup_parent; /* relative to each hierarchy's root, "img" by default */
+	int64_t created;     /* seconds */
+};
+
+void run_config_free(struct run_config *c);
+void run_config_freep(struct run_config **c);
+#define _cleanup_run_config_ __attribute__((cleanup(run_config_freep)))
+
+/* Serialise / read back the config (config.json in the bundle). */
+int run_config_to_json(const struct run_config *c, struct cm_jw *w);
+int run_config_from_json(const struct cm_json *j, struct run_config **ret,
+			 struct cm_error *err);
+
+/* Pure parsers of command-line values (unit tested). All return 0 or -EINVAL
+ * with a message in err. */
+int run_parse_bytes(const char *s, int64_t *ret, struct cm_error *err);   /* 128m, 1g, 512k, 100 */
+int run_parse_cpus(const char *s, int64_t *ret_quota, int64_t *ret_period,
+		   struct cm_error *err);                                   /* 0.5 -> 50000/100000 */
+int run_parse_volume(const char *s, struct run_volume *ret, struct cm_error *err);
+int run_parse_signal(const char *s, int *ret, struct cm_error *err);  /* KILL, SIGTERM, 9 */
+/* Append the KEY=VALUE lines of an env file (docker's format: # comments,
+ * blank lines skipped, a bare KEY takes the value of the caller's env). */
+int run_env_file_read(const char *path, char ***envp, size_t *n, struct cm_error *err);
+/* Set KEY=VALUE in a NULL-terminated, malloc'd vector (replacing KEY). */
+int run_env_set(char ***envp, size_t *n, const char *kv);
+const char *run_env_get(char *const *env, const char *key);
+
+/* Merge the image config ("config" object of the image config blob: Env,
+ * Entrypoint, Cmd, WorkingDir, User) with the command line as docker does:
+ * entrypoint (if not NULL) replaces the image's ("" clears it); a non-empty
+ * cmd replaces Cmd; env entries override the image's; PATH defaulted;
+ * HOSTNAME, HOME (from the user, resolved later if unset), TERM with tty.
+ * Fills c->argv, c->env, c->cwd, c->user. -EINVAL if no command results. */
+struct run_cli {
+	char **cmd;            /* NULL-terminated, may be empty */
+	const char *entrypoint;/* NULL: the image's */
+	char **env;            /* -e and --env-file in order */
+	const char *cwd, *user;
+};
+int run_spec_merge(struct run_config *c, const struct cm_json *image_cfg,
+		   const struct run_cli *cli, struct cm_error *err);
+
+/* User lookup in passwd/group text (pure; the container's files are read by
+ * linux.c after pivot_root). Returns 0 and uid/gid/home, -ENOENT if a name is
+ * not found, -EINVAL if malformed. */
+struct run_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[32];
+	size_t n_groups;
+	char home[256];
+};
+int run_user_resolve(const char *spec, const char *passwd, const char *group,
+		     struct run_user *ret, struct cm_error *err);
+
+/* ---- the mount plan (mountplan.c): mounts as data ----------------------- */
+
+enum run_mop {
+	RUN_MOP_FS,      /* mount a fresh filesystem (proc, sysfs, tmpfs, devpts) */
+	RUN_MOP_BIND,    /* bind a host path (volume) */
+	RUN_MOP_DEV,     /* bind a host char device, checked major:minor */
+	RUN_MOP_SYMLINK, /* create a symlink in a tmpfs we made */
+	RUN_MOP_MASK,    /* hide a path: /dev/null over a file, empty ro tmpfs over a dir */
+	RUN_MOP_RO,      /* bind a path over itself read-only */
+};
+
+struct run_mount_op {
+	enum run_mop op;
+	const char *source;   /* host path (BIND, DEV), symlink target, or fs source */
+	char target[256];     /* absolute path inside the container */
+	const char *fstype;   /* FS */
+	unsigned long flags;  /* MS_* for FS */
+	const char *data;     /* FS options */
+	unsigned dev_major, dev_minor;
+	bool readonly;        /* BIND: remount ro after */
+	bool optional;        /* a missing target is skipped (MASK, RO) */
+	uint32_t magic;       /* FS: the statfs f_type checked after mounting */
+};
+
+struct run_plan {
+	struct run_mount_op *ops;
+	size_t n, cap;
+};
+
+/* Build the ordered list of mounts for c. Pure (no system call). Refuses a
+ * volume target that is relative, "/", or over /proc, /sys or /dev.
+ * Returns 0 or -EINVAL/-ENOMEM. */
+int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_error *err);
+void run_plan_free(struct run_plan *p);
+
+/* ---- cgroups (cgroup.c, cgroup-v1.c, cgroup-v2.c) ----------------------- */
+
+struct run_cgroup;
+
+enum run_cgroup_version { RUN_CGROUP_V1 = 1, RUN_CGROUP_V2 = 2 };
+
+/* Detect the layout under root ("/sys/fs/cgroup" unless testing) and name
+ * the container's group parent/id. Nothing is created. */
+int run_cgroup_open(const char *root, const char *parent, const char *id,
+		    struct run_cgroup **ret, struct cm_error *err);
+void run_cgroup_free(struct run_cgroup *cg);
+void run_cgroup_freep(struct run_cgroup **cg);
+#define _cleanup_cgroup_ __attribute__((cleanup(run_cgroup_freep)))
+enum run_cgroup_version run_cgroup_version(const struct run_cgroup *cg);
+/* Create the group(s) and write the limits (devices too). */
+int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim,
+		      struct cm_error *err);
+/* Move pid (0 = the caller) into the group. */
+int run_cgroup_enter(struct run_cgroup *cg, pid_t pid, struct cm_error *err);
+/* Signal every process of the group; with freeze, frozen first so no fork
+ * escapes, thawed after. */
+int run_cgroup_signal(struct run_cgroup *cg, int sig, bool freeze, struct cm_error *err);
+/* Number of processes in the group (0 when it does not exist). */
+int run_cgroup_count(struct run_cgroup *cg);
+/* True if the memory controller killed a process of the group. */
+bool run_cgroup_oom_killed(struct run_cgroup *cg);
+/* Kill everything, wait for the group to empty, remove it. Missing = ok. */
+int run_cgroup_destroy(struct run_cgroup *cg, struct cm_error *err);
+/* Paths of the group, for inspect: "memory=/sys/fs/cgroup/memory/img/ID,...". */
+int run_cgroup_describe(struct run_cgroup *cg, struct cm_jw *w);
+
+/* Limit conversions (pure, unit tested). */
+int64_t run_cgroup_shares_to_weight(int64_t shares);
+/* v2 memory.swap.max from docker's --memory-swap (memory + swap). */
+int64_t run_cgroup_swap_v2(int64_t memory, int64_t memory_swap);
+/* Format a v2 limit ("max" for <= 0) into buf. */
+void run_cgroup_fmt_max(int64_t v, char *buf, size_t sz);
+
+/* ---- rootfs (rootfs.c) --------------------------------------------------- */
+
+/* mkdir -p of a trusted host path. */
+int run_mkdir_p(const char *path, mode_t mode);
+
+/* Refuse a root whose /proc, /sys or /dev is a symlink or not a directory.
+ * rootfd: an fd of the root directory. */
+int run_rootfs_check(int rootfd, struct cm_error *err);
+/* Build the per-container init layer in the empty dir init: mountpoint stubs
+ * (proc sys dev dev/pts dev/shm) and etc/hosts, etc/hostname,
+ * etc/resolv.conf (copied from the host's, or an empty file). */
+int run_rootfs_init_layer(const char *init, const char *hostname, struct cm_error *err);
+/* Mount the union (ufsmount dirs=rw=rw:init=ro:layers=ro,nodev) at mnt.
+ * ufsmount: the binary. The daemon stays in the caller's namespaces and
+ * cgroup. */
+int run_rootfs_mount(const char *ufsmount, const char *rw, const char *init,
+		     char *const *layers, const char *mnt, struct cm_error *err);
+/* Unmount (the daemon exits). Not mounted = ok. */
+int run_rootfs_umount(const char *mnt, struct cm_error *err);
+bool run_rootfs_is_mounted(const char *mnt);
+
+/* ---- container state and lifecycle (container.c) ------------------------- */
+
+enum run_status { RUN_CREATED, RUN_RUNNING, RUN_EXITED, RUN_REMOVING };
+
+struct run_state {
+	enum run_status status;
+	pid_t pid;           /* host pid of the container's pid 1 */
+	pid_t monitor;       /* host pid of the monitor */
+	uint64_t monitor_start; /* its start time (clock ticks), to detect pid reuse */
+	int exit_code;
+	bool oom_killed;
+	int64_t started_ns, finished_ns; /* ns since the epoch, 0 = never */
+	char error[256];
+};
+
+const char *run_status_name(enum run_status s);
+
+/* Containers live in DIR/<id>/ (DIR = <store root>/runner). */
+int run_state_read(const char *bundle, struct run_state *ret, struct cm_error *err);
+int run_state_write(const char *bundle, const struct run_state *st, struct cm_error *err);
+/* Read the state and correct it if its monitor died (the container is then
+ * killed through its cgroup and shown as exited 255, as docker does). */
+int run_state_refresh(const char *bundle, struct run_state *ret, struct cm_error *err);
+int run_config_read(const char *bundle, struct run_config **ret, struct cm_error *err);
+int run_config_write(const struct run_config *c, struct cm_error *err);
+
+/* Find a container by full id, unique id prefix or name below dir. Returns
+ * 0 and the bundle path (malloc'd), -ENOENT, -ENOTUNIQ. */
+int run_container_find(const char *dir, const char *ref, char **ret_bundle,
+		       struct cm_error *err);
+/* Every bundle below dir (malloc'd array of malloc'd paths), newest first. */
+int run_container_list(const char *dir, char ***ret, size_t *ret_n, struct cm_error *err);
+
+/* Create the bundle DIR/<c->id>/ for c: rw/, init/ (the init layer),
+ * rootfs/ and, when c->layers is set, the union mounted there by ufsmount
+ * (the temporary internal path until the store creates containers); then
+ * config.json. Sets c->bundle (and c->rootfs if NULL). */
+int run_container_create(const char *dir, struct run_config *c, const char *ufsmount,
+			 struct cm_error *err);
+
+/* Start the container of bundle: (re)mounts its union if needed, spawns the
+ * monitor (monitor_exe) which clones pid 1 into the namespaces and cgroup and
+ * reports back. attach: the monitor relays the process's stdio to the
+ * caller's fds 0/1/2 (foreground). */
+struct run_started {
+	int sync;        /* socket that later carries the exit code (run_wait_sync) */
+	int ptm;         /* pty master (tty + attach) for the window size, or -1 */
+	pid_t pid;       /* host pid of the container's pid 1 */
+	pid_t monitor;
+	int fail_code;   /* on failure: 125, 126 (not executable), 127 (not found) */
+};
+int run_container_start(const char *monitor_exe, const char *ufsmount, const char *bundle,
+			bool attach, struct run_started *ret, struct cm_error *err);
+/* Read the exit code from the sync socket of run_container_start. */
+int run_wait_sync(int sync_fd, int *ret_code, struct cm_error *err);
+/* Wait for the container to exit (any process). Returns its exit code. */
+int run_container_wait(const char *bundle, int *ret_code, struct cm_error *err);
+int run_container_kill(const char *bundle, int sig, struct cm_error *err);
+/* SIGTERM to pid 1, then after timeout seconds SIGKILL to every process of
+ * the cgroup (frozen first). */
+int run_container_stop(const char *bundle, int timeout, struct cm_error *err);
+/* Remove a stopped container (force: stop it first): cgroup, mounts, state. */
+int run_container_remove(const char *bundle, bool force, struct cm_error *err);
+
+/* img exec: join every namespace and the cgroup of a running container and
+ * run argv there (env added, cwd, user). Returns the exit code. */
+struct run_exec {
+	char **argv;
+	char **env;
+	const char *cwd, *user;
+	bool tty, interactive;
+};
+int run_container_exec(const char *bundle, const struct run_exec *x, int *ret_code,
+		       struct cm_error *err);
+
+/* Processes of the container (host pids), malloc'd. */
+int run_container_pids(const char *bundle, pid_t **ret, size_t *ret_n, struct cm_error *err);
+/* docker inspect's JSON object of a container. */
+int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *err);
+
+/* The monitor's body (img-monitor BUNDLE SYNCFD [ATTACH]): never returns. */
+int run_monitor_main(const char *bundle, int sync_fd, bool attach);
+
+/* Logs: copy the log to out/err (stdout and stderr apart). tail < 0: all;
+ * follow: until the container stops; timestamps: RFC 3339 prefix. */
+int run_logs(const char *bundle, long tail, bool follow, bool timestamps,
+	     int out, int err_fd, struct cm_error *err);

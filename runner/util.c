@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+/* Small file, time and process helpers of the runner. */
+#include "run-internal.h"
+#include "cm-fs.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int run_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return cm_neg_errno();
+	size_t cap = 4096, len = 0;
+	_cleanup_free_ char *buf = malloc(cap + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= max)
+				return -EFBIG;
+			cap = cap * 2 > max ? max : cap * 2;
+			char *nb = realloc(buf, cap + 1);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return cm_neg_errno();
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (ret_len)
+		*ret_len = len;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+int run_write_file(const char *path, const char *s)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return cm_neg_errno();
+	ssize_t n = write(fd, s, strlen(s));
+	if (n < 0)
+		return cm_neg_errno();
+	return (size_t)n == strlen(s) ? 0 : -EIO;
+}
+
+int run_write_atomic(const char *dir, const char *name, const void *buf, size_t len)
+{
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return cm_neg_errno();
+	char tmp[128];
+	cm_tmpname(tmp, sizeof(tmp), ".tmp");
+	_cleanup_close_ int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cm_neg_errno();
+	int r = cm_write_all(fd, buf, len);
+	if (r == 0 && fsync(fd) < 0)
+		r = cm_neg_errno();
+	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
+		r = cm_neg_errno();
+	if (r < 0) {
+		(void)unlinkat(dfd, tmp, 0);
+		return r;
+	}
+	return cm_fsync_dirfd(dfd);
+}
+
+int64_t run_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void run_time_fmt_ns(int64_t ns, char *buf, size_t sz)
+{
+	if (ns <= 0) {
+		snprintf(buf, sz, "0001-01-01T00:00:00Z");
+		return;
+	}
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char d[32];
+	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, sz, "%s.%09lldZ", d, (long long)(ns % 1000000000));
+}
+
+uint64_t run_pid_starttime(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	_cleanup_free_ char *s = NULL;
+	if (pid <= 0 || run_read_file_at(AT_FDCWD, path, 1 << 16, &s, NULL) < 0)
+		return 0;
+	char *p = strrchr(s, ')');
+	if (!p)
+		return 0;
+	/* after ") ": field 3 (state) ... field 22 (starttime) */
+	int field = 2;
+	for (p++; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (p[-1] != ' ' || field != 22)
+		return 0;
+	return strtoull(p, NULL, 10);
+}
+
+int run_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[4096];
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, path);
+	for (char *p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(buf, mode) < 0 && errno != EEXIST)
+				return cm_neg_errno();
+			*p = '/';
+		}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return cm_neg_errno();
+	return 0;
+}

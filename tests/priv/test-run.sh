@@ -1,0 +1,170 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# img run through the real binary, as root, with real namespaces and cgroups
+# (issue 4): namespaces seen from inside, limits seen from the host, OOM,
+# stop of a pid 1 that ignores SIGTERM, exec, logs, ps after a killed
+# monitor, secure defaults, a hostile rootfs refused, nothing left after rm.
+. "$(dirname "$0")/../img/imglib.sh"
+[ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 77; }
+[ -e /dev/fuse ] || { echo "skip: no /dev/fuse"; exit 77; }
+unshare -m -p -f -u -i -n true 2>/dev/null || { echo "skip: no namespaces"; exit 77; }
+[ -d /sys/fs/cgroup/memory ] || [ -f /sys/fs/cgroup/cgroup.controllers ] || { echo "skip: no cgroups"; exit 77; }
+[ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
+need python3
+CGP=imgtest$$   # our own cgroup parent: every test cgroup is ours to remove
+
+ir() { img "$@"; }
+run() { timeout 60 "$IMG_BIN" --root "$STORE" run --cgroup-parent "$CGP" "$@"; }
+cg_dirs() { for c in /sys/fs/cgroup/*/; do [ -d "$c$CGP" ] && find "$c$CGP" -mindepth 1 -type d; done 2>/dev/null; }
+_priv_cleanup() {
+	local ids
+	ids=$(img ps -a -q --no-trunc 2>/dev/null)
+	for i in $ids; do timeout 20 "$IMG_BIN" --root "$STORE" rm -f "$i" >/dev/null 2>&1; done
+	for c in /sys/fs/cgroup/*/; do
+		[ -d "$c$CGP" ] || continue
+		for d in $(find "$c$CGP" -mindepth 1 -depth -type d); do
+			for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+			rmdir "$d" 2>/dev/null
+		done
+		rmdir "$c$CGP" 2>/dev/null
+	done
+	awk -v s="$T" '$2 ~ "^"s {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+	_cleanup
+}
+trap _priv_cleanup EXIT
+inspect() { img container inspect "$1" | python3 -c "import json,sys; j=json.load(sys.stdin)[0]; print($2)"; }
+
+img pull busybox >/dev/null || { fail "pull busybox"; finish; }
+
+# ------------------------------------------------------------ namespaces
+out=$(run --rm -h box1 busybox sh -c 'hostname; echo $$; ps -o pid | tail -n +2 | sort -n | tail -1; ls /sys/class/net')
+check "inside: hostname, pid 1, only our few processes, lo only" "box1|1|small|lo" "$(echo "$out" | awk 'NR == 3 {print ($1 < 10 ? "small" : $1); next} {print}' | tr '\n' '|' | sed 's/|$//')"
+check "host hostname untouched" "$(hostname)" "$(cat /proc/sys/kernel/hostname)"
+rc=0; run --rm busybox sh -c 'exit 42'; rc=$?
+check "exit code: the container's own" 42 $rc
+run --rm busybox nonexistent-cmd 2>/dev/null; check "exit 127: not found" 127 $?
+run --rm busybox /etc/passwd 2>/dev/null; check "exit 126: not executable" 126 $?
+run --rm busybox:nosuchtag true 2>/dev/null; check "exit 125: img's own error" 125 $?
+out=$(run --rm -e A=1 -e PATH=/bin -w /tmp -u 65534:65534 busybox sh -c 'echo $A $PATH $(pwd) $(id -u):$(id -g) $HOME')
+check "-e -w -u, HOME from passwd" "1 /bin /tmp 65534:65534 $(awk -F: '$3 == 65534 {print $6; exit}' "$(img inspect busybox | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["GraphDriver"]["Data"]["LowerDir"])')/etc/passwd")" "$out"
+out=$(run --rm -u nobody busybox sh -c 'id -un; grep CapEff /proc/self/status')
+check_re "-u NAME: no effective caps" "^nobody.CapEff:.0000000000000000.?$" "$(echo "$out" | tr '\n' '.')"
+mkdir -p "$T/vol" && echo host > "$T/vol/f"
+out=$(run --rm -v "$T/vol:/data" -v "$T/vol:/rodata:ro" busybox sh -c 'cat /data/f; echo c > /data/new; echo x > /rodata/x 2>/dev/null || echo ro')
+check "volumes: rw and :ro binds" "host|ro" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+check "volume write reached the host" "c" "$(cat "$T/vol/new")"
+out=$(run --rm --read-only busybox sh -c 'touch /x 2>/dev/null || echo rofs; touch /dev/shm/y && echo shm')
+check "--read-only: root ro, /dev/shm writable" "rofs|shm" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+
+# ------------------------------------------------------------ secure defaults
+out=$(run --rm busybox sh -c 'grep -E "^(NoNewPrivs|CapEff|CapInh|CapAmb)" /proc/self/status | tr -s "\t" " "; ls /proc/1/fd | tr "\n" " "; echo')
+check "NoNewPrivs 1, CapEff = docker's set minus NET_RAW, no inh/amb, fds 0 1 2" \
+	"CapInh: 0000000000000000|CapEff: 00000000a80405fb|CapAmb: 0000000000000000|NoNewPrivs: 1|0 1 2 " \
+	"$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+out=$(run --rm busybox sh -c 'for p in kcore keys timer_list sched_debug; do [ -e /proc/$p ] && { [ -s /proc/$p ] && echo leak-$p || echo masked; } ; done; ls -A /proc/acpi /proc/scsi /sys/firmware 2>/dev/null | grep -v -e : -e "^\$" | wc -l; echo 1 > /proc/sysrq-trigger 2>/dev/null || echo ro-sysrq; echo x > /proc/sys/kernel/hostname 2>/dev/null || echo ro-sys; touch /sys/x 2>/dev/null || echo ro-sysfs')
+check_re "masked /proc paths, ro /proc/sys, sysrq, /sys" "^(masked\|)+0\|ro-sysrq\|ro-sys\|ro-sysfs$" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+out=$(run --rm busybox sh -c 'ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty | cut -c1; readlink /dev/ptmx; [ -d /dev/pts ] && echo pts; mknod /dev/sda b 8 0 && (head -c1 /dev/sda >/dev/null 2>&1 || echo denied)')
+check "minimal /dev, ptmx link, device cgroup denies a disk" "c|c|c|c|c|c|pts/ptmx|pts|denied" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+out=$(run --rm busybox sh -c 'ping -c1 127.0.0.1 >/dev/null 2>&1 && echo raw || echo noraw')
+check "no NET_RAW" "noraw" "$out"
+
+# ------------------------------------------------------------ limits from the host
+id=$(run -d --name lim -m 64m --memory-swap 96m --cpus 0.5 --cpu-shares 512 --pids-limit 77 busybox sleep 100)
+check_re "run -d prints the id" "^[0-9a-f]{64}$" "$id"
+if [ -d /sys/fs/cgroup/memory ]; then
+	d=/sys/fs/cgroup
+	check "memory.limit_in_bytes" 67108864 "$(cat $d/memory/$CGP/$id/memory.limit_in_bytes)"
+	check "memory.memsw.limit_in_bytes" 100663296 "$(cat $d/memory/$CGP/$id/memory.memsw.limit_in_bytes 2>/dev/null || echo 100663296)"
+	check "cpu.cfs_quota_us / period" "50000/100000" "$(cat $d/cpu/$CGP/$id/cpu.cfs_quota_us)/$(cat $d/cpu/$CGP/$id/cpu.cfs_period_us)"
+	check "cpu.shares" 512 "$(cat $d/cpu/$CGP/$id/cpu.shares)"
+	check "pids.max" 77 "$(cat $d/pids/$CGP/$id/pids.max)"
+	check_re "devices: not a *:* rwm" "^c \*:\* m" "$(head -1 $d/devices/$CGP/$id/devices.list)"
+	pid=$(inspect lim 'j["State"]["Pid"]')
+	check "pid 1 is in the container's memory cgroup" "/$CGP/$id" "$(grep ':memory:' /proc/$pid/cgroup | cut -d: -f3)"
+	mnt=$(inspect lim 'j["Rootfs"]')
+	dpid=$(ps -eo pid,args | awk -v m="$mnt" '$2 ~ /ufsmount$/ && $NF == m {print $1}')
+	check_re "the FUSE daemon is outside the container's cgroup" "^[0-9]+ no$" \
+		"$dpid $(grep -q ":memory:/$CGP/" /proc/$dpid/cgroup && echo yes || echo no)"
+	check "and outside its namespaces" "$(readlink /proc/self/ns/mnt)" "$(readlink /proc/$dpid/ns/mnt)"
+fi
+check "inspect: Running, limits" "True 67108864 77 500000000" "$(inspect lim '"%s %s %s %s" % (j["State"]["Running"], j["HostConfig"]["Memory"], j["HostConfig"]["PidsLimit"], j["HostConfig"]["NanoCpus"])')"
+check_re "ps: Up" " Up .* lim$" "$(img ps | grep lim)"
+# default pids limit
+id2=$(run -d --name dflt busybox sleep 100)
+check "a default pids limit" 2048 "$(cat /sys/fs/cgroup/pids/$CGP/$id2/pids.max 2>/dev/null || echo 2048)"
+
+# ------------------------------------------------------------ exec, top
+out=$(timeout 20 "$IMG_BIN" --root "$STORE" exec -e X=2 lim sh -c 'echo $X $$; hostname; cat /proc/self/status | grep NoNewPrivs | tr -s "\t" " "')
+check "exec: env, pid ns, uts ns, NoNewPrivs" "2|$(echo ${id:0:12})|NoNewPrivs: 1" "$(echo "$out" | sed -n '1s/ .*//p;2p;3p' | tr '\n' '|' | sed 's/|$//')"
+timeout 20 "$IMG_BIN" --root "$STORE" exec lim sh -c 'exit 7'; check "exec: exit code" 7 $?
+timeout 20 "$IMG_BIN" --root "$STORE" exec lim nope 2>/dev/null; check "exec: 127" 127 $?
+check_re "exec: in the container's cgroup" "/$CGP/$id" "$(timeout 20 "$IMG_BIN" --root "$STORE" exec lim cat /proc/self/cgroup | grep memory)"
+check_re "top: the sleep" "sleep 100" "$(img top lim)"
+
+# ------------------------------------------------------------ stop: a pid 1 that ignores SIGTERM
+run -d --name stub busybox sh -c 'trap "" TERM; echo started; while :; do sleep 1; done' >/dev/null
+sleep 0.3
+s=$(date +%s%N); img stop -t 1 stub >/dev/null; e=$(( ($(date +%s%N) - s) / 1000000 ))
+check_re "stop -t 1: SIGKILL after ~1 s" "^(1[0-9]{3}|2[0-9]{3})$" "$e"
+check_re "stopped: Exited (137) in ps" "Exited \\(137\\)" "$(img ps -a | grep ' stub$')"
+check "wait: 137" 137 "$(timeout 10 "$IMG_BIN" --root "$STORE" wait stub)"
+check "stopped: no cgroup left" "" "$(cg_dirs | grep "$(inspect stub 'j["Id"]')")"
+
+# ------------------------------------------------------------ logs
+run --name lg busybox sh -c 'echo o1; echo e1 >&2; echo o2; printf partial' >/dev/null 2>&1
+check "logs: stdout" "o1|o2|partial" "$(img logs lg 2>/dev/null | tr '\n' '|' | sed 's/|$//')"
+check "logs: stderr apart" "e1" "$(img logs lg 2>&1 >/dev/null)"
+check "logs --tail 1" "partial" "$(img logs --tail 1 lg 2>/dev/null)"
+check_re "logs -t: RFC 3339 timestamps" "^20[0-9-]+T[0-9:.]+Z o1$" "$(img logs -t lg 2>/dev/null | head -1)"
+out=$(run busybox sh -c 'echo fg-out; echo fg-err >&2' 2>"$T/err")
+check "foreground: stdout and stderr apart" "fg-out fg-err" "$out $(cat "$T/err")"
+run -d --name fol busybox sh -c 'for i in 1 2 3; do echo $i; sleep 0.2; done' >/dev/null
+check "logs -f follows to the end" "1 2 3" "$(timeout 10 "$IMG_BIN" --root "$STORE" logs -f fol | tr '\n' ' ' | sed 's/ $//')"
+
+# ------------------------------------------------------------ OOM
+rc=0; run --name oom -m 16m --memory-swap 16m busybox sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived' >/dev/null 2>&1; rc=$?
+check "OOM: exit 137" 137 $rc
+check "OOM: OOMKilled true" "True" "$(inspect oom 'j["State"]["OOMKilled"]')"
+
+# ------------------------------------------------------------ ps after a killed monitor
+run -d --name mk busybox sleep 100 >/dev/null
+mon=$(inspect mk 'j["State"]["MonitorPid"]'); cpid=$(inspect mk 'j["State"]["Pid"]')
+kill -9 "$mon"; sleep 0.3
+check "killed monitor: inspect shows exited 255" "exited False 255" "$(inspect mk '"%s %s %s" % (j["State"]["Status"], j["State"]["Running"], j["State"]["ExitCode"])')"
+check_re "killed monitor: ps shows Exited (255)" "Exited \(255\)" "$(img ps -a | grep ' mk$')"
+check "killed monitor: the container's processes are gone" "gone" "$(st=$(awk '{print $3}' /proc/$cpid/stat 2>/dev/null); [ -z "$st" ] || [ "$st" = Z ] && echo gone || echo alive)"
+check "killed monitor: rm cleans it" "0" "$(img rm mk >/dev/null 2>&1; echo $?)"
+
+# ------------------------------------------------------------ restart / start
+img stop -t 0 lim >/dev/null
+check_re "start again" "^lim$" "$(img start lim)"
+check "restarted: running" "True" "$(inspect lim 'j["State"]["Running"]')"
+
+# ------------------------------------------------------------ hostile rootfs
+hid=$(img create --name hostile busybox true 2>/dev/null | tail -1)
+if [ -n "$hid" ]; then
+	hrw=$(ls -d "$STORE"/containers/"$hid"*/rw)
+	ln -s /etc "$hrw/proc"
+	out=$(run --rm busybox true 2>&1 >/dev/null; timeout 20 "$IMG_BIN" --root "$STORE" start -a hostile 2>&1); rc=$?
+	check_re "a rootfs whose /proc is a symlink is refused (125)" "125 .*proc is a symlink" "$rc $out"
+	rm "$hrw/proc"; ln -s /tmp "$hrw/dev"
+	out=$(timeout 20 "$IMG_BIN" --root "$STORE" start -a hostile 2>&1); rc=$?
+	check_re "a rootfs whose /dev is a symlink out is refused (125)" "125 .*dev is a symlink" "$rc $out"
+	check "the host /tmp got no device nodes" "" "$(ls /tmp/null /tmp/pts 2>/dev/null)"
+else
+	skip "hostile rootfs" "img create missing"
+fi
+# an image whose /dev is a symlink to / : the init layer neutralises it
+mkdir -p "$T/evil/bin" && cp /bin/busybox "$T/evil/bin/" && ln -s busybox "$T/evil/bin/sh" && ln -s / "$T/evil/dev"
+tar -C "$T/evil" -cf "$T/evil.tar" . && img import "$T/evil.tar" evil >/dev/null
+out=$(run --rm evil /bin/sh -c '/bin/busybox readlink /dev/ptmx; /bin/busybox test -L /dev && echo link || echo dir')
+check "an image's /dev symlink is shadowed by the init layer" "pts/ptmx|dir" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+
+# ------------------------------------------------------------ nothing left
+for n in $(img ps -a -q --no-trunc); do timeout 20 "$IMG_BIN" --root "$STORE" rm -f "$n" >/dev/null; done
+check "rm: no container left" "" "$(img ps -a -q)"
+check "rm: no cgroup left" "" "$(cg_dirs)"
+check "rm: no mount left" "" "$(awk -v s="$T" '$2 ~ "^"s' /proc/mounts)"
+check "rm: no monitor or daemon left" "" "$(ps -eo args | grep -E "img-monitor $STORE|ufsmount .*$STORE" | grep -v grep)"
+check "rm: no runner state left" "" "$(ls "$STORE.run/containers" 2>/dev/null | grep -v '^containers.lock$')"
+finish

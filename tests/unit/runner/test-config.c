@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of the runner's pure configuration logic (runner/config.c):
+ * sizes, cpus, volumes, signals, the image config merge, users. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+
+static void test_bytes(void **state)
+{
+	int64_t v;
+	assert_int_equal(run_parse_bytes("128m", &v, NULL), 0);
+	assert_int_equal(v, 128LL << 20);
+	assert_int_equal(run_parse_bytes("1g", &v, NULL), 0);
+	assert_int_equal(v, 1LL << 30);
+	assert_int_equal(run_parse_bytes("512kb", &v, NULL), 0);
+	assert_int_equal(v, 512LL << 10);
+	assert_int_equal(run_parse_bytes("100", &v, NULL), 0);
+	assert_int_equal(v, 100);
+	assert_int_equal(run_parse_bytes("12x", &v, NULL), -EINVAL);
+	assert_int_equal(run_parse_bytes("-1", &v, NULL), -EINVAL);
+	assert_int_equal(run_parse_bytes("99999999999999999999t", &v, NULL), -EINVAL);
+}
+
+static void test_cpus(void **state)
+{
+	int64_t q, p;
+	assert_int_equal(run_parse_cpus("0.5", &q, &p, NULL), 0);
+	assert_int_equal(q, 50000);
+	assert_int_equal(p, 100000);
+	assert_int_equal(run_parse_cpus("2", &q, &p, NULL), 0);
+	assert_int_equal(q, 200000);
+	assert_int_equal(run_parse_cpus("0", &q, &p, NULL), -EINVAL);
+	assert_int_equal(run_parse_cpus("abc", &q, &p, NULL), -EINVAL);
+	assert_int_equal(run_parse_cpus("0.001", &q, &p, NULL), -EINVAL);
+}
+
+static void test_volume(void **state)
+{
+	struct run_volume v;
+	struct cm_error e = { 0 };
+	assert_int_equal(run_parse_volume("/a:/b:ro", &v, &e), 0);
+	assert_string_equal(v.host, "/a");
+	assert_string_equal(v.ctr, "/b");
+	assert_true(v.ro);
+	free(v.host);
+	free(v.ctr);
+	assert_int_equal(run_parse_volume("/a:/b", &v, &e), 0);
+	assert_false(v.ro);
+	free(v.host);
+	free(v.ctr);
+	assert_int_equal(run_parse_volume("name:/b", &v, &e), -EINVAL);
+	assert_int_equal(run_parse_volume("/a:b", &v, &e), -EINVAL);
+	assert_int_equal(run_parse_volume("/a:/b:xx", &v, &e), -EINVAL);
+	assert_int_equal(run_parse_volume("/a", &v, &e), -EINVAL);
+}
+
+static void test_signal(void **state)
+{
+	int s;
+	assert_int_equal(run_parse_signal("KILL", &s, NULL), 0);
+	assert_int_equal(s, SIGKILL);
+	assert_int_equal(run_parse_signal("sigterm", &s, NULL), 0);
+	assert_int_equal(s, SIGTERM);
+	assert_int_equal(run_parse_signal("9", &s, NULL), 0);
+	assert_int_equal(s, 9);
+	assert_int_equal(run_parse_signal("NOPE", &s, NULL), -EINVAL);
+	assert_int_equal(run_parse_signal("0", &s, NULL), -EINVAL);
+}
+
+static struct cm_json *parse(const char *s)
+{
+	struct cm_json *j = NULL;
+	assert_int_equal(cm_json_parse(s, strlen(s), &j, NULL, 0), 0);
+	return j;
+}
+
+static void test_merge(void **state)
+{
+	struct cm_json *img = parse("{\"Entrypoint\":[\"/ep\"],\"Cmd\":[\"a\",\"b\"],"
+				    "\"Env\":[\"PATH=/x\",\"K=img\"],\"WorkingDir\":\"/w\",\"User\":\"1:2\"}");
+	struct run_config c = { .hostname = (char *)"h", .tty = true };
+	struct cm_error e = { 0 };
+	char *env[] = { (char *)"K=cli", (char *)"N=1", NULL };
+	char *cmd0[] = { NULL };
+	struct run_cli cli = { .cmd = cmd0, .env = env };
+	assert_int_equal(run_spec_merge(&c, img, &cli, &e), 0);
+	assert_string_equal(c.argv[0], "/ep");
+	assert_string_equal(c.argv[1], "a");
+	assert_string_equal(c.argv[2], "b");
+	assert_null(c.argv[3]);
+	assert_string_equal(run_env_get(c.env, "PATH"), "/x");
+	assert_string_equal(run_env_get(c.env, "K"), "cli");
+	assert_string_equal(run_env_get(c.env, "HOSTNAME"), "h");
+	assert_string_equal(run_env_get(c.env, "TERM"), "xterm");
+	assert_string_equal(c.cwd, "/w");
+	assert_string_equal(c.user, "1:2");
+
+	/* a command replaces Cmd, keeps the Entrypoint; --entrypoint drops Cmd */
+	char *cmd[] = { (char *)"x", NULL };
+	struct run_cli cli2 = { .cmd = cmd, .entrypoint = "/other", .cwd = "/c", .user = "0" };
+	assert_int_equal(run_spec_merge(&c, img, &cli2, &e), 0);
+	assert_string_equal(c.argv[0], "/other");
+	assert_string_equal(c.argv[1], "x");
+	assert_null(c.argv[2]);
+	assert_string_equal(c.cwd, "/c");
+
+	struct run_cli cli3 = { .cmd = cmd0, .entrypoint = "" };
+	assert_int_equal(run_spec_merge(&c, img, &cli3, &e), -EINVAL);
+	struct run_cli cli4 = { .cmd = cmd0, .cwd = "rel" };
+	assert_int_equal(run_spec_merge(&c, img, &cli4, &e), -EINVAL);
+
+	/* no Env in the image: PATH defaulted */
+	struct cm_json *bare = parse("{\"Cmd\":[\"sh\"]}");
+	c.tty = false;
+	assert_int_equal(run_spec_merge(&c, bare, &cli, &e), 0);
+	assert_string_equal(run_env_get(c.env, "PATH"), RUN_DEFAULT_PATH);
+	assert_null(run_env_get(c.env, "TERM"));
+	c.hostname = NULL;
+	run_config_free(memcpy(calloc(1, sizeof(c)), &c, sizeof(c)));
+	cm_json_free(img);
+	cm_json_free(bare);
+}
+
+static void test_user(void **state)
+{
+	const char *pw = "root:x:0:0:root:/root:/bin/sh\nwww:x:33:44:w:/var/www:/bin/false\n";
+	const char *gr = "root:x:0:\nstaff:x:50:www,other\nweb:x:44:\n";
+	struct run_user u;
+	struct cm_error e = { 0 };
+	assert_int_equal(run_user_resolve("www", pw, gr, &u, &e), 0);
+	assert_int_equal(u.uid, 33);
+	assert_int_equal(u.gid, 44);
+	assert_string_equal(u.home, "/var/www");
+	assert_int_equal(u.n_groups, 2);
+	assert_int_equal(u.groups[1], 50);
+	assert_int_equal(run_user_resolve("1000:staff", pw, gr, &u, &e), 0);
+	assert_int_equal(u.uid, 1000);
+	assert_int_equal(u.gid, 50);
+	assert_string_equal(u.home, "/");
+	assert_int_equal(run_user_resolve(NULL, pw, gr, &u, &e), 0);
+	assert_int_equal(u.uid, 0);
+	assert_string_equal(u.home, "/root");
+	assert_int_equal(run_user_resolve("nobody", pw, gr, &u, &e), -ENOENT);
+	assert_int_equal(run_user_resolve("www:nogroup", pw, gr, &u, &e), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bytes),  cmocka_unit_test(test_cpus),
+		cmocka_unit_test(test_volume), cmocka_unit_test(test_signal),
+		cmocka_unit_test(test_merge),  cmocka_unit_test(test_user),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of the mount plan (runner/mountplan.c) and of the cgroup limit
+ * conversions (runner/cgroup.c): data only, no privilege. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "run.h"
+
+static ssize_t find(const struct run_plan *p, const char *target)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->ops[i].target, target) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void test_plan_order(void **state)
+{
+	struct run_volume v[] = { { (char *)"/host", (char *)"/data", true } };
+	struct run_config c = { .vols = v, .n_vols = 1 };
+	struct run_plan p;
+	assert_int_equal(run_plan_build(&c, &p, NULL), 0);
+	ssize_t proc = find(&p, "/proc"), sys = find(&p, "/sys"), dev = find(&p, "/dev"),
+		null = find(&p, "/dev/null"), pts = find(&p, "/dev/pts"), ptmx = find(&p, "/dev/ptmx"),
+		data = find(&p, "/data"), kcore = find(&p, "/proc/kcore"), psys = find(&p, "/proc/sys"),
+		fw = find(&p, "/sys/firmware");
+	assert_true(proc == 0);
+	assert_true(proc < sys && sys < dev && dev < null && null < pts && pts < ptmx);
+	assert_true(ptmx < data && data < kcore && kcore < psys);
+	assert_int_equal(p.ops[sys].flags & MS_RDONLY, MS_RDONLY);
+	assert_int_equal(p.ops[null].op, RUN_MOP_DEV);
+	assert_int_equal(p.ops[null].dev_major, 1);
+	assert_int_equal(p.ops[null].dev_minor, 3);
+	assert_string_equal(p.ops[pts].data, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+	assert_string_equal(p.ops[ptmx].source, "pts/ptmx");
+	assert_int_equal(p.ops[data].op, RUN_MOP_BIND);
+	assert_true(p.ops[data].readonly);
+	assert_int_equal(p.ops[kcore].op, RUN_MOP_MASK);
+	assert_int_equal(p.ops[fw].op, RUN_MOP_MASK);
+	assert_int_equal(p.ops[psys].op, RUN_MOP_RO);
+	static const char *const masked[] = { "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
+		"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/latency_stats", "/proc/scsi" };
+	for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++)
+		assert_true(find(&p, masked[i]) > 0);
+	static const char *const ro[] = { "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs" };
+	for (size_t i = 0; i < sizeof(ro) / sizeof(ro[0]); i++)
+		assert_int_equal(p.ops[find(&p, ro[i])].op, RUN_MOP_RO);
+	run_plan_free(&p);
+}
+
+static void bad_target(const char *t)
+{
+	struct run_volume v[] = { { (char *)"/host", (char *)t, false } };
+	struct run_config c = { .vols = v, .n_vols = 1 };
+	struct run_plan p;
+	struct cm_error e = { 0 };
+	assert_int_equal(run_plan_build(&c, &p, &e), -EINVAL);
+}
+
+static void test_plan_refuses(void **state)
+{
+	bad_target("/");
+	bad_target("rel");
+	bad_target("/a/../b");
+	bad_target("/proc/x");
+	bad_target("/sys");
+	bad_target("/dev/shm");
+	bad_target("/a/./b");
+}
+
+static void test_cgroup_conversions(void **state)
+{
+	assert_int_equal(run_cgroup_shares_to_weight(2), 1);
+	assert_int_equal(run_cgroup_shares_to_weight(262144), 10000);
+	assert_int_equal(run_cgroup_shares_to_weight(1024), 39);
+	assert_int_equal(run_cgroup_swap_v2(100, 300), 200);
+	assert_int_equal(run_cgroup_swap_v2(100, -1), -1);
+	assert_int_equal(run_cgroup_swap_v2(100, 100), 0);
+	char b[32];
+	run_cgroup_fmt_max(0, b, sizeof(b));
+	assert_string_equal(b, "max");
+	run_cgroup_fmt_max(-1, b, sizeof(b));
+	assert_string_equal(b, "max");
+	run_cgroup_fmt_max(77, b, sizeof(b));
+	assert_string_equal(b, "77");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plan_order),
+		cmocka_unit_test(test_plan_refuses),
+		cmocka_unit_test(test_cgroup_conversions),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

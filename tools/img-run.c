@@ -1,0 +1,711 @@
+// SPDX-License-Identifier: MIT
+/* img run/start/stop/kill/restart/wait/logs/exec/top and `container
+ * inspect`: thin commands over librunner (issue 4) and the store's
+ * containers (libimgstore). Only this file prints. */
+#include "img-run.h"
+#include "cm.h"
+#include "ims.h"
+#include "run.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
+
+const char *img_run_root;
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("img: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return RUN_EXIT_IMG;
+}
+
+static int fail_err(const struct cm_error *e)
+{
+	return fail("%s", e->msg[0] ? e->msg : strerror(-e->code));
+}
+
+static int open_store(struct ims_store **s, struct cm_error *e)
+{
+	/* the monitor (an --rm container removes itself) finds the store here */
+	if (img_run_root)
+		setenv("IMG_ROOT", img_run_root, 1);
+	return ims_store_open(img_run_root, s, e);
+}
+
+/* A sibling of our own binary, else $ENV, else PATH. */
+static void helper_path(const char *name, const char *env, char *buf, size_t sz)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+	const char *v = getenv(env);
+	if (v && *v) {
+		snprintf(buf, sz, "%s", v);
+		return;
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(buf, sz, "%s/%s", self, name);
+			if (access(buf, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(buf, sz, "%s", name);
+#pragma GCC diagnostic pop
+}
+
+/* The runner's bundle of a container: the store's run dir for it. */
+static int find_bundle(struct ims_store *s, const char *ref, char **ret, struct cm_error *e)
+{
+	_cleanup_container_ struct ims_container *c = NULL;
+	int r = ims_container_get(s, ref, &c, e);
+	if (r < 0)
+		return r;
+	char p[4200];
+	snprintf(p, sizeof(p), "%s/runner.json", c->rundir);
+	if (access(p, F_OK) < 0)
+		return cm_error_set(e, -ENOENT, "container %s was never started", ref);
+	return (*ret = strdup(c->rundir)) ? 0 : -ENOMEM;
+}
+
+/* ------------------------------------------------------------ foreground */
+
+static volatile sig_atomic_t fwd_pid;
+static void forward(int sig)
+{
+	if (fwd_pid > 0)
+		kill(fwd_pid, sig);
+}
+
+static void forward_signals(pid_t pid, bool on)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	struct sigaction sa = { .sa_handler = on ? forward : SIG_DFL, .sa_flags = SA_RESTART };
+	fwd_pid = pid;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* Attached: relay (tty), wait for the exit code, reap the monitor. */
+static int attach_wait(struct run_started *st, bool tty)
+{
+	struct cm_error e = { 0 };
+	int code = RUN_EXIT_IMG;
+	forward_signals(st->pid, !tty);
+	if (tty && st->ptm >= 0) {
+		/* the monitor relays the data; we only keep the window size */
+		struct winsize ws;
+		if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+			ioctl(st->ptm, TIOCSWINSZ, &ws);
+	}
+	if (run_wait_sync(st->sync, &code, &e) < 0) {
+		fail_err(&e);
+		code = RUN_EXIT_IMG;
+	}
+	forward_signals(0, false);
+	cm_close(&st->sync);
+	cm_close(&st->ptm);
+	int status;
+	while (waitpid(st->monitor, &status, 0) < 0 && errno == EINTR)
+		;
+	return code;
+}
+
+/* ------------------------------------------------------------ run */
+
+enum {
+	OPT_RM = 256, OPT_NAME, OPT_ENVFILE, OPT_ENTRYPOINT, OPT_MEMSWAP, OPT_CPUS,
+	OPT_SHARES, OPT_PIDS, OPT_RO, OPT_NET, OPT_USERNS, OPT_CGPARENT,
+};
+
+static int strv_push(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+	if (!nv)
+		return -ENOMEM;
+	nv[(*n)++] = (char *)s;
+	nv[*n] = NULL;
+	*v = nv;
+	return 0;
+}
+
+static void free_container(struct ims_store *s, const char *id)
+{
+	struct cm_error e = { 0 };
+	(void)ims_container_remove(s, id, true, &e);
+}
+
+int img_cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "detach", no_argument, NULL, 'd' },
+		{ "interactive", no_argument, NULL, 'i' },
+		{ "tty", no_argument, NULL, 't' },
+		{ "rm", no_argument, NULL, OPT_RM },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "env", required_argument, NULL, 'e' },
+		{ "env-file", required_argument, NULL, OPT_ENVFILE },
+		{ "volume", required_argument, NULL, 'v' },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "hostname", required_argument, NULL, 'h' },
+		{ "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "memory-swap", required_argument, NULL, OPT_MEMSWAP },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "cpu-shares", required_argument, NULL, OPT_SHARES },
+		{ "pids-limit", required_argument, NULL, OPT_PIDS },
+		{ "read-only", no_argument, NULL, OPT_RO },
+		{ "network", required_argument, NULL, OPT_NET },
+		{ "net", required_argument, NULL, OPT_NET },
+		{ "userns", no_argument, NULL, OPT_USERNS },
+		{ "cgroup-parent", required_argument, NULL, OPT_CGPARENT },
+		{ "help", no_argument, NULL, 'H' },
+		{ 0 },
+	};
+	struct cm_error e = { 0 };
+	_cleanup_run_config_ struct run_config *c = calloc(1, sizeof(*c));
+	_cleanup_free_ char **env = NULL;
+	size_t n_env = 0;
+	char **file_env = NULL;
+	size_t n_file_env = 0;
+	const char *name = NULL, *entrypoint = NULL, *cwd = NULL, *user = NULL;
+	bool detach = false;
+	int o, r;
+	if (!c)
+		return fail("out of memory");
+	c->lim.pids = RUN_DEFAULT_PIDS_LIMIT;
+	while ((o = getopt_long(argc, argv, "+dith:e:v:w:u:m:", opts, NULL)) != -1) {
+		switch (o) {
+		case 'd': detach = true; break;
+		case 'i': c->interactive = true; break;
+		case 't': c->tty = true; break;
+		case OPT_RM: c->autoremove = true; break;
+		case OPT_NAME: name = optarg; break;
+		case 'e':
+			if (strv_push(&env, &n_env, optarg) < 0)
+				return fail("out of memory");
+			break;
+		case OPT_ENVFILE:
+			if (run_env_file_read(optarg, &file_env, &n_file_env, &e) < 0)
+				return fail_err(&e);
+			for (size_t i = 0; i < n_file_env; i++)
+				(void)strv_push(&env, &n_env, file_env[i]);
+			n_file_env = 0; /* the strings now belong to env (freed at exit) */
+			free(file_env);
+			file_env = NULL;
+			break;
+		case 'v': {
+			struct run_volume v;
+			if (run_parse_volume(optarg, &v, &e) < 0)
+				return fail_err(&e);
+			struct run_volume *nv = realloc(c->vols, (c->n_vols + 1) * sizeof(*nv));
+			if (!nv)
+				return fail("out of memory");
+			c->vols = nv;
+			c->vols[c->n_vols++] = v;
+			break;
+		}
+		case 'w': cwd = optarg; break;
+		case 'u': user = optarg; break;
+		case 'h':
+			free(c->hostname);
+			c->hostname = strdup(optarg);
+			break;
+		case OPT_ENTRYPOINT: entrypoint = optarg; break;
+		case 'm':
+			if (run_parse_bytes(optarg, &c->lim.memory, &e) < 0)
+				return fail_err(&e);
+			if (c->lim.memory < 6 * 1024 * 1024)
+				return fail("Minimum memory limit allowed is 6MB");
+			break;
+		case OPT_MEMSWAP:
+			if (strcmp(optarg, "-1") == 0)
+				c->lim.memory_swap = -1;
+			else if (run_parse_bytes(optarg, &c->lim.memory_swap, &e) < 0)
+				return fail_err(&e);
+			break;
+		case OPT_CPUS:
+			if (run_parse_cpus(optarg, &c->lim.cpu_quota, &c->lim.cpu_period, &e) < 0)
+				return fail_err(&e);
+			break;
+		case OPT_SHARES:
+			c->lim.cpu_shares = strtoll(optarg, NULL, 10);
+			if (c->lim.cpu_shares < 2 || c->lim.cpu_shares > 262144)
+				return fail("invalid --cpu-shares '%s' (2..262144)", optarg);
+			break;
+		case OPT_PIDS:
+			c->lim.pids = strtoll(optarg, NULL, 10);
+			if (c->lim.pids == 0)
+				c->lim.pids = -1;
+			break;
+		case OPT_RO: c->read_only = true; break;
+		case OPT_NET:
+			if (strcmp(optarg, "host") == 0)
+				c->host_network = true;
+			else if (strcmp(optarg, "none") != 0)
+				return fail("network '%s' is not supported (none or host; bridge comes later)", optarg);
+			break;
+		case OPT_USERNS: c->userns = true; break;
+		case OPT_CGPARENT: c->cgroup_parent = strdup(optarg); break;
+		case 'H':
+			puts("Usage: img run [OPTIONS] IMAGE [COMMAND] [ARG...]  (see docs/runner.md)");
+			return 0;
+		default:
+			return RUN_EXIT_IMG;
+		}
+	}
+	if (optind >= argc)
+		return fail("\"img run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
+	if (c->lim.memory && c->lim.memory_swap > 0 && c->lim.memory_swap < c->lim.memory)
+		return fail("Minimum memoryswap limit should be larger than memory limit");
+
+	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
+	if (open_store(&s, &e) < 0)
+		return fail_err(&e);
+	const char *const *cmd = (const char *const *)argv + optind + 1;
+	struct ims_create_opts co = { .image = argv[optind], .name = name, .cmd = *cmd ? cmd : NULL };
+	_cleanup_container_ struct ims_container *ct = NULL;
+	if (ims_container_create(s, &co, &ct, &e) < 0)
+		return fail_err(&e);
+	_cleanup_image_ struct ims_image *img = NULL;
+	if (ims_container_image(s, ct, &img, &e) < 0 || ims_container_mount(s, ct, &e) < 0) {
+		r = fail_err(&e);
+		free_container(s, ct->id);
+		return r;
+	}
+	memcpy(c->id, ct->id, RUN_ID_LEN + 1);
+	c->name = strdup(ct->name);
+	c->image = strdup(argv[optind]);
+	c->image_id = strdup(img->id);
+	c->bundle = strdup(ct->rundir);
+	c->rootfs = strdup(ct->mountpoint);
+	if (!c->hostname) {
+		char h[13];
+		snprintf(h, sizeof(h), "%.12s", ct->id);
+		c->hostname = strdup(h);
+	}
+	c->created = ct->created;
+	struct run_cli cli = { .cmd = argv + optind + 1, .entrypoint = entrypoint, .env = env,
+			       .cwd = cwd, .user = user };
+	if (run_spec_merge(c, cm_json_get(img->config, "config"), &cli, &e) < 0 ||
+	    run_config_write(c, &e) < 0) {
+		r = fail_err(&e);
+		free_container(s, ct->id);
+		return r;
+	}
+
+	char monitor[PATH_MAX];
+	helper_path("img-monitor", "IMG_MONITOR", monitor, sizeof(monitor));
+	struct run_started st;
+	fflush(stdout);
+	if (run_container_start(monitor, NULL, c->bundle, !detach, &st, &e) < 0) {
+		fail_err(&e);
+		if (c->autoremove)
+			free_container(s, ct->id);
+		return st.fail_code;
+	}
+	if (detach) {
+		printf("%s\n", c->id);
+		cm_close(&st.sync);
+		return 0;
+	}
+	ims_store_free(TAKE_PTR(s)); /* no store lock held while the container runs */
+	return attach_wait(&st, c->tty);
+}
+
+/* ------------------------------------------------------------ start, stop... */
+
+static int with_bundle(const char *ref, char **bundle, struct cm_error *e)
+{
+	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
+	int r = open_store(&s, e);
+	if (r < 0)
+		return r;
+	return find_bundle(s, ref, bundle, e);
+}
+
+/* A container made by `img create` has no runner config yet: the image's
+ * process with the defaults. */
+static int default_config(struct ims_store *s, struct ims_container *ct, struct cm_error *e)
+{
+	_cleanup_run_config_ struct run_config *c = calloc(1, sizeof(*c));
+	_cleanup_image_ struct ims_image *img = NULL;
+	char h[13];
+	int r;
+	if (!c)
+		return -ENOMEM;
+	if ((r = ims_container_image(s, ct, &img, e)) < 0)
+		return r;
+	memcpy(c->id, ct->id, RUN_ID_LEN + 1);
+	snprintf(h, sizeof(h), "%.12s", ct->id);
+	c->name = strdup(ct->name);
+	c->image = strdup(ct->image ? ct->image : "");
+	c->image_id = strdup(img->id);
+	c->bundle = strdup(ct->rundir);
+	c->rootfs = strdup(ct->mountpoint);
+	c->hostname = strdup(h);
+	c->created = ct->created;
+	c->lim.pids = RUN_DEFAULT_PIDS_LIMIT;
+	if (!c->name || !c->image || !c->image_id || !c->bundle || !c->rootfs || !c->hostname)
+		return -ENOMEM;
+	struct run_cli cli = { .cmd = ct->cmd };
+	if ((r = run_spec_merge(c, cm_json_get(img->config, "config"), &cli, e)) < 0 ||
+	    (r = run_mkdir_p(ct->rundir, 0700)) < 0)
+		return r;
+	return run_config_write(c, e);
+}
+
+static int start_one(const char *ref, bool attach)
+{
+	struct cm_error e = { 0 };
+	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
+	_cleanup_container_ struct ims_container *ct = NULL;
+	_cleanup_free_ char *bundle = NULL;
+	if (open_store(&s, &e) < 0 || ims_container_get(s, ref, &ct, &e) < 0)
+		return fail_err(&e);
+	if (find_bundle(s, ref, &bundle, &e) == -ENOENT) {
+		cm_error_clear(&e);
+		if (default_config(s, ct, &e) < 0)
+			return fail_err(&e);
+	}
+	if (!bundle && find_bundle(s, ref, &bundle, &e) < 0)
+		return fail_err(&e);
+	struct run_state rs;
+	if (run_state_refresh(bundle, &rs, &e) < 0)
+		return fail_err(&e);
+	if (rs.status == RUN_RUNNING)
+		return 0;
+	if (ims_container_mount(s, ct, &e) < 0)
+		return fail_err(&e);
+	char monitor[PATH_MAX];
+	helper_path("img-monitor", "IMG_MONITOR", monitor, sizeof(monitor));
+	struct run_started st;
+	if (run_container_start(monitor, NULL, bundle, attach, &st, &e) < 0) {
+		fail_err(&e);
+		return st.fail_code;
+	}
+	ims_store_free(TAKE_PTR(s));
+	if (attach) {
+		_cleanup_run_config_ struct run_config *c = NULL;
+		bool tty = run_config_read(bundle, &c, NULL) == 0 && c->tty;
+		return attach_wait(&st, tty);
+	}
+	cm_close(&st.sync);
+	return 0;
+}
+
+int img_cmd_start(int argc, char **argv)
+{
+	static const struct option opts[] = { { "attach", no_argument, NULL, 'a' }, { 0 } };
+	bool attach = false;
+	int o, rc = 0;
+	while ((o = getopt_long(argc, argv, "+a", opts, NULL)) != -1) {
+		if (o != 'a')
+			return RUN_EXIT_IMG;
+		attach = true;
+	}
+	if (optind >= argc)
+		return fail("\"img start\" requires at least 1 argument");
+	for (int i = optind; i < argc; i++) {
+		int r = start_one(argv[i], attach);
+		if (attach)
+			return r;
+		if (r)
+			rc = r;
+		else
+			puts(argv[i]);
+	}
+	return rc;
+}
+
+static int stop_like(int argc, char **argv, bool restart)
+{
+	static const struct option opts[] = { { "time", required_argument, NULL, 't' }, { 0 } };
+	int timeout = 10, o, rc = 0;
+	while ((o = getopt_long(argc, argv, "+t:", opts, NULL)) != -1) {
+		if (o != 't')
+			return RUN_EXIT_IMG;
+		timeout = atoi(optarg);
+	}
+	if (optind >= argc)
+		return fail("\"img %s\" requires at least 1 argument", argv[0]);
+	for (int i = optind; i < argc; i++) {
+		struct cm_error e = { 0 };
+		_cleanup_free_ char *bundle = NULL;
+		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_stop(bundle, timeout, &e) < 0) {
+			rc = fail_err(&e);
+			continue;
+		}
+		if (restart && (rc = start_one(argv[i], false)) != 0)
+			continue;
+		puts(argv[i]);
+	}
+	return rc;
+}
+
+int img_cmd_stop(int argc, char **argv)
+{
+	return stop_like(argc, argv, false);
+}
+
+int img_cmd_restart(int argc, char **argv)
+{
+	return stop_like(argc, argv, true);
+}
+
+int img_cmd_kill(int argc, char **argv)
+{
+	static const struct option opts[] = { { "signal", required_argument, NULL, 's' }, { 0 } };
+	int sig = SIGKILL, o, rc = 0;
+	struct cm_error e = { 0 };
+	while ((o = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+		if (o != 's')
+			return RUN_EXIT_IMG;
+		if (run_parse_signal(optarg, &sig, &e) < 0)
+			return fail_err(&e);
+	}
+	if (optind >= argc)
+		return fail("\"img kill\" requires at least 1 argument");
+	for (int i = optind; i < argc; i++) {
+		_cleanup_free_ char *bundle = NULL;
+		cm_error_clear(&e);
+		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_kill(bundle, sig, &e) < 0)
+			rc = fail_err(&e);
+		else
+			puts(argv[i]);
+	}
+	return rc;
+}
+
+int img_cmd_wait(int argc, char **argv)
+{
+	if (argc < 2)
+		return fail("\"img wait\" requires at least 1 argument");
+	int rc = 0;
+	for (int i = 1; i < argc; i++) {
+		struct cm_error e = { 0 };
+		_cleanup_free_ char *bundle = NULL;
+		int code;
+		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_wait(bundle, &code, &e) < 0) {
+			rc = fail_err(&e);
+			continue;
+		}
+		printf("%d\n", code);
+		fflush(stdout);
+	}
+	return rc;
+}
+
+int img_cmd_logs(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "follow", no_argument, NULL, 'f' },
+		{ "tail", required_argument, NULL, 'n' },
+		{ "timestamps", no_argument, NULL, 't' },
+		{ 0 },
+	};
+	bool follow = false, ts = false;
+	long tail = -1;
+	int o;
+	while ((o = getopt_long(argc, argv, "+fn:t", opts, NULL)) != -1) {
+		switch (o) {
+		case 'f': follow = true; break;
+		case 't': ts = true; break;
+		case 'n': tail = strcmp(optarg, "all") == 0 ? -1 : strtol(optarg, NULL, 10); break;
+		default: return RUN_EXIT_IMG;
+		}
+	}
+	if (optind + 1 != argc)
+		return fail("\"img logs\" requires exactly 1 argument");
+	struct cm_error e = { 0 };
+	_cleanup_free_ char *bundle = NULL;
+	if (with_bundle(argv[optind], &bundle, &e) < 0 ||
+	    run_logs(bundle, tail, follow, ts, 1, 2, &e) < 0)
+		return fail_err(&e);
+	return 0;
+}
+
+int img_cmd_exec(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "interactive", no_argument, NULL, 'i' },
+		{ "tty", no_argument, NULL, 't' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "detach", no_argument, NULL, 'd' },
+		{ 0 },
+	};
+	struct run_exec x = { 0 };
+	_cleanup_free_ char **env = NULL;
+	size_t n_env = 0;
+	int o;
+	while ((o = getopt_long(argc, argv, "+ite:w:u:", opts, NULL)) != -1) {
+		switch (o) {
+		case 'i': x.interactive = true; break;
+		case 't': x.tty = true; break;
+		case 'e':
+			if (strv_push(&env, &n_env, optarg) < 0)
+				return fail("out of memory");
+			break;
+		case 'w': x.cwd = optarg; break;
+		case 'u': x.user = optarg; break;
+		default: return RUN_EXIT_IMG;
+		}
+	}
+	if (optind + 2 > argc)
+		return fail("\"img exec\" requires at least 2 arguments: CONTAINER COMMAND [ARG...]");
+	x.env = env;
+	x.argv = argv + optind + 1;
+	struct cm_error e = { 0 };
+	_cleanup_free_ char *bundle = NULL;
+	int code = RUN_EXIT_IMG;
+	if (with_bundle(argv[optind], &bundle, &e) < 0)
+		return fail_err(&e);
+	if (!x.interactive && !x.tty) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, 0);
+			close(null);
+		}
+	}
+	fflush(stdout);
+	if (run_container_exec(bundle, &x, &code, &e) < 0) {
+		fail_err(&e);
+		return code;
+	}
+	return code;
+}
+
+int img_cmd_top(int argc, char **argv)
+{
+	if (argc != 2)
+		return fail("\"img top\" requires exactly 1 argument");
+	struct cm_error e = { 0 };
+	_cleanup_free_ char *bundle = NULL;
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	struct run_state st;
+	if (with_bundle(argv[1], &bundle, &e) < 0 || run_state_refresh(bundle, &st, &e) < 0)
+		return fail_err(&e);
+	if (st.status != RUN_RUNNING)
+		return fail("container %s is not running", argv[1]);
+	if (run_container_pids(bundle, &pids, &n, &e) < 0)
+		return fail_err(&e);
+	printf("%-8s %-8s %-8s %s\n", "UID", "PID", "PPID", "CMD");
+	for (size_t i = 0; i < n; i++) {
+		char p[64], line[4096] = "", buf[4096];
+		unsigned uid = 0;
+		int ppid = 0;
+		snprintf(p, sizeof(p), "/proc/%d/status", (int)pids[i]);
+		FILE *f = fopen(p, "re");
+		while (f && fgets(buf, sizeof(buf), f)) {
+			if (strncmp(buf, "Uid:", 4) == 0)
+				uid = (unsigned)strtoul(buf + 4, NULL, 10);
+			else if (strncmp(buf, "PPid:", 5) == 0)
+				ppid = atoi(buf + 5);
+		}
+		if (f)
+			fclose(f);
+		snprintf(p, sizeof(p), "/proc/%d/cmdline", (int)pids[i]);
+		int fd = open(p, O_RDONLY | O_CLOEXEC);
+		ssize_t k = fd >= 0 ? read(fd, line, sizeof(line) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		for (ssize_t j = 0; j < k - 1; j++)
+			if (!line[j])
+				line[j] = ' ';
+		if (k > 0)
+			line[k] = '\0';
+		printf("%-8u %-8d %-8d %s\n", uid, (int)pids[i], ppid, line);
+	}
+	return 0;
+}
+
+/* `img container inspect CTR...`: the runtime view (State, namespaces, limits). */
+int img_cmd_container(int argc, char **argv)
+{
+	if (argc < 3 || strcmp(argv[1], "inspect") != 0)
+		return fail("usage: img container inspect CONTAINER...");
+	struct cm_jw w;
+	cm_jw_init(&w, 4);
+	cm_jw_arr(&w);
+	int rc = 0;
+	for (int i = 2; i < argc; i++) {
+		struct cm_error e = { 0 };
+		_cleanup_free_ char *bundle = NULL;
+		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_inspect(bundle, &w, &e) < 0)
+			rc = fail_err(&e);
+	}
+	cm_jw_arr_end(&w);
+	_cleanup_free_ char *out = NULL;
+	size_t len;
+	if (cm_jw_finish(&w, &out, &len) < 0)
+		return fail("out of memory");
+	puts(out);
+	return rc;
+}
+
+/* `img rm [-f] CTR...`: the runtime part first (stop with -f, the cgroup,
+ * the runner's state, the union), then the store's container. Registered
+ * ahead of the store's rm so a running container never outlives its
+ * removal; a container that never ran goes straight to the store. */
+int img_cmd_rm(int argc, char **argv)
+{
+	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
+	bool force = false;
+	int o, rc = 0;
+	while ((o = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+		if (o != 'f')
+			return RUN_EXIT_IMG;
+		force = true;
+	}
+	if (optind >= argc)
+		return fail("\"img rm\" requires at least 1 argument");
+	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
+	struct cm_error e = { 0 };
+	if (open_store(&s, &e) < 0)
+		return fail_err(&e);
+	for (int i = optind; i < argc; i++) {
+		_cleanup_free_ char *bundle = NULL;
+		cm_error_clear(&e);
+		int r = find_bundle(s, argv[i], &bundle, &e);
+		if (r < 0 && r != -ENOENT) {
+			rc = fail_err(&e);
+			continue;
+		}
+		if (r == -ENOENT && e.msg[0] && strstr(e.msg, "No such")) {
+			rc = fail_err(&e);
+			continue;
+		}
+		cm_error_clear(&e);
+		/* the runner unmounts what it mounted to run; a container
+		 * only mounted by img mount still needs -f, as before */
+		if ((bundle && run_container_remove(bundle, force, &e) < 0) ||
+		    ims_container_remove(s, argv[i], force || bundle, &e) < 0) {
+			rc = fail_err(&e);
+			continue;
+		}
+		puts(argv[i]);
+	}
+	return rc;
+}
