@@ -57,10 +57,15 @@ out=$(run --rm --read-only busybox sh -c 'touch /x 2>/dev/null || echo rofs; tou
 check "--read-only: root ro, /dev/shm writable" "rofs|shm" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
 
 # ------------------------------------------------------------ secure defaults
-out=$(run --rm busybox sh -c 'grep -E "^(NoNewPrivs|CapEff|CapInh|CapAmb)" /proc/self/status | tr -s "\t" " "; ls /proc/1/fd | tr "\n" " "; echo')
-check "NoNewPrivs 1, CapEff = docker's set minus NET_RAW, no inh/amb, fds 0 1 2" \
-	"CapInh: 0000000000000000|CapEff: 00000000a80405fb|CapAmb: 0000000000000000|NoNewPrivs: 1|0 1 2 " \
+out=$(run --rm busybox sh -c 'grep -E "^(NoNewPrivs|CapEff|CapInh|CapAmb)" /proc/self/status | tr -s "\t" " "')
+check "NoNewPrivs 1, CapEff = docker's set minus NET_RAW, no inheritable or ambient caps" \
+	"CapInh: 0000000000000000|CapEff: 00000000a80405fb|CapAmb: 0000000000000000|NoNewPrivs: 1" \
 	"$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+# the fds pid 1 got from the runner: list them from outside pid 1 (a shell
+# listing its own would show its pipes and saved fds)
+run -d --name fds busybox sleep 30 >/dev/null
+check "pid 1 holds only fds 0 1 2" "0 1 2" "$(img exec fds ls /proc/1/fd | sort -n | tr '\n' ' ' | sed 's/ $//')"
+timeout 20 "$IMG_BIN" --root "$STORE" rm -f fds >/dev/null
 out=$(run --rm busybox sh -c 'for p in kcore keys timer_list sched_debug; do [ -e /proc/$p ] && { [ -s /proc/$p ] && echo leak-$p || echo masked; } ; done; ls -A /proc/acpi /proc/scsi /sys/firmware 2>/dev/null | grep -v -e : -e "^\$" | wc -l; echo 1 > /proc/sysrq-trigger 2>/dev/null || echo ro-sysrq; echo x > /proc/sys/kernel/hostname 2>/dev/null || echo ro-sys; touch /sys/x 2>/dev/null || echo ro-sysfs')
 check_re "masked /proc paths, ro /proc/sys, sysrq, /sys" "^(masked\|)+0\|ro-sysrq\|ro-sys\|ro-sysfs$" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
 out=$(run --rm busybox sh -c 'ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty | cut -c1; readlink /dev/ptmx; [ -d /dev/pts ] && echo pts; mknod /dev/sda b 8 0 && (head -c1 /dev/sda >/dev/null 2>&1 || echo denied)')
@@ -159,6 +164,15 @@ mkdir -p "$T/evil/bin" && cp /bin/busybox "$T/evil/bin/" && ln -s busybox "$T/ev
 tar -C "$T/evil" -cf "$T/evil.tar" . && img import "$T/evil.tar" evil >/dev/null
 out=$(run --rm evil /bin/sh -c '/bin/busybox readlink /dev/ptmx; /bin/busybox test -L /dev && echo link || echo dir')
 check "an image's /dev symlink is shadowed by the init layer" "pts/ptmx|dir" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+
+# ------------------------------------------------------------ run -> change -> commit -> run
+run --name cm1 busybox sh -c 'echo made-in-cm1 >/hello; rm /bin/vi; mkdir /data; echo y >/data/y' >/dev/null
+check "commit flow: diff of the change" "C /bin|D /bin/vi|A /data|A /data/y|A /hello" "$(img diff cm1 | tr '\n' '|' | sed 's/|$//')"
+nid=$(img commit -m "from cm1" cm1 mine:v1); rc=$?
+check_re "commit flow: new image id" "^sha256:[0-9a-f]{64}$" "$nid"
+out=$(run --rm mine:v1 sh -c 'cat /hello; test -e /bin/vi && echo vi-there || echo vi-gone; cat /data/y')
+check "commit flow: the new image runs with the change" "made-in-cm1|vi-gone|y" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+check "commit flow: the base image is unchanged" "vi-there" "$(run --rm busybox sh -c 'test -e /bin/vi && echo vi-there')"
 
 # ------------------------------------------------------------ nothing left
 for n in $(img ps -a -q --no-trunc); do timeout 20 "$IMG_BIN" --root "$STORE" rm -f "$n" >/dev/null; done
