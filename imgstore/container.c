@@ -415,6 +415,17 @@ static int write_at(int dirfd, const char *name, const char *text, mode_t mode)
 	return r;
 }
 
+bool ims_init_path(const char *path)
+{
+	static const char *const files[] = { "etc/hosts", "etc/hostname", "etc/resolv.conf" };
+	while (*path == '/')
+		path++;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(files); i++)
+		if (strcmp(path, files[i]) == 0)
+			return true;
+	return false;
+}
+
 /* resolv.conf for the container: the host's, minus loopback nameservers
  * (unreachable from a network namespace), else public ones (as docker). */
 static char *make_resolv(void)

@@ -244,6 +244,8 @@ static ssize_t walk(struct diff *d, int ufd, const char *rel, const struct lower
 			r = cm_error_set(d->err, -ENAMETOOLONG, "path too long under '/%s'", rel);
 			break;
 		}
+		if (ims_init_path(path))
+			continue; /* the init layer's: the container's own */
 		if (k == CM_WH_FILE) {
 			/* a deletion, unless the name was made again here */
 			if (exists_at(ufd, target, NULL))

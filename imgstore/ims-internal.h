@@ -195,6 +195,12 @@ int ims_path_clean(const char *in, char *out, size_t outsz);
 int ims_ctr_dirfd(struct ims_store *s, int *ret, struct cm_error *err);
 /* True if path is a mount point in our mount namespace (mountinfo). */
 bool ims_is_mountpoint(const char *path);
+
+/* container.c: files the per-container init layer provides (hosts,
+ * hostname, resolv.conf): a container's changes to them stay out of diff
+ * and commit, as docker's bind-mounted ones do. path is relative to the
+ * root ("etc/hosts"). */
+bool ims_init_path(const char *path);
 /* The container image's diff_ids, top layer first; each is unpacked. */
 int ims_ctr_layers(struct ims_store *s, const struct ims_container *c,
 		   char ***ret, size_t *ret_n, struct cm_error *err);

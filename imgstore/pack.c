@@ -251,7 +251,16 @@ static int pack_entry(struct pack *p, int dfd, const char *name, const char *rel
 	int n = snprintf(path, sizeof(path), "%s%s%s", rel, *rel ? "/" : "", name);
 	if (n < 0 || n >= PATH_MAX)
 		return cm_error_set(p->err, -ENAMETOOLONG, "path too long under '%s'", rel);
-	enum cm_wh_kind k = cm_wh_classify(name, NULL);
+	const char *hidden = NULL;
+	enum cm_wh_kind k = cm_wh_classify(name, &hidden);
+	if (k == CM_WH_FILE) {
+		char tp[PATH_MAX + 2];
+		snprintf(tp, sizeof(tp), "%s%s%s", rel, *rel ? "/" : "", hidden);
+		if (p->mode != IMS_PACK_ROOTFS && ims_init_path(tp))
+			return 0; /* a container's rm of an init-layer file */
+	}
+	if (p->mode != IMS_PACK_ROOTFS && ims_init_path(path))
+		return 0; /* the init layer's files stay out of commits */
 	if (k == CM_WH_FILE || k == CM_WH_OPQ)
 		return write_whiteout(p, path);
 	struct stat st;

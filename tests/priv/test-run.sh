@@ -166,12 +166,14 @@ out=$(run --rm evil /bin/sh -c '/bin/busybox readlink /dev/ptmx; /bin/busybox te
 check "an image's /dev symlink is shadowed by the init layer" "pts/ptmx|dir" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
 
 # ------------------------------------------------------------ run -> change -> commit -> run
-run --name cm1 busybox sh -c 'echo made-in-cm1 >/hello; rm /bin/vi; mkdir /data; echo y >/data/y' >/dev/null
+run --name cm1 busybox sh -c 'echo made-in-cm1 >/hello; rm /bin/vi; mkdir /data; echo y >/data/y; echo 10.9.9.9 x >>/etc/hosts; rm /etc/resolv.conf' >/dev/null
 check "commit flow: diff of the change" "C /bin|D /bin/vi|A /data|A /data/y|A /hello" "$(img diff cm1 | tr '\n' '|' | sed 's/|$//')"
 nid=$(img commit -m "from cm1" cm1 mine:v1); rc=$?
 check_re "commit flow: new image id" "^sha256:[0-9a-f]{64}$" "$nid"
 out=$(run --rm mine:v1 sh -c 'cat /hello; test -e /bin/vi && echo vi-there || echo vi-gone; cat /data/y')
 check "commit flow: the new image runs with the change" "made-in-cm1|vi-gone|y" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+check "commit flow: the init layer's files stay out of the commit" "0|yes" \
+	"$(run --rm mine:v1 sh -c 'grep -c 10.9.9.9 /etc/hosts; test -e /etc/resolv.conf && echo yes' | tr '\n' '|' | sed 's/|$//')"
 check "commit flow: the base image is unchanged" "vi-there" "$(run --rm busybox sh -c 'test -e /bin/vi && echo vi-there')"
 
 # ------------------------------------------------------------ nothing left
