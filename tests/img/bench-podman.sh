@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # img vs podman, side by side, one run (issue 3's benchmarks; results in
-# docs/perf-img.md): load of the busybox docker-archive, commit of a
-# container that changed 1,000 files, diff of it, save. Each timing is the
-# median of 5. Both use private stores under a temp dir; podman uses its
-# overlay driver. Usage: IMG=build/tools/img bash tests/img/bench-podman.sh
+# docs/perf-img.md): load of a docker-archive, commit of a container that
+# changed 1,000 files, diff of it, save. Each timing is the median of 5.
+# Both use private stores under a temp dir; podman uses its overlay driver.
+# The base image is the embedded busybox, or BASE_TAR=ROOTFS.tar (e.g. a
+# debootstrap-built Debian: see docs/perf-img.md).
+# Usage: IMG=build/tools/img [BASE_TAR=debian.tar] bash tests/img/bench-podman.sh
 set -u
 IMG=${IMG:?}
 command -v podman >/dev/null || { echo "podman missing"; exit 77; }
@@ -21,8 +23,14 @@ ms() { local a b; a=$(date +%s%N); "$@" >/dev/null 2>&1 || echo "FAILED: $*" >&2
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 img() { "$IMG" --root "$S" "$@"; }
 
-img pull busybox >/dev/null
-img save -o "$T/bb.tar" busybox
+if [ -n "${BASE_TAR:-}" ]; then
+	img import "$BASE_TAR" base:latest >/dev/null || { echo "import of $BASE_TAR failed"; exit 1; }
+	base=base:latest
+else
+	img pull busybox >/dev/null
+	base=busybox
+fi
+img save -o "$T/bb.tar" "$base"
 
 # load (fresh store / image removed between runs)
 li=$(for i in 1 2 3 4 5; do rm -rf "$T/l" "$T/l.run"; ms "$IMG" --root "$T/l" load -i "$T/bb.tar"; done | median)
@@ -30,8 +38,8 @@ lp=$(for i in 1 2 3 4 5; do "${P[@]}" rmi -af >/dev/null 2>&1; ms "${P[@]}" load
 
 # 1000 changed files in a container of each
 fill() { local d=$1 i; mkdir -p "$d/data"; for i in $(seq 1 1000); do head -c 4096 /dev/urandom > "$d/data/f$i"; done; }
-cid=$(img create busybox); mp=$(img mount "$cid"); fill "$mp"; for i in $(seq 1 50); do echo x >> "$mp/etc/passwd"; done; rm "$mp/bin/ls"
-pid=$("${P[@]}" create busybox); pmp=$("${P[@]}" mount "$pid"); fill "$pmp"; echo x >> "$pmp/etc/passwd"; rm "$pmp/bin/ls"
+cid=$(img create "$base"); mp=$(img mount "$cid"); fill "$mp"; for i in $(seq 1 50); do echo x >> "$mp/etc/passwd"; done; rm -f "$mp/bin/ls" "$mp/usr/bin/ls"
+pid=$("${P[@]}" create "$base"); pmp=$("${P[@]}" mount "$pid"); fill "$pmp"; echo x >> "$pmp/etc/passwd"; rm -f "$pmp/bin/ls" "$pmp/usr/bin/ls"
 
 # a new layer each time (one more changed byte): no run reuses the last one's
 ci=$(for i in 1 2 3 4 5; do echo $i >> "$mp/etc/passwd"; ms "$IMG" --root "$S" commit "$cid" "bench:$i"; done | median)
@@ -46,7 +54,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.1fx", b / a; els
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $(nproc) CPUs, $(podman --version), podman driver overlay"
 echo "| operation | img (ms) | podman (ms) | podman/img |"
 echo "|---|---|---|---|"
-echo "| load busybox docker-archive ($(du -k "$T/bb.tar" | cut -f1) kB) | $li | $lp | $(ratio "$li" "$lp") |"
+echo "| load $base docker-archive ($(du -k "$T/bb.tar" | cut -f1) kB) | $li | $lp | $(ratio "$li" "$lp") |"
 echo "| commit, 1,000 new 4 kB files + 1 changed + 1 deleted | $ci | $cp | $(ratio "$ci" "$cp") |"
 echo "| diff of that container ($check_i / $check_p lines) | $di | $dp | $(ratio "$di" "$dp") |"
 echo "| save the committed image (docker-archive) | $si | $sp | $(ratio "$si" "$sp") |"
