@@ -542,7 +542,7 @@ int ims_container_create(struct ims_store *s, const struct ims_create_opts *o,
 	_cleanup_image_ struct ims_image *img = NULL;
 	_cleanup_free_ char *json = NULL;
 	struct ims_container tmpl = { 0 };
-	char tmp[64] = "", created[64], hostname[13];
+	char tmp[64] = "", created[64], hostname[65];
 	bool made = false;
 	struct ims_index hold = { .lockfd = -1 };
 
@@ -553,7 +553,14 @@ int ims_container_create(struct ims_store *s, const struct ims_create_opts *o,
 	}
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(tmpl.id + 2 * i, 3, "%02x", rnd[i]);
-	snprintf(hostname, sizeof(hostname), "%.12s", tmpl.id);
+	if (o->hostname && (!o->hostname[0] || strlen(o->hostname) >= sizeof(hostname) ||
+			    strpbrk(o->hostname, "/ \t\n"))) {
+		r = cm_error_set(err, -EINVAL, "invalid hostname '%s'", o->hostname);
+		goto out;
+	}
+	snprintf(hostname, sizeof(hostname), "%.64s", o->hostname ? o->hostname : tmpl.id);
+	if (!o->hostname)
+		hostname[12] = '\0';
 	char defname[32];
 	snprintf(defname, sizeof(defname), "img_%.12s", tmpl.id);
 	tmpl.name = (char *)(o->name ? o->name : defname);

@@ -198,6 +198,7 @@ struct ims_create_opts {
 	const char *image;           /* IMAGE reference (required) */
 	const char *name;            /* unique name, or NULL: "img_" + 12 hex of the id */
 	const char *const *cmd;      /* NULL-terminated argv, or NULL: the image's */
+	const char *hostname;        /* /etc/hostname and hosts, or NULL: 12 hex of the id */
 };
 
 /* Create a container: resolve the image, build containers/<id>/ (config.json,

@@ -529,6 +529,13 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	jw_kstr_opt(w, "User", c->user);
 	jw_kstr_opt(w, "Hostname", c->hostname);
 	cm_jw_key(w, "Tty"); cm_jw_bool(w, c->tty);
+	if (c->tty_rows && c->tty_cols) {
+		cm_jw_key(w, "ConsoleSize");
+		cm_jw_arr(w);
+		cm_jw_int(w, c->tty_rows);
+		cm_jw_int(w, c->tty_cols);
+		cm_jw_arr_end(w);
+	}
 	cm_jw_key(w, "OpenStdin"); cm_jw_bool(w, c->interactive);
 	cm_jw_key(w, "ReadonlyRootfs"); cm_jw_bool(w, c->read_only);
 	cm_jw_key(w, "HostNetwork"); cm_jw_bool(w, c->host_network);
@@ -600,6 +607,13 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	    (r = strv_from_json(cm_json_get(j, "Env"), &c->env, NULL)) < 0)
 		return cm_error_set(err, r, "config.json: out of memory");
 	c->tty = get_bool(j, "Tty");
+	const struct cm_json *cs = cm_json_get(j, "ConsoleSize");
+	if (cs && cm_json_is(cs, CM_JSON_ARRAY) && cs->n == 2 && cs->v[0]->is_int &&
+	    cs->v[1]->is_int && cs->v[0]->i > 0 && cs->v[0]->i < 65536 &&
+	    cs->v[1]->i > 0 && cs->v[1]->i < 65536) {
+		c->tty_rows = (unsigned short)cs->v[0]->i;
+		c->tty_cols = (unsigned short)cs->v[1]->i;
+	}
 	c->interactive = get_bool(j, "OpenStdin");
 	c->read_only = get_bool(j, "ReadonlyRootfs");
 	c->host_network = get_bool(j, "HostNetwork");

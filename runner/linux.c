@@ -428,6 +428,39 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 	child_fail(cx, RUN_EXIT_NOTFOUND, 0, "exec: \"%s\": executable file not found in $PATH", file);
 }
 
+/* -t: a pty of the container's own devpts instance (so `tty` names it
+ * /dev/pts/0 inside), the slave as stdio, the master sent to the monitor
+ * on the sync socket (a 1-byte message with the fd), like runc's console
+ * socket. Runs after pivot_root: /dev/ptmx is the container's. */
+static void open_console(struct child_ctx *cx, unsigned short rows, unsigned short cols)
+{
+	int unlock = 0;
+	_cleanup_close_ int ptm = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (ptm < 0 || ioctl(ptm, TIOCSPTLCK, &unlock) < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "allocating a pty");
+	_cleanup_close_ int pts = ioctl(ptm, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (pts < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "opening the pty");
+	/* the caller's window size before anything runs (img updates it later) */
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+	if (rows && cols)
+		(void)ioctl(pts, TIOCSWINSZ, &ws);
+	for (int i = 0; i < 3; i++)
+		if (dup2(pts, i) < 0)
+			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "pty as stdio");
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { (void *)"T", 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &ptm, sizeof(int));
+	if (sendmsg(cx->sync, &mh, MSG_NOSIGNAL) != 1)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "sending the pty");
+}
+
 /* pid 1: everything from the new namespaces to exec. Never returns. */
 static void child_main(const struct run_config *c, const int stdio[3], int sync)
 {
@@ -436,13 +469,17 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync)
 	char go;
 	int r;
 
-	if (read(sync, &go, 1) != 1)
+	/* "go" comes once the monitor put us in the cgroup (and wrote the uid
+	 * maps). With a user namespace nothing can be done before the maps; else
+	 * the mount setup overlaps the move into the v1 cgroups (each
+	 * cgroup.procs write may wait for an RCU grace period, ~6 ms here) and
+	 * we wait just before the process set-up: nothing of the image runs and
+	 * no device is opened before we are in the cgroup. */
+	if (c->userns && read(sync, &go, 1) != 1)
 		_exit(RUN_EXIT_IMG); /* the monitor died */
 	for (int i = 0; i < 3; i++)
 		if (dup2(stdio[i], i) < 0)
 			child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "stdio");
-	if (c->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "user namespace root");
 
 	/* the mount namespace first: nothing we mount may propagate to the host */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
@@ -460,6 +497,11 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync)
 	_cleanup_close_ int root = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "rootfs %s", c->rootfs);
+	/* --userns: become the namespace's root only now: the rootfs lies under
+	 * the 0700 run dir, which our host uid (still the owner) can traverse
+	 * and container root (an unprivileged host uid) cannot */
+	if (c->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "user namespace root");
 	if ((r = run_rootfs_check(root, &e)) < 0)
 		child_fail(&cx, RUN_EXIT_IMG, 0, "%s", e.msg);
 
@@ -482,6 +524,10 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync)
 	cm_close(&root);
 	cm_close(&old);
 
+	if (c->tty)
+		open_console(&cx, c->tty_rows, c->tty_cols);
+	if (!c->userns && read(sync, &go, 1) != 1)
+		_exit(RUN_EXIT_IMG);
 	setup_process(&cx, c->argv, c->env, c->cwd ? c->cwd : "/", c->user, c->tty, true);
 }
 

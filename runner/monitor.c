@@ -104,6 +104,24 @@ static void stream_read(struct stream *s, FILE *log)
 
 /* ------------------------------------------------------------ monitor */
 
+/* The first message of a -t pid 1: its pty master (1 byte + fd), or its
+ * error. Returns the length read. */
+static ssize_t recv_console(int fd, struct run_child_error *ce, int *ret_fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { ce, sizeof(*ce) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	ssize_t n;
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); n >= 0 && c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+	return n == 1 && *ret_fd < 0 ? -1 : n;
+}
+
 static int monitor_fail(int sync, const char *bundle, int code, const char *msg)
 {
 	struct run_state st = { .status = RUN_EXITED, .exit_code = code,
@@ -131,27 +149,18 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "another monitor runs this container");
 
 	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
-	if (run_cgroup_for(c, &cg, &e) < 0 || run_cgroup_destroy(cg, &e) < 0 ||
-	    run_cgroup_create(cg, &c->lim, &e) < 0) {
-		if (cg)
-			(void)run_cgroup_destroy(cg, NULL);
+	if (run_cgroup_for(c, &cg, &e) < 0)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
-	}
 
 	/* stdio of pid 1 */
 	int stdio[3] = { -1, -1, -1 };
 	struct stream out = { .fd = -1, .out = attach ? 1 : -1, .name = "stdout" };
 	struct stream err = { .fd = -1, .out = attach ? 2 : -1, .name = "stderr" };
-	int ptm = -1, pts = -1, in_fwd = -1;
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int ptm = -1, in_fwd = -1;
+	_cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (c->tty) {
-		if (openpty(&ptm, &pts, NULL, NULL, NULL) < 0)
-			return monitor_fail(sync, bundle, RUN_EXIT_IMG, "allocating a pty");
-		fcntl(ptm, F_SETFD, FD_CLOEXEC);
-		stdio[0] = stdio[1] = stdio[2] = pts;
-		out.fd = ptm;
-		if (attach && c->interactive)
-			in_fwd = 0;
+		/* pid 1 opens the pty in its own devpts and sends us the master */
+		stdio[0] = stdio[1] = stdio[2] = null;
 	} else {
 		int po[2], pe[2];
 		if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
@@ -177,30 +186,40 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, csp) < 0)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "socketpair");
 	pid_t pid;
-	if (run_linux_clone(c, stdio, csp[1], &pid, &e) < 0) {
-		(void)run_cgroup_destroy(cg, NULL);
+	if (run_linux_clone(c, stdio, csp[1], &pid, &e) < 0)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
-	}
 	close(csp[1]);
-	if (pts >= 0)
-		close(pts);
-	if (stdio[1] != pts) {
+	if (!c->tty) {
 		close(stdio[1]);
 		close(stdio[2]);
 	}
 	int64_t started = run_now_ns();
-	/* the cgroup (and uid map) before the child goes on */
-	r = run_cgroup_enter(cg, pid, &e);
+	/* the cgroup (and uid map) before the child goes on: created now, while
+	 * the child sets up its mounts (it waits for "go" before the process) */
+	r = run_cgroup_destroy(cg, &e);
+	if (r == 0)
+		r = run_cgroup_create(cg, &c->lim, &e);
+	if (r == 0)
+		r = run_cgroup_enter(cg, pid, &e);
 	if (r == 0 && c->userns)
 		r = run_linux_userns_map(pid, &e);
-	if (r < 0 || write(csp[0], "G", 1) != 1) {
+	if (r < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		(void)run_cgroup_destroy(cg, NULL);
-		return monitor_fail(sync, bundle, RUN_EXIT_IMG, r < 0 ? e.msg : "starting the container");
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
 	}
+	/* the child may already have failed (its mount setup runs meanwhile):
+	 * then "go" finds it gone and its error is read below */
+	(void)!write(csp[0], "G", 1);
 	struct run_child_error ce;
-	ssize_t n = read(csp[0], &ce, sizeof(ce));
+	ssize_t n = c->tty ? recv_console(csp[0], &ce, &ptm) : read(csp[0], &ce, sizeof(ce));
+	if (n == 1) { /* the pty master: then the exec (EOF) or an error */
+		out.fd = ptm;
+		if (attach && c->interactive)
+			in_fwd = 0;
+		n = read(csp[0], &ce, sizeof(ce));
+	}
 	close(csp[0]);
 	if (n == (ssize_t)sizeof(ce)) {
 		waitpid(pid, NULL, 0);

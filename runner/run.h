@@ -55,6 +55,7 @@ struct run_config {
 	char *user;         /* UID[:GID] or NAME[:GROUP], resolved in the container */
 	char *hostname;
 	bool tty, interactive, read_only, host_network, userns, autoremove;
+	unsigned short tty_rows, tty_cols; /* -t: the initial window size, 0 unknown */
 	struct run_volume *vols;
 	size_t n_vols;
 	struct run_limits lim;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 
 const char *img_run_root;
@@ -39,9 +40,16 @@ static int fail_err(const struct cm_error *e)
 
 static int open_store(struct ims_store **s, struct cm_error *e)
 {
-	/* the monitor (an --rm container removes itself) finds the store here */
+	/* the monitor removes an --rm container by exec'ing `img rm -f`: the
+	 * store and this binary (the monitor links no store code) */
 	if (img_run_root)
 		setenv("IMG_ROOT", img_run_root, 1);
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		setenv("IMG_EXE", self, 1);
+	}
 	return ims_store_open(img_run_root, s, e);
 }
 
@@ -104,23 +112,63 @@ static void forward_signals(pid_t pid, bool on)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-/* Attached: relay (tty), wait for the exit code, reap the monitor. */
-static int attach_wait(struct run_started *st, bool tty)
+static volatile sig_atomic_t winch_ptm = -1;
+static void copy_winsize(int sig)
+{
+	struct winsize ws;
+	(void)sig;
+	if (winch_ptm >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0)
+		ioctl(winch_ptm, TIOCSWINSZ, &ws);
+}
+
+/* --rm in the foreground: remove the exited container here, while the
+ * monitor waits for our end of the sync socket to close (it execs `img rm`
+ * only if we did not: killed, or failed). Saves starting a second img. */
+static void remove_exited(const char *bundle, const char *id)
+{
+	struct cm_error e = { 0 };
+	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
+	if (open_store(&s, &e) < 0 || run_container_remove(bundle, true, &e) < 0 ||
+	    ims_container_remove(s, id, true, &e) < 0)
+		fail_err(&e);
+}
+
+/* Attached: relay (tty), wait for the exit code, remove an --rm container
+ * (rm_id), reap the monitor. */
+static int attach_wait(struct run_started *st, bool tty, const char *bundle, const char *rm_id)
 {
 	struct cm_error e = { 0 };
 	int code = RUN_EXIT_IMG;
+	struct termios saved;
+	bool raw = false;
 	forward_signals(st->pid, !tty);
 	if (tty && st->ptm >= 0) {
-		/* the monitor relays the data; we only keep the window size */
-		struct winsize ws;
-		if (ioctl(0, TIOCGWINSZ, &ws) == 0)
-			ioctl(st->ptm, TIOCSWINSZ, &ws);
+		/* the monitor relays the data; we keep the window size (now and on
+		 * SIGWINCH) and, like docker, put our terminal in raw mode so ^C
+		 * and friends reach the container's pty as bytes */
+		winch_ptm = st->ptm;
+		copy_winsize(0);
+		struct sigaction sa = { .sa_handler = copy_winsize, .sa_flags = SA_RESTART };
+		sigaction(SIGWINCH, &sa, NULL);
+		if (tcgetattr(0, &saved) == 0) {
+			struct termios t = saved;
+			cfmakeraw(&t);
+			raw = tcsetattr(0, TCSANOW, &t) == 0;
+		}
 	}
 	if (run_wait_sync(st->sync, &code, &e) < 0) {
 		fail_err(&e);
 		code = RUN_EXIT_IMG;
+	} else if (rm_id) {
+		remove_exited(bundle, rm_id);
 	}
 	forward_signals(0, false);
+	if (tty) {
+		signal(SIGWINCH, SIG_DFL);
+		winch_ptm = -1;
+	}
+	if (raw)
+		tcsetattr(0, TCSANOW, &saved);
 	cm_close(&st->sync);
 	cm_close(&st->ptm);
 	int status;
@@ -282,7 +330,8 @@ int img_cmd_run(int argc, char **argv)
 	if (open_store(&s, &e) < 0)
 		return fail_err(&e);
 	const char *const *cmd = (const char *const *)argv + optind + 1;
-	struct ims_create_opts co = { .image = argv[optind], .name = name, .cmd = *cmd ? cmd : NULL };
+	struct ims_create_opts co = { .image = argv[optind], .name = name, .cmd = *cmd ? cmd : NULL,
+				      .hostname = c->hostname };
 	_cleanup_container_ struct ims_container *ct = NULL;
 	if (ims_container_create(s, &co, &ct, &e) < 0)
 		return fail_err(&e);
@@ -304,6 +353,11 @@ int img_cmd_run(int argc, char **argv)
 		c->hostname = strdup(h);
 	}
 	c->created = ct->created;
+	struct winsize ws;
+	if (c->tty && ioctl(0, TIOCGWINSZ, &ws) == 0) {
+		c->tty_rows = ws.ws_row;
+		c->tty_cols = ws.ws_col;
+	}
 	struct run_cli cli = { .cmd = argv + optind + 1, .entrypoint = entrypoint, .env = env,
 			       .cwd = cwd, .user = user };
 	if (run_spec_merge(c, cm_json_get(img->config, "config"), &cli, &e) < 0 ||
@@ -329,7 +383,7 @@ int img_cmd_run(int argc, char **argv)
 		return 0;
 	}
 	ims_store_free(TAKE_PTR(s)); /* no store lock held while the container runs */
-	return attach_wait(&st, c->tty);
+	return attach_wait(&st, c->tty, c->bundle, c->autoremove ? c->id : NULL);
 }
 
 /* ------------------------------------------------------------ start, stop... */
@@ -407,7 +461,7 @@ static int start_one(const char *ref, bool attach)
 	if (attach) {
 		_cleanup_run_config_ struct run_config *c = NULL;
 		bool tty = run_config_read(bundle, &c, NULL) == 0 && c->tty;
-		return attach_wait(&st, tty);
+		return attach_wait(&st, tty, bundle, NULL);
 	}
 	cm_close(&st.sync);
 	return 0;

@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# img run's process plumbing through the real binary, as root (issue 4):
+# -t (a pty of the container's own devpts, window size at start and on
+# SIGWINCH), -i (stdin forwarded), signals to a foreground img run reaching
+# the container, --userns (uid map, owner of new files in the rw branch),
+# -h (hostname and /etc/hostname), --rm leaving nothing.
+. "$(dirname "$0")/../img/imglib.sh"
+[ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 77; }
+[ -e /dev/fuse ] || { echo "skip: no /dev/fuse"; exit 77; }
+unshare -m -p -f -u -i -n true 2>/dev/null || { echo "skip: no namespaces"; exit 77; }
+[ -d /sys/fs/cgroup/memory ] || [ -f /sys/fs/cgroup/cgroup.controllers ] || { echo "skip: no cgroups"; exit 77; }
+[ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
+need python3
+CGP=imgtest$$
+PTY="$(dirname "$0")/pty-run.py"
+
+run() { timeout 60 "$IMG_BIN" --root "$STORE" run --cgroup-parent "$CGP" "$@"; }
+_io_cleanup() {
+	for i in $(img ps -a -q --no-trunc 2>/dev/null); do timeout 20 "$IMG_BIN" --root "$STORE" rm -f "$i" >/dev/null 2>&1; done
+	for c in /sys/fs/cgroup/*/; do
+		[ -d "$c$CGP" ] || continue
+		for d in $(find "$c$CGP" -mindepth 1 -depth -type d); do
+			for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+			rmdir "$d" 2>/dev/null
+		done
+		rmdir "$c$CGP" 2>/dev/null
+	done
+	_cleanup
+}
+trap _io_cleanup EXIT
+img pull busybox >/dev/null || { fail "pull busybox"; finish; }
+flat() { tr '\n' '|' | sed 's/|$//'; }
+
+# ------------------------------------------------------------ -t
+out=$(timeout 60 python3 "$PTY" "$IMG_BIN" --root "$STORE" run --rm -t --cgroup-parent "$CGP" busybox \
+	sh -c 'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo isatty; echo $TERM; stty size; echo ready; sleep 1; stty size; exit 3')
+check "-t: /dev/pts/0 of the container's devpts, stdio a tty, TERM, size at start and after SIGWINCH, exit code" \
+	"/dev/pts/0|isatty|xterm|33 101|ready|44 120|rc=3" "$(echo "$out" | flat)"
+out=$(run --rm busybox sh -c 'tty; [ -t 0 ] && echo tty || echo notty' </dev/null)
+check "without -t: no tty" "not a tty|notty" "$(echo "$out" | flat)"
+out=$(printf 'typed\n' | timeout 60 python3 "$PTY" "$IMG_BIN" --root "$STORE" run --rm -t --cgroup-parent "$CGP" busybox \
+	sh -c 'echo x >/dev/tty && echo ctty')
+check "-t: the pty is the controlling tty" "x|ctty|rc=0" "$(echo "$out" | flat)"
+
+# ------------------------------------------------------------ -i
+check "-i: stdin forwarded" "data|2" "$( (printf 'data\n' | run --rm -i busybox cat; printf 'a\nb\n' | run --rm -i busybox wc -l) | flat)"
+check "without -i: stdin is /dev/null" "0" "$(printf 'data\n' | run --rm busybox wc -c)"
+
+# ------------------------------------------------------------ signals
+# img itself in the background (not through timeout or a subshell), so $! is img
+"$IMG_BIN" --root "$STORE" run --rm --cgroup-parent "$CGP" busybox \
+	sh -c 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done' >"$T/sig" 2>&1 &
+p=$!; _PIDS+=($p)
+for _ in $(seq 100); do grep -q ready "$T/sig" 2>/dev/null && break; sleep 0.1; done
+kill -TERM $p; wait $p; rc=$?
+check "SIGTERM to a foreground img run reaches the container's trap" "ready|got-term|7" "$(cat "$T/sig" | flat)|$rc"
+"$IMG_BIN" --root "$STORE" run --rm --cgroup-parent "$CGP" busybox \
+	sh -c 'trap "echo got-usr1" USR1; echo ready; while :; do sleep 0.1; done' >"$T/sig2" 2>&1 &
+p=$!; _PIDS+=($p)
+for _ in $(seq 100); do grep -q ready "$T/sig2" 2>/dev/null && break; sleep 0.1; done
+kill -USR1 $p; for _ in $(seq 50); do grep -q got-usr1 "$T/sig2" && break; sleep 0.1; done
+check "SIGUSR1 forwarded too" "ready|got-usr1" "$(cat "$T/sig2" | flat)"
+# the foreground img killed: the container goes on; rm -f, and --rm removed what exited
+kill -KILL $p; wait $p 2>/dev/null
+check "img killed: its container keeps running" "1" "$(img ps -q | wc -l)"
+timeout 20 "$IMG_BIN" --root "$STORE" rm -f "$(img ps -q)" >/dev/null
+check "--rm: nothing left of the exited ones" "" "$(img ps -a -q)"
+
+# the monitor removes an --rm container itself (exec img rm) when detached,
+# or when the foreground img was killed
+run -d --rm busybox true >/dev/null
+"$IMG_BIN" --root "$STORE" run --rm --cgroup-parent "$CGP" busybox sh -c 'echo ready; sleep 1' >"$T/sig3" 2>&1 &
+p=$!; _PIDS+=($p)
+for _ in $(seq 100); do grep -q ready "$T/sig3" 2>/dev/null && break; sleep 0.1; done
+kill -KILL $p; wait $p 2>/dev/null
+for _ in $(seq 100); do [ -z "$(img ps -a -q)" ] && break; sleep 0.1; done
+check "--rm detached, and with its img killed: removed by the monitor" "" "$(img ps -a -q)"
+
+# ------------------------------------------------------------ --userns
+out=$(run --name uns --userns busybox sh -c 'cat /proc/self/uid_map /proc/self/gid_map | tr -s " "; id -u; echo x > /tmp/made; grep CapEff /proc/self/status | tr -s "\t" " "')
+check "--userns: container root is host uid 100000 (65536 ids), with docker's caps" \
+	" 0 100000 65536| 0 100000 65536|0|CapEff: 00000000a80405fb" "$(echo "$out" | flat)"
+made=$(ls "$STORE"/containers/*/rw/tmp/made 2>/dev/null | head -1)
+check "--userns: a file made inside is owned by the mapped uid in the rw branch" "100000:100000" \
+	"$([ -n "$made" ] && stat -c %u:%g "$made")"
+check "--userns: host root's files stay out of reach" "denied" \
+	"$(run --rm --userns busybox sh -c 'touch /x 2>/dev/null && echo wrote || echo denied')"
+img rm uns >/dev/null
+
+# ------------------------------------------------------------ -h
+out=$(run --rm -h box.example busybox sh -c 'hostname; cat /etc/hostname; grep -c box.example /etc/hosts')
+check "-h: hostname, /etc/hostname and /etc/hosts" "box.example|box.example|1" "$(echo "$out" | flat)"
+id=$(run -d busybox sleep 30)
+check "without -h: the short id everywhere" "${id:0:12}|${id:0:12}" \
+	"$(timeout 20 "$IMG_BIN" --root "$STORE" exec "$id" sh -c 'hostname; cat /etc/hostname' | flat)"
+timeout 20 "$IMG_BIN" --root "$STORE" rm -f "$id" >/dev/null
+check "-h: an invalid hostname is refused (125)" "125" "$(run --rm -h 'a b' busybox true 2>/dev/null; echo $?)"
+
+# ------------------------------------------------------------ nothing left
+check "--rm: no container left" "" "$(img ps -a -q)"
+check "no cgroup left" "" "$(for c in /sys/fs/cgroup/*/; do [ -d "$c$CGP" ] && find "$c$CGP" -mindepth 1 -type d; done 2>/dev/null)"
+check "no mount left" "" "$(awk -v s="$T" '$2 ~ "^"s' /proc/mounts)"
+check "no monitor or daemon left" "" "$(ps -eo args | grep -E "img-monitor $STORE|ufsmount .*$STORE" | grep -v grep)"
+finish
