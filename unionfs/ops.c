@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
 
@@ -112,15 +113,62 @@ static void ufs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	rep_attr(req, UFS_OP_GETATTR, t0, r, &st);
 }
 
-static int do_setattr(struct ufs_fs *fs, struct ufs_node *n, struct stat *attr,
-		      int valid, struct fuse_file_info *fi)
+static void setattr_times(const struct stat *attr, int valid, struct timespec ts[2])
 {
-	if (!fs->rw)
-		return -EROFS;
-	bool trunc0 = (valid & FUSE_SET_ATTR_SIZE) && attr->st_size == 0;
-	int r = ufs_copyup(fs, n, trunc0 ? 0 : -1);
-	if (r < 0)
-		return r;
+	ts[0].tv_nsec = ts[1].tv_nsec = UTIME_OMIT;
+	if (valid & FUSE_SET_ATTR_ATIME_NOW)
+		ts[0].tv_nsec = UTIME_NOW;
+	else if (valid & FUSE_SET_ATTR_ATIME)
+		ts[0] = attr->st_atim;
+	if (valid & FUSE_SET_ATTR_MTIME_NOW)
+		ts[1].tv_nsec = UTIME_NOW;
+	else if (valid & FUSE_SET_ATTR_MTIME)
+		ts[1] = attr->st_mtim;
+}
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+/* setattr by (dir fd, name) in the rw branch, following no symlink: the
+ * name may have been swapped for a link by the container meanwhile, and the
+ * daemon must never change a file out of the branch. -ENOSYS when chmod
+ * needs fchmodat2 (Linux >= 6.6) and the kernel lacks it. */
+static int setattr_at(int dfd, const char *name, mode_t type, const struct stat *attr,
+		      int valid, struct ufs_file *f)
+{
+	if (valid & FUSE_SET_ATTR_MODE && !S_ISLNK(type) &&
+	    syscall(SYS_fchmodat2, dfd, name, attr->st_mode & 07777, AT_SYMLINK_NOFOLLOW) < 0)
+		return cm_neg_errno();
+	if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		uid_t uid = valid & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t)-1;
+		gid_t gid = valid & FUSE_SET_ATTR_GID ? attr->st_gid : (gid_t)-1;
+		if (fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return cm_neg_errno();
+	}
+	if (valid & FUSE_SET_ATTR_SIZE) {
+		if (f && (f->flags & O_ACCMODE) != O_RDONLY) {
+			if (ftruncate(f->fd, attr->st_size) < 0)
+				return cm_neg_errno();
+		} else {
+			_cleanup_close_ int fd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0 || ftruncate(fd, attr->st_size) < 0)
+				return cm_neg_errno();
+		}
+	}
+	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
+		struct timespec ts[2];
+		setattr_times(attr, valid, ts);
+		if (utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			return cm_neg_errno();
+	}
+	return 0;
+}
+
+/* setattr through an O_PATH fd of the object (detached nodes, old kernels). */
+static int setattr_fd(struct ufs_fs *fs, struct ufs_node *n, const struct stat *attr,
+		      int valid, struct ufs_file *f)
+{
 	_cleanup_close_ int pfd = ufs_node_open(fs, n, O_PATH);
 	if (pfd < 0)
 		return pfd;
@@ -136,7 +184,6 @@ static int do_setattr(struct ufs_fs *fs, struct ufs_node *n, struct stat *attr,
 			return cm_neg_errno();
 	}
 	if (valid & FUSE_SET_ATTR_SIZE) {
-		struct ufs_file *f = fi ? FILE_OF(fi) : NULL;
 		if (f && (f->flags & O_ACCMODE) != O_RDONLY) {
 			if (ftruncate(f->fd, attr->st_size) < 0)
 				return cm_neg_errno();
@@ -145,21 +192,47 @@ static int do_setattr(struct ufs_fs *fs, struct ufs_node *n, struct stat *attr,
 		}
 	}
 	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
-		struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
-		if (valid & FUSE_SET_ATTR_ATIME_NOW)
-			ts[0].tv_nsec = UTIME_NOW;
-		else if (valid & FUSE_SET_ATTR_ATIME)
-			ts[0] = attr->st_atim;
-		if (valid & FUSE_SET_ATTR_MTIME_NOW)
-			ts[1].tv_nsec = UTIME_NOW;
-		else if (valid & FUSE_SET_ATTR_MTIME)
-			ts[1] = attr->st_mtim;
+		struct timespec ts[2];
+		setattr_times(attr, valid, ts);
 		int q = S_ISLNK(n->type) ? utimensat(pfd, "", ts, AT_EMPTY_PATH)
 					 : utimensat(AT_FDCWD, proc, ts, 0);
 		if (q < 0)
 			return cm_neg_errno();
 	}
 	return 0;
+}
+
+static int do_setattr(struct ufs_fs *fs, struct ufs_node *n, struct stat *attr,
+		      int valid, struct fuse_file_info *fi)
+{
+	if (!fs->rw)
+		return -EROFS;
+	bool trunc0 = (valid & FUSE_SET_ATTR_SIZE) && attr->st_size == 0;
+	int r = ufs_copyup(fs, n, trunc0 ? 0 : -1);
+	if (r < 0)
+		return r;
+	struct ufs_file *f = fi ? FILE_OF(fi) : NULL;
+	/* The common case: by name in the object's upper dir, no open, no
+	 * /proc lookup (tar sets owner, mode and times of every file). */
+	_cleanup_ufd_ struct ufs_fd df = { -1, false };
+	if (S_ISDIR(n->type) && !n->detached) {
+		r = ufs_dir_fd(fs, n, 0, &df);
+		if (r == 0)
+			r = setattr_at(df.fd, ".", n->type, attr, valid, f);
+	} else {
+		struct ufs_node *parent;
+		char name[NAME_MAX + 1];
+		r = ufs_node_alias(fs, n, &parent, name);
+		if (r == 0) {
+			r = ufs_dir_fd(fs, parent, 0, &df);
+			if (r == 0)
+				r = setattr_at(df.fd, name, n->type, attr, valid, f);
+			ufs_node_unpin(fs, parent);
+		}
+	}
+	if (r == -ENOENT || r == -ENOSYS)
+		r = setattr_fd(fs, n, attr, valid, f);
+	return r;
 }
 
 static void ufs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,

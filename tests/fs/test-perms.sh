@@ -91,4 +91,24 @@ chmod 0600 "$M/pub"
 check_false "chmod through the mount takes effect for nobody" nb cat "$M/pub"
 chown 65534 "$M/secret"
 check_true "chown through the mount takes effect for nobody" nb cat "$M/secret"
+# A name swapped for a symlink in the rw branch behind the daemon (what a
+# racing container can do between our checks), while the kernel still holds
+# it as a regular file: no operation the daemon does may follow it out.
+# (Once the kernel sees the symlink, following it is the caller's own path
+# walk, in the caller's namespace, not the daemon's.)
+mkdir -p "$T/outside"; echo victim >"$T/outside/victim"; chmod 600 "$T/outside/victim"
+touch -d @1500000000 "$T/outside/victim"
+want=$(stat -c '%a %u:%g %s %Y' "$T/outside/victim")
+i=0
+for op in "chmod 777" "chown 65534:65534" "truncate -s 0" "touch -d @1000000000" \
+	"setfattr -n user.x -v 1" "sh -c echo>>"; do
+	i=$((i + 1))
+	echo mine >"$M/swap$i"; stat "$M/swap$i" >/dev/null   # the kernel holds a regular file
+	rm "$A/swap$i"; ln -s "$T/outside/victim" "$A/swap$i"
+	if [ "$op" = "sh -c echo>>" ]; then sh -c "echo x >>'$M/swap$i'" 2>/dev/null
+	else $op "$M/swap$i" 2>/dev/null; fi
+	check "swapped symlink, $op: the outside file is untouched" "$want" \
+		"$(stat -c '%a %u:%g %s %Y' "$T/outside/victim")"
+done
+check "swapped symlink: no xattr reached the outside file" "" "$(getfattr -d "$T/outside/victim" 2>/dev/null)"
 finish
