@@ -696,6 +696,60 @@ int img_cmd_top(int argc, char **argv)
 }
 
 /* `img container inspect CTR...`: the runtime view (State, namespaces, limits). */
+int img_inspect_container(const char *ref, struct cm_jw *w, struct cm_error *e)
+{
+	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
+	_cleanup_container_ struct ims_container *c = NULL;
+	_cleanup_free_ char *bundle = NULL;
+	int r = open_store(&s, e);
+	if (r < 0 || (r = ims_container_get(s, ref, &c, e)) < 0)
+		return r;
+	cm_error_clear(e);
+	if (find_bundle(s, ref, &bundle, e) == 0)
+		return run_container_inspect(bundle, w, e);
+	cm_error_clear(e);
+	cm_jw_obj(w);
+	cm_jw_key(w, "Id");
+	cm_jw_str(w, c->id);
+	cm_jw_key(w, "Name");
+	char name[512];
+	snprintf(name, sizeof(name), "/%s", c->name ? c->name : "");
+	cm_jw_str(w, name);
+	cm_jw_key(w, "Image");
+	cm_jw_str(w, c->image_id);
+	char created[64];
+	ims_time_format(c->created, created, sizeof(created));
+	cm_jw_key(w, "Created");
+	cm_jw_str(w, created);
+	cm_jw_key(w, "State");
+	cm_jw_obj(w);
+	cm_jw_key(w, "Status");
+	cm_jw_str(w, "created");
+	cm_jw_key(w, "Running");
+	cm_jw_bool(w, false);
+	cm_jw_key(w, "Pid");
+	cm_jw_int(w, 0);
+	cm_jw_key(w, "ExitCode");
+	cm_jw_int(w, 0);
+	cm_jw_obj_end(w);
+	cm_jw_key(w, "GraphDriver");
+	cm_jw_obj(w);
+	cm_jw_key(w, "Name");
+	cm_jw_str(w, "ufsmount");
+	cm_jw_key(w, "Data");
+	cm_jw_obj(w);
+	cm_jw_key(w, "UpperDir");
+	cm_jw_str(w, c->rw);
+	cm_jw_key(w, "InitDir");
+	cm_jw_str(w, c->init);
+	cm_jw_key(w, "MergedDir");
+	cm_jw_str(w, c->mountpoint);
+	cm_jw_obj_end(w);
+	cm_jw_obj_end(w);
+	cm_jw_obj_end(w);
+	return 0;
+}
+
 int img_cmd_container(int argc, char **argv)
 {
 	if (argc < 3 || strcmp(argv[1], "inspect") != 0)

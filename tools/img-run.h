@@ -3,6 +3,9 @@
  * takes (argc, argv) with argv[0] the command name and returns the exit code. */
 #pragma once
 
+#include "cm-error.h"
+#include "cm-json.h"
+
 /* Set by img.c's --root parsing (NULL: $IMG_ROOT or the default). */
 extern const char *img_run_root;
 
@@ -16,4 +19,7 @@ int img_cmd_logs(int argc, char **argv);
 int img_cmd_exec(int argc, char **argv);
 int img_cmd_top(int argc, char **argv);
 int img_cmd_container(int argc, char **argv);
+/* img inspect of a container: the runner's view once started, else the
+ * store's record with State.Status "created". Appends one object to w. */
+int img_inspect_container(const char *ref, struct cm_jw *w, struct cm_error *e);
 int img_cmd_rm(int argc, char **argv);

@@ -489,7 +489,7 @@ static int cmd_inspect(int argc, char **argv)
 		if (c != 't')
 			return EXIT_IMG;
 	if (optind >= argc)
-		return fail("inspect: needs at least one IMAGE");
+		return fail("inspect: needs at least one IMAGE or CONTAINER");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
@@ -502,6 +502,10 @@ static int cmd_inspect(int argc, char **argv)
 		_cleanup_image_ struct ims_image *img = NULL;
 		cm_error_clear(&e);
 		if (ims_image_resolve(s, argv[i], &img, &e) < 0) {
+			/* docker's inspect takes a container as well */
+			struct cm_error ce = { 0 };
+			if (e.code == -ENOENT && img_inspect_container(argv[i], &w, &ce) == 0)
+				continue;
 			rc = EXIT_IMG;
 			fprintf(stderr, "img: %s\n", e.msg);
 			continue;

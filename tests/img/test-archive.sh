@@ -136,4 +136,19 @@ for f in "$T"/h/*.tar; do
 	check_fails "load refuses $n" "$re" img2 load -i "$f"
 	check "load $n: store unchanged" "$before" "$( (cd "$S2" && find . -printf '%p %s\n' | sort; sha256sum index.json) )"
 done
+# kill -9 during load: the store stays consistent, names only for what loaded
+mkdir -p "$T/kbig"; head -c 60000000 /dev/urandom >"$T/kbig/file"
+tar -C "$T/kbig" -cf "$T/kbig.tar" . && rm -rf "$T/kbig"
+img import "$T/kbig.tar" kbig:1 >/dev/null && img save -o "$T/kbig-docker.tar" kbig:1 && img rmi kbig:1 >/dev/null && img gc >/dev/null
+KS=$T/kstore
+for delay in 0.05 0.2 0.5; do
+	"$IMG_BIN" --root "$KS" load -i "$T/kbig-docker.tar" >/dev/null 2>&1 &
+	p=$!; sleep $delay; kill -9 $p 2>/dev/null; wait $p 2>/dev/null
+	check_true "kill -9 during load ($delay s): fsck passes" "$IMG_BIN" --root "$KS" fsck
+	check_re "  and no half-loaded name" "^(|kbig:1)$" "$("$IMG_BIN" --root "$KS" images --format '{{.Repository}}:{{.Tag}}' | grep -v '^busybox' | tr -d '\n')"
+done
+check_true "gc after the killed loads" "$IMG_BIN" --root "$KS" gc
+check "  no temp left" "" "$(ls -A "$KS/tmp" 2>/dev/null)"
+check_true "a full load afterwards" "$IMG_BIN" --root "$KS" load -i "$T/kbig-docker.tar"
+check_true "  fsck" "$IMG_BIN" --root "$KS" fsck
 finish

@@ -26,6 +26,8 @@ check "init: hostname = 12 hex of the id" "${id:0:12}" "$(cat "$C/init/etc/hostn
 check_re "init: hosts has localhost" "127.0.0.1[[:space:]]+localhost" "$(cat "$C/init/etc/hosts")"
 check_re "init: resolv.conf has a nameserver" "nameserver [0-9a-f.:]+" "$(cat "$C/init/etc/resolv.conf")"
 check "no temp left" "" "$(ls -A "$STORE/tmp")"
+check "inspect CONTAINER: docker's keys, State created" "/c1 created False ${id:0:12}" \
+	"$(img inspect c1 | python3 -c 'import json,sys; j=json.load(sys.stdin)[0]; print(j["Name"], j["State"]["Status"], j["State"]["Running"], j["Id"][:12])')"
 check_fails "create: name in use" "already in use" img create --name c1 busybox
 check_fails "create: bad name" "Invalid container name" img create --name '-x' busybox
 check_fails "create: unknown image" "No such image: nope" img create nope
