@@ -158,6 +158,13 @@ static int v1_remove(struct run_cgroup *cg)
 		path_of(cg, run_cgroup_v1_controllers[i], NULL, p, sizeof(p));
 		if (rmdir(p) < 0 && errno != ENOENT && r == 0)
 			r = cm_neg_errno();
+		/* the parent (img/ by default) goes with its last container;
+		 * EBUSY while others live, and never the controller's root */
+		char *slash = strrchr(p, '/');
+		if (r == 0 && slash && strchr(cg->rel, '/')) {
+			*slash = '\0';
+			(void)rmdir(p);
+		}
 	}
 	return r;
 }

@@ -129,7 +129,14 @@ static int v2_remove(struct run_cgroup *cg)
 	path_of(cg, "cgroup.kill", p, sizeof(p));
 	(void)run_write_file(p, "1");
 	path_of(cg, NULL, p, sizeof(p));
-	return rmdir(p) < 0 && errno != ENOENT ? cm_neg_errno() : 0;
+	if (rmdir(p) < 0 && errno != ENOENT)
+		return cm_neg_errno();
+	char *slash = strrchr(p, '/');
+	if (slash && strchr(cg->rel, '/')) { /* the parent, with its last container */
+		*slash = '\0';
+		(void)rmdir(p);
+	}
+	return 0;
 }
 
 static void v2_describe(struct run_cgroup *cg, struct cm_jw *w)

@@ -124,15 +124,21 @@ int run_mkdir_p(const char *path, mode_t mode)
 	char buf[4096];
 	if (strlen(path) >= sizeof(buf))
 		return -ENAMETOOLONG;
-	strcpy(buf, path);
-	for (char *p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(buf, mode) < 0 && errno != EEXIST)
-				return cm_neg_errno();
-			*p = '/';
-		}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return cm_neg_errno();
-	return 0;
+	/* A parent can vanish between our mkdirs (the last container of a
+	 * cgroup parent removes it): start again a few times. */
+	for (int attempt = 0;; attempt++) {
+		strcpy(buf, path);
+		int r = 0;
+		for (char *p = buf + 1; *p && r == 0; p++)
+			if (*p == '/') {
+				*p = '\0';
+				if (mkdir(buf, mode) < 0 && errno != EEXIST)
+					r = cm_neg_errno();
+				*p = '/';
+			}
+		if (r == 0 && mkdir(buf, mode) < 0 && errno != EEXIST)
+			r = cm_neg_errno();
+		if (r != -ENOENT || attempt >= 3)
+			return r;
+	}
 }

@@ -200,6 +200,7 @@ check "commit flow: the base image is unchanged" "vi-there" "$(run --rm busybox 
 for n in $(img ps -a -q --no-trunc); do timeout 20 "$IMG_BIN" --root "$STORE" rm -f "$n" >/dev/null; done
 check "rm: no container left" "" "$(img ps -a -q)"
 check "rm: no cgroup left" "" "$(cg_dirs)"
+check "rm: the cgroup parent went with its last container" "" "$(ls -d /sys/fs/cgroup/*/"$CGP" 2>/dev/null)"
 check "rm: no mount left" "" "$(awk -v s="$T" '$2 ~ "^"s' /proc/mounts)"
 check "rm: no monitor or daemon left" "" "$(ps -eo args | grep -E "img-monitor $STORE|ufsmount .*$STORE" | grep -v grep)"
 check "rm: no runner state left" "" "$(ls "$STORE.run/containers" 2>/dev/null | grep -v '^containers.lock$')"
