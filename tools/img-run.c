@@ -21,23 +21,6 @@
 
 const char *img_run_root;
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("img: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return RUN_EXIT_IMG;
-}
-
-static int fail_err(const struct cm_error *e)
-{
-	return fail("%s", e->msg[0] ? e->msg : strerror(-e->code));
-}
-
 static int open_store(struct ims_store **s, struct cm_error *e)
 {
 	/* the monitor removes an --rm container by exec'ing `img rm -f`: the
@@ -130,7 +113,7 @@ static void remove_exited(const char *bundle, const char *id)
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0 || run_container_remove(bundle, true, &e) < 0 ||
 	    ims_container_remove(s, id, true, &e) < 0)
-		fail_err(&e);
+		img_fail_err(&e);
 }
 
 /* Attached: relay (tty), wait for the exit code, remove an --rm container
@@ -157,7 +140,7 @@ static int attach_wait(struct run_started *st, bool tty, const char *bundle, con
 		}
 	}
 	if (run_wait_sync(st->sync, &code, &e) < 0) {
-		fail_err(&e);
+		img_fail_err(&e);
 		code = RUN_EXIT_IMG;
 	} else if (rm_id) {
 		remove_exited(bundle, rm_id);
@@ -239,7 +222,7 @@ int img_cmd_run(int argc, char **argv)
 	bool detach = false;
 	int o, r;
 	if (!c)
-		return fail("out of memory");
+		return img_fail("out of memory");
 	c->lim.pids = RUN_DEFAULT_PIDS_LIMIT;
 	while ((o = getopt_long(argc, argv, "+dith:e:v:w:u:m:", opts, NULL)) != -1) {
 		switch (o) {
@@ -250,11 +233,11 @@ int img_cmd_run(int argc, char **argv)
 		case OPT_NAME: name = optarg; break;
 		case 'e':
 			if (strv_push(&env, &n_env, optarg) < 0)
-				return fail("out of memory");
+				return img_fail("out of memory");
 			break;
 		case OPT_ENVFILE:
 			if (run_env_file_read(optarg, &file_env, &n_file_env, &e) < 0)
-				return fail_err(&e);
+				return img_fail_err(&e);
 			for (size_t i = 0; i < n_file_env; i++)
 				(void)strv_push(&env, &n_env, file_env[i]);
 			n_file_env = 0; /* the strings now belong to env (freed at exit) */
@@ -264,10 +247,10 @@ int img_cmd_run(int argc, char **argv)
 		case 'v': {
 			struct run_volume v;
 			if (run_parse_volume(optarg, &v, &e) < 0)
-				return fail_err(&e);
+				return img_fail_err(&e);
 			struct run_volume *nv = realloc(c->vols, (c->n_vols + 1) * sizeof(*nv));
 			if (!nv)
-				return fail("out of memory");
+				return img_fail("out of memory");
 			c->vols = nv;
 			c->vols[c->n_vols++] = v;
 			break;
@@ -281,24 +264,24 @@ int img_cmd_run(int argc, char **argv)
 		case OPT_ENTRYPOINT: entrypoint = optarg; break;
 		case 'm':
 			if (run_parse_bytes(optarg, &c->lim.memory, &e) < 0)
-				return fail_err(&e);
+				return img_fail_err(&e);
 			if (c->lim.memory < 6 * 1024 * 1024)
-				return fail("Minimum memory limit allowed is 6MB");
+				return img_fail("Minimum memory limit allowed is 6MB");
 			break;
 		case OPT_MEMSWAP:
 			if (strcmp(optarg, "-1") == 0)
 				c->lim.memory_swap = -1;
 			else if (run_parse_bytes(optarg, &c->lim.memory_swap, &e) < 0)
-				return fail_err(&e);
+				return img_fail_err(&e);
 			break;
 		case OPT_CPUS:
 			if (run_parse_cpus(optarg, &c->lim.cpu_quota, &c->lim.cpu_period, &e) < 0)
-				return fail_err(&e);
+				return img_fail_err(&e);
 			break;
 		case OPT_SHARES:
 			c->lim.cpu_shares = strtoll(optarg, NULL, 10);
 			if (c->lim.cpu_shares < 2 || c->lim.cpu_shares > 262144)
-				return fail("invalid --cpu-shares '%s' (2..262144)", optarg);
+				return img_fail("invalid --cpu-shares '%s' (2..262144)", optarg);
 			break;
 		case OPT_PIDS:
 			c->lim.pids = strtoll(optarg, NULL, 10);
@@ -310,7 +293,7 @@ int img_cmd_run(int argc, char **argv)
 			if (strcmp(optarg, "host") == 0)
 				c->host_network = true;
 			else if (strcmp(optarg, "none") != 0)
-				return fail("network '%s' is not supported (none or host; bridge comes later)", optarg);
+				return img_fail("network '%s' is not supported (none or host; bridge comes later)", optarg);
 			break;
 		case OPT_USERNS: c->userns = true; break;
 		case OPT_CGPARENT: c->cgroup_parent = strdup(optarg); break;
@@ -322,22 +305,22 @@ int img_cmd_run(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return fail("\"img run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
+		return img_fail("\"img run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
 	if (c->lim.memory && c->lim.memory_swap > 0 && c->lim.memory_swap < c->lim.memory)
-		return fail("Minimum memoryswap limit should be larger than memory limit");
+		return img_fail("Minimum memoryswap limit should be larger than memory limit");
 
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	const char *const *cmd = (const char *const *)argv + optind + 1;
 	struct ims_create_opts co = { .image = argv[optind], .name = name, .cmd = *cmd ? cmd : NULL,
 				      .hostname = c->hostname };
 	_cleanup_container_ struct ims_container *ct = NULL;
 	if (ims_container_create(s, &co, &ct, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	_cleanup_image_ struct ims_image *img = NULL;
 	if (ims_container_image(s, ct, &img, &e) < 0 || ims_container_mount(s, ct, &e) < 0) {
-		r = fail_err(&e);
+		r = img_fail_err(&e);
 		free_container(s, ct->id);
 		return r;
 	}
@@ -362,7 +345,7 @@ int img_cmd_run(int argc, char **argv)
 			       .cwd = cwd, .user = user };
 	if (run_spec_merge(c, cm_json_get(img->config, "config"), &cli, &e) < 0 ||
 	    run_config_write(c, &e) < 0) {
-		r = fail_err(&e);
+		r = img_fail_err(&e);
 		free_container(s, ct->id);
 		return r;
 	}
@@ -372,7 +355,7 @@ int img_cmd_run(int argc, char **argv)
 	struct run_started st;
 	fflush(stdout);
 	if (run_container_start(monitor, NULL, c->bundle, !detach, &st, &e) < 0) {
-		fail_err(&e);
+		img_fail_err(&e);
 		if (c->autoremove)
 			free_container(s, ct->id);
 		return st.fail_code;
@@ -435,26 +418,26 @@ static int start_one(const char *ref, bool attach)
 	_cleanup_container_ struct ims_container *ct = NULL;
 	_cleanup_free_ char *bundle = NULL;
 	if (open_store(&s, &e) < 0 || ims_container_get(s, ref, &ct, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	if (find_bundle(s, ref, &bundle, &e) == -ENOENT) {
 		cm_error_clear(&e);
 		if (default_config(s, ct, &e) < 0)
-			return fail_err(&e);
+			return img_fail_err(&e);
 	}
 	if (!bundle && find_bundle(s, ref, &bundle, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	struct run_state rs;
 	if (run_state_refresh(bundle, &rs, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	if (rs.status == RUN_RUNNING)
 		return 0;
 	if (ims_container_mount(s, ct, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	char monitor[PATH_MAX];
 	helper_path("img-monitor", "IMG_MONITOR", monitor, sizeof(monitor));
 	struct run_started st;
 	if (run_container_start(monitor, NULL, bundle, attach, &st, &e) < 0) {
-		fail_err(&e);
+		img_fail_err(&e);
 		return st.fail_code;
 	}
 	ims_store_free(TAKE_PTR(s));
@@ -478,7 +461,7 @@ int img_cmd_start(int argc, char **argv)
 		attach = true;
 	}
 	if (optind >= argc)
-		return fail("\"img start\" requires at least 1 argument");
+		return img_fail("\"img start\" requires at least 1 argument");
 	for (int i = optind; i < argc; i++) {
 		int r = start_one(argv[i], attach);
 		if (attach)
@@ -501,12 +484,12 @@ static int stop_like(int argc, char **argv, bool restart)
 		timeout = atoi(optarg);
 	}
 	if (optind >= argc)
-		return fail("\"img %s\" requires at least 1 argument", argv[0]);
+		return img_fail("\"img %s\" requires at least 1 argument", argv[0]);
 	for (int i = optind; i < argc; i++) {
 		struct cm_error e = { 0 };
 		_cleanup_free_ char *bundle = NULL;
 		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_stop(bundle, timeout, &e) < 0) {
-			rc = fail_err(&e);
+			rc = img_fail_err(&e);
 			continue;
 		}
 		if (restart && (rc = start_one(argv[i], false)) != 0)
@@ -535,15 +518,15 @@ int img_cmd_kill(int argc, char **argv)
 		if (o != 's')
 			return RUN_EXIT_IMG;
 		if (run_parse_signal(optarg, &sig, &e) < 0)
-			return fail_err(&e);
+			return img_fail_err(&e);
 	}
 	if (optind >= argc)
-		return fail("\"img kill\" requires at least 1 argument");
+		return img_fail("\"img kill\" requires at least 1 argument");
 	for (int i = optind; i < argc; i++) {
 		_cleanup_free_ char *bundle = NULL;
 		cm_error_clear(&e);
 		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_kill(bundle, sig, &e) < 0)
-			rc = fail_err(&e);
+			rc = img_fail_err(&e);
 		else
 			puts(argv[i]);
 	}
@@ -553,14 +536,14 @@ int img_cmd_kill(int argc, char **argv)
 int img_cmd_wait(int argc, char **argv)
 {
 	if (argc < 2)
-		return fail("\"img wait\" requires at least 1 argument");
+		return img_fail("\"img wait\" requires at least 1 argument");
 	int rc = 0;
 	for (int i = 1; i < argc; i++) {
 		struct cm_error e = { 0 };
 		_cleanup_free_ char *bundle = NULL;
 		int code;
 		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_wait(bundle, &code, &e) < 0) {
-			rc = fail_err(&e);
+			rc = img_fail_err(&e);
 			continue;
 		}
 		printf("%d\n", code);
@@ -589,12 +572,12 @@ int img_cmd_logs(int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc)
-		return fail("\"img logs\" requires exactly 1 argument");
+		return img_fail("\"img logs\" requires exactly 1 argument");
 	struct cm_error e = { 0 };
 	_cleanup_free_ char *bundle = NULL;
 	if (with_bundle(argv[optind], &bundle, &e) < 0 ||
 	    run_logs(bundle, tail, follow, ts, 1, 2, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	return 0;
 }
 
@@ -619,7 +602,7 @@ int img_cmd_exec(int argc, char **argv)
 		case 't': x.tty = true; break;
 		case 'e':
 			if (strv_push(&env, &n_env, optarg) < 0)
-				return fail("out of memory");
+				return img_fail("out of memory");
 			break;
 		case 'w': x.cwd = optarg; break;
 		case 'u': x.user = optarg; break;
@@ -627,14 +610,14 @@ int img_cmd_exec(int argc, char **argv)
 		}
 	}
 	if (optind + 2 > argc)
-		return fail("\"img exec\" requires at least 2 arguments: CONTAINER COMMAND [ARG...]");
+		return img_fail("\"img exec\" requires at least 2 arguments: CONTAINER COMMAND [ARG...]");
 	x.env = env;
 	x.argv = argv + optind + 1;
 	struct cm_error e = { 0 };
 	_cleanup_free_ char *bundle = NULL;
 	int code = RUN_EXIT_IMG;
 	if (with_bundle(argv[optind], &bundle, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	if (!x.interactive && !x.tty) {
 		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (null >= 0) {
@@ -644,7 +627,7 @@ int img_cmd_exec(int argc, char **argv)
 	}
 	fflush(stdout);
 	if (run_container_exec(bundle, &x, &code, &e) < 0) {
-		fail_err(&e);
+		img_fail_err(&e);
 		return code;
 	}
 	return code;
@@ -653,18 +636,18 @@ int img_cmd_exec(int argc, char **argv)
 int img_cmd_top(int argc, char **argv)
 {
 	if (argc != 2)
-		return fail("\"img top\" requires exactly 1 argument");
+		return img_fail("\"img top\" requires exactly 1 argument");
 	struct cm_error e = { 0 };
 	_cleanup_free_ char *bundle = NULL;
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n = 0;
 	struct run_state st;
 	if (with_bundle(argv[1], &bundle, &e) < 0 || run_state_refresh(bundle, &st, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	if (st.status != RUN_RUNNING)
-		return fail("container %s is not running", argv[1]);
+		return img_fail("container %s is not running", argv[1]);
 	if (run_container_pids(bundle, &pids, &n, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	printf("%-8s %-8s %-8s %s\n", "UID", "PID", "PPID", "CMD");
 	for (size_t i = 0; i < n; i++) {
 		char p[64], line[4096] = "", buf[4096];
@@ -753,7 +736,7 @@ int img_inspect_container(const char *ref, struct cm_jw *w, struct cm_error *e)
 int img_cmd_container(int argc, char **argv)
 {
 	if (argc < 3 || strcmp(argv[1], "inspect") != 0)
-		return fail("usage: img container inspect CONTAINER...");
+		return img_fail("usage: img container inspect CONTAINER...");
 	struct cm_jw w;
 	cm_jw_init(&w, 4);
 	cm_jw_arr(&w);
@@ -762,13 +745,13 @@ int img_cmd_container(int argc, char **argv)
 		struct cm_error e = { 0 };
 		_cleanup_free_ char *bundle = NULL;
 		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_inspect(bundle, &w, &e) < 0)
-			rc = fail_err(&e);
+			rc = img_fail_err(&e);
 	}
 	cm_jw_arr_end(&w);
 	_cleanup_free_ char *out = NULL;
 	size_t len;
 	if (cm_jw_finish(&w, &out, &len) < 0)
-		return fail("out of memory");
+		return img_fail("out of memory");
 	puts(out);
 	return rc;
 }
@@ -788,21 +771,21 @@ int img_cmd_rm(int argc, char **argv)
 		force = true;
 	}
 	if (optind >= argc)
-		return fail("\"img rm\" requires at least 1 argument");
+		return img_fail("\"img rm\" requires at least 1 argument");
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	struct cm_error e = { 0 };
 	if (open_store(&s, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	for (int i = optind; i < argc; i++) {
 		_cleanup_free_ char *bundle = NULL;
 		cm_error_clear(&e);
 		int r = find_bundle(s, argv[i], &bundle, &e);
 		if (r < 0 && r != -ENOENT) {
-			rc = fail_err(&e);
+			rc = img_fail_err(&e);
 			continue;
 		}
 		if (r == -ENOENT && e.msg[0] && strstr(e.msg, "No such")) {
-			rc = fail_err(&e);
+			rc = img_fail_err(&e);
 			continue;
 		}
 		cm_error_clear(&e);
@@ -810,7 +793,7 @@ int img_cmd_rm(int argc, char **argv)
 		 * only mounted by img mount still needs -f, as before */
 		if ((bundle && run_container_remove(bundle, force, &e) < 0) ||
 		    ims_container_remove(s, argv[i], force || bundle, &e) < 0) {
-			rc = fail_err(&e);
+			rc = img_fail_err(&e);
 			continue;
 		}
 		puts(argv[i]);

@@ -6,6 +6,10 @@
 #include "cm-error.h"
 #include "cm-json.h"
 
+/* img's one-line error on stderr ("img: ..."); both return 125. */
+int img_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int img_fail_err(const struct cm_error *e);
+
 /* Set by img.c's --root parsing (NULL: $IMG_ROOT or the default). */
 extern const char *img_run_root;
 

@@ -51,8 +51,7 @@ static void usage(FILE *f)
 	      f);
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
+int img_fail(const char *fmt, ...)
 {
 	va_list ap;
 	fputs("img: ", stderr);
@@ -63,9 +62,9 @@ static int fail(const char *fmt, ...)
 	return EXIT_IMG;
 }
 
-static int fail_err(const struct cm_error *e)
+int img_fail_err(const struct cm_error *e)
 {
-	return fail("%s", e->msg[0] ? e->msg : strerror(-e->code));
+	return img_fail("%s", e->msg[0] ? e->msg : strerror(-e->code));
 }
 
 static void print_line(void *ctx, const char *line)
@@ -254,11 +253,11 @@ static int cmd_images(int argc, char **argv)
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	struct ims_image **v;
 	size_t n;
 	if (ims_image_list(s, &v, &n, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	struct table t = { .ncols = 5 };
 	if (!quiet && !format) {
 		static const char *const hdr[] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" };
@@ -374,19 +373,19 @@ static int cmd_import(int argc, char **argv)
 	const char *file = NULL, *name = NULL;
 	if (!busybox) {
 		if (optind >= argc)
-			return fail("import: needs a FILE or - (see img import --help)");
+			return img_fail("import: needs a FILE or - (see img import --help)");
 		file = argv[optind++];
 	}
 	if (optind < argc)
 		name = argv[optind++];
 	if (optind < argc)
-		return fail("import: too many arguments");
+		return img_fail("import: too many arguments");
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	if (busybox) {
 		if (ims_import_busybox(s, busybox_path(), name, id, &e) < 0)
-			return fail_err(&e);
+			return img_fail_err(&e);
 		puts(id);
 		return 0;
 	}
@@ -394,7 +393,7 @@ static int cmd_import(int argc, char **argv)
 	if (strcmp(file, "-") != 0) {
 		fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			return fail("import: %s: %s", file, strerror(errno));
+			return img_fail("import: %s: %s", file, strerror(errno));
 	}
 	char by[600];
 	snprintf(by, sizeof(by), "img import %s", file);
@@ -404,7 +403,7 @@ static int cmd_import(int argc, char **argv)
 	if (fd > 0)
 		close(fd);
 	if (r < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	puts(id);
 	return 0;
 }
@@ -418,20 +417,20 @@ static int cmd_pull(int argc, char **argv)
 	struct cm_error e = { 0 };
 	_cleanup_free_ char *full = NULL;
 	if (ims_ref_normalize(argv[1], &full, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	int off = ims_ref_tag_offset(full);
 	if (strncmp(full, "docker.io/library/busybox:", 26) != 0 || off != 25)
-		return fail("pull %s: no registry access; only the embedded busybox image can be pulled",
+		return img_fail("pull %s: no registry access; only the embedded busybox image can be pulled",
 			    argv[1]);
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	char id[CM_DIGEST_STR_LEN];
 	if (ims_import_busybox(s, busybox_path(), argv[1], id, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	_cleanup_image_ struct ims_image *img = NULL;
 	if (ims_image_resolve(s, full, &img, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	printf("%s: Pulling from library/busybox (embedded, from %s)\nDigest: %s\n"
 	       "Status: Downloaded newer image for %s\n%s\n",
 	       full + off + 1, busybox_path(), img->digest, ims_ref_short(full), full);
@@ -441,11 +440,11 @@ static int cmd_pull(int argc, char **argv)
 static int cmd_tag(int argc, char **argv)
 {
 	if (argc != 3)
-		return fail("tag: usage: img tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]");
+		return img_fail("tag: usage: img tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0 || ims_image_tag(s, argv[1], argv[2], &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	return 0;
 }
 
@@ -464,16 +463,16 @@ static int cmd_rmi(int argc, char **argv)
 			return EXIT_IMG;
 	}
 	if (optind >= argc)
-		return fail("rmi: needs at least one IMAGE");
+		return img_fail("rmi: needs at least one IMAGE");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
 		cm_error_clear(&e);
 		if (ims_image_remove(s, argv[i], force, print_line, NULL, &e) < 0)
-			rc = fail_err(&e);
+			rc = img_fail_err(&e);
 	}
 	return rc;
 }
@@ -489,11 +488,11 @@ static int cmd_inspect(int argc, char **argv)
 		if (c != 't')
 			return EXIT_IMG;
 	if (optind >= argc)
-		return fail("inspect: needs at least one IMAGE or CONTAINER");
+		return img_fail("inspect: needs at least one IMAGE or CONTAINER");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	struct cm_jw w;
 	cm_jw_init(&w, 4);
 	cm_jw_arr(&w);
@@ -512,13 +511,13 @@ static int cmd_inspect(int argc, char **argv)
 		}
 		if (ims_image_inspect(s, img, &w, &e) < 0) {
 			cm_jw_free(&w);
-			return fail_err(&e);
+			return img_fail_err(&e);
 		}
 	}
 	cm_jw_arr_end(&w);
 	char *out;
 	if (cm_jw_finish(&w, &out, NULL) < 0)
-		return fail("out of memory");
+		return img_fail("out of memory");
 	puts(out);
 	free(out);
 	return rc;
@@ -542,12 +541,12 @@ static int cmd_history(int argc, char **argv)
 			return EXIT_IMG;
 	}
 	if (optind + 1 != argc)
-		return fail("history: needs exactly one IMAGE");
+		return img_fail("history: needs exactly one IMAGE");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	_cleanup_image_ struct ims_image *img = NULL;
 	if (open_store(&s, &e) < 0 || ims_image_resolve(s, argv[optind], &img, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	const struct cm_json *h = cm_json_get(img->config, "history");
 	const struct cm_json *layers = cm_json_get(img->manifest, "layers");
 	size_t nh = cm_json_is(h, CM_JSON_ARRAY) ? h->n : 0;
@@ -555,7 +554,7 @@ static int cmd_history(int argc, char **argv)
 	/* sizes: each non-empty history entry takes the next layer */
 	int64_t *sizes = calloc(nh + 1, sizeof(*sizes));
 	if (!sizes)
-		return fail("out of memory");
+		return img_fail("out of memory");
 	size_t li = 0;
 	for (size_t i = 0; i < nh; i++) {
 		const struct cm_json *empty = cm_json_get(h->v[i], "empty_layer");
@@ -603,7 +602,7 @@ static int cmd_gc(int argc, char **argv)
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0 || ims_gc(s, false, print_line, NULL, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	return 0;
 }
 
@@ -612,12 +611,12 @@ static int cmd_fsck(int argc, char **argv)
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	int n = ims_fsck(s, print_line, stderr, &e);
 	if (n < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	if (n > 0)
-		return fail("fsck: %d problem%s in %s", n, n == 1 ? "" : "s", ims_store_root(s));
+		return img_fail("fsck: %d problem%s in %s", n, n == 1 ? "" : "s", ims_store_root(s));
 	printf("%s: ok\n", ims_store_root(s));
 	return 0;
 }
@@ -641,12 +640,12 @@ static int cmd_load(int argc, char **argv)
 			return EXIT_IMG;
 	}
 	if (!in || optind != argc)
-		return fail("load: usage: img load -i FILE|DIR");
+		return img_fail("load: usage: img load -i FILE|DIR");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0 ||
 	    ims_load(s, in, quiet ? NULL : print_line, NULL, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	return 0;
 }
 
@@ -675,21 +674,21 @@ static int cmd_save(int argc, char **argv)
 	else if (strcmp(fmt, "oci-dir") == 0)
 		f = IMS_SAVE_OCI_DIR;
 	else
-		return fail("save: unknown format '%s' (docker-archive, oci-archive, oci-dir)", fmt);
+		return img_fail("save: unknown format '%s' (docker-archive, oci-archive, oci-dir)", fmt);
 	if (optind >= argc)
-		return fail("save: needs at least one IMAGE");
+		return img_fail("save: needs at least one IMAGE");
 	if (!out) {
 		if (f == IMS_SAVE_OCI_DIR)
-			return fail("save: oci-dir needs -o DIR");
+			return img_fail("save: oci-dir needs -o DIR");
 		if (isatty(1))
-			return fail("save: refusing to write an archive to a terminal (use -o FILE)");
+			return img_fail("save: refusing to write an archive to a terminal (use -o FILE)");
 		out = "-";
 	}
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0 ||
 	    ims_save(s, (const char *const *)argv + optind, (size_t)(argc - optind), f, out, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	return 0;
 }
 
@@ -714,7 +713,7 @@ static int cmd_create(int argc, char **argv)
 			return EXIT_IMG;
 	}
 	if (optind >= argc)
-		return fail("create: needs an IMAGE (see img create --help)");
+		return img_fail("create: needs an IMAGE (see img create --help)");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	_cleanup_container_ struct ims_container *ct = NULL;
@@ -724,7 +723,7 @@ static int cmd_create(int argc, char **argv)
 		.cmd = optind + 1 < argc ? (const char *const *)argv + optind + 1 : NULL,
 	};
 	if (open_store(&s, &e) < 0 || ims_container_create(s, &o, &ct, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	puts(ct->id);
 	return 0;
 }
@@ -783,13 +782,13 @@ static int cmd_ps(int argc, char **argv)
 			return EXIT_IMG;
 	}
 	if (optind != argc)
-		return fail("ps: too many arguments");
+		return img_fail("ps: too many arguments");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	struct ims_container **v;
 	size_t n;
 	if (open_store(&s, &e) < 0 || ims_container_list(s, &v, &n, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	struct table t = { .ncols = 7 };
 	if (!quiet && !format) {
 		static const char *const hdr[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
@@ -886,7 +885,7 @@ static int cmd_mount(int argc, char **argv)
 	_cleanup_container_ struct ims_container *ct = NULL;
 	if (one_container(argc, argv, "mount", &s, &ct, &e) < 0 ||
 	    ims_container_mount(s, ct, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	puts(ct->mountpoint);
 	return 0;
 }
@@ -910,7 +909,7 @@ static int cmd_umount(int argc, char **argv)
 	_cleanup_container_ struct ims_container *ct = NULL;
 	if (one_container(argc, argv, "umount", &s, &ct, &e) < 0 ||
 	    ims_container_umount(s, ct, lazy, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	puts(ct->id);
 	return 0;
 }
@@ -930,7 +929,7 @@ static int cmd_diff(int argc, char **argv)
 			return EXIT_IMG;
 	}
 	if (format && strcmp(format, "json") != 0)
-		return fail("diff: unknown format '%s' (json)", format);
+		return img_fail("diff: unknown format '%s' (json)", format);
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	_cleanup_container_ struct ims_container *ct = NULL;
@@ -938,7 +937,7 @@ static int cmd_diff(int argc, char **argv)
 	size_t n = 0;
 	if (one_container(argc, argv, "diff", &s, &ct, &e) < 0 ||
 	    ims_container_diff(s, ct, &v, &n, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	if (!format) {
 		for (size_t i = 0; i < n; i++)
 			printf("%c %s\n", v[i].kind, v[i].path);
@@ -990,7 +989,7 @@ static int cmd_commit(int argc, char **argv)
 			author = optarg;
 		else if (c == 'c') {
 			if (nch + 1 >= CM_ARRAY_SIZE(changes))
-				return fail("commit: too many --change options");
+				return img_fail("commit: too many --change options");
 			changes[nch++] = optarg;
 		} else if (c == 'h') {
 			puts("Usage: img commit [-m MSG] [-a AUTHOR] [-c 'CMD|ENTRYPOINT|ENV|WORKDIR|USER ...'] CONTAINER [REPOSITORY[:TAG]]");
@@ -1000,7 +999,7 @@ static int cmd_commit(int argc, char **argv)
 	}
 	changes[nch] = NULL;
 	if (optind >= argc || optind + 2 < argc)
-		return fail("commit: usage: img commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]");
+		return img_fail("commit: usage: img commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]");
 	const char *name = optind + 1 < argc ? argv[optind + 1] : NULL;
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
@@ -1010,7 +1009,7 @@ static int cmd_commit(int argc, char **argv)
 				     .changes = changes, .created = -1 };
 	if (open_store(&s, &e) < 0 || ims_container_get(s, argv[optind], &ct, &e) < 0 ||
 	    ims_container_commit(s, ct, &o, id, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	puts(id);
 	return 0;
 }
@@ -1031,7 +1030,7 @@ static int cmd_export(int argc, char **argv)
 	}
 	if (!out) {
 		if (isatty(1))
-			return fail("export: refusing to write an archive to a terminal (use -o FILE)");
+			return img_fail("export: refusing to write an archive to a terminal (use -o FILE)");
 		out = "-";
 	}
 	struct cm_error e = { 0 };
@@ -1039,7 +1038,7 @@ static int cmd_export(int argc, char **argv)
 	_cleanup_container_ struct ims_container *ct = NULL;
 	if (one_container(argc, argv, "export", &s, &ct, &e) < 0 ||
 	    ims_container_export(s, ct, out, &e) < 0)
-		return fail_err(&e);
+		return img_fail_err(&e);
 	return 0;
 }
 
@@ -1086,7 +1085,7 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "--root") == 0) {
 			if (i + 1 >= argc)
-				return fail("--root needs a directory");
+				return img_fail("--root needs a directory");
 			img_run_root = argv[++i];
 		} else if (strncmp(a, "--root=", 7) == 0) {
 			img_run_root = a + 7;
@@ -1097,7 +1096,7 @@ int main(int argc, char **argv)
 			printf("img %s\n", PACKAGE_VERSION);
 			return 0;
 		} else {
-			return fail("unknown option '%s' (see img --help)", a);
+			return img_fail("unknown option '%s' (see img --help)", a);
 		}
 	}
 	if (i >= argc) {
@@ -1111,5 +1110,5 @@ int main(int argc, char **argv)
 			optind = 1;
 			return commands[k].fn(argc - i, argv + i);
 		}
-	return fail("unknown command '%s' (see img --help)", argv[i]);
+	return img_fail("unknown command '%s' (see img --help)", argv[i]);
 }

@@ -37,9 +37,16 @@ li=$(for i in 1 2 3 4 5; do rm -rf "$T/l" "$T/l.run"; ms "$IMG" --root "$T/l" lo
 lp=$(for i in 1 2 3 4 5; do "${P[@]}" rmi -af >/dev/null 2>&1; ms "${P[@]}" load -i "$T/bb.tar"; done | median)
 
 # 1000 changed files in a container of each
-fill() { local d=$1 i; mkdir -p "$d/data"; for i in $(seq 1 1000); do head -c 4096 /dev/urandom > "$d/data/f$i"; done; }
-cid=$(img create "$base"); mp=$(img mount "$cid"); fill "$mp"; for i in $(seq 1 50); do echo x >> "$mp/etc/passwd"; done; rm -f "$mp/bin/ls" "$mp/usr/bin/ls"
-pid=$("${P[@]}" create "$base"); pmp=$("${P[@]}" mount "$pid"); fill "$pmp"; echo x >> "$pmp/etc/passwd"; rm -f "$pmp/bin/ls" "$pmp/usr/bin/ls"
+fill() { local d=$1 i; rootfs_ok "$d" || exit 1; mkdir -p "$d/data"; for i in $(seq 1 1000); do head -c 4096 /dev/urandom > "$d/data/f$i"; done; }
+# Every path below is written into: refuse anything but a real mountpoint of
+# a container of ours (an empty one would write into the host's /).
+rootfs_ok() { [ -n "$1" ] && [ "$1" != / ] && [ -d "$1/etc" ] && mountpoint -q "$1"; }
+cid=$(img create "$base" true) && mp=$(img mount "$cid") && rootfs_ok "$mp" ||
+	{ echo "img create/mount failed (mountpoint '${mp:-}')"; exit 1; }
+pid=$("${P[@]}" create "$base" true) && pmp=$("${P[@]}" mount "$pid") && rootfs_ok "$pmp" ||
+	{ echo "podman create/mount failed (mountpoint '${pmp:-}')"; exit 1; }
+fill "$mp"; for i in $(seq 1 50); do echo x >> "$mp/etc/passwd"; done; rm -f "$mp/bin/ls" "$mp/usr/bin/ls"
+fill "$pmp"; echo x >> "$pmp/etc/passwd"; rm -f "$pmp/bin/ls" "$pmp/usr/bin/ls"
 
 # a new layer each time (one more changed byte): no run reuses the last one's
 ci=$(for i in 1 2 3 4 5; do echo $i >> "$mp/etc/passwd"; ms "$IMG" --root "$S" commit "$cid" "bench:$i"; done | median)

@@ -41,6 +41,21 @@ check_fails() {
 store_state() {
 	(cd "$STORE" && find . -printf '%p %s %y\n' | sort && sha256sum index.json)
 }
+# ctr_mount CTR: img mount, printing the mountpoint only when it is a real
+# mount inside this test's temp dir. Tests write into "$mp/...": an empty or
+# foreign answer must never turn that into the host's / (it did once, in a
+# benchmark). Fails the test and stops it otherwise.
+ctr_mount() {
+	local m
+	m=$(img mount "$1")
+	case "$m" in
+	"$T"/?*) ;;
+	*) fail "img mount $1: '$m' is not inside the test dir"; finish ;;
+	esac
+	mountpoint -q "$m" || { fail "img mount $1: '$m' is not a mountpoint"; finish; }
+	printf '%s\n' "$m"
+}
+
 finish() {
 	printf '# %s: %d passed, %d failed\n' "$TEST_NAME" "$_PASS" "$_FAIL"
 	[ "$_FAIL" -eq 0 ]

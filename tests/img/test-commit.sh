@@ -22,7 +22,7 @@ print(m["layers"][-1]["digest"][7:])' "$STORE" < <(img inspect "$1")
 
 id=$(img create --name c1 busybox)
 C=$STORE/containers/$id
-mp=$(img mount c1)
+mp=$(ctr_mount c1) || exit 1
 echo changed > "$mp/etc/passwd"
 mkdir -p "$mp/new/dir"; echo x > "$mp/new/dir/f"
 ln "$mp/new/dir/f" "$mp/new/hard"
@@ -90,7 +90,7 @@ check "tar: long name" "yes" "$(grep -q "new/$long" <<<"$names" && echo yes)"
 
 # ---------------------------------------------------------------- the new image
 id2=$(img create mine:v1)
-mp2=$(img mount "$id2")
+mp2=$(ctr_mount "$id2") || exit 1
 check "new image: mounts at once, the new file" "x" "$(cat "$mp2/new/dir/f")"
 check "new image: hardlink" "x" "$(cat "$mp2/new/hard")"
 check "new image: deleted file" "no" "$(test -e "$mp2/bin/ls" && echo yes || echo no)"
@@ -109,7 +109,7 @@ wait "$wp"
 check "commit of a mounted container being written: exit 0" "0" "$rc"
 check_true "fsck after the live commit" img fsck
 check_re "live commit: a prefix of the log was captured" "^(line [0-9]+$|$)" \
-	"$(id3=$(img create live:1); m=$(img mount "$id3"); tail -c 200 "$m/new/log" 2>/dev/null | tail -1; img rm -f "$id3" >/dev/null)"
+	"$(id3=$(img create live:1); m=$(ctr_mount "$id3") || exit 1; tail -c 200 "$m/new/log" 2>/dev/null | tail -1; img rm -f "$id3" >/dev/null)"
 img rm -f "$id2" >/dev/null
 
 # ---------------------------------------------------------------- hostile rw

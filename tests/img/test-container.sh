@@ -59,8 +59,9 @@ check_true "fsck with containers" img fsck
 img pull busybox >/dev/null
 
 # ---------------------------------------------------------------- mount
-mp=$(img mount c1); rc=$?
+mp=$(ctr_mount c1); rc=$?
 check "mount: exit 0" 0 "$rc"
+[ "$rc" = 0 ] || finish   # everything below writes into "$mp/..."
 check "mount: under the run dir" "$STORE.run/containers/$id/merged" "$mp"
 check_re "mount: a ufsmount mount, nodev" "fuse.ufsmount .*nodev|nodev.* fuse.ufsmount" "$(grep " $mp " /proc/self/mountinfo)"
 check "mount: idempotent" "$mp" "$(img mount "${id:0:8}")"
@@ -121,7 +122,7 @@ check "export: busybox binary" "$(sha256sum < /bin/busybox)" "$(tar xOf "$T/exp.
 check "export: no temp file left" "exp.tar" "$(ls "$T" | grep exp)"
 
 # ---------------------------------------------------------------- rm
-mp=$(img mount c1)
+mp=$(ctr_mount c1) || finish
 check_fails "rm of a mounted container" "is mounted" img rm c1
 check "rm -f of a mounted container" "c1" "$(img rm -f c1)"
 check "rm -f: unmounted" "0" "$(grep -c " $mp " /proc/self/mountinfo)"

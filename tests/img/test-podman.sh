@@ -17,7 +17,7 @@ trap podman_cleanup EXIT
 
 img pull busybox >/dev/null
 id=$(img create busybox)
-mp=$(img mount "$id")
+mp=$(ctr_mount "$id") || exit 1
 mkdir -p "$mp/new"; echo "from img" > "$mp/new/f"; rm "$mp/bin/ls"
 img umount "$id" >/dev/null
 img commit -c 'CMD ["cat","/new/f"]' "$id" rt:1 >/dev/null
@@ -29,6 +29,8 @@ check "podman: two layers" "2" "$("${P[@]}" image inspect rt:1 --format '{{len .
 check "podman: the CMD" "[cat /new/f]" "$("${P[@]}" image inspect rt:1 --format '{{.Config.Cmd}}')"
 pc=$("${P[@]}" create rt:1)
 pm=$("${P[@]}" mount "$pc")
+# podman's merged dir: a real mount, never empty (writes follow)
+{ [ -n "$pm" ] && [ "$pm" != / ] && mountpoint -q "$pm"; } || { fail "podman mount: '$pm'"; finish; }
 check "podman: the committed file" "from img" "$(cat "$pm/new/f")"
 check "podman: the whiteout applied" "no" "$(test -e "$pm/bin/ls" && echo yes || echo no)"
 check "podman: the base layer" "$(sha256sum < /bin/busybox)" "$(sha256sum < "$pm/bin/busybox")"
