@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <limits.h>
 #include <poll.h>
 #include <spawn.h>
@@ -694,6 +695,24 @@ static int spawn_ufsmount(const char *dirs, const char *mp, struct cm_error *err
 	if (r != 0)
 		return cm_error_setx(err, -r, "running %s", exe);
 	int st = 0;
+	/* ufsmount exits as soon as the mount is ready (about 3 ms): wait on
+	 * a pidfd rather than polling waitpid every 10 ms; the loop below is
+	 * the fallback for kernels without pidfd_open (< 5.3). */
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd >= 0) {
+		struct pollfd pf = { .fd = pfd, .events = POLLIN };
+		int pr;
+		do
+			pr = poll(&pf, 1, MOUNT_TIMEOUT_MS);
+		while (pr < 0 && errno == EINTR);
+		close(pfd);
+		if (pr == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			umount2(mp, MNT_DETACH);
+			return cm_error_set(err, -ETIMEDOUT, "%s did not mount %s in time", exe, mp);
+		}
+	}
 	for (int waited = 0;; waited += 10) {
 		pid_t w = waitpid(pid, &st, WNOHANG);
 		if (w == pid)
