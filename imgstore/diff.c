@@ -179,44 +179,6 @@ static bool same_data(struct diff *d, int ufd, const char *name, int lfd,
 	return h1 == h2;
 }
 
-static int list_names(int dfd, char ***ret, size_t *ret_n)
-{
-	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return cm_neg_errno();
-	DIR *dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -ENOMEM;
-	}
-	char **v = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	int r = 0;
-	while ((de = readdir(dir))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		char **nv = realloc(v, (n + 1) * sizeof(*nv));
-		if (!nv || !(nv[n] = strdup(de->d_name))) {
-			v = nv ? nv : v;
-			r = -ENOMEM;
-			break;
-		}
-		v = nv;
-		n++;
-	}
-	closedir(dir);
-	if (r < 0) {
-		for (size_t i = 0; i < n; i++)
-			free(v[i]);
-		free(v);
-		return r;
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
-}
-
 /* Walk rw dir ufd (path rel) over lower l; returns the number of changes
  * reported below it, or -errno. */
 static ssize_t walk(struct diff *d, int ufd, const char *rel, const struct lower *l, int depth)
@@ -225,7 +187,7 @@ static ssize_t walk(struct diff *d, int ufd, const char *rel, const struct lower
 		return cm_error_set(d->err, -ELOOP, "'/%s': tree too deep", rel);
 	char **names = NULL;
 	size_t n = 0;
-	int r = list_names(ufd, &names, &n);
+	int r = ims_list_dir(ufd, &names, &n);
 	if (r < 0)
 		return cm_error_setx(d->err, r, "listing '/%s' in the rw branch", rel);
 	bool opaque = exists_at(ufd, CM_WH_OPAQUE, NULL);

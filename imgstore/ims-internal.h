@@ -196,6 +196,10 @@ int ims_ctr_dirfd(struct ims_store *s, int *ret, struct cm_error *err);
 /* True if path is a mount point in our mount namespace (mountinfo). */
 bool ims_is_mountpoint(const char *path);
 
+/* pack.c: the names in dir dfd but . and .. (unsorted, each malloc'd, the
+ * array too). 0 or -errno. */
+int ims_list_dir(int dfd, char ***ret, size_t *ret_n);
+
 /* container.c: files the per-container init layer provides (hosts,
  * hostname, resolv.conf): a container's changes to them stay out of diff
  * and commit, as docker's bind-mounted ones do. path is relative to the

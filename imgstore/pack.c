@@ -82,7 +82,7 @@ static int tar_fail(struct pack *p, const char *path)
 	return cm_error_set(p->err, -EIO, "tar of '%s': %s", path, archive_error_string(p->a));
 }
 
-static int list_dir(int dfd, char ***ret, size_t *ret_n)
+int ims_list_dir(int dfd, char ***ret, size_t *ret_n)
 {
 	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -97,6 +97,8 @@ static int list_dir(int dfd, char ***ret, size_t *ret_n)
 	struct dirent *de;
 	int r = 0;
 	while ((errno = 0, de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 32;
 			char **nv = realloc(v, cap * sizeof(*nv));
@@ -326,7 +328,7 @@ static int pack_dir(struct pack *p, int dfd, const char *rel, int depth)
 		return cm_error_set(p->err, -ELOOP, "'%s': tree too deep", rel);
 	char **names = NULL;
 	size_t n = 0;
-	int r = list_dir(dfd, &names, &n);
+	int r = ims_list_dir(dfd, &names, &n);
 	if (r < 0)
 		return cm_error_setx(p->err, r, "listing '%s'", *rel ? rel : "/");
 	n = ims_pack_sort_names(names, n, p->mode);
