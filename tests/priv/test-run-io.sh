@@ -6,30 +6,8 @@
 # the container, --userns (uid map, owner of new files in the rw branch),
 # -h (hostname and /etc/hostname), --rm leaving nothing.
 . "$(dirname "$0")/../img/imglib.sh"
-[ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 77; }
-[ -e /dev/fuse ] || { echo "skip: no /dev/fuse"; exit 77; }
-unshare -m -p -f -u -i -n true 2>/dev/null || { echo "skip: no namespaces"; exit 77; }
-[ -d /sys/fs/cgroup/memory ] || [ -f /sys/fs/cgroup/cgroup.controllers ] || { echo "skip: no cgroups"; exit 77; }
-[ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
-need python3
-CGP=imgtest$$
+. "$(dirname "$0")/privlib.sh"
 PTY="$(dirname "$0")/pty-run.py"
-
-run() { timeout 60 "$IMG_BIN" --root "$STORE" run --cgroup-parent "$CGP" "$@"; }
-_io_cleanup() {
-	for i in $(img ps -a -q --no-trunc 2>/dev/null); do timeout 20 "$IMG_BIN" --root "$STORE" rm -f "$i" >/dev/null 2>&1; done
-	for c in /sys/fs/cgroup/*/; do
-		[ -d "$c$CGP" ] || continue
-		for d in $(find "$c$CGP" -mindepth 1 -depth -type d); do
-			for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-			rmdir "$d" 2>/dev/null
-		done
-		rmdir "$c$CGP" 2>/dev/null
-	done
-	_cleanup
-}
-trap _io_cleanup EXIT
-img pull busybox >/dev/null || { fail "pull busybox"; finish; }
 flat() { tr '\n' '|' | sed 's/|$//'; }
 
 # ------------------------------------------------------------ -t

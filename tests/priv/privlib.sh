@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: MIT
+# Fixture for the root-only runner tests: skip (77) where namespaces, cgroups,
+# /dev/fuse or busybox-static are truly missing; containers run under a
+# cgroup parent of our own (imgtestPID) that the EXIT trap empties and
+# removes, with every container, process and mount of the test. Sourced
+# after tests/img/imglib.sh.
+[ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 77; }
+[ -e /dev/fuse ] || { echo "skip: no /dev/fuse"; exit 77; }
+unshare -m -p -f -u -i -n true 2>/dev/null || { echo "skip: no namespaces"; exit 77; }
+[ -d /sys/fs/cgroup/memory ] || [ -f /sys/fs/cgroup/cgroup.controllers ] || { echo "skip: no cgroups"; exit 77; }
+[ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
+need python3
+CGP=imgtest$$   # our own cgroup parent: every test cgroup is ours to remove
+
+run() { timeout 60 "$IMG_BIN" --root "$STORE" run --cgroup-parent "$CGP" "$@"; }
+cg_dirs() { for c in /sys/fs/cgroup/*/; do [ -d "$c$CGP" ] && find "$c$CGP" -mindepth 1 -type d; done 2>/dev/null; }
+_priv_cleanup() {
+	local ids i c d p
+	ids=$(img ps -a -q --no-trunc 2>/dev/null)
+	for i in $ids; do timeout 20 "$IMG_BIN" --root "$STORE" rm -f "$i" >/dev/null 2>&1; done
+	for c in /sys/fs/cgroup/*/; do
+		[ -d "$c$CGP" ] || continue
+		for d in $(find "$c$CGP" -mindepth 1 -depth -type d); do
+			for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+			rmdir "$d" 2>/dev/null
+		done
+		rmdir "$c$CGP" 2>/dev/null
+	done
+	awk -v s="$T" '$2 ~ "^"s {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+	_cleanup
+}
+trap _priv_cleanup EXIT
+img pull busybox >/dev/null || { fail "pull busybox"; finish; }
