@@ -5,7 +5,7 @@
 
 #include <fcntl.h>
 
-struct ufs_file *ufs_file_wrap(struct ufs_node *node, int fd, int flags)
+struct ufs_file *ufs_file_wrap(struct ufs_fs *fs, struct ufs_node *node, int fd, int flags)
 {
 	struct ufs_file *f = calloc(1, sizeof(*f));
 	if (!f)
@@ -16,13 +16,27 @@ struct ufs_file *ufs_file_wrap(struct ufs_node *node, int fd, int flags)
 	f->node = node;
 	f->gen = atomic_load(&node->gen);
 	pthread_mutex_init(&f->lock, NULL);
+	pthread_mutex_lock(&fs->files_lock);
+	f->next = fs->files;
+	if (fs->files)
+		fs->files->prev = f;
+	fs->files = f;
+	pthread_mutex_unlock(&fs->files_lock);
 	return f;
 }
 
-void ufs_file_free(struct ufs_file *f)
+void ufs_file_free(struct ufs_fs *fs, struct ufs_file *f)
 {
 	if (!f)
 		return;
+	pthread_mutex_lock(&fs->files_lock);
+	if (f->prev)
+		f->prev->next = f->next;
+	else if (fs->files == f)
+		fs->files = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	pthread_mutex_unlock(&fs->files_lock);
 	cm_close(&f->fd);
 	cm_close(&f->oldfd);
 	pthread_mutex_destroy(&f->lock);
@@ -47,7 +61,7 @@ int ufs_file_open(struct ufs_fs *fs, struct ufs_node *node, int flags,
 	int fd = ufs_node_open(fs, node, flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
 	if (fd < 0)
 		return fd;
-	struct ufs_file *f = ufs_file_wrap(node, fd, flags);
+	struct ufs_file *f = ufs_file_wrap(fs, node, fd, flags);
 	if (!f) {
 		close(fd);
 		return -ENOMEM;
@@ -73,4 +87,10 @@ int ufs_file_fd(struct ufs_fs *fs, struct ufs_file *f)
 	f->gen = gen;
 	pthread_mutex_unlock(&f->lock);
 	return f->fd;
+}
+
+void ufs_files_free_all(struct ufs_fs *fs)
+{
+	while (fs->files)
+		ufs_file_free(fs, fs->files);
 }

@@ -45,6 +45,7 @@ int ufs_table_init(struct ufs_fs *fs)
 {
 	pthread_mutex_init(&fs->table_lock, NULL);
 	pthread_mutex_init(&fs->dcache_lock, NULL);
+	pthread_mutex_init(&fs->files_lock, NULL);
 	fs->hsize = 4096;
 	fs->osize = 1024;
 	fs->idhash = calloc(fs->hsize, sizeof(*fs->idhash));

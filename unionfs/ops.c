@@ -369,7 +369,7 @@ static void ufs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		if (f->pt)
 			ufs_pt_release(fs, f->node);
-		ufs_file_free(f);
+		ufs_file_free(fs, f);
 	}
 }
 
@@ -385,7 +385,7 @@ static void ufs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (r < 0)
 		return rep_err(req, UFS_OP_CREATE, t0, -r);
 	struct ufs_node *n = ufs_node_of(fs, e.ino);
-	struct ufs_file *f = ufs_file_wrap(n, fd, fi->flags);
+	struct ufs_file *f = ufs_file_wrap(fs, n, fd, fi->flags);
 	if (!f) {
 		close(fd);
 		ufs_node_forget(fs, n, 1);
@@ -396,7 +396,7 @@ static void ufs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
 		if (f->pt)
 			ufs_pt_release(fs, n);
-		ufs_file_free(f);
+		ufs_file_free(fs, f);
 		ufs_node_forget(fs, n, 1);
 	}
 }
@@ -444,10 +444,11 @@ static void ufs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void ufs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	uint64_t t0 = ufs_now_ns();
+	struct ufs_fs *fs = FS(req);
 	struct ufs_file *f = FILE_OF(fi);
 	if (f->pt)
-		ufs_pt_release(FS(req), f->node);
-	ufs_file_free(f);
+		ufs_pt_release(fs, f->node);
+	ufs_file_free(fs, f);
 	rep_err(req, UFS_OP_RELEASE, t0, 0);
 }
 

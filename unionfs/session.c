@@ -83,8 +83,10 @@ void ufs_fs_free(struct ufs_fs *fs)
 {
 	if (!fs)
 		return;
-	if (fs->idhash)
+	if (fs->idhash) {
+		ufs_files_free_all(fs);
 		ufs_table_destroy(fs);
+	}
 	ufs_fs_close_branches(fs);
 	free(fs);
 }

@@ -104,6 +104,8 @@ struct ufs_fs {
 	 * node->lock before table_lock; table_lock is a leaf lock. */
 	pthread_mutex_t table_lock;
 	pthread_mutex_t dcache_lock; /* every node->dcache pointer; leaf */
+	pthread_mutex_t files_lock;  /* the list of open files; leaf */
+	struct ufs_file *files;
 	struct ufs_node **idhash;   /* key (branch, backing ino) */
 	struct ufs_node *all;       /* every node but the root (teardown) */
 	struct ufs_node **alhash;   /* key (parent, name) */
@@ -324,6 +326,7 @@ struct ufs_file {
 	int fd;
 	int oldfd;           /* pre-copy-up fd, closed at release */
 	bool pt;             /* opened in passthrough: release drops it */
+	struct ufs_file *prev, *next; /* fs->files, under fs->files_lock */
 	int flags;
 	unsigned gen;        /* node->gen at open */
 	struct ufs_node *node;
@@ -332,8 +335,12 @@ struct ufs_file {
 
 int ufs_file_open(struct ufs_fs *fs, struct ufs_node *node, int flags,
 		  struct ufs_file **ret);
-struct ufs_file *ufs_file_wrap(struct ufs_node *node, int fd, int flags);
-void ufs_file_free(struct ufs_file *f);
+/* Files are on fs's list until released, so that teardown frees those the
+ * kernel never released (a lazy unmount with files open). */
+struct ufs_file *ufs_file_wrap(struct ufs_fs *fs, struct ufs_node *node, int fd, int flags);
+void ufs_file_free(struct ufs_fs *fs, struct ufs_file *f);
+/* Teardown: free every file still open. */
+void ufs_files_free_all(struct ufs_fs *fs);
 /* The fd to read through: reopened on the upper copy if a copy-up happened
  * after this read-only open. */
 int ufs_file_fd(struct ufs_fs *fs, struct ufs_file *f);
