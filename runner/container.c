@@ -69,10 +69,15 @@ int run_state_write(const char *bundle, const struct run_state *st, struct cm_er
 	int r = cm_jw_finish(&w, &s, &len);
 	if (r < 0 || (r = run_write_atomic(bundle, "state.json", s, len)) < 0)
 		return cm_error_setx(err, r, "writing the state of %s", bundle);
-	/* the one-line status the store's `img ps` shows (docs/store.md) */
+	/* the one-line status the store's `img ps` shows (docs/store.md):
+	 * "Up @T" / "Exited (N) @T", T the start or end in seconds since the
+	 * epoch, rendered by ps relative to its own now */
 	char line[64];
 	if (st->status == RUN_RUNNING)
-		snprintf(line, sizeof(line), "Up\n");
+		snprintf(line, sizeof(line), "Up @%lld\n", (long long)(st->started_ns / 1000000000));
+	else if (st->status == RUN_EXITED && st->finished_ns > 0)
+		snprintf(line, sizeof(line), "Exited (%d) @%lld\n", st->exit_code,
+			 (long long)(st->finished_ns / 1000000000));
 	else if (st->status == RUN_EXITED)
 		snprintf(line, sizeof(line), "Exited (%d)\n", st->exit_code);
 	else

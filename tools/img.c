@@ -109,34 +109,59 @@ static void progress_print(void *ctx, const char *what, int64_t done, int64_t to
 		fputc('\n', stderr);
 }
 
+/* docker's durations: "Less than a second", "5 seconds", "About a minute"... */
+static void human_duration(int64_t s, char *buf, size_t sz)
+{
+	int64_t m = s / 60, h = m / 60;
+	if (s < 1)
+		snprintf(buf, sz, "Less than a second");
+	else if (s == 1)
+		snprintf(buf, sz, "1 second");
+	else if (s < 60)
+		snprintf(buf, sz, "%lld seconds", (long long)s);
+	else if (m == 1)
+		snprintf(buf, sz, "About a minute");
+	else if (m < 60)
+		snprintf(buf, sz, "%lld minutes", (long long)m);
+	else if (h == 1)
+		snprintf(buf, sz, "About an hour");
+	else if (h < 48)
+		snprintf(buf, sz, "%lld hours", (long long)h);
+	else if (h < 24 * 7 * 2)
+		snprintf(buf, sz, "%lld days", (long long)(h / 24));
+	else if (h < 24 * 30 * 2)
+		snprintf(buf, sz, "%lld weeks", (long long)(h / 24 / 7));
+	else if (h < 24 * 365 * 2)
+		snprintf(buf, sz, "%lld months", (long long)(h / 24 / 30));
+	else
+		snprintf(buf, sz, "%lld years", (long long)(h / 24 / 365));
+}
+
 static void human_since(int64_t t, char *buf, size_t sz)
 {
-	int64_t s = (int64_t)time(NULL) - t;
-	int64_t m = s / 60, h = m / 60;
-	if (t <= 0)
+	if (t <= 0) {
 		snprintf(buf, sz, "N/A");
-	else if (s < 1)
-		snprintf(buf, sz, "Less than a second ago");
-	else if (s == 1)
-		snprintf(buf, sz, "1 second ago");
-	else if (s < 60)
-		snprintf(buf, sz, "%lld seconds ago", (long long)s);
-	else if (m == 1)
-		snprintf(buf, sz, "About a minute ago");
-	else if (m < 60)
-		snprintf(buf, sz, "%lld minutes ago", (long long)m);
-	else if (h == 1)
-		snprintf(buf, sz, "About an hour ago");
-	else if (h < 48)
-		snprintf(buf, sz, "%lld hours ago", (long long)h);
-	else if (h < 24 * 7 * 2)
-		snprintf(buf, sz, "%lld days ago", (long long)(h / 24));
-	else if (h < 24 * 30 * 2)
-		snprintf(buf, sz, "%lld weeks ago", (long long)(h / 24 / 7));
-	else if (h < 24 * 365 * 2)
-		snprintf(buf, sz, "%lld months ago", (long long)(h / 24 / 30));
-	else
-		snprintf(buf, sz, "%lld years ago", (long long)(h / 24 / 365));
+		return;
+	}
+	char d[48];
+	human_duration((int64_t)time(NULL) - t, d, sizeof(d));
+	snprintf(buf, sz, "%s ago", d);
+}
+
+/* The runner's status line ("Up @T", "Exited (N) @T") as docker shows it:
+ * "Up 3 seconds", "Exited (0) 2 minutes ago". */
+static void render_status(const char *raw, char *buf, size_t sz)
+{
+	const char *at = strstr(raw, " @");
+	if (!at) {
+		snprintf(buf, sz, "%s", raw);
+		return;
+	}
+	int64_t t = strtoll(at + 2, NULL, 10);
+	char d[48];
+	human_duration((int64_t)time(NULL) - t, d, sizeof(d));
+	snprintf(buf, sz, "%.*s %s%s", (int)(at - raw), raw, d,
+		 strncmp(raw, "Up", 2) == 0 ? "" : " ago");
 }
 
 /* A table printed like Go's tabwriter with padding 3. */
@@ -810,6 +835,8 @@ static int cmd_ps(int argc, char **argv)
 			continue;
 		}
 		human_since(ct->created, since, sizeof(since));
+		char status[128];
+		render_status(ct->status, status, sizeof(status));
 		struct tm tm;
 		time_t cts = (time_t)ct->created;
 		gmtime_r(&cts, &tm);
@@ -827,7 +854,7 @@ static int cmd_ps(int argc, char **argv)
 				{ "Image", image }, { "Labels", "" }, { "LocalVolumes", "0" },
 				{ "Mounts", "" }, { "Names", ct->name }, { "Networks", "" },
 				{ "Ports", "" }, { "RunningFor", since }, { "Size", "0B" },
-				{ "State", state }, { "Status", ct->status },
+				{ "State", state }, { "Status", status },
 			};
 			if (strcmp(format, "json") == 0 || strcmp(format, "{{json .}}") == 0) {
 				struct cm_jw w;
@@ -845,7 +872,7 @@ static int cmd_ps(int argc, char **argv)
 				print_template(format, f, CM_ARRAY_SIZE(f));
 			}
 		} else {
-			const char *row[] = { id, image, command, since, ct->status, "", ct->name };
+			const char *row[] = { id, image, command, since, status, "", ct->name };
 			table_add(&t, row);
 		}
 		ims_container_free(ct);

@@ -99,9 +99,10 @@ check_re "top: the sleep" "sleep 100" "$(img top lim)"
 # ------------------------------------------------------------ stop: a pid 1 that ignores SIGTERM
 run -d --name stub busybox sh -c 'trap "" TERM; echo started; while :; do sleep 1; done' >/dev/null
 sleep 0.3
+check_re "ps: docker's status of a running container" "Up (Less than a second|[0-9]+ seconds?) +stub$" "$(img ps | grep ' stub$')"
 s=$(date +%s%N); img stop -t 1 stub >/dev/null; e=$(( ($(date +%s%N) - s) / 1000000 ))
 check_re "stop -t 1: SIGKILL after ~1 s" "^(1[0-9]{3}|2[0-9]{3})$" "$e"
-check_re "stopped: Exited (137) in ps" "Exited \\(137\\)" "$(img ps -a | grep ' stub$')"
+check_re "stopped: Exited (137) in ps, with docker's time" "Exited \\(137\\) (Less than a second|[0-9]+ seconds?) ago +stub$" "$(img ps -a | grep ' stub$')"
 check "wait: 137" 137 "$(timeout 10 "$IMG_BIN" --root "$STORE" wait stub)"
 check "stopped: no cgroup left" "" "$(cg_dirs | grep "$(inspect stub 'j["Id"]')")"
 
