@@ -573,6 +573,7 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 	int nsfd[CM_ARRAY_SIZE(order)];
 	char p[64];
 	int r = 0;
+	_cleanup_close_ int ptm = -1; /* -t: the master of the container's pty */
 
 	for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++)
 		nsfd[i] = -1;
@@ -595,11 +596,11 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 	if ((r = run_cgroup_for(c, &cg, err)) < 0)
 		goto out;
 
-	_cleanup_close_ int ptm = -1, pts = -1;
-	if (x->tty && openpty(&ptm, &pts, NULL, NULL, NULL) < 0) {
-		r = cm_error_setx(err, cm_neg_errno(), "allocating a pty");
-		goto out;
-	}
+	/* -t: the pty comes from the container's own devpts (opened inside,
+	 * as for run -t), sized like our terminal */
+	struct winsize ws = { 0 };
+	if (x->tty)
+		(void)ioctl(0, TIOCGWINSZ, &ws);
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
 		r = cm_error_setx(err, cm_neg_errno(), "socketpair");
@@ -642,10 +643,8 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 				;
 			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 		}
-		if (x->tty) {
-			for (int i = 0; i < 3; i++)
-				dup2(pts, i);
-		}
+		if (x->tty)
+			open_console(&cx, ws.ws_row, ws.ws_col);
 		char **env = NULL;
 		size_t n = 0;
 		for (char **e = c->env; e && *e; e++)
@@ -656,11 +655,27 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		setup_process(&cx, x->argv, env, cwd, x->user ? x->user : c->user, x->tty, false);
 	}
 	close(sp[1]);
-	cm_close(&pts);
-	if (x->tty)
-		(void)run_relay_tty(ptm, pid);
 	struct run_child_error ce;
-	ssize_t n = read(sp[0], &ce, sizeof(ce));
+	ssize_t n = -1;
+	if (x->tty) {
+		/* first message: the pty master ("T" + the fd), or an error */
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { &ce, sizeof(ce) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+		do
+			n = recvmsg(sp[0], &mh, MSG_CMSG_CLOEXEC);
+		while (n < 0 && errno == EINTR);
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+				memcpy(&ptm, CMSG_DATA(cm), sizeof(int));
+		if (ptm >= 0) {
+			(void)run_relay_tty(ptm, pid);
+			n = -1; /* the console message was not an error */
+		}
+	}
+	if (n != (ssize_t)sizeof(ce))
+		n = read(sp[0], &ce, sizeof(ce));
 	close(sp[0]);
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

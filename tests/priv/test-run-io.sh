@@ -20,6 +20,13 @@ check "without -t: no tty" "not a tty|notty" "$(echo "$out" | flat)"
 out=$(printf 'typed\n' | timeout 60 python3 "$PTY" "$IMG_BIN" --root "$STORE" run --rm -t --cgroup-parent "$CGP" busybox \
 	sh -c 'echo x >/dev/tty && echo ctty')
 check "-t: the pty is the controlling tty" "x|ctty|rc=0" "$(echo "$out" | flat)"
+# exec -t: a pty of the container's devpts too, sized like ours
+run -d --name ext busybox sleep 60 >/dev/null
+out=$(timeout 60 python3 "$PTY" "$IMG_BIN" --root "$STORE" exec -t ext \
+	sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo isatty; stty size; exit 4')
+check "exec -t: a pty of the container's devpts, a tty, our size, exit code" \
+	"/dev/pts/0|isatty|33 101|rc=4" "$(echo "$out" | flat)"
+timeout 20 "$IMG_BIN" --root "$STORE" rm -f ext >/dev/null
 
 # ------------------------------------------------------------ -i
 check "-i: stdin forwarded" "data|2" "$( (printf 'data\n' | run --rm -i busybox cat; printf 'a\nb\n' | run --rm -i busybox wc -l) | flat)"
