@@ -402,7 +402,7 @@ int ims_ctr_layers(struct ims_store *s, const struct ims_container *c,
 
 /* ------------------------------------------------------------ create */
 
-static int write_at(int dirfd, const char *name, const char *text, mode_t mode)
+static int write_at(int dirfd, const char *name, const char *text, mode_t mode, bool durable)
 {
 	_cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 						     O_CLOEXEC, mode);
@@ -411,7 +411,7 @@ static int write_at(int dirfd, const char *name, const char *text, mode_t mode)
 	int r = cm_write_all(fd, text, strlen(text));
 	if (r == 0 && fchmod(fd, mode) < 0)
 		r = cm_neg_errno();
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = cm_neg_errno();
 	return r;
 }
@@ -459,7 +459,7 @@ static char *make_resolv(void)
 	return out;
 }
 
-static int build_init(int dfd, const char *hostname)
+static int build_init(int dfd, const char *hostname, bool durable)
 {
 	static const char *const dirs[] = { "dev", "dev/pts", "dev/shm", "etc", "proc", "sys" };
 	for (size_t i = 0; i < CM_ARRAY_SIZE(dirs); i++)
@@ -481,11 +481,11 @@ static int build_init(int dfd, const char *hostname)
 	_cleanup_close_ int efd = openat(dfd, "etc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (efd < 0)
 		return cm_neg_errno();
-	int r = write_at(efd, "hosts", hosts, 0644);
+	int r = write_at(efd, "hosts", hosts, 0644, durable);
 	if (r == 0)
-		r = write_at(efd, "hostname", hn, 0644);
+		r = write_at(efd, "hostname", hn, 0644, durable);
 	if (r == 0)
-		r = write_at(efd, "resolv.conf", resolv, 0644);
+		r = write_at(efd, "resolv.conf", resolv, 0644, durable);
 	return r;
 }
 
@@ -605,7 +605,8 @@ int ims_container_create(struct ims_store *s, const struct ims_create_opts *o,
 		r = cm_error_setx(err, cm_neg_errno(), "creating the container in %s/tmp", s->root);
 		goto out;
 	}
-	if ((r = build_init(idfd, hostname)) < 0) {
+	bool durable = !o->ephemeral;
+	if ((r = build_init(idfd, hostname, durable)) < 0) {
 		cm_error_setx(err, r, "building the init layer");
 		goto out;
 	}
@@ -614,8 +615,9 @@ int ims_container_create(struct ims_store *s, const struct ims_create_opts *o,
 		cm_error_set(err, r, "out of memory");
 		goto out;
 	}
-	if ((r = ims_write_file_atomic(tdfd, "config.json", json, jl, 0600)) < 0 ||
-	    (r = cm_fsync_dirfd(idfd)) < 0 || (r = cm_fsync_dirfd(tdfd)) < 0) {
+	/* the whole dir is still private in tmp/: one O_EXCL write is enough */
+	if ((r = write_at(tdfd, "config.json", json, 0600, durable)) < 0 ||
+	    (durable && ((r = cm_fsync_dirfd(idfd)) < 0 || (r = cm_fsync_dirfd(tdfd)) < 0))) {
 		cm_error_setx(err, r, "writing the container state");
 		goto out;
 	}
@@ -624,7 +626,7 @@ int ims_container_create(struct ims_store *s, const struct ims_create_opts *o,
 		goto out;
 	}
 	made = false;
-	if ((r = cm_fsync_dirfd(cfd)) < 0) {
+	if (durable && (r = cm_fsync_dirfd(cfd)) < 0) {
 		cm_error_setx(err, r, "fsync of %s/" CTR_DIR, s->root);
 		goto out;
 	}

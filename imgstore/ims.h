@@ -199,6 +199,8 @@ struct ims_create_opts {
 	const char *name;            /* unique name, or NULL: "img_" + 12 hex of the id */
 	const char *const *cmd;      /* NULL-terminated argv, or NULL: the image's */
 	const char *hostname;        /* /etc/hostname and hosts, or NULL: 12 hex of the id */
+	bool ephemeral;              /* run --rm: no fsync (still published by one
+				      * rename; after a crash gc removes it) */
 };
 
 /* Create a container: resolve the image, build containers/<id>/ (config.json,

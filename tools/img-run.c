@@ -314,7 +314,7 @@ int img_cmd_run(int argc, char **argv)
 		return img_fail_err(&e);
 	const char *const *cmd = (const char *const *)argv + optind + 1;
 	struct ims_create_opts co = { .image = argv[optind], .name = name, .cmd = *cmd ? cmd : NULL,
-				      .hostname = c->hostname };
+				      .hostname = c->hostname, .ephemeral = c->autoremove };
 	_cleanup_container_ struct ims_container *ct = NULL;
 	if (ims_container_create(s, &co, &ct, &e) < 0)
 		return img_fail_err(&e);

@@ -140,9 +140,13 @@ check "restarted: running" "True" "$(inspect lim 'j["State"]["Running"]')"
 hid=$(img create --name hostile busybox true 2>/dev/null | tail -1)
 if [ -n "$hid" ]; then
 	hrw=$(ls -d "$STORE"/containers/"$hid"*/rw)
+	# the rw branch is changed behind the union, which ufsmount's contract
+	# excludes while mounted (the kernel caches the view): unmount first
+	img umount hostile >/dev/null 2>&1
 	ln -s /etc "$hrw/proc"
 	out=$(run --rm busybox true 2>&1 >/dev/null; timeout 20 "$IMG_BIN" --root "$STORE" start -a hostile 2>&1); rc=$?
 	check_re "a rootfs whose /proc is a symlink is refused (125)" "125 .*proc is a symlink" "$rc $out"
+	img umount hostile >/dev/null 2>&1
 	rm "$hrw/proc"; ln -s /tmp "$hrw/dev"
 	out=$(timeout 20 "$IMG_BIN" --root "$STORE" start -a hostile 2>&1); rc=$?
 	check_re "a rootfs whose /dev is a symlink out is refused (125)" "125 .*dev is a symlink" "$rc $out"
