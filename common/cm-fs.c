@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -43,6 +44,21 @@ int cm_publish_rename(int olddir, const char *oldname, int newdir,
 	if (renameat2(olddir, oldname, newdir, newname, RENAME_NOREPLACE) < 0)
 		return cm_neg_errno();
 	return 0;
+}
+
+int cm_flock_at(int dirfd, const char *name, int op)
+{
+	int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cm_neg_errno();
+	while (flock(fd, op) < 0) {
+		if (errno == EINTR)
+			continue;
+		int r = cm_neg_errno();
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 int cm_write_all(int fd, const void *buf, size_t len)

@@ -27,6 +27,11 @@ int cm_write_all(int fd, const void *buf, size_t len);
 /* Make a unique name "PREFIX.<pid>.<counter>" in buf for temporary objects. */
 void cm_tmpname(char *buf, size_t bufsz, const char *prefix);
 
+/* Open (creating, 0600, never through a symlink) the lock file name below
+ * dirfd (AT_FDCWD: a path) and flock it with op (LOCK_SH/LOCK_EX, maybe
+ * LOCK_NB), retrying on EINTR. Returns the fd holding the lock, or -errno. */
+int cm_flock_at(int dirfd, const char *name, int op);
+
 /* Remove path below dirfd recursively without following any symlink.
  * Missing entries are not an error. */
 int cm_rm_rf_at(int dirfd, const char *name);

@@ -222,22 +222,13 @@ int ims_gz_commit(struct ims_gz_writer *g, char ret_diffid[CM_DIGEST_STR_LEN],
 		  char ret_digest[CM_DIGEST_STR_LEN], int64_t *ret_size,
 		  struct cm_error *err)
 {
-	g->z.next_in = NULL;
-	g->z.avail_in = 0;
-	int r = gz_pump(g, Z_FINISH, err);
-	if (r < 0) {
-		ims_gz_abort(g);
-		return r;
-	}
-	deflateEnd(&g->z);
-	g->zinit = false;
-	int64_t size = g->b.size;
-	cm_sha256_final(&g->diff, ret_diffid);
-	r = ims_blob_writer_commit(&g->b, NULL, -1, ret_digest, err);
+	char d[CM_DIGEST_STR_LEN];
+	int r = ims_gz_finish_tmp(g, ret_diffid, d, ret_size, err);
 	if (r < 0)
 		return r;
-	if (ret_size)
-		*ret_size = size;
+	if ((r = ims_blob_publish_tmp(g->b.s, g->b.tmp, d, err)) < 0)
+		return r;
+	memcpy(ret_digest, d, CM_DIGEST_STR_LEN);
 	return 0;
 }
 

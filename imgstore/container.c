@@ -4,6 +4,7 @@
  * ufsmount, and removal. Everything is built aside and published with one
  * rename (docs/store.md, "Containers"). */
 #include "ims-internal.h"
+#include "cm-fs.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -86,16 +87,9 @@ static int run_dirfd(struct ims_store *s, const char *id, int *ret, struct cm_er
 
 static int flock_at(int dirfd, const char *name, int op, int *ret)
 {
-	int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = cm_flock_at(dirfd, name, op);
 	if (fd < 0)
-		return cm_neg_errno();
-	while (flock(fd, op) < 0) {
-		if (errno == EINTR)
-			continue;
-		int r = cm_neg_errno();
-		close(fd);
-		return r;
-	}
+		return fd;
 	*ret = fd;
 	return 0;
 }

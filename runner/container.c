@@ -128,17 +128,7 @@ static int lock_file(const char *bundle, const char *name, int op)
 {
 	char p[4096];
 	path_in(bundle, name, p, sizeof(p));
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return cm_neg_errno();
-	while (flock(fd, op) < 0) {
-		if (errno == EINTR)
-			continue;
-		int r = cm_neg_errno();
-		close(fd);
-		return r;
-	}
-	return fd;
+	return cm_flock_at(AT_FDCWD, p, op);
 }
 
 /* Is the monitor alive? It holds monitor.lock for its whole life. */
