@@ -673,7 +673,7 @@ static int spawn_ufsmount(const char *dirs, const char *mp, struct cm_error *err
 	if (find_ufsmount(&exe) < 0)
 		return cm_error_set(err, -ENOMEM, "out of memory");
 	_cleanup_free_ char *opts = NULL;
-	if (asprintf(&opts, "dirs=%s,nodev", dirs) < 0)
+	if (asprintf(&opts, "dirs=%s,nodev,allow_idmap", dirs) < 0)
 		return cm_error_set(err, -ENOMEM, "out of memory");
 	_cleanup_close_ int efd = memfd_create("img-ufsmount-err", MFD_CLOEXEC);
 	if (efd < 0)

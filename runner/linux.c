@@ -168,25 +168,19 @@ static bool same_file(int a, int b)
 	       sa.st_ino == sb.st_ino;
 }
 
-static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op *o)
+/* The host side of a BIND or DEV op, opened (O_PATH) before pid 1 takes a
+ * user namespace's uid: container root may not reach a volume that host
+ * root can (docker binds what the daemon can open). -1 for other ops. */
+static int open_source(struct child_ctx *cx, const struct run_mount_op *o)
 {
-	char tp[64], sp[64];
-	int r = 0;
-	_cleanup_close_ int src = -1;
 	struct stat st;
-
+	int src;
 	switch (o->op) {
-	case RUN_MOP_FS:
-		r = mkpath_in_root(rootfd, o->target, false);
-		break;
 	case RUN_MOP_BIND:
 		src = open(o->source, O_PATH | O_CLOEXEC);
 		if (src < 0)
 			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "volume source %s", o->source);
-		if (fstat(src, &st) < 0)
-			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "volume source %s", o->source);
-		r = mkpath_in_root(rootfd, o->target, !S_ISDIR(st.st_mode));
-		break;
+		return src;
 	case RUN_MOP_DEV:
 		src = open(o->source, O_PATH | O_CLOEXEC | O_NOFOLLOW);
 		if (src < 0 || fstat(src, &st) < 0)
@@ -195,6 +189,30 @@ static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op
 		    minor(st.st_rdev) != o->dev_minor)
 			child_fail(cx, RUN_EXIT_IMG, 0, "host device %s is not char %u:%u", o->source,
 				   o->dev_major, o->dev_minor);
+		return src;
+	default:
+		return -1;
+	}
+}
+
+/* One op of the plan; src from open_source() (the caller closes it). */
+static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op *o, int src)
+{
+	char tp[64], sp[64];
+	int r = 0;
+	_cleanup_close_ int null = -1;
+	struct stat st;
+
+	switch (o->op) {
+	case RUN_MOP_FS:
+		r = mkpath_in_root(rootfd, o->target, false);
+		break;
+	case RUN_MOP_BIND:
+		if (fstat(src, &st) < 0)
+			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "volume source %s", o->source);
+		r = mkpath_in_root(rootfd, o->target, !S_ISDIR(st.st_mode));
+		break;
+	case RUN_MOP_DEV:
 		r = mkpath_in_root(rootfd, o->target, true);
 		break;
 	case RUN_MOP_SYMLINK: {
@@ -241,11 +259,11 @@ static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op
 				child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "masking %s", o->target);
 		} else {
 			/* our own /dev/null, checked 1:3 when it was bound */
-			src = open_in_root(rootfd, "/dev/null", O_PATH);
-			if (src < 0 || fstat(src, &st) < 0 || !S_ISCHR(st.st_mode) ||
+			null = open_in_root(rootfd, "/dev/null", O_PATH);
+			if (null < 0 || fstat(null, &st) < 0 || !S_ISCHR(st.st_mode) ||
 			    st.st_rdev != makedev(1, 3))
-				child_fail(cx, RUN_EXIT_IMG, src < 0 ? src : 0, "masking %s: no /dev/null", o->target);
-			fdpath(src, sp, sizeof(sp));
+				child_fail(cx, RUN_EXIT_IMG, null < 0 ? null : 0, "masking %s: no /dev/null", o->target);
+			fdpath(null, sp, sizeof(sp));
 			if (mount(sp, tp, NULL, MS_BIND, NULL) < 0)
 				child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "masking %s", o->target);
 		}
@@ -497,19 +515,26 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync)
 	_cleanup_close_ int root = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "rootfs %s", c->rootfs);
+	struct run_plan plan = { 0 };
+	if ((r = run_plan_build(c, &plan, &e)) < 0)
+		child_fail(&cx, RUN_EXIT_IMG, 0, "%s", e.msg);
+	_cleanup_free_ int *src = malloc((plan.n ? plan.n : 1) * sizeof(int));
+	if (!src)
+		child_fail(&cx, RUN_EXIT_IMG, -ENOMEM, "mount plan");
+	for (size_t i = 0; i < plan.n; i++)
+		src[i] = open_source(&cx, &plan.ops[i]);
 	/* --userns: become the namespace's root only now: the rootfs lies under
 	 * the 0700 run dir, which our host uid (still the owner) can traverse
-	 * and container root (an unprivileged host uid) cannot */
+	 * and container root (an unprivileged host uid) cannot; the volumes
+	 * were opened above for the same reason */
 	if (c->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "user namespace root");
 	if ((r = run_rootfs_check(root, &e)) < 0)
 		child_fail(&cx, RUN_EXIT_IMG, 0, "%s", e.msg);
-
-	struct run_plan plan = { 0 };
-	if ((r = run_plan_build(c, &plan, &e)) < 0)
-		child_fail(&cx, RUN_EXIT_IMG, 0, "%s", e.msg);
-	for (size_t i = 0; i < plan.n; i++)
-		apply_op(&cx, root, &plan.ops[i]);
+	for (size_t i = 0; i < plan.n; i++) {
+		apply_op(&cx, root, &plan.ops[i], src[i]);
+		cm_close(&src[i]);
+	}
 	run_plan_free(&plan);
 
 	if (c->read_only && (r = remount_ro(root)) < 0)
@@ -561,6 +586,76 @@ int run_linux_userns_map(pid_t pid, struct cm_error *err)
 		if (r < 0)
 			return cm_error_setx(err, r, "writing %s", p);
 	}
+	return 0;
+}
+
+/* --userns: the container's root becomes an idmapped mount of the union
+ * (0 -> RUN_USERNS_BASE, like the uid map), so container root owns the
+ * image's files and what it creates lands in the rw branch with the image's
+ * own ids (commit stays portable). Only host root can idmap a mount whose
+ * superblock belongs to the initial user namespace, and a detached clone
+ * may only be attached in the mount namespace it was cloned from: a short
+ * helper process joins pid 1's mount namespace (a slave copy of ours, made
+ * by CLONE_NEWUSER|CLONE_NEWNS, so nothing propagates back to the host),
+ * clones the union there, idmaps it with pid 1's user namespace and mounts
+ * it over the rootfs path. pid 1 waits for "go" and finds it in place. */
+int run_linux_userns_root(pid_t pid, const char *rootfs, struct cm_error *err)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/ns/user", (int)pid);
+	_cleanup_close_ int userns = open(p, O_RDONLY | O_CLOEXEC);
+	snprintf(p, sizeof(p), "/proc/%d/ns/mnt", (int)pid);
+	_cleanup_close_ int mntns = open(p, O_RDONLY | O_CLOEXEC);
+	if (userns < 0 || mntns < 0)
+		return cm_error_setx(err, cm_neg_errno(), "opening the namespaces of pid %d", (int)pid);
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return cm_error_setx(err, cm_neg_errno(), "pipe");
+	pid_t h = fork();
+	if (h < 0) {
+		int r = cm_neg_errno();
+		close(pfd[0]);
+		close(pfd[1]);
+		return cm_error_setx(err, r, "fork");
+	}
+	if (h == 0) {
+		/* the helper: reports {step, errno} on failure, nothing on success */
+		int res[2] = { 0, 0 };
+		int tree = -1;
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
+		if (setns(mntns, CLONE_NEWNS) < 0)
+			res[0] = 1;
+		else if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+			res[0] = 2;
+		else if ((tree = open_tree(AT_FDCWD, rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0)
+			res[0] = 3;
+		else if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+			res[0] = 4;
+		else if (move_mount(tree, "", AT_FDCWD, rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			res[0] = 5;
+		if (res[0]) {
+			res[1] = errno;
+			(void)!write(pfd[1], res, sizeof(res));
+		}
+		_exit(res[0] ? 1 : 0);
+	}
+	close(pfd[1]);
+	int res[2] = { 0, 0 }, status = 0;
+	ssize_t n = read(pfd[0], res, sizeof(res));
+	close(pfd[0]);
+	while (waitpid(h, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n == (ssize_t)sizeof(res)) {
+		static const char *const step[] = {
+			"", "joining the container's mount namespace", "making its mounts slaves",
+			"cloning the union mount", "idmapping the union mount (Linux 6.12 and ufsmount -o allow_idmap needed)",
+			"mounting the idmapped union",
+		};
+		int i = res[0] > 0 && res[0] < (int)CM_ARRAY_SIZE(step) ? res[0] : 0;
+		return cm_error_setx(err, -res[1], "--userns: %s", step[i]);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return cm_error_set(err, -EIO, "--userns: the idmapping helper failed");
 	return 0;
 }
 

@@ -203,6 +203,8 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 		r = run_cgroup_enter(cg, pid, &e);
 	if (r == 0 && c->userns)
 		r = run_linux_userns_map(pid, &e);
+	if (r == 0 && c->userns)
+		r = run_linux_userns_root(pid, c->rootfs, &e);
 	if (r < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);

@@ -29,6 +29,7 @@ static void usage(FILE *f)
 	      "     readahead=KB  read-ahead of the mount (default 1024)\n"
 	      "     nofsync       do not fsync copied-up data before publishing it\n"
 	      "     writeback     use the kernel's writeback cache for writes\n"
+	      "     allow_idmap   let the mount be idmapped (mount_setattr MOUNT_ATTR_IDMAP)\n"
 	      "     entry_timeout=S, attr_timeout=S   kernel cache times (default 86400)\n"
 	      "  --status MNT     show branches, modes and per-operation counters\n"
 	      "  --json           with --status: one JSON object\n"

@@ -153,6 +153,9 @@ int ufs_config_parse_opts(struct ufs_config *cfg, const char *opts, char *err,
 		} else if (strcmp(o, "passthrough") == 0 || strcmp(o, "nopassthrough") == 0) {
 			cfg->passthrough = o[0] == 'p';
 			r = 0;
+		} else if (strcmp(o, "allow_idmap") == 0) {
+			cfg->allow_idmap = true;
+			r = 0;
 		} else if (strcmp(o, "writeback") == 0) {
 			cfg->writeback = true;
 			r = 0;

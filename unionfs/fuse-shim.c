@@ -67,6 +67,7 @@ _Static_assert(sizeof(struct k_backing_map) == 16, "fuse_backing_map");
 #define K_FUSE_WRITEBACK_CACHE (1u << 16)
 #define K_FUSE_INIT_EXT (1u << 30)
 #define K_FUSE_PASSTHROUGH_HI (1u << (37 - 32)) /* in flags2 */
+#define K_FUSE_ALLOW_IDMAP_HI (1u << (40 - 32))  /* in flags2, protocol 7.40 */
 #define K_FOPEN_KEEP_CACHE (1u << 1)
 #define K_FOPEN_PASSTHROUGH (1u << 7)
 #define K_DEV_IOC_MAGIC 229
@@ -121,6 +122,7 @@ static ssize_t shim_read(int fd, void *buf, size_t len, void *userdata)
 		if (flags & K_FUSE_INIT_EXT)
 			flags |= (uint64_t)in->flags2 << 32;
 		shim_fs->pt_kernel_offers = (flags >> 32) & K_FUSE_PASSTHROUGH_HI;
+		shim_fs->idmap_kernel_offers = (flags >> 32) & K_FUSE_ALLOW_IDMAP_HI;
 		ufs_pt_init_begin(shim_fs); /* ended in shim_writev, same thread */
 	}
 	return n;
@@ -155,6 +157,16 @@ static ssize_t init_reply(int fd, struct iovec *iov, int count)
 		o->flags2 |= K_FUSE_PASSTHROUGH_HI;
 		o->max_stack_depth = UFS_MAX_STACK_DEPTH;
 		fs->pt_requested = true;
+	}
+	/* -o allow_idmap: the mount may be idmapped (a --userns container's
+	 * root). The kernel then sends the owner of a new inode mapped through
+	 * the mount's idmap, and no uid/gid with other requests: the daemon
+	 * only reads them for the owner of new inodes (dir.c set_owner). It
+	 * needs default_permissions, which we always mount with. */
+	if (fs->idmap_kernel_offers && fs->cfg->allow_idmap) {
+		o->flags |= K_FUSE_INIT_EXT;
+		o->flags2 |= K_FUSE_ALLOW_IDMAP_HI;
+		fs->idmap_allowed = true;
 	}
 	ssize_t r = write(fd, buf, (size_t)len);
 	if (r >= 0)

@@ -77,6 +77,14 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* -o allow_idmap: whether the mount may be idmapped */
+static const char *idmap_state(const struct ufs_fs *fs)
+{
+	if (!fs->cfg->allow_idmap)
+		return "off";
+	return fs->idmap_allowed ? "allowed" : "unavailable (the kernel does not offer FUSE_ALLOW_IDMAP)";
+}
+
 static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 {
 	struct ufs_stats *s = &fs->st;
@@ -87,6 +95,7 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 		fprintf(f, "mode         %s\n", fs->rw ? "read-write" : "read-only");
 		enum ufs_pt_state pst = ufs_pt_state_get(fs);
 		fprintf(f, "passthrough  %s (%s)\n", ufs_pt_state_name(pst), fs->pt_reason);
+		fprintf(f, "idmap        %s\n", idmap_state(fs));
 		fprintf(f, "options      entry_timeout=%g attr_timeout=%g copyup_fsync=%d writeback=%d readahead=%u\n",
 			c->entry_timeout, c->attr_timeout, c->copyup_fsync, c->writeback,
 			c->readahead_kb);
@@ -122,7 +131,9 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 		(int)getpid(), PACKAGE_VERSION, fs->rw ? "false" : "true",
 		ufs_pt_state_name(ufs_pt_state_get(fs)));
 	json_str(f, fs->pt_reason);
-	fprintf(f, "},\"branches\":[");
+	fprintf(f, "},\"idmap\":");
+	json_str(f, idmap_state(fs));
+	fprintf(f, ",\"branches\":[");
 	for (int b = 0; b < fs->nbr; b++) {
 		fprintf(f, "%s{\"index\":%d,\"mode\":\"%s\",\"path\":", b ? "," : "", b,
 			mode_name(fs->br[b].mode));

@@ -94,6 +94,8 @@ struct ufs_fs {
 	int devfd;                    /* /dev/fuse when we mounted (shim) */
 	bool shim_mounted;
 	bool pt_wanted, pt_kernel_offers, pt_requested;
+	/* fuse-shim.c: idmapped mounts allowed (-o allow_idmap and the kernel offers it) */
+	bool idmap_kernel_offers, idmap_allowed;
 	_Atomic enum ufs_pt_state pt_state;
 	pthread_mutex_t pt_probe_lock; /* held from INIT's arrival to the probe */
 	char pt_reason[160];

@@ -33,6 +33,7 @@ struct ufs_config {
 	bool copyup_fsync;   /* fsync copied-up data before publishing */
 	bool writeback;      /* kernel writeback cache */
 	bool passthrough;    /* FUSE passthrough for file data when possible */
+	bool allow_idmap;    /* let the mount be idmapped (FUSE_ALLOW_IDMAP) */
 	unsigned readahead_kb; /* bdi read-ahead of the mount, 0 = kernel's */
 	unsigned max_threads;  /* request threads */
 };

@@ -37,6 +37,14 @@ c2=$(counter 'copy.?up')
 if [ -n "$c1" ] && [ -n "$c2" ] && [ "$c2" -gt "$c1" ]; then pass "copy-up counter grows ($c1 -> $c2)"
 else fail "copy-up counter grows" "before '$c1', after '$c2'"; fi
 
+if [ -z "${UFS_EXTRA_OPTS:-}" ]; then
+	check "--status: idmap off by default" "off" "$("$UFSMOUNT" --status "$M" | awk '$1 == "idmap" {print $2}')"
+fi
+ufs_umount "$M"
+ufs_mount "$DIRS,allow_idmap" "$M" || bail "mount failed"
+check "--status: -o allow_idmap granted by this kernel (6.12+)" "allowed" \
+	"$("$UFSMOUNT" --status --json "$M" | python3 -c 'import json,sys; print(json.load(sys.stdin)["idmap"])')"
+
 st=$("$UFSMOUNT" --status "$T" 2>&1); rc=$?
 check "--status on a non-union dir fails" yes "$([ $rc -ne 0 ] && echo yes || echo no)"
 st=$("$UFSMOUNT" --status "$T/nonexistent" 2>&1); rc=$?

@@ -134,8 +134,10 @@ _track_mount() {
 # ufs_mount OPTS MNT [EXTRA ARGS...]: run "$UFSMOUNT -o OPTS EXTRA MNT" (it
 # daemonizes) and wait until MNT is in mountinfo. Returns non-zero on failure
 # with ufsmount's stderr on our stderr. Its stderr is kept in $T/mount.err.
+# $UFS_EXTRA_OPTS is appended to every mount's options (to run a suite with
+# one more option, e.g. allow_idmap).
 ufs_mount() {
-	local opts=$1 mnt=$2 rc; shift 2
+	local opts=$1${UFS_EXTRA_OPTS:+,$UFS_EXTRA_OPTS} mnt=$2 rc; shift 2
 	mkdir -p "$mnt"
 	_track_mount "$mnt"
 	_MOPTS[$mnt]=$opts
@@ -154,7 +156,7 @@ ufs_mount() {
 # sets UFS_PID to the daemon's PID (ours to kill). Log in $T/daemon.$UFS_PID.log.
 UFS_PID=
 ufs_mount_fg() {
-	local opts=$1 mnt=$2; shift 2
+	local opts=$1${UFS_EXTRA_OPTS:+,$UFS_EXTRA_OPTS} mnt=$2; shift 2
 	mkdir -p "$mnt"
 	_track_mount "$mnt"
 	_MOPTS[$mnt]=$opts

@@ -9,6 +9,9 @@
 . "$(dirname "$0")/privlib.sh"
 PTY="$(dirname "$0")/pty-run.py"
 flat() { tr '\n' '|' | sed 's/|$//'; }
+# a container's key in inspect (Id, Rootfs), and its dir in the store
+ctr_key() { img inspect "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['$2'])"; }
+img_ctr_dir() { local id; id=$(ctr_key "$1" Id); [ -n "$id" ] && echo "$STORE/containers/$id"; }
 
 # ------------------------------------------------------------ -t
 out=$(timeout 60 python3 "$PTY" "$IMG_BIN" --root "$STORE" run --rm -t --cgroup-parent "$CGP" busybox \
@@ -63,15 +66,35 @@ for _ in $(seq 100); do [ -z "$(img ps -a -q)" ] && break; sleep 0.1; done
 check "--rm detached, and with its img killed: removed by the monitor" "" "$(img ps -a -q)"
 
 # ------------------------------------------------------------ --userns
-out=$(run --name uns --userns busybox sh -c 'cat /proc/self/uid_map /proc/self/gid_map | tr -s " "; id -u; echo x > /tmp/made; grep CapEff /proc/self/status | tr -s "\t" " "')
+# container root = host uid 100000; the root is an idmapped mount of the
+# union (ufsmount -o allow_idmap), so the image shows as root's inside and
+# the rw branch keeps the image's own ids
+out=$(run --name uns --userns busybox sh -c 'cat /proc/self/uid_map /proc/self/gid_map | tr -s " "; id -u; grep CapEff /proc/self/status | tr -s "\t" " "')
 check "--userns: container root is host uid 100000 (65536 ids), with docker's caps" \
 	" 0 100000 65536| 0 100000 65536|0|CapEff: 00000000a80405fb" "$(echo "$out" | flat)"
-made=$(ls "$STORE"/containers/*/rw/tmp/made 2>/dev/null | head -1)
-check "--userns: a file made inside is owned by the mapped uid in the rw branch" "100000:100000" \
-	"$([ -n "$made" ] && stat -c %u:%g "$made")"
-check "--userns: host root's files stay out of reach" "denied" \
-	"$(run --rm --userns busybox sh -c 'touch /x 2>/dev/null && echo wrote || echo denied')"
-img rm uns >/dev/null
+check "--userns: the image's files are container root's" "0:0|0:0|0:0|0:0" \
+	"$(run --rm --userns busybox stat -c %u:%g / /bin/busybox /etc/passwd /tmp | flat)"
+check "--userns: start again (the idmapped root is made anew)" "0" \
+	"$(timeout 30 "$IMG_BIN" --root "$STORE" start -a uns | sed -n 3p)"
+out=$(run --name uns2 --userns busybox sh -c 'echo changed >> /etc/passwd && mkdir /home/x && chown 1000:1001 /home/x && echo x > /tmp/made && su -s /bin/sh nobody -c "touch /tmp/nob" && stat -c %u:%g /etc/passwd /home/x /tmp/made /tmp/nob')
+check "--userns: root changes image files, chowns, a user creates files" "0:0|1000:1001|0:0|65534:65534" "$(echo "$out" | flat)"
+rw=$(img_ctr_dir uns2)/rw
+check "--userns: the rw branch keeps the image's ids" "0:0|1000:1001|0:0|65534:65534" \
+	"$(cd "$rw" && stat -c %u:%g etc/passwd home/x tmp/made tmp/nob | flat)"
+check "--userns: no shifted id reaches the rw branch" "" "$(find "$rw" -uid +65535 -o -gid +65535)"
+img commit uns2 usercommit:1 >/dev/null
+check "--userns: commit, then run without --userns: the same ids" "0:0|1000:1001|changed" \
+	"$(run --rm usercommit:1 sh -c 'stat -c %u:%g /etc/passwd /home/x; tail -1 /etc/passwd' | flat)"
+id=$(run -d --userns busybox sleep 30)
+check "--userns: exec sees the same view" "0|0:0|0:0" \
+	"$(timeout 20 "$IMG_BIN" --root "$STORE" exec "$id" sh -c 'id -u; stat -c %u:%g /etc/passwd; touch /y && stat -c %u:%g /y' | flat)"
+check "--userns: the host sees the union unshifted" "0:0" "$(stat -c %u:%g "$(ctr_key "$id" Rootfs)/etc/passwd")"
+timeout 20 "$IMG_BIN" --root "$STORE" rm -f "$id" >/dev/null
+mkdir -p "$T/hostonly" && echo secret > "$T/hostonly/f" && chmod 600 "$T/hostonly/f"
+check "--userns: host root's files stay out of reach (a volume shows nobody)" "65534|denied|denied" \
+	"$(run --rm --userns -v "$T/hostonly:/h" busybox sh -c 'stat -c %u /h/f; cat /h/f 2>/dev/null || echo denied; touch /h/n 2>/dev/null || echo denied' | flat)"
+img rm uns uns2 >/dev/null
+img rmi usercommit:1 >/dev/null
 
 # ------------------------------------------------------------ -h
 out=$(run --rm -h box.example busybox sh -c 'hostname; cat /etc/hostname; grep -c box.example /etc/hosts')

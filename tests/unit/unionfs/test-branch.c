@@ -94,6 +94,11 @@ static void test_options(void **state)
 	assert_string_equal(c.fuse_opts, "allow_other,noatime,fsname=x");
 	assert_false(c.copyup_fsync);
 	assert_true(c.entry_timeout == 2.5);
+	assert_false(c.allow_idmap);
+	ufs_config_clear(&c);
+	assert_int_equal(parse(&c, "dirs=/a,allow_idmap", err), 0);
+	assert_true(c.allow_idmap);
+	assert_true(!c.fuse_opts || !*c.fuse_opts); /* ours, not the kernel's */
 	ufs_config_clear(&c);
 	assert_int_equal(parse(&c, "dirs=/a,bogus", err), -EINVAL);
 	assert_non_null(strstr(err, "unknown option 'bogus'"));
