@@ -100,6 +100,10 @@ static int v1_create(struct run_cgroup *cg, const struct run_limits *lim, struct
 	return 0;
 }
 
+/* pid 0: the calling thread of a single-threaded process moves itself
+ * through `tasks`, which spares the kernel's global threadgroup lock (and
+ * the RCU grace period its first writer waits for); else the whole
+ * process through cgroup.procs. */
 static int v1_enter(struct run_cgroup *cg, pid_t pid, struct cm_error *err)
 {
 	char b[32];
@@ -107,7 +111,7 @@ static int v1_enter(struct run_cgroup *cg, pid_t pid, struct cm_error *err)
 	for (size_t i = 0; run_cgroup_v1_controllers[i]; i++) {
 		if (!have_ctrl(cg, run_cgroup_v1_controllers[i]))
 			continue;
-		int r = knob(cg, run_cgroup_v1_controllers[i], "cgroup.procs", b, err);
+		int r = knob(cg, run_cgroup_v1_controllers[i], pid ? "cgroup.procs" : "tasks", b, err);
 		if (r < 0)
 			return r;
 	}

@@ -67,7 +67,14 @@ int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim,
 
 int run_cgroup_enter(struct run_cgroup *cg, pid_t pid, struct cm_error *err)
 {
-	return cg->ops->enter(cg, pid ? pid : getpid(), err);
+	if (pid == 0 && !(cg->ops->version == RUN_CGROUP_V1 && run_single_threaded()))
+		pid = getpid();
+	return cg->ops->enter(cg, pid, err);
+}
+
+bool run_cgroup_self_join_fast(const struct run_cgroup *cg)
+{
+	return cg->ops->version == RUN_CGROUP_V1;
 }
 
 int run_cgroup_read_procs(const char *path, pid_t **ret, size_t *ret_n)

@@ -480,12 +480,18 @@ static void open_console(struct child_ctx *cx, unsigned short rows, unsigned sho
 }
 
 /* pid 1: everything from the new namespaces to exec. Never returns. */
-static void child_main(const struct run_config *c, const int stdio[3], int sync)
+static void child_main(const struct run_config *c, const int stdio[3], int sync,
+		       struct run_cgroup *self_join)
 {
 	struct child_ctx cx = { .sync = sync };
 	struct cm_error e = { 0 };
 	char go;
 	int r;
+
+	/* into the cgroup before anything else, by ourselves (a raw clone of
+	 * the single-threaded monitor: one thread) */
+	if (self_join && run_cgroup_enter(self_join, 0, &e) < 0)
+		child_fail(&cx, RUN_EXIT_IMG, 0, "%s", e.msg);
 
 	/* "go" comes once the monitor put us in the cgroup (and wrote the uid
 	 * maps). With a user namespace nothing can be done before the maps; else
@@ -557,7 +563,7 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync)
 }
 
 int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_child,
-		    pid_t *ret_pid, struct cm_error *err)
+		    struct run_cgroup *self_join, pid_t *ret_pid, struct cm_error *err)
 {
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | SIGCHLD;
 	if (!c->host_network)
@@ -570,7 +576,7 @@ int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_chi
 	if (pid < 0)
 		return cm_error_setx(err, cm_neg_errno(), "clone into new namespaces");
 	if (pid == 0)
-		child_main(c, stdio, sync_child);
+		child_main(c, stdio, sync_child, self_join);
 	*ret_pid = (pid_t)pid;
 	return 0;
 }

@@ -185,21 +185,29 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	int csp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, csp) < 0)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "socketpair");
-	pid_t pid;
-	if (run_linux_clone(c, stdio, csp[1], &pid, &e) < 0)
+	/* the cgroup first: where joining by itself is cheap (v1), pid 1 joins
+	 * it as its first act; else (v2) we move it while it sets up its
+	 * mounts (it waits for "go" before the process) */
+	r = run_cgroup_destroy(cg, &e);
+	if (r == 0)
+		r = run_cgroup_create(cg, &c->lim, &e);
+	if (r < 0) {
+		(void)run_cgroup_destroy(cg, NULL);
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+	}
+	bool self_join = run_cgroup_self_join_fast(cg);
+	pid_t pid;
+	if (run_linux_clone(c, stdio, csp[1], self_join ? cg : NULL, &pid, &e) < 0) {
+		(void)run_cgroup_destroy(cg, NULL);
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+	}
 	close(csp[1]);
 	if (!c->tty) {
 		close(stdio[1]);
 		close(stdio[2]);
 	}
 	int64_t started = run_now_ns();
-	/* the cgroup (and uid map) before the child goes on: created now, while
-	 * the child sets up its mounts (it waits for "go" before the process) */
-	r = run_cgroup_destroy(cg, &e);
-	if (r == 0)
-		r = run_cgroup_create(cg, &c->lim, &e);
-	if (r == 0)
+	if (!self_join)
 		r = run_cgroup_enter(cg, pid, &e);
 	if (r == 0 && c->userns)
 		r = run_linux_userns_map(pid, &e);

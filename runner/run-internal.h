@@ -22,6 +22,8 @@ void run_time_fmt_ns(int64_t ns, char *buf, size_t sz); /* RFC 3339 with ns, UTC
 uint64_t run_pid_starttime(pid_t pid);
 /* mkdir -p of an absolute host path (trusted). */
 int run_mkdir_p(const char *path, mode_t mode);
+/* The calling process has one thread (/proc/self/task has 2 + threads links). */
+bool run_single_threaded(void);
 
 /* ---- cgroup.c / cgroup-v1.c / cgroup-v2.c ------------------------------ */
 
@@ -53,9 +55,11 @@ int run_cgroup_read_procs(const char *path, pid_t **ret, size_t *ret_n);
 
 /* ---- linux.c --------------------------------------------------------- */
 
-/* Clone pid 1 of c into new namespaces. Runs in the monitor. The child
- * waits on sync (a socketpair end) for "go" after the parent has put it in
- * the cgroup (and written uid maps), then sets everything up and execs.
+/* Clone pid 1 of c into new namespaces. Runs in the monitor. With
+ * self_join (a created cgroup, run_cgroup_self_join_fast()) the child joins
+ * it first thing; else the parent moves it. The child waits on sync (a
+ * socketpair end) for "go" after the parent has put it in the cgroup (and
+ * written uid maps), then sets everything up and execs.
  * stdio: fds to become 0, 1, 2 in the child. Failures before exec are
  * written to sync as struct run_child_error. Returns the child pid. */
 struct run_child_error {
@@ -64,7 +68,7 @@ struct run_child_error {
 	char msg[480];
 };
 int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_child,
-		    pid_t *ret_pid, struct cm_error *err);
+		    struct run_cgroup *self_join, pid_t *ret_pid, struct cm_error *err);
 /* Join the namespaces and cgroup of a running container, then fork and run x. */
 int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		   const struct run_exec *x, int *ret_code, struct cm_error *err);
