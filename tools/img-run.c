@@ -800,3 +800,23 @@ int img_cmd_rm(int argc, char **argv)
 	}
 	return rc;
 }
+
+void img_refresh_status(struct ims_container *ct)
+{
+	struct run_state st;
+	if (!ct->rundir || strncmp(ct->status, "Up", 2) != 0 ||
+	    run_state_refresh(ct->rundir, &st, NULL) < 0 || st.status == RUN_RUNNING)
+		return;
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/status", ct->rundir);
+	_cleanup_free_ char *line = NULL;
+	FILE *f = fopen(p, "re");
+	size_t cap = 0;
+	if (f && getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		free(ct->status);
+		ct->status = TAKE_PTR(line);
+	}
+	if (f)
+		fclose(f);
+}

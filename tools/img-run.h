@@ -27,3 +27,7 @@ int img_cmd_container(int argc, char **argv);
  * store's record with State.Status "created". Appends one object to w. */
 int img_inspect_container(const char *ref, struct cm_jw *w, struct cm_error *e);
 int img_cmd_rm(int argc, char **argv);
+/* img ps: a container listed as running whose monitor died is recorded as
+ * exited (255) now, and its status line (Exited (255) ...) re-read. */
+struct ims_container;
+void img_refresh_status(struct ims_container *ct);

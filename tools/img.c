@@ -822,6 +822,7 @@ static int cmd_ps(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct ims_container *ct = v[i];
+		img_refresh_status(ct);
 		bool running = strncmp(ct->status, "Up", 2) == 0;
 		if (!all && !running) {
 			ims_container_free(ct);

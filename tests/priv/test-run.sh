@@ -126,6 +126,7 @@ check "OOM: OOMKilled true" "True" "$(inspect oom 'j["State"]["OOMKilled"]')"
 run -d --name mk busybox sleep 100 >/dev/null
 mon=$(inspect mk 'j["State"]["MonitorPid"]'); cpid=$(inspect mk 'j["State"]["Pid"]')
 kill -9 "$mon"; sleep 0.3
+check_re "killed monitor: ps (the first command after) shows Exited (255)" "Exited \(255\)" "$(img ps -a | grep ' mk$')"
 check "killed monitor: inspect shows exited 255" "exited False 255" "$(inspect mk '"%s %s %s" % (j["State"]["Status"], j["State"]["Running"], j["State"]["ExitCode"])')"
 check_re "killed monitor: ps shows Exited (255)" "Exited \(255\)" "$(img ps -a | grep ' mk$')"
 check "killed monitor: the container's processes are gone" "gone" "$(st=$(awk '{print $3}' /proc/$cpid/stat 2>/dev/null); [ -z "$st" ] || [ "$st" = Z ] && echo gone || echo alive)"
