@@ -671,7 +671,9 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_key(w, "HostConfig");
 	cm_jw_obj(w);
 	cm_jw_kint(w, "Memory", c->lim.memory);
-	cm_jw_kint(w, "MemorySwap", c->lim.memory_swap);
+	/* docker's: unset with -m means twice the memory */
+	cm_jw_kint(w, "MemorySwap", c->lim.memory_swap == 0 && c->lim.memory > 0 ?
+					    2 * c->lim.memory : c->lim.memory_swap);
 	cm_jw_kint(w, "CpuQuota", c->lim.cpu_quota);
 	cm_jw_kint(w, "CpuPeriod", c->lim.cpu_period);
 	cm_jw_kint(w, "CpuShares", c->lim.cpu_shares);

@@ -65,7 +65,10 @@ if [ -d /sys/fs/cgroup/memory ]; then
 		"$dpid $(grep -q ":memory:/$CGP/" /proc/$dpid/cgroup && echo yes || echo no)"
 	check "and outside its namespaces" "$(readlink /proc/self/ns/mnt)" "$(readlink /proc/$dpid/ns/mnt)"
 fi
-check "inspect: Running, limits" "True 67108864 77 500000000" "$(inspect lim '"%s %s %s %s" % (j["State"]["Running"], j["HostConfig"]["Memory"], j["HostConfig"]["PidsLimit"], j["HostConfig"]["NanoCpus"])')"
+check "inspect: Running, limits" "True 67108864 100663296 77 500000000" "$(inspect lim '"%s %s %s %s %s" % (j["State"]["Running"], j["HostConfig"]["Memory"], j["HostConfig"]["MemorySwap"], j["HostConfig"]["PidsLimit"], j["HostConfig"]["NanoCpus"])')"
+run -d --name swap2x -m 32m busybox sleep 30 >/dev/null
+check "inspect: -m alone means a swap limit of twice the memory (docker's)" "67108864" "$(inspect swap2x 'j["HostConfig"]["MemorySwap"]')"
+timeout 20 "$IMG_BIN" --root "$STORE" rm -f swap2x >/dev/null
 check_re "ps: Up" " Up .* lim$" "$(img ps | grep lim)"
 # footprint: monitor + FUSE daemon of one running container (docs/runner.md:
 # ~3.8 MB RSS, ~0.9 MB PSS); 8 MB is a regression bound, not the target.
