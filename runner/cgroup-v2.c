@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* cgroup v2: one unified tree (/sys/fs/cgroup/PARENT/ID). memory.max,
- * memory.swap.max, cpu.max, cpu.weight, pids.max, cgroup.freeze and
- * cgroup.kill. The devices controller of v2 is an eBPF program: not done
- * (see docs/runner.md); this host is v1 for every controller we use. */
+/* cgroup v2: one unified tree (ROOT/PARENT/ID). memory.max, memory.swap.max,
+ * cpu.max, cpu.weight, pids.max, cgroup.freeze and cgroup.kill; devices by
+ * the eBPF program of cgroup-bpf.c, from the default list v1 uses too. */
 #include "run-internal.h"
 
 #include <fcntl.h>
@@ -52,6 +51,10 @@ static int v2_create(struct run_cgroup *cg, const struct run_limits *lim, struct
 	path_of(cg, NULL, p, sizeof(p));
 	if (r < 0 || (mkdir(p, 0755) < 0 && errno != EEXIST))
 		return cm_error_setx(err, r < 0 ? r : cm_neg_errno(), "creating the cgroup %s", p);
+	/* before any process is in it: nothing opens a device unchecked */
+	if ((r = run_bpf_devices_attach(p, run_cgroup_default_devices, run_cgroup_n_default_devices,
+					err)) < 0)
+		return r;
 	if (lim->memory > 0) {
 		run_cgroup_fmt_max(lim->memory, b, sizeof(b));
 		if ((r = knob(cg, "memory.max", b, err)) < 0)

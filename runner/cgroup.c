@@ -152,6 +152,45 @@ int run_cgroup_describe(struct run_cgroup *cg, struct cm_jw *w)
 	return 0;
 }
 
+/* ------------------------------------------------------------ devices */
+
+const struct run_dev_rule run_cgroup_default_devices[] = {
+	{ 'c', -1, -1, RUN_DEV_MKNOD },   /* mknod of any device: opening it is what counts */
+	{ 'b', -1, -1, RUN_DEV_MKNOD },
+	{ 'c', 1, 3, RUN_DEV_RWM },       /* null */
+	{ 'c', 1, 5, RUN_DEV_RWM },       /* zero */
+	{ 'c', 1, 7, RUN_DEV_RWM },       /* full */
+	{ 'c', 1, 8, RUN_DEV_RWM },       /* random */
+	{ 'c', 1, 9, RUN_DEV_RWM },       /* urandom */
+	{ 'c', 5, 0, RUN_DEV_RWM },       /* tty */
+	{ 'c', 5, 1, RUN_DEV_RWM },       /* console */
+	{ 'c', 5, 2, RUN_DEV_RWM },       /* ptmx */
+	{ 'c', 136, -1, RUN_DEV_RWM },    /* pts/N */
+};
+const size_t run_cgroup_n_default_devices = CM_ARRAY_SIZE(run_cgroup_default_devices);
+
+int run_dev_rule_format(const struct run_dev_rule *r, char *buf, size_t sz)
+{
+	char maj[16] = "*", min[16] = "*", acc[4];
+	size_t n = 0;
+	if ((r->type != 'c' && r->type != 'b' && r->type != 'a') || r->major < -1 ||
+	    r->minor < -1 || (r->access & ~(unsigned)RUN_DEV_RWM))
+		return -EINVAL;
+	if (r->major >= 0)
+		snprintf(maj, sizeof(maj), "%d", (int)r->major);
+	if (r->minor >= 0)
+		snprintf(min, sizeof(min), "%d", (int)r->minor);
+	if (r->access & RUN_DEV_READ)
+		acc[n++] = 'r';
+	if (r->access & RUN_DEV_WRITE)
+		acc[n++] = 'w';
+	if (r->access & RUN_DEV_MKNOD)
+		acc[n++] = 'm';
+	acc[n] = '\0';
+	int l = snprintf(buf, sz, "%c %s:%s %s", r->type, maj, min, acc);
+	return l < 0 || (size_t)l >= sz ? -ENAMETOOLONG : 0;
+}
+
 /* ------------------------------------------------------------ conversions */
 
 int64_t run_cgroup_shares_to_weight(int64_t shares)
