@@ -12,11 +12,19 @@
 #include <sys/statfs.h>
 #include <time.h>
 
+const char *run_cgroup_default_root(void)
+{
+	const char *r = getenv("IMG_CGROUP_ROOT");
+	return r && *r ? r : "/sys/fs/cgroup";
+}
+
 int run_cgroup_open(const char *root, const char *parent, const char *id,
 		    struct run_cgroup **ret, struct cm_error *err)
 {
 	if (!root)
 		root = "/sys/fs/cgroup";
+	if (root[0] != '/')
+		return cm_error_set(err, -EINVAL, "cgroup root '%s' is not an absolute path", root);
 	if (!parent || !*parent)
 		parent = "img";
 	if (strstr(parent, "..") || parent[0] == '/' || strchr(id, '/') || strstr(id, ".."))

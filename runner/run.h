@@ -60,6 +60,9 @@ struct run_config {
 	size_t n_vols;
 	struct run_limits lim;
 	char *cgroup_parent; /* relative to each hierarchy's root, "img" by default */
+	char *cgroup_root;   /* the cgroup mount the container runs under, recorded
+			      * when its config is made (run_cgroup_default_root);
+			      * NULL (configs older than the field): /sys/fs/cgroup */
 	int64_t created;     /* seconds */
 };
 
@@ -155,7 +158,11 @@ struct run_cgroup;
 
 enum run_cgroup_version { RUN_CGROUP_V1 = 1, RUN_CGROUP_V2 = 2 };
 
-/* Detect the layout under root ("/sys/fs/cgroup" unless testing) and name
+/* The root a new container records: $IMG_CGROUP_ROOT when set (tests, and
+ * the v2 mount of a hybrid host: /sys/fs/cgroup/unified), else
+ * /sys/fs/cgroup. Later commands use the recorded one, not the env. */
+const char *run_cgroup_default_root(void);
+/* Detect the layout under root (absolute; NULL = /sys/fs/cgroup) and name
  * the container's group parent/id. Nothing is created. */
 int run_cgroup_open(const char *root, const char *parent, const char *id,
 		    struct run_cgroup **ret, struct cm_error *err);
