@@ -80,6 +80,8 @@ static int v1_create(struct run_cgroup *cg, const struct run_limits *lim, struct
 	if (have_ctrl(cg, "pids")) {
 		if (lim->pids > 0)
 			r = knob_int(cg, "pids", "pids.max", lim->pids, err);
+		else if (lim->pids == 0)
+			r = knob_int(cg, "pids", "pids.max", RUN_DEFAULT_PIDS_LIMIT, err);
 		else
 			r = knob(cg, "pids", "pids.max", "max", err);
 		if (r < 0)

@@ -24,15 +24,73 @@ static int knob(const struct run_cgroup *cg, const char *file, const char *val,
 	return r < 0 ? cm_error_setx(err, r, "writing '%s' to %s", val, p) : 0;
 }
 
-/* Enable the controllers we need in every ancestor's subtree_control. */
+/* The controllers our limits use. */
+static const char *const wanted[] = { "memory", "cpu", "pids" };
+
+/* Is w a word of the space-separated list? */
+static bool has_word(const char *list, const char *w)
+{
+	size_t l = strlen(w);
+	for (const char *p = list; (p = strstr(p, w)); p += l)
+		if ((p == list || p[-1] == ' ') && (p[l] == '\0' || p[l] == ' ' || p[l] == '\n'))
+			return true;
+	return false;
+}
+
+static int read_controllers(const char *dir, char **ret)
+{
+	char p[1100];
+	snprintf(p, sizeof(p), "%s/cgroup.controllers", dir);
+	int r = run_read_file_at(AT_FDCWD, p, 4096, ret, NULL);
+	if (r < 0)
+		return r;
+	(*ret)[strcspn(*ret, "\n")] = '\0';
+	return 0;
+}
+
+int run_cgroup_v2_check(const char *root, const struct run_limits *lim, struct cm_error *err)
+{
+	_cleanup_free_ char *avail = NULL;
+	int r = read_controllers(root, &avail);
+	if (r < 0)
+		return cm_error_setx(err, r, "reading %s/cgroup.controllers", root);
+	const bool asked[] = { lim->memory > 0, lim->cpu_quota > 0 || lim->cpu_shares > 0, lim->pids > 0 };
+	for (size_t i = 0; i < CM_ARRAY_SIZE(wanted); i++)
+		if (asked[i] && !has_word(avail, wanted[i]))
+			return cm_error_set(err, -ENOTSUP, "cgroup v2 at %s has no %s controller (available: %s)",
+					    root, wanted[i], avail[0] ? avail : "none");
+	return 0;
+}
+
+/* In dir's cgroup.subtree_control, enable those of ours that dir has (on a
+ * hybrid host memory, cpu and pids may be bound to v1: asking for them would
+ * fail the whole write). Best effort: a limit whose file is then missing
+ * fails when it is written. */
+static void enable_in(const char *dir)
+{
+	_cleanup_free_ char *avail = NULL;
+	char p[1100], req[64] = "";
+	if (read_controllers(dir, &avail) < 0)
+		return;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(wanted); i++)
+		if (has_word(avail, wanted[i])) {
+			size_t l = strlen(req);
+			snprintf(req + l, sizeof(req) - l, "%s+%s", l ? " " : "", wanted[i]);
+		}
+	if (!req[0])
+		return;
+	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", dir);
+	(void)run_write_file(p, req);
+}
+
+/* Create the ancestors of the group, enabling our controllers in each. */
 static int enable_controllers(const struct run_cgroup *cg)
 {
-	char p[1100], dir[1024];
+	char dir[1024];
 	snprintf(dir, sizeof(dir), "%s", cg->root);
 	const char *rel = cg->rel;
 	for (;;) {
-		snprintf(p, sizeof(p), "%s/cgroup.subtree_control", dir);
-		(void)run_write_file(p, "+memory +cpu +pids");
+		enable_in(dir);
 		const char *slash = strchr(rel, '/');
 		if (!slash)
 			return 0;
@@ -47,7 +105,10 @@ static int enable_controllers(const struct run_cgroup *cg)
 static int v2_create(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
 {
 	char p[1024], b[64];
-	int r = enable_controllers(cg);
+	int r = run_cgroup_v2_check(cg->root, lim, err);
+	if (r < 0)
+		return r;
+	r = enable_controllers(cg);
 	path_of(cg, NULL, p, sizeof(p));
 	if (r < 0 || (mkdir(p, 0755) < 0 && errno != EEXIST))
 		return cm_error_setx(err, r < 0 ? r : cm_neg_errno(), "creating the cgroup %s", p);
@@ -76,7 +137,8 @@ static int v2_create(struct run_cgroup *cg, const struct run_limits *lim, struct
 		if ((r = knob(cg, "cpu.weight", b, err)) < 0)
 			return r;
 	}
-	run_cgroup_fmt_max(lim->pids, b, sizeof(b));
+	/* an asked limit was checked above; the default only where pids is */
+	run_cgroup_fmt_max(lim->pids == 0 ? RUN_DEFAULT_PIDS_LIMIT : lim->pids, b, sizeof(b));
 	path_of(cg, "pids.max", p, sizeof(p));
 	if (access(p, F_OK) == 0 && (r = knob(cg, "pids.max", b, err)) < 0)
 		return r;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* cgroups behind one small interface (after crun's cgroup manager vtable):
- * v1 or v2 detected at run time. A hybrid host (v1 controllers + a v2 mount
- * holding only hugetlb, as here) is v1: crun refuses it, we do not. */
+ * v1 or v2 detected at run time from the container's cgroup root. A hybrid
+ * host (v1 controllers + a v2 mount holding only hugetlb, as here) is v1 at
+ * /sys/fs/cgroup and v2 at /sys/fs/cgroup/unified: crun refuses it, we do
+ * not. */
 #include "run-internal.h"
 
 #include <fcntl.h>
@@ -18,38 +20,56 @@ const char *run_cgroup_default_root(void)
 	return r && *r ? r : "/sys/fs/cgroup";
 }
 
+/* v2 if root is a cgroup2 mount, v1 if it holds a v1 memory hierarchy. */
+static int detect(const char *root, const struct run_cgroup_ops **ret, struct cm_error *err)
+{
+	struct statfs sf;
+	if (root[0] != '/')
+		return cm_error_set(err, -EINVAL, "cgroup root '%s' is not an absolute path", root);
+	if (statfs(root, &sf) < 0)
+		return cm_error_setx(err, cm_neg_errno(), "cgroups: %s", root);
+	if (sf.f_type == CGROUP2_SUPER_MAGIC) {
+		*ret = &run_cgroup_v2_ops;
+		return 0;
+	}
+	char p[512];
+	snprintf(p, sizeof(p), "%s/memory", root);
+	if (statfs(p, &sf) < 0 || sf.f_type != CGROUP_SUPER_MAGIC)
+		return cm_error_set(err, -ENOTSUP, "cgroups: no v2 mount at %s and no v1 memory controller", root);
+	*ret = &run_cgroup_v1_ops;
+	return 0;
+}
+
 int run_cgroup_open(const char *root, const char *parent, const char *id,
 		    struct run_cgroup **ret, struct cm_error *err)
 {
+	const struct run_cgroup_ops *ops;
 	if (!root)
 		root = "/sys/fs/cgroup";
-	if (root[0] != '/')
-		return cm_error_set(err, -EINVAL, "cgroup root '%s' is not an absolute path", root);
 	if (!parent || !*parent)
 		parent = "img";
 	if (strstr(parent, "..") || parent[0] == '/' || strchr(id, '/') || strstr(id, ".."))
 		return cm_error_set(err, -EINVAL, "invalid cgroup parent '%s'", parent);
-	struct statfs sf;
-	if (statfs(root, &sf) < 0)
-		return cm_error_setx(err, cm_neg_errno(), "cgroups: %s", root);
+	int r = detect(root, &ops, err);
+	if (r < 0)
+		return r;
 	struct run_cgroup *cg = calloc(1, sizeof(*cg));
 	if (!cg)
 		return -ENOMEM;
-	if (sf.f_type == CGROUP2_SUPER_MAGIC) {
-		cg->ops = &run_cgroup_v2_ops;
-	} else {
-		char p[512];
-		snprintf(p, sizeof(p), "%s/memory", root);
-		if (statfs(p, &sf) < 0 || sf.f_type != CGROUP_SUPER_MAGIC) {
-			free(cg);
-			return cm_error_set(err, -ENOTSUP, "cgroups: no v2 mount at %s and no v1 memory controller", root);
-		}
-		cg->ops = &run_cgroup_v1_ops;
-	}
+	cg->ops = ops;
 	snprintf(cg->root, sizeof(cg->root), "%s", root);
 	snprintf(cg->rel, sizeof(cg->rel), "%s/%s", parent, id);
 	*ret = cg;
 	return 0;
+}
+
+int run_cgroup_check(const char *root, const struct run_limits *lim, struct cm_error *err)
+{
+	const struct run_cgroup_ops *ops;
+	int r = detect(root ? root : "/sys/fs/cgroup", &ops, err);
+	if (r < 0 || ops->version != RUN_CGROUP_V2)
+		return r;
+	return run_cgroup_v2_check(root ? root : "/sys/fs/cgroup", lim, err);
 }
 
 void run_cgroup_free(struct run_cgroup *cg)

@@ -61,6 +61,9 @@ extern const size_t run_cgroup_n_default_devices;
  * Returns 0, or -EINVAL for a malformed rule or -ENAMETOOLONG. */
 int run_dev_rule_format(const struct run_dev_rule *r, char *buf, size_t sz);
 
+/* v2: refuse a limit whose controller is not in root's cgroup.controllers. */
+int run_cgroup_v2_check(const char *root, const struct run_limits *lim, struct cm_error *err);
+
 /* v1: the controllers we use, each its own hierarchy. */
 extern const char *const run_cgroup_v1_controllers[];
 /* Read a list of pids from a cgroup.procs file. */

@@ -38,7 +38,8 @@ struct run_limits {
 	int64_t cpu_quota;   /* us per period, 0 none */
 	int64_t cpu_period;  /* us */
 	int64_t cpu_shares;  /* v1 shares (2..262144) */
-	int64_t pids;        /* max tasks, -1 unlimited */
+	int64_t pids;        /* max tasks, -1 unlimited, 0 not set: RUN_DEFAULT_PIDS_LIMIT
+			      * where the pids controller is available */
 };
 
 struct run_config {
@@ -170,7 +171,14 @@ void run_cgroup_free(struct run_cgroup *cg);
 void run_cgroup_freep(struct run_cgroup **cg);
 #define _cleanup_cgroup_ __attribute__((cleanup(run_cgroup_freep)))
 enum run_cgroup_version run_cgroup_version(const struct run_cgroup *cg);
-/* Create the group(s) and write the limits (devices too). */
+/* Refuse, before anything exists, limits the hierarchy at root (NULL =
+ * /sys/fs/cgroup) cannot apply: on v2 -m, --cpus, --cpu-shares or a
+ * pids limit whose controller (memory, cpu, pids) is not in root's
+ * cgroup.controllers ("cgroup v2 at ROOT has no memory controller
+ * (available: hugetlb)", -ENOTSUP). v1: 0 (its create says what fails). */
+int run_cgroup_check(const char *root, const struct run_limits *lim, struct cm_error *err);
+/* Create the group(s) and write the limits (devices too); v2 refuses as
+ * run_cgroup_check first. */
 int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim,
 		      struct cm_error *err);
 /* Move pid (0 = the caller) into the group. */
