@@ -56,6 +56,9 @@ struct run_config {
 	char *user;         /* UID[:GID] or NAME[:GROUP], resolved in the container */
 	char *hostname;
 	bool tty, interactive, read_only, host_network, userns, autoremove;
+	bool cgroupns;      /* not stored: set by the monitor on cgroup v2 (docker's
+			     * default), pid 1 unshares a cgroup namespace once in its
+			     * cgroup, so its cgroup is "/" inside */
 	unsigned short tty_rows, tty_cols; /* -t: the initial window size, 0 unknown */
 	struct run_volume *vols;
 	size_t n_vols;
