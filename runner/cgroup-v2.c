@@ -170,6 +170,13 @@ static int v2_freeze(struct run_cgroup *cg, bool frozen)
 	return -ETIMEDOUT;
 }
 
+static int v2_kill(struct run_cgroup *cg)
+{
+	char p[1024];
+	path_of(cg, "cgroup.kill", p, sizeof(p));
+	return run_write_file(p, "1");
+}
+
 static int v2_procs(struct run_cgroup *cg, pid_t **ret, size_t *ret_n)
 {
 	char p[1024];
@@ -191,8 +198,7 @@ static bool v2_oom_killed(struct run_cgroup *cg)
 static int v2_remove(struct run_cgroup *cg)
 {
 	char p[1024];
-	path_of(cg, "cgroup.kill", p, sizeof(p));
-	(void)run_write_file(p, "1");
+	(void)v2_kill(cg);
 	path_of(cg, NULL, p, sizeof(p));
 	if (rmdir(p) < 0 && errno != ENOENT)
 		return cm_neg_errno();
@@ -218,6 +224,7 @@ const struct run_cgroup_ops run_cgroup_v2_ops = {
 	.create = v2_create,
 	.enter = v2_enter,
 	.freeze = v2_freeze,
+	.kill = v2_kill,
 	.procs = v2_procs,
 	.oom_killed = v2_oom_killed,
 	.remove = v2_remove,

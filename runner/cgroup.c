@@ -144,6 +144,10 @@ int run_cgroup_signal(struct run_cgroup *cg, int sig, bool freeze, struct cm_err
 {
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n = 0;
+	/* v2's cgroup.kill (5.14+): the kernel kills a fork racing with it too;
+	 * else (v1, or the file missing) freeze, signal each, thaw */
+	if (sig == SIGKILL && cg->ops->kill && cg->ops->kill(cg) == 0)
+		return 0;
 	if (freeze)
 		(void)cg->ops->freeze(cg, true);
 	int r = cg->ops->procs(cg, &pids, &n);

@@ -30,6 +30,8 @@ struct run_cgroup_ops {
 	int (*create)(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err);
 	int (*enter)(struct run_cgroup *cg, pid_t pid, struct cm_error *err);
 	int (*freeze)(struct run_cgroup *cg, bool frozen);
+	/* SIGKILL to the whole group in one step, or NULL (v1) */
+	int (*kill)(struct run_cgroup *cg);
 	/* pids of the group, malloc'd */
 	int (*procs)(struct run_cgroup *cg, pid_t **ret, size_t *ret_n);
 	bool (*oom_killed)(struct run_cgroup *cg);

@@ -187,7 +187,8 @@ int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim,
 /* Move pid (0 = the caller) into the group. */
 int run_cgroup_enter(struct run_cgroup *cg, pid_t pid, struct cm_error *err);
 /* Signal every process of the group; with freeze, frozen first so no fork
- * escapes, thawed after. */
+ * escapes, thawed after. SIGKILL on v2: one write to cgroup.kill (the kernel
+ * kills racing forks too), the freezer way where that file is missing. */
 int run_cgroup_signal(struct run_cgroup *cg, int sig, bool freeze, struct cm_error *err);
 /* Number of processes in the group (0 when it does not exist). */
 int run_cgroup_count(struct run_cgroup *cg);
