@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* cgroup v1: one hierarchy per controller (/sys/fs/cgroup/<ctrl>/PARENT/ID).
  * memory (+memsw), cpu (cfs quota/period, shares), pids, devices (deny all
- * then the default set), freezer (stop and kill of the whole tree). */
+ * then the default set of cgroup.c), freezer (stop and kill of the whole
+ * tree). */
 #include "run-internal.h"
 
 #include <fcntl.h>
@@ -13,12 +14,6 @@
 
 const char *const run_cgroup_v1_controllers[] = {
 	"memory", "cpu", "cpuacct", "pids", "devices", "freezer", "blkio", NULL,
-};
-
-/* The default device set (docker's): mknod of anything, the minimal /dev. */
-static const char *const allowed_devices[] = {
-	"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
-	"c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
 };
 
 static void path_of(const struct run_cgroup *cg, const char *ctrl, const char *file,
@@ -85,6 +80,8 @@ static int v1_create(struct run_cgroup *cg, const struct run_limits *lim, struct
 	if (have_ctrl(cg, "pids")) {
 		if (lim->pids > 0)
 			r = knob_int(cg, "pids", "pids.max", lim->pids, err);
+		else if (lim->pids == 0)
+			r = knob_int(cg, "pids", "pids.max", RUN_DEFAULT_PIDS_LIMIT, err);
 		else
 			r = knob(cg, "pids", "pids.max", "max", err);
 		if (r < 0)
@@ -93,9 +90,13 @@ static int v1_create(struct run_cgroup *cg, const struct run_limits *lim, struct
 	if (have_ctrl(cg, "devices")) {
 		if ((r = knob(cg, "devices", "devices.deny", "a", err)) < 0)
 			return r;
-		for (size_t i = 0; i < CM_ARRAY_SIZE(allowed_devices); i++)
-			if ((r = knob(cg, "devices", "devices.allow", allowed_devices[i], err)) < 0)
+		for (size_t i = 0; i < run_cgroup_n_default_devices; i++) {
+			char line[64];
+			if ((r = run_dev_rule_format(&run_cgroup_default_devices[i], line, sizeof(line))) < 0)
+				return cm_error_set(err, r, "invalid device rule %zu", i);
+			if ((r = knob(cg, "devices", "devices.allow", line, err)) < 0)
 				return r;
+		}
 	}
 	return 0;
 }

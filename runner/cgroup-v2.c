@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* cgroup v2: one unified tree (/sys/fs/cgroup/PARENT/ID). memory.max,
- * memory.swap.max, cpu.max, cpu.weight, pids.max, cgroup.freeze and
- * cgroup.kill. The devices controller of v2 is an eBPF program: not done
- * (see docs/runner.md); this host is v1 for every controller we use. */
+/* cgroup v2: one unified tree (ROOT/PARENT/ID). memory.max, memory.swap.max,
+ * cpu.max, cpu.weight, pids.max, cgroup.freeze and cgroup.kill; devices by
+ * the eBPF program of cgroup-bpf.c, from the default list v1 uses too. */
 #include "run-internal.h"
 
 #include <fcntl.h>
@@ -25,15 +24,73 @@ static int knob(const struct run_cgroup *cg, const char *file, const char *val,
 	return r < 0 ? cm_error_setx(err, r, "writing '%s' to %s", val, p) : 0;
 }
 
-/* Enable the controllers we need in every ancestor's subtree_control. */
+/* The controllers our limits use. */
+static const char *const wanted[] = { "memory", "cpu", "pids" };
+
+/* Is w a word of the space-separated list? */
+static bool has_word(const char *list, const char *w)
+{
+	size_t l = strlen(w);
+	for (const char *p = list; (p = strstr(p, w)); p += l)
+		if ((p == list || p[-1] == ' ') && (p[l] == '\0' || p[l] == ' ' || p[l] == '\n'))
+			return true;
+	return false;
+}
+
+static int read_controllers(const char *dir, char **ret)
+{
+	char p[1100];
+	snprintf(p, sizeof(p), "%s/cgroup.controllers", dir);
+	int r = run_read_file_at(AT_FDCWD, p, 4096, ret, NULL);
+	if (r < 0)
+		return r;
+	(*ret)[strcspn(*ret, "\n")] = '\0';
+	return 0;
+}
+
+int run_cgroup_v2_check(const char *root, const struct run_limits *lim, struct cm_error *err)
+{
+	_cleanup_free_ char *avail = NULL;
+	int r = read_controllers(root, &avail);
+	if (r < 0)
+		return cm_error_setx(err, r, "reading %s/cgroup.controllers", root);
+	const bool asked[] = { lim->memory > 0, lim->cpu_quota > 0 || lim->cpu_shares > 0, lim->pids > 0 };
+	for (size_t i = 0; i < CM_ARRAY_SIZE(wanted); i++)
+		if (asked[i] && !has_word(avail, wanted[i]))
+			return cm_error_set(err, -ENOTSUP, "cgroup v2 at %s has no %s controller (available: %s)",
+					    root, wanted[i], avail[0] ? avail : "none");
+	return 0;
+}
+
+/* In dir's cgroup.subtree_control, enable those of ours that dir has (on a
+ * hybrid host memory, cpu and pids may be bound to v1: asking for them would
+ * fail the whole write). Best effort: a limit whose file is then missing
+ * fails when it is written. */
+static void enable_in(const char *dir)
+{
+	_cleanup_free_ char *avail = NULL;
+	char p[1100], req[64] = "";
+	if (read_controllers(dir, &avail) < 0)
+		return;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(wanted); i++)
+		if (has_word(avail, wanted[i])) {
+			size_t l = strlen(req);
+			snprintf(req + l, sizeof(req) - l, "%s+%s", l ? " " : "", wanted[i]);
+		}
+	if (!req[0])
+		return;
+	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", dir);
+	(void)run_write_file(p, req);
+}
+
+/* Create the ancestors of the group, enabling our controllers in each. */
 static int enable_controllers(const struct run_cgroup *cg)
 {
-	char p[1100], dir[1024];
+	char dir[1024];
 	snprintf(dir, sizeof(dir), "%s", cg->root);
 	const char *rel = cg->rel;
 	for (;;) {
-		snprintf(p, sizeof(p), "%s/cgroup.subtree_control", dir);
-		(void)run_write_file(p, "+memory +cpu +pids");
+		enable_in(dir);
 		const char *slash = strchr(rel, '/');
 		if (!slash)
 			return 0;
@@ -48,10 +105,17 @@ static int enable_controllers(const struct run_cgroup *cg)
 static int v2_create(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
 {
 	char p[1024], b[64];
-	int r = enable_controllers(cg);
+	int r = run_cgroup_v2_check(cg->root, lim, err);
+	if (r < 0)
+		return r;
+	r = enable_controllers(cg);
 	path_of(cg, NULL, p, sizeof(p));
 	if (r < 0 || (mkdir(p, 0755) < 0 && errno != EEXIST))
 		return cm_error_setx(err, r < 0 ? r : cm_neg_errno(), "creating the cgroup %s", p);
+	/* before any process is in it: nothing opens a device unchecked */
+	if ((r = run_bpf_devices_attach(p, run_cgroup_default_devices, run_cgroup_n_default_devices,
+					err)) < 0)
+		return r;
 	if (lim->memory > 0) {
 		run_cgroup_fmt_max(lim->memory, b, sizeof(b));
 		if ((r = knob(cg, "memory.max", b, err)) < 0)
@@ -73,7 +137,8 @@ static int v2_create(struct run_cgroup *cg, const struct run_limits *lim, struct
 		if ((r = knob(cg, "cpu.weight", b, err)) < 0)
 			return r;
 	}
-	run_cgroup_fmt_max(lim->pids, b, sizeof(b));
+	/* an asked limit was checked above; the default only where pids is */
+	run_cgroup_fmt_max(lim->pids == 0 ? RUN_DEFAULT_PIDS_LIMIT : lim->pids, b, sizeof(b));
 	path_of(cg, "pids.max", p, sizeof(p));
 	if (access(p, F_OK) == 0 && (r = knob(cg, "pids.max", b, err)) < 0)
 		return r;
@@ -105,6 +170,13 @@ static int v2_freeze(struct run_cgroup *cg, bool frozen)
 	return -ETIMEDOUT;
 }
 
+static int v2_kill(struct run_cgroup *cg)
+{
+	char p[1024];
+	path_of(cg, "cgroup.kill", p, sizeof(p));
+	return run_write_file(p, "1");
+}
+
 static int v2_procs(struct run_cgroup *cg, pid_t **ret, size_t *ret_n)
 {
 	char p[1024];
@@ -126,8 +198,7 @@ static bool v2_oom_killed(struct run_cgroup *cg)
 static int v2_remove(struct run_cgroup *cg)
 {
 	char p[1024];
-	path_of(cg, "cgroup.kill", p, sizeof(p));
-	(void)run_write_file(p, "1");
+	(void)v2_kill(cg);
 	path_of(cg, NULL, p, sizeof(p));
 	if (rmdir(p) < 0 && errno != ENOENT)
 		return cm_neg_errno();
@@ -153,6 +224,7 @@ const struct run_cgroup_ops run_cgroup_v2_ops = {
 	.create = v2_create,
 	.enter = v2_enter,
 	.freeze = v2_freeze,
+	.kill = v2_kill,
 	.procs = v2_procs,
 	.oom_killed = v2_oom_killed,
 	.remove = v2_remove,

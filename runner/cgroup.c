@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* cgroups behind one small interface (after crun's cgroup manager vtable):
- * v1 or v2 detected at run time. A hybrid host (v1 controllers + a v2 mount
- * holding only hugetlb, as here) is v1: crun refuses it, we do not. */
+ * v1 or v2 detected at run time from the container's cgroup root. A hybrid
+ * host (v1 controllers + a v2 mount holding only hugetlb, as here) is v1 at
+ * /sys/fs/cgroup and v2 at /sys/fs/cgroup/unified: crun refuses it, we do
+ * not. */
 #include "run-internal.h"
 
 #include <fcntl.h>
@@ -12,36 +14,62 @@
 #include <sys/statfs.h>
 #include <time.h>
 
+const char *run_cgroup_default_root(void)
+{
+	const char *r = getenv("IMG_CGROUP_ROOT");
+	return r && *r ? r : "/sys/fs/cgroup";
+}
+
+/* v2 if root is a cgroup2 mount, v1 if it holds a v1 memory hierarchy. */
+static int detect(const char *root, const struct run_cgroup_ops **ret, struct cm_error *err)
+{
+	struct statfs sf;
+	if (root[0] != '/')
+		return cm_error_set(err, -EINVAL, "cgroup root '%s' is not an absolute path", root);
+	if (statfs(root, &sf) < 0)
+		return cm_error_setx(err, cm_neg_errno(), "cgroups: %s", root);
+	if (sf.f_type == CGROUP2_SUPER_MAGIC) {
+		*ret = &run_cgroup_v2_ops;
+		return 0;
+	}
+	char p[512];
+	snprintf(p, sizeof(p), "%s/memory", root);
+	if (statfs(p, &sf) < 0 || sf.f_type != CGROUP_SUPER_MAGIC)
+		return cm_error_set(err, -ENOTSUP, "cgroups: no v2 mount at %s and no v1 memory controller", root);
+	*ret = &run_cgroup_v1_ops;
+	return 0;
+}
+
 int run_cgroup_open(const char *root, const char *parent, const char *id,
 		    struct run_cgroup **ret, struct cm_error *err)
 {
+	const struct run_cgroup_ops *ops;
 	if (!root)
 		root = "/sys/fs/cgroup";
 	if (!parent || !*parent)
 		parent = "img";
 	if (strstr(parent, "..") || parent[0] == '/' || strchr(id, '/') || strstr(id, ".."))
 		return cm_error_set(err, -EINVAL, "invalid cgroup parent '%s'", parent);
-	struct statfs sf;
-	if (statfs(root, &sf) < 0)
-		return cm_error_setx(err, cm_neg_errno(), "cgroups: %s", root);
+	int r = detect(root, &ops, err);
+	if (r < 0)
+		return r;
 	struct run_cgroup *cg = calloc(1, sizeof(*cg));
 	if (!cg)
 		return -ENOMEM;
-	if (sf.f_type == CGROUP2_SUPER_MAGIC) {
-		cg->ops = &run_cgroup_v2_ops;
-	} else {
-		char p[512];
-		snprintf(p, sizeof(p), "%s/memory", root);
-		if (statfs(p, &sf) < 0 || sf.f_type != CGROUP_SUPER_MAGIC) {
-			free(cg);
-			return cm_error_set(err, -ENOTSUP, "cgroups: no v2 mount at %s and no v1 memory controller", root);
-		}
-		cg->ops = &run_cgroup_v1_ops;
-	}
+	cg->ops = ops;
 	snprintf(cg->root, sizeof(cg->root), "%s", root);
 	snprintf(cg->rel, sizeof(cg->rel), "%s/%s", parent, id);
 	*ret = cg;
 	return 0;
+}
+
+int run_cgroup_check(const char *root, const struct run_limits *lim, struct cm_error *err)
+{
+	const struct run_cgroup_ops *ops;
+	int r = detect(root ? root : "/sys/fs/cgroup", &ops, err);
+	if (r < 0 || ops->version != RUN_CGROUP_V2)
+		return r;
+	return run_cgroup_v2_check(root ? root : "/sys/fs/cgroup", lim, err);
 }
 
 void run_cgroup_free(struct run_cgroup *cg)
@@ -123,6 +151,10 @@ int run_cgroup_signal(struct run_cgroup *cg, int sig, bool freeze, struct cm_err
 {
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n = 0;
+	/* v2's cgroup.kill (5.14+): the kernel kills a fork racing with it too;
+	 * else (v1, or the file missing) freeze, signal each, thaw */
+	if (sig == SIGKILL && cg->ops->kill && cg->ops->kill(cg) == 0)
+		return 0;
 	if (freeze)
 		(void)cg->ops->freeze(cg, true);
 	int r = cg->ops->procs(cg, &pids, &n);
@@ -157,6 +189,45 @@ int run_cgroup_describe(struct run_cgroup *cg, struct cm_jw *w)
 {
 	cg->ops->describe(cg, w);
 	return 0;
+}
+
+/* ------------------------------------------------------------ devices */
+
+const struct run_dev_rule run_cgroup_default_devices[] = {
+	{ 'c', -1, -1, RUN_DEV_MKNOD },   /* mknod of any device: opening it is what counts */
+	{ 'b', -1, -1, RUN_DEV_MKNOD },
+	{ 'c', 1, 3, RUN_DEV_RWM },       /* null */
+	{ 'c', 1, 5, RUN_DEV_RWM },       /* zero */
+	{ 'c', 1, 7, RUN_DEV_RWM },       /* full */
+	{ 'c', 1, 8, RUN_DEV_RWM },       /* random */
+	{ 'c', 1, 9, RUN_DEV_RWM },       /* urandom */
+	{ 'c', 5, 0, RUN_DEV_RWM },       /* tty */
+	{ 'c', 5, 1, RUN_DEV_RWM },       /* console */
+	{ 'c', 5, 2, RUN_DEV_RWM },       /* ptmx */
+	{ 'c', 136, -1, RUN_DEV_RWM },    /* pts/N */
+};
+const size_t run_cgroup_n_default_devices = CM_ARRAY_SIZE(run_cgroup_default_devices);
+
+int run_dev_rule_format(const struct run_dev_rule *r, char *buf, size_t sz)
+{
+	char maj[16] = "*", min[16] = "*", acc[4];
+	size_t n = 0;
+	if ((r->type != 'c' && r->type != 'b' && r->type != 'a') || r->major < -1 ||
+	    r->minor < -1 || (r->access & ~(unsigned)RUN_DEV_RWM))
+		return -EINVAL;
+	if (r->major >= 0)
+		snprintf(maj, sizeof(maj), "%d", (int)r->major);
+	if (r->minor >= 0)
+		snprintf(min, sizeof(min), "%d", (int)r->minor);
+	if (r->access & RUN_DEV_READ)
+		acc[n++] = 'r';
+	if (r->access & RUN_DEV_WRITE)
+		acc[n++] = 'w';
+	if (r->access & RUN_DEV_MKNOD)
+		acc[n++] = 'm';
+	acc[n] = '\0';
+	int l = snprintf(buf, sz, "%c %s:%s %s", r->type, maj, min, acc);
+	return l < 0 || (size_t)l >= sz ? -ENAMETOOLONG : 0;
 }
 
 /* ------------------------------------------------------------ conversions */

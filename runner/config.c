@@ -40,6 +40,7 @@ void run_config_free(struct run_config *c)
 	}
 	free(c->vols);
 	free(c->cgroup_parent);
+	free(c->cgroup_root);
 	free(c);
 }
 
@@ -558,6 +559,7 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	cm_jw_kint(w, "CpuShares", c->lim.cpu_shares);
 	cm_jw_kint(w, "PidsLimit", c->lim.pids);
 	jw_kstr_opt(w, "CgroupParent", c->cgroup_parent);
+	jw_kstr_opt(w, "CgroupRoot", c->cgroup_root);
 	cm_jw_kint(w, "Created", c->created);
 	cm_jw_obj_end(w);
 	return w->err;
@@ -602,6 +604,7 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	    (r = dup_str(j, "Rootfs", &c->rootfs)) < 0 || (r = dup_str(j, "WorkingDir", &c->cwd)) < 0 ||
 	    (r = dup_str(j, "User", &c->user)) < 0 || (r = dup_str(j, "Hostname", &c->hostname)) < 0 ||
 	    (r = dup_str(j, "CgroupParent", &c->cgroup_parent)) < 0 ||
+	    (r = dup_str(j, "CgroupRoot", &c->cgroup_root)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "Layers"), &c->layers, NULL)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "Args"), &c->argv, NULL)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "Env"), &c->env, NULL)) < 0)

@@ -38,7 +38,9 @@ static int path_in(const char *bundle, const char *name, char *buf, size_t sz)
 
 int run_cgroup_for(const struct run_config *c, struct run_cgroup **ret, struct cm_error *err)
 {
-	return run_cgroup_open(getenv("IMG_CGROUP_ROOT"), c->cgroup_parent, c->id, ret, err);
+	/* the root recorded in the container's config: stop, rm, exec... from
+	 * a shell without $IMG_CGROUP_ROOT find the same cgroup */
+	return run_cgroup_open(c->cgroup_root, c->cgroup_parent, c->id, ret, err);
 }
 
 /* ------------------------------------------------------------ state */
@@ -327,6 +329,8 @@ int run_container_create(const char *dir, struct run_config *c, const char *ufsm
 	}
 	if (!c->created)
 		c->created = (int64_t)time(NULL);
+	if (!c->cgroup_root && !(c->cgroup_root = strdup(run_cgroup_default_root())))
+		return -ENOMEM;
 	if ((r = run_config_write(c, err)) < 0)
 		return r;
 	(void)ufsmount;
@@ -698,6 +702,8 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 		cm_jw_key(w, "Cgroups");
 		run_cgroup_describe(cg, w);
 		cm_jw_kint(w, "CgroupVersion", run_cgroup_version(cg));
+		/* pid 1 unshares one on v2 (linux.c) */
+		cm_jw_kstr(w, "CgroupnsMode", run_cgroup_version(cg) == RUN_CGROUP_V2 ? "private" : "host");
 	}
 	cm_jw_obj_end(w);
 	cm_jw_key(w, "Config");

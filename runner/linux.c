@@ -559,6 +559,9 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 		open_console(&cx, c->tty_rows, c->tty_cols);
 	if (!c->userns && read(sync, &go, 1) != 1)
 		_exit(RUN_EXIT_IMG);
+	/* in its cgroup now: the root of a namespace of its own (v2) */
+	if (c->cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "cgroup namespace");
 	setup_process(&cx, c->argv, c->env, c->cwd ? c->cwd : "/", c->user, c->tty, true);
 }
 

@@ -151,6 +151,7 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
 	if (run_cgroup_for(c, &cg, &e) < 0)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+	c->cgroupns = run_cgroup_version(cg) == RUN_CGROUP_V2;
 
 	/* stdio of pid 1 */
 	int stdio[3] = { -1, -1, -1 };

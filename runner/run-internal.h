@@ -32,6 +32,8 @@ struct run_cgroup_ops {
 	int (*create)(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err);
 	int (*enter)(struct run_cgroup *cg, pid_t pid, struct cm_error *err);
 	int (*freeze)(struct run_cgroup *cg, bool frozen);
+	/* SIGKILL to the whole group in one step, or NULL (v1) */
+	int (*kill)(struct run_cgroup *cg);
 	/* pids of the group, malloc'd */
 	int (*procs)(struct run_cgroup *cg, pid_t **ret, size_t *ret_n);
 	bool (*oom_killed)(struct run_cgroup *cg);
@@ -48,10 +50,47 @@ struct run_cgroup {
 extern const struct run_cgroup_ops run_cgroup_v1_ops;
 extern const struct run_cgroup_ops run_cgroup_v2_ops;
 
+/* The default device set (docker's: mknod of anything, the minimal /dev),
+ * the one list both versions apply: v1 as devices.allow lines, v2 as the
+ * eBPF program of cgroup-bpf.c. Everything else is denied. */
+enum { RUN_DEV_MKNOD = 1, RUN_DEV_READ = 2, RUN_DEV_WRITE = 4, RUN_DEV_RWM = 7 };
+struct run_dev_rule {
+	char type;            /* 'c', 'b', or 'a' (both) */
+	int32_t major, minor; /* -1: any */
+	unsigned access;      /* RUN_DEV_* bits */
+};
+extern const struct run_dev_rule run_cgroup_default_devices[];
+extern const size_t run_cgroup_n_default_devices;
+/* A rule in v1's devices.allow syntax ("c 1:3 rwm", "b *:* m") into buf.
+ * Returns 0, or -EINVAL for a malformed rule or -ENAMETOOLONG. */
+int run_dev_rule_format(const struct run_dev_rule *r, char *buf, size_t sz);
+
+/* v2: refuse a limit whose controller is not in root's cgroup.controllers. */
+int run_cgroup_v2_check(const char *root, const struct run_limits *lim, struct cm_error *err);
+
 /* v1: the controllers we use, each its own hierarchy. */
 extern const char *const run_cgroup_v1_controllers[];
 /* Read a list of pids from a cgroup.procs file. */
 int run_cgroup_read_procs(const char *path, pid_t **ret, size_t *ret_n);
+
+/* ---- cgroup-bpf.c: the v2 device controller ------------------------- */
+
+struct bpf_insn;
+#define RUN_BPF_DEVICES_NAME "img_devices" /* the program's name, for bpftool */
+/* The BPF_PROG_TYPE_CGROUP_DEVICE program that allows exactly rules and
+ * denies every other device access: a prologue of 6 instructions, a block of
+ * 2-6 a rule (none after a rule that allows everything), then "deny" (2).
+ * Pure. Returns 0 and a malloc'd array, or -EINVAL for a malformed rule. */
+int run_bpf_devices_build(const struct run_dev_rule *rules, size_t n, struct bpf_insn **ret,
+			  size_t *ret_n);
+/* Load a program of that type. Returns its fd (O_CLOEXEC); a refusal of the
+ * verifier gives the last line of its log in err. Needs CAP_BPF (root). */
+int run_bpf_devices_load(const struct bpf_insn *insns, size_t n, struct cm_error *err);
+/* Build and load it, then attach it to the cgroup directory cgroup_dir
+ * (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI). The kernel keeps the program while
+ * the cgroup exists and frees it with the cgroup: no fd of ours stays open. */
+int run_bpf_devices_attach(const char *cgroup_dir, const struct run_dev_rule *rules, size_t n,
+			   struct cm_error *err);
 
 /* ---- linux.c --------------------------------------------------------- */
 

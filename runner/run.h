@@ -38,7 +38,8 @@ struct run_limits {
 	int64_t cpu_quota;   /* us per period, 0 none */
 	int64_t cpu_period;  /* us */
 	int64_t cpu_shares;  /* v1 shares (2..262144) */
-	int64_t pids;        /* max tasks, -1 unlimited */
+	int64_t pids;        /* max tasks, -1 unlimited, 0 not set: RUN_DEFAULT_PIDS_LIMIT
+			      * where the pids controller is available */
 };
 
 struct run_config {
@@ -55,11 +56,17 @@ struct run_config {
 	char *user;         /* UID[:GID] or NAME[:GROUP], resolved in the container */
 	char *hostname;
 	bool tty, interactive, read_only, host_network, userns, autoremove;
+	bool cgroupns;      /* not stored: set by the monitor on cgroup v2 (docker's
+			     * default), pid 1 unshares a cgroup namespace once in its
+			     * cgroup, so its cgroup is "/" inside */
 	unsigned short tty_rows, tty_cols; /* -t: the initial window size, 0 unknown */
 	struct run_volume *vols;
 	size_t n_vols;
 	struct run_limits lim;
 	char *cgroup_parent; /* relative to each hierarchy's root, "img" by default */
+	char *cgroup_root;   /* the cgroup mount the container runs under, recorded
+			      * when its config is made (run_cgroup_default_root);
+			      * NULL (configs older than the field): /sys/fs/cgroup */
 	int64_t created;     /* seconds */
 };
 
@@ -155,7 +162,11 @@ struct run_cgroup;
 
 enum run_cgroup_version { RUN_CGROUP_V1 = 1, RUN_CGROUP_V2 = 2 };
 
-/* Detect the layout under root ("/sys/fs/cgroup" unless testing) and name
+/* The root a new container records: $IMG_CGROUP_ROOT when set (tests, and
+ * the v2 mount of a hybrid host: /sys/fs/cgroup/unified), else
+ * /sys/fs/cgroup. Later commands use the recorded one, not the env. */
+const char *run_cgroup_default_root(void);
+/* Detect the layout under root (absolute; NULL = /sys/fs/cgroup) and name
  * the container's group parent/id. Nothing is created. */
 int run_cgroup_open(const char *root, const char *parent, const char *id,
 		    struct run_cgroup **ret, struct cm_error *err);
@@ -163,7 +174,14 @@ void run_cgroup_free(struct run_cgroup *cg);
 void run_cgroup_freep(struct run_cgroup **cg);
 #define _cleanup_cgroup_ __attribute__((cleanup(run_cgroup_freep)))
 enum run_cgroup_version run_cgroup_version(const struct run_cgroup *cg);
-/* Create the group(s) and write the limits (devices too). */
+/* Refuse, before anything exists, limits the hierarchy at root (NULL =
+ * /sys/fs/cgroup) cannot apply: on v2 -m, --cpus, --cpu-shares or a
+ * pids limit whose controller (memory, cpu, pids) is not in root's
+ * cgroup.controllers ("cgroup v2 at ROOT has no memory controller
+ * (available: hugetlb)", -ENOTSUP). v1: 0 (its create says what fails). */
+int run_cgroup_check(const char *root, const struct run_limits *lim, struct cm_error *err);
+/* Create the group(s) and write the limits (devices too); v2 refuses as
+ * run_cgroup_check first. */
 int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim,
 		      struct cm_error *err);
 /* Move pid (0 = the caller) into the group. A single-threaded caller that
@@ -176,7 +194,8 @@ int run_cgroup_enter(struct run_cgroup *cg, pid_t pid, struct cm_error *err);
  * waits for an RCU grace period (4-24 ms here; 0.3 ms without). */
 bool run_cgroup_self_join_fast(const struct run_cgroup *cg);
 /* Signal every process of the group; with freeze, frozen first so no fork
- * escapes, thawed after. */
+ * escapes, thawed after. SIGKILL on v2: one write to cgroup.kill (the kernel
+ * kills racing forks too), the freezer way where that file is missing. */
 int run_cgroup_signal(struct run_cgroup *cg, int sig, bool freeze, struct cm_error *err);
 /* Number of processes in the group (0 when it does not exist). */
 int run_cgroup_count(struct run_cgroup *cg);

@@ -223,7 +223,6 @@ int img_cmd_run(int argc, char **argv)
 	int o, r;
 	if (!c)
 		return img_fail("out of memory");
-	c->lim.pids = RUN_DEFAULT_PIDS_LIMIT;
 	while ((o = getopt_long(argc, argv, "+dith:e:v:w:u:m:", opts, NULL)) != -1) {
 		switch (o) {
 		case 'd': detach = true; break;
@@ -308,6 +307,12 @@ int img_cmd_run(int argc, char **argv)
 		return img_fail("\"img run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
 	if (c->lim.memory && c->lim.memory_swap > 0 && c->lim.memory_swap < c->lim.memory)
 		return img_fail("Minimum memoryswap limit should be larger than memory limit");
+	/* recorded in runner.json: later commands find the cgroup without the env */
+	if (!(c->cgroup_root = strdup(run_cgroup_default_root())))
+		return img_fail("out of memory");
+	/* a limit the cgroups cannot apply: refused before anything exists */
+	if (run_cgroup_check(c->cgroup_root, &c->lim, &e) < 0)
+		return img_fail_err(&e);
 
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
@@ -401,8 +406,9 @@ static int default_config(struct ims_store *s, struct ims_container *ct, struct 
 	c->rootfs = strdup(ct->mountpoint);
 	c->hostname = strdup(h);
 	c->created = ct->created;
-	c->lim.pids = RUN_DEFAULT_PIDS_LIMIT;
-	if (!c->name || !c->image || !c->image_id || !c->bundle || !c->rootfs || !c->hostname)
+	c->cgroup_root = strdup(run_cgroup_default_root());
+	if (!c->name || !c->image || !c->image_id || !c->bundle || !c->rootfs || !c->hostname ||
+	    !c->cgroup_root)
 		return -ENOMEM;
 	struct run_cli cli = { .cmd = ct->cmd };
 	if ((r = run_spec_merge(c, cm_json_get(img->config, "config"), &cli, e)) < 0 ||

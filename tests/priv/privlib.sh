@@ -13,12 +13,14 @@ need python3
 CGP=imgtest$$   # our own cgroup parent: every test cgroup is ours to remove
 
 run() { timeout 60 "$IMG_BIN" --root "$STORE" run --cgroup-parent "$CGP" "$@"; }
-cg_dirs() { for c in /sys/fs/cgroup/*/; do [ -d "$c$CGP" ] && find "$c$CGP" -mindepth 1 -type d; done 2>/dev/null; }
+# every hierarchy: v1 controllers and a hybrid host's unified/ below
+# /sys/fs/cgroup, or /sys/fs/cgroup itself on a v2-only host
+cg_dirs() { for c in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do [ -d "$c$CGP" ] && find "$c$CGP" -mindepth 1 -type d; done 2>/dev/null; }
 _priv_cleanup() {
 	local ids i c d p
 	ids=$(img ps -a -q --no-trunc 2>/dev/null)
 	for i in $ids; do timeout 20 "$IMG_BIN" --root "$STORE" rm -f "$i" >/dev/null 2>&1; done
-	for c in /sys/fs/cgroup/*/; do
+	for c in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do
 		[ -d "$c$CGP" ] || continue
 		for d in $(find "$c$CGP" -mindepth 1 -depth -type d); do
 			for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done

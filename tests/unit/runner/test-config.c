@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests of the runner's pure configuration logic (runner/config.c):
- * sizes, cpus, volumes, signals, the image config merge, users. */
+ * sizes, cpus, volumes, signals, the image config merge, users, runner.json. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -153,12 +153,43 @@ static void test_user(void **state)
 	assert_int_equal(run_user_resolve("www:nogroup", pw, gr, &u, &e), -ENOENT);
 }
 
+/* runner.json keeps the cgroup root; a config older than the field has
+ * none (= /sys/fs/cgroup for run_cgroup_open) */
+static void test_config_cgroup_root(void **state)
+{
+	static const char old[] = "{\"Id\":\"" "0123456789abcdef0123456789abcdef"
+				  "0123456789abcdef0123456789abcdef\",\"Bundle\":\"/b\","
+				  "\"Rootfs\":\"/r\",\"Args\":[\"sh\"],\"PidsLimit\":77}";
+	_cleanup_json_ struct cm_json *j = NULL;
+	struct run_config *c = NULL;
+	struct cm_error e = { 0 };
+	assert_int_equal(cm_json_parse(old, strlen(old), &j, NULL, 0), 0);
+	assert_int_equal(run_config_from_json(j, &c, &e), 0);
+	assert_null(c->cgroup_root);
+	assert_int_equal(c->lim.pids, 77);
+	c->cgroup_root = strdup("/sys/fs/cgroup/unified");
+	struct cm_jw w;
+	cm_jw_init(&w, 0);
+	assert_int_equal(run_config_to_json(c, &w), 0);
+	char *s = NULL;
+	size_t len;
+	assert_int_equal(cm_jw_finish(&w, &s, &len), 0);
+	run_config_free(c);
+	_cleanup_json_ struct cm_json *j2 = NULL;
+	assert_int_equal(cm_json_parse(s, len, &j2, NULL, 0), 0);
+	free(s);
+	assert_int_equal(run_config_from_json(j2, &c, &e), 0);
+	assert_string_equal(c->cgroup_root, "/sys/fs/cgroup/unified");
+	run_config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bytes),  cmocka_unit_test(test_cpus),
 		cmocka_unit_test(test_volume), cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_merge),  cmocka_unit_test(test_user),
+		cmocka_unit_test(test_config_cgroup_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
