@@ -40,6 +40,9 @@ started() { IDS+=("$(img container inspect "$1" | python3 -c 'import json,sys; p
 get_local() {
 	timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$1"' && printf "GET / HTTP/1.0\r\n\r\n" >&3 && cat <&3' 2>/dev/null | tail -1
 }
+# the slow deletions (veths, rules, bridge) run in a reaper that holds the
+# network lock: wait for it as img's next set-up would
+settled() { flock /run/img/net/lock true 2>/dev/null; }
 free_port() { # a port nothing listens on (tcp), from a range of ours
 	local p
 	for _ in $(seq 50); do
@@ -102,6 +105,7 @@ mon=$(inspect ${N}c 'j["State"]["MonitorPid"]')
 check "crash: its rule is in place" 1 "$(nft list table ip img | grep -c "comment \"${idc:0:12}\"")"
 kill -9 "$mon"
 img ps >/dev/null
+settled
 check "crash: the next img command removed its rule" 0 "$(nft list table ip img 2>/dev/null | grep -c "comment \"${idc:0:12}\"")"
 check "crash: its address record is gone" "" "$(grep -l "^id $idc" /run/img/net/addr/* 2>/dev/null)"
 for _ in $(seq 50); do [ -e /sys/class/net/img${idc:0:12} ] || break; sleep 0.1; done
@@ -110,6 +114,7 @@ check "crash: the others' rules stay" 2 "$(nft list table ip img | grep -c "comm
 
 # ------------------------------------------------------------ nothing left
 img rm -f ${N}a ${N}c >/dev/null
+settled
 if [ -z "$(ls /run/img/net/addr 2>/dev/null)" ]; then
 	check "after rm: no img0" no "$([ -e /sys/class/net/img0 ] && [ $HAD_BR = 0 ] && echo yes || echo no)"
 	check "after rm: no table ip img" "" "$(nft list tables | grep -x 'table ip img')"
