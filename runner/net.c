@@ -704,7 +704,8 @@ int run_net_setup(const struct run_config *c, pid_t pid, char ret_ip[16], char r
 		recs_free(&rs);
 		return cm_error_set(err, -E2BIG, "at most %zu published ports", CM_ARRAY_SIZE(me.ports));
 	}
-	memcpy(me.ports, c->ports, c->n_ports * sizeof(*c->ports));
+	if (c->n_ports)
+		memcpy(me.ports, c->ports, c->n_ports * sizeof(*c->ports));
 	me.n_ports = c->n_ports;
 	char name[IFNAMSIZ];
 	veth_name(c->id, name);
