@@ -39,6 +39,8 @@ void run_config_free(struct run_config *c)
 		free(c->vols[i].ctr);
 	}
 	free(c->vols);
+	free(c->ports);
+	free(c->init_dir);
 	free(c->cgroup_parent);
 	free(c->cgroup_root);
 	free(c);
@@ -165,6 +167,103 @@ int run_parse_signal(const char *s, int *ret, struct cm_error *err)
 			return 0;
 		}
 	return cm_error_set(err, -EINVAL, "invalid signal '%s'", s);
+}
+
+/* ------------------------------------------------------------ network */
+
+static const char *const netmodes[] = { [RUN_NET_NONE] = "none", [RUN_NET_HOST] = "host",
+					[RUN_NET_BRIDGE] = "bridge" };
+
+const char *run_network_name(enum run_netmode m)
+{
+	return (size_t)m < CM_ARRAY_SIZE(netmodes) ? netmodes[m] : "none";
+}
+
+int run_parse_network(const char *s, enum run_netmode *ret, struct cm_error *err)
+{
+	for (size_t i = 0; i < CM_ARRAY_SIZE(netmodes); i++)
+		if (strcmp(s, netmodes[i]) == 0) {
+			*ret = (enum run_netmode)i;
+			return 0;
+		}
+	return cm_error_set(err, -EINVAL, "network %s not found (bridge, host or none)", s);
+}
+
+/* A port number 1..65535 (0 allowed where zero_ok: "choose one"). */
+static int parse_port_num(const char *s, size_t len, bool zero_ok, uint16_t *ret)
+{
+	unsigned v = 0;
+	if (len == 0 || len > 5)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -EINVAL;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > 65535 || (v == 0 && !zero_ok))
+		return -EINVAL;
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+/* Dotted IPv4 with four parts 0..255, no leading junk. */
+static bool valid_ipv4(const char *s, size_t len)
+{
+	unsigned parts = 0, v = 0, digits = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || s[i] == '.') {
+			if (!digits || v > 255)
+				return false;
+			parts++;
+			v = digits = 0;
+		} else if (isdigit((unsigned char)s[i]) && digits < 3) {
+			v = v * 10 + (unsigned)(s[i] - '0');
+			digits++;
+		} else {
+			return false;
+		}
+	}
+	return parts == 4;
+}
+
+int run_parse_port(const char *s, struct run_port *ret, struct cm_error *err)
+{
+	struct run_port p = { .host_ip = "0.0.0.0" };
+	const char *proto = strchr(s, '/');
+	size_t len = proto ? (size_t)(proto - s) : strlen(s);
+	if (proto) {
+		if (strcmp(proto, "/udp") == 0)
+			p.udp = true;
+		else if (strcmp(proto, "/tcp") != 0)
+			return cm_error_set(err, -EINVAL, "invalid proto in port spec '%s' (tcp or udp)", s);
+	}
+	/* split the part before the protocol at its colons: CTR, HOST:CTR, IP:HOST:CTR */
+	const char *c2 = memrchr(s, ':', len), *c1 = c2 ? memrchr(s, ':', (size_t)(c2 - s)) : NULL;
+	const char *ctr = c2 ? c2 + 1 : s;
+	if (parse_port_num(ctr, len - (size_t)(ctr - s), false, &p.ctr_port) < 0)
+		return cm_error_set(err, -EINVAL, "invalid container port in port spec '%s'", s);
+	if (c2) {
+		const char *host = c1 ? c1 + 1 : s;
+		size_t hl = (size_t)(c2 - host);
+		if (hl && parse_port_num(host, hl, false, &p.host_port) < 0)
+			return cm_error_set(err, -EINVAL, "invalid host port in port spec '%s'", s);
+		if (!hl && !c1)
+			return cm_error_set(err, -EINVAL, "invalid port spec '%s'", s);
+	}
+	if (c1) {
+		size_t il = (size_t)(c1 - s);
+		if (il >= sizeof(p.host_ip) || !valid_ipv4(s, il))
+			return cm_error_set(err, -EINVAL, "invalid IP address in port spec '%s' (IPv4 only)", s);
+		memcpy(p.host_ip, s, il);
+		p.host_ip[il] = '\0';
+	}
+	*ret = p;
+	return 0;
+}
+
+void run_port_format(const struct run_port *p, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s:%u->%u/%s", p->host_ip, p->host_port, p->ctr_port, p->udp ? "udp" : "tcp");
 }
 
 /* ------------------------------------------------------------ env */
@@ -539,7 +638,20 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	}
 	cm_jw_key(w, "OpenStdin"); cm_jw_bool(w, c->interactive);
 	cm_jw_key(w, "ReadonlyRootfs"); cm_jw_bool(w, c->read_only);
-	cm_jw_key(w, "HostNetwork"); cm_jw_bool(w, c->host_network);
+	cm_jw_key(w, "HostNetwork"); cm_jw_bool(w, c->network == RUN_NET_HOST);
+	cm_jw_kstr(w, "NetworkMode", run_network_name(c->network));
+	cm_jw_key(w, "Ports");
+	cm_jw_arr(w);
+	for (size_t i = 0; i < c->n_ports; i++) {
+		cm_jw_obj(w);
+		cm_jw_kstr(w, "HostIp", c->ports[i].host_ip);
+		cm_jw_kint(w, "HostPort", c->ports[i].host_port);
+		cm_jw_kint(w, "ContainerPort", c->ports[i].ctr_port);
+		cm_jw_kstr(w, "Proto", c->ports[i].udp ? "udp" : "tcp");
+		cm_jw_obj_end(w);
+	}
+	cm_jw_arr_end(w);
+	jw_kstr_opt(w, "InitDir", c->init_dir);
 	cm_jw_key(w, "UsernsMode"); cm_jw_bool(w, c->userns);
 	cm_jw_key(w, "AutoRemove"); cm_jw_bool(w, c->autoremove);
 	cm_jw_key(w, "Binds");
@@ -619,7 +731,29 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	}
 	c->interactive = get_bool(j, "OpenStdin");
 	c->read_only = get_bool(j, "ReadonlyRootfs");
-	c->host_network = get_bool(j, "HostNetwork");
+	/* configs from before bridging: HostNetwork only, else none */
+	const char *nm = cm_json_get_str(j, "NetworkMode");
+	if (!nm || run_parse_network(nm, &c->network, NULL) < 0)
+		c->network = get_bool(j, "HostNetwork") ? RUN_NET_HOST : RUN_NET_NONE;
+	if ((r = dup_str(j, "InitDir", &c->init_dir)) < 0)
+		return r;
+	const struct cm_json *pa = cm_json_get(j, "Ports");
+	if (pa && cm_json_is(pa, CM_JSON_ARRAY) && pa->n) {
+		if (!(c->ports = calloc(pa->n, sizeof(*c->ports))))
+			return -ENOMEM;
+		for (size_t i = 0; i < pa->n; i++) {
+			struct run_port *p = &c->ports[c->n_ports];
+			const char *ip = cm_json_get_str(pa->v[i], "HostIp");
+			int64_t hp = get_int(pa->v[i], "HostPort"), cp = get_int(pa->v[i], "ContainerPort");
+			if (!ip || !valid_ipv4(ip, strlen(ip)) || hp < 0 || hp > 65535 || cp < 1 || cp > 65535)
+				return cm_error_set(err, -EINVAL, "config.json: invalid port");
+			snprintf(p->host_ip, sizeof(p->host_ip), "%s", ip);
+			p->host_port = (uint16_t)hp;
+			p->ctr_port = (uint16_t)cp;
+			p->udp = cm_streq(cm_json_get_str(pa->v[i], "Proto"), "udp");
+			c->n_ports++;
+		}
+	}
 	c->userns = get_bool(j, "UsernsMode");
 	c->autoremove = get_bool(j, "AutoRemove");
 	const struct cm_json *b = cm_json_get(j, "Binds");

@@ -65,6 +65,8 @@ int run_state_write(const char *bundle, const struct run_state *st, struct cm_er
 	cm_jw_kstr(&w, "StartedAt", t1);
 	cm_jw_kstr(&w, "FinishedAt", t2);
 	cm_jw_kstr(&w, "Error", st->error);
+	cm_jw_kstr(&w, "IPAddress", st->ip);
+	cm_jw_kstr(&w, "MacAddress", st->mac);
 	cm_jw_obj_end(&w);
 	_cleanup_free_ char *s = NULL;
 	size_t len;
@@ -122,6 +124,9 @@ int run_state_read(const char *bundle, struct run_state *ret, struct cm_error *e
 	const struct cm_json *b = cm_json_get(j, "OOMKilled");
 	st.oom_killed = b && cm_json_is(b, CM_JSON_BOOL) && b->b;
 	snprintf(st.error, sizeof(st.error), "%s", cm_json_get_str(j, "Error") ? cm_json_get_str(j, "Error") : "");
+	const char *ip = cm_json_get_str(j, "IPAddress"), *mac = cm_json_get_str(j, "MacAddress");
+	snprintf(st.ip, sizeof(st.ip), "%s", ip ? ip : "");
+	snprintf(st.mac, sizeof(st.mac), "%s", mac ? mac : "");
 	*ret = st;
 	return 0;
 }
@@ -164,8 +169,11 @@ int run_state_refresh(const char *bundle, struct run_state *ret, struct cm_error
 			(void)run_cgroup_destroy(cg, NULL);
 		}
 		(void)run_rootfs_umount(c->rootfs, NULL);
+		if (c->network == RUN_NET_BRIDGE)
+			(void)run_net_release(c->id, NULL);
 	}
 	ret->status = RUN_EXITED;
+	ret->ip[0] = ret->mac[0] = '\0';
 	ret->exit_code = 255;
 	ret->finished_ns = run_now_ns();
 	snprintf(ret->error, sizeof(ret->error), "the monitor of the container died");
@@ -565,6 +573,8 @@ int run_container_remove(const char *bundle, bool force, struct cm_error *err)
 		return r;
 	if ((r = run_rootfs_umount(c->rootfs, err)) < 0)
 		return r;
+	if (c->network == RUN_NET_BRIDGE && (r = run_net_release(c->id, err)) < 0)
+		return r;
 	_cleanup_close_ int dfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return cm_error_setx(err, cm_neg_errno(), "opening %s", bundle);
@@ -687,7 +697,9 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_bool(w, c->read_only);
 	cm_jw_key(w, "AutoRemove");
 	cm_jw_bool(w, c->autoremove);
-	cm_jw_kstr(w, "NetworkMode", c->host_network ? "host" : "none");
+	cm_jw_kstr(w, "NetworkMode", run_network_name(c->network));
+	cm_jw_key(w, "PortBindings");
+	run_ports_json(c, w);
 	cm_jw_kstr(w, "UsernsMode", c->userns ? "private" : "");
 	cm_jw_key(w, "Binds");
 	cm_jw_arr(w);
@@ -727,6 +739,8 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_kstr(w, "WorkingDir", c->cwd ? c->cwd : "/");
 	cm_jw_kstr(w, "Image", c->image ? c->image : "");
 	cm_jw_obj_end(w);
+	cm_jw_key(w, "NetworkSettings");
+	run_net_inspect(c, &st, w);
 	cm_jw_key(w, "GraphDriver");
 	cm_jw_obj(w);
 	cm_jw_kstr(w, "Name", "ufsmount");

@@ -569,7 +569,7 @@ int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_chi
 		    struct run_cgroup *self_join, pid_t *ret_pid, struct cm_error *err)
 {
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | SIGCHLD;
-	if (!c->host_network)
+	if (c->network != RUN_NET_HOST)
 		flags |= CLONE_NEWNET;
 	if (c->userns)
 		flags |= CLONE_NEWUSER;

@@ -214,10 +214,20 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 		r = run_linux_userns_map(pid, &e);
 	if (r == 0 && c->userns)
 		r = run_linux_userns_root(pid, c->rootfs, &e);
+	/* the network before "go": nothing of the image runs without it */
+	char ip[16] = "", mac[18] = "";
+	bool bridged = false;
+	if (r == 0 && c->network == RUN_NET_BRIDGE)
+		bridged = (r = run_net_setup(c, pid, ip, mac, &e)) == 0;
 	if (r < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		(void)run_cgroup_destroy(cg, NULL);
+		/* pid 1 may have failed first (a refused rootfs): its error is
+		 * the cause, ours (its netns gone) only a consequence */
+		struct run_child_error early;
+		if (recv(csp[0], &early, sizeof(early), MSG_DONTWAIT) == (ssize_t)sizeof(early))
+			return monitor_fail(sync, bundle, early.code, early.msg);
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
 	}
 	/* the child may already have failed (its mount setup runs meanwhile):
@@ -238,6 +248,8 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 		log_line(log, "stderr", ce.msg, strlen(ce.msg));
 		fclose(log);
 		(void)run_cgroup_destroy(cg, NULL);
+		if (bridged)
+			(void)run_net_release(c->id, NULL);
 		int code = ce.code;
 		(void)run_rootfs_umount(c->rootfs, NULL);
 		monitor_fail(sync, bundle, code, ce.msg);
@@ -247,8 +259,12 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	struct run_state st = { .status = RUN_RUNNING, .pid = pid, .monitor = getpid(),
 				.monitor_start = run_pid_starttime(getpid()),
 				.started_ns = started };
+	memcpy(st.ip, ip, sizeof(st.ip));
+	memcpy(st.mac, mac, sizeof(st.mac));
 	if (run_state_write(bundle, &st, &e) < 0) {
 		kill(pid, SIGKILL);
+		if (bridged)
+			(void)run_net_release(c->id, NULL);
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
 	}
 	(void)run_monitor_send(sync, RUN_MSG_STARTED, 0, pid, NULL, attach && c->tty ? ptm : -1);
@@ -305,7 +321,11 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	st.oom_killed = run_cgroup_oom_killed(cg);
 	st.finished_ns = run_now_ns();
+	st.ip[0] = st.mac[0] = '\0';
 	(void)run_cgroup_destroy(cg, NULL);
+	/* the veth, the address, the rules (the bridge with the last user) */
+	if (bridged)
+		(void)run_net_release(c->id, NULL);
 	/* the union goes with the container (docker unmounts at stop): its
 	 * daemon lived outside the container until now */
 	(void)run_rootfs_umount(c->rootfs, NULL);

@@ -119,6 +119,30 @@ int run_linux_userns_map(pid_t pid, struct cm_error *err);
  * mount namespace of pid (before it goes on), mapped like the uid map. */
 int run_linux_userns_root(pid_t pid, const char *rootfs, struct cm_error *err);
 
+/* ---- netlink.c: rtnetlink requests (0 or the kernel's -errno) ---------- */
+
+int run_nl_open(void);
+int run_nl_bridge_add(int fd, const char *name);
+int run_nl_veth_add(int fd, const char *name, int master, const char *peer_name, pid_t peer_pid,
+		    const uint8_t mac[6]);
+int run_nl_link_up(int fd, int ifindex);
+int run_nl_link_del(int fd, const char *name); /* missing = 0 */
+int run_nl_addr_add(int fd, int ifindex, const char *ip, int prefix);
+int run_nl_route_default(int fd, int ifindex, const char *gw);
+
+/* ---- net.c -------------------------------------------------------------- */
+
+/* The monitor, between clone and "go": an address and a record, the bridge
+ * (first user), the veth pair (eth0 in pid's netns), the inside configured
+ * by a helper in that netns, the init layer's /etc/hosts, the rules. On
+ * failure nothing of it is left. Returns the address and eth0's MAC. */
+int run_net_setup(const struct run_config *c, pid_t pid, char ret_ip[16], char ret_mac[18],
+		  struct cm_error *err);
+/* inspect: HostConfig.PortBindings ({"80/tcp": [{HostIp, HostPort}]}) and
+ * NetworkSettings (IPAddress, Gateway, MacAddress, Ports, Networks). */
+void run_ports_json(const struct run_config *c, struct cm_jw *w);
+void run_net_inspect(const struct run_config *c, const struct run_state *st, struct cm_jw *w);
+
 /* ---- container.c ------------------------------------------------------ */
 
 /* Relay the caller's stdin/stdout to a pty master until it hangs up (the

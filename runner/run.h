@@ -31,6 +31,18 @@ struct run_volume {
 	bool ro;
 };
 
+/* docker's --network: none (a netns with lo only), host (the host's), or
+ * bridge (the default: a veth on img0, an address of 10.89/16, NAT). */
+enum run_netmode { RUN_NET_NONE, RUN_NET_HOST, RUN_NET_BRIDGE };
+
+/* -p [IP:][HOSTPORT:]CTRPORT[/tcp|udp]: one published port. */
+struct run_port {
+	char host_ip[16];   /* dotted IPv4, "0.0.0.0" = every address */
+	uint16_t host_port; /* 0: choose a free one (run_net_check_ports) */
+	uint16_t ctr_port;
+	bool udp;
+};
+
 /* Limits; 0 = not set (-1 for memory_swap = unlimited swap). */
 struct run_limits {
 	int64_t memory;      /* bytes */
@@ -55,7 +67,8 @@ struct run_config {
 	char *cwd;          /* absolute, "/" by default */
 	char *user;         /* UID[:GID] or NAME[:GROUP], resolved in the container */
 	char *hostname;
-	bool tty, interactive, read_only, host_network, userns, autoremove;
+	bool tty, interactive, read_only, userns, autoremove;
+	enum run_netmode network;
 	bool cgroupns;      /* not stored: set by the monitor on cgroup v2 (docker's
 			     * default), pid 1 unshares a cgroup namespace once in its
 			     * cgroup, so its cgroup is "/" inside */
@@ -63,6 +76,9 @@ struct run_config {
 	struct run_volume *vols;
 	size_t n_vols;
 	struct run_limits lim;
+	struct run_port *ports;
+	size_t n_ports;
+	char *init_dir;      /* the init layer (its etc/hosts gets the address), or NULL */
 	char *cgroup_parent; /* relative to each hierarchy's root, "img" by default */
 	char *cgroup_root;   /* the cgroup mount the container runs under, recorded
 			      * when its config is made (run_cgroup_default_root);
@@ -86,6 +102,12 @@ int run_parse_cpus(const char *s, int64_t *ret_quota, int64_t *ret_period,
 		   struct cm_error *err);                                   /* 0.5 -> 50000/100000 */
 int run_parse_volume(const char *s, struct run_volume *ret, struct cm_error *err);
 int run_parse_signal(const char *s, int *ret, struct cm_error *err);  /* KILL, SIGTERM, 9 */
+int run_parse_network(const char *s, enum run_netmode *ret, struct cm_error *err);
+const char *run_network_name(enum run_netmode m);
+/* -p: 80, 8080:80, 127.0.0.1:8080:80, 127.0.0.1::80, 53/udp (docker's forms). */
+int run_parse_port(const char *s, struct run_port *ret, struct cm_error *err);
+/* docker's PORTS form: "127.0.0.1:8080->80/tcp". */
+void run_port_format(const struct run_port *p, char *buf, size_t sz);
 /* Append the KEY=VALUE lines of an env file (docker's format: # comments,
  * blank lines skipped, a bare KEY takes the value of the caller's env). */
 int run_env_file_read(const char *path, char ***envp, size_t *n, struct cm_error *err);
@@ -234,6 +256,28 @@ int run_rootfs_mount(const char *ufsmount, const char *rw, const char *init,
 int run_rootfs_umount(const char *mnt, struct cm_error *err);
 bool run_rootfs_is_mounted(const char *mnt);
 
+/* ---- bridge networking (net.c, netlink.c; docs/network.md) -------------- */
+
+#define RUN_NET_BRIDGE_NAME "img0"
+#define RUN_NET_GATEWAY "10.89.0.1"
+#define RUN_NET_PREFIX 16
+/* Host-wide state (the bridge is host-wide, whatever the store's --root):
+ * lock, one record per address, ip_forward as found, the applied rules. */
+#define RUN_NET_DIR "/run/img/net"
+
+/* Before creating a container: refuse a port another container publishes
+ * (or a host socket holds), choose the free ports of host_port 0. -EADDRINUSE
+ * with a docker-like message. id: the container (its own record ignored). */
+int run_net_check_ports(const char *id, struct run_port *ports, size_t n,
+			struct cm_error *err);
+/* Drop the records of containers whose monitor is gone (their veth, their
+ * rules) and, when no bridged container is left, the bridge, the table and
+ * ip_forward as found. Takes the network lock. */
+int run_net_reconcile(struct cm_error *err);
+/* Release what container id holds (record, veth, rules; the bridge if it was
+ * the last). Missing = ok. */
+int run_net_release(const char *id, struct cm_error *err);
+
 /* ---- container state and lifecycle (container.c) ------------------------- */
 
 enum run_status { RUN_CREATED, RUN_RUNNING, RUN_EXITED, RUN_REMOVING };
@@ -247,6 +291,8 @@ struct run_state {
 	bool oom_killed;
 	int64_t started_ns, finished_ns; /* ns since the epoch, 0 = never */
 	char error[256];
+	char ip[16];         /* bridge: the container's address while running */
+	char mac[18];
 };
 
 const char *run_status_name(enum run_status s);

@@ -167,6 +167,19 @@ enum {
 	OPT_SHARES, OPT_PIDS, OPT_RO, OPT_NET, OPT_USERNS, OPT_CGPARENT,
 };
 
+static int port_push(struct run_config *c, const char *spec, struct cm_error *e)
+{
+	struct run_port p;
+	if (run_parse_port(spec, &p, e) < 0)
+		return -EINVAL;
+	struct run_port *nv = realloc(c->ports, (c->n_ports + 1) * sizeof(*nv));
+	if (!nv)
+		return cm_error_set(e, -ENOMEM, "out of memory");
+	c->ports = nv;
+	c->ports[c->n_ports++] = p;
+	return 0;
+}
+
 static int strv_push(char ***v, size_t *n, const char *s)
 {
 	char **nv = realloc(*v, (*n + 2) * sizeof(char *));
@@ -209,6 +222,7 @@ int img_cmd_run(int argc, char **argv)
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "userns", no_argument, NULL, OPT_USERNS },
 		{ "cgroup-parent", required_argument, NULL, OPT_CGPARENT },
+		{ "publish", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'H' },
 		{ 0 },
 	};
@@ -223,7 +237,8 @@ int img_cmd_run(int argc, char **argv)
 	int o, r;
 	if (!c)
 		return img_fail("out of memory");
-	while ((o = getopt_long(argc, argv, "+dith:e:v:w:u:m:", opts, NULL)) != -1) {
+	c->network = RUN_NET_BRIDGE; /* docker's default */
+	while ((o = getopt_long(argc, argv, "+dith:e:v:w:u:m:p:", opts, NULL)) != -1) {
 		switch (o) {
 		case 'd': detach = true; break;
 		case 'i': c->interactive = true; break;
@@ -289,10 +304,12 @@ int img_cmd_run(int argc, char **argv)
 			break;
 		case OPT_RO: c->read_only = true; break;
 		case OPT_NET:
-			if (strcmp(optarg, "host") == 0)
-				c->host_network = true;
-			else if (strcmp(optarg, "none") != 0)
-				return img_fail("network '%s' is not supported (none or host; bridge comes later)", optarg);
+			if (run_parse_network(optarg, &c->network, &e) < 0)
+				return img_fail_err(&e);
+			break;
+		case 'p':
+			if (port_push(c, optarg, &e) < 0)
+				return img_fail_err(&e);
 			break;
 		case OPT_USERNS: c->userns = true; break;
 		case OPT_CGPARENT: c->cgroup_parent = strdup(optarg); break;
@@ -307,11 +324,17 @@ int img_cmd_run(int argc, char **argv)
 		return img_fail("\"img run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
 	if (c->lim.memory && c->lim.memory_swap > 0 && c->lim.memory_swap < c->lim.memory)
 		return img_fail("Minimum memoryswap limit should be larger than memory limit");
+	if (c->n_ports && c->network != RUN_NET_BRIDGE)
+		return img_fail("conflicting options: port publishing and the container type network mode");
 	/* recorded in runner.json: later commands find the cgroup without the env */
 	if (!(c->cgroup_root = strdup(run_cgroup_default_root())))
 		return img_fail("out of memory");
 	/* a limit the cgroups cannot apply: refused before anything exists */
 	if (run_cgroup_check(c->cgroup_root, &c->lim, &e) < 0)
+		return img_fail_err(&e);
+	/* before anything is created: a port taken is refused, -p CTRPORT gets
+	 * a free host port (the monitor checks again under the network lock) */
+	if (run_net_check_ports("", c->ports, c->n_ports, &e) < 0)
 		return img_fail_err(&e);
 
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
@@ -335,6 +358,7 @@ int img_cmd_run(int argc, char **argv)
 	c->image_id = strdup(img->id);
 	c->bundle = strdup(ct->rundir);
 	c->rootfs = strdup(ct->mountpoint);
+	c->init_dir = strdup(ct->init);
 	if (!c->hostname) {
 		char h[13];
 		snprintf(h, sizeof(h), "%.12s", ct->id);
@@ -405,6 +429,8 @@ static int default_config(struct ims_store *s, struct ims_container *ct, struct 
 	c->bundle = strdup(ct->rundir);
 	c->rootfs = strdup(ct->mountpoint);
 	c->hostname = strdup(h);
+	c->init_dir = strdup(ct->init);
+	c->network = RUN_NET_BRIDGE;
 	c->created = ct->created;
 	c->cgroup_root = strdup(run_cgroup_default_root());
 	if (!c->name || !c->image || !c->image_id || !c->bundle || !c->rootfs || !c->hostname ||
@@ -825,4 +851,52 @@ void img_refresh_status(struct ims_container *ct)
 	}
 	if (f)
 		fclose(f);
+}
+
+/* img ps's PORTS of a running container: "127.0.0.1:8080->80/tcp, ...". */
+void img_ports_column(const struct ims_container *ct, char *buf, size_t sz)
+{
+	_cleanup_run_config_ struct run_config *c = NULL;
+	size_t off = 0;
+	buf[0] = '\0';
+	if (!ct->rundir || strncmp(ct->status, "Up", 2) != 0 || run_config_read(ct->rundir, &c, NULL) < 0)
+		return;
+	for (size_t i = 0; i < c->n_ports && off < sz; i++) {
+		char p[64];
+		run_port_format(&c->ports[i], p, sizeof(p));
+		off += (size_t)snprintf(buf + off, sz - off, "%s%s", i ? ", " : "", p);
+	}
+}
+
+/* `img port CTR [PORT[/PROTO]]`: docker's "80/tcp -> 127.0.0.1:8080" lines. */
+int img_cmd_port(int argc, char **argv)
+{
+	if (argc < 2 || argc > 3)
+		return img_fail("\"img port\" requires 1 or 2 arguments: CONTAINER [PRIVATE_PORT[/PROTO]]");
+	struct cm_error e = { 0 };
+	_cleanup_free_ char *bundle = NULL;
+	_cleanup_run_config_ struct run_config *c = NULL;
+	struct run_state st;
+	if (with_bundle(argv[1], &bundle, &e) < 0 || run_config_read(bundle, &c, &e) < 0 ||
+	    run_state_refresh(bundle, &st, &e) < 0)
+		return img_fail_err(&e);
+	if (st.status != RUN_RUNNING)
+		return 0;
+	bool found = false;
+	for (size_t i = 0; i < c->n_ports; i++) {
+		const struct run_port *p = &c->ports[i];
+		char key[16];
+		snprintf(key, sizeof(key), "%u/%s", p->ctr_port, p->udp ? "udp" : "tcp");
+		if (argc == 3 && strcmp(argv[2], key) != 0 &&
+		    !(strchr(argv[2], '/') == NULL && !p->udp && (unsigned)atoi(argv[2]) == p->ctr_port))
+			continue;
+		found = true;
+		if (argc == 3)
+			printf("%s:%u\n", p->host_ip, p->host_port);
+		else
+			printf("%s -> %s:%u\n", key, p->host_ip, p->host_port);
+	}
+	if (argc == 3 && !found)
+		return img_fail("No public port '%s' published for %s", argv[2], argv[1]);
+	return 0;
 }

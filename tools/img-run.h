@@ -31,3 +31,7 @@ int img_cmd_rm(int argc, char **argv);
  * exited (255) now, and its status line (Exited (255) ...) re-read. */
 struct ims_container;
 void img_refresh_status(struct ims_container *ct);
+/* img ps's PORTS column of a running container (empty otherwise). */
+#include <stddef.h>
+void img_ports_column(const struct ims_container *ct, char *buf, size_t sz);
+int img_cmd_port(int argc, char **argv);

@@ -847,6 +847,8 @@ static int cmd_ps(int argc, char **argv)
 			strcpy(cmdline + 19, "\xe2\x80\xa6"); /* docker's ellipsis */
 		snprintf(command, sizeof(command), "\"%s\"", cmdline);
 		const char *image = ct->image ? ct->image : ct->image_id + 7;
+		char ports[1024];
+		img_ports_column(ct, ports, sizeof(ports));
 		const char *state = running ? "running" : strncmp(ct->status, "Exited", 6) == 0 ?
 			"exited" : "created";
 		if (format) {
@@ -854,7 +856,7 @@ static int cmd_ps(int argc, char **argv)
 				{ "Command", command }, { "CreatedAt", created }, { "ID", id },
 				{ "Image", image }, { "Labels", "" }, { "LocalVolumes", "0" },
 				{ "Mounts", "" }, { "Names", ct->name }, { "Networks", "" },
-				{ "Ports", "" }, { "RunningFor", since }, { "Size", "0B" },
+				{ "Ports", ports }, { "RunningFor", since }, { "Size", "0B" },
 				{ "State", state }, { "Status", status },
 			};
 			if (strcmp(format, "json") == 0 || strcmp(format, "{{json .}}") == 0) {
@@ -873,7 +875,7 @@ static int cmd_ps(int argc, char **argv)
 				print_template(format, f, CM_ARRAY_SIZE(f));
 			}
 		} else {
-			const char *row[] = { id, image, command, since, status, "", ct->name };
+			const char *row[] = { id, image, command, since, status, ports, ct->name };
 			table_add(&t, row);
 		}
 		ims_container_free(ct);
@@ -1095,6 +1097,7 @@ static const struct {
 	{ "logs", img_cmd_logs },
 	{ "exec", img_cmd_exec },
 	{ "top", img_cmd_top },
+	{ "port", img_cmd_port },
 	{ "container", img_cmd_container },
 	{ "rm", img_cmd_rm },
 	{ "create", cmd_create },

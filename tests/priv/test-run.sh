@@ -10,7 +10,7 @@ ir() { img "$@"; }
 inspect() { img container inspect "$1" | python3 -c "import json,sys; j=json.load(sys.stdin)[0]; print($2)"; }
 
 # ------------------------------------------------------------ namespaces
-out=$(run --rm -h box1 busybox sh -c 'hostname; echo $$; ps -o pid | tail -n +2 | sort -n | tail -1; ls /sys/class/net')
+out=$(run --rm --network none -h box1 busybox sh -c 'hostname; echo $$; ps -o pid | tail -n +2 | sort -n | tail -1; ls /sys/class/net')
 check "inside: hostname, pid 1, only our few processes, lo only" "box1|1|small|lo" "$(echo "$out" | awk 'NR == 3 {print ($1 < 10 ? "small" : $1); next} {print}' | tr '\n' '|' | sed 's/|$//')"
 check "host hostname untouched" "$(hostname)" "$(cat /proc/sys/kernel/hostname)"
 rc=0; run --rm busybox sh -c 'exit 42'; rc=$?

@@ -183,6 +183,35 @@ static void test_config_cgroup_root(void **state)
 	run_config_free(c);
 }
 
+static void test_port(void **state)
+{
+	struct run_port p;
+	char b[64];
+	(void)state;
+	static const struct { const char *in, *out; } ok[] = {
+		{ "80", "0.0.0.0:0->80/tcp" },
+		{ "8080:80", "0.0.0.0:8080->80/tcp" },
+		{ "127.0.0.1:18080:80", "127.0.0.1:18080->80/tcp" },
+		{ "127.0.0.1::80/tcp", "127.0.0.1:0->80/tcp" },
+		{ "53:53/udp", "0.0.0.0:53->53/udp" },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(run_parse_port(ok[i].in, &p, NULL), 0);
+		run_port_format(&p, b, sizeof(b));
+		assert_string_equal(b, ok[i].out);
+	}
+	static const char *const bad[] = { "", "0", "65536", "x", "80/sctp", ":80", "8080:",
+					   "1.2.3:1:80", "256.0.0.1:1:80", "a:b:c:d", "80:0",
+					   "::80", "1.2.3.4:80", "127.0.0.1:99999:80" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(run_parse_port(bad[i], &p, NULL), -EINVAL);
+	enum run_netmode m;
+	assert_int_equal(run_parse_network("bridge", &m, NULL), 0);
+	assert_int_equal(m, RUN_NET_BRIDGE);
+	assert_string_equal(run_network_name(RUN_NET_HOST), "host");
+	assert_int_equal(run_parse_network("overlay", &m, NULL), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_volume), cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_merge),  cmocka_unit_test(test_user),
 		cmocka_unit_test(test_config_cgroup_root),
+		cmocka_unit_test(test_port),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

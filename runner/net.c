@@ -1,0 +1,890 @@
+// SPDX-License-Identifier: MIT
+/* Bridge networking (docs/network.md): the img0 bridge, a veth per
+ * container, addresses of 10.89/16 recorded one file each under
+ * RUN_NET_DIR, and one nftables table (`ip img`) that is always rendered
+ * from the live records and applied whole: a crashed monitor's rules go the
+ * next time any img sets up, tears down or reconciles, and the bridge, the
+ * table and ip_forward go back to as found with the last bridged container.
+ * Every change happens under RUN_NET_DIR/lock. Lock order: a container's
+ * monitor.lock (held by its monitor), then the network lock; monitor.lock of
+ * other containers is only probed (LOCK_NB). */
+#include "run-internal.h"
+#include "cm-fs.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define ADDR_DIR RUN_NET_DIR "/addr"
+#define NFT_TABLE "img"
+
+struct net_rec {
+	char ip[16];
+	char id[RUN_ID_LEN + 1];
+	char bundle[4096];
+	struct run_port ports[64];
+	size_t n_ports;
+	bool live;
+};
+
+struct net_recs {
+	struct net_rec *v;
+	size_t n;
+};
+
+static void recs_free(struct net_recs *r)
+{
+	free(r->v);
+	r->v = NULL;
+	r->n = 0;
+}
+
+/* "img" + 12 hex of the id: 15 chars, the kernel's limit */
+static void veth_name(const char *id, char buf[IFNAMSIZ])
+{
+	snprintf(buf, IFNAMSIZ, "img%.12s", id);
+}
+
+static int net_lock(void)
+{
+	int r = run_mkdir_p(ADDR_DIR, 0700);
+	if (r < 0)
+		return r;
+	return cm_flock_at(AT_FDCWD, RUN_NET_DIR "/lock", LOCK_EX);
+}
+
+/* ------------------------------------------------------------ records */
+
+static int rec_parse(const char *ip, const char *text, struct net_rec *ret)
+{
+	struct net_rec r = { 0 };
+	snprintf(r.ip, sizeof(r.ip), "%s", ip);
+	_cleanup_free_ char *copy = strdup(text);
+	if (!copy)
+		return -ENOMEM;
+	char *save = NULL;
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char a[16], proto[8];
+		unsigned hp, cp;
+		if (strncmp(l, "id ", 3) == 0)
+			snprintf(r.id, sizeof(r.id), "%s", l + 3);
+		else if (strncmp(l, "bundle ", 7) == 0)
+			snprintf(r.bundle, sizeof(r.bundle), "%s", l + 7);
+		else if (sscanf(l, "port %15s %u %u %7s", a, &hp, &cp, proto) == 4 &&
+			 r.n_ports < CM_ARRAY_SIZE(r.ports) && hp && hp < 65536 && cp && cp < 65536) {
+			struct run_port *p = &r.ports[r.n_ports++];
+			snprintf(p->host_ip, sizeof(p->host_ip), "%s", a);
+			p->host_port = (uint16_t)hp;
+			p->ctr_port = (uint16_t)cp;
+			p->udp = strcmp(proto, "udp") == 0;
+		}
+	}
+	if (strlen(r.id) != RUN_ID_LEN || !r.bundle[0])
+		return -EINVAL;
+	*ret = r;
+	return 0;
+}
+
+/* A record whose container's monitor no longer holds monitor.lock is stale. */
+static bool rec_alive(const struct net_rec *r)
+{
+	char p[4200];
+	snprintf(p, sizeof(p), "%s/monitor.lock", r->bundle);
+	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		return false;
+	return errno == EWOULDBLOCK;
+}
+
+static int recs_load(struct net_recs *ret)
+{
+	DIR *d = opendir(ADDR_DIR);
+	if (!d)
+		return cm_neg_errno();
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d))) {
+		struct in_addr a;
+		if (inet_pton(AF_INET, de->d_name, &a) != 1)
+			continue;
+		char p[512];
+		_cleanup_free_ char *text = NULL;
+		snprintf(p, sizeof(p), "%s/%s", ADDR_DIR, de->d_name);
+		if (run_read_file_at(AT_FDCWD, p, 1 << 16, &text, NULL) < 0)
+			continue;
+		struct net_rec *nv = realloc(ret->v, (ret->n + 1) * sizeof(*nv));
+		if (!nv) {
+			r = -ENOMEM;
+			break;
+		}
+		ret->v = nv;
+		if (rec_parse(de->d_name, text, &ret->v[ret->n]) < 0) {
+			(void)unlink(p); /* not ours to keep: a torn or foreign file */
+			continue;
+		}
+		ret->v[ret->n].live = rec_alive(&ret->v[ret->n]);
+		ret->n++;
+	}
+	closedir(d);
+	return r;
+}
+
+static int rec_write(const struct net_rec *r)
+{
+	char buf[8192];
+	size_t off = (size_t)snprintf(buf, sizeof(buf), "id %s\nbundle %s\n", r->id, r->bundle);
+	for (size_t i = 0; i < r->n_ports && off < sizeof(buf); i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "port %s %u %u %s\n",
+					r->ports[i].host_ip, r->ports[i].host_port,
+					r->ports[i].ctr_port, r->ports[i].udp ? "udp" : "tcp");
+	if (off >= sizeof(buf))
+		return -E2BIG;
+	return run_write_atomic(ADDR_DIR, r->ip, buf, off);
+}
+
+/* The record itself: the address is free at once. Its veth is deleted by
+ * the reaper (net_reap), off the caller's path. */
+static void rec_drop(struct net_rec *r)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", ADDR_DIR, r->ip);
+	(void)unlink(p);
+	r->live = false;
+	r->ip[0] = '\0';
+}
+
+/* ------------------------------------------------------------ sysctl, nft */
+
+/* /proc/sys/net/<family>/conf/<dev>/<key> */
+static int sysctl_write(const char *family, const char *dev, const char *key, const char *val)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "/proc/sys/net/%s/conf/%s/%s", family, dev, key);
+	return run_write_file(p, val);
+}
+
+/* Run `nft -f -` with text on stdin; its first error line into err. As
+ * docker execs iptables: the nft CLI is the stable interface (its netlink
+ * batches are not), and one exec applies the whole table atomically. */
+static int nft_apply(const char *text, struct cm_error *err)
+{
+	int in[2], out[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return cm_error_setx(err, cm_neg_errno(), "pipe");
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return cm_error_setx(err, cm_neg_errno(), "pipe");
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
+			_exit(127);
+		char *const argv[] = { "nft", "-f", "-", NULL };
+		char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
+		execve("/usr/sbin/nft", argv, envp);
+		execve("/sbin/nft", argv, envp);
+		execvpe("nft", argv, envp);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	int r = pid < 0 ? cm_neg_errno() : cm_write_all(in[1], text, strlen(text));
+	close(in[1]);
+	char msg[400] = "";
+	ssize_t n = pid < 0 ? 0 : read(out[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	close(out[0]);
+	if (pid < 0)
+		return cm_error_setx(err, r, "fork");
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	msg[strcspn(msg, "\n")] = '\0';
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return cm_error_set(err, -ENOENT, "nftables: the nft command is not installed");
+	return cm_error_set(err, -EIO, "nftables: %s", msg[0] ? msg : "nft failed");
+}
+
+/* The port rules of the live records, one per line, each line prefixed. */
+static void nft_render_ports(FILE *f, const struct net_recs *rs, const char *prefix)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct net_rec *r = &rs->v[i];
+		for (size_t k = 0; r->live && k < r->n_ports; k++) {
+			const struct run_port *p = &r->ports[k];
+			fputs(prefix, f);
+			if (strcmp(p->host_ip, "0.0.0.0") != 0)
+				fprintf(f, "ip daddr %s ", p->host_ip);
+			fprintf(f, "%s dport %u dnat to %s:%u comment \"%.12s\"\n", p->udp ? "udp" : "tcp",
+				p->host_port, r->ip, p->ctr_port, r->id);
+		}
+	}
+}
+
+/* What to apply (each one nft transaction; in nf_tables any deletion waits
+ * for an RCU grace period, ~14 ms here, additions do not):
+ * NFT_FULL the whole table: added if missing, flushed (rules only: the base
+ * chains stay hooked) and filled; NFT_PORTS the ports chain flushed and
+ * refilled; NFT_ADD only the rules of one new record appended. */
+enum nft_what { NFT_FULL, NFT_PORTS, NFT_ADD };
+
+static char *nft_render(const struct net_recs *rs, enum nft_what what)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	if (what != NFT_FULL) {
+		if (what == NFT_PORTS)
+			fprintf(f, "flush chain ip " NFT_TABLE " ports\n");
+		nft_render_ports(f, rs, "add rule ip " NFT_TABLE " ports ");
+		return fclose(f) == 0 ? buf : (free(buf), NULL);
+	}
+	fprintf(f, "table ip " NFT_TABLE "\nflush table ip " NFT_TABLE "\n"
+		   "table ip " NFT_TABLE " {\n\tchain ports {\n");
+	nft_render_ports(f, rs, "\t\t");
+	/* raw: nothing from outside lo may reach 127/8 (route_localnet on img0
+	 * would let a container, or a DNAT of 127.0.0.1 would let a neighbour,
+	 * reach the host's loopback services: CVE-2020-8558) */
+	fprintf(f, "\t}\n"
+		   "\tchain raw {\n\t\ttype filter hook prerouting priority raw; policy accept;\n"
+		   "\t\tiifname != \"lo\" ip daddr 127.0.0.0/8 drop\n\t}\n"
+		   "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+		   "\t\tfib daddr type local jump ports\n\t}\n"
+		   "\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n"
+		   "\t\tfib daddr type local jump ports\n\t}\n"
+		   "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+		   "\t\tip saddr 10.89.0.0/16 oifname != \"" RUN_NET_BRIDGE_NAME "\" masquerade\n"
+		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" ip saddr 127.0.0.0/8 masquerade\n\t}\n}\n");
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* ------------------------------------------------------------ bridge */
+
+static int bridge_create(int nl, struct cm_error *err)
+{
+	int r;
+	/* ip_forward as found, recorded once (a crash keeps the first value) */
+	if (access(RUN_NET_DIR "/ip_forward", F_OK) < 0) {
+		_cleanup_free_ char *v = NULL;
+		if ((r = run_read_file_at(AT_FDCWD, "/proc/sys/net/ipv4/ip_forward", 16, &v, NULL)) < 0 ||
+		    (r = run_write_atomic(RUN_NET_DIR, "ip_forward", v, strlen(v))) < 0)
+			return cm_error_setx(err, r, "recording net.ipv4.ip_forward");
+	}
+	r = run_nl_bridge_add(nl, RUN_NET_BRIDGE_NAME);
+	if (r < 0 && r != -EEXIST)
+		return cm_error_setx(err, r, "creating the bridge " RUN_NET_BRIDGE_NAME);
+	int idx = (int)if_nametoindex(RUN_NET_BRIDGE_NAME);
+	if (!idx)
+		return cm_error_setx(err, -ENODEV, "bridge " RUN_NET_BRIDGE_NAME);
+	/* no router advertisements on our side (SECURITY.md); 127.0.0.1:PORT
+	 * DNATed to a container must be routable through img0 only */
+	if ((r = sysctl_write("ipv6", RUN_NET_BRIDGE_NAME, "accept_ra", "0")) < 0 &&
+	    r != -ENOENT)
+		return cm_error_setx(err, r, "accept_ra of " RUN_NET_BRIDGE_NAME);
+	if ((r = sysctl_write("ipv4", RUN_NET_BRIDGE_NAME, "route_localnet", "1")) < 0)
+		return cm_error_setx(err, r, "route_localnet of " RUN_NET_BRIDGE_NAME);
+	if ((r = run_nl_addr_add(nl, idx, RUN_NET_GATEWAY, RUN_NET_PREFIX)) < 0 && r != -EEXIST)
+		return cm_error_setx(err, r, "address of " RUN_NET_BRIDGE_NAME);
+	if ((r = run_nl_link_up(nl, idx)) < 0)
+		return cm_error_setx(err, r, "bringing " RUN_NET_BRIDGE_NAME " up");
+	if ((r = run_write_file("/proc/sys/net/ipv4/ip_forward", "1")) < 0)
+		return cm_error_setx(err, r, "enabling net.ipv4.ip_forward");
+	return 0;
+}
+
+/* No bridged container left: the table, the bridge, ip_forward as found. */
+static void bridge_remove(int nl)
+{
+	(void)nft_apply("table ip " NFT_TABLE "\ndelete table ip " NFT_TABLE "\n", NULL);
+	(void)unlink(RUN_NET_DIR "/rules");
+	(void)run_nl_link_del(nl, RUN_NET_BRIDGE_NAME);
+	_cleanup_free_ char *v = NULL;
+	if (run_read_file_at(AT_FDCWD, RUN_NET_DIR "/ip_forward", 16, &v, NULL) == 0) {
+		v[strcspn(v, "\n")] = '\0';
+		if (strcmp(v, "0") == 0 || strcmp(v, "1") == 0)
+			(void)run_write_file("/proc/sys/net/ipv4/ip_forward", v);
+		(void)unlink(RUN_NET_DIR "/ip_forward");
+	}
+}
+
+static bool bridge_state_exists(void)
+{
+	return if_nametoindex(RUN_NET_BRIDGE_NAME) != 0 ||
+	       access(RUN_NET_DIR "/ip_forward", F_OK) == 0 || access(RUN_NET_DIR "/rules", F_OK) == 0;
+}
+
+/* Name the calling process as what it is, not as the monitor or img it was
+ * forked from: its command line (argv's memory, arg_start..arg_end of
+ * /proc/self/stat, fields 48-49) overwritten in place as setproctitle does
+ * (PR_SET_MM would need CAP_SYS_RESOURCE), and its comm. */
+static void rename_self(const char *name)
+{
+	_cleanup_free_ char *st = NULL;
+	(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+	if (run_read_file_at(AT_FDCWD, "/proc/self/stat", 4096, &st, NULL) < 0)
+		return;
+	const char *p = strrchr(st, ')');
+	unsigned long long start = 0, end = 0;
+	for (int field = 2; p && *p && field < 49; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return;
+		p++;
+		if (field + 1 == 48)
+			start = strtoull(p, NULL, 10);
+		else if (field + 1 == 49)
+			end = strtoull(p, NULL, 10);
+	}
+	size_t len = strlen(name) + 1;
+	if (!start || end < start + len)
+		return;
+	memset((void *)(uintptr_t)start, 0, (size_t)(end - start));
+	memcpy((void *)(uintptr_t)start, name, len);
+}
+
+/* Deleting a link or a rule waits for RCU grace periods (a veth ~19 ms,
+ * the bridge ~35 ms, the table ~16 ms, a rule ~14 ms here), none of which a
+ * container's start or exit needs to wait for: a detached reaper does them
+ * holding the network lock (it shares the lock's open file), so whoever
+ * needs a settled network next (set-up, release, reconcile, img's port
+ * check) waits for it, and nobody else does. rules: the ports chain to
+ * apply (full: the table if that fails), written as the rules applied.
+ * Its fds: the lock, /dev/null as stdio: it keeps no pipe of a caller's. */
+static void net_reap(int lock, char (*veths)[IFNAMSIZ], size_t n_veths, bool bridge,
+		     const char *ports, const char *full)
+{
+	if (!n_veths && !bridge && !ports)
+		return;
+	pid_t pid = fork();
+	if (pid != 0) {
+		while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	if (fork() != 0)
+		_exit(0);
+	(void)setsid();
+	rename_self("img-net-reaper");
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+	    dup2(lock, 3) < 0)
+		_exit(1);
+	(void)close_range(4, ~0U, 0);
+	if (ports) {
+		(void)unlink(RUN_NET_DIR "/rules");
+		if (nft_apply(ports, NULL) == 0 || nft_apply(full, NULL) == 0)
+			(void)run_write_atomic(RUN_NET_DIR, "rules", full, strlen(full));
+	}
+	int nl = run_nl_open();
+	for (size_t i = 0; i < n_veths; i++)
+		(void)run_nl_link_del(nl, veths[i]);
+	if (bridge)
+		bridge_remove(nl);
+	_exit(0);
+}
+
+/* After the records changed: drop the stale ones, then either take down
+ * what no container uses or bring the rules up to date. added: the record
+ * a set-up just made (its rules can be appended when nothing else changed).
+ * Rules equal to the ones last applied cost no nft run. lock: the network
+ * lock's fd, lent to the reaper. */
+static int net_sync(int lock, struct net_recs *rs, const struct net_rec *added,
+		    struct cm_error *err)
+{
+	size_t live = 0, n_veths = 0;
+	bool dropped = false;
+	char (*veths)[IFNAMSIZ] = calloc(rs->n + 1, IFNAMSIZ);
+	if (!veths)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < rs->n; i++) {
+		if (rs->v[i].live) {
+			live++;
+			continue;
+		}
+		/* a restarted container's old record names its new veth */
+		bool again = false;
+		for (size_t k = 0; k < rs->n; k++)
+			again |= rs->v[k].live && strcmp(rs->v[k].id, rs->v[i].id) == 0;
+		if (!again)
+			veth_name(rs->v[i].id, veths[n_veths++]);
+		dropped |= rs->v[i].n_ports > 0;
+		if (rs->v[i].ip[0])
+			rec_drop(&rs->v[i]);
+	}
+	int r = 0;
+	_cleanup_free_ char *full = NULL, *ports = NULL, *last = NULL;
+	if (live) {
+		bool known = run_read_file_at(AT_FDCWD, RUN_NET_DIR "/rules", 1 << 22, &last, NULL) == 0;
+		if (!(full = nft_render(rs, NFT_FULL)))
+			r = cm_error_set(err, -ENOMEM, "rendering the nftables rules");
+		else if (known && strcmp(last, full) == 0)
+			; /* as applied */
+		else if (!known || (added && !dropped)) {
+			/* a new table, or only the rules of added to append */
+			struct net_recs one = { .v = (struct net_rec *)added, .n = 1 };
+			_cleanup_free_ char *add = known ? nft_render(&one, NFT_ADD) : NULL;
+			(void)unlink(RUN_NET_DIR "/rules");
+			r = add ? nft_apply(add, NULL) : -1;
+			if (r < 0)
+				r = nft_apply(full, err);
+			if (r == 0)
+				r = run_write_atomic(RUN_NET_DIR, "rules", full, strlen(full));
+		} else if (!(ports = nft_render(rs, NFT_PORTS))) {
+			r = cm_error_set(err, -ENOMEM, "rendering the nftables rules");
+		} else if (added) {
+			/* a set-up's own rules are in place before it returns */
+			(void)unlink(RUN_NET_DIR "/rules");
+			if ((r = nft_apply(ports, NULL)) < 0)
+				r = nft_apply(full, err);
+			if (r == 0)
+				r = run_write_atomic(RUN_NET_DIR, "rules", full, strlen(full));
+			free(TAKE_PTR(ports));
+		}
+	}
+	net_reap(lock, veths, n_veths, !live && bridge_state_exists(), ports, full);
+	free(veths);
+	return r;
+}
+
+/* ------------------------------------------------------------ ports */
+
+static bool ports_clash(const struct run_port *a, const struct run_port *b)
+{
+	return a->udp == b->udp && a->host_port == b->host_port &&
+	       (strcmp(a->host_ip, b->host_ip) == 0 || strcmp(a->host_ip, "0.0.0.0") == 0 ||
+		strcmp(b->host_ip, "0.0.0.0") == 0);
+}
+
+/* Bind p's host address and port (0: the kernel picks a free one, returned
+ * in p): a port a host program holds is refused as docker's proxy would. */
+static int port_probe(struct run_port *p)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(p->host_port) };
+	if (inet_pton(AF_INET, p->host_ip, &sa.sin_addr) != 1)
+		return -EINVAL;
+	_cleanup_close_ int fd = socket(AF_INET, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		return cm_neg_errno();
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return cm_neg_errno();
+	socklen_t sl = sizeof(sa);
+	if (getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
+		return cm_neg_errno();
+	p->host_port = ntohs(sa.sin_port);
+	return 0;
+}
+
+static int port_taken(const struct net_recs *rs, const char *id, const struct run_port *ports,
+		      size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (ports_clash(&ports[k], &ports[i]))
+			return 1;
+	for (size_t r = 0; r < rs->n; r++)
+		for (size_t k = 0; rs->v[r].live && strcmp(rs->v[r].id, id) != 0 && k < rs->v[r].n_ports; k++)
+			if (ports_clash(&rs->v[r].ports[k], &ports[i]))
+				return 1;
+	return 0;
+}
+
+static int ports_check_locked(const struct net_recs *rs, const char *id, struct run_port *ports,
+			      size_t n, bool probe, struct cm_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct run_port *p = &ports[i];
+		char a[64];
+		if (p->host_port == 0) {
+			int tries = 0, r;
+			do {
+				p->host_port = 0;
+				if ((r = port_probe(p)) < 0)
+					return cm_error_setx(err, r, "choosing a host port on %s", p->host_ip);
+			} while (port_taken(rs, id, ports, i) && ++tries < 64);
+			if (tries == 64)
+				return cm_error_set(err, -EADDRINUSE, "no free host port on %s", p->host_ip);
+			continue;
+		}
+		snprintf(a, sizeof(a), "%s:%u", p->host_ip, p->host_port);
+		if (port_taken(rs, id, ports, i))
+			return cm_error_set(err, -EADDRINUSE, "Bind for %s failed: port is already allocated", a);
+		if (probe && port_probe(p) == -EADDRINUSE)
+			return cm_error_set(err, -EADDRINUSE, "Bind for %s failed: port is already in use on the host", a);
+	}
+	return 0;
+}
+
+int run_net_check_ports(const char *id, struct run_port *ports, size_t n, struct cm_error *err)
+{
+	if (!n)
+		return 0;
+	_cleanup_close_ int lock = net_lock();
+	if (lock < 0)
+		return cm_error_setx(err, lock, "locking " RUN_NET_DIR);
+	struct net_recs rs = { 0 };
+	int r = recs_load(&rs);
+	if (r == 0)
+		r = ports_check_locked(&rs, id, ports, n, true, err);
+	else
+		r = cm_error_setx(err, r, "reading " ADDR_DIR);
+	recs_free(&rs);
+	return r;
+}
+
+/* ------------------------------------------------------------ in the netns */
+
+/* The container's side, from a short helper in pid's netns (the socket
+ * speaks for the netns it was made in): lo up, eth0 up with ip/16, the
+ * default route through the bridge. */
+static int configure_inside(pid_t pid, const char *ip, struct cm_error *err)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
+	_cleanup_close_ int ns = open(p, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return cm_error_setx(err, cm_neg_errno(), "opening %s", p);
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return cm_error_setx(err, cm_neg_errno(), "pipe");
+	pid_t h = fork();
+	if (h < 0) {
+		int r = cm_neg_errno();
+		close(pfd[0]);
+		close(pfd[1]);
+		return cm_error_setx(err, r, "fork");
+	}
+	if (h == 0) {
+		int res[2] = { 0, 0 }, nl = -1, idx = 0;
+		if (setns(ns, CLONE_NEWNET) < 0)
+			res[0] = 1, res[1] = cm_neg_errno();
+		else if ((nl = run_nl_open()) < 0)
+			res[0] = 2, res[1] = nl;
+		else if ((res[1] = run_nl_link_up(nl, (int)if_nametoindex("lo"))) < 0)
+			res[0] = 3;
+		else if (!(idx = (int)if_nametoindex("eth0")))
+			res[0] = 4, res[1] = -ENODEV;
+		else if ((res[1] = run_nl_addr_add(nl, idx, ip, RUN_NET_PREFIX)) < 0)
+			res[0] = 5;
+		else if ((res[1] = run_nl_link_up(nl, idx)) < 0)
+			res[0] = 6;
+		else if ((res[1] = run_nl_route_default(nl, idx, RUN_NET_GATEWAY)) < 0)
+			res[0] = 7;
+		if (res[0])
+			(void)!write(pfd[1], res, sizeof(res));
+		_exit(res[0] ? 1 : 0);
+	}
+	close(pfd[1]);
+	int res[2] = { 0, 0 }, status = 0;
+	ssize_t n = read(pfd[0], res, sizeof(res));
+	close(pfd[0]);
+	while (waitpid(h, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n == (ssize_t)sizeof(res)) {
+		static const char *const step[] = {
+			"", "joining the container's network namespace", "opening rtnetlink", "bringing lo up",
+			"finding eth0", "adding the address", "bringing eth0 up", "adding the default route",
+		};
+		int i = res[0] > 0 && res[0] < (int)CM_ARRAY_SIZE(step) ? res[0] : 0;
+		return cm_error_setx(err, res[1], "network: %s", step[i]);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return cm_error_set(err, -EIO, "network: the netns helper failed");
+	return 0;
+}
+
+/* The init layer's etc/hosts: the container's address with its hostname
+ * (docker's line), in place of 127.0.1.1. Replaced by rename before pid 1
+ * goes on (the union has not looked the file up yet); not fsynced: it is
+ * written again at every start. */
+static int hosts_write(const char *init_dir, const char *ip, const char *hostname)
+{
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s/etc", init_dir);
+	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return cm_neg_errno();
+	_cleanup_free_ char *old = NULL;
+	int r = run_read_file_at(dfd, "hosts", 1 << 16, &old, NULL);
+	if (r < 0)
+		return r;
+	size_t cap = strlen(old) + 512, off = 0;
+	_cleanup_free_ char *out = malloc(cap);
+	if (!out)
+		return -ENOMEM;
+	char *save = NULL;
+	for (char *l = strtok_r(old, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (strncmp(l, "127.0.1.1\t", 10) != 0 && strncmp(l, "10.89.", 6) != 0)
+			off += (size_t)snprintf(out + off, cap - off, "%s\n", l);
+	off += (size_t)snprintf(out + off, cap - off, "%s\t%s\n", ip, hostname);
+	if (off >= cap)
+		return -E2BIG;
+	char tmp[64];
+	cm_tmpname(tmp, sizeof(tmp), ".tmp");
+	_cleanup_close_ int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return cm_neg_errno();
+	if ((r = cm_write_all(fd, out, off)) == 0 && fchmod(fd, 0644) < 0)
+		r = cm_neg_errno();
+	if (r == 0 && renameat(dfd, tmp, dfd, "hosts") < 0)
+		r = cm_neg_errno();
+	if (r < 0)
+		(void)unlinkat(dfd, tmp, 0);
+	return r;
+}
+
+/* ------------------------------------------------------------ set-up, release */
+
+static int pick_address(const struct net_recs *rs, char ret[16])
+{
+	/* 10.89.0.2 .. 10.89.255.254: the lowest free one */
+	uint8_t *used = calloc(65536, 1);
+	if (!used)
+		return -ENOMEM;
+	for (size_t i = 0; i < rs->n; i++) {
+		struct in_addr a;
+		if (inet_pton(AF_INET, rs->v[i].ip, &a) == 1)
+			used[ntohl(a.s_addr) & 0xffff] = 1;
+	}
+	int r = -EADDRNOTAVAIL;
+	for (uint32_t h = 2; h < 0xffff; h++)
+		if (!used[h]) {
+			snprintf(ret, 16, "10.89.%u.%u", h >> 8, h & 0xff);
+			r = 0;
+			break;
+		}
+	free(used);
+	return r;
+}
+
+int run_net_setup(const struct run_config *c, pid_t pid, char ret_ip[16], char ret_mac[18],
+		  struct cm_error *err)
+{
+	_cleanup_close_ int lock = net_lock();
+	if (lock < 0)
+		return cm_error_setx(err, lock, "locking " RUN_NET_DIR);
+	_cleanup_close_ int nl = run_nl_open();
+	if (nl < 0)
+		return cm_error_setx(err, nl, "opening rtnetlink");
+	struct net_recs rs = { 0 };
+	int r = recs_load(&rs);
+	if (r < 0) {
+		recs_free(&rs);
+		return cm_error_setx(err, r, "reading " ADDR_DIR);
+	}
+	/* our own record of an earlier run (a crashed monitor's) goes first */
+	for (size_t i = 0; i < rs.n; i++)
+		if (strcmp(rs.v[i].id, c->id) == 0)
+			rs.v[i].live = false;
+
+	struct net_rec me = { .live = true };
+	snprintf(me.id, sizeof(me.id), "%s", c->id);
+	snprintf(me.bundle, sizeof(me.bundle), "%s", c->bundle);
+	if (c->n_ports > CM_ARRAY_SIZE(me.ports)) {
+		recs_free(&rs);
+		return cm_error_set(err, -E2BIG, "at most %zu published ports", CM_ARRAY_SIZE(me.ports));
+	}
+	if (c->n_ports)
+		memcpy(me.ports, c->ports, c->n_ports * sizeof(*c->ports));
+	me.n_ports = c->n_ports;
+	char name[IFNAMSIZ];
+	veth_name(c->id, name);
+	uint8_t mac[6] = { 0x02, 0x42, 10, 89 };
+	struct in_addr a;
+
+	if ((r = ports_check_locked(&rs, c->id, me.ports, me.n_ports, false, err)) < 0)
+		goto fail_norec;
+	/* a port chosen by img run could be taken by now: refused above; one
+	 * with host_port 0 (a config from elsewhere) was just chosen */
+	if ((r = pick_address(&rs, me.ip)) < 0) {
+		r = cm_error_set(err, r, "no free address in 10.89.0.0/16");
+		goto fail_norec;
+	}
+	if ((r = rec_write(&me)) < 0) {
+		r = cm_error_setx(err, r, "recording %s", me.ip);
+		goto fail_norec;
+	}
+	/* the new record joins the set (for the rules and the bridge's fate) */
+	struct net_rec *nv = realloc(rs.v, (rs.n + 1) * sizeof(*nv));
+	if (!nv) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	rs.v = nv;
+	rs.v[rs.n++] = me;
+
+	if ((r = bridge_create(nl, err)) < 0)
+		goto fail;
+	inet_pton(AF_INET, me.ip, &a);
+	memcpy(mac + 4, (uint8_t *)&a.s_addr + 2, 2);
+	(void)run_nl_link_del(nl, name); /* a leftover of a crash, if any */
+	if ((r = run_nl_veth_add(nl, name, (int)if_nametoindex(RUN_NET_BRIDGE_NAME), "eth0", pid, mac)) < 0) {
+		r = cm_error_setx(err, r, "creating the veth pair %s", name);
+		goto fail;
+	}
+	if ((r = sysctl_write("ipv6", name, "accept_ra", "0")) < 0 && r != -ENOENT) {
+		r = cm_error_setx(err, r, "accept_ra of %s", name);
+		goto fail;
+	}
+	if ((r = run_nl_link_up(nl, (int)if_nametoindex(name))) < 0) {
+		r = cm_error_setx(err, r, "bringing %s up", name);
+		goto fail;
+	}
+	if ((r = configure_inside(pid, me.ip, err)) < 0)
+		goto fail;
+	if (c->init_dir && (r = hosts_write(c->init_dir, me.ip, c->hostname ? c->hostname : c->id)) < 0) {
+		r = cm_error_setx(err, r, "writing /etc/hosts");
+		goto fail;
+	}
+	if ((r = net_sync(lock, &rs, &me, err)) < 0)
+		goto fail;
+	recs_free(&rs);
+	snprintf(ret_ip, 16, "%s", me.ip);
+	snprintf(ret_mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return 0;
+
+fail:
+	for (size_t i = 0; i < rs.n; i++)
+		if (strcmp(rs.v[i].ip, me.ip) == 0)
+			rs.v[i].live = false;
+	if (rs.n == 0 || strcmp(rs.v[rs.n - 1].id, me.id) != 0)
+		rec_drop(&me); /* not in rs: nothing of it but the record exists */
+fail_norec:
+	(void)net_sync(lock, &rs, NULL, NULL);
+	recs_free(&rs);
+	return r;
+}
+
+/* Whether a record names id (read without the lock: records are
+ * published by rename, so one is seen whole or not at all). */
+static bool has_record(const char *id)
+{
+	DIR *d = opendir(ADDR_DIR);
+	bool found = false;
+	struct dirent *de;
+	while (d && !found && (de = readdir(d))) {
+		char p[512], buf[80];
+		snprintf(p, sizeof(p), "%s/%s", ADDR_DIR, de->d_name);
+		_cleanup_close_ int fd = de->d_name[0] == '.' ? -1 : open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		found = n >= 3 + RUN_ID_LEN && memcmp(buf, "id ", 3) == 0 &&
+			memcmp(buf + 3, id, RUN_ID_LEN) == 0;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Release id (NULL: none, only reconcile). */
+static int net_release(const char *id, struct cm_error *err)
+{
+	if (!id && access(RUN_NET_DIR, F_OK) < 0)
+		return 0; /* never used on this host */
+	if (id && !has_record(id))
+		return 0; /* already released (by its monitor): nothing to wait for */
+	_cleanup_close_ int lock = net_lock();
+	if (lock < 0)
+		return cm_error_setx(err, lock, "locking " RUN_NET_DIR);
+	struct net_recs rs = { 0 };
+	int r = recs_load(&rs);
+	for (size_t i = 0; r == 0 && id && i < rs.n; i++)
+		if (strcmp(rs.v[i].id, id) == 0)
+			rs.v[i].live = false;
+	if (r == 0)
+		r = net_sync(lock, &rs, NULL, err);
+	else
+		r = cm_error_setx(err, r, "reading " ADDR_DIR);
+	recs_free(&rs);
+	return r;
+}
+
+int run_net_release(const char *id, struct cm_error *err)
+{
+	return net_release(id, err);
+}
+
+int run_net_reconcile(struct cm_error *err)
+{
+	return net_release(NULL, err);
+}
+
+/* ------------------------------------------------------------ inspect */
+
+void run_ports_json(const struct run_config *c, struct cm_jw *w)
+{
+	/* docker's shape: {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]} */
+	cm_jw_obj(w);
+	for (size_t i = 0; i < c->n_ports; i++) {
+		const struct run_port *p = &c->ports[i];
+		bool seen = false;
+		for (size_t k = 0; k < i; k++)
+			seen |= c->ports[k].ctr_port == p->ctr_port && c->ports[k].udp == p->udp;
+		if (seen)
+			continue;
+		char key[16], hp[8];
+		snprintf(key, sizeof(key), "%u/%s", p->ctr_port, p->udp ? "udp" : "tcp");
+		cm_jw_key(w, key);
+		cm_jw_arr(w);
+		for (size_t k = i; k < c->n_ports; k++) {
+			if (c->ports[k].ctr_port != p->ctr_port || c->ports[k].udp != p->udp)
+				continue;
+			snprintf(hp, sizeof(hp), "%u", c->ports[k].host_port);
+			cm_jw_obj(w);
+			cm_jw_kstr(w, "HostIp", c->ports[k].host_ip);
+			cm_jw_kstr(w, "HostPort", hp);
+			cm_jw_obj_end(w);
+		}
+		cm_jw_arr_end(w);
+	}
+	cm_jw_obj_end(w);
+}
+
+void run_net_inspect(const struct run_config *c, const struct run_state *st, struct cm_jw *w)
+{
+	bool up = st->status == RUN_RUNNING && st->ip[0];
+	const char *gw = up ? RUN_NET_GATEWAY : "";
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "Bridge", c->network == RUN_NET_BRIDGE ? RUN_NET_BRIDGE_NAME : "");
+	cm_jw_key(w, "Ports");
+	if (up) {
+		run_ports_json(c, w);
+	} else {
+		cm_jw_obj(w);
+		cm_jw_obj_end(w);
+	}
+	cm_jw_kstr(w, "Gateway", gw);
+	cm_jw_kstr(w, "IPAddress", up ? st->ip : "");
+	cm_jw_kint(w, "IPPrefixLen", up ? RUN_NET_PREFIX : 0);
+	cm_jw_kstr(w, "MacAddress", up ? st->mac : "");
+	cm_jw_key(w, "Networks");
+	cm_jw_obj(w);
+	cm_jw_key(w, run_network_name(c->network));
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "Gateway", gw);
+	cm_jw_kstr(w, "IPAddress", up ? st->ip : "");
+	cm_jw_kint(w, "IPPrefixLen", up ? RUN_NET_PREFIX : 0);
+	cm_jw_kstr(w, "MacAddress", up ? st->mac : "");
+	cm_jw_obj_end(w);
+	cm_jw_obj_end(w);
+	cm_jw_obj_end(w);
+}
