@@ -11,6 +11,10 @@ unshare -m -p -f -u -i -n true 2>/dev/null || { echo "skip: no namespaces"; exit
 [ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
 need python3
 CGP=imgtest$$   # our own cgroup parent: every test cgroup is ours to remove
+# img's host-wide network state (docs/network.md): removed at exit when this
+# test made it and no container holds an address any more
+HAD_NETDIR=0; [ -e /run/img/net ] && HAD_NETDIR=1
+HAD_RUNDIR=0; [ -e /run/img ] && HAD_RUNDIR=1
 
 run() { timeout 60 "$IMG_BIN" --root "$STORE" run --cgroup-parent "$CGP" "$@"; }
 # every hierarchy: v1 controllers and a hybrid host's unified/ below
@@ -29,6 +33,11 @@ _priv_cleanup() {
 		rmdir "$c$CGP" 2>/dev/null
 	done
 	awk -v s="$T" '$2 ~ "^"s {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+	if [ $HAD_NETDIR = 0 ] && [ -d /run/img/net ] && [ -z "$(ls /run/img/net/addr 2>/dev/null)" ]; then
+		flock /run/img/net/lock true 2>/dev/null # the reaper's deletions first
+		rm -rf /run/img/net
+		[ $HAD_RUNDIR = 0 ] && rmdir /run/img 2>/dev/null
+	fi
 	_cleanup
 }
 trap _priv_cleanup EXIT
