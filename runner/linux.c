@@ -608,8 +608,38 @@ int run_linux_userns_map(pid_t pid, struct cm_error *err)
  * by CLONE_NEWUSER|CLONE_NEWNS, so nothing propagates back to the host),
  * clones the union there, idmaps it with pid 1's user namespace and mounts
  * it over the rootfs path. pid 1 waits for "go" and finds it in place. */
+struct idmap_job {
+	int userns, mntns;
+	const char *rootfs;
+};
+
+static int idmap_root(void *arg, int *ret_errno)
+{
+	const struct idmap_job *j = arg;
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)j->userns };
+	int tree, step = 0;
+	if (setns(j->mntns, CLONE_NEWNS) < 0)
+		step = 1;
+	else if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		step = 2;
+	else if ((tree = open_tree(AT_FDCWD, j->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0)
+		step = 3;
+	else if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		step = 4;
+	else if (move_mount(tree, "", AT_FDCWD, j->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		step = 5;
+	*ret_errno = step ? cm_neg_errno() : 0;
+	return step;
+}
+
 int run_linux_userns_root(pid_t pid, const char *rootfs, struct cm_error *err)
 {
+	static const char *const steps[] = {
+		"joining the container's mount namespace", "making its mounts slaves",
+		"cloning the union mount",
+		"idmapping the union mount (Linux 6.12 and ufsmount -o allow_idmap needed)",
+		"mounting the idmapped union",
+	};
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/ns/user", (int)pid);
 	_cleanup_close_ int userns = open(p, O_RDONLY | O_CLOEXEC);
@@ -617,55 +647,8 @@ int run_linux_userns_root(pid_t pid, const char *rootfs, struct cm_error *err)
 	_cleanup_close_ int mntns = open(p, O_RDONLY | O_CLOEXEC);
 	if (userns < 0 || mntns < 0)
 		return cm_error_setx(err, cm_neg_errno(), "opening the namespaces of pid %d", (int)pid);
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return cm_error_setx(err, cm_neg_errno(), "pipe");
-	pid_t h = fork();
-	if (h < 0) {
-		int r = cm_neg_errno();
-		close(pfd[0]);
-		close(pfd[1]);
-		return cm_error_setx(err, r, "fork");
-	}
-	if (h == 0) {
-		/* the helper: reports {step, errno} on failure, nothing on success */
-		int res[2] = { 0, 0 };
-		int tree = -1;
-		struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
-		if (setns(mntns, CLONE_NEWNS) < 0)
-			res[0] = 1;
-		else if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
-			res[0] = 2;
-		else if ((tree = open_tree(AT_FDCWD, rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0)
-			res[0] = 3;
-		else if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-			res[0] = 4;
-		else if (move_mount(tree, "", AT_FDCWD, rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			res[0] = 5;
-		if (res[0]) {
-			res[1] = errno;
-			(void)!write(pfd[1], res, sizeof(res));
-		}
-		_exit(res[0] ? 1 : 0);
-	}
-	close(pfd[1]);
-	int res[2] = { 0, 0 }, status = 0;
-	ssize_t n = read(pfd[0], res, sizeof(res));
-	close(pfd[0]);
-	while (waitpid(h, &status, 0) < 0 && errno == EINTR)
-		;
-	if (n == (ssize_t)sizeof(res)) {
-		static const char *const step[] = {
-			"", "joining the container's mount namespace", "making its mounts slaves",
-			"cloning the union mount", "idmapping the union mount (Linux 6.12 and ufsmount -o allow_idmap needed)",
-			"mounting the idmapped union",
-		};
-		int i = res[0] > 0 && res[0] < (int)CM_ARRAY_SIZE(step) ? res[0] : 0;
-		return cm_error_setx(err, -res[1], "--userns: %s", step[i]);
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return cm_error_set(err, -EIO, "--userns: the idmapping helper failed");
-	return 0;
+	struct idmap_job j = { .userns = userns, .mntns = mntns, .rootfs = rootfs };
+	return run_in_helper(idmap_root, &j, "--userns", steps, CM_ARRAY_SIZE(steps), err);
 }
 
 /* ------------------------------------------------------------ exec */

@@ -557,60 +557,46 @@ int run_net_check_ports(const char *id, struct run_port *ports, size_t n, struct
 /* The container's side, from a short helper in pid's netns (the socket
  * speaks for the netns it was made in): lo up, eth0 up with ip/16, the
  * default route through the bridge. */
+struct inside_job {
+	int netns;
+	const char *ip;
+};
+
+static int inside(void *arg, int *ret_errno)
+{
+	const struct inside_job *j = arg;
+	int nl, idx, r = 0, step = 0;
+	if (setns(j->netns, CLONE_NEWNET) < 0)
+		step = 1, r = cm_neg_errno();
+	else if ((nl = run_nl_open()) < 0)
+		step = 2, r = nl;
+	else if ((r = run_nl_link_up(nl, (int)if_nametoindex("lo"))) < 0)
+		step = 3;
+	else if (!(idx = (int)if_nametoindex("eth0")))
+		step = 4, r = -ENODEV;
+	else if ((r = run_nl_addr_add(nl, idx, j->ip, RUN_NET_PREFIX)) < 0)
+		step = 5;
+	else if ((r = run_nl_link_up(nl, idx)) < 0)
+		step = 6;
+	else if ((r = run_nl_route_default(nl, idx, RUN_NET_GATEWAY)) < 0)
+		step = 7;
+	*ret_errno = r;
+	return step;
+}
+
 static int configure_inside(pid_t pid, const char *ip, struct cm_error *err)
 {
+	static const char *const steps[] = {
+		"joining the container's network namespace", "opening rtnetlink", "bringing lo up",
+		"finding eth0", "adding the address", "bringing eth0 up", "adding the default route",
+	};
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
 	_cleanup_close_ int ns = open(p, O_RDONLY | O_CLOEXEC);
 	if (ns < 0)
 		return cm_error_setx(err, cm_neg_errno(), "opening %s", p);
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return cm_error_setx(err, cm_neg_errno(), "pipe");
-	pid_t h = fork();
-	if (h < 0) {
-		int r = cm_neg_errno();
-		close(pfd[0]);
-		close(pfd[1]);
-		return cm_error_setx(err, r, "fork");
-	}
-	if (h == 0) {
-		int res[2] = { 0, 0 }, nl = -1, idx = 0;
-		if (setns(ns, CLONE_NEWNET) < 0)
-			res[0] = 1, res[1] = cm_neg_errno();
-		else if ((nl = run_nl_open()) < 0)
-			res[0] = 2, res[1] = nl;
-		else if ((res[1] = run_nl_link_up(nl, (int)if_nametoindex("lo"))) < 0)
-			res[0] = 3;
-		else if (!(idx = (int)if_nametoindex("eth0")))
-			res[0] = 4, res[1] = -ENODEV;
-		else if ((res[1] = run_nl_addr_add(nl, idx, ip, RUN_NET_PREFIX)) < 0)
-			res[0] = 5;
-		else if ((res[1] = run_nl_link_up(nl, idx)) < 0)
-			res[0] = 6;
-		else if ((res[1] = run_nl_route_default(nl, idx, RUN_NET_GATEWAY)) < 0)
-			res[0] = 7;
-		if (res[0])
-			(void)!write(pfd[1], res, sizeof(res));
-		_exit(res[0] ? 1 : 0);
-	}
-	close(pfd[1]);
-	int res[2] = { 0, 0 }, status = 0;
-	ssize_t n = read(pfd[0], res, sizeof(res));
-	close(pfd[0]);
-	while (waitpid(h, &status, 0) < 0 && errno == EINTR)
-		;
-	if (n == (ssize_t)sizeof(res)) {
-		static const char *const step[] = {
-			"", "joining the container's network namespace", "opening rtnetlink", "bringing lo up",
-			"finding eth0", "adding the address", "bringing eth0 up", "adding the default route",
-		};
-		int i = res[0] > 0 && res[0] < (int)CM_ARRAY_SIZE(step) ? res[0] : 0;
-		return cm_error_setx(err, res[1], "network: %s", step[i]);
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return cm_error_set(err, -EIO, "network: the netns helper failed");
-	return 0;
+	struct inside_job j = { .netns = ns, .ip = ip };
+	return run_in_helper(inside, &j, "network", steps, CM_ARRAY_SIZE(steps), err);
 }
 
 /* The init layer's etc/hosts: the container's address with its hostname

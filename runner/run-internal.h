@@ -24,6 +24,12 @@ uint64_t run_pid_starttime(pid_t pid);
 int run_mkdir_p(const char *path, mode_t mode);
 /* The calling process has one thread (/proc/self/task has 2 + threads links). */
 bool run_single_threaded(void);
+/* Run fn(arg) in a short forked process (to join a namespace without
+ * changing the caller) and wait for it. fn returns 0, or the failed step
+ * (1-based index into steps) with *ret_errno a negative errno; the error
+ * then reads "WHAT: STEP: strerror". */
+int run_in_helper(int (*fn)(void *arg, int *ret_errno), void *arg, const char *what,
+		  const char *const *steps, size_t n_steps, struct cm_error *err);
 
 /* ---- cgroup.c / cgroup-v1.c / cgroup-v2.c ------------------------------ */
 

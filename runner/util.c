@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 int run_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
@@ -147,4 +148,39 @@ int run_mkdir_p(const char *path, mode_t mode)
 		if (r != -ENOENT || attempt >= 3)
 			return r;
 	}
+}
+
+int run_in_helper(int (*fn)(void *arg, int *ret_errno), void *arg, const char *what,
+		  const char *const *steps, size_t n_steps, struct cm_error *err)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return cm_error_setx(err, cm_neg_errno(), "%s: pipe", what);
+	pid_t h = fork();
+	if (h < 0) {
+		int r = cm_neg_errno();
+		close(pfd[0]);
+		close(pfd[1]);
+		return cm_error_setx(err, r, "%s: fork", what);
+	}
+	if (h == 0) {
+		int res[2] = { 0, 0 };
+		res[0] = fn(arg, &res[1]);
+		if (res[0])
+			(void)!write(pfd[1], res, sizeof(res));
+		_exit(res[0] ? 1 : 0);
+	}
+	close(pfd[1]);
+	int res[2] = { 0, 0 }, status = 0;
+	ssize_t n = read(pfd[0], res, sizeof(res));
+	close(pfd[0]);
+	while (waitpid(h, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n == (ssize_t)sizeof(res)) {
+		const char *step = res[0] > 0 && (size_t)res[0] <= n_steps ? steps[res[0] - 1] : "?";
+		return cm_error_setx(err, res[1] < 0 ? res[1] : -EIO, "%s: %s", what, step);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return cm_error_set(err, -EIO, "%s: the helper process failed", what);
+	return 0;
 }
