@@ -88,6 +88,11 @@ check "--userns: commit, then run without --userns: the same ids" "0:0|1000:1001
 id=$(run -d --userns busybox sleep 30)
 check "--userns: exec sees the same view" "0|0:0|0:0" \
 	"$(timeout 20 "$IMG_BIN" --root "$STORE" exec "$id" sh -c 'id -u; stat -c %u:%g /etc/passwd; touch /y && stat -c %u:%g /y' | flat)"
+if [ -d /sys/fs/cgroup/memory ]; then
+	upid=$(img container inspect "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["State"]["Pid"])')
+	check "--userns: pid 1 joined its cgroup itself (memory, pids, devices)" "3" \
+		"$(grep -cE ":(memory|pids|devices):/$CGP/$id\$" /proc/$upid/cgroup)"
+fi
 check "--userns: the host sees the union unshifted" "0:0" "$(stat -c %u:%g "$(ctr_key "$id" Rootfs)/etc/passwd")"
 timeout 20 "$IMG_BIN" --root "$STORE" rm -f "$id" >/dev/null
 mkdir -p "$T/hostonly" && echo secret > "$T/hostonly/f" && chmod 600 "$T/hostonly/f"
