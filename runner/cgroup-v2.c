@@ -219,6 +219,14 @@ static void v2_describe(struct run_cgroup *cg, struct cm_jw *w)
 	cm_jw_obj_end(w);
 }
 
+static int v2_dir_fd(struct run_cgroup *cg)
+{
+	char p[1024];
+	path_of(cg, NULL, p, sizeof(p));
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? cm_neg_errno() : fd;
+}
+
 const struct run_cgroup_ops run_cgroup_v2_ops = {
 	.version = RUN_CGROUP_V2,
 	.create = v2_create,
@@ -229,4 +237,5 @@ const struct run_cgroup_ops run_cgroup_v2_ops = {
 	.oom_killed = v2_oom_killed,
 	.remove = v2_remove,
 	.describe = v2_describe,
+	.dir_fd = v2_dir_fd,
 };

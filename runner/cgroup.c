@@ -100,6 +100,11 @@ int run_cgroup_enter(struct run_cgroup *cg, pid_t pid, struct cm_error *err)
 	return cg->ops->enter(cg, pid, err);
 }
 
+int run_cgroup_dir_fd(struct run_cgroup *cg)
+{
+	return cg->ops->dir_fd ? cg->ops->dir_fd(cg) : -EOPNOTSUPP;
+}
+
 bool run_cgroup_self_join_fast(const struct run_cgroup *cg)
 {
 	return cg->ops->version == RUN_CGROUP_V1;

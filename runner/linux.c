@@ -566,18 +566,19 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 }
 
 int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_child,
-		    struct run_cgroup *self_join, pid_t *ret_pid, struct cm_error *err)
+		    struct run_cgroup *self_join, int cgfd, pid_t *ret_pid, struct cm_error *err)
 {
-	unsigned long flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | SIGCHLD;
+	unsigned long flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID;
 	if (c->network != RUN_NET_HOST)
 		flags |= CLONE_NEWNET;
 	if (c->userns)
 		flags |= CLONE_NEWUSER;
 	/* raw clone: fork semantics into new namespaces; the child only makes
 	 * async-signal-safe-enough calls of a single-threaded process, then execs */
-	long pid = syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+	long pid = run_clone(flags, cgfd);
 	if (pid < 0)
-		return cm_error_setx(err, cm_neg_errno(), "clone into new namespaces");
+		return cm_error_setx(err, (int)pid, "clone into new namespaces%s",
+				     cgfd >= 0 ? " and the cgroup" : "");
 	if (pid == 0)
 		child_main(c, stdio, sync_child, self_join);
 	*ret_pid = (pid_t)pid;
@@ -693,9 +694,19 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		r = cm_error_setx(err, cm_neg_errno(), "socketpair");
 		goto out;
 	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		r = cm_error_setx(err, cm_neg_errno(), "fork");
+	/* the joiner: born in the group on v2 (clone3), else it joins it
+	 * itself (v1: the cheap way, see run_cgroup_self_join_fast) */
+	int cgfd = run_cgroup_self_join_fast(cg) ? -1 : run_cgroup_dir_fd(cg);
+	long lpid = run_clone(0, cgfd);
+	if (lpid < 0 && cgfd >= 0) {
+		cm_close(&cgfd);
+		lpid = run_clone(0, -1);
+	}
+	bool born_in = cgfd >= 0;
+	cm_close(&cgfd);
+	pid_t pid = (pid_t)lpid;
+	if (lpid < 0) {
+		r = cm_error_setx(err, (int)lpid, "fork");
 		close(sp[0]);
 		close(sp[1]);
 		goto out;
@@ -706,7 +717,7 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		/* nothing of ours may be read through /proc while we join */
 		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		struct cm_error e2 = { 0 };
-		if (run_cgroup_enter(cg, 0, &e2) < 0)
+		if (!born_in && run_cgroup_enter(cg, 0, &e2) < 0)
 			child_fail(&cx, RUN_EXIT_IMG, 0, "%s", e2.msg);
 		struct stat self, other;
 		for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++) {

@@ -196,19 +196,29 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 		(void)run_cgroup_destroy(cg, NULL);
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
 	}
+	/* v1: pid 1 joins by itself; v2: it is born in the group (clone3),
+	 * else (a kernel without CLONE_INTO_CGROUP) we move it */
 	bool self_join = run_cgroup_self_join_fast(cg);
+	_cleanup_close_ int cgfd = self_join ? -1 : run_cgroup_dir_fd(cg);
 	pid_t pid;
-	if (run_linux_clone(c, stdio, csp[1], self_join ? cg : NULL, &pid, &e) < 0) {
+	r = run_linux_clone(c, stdio, csp[1], self_join ? cg : NULL, cgfd, &pid, &e);
+	if (r == -ENOSYS || r == -E2BIG || r == -EINVAL) {
+		cm_close(&cgfd);
+		r = run_linux_clone(c, stdio, csp[1], NULL, -1, &pid, &e);
+	}
+	if (r < 0) {
 		(void)run_cgroup_destroy(cg, NULL);
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
 	}
+	bool born_in = cgfd >= 0;
+	cm_close(&cgfd);
 	close(csp[1]);
 	if (!c->tty) {
 		close(stdio[1]);
 		close(stdio[2]);
 	}
 	int64_t started = run_now_ns();
-	if (!self_join)
+	if (!self_join && !born_in)
 		r = run_cgroup_enter(cg, pid, &e);
 	if (r == 0 && c->userns)
 		r = run_linux_userns_map(pid, &e);

@@ -24,6 +24,12 @@ uint64_t run_pid_starttime(pid_t pid);
 int run_mkdir_p(const char *path, mode_t mode);
 /* The calling process has one thread (/proc/self/task has 2 + threads links). */
 bool run_single_threaded(void);
+/* fork() semantics with clone flags (namespaces; the exit signal is
+ * SIGCHLD), the child born in the cgroup2 directory cgfd when cgfd >= 0
+ * (clone3 CLONE_INTO_CGROUP). Returns 0 in the child, the pid in the
+ * parent, a negative errno on failure (-ENOSYS/-E2BIG/-EINVAL: a kernel
+ * without clone3 or CLONE_INTO_CGROUP, where the caller falls back). */
+long run_clone(unsigned long flags, int cgfd);
 /* Run fn(arg) in a short forked process (to join a namespace without
  * changing the caller) and wait for it. fn returns 0, or the failed step
  * (1-based index into steps) with *ret_errno a negative errno; the error
@@ -45,6 +51,9 @@ struct run_cgroup_ops {
 	bool (*oom_killed)(struct run_cgroup *cg);
 	int (*remove)(struct run_cgroup *cg);
 	void (*describe)(struct run_cgroup *cg, struct cm_jw *w);
+	/* an fd of the group's directory for clone3(CLONE_INTO_CGROUP), or
+	 * NULL (v1: the kernel takes only a cgroup2 directory) */
+	int (*dir_fd)(struct run_cgroup *cg);
 };
 
 struct run_cgroup {
@@ -102,7 +111,8 @@ int run_bpf_devices_attach(const char *cgroup_dir, const struct run_dev_rule *ru
 
 /* Clone pid 1 of c into new namespaces. Runs in the monitor. With
  * self_join (a created cgroup, run_cgroup_self_join_fast()) the child joins
- * it first thing; else the parent moves it. The child waits on sync (a
+ * it first thing; with cgfd >= 0 (run_cgroup_dir_fd()) it is born in it;
+ * else the parent moves it. The child waits on sync (a
  * socketpair end) for "go" after the parent has put it in the cgroup (and
  * written uid maps), then sets everything up and execs.
  * stdio: fds to become 0, 1, 2 in the child. Failures before exec are
@@ -113,7 +123,7 @@ struct run_child_error {
 	char msg[480];
 };
 int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_child,
-		    struct run_cgroup *self_join, pid_t *ret_pid, struct cm_error *err);
+		    struct run_cgroup *self_join, int cgfd, pid_t *ret_pid, struct cm_error *err);
 /* Join the namespaces and cgroup of a running container, then fork and run x. */
 int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		   const struct run_exec *x, int *ret_code, struct cm_error *err);

@@ -215,6 +215,10 @@ int run_cgroup_enter(struct run_cgroup *cg, pid_t pid, struct cm_error *err);
  * without taking cgroup_threadgroup_rwsem for writing, whose first writer
  * waits for an RCU grace period (4-24 ms here; 0.3 ms without). */
 bool run_cgroup_self_join_fast(const struct run_cgroup *cg);
+/* v2: an fd of the group's directory, for a child born in the group
+ * (clone3 CLONE_INTO_CGROUP: no cgroup.procs write, hence no RCU wait);
+ * -EOPNOTSUPP on v1. */
+int run_cgroup_dir_fd(struct run_cgroup *cg);
 /* Signal every process of the group; with freeze, frozen first so no fork
  * escapes, thawed after. SIGKILL on v2: one write to cgroup.kill (the kernel
  * kills racing forks too), the freezer way where that file is missing. */

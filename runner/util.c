@@ -6,7 +6,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/sched.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -183,4 +186,19 @@ int run_in_helper(int (*fn)(void *arg, int *ret_errno), void *arg, const char *w
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return cm_error_set(err, -EIO, "%s: the helper process failed", what);
 	return 0;
+}
+
+long run_clone(unsigned long flags, int cgfd)
+{
+	if (cgfd < 0) {
+		long pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+		return pid < 0 ? cm_neg_errno() : pid;
+	}
+	struct clone_args ca = {
+		.flags = flags | CLONE_INTO_CGROUP,
+		.exit_signal = SIGCHLD,
+		.cgroup = (uint64_t)cgfd,
+	};
+	long pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	return pid < 0 ? cm_neg_errno() : pid;
 }
