@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #define ADDR_DIR RUN_NET_DIR "/addr"
 #define NFT_TABLE "img"
@@ -365,12 +366,17 @@ static void rename_self(const char *name)
 
 /* Deleting a link or a rule waits for RCU grace periods (a veth ~19 ms,
  * the bridge ~35 ms, the table ~16 ms, a rule ~14 ms here), none of which a
- * container's start or exit needs to wait for: a detached reaper does them
- * holding the network lock (it shares the lock's open file), so whoever
- * needs a settled network next (set-up, release, reconcile, img's port
- * check) waits for it, and nobody else does. rules: the ports chain to
- * apply (full: the table if that fails), written as the rules applied.
- * Its fds: the lock, /dev/null as stdio: it keeps no pipe of a caller's. */
+ * container's start or exit needs to wait for: a detached reaper does them.
+ * The rules first, holding the network lock (it shares the lock's open
+ * file), so whoever needs settled rules next (set-up, release, reconcile,
+ * img's port check) waits for them; then, without the lock, the veths
+ * (their names are per container; a restart deletes a leftover itself);
+ * then, when no container is left, the bridge and the table linger
+ * RUN_NET_LINGER_MS and go only if still nobody uses them, under the lock
+ * again: containers run one after another (a script's loop) keep img0
+ * instead of each waiting for its deletion (95 ms a run, measured). ports:
+ * the ports chain to apply (full: the table if that fails), written as the
+ * rules applied. Its fds: the lock, /dev/null as stdio. */
 static void net_reap(int lock, char (*veths)[IFNAMSIZ], size_t n_veths, bool bridge,
 		     const char *ports, const char *full)
 {
@@ -396,10 +402,22 @@ static void net_reap(int lock, char (*veths)[IFNAMSIZ], size_t n_veths, bool bri
 		if (nft_apply(ports, NULL) == 0 || nft_apply(full, NULL) == 0)
 			(void)run_write_atomic(RUN_NET_DIR, "rules", full, strlen(full));
 	}
+	close(3); /* the rules are settled: the lock is free once our caller returns */
 	int nl = run_nl_open();
 	for (size_t i = 0; i < n_veths; i++)
 		(void)run_nl_link_del(nl, veths[i]);
-	if (bridge)
+	if (!bridge)
+		_exit(0);
+	struct timespec ts = { RUN_NET_LINGER_MS / 1000, (RUN_NET_LINGER_MS % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	int l = net_lock();
+	struct net_recs rs = { 0 };
+	bool used = l < 0 || recs_load(&rs) < 0;
+	for (size_t i = 0; i < rs.n; i++)
+		used |= rs.v[i].live;
+	recs_free(&rs);
+	if (!used && bridge_state_exists())
 		bridge_remove(nl);
 	_exit(0);
 }
@@ -461,6 +479,12 @@ static int net_sync(int lock, struct net_recs *rs, const struct net_rec *added,
 				r = run_write_atomic(RUN_NET_DIR, "rules", full, strlen(full));
 			free(TAKE_PTR(ports));
 		}
+	} else if (bridge_state_exists()) {
+		/* the table lingers with the bridge (net_reap): the gone ones'
+		 * port rules go now, as a later set-up may only append */
+		bool known = run_read_file_at(AT_FDCWD, RUN_NET_DIR "/rules", 1 << 22, &last, NULL) == 0;
+		if ((full = nft_render(rs, NFT_FULL)) && known && strcmp(last, full) != 0)
+			ports = nft_render(rs, NFT_PORTS);
 	}
 	net_reap(lock, veths, n_veths, !live && bridge_state_exists(), ports, full);
 	free(veths);

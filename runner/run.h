@@ -268,6 +268,8 @@ bool run_rootfs_is_mounted(const char *mnt);
 /* Host-wide state (the bridge is host-wide, whatever the store's --root):
  * lock, one record per address, ip_forward as found, the applied rules. */
 #define RUN_NET_DIR "/run/img/net"
+/* How long img0 and the table outlive the last bridged container. */
+#define RUN_NET_LINGER_MS 2000
 
 /* Before creating a container: refuse a port another container publishes
  * (or a host socket holds), choose the free ports of host_port 0. -EADDRINUSE

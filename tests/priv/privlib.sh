@@ -17,6 +17,17 @@ HAD_NETDIR=0; [ -e /run/img/net ] && HAD_NETDIR=1
 HAD_RUNDIR=0; [ -e /run/img ] && HAD_RUNDIR=1
 
 run() { timeout 60 "$IMG_BIN" --root "$STORE" run --cgroup-parent "$CGP" "$@"; }
+# img's network reapers (docs/network.md) done: the rules under the network
+# lock, then the veths, then img0 and the table after they lingered ~2 s
+net_settled() {
+	local i
+	for i in $(seq 100); do
+		ps -eo comm | grep -qx img-net-reaper || break
+		sleep 0.1
+	done
+	[ -e /run/img/net/lock ] && flock /run/img/net/lock true 2>/dev/null
+	return 0
+}
 # every hierarchy: v1 controllers and a hybrid host's unified/ below
 # /sys/fs/cgroup, or /sys/fs/cgroup itself on a v2-only host
 cg_dirs() { for c in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do [ -d "$c$CGP" ] && find "$c$CGP" -mindepth 1 -type d; done 2>/dev/null; }
@@ -33,8 +44,8 @@ _priv_cleanup() {
 		rmdir "$c$CGP" 2>/dev/null
 	done
 	awk -v s="$T" '$2 ~ "^"s {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+	net_settled
 	if [ $HAD_NETDIR = 0 ] && [ -d /run/img/net ] && [ -z "$(ls /run/img/net/addr 2>/dev/null)" ]; then
-		flock /run/img/net/lock true 2>/dev/null # the reaper's deletions first
 		rm -rf /run/img/net
 		[ $HAD_RUNDIR = 0 ] && rmdir /run/img 2>/dev/null
 	fi
