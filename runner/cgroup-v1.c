@@ -136,6 +136,15 @@ static int v1_freeze(struct run_cgroup *cg, bool frozen)
 	return -ETIMEDOUT;
 }
 
+static int v1_frozen(struct run_cgroup *cg)
+{
+	char p[1024];
+	_cleanup_free_ char *s = NULL;
+	path_of(cg, "freezer", "freezer.state", p, sizeof(p));
+	int r = run_read_file_at(AT_FDCWD, p, 64, &s, NULL);
+	return r < 0 ? r : strncmp(s, "THAWED", 6) != 0;
+}
+
 static int v1_procs(struct run_cgroup *cg, pid_t **ret, size_t *ret_n)
 {
 	char p[1024];
@@ -192,6 +201,7 @@ const struct run_cgroup_ops run_cgroup_v1_ops = {
 	.create = v1_create,
 	.enter = v1_enter,
 	.freeze = v1_freeze,
+	.frozen = v1_frozen,
 	.procs = v1_procs,
 	.oom_killed = v1_oom_killed,
 	.remove = v1_remove,

@@ -219,6 +219,15 @@ static void v2_describe(struct run_cgroup *cg, struct cm_jw *w)
 	cm_jw_obj_end(w);
 }
 
+static int v2_frozen(struct run_cgroup *cg)
+{
+	char p[1024];
+	_cleanup_free_ char *s = NULL;
+	path_of(cg, "cgroup.freeze", p, sizeof(p));
+	int r = run_read_file_at(AT_FDCWD, p, 64, &s, NULL);
+	return r < 0 ? r : s[0] == '1';
+}
+
 static int v2_dir_fd(struct run_cgroup *cg)
 {
 	char p[1024];
@@ -232,6 +241,7 @@ const struct run_cgroup_ops run_cgroup_v2_ops = {
 	.create = v2_create,
 	.enter = v2_enter,
 	.freeze = v2_freeze,
+	.frozen = v2_frozen,
 	.kill = v2_kill,
 	.procs = v2_procs,
 	.oom_killed = v2_oom_killed,

@@ -100,6 +100,16 @@ int run_cgroup_enter(struct run_cgroup *cg, pid_t pid, struct cm_error *err)
 	return cg->ops->enter(cg, pid, err);
 }
 
+int run_cgroup_freeze(struct run_cgroup *cg, bool frozen)
+{
+	return cg->ops->freeze(cg, frozen);
+}
+
+int run_cgroup_frozen(struct run_cgroup *cg)
+{
+	return cg->ops->frozen(cg);
+}
+
 int run_cgroup_dir_fd(struct run_cgroup *cg)
 {
 	return cg->ops->dir_fd ? cg->ops->dir_fd(cg) : -EOPNOTSUPP;

@@ -506,21 +506,53 @@ int run_container_kill(const char *bundle, int sig, struct cm_error *err)
 {
 	struct run_state st;
 	_cleanup_run_config_ struct run_config *c = NULL;
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
 	int r;
 	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_state_refresh(bundle, &st, err)) < 0)
 		return r;
 	if (st.status != RUN_RUNNING)
 		return cm_error_set(err, -ESRCH, "container %.12s is not running", c->id);
-	if (sig == SIGKILL) {
-		/* every process, frozen first: no fork escapes */
-		_cleanup_cgroup_ struct run_cgroup *cg = NULL;
-		if ((r = run_cgroup_for(c, &cg, err)) < 0)
-			return r;
+	if ((r = run_cgroup_for(c, &cg, err)) < 0)
+		return r;
+	if (sig == SIGKILL) /* every process, frozen first: no fork escapes */
 		return run_cgroup_signal(cg, SIGKILL, true, err);
-	}
 	if (kill(st.pid, sig) < 0)
 		return cm_error_setx(err, cm_neg_errno(), "kill %d", (int)st.pid);
+	/* a paused container gets the signal when thawed (stop: at once) */
+	if (run_cgroup_frozen(cg) == 1)
+		(void)run_cgroup_freeze(cg, false);
 	return 0;
+}
+
+int run_container_pause(const char *bundle, bool pause, struct cm_error *err)
+{
+	struct run_state st;
+	_cleanup_run_config_ struct run_config *c = NULL;
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	int r;
+	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_state_refresh(bundle, &st, err)) < 0)
+		return r;
+	if (st.status != RUN_RUNNING)
+		return cm_error_set(err, -ESRCH, "container %.12s is not running", c->id);
+	if ((r = run_cgroup_for(c, &cg, err)) < 0)
+		return r;
+	if ((r = run_cgroup_frozen(cg)) < 0)
+		return cm_error_setx(err, r, "the freezer of container %.12s", c->id);
+	if (pause && r == 1)
+		return cm_error_set(err, -EALREADY, "container %.12s is already paused", c->id);
+	if (!pause && r == 0)
+		return cm_error_set(err, -EINVAL, "container %.12s is not paused", c->id);
+	if ((r = run_cgroup_freeze(cg, pause)) < 0)
+		return cm_error_setx(err, r, "%s container %.12s", pause ? "freezing" : "thawing", c->id);
+	return 0;
+}
+
+bool run_container_paused(const char *bundle)
+{
+	_cleanup_run_config_ struct run_config *c = NULL;
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	return run_config_read(bundle, &c, NULL) == 0 && run_cgroup_for(c, &cg, NULL) == 0 &&
+	       run_cgroup_frozen(cg) == 1;
 }
 
 static bool wait_exit(const char *bundle, int64_t ms)
@@ -606,6 +638,8 @@ int run_container_exec(const char *bundle, const struct run_exec *x, int *ret_co
 		return r;
 	if (st.status != RUN_RUNNING)
 		return cm_error_set(err, -ESRCH, "container %.12s is not running", c->id);
+	if (run_container_paused(bundle))
+		return cm_error_set(err, -EAGAIN, "container %.12s is paused, unpause the container before exec", c->id);
 	*ret_code = RUN_EXIT_IMG;
 	return run_linux_exec(c, &st, x, ret_code, err);
 }
@@ -650,11 +684,12 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_arr_end(w);
 	cm_jw_key(w, "State");
 	cm_jw_obj(w);
-	cm_jw_kstr(w, "Status", run_status_name(st.status));
+	bool paused = st.status == RUN_RUNNING && run_container_paused(bundle);
+	cm_jw_kstr(w, "Status", paused ? "paused" : run_status_name(st.status));
 	cm_jw_key(w, "Running");
 	cm_jw_bool(w, st.status == RUN_RUNNING);
 	cm_jw_key(w, "Paused");
-	cm_jw_bool(w, false);
+	cm_jw_bool(w, paused);
 	cm_jw_key(w, "OOMKilled");
 	cm_jw_bool(w, st.oom_killed);
 	cm_jw_key(w, "Dead");

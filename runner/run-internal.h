@@ -44,6 +44,8 @@ struct run_cgroup_ops {
 	int (*create)(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err);
 	int (*enter)(struct run_cgroup *cg, pid_t pid, struct cm_error *err);
 	int (*freeze)(struct run_cgroup *cg, bool frozen);
+	/* 1 if the group is frozen (img pause), 0 if not, or a negative errno */
+	int (*frozen)(struct run_cgroup *cg);
 	/* SIGKILL to the whole group in one step, or NULL (v1) */
 	int (*kill)(struct run_cgroup *cg);
 	/* pids of the group, malloc'd */

@@ -219,6 +219,10 @@ bool run_cgroup_self_join_fast(const struct run_cgroup *cg);
  * (clone3 CLONE_INTO_CGROUP: no cgroup.procs write, hence no RCU wait);
  * -EOPNOTSUPP on v1. */
 int run_cgroup_dir_fd(struct run_cgroup *cg);
+/* Freeze or thaw every process of the group (img pause / unpause). */
+int run_cgroup_freeze(struct run_cgroup *cg, bool frozen);
+/* 1 frozen, 0 not, or a negative errno. */
+int run_cgroup_frozen(struct run_cgroup *cg);
 /* Signal every process of the group; with freeze, frozen first so no fork
  * escapes, thawed after. SIGKILL on v2: one write to cgroup.kill (the kernel
  * kills racing forks too), the freezer way where that file is missing. */
@@ -344,6 +348,11 @@ int run_wait_sync(int sync_fd, int *ret_code, struct cm_error *err);
 /* Wait for the container to exit (any process). Returns its exit code. */
 int run_container_wait(const char *bundle, int *ret_code, struct cm_error *err);
 int run_container_kill(const char *bundle, int sig, struct cm_error *err);
+/* img pause / unpause: freeze or thaw the container's cgroup (docker's
+ * errors for a container not running, already paused, not paused). */
+int run_container_pause(const char *bundle, bool pause, struct cm_error *err);
+/* Whether a running container is paused (its cgroup frozen). */
+bool run_container_paused(const char *bundle);
 /* SIGTERM to pid 1, then after timeout seconds SIGKILL to every process of
  * the cgroup (frozen first). */
 int run_container_stop(const char *bundle, int timeout, struct cm_error *err);

@@ -565,6 +565,32 @@ int img_cmd_kill(int argc, char **argv)
 	return rc;
 }
 
+static int pause_like(int argc, char **argv, bool pause)
+{
+	if (argc < 2)
+		return img_fail("\"img %s\" requires at least 1 argument", argv[0]);
+	int rc = 0;
+	for (int i = 1; i < argc; i++) {
+		struct cm_error e = { 0 };
+		_cleanup_free_ char *bundle = NULL;
+		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_pause(bundle, pause, &e) < 0)
+			rc = img_fail_err(&e);
+		else
+			puts(argv[i]);
+	}
+	return rc;
+}
+
+int img_cmd_pause(int argc, char **argv)
+{
+	return pause_like(argc, argv, true);
+}
+
+int img_cmd_unpause(int argc, char **argv)
+{
+	return pause_like(argc, argv, false);
+}
+
 int img_cmd_wait(int argc, char **argv)
 {
 	if (argc < 2)
@@ -837,8 +863,16 @@ void img_refresh_status(struct ims_container *ct)
 {
 	struct run_state st;
 	if (!ct->rundir || strncmp(ct->status, "Up", 2) != 0 ||
-	    run_state_refresh(ct->rundir, &st, NULL) < 0 || st.status == RUN_RUNNING)
+	    run_state_refresh(ct->rundir, &st, NULL) < 0)
 		return;
+	if (st.status == RUN_RUNNING) {
+		char *p = NULL;
+		if (run_container_paused(ct->rundir) && asprintf(&p, "%s (Paused)", ct->status) > 0) {
+			free(ct->status);
+			ct->status = p;
+		}
+		return;
+	}
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s/status", ct->rundir);
 	_cleanup_free_ char *line = NULL;

@@ -17,6 +17,8 @@ int img_cmd_run(int argc, char **argv);
 int img_cmd_start(int argc, char **argv);
 int img_cmd_stop(int argc, char **argv);
 int img_cmd_kill(int argc, char **argv);
+int img_cmd_pause(int argc, char **argv);
+int img_cmd_unpause(int argc, char **argv);
 int img_cmd_restart(int argc, char **argv);
 int img_cmd_wait(int argc, char **argv);
 int img_cmd_logs(int argc, char **argv);
@@ -28,7 +30,8 @@ int img_cmd_container(int argc, char **argv);
 int img_inspect_container(const char *ref, struct cm_jw *w, struct cm_error *e);
 int img_cmd_rm(int argc, char **argv);
 /* img ps: a container listed as running whose monitor died is recorded as
- * exited (255) now, and its status line (Exited (255) ...) re-read. */
+ * exited (255) now, and its status line (Exited (255) ...) re-read; a
+ * paused one gets docker's " (Paused)". */
 struct ims_container;
 void img_refresh_status(struct ims_container *ct);
 /* img ps's PORTS column of a running container (empty otherwise). */

@@ -46,6 +46,16 @@ static void usage(FILE *f)
 	      "  commit [-m MSG] [-a AUTHOR] [-c CHANGE] CONTAINER [REPO[:TAG]]\n"
 	      "  export -o FILE CONTAINER                the flattened rootfs as a tar\n"
 	      "\n"
+	      "Running (docs/runner.md, docs/network.md):\n"
+	      "  run [-d] [-i] [-t] [--rm] [--name N] [-e K=V] [--env-file F] [-v H:C[:ro]] [-w DIR]\n"
+	      "      [-u USER] [-h HOST] [--entrypoint CMD] [-m 128m] [--memory-swap N] [--cpus N]\n"
+	      "      [--cpu-shares N] [--pids-limit N] [--read-only] [--network bridge|none|host]\n"
+	      "      [-p [IP:]HOST:CTR[/udp]] [--userns] IMAGE [CMD...]\n"
+	      "  start [-a] | stop [-t S] | restart | kill [-s SIG] | wait | pause | unpause CONTAINER...\n"
+	      "  logs [-f] [--tail N] [-t] | top | port CONTAINER\n"
+	      "  exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...\n"
+	      "  container inspect CONTAINER...\n"
+	      "\n"
 	      "IMAGE is NAME[:TAG] (tag latest), NAME@sha256:..., an id or unique id prefix.\n"
 	      "Store: --root DIR, else $IMG_ROOT, else /var/lib/img. See docs/store.md.\n",
 	      f);
@@ -157,11 +167,13 @@ static void render_status(const char *raw, char *buf, size_t sz)
 		snprintf(buf, sz, "%s", raw);
 		return;
 	}
-	int64_t t = strtoll(at + 2, NULL, 10);
+	char *rest;
+	int64_t t = strtoll(at + 2, &rest, 10);
 	char d[48];
 	human_duration((int64_t)time(NULL) - t, d, sizeof(d));
-	snprintf(buf, sz, "%.*s %s%s", (int)(at - raw), raw, d,
-		 strncmp(raw, "Up", 2) == 0 ? "" : " ago");
+	/* what follows the time stays: "Up @T (Paused)" */
+	snprintf(buf, sz, "%.*s %s%s%s", (int)(at - raw), raw, d,
+		 strncmp(raw, "Up", 2) == 0 ? "" : " ago", rest);
 }
 
 /* A table printed like Go's tabwriter with padding 3. */
@@ -1092,6 +1104,8 @@ static const struct {
 	{ "start", img_cmd_start },
 	{ "stop", img_cmd_stop },
 	{ "kill", img_cmd_kill },
+	{ "pause", img_cmd_pause },
+	{ "unpause", img_cmd_unpause },
 	{ "restart", img_cmd_restart },
 	{ "wait", img_cmd_wait },
 	{ "logs", img_cmd_logs },

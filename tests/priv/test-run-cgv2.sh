@@ -141,6 +141,15 @@ check "exec: a disk node made inside is denied inside" "head: /dev/disk: Operati
 check "and opens from the host, outside the group (the node is fine)" "opens" \
 	"$(head -c1 "/proc/$pid/root/dev/disk" >/dev/null && echo opens)"
 
+# ------------------------------------------------------------ pause (cgroup.freeze)
+img pause c1 >/dev/null
+check "pause: cgroup.freeze 1 and inspect paused" "1 paused" \
+	"$(cat "$cg/cgroup.freeze") $(img container inspect c1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["State"]["Status"])')"
+check "pause: cgroup.events frozen 1" "frozen 1" "$(grep '^frozen' "$cg/cgroup.events")"
+img unpause c1 >/dev/null
+check "unpause: thawed" "0 running" \
+	"$(cat "$cg/cgroup.freeze") $(img container inspect c1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["State"]["Status"])')"
+
 # ------------------------------------------------------------ stop, rm
 id2=$(run2 -d --name c2 busybox sleep 100)
 s=$(date +%s%N); img stop -t 1 c1 >/dev/null; e=$(( ($(date +%s%N) - s) / 1000000 ))

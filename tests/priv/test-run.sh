@@ -137,6 +137,33 @@ check_re "killed monitor: ps shows Exited (255)" "Exited \(255\)" "$(img ps -a |
 check "killed monitor: the container's processes are gone" "gone" "$(st=$(awk '{print $3}' /proc/$cpid/stat 2>/dev/null); [ -z "$st" ] || [ "$st" = Z ] && echo gone || echo alive)"
 check "killed monitor: rm cleans it" "0" "$(img rm mk >/dev/null 2>&1; echo $?)"
 
+# ------------------------------------------------------------ pause / unpause
+run -d --name pz busybox sh -c 'trap "exit 3" TERM; i=0; while :; do i=$((i+1)); echo $i > /tmp/c; usleep 20000; done' >/dev/null
+sleep 0.3
+pzid=$(inspect pz 'j["Id"]'); pzpid=$(inspect pz 'j["State"]["Pid"]')
+check "pause prints the name" "pz" "$(img pause pz)"
+check_re "ps: Up ... (Paused)" " Up .*\(Paused\) +pz$" "$(img ps | grep ' pz$')"
+check "inspect: Status paused, Running and Paused true" "paused True True" \
+	"$(inspect pz '"%s %s %s" % (j["State"]["Status"], j["State"]["Running"], j["State"]["Paused"])')"
+if [ -d /sys/fs/cgroup/freezer ]; then
+	check "frozen as the host sees it" FROZEN "$(cat /sys/fs/cgroup/freezer/$CGP/$pzid/freezer.state)"
+fi
+c1=$(cat /proc/$pzpid/root/tmp/c); sleep 0.3; c2=$(cat /proc/$pzpid/root/tmp/c)
+check "a paused container makes no progress" "$c1" "$c2"
+check "exec into a paused container: refused (125)" 125 "$(img exec pz true 2>/dev/null; echo $?)"
+check "pause of a paused container: refused (125)" 125 "$(img pause pz 2>/dev/null; echo $?)"
+check "unpause prints the name" "pz" "$(img unpause pz)"
+sleep 0.3
+check "unpaused: it runs again" yes "$(c3=$(cat /proc/$pzpid/root/tmp/c); [ "$c3" -gt "$c2" ] && echo yes || echo no)"
+check "unpause of a running container: refused (125)" 125 "$(img unpause pz 2>/dev/null; echo $?)"
+img pause pz >/dev/null
+t0=$(date +%s%N)
+timeout 30 "$IMG_BIN" --root "$STORE" stop -t 10 pz >/dev/null
+t1=$(date +%s%N)
+check "stop of a paused container: SIGTERM reaches it at once (its trap's exit 3, < 5 s)" "3 fast" \
+	"$(inspect pz 'j["State"]["ExitCode"]') $([ $(( (t1 - t0) / 1000000 )) -lt 5000 ] && echo fast || echo slow)"
+img rm pz >/dev/null
+
 # ------------------------------------------------------------ restart / start
 img stop -t 0 lim >/dev/null
 check_re "start again" "^lim$" "$(img start lim)"
