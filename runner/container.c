@@ -502,17 +502,25 @@ int run_container_wait(const char *bundle, int *ret_code, struct cm_error *err)
 	}
 }
 
+/* The config, fresh state and cgroup of a container that must be running. */
+static int open_running(const char *bundle, struct run_config **c, struct run_state *st,
+			struct run_cgroup **cg, struct cm_error *err)
+{
+	int r;
+	if ((r = run_config_read(bundle, c, err)) < 0 || (r = run_state_refresh(bundle, st, err)) < 0)
+		return r;
+	if (st->status != RUN_RUNNING)
+		return cm_error_set(err, -ESRCH, "container %.12s is not running", (*c)->id);
+	return run_cgroup_for(*c, cg, err);
+}
+
 int run_container_kill(const char *bundle, int sig, struct cm_error *err)
 {
 	struct run_state st;
 	_cleanup_run_config_ struct run_config *c = NULL;
 	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
 	int r;
-	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_state_refresh(bundle, &st, err)) < 0)
-		return r;
-	if (st.status != RUN_RUNNING)
-		return cm_error_set(err, -ESRCH, "container %.12s is not running", c->id);
-	if ((r = run_cgroup_for(c, &cg, err)) < 0)
+	if ((r = open_running(bundle, &c, &st, &cg, err)) < 0)
 		return r;
 	if (sig == SIGKILL) /* every process, frozen first: no fork escapes */
 		return run_cgroup_signal(cg, SIGKILL, true, err);
@@ -530,11 +538,7 @@ int run_container_pause(const char *bundle, bool pause, struct cm_error *err)
 	_cleanup_run_config_ struct run_config *c = NULL;
 	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
 	int r;
-	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_state_refresh(bundle, &st, err)) < 0)
-		return r;
-	if (st.status != RUN_RUNNING)
-		return cm_error_set(err, -ESRCH, "container %.12s is not running", c->id);
-	if ((r = run_cgroup_for(c, &cg, err)) < 0)
+	if ((r = open_running(bundle, &c, &st, &cg, err)) < 0)
 		return r;
 	if ((r = run_cgroup_frozen(cg)) < 0)
 		return cm_error_setx(err, r, "the freezer of container %.12s", c->id);
