@@ -145,6 +145,43 @@ static int v1_frozen(struct run_cgroup *cg)
 	return r < 0 ? r : strncmp(s, "THAWED", 6) != 0;
 }
 
+/* blkio.throttle.io_service_bytes_recursive: "MAJ:MIN Read N" lines */
+static void v1_blkio(const char *path, int64_t *rd, int64_t *wr)
+{
+	_cleanup_free_ char *s = NULL;
+	if (run_read_file_at(AT_FDCWD, path, 1 << 20, &s, NULL) < 0)
+		return;
+	*rd = *wr = 0;
+	char op[16];
+	long long v;
+	for (char *l = s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (sscanf(l, "%*s %15s %lld", op, &v) == 2) {
+			if (strcmp(op, "Read") == 0)
+				*rd += v;
+			else if (strcmp(op, "Write") == 0)
+				*wr += v;
+		}
+}
+
+static void v1_stats(struct run_cgroup *cg, struct run_stats *st)
+{
+	char p[1024];
+	path_of(cg, "cpuacct", "cpuacct.usage", p, sizeof(p));
+	st->cpu_ns = run_read_int(p);
+	path_of(cg, "memory", "memory.usage_in_bytes", p, sizeof(p));
+	st->mem_usage = run_read_int(p);
+	path_of(cg, "memory", "memory.stat", p, sizeof(p));
+	int64_t inactive = run_read_key(p, "total_inactive_file");
+	if (st->mem_usage >= 0 && inactive > 0 && inactive < st->mem_usage)
+		st->mem_usage -= inactive;
+	path_of(cg, "memory", "memory.limit_in_bytes", p, sizeof(p));
+	st->mem_limit = run_read_int(p);
+	path_of(cg, "blkio", "blkio.throttle.io_service_bytes_recursive", p, sizeof(p));
+	v1_blkio(p, &st->blk_read, &st->blk_write);
+	path_of(cg, "pids", "pids.current", p, sizeof(p));
+	st->pids = run_read_int(p);
+}
+
 static int v1_procs(struct run_cgroup *cg, pid_t **ret, size_t *ret_n)
 {
 	char p[1024];
@@ -202,6 +239,7 @@ const struct run_cgroup_ops run_cgroup_v1_ops = {
 	.enter = v1_enter,
 	.freeze = v1_freeze,
 	.frozen = v1_frozen,
+	.stats = v1_stats,
 	.procs = v1_procs,
 	.oom_killed = v1_oom_killed,
 	.remove = v1_remove,

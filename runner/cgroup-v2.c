@@ -228,6 +228,48 @@ static int v2_frozen(struct run_cgroup *cg)
 	return r < 0 ? r : s[0] == '1';
 }
 
+/* io.stat: "MAJ:MIN rbytes=N wbytes=N rios=..." lines */
+static void v2_io(const char *path, int64_t *rd, int64_t *wr)
+{
+	_cleanup_free_ char *s = NULL;
+	if (run_read_file_at(AT_FDCWD, path, 1 << 20, &s, NULL) < 0)
+		return;
+	*rd = *wr = 0;
+	for (char *l = s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		char *eol = strchr(l, '\n'), *r = strstr(l, " rbytes="), *w = strstr(l, " wbytes=");
+		if (r && (!eol || r < eol))
+			*rd += strtoll(r + 8, NULL, 10);
+		if (w && (!eol || w < eol))
+			*wr += strtoll(w + 8, NULL, 10);
+	}
+}
+
+static void v2_stats(struct run_cgroup *cg, struct run_stats *st)
+{
+	char p[1024];
+	path_of(cg, "cpu.stat", p, sizeof(p));
+	int64_t us = run_read_key(p, "usage_usec");
+	st->cpu_ns = us < 0 ? -1 : us * 1000;
+	path_of(cg, "memory.current", p, sizeof(p));
+	st->mem_usage = run_read_int(p);
+	path_of(cg, "memory.stat", p, sizeof(p));
+	int64_t inactive = run_read_key(p, "inactive_file");
+	if (st->mem_usage >= 0 && inactive > 0 && inactive < st->mem_usage)
+		st->mem_usage -= inactive;
+	path_of(cg, "memory.max", p, sizeof(p));
+	st->mem_limit = run_read_int(p); /* "max": -1, the host's below */
+	path_of(cg, "io.stat", p, sizeof(p));
+	v2_io(p, &st->blk_read, &st->blk_write);
+	path_of(cg, "pids.current", p, sizeof(p));
+	st->pids = run_read_int(p);
+	if (st->pids < 0) {
+		_cleanup_free_ pid_t *v = NULL;
+		size_t n = 0;
+		if (v2_procs(cg, &v, &n) == 0)
+			st->pids = (int64_t)n;
+	}
+}
+
 static int v2_dir_fd(struct run_cgroup *cg)
 {
 	char p[1024];
@@ -242,6 +284,7 @@ const struct run_cgroup_ops run_cgroup_v2_ops = {
 	.enter = v2_enter,
 	.freeze = v2_freeze,
 	.frozen = v2_frozen,
+	.stats = v2_stats,
 	.kill = v2_kill,
 	.procs = v2_procs,
 	.oom_killed = v2_oom_killed,

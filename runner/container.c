@@ -551,6 +551,45 @@ int run_container_pause(const char *bundle, bool pause, struct cm_error *err)
 	return 0;
 }
 
+/* /proc/PID/net/dev: bytes received and sent on every interface but lo */
+static void net_bytes(pid_t pid, int64_t *rx, int64_t *tx)
+{
+	char p[64];
+	_cleanup_free_ char *s = NULL;
+	snprintf(p, sizeof(p), "/proc/%d/net/dev", (int)pid);
+	if (run_read_file_at(AT_FDCWD, p, 1 << 16, &s, NULL) < 0)
+		return;
+	*rx = *tx = 0;
+	for (char *l = s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		char *colon = strchr(l, ':'), *eol = strchr(l, '\n');
+		if (!colon || (eol && colon > eol))
+			continue; /* the two header lines */
+		char name[32];
+		long long r, t;
+		if (sscanf(l, " %31[^:]: %lld %*s %*s %*s %*s %*s %*s %*s %lld", name, &r, &t) == 3 &&
+		    strcmp(name, "lo") != 0) {
+			*rx += r;
+			*tx += t;
+		}
+	}
+}
+
+int run_container_stats(const char *bundle, struct run_stats *ret, struct cm_error *err)
+{
+	struct run_state st;
+	_cleanup_run_config_ struct run_config *c = NULL;
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	int r;
+	*ret = (struct run_stats){ -1, -1, -1, -1, -1, -1, -1, -1 };
+	if ((r = open_running(bundle, &c, &st, &cg, err)) < 0)
+		return r;
+	cg->ops->stats(cg, ret);
+	if (ret->mem_limit < 0 || ret->mem_limit > ((int64_t)1 << 60))
+		ret->mem_limit = run_host_memory(); /* docker shows the host's */
+	net_bytes(st.pid, &ret->net_rx, &ret->net_tx);
+	return 0;
+}
+
 bool run_container_paused(const char *bundle)
 {
 	_cleanup_run_config_ struct run_config *c = NULL;

@@ -22,6 +22,12 @@ void run_time_fmt_ns(int64_t ns, char *buf, size_t sz); /* RFC 3339 with ns, UTC
 uint64_t run_pid_starttime(pid_t pid);
 /* mkdir -p of an absolute host path (trusted). */
 int run_mkdir_p(const char *path, mode_t mode);
+/* The number in a one-number file (cgroup counters), or -1. */
+int64_t run_read_int(const char *path);
+/* The value of "KEY VALUE" in a flat keyed file (memory.stat, cpu.stat), or -1. */
+int64_t run_read_key(const char *path, const char *key);
+/* The host's MemTotal in bytes, or -1. */
+int64_t run_host_memory(void);
 /* The calling process has one thread (/proc/self/task has 2 + threads links). */
 bool run_single_threaded(void);
 /* fork() semantics with clone flags (namespaces; the exit signal is
@@ -46,6 +52,8 @@ struct run_cgroup_ops {
 	int (*freeze)(struct run_cgroup *cg, bool frozen);
 	/* 1 if the group is frozen (img pause), 0 if not, or a negative errno */
 	int (*frozen)(struct run_cgroup *cg);
+	/* what the group's files tell of cpu, memory, block I/O, pids */
+	void (*stats)(struct run_cgroup *cg, struct run_stats *st);
 	/* SIGKILL to the whole group in one step, or NULL (v1) */
 	int (*kill)(struct run_cgroup *cg);
 	/* pids of the group, malloc'd */

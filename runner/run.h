@@ -353,6 +353,17 @@ int run_container_kill(const char *bundle, int sig, struct cm_error *err);
 int run_container_pause(const char *bundle, bool pause, struct cm_error *err);
 /* Whether a running container is paused (its cgroup frozen). */
 bool run_container_paused(const char *bundle);
+
+/* A running container's resource use (img stats); -1 where unknown. */
+struct run_stats {
+	int64_t cpu_ns;               /* CPU time of the whole group */
+	int64_t mem_usage, mem_limit; /* bytes; usage without the inactive page
+				       * cache, limit the host's memory if none */
+	int64_t blk_read, blk_write;  /* bytes */
+	int64_t net_rx, net_tx;       /* bytes, every interface but lo */
+	int64_t pids;
+};
+int run_container_stats(const char *bundle, struct run_stats *ret, struct cm_error *err);
 /* SIGTERM to pid 1, then after timeout seconds SIGKILL to every process of
  * the cgroup (frozen first). */
 int run_container_stop(const char *bundle, int timeout, struct cm_error *err);

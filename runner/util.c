@@ -202,3 +202,32 @@ long run_clone(unsigned long flags, int cgfd)
 	long pid = syscall(SYS_clone3, &ca, sizeof(ca));
 	return pid < 0 ? cm_neg_errno() : pid;
 }
+
+int64_t run_read_int(const char *path)
+{
+	_cleanup_free_ char *s = NULL;
+	if (run_read_file_at(AT_FDCWD, path, 256, &s, NULL) < 0)
+		return -1;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	return errno || end == s ? -1 : (int64_t)v;
+}
+
+int64_t run_read_key(const char *path, const char *key)
+{
+	_cleanup_free_ char *s = NULL;
+	if (run_read_file_at(AT_FDCWD, path, 1 << 16, &s, NULL) < 0)
+		return -1;
+	size_t kl = strlen(key);
+	for (char *l = s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, key, kl) == 0 && (l[kl] == ' ' || l[kl] == ':'))
+			return strtoll(l + kl + 1, NULL, 10);
+	return -1;
+}
+
+int64_t run_host_memory(void)
+{
+	int64_t kb = run_read_key("/proc/meminfo", "MemTotal");
+	return kb < 0 ? -1 : kb * 1024;
+}

@@ -53,6 +53,7 @@ static void usage(FILE *f)
 	      "      [-p [IP:]HOST:CTR[/udp]] [--userns] IMAGE [CMD...]\n"
 	      "  start [-a] | stop [-t S] | restart | kill [-s SIG] | wait | pause | unpause CONTAINER...\n"
 	      "  logs [-f] [--tail N] [-t] | top | port CONTAINER\n"
+	      "  stats [--no-stream] [CONTAINER...]      cpu, memory, net, block I/O, pids\n"
 	      "  exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...\n"
 	      "  container inspect CONTAINER...\n"
 	      "\n"
@@ -1106,6 +1107,7 @@ static const struct {
 	{ "kill", img_cmd_kill },
 	{ "pause", img_cmd_pause },
 	{ "unpause", img_cmd_unpause },
+	{ "stats", img_cmd_stats },
 	{ "restart", img_cmd_restart },
 	{ "wait", img_cmd_wait },
 	{ "logs", img_cmd_logs },

@@ -72,6 +72,16 @@ run -d --name swap2x -m 32m busybox sleep 30 >/dev/null
 check "inspect: -m alone means a swap limit of twice the memory (docker's)" "67108864" "$(inspect swap2x 'j["HostConfig"]["MemorySwap"]')"
 timeout 20 "$IMG_BIN" --root "$STORE" rm -f swap2x >/dev/null
 check_re "ps: Up" " Up .* lim$" "$(img ps | grep lim)"
+# img stats: the limits and the usage the cgroup files give
+row=$(img stats --no-stream lim | tail -1)
+check_re "stats: id, name, cpu %, memory of the 64m limit, net, block, 1 pid" \
+	"^${id:0:12} +lim +[0-9]+\.[0-9]{2}% +[0-9.]+[KM]iB / 64MiB +[0-9]+\.[0-9]{2}% +[0-9.]+k?B / [0-9.]+k?B +[0-9.]+[kM]?B / [0-9.]+[kM]?B +1$" "$row"
+run -d --name busy busybox sh -c 'while :; do :; done' >/dev/null
+cpu=$(img stats --no-stream busy | awk 'NR == 2 {sub("%", "", $3); print int($3)}')
+check "stats: a busy loop uses CPU (> 10%)" yes "$([ "${cpu:-0}" -gt 10 ] && echo yes || echo "no ($cpu)")"
+check "stats without names: every running container" yes \
+	"$(img stats --no-stream | awk '$2 == "busy" {b = 1} $2 == "lim" {l = 1} END {print (b && l) ? "yes" : "no"}')"
+timeout 20 "$IMG_BIN" --root "$STORE" rm -f busy >/dev/null
 # footprint: monitor + FUSE daemon of one running container (docs/runner.md:
 # ~3.8 MB RSS, ~0.9 MB PSS); 8 MB is a regression bound, not the target.
 # Without meson's MALLOC_PERTURB_, which makes every malloc touch its pages.
