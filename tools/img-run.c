@@ -21,7 +21,7 @@
 
 const char *img_run_root;
 
-static int open_store(struct ims_store **s, struct cm_error *e)
+int img_open_store(struct ims_store **s, struct cm_error *e)
 {
 	/* the monitor removes an --rm container by exec'ing `img rm -f`: the
 	 * store and this binary (the monitor links no store code) */
@@ -111,7 +111,7 @@ static void remove_exited(const char *bundle, const char *id)
 {
 	struct cm_error e = { 0 };
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
-	if (open_store(&s, &e) < 0 || run_container_remove(bundle, true, &e) < 0 ||
+	if (img_open_store(&s, &e) < 0 || run_container_remove(bundle, true, &e) < 0 ||
 	    ims_container_remove(s, id, true, &e) < 0)
 		img_fail_err(&e);
 }
@@ -338,7 +338,7 @@ int img_cmd_run(int argc, char **argv)
 		return img_fail_err(&e);
 
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
-	if (open_store(&s, &e) < 0)
+	if (img_open_store(&s, &e) < 0)
 		return img_fail_err(&e);
 	const char *const *cmd = (const char *const *)argv + optind + 1;
 	struct ims_create_opts co = { .image = argv[optind], .name = name, .cmd = *cmd ? cmd : NULL,
@@ -403,7 +403,7 @@ int img_cmd_run(int argc, char **argv)
 static int with_bundle(const char *ref, char **bundle, struct cm_error *e)
 {
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
-	int r = open_store(&s, e);
+	int r = img_open_store(&s, e);
 	if (r < 0)
 		return r;
 	return find_bundle(s, ref, bundle, e);
@@ -449,7 +449,7 @@ static int start_one(const char *ref, bool attach)
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	_cleanup_container_ struct ims_container *ct = NULL;
 	_cleanup_free_ char *bundle = NULL;
-	if (open_store(&s, &e) < 0 || ims_container_get(s, ref, &ct, &e) < 0)
+	if (img_open_store(&s, &e) < 0 || ims_container_get(s, ref, &ct, &e) < 0)
 		return img_fail_err(&e);
 	if (find_bundle(s, ref, &bundle, &e) == -ENOENT) {
 		cm_error_clear(&e);
@@ -670,7 +670,7 @@ int img_cmd_stats(int argc, char **argv)
 	}
 	struct cm_error e = { 0 };
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
-	if (open_store(&s, &e) < 0)
+	if (img_open_store(&s, &e) < 0)
 		return img_fail_err(&e);
 	struct ims_container **v = NULL;
 	size_t nv = 0, n = 0;
@@ -883,7 +883,7 @@ int img_inspect_container(const char *ref, struct cm_jw *w, struct cm_error *e)
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	_cleanup_container_ struct ims_container *c = NULL;
 	_cleanup_free_ char *bundle = NULL;
-	int r = open_store(&s, e);
+	int r = img_open_store(&s, e);
 	if (r < 0 || (r = ims_container_get(s, ref, &c, e)) < 0)
 		return r;
 	cm_error_clear(e);
@@ -973,7 +973,7 @@ int img_cmd_rm(int argc, char **argv)
 		return img_fail("\"img rm\" requires at least 1 argument");
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	struct cm_error e = { 0 };
-	if (open_store(&s, &e) < 0)
+	if (img_open_store(&s, &e) < 0)
 		return img_fail_err(&e);
 	for (int i = optind; i < argc; i++) {
 		_cleanup_free_ char *bundle = NULL;

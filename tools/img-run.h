@@ -30,6 +30,10 @@ int img_cmd_container(int argc, char **argv);
  * store's record with State.Status "created". Appends one object to w. */
 int img_inspect_container(const char *ref, struct cm_jw *w, struct cm_error *e);
 int img_cmd_rm(int argc, char **argv);
+int img_cmd_cp(int argc, char **argv); /* img-cp.c */
+/* The store of --root / $IMG_ROOT, with IMG_ROOT and IMG_EXE set for the monitor. */
+struct ims_store;
+int img_open_store(struct ims_store **s, struct cm_error *e);
 /* img ps: a container listed as running whose monitor died is recorded as
  * exited (255) now, and its status line (Exited (255) ...) re-read; a
  * paused one gets docker's " (Paused)". */

@@ -55,6 +55,7 @@ static void usage(FILE *f)
 	      "  logs [-f] [--tail N] [-t] | top | port CONTAINER\n"
 	      "  stats [--no-stream] [CONTAINER...]      cpu, memory, net, block I/O, pids\n"
 	      "  exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...\n"
+	      "  cp [-a] [-L] CONTAINER:SRC DEST | SRC CONTAINER:DEST  copy files (docker's rules)\n"
 	      "  container inspect CONTAINER...\n"
 	      "\n"
 	      "IMAGE is NAME[:TAG] (tag latest), NAME@sha256:..., an id or unique id prefix.\n"
@@ -1108,6 +1109,7 @@ static const struct {
 	{ "pause", img_cmd_pause },
 	{ "unpause", img_cmd_unpause },
 	{ "stats", img_cmd_stats },
+	{ "cp", img_cmd_cp },
 	{ "restart", img_cmd_restart },
 	{ "wait", img_cmd_wait },
 	{ "logs", img_cmd_logs },

@@ -93,6 +93,10 @@ if [ -d /sys/fs/cgroup/memory ]; then
 	check "--userns: pid 1 joined its cgroup itself (memory, pids, devices)" "3" \
 		"$(grep -cE ":(memory|pids|devices):/$CGP/$id\$" /proc/$upid/cgroup)"
 fi
+echo cp-in > "$T/uns-cp"
+img cp "$T/uns-cp" "$id:/tmp/uns-cp"
+check "--userns: cp into it (through its union): container root's" "0:0 cp-in" \
+	"$(timeout 20 "$IMG_BIN" --root "$STORE" exec "$id" sh -c 'stat -c %u:%g /tmp/uns-cp; cat /tmp/uns-cp' | tr '\n' ' ' | sed 's/ $//')"
 check "--userns: the host sees the union unshifted" "0:0" "$(stat -c %u:%g "$(ctr_key "$id" Rootfs)/etc/passwd")"
 timeout 20 "$IMG_BIN" --root "$STORE" rm -f "$id" >/dev/null
 mkdir -p "$T/hostonly" && echo secret > "$T/hostonly/f" && chmod 600 "$T/hostonly/f"
@@ -100,6 +104,33 @@ check "--userns: host root's files stay out of reach (a volume shows nobody)" "6
 	"$(run --rm --userns -v "$T/hostonly:/h" busybox sh -c 'stat -c %u /h/f; cat /h/f 2>/dev/null || echo denied; touch /h/n 2>/dev/null || echo denied' | flat)"
 img rm uns uns2 >/dev/null
 img rmi usercommit:1 >/dev/null
+
+# ------------------------------------------------------------ cp
+mkdir -p "$T/cp/d/sub" "$T/cpout" && echo hello > "$T/cp/f" && echo y > "$T/cp/d/sub/y" &&
+	ln -s f "$T/cp/lnk" && chown 4321:4321 "$T/cp/f"
+run -d --name cpc busybox sh -c 'ln -s / /tmp/rootlink; ln -s ../../../../../../etc /tmp/up; mkdir /data; sleep 100' >/dev/null
+sleep 0.3
+img cp "$T/cp/f" cpc:/data/ && img cp "$T/cp/d" cpc:/data/ && img cp "$T/cp/lnk" cpc:/data/lnk &&
+	img cp -a "$T/cp/f" cpc:/data/fa
+check "cp in: a file into a dir, a tree, a symlink as one, root's unless -a" "hello|y|f|0:0|4321:4321" \
+	"$(timeout 20 "$IMG_BIN" --root "$STORE" exec cpc sh -c 'cat /data/f /data/d/sub/y; readlink /data/lnk; stat -c %u:%g /data/f /data/fa' | flat)"
+esc=cp-escape-$$
+img cp "$T/cp/f" cpc:/tmp/rootlink/$esc.1; img cp "$T/cp/f" cpc:/tmp/up/$esc.2
+check "cp in through the container's symlinks (to / and up ..) lands inside it" "hello|hello" \
+	"$(timeout 20 "$IMG_BIN" --root "$STORE" exec cpc cat /$esc.1 /etc/$esc.2 | flat)"
+check "and nothing reached the host's / or /etc" "none" "$([ -e /$esc.1 ] || [ -e /etc/$esc.2 ] && echo LEAK || echo none)"
+rm -f "/$esc.1" "/etc/$esc.2"
+img cp cpc:/etc/passwd "$T/cpout/" && img cp cpc:/data/d "$T/cpout/dd" && img cp cpc:/tmp/rootlink "$T/cpout/"
+check "cp out: a file into a dir, a tree, a symlink as one" "yes|y|/" \
+	"$([ -s "$T/cpout/passwd" ] && echo yes)|$(cat "$T/cpout/dd/sub/y")|$(readlink "$T/cpout/rootlink")"
+check "cp: no such file, a directory onto a file, DEST/ missing: 125 each" "125 125 125" \
+	"$(img cp cpc:/nope "$T/cpout/" 2>/dev/null; echo -n "$? "; img cp "$T/cp/d" cpc:/data/f 2>/dev/null; echo -n "$? "; img cp "$T/cp/f" cpc:/nodir/ 2>/dev/null; echo $?)"
+timeout 20 "$IMG_BIN" --root "$STORE" stop -t 0 cpc >/dev/null
+img cp "$T/cp/f" cpc:/data/stopped
+check "cp into a stopped container: into its rw branch" "hello" "$(cat "$(img_ctr_dir cpc)/rw/data/stopped")"
+check "and its union, mounted for the copy, is unmounted again" "0" \
+	"$(awk -v m="$(ctr_key cpc Rootfs)" '$2 == m' /proc/mounts | wc -l)"
+img rm cpc >/dev/null
 
 # ------------------------------------------------------------ -h
 out=$(run --rm -h box.example busybox sh -c 'hostname; cat /etc/hostname; grep -c box.example /etc/hosts')
