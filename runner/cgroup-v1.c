@@ -46,25 +46,24 @@ static int knob_int(const struct run_cgroup *cg, const char *ctrl, const char *f
 	return knob(cg, ctrl, file, b, err);
 }
 
-static int v1_create(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
+/* The resource limits, at creation and for img update. memsw may never be
+ * below memory: raising memory above the current memsw writes memsw first. */
+static int v1_limits(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
 {
 	char p[1024];
 	int r;
-	for (size_t i = 0; run_cgroup_v1_controllers[i]; i++) {
-		const char *c = run_cgroup_v1_controllers[i];
-		if (!have_ctrl(cg, c))
-			continue;
-		path_of(cg, c, NULL, p, sizeof(p));
-		if ((r = run_mkdir_p(p, 0755)) < 0)
-			return cm_error_setx(err, r, "creating the cgroup %s", p);
-	}
 	if (lim->memory > 0) {
-		if ((r = knob_int(cg, "memory", "memory.limit_in_bytes", lim->memory, err)) < 0)
-			return r;
 		/* docker: --memory-swap unset = twice the memory; -1 = unlimited */
 		int64_t sw = lim->memory_swap == 0 ? 2 * lim->memory : lim->memory_swap;
 		path_of(cg, "memory", "memory.memsw.limit_in_bytes", p, sizeof(p));
-		if (access(p, F_OK) == 0 &&
+		bool memsw = access(p, F_OK) == 0;
+		int64_t cur_sw = memsw ? run_read_int(p) : -1;
+		bool sw_first = memsw && cur_sw >= 0 && lim->memory > cur_sw;
+		if (sw_first && (r = knob_int(cg, "memory", "memory.memsw.limit_in_bytes", sw, err)) < 0)
+			return r;
+		if ((r = knob_int(cg, "memory", "memory.limit_in_bytes", lim->memory, err)) < 0)
+			return r;
+		if (memsw && !sw_first &&
 		    (r = knob_int(cg, "memory", "memory.memsw.limit_in_bytes", sw, err)) < 0)
 			return r;
 		/* no swap on the host: memsw = memory makes the OOM killer act at the limit */
@@ -87,6 +86,23 @@ static int v1_create(struct run_cgroup *cg, const struct run_limits *lim, struct
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+static int v1_create(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
+{
+	char p[1024];
+	int r;
+	for (size_t i = 0; run_cgroup_v1_controllers[i]; i++) {
+		const char *c = run_cgroup_v1_controllers[i];
+		if (!have_ctrl(cg, c))
+			continue;
+		path_of(cg, c, NULL, p, sizeof(p));
+		if ((r = run_mkdir_p(p, 0755)) < 0)
+			return cm_error_setx(err, r, "creating the cgroup %s", p);
+	}
+	if ((r = v1_limits(cg, lim, err)) < 0)
+		return r;
 	if (have_ctrl(cg, "devices")) {
 		if ((r = knob(cg, "devices", "devices.deny", "a", err)) < 0)
 			return r;
@@ -236,6 +252,7 @@ static void v1_describe(struct run_cgroup *cg, struct cm_jw *w)
 const struct run_cgroup_ops run_cgroup_v1_ops = {
 	.version = RUN_CGROUP_V1,
 	.create = v1_create,
+	.update = v1_limits,
 	.enter = v1_enter,
 	.freeze = v1_freeze,
 	.frozen = v1_frozen,

@@ -102,9 +102,17 @@ static int enable_controllers(const struct run_cgroup *cg)
 	}
 }
 
+static int v2_limits(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err);
+
+static int v2_update(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
+{
+	int r = run_cgroup_v2_check(cg->root, lim, err);
+	return r < 0 ? r : v2_limits(cg, lim, err);
+}
+
 static int v2_create(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
 {
-	char p[1024], b[64];
+	char p[1024];
 	int r = run_cgroup_v2_check(cg->root, lim, err);
 	if (r < 0)
 		return r;
@@ -116,6 +124,15 @@ static int v2_create(struct run_cgroup *cg, const struct run_limits *lim, struct
 	if ((r = run_bpf_devices_attach(p, run_cgroup_default_devices, run_cgroup_n_default_devices,
 					err)) < 0)
 		return r;
+	return v2_limits(cg, lim, err);
+}
+
+/* The resource limits, at creation and for img update (checked against the
+ * tree's controllers by the caller). */
+static int v2_limits(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
+{
+	char p[1024], b[64];
+	int r;
 	if (lim->memory > 0) {
 		run_cgroup_fmt_max(lim->memory, b, sizeof(b));
 		if ((r = knob(cg, "memory.max", b, err)) < 0)
@@ -281,6 +298,7 @@ static int v2_dir_fd(struct run_cgroup *cg)
 const struct run_cgroup_ops run_cgroup_v2_ops = {
 	.version = RUN_CGROUP_V2,
 	.create = v2_create,
+	.update = v2_update,
 	.enter = v2_enter,
 	.freeze = v2_freeze,
 	.frozen = v2_frozen,

@@ -93,6 +93,11 @@ int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim,
 	return cg->ops->create(cg, lim, err);
 }
 
+int run_cgroup_update(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
+{
+	return cg->ops->update(cg, lim, err);
+}
+
 int run_cgroup_enter(struct run_cgroup *cg, pid_t pid, struct cm_error *err)
 {
 	if (pid == 0 && !(cg->ops->version == RUN_CGROUP_V1 && run_single_threaded()))

@@ -532,6 +532,42 @@ int run_container_kill(const char *bundle, int sig, struct cm_error *err)
 	return 0;
 }
 
+int run_container_update(const char *bundle, const struct run_limits *set, struct cm_error *err)
+{
+	_cleanup_run_config_ struct run_config *c = NULL;
+	struct run_state st;
+	int r;
+	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_state_refresh(bundle, &st, err)) < 0)
+		return r;
+	struct run_limits l = c->lim;
+	if (set->memory) {
+		l.memory = set->memory;
+		l.memory_swap = set->memory_swap; /* 0: twice the memory, as at run */
+	} else if (set->memory_swap) {
+		if (!l.memory)
+			return cm_error_set(err, -EINVAL,
+					    "you should always set the memory limit when using a memory-swap limit");
+		l.memory_swap = set->memory_swap;
+	}
+	if (l.memory && l.memory_swap > 0 && l.memory_swap < l.memory)
+		return cm_error_set(err, -EINVAL, "Minimum memoryswap limit should be larger than memory limit");
+	if (set->cpu_quota) {
+		l.cpu_quota = set->cpu_quota;
+		l.cpu_period = set->cpu_period;
+	}
+	if (set->cpu_shares)
+		l.cpu_shares = set->cpu_shares;
+	if (set->pids)
+		l.pids = set->pids;
+	if (st.status == RUN_RUNNING) {
+		_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+		if ((r = run_cgroup_for(c, &cg, err)) < 0 || (r = run_cgroup_update(cg, &l, err)) < 0)
+			return r;
+	}
+	c->lim = l;
+	return run_config_write(c, err);
+}
+
 int run_container_pause(const char *bundle, bool pause, struct cm_error *err)
 {
 	struct run_state st;

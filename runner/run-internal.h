@@ -48,6 +48,8 @@ int run_in_helper(int (*fn)(void *arg, int *ret_errno), void *arg, const char *w
 struct run_cgroup_ops {
 	enum run_cgroup_version version;
 	int (*create)(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err);
+	/* new limits for a group that exists (img update) */
+	int (*update)(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err);
 	int (*enter)(struct run_cgroup *cg, pid_t pid, struct cm_error *err);
 	int (*freeze)(struct run_cgroup *cg, bool frozen);
 	/* 1 if the group is frozen (img pause), 0 if not, or a negative errno */

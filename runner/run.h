@@ -206,6 +206,8 @@ int run_cgroup_check(const char *root, const struct run_limits *lim, struct cm_e
  * run_cgroup_check first. */
 int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim,
 		      struct cm_error *err);
+/* New limits for an existing group (img update). */
+int run_cgroup_update(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err);
 /* Move pid (0 = the caller) into the group. A single-threaded caller that
  * moves itself (pid 0) takes the fast way where there is one (v1: see
  * run_cgroup_self_join_fast()). */
@@ -348,6 +350,9 @@ int run_wait_sync(int sync_fd, int *ret_code, struct cm_error *err);
 /* Wait for the container to exit (any process). Returns its exit code. */
 int run_container_wait(const char *bundle, int *ret_code, struct cm_error *err);
 int run_container_kill(const char *bundle, int sig, struct cm_error *err);
+/* img update: the limits set (non-zero fields of set) replace the
+ * container's, in its cgroup at once when it runs, and in its config. */
+int run_container_update(const char *bundle, const struct run_limits *set, struct cm_error *err);
 /* img pause / unpause: freeze or thaw the container's cgroup (docker's
  * errors for a container not running, already paused, not paused). */
 int run_container_pause(const char *bundle, bool pause, struct cm_error *err);

@@ -197,6 +197,42 @@ static void free_container(struct ims_store *s, const char *id)
 	(void)ims_container_remove(s, id, true, &e);
 }
 
+/* -m --memory-swap --cpus --cpu-shares --pids-limit, for run and update;
+ * a bad value is reported here (-1). */
+static int limit_opt(int o, const char *arg, struct run_limits *lim)
+{
+	struct cm_error e = { 0 };
+	switch (o) {
+	case 'm':
+		if (run_parse_bytes(arg, &lim->memory, &e) < 0)
+			return img_fail_err(&e), -1;
+		if (lim->memory < 6 * 1024 * 1024)
+			return img_fail("Minimum memory limit allowed is 6MB"), -1;
+		return 0;
+	case OPT_MEMSWAP:
+		if (strcmp(arg, "-1") == 0)
+			lim->memory_swap = -1;
+		else if (run_parse_bytes(arg, &lim->memory_swap, &e) < 0)
+			return img_fail_err(&e), -1;
+		return 0;
+	case OPT_CPUS:
+		if (run_parse_cpus(arg, &lim->cpu_quota, &lim->cpu_period, &e) < 0)
+			return img_fail_err(&e), -1;
+		return 0;
+	case OPT_SHARES:
+		lim->cpu_shares = strtoll(arg, NULL, 10);
+		if (lim->cpu_shares < 2 || lim->cpu_shares > 262144)
+			return img_fail("invalid --cpu-shares '%s' (2..262144)", arg), -1;
+		return 0;
+	case OPT_PIDS:
+		lim->pids = strtoll(arg, NULL, 10);
+		if (lim->pids == 0)
+			lim->pids = -1;
+		return 0;
+	}
+	return -1;
+}
+
 int img_cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -277,30 +313,12 @@ int img_cmd_run(int argc, char **argv)
 			break;
 		case OPT_ENTRYPOINT: entrypoint = optarg; break;
 		case 'm':
-			if (run_parse_bytes(optarg, &c->lim.memory, &e) < 0)
-				return img_fail_err(&e);
-			if (c->lim.memory < 6 * 1024 * 1024)
-				return img_fail("Minimum memory limit allowed is 6MB");
-			break;
 		case OPT_MEMSWAP:
-			if (strcmp(optarg, "-1") == 0)
-				c->lim.memory_swap = -1;
-			else if (run_parse_bytes(optarg, &c->lim.memory_swap, &e) < 0)
-				return img_fail_err(&e);
-			break;
 		case OPT_CPUS:
-			if (run_parse_cpus(optarg, &c->lim.cpu_quota, &c->lim.cpu_period, &e) < 0)
-				return img_fail_err(&e);
-			break;
 		case OPT_SHARES:
-			c->lim.cpu_shares = strtoll(optarg, NULL, 10);
-			if (c->lim.cpu_shares < 2 || c->lim.cpu_shares > 262144)
-				return img_fail("invalid --cpu-shares '%s' (2..262144)", optarg);
-			break;
 		case OPT_PIDS:
-			c->lim.pids = strtoll(optarg, NULL, 10);
-			if (c->lim.pids == 0)
-				c->lim.pids = -1;
+			if (limit_opt(o, optarg, &c->lim) < 0)
+				return RUN_EXIT_IMG;
 			break;
 		case OPT_RO: c->read_only = true; break;
 		case OPT_NET:
@@ -729,6 +747,37 @@ int img_cmd_stats(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		free(rows[i].bundle);
 	free(rows);
+	return rc;
+}
+
+/* img update [-m] [--memory-swap] [--cpus] [--cpu-shares] [--pids-limit]
+ * CONTAINER...: new limits, applied at once to a running container's cgroup
+ * and kept in its config for the next start. */
+int img_cmd_update(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "memory", required_argument, NULL, 'm' },
+		{ "memory-swap", required_argument, NULL, OPT_MEMSWAP },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "cpu-shares", required_argument, NULL, OPT_SHARES },
+		{ "pids-limit", required_argument, NULL, OPT_PIDS },
+		{ 0 },
+	};
+	struct run_limits set = { 0 };
+	int o, rc = 0;
+	while ((o = getopt_long(argc, argv, "+m:", opts, NULL)) != -1)
+		if (limit_opt(o, optarg, &set) < 0)
+			return RUN_EXIT_IMG;
+	if (optind >= argc)
+		return img_fail("\"img update\" requires at least 1 argument");
+	for (int i = optind; i < argc; i++) {
+		struct cm_error e = { 0 };
+		_cleanup_free_ char *bundle = NULL;
+		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_update(bundle, &set, &e) < 0)
+			rc = img_fail_err(&e);
+		else
+			puts(argv[i]);
+	}
 	return rc;
 }
 

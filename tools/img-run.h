@@ -19,6 +19,7 @@ int img_cmd_stop(int argc, char **argv);
 int img_cmd_kill(int argc, char **argv);
 int img_cmd_pause(int argc, char **argv);
 int img_cmd_stats(int argc, char **argv);
+int img_cmd_update(int argc, char **argv);
 int img_cmd_unpause(int argc, char **argv);
 int img_cmd_restart(int argc, char **argv);
 int img_cmd_wait(int argc, char **argv);

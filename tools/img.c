@@ -54,6 +54,7 @@ static void usage(FILE *f)
 	      "  start [-a] | stop [-t S] | restart | kill [-s SIG] | wait | pause | unpause CONTAINER...\n"
 	      "  logs [-f] [--tail N] [-t] | top | port CONTAINER\n"
 	      "  stats [--no-stream] [CONTAINER...]      cpu, memory, net, block I/O, pids\n"
+	      "  update [-m N] [--memory-swap N] [--cpus N] [--cpu-shares N] [--pids-limit N] CONTAINER...\n"
 	      "  exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...\n"
 	      "  cp [-a] [-L] CONTAINER:SRC DEST | SRC CONTAINER:DEST  copy files (docker's rules)\n"
 	      "  container inspect CONTAINER...\n"
@@ -1110,6 +1111,7 @@ static const struct {
 	{ "unpause", img_cmd_unpause },
 	{ "stats", img_cmd_stats },
 	{ "cp", img_cmd_cp },
+	{ "update", img_cmd_update },
 	{ "restart", img_cmd_restart },
 	{ "wait", img_cmd_wait },
 	{ "logs", img_cmd_logs },

@@ -141,6 +141,9 @@ check "exec: a disk node made inside is denied inside" "head: /dev/disk: Operati
 check "and opens from the host, outside the group (the node is fine)" "opens" \
 	"$(head -c1 "/proc/$pid/root/dev/disk" >/dev/null && echo opens)"
 
+# ------------------------------------------------------------ update
+check "update -m on v2 without the memory controller: refused (125)" 125 "$(img update -m 64m c1 2>/dev/null; echo $?)"
+
 # ------------------------------------------------------------ stats
 check_re "stats on v2: cpu % (cpu.stat) and pids (cgroup.procs) without those controllers" \
 	"^[0-9a-f]{12} +c1 +[0-9]+\.[0-9]{2}% .* [0-9]+$" "$(img stats --no-stream c1 | tail -1)"

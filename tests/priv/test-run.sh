@@ -58,6 +58,14 @@ if [ -d /sys/fs/cgroup/memory ]; then
 	check "cpu.cfs_quota_us / period" "50000/100000" "$(cat $d/cpu/$CGP/$id/cpu.cfs_quota_us)/$(cat $d/cpu/$CGP/$id/cpu.cfs_period_us)"
 	check "cpu.shares" 512 "$(cat $d/cpu/$CGP/$id/cpu.shares)"
 	check "pids.max" 77 "$(cat $d/pids/$CGP/$id/pids.max)"
+	# img update: up (memsw first), then down (memory first), at once
+	img update -m 256m --cpus 1.5 --cpu-shares 300 --pids-limit 99 lim >/dev/null
+	check "update up: memory, memsw (2x), quota, shares, pids" "268435456 536870912 150000 300 99" \
+		"$(cat $d/memory/$CGP/$id/memory.limit_in_bytes $d/memory/$CGP/$id/memory.memsw.limit_in_bytes $d/cpu/$CGP/$id/cpu.cfs_quota_us $d/cpu/$CGP/$id/cpu.shares $d/pids/$CGP/$id/pids.max | tr '\n' ' ' | sed 's/ $//')"
+	img update -m 64m --memory-swap 96m --cpus 0.5 --cpu-shares 512 --pids-limit 77 lim >/dev/null
+	check "update down: back to the run's limits" "67108864 100663296 50000 512 77" \
+		"$(cat $d/memory/$CGP/$id/memory.limit_in_bytes $d/memory/$CGP/$id/memory.memsw.limit_in_bytes $d/cpu/$CGP/$id/cpu.cfs_quota_us $d/cpu/$CGP/$id/cpu.shares $d/pids/$CGP/$id/pids.max | tr '\n' ' ' | sed 's/ $//')"
+	check "update: a swap limit below the memory refused (125)" 125 "$(img update --memory-swap 16m lim 2>/dev/null; echo $?)"
 	check_re "devices: not a *:* rwm" "^c \*:\* m" "$(head -1 $d/devices/$CGP/$id/devices.list)"
 	pid=$(inspect lim 'j["State"]["Pid"]')
 	check "pid 1 is in the container's memory cgroup" "/$CGP/$id" "$(grep ':memory:' /proc/$pid/cgroup | cut -d: -f3)"
