@@ -189,6 +189,37 @@ int run_parse_network(const char *s, enum run_netmode *ret, struct cm_error *err
 	return cm_error_set(err, -EINVAL, "network %s not found (bridge, host or none)", s);
 }
 
+static const char *const restarts[] = { "no", "always", "on-failure", "unless-stopped" };
+
+const char *run_restart_name(enum run_restart r)
+{
+	return (size_t)r < CM_ARRAY_SIZE(restarts) ? restarts[r] : "no";
+}
+
+int run_parse_restart(const char *s, enum run_restart *ret, int *ret_max, struct cm_error *err)
+{
+	*ret_max = 0;
+	const char *colon = strchr(s, ':');
+	size_t l = colon ? (size_t)(colon - s) : strlen(s);
+	for (size_t i = 0; i < CM_ARRAY_SIZE(restarts); i++) {
+		if (strlen(restarts[i]) != l || strncmp(s, restarts[i], l) != 0)
+			continue;
+		if (colon) {
+			char *end;
+			long n = strtol(colon + 1, &end, 10);
+			if (i != RUN_RESTART_ON_FAILURE)
+				return cm_error_set(err, -EINVAL, "maximum retry count cannot be used with restart policy '%.*s'",
+						    (int)l, s);
+			if (end == colon + 1 || *end || n < 0 || n > 1000000)
+				return cm_error_set(err, -EINVAL, "invalid restart policy '%s'", s);
+			*ret_max = (int)n;
+		}
+		*ret = (enum run_restart)i;
+		return 0;
+	}
+	return cm_error_set(err, -EINVAL, "invalid restart policy '%s' (no, always, unless-stopped, on-failure[:N])", s);
+}
+
 /* A port number 1..65535 (0 allowed where zero_ok: "choose one"). */
 static int parse_port_num(const char *s, size_t len, bool zero_ok, uint16_t *ret)
 {
@@ -654,6 +685,11 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	jw_kstr_opt(w, "InitDir", c->init_dir);
 	cm_jw_key(w, "UsernsMode"); cm_jw_bool(w, c->userns);
 	cm_jw_key(w, "AutoRemove"); cm_jw_bool(w, c->autoremove);
+	cm_jw_key(w, "RestartPolicy");
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "Name", run_restart_name(c->restart));
+	cm_jw_kint(w, "MaximumRetryCount", c->restart_max);
+	cm_jw_obj_end(w);
 	cm_jw_key(w, "Binds");
 	cm_jw_arr(w);
 	for (size_t i = 0; i < c->n_vols; i++) {
@@ -756,6 +792,15 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	}
 	c->userns = get_bool(j, "UsernsMode");
 	c->autoremove = get_bool(j, "AutoRemove");
+	const struct cm_json *rp = cm_json_get(j, "RestartPolicy");
+	if (rp && cm_json_is(rp, CM_JSON_OBJECT)) {
+		int max;
+		const char *name = cm_json_get_str(rp, "Name");
+		if (name && run_parse_restart(name, &c->restart, &max, NULL) < 0)
+			c->restart = RUN_RESTART_NO;
+		int64_t m = get_int(rp, "MaximumRetryCount");
+		c->restart_max = m > 0 && m <= 1000000 ? (int)m : 0;
+	}
 	const struct cm_json *b = cm_json_get(j, "Binds");
 	if (b && cm_json_is(b, CM_JSON_ARRAY) && b->n) {
 		if (!(c->vols = calloc(b->n, sizeof(*c->vols))))

@@ -27,6 +27,7 @@ const char *run_status_name(enum run_status s)
 	case RUN_RUNNING: return "running";
 	case RUN_EXITED: return "exited";
 	case RUN_REMOVING: return "removing";
+	case RUN_RESTARTING: return "restarting";
 	}
 	return "unknown";
 }
@@ -60,6 +61,7 @@ int run_state_write(const char *bundle, const struct run_state *st, struct cm_er
 	cm_jw_bool(&w, st->oom_killed);
 	cm_jw_kint(&w, "StartedNs", st->started_ns);
 	cm_jw_kint(&w, "FinishedNs", st->finished_ns);
+	cm_jw_kint(&w, "RestartCount", st->restart_count);
 	run_time_fmt_ns(st->started_ns, t1, sizeof(t1));
 	run_time_fmt_ns(st->finished_ns, t2, sizeof(t2));
 	cm_jw_kstr(&w, "StartedAt", t1);
@@ -79,6 +81,9 @@ int run_state_write(const char *bundle, const struct run_state *st, struct cm_er
 	char line[64];
 	if (st->status == RUN_RUNNING)
 		snprintf(line, sizeof(line), "Up @%lld\n", (long long)(st->started_ns / 1000000000));
+	else if (st->status == RUN_RESTARTING)
+		snprintf(line, sizeof(line), "Restarting (%d) @%lld\n", st->exit_code,
+			 (long long)(st->finished_ns / 1000000000));
 	else if (st->status == RUN_EXITED && st->finished_ns > 0)
 		snprintf(line, sizeof(line), "Exited (%d) @%lld\n", st->exit_code,
 			 (long long)(st->finished_ns / 1000000000));
@@ -114,6 +119,8 @@ int run_state_read(const char *bundle, struct run_state *ret, struct cm_error *e
 		st.status = RUN_EXITED;
 	else if (cm_streq(status, "removing"))
 		st.status = RUN_REMOVING;
+	else if (cm_streq(status, "restarting"))
+		st.status = RUN_RESTARTING;
 	int64_t v;
 	if (cm_json_get_int(j, "Pid", &v)) st.pid = (pid_t)v;
 	if (cm_json_get_int(j, "MonitorPid", &v)) st.monitor = (pid_t)v;
@@ -121,6 +128,7 @@ int run_state_read(const char *bundle, struct run_state *ret, struct cm_error *e
 	if (cm_json_get_int(j, "ExitCode", &v)) st.exit_code = (int)v;
 	if (cm_json_get_int(j, "StartedNs", &v)) st.started_ns = v;
 	if (cm_json_get_int(j, "FinishedNs", &v)) st.finished_ns = v;
+	if (cm_json_get_int(j, "RestartCount", &v)) st.restart_count = (int)v;
 	const struct cm_json *b = cm_json_get(j, "OOMKilled");
 	st.oom_killed = b && cm_json_is(b, CM_JSON_BOOL) && b->b;
 	snprintf(st.error, sizeof(st.error), "%s", cm_json_get_str(j, "Error") ? cm_json_get_str(j, "Error") : "");
@@ -152,14 +160,16 @@ static bool monitor_alive(const char *bundle)
 int run_state_refresh(const char *bundle, struct run_state *ret, struct cm_error *err)
 {
 	int r = run_state_read(bundle, ret, err);
-	if (r < 0 || ret->status != RUN_RUNNING || monitor_alive(bundle))
+	if (r < 0 || (ret->status != RUN_RUNNING && ret->status != RUN_RESTARTING) ||
+	    monitor_alive(bundle))
 		return r;
 	/* the monitor died: take its lock so no new monitor races us, kill what
 	 * is left of the container and record what is known */
 	_cleanup_close_ int ml = lock_file(bundle, "monitor.lock", LOCK_EX | LOCK_NB);
 	if (ml < 0)
 		return run_state_read(bundle, ret, err);
-	if ((r = run_state_read(bundle, ret, err)) < 0 || ret->status != RUN_RUNNING)
+	if ((r = run_state_read(bundle, ret, err)) < 0 ||
+	    (ret->status != RUN_RUNNING && ret->status != RUN_RESTARTING))
 		return r;
 	_cleanup_run_config_ struct run_config *c = NULL;
 	if (run_config_read(bundle, &c, NULL) == 0) {
@@ -514,6 +524,14 @@ static int open_running(const char *bundle, struct run_config **c, struct run_st
 	return run_cgroup_for(*c, cg, err);
 }
 
+/* The user stopped it: its monitor will not restart it (--restart). */
+static void mark_stopped(const char *bundle)
+{
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/stopped", bundle);
+	_cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
 int run_container_kill(const char *bundle, int sig, struct cm_error *err)
 {
 	struct run_state st;
@@ -522,6 +540,8 @@ int run_container_kill(const char *bundle, int sig, struct cm_error *err)
 	int r;
 	if ((r = open_running(bundle, &c, &st, &cg, err)) < 0)
 		return r;
+	if (sig == SIGKILL || sig == SIGTERM)
+		mark_stopped(bundle);
 	if (sig == SIGKILL) /* every process, frozen first: no fork escapes */
 		return run_cgroup_signal(cg, SIGKILL, true, err);
 	if (kill(st.pid, sig) < 0)
@@ -639,7 +659,8 @@ static bool wait_exit(const char *bundle, int64_t ms)
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	for (int64_t t = 0; t <= ms; t += 10) {
 		struct run_state st;
-		if (run_state_refresh(bundle, &st, NULL) < 0 || st.status != RUN_RUNNING)
+		if (run_state_refresh(bundle, &st, NULL) < 0 ||
+		    (st.status != RUN_RUNNING && st.status != RUN_RESTARTING))
 			return true;
 		nanosleep(&ts, NULL);
 	}
@@ -650,7 +671,14 @@ int run_container_stop(const char *bundle, int timeout, struct cm_error *err)
 {
 	struct run_state st;
 	int r = run_state_refresh(bundle, &st, err);
-	if (r < 0 || st.status != RUN_RUNNING)
+	if (r < 0)
+		return r;
+	if (st.status == RUN_RESTARTING) {
+		/* between two lives: the mark ends its monitor's wait */
+		mark_stopped(bundle);
+		return wait_exit(bundle, 10000) ? 0 : cm_error_set(err, -ETIMEDOUT, "the container did not stop");
+	}
+	if (st.status != RUN_RUNNING)
 		return r;
 	if (timeout > 0) {
 		(void)run_container_kill(bundle, SIGTERM, NULL);
@@ -671,11 +699,11 @@ int run_container_remove(const char *bundle, bool force, struct cm_error *err)
 	int r;
 	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_state_refresh(bundle, &st, err)) < 0)
 		return r;
-	if (st.status == RUN_RUNNING) {
+	if (st.status == RUN_RUNNING || st.status == RUN_RESTARTING) {
 		if (!force)
 			return cm_error_set(err, -EBUSY,
-					    "cannot remove container %.12s: container is running: stop the container before removing or force remove",
-					    c->id);
+					    "cannot remove container %.12s: container is %s: stop the container before removing or force remove",
+					    c->id, run_status_name(st.status));
 		if ((r = run_container_stop(bundle, 0, err)) < 0)
 			return r;
 	}
@@ -769,6 +797,8 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_bool(w, st.status == RUN_RUNNING);
 	cm_jw_key(w, "Paused");
 	cm_jw_bool(w, paused);
+	cm_jw_key(w, "Restarting");
+	cm_jw_bool(w, st.status == RUN_RESTARTING);
 	cm_jw_key(w, "OOMKilled");
 	cm_jw_bool(w, st.oom_killed);
 	cm_jw_key(w, "Dead");
@@ -782,6 +812,7 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_kstr(w, "FinishedAt", t);
 	cm_jw_kint(w, "MonitorPid", st.status == RUN_RUNNING ? st.monitor : 0);
 	cm_jw_obj_end(w);
+	cm_jw_kint(w, "RestartCount", st.restart_count);
 	cm_jw_kstr(w, "Image", c->image_id ? c->image_id : "");
 	cm_jw_kstr(w, "Name", c->name ? c->name : "");
 	cm_jw_kstr(w, "Rootfs", c->rootfs);
@@ -811,6 +842,11 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_bool(w, c->read_only);
 	cm_jw_key(w, "AutoRemove");
 	cm_jw_bool(w, c->autoremove);
+	cm_jw_key(w, "RestartPolicy");
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "Name", run_restart_name(c->restart));
+	cm_jw_kint(w, "MaximumRetryCount", c->restart_max);
+	cm_jw_obj_end(w);
 	cm_jw_kstr(w, "NetworkMode", run_network_name(c->network));
 	cm_jw_key(w, "PortBindings");
 	run_ports_json(c, w);

@@ -132,60 +132,56 @@ static int monitor_fail(int sync, const char *bundle, int code, const char *msg)
 	return code;
 }
 
-int run_monitor_main(const char *bundle, int sync, bool attach)
+/* What the lives of one container share. */
+struct monitor {
+	const char *bundle;
+	struct run_config *c;
+	struct run_cgroup *cg;
+	FILE *log;
+	int sfd;      /* SIGCHLD */
+	int null;
+	int sync;     /* img's socket, -1 once img is gone or detached */
+	bool attach;
+};
+
+/* One life of pid 1: the cgroup made afresh, the clone, the network, "go",
+ * the logs until it exits. 0: it ran; *st is its exit (not yet written).
+ * Else its set-up failed, recorded and told to img, and *ret_code is the
+ * exit code. The union stays mounted (the caller unmounts it). */
+static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_code)
 {
+	const char *bundle = m->bundle;
+	struct run_config *c = m->c;
+	struct run_cgroup *cg = m->cg;
+	FILE *log = m->log;
+	int sync = m->sync, null = m->null, sfd = m->sfd;
+	bool attach = m->attach && restarts == 0;
 	struct cm_error e = { 0 };
-	_cleanup_run_config_ struct run_config *c = NULL;
-	char p[4096];
 	int r;
-
-	(void)setsid();
-	signal(SIGPIPE, SIG_IGN);
-	if (run_config_read(bundle, &c, &e) < 0)
-		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
-	snprintf(p, sizeof(p), "%s/monitor.lock", bundle);
-	_cleanup_close_ int lock = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
-		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "another monitor runs this container");
-
-	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
-	if (run_cgroup_for(c, &cg, &e) < 0)
-		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
-	c->cgroupns = run_cgroup_version(cg) == RUN_CGROUP_V2;
+	*ret_code = RUN_EXIT_IMG;
 
 	/* stdio of pid 1 */
 	int stdio[3] = { -1, -1, -1 };
 	struct stream out = { .fd = -1, .out = attach ? 1 : -1, .name = "stdout" };
 	struct stream err = { .fd = -1, .out = attach ? 2 : -1, .name = "stderr" };
 	int ptm = -1, in_fwd = -1;
-	_cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (c->tty) {
 		/* pid 1 opens the pty in its own devpts and sends us the master */
 		stdio[0] = stdio[1] = stdio[2] = null;
 	} else {
 		int po[2], pe[2];
 		if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
-			return monitor_fail(sync, bundle, RUN_EXIT_IMG, "pipes");
+			return monitor_fail(sync, bundle, RUN_EXIT_IMG, "pipes"), -1;
 		stdio[0] = c->interactive && attach ? 0 : null;
 		stdio[1] = po[1];
 		stdio[2] = pe[1];
 		out.fd = po[0];
 		err.fd = pe[0];
 	}
-	snprintf(p, sizeof(p), "%s/ctr.log", bundle);
-	FILE *log = fopen(p, "ae");
-	if (!log)
-		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "opening the log");
-
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 
 	int csp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, csp) < 0)
-		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "socketpair");
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "socketpair"), -1;
 	/* the cgroup first: where joining by itself is cheap (v1), pid 1 joins
 	 * it as its first act; else (v2) we move it while it sets up its
 	 * mounts (it waits for "go" before the process) */
@@ -194,7 +190,8 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 		r = run_cgroup_create(cg, &c->lim, &e);
 	if (r < 0) {
 		(void)run_cgroup_destroy(cg, NULL);
-		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+		*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+		return -1;
 	}
 	/* v1: pid 1 joins by itself; v2: it is born in the group (clone3),
 	 * else (a kernel without CLONE_INTO_CGROUP) we move it */
@@ -208,7 +205,8 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	}
 	if (r < 0) {
 		(void)run_cgroup_destroy(cg, NULL);
-		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+		*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+		return -1;
 	}
 	bool born_in = cgfd >= 0;
 	cm_close(&cgfd);
@@ -236,9 +234,13 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 		/* pid 1 may have failed first (a refused rootfs): its error is
 		 * the cause, ours (its netns gone) only a consequence */
 		struct run_child_error early;
-		if (recv(csp[0], &early, sizeof(early), MSG_DONTWAIT) == (ssize_t)sizeof(early))
-			return monitor_fail(sync, bundle, early.code, early.msg);
-		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+		bool first = recv(csp[0], &early, sizeof(early), MSG_DONTWAIT) == (ssize_t)sizeof(early);
+		close(csp[0]);
+		cm_close(&out.fd);
+		cm_close(&err.fd);
+		*ret_code = first ? monitor_fail(sync, bundle, early.code, early.msg)
+				  : monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+		return -1;
 	}
 	/* the child may already have failed (its mount setup runs meanwhile):
 	 * then "go" finds it gone and its error is read below */
@@ -256,31 +258,36 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 		waitpid(pid, NULL, 0);
 		/* the error message also goes to the log, as docker shows it */
 		log_line(log, "stderr", ce.msg, strlen(ce.msg));
-		fclose(log);
+		fflush(log);
 		(void)run_cgroup_destroy(cg, NULL);
 		if (bridged)
 			(void)run_net_release(c->id, NULL);
-		int code = ce.code;
-		(void)run_rootfs_umount(c->rootfs, NULL);
-		monitor_fail(sync, bundle, code, ce.msg);
-		return code;
+		cm_close(&out.fd);
+		cm_close(&err.fd);
+		*ret_code = monitor_fail(sync, bundle, ce.code, ce.msg);
+		return -1;
 	}
 
-	struct run_state st = { .status = RUN_RUNNING, .pid = pid, .monitor = getpid(),
-				.monitor_start = run_pid_starttime(getpid()),
-				.started_ns = started };
-	memcpy(st.ip, ip, sizeof(st.ip));
-	memcpy(st.mac, mac, sizeof(st.mac));
-	if (run_state_write(bundle, &st, &e) < 0) {
+	*st = (struct run_state){ .status = RUN_RUNNING, .pid = pid, .monitor = getpid(),
+				  .monitor_start = run_pid_starttime(getpid()),
+				  .started_ns = started, .restart_count = restarts };
+	memcpy(st->ip, ip, sizeof(st->ip));
+	memcpy(st->mac, mac, sizeof(st->mac));
+	if (run_state_write(bundle, st, &e) < 0) {
 		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		(void)run_cgroup_destroy(cg, NULL);
 		if (bridged)
 			(void)run_net_release(c->id, NULL);
-		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+		*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+		return -1;
 	}
-	(void)run_monitor_send(sync, RUN_MSG_STARTED, 0, pid, NULL, attach && c->tty ? ptm : -1);
-	if (!attach) {
-		close(sync);
-		sync = -1;
+	if (restarts == 0) {
+		(void)run_monitor_send(sync, RUN_MSG_STARTED, 0, pid, NULL, attach && c->tty ? ptm : -1);
+		if (!attach) {
+			close(sync);
+			m->sync = sync = -1;
+		}
 	}
 
 	int status = 0;
@@ -325,24 +332,115 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 		stream_flush(&err, log, true);
 		cm_close(&err.fd);
 	}
-	fclose(log);
-
-	st.status = RUN_EXITED;
-	st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	st.oom_killed = run_cgroup_oom_killed(cg);
-	st.finished_ns = run_now_ns();
-	st.ip[0] = st.mac[0] = '\0';
+	st->status = RUN_EXITED;
+	st->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	st->oom_killed = run_cgroup_oom_killed(cg);
+	st->finished_ns = run_now_ns();
+	st->ip[0] = st->mac[0] = '\0';
 	(void)run_cgroup_destroy(cg, NULL);
 	/* the veth, the address, the rules (the bridge with the last user) */
 	if (bridged)
 		(void)run_net_release(c->id, NULL);
+	*ret_code = st->exit_code;
+	return 0;
+}
+
+/* img stop and kill leave a mark before they signal: no restart then. */
+static bool stopped_by_user(const char *bundle)
+{
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/stopped", bundle);
+	return access(p, F_OK) == 0;
+}
+
+static bool restart_wanted(const struct run_config *c, int code, int restarts)
+{
+	switch (c->restart) {
+	case RUN_RESTART_ALWAYS:
+	case RUN_RESTART_UNLESS_STOPPED:
+		return true;
+	case RUN_RESTART_ON_FAILURE:
+		return code != 0 && (c->restart_max == 0 || restarts < c->restart_max);
+	default:
+		return false;
+	}
+}
+
+int run_monitor_main(const char *bundle, int sync, bool attach)
+{
+	struct cm_error e = { 0 };
+	_cleanup_run_config_ struct run_config *c = NULL;
+	char p[4096];
+
+	(void)setsid();
+	signal(SIGPIPE, SIG_IGN);
+	if (run_config_read(bundle, &c, &e) < 0)
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+	snprintf(p, sizeof(p), "%s/monitor.lock", bundle);
+	_cleanup_close_ int lock = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "another monitor runs this container");
+	snprintf(p, sizeof(p), "%s/stopped", bundle);
+	(void)unlink(p); /* a new start: restarts allowed again */
+
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	if (run_cgroup_for(c, &cg, &e) < 0)
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+	c->cgroupns = run_cgroup_version(cg) == RUN_CGROUP_V2;
+	_cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	snprintf(p, sizeof(p), "%s/ctr.log", bundle);
+	FILE *log = fopen(p, "ae");
+	if (!log)
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "opening the log");
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+
+	struct monitor m = { .bundle = bundle, .c = c, .cg = cg, .log = log, .sfd = sfd,
+			     .null = null, .sync = sync, .attach = attach };
+	struct run_state st;
+	int code;
+	int64_t backoff_ms = 100; /* docker's: doubled each time, reset after 10 s up */
+	for (int restarts = 0;; restarts++) {
+		if (life(&m, restarts, &st, &code) < 0) {
+			fclose(log);
+			(void)run_rootfs_umount(c->rootfs, NULL);
+			return code;
+		}
+		if (!restart_wanted(c, code, restarts) || stopped_by_user(bundle))
+			break;
+		/* restarting: img (attached) is told the first exit and returns */
+		st.status = RUN_RESTARTING;
+		(void)run_state_write(bundle, &st, NULL);
+		if (m.sync >= 0) {
+			(void)run_monitor_send(m.sync, RUN_MSG_EXITED, code, st.pid, NULL, -1);
+			close(m.sync);
+			m.sync = -1;
+		}
+		if (st.finished_ns - st.started_ns >= 10LL * 1000000000)
+			backoff_ms = 100;
+		bool stop = false;
+		for (int64_t t = 0; t < backoff_ms && !stop; t += 50) {
+			struct timespec ts = { 0, 50 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+			stop = stopped_by_user(bundle);
+		}
+		if (stop)
+			break;
+		backoff_ms = backoff_ms * 2 > 60000 ? 60000 : backoff_ms * 2;
+		st.restart_count = restarts + 1;
+	}
+	fclose(log);
 	/* the union goes with the container (docker unmounts at stop): its
 	 * daemon lived outside the container until now */
 	(void)run_rootfs_umount(c->rootfs, NULL);
+	st.status = RUN_EXITED;
 	(void)run_state_write(bundle, &st, NULL);
-	if (sync >= 0)
-		(void)run_monitor_send(sync, RUN_MSG_EXITED, st.exit_code, pid, NULL, -1);
-	return st.exit_code;
+	if (m.sync >= 0)
+		(void)run_monitor_send(m.sync, RUN_MSG_EXITED, code, st.pid, NULL, -1);
+	return code;
 }
 
 /* ------------------------------------------------------------ tty relay */

@@ -54,6 +54,10 @@ struct run_limits {
 			      * where the pids controller is available */
 };
 
+/* docker's restart policies */
+enum run_restart { RUN_RESTART_NO, RUN_RESTART_ALWAYS, RUN_RESTART_ON_FAILURE,
+		   RUN_RESTART_UNLESS_STOPPED };
+
 struct run_config {
 	char id[RUN_ID_LEN + 1];
 	char *name;
@@ -69,6 +73,8 @@ struct run_config {
 	char *hostname;
 	bool tty, interactive, read_only, userns, autoremove;
 	enum run_netmode network;
+	enum run_restart restart; /* --restart: the monitor starts pid 1 again */
+	int restart_max;          /* on-failure:N, 0 = no limit */
 	bool cgroupns;      /* not stored: set by the monitor on cgroup v2 (docker's
 			     * default), pid 1 unshares a cgroup namespace once in its
 			     * cgroup, so its cgroup is "/" inside */
@@ -103,6 +109,9 @@ int run_parse_cpus(const char *s, int64_t *ret_quota, int64_t *ret_period,
 int run_parse_volume(const char *s, struct run_volume *ret, struct cm_error *err);
 int run_parse_signal(const char *s, int *ret, struct cm_error *err);  /* KILL, SIGTERM, 9 */
 int run_parse_network(const char *s, enum run_netmode *ret, struct cm_error *err);
+/* no | always | unless-stopped | on-failure[:N] */
+int run_parse_restart(const char *s, enum run_restart *ret, int *ret_max, struct cm_error *err);
+const char *run_restart_name(enum run_restart r);
 const char *run_network_name(enum run_netmode m);
 /* -p: 80, 8080:80, 127.0.0.1:8080:80, 127.0.0.1::80, 53/udp (docker's forms). */
 int run_parse_port(const char *s, struct run_port *ret, struct cm_error *err);
@@ -292,7 +301,8 @@ int run_net_release(const char *id, struct cm_error *err);
 
 /* ---- container state and lifecycle (container.c) ------------------------- */
 
-enum run_status { RUN_CREATED, RUN_RUNNING, RUN_EXITED, RUN_REMOVING };
+enum run_status { RUN_CREATED, RUN_RUNNING, RUN_EXITED, RUN_REMOVING,
+		  RUN_RESTARTING /* exited, its monitor waits to start it again */ };
 
 struct run_state {
 	enum run_status status;
@@ -303,6 +313,7 @@ struct run_state {
 	bool oom_killed;
 	int64_t started_ns, finished_ns; /* ns since the epoch, 0 = never */
 	char error[256];
+	int restart_count;   /* times the monitor started pid 1 again */
 	char ip[16];         /* bridge: the container's address while running */
 	char mac[18];
 };

@@ -65,9 +65,10 @@ static int open_parent(int root, const char *path, char name[NAME_MAX + 1])
 	}
 	if (!*last || strcmp(last, "/") == 0)
 		last = ".";
-	if (strlen(last) > NAME_MAX)
+	size_t nl = strlen(last);
+	if (nl > NAME_MAX)
 		return -ENAMETOOLONG;
-	snprintf(name, NAME_MAX + 1, "%s", last);
+	memcpy(name, last, nl + 1);
 	return root >= 0 ? open_in_root(root, dir, O_PATH | O_DIRECTORY)
 			 : open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }

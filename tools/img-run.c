@@ -164,7 +164,7 @@ static int attach_wait(struct run_started *st, bool tty, const char *bundle, con
 
 enum {
 	OPT_RM = 256, OPT_NAME, OPT_ENVFILE, OPT_ENTRYPOINT, OPT_MEMSWAP, OPT_CPUS,
-	OPT_SHARES, OPT_PIDS, OPT_RO, OPT_NET, OPT_USERNS, OPT_CGPARENT,
+	OPT_SHARES, OPT_PIDS, OPT_RO, OPT_NET, OPT_USERNS, OPT_CGPARENT, OPT_RESTART,
 };
 
 static int port_push(struct run_config *c, const char *spec, struct cm_error *e)
@@ -258,6 +258,7 @@ int img_cmd_run(int argc, char **argv)
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "userns", no_argument, NULL, OPT_USERNS },
 		{ "cgroup-parent", required_argument, NULL, OPT_CGPARENT },
+		{ "restart", required_argument, NULL, OPT_RESTART },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'H' },
 		{ 0 },
@@ -331,6 +332,10 @@ int img_cmd_run(int argc, char **argv)
 			break;
 		case OPT_USERNS: c->userns = true; break;
 		case OPT_CGPARENT: c->cgroup_parent = strdup(optarg); break;
+		case OPT_RESTART:
+			if (run_parse_restart(optarg, &c->restart, &c->restart_max, &e) < 0)
+				return img_fail_err(&e);
+			break;
 		case 'H':
 			puts("Usage: img run [OPTIONS] IMAGE [COMMAND] [ARG...]  (see docs/runner.md)");
 			return 0;
@@ -342,6 +347,8 @@ int img_cmd_run(int argc, char **argv)
 		return img_fail("\"img run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
 	if (c->lim.memory && c->lim.memory_swap > 0 && c->lim.memory_swap < c->lim.memory)
 		return img_fail("Minimum memoryswap limit should be larger than memory limit");
+	if (c->autoremove && c->restart != RUN_RESTART_NO)
+		return img_fail("Conflicting options: --restart and --rm");
 	if (c->n_ports && c->network != RUN_NET_BRIDGE)
 		return img_fail("conflicting options: port publishing and the container type network mode");
 	/* recorded in runner.json: later commands find the cgroup without the env */
@@ -1052,7 +1059,8 @@ int img_cmd_rm(int argc, char **argv)
 void img_refresh_status(struct ims_container *ct)
 {
 	struct run_state st;
-	if (!ct->rundir || strncmp(ct->status, "Up", 2) != 0 ||
+	if (!ct->rundir ||
+	    (strncmp(ct->status, "Up", 2) != 0 && strncmp(ct->status, "Restarting", 10) != 0) ||
 	    run_state_refresh(ct->rundir, &st, NULL) < 0)
 		return;
 	if (st.status == RUN_RUNNING) {

@@ -50,7 +50,7 @@ static void usage(FILE *f)
 	      "  run [-d] [-i] [-t] [--rm] [--name N] [-e K=V] [--env-file F] [-v H:C[:ro]] [-w DIR]\n"
 	      "      [-u USER] [-h HOST] [--entrypoint CMD] [-m 128m] [--memory-swap N] [--cpus N]\n"
 	      "      [--cpu-shares N] [--pids-limit N] [--read-only] [--network bridge|none|host]\n"
-	      "      [-p [IP:]HOST:CTR[/udp]] [--userns] IMAGE [CMD...]\n"
+	      "      [-p [IP:]HOST:CTR[/udp]] [--userns] [--restart POLICY] IMAGE [CMD...]\n"
 	      "  start [-a] | stop [-t S] | restart | kill [-s SIG] | wait | pause | unpause CONTAINER...\n"
 	      "  logs [-f] [--tail N] [-t] | top | port CONTAINER\n"
 	      "  stats [--no-stream] [CONTAINER...]      cpu, memory, net, block I/O, pids\n"
@@ -838,7 +838,8 @@ static int cmd_ps(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		struct ims_container *ct = v[i];
 		img_refresh_status(ct);
-		bool running = strncmp(ct->status, "Up", 2) == 0;
+		bool running = strncmp(ct->status, "Up", 2) == 0 ||
+			       strncmp(ct->status, "Restarting", 10) == 0; /* docker lists both */
 		if (!all && !running) {
 			ims_container_free(ct);
 			continue;
@@ -864,8 +865,9 @@ static int cmd_ps(int argc, char **argv)
 		const char *image = ct->image ? ct->image : ct->image_id + 7;
 		char ports[1024];
 		img_ports_column(ct, ports, sizeof(ports));
-		const char *state = running ? "running" : strncmp(ct->status, "Exited", 6) == 0 ?
-			"exited" : "created";
+		const char *state = strncmp(ct->status, "Restarting", 10) == 0 ? "restarting" :
+				    running ? "running" : strncmp(ct->status, "Exited", 6) == 0 ?
+				    "exited" : "created";
 		if (format) {
 			struct field f[] = {
 				{ "Command", command }, { "CreatedAt", created }, { "ID", id },

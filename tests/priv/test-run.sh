@@ -182,6 +182,24 @@ check "stop of a paused container: SIGTERM reaches it at once (its trap's exit 3
 	"$(inspect pz 'j["State"]["ExitCode"]') $([ $(( (t1 - t0) / 1000000 )) -lt 5000 ] && echo fast || echo slow)"
 img rm pz >/dev/null
 
+# ------------------------------------------------------------ --restart
+run -d --name rof --restart on-failure:2 busybox sh -c 'echo run; exit 3' >/dev/null
+for _ in $(seq 100); do [ "$(inspect rof 'j["State"]["Status"]')" = exited ] && break; sleep 0.1; done
+check "--restart on-failure:2: three runs, then Exited (3), RestartCount 2" "exited 3 2 on-failure 2 3" \
+	"$(inspect rof '"%s %s %s %s %s" % (j["State"]["Status"], j["State"]["ExitCode"], j["RestartCount"], j["HostConfig"]["RestartPolicy"]["Name"], j["HostConfig"]["RestartPolicy"]["MaximumRetryCount"])') $(img logs rof | grep -c run)"
+run -d --name rok --restart on-failure busybox true >/dev/null
+for _ in $(seq 50); do [ "$(inspect rok 'j["State"]["Status"]')" = exited ] && break; sleep 0.1; done
+check "--restart on-failure: exit 0 is not restarted" "exited 0" "$(inspect rok '"%s %s" % (j["State"]["Status"], j["RestartCount"])')"
+run -d --name ral --restart always busybox sh -c 'sleep 0.2' >/dev/null
+for _ in $(seq 100); do [ "$(inspect ral 'j["RestartCount"]')" -ge 2 ] && break; sleep 0.1; done
+check_re "--restart always: restarted after each exit" "^[2-9]|[1-9][0-9]+$" "$(inspect ral 'j["RestartCount"]')"
+timeout 30 "$IMG_BIN" --root "$STORE" stop -t 1 ral >/dev/null
+n1=$(inspect ral 'j["RestartCount"]'); sleep 1; n2=$(inspect ral 'j["RestartCount"]')
+check "--restart always: img stop ends it for good" "exited $n1" "$(inspect ral 'j["State"]["Status"]') $n2"
+check "--restart with --rm: refused (125)" 125 "$(run --rm --restart always busybox true 2>/dev/null; echo $?)"
+check "--restart: an unknown policy refused (125)" 125 "$(run --restart sometimes busybox true 2>/dev/null; echo $?)"
+img rm rof rok ral >/dev/null
+
 # ------------------------------------------------------------ restart / start
 img stop -t 0 lim >/dev/null
 check_re "start again" "^lim$" "$(img start lim)"

@@ -212,6 +212,29 @@ static void test_port(void **state)
 	assert_int_equal(run_parse_network("overlay", &m, NULL), -EINVAL);
 }
 
+static void test_restart(void **state)
+{
+	(void)state;
+	enum run_restart r;
+	int max;
+	assert_int_equal(run_parse_restart("no", &r, &max, NULL), 0);
+	assert_int_equal(r, RUN_RESTART_NO);
+	assert_int_equal(run_parse_restart("always", &r, &max, NULL), 0);
+	assert_int_equal(r, RUN_RESTART_ALWAYS);
+	assert_int_equal(run_parse_restart("unless-stopped", &r, &max, NULL), 0);
+	assert_int_equal(r, RUN_RESTART_UNLESS_STOPPED);
+	assert_int_equal(run_parse_restart("on-failure", &r, &max, NULL), 0);
+	assert_int_equal(r, RUN_RESTART_ON_FAILURE);
+	assert_int_equal(max, 0);
+	assert_int_equal(run_parse_restart("on-failure:5", &r, &max, NULL), 0);
+	assert_int_equal(max, 5);
+	assert_string_equal(run_restart_name(RUN_RESTART_ON_FAILURE), "on-failure");
+	static const char *const bad[] = { "", "sometimes", "always:3", "on-failure:", "on-failure:x",
+					   "on-failure:-1", "no:1", "on-failure:5x" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(run_parse_restart(bad[i], &r, &max, NULL), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_merge),  cmocka_unit_test(test_user),
 		cmocka_unit_test(test_config_cgroup_root),
 		cmocka_unit_test(test_port),
+		cmocka_unit_test(test_restart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
