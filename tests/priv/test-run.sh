@@ -128,6 +128,16 @@ check_re "stop -t 1: SIGKILL after ~1 s" "^(1[0-9]{3}|2[0-9]{3})$" "$e"
 check_re "stopped: Exited (137) in ps, with docker's time" "Exited \\(137\\) (Less than a second|[0-9]+ seconds?) ago +stub$" "$(img ps -a | grep ' stub$')"
 check "wait: 137" 137 "$(timeout 10 "$IMG_BIN" --root "$STORE" wait stub)"
 check "stopped: no cgroup left" "" "$(cg_dirs | grep "$(inspect stub 'j["Id"]')")"
+# with an exec running: its process in the pid namespace, orphaned when the
+# group is killed, is reaped by img exec (a subreaper), not by the host's
+# init, so pid 1 finishes exiting at once (this VM's init took ~1.5 s)
+run -d --name stub2 busybox sh -c 'trap "" TERM; while :; do sleep 1; done' >/dev/null
+timeout 20 "$IMG_BIN" --root "$STORE" exec stub2 sleep 7 >/dev/null 2>&1 &
+_PIDS+=($!)
+sleep 0.5
+s=$(date +%s%N); img stop -t 1 stub2 >/dev/null; e=$(( ($(date +%s%N) - s) / 1000000 ))
+check_re "stop -t 1 with an exec running: still ~1 s" "^1[0-7][0-9]{2}$" "$e"
+img rm stub2 >/dev/null
 
 # ------------------------------------------------------------ logs
 run --name lg busybox sh -c 'echo o1; echo e1 >&2; echo o2; printf partial' >/dev/null 2>&1
