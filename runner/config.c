@@ -31,6 +31,7 @@ void run_config_free(struct run_config *c)
 	strv_free(c->layers);
 	strv_free(c->argv);
 	strv_free(c->env);
+	strv_free(c->labels);
 	free(c->cwd);
 	free(c->user);
 	free(c->hostname);
@@ -489,12 +490,39 @@ int run_spec_merge(struct run_config *c, const struct cm_json *image_cfg,
 		r = -ENOMEM;
 		goto fail;
 	}
+	/* labels: the image's Labels object, then --label (same key: ours) */
+	char **labels = NULL;
+	size_t nl = 0;
+	const struct cm_json *il = cm_json_get(image_cfg, "Labels");
+	for (size_t i = 0; il && cm_json_is(il, CM_JSON_OBJECT) && i < il->n; i++) {
+		_cleanup_free_ char *kv = NULL;
+		const char *v = cm_json_str(il->v[i]);
+		if (v && (asprintf(&kv, "%s=%s", il->k[i], v) < 0 || run_env_set(&labels, &nl, kv) < 0))
+			r = -ENOMEM;
+	}
+	for (char **p = cli->labels; r >= 0 && p && *p; p++) {
+		_cleanup_free_ char *kv = NULL;
+		if (!**p || **p == '=') {
+			r = cm_error_set(err, -EINVAL, "invalid label '%s'", *p);
+			break;
+		}
+		if (asprintf(&kv, "%s%s", *p, strchr(*p, '=') ? "" : "=") < 0 || run_env_set(&labels, &nl, kv) < 0)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		strv_free(labels);
+		free(ncwd);
+		free(nuser);
+		goto fail;
+	}
 	strv_free(c->argv);
 	strv_free(c->env);
+	strv_free(c->labels);
 	free(c->cwd);
 	free(c->user);
 	c->argv = argv;
 	c->env = env;
+	c->labels = labels;
 	c->cwd = ncwd;
 	c->user = nuser;
 	return 0;
@@ -656,6 +684,7 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	jw_strv(w, "Layers", c->layers);
 	jw_strv(w, "Args", c->argv);
 	jw_strv(w, "Env", c->env);
+	jw_strv(w, "Labels", c->labels);
 	jw_kstr_opt(w, "WorkingDir", c->cwd);
 	jw_kstr_opt(w, "User", c->user);
 	jw_kstr_opt(w, "Hostname", c->hostname);
@@ -755,7 +784,8 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	    (r = dup_str(j, "CgroupRoot", &c->cgroup_root)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "Layers"), &c->layers, NULL)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "Args"), &c->argv, NULL)) < 0 ||
-	    (r = strv_from_json(cm_json_get(j, "Env"), &c->env, NULL)) < 0)
+	    (r = strv_from_json(cm_json_get(j, "Env"), &c->env, NULL)) < 0 ||
+	    (r = strv_from_json(cm_json_get(j, "Labels"), &c->labels, NULL)) < 0)
 		return cm_error_set(err, r, "config.json: out of memory");
 	c->tty = get_bool(j, "Tty");
 	const struct cm_json *cs = cm_json_get(j, "ConsoleSize");

@@ -888,6 +888,15 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_arr_end(w);
 	cm_jw_kstr(w, "WorkingDir", c->cwd ? c->cwd : "/");
 	cm_jw_kstr(w, "Image", c->image ? c->image : "");
+	cm_jw_key(w, "Labels");
+	cm_jw_obj(w);
+	for (char **l = c->labels; l && *l; l++) {
+		const char *eq = strchr(*l, '=');
+		char k[256];
+		snprintf(k, sizeof(k), "%.*s", eq ? (int)(eq - *l) : (int)strlen(*l), *l);
+		cm_jw_kstr(w, k, eq ? eq + 1 : "");
+	}
+	cm_jw_obj_end(w);
 	cm_jw_obj_end(w);
 	cm_jw_key(w, "NetworkSettings");
 	run_net_inspect(c, &st, w);

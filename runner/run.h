@@ -68,6 +68,7 @@ struct run_config {
 	char **layers;      /* ro layer dirs, top first (rootfs.c mounts them) */
 	char **argv;        /* the process: argv[0] searched in the container's PATH */
 	char **env;         /* KEY=VALUE */
+	char **labels;      /* KEY=VALUE: the image's, then --label (docker's merge) */
 	char *cwd;          /* absolute, "/" by default */
 	char *user;         /* UID[:GID] or NAME[:GROUP], resolved in the container */
 	char *hostname;
@@ -134,6 +135,7 @@ struct run_cli {
 	char **cmd;            /* NULL-terminated, may be empty */
 	const char *entrypoint;/* NULL: the image's */
 	char **env;            /* -e and --env-file in order */
+	char **labels;         /* --label KEY[=VALUE] */
 	const char *cwd, *user;
 };
 int run_spec_merge(struct run_config *c, const struct cm_json *image_cfg,

@@ -260,13 +260,14 @@ int img_cmd_run(int argc, char **argv)
 		{ "cgroup-parent", required_argument, NULL, OPT_CGPARENT },
 		{ "restart", required_argument, NULL, OPT_RESTART },
 		{ "publish", required_argument, NULL, 'p' },
+		{ "label", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'H' },
 		{ 0 },
 	};
 	struct cm_error e = { 0 };
 	_cleanup_run_config_ struct run_config *c = calloc(1, sizeof(*c));
-	_cleanup_free_ char **env = NULL;
-	size_t n_env = 0;
+	_cleanup_free_ char **env = NULL, **labels = NULL;
+	size_t n_env = 0, n_labels = 0;
 	char **file_env = NULL;
 	size_t n_file_env = 0;
 	const char *name = NULL, *entrypoint = NULL, *cwd = NULL, *user = NULL;
@@ -275,7 +276,7 @@ int img_cmd_run(int argc, char **argv)
 	if (!c)
 		return img_fail("out of memory");
 	c->network = RUN_NET_BRIDGE; /* docker's default */
-	while ((o = getopt_long(argc, argv, "+dith:e:v:w:u:m:p:", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+dith:e:v:w:u:m:p:l:", opts, NULL)) != -1) {
 		switch (o) {
 		case 'd': detach = true; break;
 		case 'i': c->interactive = true; break;
@@ -284,6 +285,10 @@ int img_cmd_run(int argc, char **argv)
 		case OPT_NAME: name = optarg; break;
 		case 'e':
 			if (strv_push(&env, &n_env, optarg) < 0)
+				return img_fail("out of memory");
+			break;
+		case 'l':
+			if (strv_push(&labels, &n_labels, optarg) < 0)
 				return img_fail("out of memory");
 			break;
 		case OPT_ENVFILE:
@@ -396,7 +401,7 @@ int img_cmd_run(int argc, char **argv)
 		c->tty_cols = ws.ws_col;
 	}
 	struct run_cli cli = { .cmd = argv + optind + 1, .entrypoint = entrypoint, .env = env,
-			       .cwd = cwd, .user = user };
+			       .labels = labels, .cwd = cwd, .user = user };
 	if (run_spec_merge(c, cm_json_get(img->config, "config"), &cli, &e) < 0 ||
 	    run_config_write(c, &e) < 0) {
 		r = img_fail_err(&e);
@@ -1131,4 +1136,17 @@ int img_cmd_port(int argc, char **argv)
 	if (argc == 3 && !found)
 		return img_fail("No public port '%s' published for %s", argv[2], argv[1]);
 	return 0;
+}
+
+bool img_ctr_has_label(const struct ims_container *ct, const char *spec)
+{
+	_cleanup_run_config_ struct run_config *c = NULL;
+	if (!ct->rundir || run_config_read(ct->rundir, &c, NULL) < 0)
+		return false;
+	bool with_value = strchr(spec, '=') != NULL;
+	size_t kl = with_value ? (size_t)(strchr(spec, '=') - spec) : strlen(spec);
+	for (char **l = c->labels; l && *l; l++)
+		if (with_value ? strcmp(*l, spec) == 0 : strncmp(*l, spec, kl) == 0 && (*l)[kl] == '=')
+			return true;
+	return false;
 }

@@ -3,6 +3,8 @@
  * takes (argc, argv) with argv[0] the command name and returns the exit code. */
 #pragma once
 
+#include <stdbool.h>
+
 #include "cm-error.h"
 #include "cm-json.h"
 
@@ -40,6 +42,8 @@ int img_open_store(struct ims_store **s, struct cm_error *e);
  * paused one gets docker's " (Paused)". */
 struct ims_container;
 void img_refresh_status(struct ims_container *ct);
+/* img ps --filter label=KEY[=VALUE]: the container's labels (runner.json). */
+bool img_ctr_has_label(const struct ims_container *ct, const char *spec);
 /* img ps's PORTS column of a running container (empty otherwise). */
 #include <stddef.h>
 void img_ports_column(const struct ims_container *ct, char *buf, size_t sz);

@@ -39,7 +39,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "Containers:\n"
 	      "  create [--name NAME] IMAGE [CMD...]     a container (prints its id)\n"
-	      "  ps [-a] [-q] [--format json|TEMPLATE]   list containers\n"
+	      "  ps [-a] [-q] [-f KEY=VALUE] [--format json|TEMPLATE]  list containers\n"
 	      "  rm [-f] CONTAINER...                    remove (-f: unmount first)\n"
 	      "  mount CONTAINER / umount CONTAINER      the union at a mountpoint (printed)\n"
 	      "  diff [--format json] CONTAINER          A/C/D changes of the rw branch\n"
@@ -50,7 +50,7 @@ static void usage(FILE *f)
 	      "  run [-d] [-i] [-t] [--rm] [--name N] [-e K=V] [--env-file F] [-v H:C[:ro]] [-w DIR]\n"
 	      "      [-u USER] [-h HOST] [--entrypoint CMD] [-m 128m] [--memory-swap N] [--cpus N]\n"
 	      "      [--cpu-shares N] [--pids-limit N] [--read-only] [--network bridge|none|host]\n"
-	      "      [-p [IP:]HOST:CTR[/udp]] [--userns] [--restart POLICY] IMAGE [CMD...]\n"
+	      "      [-p [IP:]HOST:CTR[/udp]] [--userns] [--restart POLICY] [-l K=V] IMAGE [CMD...]\n"
 	      "  start [-a] | stop [-t S] | restart | kill [-s SIG] | wait | pause | unpause CONTAINER...\n"
 	      "  logs [-f] [--tail N] [-t] | top | port CONTAINER\n"
 	      "  stats [--no-stream] [CONTAINER...]      cpu, memory, net, block I/O, pids\n"
@@ -793,21 +793,85 @@ static void ctr_command(struct ims_store *s, const struct ims_container *ct, cha
 	}
 }
 
+/* docker ps --filter: name (contains), id (prefix), status, label (KEY or
+ * KEY=VALUE), ancestor (the image as given, or an id prefix). Filters of one
+ * key are alternatives, of different keys all must hold. */
+#define MAX_FILTERS 16
+struct ps_filter {
+	char key[16];
+	const char *val;
+};
+
+static bool ps_filter_one(const struct ps_filter *f, const struct ims_container *ct,
+			  const char *state)
+{
+	if (strcmp(f->key, "name") == 0)
+		return ct->name && strstr(ct->name, f->val);
+	if (strcmp(f->key, "id") == 0)
+		return strncmp(ct->id, f->val, strlen(f->val)) == 0;
+	if (strcmp(f->key, "status") == 0)
+		return strcmp(state, f->val) == 0;
+	if (strcmp(f->key, "label") == 0)
+		return img_ctr_has_label(ct, f->val);
+	if (strcmp(f->key, "ancestor") == 0) {
+		const char *hex = strncmp(f->val, "sha256:", 7) == 0 ? f->val + 7 : f->val;
+		return (ct->image && strcmp(ct->image, f->val) == 0) ||
+		       (strlen(hex) >= 4 && strncmp(ct->image_id + 7, hex, strlen(hex)) == 0);
+	}
+	return false;
+}
+
+static bool ps_filters_match(const struct ps_filter *fs, size_t n, const struct ims_container *ct,
+			     const char *state)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool any = false, seen = false;
+		for (size_t k = 0; k < i; k++)
+			seen |= strcmp(fs[k].key, fs[i].key) == 0;
+		if (seen)
+			continue; /* this key was decided with its first filter */
+		for (size_t k = i; k < n; k++)
+			if (strcmp(fs[k].key, fs[i].key) == 0)
+				any |= ps_filter_one(&fs[k], ct, state);
+		if (!any)
+			return false;
+	}
+	return true;
+}
+
 static int cmd_ps(int argc, char **argv)
 {
 	bool all = false, quiet = false, notrunc = false;
 	const char *format = NULL;
+	struct ps_filter fs[MAX_FILTERS];
+	size_t nf = 0;
 	static const struct option lo[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "no-trunc", no_argument, NULL, 'N' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "filter", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+aqh", lo, NULL)) != -1) {
-		if (c == 'a')
+	while ((c = getopt_long(argc, argv, "+aqhf:", lo, NULL)) != -1) {
+		if (c == 'f') {
+			static const char *const keys[] = { "name", "id", "status", "label", "ancestor" };
+			const char *eq = strchr(optarg, '=');
+			bool known = false;
+			for (size_t i = 0; eq && i < CM_ARRAY_SIZE(keys); i++)
+				known |= strlen(keys[i]) == (size_t)(eq - optarg) &&
+					 strncmp(optarg, keys[i], strlen(keys[i])) == 0;
+			if (!known || !eq[1])
+				return img_fail("invalid filter '%s' (name, id, status, label, ancestor: KEY=VALUE)", optarg);
+			if (nf == MAX_FILTERS)
+				return img_fail("at most %d filters", MAX_FILTERS);
+			snprintf(fs[nf].key, sizeof(fs[nf].key), "%.*s", (int)(eq - optarg), optarg);
+			fs[nf++].val = eq + 1;
+			/* docker: a status filter looks at every container */
+			all |= strcmp(fs[nf - 1].key, "status") == 0;
+		} else if (c == 'a')
 			all = true;
 		else if (c == 'q')
 			quiet = true;
@@ -816,7 +880,7 @@ static int cmd_ps(int argc, char **argv)
 		else if (c == 'F')
 			format = optarg;
 		else if (c == 'h') {
-			puts("Usage: img ps [-a] [-q] [--no-trunc] [--format json|TEMPLATE]");
+			puts("Usage: img ps [-a] [-q] [--no-trunc] [-f KEY=VALUE]... [--format json|TEMPLATE]");
 			return 0;
 		} else
 			return EXIT_IMG;
@@ -840,7 +904,11 @@ static int cmd_ps(int argc, char **argv)
 		img_refresh_status(ct);
 		bool running = strncmp(ct->status, "Up", 2) == 0 ||
 			       strncmp(ct->status, "Restarting", 10) == 0; /* docker lists both */
-		if (!all && !running) {
+		const char *state = strncmp(ct->status, "Restarting", 10) == 0 ? "restarting" :
+				    strstr(ct->status, "(Paused)") ? "paused" :
+				    running ? "running" : strncmp(ct->status, "Exited", 6) == 0 ?
+				    "exited" : "created";
+		if ((!all && !running) || !ps_filters_match(fs, nf, ct, state)) {
 			ims_container_free(ct);
 			continue;
 		}
@@ -865,9 +933,6 @@ static int cmd_ps(int argc, char **argv)
 		const char *image = ct->image ? ct->image : ct->image_id + 7;
 		char ports[1024];
 		img_ports_column(ct, ports, sizeof(ports));
-		const char *state = strncmp(ct->status, "Restarting", 10) == 0 ? "restarting" :
-				    running ? "running" : strncmp(ct->status, "Exited", 6) == 0 ?
-				    "exited" : "created";
 		if (format) {
 			struct field f[] = {
 				{ "Command", command }, { "CreatedAt", created }, { "ID", id },

@@ -192,6 +192,17 @@ check "stop of a paused container: SIGTERM reaches it at once (its trap's exit 3
 	"$(inspect pz 'j["State"]["ExitCode"]') $([ $(( (t1 - t0) / 1000000 )) -lt 5000 ] && echo fast || echo slow)"
 img rm pz >/dev/null
 
+# ------------------------------------------------------------ labels, ps --filter
+run -d --name fla -l app=web -l tier busybox sleep 60 >/dev/null
+run --name flb -l app=db busybox true
+check "inspect: Config.Labels from --label" "{'app': 'web', 'tier': ''}" "$(inspect fla 'j["Config"]["Labels"]')"
+check "ps -f label=KEY (exited ones with -a)" "fla flb" "$(img ps -a -f label=app --format '{{.Names}}' | sort | tr '\n' ' ' | sed 's/ $//')"
+check "ps -f label=KEY=VALUE" "fla" "$(img ps -f label=app=web --format '{{.Names}}')"
+check "ps -f status=exited looks at every container" "flb" "$(img ps -f status=exited -f name=fl --format '{{.Names}}')"
+check "ps -f name=A -f name=B: either" "fla flb" "$(img ps -a -f name=fla -f name=flb --format '{{.Names}}' | sort | tr '\n' ' ' | sed 's/ $//')"
+check "ps -f with an unknown key: refused (125)" 125 "$(img ps -f bogus=1 >/dev/null 2>&1; echo $?)"
+timeout 20 "$IMG_BIN" --root "$STORE" rm -f fla flb >/dev/null
+
 # ------------------------------------------------------------ --restart
 run -d --name rof --restart on-failure:2 busybox sh -c 'echo run; exit 3' >/dev/null
 for _ in $(seq 100); do [ "$(inspect rof 'j["State"]["Status"]')" = exited ] && break; sleep 0.1; done

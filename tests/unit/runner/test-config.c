@@ -124,6 +124,19 @@ static void test_merge(void **state)
 	assert_int_equal(run_spec_merge(&c, bare, &cli, &e), 0);
 	assert_string_equal(run_env_get(c.env, "PATH"), RUN_DEFAULT_PATH);
 	assert_null(run_env_get(c.env, "TERM"));
+
+	/* labels: the image's, then --label (same key: ours; KEY alone: "") */
+	struct cm_json *lab = parse("{\"Cmd\":[\"sh\"],\"Labels\":{\"a\":\"1\",\"b\":\"2\"}}");
+	char *labels[] = { (char *)"b=3", (char *)"c", NULL };
+	struct run_cli cli5 = { .cmd = cmd0, .labels = labels };
+	assert_int_equal(run_spec_merge(&c, lab, &cli5, &e), 0);
+	assert_string_equal(run_env_get(c.labels, "a"), "1");
+	assert_string_equal(run_env_get(c.labels, "b"), "3");
+	assert_string_equal(run_env_get(c.labels, "c"), "");
+	char *bad[] = { (char *)"=x", NULL };
+	struct run_cli cli6 = { .cmd = cmd0, .labels = bad };
+	assert_int_equal(run_spec_merge(&c, lab, &cli6, &e), -EINVAL);
+	cm_json_free(lab);
 	c.hostname = NULL;
 	run_config_free(memcpy(calloc(1, sizeof(c)), &c, sizeof(c)));
 	cm_json_free(img);
