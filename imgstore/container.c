@@ -735,6 +735,12 @@ static int spawn_ufsmount(const char *dirs, const char *mp, struct cm_error *err
 			    msg[0] ? msg : "ufsmount failed");
 }
 
+int ims_container_rundir(struct ims_store *s, struct ims_container *c, struct cm_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	return run_dirfd(s, c->id, &fd, err);
+}
+
 int ims_container_mount(struct ims_store *s, struct ims_container *c,
 			struct cm_error *err)
 {

@@ -231,6 +231,10 @@ int ims_container_image(struct ims_store *s, const struct ims_container *c,
 int ims_container_mount(struct ims_store *s, struct ims_container *c,
 			struct cm_error *err);
 
+/* Make the container's run dir (c->rundir), where the runner keeps its
+ * config and state, without mounting anything (img create). */
+int ims_container_rundir(struct ims_store *s, struct ims_container *c, struct cm_error *err);
+
 /* Unmount (not mounted = success); lazy detaches a busy mount. */
 int ims_container_umount(struct ims_store *s, struct ims_container *c, bool lazy,
 			 struct cm_error *err);

@@ -814,7 +814,9 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_obj_end(w);
 	cm_jw_kint(w, "RestartCount", st.restart_count);
 	cm_jw_kstr(w, "Image", c->image_id ? c->image_id : "");
-	cm_jw_kstr(w, "Name", c->name ? c->name : "");
+	char slash_name[300];
+	snprintf(slash_name, sizeof(slash_name), "/%s", c->name ? c->name : "");
+	cm_jw_kstr(w, "Name", slash_name); /* docker's leading slash */
 	cm_jw_kstr(w, "Rootfs", c->rootfs);
 	cm_jw_key(w, "Namespaces");
 	cm_jw_obj(w);

@@ -235,6 +235,8 @@ static int limit_opt(int o, const char *arg, struct run_limits *lim)
 
 int img_cmd_run(int argc, char **argv)
 {
+	/* img create takes run's flags (docker's create) and stops short of the start */
+	bool create_only = strcmp(argv[0], "create") == 0;
 	static const struct option opts[] = {
 		{ "detach", no_argument, NULL, 'd' },
 		{ "interactive", no_argument, NULL, 'i' },
@@ -278,7 +280,11 @@ int img_cmd_run(int argc, char **argv)
 	c->network = RUN_NET_BRIDGE; /* docker's default */
 	while ((o = getopt_long(argc, argv, "+dith:e:v:w:u:m:p:l:", opts, NULL)) != -1) {
 		switch (o) {
-		case 'd': detach = true; break;
+		case 'd':
+			if (create_only)
+				return img_fail("unknown flag: -d (img create does not start the container)");
+			detach = true;
+			break;
 		case 'i': c->interactive = true; break;
 		case 't': c->tty = true; break;
 		case OPT_RM: c->autoremove = true; break;
@@ -342,7 +348,7 @@ int img_cmd_run(int argc, char **argv)
 				return img_fail_err(&e);
 			break;
 		case 'H':
-			puts("Usage: img run [OPTIONS] IMAGE [COMMAND] [ARG...]  (see docs/runner.md)");
+			printf("Usage: img %s [OPTIONS] IMAGE [COMMAND] [ARG...]  (see docs/runner.md)\n", argv[0]);
 			return 0;
 		default:
 			return RUN_EXIT_IMG;
@@ -377,7 +383,9 @@ int img_cmd_run(int argc, char **argv)
 	if (ims_container_create(s, &co, &ct, &e) < 0)
 		return img_fail_err(&e);
 	_cleanup_image_ struct ims_image *img = NULL;
-	if (ims_container_image(s, ct, &img, &e) < 0 || ims_container_mount(s, ct, &e) < 0) {
+	/* img create: only the run dir for the config (nothing mounted) */
+	if (ims_container_image(s, ct, &img, &e) < 0 ||
+	    (create_only ? ims_container_rundir(s, ct, &e) : ims_container_mount(s, ct, &e)) < 0) {
 		r = img_fail_err(&e);
 		free_container(s, ct->id);
 		return r;
@@ -407,6 +415,11 @@ int img_cmd_run(int argc, char **argv)
 		r = img_fail_err(&e);
 		free_container(s, ct->id);
 		return r;
+	}
+
+	if (create_only) { /* img create: the config kept for img start */
+		printf("%s\n", c->id);
+		return 0;
 	}
 
 	char monitor[PATH_MAX];
@@ -1051,6 +1064,15 @@ int img_cmd_rm(int argc, char **argv)
 		cm_error_clear(&e);
 		/* the runner unmounts what it mounted to run; a container
 		 * only mounted by img mount still needs -f, as before */
+		struct run_state rst;
+		_cleanup_container_ struct ims_container *ct = NULL;
+		if (bundle && !force && run_state_refresh(bundle, &rst, NULL) == 0 &&
+		    rst.status != RUN_RUNNING && rst.status != RUN_RESTARTING &&
+		    ims_container_get(s, argv[i], &ct, NULL) == 0 && ct->mounted &&
+		    ims_container_remove(s, argv[i], false, &e) < 0) {
+			rc = img_fail_err(&e);
+			continue;
+		}
 		if ((bundle && run_container_remove(bundle, force, &e) < 0) ||
 		    ims_container_remove(s, argv[i], force || bundle, &e) < 0) {
 			rc = img_fail_err(&e);

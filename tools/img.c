@@ -38,7 +38,7 @@ static void usage(FILE *f)
 	      "  gc | prune                              remove what nothing references\n"
 	      "\n"
 	      "Containers:\n"
-	      "  create [--name NAME] IMAGE [CMD...]     a container (prints its id)\n"
+	      "  create [RUN OPTIONS] IMAGE [CMD...]     a container with run's options, not started (prints its id)\n"
 	      "  ps [-a] [-q] [-f KEY=VALUE] [--format json|TEMPLATE]  list containers\n"
 	      "  rm [-f] CONTAINER...                    remove (-f: unmount first)\n"
 	      "  mount CONTAINER / umount CONTAINER      the union at a mountpoint (printed)\n"
@@ -734,40 +734,6 @@ static int cmd_save(int argc, char **argv)
 
 /* ------------------------------------------------------------ containers */
 
-static int cmd_create(int argc, char **argv)
-{
-	const char *name = NULL;
-	static const struct option lo[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
-	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
-		if (c == 'n')
-			name = optarg;
-		else if (c == 'h') {
-			puts("Usage: img create [--name NAME] IMAGE [COMMAND [ARG...]]");
-			return 0;
-		} else
-			return EXIT_IMG;
-	}
-	if (optind >= argc)
-		return img_fail("create: needs an IMAGE (see img create --help)");
-	struct cm_error e = { 0 };
-	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
-	_cleanup_container_ struct ims_container *ct = NULL;
-	struct ims_create_opts o = {
-		.image = argv[optind],
-		.name = name,
-		.cmd = optind + 1 < argc ? (const char *const *)argv + optind + 1 : NULL,
-	};
-	if (open_store(&s, &e) < 0 || ims_container_create(s, &o, &ct, &e) < 0)
-		return img_fail_err(&e);
-	puts(ct->id);
-	return 0;
-}
-
 /* docker's COMMAND column: the argv that would run, quoted. */
 static void ctr_command(struct ims_store *s, const struct ims_container *ct, char *buf,
 			size_t sz)
@@ -1187,7 +1153,7 @@ static const struct {
 	{ "port", img_cmd_port },
 	{ "container", img_cmd_container },
 	{ "rm", img_cmd_rm },
-	{ "create", cmd_create },
+	{ "create", img_cmd_run }, /* run's flags, no start (img-run.c) */
 	{ "ps", cmd_ps },
 	{ "mount", cmd_mount },
 	{ "umount", cmd_umount },

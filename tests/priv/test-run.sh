@@ -192,6 +192,15 @@ check "stop of a paused container: SIGTERM reaches it at once (its trap's exit 3
 	"$(inspect pz 'j["State"]["ExitCode"]') $([ $(( (t1 - t0) / 1000000 )) -lt 5000 ] && echo fast || echo slow)"
 img rm pz >/dev/null
 
+# ------------------------------------------------------------ create with run's flags, then start
+crid=$(img create --name crf --cgroup-parent "$CGP" -m 64m -e X=created -l k=v busybox sh -c 'echo $X')
+check_re "create: prints the id, the container is Created, nothing mounted" "^[0-9a-f]{64} Created 0$" \
+	"$crid $(img ps -a --format '{{.Names}} {{.Status}}' | awk '$1 == "crf" {print $2}') $(grep -c "$crid" /proc/mounts)"
+check "start -a: the flags given to create hold" "created 67108864 v /crf" \
+	"$(timeout 30 "$IMG_BIN" --root "$STORE" start -a crf) $(inspect crf '"%s %s %s" % (j["HostConfig"]["Memory"], j["Config"]["Labels"]["k"], j["Name"])')"
+check "create -d: refused (125)" 125 "$(img create -d busybox true >/dev/null 2>&1; echo $?)"
+img rm crf >/dev/null
+
 # ------------------------------------------------------------ labels, ps --filter
 run -d --name fla -l app=web -l tier busybox sleep 60 >/dev/null
 run --name flb -l app=db busybox true
