@@ -501,8 +501,62 @@ int run_relay_tty(int ptm, pid_t child)
 
 /* ------------------------------------------------------------ logs */
 
+int64_t run_time_parse_ns(const char *s)
+{
+	struct tm tm = { 0 };
+	int n = 0;
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			 &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	int64_t ns = 0, scale = 100000000;
+	const char *p = s + n;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			ns += (*p - '0') * scale;
+	if (*p != 'Z' && *p != '\0')
+		return -1;
+	time_t t = timegm(&tm);
+	return t < 0 ? -1 : (int64_t)t * 1000000000 + ns;
+}
+
+int run_parse_log_time(const char *s, int64_t now_ns, int64_t *ret, struct cm_error *err)
+{
+	if (strchr(s, 'T')) {
+		int64_t t = run_time_parse_ns(s);
+		if (t < 0)
+			return cm_error_set(err, -EINVAL, "invalid time '%s' (RFC 3339, UTC)", s);
+		*ret = t;
+		return 0;
+	}
+	char *end;
+	double v = strtod(s, &end);
+	if (end != s && !*end && v >= 0) { /* Unix seconds */
+		*ret = (int64_t)(v * 1e9);
+		return 0;
+	}
+	/* a duration: [Nh][Nm][Ns], as Go writes them */
+	int64_t d = 0;
+	const char *p = s;
+	while (*p) {
+		double x = strtod(p, &end);
+		if (end == p || x < 0)
+			return cm_error_set(err, -EINVAL, "invalid time or duration '%s'", s);
+		int64_t unit = *end == 'h' ? 3600000000000LL : *end == 'm' ? 60000000000LL :
+			       *end == 's' ? 1000000000LL : 0;
+		if (!unit)
+			return cm_error_set(err, -EINVAL, "invalid time or duration '%s'", s);
+		d += (int64_t)(x * (double)unit);
+		p = end + 1;
+	}
+	*ret = now_ns - d;
+	return 0;
+}
+
 /* Print one json-file line: returns false if it is not ours. */
-static bool print_log_line(const char *line, bool timestamps, int out, int err_fd)
+static bool print_log_line(const char *line, bool timestamps, int64_t since_ns, int64_t until_ns,
+			   int out, int err_fd)
 {
 	_cleanup_json_ struct cm_json *j = NULL;
 	if (cm_json_parse(line, strlen(line), &j, NULL, 0) < 0)
@@ -511,6 +565,11 @@ static bool print_log_line(const char *line, bool timestamps, int out, int err_f
 		   *t = cm_json_get_str(j, "time");
 	if (!s)
 		return false;
+	if (since_ns || until_ns) {
+		int64_t at = run_time_parse_ns(t);
+		if ((since_ns && at < since_ns) || (until_ns && at >= until_ns))
+			return true;
+	}
 	int fd = cm_streq(stream, "stderr") ? err_fd : out;
 	if (timestamps && t) {
 		(void)cm_write_all(fd, t, strlen(t));
@@ -521,7 +580,7 @@ static bool print_log_line(const char *line, bool timestamps, int out, int err_f
 }
 
 int run_logs(const char *bundle, long tail, bool follow, bool timestamps,
-	     int out, int err_fd, struct cm_error *err)
+	     int64_t since_ns, int64_t until_ns, int out, int err_fd, struct cm_error *err)
 {
 	char p[4096];
 	snprintf(p, sizeof(p), "%s/ctr.log", bundle);
@@ -549,15 +608,17 @@ int run_logs(const char *bundle, long tail, bool follow, bool timestamps,
 				fseek(f, -n, SEEK_CUR);
 				break;
 			}
-			(void)print_log_line(line, timestamps, out, err_fd);
+			(void)print_log_line(line, timestamps, since_ns, until_ns, out, err_fd);
 		}
 		if (!follow)
 			break;
 		struct run_state st;
-		if (run_state_refresh(bundle, &st, NULL) < 0 || st.status != RUN_RUNNING) {
+		if (run_state_refresh(bundle, &st, NULL) < 0 ||
+		    (st.status != RUN_RUNNING && st.status != RUN_RESTARTING) ||
+		    (until_ns && run_now_ns() >= until_ns)) {
 			/* one last pass for what the monitor flushed at exit */
 			while (f && getline(&line, &cap, f) >= 0)
-				(void)print_log_line(line, timestamps, out, err_fd);
+				(void)print_log_line(line, timestamps, since_ns, until_ns, out, err_fd);
 			break;
 		}
 		if (f)

@@ -16,7 +16,6 @@ int run_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t
 int run_write_file(const char *path, const char *s);
 /* temp + fsync + rename in dir. */
 int run_write_atomic(const char *dir, const char *name, const void *buf, size_t len);
-int64_t run_now_ns(void);
 void run_time_fmt_ns(int64_t ns, char *buf, size_t sz); /* RFC 3339 with ns, UTC */
 /* Start time of pid in clock ticks since boot (field 22 of /proc/PID/stat), 0 if gone. */
 uint64_t run_pid_starttime(pid_t pid);

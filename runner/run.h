@@ -408,6 +408,16 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 int run_monitor_main(const char *bundle, int sync_fd, bool attach);
 
 /* Logs: copy the log to out/err (stdout and stderr apart). tail < 0: all;
- * follow: until the container stops; timestamps: RFC 3339 prefix. */
+ * follow: until the container stops (not while it restarts); timestamps:
+ * RFC 3339 prefix; only lines logged at or after since_ns and before
+ * until_ns (ns since the epoch, 0: no bound). */
 int run_logs(const char *bundle, long tail, bool follow, bool timestamps,
-	     int out, int err_fd, struct cm_error *err);
+	     int64_t since_ns, int64_t until_ns, int out, int err_fd, struct cm_error *err);
+/* docker's --since/--until: a duration back from now (10m, 1h30m, 45s),
+ * an RFC 3339 time (2026-11-29T10:00:00Z, fraction allowed), or Unix
+ * seconds (fraction allowed). Returns ns since the epoch. */
+int run_parse_log_time(const char *s, int64_t now_ns, int64_t *ret, struct cm_error *err);
+/* CLOCK_REALTIME in ns. */
+int64_t run_now_ns(void);
+/* The RFC 3339 UTC times of the log ("2026-11-29T10:00:00.123456789Z"). */
+int64_t run_time_parse_ns(const char *s);

@@ -831,25 +831,33 @@ int img_cmd_logs(int argc, char **argv)
 		{ "follow", no_argument, NULL, 'f' },
 		{ "tail", required_argument, NULL, 'n' },
 		{ "timestamps", no_argument, NULL, 't' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
 		{ 0 },
 	};
 	bool follow = false, ts = false;
 	long tail = -1;
+	int64_t since = 0, until = 0, now = run_now_ns();
+	struct cm_error e = { 0 };
 	int o;
 	while ((o = getopt_long(argc, argv, "+fn:t", opts, NULL)) != -1) {
 		switch (o) {
 		case 'f': follow = true; break;
 		case 't': ts = true; break;
 		case 'n': tail = strcmp(optarg, "all") == 0 ? -1 : strtol(optarg, NULL, 10); break;
+		case 'S':
+		case 'U':
+			if (run_parse_log_time(optarg, now, o == 'S' ? &since : &until, &e) < 0)
+				return img_fail_err(&e);
+			break;
 		default: return RUN_EXIT_IMG;
 		}
 	}
 	if (optind + 1 != argc)
 		return img_fail("\"img logs\" requires exactly 1 argument");
-	struct cm_error e = { 0 };
 	_cleanup_free_ char *bundle = NULL;
 	if (with_bundle(argv[optind], &bundle, &e) < 0 ||
-	    run_logs(bundle, tail, follow, ts, 1, 2, &e) < 0)
+	    run_logs(bundle, tail, follow, ts, since, until, 1, 2, &e) < 0)
 		return img_fail_err(&e);
 	return 0;
 }

@@ -52,7 +52,7 @@ static void usage(FILE *f)
 	      "      [--cpu-shares N] [--pids-limit N] [--read-only] [--network bridge|none|host]\n"
 	      "      [-p [IP:]HOST:CTR[/udp]] [--userns] [--restart POLICY] [-l K=V] IMAGE [CMD...]\n"
 	      "  start [-a] | stop [-t S] | restart | kill [-s SIG] | wait | pause | unpause CONTAINER...\n"
-	      "  logs [-f] [--tail N] [-t] | top | port CONTAINER\n"
+	      "  logs [-f] [--tail N] [-t] [--since T] [--until T] | top | port CONTAINER\n"
 	      "  stats [--no-stream] [CONTAINER...]      cpu, memory, net, block I/O, pids\n"
 	      "  update [-m N] [--memory-swap N] [--cpus N] [--cpu-shares N] [--pids-limit N] CONTAINER...\n"
 	      "  exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...\n"

@@ -143,6 +143,11 @@ img rm stub2 >/dev/null
 run --name lg busybox sh -c 'echo o1; echo e1 >&2; echo o2; printf partial' >/dev/null 2>&1
 check "logs: stdout" "o1|o2|partial" "$(img logs lg 2>/dev/null | tr '\n' '|' | sed 's/|$//')"
 check "logs: stderr apart" "e1" "$(img logs lg 2>&1 >/dev/null)"
+t2=$(img logs -t lg 2>/dev/null | sed -n 2p | cut -d' ' -f1)
+check "logs --since TIME: from that line on; --until TIME: before it" "o2|partial / o1" \
+	"$(img logs --since "$t2" lg 2>/dev/null | tr '\n' '|' | sed 's/|$//') / $(img logs --until "$t2" lg 2>/dev/null)"
+check "logs --since 1h: all of it; a bad time refused (125)" "o1 125" \
+	"$(img logs --since 1h lg 2>/dev/null | head -1) $(img logs --since 5x lg >/dev/null 2>&1; echo $?)"
 check "logs --tail 1" "partial" "$(img logs --tail 1 lg 2>/dev/null)"
 check_re "logs -t: RFC 3339 timestamps" "^20[0-9-]+T[0-9:.]+Z o1$" "$(img logs -t lg 2>/dev/null | head -1)"
 out=$(run busybox sh -c 'echo fg-out; echo fg-err >&2' 2>"$T/err")

@@ -225,6 +225,29 @@ static void test_port(void **state)
 	assert_int_equal(run_parse_network("overlay", &m, NULL), -EINVAL);
 }
 
+static void test_log_time(void **state)
+{
+	(void)state;
+	int64_t t, now = 1800000000LL * 1000000000LL;
+	assert_int_equal(run_time_parse_ns("2026-11-29T10:00:00Z"), 1795946400LL * 1000000000LL);
+	assert_int_equal(run_time_parse_ns("2026-11-29T10:00:00.5Z"), 1795946400LL * 1000000000LL + 500000000);
+	assert_int_equal(run_time_parse_ns("2026-11-29T10:00:00.123456789Z") % 1000000000, 123456789);
+	assert_int_equal(run_time_parse_ns("yesterday"), -1);
+	assert_int_equal(run_parse_log_time("10m", now, &t, NULL), 0);
+	assert_int_equal(now - t, 600LL * 1000000000);
+	assert_int_equal(run_parse_log_time("1h30m", now, &t, NULL), 0);
+	assert_int_equal(now - t, 5400LL * 1000000000);
+	assert_int_equal(run_parse_log_time("1.5s", now, &t, NULL), 0);
+	assert_int_equal(now - t, 1500000000);
+	assert_int_equal(run_parse_log_time("1795946400", now, &t, NULL), 0);
+	assert_int_equal(t, 1795946400LL * 1000000000LL);
+	assert_int_equal(run_parse_log_time("2026-11-29T10:00:00Z", now, &t, NULL), 0);
+	assert_int_equal(t, 1795946400LL * 1000000000LL);
+	static const char *const bad[] = { "5x", "m", "1h-2m", "2026-13-45Tx" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(run_parse_log_time(bad[i], now, &t, NULL), -EINVAL);
+}
+
 static void test_restart(void **state)
 {
 	(void)state;
@@ -257,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_config_cgroup_root),
 		cmocka_unit_test(test_port),
 		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_log_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
