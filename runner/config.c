@@ -190,6 +190,56 @@ int run_parse_network(const char *s, enum run_netmode *ret, struct cm_error *err
 	return cm_error_set(err, -EINVAL, "network %s not found (bridge, host or none)", s);
 }
 
+/* capability names by number (linux/capability.h) */
+static const char *const cap_names[] = {
+	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
+	"SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST",
+	"NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO",
+	"SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+	"SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE",
+	"AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
+	"BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+};
+_Static_assert(CM_ARRAY_SIZE(cap_names) == 41, "capabilities 0..40");
+
+uint64_t run_caps_default(void)
+{
+	/* docker's default set minus NET_RAW (SECURITY.md) */
+	static const int caps[] = { 0 /* CHOWN */, 1 /* DAC_OVERRIDE */, 3 /* FOWNER */,
+				    4 /* FSETID */, 5 /* KILL */, 6 /* SETGID */, 7 /* SETUID */,
+				    8 /* SETPCAP */, 10 /* NET_BIND_SERVICE */, 18 /* SYS_CHROOT */,
+				    27 /* MKNOD */, 29 /* AUDIT_WRITE */, 31 /* SETFCAP */ };
+	uint64_t m = 0;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(caps); i++)
+		m |= UINT64_C(1) << caps[i];
+	return m;
+}
+
+const char *run_cap_name(int cap)
+{
+	return cap >= 0 && (size_t)cap < CM_ARRAY_SIZE(cap_names) ? cap_names[cap] : "?";
+}
+
+int run_parse_cap(const char *name, uint64_t *ret, struct cm_error *err)
+{
+	const char *n = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
+	if (strcasecmp(n, "ALL") == 0) {
+		*ret = RUN_CAP_ALL;
+		return 0;
+	}
+	for (size_t i = 0; i < CM_ARRAY_SIZE(cap_names); i++)
+		if (strcasecmp(n, cap_names[i]) == 0) {
+			*ret = UINT64_C(1) << i;
+			return 0;
+		}
+	return cm_error_set(err, -EINVAL, "unknown capability: \"%s\"", name);
+}
+
+uint64_t run_caps_effective(const struct run_config *c)
+{
+	return ((run_caps_default() & ~c->cap_drop) | c->cap_add) & RUN_CAP_ALL;
+}
+
 static const char *const restarts[] = { "no", "always", "on-failure", "unless-stopped" };
 
 const char *run_restart_name(enum run_restart r)
@@ -719,6 +769,8 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	cm_jw_kstr(w, "Name", run_restart_name(c->restart));
 	cm_jw_kint(w, "MaximumRetryCount", c->restart_max);
 	cm_jw_obj_end(w);
+	cm_jw_kint(w, "CapAddMask", (int64_t)c->cap_add);
+	cm_jw_kint(w, "CapDropMask", (int64_t)c->cap_drop);
 	cm_jw_key(w, "Binds");
 	cm_jw_arr(w);
 	for (size_t i = 0; i < c->n_vols; i++) {
@@ -822,6 +874,8 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	}
 	c->userns = get_bool(j, "UsernsMode");
 	c->autoremove = get_bool(j, "AutoRemove");
+	c->cap_add = (uint64_t)get_int(j, "CapAddMask") & RUN_CAP_ALL;
+	c->cap_drop = (uint64_t)get_int(j, "CapDropMask") & RUN_CAP_ALL;
 	const struct cm_json *rp = cm_json_get(j, "RestartPolicy");
 	if (rp && cm_json_is(rp, CM_JSON_OBJECT)) {
 		int max;

@@ -849,6 +849,20 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_kstr(w, "Name", run_restart_name(c->restart));
 	cm_jw_kint(w, "MaximumRetryCount", c->restart_max);
 	cm_jw_obj_end(w);
+	for (int k = 0; k < 2; k++) { /* docker's CapAdd, CapDrop: CAP_ names, or ALL */
+		uint64_t m = k ? c->cap_drop : c->cap_add;
+		cm_jw_key(w, k ? "CapDrop" : "CapAdd");
+		cm_jw_arr(w);
+		if (m == RUN_CAP_ALL)
+			cm_jw_str(w, "ALL");
+		for (int cap = 0; m != RUN_CAP_ALL && cap < 41; cap++)
+			if ((m >> cap) & 1) {
+				char n[40];
+				snprintf(n, sizeof(n), "CAP_%s", run_cap_name(cap));
+				cm_jw_str(w, n);
+			}
+		cm_jw_arr_end(w);
+	}
 	cm_jw_kstr(w, "NetworkMode", run_network_name(c->network));
 	cm_jw_key(w, "PortBindings");
 	run_ports_json(c, w);

@@ -30,12 +30,6 @@
 #include <sys/wait.h>
 #include <grp.h>
 
-/* docker's default capabilities minus NET_RAW (SECURITY.md) */
-static const int default_caps[] = {
-	CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID,
-	CAP_SETUID, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_MKNOD,
-	CAP_AUDIT_WRITE, CAP_SETFCAP,
-};
 
 /* ------------------------------------------------------------ child errors */
 
@@ -315,31 +309,37 @@ static int read_small(const char *path, char **ret)
 	return run_read_file_at(AT_FDCWD, path, 1 << 20, ret, NULL);
 }
 
-static int drop_bounding(const int *keep, size_t n)
+/* Every capability not in keep leaves the bounding set. */
+static int drop_bounding(uint64_t keep)
 {
 	_cleanup_free_ char *s = NULL;
 	int last = CAP_LAST_CAP;
 	if (run_read_file_at(AT_FDCWD, "/proc/sys/kernel/cap_last_cap", 64, &s, NULL) == 0)
 		last = atoi(s);
 	for (int c = 0; c <= last; c++) {
-		bool k = false;
-		for (size_t i = 0; i < n; i++)
-			k |= keep[i] == c;
+		bool k = c < 64 && (keep >> c) & 1;
 		if (!k && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
 			return cm_neg_errno();
 	}
 	return 0;
 }
 
-static int set_caps(const int *caps, size_t n, bool root)
+static int set_caps(uint64_t caps, bool root)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2] = { 0 };
+	/* never more than we hold (--cap-add ALL: all of ours; root here may
+	 * lack some, e.g. CAP_SYS_RESOURCE) */
+	struct __user_cap_data_struct have[2] = { 0 };
+	if (syscall(SYS_capget, &h, have) == 0)
+		caps &= (uint64_t)have[0].permitted | (uint64_t)have[1].permitted << 32;
+	h.version = _LINUX_CAPABILITY_VERSION_3;
 	if (root)
-		for (size_t i = 0; i < n; i++) {
-			d[caps[i] / 32].effective |= 1u << (caps[i] % 32);
-			d[caps[i] / 32].permitted |= 1u << (caps[i] % 32);
-		}
+		for (int c = 0; c < 64; c++)
+			if ((caps >> c) & 1) {
+				d[c / 32].effective |= 1u << (c % 32);
+				d[c / 32].permitted |= 1u << (c % 32);
+			}
 	if (syscall(SYS_capset, &h, d) < 0)
 		return cm_neg_errno();
 	return 0;
@@ -347,7 +347,7 @@ static int set_caps(const int *caps, size_t n, bool root)
 
 /* Everything after the root is in place: the process of c (or of an exec x). */
 static void setup_process(struct child_ctx *cx, char **argv, char **env_in, const char *cwd,
-			  const char *user, bool tty, bool is_init)
+			  const char *user, bool tty, bool is_init, uint64_t caps)
 {
 	_cleanup_free_ char *pw = NULL, *gr = NULL;
 	struct cm_error e = { 0 };
@@ -391,7 +391,7 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "setsid");
 	}
 
-	if ((r = drop_bounding(default_caps, CM_ARRAY_SIZE(default_caps))) < 0)
+	if ((r = drop_bounding(caps)) < 0)
 		child_fail(cx, RUN_EXIT_IMG, r, "capability bounding set");
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (setgroups(u.n_groups, u.groups) < 0)
@@ -400,7 +400,7 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "setgid %u", u.gid);
 	if (setresuid(u.uid, u.uid, u.uid) < 0)
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "setuid %u", u.uid);
-	if ((r = set_caps(default_caps, CM_ARRAY_SIZE(default_caps), u.uid == 0)) < 0)
+	if ((r = set_caps(caps, u.uid == 0)) < 0)
 		child_fail(cx, RUN_EXIT_IMG, r, "capabilities");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "no_new_privs");
@@ -562,7 +562,8 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 	/* in its cgroup now: the root of a namespace of its own (v2) */
 	if (c->cgroupns && unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "cgroup namespace");
-	setup_process(&cx, c->argv, c->env, c->cwd ? c->cwd : "/", c->user, c->tty, true);
+	setup_process(&cx, c->argv, c->env, c->cwd ? c->cwd : "/", c->user, c->tty, true,
+		      run_caps_effective(c));
 }
 
 int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_child,
@@ -757,7 +758,8 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		for (char **e = x->env; e && *e; e++)
 			(void)run_env_set(&env, &n, *e);
 		const char *cwd = x->cwd ? x->cwd : c->cwd ? c->cwd : "/";
-		setup_process(&cx, x->argv, env, cwd, x->user ? x->user : c->user, x->tty, false);
+		setup_process(&cx, x->argv, env, cwd, x->user ? x->user : c->user, x->tty, false,
+			      run_caps_effective(c));
 	}
 	close(sp[1]);
 	struct run_child_error ce;

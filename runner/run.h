@@ -74,6 +74,7 @@ struct run_config {
 	char *hostname;
 	bool tty, interactive, read_only, userns, autoremove;
 	enum run_netmode network;
+	uint64_t cap_add, cap_drop; /* --cap-add / --cap-drop (bit = capability) */
 	enum run_restart restart; /* --restart: the monitor starts pid 1 again */
 	int restart_max;          /* on-failure:N, 0 = no limit */
 	bool cgroupns;      /* not stored: set by the monitor on cgroup v2 (docker's
@@ -110,6 +111,14 @@ int run_parse_cpus(const char *s, int64_t *ret_quota, int64_t *ret_period,
 int run_parse_volume(const char *s, struct run_volume *ret, struct cm_error *err);
 int run_parse_signal(const char *s, int *ret, struct cm_error *err);  /* KILL, SIGTERM, 9 */
 int run_parse_network(const char *s, enum run_netmode *ret, struct cm_error *err);
+/* Capabilities: docker's default set minus NET_RAW (SECURITY.md), a name
+ * (CHOWN, CAP_CHOWN, any case; ALL: every one) to its bit mask, the set a
+ * container's processes get, and the name of a capability. */
+#define RUN_CAP_ALL ((UINT64_C(1) << 41) - 1) /* 0..CAP_CHECKPOINT_RESTORE */
+uint64_t run_caps_default(void);
+int run_parse_cap(const char *name, uint64_t *ret, struct cm_error *err);
+uint64_t run_caps_effective(const struct run_config *c);
+const char *run_cap_name(int cap);
 /* no | always | unless-stopped | on-failure[:N] */
 int run_parse_restart(const char *s, enum run_restart *ret, int *ret_max, struct cm_error *err);
 const char *run_restart_name(enum run_restart r);

@@ -165,6 +165,7 @@ static int attach_wait(struct run_started *st, bool tty, const char *bundle, con
 enum {
 	OPT_RM = 256, OPT_NAME, OPT_ENVFILE, OPT_ENTRYPOINT, OPT_MEMSWAP, OPT_CPUS,
 	OPT_SHARES, OPT_PIDS, OPT_RO, OPT_NET, OPT_USERNS, OPT_CGPARENT, OPT_RESTART,
+	OPT_CAPADD, OPT_CAPDROP,
 };
 
 static int port_push(struct run_config *c, const char *spec, struct cm_error *e)
@@ -261,6 +262,8 @@ int img_cmd_run(int argc, char **argv)
 		{ "userns", no_argument, NULL, OPT_USERNS },
 		{ "cgroup-parent", required_argument, NULL, OPT_CGPARENT },
 		{ "restart", required_argument, NULL, OPT_RESTART },
+		{ "cap-add", required_argument, NULL, OPT_CAPADD },
+		{ "cap-drop", required_argument, NULL, OPT_CAPDROP },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'H' },
@@ -347,6 +350,14 @@ int img_cmd_run(int argc, char **argv)
 			if (run_parse_restart(optarg, &c->restart, &c->restart_max, &e) < 0)
 				return img_fail_err(&e);
 			break;
+		case OPT_CAPADD:
+		case OPT_CAPDROP: {
+			uint64_t m;
+			if (run_parse_cap(optarg, &m, &e) < 0)
+				return img_fail_err(&e);
+			*(o == OPT_CAPADD ? &c->cap_add : &c->cap_drop) |= m;
+			break;
+		}
 		case 'H':
 			printf("Usage: img %s [OPTIONS] IMAGE [COMMAND] [ARG...]  (see docs/runner.md)\n", argv[0]);
 			return 0;

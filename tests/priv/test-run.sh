@@ -45,6 +45,17 @@ check_re "masked /proc paths, ro /proc/sys, sysrq, /sys" "^(masked\|)+0\|ro-sysr
 # host with no sda (this one), which a bare "it failed" would also accept
 out=$(run --rm busybox sh -c 'ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty | cut -c1; readlink /dev/ptmx; [ -d /dev/pts ] && echo pts; mknod /dev/sda b 8 0 && head -c1 /dev/sda 2>&1 >/dev/null')
 check "minimal /dev, ptmx link, device cgroup denies a disk (EPERM)" "c|c|c|c|c|c|pts/ptmx|pts|head: /dev/sda: Operation not permitted" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+capeff() { run --rm "$@" busybox sh -c 'grep ^CapEff /proc/self/status | cut -f2'; }
+check "--cap-add NET_ADMIN, --cap-drop chown, --cap-drop ALL --cap-add CAP_KILL" \
+	"00000000a80415fb 00000000a80405fa 0000000000000020" \
+	"$(capeff --cap-add NET_ADMIN) $(capeff --cap-drop chown) $(capeff --cap-drop ALL --cap-add CAP_KILL)"
+check "--cap-add of an unknown capability: refused (125)" 125 "$(run --rm --cap-add BOGUS busybox true 2>/dev/null; echo $?)"
+run -d --name capc --cap-add NET_ADMIN --cap-drop MKNOD busybox sleep 30 >/dev/null
+check "inspect: HostConfig.CapAdd / CapDrop by name" "['CAP_NET_ADMIN'] ['CAP_MKNOD']" \
+	"$(inspect capc '"%s %s" % (j["HostConfig"]["CapAdd"], j["HostConfig"]["CapDrop"])')"
+check "exec gets the container's capabilities" "00000000a00415fb" \
+	"$(timeout 20 "$IMG_BIN" --root "$STORE" exec capc sh -c 'grep ^CapEff /proc/self/status | cut -f2')"
+timeout 20 "$IMG_BIN" --root "$STORE" rm -f capc >/dev/null
 out=$(run --rm busybox sh -c 'ping -c1 127.0.0.1 >/dev/null 2>&1 && echo raw || echo noraw')
 check "no NET_RAW" "noraw" "$out"
 

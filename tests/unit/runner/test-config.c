@@ -248,6 +248,28 @@ static void test_log_time(void **state)
 		assert_int_equal(run_parse_log_time(bad[i], now, &t, NULL), -EINVAL);
 }
 
+static void test_caps(void **state)
+{
+	(void)state;
+	uint64_t m;
+	assert_int_equal(run_caps_default(), 0xa80405fbULL); /* docker's minus NET_RAW */
+	assert_int_equal(run_parse_cap("NET_ADMIN", &m, NULL), 0);
+	assert_int_equal(m, 1ULL << 12);
+	assert_int_equal(run_parse_cap("cap_chown", &m, NULL), 0);
+	assert_int_equal(m, 1ULL);
+	assert_int_equal(run_parse_cap("all", &m, NULL), 0);
+	assert_int_equal(m, RUN_CAP_ALL);
+	assert_int_equal(run_parse_cap("CHECKPOINT_RESTORE", &m, NULL), 0);
+	assert_int_equal(m, 1ULL << 40);
+	assert_int_equal(run_parse_cap("NOPE", &m, NULL), -EINVAL);
+	struct run_config c = { .cap_add = 1ULL << 12, .cap_drop = 1ULL };
+	assert_int_equal(run_caps_effective(&c), 0xa80415faULL);
+	c.cap_drop = RUN_CAP_ALL;
+	c.cap_add = 1ULL << 5;
+	assert_int_equal(run_caps_effective(&c), 1ULL << 5);
+	assert_string_equal(run_cap_name(21), "SYS_ADMIN");
+}
+
 static void test_restart(void **state)
 {
 	(void)state;
@@ -281,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_port),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_log_time),
+		cmocka_unit_test(test_caps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
