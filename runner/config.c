@@ -4,6 +4,8 @@
  * text, and config.json. Pure functions except run_env_file_read. */
 #include "run-internal.h"
 
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <limits.h>
 #include <signal.h>
@@ -32,6 +34,10 @@ void run_config_free(struct run_config *c)
 	strv_free(c->argv);
 	strv_free(c->env);
 	strv_free(c->labels);
+	strv_free(c->extra_hosts);
+	strv_free(c->dns);
+	strv_free(c->dns_search);
+	strv_free(c->dns_options);
 	free(c->cwd);
 	free(c->user);
 	free(c->hostname);
@@ -238,6 +244,48 @@ int run_parse_cap(const char *name, uint64_t *ret, struct cm_error *err)
 uint64_t run_caps_effective(const struct run_config *c)
 {
 	return ((run_caps_default() & ~c->cap_drop) | c->cap_add) & RUN_CAP_ALL;
+}
+
+static bool name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-' && s[i] != '_')
+			return false;
+	return true;
+}
+
+static bool ip_ok(const char *s)
+{
+	unsigned char b[16];
+	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+}
+
+int run_parse_add_host(const char *s, char **ret, struct cm_error *err)
+{
+	const char *colon = strchr(s, ':');
+	if (!colon || !name_ok(s, (size_t)(colon - s)))
+		return cm_error_set(err, -EINVAL, "invalid argument \"%s\" for --add-host: NAME:IP", s);
+	const char *ip = strcmp(colon + 1, "host-gateway") == 0 ? RUN_NET_GATEWAY : colon + 1;
+	if (!ip_ok(ip))
+		return cm_error_set(err, -EINVAL, "invalid IP address in --add-host: \"%s\"", colon + 1);
+	return asprintf(ret, "%.*s:%s", (int)(colon - s), s, ip) < 0 ? -ENOMEM : 0;
+}
+
+int run_parse_dns(const char *kind, const char *s, struct cm_error *err)
+{
+	bool ok;
+	if (strcmp(kind, "dns") == 0)
+		ok = ip_ok(s);
+	else if (strcmp(kind, "dns-search") == 0)
+		ok = strcmp(s, ".") == 0 || name_ok(s, strlen(s));
+	else {
+		ok = *s && strlen(s) < 256;
+		for (const char *p = s; ok && *p; p++)
+			ok = isgraph((unsigned char)*p);
+	}
+	return ok ? 0 : cm_error_set(err, -EINVAL, "invalid --%s \"%s\"", kind, s);
 }
 
 static const char *const restarts[] = { "no", "always", "on-failure", "unless-stopped" };
@@ -735,6 +783,10 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	jw_strv(w, "Args", c->argv);
 	jw_strv(w, "Env", c->env);
 	jw_strv(w, "Labels", c->labels);
+	jw_strv(w, "ExtraHosts", c->extra_hosts);
+	jw_strv(w, "Dns", c->dns);
+	jw_strv(w, "DnsSearch", c->dns_search);
+	jw_strv(w, "DnsOptions", c->dns_options);
 	jw_kstr_opt(w, "WorkingDir", c->cwd);
 	jw_kstr_opt(w, "User", c->user);
 	jw_kstr_opt(w, "Hostname", c->hostname);
@@ -837,7 +889,11 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	    (r = strv_from_json(cm_json_get(j, "Layers"), &c->layers, NULL)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "Args"), &c->argv, NULL)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "Env"), &c->env, NULL)) < 0 ||
-	    (r = strv_from_json(cm_json_get(j, "Labels"), &c->labels, NULL)) < 0)
+	    (r = strv_from_json(cm_json_get(j, "Labels"), &c->labels, NULL)) < 0 ||
+	    (r = strv_from_json(cm_json_get(j, "ExtraHosts"), &c->extra_hosts, NULL)) < 0 ||
+	    (r = strv_from_json(cm_json_get(j, "Dns"), &c->dns, NULL)) < 0 ||
+	    (r = strv_from_json(cm_json_get(j, "DnsSearch"), &c->dns_search, NULL)) < 0 ||
+	    (r = strv_from_json(cm_json_get(j, "DnsOptions"), &c->dns_options, NULL)) < 0)
 		return cm_error_set(err, r, "config.json: out of memory");
 	c->tty = get_bool(j, "Tty");
 	const struct cm_json *cs = cm_json_get(j, "ConsoleSize");

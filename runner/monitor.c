@@ -382,6 +382,9 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "another monitor runs this container");
 	snprintf(p, sizeof(p), "%s/stopped", bundle);
 	(void)unlink(p); /* a new start: restarts allowed again */
+	/* --add-host, --dns*: the init layer's files, before pid 1 exists */
+	if (run_init_apply(c, &e) < 0)
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
 
 	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
 	if (run_cgroup_for(c, &cg, &e) < 0)

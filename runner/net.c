@@ -629,38 +629,26 @@ static int configure_inside(pid_t pid, const char *ip, struct cm_error *err)
  * written again at every start. */
 static int hosts_write(const char *init_dir, const char *ip, const char *hostname)
 {
-	char dir[4200];
-	snprintf(dir, sizeof(dir), "%s/etc", init_dir);
-	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return cm_neg_errno();
 	_cleanup_free_ char *old = NULL;
-	int r = run_read_file_at(dfd, "hosts", 1 << 16, &old, NULL);
+	int r = run_init_read(init_dir, "hosts", &old);
 	if (r < 0)
 		return r;
-	size_t cap = strlen(old) + 512, off = 0;
+	size_t cap = strlen(old) + 512, off = 0, hl = strlen(hostname);
 	_cleanup_free_ char *out = malloc(cap);
 	if (!out)
 		return -ENOMEM;
 	char *save = NULL;
-	for (char *l = strtok_r(old, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		if (strncmp(l, "127.0.1.1\t", 10) != 0 && strncmp(l, "10.89.", 6) != 0)
+	for (char *l = strtok_r(old, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		size_t ll = strlen(l);
+		bool ours = strncmp(l, "10.89.", 6) == 0 && ll > hl && l[ll - hl - 1] == '\t' &&
+			    strcmp(l + ll - hl, hostname) == 0; /* an earlier start's line */
+		if (strncmp(l, "127.0.1.1\t", 10) != 0 && !ours)
 			off += (size_t)snprintf(out + off, cap - off, "%s\n", l);
+	}
 	off += (size_t)snprintf(out + off, cap - off, "%s\t%s\n", ip, hostname);
 	if (off >= cap)
 		return -E2BIG;
-	char tmp[64];
-	cm_tmpname(tmp, sizeof(tmp), ".tmp");
-	_cleanup_close_ int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return cm_neg_errno();
-	if ((r = cm_write_all(fd, out, off)) == 0 && fchmod(fd, 0644) < 0)
-		r = cm_neg_errno();
-	if (r == 0 && renameat(dfd, tmp, dfd, "hosts") < 0)
-		r = cm_neg_errno();
-	if (r < 0)
-		(void)unlinkat(dfd, tmp, 0);
-	return r;
+	return run_init_replace(init_dir, "hosts", out);
 }
 
 /* ------------------------------------------------------------ set-up, release */

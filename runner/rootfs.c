@@ -32,6 +32,110 @@ int run_rootfs_check(int rootfd, struct cm_error *err)
 	return 0;
 }
 
+int run_init_read(const char *init_dir, const char *name, char **ret)
+{
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s/etc", init_dir);
+	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return cm_neg_errno();
+	return run_read_file_at(dfd, name, 1 << 16, ret, NULL);
+}
+
+int run_init_replace(const char *init_dir, const char *name, const char *text)
+{
+	char dir[4200], tmp[64];
+	snprintf(dir, sizeof(dir), "%s/etc", init_dir);
+	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return cm_neg_errno();
+	cm_tmpname(tmp, sizeof(tmp), ".tmp");
+	_cleanup_close_ int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return cm_neg_errno();
+	int r = cm_write_all(fd, text, strlen(text));
+	if (r == 0 && fchmod(fd, 0644) < 0)
+		r = cm_neg_errno();
+	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
+		r = cm_neg_errno();
+	if (r < 0)
+		(void)unlinkat(dfd, tmp, 0);
+	return r;
+}
+
+int run_init_apply(const struct run_config *c, struct cm_error *err)
+{
+	if (!c->init_dir)
+		return 0;
+	int r;
+	if (c->extra_hosts && c->extra_hosts[0]) {
+		/* --add-host: appended once (the same lines at every start) */
+		_cleanup_free_ char *old = NULL;
+		if ((r = run_init_read(c->init_dir, "hosts", &old)) < 0)
+			return cm_error_setx(err, r, "reading the container's /etc/hosts");
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		if (!f)
+			return -ENOMEM;
+		fputs(old, f);
+		if (*old && old[strlen(old) - 1] != '\n')
+			fputc('\n', f);
+		for (char **h = c->extra_hosts; *h; h++) {
+			const char *colon = strchr(*h, ':'); /* NAME:IP, IP maybe v6 */
+			char line[600];
+			snprintf(line, sizeof(line), "%s\t%.*s\n", colon + 1, (int)(colon - *h), *h);
+			if (!strstr(old, line))
+				fputs(line, f);
+		}
+		fclose(f);
+		r = run_init_replace(c->init_dir, "hosts", buf);
+		free(buf);
+		if (r < 0)
+			return cm_error_setx(err, r, "writing the container's /etc/hosts");
+	}
+	if ((c->dns && c->dns[0]) || (c->dns_search && c->dns_search[0]) ||
+	    (c->dns_options && c->dns_options[0])) {
+		/* --dns, --dns-search, --dns-option: resolv.conf made of them
+		 * (what is not given keeps the host-derived lines) */
+		_cleanup_free_ char *old = NULL;
+		(void)run_init_read(c->init_dir, "resolv.conf", &old);
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		if (!f)
+			return -ENOMEM;
+		bool have_ns = c->dns && c->dns[0], have_search = c->dns_search && c->dns_search[0],
+		     have_opts = c->dns_options && c->dns_options[0];
+		char *save = NULL;
+		for (char *l = old ? strtok_r(old, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
+			if (!(have_ns && strncmp(l, "nameserver", 10) == 0) &&
+			    !(have_search && (strncmp(l, "search", 6) == 0 || strncmp(l, "domain", 6) == 0)) &&
+			    !(have_opts && strncmp(l, "options", 7) == 0))
+				fprintf(f, "%s\n", l);
+		if (have_search) {
+			fputs("search", f);
+			for (char **d = c->dns_search; *d; d++)
+				fprintf(f, " %s", *d);
+			fputc('\n', f);
+		}
+		for (char **d = c->dns; d && *d; d++)
+			fprintf(f, "nameserver %s\n", *d);
+		if (have_opts) {
+			fputs("options", f);
+			for (char **d = c->dns_options; *d; d++)
+				fprintf(f, " %s", *d);
+			fputc('\n', f);
+		}
+		fclose(f);
+		r = run_init_replace(c->init_dir, "resolv.conf", buf);
+		free(buf);
+		if (r < 0)
+			return cm_error_setx(err, r, "writing the container's /etc/resolv.conf");
+	}
+	return 0;
+}
+
 static int write_at(int dfd, const char *name, const char *text)
 {
 	_cleanup_close_ int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);

@@ -35,6 +35,12 @@ bool run_single_threaded(void);
  * parent, a negative errno on failure (-ENOSYS/-E2BIG/-EINVAL: a kernel
  * without clone3 or CLONE_INTO_CGROUP, where the caller falls back). */
 long run_clone(unsigned long flags, int cgfd);
+/* rootfs.c: the init layer's etc/NAME, read, and replaced by rename (it is
+ * a read-only branch of the union: written only before pid 1 goes on). */
+int run_init_read(const char *init_dir, const char *name, char **ret);
+int run_init_replace(const char *init_dir, const char *name, const char *text);
+/* --add-host into etc/hosts, --dns* into etc/resolv.conf (idempotent). */
+int run_init_apply(const struct run_config *c, struct cm_error *err);
 /* Run fn(arg) in a short forked process (to join a namespace without
  * changing the caller) and wait for it. fn returns 0, or the failed step
  * (1-based index into steps) with *ret_errno a negative errno; the error

@@ -69,6 +69,8 @@ struct run_config {
 	char **argv;        /* the process: argv[0] searched in the container's PATH */
 	char **env;         /* KEY=VALUE */
 	char **labels;      /* KEY=VALUE: the image's, then --label (docker's merge) */
+	char **extra_hosts; /* --add-host NAME:IP (checked) */
+	char **dns, **dns_search, **dns_options; /* --dns, --dns-search, --dns-option */
 	char *cwd;          /* absolute, "/" by default */
 	char *user;         /* UID[:GID] or NAME[:GROUP], resolved in the container */
 	char *hostname;
@@ -119,6 +121,10 @@ uint64_t run_caps_default(void);
 int run_parse_cap(const char *name, uint64_t *ret, struct cm_error *err);
 uint64_t run_caps_effective(const struct run_config *c);
 const char *run_cap_name(int cap);
+/* --add-host NAME:IP (IP v4 or v6, or host-gateway: the bridge's address)
+ * into a malloc'd "NAME:IP"; --dns IP; --dns-search DOMAIN; --dns-option OPT. */
+int run_parse_add_host(const char *s, char **ret, struct cm_error *err);
+int run_parse_dns(const char *kind, const char *s, struct cm_error *err);
 /* no | always | unless-stopped | on-failure[:N] */
 int run_parse_restart(const char *s, enum run_restart *ret, int *ret_max, struct cm_error *err);
 const char *run_restart_name(enum run_restart r);

@@ -165,7 +165,7 @@ static int attach_wait(struct run_started *st, bool tty, const char *bundle, con
 enum {
 	OPT_RM = 256, OPT_NAME, OPT_ENVFILE, OPT_ENTRYPOINT, OPT_MEMSWAP, OPT_CPUS,
 	OPT_SHARES, OPT_PIDS, OPT_RO, OPT_NET, OPT_USERNS, OPT_CGPARENT, OPT_RESTART,
-	OPT_CAPADD, OPT_CAPDROP,
+	OPT_CAPADD, OPT_CAPDROP, OPT_ADDHOST, OPT_DNS, OPT_DNSSEARCH, OPT_DNSOPT,
 };
 
 static int port_push(struct run_config *c, const char *spec, struct cm_error *e)
@@ -264,6 +264,10 @@ int img_cmd_run(int argc, char **argv)
 		{ "restart", required_argument, NULL, OPT_RESTART },
 		{ "cap-add", required_argument, NULL, OPT_CAPADD },
 		{ "cap-drop", required_argument, NULL, OPT_CAPDROP },
+		{ "add-host", required_argument, NULL, OPT_ADDHOST },
+		{ "dns", required_argument, NULL, OPT_DNS },
+		{ "dns-search", required_argument, NULL, OPT_DNSSEARCH },
+		{ "dns-option", required_argument, NULL, OPT_DNSOPT },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'H' },
@@ -272,7 +276,7 @@ int img_cmd_run(int argc, char **argv)
 	struct cm_error e = { 0 };
 	_cleanup_run_config_ struct run_config *c = calloc(1, sizeof(*c));
 	_cleanup_free_ char **env = NULL, **labels = NULL;
-	size_t n_env = 0, n_labels = 0;
+	size_t n_env = 0, n_labels = 0, n_hosts = 0, n_dns = 0, n_search = 0, n_opts = 0;
 	char **file_env = NULL;
 	size_t n_file_env = 0;
 	const char *name = NULL, *entrypoint = NULL, *cwd = NULL, *user = NULL;
@@ -350,6 +354,26 @@ int img_cmd_run(int argc, char **argv)
 			if (run_parse_restart(optarg, &c->restart, &c->restart_max, &e) < 0)
 				return img_fail_err(&e);
 			break;
+		case OPT_ADDHOST: {
+			char *h = NULL;
+			if (run_parse_add_host(optarg, &h, &e) < 0)
+				return img_fail_err(&e);
+			if (strv_push(&c->extra_hosts, &n_hosts, h) < 0)
+				return img_fail("out of memory");
+			break;
+		}
+		case OPT_DNS:
+		case OPT_DNSSEARCH:
+		case OPT_DNSOPT: {
+			const char *kind = o == OPT_DNS ? "dns" : o == OPT_DNSSEARCH ? "dns-search" : "dns-option";
+			char ***v = o == OPT_DNS ? &c->dns : o == OPT_DNSSEARCH ? &c->dns_search : &c->dns_options;
+			size_t *n = o == OPT_DNS ? &n_dns : o == OPT_DNSSEARCH ? &n_search : &n_opts;
+			if (run_parse_dns(kind, optarg, &e) < 0)
+				return img_fail_err(&e);
+			if (strv_push(v, n, strdup(optarg)) < 0)
+				return img_fail("out of memory");
+			break;
+		}
 		case OPT_CAPADD:
 		case OPT_CAPDROP: {
 			uint64_t m;

@@ -51,7 +51,7 @@ static void usage(FILE *f)
 	      "      [-u USER] [-h HOST] [--entrypoint CMD] [-m 128m] [--memory-swap N] [--cpus N]\n"
 	      "      [--cpu-shares N] [--pids-limit N] [--read-only] [--network bridge|none|host]\n"
 	      "      [-p [IP:]HOST:CTR[/udp]] [--userns] [--restart POLICY] [-l K=V]\n"
-	      "      [--cap-add CAP] [--cap-drop CAP] IMAGE [CMD...]\n"
+	      "      [--cap-add CAP] [--cap-drop CAP] [--add-host N:IP] [--dns IP] IMAGE [CMD...]\n"
 	      "  start [-a] | stop [-t S] | restart | kill [-s SIG] | wait | pause | unpause CONTAINER...\n"
 	      "  logs [-f] [--tail N] [-t] [--since T] [--until T] | top | port CONTAINER\n"
 	      "  stats [--no-stream] [CONTAINER...]      cpu, memory, net, block I/O, pids\n"

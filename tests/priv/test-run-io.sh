@@ -132,6 +132,18 @@ check "and its union, mounted for the copy, is unmounted again" "0" \
 	"$(awk -v m="$(ctr_key cpc Rootfs)" '$2 == m' /proc/mounts | wc -l)"
 img rm cpc >/dev/null
 
+# ------------------------------------------------------------ --add-host, --dns
+out=$(run --rm --add-host db:10.1.2.3 --add-host gw:host-gateway --dns 10.0.0.53 --dns-search example.test --dns-option ndots:2 busybox sh -c 'grep -E "\s(db|gw)$" /etc/hosts; cat /etc/resolv.conf')
+check "--add-host (host-gateway = the bridge), --dns, --dns-search, --dns-option" \
+	"10.1.2.3	db|10.89.0.1	gw|search example.test|nameserver 10.0.0.53|options ndots:2" "$(echo "$out" | flat)"
+run -d --name ahc --network none --add-host db:10.1.2.3 busybox sleep 30 >/dev/null
+timeout 20 "$IMG_BIN" --root "$STORE" stop -t 0 ahc >/dev/null
+timeout 20 "$IMG_BIN" --root "$STORE" start ahc >/dev/null
+check "--add-host: once after a restart" 1 "$(timeout 20 "$IMG_BIN" --root "$STORE" exec ahc grep -cE '\sdb$' /etc/hosts)"
+timeout 20 "$IMG_BIN" --root "$STORE" rm -f ahc >/dev/null
+check "--add-host without an IP, --dns not an IP: refused (125)" "125 125" \
+	"$(run --rm --add-host bad busybox true 2>/dev/null; echo -n "$? "; run --rm --dns x busybox true 2>/dev/null; echo $?)"
+
 # ------------------------------------------------------------ -h
 out=$(run --rm -h box.example busybox sh -c 'hostname; cat /etc/hostname; grep -c box.example /etc/hosts')
 check "-h: hostname, /etc/hostname and /etc/hosts" "box.example|box.example|1" "$(echo "$out" | flat)"
