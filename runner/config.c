@@ -11,6 +11,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/mount.h>
 
 static void strv_free(char **v)
 {
@@ -38,6 +40,8 @@ void run_config_free(struct run_config *c)
 	strv_free(c->dns);
 	strv_free(c->dns_search);
 	strv_free(c->dns_options);
+	strv_free(c->tmpfs);
+	free(c->ulimits);
 	free(c->cwd);
 	free(c->user);
 	free(c->hostname);
@@ -286,6 +290,136 @@ int run_parse_dns(const char *kind, const char *s, struct cm_error *err)
 			ok = isgraph((unsigned char)*p);
 	}
 	return ok ? 0 : cm_error_set(err, -EINVAL, "invalid --%s \"%s\"", kind, s);
+}
+
+static const struct { const char *name; int res; } ulimits[] = {
+	{ "core", RLIMIT_CORE }, { "cpu", RLIMIT_CPU }, { "data", RLIMIT_DATA },
+	{ "fsize", RLIMIT_FSIZE }, { "locks", RLIMIT_LOCKS }, { "memlock", RLIMIT_MEMLOCK },
+	{ "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE }, { "nofile", RLIMIT_NOFILE },
+	{ "nproc", RLIMIT_NPROC }, { "rss", RLIMIT_RSS }, { "rtprio", RLIMIT_RTPRIO },
+	{ "rttime", RLIMIT_RTTIME }, { "sigpending", RLIMIT_SIGPENDING },
+	{ "stack", RLIMIT_STACK }, { "as", RLIMIT_AS },
+};
+
+const char *run_ulimit_name(int resource)
+{
+	for (size_t i = 0; i < CM_ARRAY_SIZE(ulimits); i++)
+		if (ulimits[i].res == resource)
+			return ulimits[i].name;
+	return "?";
+}
+
+static int ulimit_value(const char *s, size_t n, int64_t *ret)
+{
+	if ((n == 2 && strncmp(s, "-1", 2) == 0) || (n == 9 && strncmp(s, "unlimited", 9) == 0)) {
+		*ret = -1;
+		return 0;
+	}
+	int64_t v = 0;
+	if (n == 0 || n > 18)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -EINVAL;
+		v = v * 10 + (s[i] - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+void run_ulimits_json(const struct run_config *c, struct cm_jw *w)
+{
+	cm_jw_arr(w);
+	for (size_t i = 0; i < c->n_ulimits; i++) {
+		cm_jw_obj(w);
+		cm_jw_kstr(w, "Name", run_ulimit_name(c->ulimits[i].resource));
+		cm_jw_kint(w, "Soft", c->ulimits[i].soft);
+		cm_jw_kint(w, "Hard", c->ulimits[i].hard);
+		cm_jw_obj_end(w);
+	}
+	cm_jw_arr_end(w);
+}
+
+int run_parse_ulimit(const char *s, struct run_ulimit *ret, struct cm_error *err)
+{
+	const char *eq = strchr(s, '=');
+	if (!eq)
+		return cm_error_set(err, -EINVAL, "invalid ulimit argument \"%s\" (NAME=SOFT[:HARD])", s);
+	size_t nl = (size_t)(eq - s);
+	for (size_t i = 0; i < CM_ARRAY_SIZE(ulimits); i++) {
+		if (strlen(ulimits[i].name) != nl || strncmp(s, ulimits[i].name, nl) != 0)
+			continue;
+		const char *v = eq + 1, *colon = strchr(v, ':');
+		struct run_ulimit u = { .resource = ulimits[i].res };
+		if (ulimit_value(v, colon ? (size_t)(colon - v) : strlen(v), &u.soft) < 0 ||
+		    ulimit_value(colon ? colon + 1 : v, strlen(colon ? colon + 1 : v), &u.hard) < 0)
+			return cm_error_set(err, -EINVAL, "invalid ulimit value \"%s\"", eq + 1);
+		if (u.hard >= 0 && (u.soft < 0 || u.soft > u.hard))
+			return cm_error_set(err, -EINVAL, "ulimit soft limit must be less than or equal to hard limit: %s", s);
+		*ret = u;
+		return 0;
+	}
+	return cm_error_set(err, -EINVAL, "invalid ulimit type: %.*s", (int)nl, s);
+}
+
+/* One tmpfs option into the mount flags or data; -EINVAL for others. */
+static int tmpfs_opt(const char *o, size_t n, unsigned long *flags, char *data, size_t sz)
+{
+	static const struct { const char *name; unsigned long set, clear; } fl[] = {
+		{ "ro", MS_RDONLY, 0 }, { "rw", 0, MS_RDONLY }, { "noexec", MS_NOEXEC, 0 },
+		{ "exec", 0, MS_NOEXEC }, { "nosuid", MS_NOSUID, 0 }, { "suid", 0, MS_NOSUID },
+		{ "nodev", MS_NODEV, 0 }, { "dev", 0, MS_NODEV },
+	};
+	for (size_t i = 0; i < CM_ARRAY_SIZE(fl); i++)
+		if (strlen(fl[i].name) == n && strncmp(o, fl[i].name, n) == 0) {
+			*flags = (*flags | fl[i].set) & ~fl[i].clear;
+			return 0;
+		}
+	static const char *const keys[] = { "size=", "mode=", "uid=", "gid=", "nr_inodes=" };
+	for (size_t i = 0; i < CM_ARRAY_SIZE(keys); i++) {
+		size_t kl = strlen(keys[i]);
+		if (n > kl && strncmp(o, keys[i], kl) == 0) {
+			for (size_t k = kl; k < n; k++)
+				if (!isalnum((unsigned char)o[k]))
+					return -EINVAL;
+			size_t l = strlen(data);
+			if (l + n + 2 > sz)
+				return -E2BIG;
+			snprintf(data + l, sz - l, "%s%.*s", l ? "," : "", (int)n, o);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int run_tmpfs_options(const char *opts, unsigned long *flags, char *data, size_t sz)
+{
+	/* docker's defaults: noexec, nosuid, nodev */
+	*flags = MS_NOEXEC | MS_NOSUID | MS_NODEV;
+	data[0] = '\0';
+	for (const char *o = opts; o && *o;) {
+		size_t n = strcspn(o, ",");
+		int r = tmpfs_opt(o, n, flags, data, sz);
+		if (r < 0)
+			return r;
+		o += n;
+		if (*o == ',')
+			o++;
+	}
+	return 0;
+}
+
+int run_parse_tmpfs(const char *s, struct cm_error *err)
+{
+	const char *colon = strchr(s, ':');
+	size_t pl = colon ? (size_t)(colon - s) : strlen(s);
+	if (pl == 0 || s[0] != '/' || pl >= 256)
+		return cm_error_set(err, -EINVAL, "invalid --tmpfs '%s': an absolute path in the container", s);
+	unsigned long flags;
+	char data[256];
+	if (run_tmpfs_options(colon ? colon + 1 : NULL, &flags, data, sizeof(data)) < 0)
+		return cm_error_set(err, -EINVAL, "invalid --tmpfs options '%s'", colon + 1);
+	return 0;
 }
 
 static const char *const restarts[] = { "no", "always", "on-failure", "unless-stopped" };
@@ -787,6 +921,10 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	jw_strv(w, "Dns", c->dns);
 	jw_strv(w, "DnsSearch", c->dns_search);
 	jw_strv(w, "DnsOptions", c->dns_options);
+	jw_strv(w, "Tmpfs", c->tmpfs);
+	cm_jw_kint(w, "ShmSize", c->shm_size);
+	cm_jw_key(w, "Ulimits");
+	run_ulimits_json(c, w);
 	jw_kstr_opt(w, "WorkingDir", c->cwd);
 	jw_kstr_opt(w, "User", c->user);
 	jw_kstr_opt(w, "Hostname", c->hostname);
@@ -893,8 +1031,25 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	    (r = strv_from_json(cm_json_get(j, "ExtraHosts"), &c->extra_hosts, NULL)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "Dns"), &c->dns, NULL)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "DnsSearch"), &c->dns_search, NULL)) < 0 ||
-	    (r = strv_from_json(cm_json_get(j, "DnsOptions"), &c->dns_options, NULL)) < 0)
+	    (r = strv_from_json(cm_json_get(j, "DnsOptions"), &c->dns_options, NULL)) < 0 ||
+	    (r = strv_from_json(cm_json_get(j, "Tmpfs"), &c->tmpfs, NULL)) < 0)
 		return cm_error_set(err, r, "config.json: out of memory");
+	c->shm_size = get_int(j, "ShmSize");
+	const struct cm_json *ul = cm_json_get(j, "Ulimits");
+	if (ul && cm_json_is(ul, CM_JSON_ARRAY) && ul->n) {
+		if (!(c->ulimits = calloc(ul->n, sizeof(*c->ulimits))))
+			return cm_error_set(err, -ENOMEM, "config.json: out of memory");
+		for (size_t i = 0; i < ul->n; i++) {
+			const char *n = cm_json_get_str(ul->v[i], "Name");
+			for (size_t k = 0; n && k < CM_ARRAY_SIZE(ulimits); k++)
+				if (strcmp(n, ulimits[k].name) == 0) {
+					struct run_ulimit *u = &c->ulimits[c->n_ulimits++];
+					u->resource = ulimits[k].res;
+					u->soft = get_int(ul->v[i], "Soft");
+					u->hard = get_int(ul->v[i], "Hard");
+				}
+		}
+	}
 	c->tty = get_bool(j, "Tty");
 	const struct cm_json *cs = cm_json_get(j, "ConsoleSize");
 	if (cs && cm_json_is(cs, CM_JSON_ARRAY) && cs->n == 2 && cs->v[0]->is_int &&

@@ -849,6 +849,18 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_kstr(w, "Name", run_restart_name(c->restart));
 	cm_jw_kint(w, "MaximumRetryCount", c->restart_max);
 	cm_jw_obj_end(w);
+	cm_jw_kint(w, "ShmSize", c->shm_size > 0 ? c->shm_size : 64 << 20);
+	cm_jw_key(w, "Tmpfs");
+	cm_jw_obj(w);
+	for (char **tf = c->tmpfs; tf && *tf; tf++) {
+		const char *colon = strchr(*tf, ':');
+		char k[256];
+		snprintf(k, sizeof(k), "%.*s", colon ? (int)(colon - *tf) : (int)strlen(*tf), *tf);
+		cm_jw_kstr(w, k, colon ? colon + 1 : "");
+	}
+	cm_jw_obj_end(w);
+	cm_jw_key(w, "Ulimits");
+	run_ulimits_json(c, w);
 	for (int k = 0; k < 2; k++) { /* docker's CapAdd, CapDrop: CAP_ names, or ALL */
 		uint64_t m = k ? c->cap_drop : c->cap_add;
 		cm_jw_key(w, k ? "CapDrop" : "CapAdd");

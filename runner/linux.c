@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -345,9 +346,34 @@ static int set_caps(uint64_t caps, bool root)
 	return 0;
 }
 
+/* --ulimit: clamped to the hard limit we hold (without CAP_SYS_RESOURCE,
+ * as root here, a hard limit cannot be raised: docker's would fail). */
+static int apply_ulimits(const struct run_ulimit *ul, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct rlimit cur, want;
+		if (getrlimit(ul[i].resource, &cur) < 0)
+			return cm_neg_errno();
+		want.rlim_max = ul[i].hard < 0 ? RLIM_INFINITY : (rlim_t)ul[i].hard;
+		want.rlim_cur = ul[i].soft < 0 ? RLIM_INFINITY : (rlim_t)ul[i].soft;
+		if (setrlimit(ul[i].resource, &want) == 0)
+			continue;
+		if (errno != EPERM)
+			return cm_neg_errno();
+		if (want.rlim_max > cur.rlim_max)
+			want.rlim_max = cur.rlim_max;
+		if (want.rlim_cur > want.rlim_max)
+			want.rlim_cur = want.rlim_max;
+		if (setrlimit(ul[i].resource, &want) < 0)
+			return cm_neg_errno();
+	}
+	return 0;
+}
+
 /* Everything after the root is in place: the process of c (or of an exec x). */
 static void setup_process(struct child_ctx *cx, char **argv, char **env_in, const char *cwd,
-			  const char *user, bool tty, bool is_init, uint64_t caps)
+			  const char *user, bool tty, bool is_init, uint64_t caps,
+			  const struct run_config *c)
 {
 	_cleanup_free_ char *pw = NULL, *gr = NULL;
 	struct cm_error e = { 0 };
@@ -391,6 +417,9 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "setsid");
 	}
 
+	/* rlimits while we still may set them (before the uid change) */
+	if ((r = apply_ulimits(c->ulimits, c->n_ulimits)) < 0)
+		child_fail(cx, RUN_EXIT_IMG, r, "--ulimit");
 	if ((r = drop_bounding(caps)) < 0)
 		child_fail(cx, RUN_EXIT_IMG, r, "capability bounding set");
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
@@ -563,7 +592,7 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 	if (c->cgroupns && unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "cgroup namespace");
 	setup_process(&cx, c->argv, c->env, c->cwd ? c->cwd : "/", c->user, c->tty, true,
-		      run_caps_effective(c));
+		      run_caps_effective(c), c);
 }
 
 int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_child,
@@ -759,7 +788,7 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 			(void)run_env_set(&env, &n, *e);
 		const char *cwd = x->cwd ? x->cwd : c->cwd ? c->cwd : "/";
 		setup_process(&cx, x->argv, env, cwd, x->user ? x->user : c->user, x->tty, false,
-			      run_caps_effective(c));
+			      run_caps_effective(c), c);
 	}
 	close(sp[1]);
 	struct run_child_error ce;

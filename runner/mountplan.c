@@ -119,9 +119,13 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
 		o->dev_major = devices[i].major;
 		o->dev_minor = devices[i].minor;
 	}
+	char *shm = NULL;
+	if (asprintf(&shm, "mode=1777,size=%lld", (long long)(c->shm_size > 0 ? c->shm_size : 64 << 20)) < 0)
+		goto fail;
+	p.strs[p.n_strs++] = shm;
 	if (!plan_fs(&p, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		     "newinstance,ptmxmode=0666,mode=0620,gid=5", DEVPTS_SUPER_MAGIC) ||
-	    !plan_fs(&p, "/dev/shm", "tmpfs", nse, "mode=1777,size=65536k", TMPFS_MAGIC) ||
+	    !plan_fs(&p, "/dev/shm", "tmpfs", nse, shm, TMPFS_MAGIC) ||
 	    !plan_fs(&p, "/dev/mqueue", "mqueue", nse, NULL, 0x19800202 /* MQUEUE_MAGIC */))
 		goto fail;
 	for (size_t i = 0; i < CM_ARRAY_SIZE(links); i++) {
@@ -142,6 +146,25 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
 		o->readonly = c->vols[i].ro;
 		r = -ENOMEM;
 	}
+	/* --tmpfs PATH[:OPTIONS]: after the volumes, as docker mounts them */
+	for (char **t = c->tmpfs; t && *t; t++) {
+		const char *colon = strchr(*t, ':');
+		char target[256], data[256], *d = NULL;
+		unsigned long flags;
+		snprintf(target, sizeof(target), "%.*s", colon ? (int)(colon - *t) : (int)strlen(*t), *t);
+		if ((r = check_target(target, err)) < 0)
+			goto fail;
+		if (run_tmpfs_options(colon ? colon + 1 : NULL, &flags, data, sizeof(data)) < 0) {
+			r = cm_error_set(err, -EINVAL, "invalid --tmpfs '%s'", *t);
+			goto fail;
+		}
+		r = -ENOMEM;
+		if (p.n_strs == CM_ARRAY_SIZE(p.strs) || !(d = strdup(data)))
+			goto fail;
+		p.strs[p.n_strs++] = d;
+		if (!plan_fs(&p, target, "tmpfs", flags, d, TMPFS_MAGIC))
+			goto fail;
+	}
 	for (size_t i = 0; i < CM_ARRAY_SIZE(masked); i++) {
 		struct run_mount_op *o = plan_add(&p, RUN_MOP_MASK, masked[i]);
 		if (!o)
@@ -157,12 +180,15 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
 	*ret = p;
 	return 0;
 fail:
-	free(p.ops);
+	run_plan_free(&p);
 	return r == -ENOMEM ? cm_error_set(err, r, "building the mount plan: out of memory") : r;
 }
 
 void run_plan_free(struct run_plan *p)
 {
+	for (size_t i = 0; i < p->n_strs; i++)
+		free(p->strs[i]);
+	p->n_strs = 0;
 	free(p->ops);
 	p->ops = NULL;
 	p->n = p->cap = 0;

@@ -25,6 +25,11 @@
 
 /* ---- configuration (config.c) ------------------------------------------ */
 
+struct run_ulimit {
+	int resource;        /* RLIMIT_* */
+	int64_t soft, hard;  /* -1: unlimited */
+};
+
 struct run_volume {
 	char *host;   /* absolute host path (trusted: the command line) */
 	char *ctr;    /* absolute path in the container, resolved in-root */
@@ -84,6 +89,10 @@ struct run_config {
 			     * cgroup, so its cgroup is "/" inside */
 	unsigned short tty_rows, tty_cols; /* -t: the initial window size, 0 unknown */
 	struct run_volume *vols;
+	char **tmpfs;        /* --tmpfs PATH[:OPTIONS] (checked) */
+	int64_t shm_size;    /* --shm-size in bytes, 0: 64 MiB */
+	struct run_ulimit *ulimits; /* --ulimit NAME=SOFT[:HARD] */
+	size_t n_ulimits;
 	size_t n_vols;
 	struct run_limits lim;
 	struct run_port *ports;
@@ -124,6 +133,16 @@ const char *run_cap_name(int cap);
 /* --add-host NAME:IP (IP v4 or v6, or host-gateway: the bridge's address)
  * into a malloc'd "NAME:IP"; --dns IP; --dns-search DOMAIN; --dns-option OPT. */
 int run_parse_add_host(const char *s, char **ret, struct cm_error *err);
+/* --ulimit NAME=SOFT[:HARD] (docker's names: nofile, nproc, core, ...;
+ * -1 or unlimited); --tmpfs PATH[:OPTIONS] (ro rw exec noexec suid nosuid
+ * dev nodev, size= mode= uid= gid= nr_inodes=); the mount flags and data
+ * of such options. */
+int run_parse_ulimit(const char *s, struct run_ulimit *ret, struct cm_error *err);
+const char *run_ulimit_name(int resource);
+/* docker's Ulimits array: [{"Name":"nofile","Soft":N,"Hard":N}] */
+void run_ulimits_json(const struct run_config *c, struct cm_jw *w);
+int run_parse_tmpfs(const char *s, struct cm_error *err);
+int run_tmpfs_options(const char *opts, unsigned long *flags, char *data, size_t sz);
 int run_parse_dns(const char *kind, const char *s, struct cm_error *err);
 /* no | always | unless-stopped | on-failure[:N] */
 int run_parse_restart(const char *s, enum run_restart *ret, int *ret_max, struct cm_error *err);
@@ -196,6 +215,8 @@ struct run_mount_op {
 struct run_plan {
 	struct run_mount_op *ops;
 	size_t n, cap;
+	char *strs[64];   /* mount data the plan made (--shm-size, --tmpfs) */
+	size_t n_strs;
 };
 
 /* Build the ordered list of mounts for c. Pure (no system call). Refuses a

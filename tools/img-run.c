@@ -166,6 +166,7 @@ enum {
 	OPT_RM = 256, OPT_NAME, OPT_ENVFILE, OPT_ENTRYPOINT, OPT_MEMSWAP, OPT_CPUS,
 	OPT_SHARES, OPT_PIDS, OPT_RO, OPT_NET, OPT_USERNS, OPT_CGPARENT, OPT_RESTART,
 	OPT_CAPADD, OPT_CAPDROP, OPT_ADDHOST, OPT_DNS, OPT_DNSSEARCH, OPT_DNSOPT,
+	OPT_TMPFS, OPT_SHMSIZE, OPT_ULIMIT,
 };
 
 static int port_push(struct run_config *c, const char *spec, struct cm_error *e)
@@ -268,6 +269,9 @@ int img_cmd_run(int argc, char **argv)
 		{ "dns", required_argument, NULL, OPT_DNS },
 		{ "dns-search", required_argument, NULL, OPT_DNSSEARCH },
 		{ "dns-option", required_argument, NULL, OPT_DNSOPT },
+		{ "tmpfs", required_argument, NULL, OPT_TMPFS },
+		{ "shm-size", required_argument, NULL, OPT_SHMSIZE },
+		{ "ulimit", required_argument, NULL, OPT_ULIMIT },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'H' },
@@ -276,7 +280,8 @@ int img_cmd_run(int argc, char **argv)
 	struct cm_error e = { 0 };
 	_cleanup_run_config_ struct run_config *c = calloc(1, sizeof(*c));
 	_cleanup_free_ char **env = NULL, **labels = NULL;
-	size_t n_env = 0, n_labels = 0, n_hosts = 0, n_dns = 0, n_search = 0, n_opts = 0;
+	size_t n_env = 0, n_labels = 0, n_hosts = 0, n_dns = 0, n_search = 0, n_opts = 0,
+	       n_tmpfs = 0;
 	char **file_env = NULL;
 	size_t n_file_env = 0;
 	const char *name = NULL, *entrypoint = NULL, *cwd = NULL, *user = NULL;
@@ -372,6 +377,28 @@ int img_cmd_run(int argc, char **argv)
 				return img_fail_err(&e);
 			if (strv_push(v, n, strdup(optarg)) < 0)
 				return img_fail("out of memory");
+			break;
+		}
+		case OPT_TMPFS:
+			if (run_parse_tmpfs(optarg, &e) < 0)
+				return img_fail_err(&e);
+			if (strv_push(&c->tmpfs, &n_tmpfs, strdup(optarg)) < 0)
+				return img_fail("out of memory");
+			break;
+		case OPT_SHMSIZE:
+			if (run_parse_bytes(optarg, &c->shm_size, &e) < 0)
+				return img_fail_err(&e);
+			if (c->shm_size <= 0)
+				return img_fail("invalid --shm-size '%s'", optarg);
+			break;
+		case OPT_ULIMIT: {
+			struct run_ulimit u, *nv;
+			if (run_parse_ulimit(optarg, &u, &e) < 0)
+				return img_fail_err(&e);
+			if (!(nv = realloc(c->ulimits, (c->n_ulimits + 1) * sizeof(*nv))))
+				return img_fail("out of memory");
+			c->ulimits = nv;
+			c->ulimits[c->n_ulimits++] = u;
 			break;
 		}
 		case OPT_CAPADD:

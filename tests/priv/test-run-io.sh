@@ -144,6 +144,17 @@ timeout 20 "$IMG_BIN" --root "$STORE" rm -f ahc >/dev/null
 check "--add-host without an IP, --dns not an IP: refused (125)" "125 125" \
 	"$(run --rm --add-host bad busybox true 2>/dev/null; echo -n "$? "; run --rm --dns x busybox true 2>/dev/null; echo $?)"
 
+# ------------------------------------------------------------ --tmpfs, --shm-size, --ulimit
+out=$(run --rm --tmpfs /run/t:size=1m,mode=700 --tmpfs /scratch:exec --shm-size 128m --ulimit nofile=512:1024 --ulimit core=0 busybox sh -c 'grep -E " /(run/t|scratch|dev/shm) " /proc/mounts | cut -d" " -f2,4; ulimit -n; ulimit -Hn; ulimit -c')
+check "--tmpfs (docker's nosuid,nodev,noexec unless asked, size, mode), --shm-size, --ulimit" \
+	"/dev/shm rw,nosuid,nodev,noexec,relatime,size=131072k|/run/t rw,nosuid,nodev,noexec,relatime,size=1024k,mode=700|/scratch rw,nosuid,nodev,relatime|512|1024|0" \
+	"$(echo "$out" | flat)"
+hard=$(ulimit -Hn)
+check "--ulimit above our own hard limit: clamped to it (no CAP_SYS_RESOURCE here)" "$hard" \
+	"$(run --rm --ulimit nofile=100:99999999 busybox sh -c 'ulimit -Hn')"
+check "--tmpfs relative, a bad option; --ulimit soft > hard, an unknown name: 125 each" "125 125 125 125" \
+	"$(for a in '--tmpfs rel' '--tmpfs /x:bogus' '--ulimit nofile=5:2' '--ulimit nope=1'; do run --rm $a busybox true 2>/dev/null; echo -n "$? "; done | sed 's/ $//')"
+
 # ------------------------------------------------------------ -h
 out=$(run --rm -h box.example busybox sh -c 'hostname; cat /etc/hostname; grep -c box.example /etc/hosts')
 check "-h: hostname, /etc/hostname and /etc/hosts" "box.example|box.example|1" "$(echo "$out" | flat)"

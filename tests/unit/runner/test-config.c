@@ -11,6 +11,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/mount.h>
 
 #include "run.h"
 
@@ -248,6 +250,41 @@ static void test_log_time(void **state)
 		assert_int_equal(run_parse_log_time(bad[i], now, &t, NULL), -EINVAL);
 }
 
+static void test_ulimit_tmpfs(void **state)
+{
+	(void)state;
+	struct run_ulimit u;
+	assert_int_equal(run_parse_ulimit("nofile=512:1024", &u, NULL), 0);
+	assert_int_equal(u.resource, RLIMIT_NOFILE);
+	assert_int_equal(u.soft, 512);
+	assert_int_equal(u.hard, 1024);
+	assert_int_equal(run_parse_ulimit("core=0", &u, NULL), 0);
+	assert_int_equal(u.soft, 0);
+	assert_int_equal(u.hard, 0);
+	assert_int_equal(run_parse_ulimit("memlock=-1:unlimited", &u, NULL), 0);
+	assert_int_equal(u.soft, -1);
+	assert_int_equal(u.hard, -1);
+	assert_string_equal(run_ulimit_name(RLIMIT_NPROC), "nproc");
+	static const char *const badu[] = { "nofile", "nope=1", "nofile=x", "nofile=5:2", "nofile=-1:5", "nofile=" };
+	for (size_t i = 0; i < sizeof(badu) / sizeof(badu[0]); i++)
+		assert_int_equal(run_parse_ulimit(badu[i], &u, NULL), -EINVAL);
+
+	unsigned long fl;
+	char data[128];
+	assert_int_equal(run_tmpfs_options(NULL, &fl, data, sizeof(data)), 0);
+	assert_int_equal(fl, MS_NOEXEC | MS_NOSUID | MS_NODEV);
+	assert_string_equal(data, "");
+	assert_int_equal(run_tmpfs_options("exec,ro,size=1m,mode=700", &fl, data, sizeof(data)), 0);
+	assert_int_equal(fl, MS_RDONLY | MS_NOSUID | MS_NODEV);
+	assert_string_equal(data, "size=1m,mode=700");
+	assert_int_equal(run_tmpfs_options("size=1m,x", &fl, data, sizeof(data)), -EINVAL);
+	assert_int_equal(run_tmpfs_options("mode=7,00", &fl, data, sizeof(data)), -EINVAL);
+	assert_int_equal(run_tmpfs_options("uid=0;rm", &fl, data, sizeof(data)), -EINVAL);
+	assert_int_equal(run_parse_tmpfs("/run", NULL), 0);
+	assert_int_equal(run_parse_tmpfs("run", NULL), -EINVAL);
+	assert_int_equal(run_parse_tmpfs(":size=1m", NULL), -EINVAL);
+}
+
 static void test_caps(void **state)
 {
 	(void)state;
@@ -304,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_log_time),
 		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_ulimit_tmpfs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
