@@ -959,6 +959,8 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	cm_jw_kstr(w, "Name", run_restart_name(c->restart));
 	cm_jw_kint(w, "MaximumRetryCount", c->restart_max);
 	cm_jw_obj_end(w);
+	cm_jw_key(w, "HostPid"); cm_jw_bool(w, c->host_pid);
+	cm_jw_key(w, "HostUts"); cm_jw_bool(w, c->host_uts);
 	cm_jw_kint(w, "CapAddMask", (int64_t)c->cap_add);
 	cm_jw_kint(w, "CapDropMask", (int64_t)c->cap_drop);
 	cm_jw_key(w, "Binds");
@@ -1085,6 +1087,8 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	}
 	c->userns = get_bool(j, "UsernsMode");
 	c->autoremove = get_bool(j, "AutoRemove");
+	c->host_pid = get_bool(j, "HostPid");
+	c->host_uts = get_bool(j, "HostUts");
 	c->cap_add = (uint64_t)get_int(j, "CapAddMask") & RUN_CAP_ALL;
 	c->cap_drop = (uint64_t)get_int(j, "CapDropMask") & RUN_CAP_ALL;
 	const struct cm_json *rp = cm_json_get(j, "RestartPolicy");

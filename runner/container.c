@@ -876,6 +876,8 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 		cm_jw_arr_end(w);
 	}
 	cm_jw_kstr(w, "NetworkMode", run_network_name(c->network));
+	cm_jw_kstr(w, "PidMode", c->host_pid ? "host" : "");
+	cm_jw_kstr(w, "UTSMode", c->host_uts ? "host" : "");
 	cm_jw_key(w, "PortBindings");
 	run_ports_json(c, w);
 	cm_jw_kstr(w, "UsernsMode", c->userns ? "private" : "");

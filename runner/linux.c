@@ -537,7 +537,8 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 	/* the mount namespace first: nothing we mount may propagate to the host */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "making / a slave mount");
-	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
+	/* never with --uts host: that would be the host's name */
+	if (!c->host_uts && c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
 		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "sethostname");
 
 	_cleanup_close_ int old = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -598,7 +599,11 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_child,
 		    struct run_cgroup *self_join, int cgfd, pid_t *ret_pid, struct cm_error *err)
 {
-	unsigned long flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID;
+	unsigned long flags = CLONE_NEWNS | CLONE_NEWIPC;
+	if (!c->host_pid)
+		flags |= CLONE_NEWPID;
+	if (!c->host_uts)
+		flags |= CLONE_NEWUTS;
 	if (c->network != RUN_NET_HOST)
 		flags |= CLONE_NEWNET;
 	if (c->userns)

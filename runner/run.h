@@ -82,6 +82,7 @@ struct run_config {
 	bool tty, interactive, read_only, userns, autoremove;
 	enum run_netmode network;
 	uint64_t cap_add, cap_drop; /* --cap-add / --cap-drop (bit = capability) */
+	bool host_pid, host_uts;    /* --pid host, --uts host: the host's namespace */
 	enum run_restart restart; /* --restart: the monitor starts pid 1 again */
 	int restart_max;          /* on-failure:N, 0 = no limit */
 	bool cgroupns;      /* not stored: set by the monitor on cgroup v2 (docker's

@@ -166,7 +166,7 @@ enum {
 	OPT_RM = 256, OPT_NAME, OPT_ENVFILE, OPT_ENTRYPOINT, OPT_MEMSWAP, OPT_CPUS,
 	OPT_SHARES, OPT_PIDS, OPT_RO, OPT_NET, OPT_USERNS, OPT_CGPARENT, OPT_RESTART,
 	OPT_CAPADD, OPT_CAPDROP, OPT_ADDHOST, OPT_DNS, OPT_DNSSEARCH, OPT_DNSOPT,
-	OPT_TMPFS, OPT_SHMSIZE, OPT_ULIMIT,
+	OPT_TMPFS, OPT_SHMSIZE, OPT_ULIMIT, OPT_PIDNS, OPT_UTSNS,
 };
 
 static int port_push(struct run_config *c, const char *spec, struct cm_error *e)
@@ -272,6 +272,8 @@ int img_cmd_run(int argc, char **argv)
 		{ "tmpfs", required_argument, NULL, OPT_TMPFS },
 		{ "shm-size", required_argument, NULL, OPT_SHMSIZE },
 		{ "ulimit", required_argument, NULL, OPT_ULIMIT },
+		{ "pid", required_argument, NULL, OPT_PIDNS },
+		{ "uts", required_argument, NULL, OPT_UTSNS },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'H' },
@@ -379,6 +381,15 @@ int img_cmd_run(int argc, char **argv)
 				return img_fail("out of memory");
 			break;
 		}
+		case OPT_PIDNS:
+		case OPT_UTSNS:
+			/* the host's namespace, or the container's own (docker's
+			 * container:NAME sharing is not supported) */
+			if (strcmp(optarg, "host") != 0 && *optarg)
+				return img_fail("--%s: '%s' is not supported (host, or none for the container's own)",
+						o == OPT_PIDNS ? "pid" : "uts", optarg);
+			*(o == OPT_PIDNS ? &c->host_pid : &c->host_uts) = *optarg != '\0';
+			break;
 		case OPT_TMPFS:
 			if (run_parse_tmpfs(optarg, &e) < 0)
 				return img_fail_err(&e);
@@ -420,6 +431,14 @@ int img_cmd_run(int argc, char **argv)
 		return img_fail("\"img run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
 	if (c->lim.memory && c->lim.memory_swap > 0 && c->lim.memory_swap < c->lim.memory)
 		return img_fail("Minimum memoryswap limit should be larger than memory limit");
+	if (c->host_uts && c->hostname)
+		return img_fail("Conflicting options: hostname and the UTS mode");
+	if (c->host_uts) { /* /etc/hostname and $HOSTNAME: the host's, as docker's */
+		char hn[256] = "";
+		(void)gethostname(hn, sizeof(hn) - 1);
+		if (!(c->hostname = strdup(hn)))
+			return img_fail("out of memory");
+	}
 	if (c->autoremove && c->restart != RUN_RESTART_NO)
 		return img_fail("Conflicting options: --restart and --rm");
 	if (c->n_ports && c->network != RUN_NET_BRIDGE)

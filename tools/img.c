@@ -52,7 +52,7 @@ static void usage(FILE *f)
 	      "      [--cpu-shares N] [--pids-limit N] [--read-only] [--network bridge|none|host]\n"
 	      "      [-p [IP:]HOST:CTR[/udp]] [--userns] [--restart POLICY] [-l K=V]\n"
 	      "      [--cap-add CAP] [--cap-drop CAP] [--add-host N:IP] [--dns IP] [--tmpfs P[:O]]\n"
-	      "      [--shm-size N] [--ulimit N=S[:H]] IMAGE [CMD...]\n"
+	      "      [--shm-size N] [--ulimit N=S[:H]] [--pid host] [--uts host] IMAGE [CMD...]\n"
 	      "  start [-a] | stop [-t S] | restart | kill [-s SIG] | wait | pause | unpause CONTAINER...\n"
 	      "  logs [-f] [--tail N] [-t] [--since T] [--until T] | top | port CONTAINER\n"
 	      "  stats [--no-stream] [CONTAINER...]      cpu, memory, net, block I/O, pids\n"

@@ -13,6 +13,13 @@ inspect() { img container inspect "$1" | python3 -c "import json,sys; j=json.loa
 out=$(run --rm --network none -h box1 busybox sh -c 'hostname; echo $$; ps -o pid | tail -n +2 | sort -n | tail -1; ls /sys/class/net')
 check "inside: hostname, pid 1, only our few processes, lo only" "box1|1|small|lo" "$(echo "$out" | awk 'NR == 3 {print ($1 < 10 ? "small" : $1); next} {print}' | tr '\n' '|' | sed 's/|$//')"
 check "host hostname untouched" "$(hostname)" "$(cat /proc/sys/kernel/hostname)"
+h0=$(hostname)
+check "--uts host: the host's name inside (hostname, /etc/hostname, \$HOSTNAME), unchanged" "$h0|$h0|$h0|$h0" \
+	"$(run --rm --uts host busybox sh -c 'hostname; cat /etc/hostname; echo $HOSTNAME' | tr '\n' '|')$(hostname)"
+check "--pid host: the host's processes (not pid 1)" "yes" \
+	"$(run --rm --pid host busybox sh -c '[ $$ -ne 1 ] && [ -d /proc/1 ] && [ $(ls /proc | grep -c "^[0-9]") -gt 10 ] && echo yes')"
+check "--uts host with -h, --pid container:X: refused (125)" "125 125" \
+	"$(run --rm --uts host -h x busybox true 2>/dev/null; echo -n "$? "; run --rm --pid container:x busybox true 2>/dev/null; echo $?)"
 rc=0; run --rm busybox sh -c 'exit 42'; rc=$?
 check "exit code: the container's own" 42 $rc
 run --rm busybox nonexistent-cmd 2>/dev/null; check "exit 127: not found" 127 $?
