@@ -113,6 +113,13 @@ static int v1_create(struct run_cgroup *cg, const struct run_limits *lim, struct
 			if ((r = knob(cg, "devices", "devices.allow", line, err)) < 0)
 				return r;
 		}
+		for (size_t i = 0; i < lim->n_devices; i++) { /* --device */
+			const struct run_device *d = &lim->devices[i];
+			char line[64];
+			snprintf(line, sizeof(line), "%c %u:%u %s", d->type, d->major, d->minor, d->perms);
+			if ((r = knob(cg, "devices", "devices.allow", line, err)) < 0)
+				return r;
+		}
 	}
 	return 0;
 }

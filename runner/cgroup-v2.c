@@ -121,8 +121,22 @@ static int v2_create(struct run_cgroup *cg, const struct run_limits *lim, struct
 	if (r < 0 || (mkdir(p, 0755) < 0 && errno != EEXIST))
 		return cm_error_setx(err, r < 0 ? r : cm_neg_errno(), "creating the cgroup %s", p);
 	/* before any process is in it: nothing opens a device unchecked */
-	if ((r = run_bpf_devices_attach(p, run_cgroup_default_devices, run_cgroup_n_default_devices,
-					err)) < 0)
+	struct run_dev_rule rules[64];
+	size_t n = 0;
+	for (size_t i = 0; i < run_cgroup_n_default_devices && n < CM_ARRAY_SIZE(rules); i++)
+		rules[n++] = run_cgroup_default_devices[i];
+	for (size_t i = 0; i < lim->n_devices; i++) { /* --device */
+		const struct run_device *d = &lim->devices[i];
+		if (n == CM_ARRAY_SIZE(rules))
+			return cm_error_set(err, -E2BIG, "too many --device");
+		rules[n++] = (struct run_dev_rule){
+			.type = d->type, .major = (int32_t)d->major, .minor = (int32_t)d->minor,
+			.access = (strchr(d->perms, 'r') ? RUN_DEV_READ : 0) |
+				  (strchr(d->perms, 'w') ? RUN_DEV_WRITE : 0) |
+				  (strchr(d->perms, 'm') ? RUN_DEV_MKNOD : 0),
+		};
+	}
+	if ((r = run_bpf_devices_attach(p, rules, n, err)) < 0)
 		return r;
 	return v2_limits(cg, lim, err);
 }

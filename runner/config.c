@@ -11,6 +11,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sysmacros.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/mount.h>
 
@@ -42,6 +44,11 @@ void run_config_free(struct run_config *c)
 	strv_free(c->dns_options);
 	strv_free(c->tmpfs);
 	free(c->ulimits);
+	for (size_t i = 0; i < c->n_devices; i++) {
+		free(c->devices[i].host);
+		free(c->devices[i].ctr);
+	}
+	free(c->devices);
 	free(c->cwd);
 	free(c->user);
 	free(c->hostname);
@@ -325,6 +332,63 @@ static int ulimit_value(const char *s, size_t n, int64_t *ret)
 	}
 	*ret = v;
 	return 0;
+}
+
+int run_parse_device(const char *s, struct run_device *ret, struct cm_error *err)
+{
+	char buf[600], *parts[3] = { NULL, NULL, NULL };
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+		return cm_error_set(err, -ENAMETOOLONG, "--device %s: too long", s);
+	size_t np = 0;
+	for (char *save = NULL, *t = strtok_r(buf, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
+		if (np == 3)
+			return cm_error_set(err, -EINVAL, "invalid --device '%s' (HOST[:CONTAINER][:PERMS])", s);
+		parts[np++] = t;
+	}
+	const char *perms = "rwm";
+	/* a last part made of r, w, m alone is the permissions */
+	if (np >= 2 && strspn(parts[np - 1], "rwm") == strlen(parts[np - 1]) && parts[np - 1][0] != '/') {
+		perms = parts[--np];
+		if (strlen(perms) > 3)
+			return cm_error_set(err, -EINVAL, "invalid --device permissions '%s'", perms);
+	}
+	if (np == 0 || parts[0][0] != '/' || (np == 2 && strncmp(parts[1], "/dev/", 5) != 0))
+		return cm_error_set(err, -EINVAL, "invalid --device '%s': an absolute host path, the container's under /dev/", s);
+	struct stat st;
+	if (stat(parts[0], &st) < 0)
+		return cm_error_setx(err, cm_neg_errno(), "--device %s", parts[0]);
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		return cm_error_set(err, -EINVAL, "--device %s: not a device", parts[0]);
+	const char *ctr = np == 2 ? parts[1] : parts[0];
+	if (strncmp(ctr, "/dev/", 5) != 0 || strstr(ctr, "/..") || strstr(ctr, "/./") || strlen(ctr) >= 200)
+		return cm_error_set(err, -EINVAL, "--device %s: the container's path must be under /dev/", s);
+	struct run_device d = { .type = S_ISCHR(st.st_mode) ? 'c' : 'b',
+				.major = major(st.st_rdev), .minor = minor(st.st_rdev) };
+	snprintf(d.perms, sizeof(d.perms), "%s", perms);
+	if (!(d.host = strdup(parts[0])) || !(d.ctr = strdup(ctr))) {
+		free(d.host);
+		return -ENOMEM;
+	}
+	*ret = d;
+	return 0;
+}
+
+void run_devices_json(const struct run_config *c, struct cm_jw *w)
+{
+	cm_jw_arr(w);
+	for (size_t i = 0; i < c->n_devices; i++) {
+		const struct run_device *d = &c->devices[i];
+		char t[2] = { d->type, 0 };
+		cm_jw_obj(w);
+		cm_jw_kstr(w, "PathOnHost", d->host);
+		cm_jw_kstr(w, "PathInContainer", d->ctr);
+		cm_jw_kstr(w, "CgroupPermissions", d->perms);
+		cm_jw_kstr(w, "Type", t);
+		cm_jw_kint(w, "Major", d->major);
+		cm_jw_kint(w, "Minor", d->minor);
+		cm_jw_obj_end(w);
+	}
+	cm_jw_arr_end(w);
 }
 
 void run_ulimits_json(const struct run_config *c, struct cm_jw *w)
@@ -925,6 +989,8 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	cm_jw_kint(w, "ShmSize", c->shm_size);
 	cm_jw_key(w, "Ulimits");
 	run_ulimits_json(c, w);
+	cm_jw_key(w, "Devices");
+	run_devices_json(c, w);
 	jw_kstr_opt(w, "WorkingDir", c->cwd);
 	jw_kstr_opt(w, "User", c->user);
 	jw_kstr_opt(w, "Hostname", c->hostname);
@@ -1037,6 +1103,30 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	    (r = strv_from_json(cm_json_get(j, "Tmpfs"), &c->tmpfs, NULL)) < 0)
 		return cm_error_set(err, r, "config.json: out of memory");
 	c->shm_size = get_int(j, "ShmSize");
+	const struct cm_json *dv = cm_json_get(j, "Devices");
+	if (dv && cm_json_is(dv, CM_JSON_ARRAY) && dv->n) {
+		if (!(c->devices = calloc(dv->n, sizeof(*c->devices))))
+			return cm_error_set(err, -ENOMEM, "config.json: out of memory");
+		for (size_t i = 0; i < dv->n; i++) {
+			const char *h = cm_json_get_str(dv->v[i], "PathOnHost"),
+				   *ct = cm_json_get_str(dv->v[i], "PathInContainer"),
+				   *pm = cm_json_get_str(dv->v[i], "CgroupPermissions"),
+				   *ty = cm_json_get_str(dv->v[i], "Type");
+			if (!h || !ct || !pm || !ty || (ty[0] != 'c' && ty[0] != 'b') ||
+			    strncmp(ct, "/dev/", 5) != 0 || strlen(pm) > 3)
+				continue;
+			struct run_device *d = &c->devices[c->n_devices];
+			if (!(d->host = strdup(h)) || !(d->ctr = strdup(ct))) {
+				free(d->host);
+				return cm_error_set(err, -ENOMEM, "config.json: out of memory");
+			}
+			d->type = ty[0];
+			d->major = (unsigned)get_int(dv->v[i], "Major");
+			d->minor = (unsigned)get_int(dv->v[i], "Minor");
+			snprintf(d->perms, sizeof(d->perms), "%s", pm);
+			c->n_devices++;
+		}
+	}
 	const struct cm_json *ul = cm_json_get(j, "Ulimits");
 	if (ul && cm_json_is(ul, CM_JSON_ARRAY) && ul->n) {
 		if (!(c->ulimits = calloc(ul->n, sizeof(*c->ulimits))))

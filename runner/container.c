@@ -861,6 +861,8 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_obj_end(w);
 	cm_jw_key(w, "Ulimits");
 	run_ulimits_json(c, w);
+	cm_jw_key(w, "Devices");
+	run_devices_json(c, w);
 	for (int k = 0; k < 2; k++) { /* docker's CapAdd, CapDrop: CAP_ names, or ALL */
 		uint64_t m = k ? c->cap_drop : c->cap_add;
 		cm_jw_key(w, k ? "CapDrop" : "CapAdd");

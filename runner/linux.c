@@ -180,10 +180,10 @@ static int open_source(struct child_ctx *cx, const struct run_mount_op *o)
 		src = open(o->source, O_PATH | O_CLOEXEC | O_NOFOLLOW);
 		if (src < 0 || fstat(src, &st) < 0)
 			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "host device %s", o->source);
-		if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != o->dev_major ||
-		    minor(st.st_rdev) != o->dev_minor)
-			child_fail(cx, RUN_EXIT_IMG, 0, "host device %s is not char %u:%u", o->source,
-				   o->dev_major, o->dev_minor);
+		if (!(o->dev_block ? S_ISBLK(st.st_mode) : S_ISCHR(st.st_mode)) ||
+		    major(st.st_rdev) != o->dev_major || minor(st.st_rdev) != o->dev_minor)
+			child_fail(cx, RUN_EXIT_IMG, 0, "host device %s is not %s %u:%u", o->source,
+				   o->dev_block ? "block" : "char", o->dev_major, o->dev_minor);
 		return src;
 	default:
 		return -1;

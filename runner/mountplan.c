@@ -123,6 +123,17 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
 	if (asprintf(&shm, "mode=1777,size=%lld", (long long)(c->shm_size > 0 ? c->shm_size : 64 << 20)) < 0)
 		goto fail;
 	p.strs[p.n_strs++] = shm;
+	/* --device: the host's node, checked as found at run (type, numbers) */
+	for (size_t i = 0; i < c->n_devices; i++) {
+		const struct run_device *d = &c->devices[i];
+		struct run_mount_op *o = plan_add(&p, RUN_MOP_DEV, d->ctr);
+		if (!o)
+			goto fail;
+		o->source = d->host;
+		o->dev_major = d->major;
+		o->dev_minor = d->minor;
+		o->dev_block = d->type == 'b';
+	}
 	if (!plan_fs(&p, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		     "newinstance,ptmxmode=0666,mode=0620,gid=5", DEVPTS_SUPER_MAGIC) ||
 	    !plan_fs(&p, "/dev/shm", "tmpfs", nse, shm, TMPFS_MAGIC) ||

@@ -25,6 +25,14 @@
 
 /* ---- configuration (config.c) ------------------------------------------ */
 
+/* --device HOST[:CTR][:PERMS]: a host device node in the container. */
+struct run_device {
+	char *host, *ctr;    /* absolute; ctr under /dev */
+	char type;           /* 'c' or 'b' */
+	unsigned major, minor;
+	char perms[4];       /* subset of "rwm" */
+};
+
 struct run_ulimit {
 	int resource;        /* RLIMIT_* */
 	int64_t soft, hard;  /* -1: unlimited */
@@ -57,6 +65,9 @@ struct run_limits {
 	int64_t cpu_shares;  /* v1 shares (2..262144) */
 	int64_t pids;        /* max tasks, -1 unlimited, 0 not set: RUN_DEFAULT_PIDS_LIMIT
 			      * where the pids controller is available */
+	const struct run_device *devices; /* --device: allowed besides the default
+					   * set (the config's, not stored here) */
+	size_t n_devices;
 };
 
 /* docker's restart policies */
@@ -93,6 +104,8 @@ struct run_config {
 	char **tmpfs;        /* --tmpfs PATH[:OPTIONS] (checked) */
 	int64_t shm_size;    /* --shm-size in bytes, 0: 64 MiB */
 	struct run_ulimit *ulimits; /* --ulimit NAME=SOFT[:HARD] */
+	struct run_device *devices; /* --device */
+	size_t n_devices;
 	size_t n_ulimits;
 	size_t n_vols;
 	struct run_limits lim;
@@ -139,7 +152,12 @@ int run_parse_add_host(const char *s, char **ret, struct cm_error *err);
  * dev nodev, size= mode= uid= gid= nr_inodes=); the mount flags and data
  * of such options. */
 int run_parse_ulimit(const char *s, struct run_ulimit *ret, struct cm_error *err);
+/* --device HOST[:CTR][:PERMS]: HOST must be a char or block device now. */
+int run_parse_device(const char *s, struct run_device *ret, struct cm_error *err);
 const char *run_ulimit_name(int resource);
+/* docker's Devices array (PathOnHost, PathInContainer, CgroupPermissions;
+ * with Type, Major, Minor as found at run) */
+void run_devices_json(const struct run_config *c, struct cm_jw *w);
 /* docker's Ulimits array: [{"Name":"nofile","Soft":N,"Hard":N}] */
 void run_ulimits_json(const struct run_config *c, struct cm_jw *w);
 int run_parse_tmpfs(const char *s, struct cm_error *err);
@@ -209,6 +227,7 @@ struct run_mount_op {
 	const char *data;     /* FS options */
 	unsigned dev_major, dev_minor;
 	bool readonly;        /* BIND: remount ro after */
+	bool dev_block;       /* DEV: a block device (else char) */
 	bool optional;        /* a missing target is skipped (MASK, RO) */
 	uint32_t magic;       /* FS: the statfs f_type checked after mounting */
 };

@@ -166,7 +166,7 @@ enum {
 	OPT_RM = 256, OPT_NAME, OPT_ENVFILE, OPT_ENTRYPOINT, OPT_MEMSWAP, OPT_CPUS,
 	OPT_SHARES, OPT_PIDS, OPT_RO, OPT_NET, OPT_USERNS, OPT_CGPARENT, OPT_RESTART,
 	OPT_CAPADD, OPT_CAPDROP, OPT_ADDHOST, OPT_DNS, OPT_DNSSEARCH, OPT_DNSOPT,
-	OPT_TMPFS, OPT_SHMSIZE, OPT_ULIMIT, OPT_PIDNS, OPT_UTSNS,
+	OPT_TMPFS, OPT_SHMSIZE, OPT_ULIMIT, OPT_PIDNS, OPT_UTSNS, OPT_DEVICE,
 };
 
 static int port_push(struct run_config *c, const char *spec, struct cm_error *e)
@@ -274,6 +274,7 @@ int img_cmd_run(int argc, char **argv)
 		{ "ulimit", required_argument, NULL, OPT_ULIMIT },
 		{ "pid", required_argument, NULL, OPT_PIDNS },
 		{ "uts", required_argument, NULL, OPT_UTSNS },
+		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'H' },
@@ -379,6 +380,19 @@ int img_cmd_run(int argc, char **argv)
 				return img_fail_err(&e);
 			if (strv_push(v, n, strdup(optarg)) < 0)
 				return img_fail("out of memory");
+			break;
+		}
+		case OPT_DEVICE: {
+			struct run_device d, *nv;
+			if (run_parse_device(optarg, &d, &e) < 0)
+				return img_fail_err(&e);
+			if (!(nv = realloc(c->devices, (c->n_devices + 1) * sizeof(*nv)))) {
+				free(d.host);
+				free(d.ctr);
+				return img_fail("out of memory");
+			}
+			c->devices = nv;
+			c->devices[c->n_devices++] = d;
 			break;
 		}
 		case OPT_PIDNS:

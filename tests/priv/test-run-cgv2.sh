@@ -141,6 +141,12 @@ check "exec: a disk node made inside is denied inside" "head: /dev/disk: Operati
 check "and opens from the host, outside the group (the node is fine)" "opens" \
 	"$(head -c1 "/proc/$pid/root/dev/disk" >/dev/null && echo opens)"
 
+# ------------------------------------------------------------ --device on v2
+if [ -c /dev/net/tun ]; then
+	check "--device on v2: the eBPF program allows it (tun, which it denies by default)" "open" \
+		"$(run2 --rm --device /dev/net/tun busybox sh -c 'head -c0 /dev/net/tun && echo open')"
+fi
+
 # ------------------------------------------------------------ update
 check "update -m on v2 without the memory controller: refused (125)" 125 "$(img update -m 64m c1 2>/dev/null; echo $?)"
 

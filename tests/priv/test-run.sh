@@ -63,6 +63,15 @@ check "inspect: HostConfig.CapAdd / CapDrop by name" "['CAP_NET_ADMIN'] ['CAP_MK
 check "exec gets the container's capabilities" "00000000a00415fb" \
 	"$(timeout 20 "$IMG_BIN" --root "$STORE" exec capc sh -c 'grep ^CapEff /proc/self/status | cut -f2')"
 timeout 20 "$IMG_BIN" --root "$STORE" rm -f capc >/dev/null
+if [ -c /dev/net/tun ]; then
+	out=$(run --rm --device /dev/net/tun --device /dev/net/tun:/dev/tunr:r busybox sh -c 'ls -l /dev/net/tun | cut -c1; head -c0 /dev/net/tun && echo open; head -c0 /dev/tunr && echo ropen; echo x > /dev/tunr 2>/dev/null || echo wdenied')
+	check "--device: the node inside and allowed; :r allows reads only (device cgroup)" "c|open|ropen|wdenied" "$(echo "$out" | tr '\n' '|' | sed 's/|$//')"
+	check "without --device: no tun" "absent" "$(run --rm busybox sh -c '[ -e /dev/net/tun ] || echo absent')"
+else
+	skip "--device" "no /dev/net/tun on this host"
+fi
+check "--device of a non-device, to a path outside /dev: refused (125)" "125 125" \
+	"$(run --rm --device /etc/passwd busybox true 2>/dev/null; echo -n "$? "; run --rm --device /dev/null:/tmp/n busybox true 2>/dev/null; echo $?)"
 out=$(run --rm busybox sh -c 'ping -c1 127.0.0.1 >/dev/null 2>&1 && echo raw || echo noraw')
 check "no NET_RAW" "noraw" "$out"
 
