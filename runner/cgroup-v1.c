@@ -89,7 +89,8 @@ static int v1_limits(struct run_cgroup *cg, const struct run_limits *lim, struct
 	return 0;
 }
 
-static int v1_create(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
+static int v1_create(struct run_cgroup *cg, const struct run_limits *lim,
+		     const struct run_dev_rule *rules, size_t n_rules, struct cm_error *err)
 {
 	char p[1024];
 	int r;
@@ -106,17 +107,10 @@ static int v1_create(struct run_cgroup *cg, const struct run_limits *lim, struct
 	if (have_ctrl(cg, "devices")) {
 		if ((r = knob(cg, "devices", "devices.deny", "a", err)) < 0)
 			return r;
-		for (size_t i = 0; i < run_cgroup_n_default_devices; i++) {
+		for (size_t i = 0; i < n_rules; i++) {
 			char line[64];
-			if ((r = run_dev_rule_format(&run_cgroup_default_devices[i], line, sizeof(line))) < 0)
+			if ((r = run_dev_rule_format(&rules[i], line, sizeof(line))) < 0)
 				return cm_error_set(err, r, "invalid device rule %zu", i);
-			if ((r = knob(cg, "devices", "devices.allow", line, err)) < 0)
-				return r;
-		}
-		for (size_t i = 0; i < lim->n_devices; i++) { /* --device */
-			const struct run_device *d = &lim->devices[i];
-			char line[64];
-			snprintf(line, sizeof(line), "%c %u:%u %s", d->type, d->major, d->minor, d->perms);
 			if ((r = knob(cg, "devices", "devices.allow", line, err)) < 0)
 				return r;
 		}
@@ -217,11 +211,7 @@ static bool v1_oom_killed(struct run_cgroup *cg)
 {
 	char p[1024];
 	path_of(cg, "memory", "memory.oom_control", p, sizeof(p));
-	_cleanup_free_ char *s = NULL;
-	if (run_read_file_at(AT_FDCWD, p, 4096, &s, NULL) < 0)
-		return false;
-	const char *k = strstr(s, "oom_kill ");
-	return k && strtoll(k + 9, NULL, 10) > 0;
+	return run_read_key(p, "oom_kill") > 0;
 }
 
 static int v1_remove(struct run_cgroup *cg)

@@ -110,7 +110,8 @@ static int v2_update(struct run_cgroup *cg, const struct run_limits *lim, struct
 	return r < 0 ? r : v2_limits(cg, lim, err);
 }
 
-static int v2_create(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
+static int v2_create(struct run_cgroup *cg, const struct run_limits *lim,
+		     const struct run_dev_rule *rules, size_t n_rules, struct cm_error *err)
 {
 	char p[1024];
 	int r = run_cgroup_v2_check(cg->root, lim, err);
@@ -121,22 +122,7 @@ static int v2_create(struct run_cgroup *cg, const struct run_limits *lim, struct
 	if (r < 0 || (mkdir(p, 0755) < 0 && errno != EEXIST))
 		return cm_error_setx(err, r < 0 ? r : cm_neg_errno(), "creating the cgroup %s", p);
 	/* before any process is in it: nothing opens a device unchecked */
-	struct run_dev_rule rules[64];
-	size_t n = 0;
-	for (size_t i = 0; i < run_cgroup_n_default_devices && n < CM_ARRAY_SIZE(rules); i++)
-		rules[n++] = run_cgroup_default_devices[i];
-	for (size_t i = 0; i < lim->n_devices; i++) { /* --device */
-		const struct run_device *d = &lim->devices[i];
-		if (n == CM_ARRAY_SIZE(rules))
-			return cm_error_set(err, -E2BIG, "too many --device");
-		rules[n++] = (struct run_dev_rule){
-			.type = d->type, .major = (int32_t)d->major, .minor = (int32_t)d->minor,
-			.access = (strchr(d->perms, 'r') ? RUN_DEV_READ : 0) |
-				  (strchr(d->perms, 'w') ? RUN_DEV_WRITE : 0) |
-				  (strchr(d->perms, 'm') ? RUN_DEV_MKNOD : 0),
-		};
-	}
-	if ((r = run_bpf_devices_attach(p, rules, n, err)) < 0)
+	if ((r = run_bpf_devices_attach(p, rules, n_rules, err)) < 0)
 		return r;
 	return v2_limits(cg, lim, err);
 }
@@ -193,8 +179,7 @@ static int v2_freeze(struct run_cgroup *cg, bool frozen)
 	path_of(cg, "cgroup.events", p, sizeof(p));
 	struct timespec ts = { 0, 1000 * 1000 };
 	for (int i = 0; i < 1000; i++) {
-		_cleanup_free_ char *s = NULL;
-		if (run_read_file_at(AT_FDCWD, p, 4096, &s, NULL) < 0 || strstr(s, "frozen 1"))
+		if (run_read_key(p, "frozen") != 0) /* 1, or unreadable */
 			return 0;
 		nanosleep(&ts, NULL);
 	}
@@ -219,11 +204,7 @@ static bool v2_oom_killed(struct run_cgroup *cg)
 {
 	char p[1024];
 	path_of(cg, "memory.events", p, sizeof(p));
-	_cleanup_free_ char *s = NULL;
-	if (run_read_file_at(AT_FDCWD, p, 4096, &s, NULL) < 0)
-		return false;
-	const char *k = strstr(s, "\noom_kill ");
-	return k && strtoll(k + 10, NULL, 10) > 0;
+	return run_read_key(p, "oom_kill") > 0;
 }
 
 static int v2_remove(struct run_cgroup *cg)

@@ -88,9 +88,26 @@ enum run_cgroup_version run_cgroup_version(const struct run_cgroup *cg)
 }
 
 int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim,
-		      struct cm_error *err)
+		      const struct run_device *devices, size_t n_devices, struct cm_error *err)
 {
-	return cg->ops->create(cg, lim, err);
+	/* one device set for both versions: the default, then --device */
+	struct run_dev_rule rules[64];
+	size_t n = 0;
+	if (run_cgroup_n_default_devices + n_devices > CM_ARRAY_SIZE(rules))
+		return cm_error_set(err, -E2BIG, "too many --device (at most %zu)",
+				    CM_ARRAY_SIZE(rules) - run_cgroup_n_default_devices);
+	for (size_t i = 0; i < run_cgroup_n_default_devices; i++)
+		rules[n++] = run_cgroup_default_devices[i];
+	for (size_t i = 0; i < n_devices; i++) {
+		const struct run_device *d = &devices[i];
+		rules[n++] = (struct run_dev_rule){
+			.type = d->type, .major = (int32_t)d->major, .minor = (int32_t)d->minor,
+			.access = (strchr(d->perms, 'r') ? RUN_DEV_READ : 0) |
+				  (strchr(d->perms, 'w') ? RUN_DEV_WRITE : 0) |
+				  (strchr(d->perms, 'm') ? RUN_DEV_MKNOD : 0),
+		};
+	}
+	return cg->ops->create(cg, lim, rules, n, err);
 }
 
 int run_cgroup_update(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)

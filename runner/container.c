@@ -646,12 +646,16 @@ int run_container_stats(const char *bundle, struct run_stats *ret, struct cm_err
 	return 0;
 }
 
+static bool config_paused(const struct run_config *c)
+{
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	return run_cgroup_for(c, &cg, NULL) == 0 && run_cgroup_frozen(cg) == 1;
+}
+
 bool run_container_paused(const char *bundle)
 {
 	_cleanup_run_config_ struct run_config *c = NULL;
-	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
-	return run_config_read(bundle, &c, NULL) == 0 && run_cgroup_for(c, &cg, NULL) == 0 &&
-	       run_cgroup_frozen(cg) == 1;
+	return run_config_read(bundle, &c, NULL) == 0 && config_paused(c);
 }
 
 static bool wait_exit(const char *bundle, int64_t ms)
@@ -745,7 +749,7 @@ int run_container_exec(const char *bundle, const struct run_exec *x, int *ret_co
 		return r;
 	if (st.status != RUN_RUNNING)
 		return cm_error_set(err, -ESRCH, "container %.12s is not running", c->id);
-	if (run_container_paused(bundle))
+	if (config_paused(c))
 		return cm_error_set(err, -EAGAIN, "container %.12s is paused, unpause the container before exec", c->id);
 	*ret_code = RUN_EXIT_IMG;
 	return run_linux_exec(c, &st, x, ret_code, err);
@@ -791,7 +795,7 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_arr_end(w);
 	cm_jw_key(w, "State");
 	cm_jw_obj(w);
-	bool paused = st.status == RUN_RUNNING && run_container_paused(bundle);
+	bool paused = st.status == RUN_RUNNING && config_paused(c);
 	cm_jw_kstr(w, "Status", paused ? "paused" : run_status_name(st.status));
 	cm_jw_key(w, "Running");
 	cm_jw_bool(w, st.status == RUN_RUNNING);

@@ -187,7 +187,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	 * mounts (it waits for "go" before the process) */
 	r = run_cgroup_destroy(cg, &e);
 	if (r == 0)
-		r = run_cgroup_create(cg, &c->lim, &e);
+		r = run_cgroup_create(cg, &c->lim, c->devices, c->n_devices, &e);
 	if (r < 0) {
 		(void)run_cgroup_destroy(cg, NULL);
 		*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
@@ -382,8 +382,6 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "another monitor runs this container");
 	snprintf(p, sizeof(p), "%s/stopped", bundle);
 	(void)unlink(p); /* a new start: restarts allowed again */
-	c->lim.devices = c->devices; /* --device: allowed by the cgroup too */
-	c->lim.n_devices = c->n_devices;
 	/* --add-host, --dns*: the init layer's files, before pid 1 exists */
 	if (run_init_apply(c, &e) < 0)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);

@@ -50,9 +50,13 @@ int run_in_helper(int (*fn)(void *arg, int *ret_errno), void *arg, const char *w
 
 /* ---- cgroup.c / cgroup-v1.c / cgroup-v2.c ------------------------------ */
 
+struct run_dev_rule; /* below */
+
 struct run_cgroup_ops {
 	enum run_cgroup_version version;
-	int (*create)(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err);
+	/* rules: the device set to allow (the default one and --device) */
+	int (*create)(struct run_cgroup *cg, const struct run_limits *lim,
+		      const struct run_dev_rule *rules, size_t n_rules, struct cm_error *err);
 	/* new limits for a group that exists (img update) */
 	int (*update)(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err);
 	int (*enter)(struct run_cgroup *cg, pid_t pid, struct cm_error *err);

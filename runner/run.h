@@ -65,9 +65,6 @@ struct run_limits {
 	int64_t cpu_shares;  /* v1 shares (2..262144) */
 	int64_t pids;        /* max tasks, -1 unlimited, 0 not set: RUN_DEFAULT_PIDS_LIMIT
 			      * where the pids controller is available */
-	const struct run_device *devices; /* --device: allowed besides the default
-					   * set (the config's, not stored here) */
-	size_t n_devices;
 };
 
 /* docker's restart policies */
@@ -272,7 +269,7 @@ int run_cgroup_check(const char *root, const struct run_limits *lim, struct cm_e
 /* Create the group(s) and write the limits (devices too); v2 refuses as
  * run_cgroup_check first. */
 int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim,
-		      struct cm_error *err);
+		      const struct run_device *devices, size_t n_devices, struct cm_error *err);
 /* New limits for an existing group (img update). */
 int run_cgroup_update(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err);
 /* Move pid (0 = the caller) into the group. A single-threaded caller that

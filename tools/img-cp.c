@@ -96,28 +96,35 @@ static int set_meta(int fd, int ddir, const char *dname, const struct stat *st,
 static int copy_file(int sfd, const struct stat *st, int ddir, const char *dname,
 		     const struct cp_opts *o)
 {
-	/* an existing file is replaced in place (docker overwrites), never
-	 * through a symlink: O_NOFOLLOW */
-	_cleanup_close_ int dfd = openat(ddir, dname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-					 0600);
+	/* built aside and renamed over dname: a failed copy leaves nothing
+	 * half-written, and nothing is written through a symlink */
+	char tmp[64];
+	cm_tmpname(tmp, sizeof(tmp), ".img-cp");
+	_cleanup_close_ int dfd = openat(ddir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (dfd < 0)
 		return cm_neg_errno();
-	off_t left = st->st_size;
-	while (left > 0) {
+	int r = 0;
+	for (off_t left = st->st_size; r == 0 && left > 0;) {
 		ssize_t n = copy_file_range(sfd, NULL, dfd, NULL, (size_t)left, 0);
 		if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
 			char buf[1 << 16];
 			n = read(sfd, buf, sizeof(buf));
-			if (n > 0 && cm_write_all(dfd, buf, (size_t)n) < 0)
-				return cm_neg_errno();
+			if (n > 0 && (r = cm_write_all(dfd, buf, (size_t)n)) < 0)
+				break;
 		}
 		if (n < 0)
-			return cm_neg_errno();
-		if (n == 0)
+			r = cm_neg_errno();
+		else if (n == 0)
 			break; /* shrank meanwhile */
 		left -= n;
 	}
-	return set_meta(dfd, ddir, dname, st, o, false);
+	if (r == 0)
+		r = set_meta(dfd, ddir, tmp, st, o, false);
+	if (r == 0 && renameat(ddir, tmp, ddir, dname) < 0)
+		r = cm_neg_errno();
+	if (r < 0)
+		(void)unlinkat(ddir, tmp, 0);
+	return r;
 }
 
 static int copy_dir(int sfd, const struct stat *st, int ddir, const char *dname,
