@@ -87,9 +87,13 @@ enum run_cgroup_version run_cgroup_version(const struct run_cgroup *cg)
 	return cg->ops->version;
 }
 
-int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim,
+int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim, bool all_devices,
 		      const struct run_device *devices, size_t n_devices, struct cm_error *err)
 {
+	/* --privileged: every device (docker's "a *:* rwm") */
+	static const struct run_dev_rule all = { 'a', -1, -1, RUN_DEV_RWM };
+	if (all_devices)
+		return cg->ops->create(cg, lim, &all, 1, err);
 	/* one device set for both versions: the default, then --device */
 	struct run_dev_rule rules[64];
 	size_t n = 0;

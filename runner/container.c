@@ -881,6 +881,17 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 			}
 		cm_jw_arr_end(w);
 	}
+	cm_jw_key(w, "Privileged");
+	cm_jw_bool(w, c->privileged);
+	cm_jw_key(w, "SecurityOpt"); /* docker's: null when none was given */
+	if (c->security_opt && c->security_opt[0]) {
+		cm_jw_arr(w);
+		for (char **o = c->security_opt; *o; o++)
+			cm_jw_str(w, *o);
+		cm_jw_arr_end(w);
+	} else {
+		cm_jw_null(w);
+	}
 	cm_jw_kstr(w, "NetworkMode", run_network_name(c->network));
 	cm_jw_kstr(w, "PidMode", c->host_pid ? "host" : "");
 	cm_jw_kstr(w, "UTSMode", c->host_uts ? "host" : "");

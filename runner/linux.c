@@ -7,6 +7,7 @@
 #include "run-internal.h"
 #include "cm-fs.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
@@ -190,6 +191,64 @@ static int open_source(struct child_ctx *cx, const struct run_mount_op *o)
 	}
 }
 
+/* The host's devices below from (a directory of /dev) as nodes below to
+ * (its counterpart in the container's /dev): char and block nodes with
+ * their modes and owners, directories made as needed, symlinks and
+ * everything else left out. */
+static void copy_devices(struct child_ctx *cx, int from, int to, int depth)
+{
+	/* docker's list leaves these out; ptmx would be the host's devpts */
+	static const char *const skip[] = { "pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts",
+					    ".udev", "console", "ptmx" };
+	int dfd = dup(from);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		cm_close(&dfd);
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "listing the host's devices");
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		bool skipped = !strcmp(n, ".") || !strcmp(n, "..");
+		for (size_t i = 0; depth == 0 && i < CM_ARRAY_SIZE(skip); i++)
+			skipped = skipped || !strcmp(n, skip[i]);
+		struct stat st;
+		if (skipped || fstatat(from, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && depth < 4) {
+			_cleanup_close_ int sub = openat(from, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0 || (mkdirat(to, n, st.st_mode & 07777) < 0 && errno != EEXIST))
+				continue;
+			_cleanup_close_ int tsub = openat(to, n, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (tsub >= 0)
+				copy_devices(cx, sub, tsub, depth + 1);
+		} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+			if (mknodat(to, n, st.st_mode & (S_IFMT | 07777), st.st_rdev) < 0) {
+				if (errno == EEXIST)
+					continue; /* one of the checked defaults */
+				closedir(d);
+				child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "--privileged: device /dev/.../%s", n);
+			}
+			(void)fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		}
+	}
+	closedir(d);
+}
+
+/* --privileged: docker gives the container every device of the host. Runs
+ * before pivot_root, where /dev is still the host's. */
+static void host_devices(struct child_ctx *cx, int rootfd)
+{
+	_cleanup_close_ int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
+	struct statfs sf;
+	if (dev < 0 || fstatfs(dev, &sf) < 0 || sf.f_type != TMPFS_MAGIC)
+		child_fail(cx, RUN_EXIT_IMG, dev < 0 ? dev : 0, "--privileged devices: /dev is not our tmpfs");
+	_cleanup_close_ int host = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (host < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "the host's /dev");
+	copy_devices(cx, host, dev, 0);
+}
+
 /* One op of the plan; src from open_source() (the caller closes it). */
 static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op *o, int src)
 {
@@ -199,6 +258,9 @@ static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op
 	struct stat st;
 
 	switch (o->op) {
+	case RUN_MOP_HOSTDEVS:
+		host_devices(cx, rootfd);
+		return;
 	case RUN_MOP_FS:
 		r = mkpath_in_root(rootfd, o->target, false);
 		break;
@@ -268,6 +330,7 @@ static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op
 			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "binding %s read-only", o->target);
 		break;
 	case RUN_MOP_SYMLINK:
+	case RUN_MOP_HOSTDEVS:
 		break;
 	}
 
@@ -298,6 +361,7 @@ static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op
 			child_fail(cx, RUN_EXIT_IMG, r, "%s read-only", o->target);
 		break;
 	case RUN_MOP_SYMLINK:
+	case RUN_MOP_HOSTDEVS:
 		break;
 	}
 }
@@ -373,7 +437,7 @@ static int apply_ulimits(const struct run_ulimit *ul, size_t n)
 /* Everything after the root is in place: the process of c (or of an exec x). */
 static void setup_process(struct child_ctx *cx, char **argv, char **env_in, const char *cwd,
 			  const char *user, bool tty, bool is_init, uint64_t caps,
-			  const struct run_config *c)
+			  const struct run_config *c, const struct run_seccomp *sec)
 {
 	_cleanup_free_ char *pw = NULL, *gr = NULL;
 	struct cm_error e = { 0 };
@@ -423,6 +487,12 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 	if ((r = drop_bounding(caps)) < 0)
 		child_fail(cx, RUN_EXIT_IMG, r, "capability bounding set");
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	/* no-new-privileges=false: without no_new_privs the kernel takes a
+	 * filter only from a holder of CAP_SYS_ADMIN, which we are until the
+	 * uid change and capset below (runc's order); every call from here on
+	 * goes through the filter (docker's profile allows them) */
+	if (sec && c->new_privs && (r = run_seccomp_load(sec)) < 0)
+		child_fail(cx, RUN_EXIT_IMG, r, "loading the seccomp filter");
 	if (setgroups(u.n_groups, u.groups) < 0)
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "setgroups");
 	if (setresgid(u.gid, u.gid, u.gid) < 0)
@@ -431,7 +501,7 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "setuid %u", u.uid);
 	if ((r = set_caps(caps, u.uid == 0)) < 0)
 		child_fail(cx, RUN_EXIT_IMG, r, "capabilities");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	if (!c->new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "no_new_privs");
 	/* pid 1 dies with its monitor (set after the uid change, which clears it) */
 	if (is_init)
@@ -446,6 +516,10 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	for (int s = 1; s < NSIG; s++)
 		signal(s, SIG_DFL);
+	/* the filter last: after no_new_privs, before exec (only the exec and
+	 * the error report below run under it) */
+	if (sec && !c->new_privs && (r = run_seccomp_load(sec)) < 0)
+		child_fail(cx, RUN_EXIT_IMG, r, "loading the seccomp filter");
 
 	const char *file = argv[0];
 	if (strchr(file, '/')) {
@@ -510,7 +584,7 @@ static void open_console(struct child_ctx *cx, unsigned short rows, unsigned sho
 
 /* pid 1: everything from the new namespaces to exec. Never returns. */
 static void child_main(const struct run_config *c, const int stdio[3], int sync,
-		       struct run_cgroup *self_join)
+		       struct run_cgroup *self_join, const struct run_seccomp *sec)
 {
 	struct child_ctx cx = { .sync = sync };
 	struct cm_error e = { 0 };
@@ -593,7 +667,7 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 	if (c->cgroupns && unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "cgroup namespace");
 	setup_process(&cx, c->argv, c->env, c->cwd ? c->cwd : "/", c->user, c->tty, true,
-		      run_caps_effective(c), c);
+		      run_caps_effective(c), c, sec);
 }
 
 int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_child,
@@ -608,6 +682,11 @@ int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_chi
 		flags |= CLONE_NEWNET;
 	if (c->userns)
 		flags |= CLONE_NEWUSER;
+	/* the filter is compiled here, the child only loads it */
+	_cleanup_seccomp_ struct run_seccomp *sec = NULL;
+	int r = run_seccomp_compile(c, &sec, err);
+	if (r < 0)
+		return r;
 	/* raw clone: fork semantics into new namespaces; the child only makes
 	 * async-signal-safe-enough calls of a single-threaded process, then execs */
 	long pid = run_clone(flags, cgfd);
@@ -615,7 +694,7 @@ int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_chi
 		return cm_error_setx(err, (int)pid, "clone into new namespaces%s",
 				     cgfd >= 0 ? " and the cgroup" : "");
 	if (pid == 0)
-		child_main(c, stdio, sync_child, self_join);
+		child_main(c, stdio, sync_child, self_join, sec);
 	*ret_pid = (pid_t)pid;
 	return 0;
 }
@@ -718,6 +797,10 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
 	if ((r = run_cgroup_for(c, &cg, err)) < 0)
 		goto out;
+	/* the container's profile (exec inherits it), compiled before the fork */
+	_cleanup_seccomp_ struct run_seccomp *sec = NULL;
+	if ((r = run_seccomp_compile(c, &sec, err)) < 0)
+		goto out;
 
 	/* -t: the pty comes from the container's own devpts (opened inside,
 	 * as for run -t), sized like our terminal */
@@ -793,7 +876,7 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 			(void)run_env_set(&env, &n, *e);
 		const char *cwd = x->cwd ? x->cwd : c->cwd ? c->cwd : "/";
 		setup_process(&cx, x->argv, env, cwd, x->user ? x->user : c->user, x->tty, false,
-			      run_caps_effective(c), c);
+			      run_caps_effective(c), c, sec);
 	}
 	close(sp[1]);
 	struct run_child_error ce;

@@ -156,6 +156,26 @@ int run_linux_userns_map(pid_t pid, struct cm_error *err);
  * mount namespace of pid (before it goes on), mapped like the uid map. */
 int run_linux_userns_root(pid_t pid, const char *rootfs, struct cm_error *err);
 
+/* ---- seccomp.c: docker's JSON profiles through libseccomp -------------- */
+
+struct run_seccomp; /* a compiled filter (BPF) and its seccomp(2) flags */
+/* Compile a profile (docker's JSON format) for a container holding caps
+ * (the includes/excludes "caps" are matched against it). *ret is NULL when
+ * the profile filters nothing (no default action and no rules, or allow
+ * with no rules). */
+int run_seccomp_compile_profile(const char *json, size_t len, uint64_t caps,
+				struct run_seccomp **ret, struct cm_error *err);
+/* c's filter: NULL with --privileged or seccomp=unconfined, else its
+ * profile or the default one (seccomp-default.json). Run before the clone
+ * or fork, so the child only loads it. */
+int run_seccomp_compile(const struct run_config *c, struct run_seccomp **ret, struct cm_error *err);
+/* Load s into the calling thread (seccomp(2), no allocation): needs
+ * no_new_privs or CAP_SYS_ADMIN. 0 or a negative errno. */
+int run_seccomp_load(const struct run_seccomp *s);
+void run_seccomp_free(struct run_seccomp *s);
+void run_seccomp_freep(struct run_seccomp **s);
+#define _cleanup_seccomp_ __attribute__((cleanup(run_seccomp_freep)))
+
 /* ---- netlink.c: rtnetlink requests (0 or the kernel's -errno) ---------- */
 
 int run_nl_open(void);
