@@ -67,8 +67,12 @@ struct run_cgroup_ops {
 	void (*stats)(struct run_cgroup *cg, struct run_stats *st);
 	/* SIGKILL to the whole group in one step, or NULL (v1) */
 	int (*kill)(struct run_cgroup *cg);
-	/* pids of the group, malloc'd */
+	/* pids of the group itself (not of groups below it), malloc'd */
 	int (*procs)(struct run_cgroup *cg, pid_t **ret, size_t *ret_n);
+	/* the group's directory in each hierarchy (v1: one a controller that
+	 * exists here, v2: one): the roots of what the container may have made
+	 * below it. Returns how many were written (at most max). */
+	size_t (*dirs)(const struct run_cgroup *cg, char (*ret)[1024], size_t max);
 	bool (*oom_killed)(struct run_cgroup *cg);
 	int (*remove)(struct run_cgroup *cg);
 	void (*describe)(struct run_cgroup *cg, struct cm_jw *w);
@@ -108,6 +112,10 @@ int run_cgroup_v2_check(const char *root, const struct run_limits *lim, struct c
 extern const char *const run_cgroup_v1_controllers[];
 /* Read a list of pids from a cgroup.procs file. */
 int run_cgroup_read_procs(const char *path, pid_t **ret, size_t *ret_n);
+/* Every process of the group and of the groups below it, in every
+ * hierarchy (a container that could mount cgroupfs, e.g. --privileged, may
+ * have made children and moved processes there), each pid once. */
+int run_cgroup_tree_procs(struct run_cgroup *cg, pid_t **ret, size_t *ret_n);
 
 /* ---- cgroup-bpf.c: the v2 device controller ------------------------- */
 

@@ -498,6 +498,16 @@ int run_container_pids(const char *bundle, pid_t **ret, size_t *ret_n, struct cm
 /* docker inspect's JSON object of a container. */
 int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *err);
 
+/* The binary every process that joins a container runs from: a copy of
+ * path in a sealed memfd (no write, grow, shrink or new seal), as runc and
+ * crun do against CVE-2019-5736. Executed from there, a process's
+ * /proc/PID/exe inside the container (and a "#!/proc/self/exe" there) is
+ * that anonymous file, never the host's binary. Returns the fd (O_CLOEXEC)
+ * or a negative errno with err. */
+int run_sealed_copy(const char *path, struct cm_error *err);
+/* execveat(fd, "", argv, environ, AT_EMPTY_PATH); returns only on failure. */
+int run_exec_fd(int fd, char *const argv[]);
+
 /* The monitor's body (img-monitor BUNDLE SYNCFD [ATTACH]): never returns. */
 int run_monitor_main(const char *bundle, int sync_fd, bool attach);
 

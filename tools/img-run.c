@@ -1012,7 +1012,6 @@ int img_cmd_exec(int argc, char **argv)
 	x.argv = argv + optind + 1;
 	struct cm_error e = { 0 };
 	_cleanup_free_ char *bundle = NULL;
-	int code = RUN_EXIT_IMG;
 	if (with_bundle(argv[optind], &bundle, &e) < 0)
 		return img_fail_err(&e);
 	if (!x.interactive && !x.tty) {
@@ -1022,12 +1021,43 @@ int img_cmd_exec(int argc, char **argv)
 			close(null);
 		}
 	}
-	fflush(stdout);
-	if (run_container_exec(bundle, &x, &code, &e) < 0) {
-		img_fail_err(&e);
-		return code;
+	/* what joins the container is the small monitor binary, run from a
+	 * sealed copy: a "#!/proc/self/exe" or /proc/PID/exe in there reaches
+	 * no file of the host (runc's CVE-2019-5736) */
+	char monitor[PATH_MAX];
+	helper_path("img-monitor", "IMG_MONITOR", monitor, sizeof(monitor));
+	_cleanup_close_ int exe = run_sealed_copy(monitor, &e);
+	if (exe < 0)
+		return img_fail_err(&e);
+	_cleanup_free_ char **av = calloc(2 * n_env + (size_t)argc + 12, sizeof(char *));
+	if (!av)
+		return img_fail("out of memory");
+	size_t n = 0;
+	av[n++] = "img-monitor";
+	av[n++] = "exec";
+	av[n++] = bundle;
+	if (x.interactive)
+		av[n++] = "-i";
+	if (x.tty)
+		av[n++] = "-t";
+	if (x.cwd) {
+		av[n++] = "-w";
+		av[n++] = (char *)x.cwd;
 	}
-	return code;
+	if (x.user) {
+		av[n++] = "-u";
+		av[n++] = (char *)x.user;
+	}
+	for (size_t i = 0; i < n_env; i++) {
+		av[n++] = "-e";
+		av[n++] = env[i];
+	}
+	av[n++] = "--";
+	for (char **a = x.argv; *a; a++)
+		av[n++] = *a;
+	fflush(stdout);
+	int r = run_exec_fd(exe, av);
+	return img_fail("executing %s: %s", monitor, strerror(-r));
 }
 
 int img_cmd_top(int argc, char **argv)

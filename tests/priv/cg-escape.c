@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
-/* cg-escape LIMIT_BYTES: the audit's reproduction (issue 10) of a container
- * lifting its own limits. As the container's root it makes a user, mount
- * and cgroup namespace, maps 0 to 0, mounts the v1 pids and memory
- * hierarchies (rooted at its own cgroup in the new cgroup namespace) or a
- * cgroup2 tree, and writes pids.max=max and memory limits of LIMIT_BYTES
- * (v2: cgroup.max.descendants). Prints one line per step, "STEP ok" or
+/* cg-escape v1|v2 [LIMIT_BYTES]: the audit's reproduction (issue 10) of a
+ * container lifting its own limits. As the container's root it makes a
+ * user, mount and cgroup namespace, maps 0 to 0, then v1: mounts the pids
+ * and memory hierarchies (rooted at its own cgroup in the new cgroup
+ * namespace) and writes pids.max=max and memory limits of LIMIT_BYTES
+ * (1 GiB); v2: mounts cgroup2 and writes its group's
+ * cgroup.max.descendants. Prints one line per step, "STEP ok" or
  * "STEP ERRNONAME", and stops at the first failure. Static: it runs inside
  * the container's image. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +52,8 @@ static int mount_cg(const char *ctrl, const char *dir)
 
 int main(int argc, char **argv)
 {
-	const char *limit = argc > 1 ? argv[1] : "1073741824";
+	bool v2 = argc > 1 && strcmp(argv[1], "v2") == 0;
+	const char *limit = argc > 2 ? argv[2] : "1073741824";
 	if (step("unshare", unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWCGROUP)) < 0)
 		return 1;
 	if (step("setgroups", put("/proc/self/setgroups", "deny")) < 0 ||
@@ -60,29 +63,22 @@ int main(int argc, char **argv)
 	if (step("private", mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) < 0 ||
 	    step("tmpfs", mount("tmpfs", "/tmp", "tmpfs", 0, "size=64k")) < 0)
 		return 1;
-	if (mount_cg("pids", "/tmp/pids") == 0) {
-		step("mount-pids", 0);
-		if (step("pids.max", put("/tmp/pids/pids.max", "max")) < 0)
-			return 1;
-		if (step("mount-memory", mount_cg("memory", "/tmp/memory")) < 0)
-			return 1;
-		/* memsw first: the kernel keeps memsw >= memory */
-		if (access("/tmp/memory/memory.memsw.limit_in_bytes", F_OK) == 0 &&
-		    step("memory.memsw", put("/tmp/memory/memory.memsw.limit_in_bytes", limit)) < 0)
-			return 1;
-		if (step("memory.limit", put("/tmp/memory/memory.limit_in_bytes", limit)) < 0)
+	if (v2) {
+		/* the root of this cgroup namespace is the container's group */
+		if (step("mount-cgroup2", mount_cg("cgroup2", "/tmp/cg2")) < 0 ||
+		    step("cgroup.max.descendants", put("/tmp/cg2/cgroup.max.descendants", "5")) < 0)
 			return 1;
 		return 0;
 	}
-	int e = errno;
-	/* no v1 pids hierarchy: a v2 tree, whose ns root keeps its knobs */
-	if (mount_cg("cgroup2", "/tmp/cg2") < 0) {
-		errno = e;
-		step("mount-pids", -1);
+	if (step("mount-pids", mount_cg("pids", "/tmp/pids")) < 0 ||
+	    step("pids.max", put("/tmp/pids/pids.max", "max")) < 0 ||
+	    step("mount-memory", mount_cg("memory", "/tmp/memory")) < 0)
 		return 1;
-	}
-	step("mount-cgroup2", 0);
-	if (step("cgroup.max.descendants", put("/tmp/cg2/cgroup.max.descendants", "5")) < 0)
+	/* memsw first: the kernel keeps memsw >= memory */
+	if (access("/tmp/memory/memory.memsw.limit_in_bytes", F_OK) == 0 &&
+	    step("memory.memsw", put("/tmp/memory/memory.memsw.limit_in_bytes", limit)) < 0)
+		return 1;
+	if (step("memory.limit", put("/tmp/memory/memory.limit_in_bytes", limit)) < 0)
 		return 1;
 	return 0;
 }

@@ -4,8 +4,10 @@
 # the default seccomp filter (docker's profile: a sample of blocked and
 # allowed calls, the capability-conditioned rules with --cap-add), a user's
 # profile in docker's JSON format, seccomp=unconfined, no-new-privileges,
-# --privileged, inspect's SecurityOpt/Privileged, and the audit's
-# reproduction of a container lifting its own cgroup limits.
+# --privileged, inspect's SecurityOpt/Privileged, the audit's reproduction
+# of a container lifting its own cgroup limits, cgroups a container made
+# below its own removed by rm -f and stop, -i as a pipe, and what joins a
+# container running from a sealed copy of the binary.
 . "$(dirname "$0")/../img/imglib.sh"
 . "$(dirname "$0")/privlib.sh"
 flat() { tr '\n' ' ' | sed 's/ $//'; }
@@ -105,4 +107,134 @@ check "no-new-privileges=false, a non-root user: filter loaded before the uid ch
 	"NoNewPrivs: 0 Seccomp: 2" \
 	"$(run --rm -u 65534 --security-opt no-new-privileges=false busybox sh -c 'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status | tr -s "\t" " "' | flat)"
 
+# ------------------------------------------------------------ the audit: a container lifting its own limits
+# cg-escape: unshare(USER|NS|CGROUP), map 0 to 0, mount the v1 pids and
+# memory hierarchies (rooted at the container's group), write pids.max=max
+# and 1 GiB limits. The host's files tell whether it worked.
+ver_of() { img container inspect "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['HostConfig'].get('CgroupVersion'))"; }
+escape() { # NAME OPTS...: run cg-escape in a fresh container, print its steps then the host's values
+	local name=$1 id v; shift
+	run -d --name "$name" --network none --pids-limit 50 -m 64m -v "$T/bin:/t:ro" "$@" busybox sleep 60 >/dev/null
+	id=$(img container inspect "$name" | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['Id'])")
+	v=$(ver_of "$name")
+	img exec "$name" /t/cg-escape v$v | flat
+	if [ "$v" = 1 ]; then
+		echo " | $(cat "/sys/fs/cgroup/pids/$CGP/$id/pids.max" "/sys/fs/cgroup/memory/$CGP/$id/memory.limit_in_bytes" | flat)"
+	else
+		echo " | $(cat "/sys/fs/cgroup/$CGP/$id/pids.max" "/sys/fs/cgroup/$CGP/$id/memory.max" 2>/dev/null | flat)"
+	fi
+	img rm -f "$name" >/dev/null
+}
+if [ -d /sys/fs/cgroup/pids ] && [ -d /sys/fs/cgroup/memory ]; then
+	check "audit: in a default container the user namespace is refused; the host's pids.max and memory limit unchanged" \
+		"unshare EPERM | 50 67108864" "$(escape esc1)"
+	check "audit: --userns + seccomp=unconfined: the mounts work, but the group's files are not container root's (EACCES)" \
+		"unshare ok setgroups ok uid_map ok gid_map ok private ok tmpfs ok mount-pids ok pids.max EACCES | 50 67108864" \
+		"$(escape esc2 --userns --security-opt seccomp=unconfined)"
+	# what changes without the filter: on v1 nothing else stands in the way
+	# of host root's uid (docker's --privileged or unconfined are the same)
+	all="unshare ok setgroups ok uid_map ok gid_map ok private ok tmpfs ok mount-pids ok pids.max ok mount-memory ok memory.memsw ok memory.limit ok | max 1073741824"
+	check "audit: seccomp=unconfined on cgroup v1: the limits are lifted (what the filter prevents)" "$all" \
+		"$(escape esc3 --security-opt seccomp=unconfined)"
+	check "audit: --privileged: the same, as with docker" "$all" "$(escape esc4 --privileged)"
+else
+	skip "audit on cgroup v1" "no v1 pids and memory hierarchies here"
+fi
+if [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+	CG2=/sys/fs/cgroup/unified
+	esc2() { # OPTS...: cg-escape v2 in a container of the v2 tree; its steps and the host's value
+		local id
+		id=$(IMG_CGROUP_ROOT=$CG2 run -d --network none -v "$T/bin:/t:ro" "$@" busybox sleep 60)
+		echo "$(img exec "$id" /t/cg-escape v2 | flat) | $(cat "$CG2/$CGP/$id/cgroup.max.descendants")"
+		img rm -f "$id" >/dev/null
+	}
+	check "audit, cgroup v2: refused in a default container, cgroup.max.descendants unchanged" \
+		"unshare EPERM | max" "$(esc2)"
+	check "audit, cgroup v2: --userns + unconfined: the group's files are not container root's" \
+		"unshare ok setgroups ok uid_map ok gid_map ok private ok tmpfs ok mount-cgroup2 ok cgroup.max.descendants EACCES | max" \
+		"$(esc2 --userns --security-opt seccomp=unconfined)"
+	if grep -q "^cgroup2 $CG2 .*nsdelegate" /proc/mounts; then
+		check "audit, cgroup v2 with nsdelegate: the namespace root's knobs refused even unconfined" \
+			"unshare ok setgroups ok uid_map ok gid_map ok private ok tmpfs ok mount-cgroup2 ok cgroup.max.descendants EPERM | max" \
+			"$(esc2 --security-opt seccomp=unconfined)"
+	else
+		skip "audit, cgroup v2 with nsdelegate" "$CG2 is mounted without nsdelegate (the kernel's delegation boundary is off on this host)"
+	fi
+fi
+
+# ------------------------------------------------------------ groups a container made below its own
+# --privileged may mount cgroupfs and make children (docker's too); rm -f
+# and stop must kill and remove them, deepest first. With --pid host no pid
+# namespace takes the processes down with pid 1.
+mkchild='mkdir -p /tmp/c && mount -t cgroup -o pids cgroup /tmp/c && p=$(grep :pids: /proc/self/cgroup | cut -d: -f3) && mkdir -p /tmp/c$p/a/b && sh -c "echo \$\$ > /tmp/c$p/a/b/cgroup.procs; echo \$\$ > /tmp/child.pid; exec sleep 300" & sleep 300'
+if [ -d /sys/fs/cgroup/pids ]; then
+	for mode in "" "--pid host"; do
+		run -d --name kids --privileged --network none $mode busybox sh -c "$mkchild" >/dev/null
+		id=$(img container inspect kids | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['Id'])")
+		d=/sys/fs/cgroup/pids/$CGP/$id
+		for _ in $(seq 200); do [ -s "$d/a/b/cgroup.procs" ] && break; sleep 0.1; done
+		kid=$(cat "$d/a/b/cgroup.procs" 2>/dev/null)
+		check "children${mode:+ ($mode)}: the container made a/b below its group, a process in it" "yes" \
+			"$([ -n "$kid" ] && [ -d /proc/$kid ] && echo yes)"
+		if [ -n "$mode" ]; then
+			timeout 30 "$IMG_BIN" --root "$STORE" stop -t 1 kids >/dev/null
+			check "children ($mode): stop killed the process in the child group" "gone" \
+				"$(for _ in $(seq 100); do [ -d /proc/$kid ] || break; sleep 0.1; done; [ -d /proc/$kid ] && echo alive || echo gone)"
+		fi
+		out=$(timeout 30 "$IMG_BIN" --root "$STORE" rm -f kids 2>&1); rc=$?
+		check "children${mode:+ ($mode)}: rm -f succeeds (was EBUSY)" "0 kids" "$rc $out"
+		check "children${mode:+ ($mode)}: the container, its groups and the process are gone" "||gone" \
+			"$(img ps -a -q)|$(ls -d "$d" 2>/dev/null)|$([ -d /proc/$kid ] && echo alive || echo gone)"
+	done
+fi
+
+# ------------------------------------------------------------ -i: a pipe, never the caller's fd
+echo data > "$T/in.txt"
+check "-i: pid 1's stdin is a pipe of the monitor's, not the caller's file" "pipe data" \
+	"$(run --rm -i busybox sh -c 'readlink /proc/self/fd/0 | cut -d: -f1; cat' < "$T/in.txt" | flat)"
+out=$(timeout 60 python3 "$(dirname "$0")/pty-run.py" "$IMG_BIN" --root "$STORE" run --rm -i --cgroup-parent "$CGP" busybox \
+	sh -c 'readlink /proc/self/fd/0 | cut -d: -f1; [ -t 0 ] && echo tty || echo notty')
+check "-i without -t from a terminal: a pipe, no tty (docker's)" "pipe notty rc=0" "$(echo "$out" | flat)"
+check "-i: EOF reaches the container, a large input arrives whole" "1048576" \
+	"$(head -c 1048576 /dev/zero | run --rm -i busybox wc -c)"
+
+# ------------------------------------------------------------ a sealed binary joins the container
+sealed() { # PID: "memfd SEALS" of a process's executable
+	python3 - "$1" <<'PY'
+import fcntl, os, sys
+p = "/proc/%s/exe" % sys.argv[1]
+fd = os.open(p, os.O_RDONLY)
+print(os.readlink(p).split(" ")[0], fcntl.fcntl(fd, 1034))  # F_GET_SEALS
+PY
+}
+run -d --name seal busybox sleep 120 >/dev/null
+mon=$(img container inspect seal | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['State']['MonitorPid'])")
+# 15 = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE
+check "the monitor (pid 1 is its clone) runs from a sealed memfd copy" "/memfd:img-monitor 15" "$(sealed "$mon")"
+"$IMG_BIN" --root "$STORE" exec seal sleep 60 &
+ep=$!; _PIDS+=($ep)
+for _ in $(seq 200); do img top seal 2>/dev/null | grep -q "sleep 60" && break; sleep 0.1; done
+check "img exec: what joins the container runs from a sealed memfd copy" "/memfd:img-monitor 15" "$(sealed "$ep")"
+kill $ep 2>/dev/null; wait $ep 2>/dev/null
+img exec seal sh -c 'printf "#!/proc/self/exe\n" > /tmp/evil; chmod +x /tmp/evil'
+out=$(img exec seal /tmp/evil 2>&1)
+check "a '#!/proc/self/exe' script in the container reaches no img binary of the host" "no" \
+	"$(echo "$out" | grep -qE "unknown command|Usage:" && echo yes || echo no)"
+img rm -f seal >/dev/null
+
+# ------------------------------------------------------------ --privileged, systempaths
+out=$(probe --privileged busybox sh -c 'grep -E "^(CapEff|Seccomp):" /proc/self/status | tr -s "\t" " "; grep " /sys " /proc/self/mountinfo | cut -d" " -f6 | cut -d, -f1; [ -c /dev/loop-control ] && : < /dev/loop-control && echo host-device; grep -q " /proc/kcore " /proc/self/mountinfo && echo masked-kcore; echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null; grep -q " /proc/sys .* ro," /proc/self/mountinfo && echo ro-procsys || echo rw-procsys')
+check "--privileged: every capability, no seccomp, /sys rw, the host's devices usable, /proc/sys rw" \
+	"CapEff: 000001fffeffffff Seccomp: 0 rw host-device rw-procsys" "$(echo "$out" | flat)"
+check "default: a host device made with mknod is denied by the device cgroup" "EPERM" \
+	"$(run --rm busybox sh -c 'mknod /dev/lc c 10 237 && : < /dev/lc' 2>&1 | grep -q "not permitted" && echo EPERM)"
+check "inspect: Privileged true, SecurityOpt null" "true null" \
+	"$(run -d --name priv --privileged busybox true >/dev/null; echo "$(hc priv Privileged) $(hc priv SecurityOpt)")"
+img rm -f priv >/dev/null
+check_fails "--privileged --userns: refused" "privileged mode is incompatible with user namespaces" \
+	run --rm --privileged --userns busybox true
+check "systempaths=unconfined: /proc/sys writable paths not read-only, kcore not masked" "rw-procsys unmasked" \
+	"$(run --rm --security-opt systempaths=unconfined busybox sh -c 'grep -q " /proc/sys .* ro," /proc/self/mountinfo && echo ro-procsys || echo rw-procsys; grep -q " /proc/kcore " /proc/self/mountinfo && echo masked || echo unmasked' | flat)"
+
+check "nothing left: containers" "" "$(img ps -a -q)"
 finish
