@@ -174,6 +174,8 @@ static int open_source(struct child_ctx *cx, const struct run_mount_op *o)
 	switch (o->op) {
 	case RUN_MOP_BIND:
 		src = open(o->source, O_PATH | O_CLOEXEC);
+		if (src < 0 && errno == ENOENT && o->optional)
+			return -1;
 		if (src < 0)
 			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "volume source %s", o->source);
 		return src;
@@ -265,6 +267,8 @@ static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op
 		r = mkpath_in_root(rootfd, o->target, false);
 		break;
 	case RUN_MOP_BIND:
+		if (src < 0 && o->optional)
+			return;
 		if (fstat(src, &st) < 0)
 			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "volume source %s", o->source);
 		r = mkpath_in_root(rootfd, o->target, !S_ISDIR(st.st_mode));
@@ -582,6 +586,27 @@ static void open_console(struct child_ctx *cx, unsigned short rows, unsigned sho
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "sending the pty");
 }
 
+/* v2, in the container's cgroup namespace: its own group as the root of a
+ * cgroup2 mount at /sys/fs/cgroup, read-only unless --privileged (docker's
+ * default cgroupns=private on v2). After pivot_root: "/" is the container's. */
+static void mount_cgroup2(struct child_ctx *cx, bool rw)
+{
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int t = root < 0 ? -1 : open_in_root(root, "/sys/fs/cgroup", O_PATH | O_DIRECTORY);
+	if (t == -ENOENT)
+		return; /* a kernel without cgroup mountpoint in sysfs */
+	if (t < 0)
+		child_fail(cx, RUN_EXIT_IMG, root < 0 ? cm_neg_errno() : t, "/sys/fs/cgroup");
+	char p[64];
+	fdpath(t, p, sizeof(p));
+	if (mount("cgroup2", p, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | (rw ? 0 : MS_RDONLY), NULL) < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "mounting cgroup2 on /sys/fs/cgroup");
+	_cleanup_close_ int chk = open_in_root(root, "/sys/fs/cgroup", O_PATH | O_DIRECTORY);
+	struct statfs sf;
+	if (chk < 0 || fstatfs(chk, &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC)
+		child_fail(cx, RUN_EXIT_IMG, 0, "/sys/fs/cgroup: not the cgroup2 we mounted");
+}
+
 /* pid 1: everything from the new namespaces to exec. Never returns. */
 static void child_main(const struct run_config *c, const int stdio[3], int sync,
 		       struct run_cgroup *self_join, const struct run_seccomp *sec)
@@ -663,9 +688,13 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 		open_console(&cx, c->tty_rows, c->tty_cols);
 	if (!c->userns && read(sync, &go, 1) != 1)
 		_exit(RUN_EXIT_IMG);
-	/* in its cgroup now: the root of a namespace of its own (v2) */
-	if (c->cgroupns && unshare(CLONE_NEWCGROUP) < 0)
-		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "cgroup namespace");
+	/* in its cgroup now: the root of a namespace of its own (v2), and
+	 * that tree at /sys/fs/cgroup */
+	if (c->cgroupns) {
+		if (unshare(CLONE_NEWCGROUP) < 0)
+			child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "cgroup namespace");
+		mount_cgroup2(&cx, c->privileged);
+	}
 	setup_process(&cx, c->argv, c->env, c->cwd ? c->cwd : "/", c->user, c->tty, true,
 		      run_caps_effective(c), c, sec);
 }

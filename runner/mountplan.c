@@ -98,6 +98,36 @@ static int check_target(const char *t, struct cm_error *err)
 	return 0;
 }
 
+/* cgroup v1 (the host's cgroup namespace): the container's own group of
+ * each hierarchy at /sys/fs/cgroup/CTRL, on a tmpfs, read-only (read-write
+ * with --privileged), as runc mounts it for docker. v2 is mounted by pid 1
+ * once it is the root of its cgroup namespace (linux.c). */
+static int plan_cgroup_v1(const struct run_config *c, struct run_plan *p)
+{
+	const unsigned long nse = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	const char *root = c->cgroup_root ? c->cgroup_root : "/sys/fs/cgroup";
+	const char *parent = c->cgroup_parent && *c->cgroup_parent ? c->cgroup_parent : "img";
+	if (!plan_fs(p, "/sys/fs/cgroup", "tmpfs", nse, "mode=755,size=64k", TMPFS_MAGIC))
+		return -ENOMEM;
+	for (size_t i = 0; run_cgroup_v1_controllers[i]; i++) {
+		char t[64], *src = NULL;
+		snprintf(t, sizeof(t), "/sys/fs/cgroup/%s", run_cgroup_v1_controllers[i]);
+		if (p->n_strs == CM_ARRAY_SIZE(p->strs) ||
+		    asprintf(&src, "%s/%s/%s/%s", root, run_cgroup_v1_controllers[i], parent, c->id) < 0)
+			return -ENOMEM;
+		p->strs[p->n_strs++] = src;
+		struct run_mount_op *o = plan_add(p, RUN_MOP_BIND, t);
+		if (!o)
+			return -ENOMEM;
+		o->source = src;
+		o->readonly = !c->privileged;
+		o->optional = true; /* a controller this host lacks */
+	}
+	if (!c->privileged && !plan_add(p, RUN_MOP_RO, "/sys/fs/cgroup"))
+		return -ENOMEM;
+	return 0;
+}
+
 int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_error *err)
 {
 	struct run_plan p = { 0 };
@@ -108,6 +138,8 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
 	    !plan_fs(&p, "/sys", "sysfs", nse | (c->privileged ? 0 : MS_RDONLY), NULL, SYSFS_MAGIC) ||
 	    !plan_fs(&p, "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k",
 		     TMPFS_MAGIC))
+		goto fail;
+	if (!c->cgroupns && plan_cgroup_v1(c, &p) < 0)
 		goto fail;
 	for (size_t i = 0; i < CM_ARRAY_SIZE(devices); i++) {
 		struct run_mount_op *o = plan_add(&p, RUN_MOP_DEV, devices[i].path);

@@ -263,7 +263,7 @@ struct run_mount_op {
 	unsigned dev_major, dev_minor;
 	bool readonly;        /* BIND: remount ro after */
 	bool dev_block;       /* DEV: a block device (else char) */
-	bool optional;        /* a missing target is skipped (MASK, RO) */
+	bool optional;        /* a missing target (MASK, RO) or source (BIND) is skipped */
 	uint32_t magic;       /* FS: the statfs f_type checked after mounting */
 };
 
@@ -278,6 +278,8 @@ struct run_plan {
  * volume target that is relative, "/", or over /proc, /sys or /dev.
  * --privileged: /sys read-write, the host's devices, no masked or
  * read-only paths (systempaths=unconfined: no masked or read-only paths).
+ * Without a cgroup namespace (v1): the container's groups read-only (rw
+ * with --privileged) at /sys/fs/cgroup/CTRL.
  * Returns 0 or -EINVAL/-ENOMEM. */
 int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_error *err);
 void run_plan_free(struct run_plan *p);

@@ -11,7 +11,8 @@
 . "$(dirname "$0")/../img/imglib.sh"
 . "$(dirname "$0")/privlib.sh"
 flat() { tr '\n' ' ' | sed 's/ $//'; }
-hc() { img container inspect "$1" | python3 -c "import json,sys; print(json.dumps(json.load(sys.stdin)[0]['HostConfig'].get('$2')))"; }
+# HostConfig.KEY of a container as JSON, "missing" when inspect has no such key
+hc() { img container inspect "$1" | python3 -c "import json,sys; h=json.load(sys.stdin)[0]['HostConfig']; print(json.dumps(h['$2']) if '$2' in h else 'missing')"; }
 # the static helpers, given to containers as a read-only volume
 mkdir -p "$T/bin" && cp "${SC_PROBE:?}" "${CG_ESCAPE:?}" "$T/bin/" || { fail "helpers"; finish; }
 probe() { run --rm --network none -v "$T/bin:/t:ro" "$@"; }
@@ -162,6 +163,19 @@ if [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
 	fi
 fi
 
+# ------------------------------------------------------------ the container's view of its cgroup
+if [ -d /sys/fs/cgroup/pids ]; then
+	check "cgroup v1: its own groups at /sys/fs/cgroup/CTRL, read-only (its pids.max seen, writes EROFS)" \
+		"77 ro ro" \
+		"$(run --rm --pids-limit 77 busybox sh -c 'cat /sys/fs/cgroup/pids/pids.max; echo 1 > /sys/fs/cgroup/pids/pids.max 2>/dev/null || echo ro; mkdir /sys/fs/cgroup/pids/x 2>/dev/null || echo ro' | flat)"
+	check "cgroup v1, --privileged: read-write, as docker's" "made" \
+		"$(run --rm --privileged busybox sh -c 'mkdir /sys/fs/cgroup/pids/x && rmdir /sys/fs/cgroup/pids/x && echo made')"
+fi
+if [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+	check "cgroup v2: its namespace's root as cgroup2 at /sys/fs/cgroup, read-only; --privileged rw" "cgroup2 ro made" \
+		"$(IMG_CGROUP_ROOT=/sys/fs/cgroup/unified run --rm busybox sh -c 'awk "\$5 == \"/sys/fs/cgroup\" { for (i = 6; i <= NF; i++) if (\$i == \"-\") print \$(i + 1) }" /proc/self/mountinfo; mkdir /sys/fs/cgroup/x 2>/dev/null || echo ro' | flat) $(IMG_CGROUP_ROOT=/sys/fs/cgroup/unified run --rm --privileged busybox sh -c 'mkdir /sys/fs/cgroup/x && rmdir /sys/fs/cgroup/x && echo made')"
+fi
+
 # ------------------------------------------------------------ groups a container made below its own
 # --privileged may mount cgroupfs and make children (docker's too); rm -f
 # and stop must kill and remove them, deepest first. With --pid host no pid
@@ -216,10 +230,8 @@ ep=$!; _PIDS+=($ep)
 for _ in $(seq 200); do img top seal 2>/dev/null | grep -q "sleep 60" && break; sleep 0.1; done
 check "img exec: what joins the container runs from a sealed memfd copy" "/memfd:img-monitor 15" "$(sealed "$ep")"
 kill $ep 2>/dev/null; wait $ep 2>/dev/null
-img exec seal sh -c 'printf "#!/proc/self/exe\n" > /tmp/evil; chmod +x /tmp/evil'
-out=$(img exec seal /tmp/evil 2>&1)
-check "a '#!/proc/self/exe' script in the container reaches no img binary of the host" "no" \
-	"$(echo "$out" | grep -qE "unknown command|Usage:" && echo yes || echo no)"
+# (a "#!/proc/self/exe" script inside fails with ENOENT on this kernel,
+# with or without the copy: the seals above are what a test can see here)
 img rm -f seal >/dev/null
 
 # ------------------------------------------------------------ --privileged, systempaths
