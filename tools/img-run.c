@@ -474,9 +474,9 @@ int img_cmd_run(int argc, char **argv)
 		return img_fail("conflicting options: port publishing and the container type network mode");
 	if (c->privileged && c->userns)
 		return img_fail("privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode");
-	/* the profile compiled as the container will get it: a bad one is
-	 * refused before anything exists */
-	if (run_seccomp_check(c, &e) < 0)
+	/* a user's profile compiled as the container will get it: a bad one
+	 * is refused before anything exists (the default one is known good) */
+	if (c->seccomp && run_seccomp_check(c, &e) < 0)
 		return img_fail_err(&e);
 	/* recorded in runner.json: later commands find the cgroup without the env */
 	if (!(c->cgroup_root = strdup(run_cgroup_default_root())))

@@ -25,6 +25,12 @@ run -d --name ex busybox sleep 60 >/dev/null
 check "exec inherits the filter" "Seccomp: 2" \
 	"$(img exec ex grep ^Seccomp: /proc/self/status | tr -s '\t' ' ')"
 img rm -f ex >/dev/null
+# libseccomp's compile is slow: filters are kept in the store's run dir
+check "the compiled filter is kept (one file for the default profile and caps, 0600)" "1 -rw-------" \
+	"$(ls "$STORE.run/seccomp" | wc -l) $(stat -c %A "$STORE.run/seccomp/"*.bpf | sort -u)"
+for f in "$STORE.run/seccomp/"*.bpf; do printf 'garbage' > "$f"; done
+check "a damaged cache file is not used: the filter compiled again" "Seccomp: 2 keyctl EPERM" \
+	"$(probe busybox sh -c 'grep ^Seccomp: /proc/self/status | tr -s "\t" " "; /t/sc-probe keyctl' | flat)"
 # calls docker's profile blocks (EPERM; clone3 ENOSYS so libc falls back)
 # where the kernel alone would let a container root make them
 blocked="keyctl add_key clone-newuser unshare-newuser personality-norandom socket-vsock socket-alg kcmp perf_event_open"

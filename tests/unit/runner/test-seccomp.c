@@ -188,6 +188,43 @@ static void test_user_profile(void **state)
 	run_seccomp_free(s);
 }
 
+/* compiled filters kept in RUN/seccomp/ of the container's run dir */
+static void test_cache(void **state)
+{
+	static long (*const calls[])(void) = { c_getpid, c_keyctl, c_userns };
+	char dir[] = "/tmp/test-seccomp-cache.XXXXXX", bundle[128], cache[160], cmd[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(bundle, sizeof(bundle), "%s/containers/abc", dir);
+	snprintf(cache, sizeof(cache), "%s/seccomp", dir);
+	struct run_config c = { .bundle = bundle };
+	struct run_seccomp *s = NULL;
+	assert_int_equal(run_seccomp_compile(&c, &s, NULL), 0);
+	assert_int_equal(eperm_bits(s, calls, 3), 6);
+	run_seccomp_free(s);
+	snprintf(cmd, sizeof(cmd), "test $(ls %s | wc -l) = 1", cache);
+	assert_int_equal(system(cmd), 0);
+	/* a hit gives the same filter */
+	assert_int_equal(run_seccomp_compile(&c, &s, NULL), 0);
+	assert_int_equal(eperm_bits(s, calls, 3), 6);
+	run_seccomp_free(s);
+	/* another capability set is another key: SYS_ADMIN allows unshare */
+	c.cap_add = CAP(CAP_SYS_ADMIN);
+	assert_int_equal(run_seccomp_compile(&c, &s, NULL), 0);
+	assert_int_equal(eperm_bits(s, calls, 3), 2);
+	run_seccomp_free(s);
+	snprintf(cmd, sizeof(cmd), "test $(ls %s | wc -l) = 2", cache);
+	assert_int_equal(system(cmd), 0);
+	/* a damaged file is not used: compiled again and replaced */
+	snprintf(cmd, sizeof(cmd), "for f in %s/*.bpf; do printf garbage > $f; done", cache);
+	assert_int_equal(system(cmd), 0);
+	c.cap_add = 0;
+	assert_int_equal(run_seccomp_compile(&c, &s, NULL), 0);
+	assert_int_equal(eperm_bits(s, calls, 3), 6);
+	run_seccomp_free(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_security_opt(void **state)
 {
 	struct run_config c = { 0 };
@@ -243,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_no_filter),
 		cmocka_unit_test(test_default_profile),
 		cmocka_unit_test(test_user_profile),
+		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_security_opt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
