@@ -13,6 +13,7 @@
 #include <linux/close_range.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <pty.h>
 #include <sched.h>
 #include <signal.h>
@@ -797,14 +798,73 @@ int run_linux_userns_root(pid_t pid, const char *rootfs, struct cm_error *err)
 
 /* ------------------------------------------------------------ exec */
 
+/* img exec without -t: our stdin into the process's pipe (-i), its stdout
+ * and stderr pipes out to ours, until the joiner (which waits for the
+ * process) exits; then what the pipes still hold. A reader of ours gone
+ * (EPIPE) closes that pipe, so the process gets its EPIPE as before. */
+static void relay_exec(int in_dst, int out, int errp, pid_t joiner)
+{
+	struct run_input in = { .src = in_dst >= 0 ? 0 : -1, .dst = in_dst, .close_at_eof = true };
+	if (in_dst >= 0)
+		(void)fcntl(in_dst, F_SETFL, O_NONBLOCK);
+	int pfd = (int)syscall(SYS_pidfd_open, joiner, 0);
+	int fds[2] = { out, errp };
+	char b[16384];
+	bool done = false;
+	while (!done && (fds[0] >= 0 || fds[1] >= 0 || pfd >= 0)) {
+		struct pollfd pf[5] = {
+			{ .fd = fds[0], .events = POLLIN },
+			{ .fd = fds[1], .events = POLLIN },
+			{ .fd = pfd, .events = POLLIN },
+			{ .fd = in.len ? -1 : in.src, .events = POLLIN },
+			{ .fd = in.len ? in.dst : -1, .events = POLLOUT },
+		};
+		if (poll(pf, 5, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int k = 0; k < 2; k++) {
+			if (!pf[k].revents)
+				continue;
+			ssize_t n = read(fds[k], b, sizeof(b));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0 || cm_write_all(k + 1, b, (size_t)n) < 0)
+				cm_close(&fds[k]);
+		}
+		if (pf[3].revents || pf[4].revents)
+			run_input_step(&in, pf[3].revents != 0);
+		done = pf[2].revents != 0;
+	}
+	/* exited: what it (or what it left running) wrote until now */
+	for (int k = 0; k < 2; k++) {
+		if (fds[k] < 0)
+			continue;
+		(void)fcntl(fds[k], F_SETFL, O_NONBLOCK);
+		ssize_t n;
+		while ((n = read(fds[k], b, sizeof(b))) > 0 && cm_write_all(k + 1, b, (size_t)n) == 0)
+			;
+		cm_close(&fds[k]);
+	}
+	cm_close(&pfd);
+	if (in.dst >= 0)
+		cm_close(&in.dst);
+}
+
 int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		   const struct run_exec *x, int *ret_code, struct cm_error *err)
 {
 	static const char *const order[] = { "user", "ipc", "uts", "net", "pid", "cgroup", "mnt" };
 	int nsfd[CM_ARRAY_SIZE(order)];
+	/* without -t: pipes for 1 and 2 (and 0 with -i), as docker's exec
+	 * gives, never our own fds (the caller's terminal) */
+	int pio[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	char p[64];
 	int r = 0;
 	_cleanup_close_ int ptm = -1; /* -t: the master of the container's pty */
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	_cleanup_seccomp_ struct run_seccomp *sec = NULL;
 
 	for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++)
 		nsfd[i] = -1;
@@ -823,11 +883,9 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		goto out;
 	}
 
-	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
 	if ((r = run_cgroup_for(c, &cg, err)) < 0)
 		goto out;
 	/* the container's profile (exec inherits it), compiled before the fork */
-	_cleanup_seccomp_ struct run_seccomp *sec = NULL;
 	if ((r = run_seccomp_compile(c, &sec, err)) < 0)
 		goto out;
 
@@ -836,6 +894,11 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 	struct winsize ws = { 0 };
 	if (x->tty)
 		(void)ioctl(0, TIOCGWINSZ, &ws);
+	for (int i = x->interactive ? 0 : 1; !x->tty && i < 3; i++)
+		if (pipe2(pio[i], O_CLOEXEC) < 0) {
+			r = cm_error_setx(err, cm_neg_errno(), "pipes");
+			goto out;
+		}
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
 		r = cm_error_setx(err, cm_neg_errno(), "socketpair");
@@ -868,6 +931,13 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 	if (pid == 0) {
 		struct child_ctx cx = { .sync = sp[1] };
 		close(sp[0]);
+		for (int i = 0; i < 3; i++)
+			if (pio[i][0] >= 0 && dup2(pio[i][i ? 1 : 0], i) < 0)
+				child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "stdio");
+		for (int i = 0; i < 3; i++) {
+			cm_close(&pio[i][0]);
+			cm_close(&pio[i][1]);
+		}
 		/* nothing of ours may be read through /proc while we join */
 		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		struct cm_error e2 = { 0 };
@@ -908,6 +978,9 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 			      run_caps_effective(c), c, sec);
 	}
 	close(sp[1]);
+	cm_close(&pio[0][0]);
+	cm_close(&pio[1][1]);
+	cm_close(&pio[2][1]);
 	struct run_child_error ce;
 	ssize_t n = -1;
 	if (x->tty) {
@@ -930,6 +1003,9 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 	if (n != (ssize_t)sizeof(ce))
 		n = read(sp[0], &ce, sizeof(ce));
 	close(sp[0]);
+	/* exec'd (the socket closed on exec): relay until it is done */
+	if (!x->tty && n != (ssize_t)sizeof(ce))
+		relay_exec(TAKE_FD(pio[0][1]), TAKE_FD(pio[1][0]), TAKE_FD(pio[2][0]), pid);
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -950,5 +1026,9 @@ out:
 	for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++)
 		if (nsfd[i] >= 0)
 			close(nsfd[i]);
+	for (int i = 0; i < 3; i++) {
+		cm_close(&pio[i][0]);
+		cm_close(&pio[i][1]);
+	}
 	return r;
 }

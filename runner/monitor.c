@@ -104,53 +104,6 @@ static void stream_read(struct stream *s, FILE *log)
 
 /* ------------------------------------------------------------ monitor */
 
-/* -i: img's stdin (src) copied to pid 1's stdin (dst: the pty master, or
- * our non-blocking end of its pipe) through a buffer, so a container that
- * does not read never stalls the logs. */
-struct input {
-	int src, dst;       /* -1: not forwarding */
-	bool close_at_eof;  /* dst is the pipe: EOF of src closes it */
-	char buf[4096];
-	size_t len, off;
-};
-
-static void input_stop(struct input *in)
-{
-	in->src = -1;
-	in->len = in->off = 0;
-	if (in->close_at_eof)
-		cm_close(&in->dst); /* pid 1 reads EOF */
-	else
-		in->dst = -1;
-}
-
-/* readable: src has data (else dst can take some). */
-static void input_step(struct input *in, bool readable)
-{
-	if (readable) {
-		ssize_t k = read(in->src, in->buf, sizeof(in->buf));
-		if (k < 0 && (errno == EINTR || errno == EAGAIN))
-			return;
-		if (k <= 0) {
-			input_stop(in);
-			return;
-		}
-		in->len = (size_t)k;
-		in->off = 0;
-		return;
-	}
-	ssize_t w = write(in->dst, in->buf + in->off, in->len - in->off);
-	if (w < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (w < 0) { /* the container closed its stdin */
-		input_stop(in);
-		return;
-	}
-	in->off += (size_t)w;
-	if (in->off == in->len)
-		in->len = in->off = 0;
-}
-
 /* The first message of a -t pid 1: its pty master (1 byte + fd), or its
  * error. Returns the length read. */
 static ssize_t recv_console(int fd, struct run_child_error *ce, int *ret_fd)
@@ -212,7 +165,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	struct stream out = { .fd = -1, .out = attach ? 1 : -1, .name = "stdout" };
 	struct stream err = { .fd = -1, .out = attach ? 2 : -1, .name = "stderr" };
 	int ptm = -1;
-	struct input in = { .src = -1, .dst = -1 };
+	struct run_input in = { .src = -1, .dst = -1 };
 	if (c->tty) {
 		/* pid 1 opens the pty in its own devpts and sends us the master */
 		stdio[0] = stdio[1] = stdio[2] = null;
@@ -230,7 +183,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		err.fd = pe[0];
 		if (pi[1] >= 0) {
 			(void)fcntl(pi[1], F_SETFL, O_NONBLOCK);
-			in = (struct input){ .src = 0, .dst = pi[1], .close_at_eof = true };
+			in = (struct run_input){ .src = 0, .dst = pi[1], .close_at_eof = true };
 		}
 	}
 
@@ -307,7 +260,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	if (n == 1) { /* the pty master: then the exec (EOF) or an error */
 		out.fd = ptm;
 		if (attach && c->interactive)
-			in = (struct input){ .src = 0, .dst = ptm };
+			in = (struct run_input){ .src = 0, .dst = ptm };
 		n = read(csp[0], &ce, sizeof(ce));
 	}
 	close(csp[0]);
@@ -366,12 +319,12 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		if (pf[0].revents) {
 			stream_read(&out, log);
 			if (out.fd < 0 && c->tty) /* the pty master is closed: no input either */
-				in = (struct input){ .src = -1, .dst = -1 };
+				in = (struct run_input){ .src = -1, .dst = -1 };
 		}
 		if (pf[1].revents)
 			stream_read(&err, log);
 		if (pf[3].revents || pf[4].revents)
-			input_step(&in, pf[3].revents != 0);
+			run_input_step(&in, pf[3].revents != 0);
 		if (pf[2].revents) {
 			struct signalfd_siginfo si;
 			(void)!read(sfd, &si, sizeof(si));

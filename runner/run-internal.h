@@ -41,6 +41,20 @@ int run_init_read(const char *init_dir, const char *name, char **ret);
 int run_init_replace(const char *init_dir, const char *name, const char *text);
 /* --add-host into etc/hosts, --dns* into etc/resolv.conf (idempotent). */
 int run_init_apply(const struct run_config *c, struct cm_error *err);
+/* -i: a stdin (src) copied to a process's stdin (dst: a pty master, or
+ * our non-blocking end of its pipe) through a buffer, so a process that
+ * does not read never stalls the caller's other work. Poll src for POLLIN
+ * while len is 0, dst for POLLOUT while it is not; step with readable =
+ * src's event. src at EOF (or dst gone) stops it: -1 both, dst closed when
+ * close_at_eof (the reader sees EOF). */
+struct run_input {
+	int src, dst;
+	bool close_at_eof;
+	char buf[4096];
+	size_t len, off;
+};
+void run_input_step(struct run_input *in, bool readable);
+void run_input_stop(struct run_input *in);
 /* Run fn(arg) in a short forked process (to join a namespace without
  * changing the caller) and wait for it. fn returns 0, or the failed step
  * (1-based index into steps) with *ret_errno a negative errno; the error

@@ -485,7 +485,11 @@ int run_container_stop(const char *bundle, int timeout, struct cm_error *err);
 int run_container_remove(const char *bundle, bool force, struct cm_error *err);
 
 /* img exec: join every namespace and the cgroup of a running container and
- * run argv there (env added, cwd, user). Returns the exit code. */
+ * run argv there (env added, cwd, user). Returns the exit code. Without
+ * tty the process gets pipes (stdin only with interactive; else it keeps
+ * the caller's fd 0, which img makes /dev/null) that the caller relays to
+ * and from its own 0, 1, 2 until the process exits: the caller should
+ * ignore SIGPIPE. */
 struct run_exec {
 	char **argv;
 	char **env;

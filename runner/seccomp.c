@@ -484,8 +484,9 @@ static int export_bpf(struct sc *x, struct run_seccomp *s)
 	if (fstat(fd, &st) < 0)
 		return cm_error_setx(x->err, cm_neg_errno(), "seccomp: the filter");
 	size_t n = (size_t)st.st_size / sizeof(struct sock_filter);
-	/* at most: 3 + arches + 2 blocks of 2 + 4 per call */
-	size_t pmax = 8 + CM_ARRAY_SIZE(arches) + 4 * CM_ARRAY_SIZE(newer);
+	/* the prologue's bound: 3 heads + a jump per architecture, then two
+	 * blocks of 2 + 2 per call (the x86_64 one + 2 more for x32) */
+	size_t pmax = 3 + CM_ARRAY_SIZE(arches) + 4 + 6 * CM_ARRAY_SIZE(newer);
 	if (n == 0 || n + pmax > BPF_MAXINSNS)
 		return cm_error_set(x->err, -E2BIG, "seccomp: the filter has %zu instructions (at most %d)", n, BPF_MAXINSNS);
 	if (!(s->insns = malloc((n + pmax) * sizeof(struct sock_filter))))
@@ -568,6 +569,8 @@ int run_seccomp_compile_profile(const char *json, size_t len, uint64_t caps,
  * (its FNV-1a hash only names the file): this format's version, the
  * libseccomp version, the kernel release (minKernel), the architecture,
  * the capability set and the profile's text. */
+/* bump with any change to what a profile compiles to (files of another
+ * version are then ignored and replaced) */
 #define CACHE_MAGIC "img-seccomp 1\n"
 
 static int cache_key(const struct run_config *c, const char *json, char **ret)

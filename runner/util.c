@@ -273,3 +273,39 @@ int run_exec_fd(int fd, char *const argv[])
 	syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
 	return cm_neg_errno();
 }
+
+void run_input_stop(struct run_input *in)
+{
+	in->src = -1;
+	in->len = in->off = 0;
+	if (in->close_at_eof)
+		cm_close(&in->dst); /* the reader sees EOF */
+	else
+		in->dst = -1;
+}
+
+void run_input_step(struct run_input *in, bool readable)
+{
+	if (readable) {
+		ssize_t k = read(in->src, in->buf, sizeof(in->buf));
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		if (k <= 0) {
+			run_input_stop(in);
+			return;
+		}
+		in->len = (size_t)k;
+		in->off = 0;
+		return;
+	}
+	ssize_t w = write(in->dst, in->buf + in->off, in->len - in->off);
+	if (w < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (w < 0) { /* the reader closed its end */
+		run_input_stop(in);
+		return;
+	}
+	in->off += (size_t)w;
+	if (in->off == in->len)
+		in->len = in->off = 0;
+}

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,9 @@ static int exec_main(int argc, char **argv)
 	}
 	x.env = env;
 	x.argv = argv + i + 1;
+	/* the process's output is relayed: a reader of ours gone is an error
+	 * of that write, not our death (the process then gets its EPIPE) */
+	signal(SIGPIPE, SIG_IGN);
 	struct cm_error e = { 0 };
 	if (run_container_exec(argv[2], &x, &code, &e) < 0)
 		fprintf(stderr, "img: %s\n", e.msg[0] ? e.msg : strerror(-e.code));

@@ -218,6 +218,18 @@ check "-i without -t from a terminal: a pipe, no tty (docker's)" "pipe notty rc=
 check "-i: EOF reaches the container, a large input arrives whole" "1048576" \
 	"$(head -c 1048576 /dev/zero | run --rm -i busybox wc -c)"
 
+# img exec too: pipes relayed by img, never the caller's fds
+run -d --name pex busybox sleep 120 >/dev/null
+fds='for f in 0 1 2; do readlink /proc/self/fd/$f | cut -d: -f1; done; [ -t 1 ] && echo tty || echo notty'
+out=$(timeout 60 python3 "$(dirname "$0")/pty-run.py" "$IMG_BIN" --root "$STORE" exec -i pex sh -c "$fds")
+check "exec -i from a terminal: stdin, stdout, stderr are pipes, no tty" "pipe pipe pipe notty rc=0" "$(echo "$out" | flat)"
+check "exec: stdout and stderr apart, the exit code, stdin with -i, 3 MB through whole" \
+	"out|err|5|hello|3000000" \
+	"$(img exec pex sh -c 'echo out; echo err >&2; exit 5' >"$T/o2" 2>"$T/e2"; r=$?; echo "$(cat "$T/o2")|$(cat "$T/e2")|$r|$(echo hello | img exec -i pex cat)|$(head -c 3000000 /dev/zero | img exec -i pex wc -c)")"
+check "exec: a background process left running does not hold img exec" "bg 0" \
+	"$( (timeout 20 "$IMG_BIN" --root "$STORE" exec pex sh -c 'sleep 100 & echo bg'; echo $?) | flat)"
+img rm -f pex >/dev/null
+
 # ------------------------------------------------------------ a sealed binary joins the container
 sealed() { # PID: "memfd SEALS" of a process's executable
 	python3 - "$1" <<'PY'
