@@ -106,6 +106,10 @@ check_fails "no-new-privileges=maybe" "invalid --security-opt 2: \"no-new-privil
 	run --rm --security-opt no-new-privileges=maybe busybox true
 check "nothing was created by the refused runs" "$n0" "$(img ps -a -q | wc -l)"
 
+check "img create takes --security-opt and --privileged too; start runs with them" "Seccomp: 0 true" \
+	"$(img create --name cr --cgroup-parent "$CGP" --network none --security-opt seccomp=unconfined busybox grep ^Seccomp: /proc/self/status >/dev/null; timeout 60 "$IMG_BIN" --root "$STORE" start -a cr | tr -s '\t' ' ') $(img create --name cr2 --privileged busybox true >/dev/null; hc cr2 Privileged)"
+img rm -f cr cr2 >/dev/null
+
 # ------------------------------------------------------------ no-new-privileges
 check "no-new-privileges=false: NoNewPrivs 0, the filter still on (loaded with CAP_SYS_ADMIN)" \
 	"NoNewPrivs: 0 Seccomp: 2" \
