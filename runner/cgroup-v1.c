@@ -207,6 +207,15 @@ static int v1_procs(struct run_cgroup *cg, pid_t **ret, size_t *ret_n)
 	return run_cgroup_read_procs(p, ret, ret_n);
 }
 
+static size_t v1_dirs(const struct run_cgroup *cg, char (*ret)[1024], size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; run_cgroup_v1_controllers[i] && n < max; i++)
+		if (have_ctrl(cg, run_cgroup_v1_controllers[i]))
+			path_of(cg, run_cgroup_v1_controllers[i], NULL, ret[n++], sizeof(ret[0]));
+	return n;
+}
+
 static bool v1_oom_killed(struct run_cgroup *cg)
 {
 	char p[1024];
@@ -255,6 +264,7 @@ const struct run_cgroup_ops run_cgroup_v1_ops = {
 	.frozen = v1_frozen,
 	.stats = v1_stats,
 	.procs = v1_procs,
+	.dirs = v1_dirs,
 	.oom_killed = v1_oom_killed,
 	.remove = v1_remove,
 	.describe = v1_describe,

@@ -200,6 +200,14 @@ static int v2_procs(struct run_cgroup *cg, pid_t **ret, size_t *ret_n)
 	return run_cgroup_read_procs(p, ret, ret_n);
 }
 
+static size_t v2_dirs(const struct run_cgroup *cg, char (*ret)[1024], size_t max)
+{
+	if (max == 0)
+		return 0;
+	path_of(cg, NULL, ret[0], sizeof(ret[0]));
+	return 1;
+}
+
 static bool v2_oom_killed(struct run_cgroup *cg)
 {
 	char p[1024];
@@ -300,6 +308,7 @@ const struct run_cgroup_ops run_cgroup_v2_ops = {
 	.stats = v2_stats,
 	.kill = v2_kill,
 	.procs = v2_procs,
+	.dirs = v2_dirs,
 	.oom_killed = v2_oom_killed,
 	.remove = v2_remove,
 	.describe = v2_describe,

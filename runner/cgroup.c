@@ -6,6 +6,7 @@
  * not. */
 #include "run-internal.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <signal.h>
@@ -87,9 +88,13 @@ enum run_cgroup_version run_cgroup_version(const struct run_cgroup *cg)
 	return cg->ops->version;
 }
 
-int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim,
+int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim, bool all_devices,
 		      const struct run_device *devices, size_t n_devices, struct cm_error *err)
 {
+	/* --privileged: every device (docker's "a *:* rwm") */
+	static const struct run_dev_rule all = { 'a', -1, -1, RUN_DEV_RWM };
+	if (all_devices)
+		return cg->ops->create(cg, lim, &all, 1, err);
 	/* one device set for both versions: the default, then --device */
 	struct run_dev_rule rules[64];
 	size_t n = 0;
@@ -142,36 +147,118 @@ bool run_cgroup_self_join_fast(const struct run_cgroup *cg)
 	return cg->ops->version == RUN_CGROUP_V1;
 }
 
-int run_cgroup_read_procs(const char *path, pid_t **ret, size_t *ret_n)
+/* Append the pids of dirfd/name (a cgroup.procs file) to *v, skipping
+ * those already there when unique. */
+static int read_procs_at(int dirfd, const char *name, bool unique, pid_t **v, size_t *n,
+			 size_t *cap)
 {
 	_cleanup_free_ char *s = NULL;
-	int r = run_read_file_at(AT_FDCWD, path, 1 << 22, &s, NULL);
+	int r = run_read_file_at(dirfd, name, 1 << 22, &s, NULL);
 	if (r < 0)
 		return r;
-	size_t n = 0, cap = 16;
-	pid_t *v = malloc(cap * sizeof(pid_t));
-	if (!v)
-		return -ENOMEM;
 	for (char *p = s; *p;) {
 		char *end;
 		long pid = strtol(p, &end, 10);
 		if (end == p)
 			break;
-		if (n == cap) {
-			pid_t *nv = realloc(v, (cap *= 2) * sizeof(pid_t));
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
-		}
-		v[n++] = (pid_t)pid;
 		p = end;
 		while (*p == '\n')
 			p++;
+		bool seen = false;
+		for (size_t i = 0; unique && !seen && i < *n; i++)
+			seen = (*v)[i] == (pid_t)pid;
+		if (seen)
+			continue;
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 16;
+			pid_t *nv = realloc(*v, nc * sizeof(pid_t));
+			if (!nv)
+				return -ENOMEM;
+			*v = nv;
+			*cap = nc;
+		}
+		(*v)[(*n)++] = (pid_t)pid;
 	}
+	return 0;
+}
+
+int run_cgroup_read_procs(const char *path, pid_t **ret, size_t *ret_n)
+{
+	pid_t *v = NULL;
+	size_t n = 0, cap = 0;
+	int r = read_procs_at(AT_FDCWD, path, false, &v, &n, &cap);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	if (!v && !(v = malloc(sizeof(pid_t))))
+		return -ENOMEM;
 	*ret = v;
 	*ret_n = n;
+	return 0;
+}
+
+/* Below a container's group: what it made itself, at most this deep. */
+#define CG_MAX_DEPTH 64
+
+/* The cgroups below dirfd (not dirfd's own), children before their
+ * parent: fn(parent fd, name, the child's fd, arg) for each. */
+static void walk_below(int dirfd, int depth, void (*fn)(int, const char *, int, void *), void *arg)
+{
+	if (depth >= CG_MAX_DEPTH)
+		return;
+	int dfd = dup(dirfd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		cm_close(&dfd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		_cleanup_close_ int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		walk_below(sub, depth + 1, fn, arg);
+		fn(dirfd, de->d_name, sub, arg);
+	}
+	closedir(d);
+}
+
+struct procs_acc {
+	pid_t *v;
+	size_t n, cap;
+	int err;
+};
+
+static void collect(int parent, const char *name, int fd, void *arg)
+{
+	struct procs_acc *a = arg;
+	(void)parent, (void)name;
+	int r = read_procs_at(fd, "cgroup.procs", true, &a->v, &a->n, &a->cap);
+	if (r == -ENOMEM)
+		a->err = r;
+}
+
+int run_cgroup_tree_procs(struct run_cgroup *cg, pid_t **ret, size_t *ret_n)
+{
+	char dirs[8][1024];
+	size_t nd = cg->ops->dirs(cg, dirs, CM_ARRAY_SIZE(dirs));
+	struct procs_acc a = { 0 };
+	for (size_t i = 0; i < nd && !a.err; i++) {
+		_cleanup_close_ int fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* not (or no longer) there */
+		collect(-1, NULL, fd, &a);
+		walk_below(fd, 0, collect, &a);
+	}
+	if (a.err || (!a.v && !(a.v = malloc(sizeof(pid_t))))) {
+		free(a.v);
+		return -ENOMEM;
+	}
+	*ret = a.v;
+	*ret_n = a.n;
 	return 0;
 }
 
@@ -179,7 +266,7 @@ int run_cgroup_count(struct run_cgroup *cg)
 {
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n = 0;
-	if (cg->ops->procs(cg, &pids, &n) < 0)
+	if (run_cgroup_tree_procs(cg, &pids, &n) < 0)
 		return 0;
 	return (int)n;
 }
@@ -194,9 +281,9 @@ int run_cgroup_signal(struct run_cgroup *cg, int sig, bool freeze, struct cm_err
 		return 0;
 	if (freeze)
 		(void)cg->ops->freeze(cg, true);
-	int r = cg->ops->procs(cg, &pids, &n);
-	if (r == -ENOENT)
-		r = 0;
+	/* the groups the container may have made below its own too (the
+	 * freezer is hierarchical: they are frozen with it) */
+	int r = run_cgroup_tree_procs(cg, &pids, &n);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		(void)kill(pids[i], sig);
 	if (freeze)
@@ -209,6 +296,26 @@ bool run_cgroup_oom_killed(struct run_cgroup *cg)
 	return cg->ops->oom_killed(cg);
 }
 
+static void rmdir_child(int parent, const char *name, int fd, void *arg)
+{
+	(void)fd, (void)arg;
+	(void)unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+/* The groups below the container's, deepest first: rmdir of a group with
+ * a child is EBUSY (a child made inside once kept `rm -f` from removing
+ * the container, issue 10). */
+static void remove_below(struct run_cgroup *cg)
+{
+	char dirs[8][1024];
+	size_t nd = cg->ops->dirs(cg, dirs, CM_ARRAY_SIZE(dirs));
+	for (size_t i = 0; i < nd; i++) {
+		_cleanup_close_ int fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			walk_below(fd, 0, rmdir_child, NULL);
+	}
+}
+
 int run_cgroup_destroy(struct run_cgroup *cg, struct cm_error *err)
 {
 	struct timespec ts = { 0, 5 * 1000 * 1000 };
@@ -218,6 +325,7 @@ int run_cgroup_destroy(struct run_cgroup *cg, struct cm_error *err)
 		(void)run_cgroup_signal(cg, SIGKILL, true, NULL);
 		nanosleep(&ts, NULL);
 	}
+	remove_below(cg);
 	int r = cg->ops->remove(cg);
 	return r < 0 ? cm_error_setx(err, r, "removing the cgroup %s", cg->rel) : 0;
 }

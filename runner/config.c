@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,6 +44,8 @@ void run_config_free(struct run_config *c)
 	strv_free(c->dns_search);
 	strv_free(c->dns_options);
 	strv_free(c->tmpfs);
+	strv_free(c->security_opt);
+	free(c->seccomp);
 	free(c->ulimits);
 	for (size_t i = 0; i < c->n_devices; i++) {
 		free(c->devices[i].host);
@@ -254,6 +257,8 @@ int run_parse_cap(const char *name, uint64_t *ret, struct cm_error *err)
 
 uint64_t run_caps_effective(const struct run_config *c)
 {
+	if (c->privileged)
+		return RUN_CAP_ALL;
 	return ((run_caps_default() & ~c->cap_drop) | c->cap_add) & RUN_CAP_ALL;
 }
 
@@ -484,6 +489,87 @@ int run_parse_tmpfs(const char *s, struct cm_error *err)
 	if (run_tmpfs_options(colon ? colon + 1 : NULL, &flags, data, sizeof(data)) < 0)
 		return cm_error_set(err, -EINVAL, "invalid --tmpfs options '%s'", colon + 1);
 	return 0;
+}
+
+/* ------------------------------------------------------------ --security-opt */
+
+/* Go's strconv.ParseBool, as docker parses no-new-privileges=V */
+static int parse_go_bool(const char *v, bool *ret)
+{
+	static const char *const t[] = { "1", "t", "T", "TRUE", "true", "True" };
+	static const char *const f[] = { "0", "f", "F", "FALSE", "false", "False" };
+	for (size_t i = 0; i < CM_ARRAY_SIZE(t); i++) {
+		if (strcmp(v, t[i]) == 0)
+			return *ret = true, 0;
+		if (strcmp(v, f[i]) == 0)
+			return *ret = false, 0;
+	}
+	return -EINVAL;
+}
+
+int run_security_opt_read(const char *opt, char **ret, struct cm_error *err)
+{
+	const char *v = strncmp(opt, "seccomp=", 8) == 0 ? opt + 8 : NULL;
+	if (!v || strcmp(v, "unconfined") == 0 || strcmp(v, "builtin") == 0 || v[0] == '{')
+		return (*ret = strdup(opt)) ? 0 : cm_error_set(err, -ENOMEM, "out of memory");
+	/* a file of the caller's (trusted, as the command line): its content is
+	 * what the container keeps, so later edits of the file change nothing */
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = run_read_file_at(AT_FDCWD, v, 1 << 20, &text, &len);
+	if (r == -EFBIG)
+		return cm_error_set(err, r, "opening seccomp profile (%s) failed: larger than 1 MiB", v);
+	if (r < 0)
+		return cm_error_setx(err, r, "opening seccomp profile (%s) failed", v);
+	char where[128] = "";
+	_cleanup_json_ struct cm_json *j = NULL;
+	if ((r = cm_json_parse(text, len, &j, where, sizeof(where))) < 0)
+		return cm_error_set(err, r, "compacting json for seccomp profile (%s) failed: %s", v,
+				    where[0] ? where : "invalid JSON");
+	struct cm_jw w;
+	cm_jw_init(&w, 0);
+	_cleanup_free_ char *compact = NULL;
+	cm_jw_value(&w, j);
+	if (cm_jw_finish(&w, &compact, &len) < 0 || asprintf(ret, "seccomp=%s", compact) < 0)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+int run_security_opt_apply(struct run_config *c, const char *opt, struct cm_error *err)
+{
+	if (strcmp(opt, "no-new-privileges") == 0) {
+		c->new_privs = false;
+		return 0;
+	}
+	const char *eq = strchr(opt, '=');
+	if (!eq)
+		return cm_error_set(err, -EINVAL, "invalid --security-opt 1: \"%s\"", opt);
+	size_t kl = (size_t)(eq - opt);
+	const char *v = eq + 1;
+	if (kl == 7 && strncmp(opt, "seccomp", 7) == 0) {
+		if (!*v)
+			return cm_error_set(err, -EINVAL, "invalid --security-opt 2: \"%s\"", opt);
+		free(c->seccomp);
+		c->seccomp = NULL;
+		if (strcmp(v, "builtin") != 0 && !(c->seccomp = strdup(v)))
+			return cm_error_set(err, -ENOMEM, "out of memory");
+		return 0;
+	}
+	if (kl == 17 && strncmp(opt, "no-new-privileges", 17) == 0) {
+		bool b;
+		if (parse_go_bool(v, &b) < 0)
+			return cm_error_set(err, -EINVAL, "invalid --security-opt 2: \"%s\"", opt);
+		c->new_privs = !b;
+		return 0;
+	}
+	if (kl == 11 && strncmp(opt, "systempaths", 11) == 0 && strcmp(v, "unconfined") == 0) {
+		c->systempaths_unconfined = true;
+		return 0;
+	}
+	/* docker accepts these where the LSM is off, as it is here */
+	if ((kl == 8 && strncmp(opt, "apparmor", 8) == 0) || (kl == 5 && strncmp(opt, "label", 5) == 0))
+		return 0;
+	return cm_error_set(err, -EINVAL, "invalid --security-opt 2: \"%s\"", opt);
 }
 
 static const char *const restarts[] = { "no", "always", "on-failure", "unless-stopped" };
@@ -986,6 +1072,8 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	jw_strv(w, "DnsSearch", c->dns_search);
 	jw_strv(w, "DnsOptions", c->dns_options);
 	jw_strv(w, "Tmpfs", c->tmpfs);
+	jw_strv(w, "SecurityOpt", c->security_opt);
+	cm_jw_key(w, "Privileged"); cm_jw_bool(w, c->privileged);
 	cm_jw_kint(w, "ShmSize", c->shm_size);
 	cm_jw_key(w, "Ulimits");
 	run_ulimits_json(c, w);
@@ -1100,8 +1188,13 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	    (r = strv_from_json(cm_json_get(j, "Dns"), &c->dns, NULL)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "DnsSearch"), &c->dns_search, NULL)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "DnsOptions"), &c->dns_options, NULL)) < 0 ||
-	    (r = strv_from_json(cm_json_get(j, "Tmpfs"), &c->tmpfs, NULL)) < 0)
+	    (r = strv_from_json(cm_json_get(j, "Tmpfs"), &c->tmpfs, NULL)) < 0 ||
+	    (r = strv_from_json(cm_json_get(j, "SecurityOpt"), &c->security_opt, NULL)) < 0)
 		return cm_error_set(err, r, "config.json: out of memory");
+	c->privileged = get_bool(j, "Privileged");
+	for (char **o = c->security_opt; o && *o; o++)
+		if ((r = run_security_opt_apply(c, *o, err)) < 0)
+			return cm_error_prefix(err, r, "config.json");
 	c->shm_size = get_int(j, "ShmSize");
 	const struct cm_json *dv = cm_json_get(j, "Devices");
 	if (dv && cm_json_is(dv, CM_JSON_ARRAY) && dv->n) {

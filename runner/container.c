@@ -435,6 +435,10 @@ int run_container_start(const char *monitor_exe, const char *ufsmount, const cha
 		return cm_error_set(err, -EBUSY, "container %.12s is already running", c->id);
 	if ((r = ensure_mounted(c, ufsmount, err)) < 0)
 		return r;
+	/* the monitor and pid 1 (its clone) run from a sealed copy */
+	_cleanup_close_ int exe = run_sealed_copy(monitor_exe, err);
+	if (exe < 0)
+		return exe;
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return cm_error_setx(err, cm_neg_errno(), "socketpair");
@@ -456,10 +460,12 @@ int run_container_start(const char *monitor_exe, const char *ufsmount, const cha
 				dup2(null, 2);
 			}
 		}
-		execl(monitor_exe, "img-monitor", bundle, "3", attach ? "attach" : "detach", (char *)NULL);
+		char *const args[] = { "img-monitor", (char *)bundle, "3", attach ? "attach" : "detach", NULL };
+		(void)run_exec_fd(exe, args);
 		_exit(RUN_EXIT_IMG);
 	}
 	close(sp[1]);
+	cm_close(&exe);
 	struct run_msg m;
 	int fd = -1;
 	ssize_t n = msg_recv(sp[0], &m, &fd);
@@ -762,7 +768,7 @@ int run_container_pids(const char *bundle, pid_t **ret, size_t *ret_n, struct cm
 	int r;
 	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_cgroup_for(c, &cg, err)) < 0)
 		return r;
-	r = cg->ops->procs(cg, ret, ret_n);
+	r = run_cgroup_tree_procs(cg, ret, ret_n);
 	if (r == -ENOENT) {
 		*ret = NULL;
 		*ret_n = 0;
@@ -880,6 +886,17 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 				cm_jw_str(w, n);
 			}
 		cm_jw_arr_end(w);
+	}
+	cm_jw_key(w, "Privileged");
+	cm_jw_bool(w, c->privileged);
+	cm_jw_key(w, "SecurityOpt"); /* docker's: null when none was given */
+	if (c->security_opt && c->security_opt[0]) {
+		cm_jw_arr(w);
+		for (char **o = c->security_opt; *o; o++)
+			cm_jw_str(w, *o);
+		cm_jw_arr_end(w);
+	} else {
+		cm_jw_null(w);
 	}
 	cm_jw_kstr(w, "NetworkMode", run_network_name(c->network));
 	cm_jw_kstr(w, "PidMode", c->host_pid ? "host" : "");

@@ -7,11 +7,13 @@
 #include "run-internal.h"
 #include "cm-fs.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <pty.h>
 #include <sched.h>
 #include <signal.h>
@@ -173,6 +175,8 @@ static int open_source(struct child_ctx *cx, const struct run_mount_op *o)
 	switch (o->op) {
 	case RUN_MOP_BIND:
 		src = open(o->source, O_PATH | O_CLOEXEC);
+		if (src < 0 && errno == ENOENT && o->optional)
+			return -1;
 		if (src < 0)
 			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "volume source %s", o->source);
 		return src;
@@ -190,6 +194,64 @@ static int open_source(struct child_ctx *cx, const struct run_mount_op *o)
 	}
 }
 
+/* The host's devices below from (a directory of /dev) as nodes below to
+ * (its counterpart in the container's /dev): char and block nodes with
+ * their modes and owners, directories made as needed, symlinks and
+ * everything else left out. */
+static void copy_devices(struct child_ctx *cx, int from, int to, int depth)
+{
+	/* docker's list leaves these out; ptmx would be the host's devpts */
+	static const char *const skip[] = { "pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts",
+					    ".udev", "console", "ptmx" };
+	int dfd = dup(from);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		cm_close(&dfd);
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "listing the host's devices");
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		bool skipped = !strcmp(n, ".") || !strcmp(n, "..");
+		for (size_t i = 0; depth == 0 && i < CM_ARRAY_SIZE(skip); i++)
+			skipped = skipped || !strcmp(n, skip[i]);
+		struct stat st;
+		if (skipped || fstatat(from, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && depth < 4) {
+			_cleanup_close_ int sub = openat(from, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0 || (mkdirat(to, n, st.st_mode & 07777) < 0 && errno != EEXIST))
+				continue;
+			_cleanup_close_ int tsub = openat(to, n, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (tsub >= 0)
+				copy_devices(cx, sub, tsub, depth + 1);
+		} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+			if (mknodat(to, n, st.st_mode & (S_IFMT | 07777), st.st_rdev) < 0) {
+				if (errno == EEXIST)
+					continue; /* one of the checked defaults */
+				closedir(d);
+				child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "--privileged: device /dev/.../%s", n);
+			}
+			(void)fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		}
+	}
+	closedir(d);
+}
+
+/* --privileged: docker gives the container every device of the host. Runs
+ * before pivot_root, where /dev is still the host's. */
+static void host_devices(struct child_ctx *cx, int rootfd)
+{
+	_cleanup_close_ int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
+	struct statfs sf;
+	if (dev < 0 || fstatfs(dev, &sf) < 0 || sf.f_type != TMPFS_MAGIC)
+		child_fail(cx, RUN_EXIT_IMG, dev < 0 ? dev : 0, "--privileged devices: /dev is not our tmpfs");
+	_cleanup_close_ int host = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (host < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "the host's /dev");
+	copy_devices(cx, host, dev, 0);
+}
+
 /* One op of the plan; src from open_source() (the caller closes it). */
 static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op *o, int src)
 {
@@ -199,10 +261,15 @@ static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op
 	struct stat st;
 
 	switch (o->op) {
+	case RUN_MOP_HOSTDEVS:
+		host_devices(cx, rootfd);
+		return;
 	case RUN_MOP_FS:
 		r = mkpath_in_root(rootfd, o->target, false);
 		break;
 	case RUN_MOP_BIND:
+		if (src < 0 && o->optional)
+			return;
 		if (fstat(src, &st) < 0)
 			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "volume source %s", o->source);
 		r = mkpath_in_root(rootfd, o->target, !S_ISDIR(st.st_mode));
@@ -268,6 +335,7 @@ static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op
 			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "binding %s read-only", o->target);
 		break;
 	case RUN_MOP_SYMLINK:
+	case RUN_MOP_HOSTDEVS:
 		break;
 	}
 
@@ -298,6 +366,7 @@ static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op
 			child_fail(cx, RUN_EXIT_IMG, r, "%s read-only", o->target);
 		break;
 	case RUN_MOP_SYMLINK:
+	case RUN_MOP_HOSTDEVS:
 		break;
 	}
 }
@@ -373,7 +442,7 @@ static int apply_ulimits(const struct run_ulimit *ul, size_t n)
 /* Everything after the root is in place: the process of c (or of an exec x). */
 static void setup_process(struct child_ctx *cx, char **argv, char **env_in, const char *cwd,
 			  const char *user, bool tty, bool is_init, uint64_t caps,
-			  const struct run_config *c)
+			  const struct run_config *c, const struct run_seccomp *sec)
 {
 	_cleanup_free_ char *pw = NULL, *gr = NULL;
 	struct cm_error e = { 0 };
@@ -423,6 +492,12 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 	if ((r = drop_bounding(caps)) < 0)
 		child_fail(cx, RUN_EXIT_IMG, r, "capability bounding set");
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	/* no-new-privileges=false: without no_new_privs the kernel takes a
+	 * filter only from a holder of CAP_SYS_ADMIN, which we are until the
+	 * uid change and capset below (runc's order); every call from here on
+	 * goes through the filter (docker's profile allows them) */
+	if (sec && c->new_privs && (r = run_seccomp_load(sec)) < 0)
+		child_fail(cx, RUN_EXIT_IMG, r, "loading the seccomp filter");
 	if (setgroups(u.n_groups, u.groups) < 0)
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "setgroups");
 	if (setresgid(u.gid, u.gid, u.gid) < 0)
@@ -431,7 +506,7 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "setuid %u", u.uid);
 	if ((r = set_caps(caps, u.uid == 0)) < 0)
 		child_fail(cx, RUN_EXIT_IMG, r, "capabilities");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	if (!c->new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "no_new_privs");
 	/* pid 1 dies with its monitor (set after the uid change, which clears it) */
 	if (is_init)
@@ -446,6 +521,10 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	for (int s = 1; s < NSIG; s++)
 		signal(s, SIG_DFL);
+	/* the filter last: after no_new_privs, before exec (only the exec and
+	 * the error report below run under it) */
+	if (sec && !c->new_privs && (r = run_seccomp_load(sec)) < 0)
+		child_fail(cx, RUN_EXIT_IMG, r, "loading the seccomp filter");
 
 	const char *file = argv[0];
 	if (strchr(file, '/')) {
@@ -508,9 +587,30 @@ static void open_console(struct child_ctx *cx, unsigned short rows, unsigned sho
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "sending the pty");
 }
 
+/* v2, in the container's cgroup namespace: its own group as the root of a
+ * cgroup2 mount at /sys/fs/cgroup, read-only unless --privileged (docker's
+ * default cgroupns=private on v2). After pivot_root: "/" is the container's. */
+static void mount_cgroup2(struct child_ctx *cx, bool rw)
+{
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int t = root < 0 ? -1 : open_in_root(root, "/sys/fs/cgroup", O_PATH | O_DIRECTORY);
+	if (t == -ENOENT)
+		return; /* a kernel without cgroup mountpoint in sysfs */
+	if (t < 0)
+		child_fail(cx, RUN_EXIT_IMG, root < 0 ? cm_neg_errno() : t, "/sys/fs/cgroup");
+	char p[64];
+	fdpath(t, p, sizeof(p));
+	if (mount("cgroup2", p, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | (rw ? 0 : MS_RDONLY), NULL) < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "mounting cgroup2 on /sys/fs/cgroup");
+	_cleanup_close_ int chk = open_in_root(root, "/sys/fs/cgroup", O_PATH | O_DIRECTORY);
+	struct statfs sf;
+	if (chk < 0 || fstatfs(chk, &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC)
+		child_fail(cx, RUN_EXIT_IMG, 0, "/sys/fs/cgroup: not the cgroup2 we mounted");
+}
+
 /* pid 1: everything from the new namespaces to exec. Never returns. */
 static void child_main(const struct run_config *c, const int stdio[3], int sync,
-		       struct run_cgroup *self_join)
+		       struct run_cgroup *self_join, const struct run_seccomp *sec)
 {
 	struct child_ctx cx = { .sync = sync };
 	struct cm_error e = { 0 };
@@ -589,11 +689,15 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 		open_console(&cx, c->tty_rows, c->tty_cols);
 	if (!c->userns && read(sync, &go, 1) != 1)
 		_exit(RUN_EXIT_IMG);
-	/* in its cgroup now: the root of a namespace of its own (v2) */
-	if (c->cgroupns && unshare(CLONE_NEWCGROUP) < 0)
-		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "cgroup namespace");
+	/* in its cgroup now: the root of a namespace of its own (v2), and
+	 * that tree at /sys/fs/cgroup */
+	if (c->cgroupns) {
+		if (unshare(CLONE_NEWCGROUP) < 0)
+			child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "cgroup namespace");
+		mount_cgroup2(&cx, c->privileged);
+	}
 	setup_process(&cx, c->argv, c->env, c->cwd ? c->cwd : "/", c->user, c->tty, true,
-		      run_caps_effective(c), c);
+		      run_caps_effective(c), c, sec);
 }
 
 int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_child,
@@ -608,6 +712,11 @@ int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_chi
 		flags |= CLONE_NEWNET;
 	if (c->userns)
 		flags |= CLONE_NEWUSER;
+	/* the filter is compiled here, the child only loads it */
+	_cleanup_seccomp_ struct run_seccomp *sec = NULL;
+	int r = run_seccomp_compile(c, &sec, err);
+	if (r < 0)
+		return r;
 	/* raw clone: fork semantics into new namespaces; the child only makes
 	 * async-signal-safe-enough calls of a single-threaded process, then execs */
 	long pid = run_clone(flags, cgfd);
@@ -615,7 +724,7 @@ int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_chi
 		return cm_error_setx(err, (int)pid, "clone into new namespaces%s",
 				     cgfd >= 0 ? " and the cgroup" : "");
 	if (pid == 0)
-		child_main(c, stdio, sync_child, self_join);
+		child_main(c, stdio, sync_child, self_join, sec);
 	*ret_pid = (pid_t)pid;
 	return 0;
 }
@@ -689,14 +798,73 @@ int run_linux_userns_root(pid_t pid, const char *rootfs, struct cm_error *err)
 
 /* ------------------------------------------------------------ exec */
 
+/* img exec without -t: our stdin into the process's pipe (-i), its stdout
+ * and stderr pipes out to ours, until the joiner (which waits for the
+ * process) exits; then what the pipes still hold. A reader of ours gone
+ * (EPIPE) closes that pipe, so the process gets its EPIPE as before. */
+static void relay_exec(int in_dst, int out, int errp, pid_t joiner)
+{
+	struct run_input in = { .src = in_dst >= 0 ? 0 : -1, .dst = in_dst, .close_at_eof = true };
+	if (in_dst >= 0)
+		(void)fcntl(in_dst, F_SETFL, O_NONBLOCK);
+	int pfd = (int)syscall(SYS_pidfd_open, joiner, 0);
+	int fds[2] = { out, errp };
+	char b[16384];
+	bool done = false;
+	while (!done && (fds[0] >= 0 || fds[1] >= 0 || pfd >= 0)) {
+		struct pollfd pf[5] = {
+			{ .fd = fds[0], .events = POLLIN },
+			{ .fd = fds[1], .events = POLLIN },
+			{ .fd = pfd, .events = POLLIN },
+			{ .fd = in.len ? -1 : in.src, .events = POLLIN },
+			{ .fd = in.len ? in.dst : -1, .events = POLLOUT },
+		};
+		if (poll(pf, 5, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int k = 0; k < 2; k++) {
+			if (!pf[k].revents)
+				continue;
+			ssize_t n = read(fds[k], b, sizeof(b));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0 || cm_write_all(k + 1, b, (size_t)n) < 0)
+				cm_close(&fds[k]);
+		}
+		if (pf[3].revents || pf[4].revents)
+			run_input_step(&in, pf[3].revents != 0);
+		done = pf[2].revents != 0;
+	}
+	/* exited: what it (or what it left running) wrote until now */
+	for (int k = 0; k < 2; k++) {
+		if (fds[k] < 0)
+			continue;
+		(void)fcntl(fds[k], F_SETFL, O_NONBLOCK);
+		ssize_t n;
+		while ((n = read(fds[k], b, sizeof(b))) > 0 && cm_write_all(k + 1, b, (size_t)n) == 0)
+			;
+		cm_close(&fds[k]);
+	}
+	cm_close(&pfd);
+	if (in.dst >= 0)
+		cm_close(&in.dst);
+}
+
 int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		   const struct run_exec *x, int *ret_code, struct cm_error *err)
 {
 	static const char *const order[] = { "user", "ipc", "uts", "net", "pid", "cgroup", "mnt" };
 	int nsfd[CM_ARRAY_SIZE(order)];
+	/* without -t: pipes for 1 and 2 (and 0 with -i), as docker's exec
+	 * gives, never our own fds (the caller's terminal) */
+	int pio[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	char p[64];
 	int r = 0;
 	_cleanup_close_ int ptm = -1; /* -t: the master of the container's pty */
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	_cleanup_seccomp_ struct run_seccomp *sec = NULL;
 
 	for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++)
 		nsfd[i] = -1;
@@ -715,8 +883,10 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		goto out;
 	}
 
-	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
 	if ((r = run_cgroup_for(c, &cg, err)) < 0)
+		goto out;
+	/* the container's profile (exec inherits it), compiled before the fork */
+	if ((r = run_seccomp_compile(c, &sec, err)) < 0)
 		goto out;
 
 	/* -t: the pty comes from the container's own devpts (opened inside,
@@ -724,6 +894,11 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 	struct winsize ws = { 0 };
 	if (x->tty)
 		(void)ioctl(0, TIOCGWINSZ, &ws);
+	for (int i = x->interactive ? 0 : 1; !x->tty && i < 3; i++)
+		if (pipe2(pio[i], O_CLOEXEC) < 0) {
+			r = cm_error_setx(err, cm_neg_errno(), "pipes");
+			goto out;
+		}
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
 		r = cm_error_setx(err, cm_neg_errno(), "socketpair");
@@ -756,6 +931,13 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 	if (pid == 0) {
 		struct child_ctx cx = { .sync = sp[1] };
 		close(sp[0]);
+		for (int i = 0; i < 3; i++)
+			if (pio[i][0] >= 0 && dup2(pio[i][i ? 1 : 0], i) < 0)
+				child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "stdio");
+		for (int i = 0; i < 3; i++) {
+			cm_close(&pio[i][0]);
+			cm_close(&pio[i][1]);
+		}
 		/* nothing of ours may be read through /proc while we join */
 		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		struct cm_error e2 = { 0 };
@@ -793,9 +975,12 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 			(void)run_env_set(&env, &n, *e);
 		const char *cwd = x->cwd ? x->cwd : c->cwd ? c->cwd : "/";
 		setup_process(&cx, x->argv, env, cwd, x->user ? x->user : c->user, x->tty, false,
-			      run_caps_effective(c), c);
+			      run_caps_effective(c), c, sec);
 	}
 	close(sp[1]);
+	cm_close(&pio[0][0]);
+	cm_close(&pio[1][1]);
+	cm_close(&pio[2][1]);
 	struct run_child_error ce;
 	ssize_t n = -1;
 	if (x->tty) {
@@ -818,6 +1003,9 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 	if (n != (ssize_t)sizeof(ce))
 		n = read(sp[0], &ce, sizeof(ce));
 	close(sp[0]);
+	/* exec'd (the socket closed on exec): relay until it is done */
+	if (!x->tty && n != (ssize_t)sizeof(ce))
+		relay_exec(TAKE_FD(pio[0][1]), TAKE_FD(pio[1][0]), TAKE_FD(pio[2][0]), pid);
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -838,5 +1026,9 @@ out:
 	for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++)
 		if (nsfd[i] >= 0)
 			close(nsfd[i]);
+	for (int i = 0; i < 3; i++) {
+		cm_close(&pio[i][0]);
+		cm_close(&pio[i][1]);
+	}
 	return r;
 }

@@ -164,19 +164,27 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	int stdio[3] = { -1, -1, -1 };
 	struct stream out = { .fd = -1, .out = attach ? 1 : -1, .name = "stdout" };
 	struct stream err = { .fd = -1, .out = attach ? 2 : -1, .name = "stderr" };
-	int ptm = -1, in_fwd = -1;
+	int ptm = -1;
+	struct run_input in = { .src = -1, .dst = -1 };
 	if (c->tty) {
 		/* pid 1 opens the pty in its own devpts and sends us the master */
 		stdio[0] = stdio[1] = stdio[2] = null;
 	} else {
-		int po[2], pe[2];
-		if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
+		int po[2], pe[2], pi[2] = { -1, -1 };
+		if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 ||
+		    (c->interactive && attach && pipe2(pi, O_CLOEXEC) < 0))
 			return monitor_fail(sync, bundle, RUN_EXIT_IMG, "pipes"), -1;
-		stdio[0] = c->interactive && attach ? 0 : null;
+		/* -i: a pipe we fill from img's stdin, as docker gives, never
+		 * img's own fd (the caller's terminal) */
+		stdio[0] = pi[0] >= 0 ? pi[0] : null;
 		stdio[1] = po[1];
 		stdio[2] = pe[1];
 		out.fd = po[0];
 		err.fd = pe[0];
+		if (pi[1] >= 0) {
+			(void)fcntl(pi[1], F_SETFL, O_NONBLOCK);
+			in = (struct run_input){ .src = 0, .dst = pi[1], .close_at_eof = true };
+		}
 	}
 
 	int csp[2];
@@ -187,7 +195,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	 * mounts (it waits for "go" before the process) */
 	r = run_cgroup_destroy(cg, &e);
 	if (r == 0)
-		r = run_cgroup_create(cg, &c->lim, c->devices, c->n_devices, &e);
+		r = run_cgroup_create(cg, &c->lim, c->privileged, c->devices, c->n_devices, &e);
 	if (r < 0) {
 		(void)run_cgroup_destroy(cg, NULL);
 		*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
@@ -214,6 +222,8 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	if (!c->tty) {
 		close(stdio[1]);
 		close(stdio[2]);
+		if (stdio[0] != null)
+			close(stdio[0]);
 	}
 	int64_t started = run_now_ns();
 	if (!self_join && !born_in)
@@ -250,7 +260,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	if (n == 1) { /* the pty master: then the exec (EOF) or an error */
 		out.fd = ptm;
 		if (attach && c->interactive)
-			in_fwd = 0;
+			in = (struct run_input){ .src = 0, .dst = ptm };
 		n = read(csp[0], &ce, sizeof(ce));
 	}
 	close(csp[0]);
@@ -293,28 +303,28 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	int status = 0;
 	bool exited = false;
 	while (!exited || out.fd >= 0 || err.fd >= 0) {
-		struct pollfd pf[4] = {
+		struct pollfd pf[5] = {
 			{ .fd = out.fd, .events = POLLIN },
 			{ .fd = err.fd, .events = POLLIN },
 			{ .fd = exited ? -1 : sfd, .events = POLLIN },
-			{ .fd = in_fwd, .events = POLLIN },
+			{ .fd = in.len ? -1 : in.src, .events = POLLIN },
+			{ .fd = in.len ? in.dst : -1, .events = POLLOUT },
 		};
 		/* after pid 1 exited the pidns is gone: drain what is buffered */
-		int pr = poll(pf, 4, exited ? 200 : -1);
+		int pr = poll(pf, 5, exited ? 200 : -1);
 		if (pr < 0 && errno != EINTR)
 			break;
 		if (pr == 0 && exited)
 			break;
-		if (pf[0].revents)
+		if (pf[0].revents) {
 			stream_read(&out, log);
+			if (out.fd < 0 && c->tty) /* the pty master is closed: no input either */
+				in = (struct run_input){ .src = -1, .dst = -1 };
+		}
 		if (pf[1].revents)
 			stream_read(&err, log);
-		if (pf[3].revents) {
-			char b[4096];
-			ssize_t k = read(in_fwd, b, sizeof(b));
-			if (k <= 0 || cm_write_all(ptm, b, (size_t)k) < 0)
-				in_fwd = -1;
-		}
+		if (pf[3].revents || pf[4].revents)
+			run_input_step(&in, pf[3].revents != 0);
 		if (pf[2].revents) {
 			struct signalfd_siginfo si;
 			(void)!read(sfd, &si, sizeof(si));
@@ -332,6 +342,8 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		stream_flush(&err, log, true);
 		cm_close(&err.fd);
 	}
+	if (in.close_at_eof)
+		cm_close(&in.dst);
 	st->status = RUN_EXITED;
 	st->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	st->oom_killed = run_cgroup_oom_killed(cg);

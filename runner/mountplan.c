@@ -23,11 +23,11 @@ static const char *const readonly[] = {
 /* The devices of a minimal /dev, bound from the host after their numbers are
  * checked (a host /dev/null that is not 1:3 is refused). */
 static const struct {
-	const char *name;
+	const char *path; /* the host's node, and the container's path */
 	unsigned major, minor;
 } devices[] = {
-	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
-	{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+	{ "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 },
+	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
 };
 
 static const struct {
@@ -98,6 +98,36 @@ static int check_target(const char *t, struct cm_error *err)
 	return 0;
 }
 
+/* cgroup v1 (the host's cgroup namespace): the container's own group of
+ * each hierarchy at /sys/fs/cgroup/CTRL, on a tmpfs, read-only (read-write
+ * with --privileged), as runc mounts it for docker. v2 is mounted by pid 1
+ * once it is the root of its cgroup namespace (linux.c). */
+static int plan_cgroup_v1(const struct run_config *c, struct run_plan *p)
+{
+	const unsigned long nse = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	const char *root = c->cgroup_root ? c->cgroup_root : "/sys/fs/cgroup";
+	const char *parent = c->cgroup_parent && *c->cgroup_parent ? c->cgroup_parent : "img";
+	if (!plan_fs(p, "/sys/fs/cgroup", "tmpfs", nse, "mode=755,size=64k", TMPFS_MAGIC))
+		return -ENOMEM;
+	for (size_t i = 0; run_cgroup_v1_controllers[i]; i++) {
+		char t[64], *src = NULL;
+		snprintf(t, sizeof(t), "/sys/fs/cgroup/%s", run_cgroup_v1_controllers[i]);
+		if (p->n_strs == CM_ARRAY_SIZE(p->strs) ||
+		    asprintf(&src, "%s/%s/%s/%s", root, run_cgroup_v1_controllers[i], parent, c->id) < 0)
+			return -ENOMEM;
+		p->strs[p->n_strs++] = src;
+		struct run_mount_op *o = plan_add(p, RUN_MOP_BIND, t);
+		if (!o)
+			return -ENOMEM;
+		o->source = src;
+		o->readonly = !c->privileged;
+		o->optional = true; /* a controller this host lacks */
+	}
+	if (!c->privileged && !plan_add(p, RUN_MOP_RO, "/sys/fs/cgroup"))
+		return -ENOMEM;
+	return 0;
+}
+
 int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_error *err)
 {
 	struct run_plan p = { 0 };
@@ -105,17 +135,18 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
 	const unsigned long nse = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
 	if (!plan_fs(&p, "/proc", "proc", nse, NULL, PROC_SUPER_MAGIC) ||
-	    !plan_fs(&p, "/sys", "sysfs", nse | MS_RDONLY, NULL, SYSFS_MAGIC) ||
+	    !plan_fs(&p, "/sys", "sysfs", nse | (c->privileged ? 0 : MS_RDONLY), NULL, SYSFS_MAGIC) ||
 	    !plan_fs(&p, "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k",
 		     TMPFS_MAGIC))
 		goto fail;
+	if (!c->cgroupns && plan_cgroup_v1(c, &p) < 0)
+		goto fail;
 	for (size_t i = 0; i < CM_ARRAY_SIZE(devices); i++) {
-		char t[64];
-		snprintf(t, sizeof(t), "/dev/%s", devices[i].name);
-		struct run_mount_op *o = plan_add(&p, RUN_MOP_DEV, t);
+		struct run_mount_op *o = plan_add(&p, RUN_MOP_DEV, devices[i].path);
 		if (!o)
 			goto fail;
-		o->source = o->target; /* the host's /dev/NAME */
+		/* static, never a pointer into ops: plan_add moves them */
+		o->source = devices[i].path;
 		o->dev_major = devices[i].major;
 		o->dev_minor = devices[i].minor;
 	}
@@ -134,6 +165,9 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
 		o->dev_minor = d->minor;
 		o->dev_block = d->type == 'b';
 	}
+	/* --privileged: the rest of the host's devices (after the checked ones) */
+	if (c->privileged && !plan_add(&p, RUN_MOP_HOSTDEVS, "/dev"))
+		goto fail;
 	if (!plan_fs(&p, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		     "newinstance,ptmxmode=0666,mode=0620,gid=5", DEVPTS_SUPER_MAGIC) ||
 	    !plan_fs(&p, "/dev/shm", "tmpfs", nse, shm, TMPFS_MAGIC) ||
@@ -175,6 +209,11 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
 		p.strs[p.n_strs++] = d;
 		if (!plan_fs(&p, target, "tmpfs", flags, d, TMPFS_MAGIC))
 			goto fail;
+	}
+	/* docker: --privileged or systempaths=unconfined, the kernel's paths as they are */
+	if (c->privileged || c->systempaths_unconfined) {
+		*ret = p;
+		return 0;
 	}
 	for (size_t i = 0; i < CM_ARRAY_SIZE(masked); i++) {
 		struct run_mount_op *o = plan_add(&p, RUN_MOP_MASK, masked[i]);

@@ -41,6 +41,20 @@ int run_init_read(const char *init_dir, const char *name, char **ret);
 int run_init_replace(const char *init_dir, const char *name, const char *text);
 /* --add-host into etc/hosts, --dns* into etc/resolv.conf (idempotent). */
 int run_init_apply(const struct run_config *c, struct cm_error *err);
+/* -i: a stdin (src) copied to a process's stdin (dst: a pty master, or
+ * our non-blocking end of its pipe) through a buffer, so a process that
+ * does not read never stalls the caller's other work. Poll src for POLLIN
+ * while len is 0, dst for POLLOUT while it is not; step with readable =
+ * src's event. src at EOF (or dst gone) stops it: -1 both, dst closed when
+ * close_at_eof (the reader sees EOF). */
+struct run_input {
+	int src, dst;
+	bool close_at_eof;
+	char buf[4096];
+	size_t len, off;
+};
+void run_input_step(struct run_input *in, bool readable);
+void run_input_stop(struct run_input *in);
 /* Run fn(arg) in a short forked process (to join a namespace without
  * changing the caller) and wait for it. fn returns 0, or the failed step
  * (1-based index into steps) with *ret_errno a negative errno; the error
@@ -67,8 +81,12 @@ struct run_cgroup_ops {
 	void (*stats)(struct run_cgroup *cg, struct run_stats *st);
 	/* SIGKILL to the whole group in one step, or NULL (v1) */
 	int (*kill)(struct run_cgroup *cg);
-	/* pids of the group, malloc'd */
+	/* pids of the group itself (not of groups below it), malloc'd */
 	int (*procs)(struct run_cgroup *cg, pid_t **ret, size_t *ret_n);
+	/* the group's directory in each hierarchy (v1: one a controller that
+	 * exists here, v2: one): the roots of what the container may have made
+	 * below it. Returns how many were written (at most max). */
+	size_t (*dirs)(const struct run_cgroup *cg, char (*ret)[1024], size_t max);
 	bool (*oom_killed)(struct run_cgroup *cg);
 	int (*remove)(struct run_cgroup *cg);
 	void (*describe)(struct run_cgroup *cg, struct cm_jw *w);
@@ -108,6 +126,10 @@ int run_cgroup_v2_check(const char *root, const struct run_limits *lim, struct c
 extern const char *const run_cgroup_v1_controllers[];
 /* Read a list of pids from a cgroup.procs file. */
 int run_cgroup_read_procs(const char *path, pid_t **ret, size_t *ret_n);
+/* Every process of the group and of the groups below it, in every
+ * hierarchy (a container that could mount cgroupfs, e.g. --privileged, may
+ * have made children and moved processes there), each pid once. */
+int run_cgroup_tree_procs(struct run_cgroup *cg, pid_t **ret, size_t *ret_n);
 
 /* ---- cgroup-bpf.c: the v2 device controller ------------------------- */
 
@@ -155,6 +177,26 @@ int run_linux_userns_map(pid_t pid, struct cm_error *err);
 /* --userns: mount an idmapped clone of the union over the rootfs path in the
  * mount namespace of pid (before it goes on), mapped like the uid map. */
 int run_linux_userns_root(pid_t pid, const char *rootfs, struct cm_error *err);
+
+/* ---- seccomp.c: docker's JSON profiles through libseccomp -------------- */
+
+struct run_seccomp; /* a compiled filter (BPF) and its seccomp(2) flags */
+/* Compile a profile (docker's JSON format) for a container holding caps
+ * (the includes/excludes "caps" are matched against it). *ret is NULL when
+ * the profile filters nothing (no default action and no rules, or allow
+ * with no rules). */
+int run_seccomp_compile_profile(const char *json, size_t len, uint64_t caps,
+				struct run_seccomp **ret, struct cm_error *err);
+/* c's filter: NULL with --privileged or seccomp=unconfined, else its
+ * profile or the default one (seccomp-default.json). Run before the clone
+ * or fork, so the child only loads it. */
+int run_seccomp_compile(const struct run_config *c, struct run_seccomp **ret, struct cm_error *err);
+/* Load s into the calling thread (seccomp(2), no allocation): needs
+ * no_new_privs or CAP_SYS_ADMIN. 0 or a negative errno. */
+int run_seccomp_load(const struct run_seccomp *s);
+void run_seccomp_free(struct run_seccomp *s);
+void run_seccomp_freep(struct run_seccomp **s);
+#define _cleanup_seccomp_ __attribute__((cleanup(run_seccomp_freep)))
 
 /* ---- netlink.c: rtnetlink requests (0 or the kernel's -errno) ---------- */
 

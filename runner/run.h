@@ -91,6 +91,17 @@ struct run_config {
 	enum run_netmode network;
 	uint64_t cap_add, cap_drop; /* --cap-add / --cap-drop (bit = capability) */
 	bool host_pid, host_uts;    /* --pid host, --uts host: the host's namespace */
+	/* --security-opt as docker records them (a seccomp=FILE's content
+	 * compacted in place of the name), and what they set: */
+	char **security_opt;
+	char *seccomp;       /* NULL: the default profile; "unconfined"; else a
+			      * profile in docker's JSON format */
+	bool new_privs;      /* no-new-privileges=false: PR_SET_NO_NEW_PRIVS is
+			      * not set (it is by default, unlike docker's) */
+	bool systempaths_unconfined; /* systempaths=unconfined: no masked or
+				      * read-only /proc, /sys paths */
+	bool privileged;     /* --privileged: every capability, no seccomp, every
+			      * device, /sys read-write, no masked paths */
 	enum run_restart restart; /* --restart: the monitor starts pid 1 again */
 	int restart_max;          /* on-failure:N, 0 = no limit */
 	bool cgroupns;      /* not stored: set by the monitor on cgroup v2 (docker's
@@ -139,8 +150,33 @@ int run_parse_network(const char *s, enum run_netmode *ret, struct cm_error *err
 #define RUN_CAP_ALL ((UINT64_C(1) << 41) - 1) /* 0..CAP_CHECKPOINT_RESTORE */
 uint64_t run_caps_default(void);
 int run_parse_cap(const char *name, uint64_t *ret, struct cm_error *err);
+/* The container's set: (default - drops) + adds, every one with --privileged. */
 uint64_t run_caps_effective(const struct run_config *c);
 const char *run_cap_name(int cap);
+/* --security-opt as docker's CLI sends it to the daemon: seccomp=FILE is
+ * read (at most 1 MiB) and becomes seccomp=<the file's JSON, compacted>;
+ * the other forms are kept. *ret is malloc'd. */
+int run_security_opt_read(const char *opt, char **ret, struct cm_error *err);
+/* Apply one recorded --security-opt to c: seccomp=unconfined|builtin|JSON,
+ * no-new-privileges[=BOOL], systempaths=unconfined; apparmor= and label=
+ * are accepted and have no effect (neither LSM is used here). Anything else
+ * is docker's "invalid --security-opt" error. */
+int run_security_opt_apply(struct run_config *c, const char *opt, struct cm_error *err);
+/* Compile c's seccomp profile as the container would get it (its caps,
+ * this architecture and kernel): 0, or the profile's error in err. */
+int run_seccomp_check(const struct run_config *c, struct cm_error *err);
+/* --security-opt as docker's CLI sends it to the daemon: seccomp=FILE is
+ * read (at most 1 MiB) and becomes seccomp=<the file's JSON, compacted>;
+ * the other forms are kept. *ret is malloc'd. */
+int run_security_opt_read(const char *opt, char **ret, struct cm_error *err);
+/* Apply one recorded --security-opt to c: seccomp=unconfined|builtin|JSON,
+ * no-new-privileges[=BOOL], systempaths=unconfined; apparmor= and label=
+ * are accepted and have no effect (neither LSM is used here). Anything else
+ * is docker's "invalid --security-opt" error. */
+int run_security_opt_apply(struct run_config *c, const char *opt, struct cm_error *err);
+/* Compile c's seccomp profile as the container would get it (its caps,
+ * this architecture and kernel): 0, or the profile's error in err. */
+int run_seccomp_check(const struct run_config *c, struct cm_error *err);
 /* --add-host NAME:IP (IP v4 or v6, or host-gateway: the bridge's address)
  * into a malloc'd "NAME:IP"; --dns IP; --dns-search DOMAIN; --dns-option OPT. */
 int run_parse_add_host(const char *s, char **ret, struct cm_error *err);
@@ -213,6 +249,8 @@ enum run_mop {
 	RUN_MOP_SYMLINK, /* create a symlink in a tmpfs we made */
 	RUN_MOP_MASK,    /* hide a path: /dev/null over a file, empty ro tmpfs over a dir */
 	RUN_MOP_RO,      /* bind a path over itself read-only */
+	RUN_MOP_HOSTDEVS,/* --privileged: a node in the container's /dev for each
+			  * device of the host's (docker's list), made with mknod */
 };
 
 struct run_mount_op {
@@ -225,7 +263,7 @@ struct run_mount_op {
 	unsigned dev_major, dev_minor;
 	bool readonly;        /* BIND: remount ro after */
 	bool dev_block;       /* DEV: a block device (else char) */
-	bool optional;        /* a missing target is skipped (MASK, RO) */
+	bool optional;        /* a missing target (MASK, RO) or source (BIND) is skipped */
 	uint32_t magic;       /* FS: the statfs f_type checked after mounting */
 };
 
@@ -238,6 +276,10 @@ struct run_plan {
 
 /* Build the ordered list of mounts for c. Pure (no system call). Refuses a
  * volume target that is relative, "/", or over /proc, /sys or /dev.
+ * --privileged: /sys read-write, the host's devices, no masked or
+ * read-only paths (systempaths=unconfined: no masked or read-only paths).
+ * Without a cgroup namespace (v1): the container's groups read-only (rw
+ * with --privileged) at /sys/fs/cgroup/CTRL.
  * Returns 0 or -EINVAL/-ENOMEM. */
 int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_error *err);
 void run_plan_free(struct run_plan *p);
@@ -266,9 +308,10 @@ enum run_cgroup_version run_cgroup_version(const struct run_cgroup *cg);
  * cgroup.controllers ("cgroup v2 at ROOT has no memory controller
  * (available: hugetlb)", -ENOTSUP). v1: 0 (its create says what fails). */
 int run_cgroup_check(const char *root, const struct run_limits *lim, struct cm_error *err);
-/* Create the group(s) and write the limits (devices too); v2 refuses as
+/* Create the group(s) and write the limits and the device rules (the
+ * default set and devices, or every device with all_devices); v2 refuses as
  * run_cgroup_check first. */
-int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim,
+int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim, bool all_devices,
 		      const struct run_device *devices, size_t n_devices, struct cm_error *err);
 /* New limits for an existing group (img update). */
 int run_cgroup_update(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err);
@@ -442,7 +485,11 @@ int run_container_stop(const char *bundle, int timeout, struct cm_error *err);
 int run_container_remove(const char *bundle, bool force, struct cm_error *err);
 
 /* img exec: join every namespace and the cgroup of a running container and
- * run argv there (env added, cwd, user). Returns the exit code. */
+ * run argv there (env added, cwd, user). Returns the exit code. Without
+ * tty the process gets pipes (stdin only with interactive; else it keeps
+ * the caller's fd 0, which img makes /dev/null) that the caller relays to
+ * and from its own 0, 1, 2 until the process exits: the caller should
+ * ignore SIGPIPE. */
 struct run_exec {
 	char **argv;
 	char **env;
@@ -456,6 +503,16 @@ int run_container_exec(const char *bundle, const struct run_exec *x, int *ret_co
 int run_container_pids(const char *bundle, pid_t **ret, size_t *ret_n, struct cm_error *err);
 /* docker inspect's JSON object of a container. */
 int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *err);
+
+/* The binary every process that joins a container runs from: a copy of
+ * path in a sealed memfd (no write, grow, shrink or new seal), as runc and
+ * crun do against CVE-2019-5736. Executed from there, a process's
+ * /proc/PID/exe inside the container (and a "#!/proc/self/exe" there) is
+ * that anonymous file, never the host's binary. Returns the fd (O_CLOEXEC)
+ * or a negative errno with err. */
+int run_sealed_copy(const char *path, struct cm_error *err);
+/* execveat(fd, "", argv, environ, AT_EMPTY_PATH); returns only on failure. */
+int run_exec_fd(int fd, char *const argv[]);
 
 /* The monitor's body (img-monitor BUNDLE SYNCFD [ATTACH]): never returns. */
 int run_monitor_main(const char *bundle, int sync_fd, bool attach);

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* img-monitor BUNDLE SYNCFD attach|detach: the small per-container monitor
  * (librunner's run_monitor_main), exec'd by img before any container
- * namespace exists; never run from inside a container. It links librunner
+ * namespace exists; never run from inside a container.
+ * img-monitor exec BUNDLE [-i] [-t] [-w DIR] [-u USER] [-e K=V]... -- CMD...:
+ * `img exec` (run_container_exec), which img execs in its place so that
+ * what joins the container is this small binary. img runs both from a
+ * sealed memfd copy (run_sealed_copy). It links librunner
  * only (no store, no libarchive/libcrypto: ~1 MB less resident per running
  * container, docs/runner.md). An --rm container is removed once it exited:
  * by the attached `img run` itself, else (detached, or img died) by
@@ -12,6 +16,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,10 +45,55 @@ static void wait_attached(int sync)
 	while (n > 0 || (n < 0 && errno == EINTR));
 }
 
+/* `img exec` after img found the container (its bundle): the options as
+ * img passed them. Prints the error as img would. */
+static int exec_main(int argc, char **argv)
+{
+	struct run_exec x = { 0 };
+	char **env = calloc((size_t)argc, sizeof(char *));
+	size_t n_env = 0;
+	int i = 3, code = RUN_EXIT_IMG;
+	if (!env)
+		return RUN_EXIT_IMG;
+	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "-i") == 0)
+			x.interactive = true;
+		else if (strcmp(argv[i], "-t") == 0)
+			x.tty = true;
+		else if (i + 1 < argc && strcmp(argv[i], "-w") == 0)
+			x.cwd = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "-u") == 0)
+			x.user = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "-e") == 0)
+			env[n_env++] = argv[++i];
+		else
+			break;
+	}
+	if (i + 1 >= argc || strcmp(argv[i], "--") != 0) {
+		fprintf(stderr, "img-monitor: usage: img-monitor exec BUNDLE [-i] [-t] [-w DIR] [-u USER] [-e K=V]... -- CMD...\n");
+		free(env);
+		return RUN_EXIT_IMG;
+	}
+	x.env = env;
+	x.argv = argv + i + 1;
+	/* the process's output is relayed: a reader of ours gone is an error
+	 * of that write, not our death (the process then gets its EPIPE) */
+	signal(SIGPIPE, SIG_IGN);
+	struct cm_error e = { 0 };
+	if (run_container_exec(argv[2], &x, &code, &e) < 0)
+		fprintf(stderr, "img: %s\n", e.msg[0] ? e.msg : strerror(-e.code));
+	free(env);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 4)
+	if (argc >= 3 && strcmp(argv[1], "exec") == 0)
+		return exec_main(argc, argv);
+	if (argc != 4) {
+		fprintf(stderr, "img-monitor: usage: img-monitor BUNDLE SYNCFD attach|detach\n");
 		return RUN_EXIT_IMG;
+	}
 	int fd = atoi(argv[2]);
 	if (fd < 3)
 		return RUN_EXIT_IMG;

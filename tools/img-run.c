@@ -167,6 +167,7 @@ enum {
 	OPT_SHARES, OPT_PIDS, OPT_RO, OPT_NET, OPT_USERNS, OPT_CGPARENT, OPT_RESTART,
 	OPT_CAPADD, OPT_CAPDROP, OPT_ADDHOST, OPT_DNS, OPT_DNSSEARCH, OPT_DNSOPT,
 	OPT_TMPFS, OPT_SHMSIZE, OPT_ULIMIT, OPT_PIDNS, OPT_UTSNS, OPT_DEVICE,
+	OPT_SECOPT, OPT_PRIVILEGED,
 };
 
 static int port_push(struct run_config *c, const char *spec, struct cm_error *e)
@@ -275,6 +276,8 @@ int img_cmd_run(int argc, char **argv)
 		{ "pid", required_argument, NULL, OPT_PIDNS },
 		{ "uts", required_argument, NULL, OPT_UTSNS },
 		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "security-opt", required_argument, NULL, OPT_SECOPT },
+		{ "privileged", no_argument, NULL, OPT_PRIVILEGED },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'H' },
@@ -284,7 +287,7 @@ int img_cmd_run(int argc, char **argv)
 	_cleanup_run_config_ struct run_config *c = calloc(1, sizeof(*c));
 	_cleanup_free_ char **env = NULL, **labels = NULL;
 	size_t n_env = 0, n_labels = 0, n_hosts = 0, n_dns = 0, n_search = 0, n_opts = 0,
-	       n_tmpfs = 0;
+	       n_tmpfs = 0, n_secopt = 0;
 	char **file_env = NULL;
 	size_t n_file_env = 0;
 	const char *name = NULL, *entrypoint = NULL, *cwd = NULL, *user = NULL;
@@ -426,6 +429,18 @@ int img_cmd_run(int argc, char **argv)
 			c->ulimits[c->n_ulimits++] = u;
 			break;
 		}
+		case OPT_SECOPT: {
+			char *so = NULL;
+			if (run_security_opt_read(optarg, &so, &e) < 0 ||
+			    run_security_opt_apply(c, so, &e) < 0) {
+				free(so);
+				return img_fail_err(&e);
+			}
+			if (strv_push(&c->security_opt, &n_secopt, so) < 0)
+				return img_fail("out of memory");
+			break;
+		}
+		case OPT_PRIVILEGED: c->privileged = true; break;
 		case OPT_CAPADD:
 		case OPT_CAPDROP: {
 			uint64_t m;
@@ -457,6 +472,12 @@ int img_cmd_run(int argc, char **argv)
 		return img_fail("Conflicting options: --restart and --rm");
 	if (c->n_ports && c->network != RUN_NET_BRIDGE)
 		return img_fail("conflicting options: port publishing and the container type network mode");
+	if (c->privileged && c->userns)
+		return img_fail("privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode");
+	/* a user's profile compiled as the container will get it: a bad one
+	 * is refused before anything exists (the default one is known good) */
+	if (c->seccomp && run_seccomp_check(c, &e) < 0)
+		return img_fail_err(&e);
 	/* recorded in runner.json: later commands find the cgroup without the env */
 	if (!(c->cgroup_root = strdup(run_cgroup_default_root())))
 		return img_fail("out of memory");
@@ -991,7 +1012,6 @@ int img_cmd_exec(int argc, char **argv)
 	x.argv = argv + optind + 1;
 	struct cm_error e = { 0 };
 	_cleanup_free_ char *bundle = NULL;
-	int code = RUN_EXIT_IMG;
 	if (with_bundle(argv[optind], &bundle, &e) < 0)
 		return img_fail_err(&e);
 	if (!x.interactive && !x.tty) {
@@ -1001,12 +1021,43 @@ int img_cmd_exec(int argc, char **argv)
 			close(null);
 		}
 	}
-	fflush(stdout);
-	if (run_container_exec(bundle, &x, &code, &e) < 0) {
-		img_fail_err(&e);
-		return code;
+	/* what joins the container is the small monitor binary, run from a
+	 * sealed copy: a "#!/proc/self/exe" or /proc/PID/exe in there reaches
+	 * no file of the host (runc's CVE-2019-5736) */
+	char monitor[PATH_MAX];
+	helper_path("img-monitor", "IMG_MONITOR", monitor, sizeof(monitor));
+	_cleanup_close_ int exe = run_sealed_copy(monitor, &e);
+	if (exe < 0)
+		return img_fail_err(&e);
+	_cleanup_free_ char **av = calloc(2 * n_env + (size_t)argc + 12, sizeof(char *));
+	if (!av)
+		return img_fail("out of memory");
+	size_t n = 0;
+	av[n++] = "img-monitor";
+	av[n++] = "exec";
+	av[n++] = bundle;
+	if (x.interactive)
+		av[n++] = "-i";
+	if (x.tty)
+		av[n++] = "-t";
+	if (x.cwd) {
+		av[n++] = "-w";
+		av[n++] = (char *)x.cwd;
 	}
-	return code;
+	if (x.user) {
+		av[n++] = "-u";
+		av[n++] = (char *)x.user;
+	}
+	for (size_t i = 0; i < n_env; i++) {
+		av[n++] = "-e";
+		av[n++] = env[i];
+	}
+	av[n++] = "--";
+	for (char **a = x.argv; *a; a++)
+		av[n++] = *a;
+	fflush(stdout);
+	int r = run_exec_fd(exe, av);
+	return img_fail("executing %s: %s", monitor, strerror(-r));
 }
 
 int img_cmd_top(int argc, char **argv)

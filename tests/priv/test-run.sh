@@ -161,7 +161,9 @@ check "stopped: no cgroup left" "" "$(cg_dirs | grep "$(inspect stub 'j["Id"]')"
 run -d --name stub2 busybox sh -c 'trap "" TERM; while :; do sleep 1; done' >/dev/null
 timeout 20 "$IMG_BIN" --root "$STORE" exec stub2 sleep 7 >/dev/null 2>&1 &
 _PIDS+=($!)
-sleep 0.5
+# the exec's process in the container (not a fixed pause: img exec
+# starts a sealed copy of img-monitor first, slow under ASan and load)
+for _ in $(seq 200); do img top stub2 2>/dev/null | grep -q "sleep 7" && break; sleep 0.1; done
 s=$(date +%s%N); img stop -t 1 stub2 >/dev/null; e=$(( ($(date +%s%N) - s) / 1000000 ))
 check_re "stop -t 1 with an exec running: still ~1 s" "^1[0-7][0-9]{2}$" "$e"
 img rm stub2 >/dev/null

@@ -55,6 +55,50 @@ static void test_plan_order(void **state)
 	run_plan_free(&p);
 }
 
+/* --privileged, systempaths=unconfined, and the v1 cgroup view */
+static void test_plan_privileged(void **state)
+{
+	struct run_config c = { .id = "abc", .cgroup_parent = (char *)"par", .privileged = true };
+	struct run_plan p;
+	assert_int_equal(run_plan_build(&c, &p, NULL), 0);
+	ssize_t sys = find(&p, "/sys"), devs = -1, pts = find(&p, "/dev/pts"), mem = find(&p, "/sys/fs/cgroup/memory");
+	for (size_t i = 0; i < p.n; i++)
+		if (p.ops[i].op == RUN_MOP_HOSTDEVS)
+			devs = (ssize_t)i;
+	assert_int_equal(p.ops[sys].flags & MS_RDONLY, 0);
+	assert_true(find(&p, "/dev/null") < devs && devs < pts); /* after the checked ones */
+	assert_true(find(&p, "/proc/kcore") < 0 && find(&p, "/proc/sys") < 0);
+	/* the container's own group, read-write, a missing controller skipped */
+	assert_int_equal(p.ops[mem].op, RUN_MOP_BIND);
+	assert_string_equal(p.ops[mem].source, "/sys/fs/cgroup/memory/par/abc");
+	assert_false(p.ops[mem].readonly);
+	assert_true(p.ops[mem].optional);
+	assert_true(find(&p, "/sys/fs/cgroup") > sys);
+	run_plan_free(&p);
+
+	struct run_config d = { .id = "abc", .cgroup_root = (char *)"/cg", .systempaths_unconfined = true };
+	assert_int_equal(run_plan_build(&d, &p, NULL), 0);
+	mem = find(&p, "/sys/fs/cgroup/memory");
+	assert_string_equal(p.ops[mem].source, "/cg/memory/img/abc");
+	assert_true(p.ops[mem].readonly);
+	assert_int_equal(p.ops[find(&p, "/sys")].flags & MS_RDONLY, MS_RDONLY);
+	assert_true(find(&p, "/proc/kcore") < 0 && find(&p, "/proc/sys") < 0);
+	/* the tmpfs under the groups made read-only after them */
+	ssize_t last = -1;
+	for (size_t i = 0; i < p.n; i++)
+		if (!strcmp(p.ops[i].target, "/sys/fs/cgroup"))
+			last = (ssize_t)i;
+	assert_int_equal(p.ops[last].op, RUN_MOP_RO);
+	assert_true(last > mem);
+	run_plan_free(&p);
+
+	/* v2 (a cgroup namespace): pid 1 mounts cgroup2 itself */
+	struct run_config v2 = { .id = "abc", .cgroupns = true };
+	assert_int_equal(run_plan_build(&v2, &p, NULL), 0);
+	assert_true(find(&p, "/sys/fs/cgroup") < 0);
+	run_plan_free(&p);
+}
+
 static void bad_target(const char *t)
 {
 	struct run_volume v[] = { { (char *)"/host", (char *)t, false } };
@@ -96,6 +140,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_order),
+		cmocka_unit_test(test_plan_privileged),
 		cmocka_unit_test(test_plan_refuses),
 		cmocka_unit_test(test_cgroup_conversions),
 	};
