@@ -757,9 +757,11 @@ int ims_container_mount(struct ims_store *s, struct ims_container *c,
 		/* a dead daemon (ENOTCONN): detach and mount again */
 		umount2(c->mountpoint, MNT_DETACH);
 	}
+	/* every cleanup variable before the first goto: a jump past one would
+	 * free stack garbage (issue 11; clang refuses it, gcc does not) */
 	char **layers = NULL;
 	size_t n = 0;
-	_cleanup_free_ char *dirs = NULL;
+	_cleanup_free_ char *dirs = NULL, *js = NULL;
 	if ((r = ims_ctr_layers(s, c, &layers, &n, err)) < 0)
 		return r;
 	if (n + 2 > 64) {
@@ -787,8 +789,10 @@ int ims_container_mount(struct ims_store *s, struct ims_container *c,
 		r = cm_error_setx(err, cm_neg_errno(), "creating %s", c->mountpoint);
 		goto out;
 	}
-	if ((r = spawn_ufsmount(dirs, c->mountpoint, err)) < 0)
+	if ((r = spawn_ufsmount(dirs, c->mountpoint, err)) < 0) {
+		(void)unlinkat(rfd, "merged", AT_REMOVEDIR); /* as before the call */
 		goto out;
+	}
 	/* record the mount (runtime state: gone with the run dir at reboot) */
 	struct cm_jw w;
 	cm_jw_init(&w, 0);
@@ -796,7 +800,6 @@ int ims_container_mount(struct ims_store *s, struct ims_container *c,
 	cm_jw_kstr(&w, "Mountpoint", c->mountpoint);
 	cm_jw_kstr(&w, "Dirs", dirs);
 	cm_jw_obj_end(&w);
-	_cleanup_free_ char *js = NULL;
 	size_t jl;
 	if (cm_jw_finish(&w, &js, &jl) == 0)
 		(void)ims_write_file_atomic(rfd, "mount.json", js, jl, 0600);

@@ -697,6 +697,7 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 	char p[64];
 	int r = 0;
 	_cleanup_close_ int ptm = -1; /* -t: the master of the container's pty */
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL; /* before any goto (issue 11) */
 
 	for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++)
 		nsfd[i] = -1;
@@ -715,7 +716,6 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		goto out;
 	}
 
-	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
 	if ((r = run_cgroup_for(c, &cg, err)) < 0)
 		goto out;
 
