@@ -4,6 +4,8 @@
  * containers (libimgstore). Only this file prints. */
 #include "img-run.h"
 #include "cm.h"
+#include "cm-helper.h"
+#include "config.h"
 #include "ims.h"
 #include "run.h"
 
@@ -36,31 +38,15 @@ int img_open_store(struct ims_store **s, struct cm_error *e)
 	return ims_store_open(img_run_root, s, e);
 }
 
-/* A sibling of our own binary, else $ENV, else PATH. */
-static void helper_path(const char *name, const char *env, char *buf, size_t sz)
+/* img-monitor: $IMG_MONITOR, beside img (the build tree), else where meson
+ * installed it; NULL and the one-line error printed when it is missing. */
+static char *monitor_path(void)
 {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-truncation"
-
-	const char *v = getenv(env);
-	if (v && *v) {
-		snprintf(buf, sz, "%s", v);
-		return;
-	}
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(buf, sz, "%s/%s", self, name);
-			if (access(buf, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(buf, sz, "%s", name);
-#pragma GCC diagnostic pop
+	struct cm_error e = { 0 };
+	char *p = NULL;
+	if (cm_helper_find("img-monitor", "IMG_MONITOR", IMG_MONITOR_PATH, &p, &e) < 0)
+		img_fail_err(&e);
+	return p;
 }
 
 /* The runner's bundle of a container: the store's run dir for it. */
@@ -468,6 +454,10 @@ int img_cmd_run(int argc, char **argv)
 	if (run_net_check_ports("", c->ports, c->n_ports, &e) < 0)
 		return img_fail_err(&e);
 
+	/* a missing monitor is found before anything exists */
+	_cleanup_free_ char *monitor = create_only ? NULL : monitor_path();
+	if (!create_only && !monitor)
+		return RUN_EXIT_IMG;
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	if (img_open_store(&s, &e) < 0)
 		return img_fail_err(&e);
@@ -517,14 +507,14 @@ int img_cmd_run(int argc, char **argv)
 		return 0;
 	}
 
-	char monitor[PATH_MAX];
-	helper_path("img-monitor", "IMG_MONITOR", monitor, sizeof(monitor));
 	struct run_started st;
 	fflush(stdout);
 	if (run_container_start(monitor, NULL, c->bundle, !detach, &st, &e) < 0) {
 		img_fail_err(&e);
 		if (c->autoremove)
 			free_container(s, ct->id);
+		else /* left Created, as docker's, and not mounted */
+			(void)ims_container_umount(s, ct, true, NULL);
 		return st.fail_code;
 	}
 	if (detach) {
@@ -601,13 +591,17 @@ static int start_one(const char *ref, bool attach)
 		return img_fail_err(&e);
 	if (rs.status == RUN_RUNNING)
 		return 0;
+	_cleanup_free_ char *monitor = monitor_path();
+	if (!monitor)
+		return RUN_EXIT_IMG;
+	bool was_mounted = ct->mounted; /* by img mount: stays so */
 	if (ims_container_mount(s, ct, &e) < 0)
 		return img_fail_err(&e);
-	char monitor[PATH_MAX];
-	helper_path("img-monitor", "IMG_MONITOR", monitor, sizeof(monitor));
 	struct run_started st;
 	if (run_container_start(monitor, NULL, bundle, attach, &st, &e) < 0) {
 		img_fail_err(&e);
+		if (!was_mounted)
+			(void)ims_container_umount(s, ct, true, NULL);
 		return st.fail_code;
 	}
 	ims_store_free(TAKE_PTR(s));
