@@ -3,6 +3,7 @@
  * command line, call the library, print; exit 125 on img's own errors). */
 #include "cm.h"
 #include "ims.h"
+#include "img-cli.h"
 #include "img-run.h"
 #include "config.h"
 
@@ -16,56 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EXIT_IMG 125
+#define EXIT_IMG IMG_EXIT
 
-
-static void usage(FILE *f)
-{
-	fputs("Usage: img [--root DIR] COMMAND [ARG...]\n"
-	      "\n"
-	      "Images (docker's names, flags and output formats):\n"
-	      "  images [-q] [--format json|TEMPLATE]   list images\n"
-	      "  import FILE|- [REPO[:TAG]]              a rootfs tarball -> one-layer image\n"
-	      "  import --busybox [REPO[:TAG]]           the embedded image, from /bin/busybox\n"
-	      "  pull busybox                            the same (no network: busybox only)\n"
-	      "  load -i FILE|DIR                        docker-archive, OCI archive or OCI dir\n"
-	      "  save -o FILE [--format docker-archive|oci-archive|oci-dir] IMAGE...\n"
-	      "  tag SOURCE TARGET                       add a name\n"
-	      "  rmi [-f] IMAGE...                       remove names / images\n"
-	      "  inspect IMAGE...                        JSON array, docker's keys\n"
-	      "  history [--no-trunc] IMAGE              layers and their history\n"
-	      "  fsck                                    re-hash and check the whole store\n"
-	      "  gc | prune                              remove what nothing references\n"
-	      "\n"
-	      "Containers:\n"
-	      "  create [RUN OPTIONS] IMAGE [CMD...]     a container with run's options, not started (prints its id)\n"
-	      "  ps [-a] [-q] [-f KEY=VALUE] [--format json|TEMPLATE]  list containers\n"
-	      "  rm [-f] CONTAINER...                    remove (-f: unmount first)\n"
-	      "  mount CONTAINER / umount CONTAINER      the union at a mountpoint (printed)\n"
-	      "  diff [--format json] CONTAINER          A/C/D changes of the rw branch\n"
-	      "  commit [-m MSG] [-a AUTHOR] [-c CHANGE] CONTAINER [REPO[:TAG]]\n"
-	      "  export -o FILE CONTAINER                the flattened rootfs as a tar\n"
-	      "\n"
-	      "Running (docs/runner.md, docs/network.md):\n"
-	      "  run [-d] [-i] [-t] [--rm] [--name N] [-e K=V] [--env-file F] [-v H:C[:ro]] [-w DIR]\n"
-	      "      [-u USER] [-h HOST] [--entrypoint CMD] [-m 128m] [--memory-swap N] [--cpus N]\n"
-	      "      [--cpu-shares N] [--pids-limit N] [--read-only] [--network bridge|none|host]\n"
-	      "      [-p [IP:]HOST:CTR[/udp]] [--userns] [--restart POLICY] [-l K=V]\n"
-	      "      [--cap-add CAP] [--cap-drop CAP] [--add-host N:IP] [--dns IP] [--tmpfs P[:O]]\n"
-	      "      [--shm-size N] [--ulimit N=S[:H]] [--pid host] [--uts host] [--device H[:C][:rwm]]\n"
-	      "      IMAGE [CMD...]\n"
-	      "  start [-a] | stop [-t S] | restart | kill [-s SIG] | wait | pause | unpause CONTAINER...\n"
-	      "  logs [-f] [--tail N] [-t] [--since T] [--until T] | top | port CONTAINER\n"
-	      "  stats [--no-stream] [CONTAINER...]      cpu, memory, net, block I/O, pids\n"
-	      "  update [-m N] [--memory-swap N] [--cpus N] [--cpu-shares N] [--pids-limit N] CONTAINER...\n"
-	      "  exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...\n"
-	      "  cp [-a] [-L] CONTAINER:SRC DEST | SRC CONTAINER:DEST  copy files (docker's rules)\n"
-	      "  container inspect CONTAINER...\n"
-	      "\n"
-	      "IMAGE is NAME[:TAG] (tag latest), NAME@sha256:..., an id or unique id prefix.\n"
-	      "Store: --root DIR, else $IMG_ROOT, else /var/lib/img. See docs/store.md.\n",
-	      f);
-}
 
 int img_fail(const char *fmt, ...)
 {
@@ -270,27 +223,20 @@ static void print_template(const char *tmpl, const struct field *f, size_t n)
 
 /* --------------------------------------------------------------- commands */
 
-static int cmd_images(int argc, char **argv)
+int img_cmd_images(int argc, char **argv)
 {
-	bool quiet = false;
+	bool quiet = false, notrunc = false;
 	const char *format = NULL;
-	static const struct option lo[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+qh", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'q')
 			quiet = true;
-		else if (c == 'F')
+		else if (c == OPT_FORMAT)
 			format = optarg;
-		else if (c == 'h') {
-			puts("Usage: img images [-q] [--format json|TEMPLATE] [REPOSITORY[:TAG]]");
-			return 0;
-		} else
-			return EXIT_IMG;
+		else if (c == OPT_NOTRUNC)
+			notrunc = true;
+		else
+			return img_opt_exit(c);
 	}
 	const char *filter = optind < argc ? argv[optind] : NULL;
 	struct cm_error e = { 0 };
@@ -308,8 +254,8 @@ static int cmd_images(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct ims_image *img = v[i];
-		char id[16], since[64], size[32], created[64];
-		snprintf(id, sizeof(id), "%.12s", img->id + 7);
+		char id[80], since[64], size[32], created[64];
+		snprintf(id, sizeof(id), "%.*s", notrunc ? 71 : 12, notrunc ? img->id : img->id + 7);
 		human_since(img->created, since, sizeof(since));
 		human_size(img->size, size, sizeof(size));
 		struct tm tm;
@@ -388,28 +334,18 @@ static const char *busybox_path(void)
 	return b && *b ? b : "/bin/busybox";
 }
 
-static int cmd_import(int argc, char **argv)
+int img_cmd_import(int argc, char **argv)
 {
 	bool busybox = false;
 	const char *msg = NULL;
-	static const struct option lo[] = {
-		{ "busybox", no_argument, NULL, 'B' },
-		{ "message", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+m:h", lo, NULL)) != -1) {
-		if (c == 'B')
+	while ((c = img_getopt(argc, argv)) != -1) {
+		if (c == OPT_BUSYBOX)
 			busybox = true;
 		else if (c == 'm')
 			msg = optarg;
-		else if (c == 'h') {
-			puts("Usage: img import [-m MSG] FILE|- [REPOSITORY[:TAG]]\n"
-			     "       img import --busybox [REPOSITORY[:TAG]]");
-			return 0;
-		} else
-			return EXIT_IMG;
+		else
+			return img_opt_exit(c);
 	}
 	struct cm_error e = { 0 };
 	char id[CM_DIGEST_STR_LEN];
@@ -451,12 +387,12 @@ static int cmd_import(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_pull(int argc, char **argv)
+int img_cmd_pull(int argc, char **argv)
 {
-	if (argc != 2 || argv[1][0] == '-') {
-		puts("Usage: img pull busybox[:TAG]   (no network: the embedded busybox image)");
-		return argc == 2 ? 0 : EXIT_IMG;
-	}
+	int c = img_getopt(argc, argv);
+	if (c != -1)
+		return img_opt_exit(c);
+	argv += optind - 1;
 	struct cm_error e = { 0 };
 	_cleanup_free_ char *full = NULL;
 	if (ims_ref_normalize(argv[1], &full, &e) < 0)
@@ -480,10 +416,12 @@ static int cmd_pull(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_tag(int argc, char **argv)
+int img_cmd_tag(int argc, char **argv)
 {
-	if (argc != 3)
-		return img_fail("tag: usage: img tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]");
+	int c = img_getopt(argc, argv);
+	if (c != -1)
+		return img_opt_exit(c);
+	argv += optind - 1;
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0 || ims_image_tag(s, argv[1], argv[2], &e) < 0)
@@ -491,22 +429,16 @@ static int cmd_tag(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_rmi(int argc, char **argv)
+int img_cmd_rmi(int argc, char **argv)
 {
 	bool force = false;
 	int c;
-	static const struct option lo[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ 0 },
-	};
-	while ((c = getopt_long(argc, argv, "+f", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'f')
 			force = true;
 		else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
-	if (optind >= argc)
-		return img_fail("rmi: needs at least one IMAGE");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
@@ -514,24 +446,35 @@ static int cmd_rmi(int argc, char **argv)
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
 		cm_error_clear(&e);
-		if (ims_image_remove(s, argv[i], force, print_line, NULL, &e) < 0)
-			rc = img_fail_err(&e);
+		if (ims_image_remove(s, argv[i], force, print_line, NULL, &e) < 0) {
+			img_fail_err(&e);
+			/* docker's exit code for an unknown image */
+			if (rc != EXIT_IMG)
+				rc = e.code == -ENOENT && strstr(e.msg, "No such image") ? 1 : EXIT_IMG;
+		}
 	}
 	return rc;
 }
 
-static int cmd_inspect(int argc, char **argv)
+/* inspect and container inspect: type NULL (an image, else a container),
+ * "image" or "container". */
+static int inspect(int argc, char **argv, const char *type)
 {
+	const char *format = NULL;
 	int c;
-	static const struct option lo[] = {
-		{ "type", required_argument, NULL, 't' },
-		{ 0 },
-	};
-	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1)
-		if (c != 't')
-			return EXIT_IMG;
-	if (optind >= argc)
-		return img_fail("inspect: needs at least one IMAGE or CONTAINER");
+	while ((c = img_getopt(argc, argv)) != -1) {
+		if (c == OPT_TYPE)
+			type = optarg;
+		else if (c == 'f')
+			format = optarg;
+		else
+			return img_opt_exit(c);
+	}
+	if (type && strcmp(type, "image") != 0 && strcmp(type, "container") != 0)
+		return img_fail("\"%s\" is not a valid value for --type (image, container)", type);
+	bool images = !type || strcmp(type, "image") == 0;
+	bool containers = !type || strcmp(type, "container") == 0;
+	(void)format;
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
@@ -543,13 +486,14 @@ static int cmd_inspect(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		_cleanup_image_ struct ims_image *img = NULL;
 		cm_error_clear(&e);
-		if (ims_image_resolve(s, argv[i], &img, &e) < 0) {
+		if (!images || ims_image_resolve(s, argv[i], &img, &e) < 0) {
 			/* docker's inspect takes a container as well */
 			struct cm_error ce = { 0 };
-			if (e.code == -ENOENT && img_inspect_container(argv[i], &w, &ce) == 0)
+			if ((!images || e.code == -ENOENT) && containers &&
+			    img_inspect_container(argv[i], &w, &ce) == 0)
 				continue;
 			rc = EXIT_IMG;
-			fprintf(stderr, "img: %s\n", e.msg);
+			fprintf(stderr, "img: %s\n", images ? e.msg : ce.msg);
 			continue;
 		}
 		if (ims_image_inspect(s, img, &w, &e) < 0) {
@@ -566,25 +510,28 @@ static int cmd_inspect(int argc, char **argv)
 	return rc;
 }
 
-static int cmd_history(int argc, char **argv)
+int img_cmd_inspect(int argc, char **argv)
+{
+	return inspect(argc, argv, NULL);
+}
+
+int img_cmd_container_inspect(int argc, char **argv)
+{
+	return inspect(argc, argv, "container");
+}
+
+int img_cmd_history(int argc, char **argv)
 {
 	bool notrunc = false, quiet = false;
 	int c;
-	static const struct option lo[] = {
-		{ "no-trunc", no_argument, NULL, 'N' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ 0 },
-	};
-	while ((c = getopt_long(argc, argv, "+q", lo, NULL)) != -1) {
-		if (c == 'N')
+	while ((c = img_getopt(argc, argv)) != -1) {
+		if (c == OPT_NOTRUNC)
 			notrunc = true;
 		else if (c == 'q')
 			quiet = true;
 		else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
-	if (optind + 1 != argc)
-		return img_fail("history: needs exactly one IMAGE");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	_cleanup_image_ struct ims_image *img = NULL;
@@ -640,8 +587,55 @@ static int cmd_history(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_gc(int argc, char **argv)
+/* prune -a's report: docker's "Deleted Images:" heading, lower-case lines */
+static void prune_line(void *ctx, const char *line)
 {
+	bool *said = ctx;
+	if (!*said)
+		puts("Deleted Images:");
+	*said = true;
+	printf("%c%s\n", line[0] >= 'A' && line[0] <= 'Z' ? line[0] - 'A' + 'a' : line[0], line + 1);
+}
+
+/* img prune [-a] [-f]: gc; with -a first every image no container uses
+ * (docker's image prune -a). img never prompts, -f is accepted. */
+int img_cmd_prune(int argc, char **argv)
+{
+	bool all = false;
+	int c;
+	while ((c = img_getopt(argc, argv)) != -1)
+		if (c == 'a')
+			all = true;
+		else if (c != 'f')
+			return img_opt_exit(c);
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	struct ims_image **v = NULL;
+	size_t n = 0;
+	int rc = 0;
+	bool said = false;
+	if (open_store(&s, &e) < 0 || (all && ims_image_list(s, &v, &n, &e) < 0))
+		return img_fail_err(&e);
+	for (size_t i = 0; i < n; i++) {
+		char user[CM_SHA256_HEX_LEN + 1];
+		cm_error_clear(&e);
+		if (!ims_container_uses_image(s, v[i]->id, user) &&
+		    ims_image_remove(s, v[i]->id, true, prune_line, &said, &e) < 0)
+			rc = img_fail_err(&e);
+		ims_image_free(v[i]);
+	}
+	free(v);
+	cm_error_clear(&e);
+	if (ims_gc(s, false, print_line, NULL, &e) < 0)
+		return img_fail_err(&e);
+	return rc;
+}
+
+int img_cmd_gc(int argc, char **argv)
+{
+	int c = img_getopt(argc, argv);
+	if (c != -1)
+		return img_opt_exit(c);
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0 || ims_gc(s, false, print_line, NULL, &e) < 0)
@@ -649,8 +643,11 @@ static int cmd_gc(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_fsck(int argc, char **argv)
+int img_cmd_fsck(int argc, char **argv)
 {
+	int c = img_getopt(argc, argv);
+	if (c != -1)
+		return img_opt_exit(c);
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
@@ -664,26 +661,21 @@ static int cmd_fsck(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_load(int argc, char **argv)
+int img_cmd_load(int argc, char **argv)
 {
 	const char *in = NULL;
 	bool quiet = false;
 	int c;
-	static const struct option lo[] = {
-		{ "input", required_argument, NULL, 'i' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ 0 },
-	};
-	while ((c = getopt_long(argc, argv, "+i:q", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'i')
 			in = optarg;
 		else if (c == 'q')
 			quiet = true;
 		else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
-	if (!in || optind != argc)
-		return img_fail("load: usage: img load -i FILE|DIR");
+	if (!in)
+		return img_fail("load: needs -i FILE|DIR (reading stdin is not supported yet)");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0 ||
@@ -692,22 +684,17 @@ static int cmd_load(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_save(int argc, char **argv)
+int img_cmd_save(int argc, char **argv)
 {
 	const char *out = NULL, *fmt = "docker-archive";
 	int c;
-	static const struct option lo[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'F' },
-		{ 0 },
-	};
-	while ((c = getopt_long(argc, argv, "+o:", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'o')
 			out = optarg;
-		else if (c == 'F')
+		else if (c == OPT_FORMAT)
 			fmt = optarg;
 		else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
 	enum ims_save_format f;
 	if (strcmp(fmt, "docker-archive") == 0)
@@ -718,8 +705,6 @@ static int cmd_save(int argc, char **argv)
 		f = IMS_SAVE_OCI_DIR;
 	else
 		return img_fail("save: unknown format '%s' (docker-archive, oci-archive, oci-dir)", fmt);
-	if (optind >= argc)
-		return img_fail("save: needs at least one IMAGE");
 	if (!out) {
 		if (f == IMS_SAVE_OCI_DIR)
 			return img_fail("save: oci-dir needs -o DIR");
@@ -808,23 +793,14 @@ static bool ps_filters_match(const struct ps_filter *fs, size_t n, const struct 
 	return true;
 }
 
-static int cmd_ps(int argc, char **argv)
+int img_cmd_ps(int argc, char **argv)
 {
 	bool all = false, quiet = false, notrunc = false;
 	const char *format = NULL;
 	struct ps_filter fs[MAX_FILTERS];
 	size_t nf = 0;
-	static const struct option lo[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "no-trunc", no_argument, NULL, 'N' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "filter", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+aqhf:", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'f') {
 			static const char *const keys[] = { "name", "id", "status", "label", "ancestor" };
 			const char *eq = strchr(optarg, '=');
@@ -844,18 +820,13 @@ static int cmd_ps(int argc, char **argv)
 			all = true;
 		else if (c == 'q')
 			quiet = true;
-		else if (c == 'N')
+		else if (c == OPT_NOTRUNC)
 			notrunc = true;
-		else if (c == 'F')
+		else if (c == OPT_FORMAT)
 			format = optarg;
-		else if (c == 'h') {
-			puts("Usage: img ps [-a] [-q] [--no-trunc] [-f KEY=VALUE]... [--format json|TEMPLATE]");
-			return 0;
-		} else
-			return EXIT_IMG;
+		else
+			return img_opt_exit(c);
 	}
-	if (optind != argc)
-		return img_fail("ps: too many arguments");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	struct ims_container **v;
@@ -940,74 +911,61 @@ static int cmd_ps(int argc, char **argv)
 }
 
 
-/* Open the store and find the one CONTAINER argument of a command. */
-static int one_container(int argc, char **argv, const char *what,
-			 struct ims_store **s, struct ims_container **ct, struct cm_error *e)
+/* Open the store and find the one CONTAINER argument of a command (its
+ * count checked by img_getopt). */
+static int one_container(int argc, char **argv, struct ims_store **s, struct ims_container **ct,
+			 struct cm_error *e)
 {
-	if (optind + 1 != argc) {
-		cm_error_set(e, -EINVAL, "%s: needs exactly one CONTAINER", what);
-		return -EINVAL;
-	}
 	int r = open_store(s, e);
 	if (r == 0)
 		r = ims_container_get(*s, argv[optind], ct, e);
 	return r;
 }
 
-static int cmd_mount(int argc, char **argv)
+int img_cmd_mount(int argc, char **argv)
 {
-	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-		puts("Usage: img mount CONTAINER   (prints the mountpoint)");
-		return 0;
-	}
-	optind = 1;
+	int c = img_getopt(argc, argv);
+	if (c != -1)
+		return img_opt_exit(c);
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	_cleanup_container_ struct ims_container *ct = NULL;
-	if (one_container(argc, argv, "mount", &s, &ct, &e) < 0 ||
+	if (one_container(argc, argv, &s, &ct, &e) < 0 ||
 	    ims_container_mount(s, ct, &e) < 0)
 		return img_fail_err(&e);
 	puts(ct->mountpoint);
 	return 0;
 }
 
-static int cmd_umount(int argc, char **argv)
+int img_cmd_umount(int argc, char **argv)
 {
 	bool lazy = false;
-	static const struct option lo[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+f", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'f')
 			lazy = true;
 		else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	_cleanup_container_ struct ims_container *ct = NULL;
-	if (one_container(argc, argv, "umount", &s, &ct, &e) < 0 ||
+	if (one_container(argc, argv, &s, &ct, &e) < 0 ||
 	    ims_container_umount(s, ct, lazy, &e) < 0)
 		return img_fail_err(&e);
 	puts(ct->id);
 	return 0;
 }
 
-static int cmd_diff(int argc, char **argv)
+int img_cmd_diff(int argc, char **argv)
 {
 	const char *format = NULL;
-	static const struct option lo[] = {
-		{ "format", required_argument, NULL, 'F' },
-		{ 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
-		if (c == 'F')
+	while ((c = img_getopt(argc, argv)) != -1) {
+		if (c == OPT_FORMAT)
 			format = optarg;
 		else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
 	if (format && strcmp(format, "json") != 0)
 		return img_fail("diff: unknown format '%s' (json)", format);
@@ -1016,7 +974,7 @@ static int cmd_diff(int argc, char **argv)
 	_cleanup_container_ struct ims_container *ct = NULL;
 	struct ims_change_ent *v = NULL;
 	size_t n = 0;
-	if (one_container(argc, argv, "diff", &s, &ct, &e) < 0 ||
+	if (one_container(argc, argv, &s, &ct, &e) < 0 ||
 	    ims_container_diff(s, ct, &v, &n, &e) < 0)
 		return img_fail_err(&e);
 	if (!format) {
@@ -1050,20 +1008,13 @@ static int cmd_diff(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_commit(int argc, char **argv)
+int img_cmd_commit(int argc, char **argv)
 {
 	const char *msg = NULL, *author = NULL;
 	const char *changes[64];
 	size_t nch = 0;
-	static const struct option lo[] = {
-		{ "message", required_argument, NULL, 'm' },
-		{ "author", required_argument, NULL, 'a' },
-		{ "change", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+m:a:c:h", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'm')
 			msg = optarg;
 		else if (c == 'a')
@@ -1072,15 +1023,10 @@ static int cmd_commit(int argc, char **argv)
 			if (nch + 1 >= CM_ARRAY_SIZE(changes))
 				return img_fail("commit: too many --change options");
 			changes[nch++] = optarg;
-		} else if (c == 'h') {
-			puts("Usage: img commit [-m MSG] [-a AUTHOR] [-c 'CMD|ENTRYPOINT|ENV|WORKDIR|USER ...'] CONTAINER [REPOSITORY[:TAG]]");
-			return 0;
 		} else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
 	changes[nch] = NULL;
-	if (optind >= argc || optind + 2 < argc)
-		return img_fail("commit: usage: img commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]");
 	const char *name = optind + 1 < argc ? argv[optind + 1] : NULL;
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
@@ -1095,19 +1041,15 @@ static int cmd_commit(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_export(int argc, char **argv)
+int img_cmd_export(int argc, char **argv)
 {
 	const char *out = NULL;
-	static const struct option lo[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+o:", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'o')
 			out = optarg;
 		else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
 	if (!out) {
 		if (isatty(1))
@@ -1117,53 +1059,55 @@ static int cmd_export(int argc, char **argv)
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	_cleanup_container_ struct ims_container *ct = NULL;
-	if (one_container(argc, argv, "export", &s, &ct, &e) < 0 ||
+	if (one_container(argc, argv, &s, &ct, &e) < 0 ||
 	    ims_container_export(s, ct, out, &e) < 0)
 		return img_fail_err(&e);
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int, char **);
-} commands[] = {
-	{ "images", cmd_images },
-	{ "import", cmd_import },
-	{ "pull", cmd_pull },
-	{ "load", cmd_load },
-	{ "save", cmd_save },
-	{ "tag", cmd_tag },
-	{ "rmi", cmd_rmi },
-	{ "inspect", cmd_inspect },
-	{ "history", cmd_history },
-	{ "gc", cmd_gc },
-	{ "prune", cmd_gc },
-	{ "fsck", cmd_fsck },
-	{ "run", img_cmd_run },
-	{ "start", img_cmd_start },
-	{ "stop", img_cmd_stop },
-	{ "kill", img_cmd_kill },
-	{ "pause", img_cmd_pause },
-	{ "unpause", img_cmd_unpause },
-	{ "stats", img_cmd_stats },
-	{ "cp", img_cmd_cp },
-	{ "update", img_cmd_update },
-	{ "restart", img_cmd_restart },
-	{ "wait", img_cmd_wait },
-	{ "logs", img_cmd_logs },
-	{ "exec", img_cmd_exec },
-	{ "top", img_cmd_top },
-	{ "port", img_cmd_port },
-	{ "container", img_cmd_container },
-	{ "rm", img_cmd_rm },
-	{ "create", img_cmd_run }, /* run's flags, no start (img-run.c) */
-	{ "ps", cmd_ps },
-	{ "mount", cmd_mount },
-	{ "umount", cmd_umount },
-	{ "diff", cmd_diff },
-	{ "commit", cmd_commit },
-	{ "export", cmd_export },
-};
+/* img help [COMMAND [SUBCOMMAND]]: docker's `help` verb. */
+int img_cmd_help(int argc, char **argv)
+{
+	int c = img_getopt(argc, argv);
+	if (c != -1)
+		return img_opt_exit(c);
+	if (optind == argc) {
+		img_main_help(stdout);
+		return 0;
+	}
+	char name[128];
+	snprintf(name, sizeof(name), "%s%s%s", argv[optind], optind + 1 < argc ? " " : "",
+		 optind + 1 < argc ? argv[optind + 1] : "");
+	const struct img_verb *v = img_verb_find(name);
+	if (!v)
+		return img_fail("unknown help topic '%s' (see img --help)", name);
+	img_verb_help(v, stdout);
+	return 0;
+}
+
+/* img container COMMAND ...: the verbs named "container COMMAND". */
+int img_cmd_container(int argc, char **argv)
+{
+	int c = img_getopt(argc, argv);
+	if (c != -1)
+		return img_opt_exit(c);
+	if (optind == argc) { /* docker prints the group's help */
+		img_verb_help(img_verb_current, stdout);
+		return 0;
+	}
+	char name[128];
+	snprintf(name, sizeof(name), "%s %s", argv[0], argv[optind]);
+	const struct img_verb *v = img_verb_find(name);
+	if (!v) {
+		fprintf(stderr, "img: '%s' is not an img command.\nSee 'img %s --help'.\n", name, argv[0]);
+		return EXIT_IMG;
+	}
+	img_verb_current = v;
+	argv += optind;
+	argc -= optind;
+	optind = 1;
+	return v->fn(argc, argv);
+}
 
 int main(int argc, char **argv)
 {
@@ -1172,30 +1116,33 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "--root") == 0) {
 			if (i + 1 >= argc)
-				return img_fail("--root needs a directory");
+				return img_fail("flag needs an argument: --root");
 			img_run_root = argv[++i];
 		} else if (strncmp(a, "--root=", 7) == 0) {
 			img_run_root = a + 7;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
+			img_main_help(stdout);
 			return 0;
 		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
-			printf("img %s\n", PACKAGE_VERSION);
+			printf("img version %s\n", PACKAGE_VERSION);
 			return 0;
 		} else {
-			return img_fail("unknown option '%s' (see img --help)", a);
+			fprintf(stderr, "img: unknown flag: %s\nSee 'img --help'.\n", a);
+			return EXIT_IMG;
 		}
 	}
 	if (i >= argc) {
-		usage(stderr);
+		img_main_help(stderr);
 		return EXIT_IMG;
 	}
 	if (isatty(STDERR_FILENO))
 		ims_set_progress(progress_print, NULL);
-	for (size_t k = 0; k < CM_ARRAY_SIZE(commands); k++)
-		if (strcmp(argv[i], commands[k].name) == 0) {
-			optind = 1;
-			return commands[k].fn(argc - i, argv + i);
-		}
-	return img_fail("unknown command '%s' (see img --help)", argv[i]);
+	const struct img_verb *v = img_verb_find(argv[i]);
+	if (!v || strchr(argv[i], ' ')) {
+		fprintf(stderr, "img: '%s' is not an img command.\nSee 'img --help'.\n", argv[i]);
+		return EXIT_IMG;
+	}
+	img_verb_current = v;
+	optind = 1;
+	return v->fn(argc - i, argv + i);
 }
