@@ -5,6 +5,7 @@
 #include "img-run.h"
 #include "cm.h"
 #include "cm-helper.h"
+#include "cm-text.h"
 #include "config.h"
 #include "ims.h"
 #include "run.h"
@@ -1148,6 +1149,43 @@ int img_cmd_port(int argc, char **argv)
 	}
 	if (want && !found)
 		return img_fail("No public port '%s' published for %s", want, ref);
+	return 0;
+}
+
+/* s joined to *acc with "," */
+static int join_to(char **acc, const char *s)
+{
+	char *n = NULL;
+	if (asprintf(&n, "%s%s%s", *acc ? *acc : "", *acc && **acc ? "," : "", s) < 0)
+		return -ENOMEM;
+	free(*acc);
+	*acc = n;
+	return 0;
+}
+
+int img_ctr_columns(const struct ims_container *ct, bool trunc, char **labels, char **mounts,
+		    char **networks)
+{
+	_cleanup_run_config_ struct run_config *c = NULL;
+	_cleanup_free_ char *l = strdup(""), *m = strdup(""), *n = strdup("");
+	if (!l || !m || !n)
+		return -ENOMEM;
+	if (ct->rundir && run_config_read(ct->rundir, &c, NULL) == 0) {
+		for (char **p = c->labels; p && *p; p++)
+			if (join_to(&l, *p) < 0)
+				return -ENOMEM;
+		for (size_t i = 0; i < c->n_vols; i++) {
+			_cleanup_free_ char *name = trunc ? cm_text_ellipsis(c->vols[i].host, 15)
+							  : strdup(c->vols[i].host);
+			if (!name || join_to(&m, name) < 0)
+				return -ENOMEM;
+		}
+		if (join_to(&n, run_network_name(c->network)) < 0)
+			return -ENOMEM;
+	}
+	*labels = TAKE_PTR(l);
+	*mounts = TAKE_PTR(m);
+	*networks = TAKE_PTR(n);
 	return 0;
 }
 

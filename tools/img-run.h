@@ -32,3 +32,8 @@ bool img_ctr_has_label(const struct ims_container *ct, const char *spec);
 /* img ps's PORTS column of a running container (empty otherwise). */
 #include <stddef.h>
 void img_ports_column(const struct ims_container *ct, char *buf, size_t sz);
+/* img ps's Labels ("K=V,..."), Mounts (the host paths, each cut to 15
+ * columns when trunc, as docker's) and Networks ("bridge") of a container,
+ * from its runner config (empty strings without one). malloc'd; -ENOMEM. */
+int img_ctr_columns(const struct ims_container *ct, bool trunc, char **labels, char **mounts,
+		    char **networks);

@@ -2,9 +2,11 @@
 /* img: docker-style image commands over libimgstore (thin main: parse the
  * command line, call the library, print; exit 125 on img's own errors). */
 #include "cm.h"
+#include "cm-text.h"
 #include "ims.h"
 #include "img-cli.h"
 #include "img-run.h"
+#include "img-format.h"
 #include "config.h"
 
 #include <errno.h>
@@ -135,92 +137,6 @@ static void render_status(const char *raw, char *buf, size_t sz)
 		 strncmp(raw, "Up", 2) == 0 ? "" : " ago", rest);
 }
 
-/* A table printed like Go's tabwriter with padding 3. */
-#define MAX_COLS 8
-struct table {
-	size_t ncols, nrows, cap;
-	char **cells; /* nrows * ncols */
-};
-
-static int table_add(struct table *t, const char *const *row)
-{
-	if (t->nrows == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 16;
-		char **n = realloc(t->cells, nc * t->ncols * sizeof(char *));
-		if (!n)
-			return -ENOMEM;
-		t->cells = n;
-		t->cap = nc;
-	}
-	for (size_t c = 0; c < t->ncols; c++)
-		if (!(t->cells[t->nrows * t->ncols + c] = strdup(row[c])))
-			return -ENOMEM;
-	t->nrows++;
-	return 0;
-}
-
-static void table_print(struct table *t)
-{
-	size_t w[MAX_COLS] = { 0 };
-	for (size_t r = 0; r < t->nrows; r++)
-		for (size_t c = 0; c < t->ncols; c++) {
-			size_t l = strlen(t->cells[r * t->ncols + c]);
-			if (l > w[c])
-				w[c] = l;
-		}
-	for (size_t r = 0; r < t->nrows; r++) {
-		for (size_t c = 0; c < t->ncols; c++) {
-			const char *v = t->cells[r * t->ncols + c];
-			if (c + 1 == t->ncols)
-				printf("%s\n", v);
-			else
-				printf("%-*s", (int)(w[c] + 3), v);
-		}
-	}
-	for (size_t i = 0; i < t->nrows * t->ncols; i++)
-		free(t->cells[i]);
-	free(t->cells);
-}
-
-/* Go-template subset: {{.Field}} and {{json .}} replaced, \t and \n kept. */
-struct field {
-	const char *key, *val;
-};
-
-static void print_template(const char *tmpl, const struct field *f, size_t n)
-{
-	for (const char *p = tmpl; *p;) {
-		if (p[0] == '{' && p[1] == '{') {
-			const char *e = strstr(p, "}}");
-			if (!e)
-				break;
-			const char *k = p + 2;
-			while (*k == ' ')
-				k++;
-			size_t kl = (size_t)(e - k);
-			while (kl && k[kl - 1] == ' ')
-				kl--;
-			if (kl && *k == '.') {
-				k++;
-				kl--;
-			}
-			for (size_t i = 0; i < n; i++)
-				if (strlen(f[i].key) == kl && strncmp(f[i].key, k, kl) == 0)
-					fputs(f[i].val, stdout);
-			p = e + 2;
-		} else if (p[0] == '\\' && p[1] == 't') {
-			putchar('\t');
-			p += 2;
-		} else if (p[0] == '\\' && p[1] == 'n') {
-			putchar('\n');
-			p += 2;
-		} else {
-			putchar(*p++);
-		}
-	}
-	putchar('\n');
-}
-
 /* --------------------------------------------------------------- commands */
 
 int img_cmd_images(int argc, char **argv)
@@ -247,11 +163,16 @@ int img_cmd_images(int argc, char **argv)
 	size_t n;
 	if (ims_image_list(s, &v, &n, &e) < 0)
 		return img_fail_err(&e);
-	struct table t = { .ncols = 5 };
-	if (!quiet && !format) {
-		static const char *const hdr[] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" };
-		table_add(&t, hdr);
-	}
+	static const char *const hdr[] = {
+		"Containers", "CONTAINERS", "CreatedAt", "CREATED AT", "CreatedSince", "CREATED",
+		"Digest", "DIGEST", "ID", "IMAGE ID", "Repository", "REPOSITORY",
+		"SharedSize", "SHARED SIZE", "Size", "SIZE", "Tag", "TAG", "UniqueSize", "UNIQUE SIZE",
+		"VirtualSize", "VIRTUAL SIZE",
+	};
+	struct img_fmt f = { 0 };
+	int rc = quiet ? 0 : img_fmt_open(&f, format,
+					  "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+					  hdr, CM_ARRAY_SIZE(hdr) / 2, "*formatter.ImageContext");
 	for (size_t i = 0; i < n; i++) {
 		struct ims_image *img = v[i];
 		char id[80], since[64], size[32], created[64];
@@ -263,7 +184,7 @@ int img_cmd_images(int argc, char **argv)
 		gmtime_r(&ct, &tm);
 		strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
 		size_t rows = img->n_names ? img->n_names : 1;
-		for (size_t k = 0; k < rows; k++) {
+		for (size_t k = 0; k < rows && rc == 0; k++) {
 			char repo[512] = "<none>";
 			const char *tag = "<none>";
 			if (img->n_names) {
@@ -288,44 +209,19 @@ int img_cmd_images(int argc, char **argv)
 				puts(id);
 				continue;
 			}
-			if (format) {
-				char digest[CM_DIGEST_STR_LEN + 8];
-				snprintf(digest, sizeof(digest), "%s", img->digest);
-				struct field f[] = {
-					{ "Containers", "N/A" }, { "CreatedAt", created },
-					{ "CreatedSince", since }, { "Digest", digest },
-					{ "ID", id }, { "Repository", repo },
-					{ "SharedSize", "N/A" }, { "Size", size }, { "Tag", tag },
-					{ "UniqueSize", "N/A" }, { "VirtualSize", size },
-				};
-				if (strcmp(format, "json") == 0 || strcmp(format, "{{json .}}") == 0) {
-					struct cm_jw w;
-					cm_jw_init(&w, 0);
-					cm_jw_obj(&w);
-					for (size_t j = 0; j < CM_ARRAY_SIZE(f); j++)
-						cm_jw_kstr(&w, f[j].key, f[j].val);
-					cm_jw_obj_end(&w);
-					char *out;
-					if (cm_jw_finish(&w, &out, NULL) == 0) {
-						puts(out);
-						free(out);
-					}
-				} else {
-					print_template(format, f, CM_ARRAY_SIZE(f));
-				}
-				continue;
-			}
-			const char *row[] = { repo, tag, id, since, size };
-			table_add(&t, row);
+			const char *kv[] = {
+				"Containers", "N/A", "CreatedAt", created, "CreatedSince", since,
+				"Digest", img->digest, "ID", id, "Repository", repo, "SharedSize", "N/A",
+				"Size", size, "Tag", tag, "UniqueSize", "N/A", "VirtualSize", size,
+			};
+			_cleanup_json_ struct cm_json *row = cm_tpl_strmap(kv, CM_ARRAY_SIZE(kv) / 2);
+			rc = row ? img_fmt_row(&f, row) : img_fail("out of memory");
 		}
-		ims_image_free(img);
 	}
+	for (size_t i = 0; i < n; i++)
+		ims_image_free(v[i]);
 	free(v);
-	if (t.ncols && t.nrows)
-		table_print(&t);
-	else
-		free(t.cells);
-	return 0;
+	return img_fmt_end(&f, rc);
 }
 
 static const char *busybox_path(void)
@@ -474,7 +370,6 @@ static int inspect(int argc, char **argv, const char *type)
 		return img_fail("\"%s\" is not a valid value for --type (image, container)", type);
 	bool images = !type || strcmp(type, "image") == 0;
 	bool containers = !type || strcmp(type, "container") == 0;
-	(void)format;
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
@@ -502,11 +397,23 @@ static int inspect(int argc, char **argv, const char *type)
 		}
 	}
 	cm_jw_arr_end(&w);
-	char *out;
-	if (cm_jw_finish(&w, &out, NULL) < 0)
+	_cleanup_free_ char *out = NULL;
+	size_t len;
+	if (cm_jw_finish(&w, &out, &len) < 0)
 		return img_fail("out of memory");
-	puts(out);
-	free(out);
+	if (!format) {
+		puts(out);
+		return rc;
+	}
+	/* -f: the template on each object, as docker's inspect */
+	_cleanup_json_ struct cm_json *arr = NULL;
+	if (cm_json_parse(out, len, &arr, NULL, 0) < 0)
+		return img_fail("inspect: cannot read back its own output");
+	for (size_t i = 0; i < arr->n; i++) {
+		int r = img_fmt_once(format, arr->v[i]);
+		if (r)
+			return r;
+	}
 	return rc;
 }
 
@@ -523,9 +430,12 @@ int img_cmd_container_inspect(int argc, char **argv)
 int img_cmd_history(int argc, char **argv)
 {
 	bool notrunc = false, quiet = false;
+	const char *format = NULL;
 	int c;
 	while ((c = img_getopt(argc, argv)) != -1) {
-		if (c == OPT_NOTRUNC)
+		if (c == OPT_FORMAT)
+			format = optarg;
+		else if (c == OPT_NOTRUNC)
 			notrunc = true;
 		else if (c == 'q')
 			quiet = true;
@@ -553,13 +463,16 @@ int img_cmd_history(int argc, char **argv)
 		if (li < nl)
 			cm_json_get_int(layers->v[li++], "size", &sizes[i]);
 	}
-	struct table t = { .ncols = 5 };
-	if (!quiet) {
-		static const char *const hdr[] = { "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT" };
-		table_add(&t, hdr);
-	}
-	for (size_t i = nh; i-- > 0;) {
-		char id[80], since[64], size[32], by[4096];
+	static const char *const hdr[] = {
+		"ID", "IMAGE", "CreatedSince", "CREATED", "CreatedAt", "CREATED AT",
+		"CreatedBy", "CREATED BY", "Size", "SIZE", "Comment", "COMMENT",
+	};
+	struct img_fmt f = { 0 };
+	int rc = quiet ? 0 : img_fmt_open(&f, format,
+					  "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+					  hdr, CM_ARRAY_SIZE(hdr) / 2, "*image.historyContext");
+	for (size_t i = nh; rc == 0 && i-- > 0;) {
+		char id[80], since[64], size[32], by[4096], at[64];
 		if (i == nh - 1)
 			snprintf(id, sizeof(id), "%.*s", notrunc ? 71 : 12,
 				 notrunc ? img->id : img->id + 7);
@@ -569,22 +482,25 @@ int img_cmd_history(int argc, char **argv)
 			puts(id);
 			continue;
 		}
-		human_since(ims_time_parse(cm_json_get_str(h->v[i], "created")), since, sizeof(since));
+		int64_t when = ims_time_parse(cm_json_get_str(h->v[i], "created"));
+		human_since(when, since, sizeof(since));
+		ims_time_format(when, at, sizeof(at));
 		human_size(sizes[i], size, sizeof(size));
 		const char *cb = cm_json_get_str(h->v[i], "created_by");
 		snprintf(by, sizeof(by), "%s", cb ? cb : "");
 		for (char *p = by; *p; p++)
 			if (*p == '\n' || *p == '\t')
 				*p = ' ';
-		if (!notrunc && strlen(by) > 45)
-			strcpy(by + 42, "...");
+		/* docker: 45 columns, the last one "…" */
+		_cleanup_free_ char *cut = notrunc ? strdup(by) : cm_text_ellipsis(by, 45);
 		const char *cm = cm_json_get_str(h->v[i], "comment");
-		const char *row[] = { id, since, by, size, cm ? cm : "" };
-		table_add(&t, row);
+		const char *kv[] = { "ID", id, "CreatedSince", since, "CreatedAt", at,
+				     "CreatedBy", cut ? cut : "", "Size", size, "Comment", cm ? cm : "" };
+		_cleanup_json_ struct cm_json *row = cut ? cm_tpl_strmap(kv, CM_ARRAY_SIZE(kv) / 2) : NULL;
+		rc = row ? img_fmt_row(&f, row) : img_fail("out of memory");
 	}
 	free(sizes);
-	table_print(&t);
-	return 0;
+	return img_fmt_end(&f, rc);
 }
 
 /* prune -a's report: docker's "Deleted Images:" heading, lower-case lines */
@@ -833,13 +749,17 @@ int img_cmd_ps(int argc, char **argv)
 	size_t n;
 	if (open_store(&s, &e) < 0 || ims_container_list(s, &v, &n, &e) < 0)
 		return img_fail_err(&e);
-	struct table t = { .ncols = 7 };
-	if (!quiet && !format) {
-		static const char *const hdr[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
-						   "STATUS", "PORTS", "NAMES" };
-		table_add(&t, hdr);
-	}
-	for (size_t i = 0; i < n; i++) {
+	static const char *const hdr[] = {
+		"Command", "COMMAND", "CreatedAt", "CREATED AT", "ID", "CONTAINER ID", "Image", "IMAGE",
+		"Labels", "LABELS", "LocalVolumes", "LOCAL VOLUMES", "Mounts", "MOUNTS", "Names", "NAMES",
+		"Networks", "NETWORKS", "Ports", "PORTS", "RunningFor", "CREATED", "Size", "SIZE",
+		"State", "STATE", "Status", "STATUS",
+	};
+	struct img_fmt f = { 0 };
+	int rc = quiet ? 0 : img_fmt_open(&f, format,
+					  "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
+					  hdr, CM_ARRAY_SIZE(hdr) / 2, "*formatter.ContainerContext");
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct ims_container *ct = v[i];
 		img_refresh_status(ct);
 		bool running = strncmp(ct->status, "Up", 2) == 0 ||
@@ -848,15 +768,12 @@ int img_cmd_ps(int argc, char **argv)
 				    strstr(ct->status, "(Paused)") ? "paused" :
 				    running ? "running" : strncmp(ct->status, "Exited", 6) == 0 ?
 				    "exited" : "created";
-		if ((!all && !running) || !ps_filters_match(fs, nf, ct, state)) {
-			ims_container_free(ct);
+		if ((!all && !running) || !ps_filters_match(fs, nf, ct, state))
 			continue;
-		}
-		char id[65], since[64], created[64], cmdline[4096], command[4200];
+		char id[65], since[64], created[64], cmdline[4096];
 		snprintf(id, sizeof(id), "%.*s", notrunc ? 64 : 12, ct->id);
 		if (quiet) {
 			puts(id);
-			ims_container_free(ct);
 			continue;
 		}
 		human_since(ct->created, since, sizeof(since));
@@ -867,47 +784,30 @@ int img_cmd_ps(int argc, char **argv)
 		gmtime_r(&cts, &tm);
 		strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
 		ctr_command(s, ct, cmdline, sizeof(cmdline));
-		if (!notrunc && strlen(cmdline) > 20)
-			strcpy(cmdline + 19, "\xe2\x80\xa6"); /* docker's ellipsis */
-		snprintf(command, sizeof(command), "\"%s\"", cmdline);
+		/* docker: cut to 20 columns ("…" included), then Go-quoted */
+		_cleanup_free_ char *cut = notrunc ? strdup(cmdline) : cm_text_ellipsis(cmdline, 20);
+		_cleanup_free_ char *command = cut ? img_go_quote(cut) : NULL;
 		const char *image = ct->image ? ct->image : ct->image_id + 7;
 		char ports[1024];
 		img_ports_column(ct, ports, sizeof(ports));
-		if (format) {
-			struct field f[] = {
-				{ "Command", command }, { "CreatedAt", created }, { "ID", id },
-				{ "Image", image }, { "Labels", "" }, { "LocalVolumes", "0" },
-				{ "Mounts", "" }, { "Names", ct->name }, { "Networks", "" },
-				{ "Ports", ports }, { "RunningFor", since }, { "Size", "0B" },
-				{ "State", state }, { "Status", status },
-			};
-			if (strcmp(format, "json") == 0 || strcmp(format, "{{json .}}") == 0) {
-				struct cm_jw w;
-				cm_jw_init(&w, 0);
-				cm_jw_obj(&w);
-				for (size_t j = 0; j < CM_ARRAY_SIZE(f); j++)
-					cm_jw_kstr(&w, f[j].key, f[j].val);
-				cm_jw_obj_end(&w);
-				char *out;
-				if (cm_jw_finish(&w, &out, NULL) == 0) {
-					puts(out);
-					free(out);
-				}
-			} else {
-				print_template(format, f, CM_ARRAY_SIZE(f));
-			}
-		} else {
-			const char *row[] = { id, image, command, since, status, ports, ct->name };
-			table_add(&t, row);
+		_cleanup_free_ char *labels = NULL, *mounts = NULL, *networks = NULL;
+		if (!command || img_ctr_columns(ct, !notrunc, &labels, &mounts, &networks) < 0) {
+			rc = img_fail("out of memory");
+			break;
 		}
-		ims_container_free(ct);
+		const char *kv[] = {
+			"Command", command, "CreatedAt", created, "ID", id, "Image", image,
+			"Labels", labels, "LocalVolumes", "0", "Mounts", mounts, "Names", ct->name,
+			"Networks", networks, "Ports", ports, "RunningFor", since, "Size", "0B",
+			"State", state, "Status", status,
+		};
+		_cleanup_json_ struct cm_json *row = cm_tpl_strmap(kv, CM_ARRAY_SIZE(kv) / 2);
+		rc = row ? img_fmt_row(&f, row) : img_fail("out of memory");
 	}
+	for (size_t i = 0; i < n; i++)
+		ims_container_free(v[i]);
 	free(v);
-	if (t.nrows)
-		table_print(&t);
-	else
-		free(t.cells);
-	return 0;
+	return img_fmt_end(&f, rc);
 }
 
 
