@@ -250,3 +250,87 @@ void img_main_help(FILE *f)
 	      "\nRun 'img COMMAND --help' for more information on a command.\n",
 	      f);
 }
+
+/* ------------------------------------------------------------ man pages */
+
+/* text as roff: backslashes and dashes escaped, no line starting with a
+ * control character */
+static void roff(FILE *f, const char *s)
+{
+	bool bol = true;
+	for (; *s; s++) {
+		if (bol && (*s == '.' || *s == '\''))
+			fputs("\\&", f);
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+		bol = *s == '\n';
+	}
+}
+
+void img_verb_man(const struct img_verb *v, FILE *f)
+{
+	char up[64], dash[64];
+	size_t i;
+	for (i = 0; v->name[i] && i + 1 < sizeof(up); i++) {
+		up[i] = v->name[i] == ' ' ? '-' : (char)(v->name[i] >= 'a' && v->name[i] <= 'z' ?
+							  v->name[i] - 'a' + 'A' : v->name[i]);
+		dash[i] = v->name[i] == ' ' ? '-' : v->name[i];
+	}
+	up[i] = dash[i] = '\0';
+	fprintf(f, ".\\\" SPDX-License-Identifier: MIT\n"
+		   ".\\\" Made by `img help --man %s` from tools/img-verbs.c: change the table, not this.\n"
+		   ".TH IMG-%s 1 \"\" \"img\" \"img manual\"\n.SH NAME\nimg\\-%s \\- ",
+		v->name, up, dash);
+	roff(f, v->desc);
+	fputs("\n.SH SYNOPSIS\n", f);
+	/* one line per usage form: "\n\t" starts another, "img VERB ..." */
+	size_t skip = 0;
+	for (const char *u = v->usage; u;) {
+		const char *nl = strstr(u, "\n\t");
+		char form[256];
+		snprintf(form, sizeof(form), "%.*s", nl ? (int)(nl - u) : (int)strlen(u), u);
+		fprintf(f, "%s.B img %s\n", skip ? ".br\n" : "", v->name);
+		if (strlen(form) > skip) {
+			roff(f, form + skip);
+			fputc('\n', f);
+		}
+		u = nl ? nl + 2 : NULL;
+		skip = strlen("img ") + strlen(v->name) + 1;
+	}
+	fputs(".SH DESCRIPTION\n", f);
+	roff(f, v->desc);
+	fputs(".\n", f);
+	const struct img_opt *list[96];
+	size_t n = 0;
+	for (const struct img_opt *o = v->opts; o && o->name && n < CM_ARRAY_SIZE(list); o++)
+		if (!(o->flags & IMG_OPT_HIDDEN) && opt_in(v, o))
+			list[n++] = o;
+	qsort(list, n, sizeof(list[0]), cmp_opts);
+	if (n)
+		fputs(".SH OPTIONS\n", f);
+	for (size_t k = 0; k < n; k++) {
+		const struct img_opt *o = list[k];
+		fputs(".TP\n.BR ", f);
+		if (o->letter)
+			fprintf(f, "\\-%c \", \" ", o->letter);
+		fputs("\\-\\-", f);
+		roff(f, o->name);
+		if (o->arg)
+			fprintf(f, " \" \" \\fI%s\\fR", o->arg);
+		fputc('\n', f);
+		roff(f, o->help);
+		fputc('\n', f);
+	}
+	fputs(".TP\n.B \\-\\-help\nPrint this usage and exit.\n"
+	      ".SH EXIT STATUS\n"
+	      "0 on success; 125 when img itself fails (an unknown flag, a bad value, a store\n"
+	      "error), with one line on standard error naming the thing and the reason.\n"
+	      "Where a container's command runs in the foreground (run, start \\-a, exec) its\n"
+	      "exit status, 126 when it cannot be invoked, 127 when it is not found.\n"
+	      "rm and rmi exit 1 for an object that does not exist, as docker's.\n"
+	      ".SH SEE ALSO\n.BR img (1)\n", f);
+}

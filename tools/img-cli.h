@@ -22,7 +22,7 @@ enum {
 	OPT_CAPADD, OPT_CAPDROP, OPT_ADDHOST, OPT_DNS, OPT_DNSSEARCH, OPT_DNSOPT,
 	OPT_TMPFS, OPT_SHMSIZE, OPT_ULIMIT, OPT_PIDNS, OPT_UTSNS, OPT_DEVICE,
 	OPT_FORMAT, OPT_NOTRUNC, OPT_BUSYBOX, OPT_TYPE, OPT_NOSTREAM, OPT_SINCE,
-	OPT_UNTIL, OPT_HELP,
+	OPT_UNTIL, OPT_MAN, OPT_HELP,
 };
 
 /* One option of a verb. */
@@ -74,6 +74,9 @@ static inline int img_opt_exit(int c)
 /* docker's usage block of v on f: "Usage:  img NAME USAGE", the
  * description, "Options:" aligned as pflag aligns them. */
 void img_verb_help(const struct img_verb *v, FILE *f);
+/* v's manual page (roff) on f: docs/img-VERB.1 is this output, kept in
+ * step by tests/img/test-cli-help.sh (`img help --man VERB`). */
+void img_verb_man(const struct img_verb *v, FILE *f);
 /* `img --help`: the global options and every listed verb by group. */
 void img_main_help(FILE *f);
 

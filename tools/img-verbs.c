@@ -209,6 +209,11 @@ static const struct img_opt cp_opts[] = {
 	{ 0 },
 };
 
+static const struct img_opt help_opts[] = {
+	{ "man", 0, NULL, OPT_MAN, "the verb's manual page (roff), as in docs/", IMG_OPT_HIDDEN },
+	{ 0 },
+};
+
 #define C "Container Commands"
 #define I "Image Commands"
 #define S "Store Commands"
@@ -289,6 +294,6 @@ const struct img_verb img_verbs[] = {
 	  NULL, 0, 0, img_cmd_fsck, S },
 	{ "gc", "", "Remove blobs, layers and temp files that no image references",
 	  NULL, 0, 0, img_cmd_gc, S },
-	{ "help", "[COMMAND]", "Help about any command", NULL, 0, 2, img_cmd_help, NULL },
+	{ "help", "[COMMAND]", "Help about any command", help_opts, 0, 2, img_cmd_help, NULL },
 	{ 0 },
 };

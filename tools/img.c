@@ -968,9 +968,13 @@ int img_cmd_export(int argc, char **argv)
 /* img help [COMMAND [SUBCOMMAND]]: docker's `help` verb. */
 int img_cmd_help(int argc, char **argv)
 {
-	int c = img_getopt(argc, argv);
-	if (c != -1)
-		return img_opt_exit(c);
+	bool man = false;
+	int c;
+	while ((c = img_getopt(argc, argv)) != -1) {
+		if (c != OPT_MAN)
+			return img_opt_exit(c);
+		man = true;
+	}
 	if (optind == argc) {
 		img_main_help(stdout);
 		return 0;
@@ -981,7 +985,7 @@ int img_cmd_help(int argc, char **argv)
 	const struct img_verb *v = img_verb_find(name);
 	if (!v)
 		return img_fail("unknown help topic '%s' (see img --help)", name);
-	img_verb_help(v, stdout);
+	(man ? img_verb_man : img_verb_help)(v, stdout);
 	return 0;
 }
 

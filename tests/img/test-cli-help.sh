@@ -60,6 +60,27 @@ for v in $verbs "container inspect"; do
 		"$rc|$(tr '\n' '|' <"$T/err")$out"
 done
 check "nothing ran: the store is as it was" "$before" "$(store_state)"
+
+# ------------------------------------------------------------ man pages
+# docs/img-VERB.1 is `img help --man VERB`, installed by docs/meson.build
+if [ -n "${SRC:-}" ] && [ -d "$SRC/docs" ]; then
+	for v in $verbs "container inspect"; do
+		page=img-${v// /-}.1
+		# shellcheck disable=SC2086
+		if ! img help --man $v | cmp -s - "$SRC/docs/$page"; then
+			fail "docs/$page is img help --man $v" "regenerate: img help --man $v > docs/$page"
+		elif ! grep -q "'$page'" "$SRC/docs/meson.build"; then
+			fail "docs/meson.build installs $page"
+		elif command -v groff >/dev/null && [ -n "$(groff -man -ww -z "$SRC/docs/$page" 2>&1)" ]; then
+			fail "$page: groff warnings" "$(groff -man -ww -z "$SRC/docs/$page" 2>&1)"
+		else
+			pass "man page $page"
+		fi
+	done
+	check "img.1: no groff warnings" "" "$(groff -man -ww -z "$SRC/docs/img.1" 2>&1)"
+else
+	skip "man pages" "SRC (the source tree) not set"
+fi
 check "nothing ran: the container is still there" "${ctr:0:12}" "$(img ps -a -q)"
 
 # ------------------------------------------------------------ details
