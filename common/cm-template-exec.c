@@ -311,10 +311,15 @@ static int call(struct ex *x, const struct cmd *c, const char *fn, const struct 
 			return xerr(x, c->pos, c->end, "wrong number of args for %s: want %d got %zu", \
 				    fn, (int)(lo), n);                                             \
 	} while (0)
-	if (x->o->header) { /* docker's header functions: the column name */
-		*ret = n ? av[0] : keep(x, cm_tpl_jstr("", 0));
-		return x->rc;
-	}
+	/* docker's HeaderFunctions: its own functions pass the column name
+	 * through; Go's builtins (printf, index...) run on the names */
+	static const char *const docker_fns[] = { "json", "join", "split", "lower", "upper",
+						  "title", "truncate", "pad" };
+	for (size_t i = 0; x->o->header && i < CM_ARRAY_SIZE(docker_fns); i++)
+		if (strcmp(fn, docker_fns[i]) == 0) {
+			*ret = n ? av[0] : keep(x, cm_tpl_jstr("", 0));
+			return x->rc;
+		}
 	if (strcmp(fn, "and") == 0 || strcmp(fn, "or") == 0) {
 		NEED(1, SIZE_MAX);
 		bool want = fn[0] == 'o';
@@ -536,7 +541,7 @@ static int eval_cmd(struct ex *x, const struct cmd *c, const struct cm_json *dot
 		if (eval_arg(x, &c->args[i], dot, &av[k]) < 0)
 			return x->rc;
 		/* and/or stop at the first value that decides (Go 1.18) */
-		if (lazy && !x->o->header && cm_tpl_truth(av[k]) == (a0->name[0] == 'o')) {
+		if (lazy && cm_tpl_truth(av[k]) == (a0->name[0] == 'o')) {
 			*ret = av[k];
 			return 0;
 		}

@@ -39,8 +39,9 @@ struct cm_tpl_opts {
 	 * a missing key is "<no value>" (inspect's JSON, as in Go's maps) */
 	const char *type_name;
 	/* docker's table header pass: data maps each field to its column
-	 * name, functions return their first argument unchanged, range and
-	 * with run their body once, errors print nothing */
+	 * name, docker's functions (json, join, split, lower, upper, title,
+	 * truncate, pad) return their first argument unchanged, Go's run on
+	 * the names, range and with run their body once */
 	bool header;
 };
 

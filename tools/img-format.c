@@ -84,10 +84,12 @@ int img_fmt_close(struct img_fmt *f)
 		img_fmt_free(f);
 		return 0;
 	}
-	/* docker: the header is the template run on the column names */
+	/* docker: the header is the template run on the column names; like
+	 * docker's, it stays what was printed when that fails (index of a
+	 * name, say) */
 	struct cm_tpl_out all = { 0 }, out = { 0 };
 	struct cm_tpl_opts o = { .type_name = f->type, .header = true };
-	if (cm_tpl_exec(f->tpl, f->header, &o, &all, NULL, 0) < 0 ||
+	if (cm_tpl_exec(f->tpl, f->header, &o, &all, NULL, 0) == -ENOMEM ||
 	    cm_tpl_out_put(&all, "\n", 1) < 0 ||
 	    (f->rows.len && cm_tpl_out_put(&all, f->rows.s, f->rows.len) < 0) ||
 	    cm_tabwrite(all.s, all.len, 10, 3, &out) < 0)

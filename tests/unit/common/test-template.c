@@ -156,12 +156,12 @@ static void test_header(void **state)
 	struct cm_json *h = cm_tpl_strmap(kv, 2);
 	assert_non_null(h);
 	struct cm_tpl *t = NULL;
-	assert_int_equal(cm_tpl_parse("{{.ID}}\t{{upper .Names}}\t{{.Other}}|{{range .Names}}r{{end}}", &t,
-				      NULL, 0), 0);
+	assert_int_equal(cm_tpl_parse("{{.ID}}\t{{upper .Names}}\t{{.Other}}|{{range .Names}}r{{end}}"
+				      "|{{printf \"%-7s\" .Names}}|{{join .Names \",\"}}", &t, NULL, 0), 0);
 	struct cm_tpl_opts o = { .type_name = "T", .header = true };
 	struct cm_tpl_out out = { 0 };
 	assert_int_equal(cm_tpl_exec(t, h, &o, &out, NULL, 0), 0);
-	assert_string_equal(out.s, "CONTAINER ID\tNAMES\t|r");
+	assert_string_equal(out.s, "CONTAINER ID\tNAMES\t|r|NAMES  |NAMES");
 	free(out.s);
 	cm_tpl_free(t);
 	cm_json_free(h);
