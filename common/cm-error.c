@@ -14,6 +14,7 @@ void cm_error_clear(struct cm_error *err)
 	err->msg[0] = '\0';
 }
 
+__attribute__((format(printf, 3, 0)))
 static void error_vset(struct cm_error *err, int r, const char *fmt, va_list ap)
 {
 	err->code = r;

@@ -5,6 +5,8 @@
  * rename (docs/store.md, "Containers"). */
 #include "ims-internal.h"
 #include "cm-fs.h"
+#include "cm-helper.h"
+#include "config.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -635,30 +637,6 @@ out:
 
 /* ------------------------------------------------------------ mount */
 
-static int find_ufsmount(char **ret)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *sl = strrchr(self, '/');
-		if (sl) {
-			sl[1] = '\0';
-			char *p = NULL;
-			if (asprintf(&p, "%sufsmount", self) < 0)
-				return -ENOMEM;
-			if (access(p, X_OK) == 0) {
-				*ret = p;
-				return 0;
-			}
-			free(p);
-		}
-	}
-	const char *env = getenv("UFSMOUNT");
-	*ret = strdup(env && *env ? env : "ufsmount");
-	return *ret ? 0 : -ENOMEM;
-}
-
 static bool bad_for_dirs(const char *p)
 {
 	return strpbrk(p, ":,=\\") != NULL;
@@ -670,8 +648,9 @@ static bool bad_for_dirs(const char *p)
 static int spawn_ufsmount(const char *dirs, const char *mp, struct cm_error *err)
 {
 	_cleanup_free_ char *exe = NULL;
-	if (find_ufsmount(&exe) < 0)
-		return cm_error_set(err, -ENOMEM, "out of memory");
+	int r = cm_helper_find("ufsmount", "IMG_UFSMOUNT", UFSMOUNT_PATH, &exe, err);
+	if (r < 0)
+		return r;
 	_cleanup_free_ char *opts = NULL;
 	if (asprintf(&opts, "dirs=%s,nodev,allow_idmap", dirs) < 0)
 		return cm_error_set(err, -ENOMEM, "out of memory");
@@ -685,8 +664,7 @@ static int spawn_ufsmount(const char *dirs, const char *mp, struct cm_error *err
 	posix_spawn_file_actions_adddup2(&fa, efd, 2);
 	char *argv[] = { exe, (char *)"-o", opts, (char *)mp, NULL };
 	pid_t pid;
-	int r = strchr(exe, '/') ? posix_spawn(&pid, exe, &fa, NULL, argv, environ)
-				 : posix_spawnp(&pid, exe, &fa, NULL, argv, environ);
+	r = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0)
 		return cm_error_setx(err, -r, "running %s", exe);
@@ -757,9 +735,11 @@ int ims_container_mount(struct ims_store *s, struct ims_container *c,
 		/* a dead daemon (ENOTCONN): detach and mount again */
 		umount2(c->mountpoint, MNT_DETACH);
 	}
+	/* every cleanup variable before the first goto: a jump past one would
+	 * free stack garbage (issue 11; clang refuses it, gcc does not) */
 	char **layers = NULL;
 	size_t n = 0;
-	_cleanup_free_ char *dirs = NULL;
+	_cleanup_free_ char *dirs = NULL, *js = NULL;
 	if ((r = ims_ctr_layers(s, c, &layers, &n, err)) < 0)
 		return r;
 	if (n + 2 > 64) {
@@ -787,8 +767,10 @@ int ims_container_mount(struct ims_store *s, struct ims_container *c,
 		r = cm_error_setx(err, cm_neg_errno(), "creating %s", c->mountpoint);
 		goto out;
 	}
-	if ((r = spawn_ufsmount(dirs, c->mountpoint, err)) < 0)
+	if ((r = spawn_ufsmount(dirs, c->mountpoint, err)) < 0) {
+		(void)unlinkat(rfd, "merged", AT_REMOVEDIR); /* as before the call */
 		goto out;
+	}
 	/* record the mount (runtime state: gone with the run dir at reboot) */
 	struct cm_jw w;
 	cm_jw_init(&w, 0);
@@ -796,7 +778,6 @@ int ims_container_mount(struct ims_store *s, struct ims_container *c,
 	cm_jw_kstr(&w, "Mountpoint", c->mountpoint);
 	cm_jw_kstr(&w, "Dirs", dirs);
 	cm_jw_obj_end(&w);
-	_cleanup_free_ char *js = NULL;
 	size_t jl;
 	if (cm_jw_finish(&w, &js, &jl) == 0)
 		(void)ims_write_file_atomic(rfd, "mount.json", js, jl, 0600);

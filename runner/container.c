@@ -535,7 +535,9 @@ static void mark_stopped(const char *bundle)
 {
 	char p[4096];
 	snprintf(p, sizeof(p), "%s/stopped", bundle);
-	_cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = open(p, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
 }
 
 int run_container_kill(const char *bundle, int sig, struct cm_error *err)

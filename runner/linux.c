@@ -863,7 +863,7 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 	char p[64];
 	int r = 0;
 	_cleanup_close_ int ptm = -1; /* -t: the master of the container's pty */
-	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL; /* before any goto (issue 11) */
 	_cleanup_seccomp_ struct run_seccomp *sec = NULL;
 
 	for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++)

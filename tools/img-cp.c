@@ -253,23 +253,16 @@ static int img_copy(int root, const char *src, const char *dst, const struct cp_
 
 int img_cmd_cp(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "archive", no_argument, NULL, 'a' },
-		{ "follow-link", no_argument, NULL, 'L' },
-		{ 0 },
-	};
 	struct cp_opts o = { 0 };
 	int c;
-	while ((c = getopt_long(argc, argv, "+aL", opts, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'a')
 			o.archive = true;
 		else if (c == 'L')
 			o.follow = true;
 		else
-			return RUN_EXIT_IMG;
+			return img_opt_exit(c);
 	}
-	if (argc - optind != 2)
-		return img_fail("\"img cp\" requires exactly 2 arguments: CONTAINER:SRC DEST or SRC CONTAINER:DEST");
 	char ctr[256];
 	const char *cpath, *src = argv[optind], *dst = argv[optind + 1];
 	bool from = split_ref(src, ctr, sizeof(ctr), &cpath);

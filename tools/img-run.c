@@ -4,6 +4,9 @@
  * containers (libimgstore). Only this file prints. */
 #include "img-run.h"
 #include "cm.h"
+#include "cm-helper.h"
+#include "cm-text.h"
+#include "config.h"
 #include "ims.h"
 #include "run.h"
 
@@ -36,31 +39,15 @@ int img_open_store(struct ims_store **s, struct cm_error *e)
 	return ims_store_open(img_run_root, s, e);
 }
 
-/* A sibling of our own binary, else $ENV, else PATH. */
-static void helper_path(const char *name, const char *env, char *buf, size_t sz)
+/* img-monitor: $IMG_MONITOR, beside img (the build tree), else where meson
+ * installed it; NULL and the one-line error printed when it is missing. */
+static char *monitor_path(void)
 {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-truncation"
-
-	const char *v = getenv(env);
-	if (v && *v) {
-		snprintf(buf, sz, "%s", v);
-		return;
-	}
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(buf, sz, "%s/%s", self, name);
-			if (access(buf, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(buf, sz, "%s", name);
-#pragma GCC diagnostic pop
+	struct cm_error e = { 0 };
+	char *p = NULL;
+	if (cm_helper_find("img-monitor", "IMG_MONITOR", IMG_MONITOR_PATH, &p, &e) < 0)
+		img_fail_err(&e);
+	return p;
 }
 
 /* The runner's bundle of a container: the store's run dir for it. */
@@ -162,14 +149,6 @@ static int attach_wait(struct run_started *st, bool tty, const char *bundle, con
 
 /* ------------------------------------------------------------ run */
 
-enum {
-	OPT_RM = 256, OPT_NAME, OPT_ENVFILE, OPT_ENTRYPOINT, OPT_MEMSWAP, OPT_CPUS,
-	OPT_SHARES, OPT_PIDS, OPT_RO, OPT_NET, OPT_USERNS, OPT_CGPARENT, OPT_RESTART,
-	OPT_CAPADD, OPT_CAPDROP, OPT_ADDHOST, OPT_DNS, OPT_DNSSEARCH, OPT_DNSOPT,
-	OPT_TMPFS, OPT_SHMSIZE, OPT_ULIMIT, OPT_PIDNS, OPT_UTSNS, OPT_DEVICE,
-	OPT_SECOPT, OPT_PRIVILEGED,
-};
-
 static int port_push(struct run_config *c, const char *spec, struct cm_error *e)
 {
 	struct run_port p;
@@ -240,49 +219,6 @@ int img_cmd_run(int argc, char **argv)
 {
 	/* img create takes run's flags (docker's create) and stops short of the start */
 	bool create_only = strcmp(argv[0], "create") == 0;
-	static const struct option opts[] = {
-		{ "detach", no_argument, NULL, 'd' },
-		{ "interactive", no_argument, NULL, 'i' },
-		{ "tty", no_argument, NULL, 't' },
-		{ "rm", no_argument, NULL, OPT_RM },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "env", required_argument, NULL, 'e' },
-		{ "env-file", required_argument, NULL, OPT_ENVFILE },
-		{ "volume", required_argument, NULL, 'v' },
-		{ "workdir", required_argument, NULL, 'w' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "hostname", required_argument, NULL, 'h' },
-		{ "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "memory-swap", required_argument, NULL, OPT_MEMSWAP },
-		{ "cpus", required_argument, NULL, OPT_CPUS },
-		{ "cpu-shares", required_argument, NULL, OPT_SHARES },
-		{ "pids-limit", required_argument, NULL, OPT_PIDS },
-		{ "read-only", no_argument, NULL, OPT_RO },
-		{ "network", required_argument, NULL, OPT_NET },
-		{ "net", required_argument, NULL, OPT_NET },
-		{ "userns", no_argument, NULL, OPT_USERNS },
-		{ "cgroup-parent", required_argument, NULL, OPT_CGPARENT },
-		{ "restart", required_argument, NULL, OPT_RESTART },
-		{ "cap-add", required_argument, NULL, OPT_CAPADD },
-		{ "cap-drop", required_argument, NULL, OPT_CAPDROP },
-		{ "add-host", required_argument, NULL, OPT_ADDHOST },
-		{ "dns", required_argument, NULL, OPT_DNS },
-		{ "dns-search", required_argument, NULL, OPT_DNSSEARCH },
-		{ "dns-option", required_argument, NULL, OPT_DNSOPT },
-		{ "tmpfs", required_argument, NULL, OPT_TMPFS },
-		{ "shm-size", required_argument, NULL, OPT_SHMSIZE },
-		{ "ulimit", required_argument, NULL, OPT_ULIMIT },
-		{ "pid", required_argument, NULL, OPT_PIDNS },
-		{ "uts", required_argument, NULL, OPT_UTSNS },
-		{ "device", required_argument, NULL, OPT_DEVICE },
-		{ "security-opt", required_argument, NULL, OPT_SECOPT },
-		{ "privileged", no_argument, NULL, OPT_PRIVILEGED },
-		{ "publish", required_argument, NULL, 'p' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'H' },
-		{ 0 },
-	};
 	struct cm_error e = { 0 };
 	_cleanup_run_config_ struct run_config *c = calloc(1, sizeof(*c));
 	_cleanup_free_ char **env = NULL, **labels = NULL;
@@ -296,13 +232,9 @@ int img_cmd_run(int argc, char **argv)
 	if (!c)
 		return img_fail("out of memory");
 	c->network = RUN_NET_BRIDGE; /* docker's default */
-	while ((o = getopt_long(argc, argv, "+dith:e:v:w:u:m:p:l:", opts, NULL)) != -1) {
+	while ((o = img_getopt(argc, argv)) != -1) {
 		switch (o) {
-		case 'd':
-			if (create_only)
-				return img_fail("unknown flag: -d (img create does not start the container)");
-			detach = true;
-			break;
+		case 'd': detach = true; break;
 		case 'i': c->interactive = true; break;
 		case 't': c->tty = true; break;
 		case OPT_RM: c->autoremove = true; break;
@@ -359,7 +291,17 @@ int img_cmd_run(int argc, char **argv)
 			if (port_push(c, optarg, &e) < 0)
 				return img_fail_err(&e);
 			break;
-		case OPT_USERNS: c->userns = true; break;
+		case OPT_USERNS:
+			/* docker's --userns host (or =host): the host's user
+			 * namespace, the default; img's own idmapped one is
+			 * --userns alone or =private */
+			if (!optarg && optind < argc && strcmp(argv[optind], "host") == 0)
+				optarg = argv[optind++];
+			if (optarg && strcmp(optarg, "host") != 0 && strcmp(optarg, "private") != 0 &&
+			    *optarg)
+				return img_fail("invalid --userns '%s' (host, or private: img's own)", optarg);
+			c->userns = !optarg || strcmp(optarg, "private") == 0;
+			break;
 		case OPT_CGPARENT: c->cgroup_parent = strdup(optarg); break;
 		case OPT_RESTART:
 			if (run_parse_restart(optarg, &c->restart, &c->restart_max, &e) < 0)
@@ -449,15 +391,10 @@ int img_cmd_run(int argc, char **argv)
 			*(o == OPT_CAPADD ? &c->cap_add : &c->cap_drop) |= m;
 			break;
 		}
-		case 'H':
-			printf("Usage: img %s [OPTIONS] IMAGE [COMMAND] [ARG...]  (see docs/runner.md)\n", argv[0]);
-			return 0;
 		default:
-			return RUN_EXIT_IMG;
+			return img_opt_exit(o);
 		}
 	}
-	if (optind >= argc)
-		return img_fail("\"img run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
 	if (c->lim.memory && c->lim.memory_swap > 0 && c->lim.memory_swap < c->lim.memory)
 		return img_fail("Minimum memoryswap limit should be larger than memory limit");
 	if (c->host_uts && c->hostname)
@@ -489,6 +426,10 @@ int img_cmd_run(int argc, char **argv)
 	if (run_net_check_ports("", c->ports, c->n_ports, &e) < 0)
 		return img_fail_err(&e);
 
+	/* a missing monitor is found before anything exists */
+	_cleanup_free_ char *monitor = create_only ? NULL : monitor_path();
+	if (!create_only && !monitor)
+		return RUN_EXIT_IMG;
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	if (img_open_store(&s, &e) < 0)
 		return img_fail_err(&e);
@@ -538,14 +479,14 @@ int img_cmd_run(int argc, char **argv)
 		return 0;
 	}
 
-	char monitor[PATH_MAX];
-	helper_path("img-monitor", "IMG_MONITOR", monitor, sizeof(monitor));
 	struct run_started st;
 	fflush(stdout);
 	if (run_container_start(monitor, NULL, c->bundle, !detach, &st, &e) < 0) {
 		img_fail_err(&e);
 		if (c->autoremove)
 			free_container(s, ct->id);
+		else /* left Created, as docker's, and not mounted */
+			(void)ims_container_umount(s, ct, true, NULL);
 		return st.fail_code;
 	}
 	if (detach) {
@@ -622,13 +563,17 @@ static int start_one(const char *ref, bool attach)
 		return img_fail_err(&e);
 	if (rs.status == RUN_RUNNING)
 		return 0;
+	_cleanup_free_ char *monitor = monitor_path();
+	if (!monitor)
+		return RUN_EXIT_IMG;
+	bool was_mounted = ct->mounted; /* by img mount: stays so */
 	if (ims_container_mount(s, ct, &e) < 0)
 		return img_fail_err(&e);
-	char monitor[PATH_MAX];
-	helper_path("img-monitor", "IMG_MONITOR", monitor, sizeof(monitor));
 	struct run_started st;
 	if (run_container_start(monitor, NULL, bundle, attach, &st, &e) < 0) {
 		img_fail_err(&e);
+		if (!was_mounted)
+			(void)ims_container_umount(s, ct, true, NULL);
 		return st.fail_code;
 	}
 	ims_store_free(TAKE_PTR(s));
@@ -643,16 +588,13 @@ static int start_one(const char *ref, bool attach)
 
 int img_cmd_start(int argc, char **argv)
 {
-	static const struct option opts[] = { { "attach", no_argument, NULL, 'a' }, { 0 } };
 	bool attach = false;
 	int o, rc = 0;
-	while ((o = getopt_long(argc, argv, "+a", opts, NULL)) != -1) {
+	while ((o = img_getopt(argc, argv)) != -1) {
 		if (o != 'a')
-			return RUN_EXIT_IMG;
+			return img_opt_exit(o);
 		attach = true;
 	}
-	if (optind >= argc)
-		return img_fail("\"img start\" requires at least 1 argument");
 	for (int i = optind; i < argc; i++) {
 		int r = start_one(argv[i], attach);
 		if (attach)
@@ -667,15 +609,12 @@ int img_cmd_start(int argc, char **argv)
 
 static int stop_like(int argc, char **argv, bool restart)
 {
-	static const struct option opts[] = { { "time", required_argument, NULL, 't' }, { 0 } };
 	int timeout = 10, o, rc = 0;
-	while ((o = getopt_long(argc, argv, "+t:", opts, NULL)) != -1) {
+	while ((o = img_getopt(argc, argv)) != -1) {
 		if (o != 't')
-			return RUN_EXIT_IMG;
+			return img_opt_exit(o);
 		timeout = atoi(optarg);
 	}
-	if (optind >= argc)
-		return img_fail("\"img %s\" requires at least 1 argument", argv[0]);
 	for (int i = optind; i < argc; i++) {
 		struct cm_error e = { 0 };
 		_cleanup_free_ char *bundle = NULL;
@@ -702,17 +641,14 @@ int img_cmd_restart(int argc, char **argv)
 
 int img_cmd_kill(int argc, char **argv)
 {
-	static const struct option opts[] = { { "signal", required_argument, NULL, 's' }, { 0 } };
 	int sig = SIGKILL, o, rc = 0;
 	struct cm_error e = { 0 };
-	while ((o = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+	while ((o = img_getopt(argc, argv)) != -1) {
 		if (o != 's')
-			return RUN_EXIT_IMG;
+			return img_opt_exit(o);
 		if (run_parse_signal(optarg, &sig, &e) < 0)
 			return img_fail_err(&e);
 	}
-	if (optind >= argc)
-		return img_fail("\"img kill\" requires at least 1 argument");
 	for (int i = optind; i < argc; i++) {
 		_cleanup_free_ char *bundle = NULL;
 		cm_error_clear(&e);
@@ -726,10 +662,10 @@ int img_cmd_kill(int argc, char **argv)
 
 static int pause_like(int argc, char **argv, bool pause)
 {
-	if (argc < 2)
-		return img_fail("\"img %s\" requires at least 1 argument", argv[0]);
-	int rc = 0;
-	for (int i = 1; i < argc; i++) {
+	int o = img_getopt(argc, argv), rc = 0;
+	if (o != -1)
+		return img_opt_exit(o);
+	for (int i = optind; i < argc; i++) {
 		struct cm_error e = { 0 };
 		_cleanup_free_ char *bundle = NULL;
 		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_pause(bundle, pause, &e) < 0)
@@ -819,12 +755,11 @@ static void stats_print(struct stats_row *rows, size_t n, int64_t wall_ns)
  * refresh, every second, until interrupted). */
 int img_cmd_stats(int argc, char **argv)
 {
-	static const struct option opts[] = { { "no-stream", no_argument, NULL, 'N' }, { 0 } };
 	bool stream = true;
 	int o;
-	while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (o != 'N')
-			return RUN_EXIT_IMG;
+	while ((o = img_getopt(argc, argv)) != -1) {
+		if (o != OPT_NOSTREAM)
+			return img_opt_exit(o);
 		stream = false;
 	}
 	struct cm_error e = { 0 };
@@ -896,21 +831,14 @@ int img_cmd_stats(int argc, char **argv)
  * and kept in its config for the next start. */
 int img_cmd_update(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "memory", required_argument, NULL, 'm' },
-		{ "memory-swap", required_argument, NULL, OPT_MEMSWAP },
-		{ "cpus", required_argument, NULL, OPT_CPUS },
-		{ "cpu-shares", required_argument, NULL, OPT_SHARES },
-		{ "pids-limit", required_argument, NULL, OPT_PIDS },
-		{ 0 },
-	};
 	struct run_limits set = { 0 };
 	int o, rc = 0;
-	while ((o = getopt_long(argc, argv, "+m:", opts, NULL)) != -1)
+	while ((o = img_getopt(argc, argv)) != -1) {
+		if (o < 0)
+			return img_opt_exit(o);
 		if (limit_opt(o, optarg, &set) < 0)
 			return RUN_EXIT_IMG;
-	if (optind >= argc)
-		return img_fail("\"img update\" requires at least 1 argument");
+	}
 	for (int i = optind; i < argc; i++) {
 		struct cm_error e = { 0 };
 		_cleanup_free_ char *bundle = NULL;
@@ -924,10 +852,10 @@ int img_cmd_update(int argc, char **argv)
 
 int img_cmd_wait(int argc, char **argv)
 {
-	if (argc < 2)
-		return img_fail("\"img wait\" requires at least 1 argument");
-	int rc = 0;
-	for (int i = 1; i < argc; i++) {
+	int o = img_getopt(argc, argv), rc = 0;
+	if (o != -1)
+		return img_opt_exit(o);
+	for (int i = optind; i < argc; i++) {
 		struct cm_error e = { 0 };
 		_cleanup_free_ char *bundle = NULL;
 		int code;
@@ -943,34 +871,24 @@ int img_cmd_wait(int argc, char **argv)
 
 int img_cmd_logs(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "follow", no_argument, NULL, 'f' },
-		{ "tail", required_argument, NULL, 'n' },
-		{ "timestamps", no_argument, NULL, 't' },
-		{ "since", required_argument, NULL, 'S' },
-		{ "until", required_argument, NULL, 'U' },
-		{ 0 },
-	};
 	bool follow = false, ts = false;
 	long tail = -1;
 	int64_t since = 0, until = 0, now = run_now_ns();
 	struct cm_error e = { 0 };
 	int o;
-	while ((o = getopt_long(argc, argv, "+fn:t", opts, NULL)) != -1) {
+	while ((o = img_getopt(argc, argv)) != -1) {
 		switch (o) {
 		case 'f': follow = true; break;
 		case 't': ts = true; break;
 		case 'n': tail = strcmp(optarg, "all") == 0 ? -1 : strtol(optarg, NULL, 10); break;
-		case 'S':
-		case 'U':
-			if (run_parse_log_time(optarg, now, o == 'S' ? &since : &until, &e) < 0)
+		case OPT_SINCE:
+		case OPT_UNTIL:
+			if (run_parse_log_time(optarg, now, o == OPT_SINCE ? &since : &until, &e) < 0)
 				return img_fail_err(&e);
 			break;
-		default: return RUN_EXIT_IMG;
+		default: return img_opt_exit(o);
 		}
 	}
-	if (optind + 1 != argc)
-		return img_fail("\"img logs\" requires exactly 1 argument");
 	_cleanup_free_ char *bundle = NULL;
 	if (with_bundle(argv[optind], &bundle, &e) < 0 ||
 	    run_logs(bundle, tail, follow, ts, since, until, 1, 2, &e) < 0)
@@ -980,20 +898,11 @@ int img_cmd_logs(int argc, char **argv)
 
 int img_cmd_exec(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "interactive", no_argument, NULL, 'i' },
-		{ "tty", no_argument, NULL, 't' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "workdir", required_argument, NULL, 'w' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "detach", no_argument, NULL, 'd' },
-		{ 0 },
-	};
 	struct run_exec x = { 0 };
 	_cleanup_free_ char **env = NULL;
 	size_t n_env = 0;
 	int o;
-	while ((o = getopt_long(argc, argv, "+ite:w:u:", opts, NULL)) != -1) {
+	while ((o = img_getopt(argc, argv)) != -1) {
 		switch (o) {
 		case 'i': x.interactive = true; break;
 		case 't': x.tty = true; break;
@@ -1003,11 +912,9 @@ int img_cmd_exec(int argc, char **argv)
 			break;
 		case 'w': x.cwd = optarg; break;
 		case 'u': x.user = optarg; break;
-		default: return RUN_EXIT_IMG;
+		default: return img_opt_exit(o);
 		}
 	}
-	if (optind + 2 > argc)
-		return img_fail("\"img exec\" requires at least 2 arguments: CONTAINER COMMAND [ARG...]");
 	x.env = env;
 	x.argv = argv + optind + 1;
 	struct cm_error e = { 0 };
@@ -1024,8 +931,9 @@ int img_cmd_exec(int argc, char **argv)
 	/* what joins the container is the small monitor binary, run from a
 	 * sealed copy: a "#!/proc/self/exe" or /proc/PID/exe in there reaches
 	 * no file of the host (runc's CVE-2019-5736) */
-	char monitor[PATH_MAX];
-	helper_path("img-monitor", "IMG_MONITOR", monitor, sizeof(monitor));
+	_cleanup_free_ char *monitor = monitor_path();
+	if (!monitor)
+		return RUN_EXIT_IMG;
 	_cleanup_close_ int exe = run_sealed_copy(monitor, &e);
 	if (exe < 0)
 		return img_fail_err(&e);
@@ -1062,17 +970,19 @@ int img_cmd_exec(int argc, char **argv)
 
 int img_cmd_top(int argc, char **argv)
 {
-	if (argc != 2)
-		return img_fail("\"img top\" requires exactly 1 argument");
+	int o = img_getopt(argc, argv);
+	if (o != -1)
+		return img_opt_exit(o);
+	const char *ref = argv[optind];
 	struct cm_error e = { 0 };
 	_cleanup_free_ char *bundle = NULL;
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n = 0;
 	struct run_state st;
-	if (with_bundle(argv[1], &bundle, &e) < 0 || run_state_refresh(bundle, &st, &e) < 0)
+	if (with_bundle(ref, &bundle, &e) < 0 || run_state_refresh(bundle, &st, &e) < 0)
 		return img_fail_err(&e);
 	if (st.status != RUN_RUNNING)
-		return img_fail("container %s is not running", argv[1]);
+		return img_fail("container %s is not running", ref);
 	if (run_container_pids(bundle, &pids, &n, &e) < 0)
 		return img_fail_err(&e);
 	printf("%-8s %-8s %-8s %s\n", "UID", "PID", "PPID", "CMD");
@@ -1160,45 +1070,19 @@ int img_inspect_container(const char *ref, struct cm_jw *w, struct cm_error *e)
 	return 0;
 }
 
-int img_cmd_container(int argc, char **argv)
-{
-	if (argc < 3 || strcmp(argv[1], "inspect") != 0)
-		return img_fail("usage: img container inspect CONTAINER...");
-	struct cm_jw w;
-	cm_jw_init(&w, 4);
-	cm_jw_arr(&w);
-	int rc = 0;
-	for (int i = 2; i < argc; i++) {
-		struct cm_error e = { 0 };
-		_cleanup_free_ char *bundle = NULL;
-		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_inspect(bundle, &w, &e) < 0)
-			rc = img_fail_err(&e);
-	}
-	cm_jw_arr_end(&w);
-	_cleanup_free_ char *out = NULL;
-	size_t len;
-	if (cm_jw_finish(&w, &out, &len) < 0)
-		return img_fail("out of memory");
-	puts(out);
-	return rc;
-}
-
 /* `img rm [-f] CTR...`: the runtime part first (stop with -f, the cgroup,
  * the runner's state, the union), then the store's container. Registered
  * ahead of the store's rm so a running container never outlives its
  * removal; a container that never ran goes straight to the store. */
 int img_cmd_rm(int argc, char **argv)
 {
-	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
 	bool force = false;
 	int o, rc = 0;
-	while ((o = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+	while ((o = img_getopt(argc, argv)) != -1) {
 		if (o != 'f')
-			return RUN_EXIT_IMG;
+			return img_opt_exit(o);
 		force = true;
 	}
-	if (optind >= argc)
-		return img_fail("\"img rm\" requires at least 1 argument");
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	struct cm_error e = { 0 };
 	if (img_open_store(&s, &e) < 0)
@@ -1212,7 +1096,8 @@ int img_cmd_rm(int argc, char **argv)
 			continue;
 		}
 		if (r == -ENOENT && e.msg[0] && strstr(e.msg, "No such")) {
-			rc = img_fail_err(&e);
+			img_fail_err(&e);
+			rc = rc ? rc : 1; /* docker's exit code for an unknown container */
 			continue;
 		}
 		cm_error_clear(&e);
@@ -1284,13 +1169,15 @@ void img_ports_column(const struct ims_container *ct, char *buf, size_t sz)
 /* `img port CTR [PORT[/PROTO]]`: docker's "80/tcp -> 127.0.0.1:8080" lines. */
 int img_cmd_port(int argc, char **argv)
 {
-	if (argc < 2 || argc > 3)
-		return img_fail("\"img port\" requires 1 or 2 arguments: CONTAINER [PRIVATE_PORT[/PROTO]]");
+	int o = img_getopt(argc, argv);
+	if (o != -1)
+		return img_opt_exit(o);
+	const char *ref = argv[optind], *want = optind + 1 < argc ? argv[optind + 1] : NULL;
 	struct cm_error e = { 0 };
 	_cleanup_free_ char *bundle = NULL;
 	_cleanup_run_config_ struct run_config *c = NULL;
 	struct run_state st;
-	if (with_bundle(argv[1], &bundle, &e) < 0 || run_config_read(bundle, &c, &e) < 0 ||
+	if (with_bundle(ref, &bundle, &e) < 0 || run_config_read(bundle, &c, &e) < 0 ||
 	    run_state_refresh(bundle, &st, &e) < 0)
 		return img_fail_err(&e);
 	if (st.status != RUN_RUNNING)
@@ -1300,17 +1187,54 @@ int img_cmd_port(int argc, char **argv)
 		const struct run_port *p = &c->ports[i];
 		char key[16];
 		snprintf(key, sizeof(key), "%u/%s", p->ctr_port, p->udp ? "udp" : "tcp");
-		if (argc == 3 && strcmp(argv[2], key) != 0 &&
-		    !(strchr(argv[2], '/') == NULL && !p->udp && (unsigned)atoi(argv[2]) == p->ctr_port))
+		if (want && strcmp(want, key) != 0 &&
+		    !(strchr(want, '/') == NULL && !p->udp && (unsigned)atoi(want) == p->ctr_port))
 			continue;
 		found = true;
-		if (argc == 3)
+		if (want)
 			printf("%s:%u\n", p->host_ip, p->host_port);
 		else
 			printf("%s -> %s:%u\n", key, p->host_ip, p->host_port);
 	}
-	if (argc == 3 && !found)
-		return img_fail("No public port '%s' published for %s", argv[2], argv[1]);
+	if (want && !found)
+		return img_fail("No public port '%s' published for %s", want, ref);
+	return 0;
+}
+
+/* s joined to *acc with "," */
+static int join_to(char **acc, const char *s)
+{
+	char *n = NULL;
+	if (asprintf(&n, "%s%s%s", *acc ? *acc : "", *acc && **acc ? "," : "", s) < 0)
+		return -ENOMEM;
+	free(*acc);
+	*acc = n;
+	return 0;
+}
+
+int img_ctr_columns(const struct ims_container *ct, bool trunc, char **labels, char **mounts,
+		    char **networks)
+{
+	_cleanup_run_config_ struct run_config *c = NULL;
+	_cleanup_free_ char *l = strdup(""), *m = strdup(""), *n = strdup("");
+	if (!l || !m || !n)
+		return -ENOMEM;
+	if (ct->rundir && run_config_read(ct->rundir, &c, NULL) == 0) {
+		for (char **p = c->labels; p && *p; p++)
+			if (join_to(&l, *p) < 0)
+				return -ENOMEM;
+		for (size_t i = 0; i < c->n_vols; i++) {
+			_cleanup_free_ char *name = trunc ? cm_text_ellipsis(c->vols[i].host, 15)
+							  : strdup(c->vols[i].host);
+			if (!name || join_to(&m, name) < 0)
+				return -ENOMEM;
+		}
+		if (join_to(&n, run_network_name(c->network)) < 0)
+			return -ENOMEM;
+	}
+	*labels = TAKE_PTR(l);
+	*mounts = TAKE_PTR(m);
+	*networks = TAKE_PTR(n);
 	return 0;
 }
 

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* img's container runtime commands (issue 4), dispatched from img.c. Each
- * takes (argc, argv) with argv[0] the command name and returns the exit code. */
+/* What img.c, img-run.c and img-cp.c share beyond the verb table
+ * (img-cli.h, where the handlers are declared). */
 #pragma once
 
 #include <stdbool.h>
 
 #include "cm-error.h"
+#include "img-cli.h"
 #include "cm-json.h"
 
 /* img's one-line error on stderr ("img: ..."); both return 125. */
@@ -15,25 +16,9 @@ int img_fail_err(const struct cm_error *e);
 /* Set by img.c's --root parsing (NULL: $IMG_ROOT or the default). */
 extern const char *img_run_root;
 
-int img_cmd_run(int argc, char **argv);
-int img_cmd_start(int argc, char **argv);
-int img_cmd_stop(int argc, char **argv);
-int img_cmd_kill(int argc, char **argv);
-int img_cmd_pause(int argc, char **argv);
-int img_cmd_stats(int argc, char **argv);
-int img_cmd_update(int argc, char **argv);
-int img_cmd_unpause(int argc, char **argv);
-int img_cmd_restart(int argc, char **argv);
-int img_cmd_wait(int argc, char **argv);
-int img_cmd_logs(int argc, char **argv);
-int img_cmd_exec(int argc, char **argv);
-int img_cmd_top(int argc, char **argv);
-int img_cmd_container(int argc, char **argv);
 /* img inspect of a container: the runner's view once started, else the
  * store's record with State.Status "created". Appends one object to w. */
 int img_inspect_container(const char *ref, struct cm_jw *w, struct cm_error *e);
-int img_cmd_rm(int argc, char **argv);
-int img_cmd_cp(int argc, char **argv); /* img-cp.c */
 /* The store of --root / $IMG_ROOT, with IMG_ROOT and IMG_EXE set for the monitor. */
 struct ims_store;
 int img_open_store(struct ims_store **s, struct cm_error *e);
@@ -47,4 +32,8 @@ bool img_ctr_has_label(const struct ims_container *ct, const char *spec);
 /* img ps's PORTS column of a running container (empty otherwise). */
 #include <stddef.h>
 void img_ports_column(const struct ims_container *ct, char *buf, size_t sz);
-int img_cmd_port(int argc, char **argv);
+/* img ps's Labels ("K=V,..."), Mounts (the host paths, each cut to 15
+ * columns when trunc, as docker's) and Networks ("bridge") of a container,
+ * from its runner config (empty strings without one). malloc'd; -ENOMEM. */
+int img_ctr_columns(const struct ims_container *ct, bool trunc, char **labels, char **mounts,
+		    char **networks);

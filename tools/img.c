@@ -2,8 +2,11 @@
 /* img: docker-style image commands over libimgstore (thin main: parse the
  * command line, call the library, print; exit 125 on img's own errors). */
 #include "cm.h"
+#include "cm-text.h"
 #include "ims.h"
+#include "img-cli.h"
 #include "img-run.h"
+#include "img-format.h"
 #include "config.h"
 
 #include <errno.h>
@@ -16,56 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EXIT_IMG 125
+#define EXIT_IMG IMG_EXIT
 
-
-static void usage(FILE *f)
-{
-	fputs("Usage: img [--root DIR] COMMAND [ARG...]\n"
-	      "\n"
-	      "Images (docker's names, flags and output formats):\n"
-	      "  images [-q] [--format json|TEMPLATE]   list images\n"
-	      "  import FILE|- [REPO[:TAG]]              a rootfs tarball -> one-layer image\n"
-	      "  import --busybox [REPO[:TAG]]           the embedded image, from /bin/busybox\n"
-	      "  pull busybox                            the same (no network: busybox only)\n"
-	      "  load -i FILE|DIR                        docker-archive, OCI archive or OCI dir\n"
-	      "  save -o FILE [--format docker-archive|oci-archive|oci-dir] IMAGE...\n"
-	      "  tag SOURCE TARGET                       add a name\n"
-	      "  rmi [-f] IMAGE...                       remove names / images\n"
-	      "  inspect IMAGE...                        JSON array, docker's keys\n"
-	      "  history [--no-trunc] IMAGE              layers and their history\n"
-	      "  fsck                                    re-hash and check the whole store\n"
-	      "  gc | prune                              remove what nothing references\n"
-	      "\n"
-	      "Containers:\n"
-	      "  create [RUN OPTIONS] IMAGE [CMD...]     a container with run's options, not started (prints its id)\n"
-	      "  ps [-a] [-q] [-f KEY=VALUE] [--format json|TEMPLATE]  list containers\n"
-	      "  rm [-f] CONTAINER...                    remove (-f: unmount first)\n"
-	      "  mount CONTAINER / umount CONTAINER      the union at a mountpoint (printed)\n"
-	      "  diff [--format json] CONTAINER          A/C/D changes of the rw branch\n"
-	      "  commit [-m MSG] [-a AUTHOR] [-c CHANGE] CONTAINER [REPO[:TAG]]\n"
-	      "  export -o FILE CONTAINER                the flattened rootfs as a tar\n"
-	      "\n"
-	      "Running (docs/runner.md, docs/network.md):\n"
-	      "  run [-d] [-i] [-t] [--rm] [--name N] [-e K=V] [--env-file F] [-v H:C[:ro]] [-w DIR]\n"
-	      "      [-u USER] [-h HOST] [--entrypoint CMD] [-m 128m] [--memory-swap N] [--cpus N]\n"
-	      "      [--cpu-shares N] [--pids-limit N] [--read-only] [--network bridge|none|host]\n"
-	      "      [-p [IP:]HOST:CTR[/udp]] [--userns] [--restart POLICY] [-l K=V]\n"
-	      "      [--cap-add CAP] [--cap-drop CAP] [--add-host N:IP] [--dns IP] [--tmpfs P[:O]]\n"
-	      "      [--shm-size N] [--ulimit N=S[:H]] [--pid host] [--uts host] [--device H[:C][:rwm]]\n"
-	      "      IMAGE [CMD...]\n"
-	      "  start [-a] | stop [-t S] | restart | kill [-s SIG] | wait | pause | unpause CONTAINER...\n"
-	      "  logs [-f] [--tail N] [-t] [--since T] [--until T] | top | port CONTAINER\n"
-	      "  stats [--no-stream] [CONTAINER...]      cpu, memory, net, block I/O, pids\n"
-	      "  update [-m N] [--memory-swap N] [--cpus N] [--cpu-shares N] [--pids-limit N] CONTAINER...\n"
-	      "  exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...\n"
-	      "  cp [-a] [-L] CONTAINER:SRC DEST | SRC CONTAINER:DEST  copy files (docker's rules)\n"
-	      "  container inspect CONTAINER...\n"
-	      "\n"
-	      "IMAGE is NAME[:TAG] (tag latest), NAME@sha256:..., an id or unique id prefix.\n"
-	      "Store: --root DIR, else $IMG_ROOT, else /var/lib/img. See docs/store.md.\n",
-	      f);
-}
 
 int img_fail(const char *fmt, ...)
 {
@@ -182,115 +137,22 @@ static void render_status(const char *raw, char *buf, size_t sz)
 		 strncmp(raw, "Up", 2) == 0 ? "" : " ago", rest);
 }
 
-/* A table printed like Go's tabwriter with padding 3. */
-#define MAX_COLS 8
-struct table {
-	size_t ncols, nrows, cap;
-	char **cells; /* nrows * ncols */
-};
-
-static int table_add(struct table *t, const char *const *row)
-{
-	if (t->nrows == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 16;
-		char **n = realloc(t->cells, nc * t->ncols * sizeof(char *));
-		if (!n)
-			return -ENOMEM;
-		t->cells = n;
-		t->cap = nc;
-	}
-	for (size_t c = 0; c < t->ncols; c++)
-		if (!(t->cells[t->nrows * t->ncols + c] = strdup(row[c])))
-			return -ENOMEM;
-	t->nrows++;
-	return 0;
-}
-
-static void table_print(struct table *t)
-{
-	size_t w[MAX_COLS] = { 0 };
-	for (size_t r = 0; r < t->nrows; r++)
-		for (size_t c = 0; c < t->ncols; c++) {
-			size_t l = strlen(t->cells[r * t->ncols + c]);
-			if (l > w[c])
-				w[c] = l;
-		}
-	for (size_t r = 0; r < t->nrows; r++) {
-		for (size_t c = 0; c < t->ncols; c++) {
-			const char *v = t->cells[r * t->ncols + c];
-			if (c + 1 == t->ncols)
-				printf("%s\n", v);
-			else
-				printf("%-*s", (int)(w[c] + 3), v);
-		}
-	}
-	for (size_t i = 0; i < t->nrows * t->ncols; i++)
-		free(t->cells[i]);
-	free(t->cells);
-}
-
-/* Go-template subset: {{.Field}} and {{json .}} replaced, \t and \n kept. */
-struct field {
-	const char *key, *val;
-};
-
-static void print_template(const char *tmpl, const struct field *f, size_t n)
-{
-	for (const char *p = tmpl; *p;) {
-		if (p[0] == '{' && p[1] == '{') {
-			const char *e = strstr(p, "}}");
-			if (!e)
-				break;
-			const char *k = p + 2;
-			while (*k == ' ')
-				k++;
-			size_t kl = (size_t)(e - k);
-			while (kl && k[kl - 1] == ' ')
-				kl--;
-			if (kl && *k == '.') {
-				k++;
-				kl--;
-			}
-			for (size_t i = 0; i < n; i++)
-				if (strlen(f[i].key) == kl && strncmp(f[i].key, k, kl) == 0)
-					fputs(f[i].val, stdout);
-			p = e + 2;
-		} else if (p[0] == '\\' && p[1] == 't') {
-			putchar('\t');
-			p += 2;
-		} else if (p[0] == '\\' && p[1] == 'n') {
-			putchar('\n');
-			p += 2;
-		} else {
-			putchar(*p++);
-		}
-	}
-	putchar('\n');
-}
-
 /* --------------------------------------------------------------- commands */
 
-static int cmd_images(int argc, char **argv)
+int img_cmd_images(int argc, char **argv)
 {
-	bool quiet = false;
+	bool quiet = false, notrunc = false;
 	const char *format = NULL;
-	static const struct option lo[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+qh", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'q')
 			quiet = true;
-		else if (c == 'F')
+		else if (c == OPT_FORMAT)
 			format = optarg;
-		else if (c == 'h') {
-			puts("Usage: img images [-q] [--format json|TEMPLATE] [REPOSITORY[:TAG]]");
-			return 0;
-		} else
-			return EXIT_IMG;
+		else if (c == OPT_NOTRUNC)
+			notrunc = true;
+		else
+			return img_opt_exit(c);
 	}
 	const char *filter = optind < argc ? argv[optind] : NULL;
 	struct cm_error e = { 0 };
@@ -301,15 +163,20 @@ static int cmd_images(int argc, char **argv)
 	size_t n;
 	if (ims_image_list(s, &v, &n, &e) < 0)
 		return img_fail_err(&e);
-	struct table t = { .ncols = 5 };
-	if (!quiet && !format) {
-		static const char *const hdr[] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" };
-		table_add(&t, hdr);
-	}
+	static const char *const hdr[] = {
+		"Containers", "CONTAINERS", "CreatedAt", "CREATED AT", "CreatedSince", "CREATED",
+		"Digest", "DIGEST", "ID", "IMAGE ID", "Repository", "REPOSITORY",
+		"SharedSize", "SHARED SIZE", "Size", "SIZE", "Tag", "TAG", "UniqueSize", "UNIQUE SIZE",
+		"VirtualSize", "VIRTUAL SIZE",
+	};
+	struct img_fmt f = { 0 };
+	int rc = quiet ? 0 : img_fmt_open(&f, format,
+					  "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+					  hdr, CM_ARRAY_SIZE(hdr) / 2, "*formatter.ImageContext");
 	for (size_t i = 0; i < n; i++) {
 		struct ims_image *img = v[i];
-		char id[16], since[64], size[32], created[64];
-		snprintf(id, sizeof(id), "%.12s", img->id + 7);
+		char id[80], since[64], size[32], created[64];
+		snprintf(id, sizeof(id), "%.*s", notrunc ? 71 : 12, notrunc ? img->id : img->id + 7);
 		human_since(img->created, since, sizeof(since));
 		human_size(img->size, size, sizeof(size));
 		struct tm tm;
@@ -317,7 +184,7 @@ static int cmd_images(int argc, char **argv)
 		gmtime_r(&ct, &tm);
 		strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
 		size_t rows = img->n_names ? img->n_names : 1;
-		for (size_t k = 0; k < rows; k++) {
+		for (size_t k = 0; k < rows && rc == 0; k++) {
 			char repo[512] = "<none>";
 			const char *tag = "<none>";
 			if (img->n_names) {
@@ -342,44 +209,19 @@ static int cmd_images(int argc, char **argv)
 				puts(id);
 				continue;
 			}
-			if (format) {
-				char digest[CM_DIGEST_STR_LEN + 8];
-				snprintf(digest, sizeof(digest), "%s", img->digest);
-				struct field f[] = {
-					{ "Containers", "N/A" }, { "CreatedAt", created },
-					{ "CreatedSince", since }, { "Digest", digest },
-					{ "ID", id }, { "Repository", repo },
-					{ "SharedSize", "N/A" }, { "Size", size }, { "Tag", tag },
-					{ "UniqueSize", "N/A" }, { "VirtualSize", size },
-				};
-				if (strcmp(format, "json") == 0 || strcmp(format, "{{json .}}") == 0) {
-					struct cm_jw w;
-					cm_jw_init(&w, 0);
-					cm_jw_obj(&w);
-					for (size_t j = 0; j < CM_ARRAY_SIZE(f); j++)
-						cm_jw_kstr(&w, f[j].key, f[j].val);
-					cm_jw_obj_end(&w);
-					char *out;
-					if (cm_jw_finish(&w, &out, NULL) == 0) {
-						puts(out);
-						free(out);
-					}
-				} else {
-					print_template(format, f, CM_ARRAY_SIZE(f));
-				}
-				continue;
-			}
-			const char *row[] = { repo, tag, id, since, size };
-			table_add(&t, row);
+			const char *kv[] = {
+				"Containers", "N/A", "CreatedAt", created, "CreatedSince", since,
+				"Digest", img->digest, "ID", id, "Repository", repo, "SharedSize", "N/A",
+				"Size", size, "Tag", tag, "UniqueSize", "N/A", "VirtualSize", size,
+			};
+			_cleanup_json_ struct cm_json *row = cm_tpl_strmap(kv, CM_ARRAY_SIZE(kv) / 2);
+			rc = row ? img_fmt_row(&f, row) : img_fail("out of memory");
 		}
-		ims_image_free(img);
 	}
+	for (size_t i = 0; i < n; i++)
+		ims_image_free(v[i]);
 	free(v);
-	if (t.ncols && t.nrows)
-		table_print(&t);
-	else
-		free(t.cells);
-	return 0;
+	return img_fmt_end(&f, rc);
 }
 
 static const char *busybox_path(void)
@@ -388,28 +230,18 @@ static const char *busybox_path(void)
 	return b && *b ? b : "/bin/busybox";
 }
 
-static int cmd_import(int argc, char **argv)
+int img_cmd_import(int argc, char **argv)
 {
 	bool busybox = false;
 	const char *msg = NULL;
-	static const struct option lo[] = {
-		{ "busybox", no_argument, NULL, 'B' },
-		{ "message", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+m:h", lo, NULL)) != -1) {
-		if (c == 'B')
+	while ((c = img_getopt(argc, argv)) != -1) {
+		if (c == OPT_BUSYBOX)
 			busybox = true;
 		else if (c == 'm')
 			msg = optarg;
-		else if (c == 'h') {
-			puts("Usage: img import [-m MSG] FILE|- [REPOSITORY[:TAG]]\n"
-			     "       img import --busybox [REPOSITORY[:TAG]]");
-			return 0;
-		} else
-			return EXIT_IMG;
+		else
+			return img_opt_exit(c);
 	}
 	struct cm_error e = { 0 };
 	char id[CM_DIGEST_STR_LEN];
@@ -451,12 +283,12 @@ static int cmd_import(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_pull(int argc, char **argv)
+int img_cmd_pull(int argc, char **argv)
 {
-	if (argc != 2 || argv[1][0] == '-') {
-		puts("Usage: img pull busybox[:TAG]   (no network: the embedded busybox image)");
-		return argc == 2 ? 0 : EXIT_IMG;
-	}
+	int c = img_getopt(argc, argv);
+	if (c != -1)
+		return img_opt_exit(c);
+	argv += optind - 1;
 	struct cm_error e = { 0 };
 	_cleanup_free_ char *full = NULL;
 	if (ims_ref_normalize(argv[1], &full, &e) < 0)
@@ -480,10 +312,12 @@ static int cmd_pull(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_tag(int argc, char **argv)
+int img_cmd_tag(int argc, char **argv)
 {
-	if (argc != 3)
-		return img_fail("tag: usage: img tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]");
+	int c = img_getopt(argc, argv);
+	if (c != -1)
+		return img_opt_exit(c);
+	argv += optind - 1;
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0 || ims_image_tag(s, argv[1], argv[2], &e) < 0)
@@ -491,22 +325,16 @@ static int cmd_tag(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_rmi(int argc, char **argv)
+int img_cmd_rmi(int argc, char **argv)
 {
 	bool force = false;
 	int c;
-	static const struct option lo[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ 0 },
-	};
-	while ((c = getopt_long(argc, argv, "+f", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'f')
 			force = true;
 		else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
-	if (optind >= argc)
-		return img_fail("rmi: needs at least one IMAGE");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
@@ -514,24 +342,34 @@ static int cmd_rmi(int argc, char **argv)
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
 		cm_error_clear(&e);
-		if (ims_image_remove(s, argv[i], force, print_line, NULL, &e) < 0)
-			rc = img_fail_err(&e);
+		if (ims_image_remove(s, argv[i], force, print_line, NULL, &e) < 0) {
+			img_fail_err(&e);
+			/* docker's exit code for an unknown image */
+			if (rc != EXIT_IMG)
+				rc = e.code == -ENOENT && strstr(e.msg, "No such image") ? 1 : EXIT_IMG;
+		}
 	}
 	return rc;
 }
 
-static int cmd_inspect(int argc, char **argv)
+/* inspect and container inspect: type NULL (an image, else a container),
+ * "image" or "container". */
+static int inspect(int argc, char **argv, const char *type)
 {
+	const char *format = NULL;
 	int c;
-	static const struct option lo[] = {
-		{ "type", required_argument, NULL, 't' },
-		{ 0 },
-	};
-	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1)
-		if (c != 't')
-			return EXIT_IMG;
-	if (optind >= argc)
-		return img_fail("inspect: needs at least one IMAGE or CONTAINER");
+	while ((c = img_getopt(argc, argv)) != -1) {
+		if (c == OPT_TYPE)
+			type = optarg;
+		else if (c == 'f')
+			format = optarg;
+		else
+			return img_opt_exit(c);
+	}
+	if (type && strcmp(type, "image") != 0 && strcmp(type, "container") != 0)
+		return img_fail("\"%s\" is not a valid value for --type (image, container)", type);
+	bool images = !type || strcmp(type, "image") == 0;
+	bool containers = !type || strcmp(type, "container") == 0;
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
@@ -543,13 +381,14 @@ static int cmd_inspect(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		_cleanup_image_ struct ims_image *img = NULL;
 		cm_error_clear(&e);
-		if (ims_image_resolve(s, argv[i], &img, &e) < 0) {
+		if (!images || ims_image_resolve(s, argv[i], &img, &e) < 0) {
 			/* docker's inspect takes a container as well */
 			struct cm_error ce = { 0 };
-			if (e.code == -ENOENT && img_inspect_container(argv[i], &w, &ce) == 0)
+			if ((!images || e.code == -ENOENT) && containers &&
+			    img_inspect_container(argv[i], &w, &ce) == 0)
 				continue;
 			rc = EXIT_IMG;
-			fprintf(stderr, "img: %s\n", e.msg);
+			fprintf(stderr, "img: %s\n", images ? e.msg : ce.msg);
 			continue;
 		}
 		if (ims_image_inspect(s, img, &w, &e) < 0) {
@@ -558,33 +397,51 @@ static int cmd_inspect(int argc, char **argv)
 		}
 	}
 	cm_jw_arr_end(&w);
-	char *out;
-	if (cm_jw_finish(&w, &out, NULL) < 0)
+	_cleanup_free_ char *out = NULL;
+	size_t len;
+	if (cm_jw_finish(&w, &out, &len) < 0)
 		return img_fail("out of memory");
-	puts(out);
-	free(out);
+	if (!format) {
+		puts(out);
+		return rc;
+	}
+	/* -f: the template on each object, as docker's inspect */
+	_cleanup_json_ struct cm_json *arr = NULL;
+	if (cm_json_parse(out, len, &arr, NULL, 0) < 0)
+		return img_fail("inspect: cannot read back its own output");
+	for (size_t i = 0; i < arr->n; i++) {
+		int r = img_fmt_once(format, arr->v[i]);
+		if (r)
+			return r;
+	}
 	return rc;
 }
 
-static int cmd_history(int argc, char **argv)
+int img_cmd_inspect(int argc, char **argv)
+{
+	return inspect(argc, argv, NULL);
+}
+
+int img_cmd_container_inspect(int argc, char **argv)
+{
+	return inspect(argc, argv, "container");
+}
+
+int img_cmd_history(int argc, char **argv)
 {
 	bool notrunc = false, quiet = false;
+	const char *format = NULL;
 	int c;
-	static const struct option lo[] = {
-		{ "no-trunc", no_argument, NULL, 'N' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ 0 },
-	};
-	while ((c = getopt_long(argc, argv, "+q", lo, NULL)) != -1) {
-		if (c == 'N')
+	while ((c = img_getopt(argc, argv)) != -1) {
+		if (c == OPT_FORMAT)
+			format = optarg;
+		else if (c == OPT_NOTRUNC)
 			notrunc = true;
 		else if (c == 'q')
 			quiet = true;
 		else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
-	if (optind + 1 != argc)
-		return img_fail("history: needs exactly one IMAGE");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	_cleanup_image_ struct ims_image *img = NULL;
@@ -606,13 +463,16 @@ static int cmd_history(int argc, char **argv)
 		if (li < nl)
 			cm_json_get_int(layers->v[li++], "size", &sizes[i]);
 	}
-	struct table t = { .ncols = 5 };
-	if (!quiet) {
-		static const char *const hdr[] = { "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT" };
-		table_add(&t, hdr);
-	}
-	for (size_t i = nh; i-- > 0;) {
-		char id[80], since[64], size[32], by[4096];
+	static const char *const hdr[] = {
+		"ID", "IMAGE", "CreatedSince", "CREATED", "CreatedAt", "CREATED AT",
+		"CreatedBy", "CREATED BY", "Size", "SIZE", "Comment", "COMMENT",
+	};
+	struct img_fmt f = { 0 };
+	int rc = quiet ? 0 : img_fmt_open(&f, format,
+					  "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+					  hdr, CM_ARRAY_SIZE(hdr) / 2, "*image.historyContext");
+	for (size_t i = nh; rc == 0 && i-- > 0;) {
+		char id[80], since[64], size[32], by[4096], at[64];
 		if (i == nh - 1)
 			snprintf(id, sizeof(id), "%.*s", notrunc ? 71 : 12,
 				 notrunc ? img->id : img->id + 7);
@@ -622,26 +482,76 @@ static int cmd_history(int argc, char **argv)
 			puts(id);
 			continue;
 		}
-		human_since(ims_time_parse(cm_json_get_str(h->v[i], "created")), since, sizeof(since));
+		int64_t when = ims_time_parse(cm_json_get_str(h->v[i], "created"));
+		human_since(when, since, sizeof(since));
+		ims_time_format(when, at, sizeof(at));
 		human_size(sizes[i], size, sizeof(size));
 		const char *cb = cm_json_get_str(h->v[i], "created_by");
 		snprintf(by, sizeof(by), "%s", cb ? cb : "");
 		for (char *p = by; *p; p++)
 			if (*p == '\n' || *p == '\t')
 				*p = ' ';
-		if (!notrunc && strlen(by) > 45)
-			strcpy(by + 42, "...");
+		/* docker: 45 columns, the last one "…" */
+		_cleanup_free_ char *cut = notrunc ? strdup(by) : cm_text_ellipsis(by, 45);
 		const char *cm = cm_json_get_str(h->v[i], "comment");
-		const char *row[] = { id, since, by, size, cm ? cm : "" };
-		table_add(&t, row);
+		const char *kv[] = { "ID", id, "CreatedSince", since, "CreatedAt", at,
+				     "CreatedBy", cut ? cut : "", "Size", size, "Comment", cm ? cm : "" };
+		_cleanup_json_ struct cm_json *row = cut ? cm_tpl_strmap(kv, CM_ARRAY_SIZE(kv) / 2) : NULL;
+		rc = row ? img_fmt_row(&f, row) : img_fail("out of memory");
 	}
 	free(sizes);
-	table_print(&t);
-	return 0;
+	return img_fmt_end(&f, rc);
 }
 
-static int cmd_gc(int argc, char **argv)
+/* prune -a's report: docker's "Deleted Images:" heading, lower-case lines */
+static void prune_line(void *ctx, const char *line)
 {
+	bool *said = ctx;
+	if (!*said)
+		puts("Deleted Images:");
+	*said = true;
+	printf("%c%s\n", line[0] >= 'A' && line[0] <= 'Z' ? line[0] - 'A' + 'a' : line[0], line + 1);
+}
+
+/* img prune [-a] [-f]: gc; with -a first every image no container uses
+ * (docker's image prune -a). img never prompts, -f is accepted. */
+int img_cmd_prune(int argc, char **argv)
+{
+	bool all = false;
+	int c;
+	while ((c = img_getopt(argc, argv)) != -1)
+		if (c == 'a')
+			all = true;
+		else if (c != 'f')
+			return img_opt_exit(c);
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	struct ims_image **v = NULL;
+	size_t n = 0;
+	int rc = 0;
+	bool said = false;
+	if (open_store(&s, &e) < 0 || (all && ims_image_list(s, &v, &n, &e) < 0))
+		return img_fail_err(&e);
+	for (size_t i = 0; i < n; i++) {
+		char user[CM_SHA256_HEX_LEN + 1];
+		cm_error_clear(&e);
+		if (!ims_container_uses_image(s, v[i]->id, user) &&
+		    ims_image_remove(s, v[i]->id, true, prune_line, &said, &e) < 0)
+			rc = img_fail_err(&e);
+		ims_image_free(v[i]);
+	}
+	free(v);
+	cm_error_clear(&e);
+	if (ims_gc(s, false, print_line, NULL, &e) < 0)
+		return img_fail_err(&e);
+	return rc;
+}
+
+int img_cmd_gc(int argc, char **argv)
+{
+	int c = img_getopt(argc, argv);
+	if (c != -1)
+		return img_opt_exit(c);
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0 || ims_gc(s, false, print_line, NULL, &e) < 0)
@@ -649,8 +559,11 @@ static int cmd_gc(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_fsck(int argc, char **argv)
+int img_cmd_fsck(int argc, char **argv)
 {
+	int c = img_getopt(argc, argv);
+	if (c != -1)
+		return img_opt_exit(c);
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
@@ -664,26 +577,21 @@ static int cmd_fsck(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_load(int argc, char **argv)
+int img_cmd_load(int argc, char **argv)
 {
 	const char *in = NULL;
 	bool quiet = false;
 	int c;
-	static const struct option lo[] = {
-		{ "input", required_argument, NULL, 'i' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ 0 },
-	};
-	while ((c = getopt_long(argc, argv, "+i:q", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'i')
 			in = optarg;
 		else if (c == 'q')
 			quiet = true;
 		else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
-	if (!in || optind != argc)
-		return img_fail("load: usage: img load -i FILE|DIR");
+	if (!in)
+		return img_fail("load: needs -i FILE|DIR (reading stdin is not supported yet)");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0 ||
@@ -692,22 +600,17 @@ static int cmd_load(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_save(int argc, char **argv)
+int img_cmd_save(int argc, char **argv)
 {
 	const char *out = NULL, *fmt = "docker-archive";
 	int c;
-	static const struct option lo[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'F' },
-		{ 0 },
-	};
-	while ((c = getopt_long(argc, argv, "+o:", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'o')
 			out = optarg;
-		else if (c == 'F')
+		else if (c == OPT_FORMAT)
 			fmt = optarg;
 		else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
 	enum ims_save_format f;
 	if (strcmp(fmt, "docker-archive") == 0)
@@ -718,8 +621,6 @@ static int cmd_save(int argc, char **argv)
 		f = IMS_SAVE_OCI_DIR;
 	else
 		return img_fail("save: unknown format '%s' (docker-archive, oci-archive, oci-dir)", fmt);
-	if (optind >= argc)
-		return img_fail("save: needs at least one IMAGE");
 	if (!out) {
 		if (f == IMS_SAVE_OCI_DIR)
 			return img_fail("save: oci-dir needs -o DIR");
@@ -808,23 +709,14 @@ static bool ps_filters_match(const struct ps_filter *fs, size_t n, const struct 
 	return true;
 }
 
-static int cmd_ps(int argc, char **argv)
+int img_cmd_ps(int argc, char **argv)
 {
 	bool all = false, quiet = false, notrunc = false;
 	const char *format = NULL;
 	struct ps_filter fs[MAX_FILTERS];
 	size_t nf = 0;
-	static const struct option lo[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "no-trunc", no_argument, NULL, 'N' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "filter", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+aqhf:", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'f') {
 			static const char *const keys[] = { "name", "id", "status", "label", "ancestor" };
 			const char *eq = strchr(optarg, '=');
@@ -844,31 +736,30 @@ static int cmd_ps(int argc, char **argv)
 			all = true;
 		else if (c == 'q')
 			quiet = true;
-		else if (c == 'N')
+		else if (c == OPT_NOTRUNC)
 			notrunc = true;
-		else if (c == 'F')
+		else if (c == OPT_FORMAT)
 			format = optarg;
-		else if (c == 'h') {
-			puts("Usage: img ps [-a] [-q] [--no-trunc] [-f KEY=VALUE]... [--format json|TEMPLATE]");
-			return 0;
-		} else
-			return EXIT_IMG;
+		else
+			return img_opt_exit(c);
 	}
-	if (optind != argc)
-		return img_fail("ps: too many arguments");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	struct ims_container **v;
 	size_t n;
 	if (open_store(&s, &e) < 0 || ims_container_list(s, &v, &n, &e) < 0)
 		return img_fail_err(&e);
-	struct table t = { .ncols = 7 };
-	if (!quiet && !format) {
-		static const char *const hdr[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
-						   "STATUS", "PORTS", "NAMES" };
-		table_add(&t, hdr);
-	}
-	for (size_t i = 0; i < n; i++) {
+	static const char *const hdr[] = {
+		"Command", "COMMAND", "CreatedAt", "CREATED AT", "ID", "CONTAINER ID", "Image", "IMAGE",
+		"Labels", "LABELS", "LocalVolumes", "LOCAL VOLUMES", "Mounts", "MOUNTS", "Names", "NAMES",
+		"Networks", "NETWORKS", "Ports", "PORTS", "RunningFor", "CREATED", "Size", "SIZE",
+		"State", "STATE", "Status", "STATUS",
+	};
+	struct img_fmt f = { 0 };
+	int rc = quiet ? 0 : img_fmt_open(&f, format,
+					  "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
+					  hdr, CM_ARRAY_SIZE(hdr) / 2, "*formatter.ContainerContext");
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct ims_container *ct = v[i];
 		img_refresh_status(ct);
 		bool running = strncmp(ct->status, "Up", 2) == 0 ||
@@ -877,15 +768,12 @@ static int cmd_ps(int argc, char **argv)
 				    strstr(ct->status, "(Paused)") ? "paused" :
 				    running ? "running" : strncmp(ct->status, "Exited", 6) == 0 ?
 				    "exited" : "created";
-		if ((!all && !running) || !ps_filters_match(fs, nf, ct, state)) {
-			ims_container_free(ct);
+		if ((!all && !running) || !ps_filters_match(fs, nf, ct, state))
 			continue;
-		}
-		char id[65], since[64], created[64], cmdline[4096], command[4200];
+		char id[65], since[64], created[64], cmdline[4096];
 		snprintf(id, sizeof(id), "%.*s", notrunc ? 64 : 12, ct->id);
 		if (quiet) {
 			puts(id);
-			ims_container_free(ct);
 			continue;
 		}
 		human_since(ct->created, since, sizeof(since));
@@ -896,118 +784,88 @@ static int cmd_ps(int argc, char **argv)
 		gmtime_r(&cts, &tm);
 		strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
 		ctr_command(s, ct, cmdline, sizeof(cmdline));
-		if (!notrunc && strlen(cmdline) > 20)
-			strcpy(cmdline + 19, "\xe2\x80\xa6"); /* docker's ellipsis */
-		snprintf(command, sizeof(command), "\"%s\"", cmdline);
+		/* docker: cut to 20 columns ("…" included), then Go-quoted */
+		_cleanup_free_ char *cut = notrunc ? strdup(cmdline) : cm_text_ellipsis(cmdline, 20);
+		_cleanup_free_ char *command = cut ? img_go_quote(cut) : NULL;
 		const char *image = ct->image ? ct->image : ct->image_id + 7;
 		char ports[1024];
 		img_ports_column(ct, ports, sizeof(ports));
-		if (format) {
-			struct field f[] = {
-				{ "Command", command }, { "CreatedAt", created }, { "ID", id },
-				{ "Image", image }, { "Labels", "" }, { "LocalVolumes", "0" },
-				{ "Mounts", "" }, { "Names", ct->name }, { "Networks", "" },
-				{ "Ports", ports }, { "RunningFor", since }, { "Size", "0B" },
-				{ "State", state }, { "Status", status },
-			};
-			if (strcmp(format, "json") == 0 || strcmp(format, "{{json .}}") == 0) {
-				struct cm_jw w;
-				cm_jw_init(&w, 0);
-				cm_jw_obj(&w);
-				for (size_t j = 0; j < CM_ARRAY_SIZE(f); j++)
-					cm_jw_kstr(&w, f[j].key, f[j].val);
-				cm_jw_obj_end(&w);
-				char *out;
-				if (cm_jw_finish(&w, &out, NULL) == 0) {
-					puts(out);
-					free(out);
-				}
-			} else {
-				print_template(format, f, CM_ARRAY_SIZE(f));
-			}
-		} else {
-			const char *row[] = { id, image, command, since, status, ports, ct->name };
-			table_add(&t, row);
+		_cleanup_free_ char *labels = NULL, *mounts = NULL, *networks = NULL;
+		if (!command || img_ctr_columns(ct, !notrunc, &labels, &mounts, &networks) < 0) {
+			rc = img_fail("out of memory");
+			break;
 		}
-		ims_container_free(ct);
+		const char *kv[] = {
+			"Command", command, "CreatedAt", created, "ID", id, "Image", image,
+			"Labels", labels, "LocalVolumes", "0", "Mounts", mounts, "Names", ct->name,
+			"Networks", networks, "Ports", ports, "RunningFor", since, "Size", "0B",
+			"State", state, "Status", status,
+		};
+		_cleanup_json_ struct cm_json *row = cm_tpl_strmap(kv, CM_ARRAY_SIZE(kv) / 2);
+		rc = row ? img_fmt_row(&f, row) : img_fail("out of memory");
 	}
+	for (size_t i = 0; i < n; i++)
+		ims_container_free(v[i]);
 	free(v);
-	if (t.nrows)
-		table_print(&t);
-	else
-		free(t.cells);
-	return 0;
+	return img_fmt_end(&f, rc);
 }
 
 
-/* Open the store and find the one CONTAINER argument of a command. */
-static int one_container(int argc, char **argv, const char *what,
-			 struct ims_store **s, struct ims_container **ct, struct cm_error *e)
+/* Open the store and find the one CONTAINER argument of a command (its
+ * count checked by img_getopt). */
+static int one_container(int argc, char **argv, struct ims_store **s, struct ims_container **ct,
+			 struct cm_error *e)
 {
-	if (optind + 1 != argc) {
-		cm_error_set(e, -EINVAL, "%s: needs exactly one CONTAINER", what);
-		return -EINVAL;
-	}
 	int r = open_store(s, e);
 	if (r == 0)
 		r = ims_container_get(*s, argv[optind], ct, e);
 	return r;
 }
 
-static int cmd_mount(int argc, char **argv)
+int img_cmd_mount(int argc, char **argv)
 {
-	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-		puts("Usage: img mount CONTAINER   (prints the mountpoint)");
-		return 0;
-	}
-	optind = 1;
+	int c = img_getopt(argc, argv);
+	if (c != -1)
+		return img_opt_exit(c);
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	_cleanup_container_ struct ims_container *ct = NULL;
-	if (one_container(argc, argv, "mount", &s, &ct, &e) < 0 ||
+	if (one_container(argc, argv, &s, &ct, &e) < 0 ||
 	    ims_container_mount(s, ct, &e) < 0)
 		return img_fail_err(&e);
 	puts(ct->mountpoint);
 	return 0;
 }
 
-static int cmd_umount(int argc, char **argv)
+int img_cmd_umount(int argc, char **argv)
 {
 	bool lazy = false;
-	static const struct option lo[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+f", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'f')
 			lazy = true;
 		else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	_cleanup_container_ struct ims_container *ct = NULL;
-	if (one_container(argc, argv, "umount", &s, &ct, &e) < 0 ||
+	if (one_container(argc, argv, &s, &ct, &e) < 0 ||
 	    ims_container_umount(s, ct, lazy, &e) < 0)
 		return img_fail_err(&e);
 	puts(ct->id);
 	return 0;
 }
 
-static int cmd_diff(int argc, char **argv)
+int img_cmd_diff(int argc, char **argv)
 {
 	const char *format = NULL;
-	static const struct option lo[] = {
-		{ "format", required_argument, NULL, 'F' },
-		{ 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
-		if (c == 'F')
+	while ((c = img_getopt(argc, argv)) != -1) {
+		if (c == OPT_FORMAT)
 			format = optarg;
 		else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
 	if (format && strcmp(format, "json") != 0)
 		return img_fail("diff: unknown format '%s' (json)", format);
@@ -1016,7 +874,7 @@ static int cmd_diff(int argc, char **argv)
 	_cleanup_container_ struct ims_container *ct = NULL;
 	struct ims_change_ent *v = NULL;
 	size_t n = 0;
-	if (one_container(argc, argv, "diff", &s, &ct, &e) < 0 ||
+	if (one_container(argc, argv, &s, &ct, &e) < 0 ||
 	    ims_container_diff(s, ct, &v, &n, &e) < 0)
 		return img_fail_err(&e);
 	if (!format) {
@@ -1050,20 +908,13 @@ static int cmd_diff(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_commit(int argc, char **argv)
+int img_cmd_commit(int argc, char **argv)
 {
 	const char *msg = NULL, *author = NULL;
 	const char *changes[64];
 	size_t nch = 0;
-	static const struct option lo[] = {
-		{ "message", required_argument, NULL, 'm' },
-		{ "author", required_argument, NULL, 'a' },
-		{ "change", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+m:a:c:h", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'm')
 			msg = optarg;
 		else if (c == 'a')
@@ -1072,15 +923,10 @@ static int cmd_commit(int argc, char **argv)
 			if (nch + 1 >= CM_ARRAY_SIZE(changes))
 				return img_fail("commit: too many --change options");
 			changes[nch++] = optarg;
-		} else if (c == 'h') {
-			puts("Usage: img commit [-m MSG] [-a AUTHOR] [-c 'CMD|ENTRYPOINT|ENV|WORKDIR|USER ...'] CONTAINER [REPOSITORY[:TAG]]");
-			return 0;
 		} else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
 	changes[nch] = NULL;
-	if (optind >= argc || optind + 2 < argc)
-		return img_fail("commit: usage: img commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]");
 	const char *name = optind + 1 < argc ? argv[optind + 1] : NULL;
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
@@ -1095,19 +941,15 @@ static int cmd_commit(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_export(int argc, char **argv)
+int img_cmd_export(int argc, char **argv)
 {
 	const char *out = NULL;
-	static const struct option lo[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+o:", lo, NULL)) != -1) {
+	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'o')
 			out = optarg;
 		else
-			return EXIT_IMG;
+			return img_opt_exit(c);
 	}
 	if (!out) {
 		if (isatty(1))
@@ -1117,53 +959,59 @@ static int cmd_export(int argc, char **argv)
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	_cleanup_container_ struct ims_container *ct = NULL;
-	if (one_container(argc, argv, "export", &s, &ct, &e) < 0 ||
+	if (one_container(argc, argv, &s, &ct, &e) < 0 ||
 	    ims_container_export(s, ct, out, &e) < 0)
 		return img_fail_err(&e);
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int, char **);
-} commands[] = {
-	{ "images", cmd_images },
-	{ "import", cmd_import },
-	{ "pull", cmd_pull },
-	{ "load", cmd_load },
-	{ "save", cmd_save },
-	{ "tag", cmd_tag },
-	{ "rmi", cmd_rmi },
-	{ "inspect", cmd_inspect },
-	{ "history", cmd_history },
-	{ "gc", cmd_gc },
-	{ "prune", cmd_gc },
-	{ "fsck", cmd_fsck },
-	{ "run", img_cmd_run },
-	{ "start", img_cmd_start },
-	{ "stop", img_cmd_stop },
-	{ "kill", img_cmd_kill },
-	{ "pause", img_cmd_pause },
-	{ "unpause", img_cmd_unpause },
-	{ "stats", img_cmd_stats },
-	{ "cp", img_cmd_cp },
-	{ "update", img_cmd_update },
-	{ "restart", img_cmd_restart },
-	{ "wait", img_cmd_wait },
-	{ "logs", img_cmd_logs },
-	{ "exec", img_cmd_exec },
-	{ "top", img_cmd_top },
-	{ "port", img_cmd_port },
-	{ "container", img_cmd_container },
-	{ "rm", img_cmd_rm },
-	{ "create", img_cmd_run }, /* run's flags, no start (img-run.c) */
-	{ "ps", cmd_ps },
-	{ "mount", cmd_mount },
-	{ "umount", cmd_umount },
-	{ "diff", cmd_diff },
-	{ "commit", cmd_commit },
-	{ "export", cmd_export },
-};
+/* img help [COMMAND [SUBCOMMAND]]: docker's `help` verb. */
+int img_cmd_help(int argc, char **argv)
+{
+	bool man = false;
+	int c;
+	while ((c = img_getopt(argc, argv)) != -1) {
+		if (c != OPT_MAN)
+			return img_opt_exit(c);
+		man = true;
+	}
+	if (optind == argc) {
+		img_main_help(stdout);
+		return 0;
+	}
+	char name[128];
+	snprintf(name, sizeof(name), "%s%s%s", argv[optind], optind + 1 < argc ? " " : "",
+		 optind + 1 < argc ? argv[optind + 1] : "");
+	const struct img_verb *v = img_verb_find(name);
+	if (!v)
+		return img_fail("unknown help topic '%s' (see img --help)", name);
+	(man ? img_verb_man : img_verb_help)(v, stdout);
+	return 0;
+}
+
+/* img container COMMAND ...: the verbs named "container COMMAND". */
+int img_cmd_container(int argc, char **argv)
+{
+	int c = img_getopt(argc, argv);
+	if (c != -1)
+		return img_opt_exit(c);
+	if (optind == argc) { /* docker prints the group's help */
+		img_verb_help(img_verb_current, stdout);
+		return 0;
+	}
+	char name[128];
+	snprintf(name, sizeof(name), "%s %s", argv[0], argv[optind]);
+	const struct img_verb *v = img_verb_find(name);
+	if (!v) {
+		fprintf(stderr, "img: '%s' is not an img command.\nSee 'img %s --help'.\n", name, argv[0]);
+		return EXIT_IMG;
+	}
+	img_verb_current = v;
+	argv += optind;
+	argc -= optind;
+	optind = 1;
+	return v->fn(argc, argv);
+}
 
 int main(int argc, char **argv)
 {
@@ -1172,30 +1020,33 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "--root") == 0) {
 			if (i + 1 >= argc)
-				return img_fail("--root needs a directory");
+				return img_fail("flag needs an argument: --root");
 			img_run_root = argv[++i];
 		} else if (strncmp(a, "--root=", 7) == 0) {
 			img_run_root = a + 7;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
+			img_main_help(stdout);
 			return 0;
 		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
-			printf("img %s\n", PACKAGE_VERSION);
+			printf("img version %s\n", PACKAGE_VERSION);
 			return 0;
 		} else {
-			return img_fail("unknown option '%s' (see img --help)", a);
+			fprintf(stderr, "img: unknown flag: %s\nSee 'img --help'.\n", a);
+			return EXIT_IMG;
 		}
 	}
 	if (i >= argc) {
-		usage(stderr);
+		img_main_help(stderr);
 		return EXIT_IMG;
 	}
 	if (isatty(STDERR_FILENO))
 		ims_set_progress(progress_print, NULL);
-	for (size_t k = 0; k < CM_ARRAY_SIZE(commands); k++)
-		if (strcmp(argv[i], commands[k].name) == 0) {
-			optind = 1;
-			return commands[k].fn(argc - i, argv + i);
-		}
-	return img_fail("unknown command '%s' (see img --help)", argv[i]);
+	const struct img_verb *v = img_verb_find(argv[i]);
+	if (!v || strchr(argv[i], ' ')) {
+		fprintf(stderr, "img: '%s' is not an img command.\nSee 'img --help'.\n", argv[i]);
+		return EXIT_IMG;
+	}
+	img_verb_current = v;
+	optind = 1;
+	return v->fn(argc - i, argv + i);
 }

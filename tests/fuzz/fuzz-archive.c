@@ -309,8 +309,8 @@ static int fuzz_load(long iters)
 static int fuzz_json(long iters)
 {
 	static const char *const seeds[] = {
-		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-		"\"config\":{\"digest\":\"sha256:0123\",\"size\":12},\"layers\":[{\"size\":1}]}",
+		("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		 "\"config\":{\"digest\":\"sha256:0123\",\"size\":12},\"layers\":[{\"size\":1}]}"),
 		"[{\"Config\":\"a.json\",\"RepoTags\":[\"x:1\"],\"Layers\":[\"l/layer.tar\"]}]",
 		"{\"a\":[1,2.5e10,-0,true,false,null,\"\\u00e9\\n\\\"\"],\"b\":{}}",
 	};

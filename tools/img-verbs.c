@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: MIT
+/* Every verb of img in one table: synopsis, docker's description, options
+ * with their help, argument counts, handler (img-cli.h). The texts follow
+ * docker's where docker has the verb or flag; img's own additions say so. */
+#include "img-cli.h"
+
+#include <stddef.h>
+
+/* ------------------------------------------------------------ images */
+
+/* docker's --format text of the listing verbs */
+#define FORMAT_HELP                                                                                \
+	"Format output using a custom template:\n"                                                 \
+	"'table':            Print output in table format with column headers (default)\n"         \
+	"'table TEMPLATE':   Print output in table format using the given Go template\n"           \
+	"'json':             Print in JSON format\n"                                               \
+	"'TEMPLATE':         Print output using the given Go template (docs/cli.md)"
+
+static const struct img_opt images_opts[] = {
+	{ "format", 0, "string", OPT_FORMAT, FORMAT_HELP, 0 },
+	{ "no-trunc", 0, NULL, OPT_NOTRUNC, "Don't truncate output", 0 },
+	{ "quiet", 'q', NULL, 'q', "Only show image IDs", 0 },
+	{ 0 },
+};
+
+static const struct img_opt import_opts[] = {
+	{ "message", 'm', "string", 'm', "Set commit message for imported image", 0 },
+	{ "busybox", 0, NULL, OPT_BUSYBOX,
+	  "img: the embedded image, made from the host's busybox ($IMG_BUSYBOX)", 0 },
+	{ 0 },
+};
+
+static const struct img_opt load_opts[] = {
+	{ "input", 'i', "string", 'i', "Read from tar archive file or OCI layout dir", 0 },
+	{ "quiet", 'q', NULL, 'q', "Suppress the load output", 0 },
+	{ 0 },
+};
+
+static const struct img_opt save_opts[] = {
+	{ "output", 'o', "string", 'o', "Write to a file, instead of STDOUT", 0 },
+	{ "format", 0, "string", OPT_FORMAT,
+	  "img: docker-archive (default), oci-archive or oci-dir", 0 },
+	{ 0 },
+};
+
+static const struct img_opt rmi_opts[] = {
+	{ "force", 'f', NULL, 'f', "Force removal of the image", 0 },
+	{ 0 },
+};
+
+static const struct img_opt inspect_opts[] = {
+	{ "format", 'f', "string", 'f', "Format output using the given Go template", 0 },
+	{ "type", 0, "string", OPT_TYPE, "Return JSON for specified type (image, container)", 0 },
+	{ 0 },
+};
+
+static const struct img_opt history_opts[] = {
+	{ "format", 0, "string", OPT_FORMAT, "Format output using a custom template", 0 },
+	{ "no-trunc", 0, NULL, OPT_NOTRUNC, "Don't truncate output", 0 },
+	{ "quiet", 'q', NULL, 'q', "Only show image IDs", 0 },
+	{ 0 },
+};
+
+static const struct img_opt prune_opts[] = {
+	{ "all", 'a', NULL, 'a', "Remove all unused images, not just dangling ones", 0 },
+	{ "force", 'f', NULL, 'f', "Do not prompt for confirmation (img never prompts)", 0 },
+	{ 0 },
+};
+
+/* ------------------------------------------------------------ containers */
+
+static const struct img_opt ps_opts[] = {
+	{ "all", 'a', NULL, 'a', "Show all containers (default shows just running)", 0 },
+	{ "filter", 'f', "filter", 'f',
+	  "Filter output based on conditions provided\n"
+	  "(name, id, status, label, ancestor: KEY=VALUE)", 0 },
+	{ "format", 0, "string", OPT_FORMAT, FORMAT_HELP, 0 },
+	{ "no-trunc", 0, NULL, OPT_NOTRUNC, "Don't truncate output", 0 },
+	{ "quiet", 'q', NULL, 'q', "Only display container IDs", 0 },
+	{ 0 },
+};
+
+static const struct img_opt rm_opts[] = {
+	{ "force", 'f', NULL, 'f', "Force the removal of a running container (uses SIGKILL)", 0 },
+	{ 0 },
+};
+
+static const struct img_opt umount_opts[] = {
+	{ "force", 'f', NULL, 'f', "Unmount lazily when the mount is busy", 0 },
+	{ 0 },
+};
+
+static const struct img_opt diff_opts[] = {
+	{ "format", 0, "string", OPT_FORMAT, "img: json (podman's changed/added/deleted)", 0 },
+	{ 0 },
+};
+
+static const struct img_opt commit_opts[] = {
+	{ "author", 'a', "string", 'a', "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")", 0 },
+	{ "change", 'c', "list", 'c', "Apply Dockerfile instruction to the created image\n"
+	  "(CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL)", 0 },
+	{ "message", 'm', "string", 'm', "Commit message", 0 },
+	{ 0 },
+};
+
+static const struct img_opt export_opts[] = {
+	{ "output", 'o', "string", 'o', "Write to a file, instead of STDOUT", 0 },
+	{ 0 },
+};
+
+/* the cgroup limits of run, create and update */
+#define LIMIT_OPTS                                                                                 \
+	{ "memory", 'm', "bytes", 'm', "Memory limit", 0 },                                        \
+	{ "memory-swap", 0, "bytes", OPT_MEMSWAP,                                                  \
+	  "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", 0 },              \
+	{ "cpus", 0, "decimal", OPT_CPUS, "Number of CPUs", 0 },                                   \
+	{ "cpu-shares", 0, "int", OPT_SHARES, "CPU shares (relative weight)", 0 },                 \
+	{ "pids-limit", 0, "int", OPT_PIDS, "Tune container pids limit (set -1 for unlimited)", 0 }
+
+/* run and create (IMG_OPT_RUN_ONLY: not create's) */
+static const struct img_opt run_opts[] = {
+	{ "detach", 'd', NULL, 'd', "Run container in background and print container ID", IMG_OPT_RUN_ONLY },
+	{ "interactive", 'i', NULL, 'i', "Keep STDIN open even if not attached", 0 },
+	{ "tty", 't', NULL, 't', "Allocate a pseudo-TTY", 0 },
+	{ "rm", 0, NULL, OPT_RM, "Automatically remove the container when it exits", 0 },
+	{ "name", 0, "string", OPT_NAME, "Assign a name to the container", 0 },
+	{ "env", 'e', "list", 'e', "Set environment variables", 0 },
+	{ "env-file", 0, "list", OPT_ENVFILE, "Read in a file of environment variables", 0 },
+	{ "volume", 'v', "list", 'v', "Bind mount a volume (HOST:CTR[:ro])", 0 },
+	{ "workdir", 'w', "string", 'w', "Working directory inside the container", 0 },
+	{ "user", 'u', "string", 'u', "Username or UID (format: <name|uid>[:<group|gid>])", 0 },
+	{ "hostname", 'h', "string", 'h', "Container host name", 0 },
+	{ "entrypoint", 0, "string", OPT_ENTRYPOINT, "Overwrite the default ENTRYPOINT of the image", 0 },
+	LIMIT_OPTS,
+	{ "read-only", 0, NULL, OPT_RO, "Mount the container's root filesystem as read only", 0 },
+	{ "network", 0, "network", OPT_NET, "Connect a container to a network (bridge, none, host)", 0 },
+	{ "net", 0, "network", OPT_NET, "", IMG_OPT_HIDDEN },
+	{ "userns", 0, "string", OPT_USERNS,
+	  "User namespace to use: host (the default, as docker's), or\n"
+	  "private (--userns alone): img's own, idmapped (docs/runner.md)", IMG_OPT_OPTARG },
+	{ "cgroup-parent", 0, "string", OPT_CGPARENT, "Optional parent cgroup for the container", 0 },
+	{ "restart", 0, "string", OPT_RESTART,
+	  "Restart policy to apply when a container exits (default \"no\")", 0 },
+	{ "cap-add", 0, "list", OPT_CAPADD, "Add Linux capabilities", 0 },
+	{ "cap-drop", 0, "list", OPT_CAPDROP, "Drop Linux capabilities", 0 },
+	{ "add-host", 0, "list", OPT_ADDHOST, "Add a custom host-to-IP mapping (host:ip)", 0 },
+	{ "dns", 0, "list", OPT_DNS, "Set custom DNS servers", 0 },
+	{ "dns-search", 0, "list", OPT_DNSSEARCH, "Set custom DNS search domains", 0 },
+	{ "dns-option", 0, "list", OPT_DNSOPT, "Set DNS options", 0 },
+	{ "tmpfs", 0, "list", OPT_TMPFS, "Mount a tmpfs directory", 0 },
+	{ "shm-size", 0, "bytes", OPT_SHMSIZE, "Size of /dev/shm", 0 },
+	{ "ulimit", 0, "ulimit", OPT_ULIMIT, "Ulimit options", 0 },
+	{ "pid", 0, "string", OPT_PIDNS, "PID namespace to use (host)", 0 },
+	{ "uts", 0, "string", OPT_UTSNS, "UTS namespace to use (host)", 0 },
+	{ "device", 0, "list", OPT_DEVICE, "Add a host device to the container", 0 },
+	{ "security-opt", 0, "list", OPT_SECOPT,
+	  "Security options (seccomp=unconfined|PROFILE.json, no-new-privileges[=BOOL])", 0 },
+	{ "privileged", 0, NULL, OPT_PRIVILEGED, "Give extended privileges to this container", 0 },
+	{ "publish", 'p', "list", 'p', "Publish a container's port(s) to the host", 0 },
+	{ "label", 'l', "list", 'l', "Set meta data on a container", 0 },
+	{ 0 },
+};
+
+static const struct img_opt start_opts[] = {
+	{ "attach", 'a', NULL, 'a', "Attach STDOUT/STDERR and forward signals", 0 },
+	{ 0 },
+};
+
+static const struct img_opt stop_opts[] = {
+	{ "time", 't', "int", 't', "Seconds to wait before killing the container (default 10)", 0 },
+	{ 0 },
+};
+
+static const struct img_opt kill_opts[] = {
+	{ "signal", 's', "string", 's', "Signal to send to the container (default \"KILL\")", 0 },
+	{ 0 },
+};
+
+static const struct img_opt stats_opts[] = {
+	{ "no-stream", 0, NULL, OPT_NOSTREAM, "Disable streaming stats and only pull the first result", 0 },
+	{ 0 },
+};
+
+static const struct img_opt update_opts[] = {
+	LIMIT_OPTS,
+	{ 0 },
+};
+
+static const struct img_opt logs_opts[] = {
+	{ "follow", 'f', NULL, 'f', "Follow log output", 0 },
+	{ "since", 0, "string", OPT_SINCE,
+	  "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)", 0 },
+	{ "tail", 'n', "string", 'n', "Number of lines to show from the end of the logs (default \"all\")", 0 },
+	{ "timestamps", 't', NULL, 't', "Show timestamps", 0 },
+	{ "until", 0, "string", OPT_UNTIL,
+	  "Show logs before a timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)", 0 },
+	{ 0 },
+};
+
+static const struct img_opt exec_opts[] = {
+	{ "env", 'e', "list", 'e', "Set environment variables", 0 },
+	{ "interactive", 'i', NULL, 'i', "Keep STDIN open even if not attached", 0 },
+	{ "tty", 't', NULL, 't', "Allocate a pseudo-TTY", 0 },
+	{ "user", 'u', "string", 'u', "Username or UID (format: \"<name|uid>[:<group|gid>]\")", 0 },
+	{ "workdir", 'w', "string", 'w', "Working directory inside the container", 0 },
+	{ 0 },
+};
+
+static const struct img_opt cp_opts[] = {
+	{ "archive", 'a', NULL, 'a', "Archive mode (copy all uid/gid information)", 0 },
+	{ "follow-link", 'L', NULL, 'L', "Always follow symbol link in SRC_PATH", 0 },
+	{ 0 },
+};
+
+static const struct img_opt help_opts[] = {
+	{ "man", 0, NULL, OPT_MAN, "the verb's manual page (roff), as in docs/", IMG_OPT_HIDDEN },
+	{ 0 },
+};
+
+#define C "Container Commands"
+#define I "Image Commands"
+#define S "Store Commands"
+
+const struct img_verb img_verbs[] = {
+	/* containers */
+	{ "run", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image",
+	  run_opts, 1, -1, img_cmd_run, C },
+	{ "create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container",
+	  run_opts, 1, -1, img_cmd_run, C },
+	{ "start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers",
+	  start_opts, 1, -1, img_cmd_start, C },
+	{ "stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers",
+	  stop_opts, 1, -1, img_cmd_stop, C },
+	{ "restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers",
+	  stop_opts, 1, -1, img_cmd_restart, C },
+	{ "kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers",
+	  kill_opts, 1, -1, img_cmd_kill, C },
+	{ "pause", "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers",
+	  NULL, 1, -1, img_cmd_pause, C },
+	{ "unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers",
+	  NULL, 1, -1, img_cmd_unpause, C },
+	{ "wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes",
+	  NULL, 1, -1, img_cmd_wait, C },
+	{ "exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container",
+	  exec_opts, 2, -1, img_cmd_exec, C },
+	{ "logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container",
+	  logs_opts, 1, 1, img_cmd_logs, C },
+	{ "top", "CONTAINER", "Display the running processes of a container",
+	  NULL, 1, 1, img_cmd_top, C },
+	{ "port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container",
+	  NULL, 1, 2, img_cmd_port, C },
+	{ "stats", "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics",
+	  stats_opts, 0, -1, img_cmd_stats, C },
+	{ "update", "[OPTIONS] CONTAINER [CONTAINER...]", "Update configuration of one or more containers",
+	  update_opts, 1, -1, img_cmd_update, C },
+	{ "ps", "[OPTIONS]", "List containers", ps_opts, 0, 0, img_cmd_ps, C },
+	{ "rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers",
+	  rm_opts, 1, -1, img_cmd_rm, C },
+	{ "cp", "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH\n\timg cp [OPTIONS] SRC_PATH CONTAINER:DEST_PATH",
+	  "Copy files/folders between a container and the local filesystem",
+	  cp_opts, 2, 2, img_cmd_cp, C },
+	{ "diff", "[OPTIONS] CONTAINER", "Inspect changes to files or directories on a container's filesystem",
+	  diff_opts, 1, 1, img_cmd_diff, C },
+	{ "commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes",
+	  commit_opts, 1, 2, img_cmd_commit, C },
+	{ "export", "[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive",
+	  export_opts, 1, 1, img_cmd_export, C },
+	{ "mount", "CONTAINER", "Mount a container's union filesystem and print its mountpoint (podman's)",
+	  NULL, 1, 1, img_cmd_mount, C },
+	{ "umount", "[OPTIONS] CONTAINER", "Unmount a container's union filesystem (podman's)",
+	  umount_opts, 1, 1, img_cmd_umount, C },
+	{ "container", "COMMAND", "Manage containers", NULL, 0, -1, img_cmd_container, C },
+	{ "container inspect", "[OPTIONS] CONTAINER [CONTAINER...]",
+	  "Display detailed information on one or more containers",
+	  inspect_opts, 1, -1, img_cmd_container_inspect, NULL },
+	/* images */
+	{ "images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", images_opts, 0, 1, img_cmd_images, I },
+	{ "import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]\n\timg import --busybox [REPOSITORY[:TAG]]",
+	  "Import the contents from a tarball to create a filesystem image",
+	  import_opts, 0, 2, img_cmd_import, I },
+	{ "pull", "busybox[:TAG]", "Pull an image (today: only the embedded busybox, no network)",
+	  NULL, 1, 1, img_cmd_pull, I },
+	{ "load", "[OPTIONS]", "Load an image from a tar archive or an OCI layout",
+	  load_opts, 0, 0, img_cmd_load, I },
+	{ "save", "[OPTIONS] IMAGE [IMAGE...]",
+	  "Save one or more images to a tar archive (streamed to STDOUT by default)",
+	  save_opts, 1, -1, img_cmd_save, I },
+	{ "tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+	  NULL, 2, 2, img_cmd_tag, I },
+	{ "rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", rmi_opts, 1, -1, img_cmd_rmi, I },
+	{ "inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on images and containers",
+	  inspect_opts, 1, -1, img_cmd_inspect, I },
+	{ "history", "[OPTIONS] IMAGE", "Show the history of an image", history_opts, 1, 1, img_cmd_history, I },
+	{ "prune", "[OPTIONS]", "Remove unused images", prune_opts, 0, 0, img_cmd_prune, I },
+	/* the store */
+	{ "fsck", "", "Re-hash every blob and check every manifest, config, layer and name",
+	  NULL, 0, 0, img_cmd_fsck, S },
+	{ "gc", "", "Remove blobs, layers and temp files that no image references",
+	  NULL, 0, 0, img_cmd_gc, S },
+	{ "help", "[COMMAND]", "Help about any command", help_opts, 0, 2, img_cmd_help, NULL },
+	{ 0 },
+};
