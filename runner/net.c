@@ -14,12 +14,15 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -364,6 +367,25 @@ static void rename_self(const char *name)
 	memcpy((void *)(uintptr_t)start, name, len);
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How long img0 and the table outlive the last bridged container:
+ * $IMG_NET_LINGER_MS (0: not at all) or RUN_NET_LINGER_MS. */
+static int64_t linger_ms(void)
+{
+	const char *v = getenv("IMG_NET_LINGER_MS");
+	char *end;
+	long long ms = v && *v ? strtoll(v, &end, 10) : -1;
+	if (ms < 0 || *end || ms > 86400000LL)
+		return RUN_NET_LINGER_MS;
+	return ms;
+}
+
 /* Deleting a link or a rule waits for RCU grace periods (a veth ~19 ms,
  * the bridge ~35 ms, the table ~16 ms, a rule ~14 ms here), none of which a
  * container's start or exit needs to wait for: a detached reaper does them.
@@ -372,9 +394,11 @@ static void rename_self(const char *name)
  * img's port check) waits for them; then, without the lock, the veths
  * (their names are per container; a restart deletes a leftover itself);
  * then, when no container is left, the bridge and the table linger
- * RUN_NET_LINGER_MS and go only if still nobody uses them, under the lock
+ * (linger_ms()) and go only if still nobody uses them, under the lock
  * again: containers run one after another (a script's loop) keep img0
- * instead of each waiting for its deletion (95 ms a run, measured). ports:
+ * instead of each waiting for its deletion (95 ms a run, measured). A new
+ * record ends the lingering at once (that container's exit lingers anew):
+ * one reaper waits, not one per container run. ports:
  * the ports chain to apply (full: the table if that fails), written as the
  * rules applied. Its fds: the lock, /dev/null as stdio. */
 static void net_reap(int lock, char (*veths)[IFNAMSIZ], size_t n_veths, bool bridge,
@@ -408,9 +432,15 @@ static void net_reap(int lock, char (*veths)[IFNAMSIZ], size_t n_veths, bool bri
 		(void)run_nl_link_del(nl, veths[i]);
 	if (!bridge)
 		_exit(0);
-	struct timespec ts = { RUN_NET_LINGER_MS / 1000, (RUN_NET_LINGER_MS % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	/* a container set up meanwhile (its record published by rename) ends
+	 * the wait: img0 is used again and its exit brings the next reaper */
+	int in = inotify_init1(IN_CLOEXEC);
+	if (in >= 0 && inotify_add_watch(in, ADDR_DIR, IN_MOVED_TO) < 0)
+		cm_close(&in);
+	struct pollfd pf = { .fd = in, .events = POLLIN };
+	for (int64_t left = linger_ms(), end = mono_ms() + left; left > 0; left = end - mono_ms())
+		if (poll(&pf, 1, left > INT_MAX ? INT_MAX : (int)left) > 0)
+			_exit(0);
 	int l = net_lock();
 	struct net_recs rs = { 0 };
 	bool used = l < 0 || recs_load(&rs) < 0;
