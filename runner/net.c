@@ -179,6 +179,14 @@ static int sysctl_write(const char *family, const char *dev, const char *key, co
 	return run_write_file(p, val);
 }
 
+/* /sys/class/net/<dev>/brport/<key>: a bridge port's setting */
+static int brport_write(const char *dev, const char *key, const char *val)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "/sys/class/net/%s/brport/%s", dev, key);
+	return run_write_file(p, val);
+}
+
 /* Run `nft -f -` with text on stdin; its first error line into err. As
  * docker execs iptables: the nft CLI is the stable interface (its netlink
  * batches are not), and one exec applies the whole table atomically. */
@@ -247,6 +255,14 @@ static void nft_render_ports(FILE *f, const struct net_recs *rs, const char *pre
  * refilled; NFT_ADD only the rules of one new record appended. */
 enum nft_what { NFT_FULL, NFT_PORTS, NFT_ADD };
 
+/* net.ipv4.ip_forward was on before img turned it on (as recorded by
+ * bridge_create; no record: img did not change it, so it counts as on) */
+static bool forwarding_was_on(void)
+{
+	_cleanup_free_ char *v = NULL;
+	return run_read_file_at(AT_FDCWD, RUN_NET_DIR "/ip_forward", 16, &v, NULL) < 0 || v[0] != '0';
+}
+
 static char *nft_render(const struct net_recs *rs, enum nft_what what)
 {
 	char *buf = NULL;
@@ -272,10 +288,34 @@ static char *nft_render(const struct net_recs *rs, enum nft_what what)
 		   "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
 		   "\t\tfib daddr type local jump ports\n\t}\n"
 		   "\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n"
-		   "\t\tfib daddr type local jump ports\n\t}\n"
+		   "\t\tfib daddr type local jump ports\n\t}\n");
+	/* forward (docker's default since 28.0, stricter): into img0 from
+	 * elsewhere only replies and what a published port's DNAT sent there
+	 * (a 127.0.0.1 one never comes from outside: raw); no direct route to
+	 * a container's address. The host's other traffic keeps its fate
+	 * (policy accept: another table may still drop it), except where img
+	 * turned forwarding on: then nothing else is routed, as before. */
+	fprintf(f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n"
+		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" iifname != \"" RUN_NET_BRIDGE_NAME "\" ct state established,related accept\n"
+		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" iifname != \"" RUN_NET_BRIDGE_NAME "\" ct status dnat accept\n"
+		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" iifname != \"" RUN_NET_BRIDGE_NAME "\" drop\n");
+	/* (a bridge of the host, seen here through br_netfilter, bridges on
+	 * whatever ip_forward says: only routed traffic is dropped; a kind the
+	 * kernel cannot tell, a NIC's, fails the match and is routed traffic) */
+	if (!forwarding_was_on())
+		fprintf(f, "\t\tiifname != \"" RUN_NET_BRIDGE_NAME "\" oifname != \"" RUN_NET_BRIDGE_NAME "\" meta iifkind \"bridge\" meta oifkind \"bridge\" accept\n"
+			   "\t\tiifname != \"" RUN_NET_BRIDGE_NAME "\" oifname != \"" RUN_NET_BRIDGE_NAME "\" drop\n");
+	/* postrouting: containers out masqueraded; the host's 127/8 towards
+	 * img0 too (route_localnet); hairpin: a container's packet DNATed back
+	 * into img0 (to itself or a neighbour, through a host address) leaves
+	 * with 10.89.0.1 as source, so the reply comes back through us to be
+	 * un-DNATed (docker masquerades the self case and leaves the rest to
+	 * br_netfilter, which we do not load) */
+	fprintf(f, "\t}\n"
 		   "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 		   "\t\tip saddr 10.89.0.0/16 oifname != \"" RUN_NET_BRIDGE_NAME "\" masquerade\n"
-		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" ip saddr 127.0.0.0/8 masquerade\n\t}\n}\n");
+		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" ip saddr 127.0.0.0/8 masquerade\n"
+		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" ip saddr 10.89.0.0/16 ct status dnat masquerade\n\t}\n}\n");
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -452,6 +492,19 @@ static void net_reap(int lock, char (*veths)[IFNAMSIZ], size_t n_veths, bool bri
 	_exit(0);
 }
 
+/* Whether two renderings of the table differ in the port rules at most
+ * (else only a whole table brings one to the other: a table of an older
+ * img, the ip_forward record changed). */
+static bool same_frame(const char *a, const char *b)
+{
+	static const char head[] = "\tchain ports {\n", tail[] = "\n\t}\n";
+	const char *a1 = strstr(a, head), *b1 = strstr(b, head);
+	const char *a2 = a1 ? strstr(a1, tail) : NULL, *b2 = b1 ? strstr(b1, tail) : NULL;
+	if (!a2 || !b2)
+		return false;
+	return a1 - a == b1 - b && memcmp(a, b, (size_t)(a1 - a)) == 0 && strcmp(a2, b2) == 0;
+}
+
 /* After the records changed: drop the stale ones, then either take down
  * what no container uses or bring the rules up to date. added: the record
  * a set-up just made (its rules can be appended when nothing else changed).
@@ -488,7 +541,7 @@ static int net_sync(int lock, struct net_recs *rs, const struct net_rec *added,
 			r = cm_error_set(err, -ENOMEM, "rendering the nftables rules");
 		else if (known && strcmp(last, full) == 0)
 			; /* as applied */
-		else if (!known || (added && !dropped)) {
+		else if (!(known = known && same_frame(last, full)) || (added && !dropped)) {
 			/* a new table, or only the rules of added to append */
 			struct net_recs one = { .v = (struct net_rec *)added, .n = 1 };
 			_cleanup_free_ char *add = known ? nft_render(&one, NFT_ADD) : NULL;
@@ -514,7 +567,7 @@ static int net_sync(int lock, struct net_recs *rs, const struct net_rec *added,
 		 * port rules go now, as a later set-up may only append */
 		bool known = run_read_file_at(AT_FDCWD, RUN_NET_DIR "/rules", 1 << 22, &last, NULL) == 0;
 		if ((full = nft_render(rs, NFT_FULL)) && known && strcmp(last, full) != 0)
-			ports = nft_render(rs, NFT_PORTS);
+			ports = same_frame(last, full) ? nft_render(rs, NFT_PORTS) : strdup(full);
 	}
 	net_reap(lock, veths, n_veths, !live && bridge_state_exists(), ports, full);
 	free(veths);
@@ -772,6 +825,14 @@ int run_net_setup(const struct run_config *c, pid_t pid, char ret_ip[16], char r
 	}
 	if ((r = sysctl_write("ipv6", name, "accept_ra", "0")) < 0 && r != -ENOENT) {
 		r = cm_error_setx(err, r, "accept_ra of %s", name);
+		goto fail;
+	}
+	/* hairpin: a container's packet DNATed back to itself through a host
+	 * address leaves img0 by the port it came in; where br_netfilter
+	 * bridges it (not routes it), the bridge sends it back through that
+	 * port only in hairpin mode (docker's, without its userland proxy) */
+	if ((r = brport_write(name, "hairpin_mode", "1")) < 0) {
+		r = cm_error_setx(err, r, "hairpin mode of %s", name);
 		goto fail;
 	}
 	if ((r = run_nl_link_up(nl, (int)if_nametoindex(name))) < 0) {
