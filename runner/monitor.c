@@ -144,6 +144,16 @@ struct monitor {
 	bool attach;
 };
 
+/* img stop and kill leave a mark before they signal: no restart then. */
+static bool stopped_by_user(const char *bundle)
+{
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/stopped", bundle);
+	return access(p, F_OK) == 0;
+}
+
+#define STOPPED_STARTING "stopped before the container's process started"
+
 /* One life of pid 1: the cgroup made afresh, the clone, the network, "go",
  * the logs until it exits. 0: it ran; *st is its exit (not yet written).
  * Else its set-up failed, recorded and told to img, and *ret_code is the
@@ -227,6 +237,10 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	bool bridged = false;
 	if (r == 0 && c->network == RUN_NET_BRIDGE)
 		bridged = (r = run_net_setup(c, pid, ip, mac, &e)) == 0;
+	/* img stop while pid 1 sets up: it killed the group, and kills it again
+	 * until we are done; one not yet in the group (moved above) goes here */
+	if (r == 0 && stopped_by_user(bundle))
+		r = -ECANCELED;
 	if (r < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -238,8 +252,9 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		close(csp[0]);
 		cm_close(&out.fd);
 		cm_close(&err.fd);
-		*ret_code = first ? monitor_fail(sync, bundle, early.code, early.msg)
-				  : monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+		*ret_code = stopped_by_user(bundle) ? monitor_fail(sync, bundle, 128 + SIGKILL, STOPPED_STARTING)
+			    : first		    ? monitor_fail(sync, bundle, early.code, early.msg)
+						    : monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
 		return -1;
 	}
 	/* the child may already have failed (its mount setup runs meanwhile):
@@ -254,6 +269,11 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		n = read(csp[0], &ce, sizeof(ce));
 	}
 	close(csp[0]);
+	if (n == (ssize_t)sizeof(ce) && stopped_by_user(bundle)) {
+		/* killed by img stop in its set-up: not an error of its own */
+		snprintf(ce.msg, sizeof(ce.msg), STOPPED_STARTING);
+		ce.code = 128 + SIGKILL;
+	}
 	if (n == (ssize_t)sizeof(ce)) {
 		waitpid(pid, NULL, 0);
 		/* the error message also goes to the log, as docker shows it */
@@ -273,6 +293,10 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 				  .started_ns = started, .restart_count = restarts };
 	memcpy(st->ip, ip, sizeof(st->ip));
 	memcpy(st->mac, mac, sizeof(st->mac));
+	/* exec'd, or died: an img stop that came meanwhile (it kills the group
+	 * while we start) may have missed it on its way into the group */
+	if (stopped_by_user(bundle))
+		(void)run_cgroup_signal(cg, SIGKILL, true, NULL);
 	if (run_state_write(bundle, st, &e) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -345,14 +369,6 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	return 0;
 }
 
-/* img stop and kill leave a mark before they signal: no restart then. */
-static bool stopped_by_user(const char *bundle)
-{
-	char p[4096];
-	snprintf(p, sizeof(p), "%s/stopped", bundle);
-	return access(p, F_OK) == 0;
-}
-
 static bool restart_wanted(const struct run_config *c, int code, int restarts)
 {
 	switch (c->restart) {
@@ -380,8 +396,6 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	_cleanup_close_ int lock = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "another monitor runs this container");
-	snprintf(p, sizeof(p), "%s/stopped", bundle);
-	(void)unlink(p); /* a new start: restarts allowed again */
 	/* --add-host, --dns*: the init layer's files, before pid 1 exists */
 	if (run_init_apply(c, &e) < 0)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
