@@ -7,6 +7,7 @@
  * monitor is killed). Lock order: monitor.lock, then state.lock. */
 #include "run-internal.h"
 #include "cm-fs.h"
+#include "cm-ufsctl.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -357,8 +358,20 @@ int run_container_create(const char *dir, struct run_config *c, const char *ufsm
 
 static int ensure_mounted(const struct run_config *c, const char *ufsmount, struct cm_error *err)
 {
-	if (!c->layers || !c->layers[0] || run_rootfs_is_mounted(c->rootfs))
+	if (!c->layers || !c->layers[0])
 		return 0;
+	if (run_rootfs_is_mounted(c->rootfs)) {
+		/* a mount whose daemon died (all of it ENOTCONN) goes, and a new
+		 * one comes; asked of the daemon's socket, not of the mount,
+		 * which a stalled daemon would not answer (only without one) */
+		struct stat st;
+		int dead = cm_ufsctl_mount_dead(c->rootfs);
+		if (dead == 0 || (dead < 0 && stat(c->rootfs, &st) == 0))
+			return 0;
+		int r = run_rootfs_umount(c->rootfs, err);
+		if (r < 0)
+			return r;
+	}
 	char rw[4096], init[4096];
 	path_in(c->bundle, "rw", rw, sizeof(rw));
 	path_in(c->bundle, "init", init, sizeof(init));

@@ -104,6 +104,18 @@ static void stream_read(struct stream *s, FILE *log)
 
 /* ------------------------------------------------------------ monitor */
 
+/* The pid a pidfd names (its fdinfo's "Pid:"), 0 if unknown. */
+static pid_t pidfd_pid(int pidfd)
+{
+	char p[64];
+	_cleanup_free_ char *s = NULL;
+	snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", pidfd);
+	if (pidfd < 0 || run_read_file_at(AT_FDCWD, p, 4096, &s, NULL) < 0)
+		return 0;
+	const char *l = strstr(s, "\nPid:");
+	return l ? (pid_t)atoi(l + 5) : 0;
+}
+
 /* The first message of a -t pid 1: its pty master (1 byte + fd), or its
  * error. Returns the length read. */
 static ssize_t recv_console(int fd, struct run_child_error *ce, int *ret_fd)
@@ -142,6 +154,9 @@ struct monitor {
 	int null;
 	int sync;     /* img's socket, -1 once img is gone or detached */
 	bool attach;
+	int ufsd;     /* a pidfd of the union's daemon (ufsmount), -1 if unknown */
+	pid_t ufsd_pid;
+	bool fs_lost; /* that daemon died: the container was stopped */
 };
 
 /* img stop and kill leave a mark before they signal: no restart then. */
@@ -252,9 +267,12 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		close(csp[0]);
 		cm_close(&out.fd);
 		cm_close(&err.fd);
-		*ret_code = stopped_by_user(bundle) ? monitor_fail(sync, bundle, 128 + SIGKILL, STOPPED_STARTING)
-			    : first		    ? monitor_fail(sync, bundle, early.code, early.msg)
-						    : monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+		if (stopped_by_user(bundle))
+			*ret_code = monitor_fail(sync, bundle, 128 + SIGKILL, STOPPED_STARTING);
+		else if (first)
+			*ret_code = monitor_fail(sync, bundle, early.code, early.msg);
+		else
+			*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
 		return -1;
 	}
 	/* the child may already have failed (its mount setup runs meanwhile):
@@ -317,14 +335,15 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	int status = 0;
 	bool exited = false;
 	while (!exited || out.fd >= 0 || err.fd >= 0) {
-		struct pollfd pf[4] = {
+		struct pollfd pf[5] = {
 			{ .fd = out.fd, .events = POLLIN },
 			{ .fd = err.fd, .events = POLLIN },
 			{ .fd = exited ? -1 : sfd, .events = POLLIN },
 			{ .fd = in_fwd, .events = POLLIN },
+			{ .fd = m->fs_lost ? -1 : m->ufsd, .events = POLLIN },
 		};
 		/* after pid 1 exited the pidns is gone: drain what is buffered */
-		int pr = poll(pf, 4, exited ? 200 : -1);
+		int pr = poll(pf, 5, exited ? 200 : -1);
 		if (pr < 0 && errno != EINTR)
 			break;
 		if (pr == 0 && exited)
@@ -338,6 +357,17 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 			ssize_t k = read(in_fwd, b, sizeof(b));
 			if (k <= 0 || cm_write_all(ptm, b, (size_t)k) < 0)
 				in_fwd = -1;
+		}
+		if (pf[4].revents) {
+			/* the union's daemon is gone: every access to the root
+			 * fails (ENOTCONN) from now on; the container stops */
+			m->fs_lost = true;
+			snprintf(st->error, sizeof(st->error),
+				 "the container's root filesystem went away: its ufsmount daemon (pid %d) exited",
+				 (int)m->ufsd_pid);
+			log_line(log, "stderr", st->error, strlen(st->error));
+			fflush(log);
+			(void)run_cgroup_signal(cg, SIGKILL, true, NULL);
 		}
 		if (pf[2].revents) {
 			struct signalfd_siginfo si;
@@ -415,8 +445,17 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 
+	/* the union's daemon, watched for its whole life: its exit aborts the
+	 * FUSE connection of the container's root (an event, no polling) */
+	_cleanup_close_ int ufsd = c->rootfs ? run_rootfs_daemon_pidfd(c->rootfs) : -ENOENT;
+	if (ufsd < 0 && ufsd != -ENOENT) { /* -ENOENT: not a ufsmount mount */
+		snprintf(p, sizeof(p), "not watching the union's daemon: %s", strerror(-ufsd));
+		log_line(log, "stderr", p, strlen(p));
+		fflush(log);
+	}
 	struct monitor m = { .bundle = bundle, .c = c, .cg = cg, .log = log, .sfd = sfd,
-			     .null = null, .sync = sync, .attach = attach };
+			     .null = null, .sync = sync, .attach = attach, .ufsd = ufsd,
+			     .ufsd_pid = pidfd_pid(ufsd) };
 	struct run_state st;
 	int code;
 	int64_t backoff_ms = 100; /* docker's: doubled each time, reset after 10 s up */
@@ -426,7 +465,7 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 			(void)run_rootfs_umount(c->rootfs, NULL);
 			return code;
 		}
-		if (!restart_wanted(c, code, restarts) || stopped_by_user(bundle))
+		if (m.fs_lost || !restart_wanted(c, code, restarts) || stopped_by_user(bundle))
 			break;
 		/* restarting: img (attached) is told the first exit and returns */
 		st.status = RUN_RESTARTING;

@@ -329,6 +329,9 @@ int run_rootfs_mount(const char *ufsmount, const char *rw, const char *init,
 /* Unmount (the daemon exits). Not mounted = ok. */
 int run_rootfs_umount(const char *mnt, struct cm_error *err);
 bool run_rootfs_is_mounted(const char *mnt);
+/* A pidfd of the ufsmount daemon serving mnt (cm_ufsctl_daemon_pidfd), or
+ * -errno. */
+int run_rootfs_daemon_pidfd(const char *mnt);
 
 /* ---- bridge networking (net.c, netlink.c; docs/network.md) -------------- */
 
