@@ -167,6 +167,17 @@ static bool stopped_by_user(const char *bundle)
 	return access(p, F_OK) == 0;
 }
 
+/* The union's daemon died: recorded (State.Error, the log), no restart. */
+static void fs_lost(struct monitor *m, struct run_state *st)
+{
+	m->fs_lost = true;
+	snprintf(st->error, sizeof(st->error),
+		 "the container's root filesystem went away: its ufsmount daemon (pid %d) exited",
+		 (int)m->ufsd_pid);
+	log_line(m->log, "stderr", st->error, strlen(st->error));
+	fflush(m->log);
+}
+
 #define STOPPED_STARTING "stopped before the container's process started"
 
 /* One life of pid 1: the cgroup made afresh, the clone, the network, "go",
@@ -361,12 +372,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		if (pf[4].revents) {
 			/* the union's daemon is gone: every access to the root
 			 * fails (ENOTCONN) from now on; the container stops */
-			m->fs_lost = true;
-			snprintf(st->error, sizeof(st->error),
-				 "the container's root filesystem went away: its ufsmount daemon (pid %d) exited",
-				 (int)m->ufsd_pid);
-			log_line(log, "stderr", st->error, strlen(st->error));
-			fflush(log);
+			fs_lost(m, st);
 			(void)run_cgroup_signal(cg, SIGKILL, true, NULL);
 		}
 		if (pf[2].revents) {
@@ -465,6 +471,10 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 			(void)run_rootfs_umount(c->rootfs, NULL);
 			return code;
 		}
+		/* (it may also have died as pid 1 exited: then no restart either) */
+		struct pollfd pf = { .fd = m.fs_lost ? -1 : m.ufsd, .events = POLLIN };
+		if (poll(&pf, 1, 0) == 1)
+			fs_lost(&m, &st);
 		if (m.fs_lost || !restart_wanted(c, code, restarts) || stopped_by_user(bundle))
 			break;
 		/* restarting: img (attached) is told the first exit and returns */

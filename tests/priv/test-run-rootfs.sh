@@ -141,6 +141,12 @@ check_re "daemon death: exec says not running (not ENOTCONN)" "^125 img: contain
 check "daemon death: the dead mount is gone" "" "$(awk -v m="$mp" '$2 == m' /proc/mounts)"
 check "daemon death: img start mounts afresh and runs it" "again" "$(img start ufsd >/dev/null && img exec ufsd echo again)"
 timeout 20 "$IMG_BIN" --root "$STORE" rm -f ufsd >/dev/null
+run -d --name ufsr --restart always --network none busybox sleep 1000 >/dev/null
+kill -9 "$(daemon_pid "$(inspect ufsr 'j["GraphDriver"]["Data"]["MergedDir"]')")"
+wait_for 60 exited ufsr
+check "daemon death with --restart always: stopped, not restarted on a dead root" "exited 0" \
+	"$(inspect ufsr '"%s %d" % (j["State"]["Status"], j["RestartCount"])')"
+timeout 20 "$IMG_BIN" --root "$STORE" rm -f ufsr >/dev/null
 # a stopped container's mount whose daemon died (img mount, then -9)
 img create --cgroup-parent "$CGP" --name stale --network none busybox echo stale-ok >/dev/null
 mp=$(ctr_mount stale)
