@@ -148,3 +148,58 @@ long cm_raise_nofile(void)
 	}
 	return (long)rl.rlim_cur;
 }
+
+static void unescape_octal(char *s)
+{
+	char *o = s;
+	for (char *p = s; *p;) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+		    p[3] >= '0' && p[3] <= '7') {
+			*o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+			p += 4;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+}
+
+int cm_mountinfo_find(const char *path, unsigned *ret_maj, unsigned *ret_min, char *fstype,
+		      size_t fssz)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return cm_neg_errno();
+	char *line = NULL;
+	size_t cap = 0;
+	int r = -ENOENT;
+	while (getline(&line, &cap, f) > 0) {
+		/* id parent major:minor root MOUNTPOINT options... - FSTYPE ... */
+		unsigned maj = 0, min = 0;
+		char fst[128] = "";
+		const char *sep = strstr(line, " - ");
+		if (!sep || sscanf(sep + 3, "%127s", fst) != 1)
+			continue;
+		char *save = NULL, *tok = strtok_r(line, " ", &save);
+		for (int i = 0; tok && i < 4; i++) {
+			if (i == 2 && sscanf(tok, "%u:%u", &maj, &min) != 2) {
+				tok = NULL;
+				break;
+			}
+			tok = strtok_r(NULL, " ", &save);
+		}
+		if (!tok)
+			continue;
+		unescape_octal(tok);
+		if (strcmp(tok, path) == 0) {
+			*ret_maj = maj;
+			*ret_min = min;
+			if (fstype)
+				snprintf(fstype, fssz, "%s", fst);
+			r = 0;
+		}
+	}
+	free(line);
+	fclose(f);
+	return r;
+}

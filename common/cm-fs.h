@@ -39,3 +39,10 @@ int cm_rm_rf_at(int dirfd, const char *name);
 /* Raise RLIMIT_NOFILE's soft limit to its hard limit (never above: root may
  * lack CAP_SYS_RESOURCE). Returns the resulting soft limit. */
 long cm_raise_nofile(void);
+
+/* The device (and, fstype not NULL, the type: "fuse.ufsmount") of the mount
+ * at path in our mount namespace (the last one there: what path shows),
+ * from /proc/self/mountinfo (octal escapes undone); nothing is asked of the
+ * mount itself. Returns 0, or -ENOENT when nothing is mounted at path. */
+int cm_mountinfo_find(const char *path, unsigned *ret_maj, unsigned *ret_min, char *fstype,
+		      size_t fssz);

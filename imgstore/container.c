@@ -7,6 +7,7 @@
 #include "cm-fs.h"
 #include "cm-helper.h"
 #include "config.h"
+#include "cm-ufsctl.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -111,43 +112,11 @@ int ims_container_lock(struct ims_store *s, const struct ims_container *c,
 
 /* ------------------------------------------------------------ mountinfo */
 
-static void unescape_octal(char *s)
-{
-	char *o = s;
-	for (char *p = s; *p;) {
-		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
-		    p[3] >= '0' && p[3] <= '7') {
-			*o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
-			p += 4;
-		} else {
-			*o++ = *p++;
-		}
-	}
-	*o = '\0';
-}
-
 /* True if path is a mount point in our mount namespace. */
 bool ims_is_mountpoint(const char *path)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return false;
-	char *line = NULL;
-	size_t cap = 0;
-	bool found = false;
-	while (!found && getline(&line, &cap, f) > 0) {
-		/* id parent major:minor root MOUNTPOINT ... */
-		char *save = NULL, *tok = strtok_r(line, " ", &save);
-		for (int i = 0; tok && i < 4; i++)
-			tok = strtok_r(NULL, " ", &save);
-		if (!tok)
-			continue;
-		unescape_octal(tok);
-		found = strcmp(tok, path) == 0;
-	}
-	free(line);
-	fclose(f);
-	return found;
+	unsigned maj, min;
+	return cm_mountinfo_find(path, &maj, &min, NULL, 0) == 0;
 }
 
 /* ------------------------------------------------------------ reading */
@@ -727,8 +696,11 @@ int ims_container_mount(struct ims_store *s, struct ims_container *c,
 	if (r < 0)
 		return r;
 	if (ims_is_mountpoint(c->mountpoint)) {
+		/* asked of the daemon's socket, not of the mount: a stalled
+		 * daemon would not answer a stat (only without a socket) */
 		struct stat st;
-		if (stat(c->mountpoint, &st) == 0) {
+		int dead = cm_ufsctl_mount_dead(c->mountpoint);
+		if (dead == 0 || (dead < 0 && stat(c->mountpoint, &st) == 0)) {
 			c->mounted = true;
 			return 0;
 		}

@@ -7,6 +7,7 @@
  * monitor is killed). Lock order: monitor.lock, then state.lock. */
 #include "run-internal.h"
 #include "cm-fs.h"
+#include "cm-ufsctl.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -357,8 +358,20 @@ int run_container_create(const char *dir, struct run_config *c, const char *ufsm
 
 static int ensure_mounted(const struct run_config *c, const char *ufsmount, struct cm_error *err)
 {
-	if (!c->layers || !c->layers[0] || run_rootfs_is_mounted(c->rootfs))
+	if (!c->layers || !c->layers[0])
 		return 0;
+	if (run_rootfs_is_mounted(c->rootfs)) {
+		/* a mount whose daemon died (all of it ENOTCONN) goes, and a new
+		 * one comes; asked of the daemon's socket, not of the mount,
+		 * which a stalled daemon would not answer (only without one) */
+		struct stat st;
+		int dead = cm_ufsctl_mount_dead(c->rootfs);
+		if (dead == 0 || (dead < 0 && stat(c->rootfs, &st) == 0))
+			return 0;
+		int r = run_rootfs_umount(c->rootfs, err);
+		if (r < 0)
+			return r;
+	}
 	char rw[4096], init[4096];
 	path_in(c->bundle, "rw", rw, sizeof(rw));
 	path_in(c->bundle, "init", init, sizeof(init));
@@ -431,7 +444,7 @@ int run_container_start(const char *monitor_exe, const char *ufsmount, const cha
 	ret->fail_code = RUN_EXIT_IMG;
 	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_state_refresh(bundle, &st, err)) < 0)
 		return r;
-	if (st.status == RUN_RUNNING)
+	if (st.status == RUN_RUNNING || run_container_starting(bundle, &st))
 		return cm_error_set(err, -EBUSY, "container %.12s is already running", c->id);
 	if ((r = ensure_mounted(c, ufsmount, err)) < 0)
 		return r;
@@ -439,6 +452,11 @@ int run_container_start(const char *monitor_exe, const char *ufsmount, const cha
 	_cleanup_close_ int exe = run_sealed_copy(monitor_exe, err);
 	if (exe < 0)
 		return exe;
+	/* a new start: restarts allowed again (before the monitor exists, so
+	 * an img stop that sees it alive leaves a mark that stays) */
+	char mark[4096];
+	if (path_in(bundle, "stopped", mark, sizeof(mark)) == 0)
+		(void)unlink(mark);
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return cm_error_setx(err, cm_neg_errno(), "socketpair");
@@ -666,17 +684,45 @@ bool run_container_paused(const char *bundle)
 	return run_config_read(bundle, &c, NULL) == 0 && config_paused(c);
 }
 
-static bool wait_exit(const char *bundle, int64_t ms)
+/* Wait up to ms for the container to be neither running nor starting.
+ * cg: while it starts (pid 1 not yet exec'd: it cannot be asked to stop,
+ * and may enter its group any moment), SIGKILL to the group each round. */
+static bool wait_exit(const char *bundle, int64_t ms, struct run_cgroup *cg)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	for (int64_t t = 0; t <= ms; t += 10) {
 		struct run_state st;
-		if (run_state_refresh(bundle, &st, NULL) < 0 ||
-		    (st.status != RUN_RUNNING && st.status != RUN_RESTARTING))
+		if (run_state_refresh(bundle, &st, NULL) < 0)
 			return true;
+		bool starting = run_container_starting(bundle, &st);
+		if (st.status != RUN_RUNNING && st.status != RUN_RESTARTING && !starting)
+			return true;
+		if (cg && (starting || st.status == RUN_RUNNING))
+			(void)run_cgroup_signal(cg, SIGKILL, true, NULL);
 		nanosleep(&ts, NULL);
 	}
 	return false;
+}
+
+bool run_container_starting(const char *bundle, const struct run_state *st)
+{
+	return st->status == RUN_CREATED && monitor_alive(bundle);
+}
+
+/* img stop of a starting container: nothing runs of the image yet, no
+ * SIGTERM to ask with; the mark tells the monitor (no restart, and it
+ * kills what it starts), the group is killed until the monitor is done. */
+static int stop_starting(const char *bundle, struct cm_error *err)
+{
+	_cleanup_run_config_ struct run_config *c = NULL;
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	int r;
+	mark_stopped(bundle);
+	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_cgroup_for(c, &cg, err)) < 0)
+		return r;
+	if (!wait_exit(bundle, 10000, cg))
+		return cm_error_set(err, -ETIMEDOUT, "the container did not stop");
+	return 0;
 }
 
 int run_container_stop(const char *bundle, int timeout, struct cm_error *err)
@@ -688,18 +734,20 @@ int run_container_stop(const char *bundle, int timeout, struct cm_error *err)
 	if (st.status == RUN_RESTARTING) {
 		/* between two lives: the mark ends its monitor's wait */
 		mark_stopped(bundle);
-		return wait_exit(bundle, 10000) ? 0 : cm_error_set(err, -ETIMEDOUT, "the container did not stop");
+		return wait_exit(bundle, 10000, NULL) ? 0 : cm_error_set(err, -ETIMEDOUT, "the container did not stop");
 	}
+	if (run_container_starting(bundle, &st))
+		return stop_starting(bundle, err);
 	if (st.status != RUN_RUNNING)
 		return r;
 	if (timeout > 0) {
 		(void)run_container_kill(bundle, SIGTERM, NULL);
-		if (wait_exit(bundle, (int64_t)timeout * 1000))
+		if (wait_exit(bundle, (int64_t)timeout * 1000, NULL))
 			return 0;
 	}
 	if ((r = run_container_kill(bundle, SIGKILL, err)) < 0 && r != -ESRCH)
 		return r;
-	if (!wait_exit(bundle, 10000))
+	if (!wait_exit(bundle, 10000, NULL))
 		return cm_error_set(err, -ETIMEDOUT, "the container did not stop");
 	return 0;
 }
@@ -711,11 +759,12 @@ int run_container_remove(const char *bundle, bool force, struct cm_error *err)
 	int r;
 	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_state_refresh(bundle, &st, err)) < 0)
 		return r;
-	if (st.status == RUN_RUNNING || st.status == RUN_RESTARTING) {
+	bool starting = run_container_starting(bundle, &st);
+	if (st.status == RUN_RUNNING || st.status == RUN_RESTARTING || starting) {
 		if (!force)
 			return cm_error_set(err, -EBUSY,
 					    "cannot remove container %.12s: container is %s: stop the container before removing or force remove",
-					    c->id, run_status_name(st.status));
+					    c->id, starting ? "starting" : run_status_name(st.status));
 		if ((r = run_container_stop(bundle, 0, err)) < 0)
 			return r;
 	}

@@ -373,10 +373,61 @@ static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op
 
 /* ------------------------------------------------------------ process */
 
-static int read_small(const char *path, char **ret)
+/* What the runner reads of the image (passwd, group) is untrusted
+ * (SECURITY.md): resolved in the container's root (we are past pivot_root or
+ * in its mount namespace) without magic links, opened non-blocking (a FIFO
+ * must not hang pid 1 before exec, as it did), a regular file that is not
+ * a kernel's pseudo file (a link to /proc/kmsg would have pid 1, still
+ * holding every capability, consume the host's kernel log), at most
+ * RUN_IMAGE_FILE_MAX bytes. Returns 0 with *ret NULL for a missing file
+ * (as runc: names then do not resolve, numeric ids do). */
+#define RUN_IMAGE_FILE_MAX (4 << 20)
+
+static bool pseudo_fs(int fd)
 {
-	/* in the container's root: a link resolves inside it; size bounded */
-	return run_read_file_at(AT_FDCWD, path, 1 << 20, ret, NULL);
+	static const unsigned long magic[] = {
+		PROC_SUPER_MAGIC, SYSFS_MAGIC, CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC,
+		DEBUGFS_MAGIC, TRACEFS_MAGIC, SECURITYFS_MAGIC, BPF_FS_MAGIC,
+	};
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		return true;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(magic); i++)
+		if ((unsigned long)sf.f_type == magic[i])
+			return true;
+	return false;
+}
+
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" :
+	       S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a file";
+}
+
+static int read_image_file(const char *path, char **ret, struct cm_error *err)
+{
+	*ret = NULL;
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return cm_error_setx(err, cm_neg_errno(), "opening the container's root");
+	_cleanup_close_ int fd = open_in_root(root, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	if (fd == -ENOENT)
+		return 0;
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return cm_error_setx(err, fd < 0 ? fd : cm_neg_errno(), "%s of the container", path);
+	if (!S_ISREG(st.st_mode))
+		return cm_error_set(err, -EINVAL, "%s of the container is %s, not a regular file", path,
+				    file_kind(st.st_mode));
+	if (pseudo_fs(fd))
+		return cm_error_set(err, -EINVAL, "%s of the container is a kernel file (procfs, sysfs...), not the image's",
+				    path);
+	int r = -EFBIG;
+	if (st.st_size > RUN_IMAGE_FILE_MAX ||
+	    (r = fcntl(fd, F_SETFL, 0) < 0 ? cm_neg_errno() : run_read_fd(fd, RUN_IMAGE_FILE_MAX, ret, NULL)) == -EFBIG)
+		return cm_error_set(err, -EFBIG, "%s of the container is too large (%lld bytes, at most %d)", path,
+				    (long long)st.st_size, RUN_IMAGE_FILE_MAX);
+	return r < 0 ? cm_error_setx(err, r, "reading %s of the container", path) : 0;
 }
 
 /* Every capability not in keep leaves the bounding set. */
@@ -449,9 +500,8 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 	struct run_user u;
 	int r;
 
-	(void)read_small("/etc/passwd", &pw);
-	(void)read_small("/etc/group", &gr);
-	if ((r = run_user_resolve(user, pw, gr, &u, &e)) < 0)
+	if (read_image_file("/etc/passwd", &pw, &e) < 0 || read_image_file("/etc/group", &gr, &e) < 0 ||
+	    (r = run_user_resolve(user, pw, gr, &u, &e)) < 0)
 		child_fail(cx, RUN_EXIT_IMG, 0, "%s", e.msg);
 
 	/* env: HOME from the user unless set */

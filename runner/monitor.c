@@ -104,6 +104,18 @@ static void stream_read(struct stream *s, FILE *log)
 
 /* ------------------------------------------------------------ monitor */
 
+/* The pid a pidfd names (its fdinfo's "Pid:"), 0 if unknown. */
+static pid_t pidfd_pid(int pidfd)
+{
+	char p[64];
+	_cleanup_free_ char *s = NULL;
+	snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", pidfd);
+	if (pidfd < 0 || run_read_file_at(AT_FDCWD, p, 4096, &s, NULL) < 0)
+		return 0;
+	const char *l = strstr(s, "\nPid:");
+	return l ? (pid_t)atoi(l + 5) : 0;
+}
+
 /* The first message of a -t pid 1: its pty master (1 byte + fd), or its
  * error. Returns the length read. */
 static ssize_t recv_console(int fd, struct run_child_error *ce, int *ret_fd)
@@ -142,7 +154,31 @@ struct monitor {
 	int null;
 	int sync;     /* img's socket, -1 once img is gone or detached */
 	bool attach;
+	int ufsd;     /* a pidfd of the union's daemon (ufsmount), -1 if unknown */
+	pid_t ufsd_pid;
+	bool fs_lost; /* that daemon died: the container was stopped */
 };
+
+/* img stop and kill leave a mark before they signal: no restart then. */
+static bool stopped_by_user(const char *bundle)
+{
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/stopped", bundle);
+	return access(p, F_OK) == 0;
+}
+
+/* The union's daemon died: recorded (State.Error, the log), no restart. */
+static void fs_lost(struct monitor *m, struct run_state *st)
+{
+	m->fs_lost = true;
+	snprintf(st->error, sizeof(st->error),
+		 "the container's root filesystem went away: its ufsmount daemon (pid %d) exited",
+		 (int)m->ufsd_pid);
+	log_line(m->log, "stderr", st->error, strlen(st->error));
+	fflush(m->log);
+}
+
+#define STOPPED_STARTING "stopped before the container's process started"
 
 /* One life of pid 1: the cgroup made afresh, the clone, the network, "go",
  * the logs until it exits. 0: it ran; *st is its exit (not yet written).
@@ -237,6 +273,10 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	bool bridged = false;
 	if (r == 0 && c->network == RUN_NET_BRIDGE)
 		bridged = (r = run_net_setup(c, pid, ip, mac, &e)) == 0;
+	/* img stop while pid 1 sets up: it killed the group, and kills it again
+	 * until we are done; one not yet in the group (moved above) goes here */
+	if (r == 0 && stopped_by_user(bundle))
+		r = -ECANCELED;
 	if (r < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -248,8 +288,12 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		close(csp[0]);
 		cm_close(&out.fd);
 		cm_close(&err.fd);
-		*ret_code = first ? monitor_fail(sync, bundle, early.code, early.msg)
-				  : monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+		if (stopped_by_user(bundle))
+			*ret_code = monitor_fail(sync, bundle, 128 + SIGKILL, STOPPED_STARTING);
+		else if (first)
+			*ret_code = monitor_fail(sync, bundle, early.code, early.msg);
+		else
+			*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
 		return -1;
 	}
 	/* the child may already have failed (its mount setup runs meanwhile):
@@ -264,6 +308,11 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		n = read(csp[0], &ce, sizeof(ce));
 	}
 	close(csp[0]);
+	if (n == (ssize_t)sizeof(ce) && stopped_by_user(bundle)) {
+		/* killed by img stop in its set-up: not an error of its own */
+		snprintf(ce.msg, sizeof(ce.msg), STOPPED_STARTING);
+		ce.code = 128 + SIGKILL;
+	}
 	if (n == (ssize_t)sizeof(ce)) {
 		waitpid(pid, NULL, 0);
 		/* the error message also goes to the log, as docker shows it */
@@ -283,6 +332,10 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 				  .started_ns = started, .restart_count = restarts };
 	memcpy(st->ip, ip, sizeof(st->ip));
 	memcpy(st->mac, mac, sizeof(st->mac));
+	/* exec'd, or died: an img stop that came meanwhile (it kills the group
+	 * while we start) may have missed it on its way into the group */
+	if (stopped_by_user(bundle))
+		(void)run_cgroup_signal(cg, SIGKILL, true, NULL);
 	if (run_state_write(bundle, st, &e) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -303,15 +356,16 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	int status = 0;
 	bool exited = false;
 	while (!exited || out.fd >= 0 || err.fd >= 0) {
-		struct pollfd pf[5] = {
+		struct pollfd pf[6] = {
 			{ .fd = out.fd, .events = POLLIN },
 			{ .fd = err.fd, .events = POLLIN },
 			{ .fd = exited ? -1 : sfd, .events = POLLIN },
 			{ .fd = in.len ? -1 : in.src, .events = POLLIN },
 			{ .fd = in.len ? in.dst : -1, .events = POLLOUT },
+			{ .fd = m->fs_lost ? -1 : m->ufsd, .events = POLLIN },
 		};
 		/* after pid 1 exited the pidns is gone: drain what is buffered */
-		int pr = poll(pf, 5, exited ? 200 : -1);
+		int pr = poll(pf, CM_ARRAY_SIZE(pf), exited ? 200 : -1);
 		if (pr < 0 && errno != EINTR)
 			break;
 		if (pr == 0 && exited)
@@ -325,6 +379,12 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 			stream_read(&err, log);
 		if (pf[3].revents || pf[4].revents)
 			run_input_step(&in, pf[3].revents != 0);
+		if (pf[5].revents) {
+			/* the union's daemon is gone: every access to the root
+			 * fails (ENOTCONN) from now on; the container stops */
+			fs_lost(m, st);
+			(void)run_cgroup_signal(cg, SIGKILL, true, NULL);
+		}
 		if (pf[2].revents) {
 			struct signalfd_siginfo si;
 			(void)!read(sfd, &si, sizeof(si));
@@ -357,14 +417,6 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	return 0;
 }
 
-/* img stop and kill leave a mark before they signal: no restart then. */
-static bool stopped_by_user(const char *bundle)
-{
-	char p[4096];
-	snprintf(p, sizeof(p), "%s/stopped", bundle);
-	return access(p, F_OK) == 0;
-}
-
 static bool restart_wanted(const struct run_config *c, int code, int restarts)
 {
 	switch (c->restart) {
@@ -392,8 +444,6 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	_cleanup_close_ int lock = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "another monitor runs this container");
-	snprintf(p, sizeof(p), "%s/stopped", bundle);
-	(void)unlink(p); /* a new start: restarts allowed again */
 	/* --add-host, --dns*: the init layer's files, before pid 1 exists */
 	if (run_init_apply(c, &e) < 0)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
@@ -413,8 +463,17 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 
+	/* the union's daemon, watched for its whole life: its exit aborts the
+	 * FUSE connection of the container's root (an event, no polling) */
+	_cleanup_close_ int ufsd = c->rootfs ? run_rootfs_daemon_pidfd(c->rootfs) : -ENOENT;
+	if (ufsd < 0 && ufsd != -ENOENT) { /* -ENOENT: not a ufsmount mount */
+		snprintf(p, sizeof(p), "not watching the union's daemon: %s", strerror(-ufsd));
+		log_line(log, "stderr", p, strlen(p));
+		fflush(log);
+	}
 	struct monitor m = { .bundle = bundle, .c = c, .cg = cg, .log = log, .sfd = sfd,
-			     .null = null, .sync = sync, .attach = attach };
+			     .null = null, .sync = sync, .attach = attach, .ufsd = ufsd,
+			     .ufsd_pid = pidfd_pid(ufsd) };
 	struct run_state st;
 	int code;
 	int64_t backoff_ms = 100; /* docker's: doubled each time, reset after 10 s up */
@@ -424,7 +483,11 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 			(void)run_rootfs_umount(c->rootfs, NULL);
 			return code;
 		}
-		if (!restart_wanted(c, code, restarts) || stopped_by_user(bundle))
+		/* (it may also have died as pid 1 exited: then no restart either) */
+		struct pollfd pf = { .fd = m.fs_lost ? -1 : m.ufsd, .events = POLLIN };
+		if (poll(&pf, 1, 0) == 1)
+			fs_lost(&m, &st);
+		if (m.fs_lost || !restart_wanted(c, code, restarts) || stopped_by_user(bundle))
 			break;
 		/* restarting: img (attached) is told the first exit and returns */
 		st.status = RUN_RESTARTING;

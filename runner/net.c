@@ -14,12 +14,15 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -176,6 +179,14 @@ static int sysctl_write(const char *family, const char *dev, const char *key, co
 	return run_write_file(p, val);
 }
 
+/* /sys/class/net/<dev>/brport/<key>: a bridge port's setting */
+static int brport_write(const char *dev, const char *key, const char *val)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "/sys/class/net/%s/brport/%s", dev, key);
+	return run_write_file(p, val);
+}
+
 /* Run `nft -f -` with text on stdin; its first error line into err. As
  * docker execs iptables: the nft CLI is the stable interface (its netlink
  * batches are not), and one exec applies the whole table atomically. */
@@ -244,6 +255,14 @@ static void nft_render_ports(FILE *f, const struct net_recs *rs, const char *pre
  * refilled; NFT_ADD only the rules of one new record appended. */
 enum nft_what { NFT_FULL, NFT_PORTS, NFT_ADD };
 
+/* net.ipv4.ip_forward was on before img turned it on (as recorded by
+ * bridge_create; no record: img did not change it, so it counts as on) */
+static bool forwarding_was_on(void)
+{
+	_cleanup_free_ char *v = NULL;
+	return run_read_file_at(AT_FDCWD, RUN_NET_DIR "/ip_forward", 16, &v, NULL) < 0 || v[0] != '0';
+}
+
 static char *nft_render(const struct net_recs *rs, enum nft_what what)
 {
 	char *buf = NULL;
@@ -269,10 +288,34 @@ static char *nft_render(const struct net_recs *rs, enum nft_what what)
 		   "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
 		   "\t\tfib daddr type local jump ports\n\t}\n"
 		   "\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n"
-		   "\t\tfib daddr type local jump ports\n\t}\n"
+		   "\t\tfib daddr type local jump ports\n\t}\n");
+	/* forward (docker's default since 28.0, stricter): into img0 from
+	 * elsewhere only replies and what a published port's DNAT sent there
+	 * (a 127.0.0.1 one never comes from outside: raw); no direct route to
+	 * a container's address. The host's other traffic keeps its fate
+	 * (policy accept: another table may still drop it), except where img
+	 * turned forwarding on: then nothing else is routed, as before. */
+	fprintf(f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n"
+		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" iifname != \"" RUN_NET_BRIDGE_NAME "\" ct state established,related accept\n"
+		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" iifname != \"" RUN_NET_BRIDGE_NAME "\" ct status dnat accept\n"
+		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" iifname != \"" RUN_NET_BRIDGE_NAME "\" drop\n");
+	/* (a bridge of the host, seen here through br_netfilter, bridges on
+	 * whatever ip_forward says: only routed traffic is dropped; a kind the
+	 * kernel cannot tell, a NIC's, fails the match and is routed traffic) */
+	if (!forwarding_was_on())
+		fprintf(f, "\t\tiifname != \"" RUN_NET_BRIDGE_NAME "\" oifname != \"" RUN_NET_BRIDGE_NAME "\" meta iifkind \"bridge\" meta oifkind \"bridge\" accept\n"
+			   "\t\tiifname != \"" RUN_NET_BRIDGE_NAME "\" oifname != \"" RUN_NET_BRIDGE_NAME "\" drop\n");
+	/* postrouting: containers out masqueraded; the host's 127/8 towards
+	 * img0 too (route_localnet); hairpin: a container's packet DNATed back
+	 * into img0 (to itself or a neighbour, through a host address) leaves
+	 * with 10.89.0.1 as source, so the reply comes back through us to be
+	 * un-DNATed (docker masquerades the self case and leaves the rest to
+	 * br_netfilter, which we do not load) */
+	fprintf(f, "\t}\n"
 		   "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 		   "\t\tip saddr 10.89.0.0/16 oifname != \"" RUN_NET_BRIDGE_NAME "\" masquerade\n"
-		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" ip saddr 127.0.0.0/8 masquerade\n\t}\n}\n");
+		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" ip saddr 127.0.0.0/8 masquerade\n"
+		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" ip saddr 10.89.0.0/16 ct status dnat masquerade\n\t}\n}\n");
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -364,6 +407,25 @@ static void rename_self(const char *name)
 	memcpy((void *)(uintptr_t)start, name, len);
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How long img0 and the table outlive the last bridged container:
+ * $IMG_NET_LINGER_MS (0: not at all) or RUN_NET_LINGER_MS. */
+static int64_t linger_ms(void)
+{
+	const char *v = getenv("IMG_NET_LINGER_MS");
+	char *end;
+	long long ms = v && *v ? strtoll(v, &end, 10) : -1;
+	if (ms < 0 || *end || ms > 86400000LL)
+		return RUN_NET_LINGER_MS;
+	return ms;
+}
+
 /* Deleting a link or a rule waits for RCU grace periods (a veth ~19 ms,
  * the bridge ~35 ms, the table ~16 ms, a rule ~14 ms here), none of which a
  * container's start or exit needs to wait for: a detached reaper does them.
@@ -372,9 +434,11 @@ static void rename_self(const char *name)
  * img's port check) waits for them; then, without the lock, the veths
  * (their names are per container; a restart deletes a leftover itself);
  * then, when no container is left, the bridge and the table linger
- * RUN_NET_LINGER_MS and go only if still nobody uses them, under the lock
+ * (linger_ms()) and go only if still nobody uses them, under the lock
  * again: containers run one after another (a script's loop) keep img0
- * instead of each waiting for its deletion (95 ms a run, measured). ports:
+ * instead of each waiting for its deletion (95 ms a run, measured). A new
+ * record ends the lingering at once (that container's exit lingers anew):
+ * one reaper waits, not one per container run. ports:
  * the ports chain to apply (full: the table if that fails), written as the
  * rules applied. Its fds: the lock, /dev/null as stdio. */
 static void net_reap(int lock, char (*veths)[IFNAMSIZ], size_t n_veths, bool bridge,
@@ -408,9 +472,15 @@ static void net_reap(int lock, char (*veths)[IFNAMSIZ], size_t n_veths, bool bri
 		(void)run_nl_link_del(nl, veths[i]);
 	if (!bridge)
 		_exit(0);
-	struct timespec ts = { RUN_NET_LINGER_MS / 1000, (RUN_NET_LINGER_MS % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	/* a container set up meanwhile (its record published by rename) ends
+	 * the wait: img0 is used again and its exit brings the next reaper */
+	int in = inotify_init1(IN_CLOEXEC);
+	if (in >= 0 && inotify_add_watch(in, ADDR_DIR, IN_MOVED_TO) < 0)
+		cm_close(&in);
+	struct pollfd pf = { .fd = in, .events = POLLIN };
+	for (int64_t left = linger_ms(), end = mono_ms() + left; left > 0; left = end - mono_ms())
+		if (poll(&pf, 1, left > INT_MAX ? INT_MAX : (int)left) > 0)
+			_exit(0);
 	int l = net_lock();
 	struct net_recs rs = { 0 };
 	bool used = l < 0 || recs_load(&rs) < 0;
@@ -420,6 +490,19 @@ static void net_reap(int lock, char (*veths)[IFNAMSIZ], size_t n_veths, bool bri
 	if (!used && bridge_state_exists())
 		bridge_remove(nl);
 	_exit(0);
+}
+
+/* Whether two renderings of the table differ in the port rules at most
+ * (else only a whole table brings one to the other: a table of an older
+ * img, the ip_forward record changed). */
+static bool same_frame(const char *a, const char *b)
+{
+	static const char head[] = "\tchain ports {\n", tail[] = "\n\t}\n";
+	const char *a1 = strstr(a, head), *b1 = strstr(b, head);
+	const char *a2 = a1 ? strstr(a1, tail) : NULL, *b2 = b1 ? strstr(b1, tail) : NULL;
+	if (!a2 || !b2)
+		return false;
+	return a1 - a == b1 - b && memcmp(a, b, (size_t)(a1 - a)) == 0 && strcmp(a2, b2) == 0;
 }
 
 /* After the records changed: drop the stale ones, then either take down
@@ -458,7 +541,7 @@ static int net_sync(int lock, struct net_recs *rs, const struct net_rec *added,
 			r = cm_error_set(err, -ENOMEM, "rendering the nftables rules");
 		else if (known && strcmp(last, full) == 0)
 			; /* as applied */
-		else if (!known || (added && !dropped)) {
+		else if (!(known = known && same_frame(last, full)) || (added && !dropped)) {
 			/* a new table, or only the rules of added to append */
 			struct net_recs one = { .v = (struct net_rec *)added, .n = 1 };
 			_cleanup_free_ char *add = known ? nft_render(&one, NFT_ADD) : NULL;
@@ -484,7 +567,7 @@ static int net_sync(int lock, struct net_recs *rs, const struct net_rec *added,
 		 * port rules go now, as a later set-up may only append */
 		bool known = run_read_file_at(AT_FDCWD, RUN_NET_DIR "/rules", 1 << 22, &last, NULL) == 0;
 		if ((full = nft_render(rs, NFT_FULL)) && known && strcmp(last, full) != 0)
-			ports = nft_render(rs, NFT_PORTS);
+			ports = same_frame(last, full) ? nft_render(rs, NFT_PORTS) : strdup(full);
 	}
 	net_reap(lock, veths, n_veths, !live && bridge_state_exists(), ports, full);
 	free(veths);
@@ -742,6 +825,14 @@ int run_net_setup(const struct run_config *c, pid_t pid, char ret_ip[16], char r
 	}
 	if ((r = sysctl_write("ipv6", name, "accept_ra", "0")) < 0 && r != -ENOENT) {
 		r = cm_error_setx(err, r, "accept_ra of %s", name);
+		goto fail;
+	}
+	/* hairpin: a container's packet DNATed back to itself through a host
+	 * address leaves img0 by the port it came in; where br_netfilter
+	 * bridges it (not routes it), the bridge sends it back through that
+	 * port only in hairpin mode (docker's, without its userland proxy) */
+	if ((r = brport_write(name, "hairpin_mode", "1")) < 0) {
+		r = cm_error_setx(err, r, "hairpin mode of %s", name);
 		goto fail;
 	}
 	if ((r = run_nl_link_up(nl, (int)if_nametoindex(name))) < 0) {

@@ -6,6 +6,7 @@
  * the check that refuses a hostile root. */
 #include "run-internal.h"
 #include "cm-fs.h"
+#include "cm-ufsctl.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -174,25 +175,15 @@ int run_rootfs_init_layer(const char *init, const char *hostname, struct cm_erro
 
 bool run_rootfs_is_mounted(const char *mnt)
 {
-	_cleanup_free_ char *m = NULL;
-	if (run_read_file_at(AT_FDCWD, "/proc/self/mountinfo", 1 << 24, &m, NULL) < 0)
-		return false;
-	size_t l = strlen(mnt);
-	for (char *p = m; p && *p;) {
-		/* id parent maj:min root MOUNTPOINT ... */
-		char *f = p;
-		for (int i = 0; i < 4 && f; i++) {
-			f = strchr(f, ' ');
-			if (f)
-				f++;
-		}
-		if (f && strncmp(f, mnt, l) == 0 && f[l] == ' ')
-			return true;
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return false;
+	unsigned maj, min;
+	return cm_mountinfo_find(mnt, &maj, &min, NULL, 0) == 0;
+}
+
+int run_rootfs_daemon_pidfd(const char *mnt)
+{
+	unsigned maj, min;
+	int r = cm_mountinfo_find(mnt, &maj, &min, NULL, 0);
+	return r < 0 ? r : cm_ufsctl_daemon_pidfd(maj, min);
 }
 
 int run_rootfs_mount(const char *ufsmount, const char *rw, const char *init,

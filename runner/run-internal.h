@@ -10,8 +10,12 @@
 
 /* ---- util.c ---------------------------------------------------------- */
 
-/* Read a whole small file (at most max bytes) at dirfd/path, NUL-terminated. */
+/* Read a whole small regular file (at most max bytes, else -EFBIG) at
+ * dirfd/path, NUL-terminated; opened non-blocking, anything but a regular
+ * file is -EINVAL. */
 int run_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same from an open fd, to its end. */
+int run_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
 /* Write a string to an existing file (cgroup knobs). */
 int run_write_file(const char *path, const char *s);
 /* temp + fsync + rename in dir. */

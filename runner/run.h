@@ -372,6 +372,9 @@ int run_rootfs_mount(const char *ufsmount, const char *rw, const char *init,
 /* Unmount (the daemon exits). Not mounted = ok. */
 int run_rootfs_umount(const char *mnt, struct cm_error *err);
 bool run_rootfs_is_mounted(const char *mnt);
+/* A pidfd of the ufsmount daemon serving mnt (cm_ufsctl_daemon_pidfd), or
+ * -errno. */
+int run_rootfs_daemon_pidfd(const char *mnt);
 
 /* ---- bridge networking (net.c, netlink.c; docs/network.md) -------------- */
 
@@ -479,8 +482,12 @@ struct run_stats {
 };
 int run_container_stats(const char *bundle, struct run_stats *ret, struct cm_error *err);
 /* SIGTERM to pid 1, then after timeout seconds SIGKILL to every process of
- * the cgroup (frozen first). */
+ * the cgroup (frozen first). A container still starting (pid 1 not yet
+ * exec'd: its set-up may hang on a stalled union) is killed at once. */
 int run_container_stop(const char *bundle, int timeout, struct cm_error *err);
+/* Whether st (fresh) is of a container being started: "created" with its
+ * monitor alive, pid 1 not yet exec'd. */
+bool run_container_starting(const char *bundle, const struct run_state *st);
 /* Remove a stopped container (force: stop it first): cgroup, mounts, state. */
 int run_container_remove(const char *bundle, bool force, struct cm_error *err);
 

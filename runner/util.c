@@ -15,11 +15,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-int run_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
+int run_read_fd(int fd, size_t max, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return cm_neg_errno();
 	size_t cap = 4096, len = 0;
 	_cleanup_free_ char *buf = malloc(cap + 1);
 	if (!buf)
@@ -49,6 +46,21 @@ int run_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t
 		*ret_len = len;
 	*ret = TAKE_PTR(buf);
 	return 0;
+}
+
+int run_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	/* non-blocking until it is known to be a regular file: a FIFO or a
+	 * device put where a file was expected must not hang us */
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return cm_neg_errno();
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if (fcntl(fd, F_SETFL, 0) < 0)
+		return cm_neg_errno();
+	return run_read_fd(fd, max, ret, ret_len);
 }
 
 int run_write_file(const char *path, const char *s)

@@ -5,6 +5,7 @@
  * mount's device, so `ufsmount --status MNT` finds it from the mountpoint. */
 #include "ufs-internal.h"
 #include "cm-fs.h"
+#include "cm-ufsctl.h"
 #include "config.h"
 
 #include <fcntl.h>
@@ -49,11 +50,6 @@ void ufs_stat_record(struct ufs_stats *s, enum ufs_op op, uint64_t t0, int err)
 		;
 }
 
-static const char *rundir(void)
-{
-	const char *d = getenv("UFS_RUNDIR");
-	return d && *d ? d : "/run/ufsmount";
-}
 
 static const char *mode_name(enum ufs_branch_mode m)
 {
@@ -158,49 +154,7 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 int ufs_mount_find(const char *path, unsigned *maj, unsigned *min, char *fstype,
 		      size_t fssz)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return cm_neg_errno();
-	char *line = NULL;
-	size_t cap = 0;
-	int r = -ENOENT;
-	while (getline(&line, &cap, f) > 0) {
-		unsigned a, b;
-		char mp[PATH_MAX * 4], unesc[PATH_MAX + 1];
-		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &a, &b, mp) != 3)
-			continue;
-		size_t k = 0;
-		for (char *p = mp; *p && k < sizeof(unesc) - 1; p++) {
-			if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] && p[3]) {
-				unesc[k++] = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
-				p += 3;
-			} else {
-				unesc[k++] = *p;
-			}
-		}
-		unesc[k] = '\0';
-		if (strcmp(unesc, path) != 0)
-			continue;
-		char *sep = strstr(line, " - ");
-		if (!sep)
-			continue;
-		char fst[128];
-		if (sscanf(sep + 3, "%127s", fst) != 1)
-			continue;
-		*maj = a;
-		*min = b;
-		snprintf(fstype, fssz, "%s", fst);
-		r = 0;
-	}
-	free(line);
-	fclose(f);
-	return r;
-}
-
-static int sock_path(char *buf, size_t sz, unsigned maj, unsigned min)
-{
-	int n = snprintf(buf, sz, "%s/%u:%u.sock", rundir(), maj, min);
-	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : 0;
+	return cm_mountinfo_find(path, maj, min, fstype, fssz);
 }
 
 static pthread_t status_thread;
@@ -251,9 +205,9 @@ int ufs_status_start(struct ufs_fs *fs)
 	fs->dev_major = maj;
 	fs->dev_minor = min;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if ((r = sock_path(sa.sun_path, sizeof(sa.sun_path), maj, min)) < 0)
+	if ((r = cm_ufsctl_sock_path(sa.sun_path, sizeof(sa.sun_path), maj, min)) < 0)
 		return r;
-	if (mkdir(rundir(), 0700) < 0 && errno != EEXIST)
+	if (mkdir(cm_ufsctl_rundir(), 0700) < 0 && errno != EEXIST)
 		return cm_neg_errno();
 	(void)unlink(sa.sun_path); /* a stale socket of a killed daemon */
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -308,7 +262,7 @@ int ufs_status_query(const char *mountpoint, bool json, FILE *out, char *err,
 		return -EINVAL;
 	}
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if ((r = sock_path(sa.sun_path, sizeof(sa.sun_path), maj, min)) < 0)
+	if ((r = cm_ufsctl_sock_path(sa.sun_path, sizeof(sa.sun_path), maj, min)) < 0)
 		return r;
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
