@@ -200,9 +200,10 @@ check "killed monitor: the container's processes are gone" "gone" "$(st=$(awk '{
 check "killed monitor: rm cleans it" "0" "$(img rm mk >/dev/null 2>&1; echo $?)"
 
 # ------------------------------------------------------------ pause / unpause
-run -d --name pz busybox sh -c 'trap "exit 3" TERM; i=0; while :; do i=$((i+1)); echo $i > /tmp/c; usleep 20000; done' >/dev/null
+run -d --name pz busybox sh -c 'trap "exit 3" TERM; i=0; while :; do i=$((i+1)); echo $i > /tmp/c.n; mv /tmp/c.n /tmp/c; usleep 20000; done' >/dev/null
 pzid=$(inspect pz 'j["Id"]'); pzpid=$(inspect pz 'j["State"]["Pid"]')
-# counting before it is paused (a loaded machine may take a while)
+# counting before it is paused (a loaded machine may take a while); the counter
+# is renamed into place, so a freeze between truncate and write cannot leave it empty
 for _ in $(seq 300); do [ -s /proc/$pzpid/root/tmp/c ] && break; sleep 0.1; done
 check "pause prints the name" "pz" "$(img pause pz)"
 check_re "ps: Up ... (Paused)" " Up .*\(Paused\) +pz$" "$(img ps | grep ' pz$')"
