@@ -165,7 +165,7 @@ static void unescape_octal(char *s)
 }
 
 int cm_mountinfo_find(const char *path, unsigned *ret_maj, unsigned *ret_min, char *fstype,
-		      size_t fssz)
+		      size_t fssz, uid_t *ret_owner)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
@@ -174,11 +174,11 @@ int cm_mountinfo_find(const char *path, unsigned *ret_maj, unsigned *ret_min, ch
 	size_t cap = 0;
 	int r = -ENOENT;
 	while (getline(&line, &cap, f) > 0) {
-		/* id parent major:minor root MOUNTPOINT options... - FSTYPE ... */
+		/* id parent major:minor root MOUNTPOINT options... - FSTYPE SOURCE SUPEROPTS */
 		unsigned maj = 0, min = 0;
-		char fst[128] = "";
+		char fst[128] = "", sopts[1024] = "";
 		const char *sep = strstr(line, " - ");
-		if (!sep || sscanf(sep + 3, "%127s", fst) != 1)
+		if (!sep || sscanf(sep + 3, "%127s %*s %1023s", fst, sopts) < 1)
 			continue;
 		char *save = NULL, *tok = strtok_r(line, " ", &save);
 		for (int i = 0; tok && i < 4; i++) {
@@ -196,6 +196,12 @@ int cm_mountinfo_find(const char *path, unsigned *ret_maj, unsigned *ret_min, ch
 			*ret_min = min;
 			if (fstype)
 				snprintf(fstype, fssz, "%s", fst);
+			if (ret_owner) {
+				/* a FUSE mount's super options name the mounting user */
+				const char *u = strstr(sopts, "user_id=");
+				*ret_owner = u && (u == sopts || u[-1] == ',') ?
+						     (uid_t)strtoul(u + 8, NULL, 10) : 0;
+			}
 			r = 0;
 		}
 	}

@@ -43,6 +43,8 @@ long cm_raise_nofile(void);
 /* The device (and, fstype not NULL, the type: "fuse.ufsmount") of the mount
  * at path in our mount namespace (the last one there: what path shows),
  * from /proc/self/mountinfo (octal escapes undone); nothing is asked of the
- * mount itself. Returns 0, or -ENOENT when nothing is mounted at path. */
+ * mount itself. ret_owner (may be NULL): the mounting user of a FUSE mount
+ * (its super options' user_id=), 0 otherwise. Returns 0, or -ENOENT when
+ * nothing is mounted at path. */
 int cm_mountinfo_find(const char *path, unsigned *ret_maj, unsigned *ret_min, char *fstype,
-		      size_t fssz);
+		      size_t fssz, uid_t *ret_owner);

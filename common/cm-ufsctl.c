@@ -9,28 +9,63 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 /* Linux 6.5 */
 #endif
 
-const char *cm_ufsctl_rundir(void)
+int cm_ufsctl_rundir(uid_t uid, char *buf, size_t sz)
 {
 	const char *d = getenv("UFS_RUNDIR");
-	return d && *d ? d : "/run/ufsmount";
-}
-
-int cm_ufsctl_sock_path(char *buf, size_t sz, unsigned maj, unsigned min)
-{
-	int n = snprintf(buf, sz, "%s/%u:%u.sock", cm_ufsctl_rundir(), maj, min);
+	int n;
+	if (d && *d) {
+		n = snprintf(buf, sz, "%s", d);
+	} else if (uid == 0) {
+		n = snprintf(buf, sz, "/run/ufsmount");
+	} else {
+		const char *x = getenv("XDG_RUNTIME_DIR");
+		char ud[64];
+		struct stat st;
+		snprintf(ud, sizeof(ud), "/run/user/%u", (unsigned)uid);
+		if (uid == geteuid() && x && x[0] == '/')
+			n = snprintf(buf, sz, "%s/ufsmount", x);
+		else if (stat(ud, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid)
+			n = snprintf(buf, sz, "%s/ufsmount", ud);
+		else
+			n = snprintf(buf, sz, "/tmp/ufsmount-%u", (unsigned)uid);
+	}
 	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : 0;
 }
 
-int cm_ufsctl_daemon_pidfd(unsigned maj, unsigned min)
+int cm_ufsctl_rundir_make(const char *dir)
+{
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return cm_neg_errno();
+	struct stat st;
+	if (lstat(dir, &st) < 0)
+		return cm_neg_errno();
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		return -EPERM;
+	return 0;
+}
+
+int cm_ufsctl_sock_path(char *buf, size_t sz, uid_t owner, unsigned maj, unsigned min)
+{
+	char dir[256];
+	int r = cm_ufsctl_rundir(owner, dir, sizeof(dir));
+	if (r < 0)
+		return r;
+	int n = snprintf(buf, sz, "%s/%u:%u.sock", dir, maj, min);
+	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : 0;
+}
+
+int cm_ufsctl_daemon_pidfd(uid_t owner, unsigned maj, unsigned min)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int r = cm_ufsctl_sock_path(sa.sun_path, sizeof(sa.sun_path), maj, min);
+	int r = cm_ufsctl_sock_path(sa.sun_path, sizeof(sa.sun_path), owner, maj, min);
 	if (r < 0)
 		return r;
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -48,10 +83,11 @@ int cm_ufsctl_daemon_pidfd(unsigned maj, unsigned min)
 int cm_ufsctl_mount_dead(const char *mountpoint)
 {
 	unsigned maj, min;
-	int r = cm_mountinfo_find(mountpoint, &maj, &min, NULL, 0);
+	uid_t owner;
+	int r = cm_mountinfo_find(mountpoint, &maj, &min, NULL, 0, &owner);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int pidfd = cm_ufsctl_daemon_pidfd(maj, min);
+	_cleanup_close_ int pidfd = cm_ufsctl_daemon_pidfd(owner, maj, min);
 	if (pidfd == -ECONNREFUSED)
 		return 1;
 	if (pidfd < 0)

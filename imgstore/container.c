@@ -116,7 +116,7 @@ int ims_container_lock(struct ims_store *s, const struct ims_container *c,
 bool ims_is_mountpoint(const char *path)
 {
 	unsigned maj, min;
-	return cm_mountinfo_find(path, &maj, &min, NULL, 0) == 0;
+	return cm_mountinfo_find(path, &maj, &min, NULL, 0, NULL) == 0;
 }
 
 /* ------------------------------------------------------------ reading */

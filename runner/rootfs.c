@@ -176,14 +176,15 @@ int run_rootfs_init_layer(const char *init, const char *hostname, struct cm_erro
 bool run_rootfs_is_mounted(const char *mnt)
 {
 	unsigned maj, min;
-	return cm_mountinfo_find(mnt, &maj, &min, NULL, 0) == 0;
+	return cm_mountinfo_find(mnt, &maj, &min, NULL, 0, NULL) == 0;
 }
 
 int run_rootfs_daemon_pidfd(const char *mnt)
 {
 	unsigned maj, min;
-	int r = cm_mountinfo_find(mnt, &maj, &min, NULL, 0);
-	return r < 0 ? r : cm_ufsctl_daemon_pidfd(maj, min);
+	uid_t owner;
+	int r = cm_mountinfo_find(mnt, &maj, &min, NULL, 0, &owner);
+	return r < 0 ? r : cm_ufsctl_daemon_pidfd(owner, maj, min);
 }
 
 int run_rootfs_mount(const char *ufsmount, const char *rw, const char *init,

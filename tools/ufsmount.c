@@ -12,6 +12,7 @@
 static void usage(FILE *f)
 {
 	fputs("Usage: ufsmount [-f] [-d] -o dirs=BRANCH[=MODE][:BRANCH[=MODE]...][,OPTION...] MOUNTPOINT\n"
+	      "       ufsmount [-f] [-d] -o lowerdir=DIR[:DIR...][,upperdir=DIR,workdir=DIR][,OPTION...] [SOURCE] MOUNTPOINT\n"
 	      "       ufsmount --status [--json] MOUNTPOINT\n"
 	      "       ufsmount --help | --version\n"
 	      "\n"
@@ -31,6 +32,18 @@ static void usage(FILE *f)
 	      "     writeback     use the kernel's writeback cache for writes\n"
 	      "     allow_idmap   let the mount be idmapped (mount_setattr MOUNT_ATTR_IDMAP)\n"
 	      "     entry_timeout=S, attr_timeout=S   kernel cache times (default 86400)\n"
+	      "\n"
+	      "The overlay syntax (kernel overlayfs's, fuse-overlayfs's; podman's and\n"
+	      "buildah's mount_program) uses overlayfs's on-disk format: 0/0 char device\n"
+	      "whiteouts and overlay.opaque xattrs. lowerdir= lists the read-only dirs top\n"
+	      "first; without upperdir= the mount is read-only. With it:\n"
+	      "     uidmapping=DISK:VIEW:N[:...], gidmapping=...   ids as stored : as shown\n"
+	      "     squash_to_uid=ID, squash_to_gid=ID, squash_to_root   show one owner\n"
+	      "     volatile, fsync=0   no fsync (copy-ups and fsync(2))\n"
+	      "     userxattr     user.overlay.* xattrs (the default when not root)\n"
+	      "     xwhiteout     whiteouts as files with overlay.whiteout, not devices\n"
+	      "     timeout=S     both kernel cache times\n"
+	      "     noacl, static_nlink, threaded=, fast_ino=, context=: accepted, no effect\n"
 	      "  --status MNT     show branches, modes and per-operation counters\n"
 	      "  --json           with --status: one JSON object\n"
 	      "\n"
@@ -44,7 +57,7 @@ int main(int argc, char **argv)
 	struct ufs_config cfg;
 	char err[1024] = "";
 	bool status = false, json = false;
-	const char *mnt = NULL;
+	const char *mnt = NULL, *source = NULL;
 	ufs_config_init(&cfg);
 
 	for (int i = 1; i < argc; i++) {
@@ -80,8 +93,21 @@ int main(int argc, char **argv)
 			goto fail;
 		} else if (!mnt) {
 			mnt = a;
+		} else if (!source) {
+			/* SOURCE MOUNTPOINT, as mount(8)'s helpers are run */
+			source = mnt;
+			mnt = a;
 		} else {
 			fprintf(stderr, "ufsmount: unexpected argument '%s' (one mountpoint only)\n", a);
+			goto fail;
+		}
+	}
+	if (source && !status && *source && !strpbrk(source, ",\\") &&
+	    strcmp(source, "none") != 0) {
+		char o[4096];
+		snprintf(o, sizeof(o), "fsname=%s", source);
+		if (ufs_config_parse_opts(&cfg, o, err, sizeof(err)) < 0) {
+			fprintf(stderr, "ufsmount: %s\n", err[0] ? err : "out of memory");
 			goto fail;
 		}
 	}

@@ -9,10 +9,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 
-static int fail(char *err, size_t errsz, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errsz, int r, const char *fmt, ...)
+int ufs_errf(char *err, size_t errsz, int r, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -30,6 +29,7 @@ void ufs_config_init(struct ufs_config *cfg)
 	cfg->readahead_kb = 1024;
 	cfg->passthrough = true;
 	cfg->max_threads = 16;
+	cfg->squash_uid = cfg->squash_gid = -1;
 }
 
 void ufs_config_clear(struct ufs_config *cfg)
@@ -38,6 +38,9 @@ void ufs_config_clear(struct ufs_config *cfg)
 		free(cfg->branches[i].path);
 	free(cfg->mountpoint);
 	free(cfg->fuse_opts);
+	free(cfg->lowerdir);
+	free(cfg->upperdir);
+	free(cfg->workdir);
 	ufs_config_init(cfg);
 }
 
@@ -61,10 +64,10 @@ int ufs_config_parse_dirs(struct ufs_config *cfg, const char *dirs, char *err,
 	if (!copy)
 		return -ENOMEM;
 	if (cfg->have_dirs)
-		return fail(err, errsz, -EINVAL, "dirs= given twice");
+		return ufs_errf(err, errsz, -EINVAL, "dirs= given twice");
 	cfg->have_dirs = true;
 	if (*copy == '\0')
-		return fail(err, errsz, -EINVAL, "dirs=: no branch given");
+		return ufs_errf(err, errsz, -EINVAL, "dirs=: no branch given");
 
 	char *save = NULL;
 	size_t n = 0;
@@ -74,21 +77,21 @@ int ufs_config_parse_dirs(struct ufs_config *cfg, const char *dirs, char *err,
 		if (save)
 			*save++ = '\0';
 		if (*p == '\0')
-			return fail(err, errsz, -EINVAL,
+			return ufs_errf(err, errsz, -EINVAL,
 				    "dirs=: empty branch at position %zu", n + 1);
 		if (n >= UFS_MAX_BRANCHES)
-			return fail(err, errsz, -EINVAL,
+			return ufs_errf(err, errsz, -EINVAL,
 				    "dirs=: more than %d branches", UFS_MAX_BRANCHES);
 		enum ufs_branch_mode mode = n == 0 ? UFS_BR_RW : UFS_BR_RO;
 		char *eq = strrchr(p, '=');
 		if (eq) {
 			*eq = '\0';
 			if (parse_mode(eq + 1, &mode) < 0)
-				return fail(err, errsz, -EINVAL,
+				return ufs_errf(err, errsz, -EINVAL,
 					    "branch '%s': bad mode '%s' (want rw, ro or rr)",
 					    p, eq + 1);
 			if (*p == '\0')
-				return fail(err, errsz, -EINVAL,
+				return ufs_errf(err, errsz, -EINVAL,
 					    "dirs=: empty branch at position %zu", n + 1);
 		}
 		cfg->branches[n].path = strdup(p);
@@ -142,7 +145,11 @@ int ufs_config_parse_opts(struct ufs_config *cfg, const char *opts, char *err,
 		return -ENOMEM;
 	char *save = NULL;
 	for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-		int r;
+		int r = ufs_ovl_parse_opt(cfg, o, err, errsz);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
 		if (strncmp(o, "dirs=", 5) == 0) {
 			r = ufs_config_parse_dirs(cfg, o + 5, err, errsz);
 		} else if (strncmp(o, "br=", 3) == 0) { /* AUFS spelling */
@@ -165,17 +172,17 @@ int ufs_config_parse_opts(struct ufs_config *cfg, const char *opts, char *err,
 		} else if (strncmp(o, "entry_timeout=", 14) == 0) {
 			r = parse_seconds(o + 14, &cfg->entry_timeout);
 			if (r < 0)
-				return fail(err, errsz, r, "option '%s': bad number of seconds", o);
+				return ufs_errf(err, errsz, r, "option '%s': bad number of seconds", o);
 		} else if (strncmp(o, "attr_timeout=", 13) == 0) {
 			r = parse_seconds(o + 13, &cfg->attr_timeout);
 			if (r < 0)
-				return fail(err, errsz, r, "option '%s': bad number of seconds", o);
+				return ufs_errf(err, errsz, r, "option '%s': bad number of seconds", o);
 		} else if (strncmp(o, "max_threads=", 12) == 0) {
 			char *end;
 			errno = 0;
 			unsigned long v = strtoul(o + 12, &end, 10);
 			if (errno || end == o + 12 || *end || v < 1 || v > 256)
-				return fail(err, errsz, -EINVAL, "option '%s': want 1 to 256", o);
+				return ufs_errf(err, errsz, -EINVAL, "option '%s': want 1 to 256", o);
 			cfg->max_threads = (unsigned)v;
 			r = 0;
 		} else if (strncmp(o, "readahead=", 10) == 0) {
@@ -183,11 +190,11 @@ int ufs_config_parse_opts(struct ufs_config *cfg, const char *opts, char *err,
 			errno = 0;
 			unsigned long v = strtoul(o + 10, &end, 10);
 			if (errno || end == o + 10 || *end || v > 1024 * 1024)
-				return fail(err, errsz, -EINVAL, "option '%s': bad size in KiB", o);
+				return ufs_errf(err, errsz, -EINVAL, "option '%s': bad size in KiB", o);
 			cfg->readahead_kb = (unsigned)v;
 			r = 0;
 		} else if (strcmp(o, "auto_unmount") == 0) {
-			return fail(err, errsz, -EINVAL,
+			return ufs_errf(err, errsz, -EINVAL,
 				    "option 'auto_unmount' is refused (a crashed daemon must leave its mount for umount -l)");
 		} else {
 			bool known = false;
@@ -200,7 +207,7 @@ int ufs_config_parse_opts(struct ufs_config *cfg, const char *opts, char *err,
 				}
 			}
 			if (!known)
-				return fail(err, errsz, -EINVAL, "unknown option '%s'", o);
+				return ufs_errf(err, errsz, -EINVAL, "unknown option '%s'", o);
 			r = append_fuse_opt(cfg, o);
 		}
 		if (r < 0)
@@ -219,38 +226,42 @@ static bool path_within(const char *inner, const char *outer)
 
 int ufs_config_validate(struct ufs_config *cfg, char *err, size_t errsz)
 {
+	int r = ufs_ovl_assemble(cfg, err, errsz);
+	if (r < 0)
+		return r;
 	if (!cfg->have_dirs || cfg->nbranch == 0)
-		return fail(err, errsz, -EINVAL, "no branches: give -o dirs=BRANCH[=MODE]:...");
+		return ufs_errf(err, errsz, -EINVAL,
+			    "no branches: give -o dirs=BRANCH[=MODE]:... or -o lowerdir=DIR[:DIR...]");
 	if (!cfg->mountpoint)
-		return fail(err, errsz, -EINVAL, "no mountpoint given");
+		return ufs_errf(err, errsz, -EINVAL, "no mountpoint given");
 
 	for (size_t i = 0; i < cfg->nbranch; i++) {
 		struct ufs_branch_spec *b = &cfg->branches[i];
 		char *real = realpath(b->path, NULL);
 		if (!real)
-			return fail(err, errsz, -errno, "branch '%s': %s", b->path, strerror(errno));
+			return ufs_errf(err, errsz, -errno, "branch '%s': %s", b->path, strerror(errno));
 		struct stat st;
 		if (stat(real, &st) < 0) {
 			int e = errno;
 			free(real);
-			return fail(err, errsz, -e, "branch '%s': %s", b->path, strerror(e));
+			return ufs_errf(err, errsz, -e, "branch '%s': %s", b->path, strerror(e));
 		}
 		if (!S_ISDIR(st.st_mode)) {
 			free(real);
-			return fail(err, errsz, -ENOTDIR, "branch '%s': not a directory", b->path);
+			return ufs_errf(err, errsz, -ENOTDIR, "branch '%s': not a directory", b->path);
 		}
 		free(b->path);
 		b->path = real;
 	}
 	char *mreal = realpath(cfg->mountpoint, NULL);
 	if (!mreal)
-		return fail(err, errsz, -errno, "mountpoint '%s': %s", cfg->mountpoint,
+		return ufs_errf(err, errsz, -errno, "mountpoint '%s': %s", cfg->mountpoint,
 			    strerror(errno));
 	struct stat mst;
 	if (stat(mreal, &mst) < 0 || !S_ISDIR(mst.st_mode)) {
 		int e = errno ? errno : ENOTDIR;
 		free(mreal);
-		return fail(err, errsz, -ENOTDIR, "mountpoint '%s': %s", cfg->mountpoint,
+		return ufs_errf(err, errsz, -ENOTDIR, "mountpoint '%s': %s", cfg->mountpoint,
 			    e == ENOTDIR ? "not a directory" : strerror(e));
 	}
 	free(cfg->mountpoint);
@@ -259,7 +270,7 @@ int ufs_config_validate(struct ufs_config *cfg, char *err, size_t errsz)
 	for (size_t i = 0; i < cfg->nbranch; i++) {
 		const struct ufs_branch_spec *b = &cfg->branches[i];
 		if (b->mode == UFS_BR_RW && i != 0)
-			return fail(err, errsz, -EINVAL,
+			return ufs_errf(err, errsz, -EINVAL,
 				    cfg->branches[0].mode == UFS_BR_RW
 					    ? "branch '%s': only one rw branch is allowed"
 					    : "branch '%s': the rw branch must be the first (top) one",
@@ -267,17 +278,23 @@ int ufs_config_validate(struct ufs_config *cfg, char *err, size_t errsz)
 		for (size_t j = i + 1; j < cfg->nbranch; j++)
 			if (path_within(b->path, cfg->branches[j].path) ||
 			    path_within(cfg->branches[j].path, b->path))
-				return fail(err, errsz, -EINVAL,
+				return ufs_errf(err, errsz, -EINVAL,
 					    "branch '%s' overlaps branch '%s'", b->path,
 					    cfg->branches[j].path);
 		if (path_within(b->path, cfg->mountpoint) ||
 		    path_within(cfg->mountpoint, b->path))
-			return fail(err, errsz, -EINVAL,
+			return ufs_errf(err, errsz, -EINVAL,
 				    "branch '%s' overlaps the mountpoint '%s'", b->path,
 				    cfg->mountpoint);
 	}
-	return 0;
+	return ufs_ovl_check_workdir(cfg, err, errsz);
 }
+
+/* The lock of a live mount's rw branch, in its work dir: flocked for the
+ * life of the daemon (the lock passes to the child at daemonize and dies
+ * with the process, so a crash leaves nothing to clean), holding "PID
+ * MOUNTPOINT" of the holder for the refusal message of a second mount. */
+#define UFS_OWNER_FILE "owner"
 
 static int clean_workdir(int workfd)
 {
@@ -292,7 +309,8 @@ static int clean_workdir(int workfd)
 	struct dirent *de;
 	int r = 0;
 	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    strcmp(de->d_name, UFS_OWNER_FILE))
 			if ((r = cm_rm_rf_at(dirfd(d), de->d_name)) < 0)
 				break;
 	}
@@ -300,12 +318,73 @@ static int clean_workdir(int workfd)
 	return r;
 }
 
+/* "ufsmount pid N on MNT" from the owner file of a locked work dir. */
+static void holder_of(int workfd, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "another ufsmount (starting up)");
+	_cleanup_close_ int fd = openat(workfd, UFS_OWNER_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char line[PATH_MAX + 32];
+	ssize_t n = fd < 0 ? -1 : read(fd, line, sizeof(line) - 1);
+	if (n <= 0)
+		return;
+	line[n] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	char *sp = strchr(line, ' ');
+	if (!sp || sp == line)
+		return;
+	*sp = '\0';
+	snprintf(buf, sz, "the mount on %s (ufsmount pid %s)", sp + 1, line);
+}
+
+/* Lock the rw branch for this mount: its work dir (the owner file) and the
+ * branch root itself (another mount could name a different work dir). */
+static int lock_rw(struct ufs_fs *fs, char *err, size_t errsz)
+{
+	const char *path = fs->br[0].path;
+	int fd = cm_flock_at(fs->workfd, UFS_OWNER_FILE, LOCK_EX | LOCK_NB);
+	if (fd == -EWOULDBLOCK) {
+		char who[PATH_MAX + 64];
+		holder_of(fs->workfd, who, sizeof(who));
+		return ufs_errf(err, errsz, -EBUSY, "branch '%s': in use as the rw branch of %s", path, who);
+	}
+	if (fd < 0)
+		return ufs_errf(err, errsz, fd, "branch '%s': cannot lock its work dir: %s", path,
+			    strerror(-fd));
+	fs->ownerfd = fd;
+	fs->rootlockfd = openat(fs->br[0].fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fs->rootlockfd < 0)
+		return ufs_errf(err, errsz, cm_neg_errno(), "branch '%s': %s", path, strerror(errno));
+	while (flock(fs->rootlockfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK)
+			return ufs_errf(err, errsz, -EBUSY,
+				    "branch '%s': in use as the rw branch of another mount", path);
+		return ufs_errf(err, errsz, cm_neg_errno(), "branch '%s': cannot lock it: %s", path,
+			    strerror(errno));
+	}
+	return 0;
+}
+
+int ufs_fs_owner_publish(struct ufs_fs *fs)
+{
+	if (fs->ownerfd < 0)
+		return 0;
+	char line[PATH_MAX + 32];
+	int n = snprintf(line, sizeof(line), "%d %s\n", (int)getpid(), fs->cfg->mountpoint);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -ENAMETOOLONG;
+	if (ftruncate(fs->ownerfd, 0) < 0 || pwrite(fs->ownerfd, line, (size_t)n, 0) != n)
+		return cm_neg_errno();
+	return 0;
+}
+
 int ufs_fs_open_branches(struct ufs_fs *fs, char *err, size_t errsz)
 {
 	struct ufs_config *cfg = fs->cfg;
 	fs->nbr = (int)cfg->nbranch;
 	fs->rw = cfg->branches[0].mode == UFS_BR_RW;
-	fs->workfd = -1;
+	fs->workfd = fs->ownerfd = fs->rootlockfd = -1;
 	for (int i = 0; i < fs->nbr; i++)
 		fs->br[i].fd = -1;
 	for (int i = 0; i < fs->nbr; i++) {
@@ -315,26 +394,42 @@ int ufs_fs_open_branches(struct ufs_fs *fs, char *err, size_t errsz)
 		b->fd = open(b->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		struct stat st;
 		if (b->fd < 0 || fstat(b->fd, &st) < 0)
-			return fail(err, errsz, cm_neg_errno(), "branch '%s': %s", b->path,
+			return ufs_errf(err, errsz, cm_neg_errno(), "branch '%s': %s", b->path,
 				    strerror(errno));
 		b->dev = st.st_dev;
 	}
+	fs->wh = (struct cm_wh_enc){
+		.fmt = cfg->overlay ? CM_WH_FMT_OVERLAY : CM_WH_FMT_AUFS,
+		/* trusted.* needs CAP_SYS_ADMIN: a user's mount writes user.* */
+		.user_xattr = cfg->userxattr || geteuid() != 0,
+		.no_mknod = cfg->xwhiteout,
+	};
 	if (fs->rw) {
-		int bfd = fs->br[0].fd;
-		if (mkdirat(bfd, CM_WH_WORKDIR, 0700) < 0 && errno != EEXIST)
-			return fail(err, errsz, cm_neg_errno(),
-				    "branch '%s': cannot make work dir %s: %s",
-				    fs->br[0].path, CM_WH_WORKDIR, strerror(errno));
-		fs->workfd = openat(bfd, CM_WH_WORKDIR,
-				    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* dirs=: <rw>/.wh..wh.work; overlay syntax: WORKDIR/work, as
+		 * kernel overlayfs and fuse-overlayfs use it */
+		const char *wpath = cfg->workdir ? cfg->workdir : fs->br[0].path;
+		const char *wname = cfg->workdir ? "work" : CM_WH_WORKDIR;
+		_cleanup_close_ int wparent = cfg->workdir
+			? open(cfg->workdir, O_PATH | O_DIRECTORY | O_CLOEXEC) : dup(fs->br[0].fd);
+		if (wparent < 0)
+			return ufs_errf(err, errsz, cm_neg_errno(), "workdir '%s': %s", wpath,
+				    strerror(errno));
+		if (mkdirat(wparent, wname, 0700) < 0 && errno != EEXIST)
+			return ufs_errf(err, errsz, cm_neg_errno(),
+				    "%s '%s': cannot make work dir %s: %s",
+				    cfg->workdir ? "workdir" : "branch", wpath, wname, strerror(errno));
+		fs->workfd = openat(wparent, wname, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fs->workfd < 0)
-			return fail(err, errsz, cm_neg_errno(),
-				    "branch '%s': work dir %s is not a directory: %s",
-				    fs->br[0].path, CM_WH_WORKDIR, strerror(errno));
-		int r = clean_workdir(fs->workfd);
+			return ufs_errf(err, errsz, cm_neg_errno(),
+				    "%s '%s': work dir %s is not a directory: %s",
+				    cfg->workdir ? "workdir" : "branch", wpath, wname, strerror(errno));
+		int r = lock_rw(fs, err, errsz);
 		if (r < 0)
-			return fail(err, errsz, r, "branch '%s': cannot clean work dir: %s",
-				    fs->br[0].path, strerror(-r));
+			return r;
+		r = clean_workdir(fs->workfd);
+		if (r < 0)
+			return ufs_errf(err, errsz, r, "%s '%s': cannot clean work dir: %s",
+				    cfg->workdir ? "workdir" : "branch", wpath, strerror(-r));
 	}
 	return 0;
 }
@@ -344,4 +439,6 @@ void ufs_fs_close_branches(struct ufs_fs *fs)
 	for (int i = 0; i < fs->nbr; i++)
 		cm_close(&fs->br[i].fd);
 	cm_close(&fs->workfd);
+	cm_close(&fs->ownerfd); /* drops the locks */
+	cm_close(&fs->rootlockfd);
 }

@@ -97,8 +97,10 @@ static void proc_path(char *buf, size_t sz, int fd)
 }
 
 /* Copy xattrs from O_PATH src to O_PATH dst. cap selects only
- * security.capability (done last) or everything but it. */
-static int copy_xattrs(int src, int dst, bool cap)
+ * security.capability (done last) or everything but it. The overlay
+ * format's own xattrs (opaque marks) describe the lower object's branch,
+ * not the copy: never copied (as kernel overlayfs). */
+static int copy_xattrs(struct ufs_fs *fs, int src, int dst, bool cap)
 {
 	char sp[64], dp[64];
 	proc_path(sp, sizeof(sp), src);
@@ -117,7 +119,8 @@ static int copy_xattrs(int src, int dst, bool cap)
 	_cleanup_free_ char *val = NULL;
 	size_t valcap = 0;
 	for (char *n = names; n < names + len; n += strlen(n) + 1) {
-		if ((strcmp(n, CAP_XATTR) == 0) != cap)
+		if ((strcmp(n, CAP_XATTR) == 0) != cap ||
+		    (fs->wh.fmt == CM_WH_FMT_OVERLAY && cm_wh_xattr_is_private(n)))
 			continue;
 		ssize_t vl = getxattr(sp, n, NULL, 0);
 		if (vl < 0) {
@@ -203,13 +206,13 @@ int ufs_copy_object(struct ufs_fs *fs, int srcdir, const char *name, int dstdir,
 			r = cm_neg_errno();
 	}
 	if (r == 0)
-		r = copy_xattrs(spath, dpath, false);
+		r = copy_xattrs(fs, spath, dpath, false);
 	if (r == 0 && fchownat(work, tmp, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
 		r = cm_neg_errno();
 	if (r == 0 && !S_ISLNK(st.st_mode) && fchmodat(work, tmp, st.st_mode & 07777, 0) < 0)
 		r = cm_neg_errno();
 	if (r == 0)
-		r = copy_xattrs(spath, dpath, true);
+		r = copy_xattrs(fs, spath, dpath, true);
 	if (r == 0) {
 		struct timespec ts[2] = { st.st_atim, st.st_mtim };
 		if (utimensat(work, tmp, ts, AT_SYMLINK_NOFOLLOW) < 0)
@@ -308,7 +311,7 @@ out:
 	return r;
 }
 
-int ufs_copyup_tree(struct ufs_fs *fs, struct ufs_node *dir)
+int ufs_copyup_tree(struct ufs_fs *fs, struct ufs_node *dir, const char *skip)
 {
 	int r = ufs_copyup(fs, dir, -1);
 	if (r < 0)
@@ -319,14 +322,15 @@ int ufs_copyup_tree(struct ufs_fs *fs, struct ufs_node *dir)
 		return r;
 	for (size_t i = 0; i < l.n && r == 0; i++) {
 		const struct ufs_dirent *e = &l.ents[i];
-		if (e->branch == 0 && e->type != DT_DIR)
+		if ((e->branch == 0 && e->type != DT_DIR) ||
+		    (skip && strcmp(ufs_dirent_name(&l, e), skip) == 0))
 			continue;
 		struct fuse_entry_param ent;
 		r = ufs_do_lookup(fs, dir, ufs_dirent_name(&l, e), 0, &ent);
 		if (r < 0)
 			break;
 		struct ufs_node *n = ufs_node_of(fs, ent.ino);
-		r = S_ISDIR(n->type) ? ufs_copyup_tree(fs, n) : ufs_copyup(fs, n, -1);
+		r = S_ISDIR(n->type) ? ufs_copyup_tree(fs, n, NULL) : ufs_copyup(fs, n, -1);
 		ufs_node_forget(fs, n, 1);
 	}
 	ufs_dirlist_free(&l);
@@ -336,13 +340,8 @@ int ufs_copyup_tree(struct ufs_fs *fs, struct ufs_node *dir)
 	r = ufs_dir_fd(fs, dir, 0, &df);
 	if (r < 0)
 		return r;
-	int fd = openat(df.fd, CM_WH_OPAQUE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-	if (fd < 0 && errno != EEXIST)
-		return cm_neg_errno();
-	if (fd >= 0) {
-		close(fd);
-		atomic_fetch_add(&fs->st.opaque, 1);
-	}
+	if ((r = ufs_opaque_mark(fs, df.fd)) < 0)
+		return r;
 	atomic_store(&dir->mask, 1);
 	atomic_fetch_add(&fs->st.dir_copyup_tree, 1);
 	return 0;

@@ -3,7 +3,10 @@
  * whiteout, remove-and-whiteout, rename with copy-up, link. Each change is
  * ordered so that a crash between two steps shows the old or the new state:
  * a whiteout beside a live upper name is harmless (the OCI same-layer rule),
- * so whiteouts are written before the upper name goes away. */
+ * so whiteouts are written before the upper name goes away. An overlay
+ * whiteout is the name itself: it replaces the upper object in one rename
+ * (built in the work dir, exchanged in), and a new object replaces it the
+ * same way. The encodings are common/cm-whiteout's. */
 #include "ufs-internal.h"
 #include "cm-fs.h"
 
@@ -11,20 +14,46 @@
 #include <stdio.h>
 #include <string.h>
 
-int ufs_whiteout_create(struct ufs_fs *fs, int upperdir, const char *name)
+/* Make name in upperdir a whiteout. 1 if made, 0 if one was there; an
+ * upper object that was name (overlay) is gone with it: *gone. */
+static int whiteout_make(struct ufs_fs *fs, int upperdir, const char *name, bool *gone)
 {
-	char wh[NAME_MAX + 1];
-	int r = cm_wh_name(wh, sizeof(wh), name);
-	if (r < 0)
-		return r;
-	int fd = openat(upperdir, wh, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
-	if (fd < 0)
-		return errno == EEXIST ? 0 : cm_neg_errno();
-	close(fd);
-	atomic_fetch_add(&fs->st.whiteout, 1);
-	return 1;
+	char old[64];
+	int r = cm_wh_make(&fs->wh, upperdir, name, fs->workfd, old, sizeof(old));
+	if (r > 0)
+		atomic_fetch_add(&fs->st.whiteout, 1);
+	if (old[0]) {
+		(void)cm_rm_rf_at(fs->workfd, old);
+		*gone = true;
+	}
+	return r;
 }
 
+int ufs_opaque_mark(struct ufs_fs *fs, int dfd)
+{
+	int r = cm_wh_set_opaque(&fs->wh, dfd);
+	if (r == 0)
+		atomic_fetch_add(&fs->st.opaque, 1);
+	return r;
+}
+
+/* Can a whiteout of name be written? (".wh." NAME must fit in NAME_MAX;
+ * an overlay whiteout has the name itself.) */
+static bool whiteout_fits(struct ufs_fs *fs, const char *name)
+{
+	char wh[NAME_MAX + 1];
+	return fs->wh.fmt == CM_WH_FMT_OVERLAY || cm_wh_name(wh, sizeof(wh), name) == 0;
+}
+
+/* Hide the lower parts of name in dir without a whiteout: make dir opaque,
+ * its whole visible tree but name copied into the rw branch first (a lower
+ * name of 252 to 255 bytes, docs/format.md). */
+static int hide_by_opaque_parent(struct ufs_fs *fs, struct ufs_node *dir, const char *name)
+{
+	return ufs_copyup_tree(fs, dir, name);
+}
+
+/* Remove the .wh.NAME beside a name just made (the UFS_WH_BESIDE form). */
 static void whiteout_remove(int upperdir, const char *name)
 {
 	char wh[NAME_MAX + 1];
@@ -32,15 +61,20 @@ static void whiteout_remove(int upperdir, const char *name)
 		(void)unlinkat(upperdir, wh, 0);
 }
 
-static int wh_present(int upperdir, const char *name)
+/* Publish tmp (built in the work dir) as name in upperfd: a new name, or
+ * (UFS_WH_INPLACE in wh) over the overlay whiteout that name is, which a
+ * dir replaces by exchange (rename(2) puts no dir over a non-dir). */
+static int publish_new(struct ufs_fs *fs, const char *tmp, int upperfd, const char *name,
+		       int wh, bool is_dir)
 {
-	char wh[NAME_MAX + 1];
-	struct stat st;
-	if (cm_wh_name(wh, sizeof(wh), name) < 0)
-		return 0;
-	if (fstatat(upperdir, wh, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return 1;
-	return errno == ENOENT ? 0 : cm_neg_errno();
+	if (!(wh & UFS_WH_INPLACE))
+		return cm_publish_rename(fs->workfd, tmp, upperfd, name);
+	if (!is_dir)
+		return renameat(fs->workfd, tmp, upperfd, name) < 0 ? cm_neg_errno() : 0;
+	if (renameat2(fs->workfd, tmp, upperfd, name, RENAME_EXCHANGE) < 0)
+		return cm_neg_errno();
+	(void)unlinkat(fs->workfd, tmp, 0); /* the whiteout */
+	return 0;
 }
 
 /* Give a new object the caller's owner; a setgid parent keeps its group
@@ -49,11 +83,14 @@ static int set_owner(fuse_req_t req, int dirfd, const char *name, int fd,
 		     const struct stat *parent_st)
 {
 	const struct fuse_ctx *c = fuse_req_ctx(req);
-	gid_t gid = (parent_st->st_mode & S_ISGID) ? (gid_t)-1 : c->gid;
-	if (c->uid == geteuid() && (gid == (gid_t)-1 || gid == getegid()))
+	const struct ufs_config *cfg = ((struct ufs_fs *)fuse_req_userdata(req))->cfg;
+	/* the owner the kernel sent is a view id: store its disk id */
+	uid_t uid = ufs_uid_to_disk(cfg, c->uid);
+	gid_t gid = (parent_st->st_mode & S_ISGID) ? (gid_t)-1 : ufs_gid_to_disk(cfg, c->gid);
+	if (uid == geteuid() && (gid == (gid_t)-1 || gid == getegid()))
 		return 0;
-	int r = fd >= 0 ? fchown(fd, c->uid, gid)
-			: fchownat(dirfd, name, c->uid, gid, AT_SYMLINK_NOFOLLOW);
+	int r = fd >= 0 ? fchown(fd, uid, gid)
+			: fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
 	return r < 0 ? cm_neg_errno() : 0;
 }
 
@@ -84,7 +121,7 @@ static int prep_create(struct ufs_fs *fs, struct ufs_node *dir, const char *name
 		return r;
 	if (fstat(upper->fd, pst) < 0)
 		return cm_neg_errno();
-	r = wh_present(upper->fd, name);
+	r = ufs_whiteout_at(fs, upper->fd, name);
 	if (r < 0)
 		return r;
 	*wh = r;
@@ -94,7 +131,7 @@ static int prep_create(struct ufs_fs *fs, struct ufs_node *dir, const char *name
 static int finish_create(struct ufs_fs *fs, struct ufs_node *dir, int upperfd,
 			 const char *name, int wh, struct fuse_entry_param *e)
 {
-	if (wh)
+	if (wh & UFS_WH_BESIDE)
 		whiteout_remove(upperfd, name);
 	struct ufs_res res = { .branch = 0 };
 	if (fstatat(upperfd, name, &res.st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -117,7 +154,7 @@ static int finish_create(struct ufs_fs *fs, struct ufs_node *dir, int upperfd,
 /* mkdir where a lower branch has the name (hidden): build an opaque dir in
  * the work dir and publish it with one rename. */
 static int mkdir_opaque(struct ufs_fs *fs, fuse_req_t req, int upperfd,
-			const char *name, mode_t mode, const struct stat *pst)
+			const char *name, mode_t mode, const struct stat *pst, int wh)
 {
 	char tmp[64];
 	cm_tmpname(tmp, sizeof(tmp), "mk");
@@ -125,13 +162,8 @@ static int mkdir_opaque(struct ufs_fs *fs, fuse_req_t req, int upperfd,
 		return cm_neg_errno();
 	_cleanup_close_ int d = openat(fs->workfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int r = d < 0 ? cm_neg_errno() : 0;
-	if (r == 0) {
-		int fd = openat(d, CM_WH_OPAQUE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-		if (fd < 0)
-			r = cm_neg_errno();
-		else
-			close(fd);
-	}
+	if (r == 0)
+		r = cm_wh_set_opaque(&fs->wh, d);
 	/* The work dir is not setgid: apply the parent's group by hand. */
 	if (r == 0 && (pst->st_mode & S_ISGID)) {
 		if (fchown(d, (uid_t)-1, pst->st_gid) < 0 || fchmod(d, (mode & 07777) | S_ISGID) < 0)
@@ -140,7 +172,7 @@ static int mkdir_opaque(struct ufs_fs *fs, fuse_req_t req, int upperfd,
 	if (r == 0)
 		r = set_owner(req, -1, NULL, d, pst);
 	if (r == 0)
-		r = cm_publish_rename(fs->workfd, tmp, upperfd, name);
+		r = publish_new(fs, tmp, upperfd, name, wh, true);
 	if (r < 0) {
 		(void)cm_rm_rf_at(fs->workfd, tmp);
 		return r;
@@ -161,11 +193,23 @@ int ufs_do_mknod(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
 		return r;
 	if (S_ISDIR(mode)) {
 		if (wh || ufs_lower_has_name(fs, dir, name) > 0)
-			r = mkdir_opaque(fs, req, up.fd, name, mode, &pst);
+			r = mkdir_opaque(fs, req, up.fd, name, mode, &pst, wh);
 		else if (mkdirat(up.fd, name, mode & 07777) < 0)
 			r = cm_neg_errno();
 		else if ((r = set_owner(req, up.fd, name, -1, &pst)) < 0)
 			(void)unlinkat(up.fd, name, AT_REMOVEDIR);
+	} else if (wh & UFS_WH_INPLACE) {
+		/* over an overlay whiteout: built aside, then it replaces it */
+		char tmp[64];
+		cm_tmpname(tmp, sizeof(tmp), "mk");
+		if (link ? symlinkat(link, fs->workfd, tmp) < 0
+			 : mknodat(fs->workfd, tmp, mode, rdev) < 0)
+			return cm_neg_errno();
+		r = set_owner(req, fs->workfd, tmp, -1, &pst);
+		if (r == 0)
+			r = publish_new(fs, tmp, up.fd, name, wh, false);
+		if (r < 0)
+			(void)unlinkat(fs->workfd, tmp, 0);
 	} else {
 		if (link ? symlinkat(link, up.fd, name) < 0
 			 : mknodat(up.fd, name, mode, rdev) < 0)
@@ -188,16 +232,24 @@ int ufs_do_create(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
 	int r = prep_create(fs, dir, name, &up, &pst, &wh);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int fd = openat(up.fd, name,
+	/* over an overlay whiteout the file is made aside and replaces it */
+	bool aside = wh & UFS_WH_INPLACE;
+	char tmp[64];
+	cm_tmpname(tmp, sizeof(tmp), "cr");
+	int dfd = aside ? fs->workfd : up.fd;
+	const char *nm = aside ? tmp : name;
+	_cleanup_close_ int fd = openat(dfd, nm,
 					(flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC) & ~O_NOCTTY,
 					mode);
 	if (fd < 0)
 		return cm_neg_errno();
 	r = set_owner(req, -1, NULL, fd, &pst);
+	if (r == 0 && aside && (r = publish_new(fs, tmp, up.fd, name, wh, false)) == 0)
+		dfd = up.fd, nm = name;
 	if (r == 0)
 		r = finish_create(fs, dir, up.fd, name, wh, e);
 	if (r < 0) {
-		(void)unlinkat(up.fd, name, 0);
+		(void)unlinkat(dfd, nm, 0);
 		return r;
 	}
 	*ret_fd = TAKE_FD(fd);
@@ -276,9 +328,15 @@ int ufs_do_unlink(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 		return lower;
 	detach_alias(fs, dir, name, !is_dir);
 	int made = 0;
-	if (lower && (made = ufs_whiteout_create(fs, up.fd, name)) < 0)
+	bool gone = false; /* the overlay whiteout replaced the upper object */
+	if (lower && !whiteout_fits(fs, name)) {
+		if ((r = hide_by_opaque_parent(fs, dir, name)) < 0)
+			return r;
+		lower = 0;
+	}
+	if (lower && (made = whiteout_make(fs, up.fd, name, &gone)) < 0)
 		return made;
-	if (res.branch == 0) {
+	if (res.branch == 0 && !gone) {
 		r = is_dir ? remove_upper_dir(fs, up.fd, name)
 			   : (unlinkat(up.fd, name, 0) < 0 ? cm_neg_errno() : 0);
 		if (r < 0) {
@@ -303,6 +361,11 @@ int ufs_do_link(struct ufs_fs *fs, struct ufs_node *node, struct ufs_node *dir,
 	int wh = 0;
 	if ((r = prep_create(fs, dir, name, &up, &pst, &wh)) < 0)
 		return r;
+	/* over an overlay whiteout the link is made aside, then replaces it */
+	char tmp[64];
+	cm_tmpname(tmp, sizeof(tmp), "ln");
+	int ldir = (wh & UFS_WH_INPLACE) ? fs->workfd : up.fd;
+	const char *lname = (wh & UFS_WH_INPLACE) ? tmp : name;
 	struct ufs_node *sp;
 	char sname[NAME_MAX + 1];
 	r = ufs_node_alias(fs, node, &sp, sname);
@@ -312,20 +375,24 @@ int ufs_do_link(struct ufs_fs *fs, struct ufs_node *node, struct ufs_node *dir,
 		_cleanup_close_ int fd = ufs_node_open(fs, node, O_PATH);
 		if (fd < 0)
 			return fd;
-		if (linkat(fd, "", up.fd, name, AT_EMPTY_PATH) < 0)
+		if (linkat(fd, "", ldir, lname, AT_EMPTY_PATH) < 0)
 			return cm_neg_errno();
 	} else if (r < 0) {
 		return r;
 	} else {
 		_cleanup_ufd_ struct ufs_fd sd = { -1, false };
 		r = ufs_dir_fd(fs, sp, 0, &sd);
-		if (r == 0 && linkat(sd.fd, sname, up.fd, name, 0) < 0)
+		if (r == 0 && linkat(sd.fd, sname, ldir, lname, 0) < 0)
 			r = cm_neg_errno();
 		ufs_node_unpin(fs, sp);
 		if (r < 0)
 			return r;
 	}
-	if (wh)
+	if ((wh & UFS_WH_INPLACE) && (r = publish_new(fs, tmp, up.fd, name, wh, false)) < 0) {
+		(void)unlinkat(fs->workfd, tmp, 0);
+		return r;
+	}
+	if (wh & UFS_WH_BESIDE)
 		whiteout_remove(up.fd, name);
 	struct ufs_res res = { .branch = 0 };
 	if (fstatat(up.fd, name, &res.st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -357,7 +424,7 @@ static int rn_prepare_src(struct ufs_fs *fs, struct rn_side *s)
 		return -ENOMEM;
 	if (S_ISDIR(s->res.st.st_mode)) {
 		if (s->res.branch > 0 || (s->res.mask & ~1ULL))
-			return ufs_copyup_tree(fs, s->node);
+			return ufs_copyup_tree(fs, s->node, NULL);
 		return 0;
 	}
 	return ufs_copyup(fs, s->node, -1);
@@ -365,14 +432,55 @@ static int rn_prepare_src(struct ufs_fs *fs, struct rn_side *s)
 
 static int mark_opaque(struct ufs_fs *fs, int upperfd, const char *name)
 {
-	char p[NAME_MAX + sizeof(CM_WH_OPAQUE) + 2];
-	snprintf(p, sizeof(p), "%s/" CM_WH_OPAQUE, name);
-	int fd = openat(upperfd, p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
-	if (fd < 0)
-		return errno == EEXIST ? 0 : cm_neg_errno();
-	close(fd);
-	atomic_fetch_add(&fs->st.opaque, 1);
-	return 0;
+	_cleanup_close_ int fd = openat(upperfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? cm_neg_errno() : ufs_opaque_mark(fs, fd);
+}
+
+/* The overlay format: the whiteout left at the source is the source's name
+ * itself, so it comes with the rename (RENAME_WHITEOUT, as kernel overlayfs
+ * does) or replaces what is left there; a target that is an upper dir (it
+ * may hold whiteouts) or an overlay whiteout under a dir is exchanged
+ * with the source first, so the target changes in one step. */
+static int rename_ovl(struct ufs_fs *fs, struct rn_side *s, struct rn_side *d, int su, int du,
+		      unsigned int flags, int slower, int dwh)
+{
+	bool sdir = S_ISDIR(s->res.st.st_mode);
+	bool dupper_dir = d->exists && S_ISDIR(d->res.st.st_mode) && d->res.branch == 0;
+	bool gone = false;
+	int r;
+	if (d->exists)
+		detach_alias(fs, d->dir, d->name, !S_ISDIR(d->res.st.st_mode));
+	if (dupper_dir || (sdir && (dwh & UFS_WH_INPLACE))) {
+		if (renameat2(su, s->name, du, d->name, RENAME_EXCHANGE) < 0)
+			return cm_neg_errno();
+		ufs_node_set_alias(fs, s->node, d->dir, d->name);
+		/* the source's name now holds the old target */
+		if (slower)
+			r = whiteout_make(fs, su, s->name, &gone);
+		else if (dupper_dir)
+			r = remove_upper_dir(fs, su, s->name);
+		else
+			r = unlinkat(su, s->name, 0) < 0 ? cm_neg_errno() : 0;
+	} else {
+		unsigned fl = flags & RENAME_NOREPLACE;
+		r = -EINVAL;
+		if (slower && !fs->wh.no_mknod &&
+		    (r = renameat2(su, s->name, du, d->name, fl | RENAME_WHITEOUT) < 0 ? cm_neg_errno() : 0) == 0)
+			atomic_fetch_add(&fs->st.whiteout, 1);
+		if (r == -EINVAL || r == -EPERM) {
+			/* no RENAME_WHITEOUT here (or xwhiteouts): rename, then
+			 * the whiteout (a crash between shows the lower name) */
+			if (renameat2(su, s->name, du, d->name, fl) < 0)
+				return cm_neg_errno();
+			r = slower ? whiteout_make(fs, su, s->name, &gone) : 0;
+		} else if (r < 0) {
+			return r;
+		}
+		ufs_node_set_alias(fs, s->node, d->dir, d->name);
+	}
+	if (r >= 0 && (dwh & UFS_WH_BESIDE))
+		whiteout_remove(du, d->name);
+	return r < 0 ? r : 0;
 }
 
 static int rename_inner(struct ufs_fs *fs, struct rn_side *s, struct rn_side *d,
@@ -444,22 +552,32 @@ static int rename_inner(struct ufs_fs *fs, struct rn_side *s, struct rn_side *d,
 	if (sdir && ufs_lower_has_name(fs, d->dir, d->name) > 0 &&
 	    (r = mark_opaque(fs, su.fd, s->name)) < 0)
 		return r;
-	int dwh = wh_present(du.fd, d->name);
+	int dwh = ufs_whiteout_at(fs, du.fd, d->name);
 	if (dwh < 0)
 		return dwh;
+	if (slower && !whiteout_fits(fs, s->name)) {
+		if ((r = hide_by_opaque_parent(fs, s->dir, s->name)) < 0)
+			return r;
+		slower = 0;
+	}
+	if (fs->wh.fmt == CM_WH_FMT_OVERLAY)
+		return rename_ovl(fs, s, d, su.fd, du.fd, flags, slower, dwh);
 	/* A dir being replaced may hold whiteouts in the rw branch: move it
 	 * out of the way first (its lower parts stay hidden by a whiteout). */
 	bool dupper_dir = d->exists && S_ISDIR(d->res.st.st_mode) && d->res.branch == 0;
+	bool gone = false;
 	if (dupper_dir) {
-		if ((r = ufs_whiteout_create(fs, du.fd, d->name)) < 0)
+		if (!whiteout_fits(fs, d->name))
+			r = hide_by_opaque_parent(fs, d->dir, d->name);
+		else if ((r = whiteout_make(fs, du.fd, d->name, &gone)) > 0)
+			dwh = UFS_WH_BESIDE;
+		if (r < 0)
 			return r;
-		if (r > 0)
-			dwh = 1;
 		if ((r = remove_upper_dir(fs, du.fd, d->name)) < 0)
 			return r;
 	}
 	int made = 0;
-	if (slower && (made = ufs_whiteout_create(fs, su.fd, s->name)) < 0)
+	if (slower && (made = whiteout_make(fs, su.fd, s->name, &gone)) < 0)
 		return made;
 	if (d->exists)
 		detach_alias(fs, d->dir, d->name, !S_ISDIR(d->res.st.st_mode));

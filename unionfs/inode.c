@@ -597,9 +597,10 @@ int ufs_node_open(struct ufs_fs *fs, struct ufs_node *n, int flags)
 	return r;
 }
 
-void ufs_stat_fixup(struct ufs_node *n, struct stat *st)
+void ufs_stat_fixup(struct ufs_fs *fs, struct ufs_node *n, struct stat *st)
 {
 	st->st_ino = n->ino;
+	ufs_ids_to_view(fs->cfg, st);
 	/* A merged dir's link count is unknown; 1 tells find(1) so. */
 	if (S_ISDIR(n->type) && __builtin_popcountll(atomic_load(&n->mask)) > 1)
 		st->st_nlink = 1;
@@ -613,7 +614,7 @@ int ufs_node_stat(struct ufs_fs *fs, struct ufs_node *n, struct stat *st)
 			return -ENOENT;
 		if (fstat(n->dfd, st) < 0)
 			return cm_neg_errno();
-		ufs_stat_fixup(n, st);
+		ufs_stat_fixup(fs, n, st);
 		return 0;
 	}
 	int top = atomic_load(&n->top);
@@ -635,6 +636,6 @@ int ufs_node_stat(struct ufs_fs *fs, struct ufs_node *n, struct stat *st)
 		ufs_node_unpin(fs, parent);
 	}
 	if (r == 0)
-		ufs_stat_fixup(n, st);
+		ufs_stat_fixup(fs, n, st);
 	return r;
 }

@@ -16,25 +16,15 @@ static bool br_checks_whiteouts(const struct ufs_fs *fs, int b)
 	return fs->br[b].mode != UFS_BR_RR || b + 1 < fs->nbr;
 }
 
+/* .wh.NAME beside (read in both formats: see cm-whiteout.h) */
 static int wh_exists(int dirfd, const char *name)
 {
-	char wh[NAME_MAX + 1];
-	if (cm_wh_name(wh, sizeof(wh), name) < 0)
-		return 0; /* a name that long has no whiteout */
-	struct stat st;
-	if (fstatat(dirfd, wh, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return 1;
-	return errno == ENOENT || errno == ENOTDIR ? 0 : cm_neg_errno();
+	return cm_wh_beside(dirfd, name);
 }
 
-static int opq_exists(int dirfd, const char *name)
+static int opq_exists(struct ufs_fs *fs, int dirfd, const char *name)
 {
-	char p[NAME_MAX + sizeof(CM_WH_OPAQUE) + 2];
-	snprintf(p, sizeof(p), "%s/" CM_WH_OPAQUE, name);
-	struct stat st;
-	if (fstatat(dirfd, p, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return 1;
-	return errno == ENOENT || errno == ENOTDIR ? 0 : cm_neg_errno();
+	return cm_wh_opaque_at(fs->wh.fmt, dirfd, name);
 }
 
 int ufs_resolve(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
@@ -60,6 +50,14 @@ int ufs_resolve(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 		}
 		struct stat st;
 		if (fstatat(df.fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			/* an overlay whiteout: nothing here nor below */
+			if ((r = cm_wh_is_object(fs->wh.fmt, df.fd, name, &st)) != 0) {
+				if (r < 0)
+					return r;
+				if (br_checks_whiteouts(fs, b))
+					return found ? 0 : -ENOENT;
+				continue;
+			}
 			if (!found) {
 				found = true;
 				res->branch = b;
@@ -74,7 +72,7 @@ int ufs_resolve(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 				return 0; /* a non-dir below a dir stops the merge */
 			}
 			/* Does anything below b show through this dir? */
-			if ((r = opq_exists(df.fd, name)) != 0)
+			if ((r = opq_exists(fs, df.fd, name)) != 0)
 				return r < 0 ? r : 0;
 			if (br_checks_whiteouts(fs, b) && (r = wh_exists(df.fd, name)) != 0)
 				return r < 0 ? r : 0;
@@ -93,6 +91,18 @@ int ufs_resolve(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 	return found ? 0 : -ENOENT;
 }
 
+int ufs_whiteout_at(struct ufs_fs *fs, int dirfd, const char *name)
+{
+	struct stat st;
+	if (fs->wh.fmt == CM_WH_FMT_OVERLAY && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		int r = cm_wh_is_object(fs->wh.fmt, dirfd, name, &st);
+		if (r != 0)
+			return r < 0 ? r : UFS_WH_INPLACE;
+	}
+	int r = wh_exists(dirfd, name);
+	return r > 0 ? UFS_WH_BESIDE : r;
+}
+
 int ufs_upper_whiteout_exists(struct ufs_fs *fs, struct ufs_node *dir,
 			      const char *name)
 {
@@ -102,7 +112,7 @@ int ufs_upper_whiteout_exists(struct ufs_fs *fs, struct ufs_node *dir,
 	int r = ufs_dir_fd(fs, dir, 0, &df);
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
-	return wh_exists(df.fd, name);
+	return ufs_whiteout_at(fs, df.fd, name);
 }
 
 int ufs_lower_exists(struct ufs_fs *fs, struct ufs_node *dir, const char *name)
@@ -140,7 +150,7 @@ void ufs_fill_entry(struct ufs_fs *fs, struct ufs_node *n, const struct stat *st
 	e->ino = (fuse_ino_t)(uintptr_t)n;
 	e->generation = 0;
 	e->attr = *st;
-	ufs_stat_fixup(n, &e->attr);
+	ufs_stat_fixup(fs, n, &e->attr);
 	e->attr_timeout = fs->cfg->attr_timeout;
 	e->entry_timeout = fs->cfg->entry_timeout;
 }

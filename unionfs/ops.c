@@ -106,7 +106,7 @@ static void ufs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	if (fi && !S_ISDIR(n->type)) {
 		r = fstat(ufs_file_fd(fs, FILE_OF(fi)), &st) < 0 ? cm_neg_errno() : 0;
 		if (r == 0)
-			ufs_stat_fixup(n, &st);
+			ufs_stat_fixup(fs, n, &st);
 	} else {
 		r = ufs_node_stat(fs, n, &st);
 	}
@@ -207,6 +207,9 @@ static int do_setattr(struct ufs_fs *fs, struct ufs_node *n, struct stat *attr,
 {
 	if (!fs->rw)
 		return -EROFS;
+	/* an owner the kernel sends is a view id (uidmapping=) */
+	attr->st_uid = ufs_uid_to_disk(fs->cfg, attr->st_uid);
+	attr->st_gid = ufs_gid_to_disk(fs->cfg, attr->st_gid);
 	bool trunc0 = (valid & FUSE_SET_ATTR_SIZE) && attr->st_size == 0;
 	int r = ufs_copyup(fs, n, trunc0 ? 0 : -1);
 	if (r < 0)
@@ -456,6 +459,9 @@ static void ufs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		      struct fuse_file_info *fi)
 {
 	uint64_t t0 = ufs_now_ns();
+	/* fsync=0, volatile: ENOSYS makes the kernel stop asking (success) */
+	if (FS(req)->cfg->fsync_off)
+		return rep_err(req, UFS_OP_FSYNC, t0, ENOSYS);
 	int fd = FILE_OF(fi)->fd;
 	int r = (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? errno : 0;
 	rep_err(req, UFS_OP_FSYNC, t0, r);
@@ -593,6 +599,8 @@ static void ufs_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 	struct ufs_fs *fs = FS(req);
 	struct ufs_node *n = ufs_node_of(fs, ino);
 	int r = 0;
+	if (fs->cfg->fsync_off)
+		return rep_err(req, UFS_OP_FSYNCDIR, t0, ENOSYS);
 	if (fs->rw && atomic_load(&n->top) == 0) {
 		_cleanup_close_ int fd = ufs_node_open(fs, n, O_RDONLY | O_DIRECTORY);
 		if (fd < 0)
@@ -610,6 +618,10 @@ static void ufs_statfs(fuse_req_t req, fuse_ino_t ino)
 	struct statvfs sv;
 	if (fstatvfs(fs->br[0].fd, &sv) < 0)
 		return rep_err(req, UFS_OP_STATFS, t0, errno);
+	/* the longest name that can still be whited out (as fuse-overlayfs);
+	 * an overlay whiteout has the name itself */
+	if (fs->wh.fmt == CM_WH_FMT_AUFS)
+		sv.f_namemax = cm_wh_target_max(sv.f_namemax);
 	ufs_stat_record(&fs->st, UFS_OP_STATFS, t0, 0);
 	fuse_reply_statfs(req, &sv);
 }
@@ -637,6 +649,28 @@ static void reply_xattr_result(fuse_req_t req, enum ufs_op op, uint64_t t0,
 		fuse_reply_buf(req, buf, (size_t)n);
 }
 
+/* The overlay format's own xattrs (opaque marks, xwhiteouts) are the
+ * branch's business: not shown, not settable (as kernel overlayfs). */
+static bool private_xattr(const struct ufs_fs *fs, const char *name)
+{
+	return fs->wh.fmt == CM_WH_FMT_OVERLAY && cm_wh_xattr_is_private(name);
+}
+
+/* Drop the private names from a listxattr result; returns the new length. */
+static ssize_t filter_xattr_list(char *buf, ssize_t n)
+{
+	ssize_t k = 0;
+	for (ssize_t i = 0; i < n;) {
+		size_t l = strnlen(buf + i, (size_t)(n - i)) + 1;
+		if (!cm_wh_xattr_is_private(buf + i)) {
+			memmove(buf + k, buf + i, l);
+			k += (ssize_t)l;
+		}
+		i += (ssize_t)l;
+	}
+	return k;
+}
+
 static void ufs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	uint64_t t0 = ufs_now_ns();
@@ -647,6 +681,8 @@ static void ufs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_
 	bool cap = strcmp(name, "security.capability") == 0;
 	if (cap && atomic_load(&n->nocap))
 		return rep_err(req, UFS_OP_GETXATTR, t0, ENODATA);
+	if (private_xattr(fs, name))
+		return rep_err(req, UFS_OP_GETXATTR, t0, EOPNOTSUPP);
 	_cleanup_close_ int pfd = -1;
 	char proc[64];
 	int r = xattr_path(fs, n, &pfd, proc);
@@ -670,6 +706,19 @@ static void ufs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	int r = xattr_path(fs, ufs_node_of(fs, ino), &pfd, proc);
 	if (r < 0)
 		return rep_err(req, UFS_OP_LISTXATTR, t0, -r);
+	if (fs->wh.fmt == CM_WH_FMT_OVERLAY) {
+		/* the size asked for must be the filtered one: list it all */
+		ssize_t full = listxattr(proc, NULL, 0);
+		_cleanup_free_ char *all = full > 0 ? malloc((size_t)full) : NULL;
+		if (full > 0 && !all)
+			return rep_err(req, UFS_OP_LISTXATTR, t0, ENOMEM);
+		ssize_t n = full > 0 ? listxattr(proc, all, (size_t)full) : full;
+		if (n > 0)
+			n = filter_xattr_list(all, n);
+		if (n >= 0 && size && (size_t)n > size)
+			return rep_err(req, UFS_OP_LISTXATTR, t0, ERANGE);
+		return reply_xattr_result(req, UFS_OP_LISTXATTR, t0, n, size, all);
+	}
 	_cleanup_free_ char *buf = size ? malloc(size) : NULL;
 	if (size && !buf)
 		return rep_err(req, UFS_OP_LISTXATTR, t0, ENOMEM);
@@ -682,6 +731,8 @@ static int xattr_change(struct ufs_fs *fs, struct ufs_node *n, const char *name,
 {
 	if (!fs->rw)
 		return -EROFS;
+	if (private_xattr(fs, name))
+		return -EOPNOTSUPP;
 	int r = ufs_copyup(fs, n, -1);
 	if (r < 0)
 		return r;

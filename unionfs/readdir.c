@@ -145,6 +145,10 @@ static int read_branch(struct ufs_fs *fs, struct ufs_node *dir, int b,
 	if (fd < 0)
 		return cm_neg_errno();
 	bool whiteouts = fs->br[b].mode != UFS_BR_RR || b + 1 < fs->nbr;
+	/* overlay whiteouts are entries of their own: char devices (one
+	 * stat each) and, in dirs marked for them, empty files */
+	bool ovl = fs->wh.fmt == CM_WH_FMT_OVERLAY;
+	bool xwh = ovl && cm_wh_dir_has_xwhiteouts(fd);
 	for (;;) {
 		long n = syscall(SYS_getdents64, fd, buf, bufsz);
 		if (n < 0)
@@ -160,6 +164,19 @@ static int read_branch(struct ufs_fs *fs, struct ufs_node *dir, int b,
 			const char *target;
 			switch (cm_wh_classify(name, &target)) {
 			case CM_WH_NONE:
+				if (ovl && (d->d_type == DT_CHR || d->d_type == DT_UNKNOWN ||
+					    (xwh && d->d_type == DT_REG))) {
+					struct stat st;
+					r = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0
+						    ? (errno == ENOENT ? 0 : cm_neg_errno())
+						    : cm_wh_is_object(fs->wh.fmt, fd, name, &st);
+					if (r < 0)
+						return r;
+					if (r > 0) {
+						r = whiteouts ? add_name(fs, s, l, name, b, 0, 0, true) : 0;
+						break;
+					}
+				}
 				r = add_name(fs, s, l, name, b, d->d_type, d->d_ino, false);
 				break;
 			case CM_WH_FILE:

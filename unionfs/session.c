@@ -15,8 +15,7 @@ static int make_root(struct ufs_fs *fs)
 	uint64_t mask = 0;
 	for (int b = 0; b < fs->nbr; b++) {
 		mask |= UFS_BIT(b);
-		struct stat st;
-		if (fstatat(fs->br[b].fd, CM_WH_OPAQUE, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		if (cm_wh_opaque_at(fs->wh.fmt, fs->br[b].fd, ".") > 0)
 			break;
 	}
 	struct stat st;
@@ -131,6 +130,8 @@ int ufs_run(struct ufs_config *cfg)
 	}
 	if (fuse_daemonize(cfg->foreground) != 0)
 		goto out_unmount;
+	if ((r = ufs_fs_owner_publish(fs)) < 0)
+		fprintf(stderr, "ufsmount: cannot record the rw branch's holder: %s\n", strerror(-r));
 	if ((r = ufs_status_start(fs)) < 0)
 		fprintf(stderr, "ufsmount: status socket unavailable: %s\n", strerror(-r));
 

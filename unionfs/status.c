@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Live inspection of a mount (the AUFS /sys/fs/aufs/si_* idea): per-op
  * counters and latencies, copy-up and whiteout counts, served on a unix
- * socket /run/ufsmount/MAJ:MIN.sock (0700 dir, root only) named after the
- * mount's device, so `ufsmount --status MNT` finds it from the mountpoint. */
+ * socket MAJ:MIN.sock named after the mount's device, so `ufsmount --status
+ * MNT` finds it from the mountpoint: in /run/ufsmount (0700) for root's
+ * mounts, in $XDG_RUNTIME_DIR/ufsmount for a user's (through fusermount3). */
 #include "ufs-internal.h"
 #include "cm-fs.h"
 #include "cm-ufsctl.h"
@@ -73,6 +74,14 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* the on-disk format of whiteouts and opaque dirs (docs/format.md) */
+static const char *format_name(const struct ufs_fs *fs)
+{
+	if (fs->wh.fmt == CM_WH_FMT_AUFS)
+		return "aufs (.wh. names)";
+	return fs->wh.no_mknod ? "overlay (xwhiteouts)" : "overlay (0/0 char device whiteouts)";
+}
+
 /* -o allow_idmap: whether the mount may be idmapped */
 static const char *idmap_state(const struct ufs_fs *fs)
 {
@@ -89,6 +98,9 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 		fprintf(f, "mountpoint   %s\npid          %d\nversion      %s (libfuse %s)\n",
 			c->mountpoint, (int)getpid(), PACKAGE_VERSION, fuse_pkgversion());
 		fprintf(f, "mode         %s\n", fs->rw ? "read-write" : "read-only");
+		fprintf(f, "format       %s\n", format_name(fs));
+		if (c->workdir)
+			fprintf(f, "workdir      %s\n", c->workdir);
 		enum ufs_pt_state pst = ufs_pt_state_get(fs);
 		fprintf(f, "passthrough  %s (%s)\n", ufs_pt_state_name(pst), fs->pt_reason);
 		fprintf(f, "idmap        %s\n", idmap_state(fs));
@@ -127,7 +139,9 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 		(int)getpid(), PACKAGE_VERSION, fs->rw ? "false" : "true",
 		ufs_pt_state_name(ufs_pt_state_get(fs)));
 	json_str(f, fs->pt_reason);
-	fprintf(f, "},\"idmap\":");
+	fprintf(f, "},\"format\":");
+	json_str(f, format_name(fs));
+	fprintf(f, ",\"idmap\":");
 	json_str(f, idmap_state(fs));
 	fprintf(f, ",\"branches\":[");
 	for (int b = 0; b < fs->nbr; b++) {
@@ -152,9 +166,9 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 
 /* The last mount at path wins, as in the kernel's view. */
 int ufs_mount_find(const char *path, unsigned *maj, unsigned *min, char *fstype,
-		      size_t fssz)
+		   size_t fssz, uid_t *ret_owner)
 {
-	return cm_mountinfo_find(path, maj, min, fstype, fssz);
+	return cm_mountinfo_find(path, maj, min, fstype, fssz, ret_owner);
 }
 
 static pthread_t status_thread;
@@ -199,16 +213,18 @@ int ufs_status_start(struct ufs_fs *fs)
 {
 	unsigned maj, min;
 	char fstype[128];
-	int r = ufs_mount_find(fs->cfg->mountpoint, &maj, &min, fstype, sizeof(fstype));
+	int r = ufs_mount_find(fs->cfg->mountpoint, &maj, &min, fstype, sizeof(fstype), NULL);
 	if (r < 0)
 		return r;
 	fs->dev_major = maj;
 	fs->dev_minor = min;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if ((r = cm_ufsctl_sock_path(sa.sun_path, sizeof(sa.sun_path), maj, min)) < 0)
+	char dir[sizeof(sa.sun_path)];
+	if ((r = cm_ufsctl_rundir(geteuid(), dir, sizeof(dir))) < 0 ||
+	    (r = cm_ufsctl_sock_path(sa.sun_path, sizeof(sa.sun_path), geteuid(), maj, min)) < 0)
 		return r;
-	if (mkdir(cm_ufsctl_rundir(), 0700) < 0 && errno != EEXIST)
-		return cm_neg_errno();
+	if ((r = cm_ufsctl_rundir_make(dir)) < 0)
+		return r;
 	(void)unlink(sa.sun_path); /* a stale socket of a killed daemon */
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (listen_fd < 0)
@@ -250,25 +266,34 @@ int ufs_status_query(const char *mountpoint, bool json, FILE *out, char *err,
 	const char *mp = real ? real : mountpoint;
 	unsigned maj, min;
 	char fstype[128];
-	int r = ufs_mount_find(mp, &maj, &min, fstype, sizeof(fstype));
+	uid_t owner = 0;
+	int r = ufs_mount_find(mp, &maj, &min, fstype, sizeof(fstype), &owner);
 	if (r < 0) {
 		snprintf(err, errsz, "mountpoint '%s': nothing is mounted there", mountpoint);
 		free(real);
 		return r;
 	}
 	free(real);
-	if (strcmp(fstype, "fuse.ufsmount") != 0) {
+	/* -o subtype= renames the type: any FUSE mount may be ours, and the
+	 * socket named after its device tells. */
+	if (strcmp(fstype, "fuse") != 0 && strncmp(fstype, "fuse.", 5) != 0) {
 		snprintf(err, errsz, "mountpoint '%s': not a ufsmount mount (%s)", mountpoint, fstype);
 		return -EINVAL;
 	}
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if ((r = cm_ufsctl_sock_path(sa.sun_path, sizeof(sa.sun_path), maj, min)) < 0)
+	if ((r = cm_ufsctl_sock_path(sa.sun_path, sizeof(sa.sun_path), owner, maj, min)) < 0) {
+		snprintf(err, errsz, "mountpoint '%s': socket path too long", mountpoint);
 		return r;
+	}
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		r = cm_neg_errno();
-		snprintf(err, errsz, "mountpoint '%s': its daemon does not answer on %s: %s",
-			 mountpoint, sa.sun_path, strerror(-r));
+		if (r == -ENOENT && strcmp(fstype, "fuse.ufsmount") != 0)
+			snprintf(err, errsz, "mountpoint '%s': not a ufsmount mount (%s: no socket %s)",
+				 mountpoint, fstype, sa.sun_path);
+		else
+			snprintf(err, errsz, "mountpoint '%s': its daemon does not answer on %s: %s",
+				 mountpoint, sa.sun_path, strerror(-r));
 		return r;
 	}
 	char c = json ? 'j' : 't';

@@ -80,7 +80,11 @@ struct ufs_fs {
 	struct ufs_branch br[UFS_MAX_BRANCHES];
 	int nbr;
 	bool rw;          /* branch 0 is writable */
-	int workfd;       /* O_PATH of <rw>/.wh..wh.work, -1 if read-only */
+	struct cm_wh_enc wh; /* how whiteouts and opaque dirs are written */
+	int workfd;       /* O_PATH of the work dir (<rw>/.wh..wh.work, or
+			   * WORKDIR/work in the overlay syntax), -1 if read-only */
+	int ownerfd;      /* the work dir's flocked owner file (branch.c) */
+	int rootlockfd;   /* the rw branch root, flocked */
 	struct ufs_node *root;
 	struct ufs_stats st;
 	long dirfd_budget; /* cached dir fds allowed */
@@ -216,8 +220,9 @@ void ufs_dir_set_fd(struct ufs_fs *fs, struct ufs_node *dir, int b, int fd);
 int ufs_node_open(struct ufs_fs *fs, struct ufs_node *node, int flags);
 /* lstat the node's top object, with st_ino mapped to the union's. */
 int ufs_node_stat(struct ufs_fs *fs, struct ufs_node *node, struct stat *st);
-/* Fix st_ino / st_nlink of a backing stat of node for reporting. */
-void ufs_stat_fixup(struct ufs_node *node, struct stat *st);
+/* Fix st_ino / st_nlink and the owner (id mapping) of a backing stat of
+ * node for reporting. */
+void ufs_stat_fixup(struct ufs_fs *fs, struct ufs_node *node, struct stat *st);
 
 static inline struct ufs_node *ufs_node_of(struct ufs_fs *fs, fuse_ino_t ino)
 {
@@ -241,7 +246,13 @@ int ufs_lower_exists(struct ufs_fs *fs, struct ufs_node *dir, const char *name);
 /* True if some lower branch of dir has name at all (whited out or not). */
 int ufs_lower_has_name(struct ufs_fs *fs, struct ufs_node *dir,
 		       const char *name);
-/* Does the upper branch hold .wh.name in dir? */
+/* Which whiteout of name a dir fd of the rw branch holds: 0 none,
+ * UFS_WH_BESIDE (.wh.NAME), UFS_WH_INPLACE (NAME is an overlay whiteout),
+ * or -errno. */
+#define UFS_WH_BESIDE 1
+#define UFS_WH_INPLACE 2
+int ufs_whiteout_at(struct ufs_fs *fs, int dirfd, const char *name);
+/* The same for dir's upper part (0 if it has none). */
 int ufs_upper_whiteout_exists(struct ufs_fs *fs, struct ufs_node *dir,
 			      const char *name);
 /* Lookup for the kernel: resolve and make the node; fills e. */
@@ -257,8 +268,10 @@ void ufs_fill_entry(struct ufs_fs *fs, struct ufs_node *n, const struct stat *st
  * on failure no branch changed visibly. */
 int ufs_copyup(struct ufs_fs *fs, struct ufs_node *node, off_t size_limit);
 /* Make every entry of the merged dir live in the rw branch and mark the
- * upper dir opaque (used by rename of lower dirs). */
-int ufs_copyup_tree(struct ufs_fs *fs, struct ufs_node *dir);
+ * upper dir opaque (used by rename of lower dirs). An entry named skip (if
+ * not NULL) is not copied: the opaque mark hides its lower parts, which is
+ * how a name whose whiteout cannot be written is removed. */
+int ufs_copyup_tree(struct ufs_fs *fs, struct ufs_node *dir, const char *skip);
 /* Copy one object srcdir/name (any type) to dstdir/dstname atomically via
  * the work dir, with metadata. Returns the new upper ino in *ret_ino. */
 int ufs_copy_object(struct ufs_fs *fs, int srcdir, const char *name,
@@ -267,7 +280,8 @@ int ufs_copy_object(struct ufs_fs *fs, int srcdir, const char *name,
 
 /* ---- dir.c: namespace changes --------------------------------------------- */
 
-int ufs_whiteout_create(struct ufs_fs *fs, int upperdir, const char *name);
+/* Mark the upper dir dfd opaque (the rw branch's encoding), counted. */
+int ufs_opaque_mark(struct ufs_fs *fs, int dfd);
 int ufs_do_mknod(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
 		 const char *name, mode_t mode, dev_t rdev, const char *link,
 		 struct fuse_entry_param *e);
@@ -383,9 +397,10 @@ void ufs_shim_backing_close(struct ufs_fs *fs, int id);
 /* ---- status.c: control socket ---------------------------------------------- */
 
 int ufs_status_start(struct ufs_fs *fs);
-/* Device and fstype of the mount at path, from /proc/self/mountinfo. */
+/* Device and fstype of the mount at path, from /proc/self/mountinfo, and
+ * (ret_owner, may be NULL) the uid that made a FUSE mount (0 if none). */
 int ufs_mount_find(const char *path, unsigned *maj, unsigned *min, char *fstype,
-		   size_t fssz);
+		   size_t fssz, uid_t *ret_owner);
 /* Apply cfg->readahead_kb to the mount's bdi once the kernel processed
  * INIT (which clamps it to what the kernel offered). Idempotent. */
 void ufs_readahead_apply(struct ufs_fs *fs);
@@ -398,7 +413,28 @@ void ufs_status_stop(struct ufs_fs *fs);
 struct ufs_fs *ufs_fs_new(struct ufs_config *cfg, char *err, size_t errsz);
 void ufs_fs_free(struct ufs_fs *fs);
 
+/* ---- branch.c, ovlopts.c: configuration ------------------------------------ */
+
+/* Format a one-line reason into err (size errsz); returns r. */
+int ufs_errf(char *err, size_t errsz, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Turn lowerdir=/upperdir= into cfg->branches (before canonicalisation). */
+int ufs_ovl_assemble(struct ufs_config *cfg, char *err, size_t errsz);
+/* Canonicalise workdir= and check it against the branches (after them). */
+int ufs_ovl_check_workdir(struct ufs_config *cfg, char *err, size_t errsz);
+/* Owner as shown: squash_to_*, else uidmapping=/gidmapping= (disk -> view). */
+void ufs_ids_to_view(const struct ufs_config *cfg, struct stat *st);
+/* Owner as stored for an owner the kernel sent (view -> disk); -1 stays. */
+uid_t ufs_uid_to_disk(const struct ufs_config *cfg, uid_t uid);
+gid_t ufs_gid_to_disk(const struct ufs_config *cfg, gid_t gid);
+
 /* ---- branch.c ------------------------------------------------------------- */
 
+/* Open the branches; a rw branch is locked for the life of fs (a second
+ * mount of it is refused with -EBUSY, naming the holder in err). */
 int ufs_fs_open_branches(struct ufs_fs *fs, char *err, size_t errsz);
+/* Record this process and the mountpoint as the rw branch's holder (call
+ * once the daemon runs under its final pid). 0 or -errno. */
+int ufs_fs_owner_publish(struct ufs_fs *fs);
 void ufs_fs_close_branches(struct ufs_fs *fs);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define UFS_MAX_BRANCHES 64
@@ -18,6 +19,17 @@ enum ufs_branch_mode {
 struct ufs_branch_spec {
 	char *path; /* canonical absolute path after validation */
 	enum ufs_branch_mode mode;
+};
+
+/* uid or gid mapping between the ids stored in the branches and the ids
+ * the mount shows (fuse-overlayfs's uidmapping=DISK:VIEW:COUNT[:...], as
+ * containers/storage passes ContainerID:HostID:Size). */
+#define UFS_MAX_IDMAP 32
+struct ufs_idmap {
+	unsigned n;
+	struct {
+		uint32_t disk, view, count;
+	} r[UFS_MAX_IDMAP];
 };
 
 struct ufs_config {
@@ -36,6 +48,18 @@ struct ufs_config {
 	bool allow_idmap;    /* let the mount be idmapped (FUSE_ALLOW_IDMAP) */
 	unsigned readahead_kb; /* bdi read-ahead of the mount, 0 = kernel's */
 	unsigned max_threads;  /* request threads */
+
+	/* The overlay syntax (kernel overlayfs's and fuse-overlayfs's
+	 * lowerdir=,upperdir=,workdir=), which selects the overlay on-disk
+	 * format: 0/0 char device whiteouts, overlay.opaque xattrs. */
+	bool overlay;
+	char *lowerdir, *upperdir; /* as given, until ufs_config_validate */
+	char *workdir;       /* canonical after validation; our temps go in WORKDIR/work */
+	bool userxattr;      /* user.overlay.* xattrs (else trusted. as root) */
+	bool xwhiteout;      /* whiteouts as overlay.whiteout files, not devices */
+	bool fsync_off;      /* fsync=0, volatile: fsync(2) is not passed down */
+	struct ufs_idmap uidmap, gidmap;
+	long squash_uid, squash_gid; /* every object shown with this owner, -1: off */
 };
 
 /* Parse the value of dirs= into cfg->branches (paths not yet validated).
@@ -49,8 +73,14 @@ int ufs_config_parse_dirs(struct ufs_config *cfg, const char *dirs, char *err,
 int ufs_config_parse_opts(struct ufs_config *cfg, const char *opts, char *err,
 			  size_t errsz);
 
+/* One option of the overlay syntax (ovlopts.c): 1 if o is one (then
+ * parsed into cfg), 0 if not, or -EINVAL/-ENOMEM with the reason in err. */
+int ufs_ovl_parse_opt(struct ufs_config *cfg, const char *o, char *err, size_t errsz);
+
 /* Canonicalise and check branches and mountpoint: existence, directory,
- * overlap, modes. Returns 0 or a negative errno with the reason in err. */
+ * overlap, modes (the overlay syntax is turned into branches first: the
+ * upper dir rw, then the lower dirs ro, top first). Returns 0 or a
+ * negative errno with the reason in err. */
 int ufs_config_validate(struct ufs_config *cfg, char *err, size_t errsz);
 
 void ufs_config_init(struct ufs_config *cfg);

@@ -137,5 +137,5 @@ for i in $(seq 1 $NFILES); do
 	[ "$r" = OK ] || res="$res dir$i: $r;"
 done
 check "concurrent writers: rw branch copies complete after unmount" "" "$res"
-check "no leftovers in the work dir" "" "$(ls -A "$A/.wh..wh.work" 2>/dev/null)"
+check "no leftovers in the work dir" "" "$(work_leftovers "$A/.wh..wh.work")"
 finish

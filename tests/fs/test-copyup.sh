@@ -154,7 +154,7 @@ check "work dir not visible" "" "$(ls -A "$M" | grep -F .wh. )"
 check_errno "work dir not resolvable" 'ENOENT|EINVAL|EPERM' lstat "$M/.wh..wh.work"
 ufs_umount "$M"
 if [ -d "$A/.wh..wh.work" ]; then
-	check "work dir empty after copy-ups" "" "$(ls -A "$A/.wh..wh.work" 2>&1)"
+	check "work dir empty after copy-ups" "" "$(work_leftovers "$A/.wh..wh.work")"
 else
 	skip "work dir empty after copy-ups" "no $A/.wh..wh.work"
 fi

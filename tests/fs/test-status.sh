@@ -45,6 +45,27 @@ ufs_mount "$DIRS,allow_idmap" "$M" || bail "mount failed"
 check "--status: -o allow_idmap granted by this kernel (6.12+)" "allowed" \
 	"$("$UFSMOUNT" --status --json "$M" | python3 -c 'import json,sys; print(json.load(sys.stdin)["idmap"])')"
 
+# -o subtype= (which --help offers) renames the mount type: --status still finds it
+ufs_umount "$M"
+ufs_mount "$DIRS,subtype=myunion,fsname=mydata" "$M" || bail "mount with subtype failed"
+check "subtype=: the mount's type" "fuse.myunion" "$(awk -v m="$M" '$5 == m { for (i = 7; $i != "-"; i++) ; print $(i + 1) }' /proc/self/mountinfo)"
+st=$("$UFSMOUNT" --status "$M" 2>&1); rc=$?
+check "subtype=: --status exits 0" 0 "$rc"
+check "subtype=: --status names the rw branch" yes "$(grep -F "$A" <<<"$st" | grep -qw rw && echo yes || echo no)"
+check "subtype=: --status --json" "$A" \
+	"$("$UFSMOUNT" --status --json "$M" | python3 -c 'import json,sys; print(json.load(sys.stdin)["branches"][0]["path"])')"
+# another FUSE filesystem is not ours: a clear refusal naming its type
+if command -v fuse-overlayfs >/dev/null 2>&1; then
+	mkdir -p "$T/fo/l" "$T/fo/m"
+	_track_mount "$T/fo/m"
+	if fuse-overlayfs -o "lowerdir=$T/fo/l" "$T/fo/m" 2>/dev/null; then
+		st=$("$UFSMOUNT" --status "$T/fo/m" 2>&1); rc=$?
+		check "--status on fuse-overlayfs's mount: exits 1" 1 "$rc"
+		check_re "  says it is not ours, with its type" "not a ufsmount mount \(fuse\.fuse-overlayfs" "$st"
+		ufs_umount "$T/fo/m"
+	fi
+fi
+
 st=$("$UFSMOUNT" --status "$T" 2>&1); rc=$?
 check "--status on a non-union dir fails" yes "$([ $rc -ne 0 ] && echo yes || echo no)"
 st=$("$UFSMOUNT" --status "$T/nonexistent" 2>&1); rc=$?

@@ -348,6 +348,10 @@ ro_verify() {
 	_SNAP_DIRS=()
 }
 
+# work_leftovers WORKDIR: what a work dir holds but its lock file "owner"
+# (temporaries of copy-ups, removals...): empty when nothing is left.
+work_leftovers() { ls -A -- "$1" 2>&1 | grep -vx owner; }
+
 # ls_names DIR: the names in DIR, sorted, one line each (ls -A semantics).
 ls_names() { ls -A1 -- "$1" 2>&1 | sort; }
 # ls_flat DIR: names space-separated, sorted.

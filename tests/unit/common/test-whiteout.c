@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests of the whiteout name rules (common/cm-whiteout.c). */
+/* Unit tests of the whiteout rules and their two encodings
+ * (common/cm-whiteout.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,8 +8,15 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
 #include "cm-whiteout.h"
 
@@ -65,6 +73,131 @@ static void test_name(void **state)
 	assert_int_equal(cm_wh_name(small, sizeof(small), "ab"), -ENAMETOOLONG);
 }
 
+/* ---- the encodings, on a temp dir (user.* xattrs: no privilege) ---- */
+
+static char tmp[64];
+static int dfd = -1, wfd = -1;
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmp, sizeof(tmp), "/tmp/ufs-unit-wh-XXXXXX");
+	if (!mkdtemp(tmp))
+		return -1;
+	char p[128];
+	snprintf(p, sizeof(p), "%s/work", tmp);
+	if (mkdir(p, 0700) < 0)
+		return -1;
+	dfd = open(tmp, O_PATH | O_DIRECTORY);
+	wfd = open(p, O_PATH | O_DIRECTORY);
+	return dfd < 0 || wfd < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	close(dfd);
+	close(wfd);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void touch(const char *name)
+{
+	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "data", 4), 4);
+	close(fd);
+}
+
+static bool is_wh_object(enum cm_wh_format f, const char *name)
+{
+	struct stat st;
+	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       cm_wh_is_object(f, dfd, name, &st) > 0;
+}
+
+static void test_aufs_make(void **state)
+{
+	(void)state;
+	struct cm_wh_enc e = { .fmt = CM_WH_FMT_AUFS };
+	char old[64];
+	touch("a");
+	assert_int_equal(cm_wh_make(&e, dfd, "a", wfd, old, sizeof(old)), 1);
+	assert_string_equal(old, "");
+	assert_int_equal(cm_wh_beside(dfd, "a"), 1);
+	assert_int_equal(faccessat(dfd, "a", F_OK, 0), 0); /* NAME left alone */
+	assert_int_equal(cm_wh_make(&e, dfd, "a", wfd, old, sizeof(old)), 0);
+	assert_false(is_wh_object(CM_WH_FMT_AUFS, ".wh.a"));
+	assert_int_equal(mkdirat(dfd, "d", 0755), 0);
+	assert_int_equal(cm_wh_opaque_at(CM_WH_FMT_AUFS, dfd, "d"), 0);
+	int d = openat(dfd, "d", O_PATH | O_DIRECTORY);
+	assert_int_equal(cm_wh_set_opaque(&e, d), 0);
+	close(d);
+	assert_int_equal(faccessat(dfd, "d/" CM_WH_OPAQUE, F_OK, 0), 0);
+	assert_int_equal(cm_wh_opaque_at(CM_WH_FMT_AUFS, dfd, "d"), 1);
+}
+
+static void test_overlay_make(void **state)
+{
+	(void)state;
+	struct cm_wh_enc e = { .fmt = CM_WH_FMT_OVERLAY, .user_xattr = true };
+	char old[64];
+	/* a new name: a 0/0 char device of that name */
+	assert_int_equal(cm_wh_make(&e, dfd, "n", wfd, old, sizeof(old)), 1);
+	assert_string_equal(old, "");
+	struct stat st;
+	assert_int_equal(fstatat(dfd, "n", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
+	assert_true(is_wh_object(CM_WH_FMT_OVERLAY, "n"));
+	assert_false(is_wh_object(CM_WH_FMT_AUFS, "n")); /* AUFS: just a device */
+	assert_int_equal(cm_wh_make(&e, dfd, "n", wfd, old, sizeof(old)), 0);
+	/* over an object: exchanged into the work dir, named in old */
+	touch("f");
+	assert_int_equal(cm_wh_make(&e, dfd, "f", wfd, old, sizeof(old)), 1);
+	assert_true(is_wh_object(CM_WH_FMT_OVERLAY, "f"));
+	assert_string_not_equal(old, "");
+	assert_int_equal(fstatat(wfd, old, &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(st.st_size, 4);
+	assert_int_equal(unlinkat(wfd, old, 0), 0);
+	/* a real device is no whiteout */
+	assert_false(cm_wh_xattr_is_private("user.foo"));
+	assert_true(cm_wh_xattr_is_private("trusted.overlay.opaque"));
+	assert_true(cm_wh_xattr_is_private("user.overlay.whiteout"));
+	assert_true(cm_wh_xattr_is_private("user.fuseoverlayfs.opaque"));
+	/* opaque by xattr (user.overlay.opaque here), and .wh..wh..opq read too */
+	assert_int_equal(mkdirat(dfd, "o", 0755), 0);
+	int d = openat(dfd, "o", O_PATH | O_DIRECTORY);
+	assert_int_equal(cm_wh_set_opaque(&e, d), 0);
+	close(d);
+	char p[128], v[8];
+	snprintf(p, sizeof(p), "%s/o", tmp);
+	assert_int_equal(lgetxattr(p, "user.overlay.opaque", v, sizeof(v)), 1);
+	assert_int_equal(v[0], 'y');
+	assert_int_not_equal(faccessat(dfd, "o/" CM_WH_OPAQUE, F_OK, 0), 0);
+	assert_int_equal(cm_wh_opaque_at(CM_WH_FMT_OVERLAY, dfd, "o"), 1);
+	assert_int_equal(cm_wh_opaque_at(CM_WH_FMT_AUFS, dfd, "o"), 0);
+}
+
+static void test_overlay_xwhiteout(void **state)
+{
+	(void)state;
+	struct cm_wh_enc e = { .fmt = CM_WH_FMT_OVERLAY, .user_xattr = true, .no_mknod = true };
+	char old[64];
+	assert_int_equal(mkdirat(dfd, "x", 0755), 0);
+	int d = openat(dfd, "x", O_PATH | O_DIRECTORY);
+	assert_false(cm_wh_dir_has_xwhiteouts(d));
+	assert_int_equal(cm_wh_make(&e, d, "gone", wfd, old, sizeof(old)), 1);
+	struct stat st;
+	assert_int_equal(fstatat(d, "gone", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISREG(st.st_mode) && st.st_size == 0);
+	assert_true(cm_wh_dir_has_xwhiteouts(d));
+	assert_int_equal(cm_wh_is_object(CM_WH_FMT_OVERLAY, d, "gone", &st), 1);
+	assert_int_equal(cm_wh_opaque_at(CM_WH_FMT_OVERLAY, dfd, "x"), 0); /* "x" is not opaque */
+	close(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -72,6 +205,9 @@ int main(void)
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_reserved),
 		cmocka_unit_test(test_name),
+		cmocka_unit_test_setup_teardown(test_aufs_make, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlay_make, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlay_xwhiteout, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

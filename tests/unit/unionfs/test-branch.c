@@ -161,6 +161,71 @@ static void test_validate(void **state)
 	assert_int_equal(validate(d, m, err), 0); /* read-only union */
 }
 
+/* the overlay syntax (unionfs/ovlopts.c) */
+static void test_overlay_opts(void **state)
+{
+	(void)state;
+	struct ufs_config c;
+	char err[512] = "", p[2048], m[300];
+	snprintf(p, sizeof(p), "lowerdir=%s/B:%s/C,upperdir=%s/A,workdir=%s/W,"
+		 "uidmapping=0:100000:65536:65536:1000:1,squash_to_gid=7,volatile,noacl,"
+		 "redirect_dir=off,context=\"system_u:object_r:container_file_t:s0\",", tmp, tmp, tmp, tmp);
+	assert_int_equal(parse(&c, p, err), 0);
+	assert_true(c.overlay);
+	assert_true(c.fsync_off);
+	assert_false(c.copyup_fsync);
+	assert_int_equal(c.uidmap.n, 2);
+	assert_int_equal(c.uidmap.r[1].disk, 65536);
+	assert_int_equal(c.uidmap.r[1].view, 1000);
+	assert_int_equal(c.uidmap.r[1].count, 1);
+	assert_int_equal(c.squash_gid, 7);
+	assert_int_equal(c.squash_uid, -1);
+	snprintf(m, sizeof(m), "%s/mnt", tmp);
+	c.mountpoint = strdup(m);
+	char w[300];
+	snprintf(w, sizeof(w), "%s/W", tmp);
+	assert_int_equal(mkdir(w, 0755), 0);
+	assert_int_equal(ufs_config_validate(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.nbranch, 3); /* upper rw, then the lower dirs top first */
+	assert_non_null(strstr(c.branches[0].path, "/A"));
+	assert_int_equal(c.branches[0].mode, UFS_BR_RW);
+	assert_non_null(strstr(c.branches[1].path, "/B"));
+	assert_int_equal(c.branches[2].mode, UFS_BR_RO);
+	ufs_config_clear(&c);
+	rmdir(w);
+
+	assert_int_equal(parse(&c, "lowerdir=/a,uidmapping=0:1", err), -EINVAL);
+	assert_non_null(strstr(err, "DISK:VIEW:COUNT"));
+	ufs_config_clear(&c);
+	assert_int_equal(parse(&c, "lowerdir=/a,uidmapping=0:1:0", err), -EINVAL);
+	ufs_config_clear(&c);
+	assert_int_equal(parse(&c, "lowerdir=/a,uidmapping=4294967295:0:2", err), -EINVAL);
+	ufs_config_clear(&c);
+	assert_int_equal(parse(&c, "lowerdir=/a,index=on", err), -EINVAL);
+	assert_non_null(strstr(err, "'index=on' is not supported"));
+	ufs_config_clear(&c);
+	assert_int_equal(parse(&c, "lowerdir=/a,lowerdir=/b", err), -EINVAL);
+	ufs_config_clear(&c);
+	assert_int_equal(parse(&c, "lowerdir=/a,squash_to_uid=x", err), -EINVAL);
+	ufs_config_clear(&c);
+	/* upperdir needs workdir; dirs= and lowerdir= do not mix */
+	assert_int_equal(parse(&c, "lowerdir=/a,upperdir=/b", err), 0);
+	c.mountpoint = strdup("/mnt");
+	assert_int_equal(ufs_config_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "needs workdir="));
+	ufs_config_clear(&c);
+	assert_int_equal(parse(&c, "dirs=/a,lowerdir=/b", err), 0);
+	c.mountpoint = strdup("/mnt");
+	assert_int_equal(ufs_config_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "cannot be mixed"));
+	ufs_config_clear(&c);
+	assert_int_equal(parse(&c, "lowerdir=/a::/b", err), 0);
+	c.mountpoint = strdup("/mnt");
+	assert_int_equal(ufs_config_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "empty directory"));
+	ufs_config_clear(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_bad_mode_and_empty),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test_setup_teardown(test_validate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlay_opts, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
