@@ -71,11 +71,6 @@ int run_state_write(const char *bundle, const struct run_state *st, struct cm_er
 	cm_jw_kstr(&w, "IPAddress", st->ip);
 	cm_jw_kstr(&w, "MacAddress", st->mac);
 	cm_jw_obj_end(&w);
-	_cleanup_free_ char *s = NULL;
-	size_t len;
-	int r = cm_jw_finish(&w, &s, &len);
-	if (r < 0 || (r = run_write_atomic(bundle, "state.json", s, len)) < 0)
-		return cm_error_setx(err, r, "writing the state of %s", bundle);
 	/* the one-line status the store's `img ps` shows (docs/store.md):
 	 * "Up @T" / "Exited (N) @T", T the start or end in seconds since the
 	 * epoch, rendered by ps relative to its own now */
@@ -92,7 +87,14 @@ int run_state_write(const char *bundle, const struct run_state *st, struct cm_er
 		snprintf(line, sizeof(line), "Exited (%d)\n", st->exit_code);
 	else
 		snprintf(line, sizeof(line), "Created\n");
+	/* first: whoever sees the new state.json (img stop waiting for the
+	 * exit) must find ps's line new too */
 	(void)run_write_atomic(bundle, "status", line, strlen(line));
+	_cleanup_free_ char *s = NULL;
+	size_t len;
+	int r = cm_jw_finish(&w, &s, &len);
+	if (r < 0 || (r = run_write_atomic(bundle, "state.json", s, len)) < 0)
+		return cm_error_setx(err, r, "writing the state of %s", bundle);
 	return 0;
 }
 
