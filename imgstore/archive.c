@@ -2,9 +2,11 @@
 /* img load (docker-archive, OCI archive, OCI layout dir) and img save (the
  * same three). Load: every file of an archive is first streamed into a
  * hashed temp (tmp/), then the manifests are checked against those digests
- * and sizes, every layer is unpacked with its diff_id verified, and only then
- * are blobs linked in and names written. A failure removes what this load
- * published, so the store is left as it was. */
+ * and sizes, every layer is unpacked with its diff_id verified, and blobs
+ * are linked in. Names are written last, all at once (one index.json write),
+ * only when every image of the load is published. A failure names nothing;
+ * what this load published is removed if no other writer may count it as
+ * present (ims_gc_rollback), else left to gc. */
 #include "ims-internal.h"
 
 #include <archive_entry.h>
@@ -23,6 +25,13 @@ struct srcfile {
 	char *link;                      /* symlink/hardlink: cleaned target */
 };
 
+struct pending {                 /* a name to write once everything is in */
+	char digest[CM_DIGEST_STR_LEN];  /* manifest */
+	int64_t size;
+	char id[CM_DIGEST_STR_LEN];      /* config */
+	char *name;                      /* normalized, or NULL */
+};
+
 struct loader {
 	struct ims_store *s;
 	struct cm_error *err;
@@ -33,6 +42,8 @@ struct loader {
 	size_t n_new;
 	char **new_blobs;                /* linked by this load (hex) */
 	size_t n_newb;
+	struct pending *pend;
+	size_t n_pend;
 	void (*report)(void *, const char *);
 	void *ctx;
 };
@@ -53,6 +64,9 @@ static void loader_free(struct loader *l)
 	for (size_t i = 0; i < l->n_newb; i++)
 		free(l->new_blobs[i]);
 	free(l->new_blobs);
+	for (size_t i = 0; i < l->n_pend; i++)
+		free(l->pend[i].name);
+	free(l->pend);
 	cm_close(&l->dirfd);
 }
 
@@ -276,6 +290,19 @@ static int read_json_file(struct loader *l, struct srcfile *f, struct cm_json **
 	return 0;
 }
 
+/* Remember a blob (hex) this load may have published, for the rollback. */
+static int note_blob(struct loader *l, const char *digest)
+{
+	char **nb = realloc(l->new_blobs, (l->n_newb + 1) * sizeof(*nb));
+	if (!nb)
+		return cm_error_set(l->err, -ENOMEM, "out of memory");
+	l->new_blobs = nb;
+	if (!(nb[l->n_newb] = strdup(digest + 7)))
+		return cm_error_set(l->err, -ENOMEM, "out of memory");
+	l->n_newb++;
+	return 0;
+}
+
 static int link_blob(struct loader *l, struct srcfile *f)
 {
 	if (linkat(l->s->tmpfd, f->tmp, l->s->blobsfd, f->digest + 7, 0) < 0) {
@@ -283,14 +310,42 @@ static int link_blob(struct loader *l, struct srcfile *f)
 			return 0;
 		return cm_error_setx(l->err, cm_neg_errno(), "publishing blob %s", f->digest);
 	}
-	char **nb = realloc(l->new_blobs, (l->n_newb + 1) * sizeof(*nb));
-	if (!nb)
+	return note_blob(l, f->digest);
+}
+
+/* Queue the name (normalized, or NULL) of a published manifest. */
+static int add_pending(struct loader *l, const char *digest, int64_t size, const char *id,
+		       const char *name)
+{
+	struct pending *np = realloc(l->pend, (l->n_pend + 1) * sizeof(*np));
+	if (!np)
 		return cm_error_set(l->err, -ENOMEM, "out of memory");
-	l->new_blobs = nb;
-	if (!(nb[l->n_newb] = strdup(f->digest + 7)))
+	l->pend = np;
+	struct pending *p = &np[l->n_pend];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->digest, sizeof(p->digest), "%s", digest);
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	p->size = size;
+	if (name && !(p->name = strdup(name)))
 		return cm_error_set(l->err, -ENOMEM, "out of memory");
-	l->n_newb++;
+	l->n_pend++;
 	return 0;
+}
+
+/* Every image is in: write all the names in one index.json write. */
+static int commit_names(struct loader *l)
+{
+	struct ims_index idx;
+	int r = ims_index_read(l->s, &idx, true, l->err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < l->n_pend && r >= 0; i++)
+		if ((r = ims_index_put(&idx, l->pend[i].digest, l->pend[i].size, l->pend[i].name)) < 0)
+			cm_error_set(l->err, r, "out of memory");
+	if (r >= 0)
+		r = ims_index_write(l->s, &idx, l->err);
+	ims_index_release(&idx);
+	return r;
 }
 
 static int unpack_layer(struct loader *l, struct srcfile *f, const char *diffid)
@@ -367,6 +422,18 @@ static int load_docker(struct loader *l, struct srcfile *mf)
 		return r;
 	if (!cm_json_is(m, CM_JSON_ARRAY) || m->n == 0)
 		return cm_error_set(l->err, -EINVAL, "manifest.json: not a list of images");
+	/* every name is checked before anything is published */
+	for (size_t i = 0; i < m->n; i++) {
+		const struct cm_json *tags = cm_json_get(m->v[i], "RepoTags");
+		for (size_t k = 0; cm_json_is(tags, CM_JSON_ARRAY) && k < tags->n; k++) {
+			_cleanup_free_ char *full = NULL;
+			const char *t = cm_json_str(tags->v[k]);
+			if (!t)
+				return cm_error_set(l->err, -EINVAL, "manifest.json: entry %zu: a tag is not a string", i);
+			if ((r = ims_ref_normalize(t, &full, l->err)) < 0)
+				return r;
+		}
+	}
 	for (size_t i = 0; i < m->n; i++) {
 		const struct cm_json *it = m->v[i];
 		const char *cpath = cm_json_get_str(it, "Config");
@@ -406,16 +473,19 @@ static int load_docker(struct loader *l, struct srcfile *mf)
 		size_t clen = 0;
 		if (r >= 0 && (cfd < 0 || ims_read_fd(cfd, IMS_MAX_JSON, &ctext, &clen) < 0))
 			r = cm_error_set(l->err, -EIO, "rereading %s", cpath);
-		char id[CM_DIGEST_STR_LEN];
+		char id[CM_DIGEST_STR_LEN], md[CM_DIGEST_STR_LEN];
+		int64_t msize = 0;
+		if (r >= 0)
+			r = ims_image_put_blobs(l->s, ctext, clen, descs, layers->n, id, md, &msize, l->err);
+		if (r >= 0 && (r = note_blob(l, id)) >= 0)
+			r = note_blob(l, md);
 		size_t ntags = cm_json_is(tags, CM_JSON_ARRAY) ? tags->n : 0;
 		for (size_t k = 0; r >= 0 && k < (ntags ? ntags : 1); k++) {
 			_cleanup_free_ char *full = NULL;
 			const char *t = ntags ? cm_json_str(tags->v[k]) : NULL;
 			if (t && (r = ims_ref_normalize(t, &full, l->err)) < 0)
 				break;
-			r = ims_image_publish(l->s, ctext, clen, descs, layers->n, full, id, NULL, l->err);
-			if (r >= 0)
-				report_loaded(l, full, id);
+			r = add_pending(l, md, msize, id, full);
 		}
 		free(descs);
 		if (r < 0)
@@ -514,17 +584,7 @@ static int load_oci_manifest(struct loader *l, const struct cm_json *desc, const
 	_cleanup_free_ char *full = NULL;
 	if (name && (r = ims_ref_normalize(name, &full, l->err)) < 0)
 		return r;
-	struct ims_index idx;
-	if ((r = ims_index_read(l->s, &idx, true, l->err)) < 0)
-		return r;
-	if ((r = ims_index_put(&idx, mf->digest, mf->size, full)) < 0)
-		cm_error_set(l->err, r, "out of memory");
-	else
-		r = ims_index_write(l->s, &idx, l->err);
-	ims_index_release(&idx);
-	if (r >= 0)
-		report_loaded(l, full, cf->digest);
-	return r;
+	return add_pending(l, mf->digest, mf->size, cf->digest, full);
 }
 
 /* The name of an OCI index entry: containerd's full name, else a ref.name
@@ -599,18 +659,18 @@ int ims_load(struct ims_store *s, const char *path,
 					 path, probe.msg);
 		else
 			r = docker ? load_docker(&l, f) : load_oci(&l, f);
+		if (r >= 0)
+			r = commit_names(&l);
 		if (r < 0)
 			cm_error_prefix(err, r, "load %s", path);
 	}
-	if (r < 0) {
-		/* leave the store as it was: nothing named refers to these */
-		for (size_t i = 0; i < l.n_new; i++)
-			cm_rm_rf_at(s->layersfd, l.new_layers[i]);
-		for (size_t i = 0; i < l.n_newb; i++)
-			unlinkat(s->blobsfd, l.new_blobs[i], 0);
-	}
-	loader_free(&l);
+	for (size_t i = 0; r >= 0 && i < l.n_pend; i++)
+		report_loaded(&l, l.pend[i].name, l.pend[i].id);
 	ims_store_unlock_shared(s);
+	/* nothing was named; what no other writer counts as present goes */
+	if (r < 0)
+		(void)ims_gc_rollback(s, l.new_blobs, l.n_newb, l.new_layers, l.n_new);
+	loader_free(&l);
 	return r < 0 ? r : 0;
 }
 

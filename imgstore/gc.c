@@ -185,6 +185,43 @@ int ims_gc(struct ims_store *s, bool nonblock,
 	return r < 0 ? r : 0;
 }
 
+int ims_gc_rollback(struct ims_store *s, char *const *blobs, size_t n_blobs,
+		    char *const *layers, size_t n_layers)
+{
+	if (s->lock_depth > 0)
+		return -EAGAIN;
+	_cleanup_close_ int lfd = openat(s->runfd, "store.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lfd < 0)
+		return cm_neg_errno();
+	/* another writer may count these as present: then they are its (or
+	 * gc's) to keep or collect, never ours to remove */
+	while (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		return errno == EWOULDBLOCK ? -EAGAIN : cm_neg_errno();
+	}
+	struct ims_index hold;
+	int r = ims_index_read(s, &hold, true, NULL);
+	if (r < 0)
+		return r;
+	struct strset kb = { 0 }, kl = { 0 };
+	r = mark(s, &kb, &kl, NULL);
+	for (size_t i = 0; r >= 0 && i < n_layers; i++)
+		if (!set_has(&kl, layers[i]))
+			cm_rm_rf_at(s->layersfd, layers[i]);
+	for (size_t i = 0; r >= 0 && i < n_blobs; i++)
+		if (!set_has(&kb, blobs[i]))
+			unlinkat(s->blobsfd, blobs[i], 0);
+	if (r >= 0) {
+		cm_fsync_dirfd(s->layersfd);
+		cm_fsync_dirfd(s->blobsfd);
+	}
+	set_free(&kb);
+	set_free(&kl);
+	ims_index_release(&hold);
+	return r < 0 ? r : 0;
+}
+
 /* ------------------------------------------------------------------ fsck */
 
 static int rehash_fd(int fd, char out[CM_DIGEST_STR_LEN])

@@ -75,6 +75,14 @@ int ims_index_put(struct ims_index *idx, const char *digest, int64_t size,
 		  const char *name);
 void ims_index_remove_at(struct ims_index *idx, size_t i);
 
+/* gc.c: undo a failed writer: remove those of blobs and layers (hex names)
+ * that nothing references, but only if no other writer holds the store
+ * (store.lock taken LOCK_EX, non-blocking): a concurrent writer may count
+ * them as present, so then they are left to gc (-EAGAIN). Call with the
+ * store lock released (lock_depth 0). */
+int ims_gc_rollback(struct ims_store *s, char *const *blobs, size_t n_blobs,
+		    char *const *layers, size_t n_layers);
+
 /* Write buf as dirfd/name atomically, fsyncing the file and dirfd. */
 int ims_write_file_atomic(int dirfd, const char *name, const void *buf,
 			  size_t len, mode_t mode);
@@ -179,6 +187,12 @@ int ims_image_publish(struct ims_store *s, const char *config, size_t config_len
 		      const struct ims_desc *layers, size_t n_layers,
 		      const char *name, char ret_id[CM_DIGEST_STR_LEN],
 		      char ret_manifest[CM_DIGEST_STR_LEN], struct cm_error *err);
+/* The blobs of ims_image_publish without the name: config and manifest
+ * published, index.json untouched (a load names all its images at once). */
+int ims_image_put_blobs(struct ims_store *s, const char *config, size_t config_len,
+			const struct ims_desc *layers, size_t n_layers,
+			char ret_id[CM_DIGEST_STR_LEN], char ret_manifest[CM_DIGEST_STR_LEN],
+			int64_t *ret_msize, struct cm_error *err);
 /* Load manifest + config of one manifest digest. */
 int ims_image_load(struct ims_store *s, const char *digest, int64_t size,
 		   struct ims_image **ret, struct cm_error *err);
