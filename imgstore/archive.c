@@ -38,6 +38,7 @@ struct loader {
 	int dirfd;                       /* OCI layout dir source, or -1 */
 	struct srcfile **f;              /* each allocated alone: pointers stay valid */
 	size_t n;
+	struct ims_strmap byname;        /* path -> srcfile (the last of a name) */
 	char **new_layers;               /* published by this load (hex) */
 	size_t n_new;
 	char **new_blobs;                /* linked by this load (hex) */
@@ -58,6 +59,7 @@ static void loader_free(struct loader *l)
 		free(l->f[i]);
 	}
 	free(l->f);
+	ims_strmap_free(&l->byname);
 	for (size_t i = 0; i < l->n_new; i++)
 		free(l->new_layers[i]);
 	free(l->new_layers);
@@ -80,7 +82,7 @@ static struct srcfile *add_file(struct loader *l, const char *path)
 	if (!f)
 		return NULL;
 	l->f[l->n++] = f;
-	if (!(f->path = strdup(path)))
+	if (!(f->path = strdup(path)) || ims_strmap_put(&l->byname, path, f) < 0)
 		return NULL;
 	return f;
 }
@@ -103,6 +105,7 @@ static int copy_to_tmp(struct loader *l, struct srcfile *f, int fd, struct archi
 	snprintf(label, sizeof(label), "Loading %.80s", f->path);
 	w.label = label;
 	w.total = total;
+	w.nosync = true; /* most temps are never published: synced when linked */
 	char buf[1 << 16];
 	for (;;) {
 		ssize_t k = a ? archive_read_data(a, buf, sizeof(buf)) : read(fd, buf, sizeof(buf));
@@ -243,10 +246,7 @@ static struct srcfile *get_file(struct loader *l, const char *path)
 		return NULL;
 	}
 	for (int hop = 0; hop < 8; hop++) {
-		struct srcfile *f = NULL;
-		for (size_t i = 0; i < l->n; i++)
-			if (strcmp(l->f[i]->path, cur) == 0)
-				f = l->f[i];
+		struct srcfile *f = ims_strmap_get(&l->byname, cur);
 		if (f && f->link) {
 			snprintf(cur, sizeof(cur), "%s", f->link);
 			continue;
@@ -305,6 +305,9 @@ static int note_blob(struct loader *l, const char *digest)
 
 static int link_blob(struct loader *l, struct srcfile *f)
 {
+	_cleanup_close_ int fd = openat(l->s->tmpfd, f->tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		return cm_error_setx(l->err, cm_neg_errno(), "fsync of the temp of blob %s", f->digest);
 	if (linkat(l->s->tmpfd, f->tmp, l->s->blobsfd, f->digest + 7, 0) < 0) {
 		if (errno == EEXIST)
 			return 0;
@@ -529,7 +532,12 @@ static const char *host_arch(void)
 	return "amd64";
 }
 
-static int load_oci_manifest(struct loader *l, const struct cm_json *desc, const char *name)
+/* Nesting of image indexes accepted below index.json (containerd bounds it
+ * too): a chain of indexes is refused before it costs stack or time. */
+#define MAX_INDEX_DEPTH 4
+
+static int load_oci_manifest(struct loader *l, const struct cm_json *desc, const char *name,
+			     int depth)
 {
 	struct srcfile *mf = get_blob(l, desc);
 	if (!mf)
@@ -552,9 +560,12 @@ static int load_oci_manifest(struct loader *l, const struct cm_json *desc, const
 		}
 		if (!pick && cm_json_is(ms, CM_JSON_ARRAY) && ms->n)
 			pick = ms->v[0];
-		if (!pick || is_index_type(cm_json_get_str(pick, "mediaType")))
+		if (!pick)
 			return cm_error_set(l->err, -EINVAL, "image index %s: no usable manifest", mf->digest);
-		return load_oci_manifest(l, pick, name);
+		if (depth >= MAX_INDEX_DEPTH)
+			return cm_error_set(l->err, -ELOOP, "image index %s: indexes nested deeper than %d",
+					    mf->digest, MAX_INDEX_DEPTH);
+		return load_oci_manifest(l, pick, name, depth + 1);
 	}
 	const struct cm_json *cdesc = cm_json_get(m, "config");
 	const struct cm_json *layers = cm_json_get(m, "layers");
@@ -611,7 +622,7 @@ static int load_oci(struct loader *l, struct srcfile *xf)
 	if (!cm_json_is(ms, CM_JSON_ARRAY) || ms->n == 0)
 		return cm_error_set(l->err, -EINVAL, "index.json: no manifests");
 	for (size_t i = 0; i < ms->n; i++)
-		if ((r = load_oci_manifest(l, ms->v[i], oci_name(ms->v[i]))) < 0)
+		if ((r = load_oci_manifest(l, ms->v[i], oci_name(ms->v[i]), 0)) < 0)
 			return r;
 	return 0;
 }

@@ -57,7 +57,7 @@ int ims_blob_writer_finish_tmp(struct ims_blob_writer *w,
 			       struct cm_error *err)
 {
 	ims_progress(w->label, w->size, w->size, true, w->prog);
-	if (fsync(w->fd) < 0) {
+	if (!w->nosync && fsync(w->fd) < 0) {
 		int r = cm_neg_errno();
 		ims_blob_writer_abort(w);
 		return cm_error_setx(err, r, "fsync of a temp blob");

@@ -29,6 +29,22 @@
 /* Bounds on untrusted metadata read into memory. */
 #define IMS_MAX_JSON (8 << 20)
 
+/* ---- strmap.c: string -> pointer hash map (keys copied; zero-init) ---- */
+struct ims_strmap_ent {
+	char *key;
+	void *value;
+};
+struct ims_strmap {
+	struct ims_strmap_ent *t;
+	size_t n, cap; /* cap a power of two, at most half full */
+};
+/* Set key's value (replacing one there). 0 or -ENOMEM. */
+int ims_strmap_put(struct ims_strmap *m, const char *key, void *value);
+/* key's value, NULL if absent. */
+void *ims_strmap_get(const struct ims_strmap *m, const char *key);
+bool ims_strmap_has(const struct ims_strmap *m, const char *key);
+void ims_strmap_free(struct ims_strmap *m);
+
 /* ---- store.c ----
  * Lock order: store.lock (LOCK_SH for the whole of any command that
  * publishes objects; LOCK_EX for gc) before index.lock (LOCK_EX around every
@@ -104,6 +120,7 @@ struct ims_blob_writer {
 	const char *label; /* progress label, NULL: none */
 	int64_t total;     /* expected size for progress, < 0 unknown */
 	uint64_t prog[2];  /* progress: start, last report */
+	bool nosync;       /* finish_tmp leaves the fsync to whoever publishes */
 };
 
 /* progress.c: report a stream's progress: shown once it has run 250 ms, at
