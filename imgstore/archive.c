@@ -502,6 +502,44 @@ static bool is_index_type(const char *mt)
 	return cm_streq(mt, IMS_MT_INDEX) || cm_streq(mt, IMS_MT_DOCKER_LIST);
 }
 
+static bool is_manifest_type(const char *mt)
+{
+	return cm_streq(mt, IMS_MT_MANIFEST) || cm_streq(mt, IMS_MT_DOCKER_MANIFEST);
+}
+
+static bool is_layer_type(const char *mt)
+{
+	return !mt || strncmp(mt, "application/vnd.oci.image.layer.", 32) == 0 ||
+	       strncmp(mt, "application/vnd.docker.image.rootfs.", 36) == 0;
+}
+
+/* What a manifest-or-index blob is: its own mediaType, the descriptor's, and
+ * its fields must agree; a blob with both an index's and a manifest's fields
+ * is refused whatever it claims (CVE-2021-41190). Returns 1 index, 0
+ * manifest, or -errno with err set. */
+static int blob_kind(struct loader *l, const struct cm_json *desc, const struct cm_json *m,
+		     const char *digest)
+{
+	const char *dmt = cm_json_get_str(desc, "mediaType");
+	const char *bmt = cm_json_get_str(m, "mediaType");
+	bool idx_fields = cm_json_get(m, "manifests") != NULL;
+	bool man_fields = cm_json_get(m, "config") || cm_json_get(m, "layers");
+	if (idx_fields && man_fields)
+		return cm_error_set(l->err, -EINVAL, "blob %s is both a manifest and an index (ambiguous, refused)",
+				    digest);
+	if (dmt && bmt && strcmp(dmt, bmt) != 0)
+		return cm_error_set(l->err, -EINVAL, "blob %s: the descriptor's media type %s is not the blob's (%s)",
+				    digest, dmt, bmt);
+	const char *mt = bmt ? bmt : dmt;
+	if (!mt)
+		return idx_fields ? 1 : 0;
+	if (is_index_type(mt) && !man_fields)
+		return 1;
+	if (is_manifest_type(mt) && !idx_fields)
+		return 0;
+	return cm_error_set(l->err, -EINVAL, "blob %s: media type %s does not fit its content", digest, mt);
+}
+
 /* A descriptor's blob, verified by digest and size. */
 static struct srcfile *get_blob(struct loader *l, const struct cm_json *desc)
 {
@@ -546,10 +584,10 @@ static int load_oci_manifest(struct loader *l, const struct cm_json *desc, const
 	int r = read_json_file(l, mf, &m);
 	if (r < 0)
 		return r;
-	const char *mt = cm_json_get_str(m, "mediaType");
-	if (!mt)
-		mt = cm_json_get_str(desc, "mediaType");
-	if (is_index_type(mt)) {
+	int kind = blob_kind(l, desc, m, mf->digest);
+	if (kind < 0)
+		return kind;
+	if (kind == 1) {
 		const struct cm_json *ms = cm_json_get(m, "manifests");
 		const struct cm_json *pick = NULL;
 		for (size_t i = 0; cm_json_is(ms, CM_JSON_ARRAY) && i < ms->n; i++) {
@@ -571,6 +609,10 @@ static int load_oci_manifest(struct loader *l, const struct cm_json *desc, const
 	const struct cm_json *layers = cm_json_get(m, "layers");
 	if (!cm_json_is(layers, CM_JSON_ARRAY) || layers->n > 4096)
 		return cm_error_set(l->err, -EINVAL, "manifest %s: no layers list", mf->digest);
+	const char *cmt = cm_json_get_str(cdesc, "mediaType");
+	if (cmt && !cm_streq(cmt, IMS_MT_CONFIG) && !cm_streq(cmt, IMS_MT_DOCKER_CONFIG))
+		return cm_error_set(l->err, -EINVAL, "manifest %s: config media type %s is not an image config",
+				    mf->digest, cmt);
 	struct srcfile *cf = get_blob(l, cdesc);
 	if (!cf)
 		return l->err->code;
@@ -582,6 +624,10 @@ static int load_oci_manifest(struct loader *l, const struct cm_json *desc, const
 		if (!did)
 			return cm_error_set(l->err, -EINVAL, "config %s: rootfs.diff_ids does not match the layers",
 					    cf->digest);
+		const char *lmt = cm_json_get_str(layers->v[j], "mediaType");
+		if (!is_layer_type(lmt))
+			return cm_error_set(l->err, -EINVAL, "manifest %s: layer %zu has media type %s, not a layer",
+					    mf->digest, j, lmt);
 		struct srcfile *lf = get_blob(l, layers->v[j]);
 		if (!lf)
 			return l->err->code;
@@ -614,9 +660,20 @@ static const char *oci_name(const struct cm_json *desc)
 
 static int load_oci(struct loader *l, struct srcfile *xf)
 {
-	_cleanup_json_ struct cm_json *idx = NULL;
-	int r = read_json_file(l, xf, &idx);
+	/* the layout's version first: an unknown one may mean other rules */
+	struct srcfile *lf = get_file(l, "oci-layout");
+	if (!lf)
+		return cm_error_set(l->err, -EINVAL, "not an OCI layout: no oci-layout file");
+	_cleanup_json_ struct cm_json *lj = NULL;
+	int r = read_json_file(l, lf, &lj);
 	if (r < 0)
+		return r;
+	const char *ver = cm_json_get_str(lj, "imageLayoutVersion");
+	if (!cm_streq(ver, "1.0.0"))
+		return cm_error_set(l->err, -EINVAL, "oci-layout: imageLayoutVersion %s%s%s is not 1.0.0",
+				    ver ? "'" : "", ver ? ver : "missing", ver ? "'" : "");
+	_cleanup_json_ struct cm_json *idx = NULL;
+	if ((r = read_json_file(l, xf, &idx)) < 0)
 		return r;
 	const struct cm_json *ms = cm_json_get(idx, "manifests");
 	if (!cm_json_is(ms, CM_JSON_ARRAY) || ms->n == 0)

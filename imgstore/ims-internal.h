@@ -189,6 +189,12 @@ int ims_layer_unpack_fd(struct ims_store *s, int fd, const char *expect_diffid,
 int ims_layer_diffid_fd(int fd, char ret[CM_DIGEST_STR_LEN], struct cm_error *err);
 /* Unpack tar entries of a into dirfd (exposed for tests and commit). */
 int ims_unpack_entries(struct archive *a, int dirfd, struct cm_error *err);
+/* The same, calling check(ctx, a, entry name, err) after each header is
+ * read (a refusal stops the unpack). */
+int ims_unpack_entries_checked(struct archive *a, int dirfd,
+			       int (*check)(void *ctx, struct archive *a, const char *name,
+					    struct cm_error *err),
+			       void *ctx, struct cm_error *err);
 bool ims_layer_exists(struct ims_store *s, const char *diffid);
 
 /* ---- image.c ---- */

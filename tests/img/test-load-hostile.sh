@@ -31,4 +31,46 @@ done
 out=$(img load -i "$T/n2"); rc=$?
 check "a legitimate nested index (depth 2) loads" "0 Loaded image: nest:2" "$rc $out"
 check_true "fsck after the nesting" img fsck
+
+# ---------------------------------------------------------------- media types
+before=$(store_state)
+for c in desc-says-index desc-says-config both no-layout layout-2 layout-none; do
+	python3 "$MK" mediatype "$T/mt-$c" "$c" || fail "mkimage $c"
+	case $c in
+	desc-says-*) re="media type .* is not the blob's" ;;
+	both) re="both a manifest and an index" ;;
+	no-layout) re="no oci-layout file" ;;
+	layout-2) re="imageLayoutVersion '2.0.0' is not 1.0.0" ;;
+	layout-none) re="imageLayoutVersion missing" ;;
+	esac
+	check_fails "load refuses $c" "$re" img load -i "$T/mt-$c"
+	unchanged "load $c" "$before"
+done
+python3 "$MK" mediatype "$T/mt-ok" ok
+check "the same layout with right media types loads" "Loaded image: mt:ok" "$(img load -i "$T/mt-ok" 2>&1)"
+
+# ---------------------------------------------------------------- typeflags
+before=$(store_state)
+for fl in S D 8 Z Q; do
+	python3 "$MK" typeflag "$T/tf-$fl.tar" "$fl"
+	check_fails "import refuses typeflag '$fl'" "unknown tar typeflag '$fl'" img import "$T/tf-$fl.tar" tf:x
+	unchanged "import typeflag $fl" "$before"
+done
+for fl in 0 7; do
+	python3 "$MK" typeflag "$T/tf-$fl.tar" "$fl"
+	check_true "import accepts typeflag '$fl'" img import "$T/tf-$fl.tar" "tf:$fl"
+done
+
+# ---------------------------------------------------------------- dup dirs
+python3 - "$T/dup.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as tf:
+    for mode, mt in ((0o700, 100), (0o751, 200)):
+        t = tarfile.TarInfo("d"); t.type = tarfile.DIRTYPE; t.mode = mode; t.mtime = mt
+        tf.addfile(t)
+    t = tarfile.TarInfo("d/f"); t.size = 1; tf.addfile(t, io.BytesIO(b"x"))
+PY
+img import "$T/dup.tar" dup:1 >/dev/null
+L=$(img inspect --format '{{.GraphDriver.Data.LowerDir}}' dup:1)
+check "a dir given twice in a layer: the last entry's mode and mtime" "751 200" "$(stat -c '%a %Y' "$L/d")"
 finish
