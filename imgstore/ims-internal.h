@@ -55,6 +55,7 @@ struct ims_store {
 	int rootfd;    /* O_PATH dir fds */
 	int blobsfd;   /* blobs/sha256 */
 	int layersfd;  /* layers */
+	int metafd;    /* layer-manifests: a content manifest per layer */
 	int tmpfd;     /* tmp: temp files and dirs, same filesystem */
 	int runfd;
 	int lockfd;    /* run/store.lock */
@@ -197,6 +198,18 @@ int ims_unpack_entries_checked(struct archive *a, int dirfd,
 			       void *ctx, struct cm_error *err);
 bool ims_layer_exists(struct ims_store *s, const char *diffid);
 
+/* ---- layermeta.c: content manifests of unpacked layers ---- */
+/* Record the tree at dfd as the contents of layer diffid (before the layer
+ * is published: a published layer always has one). */
+int ims_layer_manifest_write(struct ims_store *s, int dfd, const char *diffid,
+			     struct cm_error *err);
+/* Walk layers/<diffid> and compare with its manifest: 0 if identical, else
+ * the number of differences (>= 1), each reported as one line. */
+int ims_layer_manifest_verify(struct ims_store *s, const char *diffid,
+			      void (*report)(void *, const char *), void *ctx);
+/* The bytes of regular files the manifest records, -1 without one. */
+int64_t ims_layer_manifest_bytes(struct ims_store *s, const char *diffid);
+
 /* ---- image.c ---- */
 struct ims_desc {
 	const char *media_type;
@@ -272,6 +285,8 @@ int ims_pack_tree(int rootfd, enum ims_pack_mode mode, ims_tee_fn out, void *ctx
 		  struct cm_error *err);
 
 /* ---- diff.c ---- */
+/* XXH3-64 of the rest of fd, read through buf. 0 or -errno. */
+int ims_xxh3_fd(int fd, char *buf, size_t bufsz, uint64_t *ret);
 /* docker diff's verdict for one rw-branch entry: 'A' (nothing below), 'C'
  * (changed), or 0 (a copy-up identical to what is below). lower NULL: absent
  * below. same_content: regular files / symlinks of equal data (XXH3).

@@ -654,6 +654,8 @@ int ims_layer_unpack_fd(struct ims_store *s, int fd, const char *expect_diffid,
 		goto out;
 	}
 	if (!ims_layer_exists(s, d)) {
+		if ((r = ims_layer_manifest_write(s, dfd, d, err)) < 0)
+			goto out;
 		if (syncfs(dfd) < 0) {
 			r = cm_error_setx(err, cm_neg_errno(), "syncing layer %s", d);
 			goto out;
