@@ -2,9 +2,11 @@
 /* img load (docker-archive, OCI archive, OCI layout dir) and img save (the
  * same three). Load: every file of an archive is first streamed into a
  * hashed temp (tmp/), then the manifests are checked against those digests
- * and sizes, every layer is unpacked with its diff_id verified, and only then
- * are blobs linked in and names written. A failure removes what this load
- * published, so the store is left as it was. */
+ * and sizes, every layer is unpacked with its diff_id verified, and blobs
+ * are linked in. Names are written last, all at once (one index.json write),
+ * only when every image of the load is published. A failure names nothing;
+ * what this load published is removed if no other writer may count it as
+ * present (ims_gc_rollback), else left to gc. */
 #include "ims-internal.h"
 
 #include <archive_entry.h>
@@ -23,16 +25,26 @@ struct srcfile {
 	char *link;                      /* symlink/hardlink: cleaned target */
 };
 
+struct pending {                 /* a name to write once everything is in */
+	char digest[CM_DIGEST_STR_LEN];  /* manifest */
+	int64_t size;
+	char id[CM_DIGEST_STR_LEN];      /* config */
+	char *name;                      /* normalized, or NULL */
+};
+
 struct loader {
 	struct ims_store *s;
 	struct cm_error *err;
 	int dirfd;                       /* OCI layout dir source, or -1 */
 	struct srcfile **f;              /* each allocated alone: pointers stay valid */
 	size_t n;
+	struct ims_strmap byname;        /* path -> srcfile (the last of a name) */
 	char **new_layers;               /* published by this load (hex) */
 	size_t n_new;
 	char **new_blobs;                /* linked by this load (hex) */
 	size_t n_newb;
+	struct pending *pend;
+	size_t n_pend;
 	void (*report)(void *, const char *);
 	void *ctx;
 };
@@ -47,12 +59,16 @@ static void loader_free(struct loader *l)
 		free(l->f[i]);
 	}
 	free(l->f);
+	ims_strmap_free(&l->byname);
 	for (size_t i = 0; i < l->n_new; i++)
 		free(l->new_layers[i]);
 	free(l->new_layers);
 	for (size_t i = 0; i < l->n_newb; i++)
 		free(l->new_blobs[i]);
 	free(l->new_blobs);
+	for (size_t i = 0; i < l->n_pend; i++)
+		free(l->pend[i].name);
+	free(l->pend);
 	cm_close(&l->dirfd);
 }
 
@@ -66,7 +82,7 @@ static struct srcfile *add_file(struct loader *l, const char *path)
 	if (!f)
 		return NULL;
 	l->f[l->n++] = f;
-	if (!(f->path = strdup(path)))
+	if (!(f->path = strdup(path)) || ims_strmap_put(&l->byname, path, f) < 0)
 		return NULL;
 	return f;
 }
@@ -89,6 +105,7 @@ static int copy_to_tmp(struct loader *l, struct srcfile *f, int fd, struct archi
 	snprintf(label, sizeof(label), "Loading %.80s", f->path);
 	w.label = label;
 	w.total = total;
+	w.nosync = true; /* most temps are never published: synced when linked */
 	char buf[1 << 16];
 	for (;;) {
 		ssize_t k = a ? archive_read_data(a, buf, sizeof(buf)) : read(fd, buf, sizeof(buf));
@@ -229,10 +246,7 @@ static struct srcfile *get_file(struct loader *l, const char *path)
 		return NULL;
 	}
 	for (int hop = 0; hop < 8; hop++) {
-		struct srcfile *f = NULL;
-		for (size_t i = 0; i < l->n; i++)
-			if (strcmp(l->f[i]->path, cur) == 0)
-				f = l->f[i];
+		struct srcfile *f = ims_strmap_get(&l->byname, cur);
 		if (f && f->link) {
 			snprintf(cur, sizeof(cur), "%s", f->link);
 			continue;
@@ -276,21 +290,65 @@ static int read_json_file(struct loader *l, struct srcfile *f, struct cm_json **
 	return 0;
 }
 
+/* Remember a blob (hex) this load may have published, for the rollback. */
+static int note_blob(struct loader *l, const char *digest)
+{
+	char **nb = realloc(l->new_blobs, (l->n_newb + 1) * sizeof(*nb));
+	if (!nb)
+		return cm_error_set(l->err, -ENOMEM, "out of memory");
+	l->new_blobs = nb;
+	if (!(nb[l->n_newb] = strdup(digest + 7)))
+		return cm_error_set(l->err, -ENOMEM, "out of memory");
+	l->n_newb++;
+	return 0;
+}
+
 static int link_blob(struct loader *l, struct srcfile *f)
 {
+	_cleanup_close_ int fd = openat(l->s->tmpfd, f->tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		return cm_error_setx(l->err, cm_neg_errno(), "fsync of the temp of blob %s", f->digest);
 	if (linkat(l->s->tmpfd, f->tmp, l->s->blobsfd, f->digest + 7, 0) < 0) {
 		if (errno == EEXIST)
 			return 0;
 		return cm_error_setx(l->err, cm_neg_errno(), "publishing blob %s", f->digest);
 	}
-	char **nb = realloc(l->new_blobs, (l->n_newb + 1) * sizeof(*nb));
-	if (!nb)
+	return note_blob(l, f->digest);
+}
+
+/* Queue the name (normalized, or NULL) of a published manifest. */
+static int add_pending(struct loader *l, const char *digest, int64_t size, const char *id,
+		       const char *name)
+{
+	struct pending *np = realloc(l->pend, (l->n_pend + 1) * sizeof(*np));
+	if (!np)
 		return cm_error_set(l->err, -ENOMEM, "out of memory");
-	l->new_blobs = nb;
-	if (!(nb[l->n_newb] = strdup(f->digest + 7)))
+	l->pend = np;
+	struct pending *p = &np[l->n_pend];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->digest, sizeof(p->digest), "%s", digest);
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	p->size = size;
+	if (name && !(p->name = strdup(name)))
 		return cm_error_set(l->err, -ENOMEM, "out of memory");
-	l->n_newb++;
+	l->n_pend++;
 	return 0;
+}
+
+/* Every image is in: write all the names in one index.json write. */
+static int commit_names(struct loader *l)
+{
+	struct ims_index idx;
+	int r = ims_index_read(l->s, &idx, true, l->err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < l->n_pend && r >= 0; i++)
+		if ((r = ims_index_put(&idx, l->pend[i].digest, l->pend[i].size, l->pend[i].name)) < 0)
+			cm_error_set(l->err, r, "out of memory");
+	if (r >= 0)
+		r = ims_index_write(l->s, &idx, l->err);
+	ims_index_release(&idx);
+	return r;
 }
 
 static int unpack_layer(struct loader *l, struct srcfile *f, const char *diffid)
@@ -367,6 +425,18 @@ static int load_docker(struct loader *l, struct srcfile *mf)
 		return r;
 	if (!cm_json_is(m, CM_JSON_ARRAY) || m->n == 0)
 		return cm_error_set(l->err, -EINVAL, "manifest.json: not a list of images");
+	/* every name is checked before anything is published */
+	for (size_t i = 0; i < m->n; i++) {
+		const struct cm_json *tags = cm_json_get(m->v[i], "RepoTags");
+		for (size_t k = 0; cm_json_is(tags, CM_JSON_ARRAY) && k < tags->n; k++) {
+			_cleanup_free_ char *full = NULL;
+			const char *t = cm_json_str(tags->v[k]);
+			if (!t)
+				return cm_error_set(l->err, -EINVAL, "manifest.json: entry %zu: a tag is not a string", i);
+			if ((r = ims_ref_normalize(t, &full, l->err)) < 0)
+				return r;
+		}
+	}
 	for (size_t i = 0; i < m->n; i++) {
 		const struct cm_json *it = m->v[i];
 		const char *cpath = cm_json_get_str(it, "Config");
@@ -406,16 +476,19 @@ static int load_docker(struct loader *l, struct srcfile *mf)
 		size_t clen = 0;
 		if (r >= 0 && (cfd < 0 || ims_read_fd(cfd, IMS_MAX_JSON, &ctext, &clen) < 0))
 			r = cm_error_set(l->err, -EIO, "rereading %s", cpath);
-		char id[CM_DIGEST_STR_LEN];
+		char id[CM_DIGEST_STR_LEN], md[CM_DIGEST_STR_LEN];
+		int64_t msize = 0;
+		if (r >= 0)
+			r = ims_image_put_blobs(l->s, ctext, clen, descs, layers->n, id, md, &msize, l->err);
+		if (r >= 0 && (r = note_blob(l, id)) >= 0)
+			r = note_blob(l, md);
 		size_t ntags = cm_json_is(tags, CM_JSON_ARRAY) ? tags->n : 0;
 		for (size_t k = 0; r >= 0 && k < (ntags ? ntags : 1); k++) {
 			_cleanup_free_ char *full = NULL;
 			const char *t = ntags ? cm_json_str(tags->v[k]) : NULL;
 			if (t && (r = ims_ref_normalize(t, &full, l->err)) < 0)
 				break;
-			r = ims_image_publish(l->s, ctext, clen, descs, layers->n, full, id, NULL, l->err);
-			if (r >= 0)
-				report_loaded(l, full, id);
+			r = add_pending(l, md, msize, id, full);
 		}
 		free(descs);
 		if (r < 0)
@@ -427,6 +500,44 @@ static int load_docker(struct loader *l, struct srcfile *mf)
 static bool is_index_type(const char *mt)
 {
 	return cm_streq(mt, IMS_MT_INDEX) || cm_streq(mt, IMS_MT_DOCKER_LIST);
+}
+
+static bool is_manifest_type(const char *mt)
+{
+	return cm_streq(mt, IMS_MT_MANIFEST) || cm_streq(mt, IMS_MT_DOCKER_MANIFEST);
+}
+
+static bool is_layer_type(const char *mt)
+{
+	return !mt || strncmp(mt, "application/vnd.oci.image.layer.", 32) == 0 ||
+	       strncmp(mt, "application/vnd.docker.image.rootfs.", 36) == 0;
+}
+
+/* What a manifest-or-index blob is: its own mediaType, the descriptor's, and
+ * its fields must agree; a blob with both an index's and a manifest's fields
+ * is refused whatever it claims (CVE-2021-41190). Returns 1 index, 0
+ * manifest, or -errno with err set. */
+static int blob_kind(struct loader *l, const struct cm_json *desc, const struct cm_json *m,
+		     const char *digest)
+{
+	const char *dmt = cm_json_get_str(desc, "mediaType");
+	const char *bmt = cm_json_get_str(m, "mediaType");
+	bool idx_fields = cm_json_get(m, "manifests") != NULL;
+	bool man_fields = cm_json_get(m, "config") || cm_json_get(m, "layers");
+	if (idx_fields && man_fields)
+		return cm_error_set(l->err, -EINVAL, "blob %s is both a manifest and an index (ambiguous, refused)",
+				    digest);
+	if (dmt && bmt && strcmp(dmt, bmt) != 0)
+		return cm_error_set(l->err, -EINVAL, "blob %s: the descriptor's media type %s is not the blob's (%s)",
+				    digest, dmt, bmt);
+	const char *mt = bmt ? bmt : dmt;
+	if (!mt)
+		return idx_fields ? 1 : 0;
+	if (is_index_type(mt) && !man_fields)
+		return 1;
+	if (is_manifest_type(mt) && !idx_fields)
+		return 0;
+	return cm_error_set(l->err, -EINVAL, "blob %s: media type %s does not fit its content", digest, mt);
 }
 
 /* A descriptor's blob, verified by digest and size. */
@@ -459,7 +570,12 @@ static const char *host_arch(void)
 	return "amd64";
 }
 
-static int load_oci_manifest(struct loader *l, const struct cm_json *desc, const char *name)
+/* Nesting of image indexes accepted below index.json (containerd bounds it
+ * too): a chain of indexes is refused before it costs stack or time. */
+#define MAX_INDEX_DEPTH 4
+
+static int load_oci_manifest(struct loader *l, const struct cm_json *desc, const char *name,
+			     int depth)
 {
 	struct srcfile *mf = get_blob(l, desc);
 	if (!mf)
@@ -468,10 +584,10 @@ static int load_oci_manifest(struct loader *l, const struct cm_json *desc, const
 	int r = read_json_file(l, mf, &m);
 	if (r < 0)
 		return r;
-	const char *mt = cm_json_get_str(m, "mediaType");
-	if (!mt)
-		mt = cm_json_get_str(desc, "mediaType");
-	if (is_index_type(mt)) {
+	int kind = blob_kind(l, desc, m, mf->digest);
+	if (kind < 0)
+		return kind;
+	if (kind == 1) {
 		const struct cm_json *ms = cm_json_get(m, "manifests");
 		const struct cm_json *pick = NULL;
 		for (size_t i = 0; cm_json_is(ms, CM_JSON_ARRAY) && i < ms->n; i++) {
@@ -482,14 +598,21 @@ static int load_oci_manifest(struct loader *l, const struct cm_json *desc, const
 		}
 		if (!pick && cm_json_is(ms, CM_JSON_ARRAY) && ms->n)
 			pick = ms->v[0];
-		if (!pick || is_index_type(cm_json_get_str(pick, "mediaType")))
+		if (!pick)
 			return cm_error_set(l->err, -EINVAL, "image index %s: no usable manifest", mf->digest);
-		return load_oci_manifest(l, pick, name);
+		if (depth >= MAX_INDEX_DEPTH)
+			return cm_error_set(l->err, -ELOOP, "image index %s: indexes nested deeper than %d",
+					    mf->digest, MAX_INDEX_DEPTH);
+		return load_oci_manifest(l, pick, name, depth + 1);
 	}
 	const struct cm_json *cdesc = cm_json_get(m, "config");
 	const struct cm_json *layers = cm_json_get(m, "layers");
 	if (!cm_json_is(layers, CM_JSON_ARRAY) || layers->n > 4096)
 		return cm_error_set(l->err, -EINVAL, "manifest %s: no layers list", mf->digest);
+	const char *cmt = cm_json_get_str(cdesc, "mediaType");
+	if (cmt && !cm_streq(cmt, IMS_MT_CONFIG) && !cm_streq(cmt, IMS_MT_DOCKER_CONFIG))
+		return cm_error_set(l->err, -EINVAL, "manifest %s: config media type %s is not an image config",
+				    mf->digest, cmt);
 	struct srcfile *cf = get_blob(l, cdesc);
 	if (!cf)
 		return l->err->code;
@@ -501,6 +624,10 @@ static int load_oci_manifest(struct loader *l, const struct cm_json *desc, const
 		if (!did)
 			return cm_error_set(l->err, -EINVAL, "config %s: rootfs.diff_ids does not match the layers",
 					    cf->digest);
+		const char *lmt = cm_json_get_str(layers->v[j], "mediaType");
+		if (!is_layer_type(lmt))
+			return cm_error_set(l->err, -EINVAL, "manifest %s: layer %zu has media type %s, not a layer",
+					    mf->digest, j, lmt);
 		struct srcfile *lf = get_blob(l, layers->v[j]);
 		if (!lf)
 			return l->err->code;
@@ -514,17 +641,7 @@ static int load_oci_manifest(struct loader *l, const struct cm_json *desc, const
 	_cleanup_free_ char *full = NULL;
 	if (name && (r = ims_ref_normalize(name, &full, l->err)) < 0)
 		return r;
-	struct ims_index idx;
-	if ((r = ims_index_read(l->s, &idx, true, l->err)) < 0)
-		return r;
-	if ((r = ims_index_put(&idx, mf->digest, mf->size, full)) < 0)
-		cm_error_set(l->err, r, "out of memory");
-	else
-		r = ims_index_write(l->s, &idx, l->err);
-	ims_index_release(&idx);
-	if (r >= 0)
-		report_loaded(l, full, cf->digest);
-	return r;
+	return add_pending(l, mf->digest, mf->size, cf->digest, full);
 }
 
 /* The name of an OCI index entry: containerd's full name, else a ref.name
@@ -543,15 +660,26 @@ static const char *oci_name(const struct cm_json *desc)
 
 static int load_oci(struct loader *l, struct srcfile *xf)
 {
-	_cleanup_json_ struct cm_json *idx = NULL;
-	int r = read_json_file(l, xf, &idx);
+	/* the layout's version first: an unknown one may mean other rules */
+	struct srcfile *lf = get_file(l, "oci-layout");
+	if (!lf)
+		return cm_error_set(l->err, -EINVAL, "not an OCI layout: no oci-layout file");
+	_cleanup_json_ struct cm_json *lj = NULL;
+	int r = read_json_file(l, lf, &lj);
 	if (r < 0)
+		return r;
+	const char *ver = cm_json_get_str(lj, "imageLayoutVersion");
+	if (!cm_streq(ver, "1.0.0"))
+		return cm_error_set(l->err, -EINVAL, "oci-layout: imageLayoutVersion %s%s%s is not 1.0.0",
+				    ver ? "'" : "", ver ? ver : "missing", ver ? "'" : "");
+	_cleanup_json_ struct cm_json *idx = NULL;
+	if ((r = read_json_file(l, xf, &idx)) < 0)
 		return r;
 	const struct cm_json *ms = cm_json_get(idx, "manifests");
 	if (!cm_json_is(ms, CM_JSON_ARRAY) || ms->n == 0)
 		return cm_error_set(l->err, -EINVAL, "index.json: no manifests");
 	for (size_t i = 0; i < ms->n; i++)
-		if ((r = load_oci_manifest(l, ms->v[i], oci_name(ms->v[i]))) < 0)
+		if ((r = load_oci_manifest(l, ms->v[i], oci_name(ms->v[i]), 0)) < 0)
 			return r;
 	return 0;
 }
@@ -599,18 +727,18 @@ int ims_load(struct ims_store *s, const char *path,
 					 path, probe.msg);
 		else
 			r = docker ? load_docker(&l, f) : load_oci(&l, f);
+		if (r >= 0)
+			r = commit_names(&l);
 		if (r < 0)
 			cm_error_prefix(err, r, "load %s", path);
 	}
-	if (r < 0) {
-		/* leave the store as it was: nothing named refers to these */
-		for (size_t i = 0; i < l.n_new; i++)
-			cm_rm_rf_at(s->layersfd, l.new_layers[i]);
-		for (size_t i = 0; i < l.n_newb; i++)
-			unlinkat(s->blobsfd, l.new_blobs[i], 0);
-	}
-	loader_free(&l);
+	for (size_t i = 0; r >= 0 && i < l.n_pend; i++)
+		report_loaded(&l, l.pend[i].name, l.pend[i].id);
 	ims_store_unlock_shared(s);
+	/* nothing was named; what no other writer counts as present goes */
+	if (r < 0)
+		(void)ims_gc_rollback(s, l.new_blobs, l.n_newb, l.new_layers, l.n_new);
+	loader_free(&l);
 	return r < 0 ? r : 0;
 }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Verified, atomic blob writes (after git's finalize_object_file: a temp in
+/* Verified, atomic blob writes (published read-only, 0444) (after git's finalize_object_file: a temp in
  * tmp/, fsync, check, link to the content-addressed name, "exists" is
  * success, fsync the dir) and the gzip layer writer. */
 #include "ims-internal.h"
@@ -20,7 +20,7 @@ int ims_blob_writer_open(struct ims_store *s, struct ims_blob_writer *w,
 	if (r < 0)
 		return cm_error_set(err, r, "out of memory");
 	w->fd = openat(s->tmpfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-				       O_CLOEXEC, 0644);
+				       O_CLOEXEC, 0444);
 	if (w->fd < 0) {
 		r = cm_neg_errno();
 		cm_sha256_done(&w->h);
@@ -57,7 +57,7 @@ int ims_blob_writer_finish_tmp(struct ims_blob_writer *w,
 			       struct cm_error *err)
 {
 	ims_progress(w->label, w->size, w->size, true, w->prog);
-	if (fsync(w->fd) < 0) {
+	if (!w->nosync && fsync(w->fd) < 0) {
 		int r = cm_neg_errno();
 		ims_blob_writer_abort(w);
 		return cm_error_setx(err, r, "fsync of a temp blob");

@@ -127,7 +127,7 @@ static int add(struct diff *d, char kind, const char *rel)
 	return 0;
 }
 
-static int hash_fd(int fd, char *buf, size_t bufsz, uint64_t *ret)
+int ims_xxh3_fd(int fd, char *buf, size_t bufsz, uint64_t *ret)
 {
 	XXH3_state_t *h = XXH3_createState();
 	if (!h)
@@ -173,8 +173,8 @@ static bool same_data(struct diff *d, int ufd, const char *name, int lfd,
 	    !S_ISREG(s1.st_mode) || !S_ISREG(s2.st_mode))
 		return false;
 	uint64_t h1, h2;
-	if (hash_fd(f1, d->buf, sizeof(d->buf), &h1) < 0 ||
-	    hash_fd(f2, d->buf2, sizeof(d->buf2), &h2) < 0)
+	if (ims_xxh3_fd(f1, d->buf, sizeof(d->buf), &h1) < 0 ||
+	    ims_xxh3_fd(f2, d->buf2, sizeof(d->buf2), &h2) < 0)
 		return false;
 	return h1 == h2;
 }

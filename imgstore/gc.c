@@ -178,9 +178,50 @@ int ims_gc(struct ims_store *s, bool nonblock,
 	if (r >= 0)
 		r = sweep(s, s->layersfd, "layers", &layers, report, ctx, err);
 	if (r >= 0)
+		r = sweep(s, s->metafd, "layer-manifests", &layers, NULL, NULL, err);
+	if (r >= 0)
 		r = sweep(s, s->tmpfd, "tmp", NULL, report, ctx, err);
 	set_free(&blobs);
 	set_free(&layers);
+	ims_index_release(&hold);
+	return r < 0 ? r : 0;
+}
+
+int ims_gc_rollback(struct ims_store *s, char *const *blobs, size_t n_blobs,
+		    char *const *layers, size_t n_layers)
+{
+	if (s->lock_depth > 0)
+		return -EAGAIN;
+	_cleanup_close_ int lfd = openat(s->runfd, "store.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lfd < 0)
+		return cm_neg_errno();
+	/* another writer may count these as present: then they are its (or
+	 * gc's) to keep or collect, never ours to remove */
+	while (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		return errno == EWOULDBLOCK ? -EAGAIN : cm_neg_errno();
+	}
+	struct ims_index hold;
+	int r = ims_index_read(s, &hold, true, NULL);
+	if (r < 0)
+		return r;
+	struct strset kb = { 0 }, kl = { 0 };
+	r = mark(s, &kb, &kl, NULL);
+	for (size_t i = 0; r >= 0 && i < n_layers; i++)
+		if (!set_has(&kl, layers[i])) {
+			cm_rm_rf_at(s->layersfd, layers[i]);
+			unlinkat(s->metafd, layers[i], 0);
+		}
+	for (size_t i = 0; r >= 0 && i < n_blobs; i++)
+		if (!set_has(&kb, blobs[i]))
+			unlinkat(s->blobsfd, blobs[i], 0);
+	if (r >= 0) {
+		cm_fsync_dirfd(s->layersfd);
+		cm_fsync_dirfd(s->blobsfd);
+	}
+	set_free(&kb);
+	set_free(&kl);
 	ims_index_release(&hold);
 	return r < 0 ? r : 0;
 }
@@ -251,10 +292,76 @@ static int check_layer_tree(int dfd, const char *rel, int depth,
 	return bad;
 }
 
+/* Unpack layer diffid again from its blob bd: the damaged dir is moved
+ * aside, the new one published (with its manifest), the old one removed;
+ * if the unpack fails the old dir is put back. Called under store.lock
+ * LOCK_EX. */
+static int repair_layer(struct ims_store *s, const char *diffid, const char *bd,
+			void (*report)(void *, const char *), void *ctx)
+{
+	char aside[64];
+	struct cm_error e2 = { 0 };
+	ims_tmpname(aside, sizeof(aside), "damaged");
+	bool moved = renameat(s->layersfd, diffid + 7, s->tmpfd, aside) == 0;
+	_cleanup_close_ int bfd = ims_blob_open(s, bd, &e2);
+	char got[CM_DIGEST_STR_LEN];
+	int r = bfd < 0 ? bfd : ims_layer_unpack_fd(s, bfd, diffid, NULL, NULL, got, &e2);
+	if (r < 0) {
+		if (moved)
+			renameat(s->tmpfd, aside, s->layersfd, diffid + 7);
+		say(report, ctx, "layer %s: repair failed: %s", diffid, e2.msg);
+		return r;
+	}
+	if (moved)
+		cm_rm_rf_at(s->tmpfd, aside);
+	say(report, ctx, "layer %s: repaired from blob %s", diffid, bd);
+	return 0;
+}
+
+static void report_orphans(struct ims_store *s, void (*report)(void *, const char *), void *ctx)
+{
+	struct strset kb = { 0 }, kl = { 0 };
+	int fd = mark(s, &kb, &kl, NULL) < 0 ? -1
+		 : openat(s->blobsfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d && fd >= 0)
+		close(fd);
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)))
+			if (cm_hex64_valid(de->d_name) && !set_has(&kb, de->d_name))
+				say(report, ctx, "note: blob sha256:%s is not referenced (img gc removes it)",
+				    de->d_name);
+		closedir(d);
+	}
+	set_free(&kb);
+	set_free(&kl);
+}
+
 int ims_fsck(struct ims_store *s, void (*report)(void *ctx, const char *line),
 	     void *ctx, struct cm_error *err)
 {
+	return ims_fsck_ex(s, 0, report, ctx, err);
+}
+
+int ims_fsck_ex(struct ims_store *s, unsigned flags,
+		void (*report)(void *ctx, const char *line), void *ctx,
+		struct cm_error *err)
+{
 	int problems = 0;
+	bool repair = flags & IMS_FSCK_REPAIR;
+	_cleanup_close_ int lfd_ex = -1;
+	if (repair) {
+		/* no writer and no gc while layers are replaced */
+		if (s->lock_depth > 0)
+			return cm_error_set(err, -EAGAIN, "fsck --repair while this process writes");
+		lfd_ex = openat(s->runfd, "store.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (lfd_ex < 0)
+			return cm_error_setx(err, cm_neg_errno(), "%s/store.lock", s->rundir);
+		while (flock(lfd_ex, LOCK_EX) < 0)
+			if (errno != EINTR)
+				return cm_error_setx(err, cm_neg_errno(), "locking %s/store.lock", s->rundir);
+	}
 	/* 1. every blob re-hashed */
 	int fd = openat(s->blobsfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -295,6 +402,7 @@ int ims_fsck(struct ims_store *s, void (*report)(void *ctx, const char *line),
 		say(report, ctx, "index.json: %s", err ? err->msg : "unreadable");
 		return problems + 1;
 	}
+	struct strset checked = { 0 };
 	for (size_t i = 0; i < idx.n; i++) {
 		const char *name = idx.e[i].name ? idx.e[i].name : "<none>";
 		struct cm_error e2;
@@ -331,9 +439,28 @@ int ims_fsck(struct ims_store *s, void (*report)(void *ctx, const char *line),
 				problems++;
 			}
 			const char *dd = cm_json_str(di->v[j]);
-			if (!ims_layer_exists(s, dd)) {
-				say(report, ctx, "image %s: unpacked layer %s missing", name, dd ? dd : "?");
+			if (!cm_digest_valid(dd)) {
+				say(report, ctx, "image %s: bad diff_id", name);
 				problems++;
+				continue;
+			}
+			bool done = set_has(&checked, dd + 7);
+			if (!done && set_add(&checked, dd + 7) < 0) {
+				problems++;
+				continue;
+			}
+			if (done)
+				continue; /* a layer shared by images: checked once */
+			if (!ims_layer_exists(s, dd)) {
+				say(report, ctx, "image %s: unpacked layer %s missing", name, dd);
+				if (!repair || repair_layer(s, dd, bd, report, ctx) < 0)
+					problems++;
+				continue;
+			}
+			int diffs = ims_layer_manifest_verify(s, dd, report, ctx);
+			if (diffs > 0) {
+				if (!repair || repair_layer(s, dd, bd, report, ctx) < 0)
+					problems += diffs;
 				continue;
 			}
 			_cleanup_close_ int lfd = openat(s->layersfd, dd + 7, O_RDONLY | O_DIRECTORY |
@@ -347,5 +474,7 @@ int ims_fsck(struct ims_store *s, void (*report)(void *ctx, const char *line),
 		}
 	}
 	ims_index_release(&idx);
+	set_free(&checked);
+	report_orphans(s, report, ctx);
 	return problems;
 }

@@ -346,10 +346,10 @@ int ims_image_remove(struct ims_store *s, const char *ref, bool force,
 	return 0;
 }
 
-int ims_image_publish(struct ims_store *s, const char *config, size_t config_len,
-		      const struct ims_desc *layers, size_t n_layers,
-		      const char *name, char ret_id[CM_DIGEST_STR_LEN],
-		      char ret_manifest[CM_DIGEST_STR_LEN], struct cm_error *err)
+int ims_image_put_blobs(struct ims_store *s, const char *config, size_t config_len,
+			const struct ims_desc *layers, size_t n_layers,
+			char ret_id[CM_DIGEST_STR_LEN], char ret_manifest[CM_DIGEST_STR_LEN],
+			int64_t *ret_msize, struct cm_error *err)
 {
 	char cd[CM_DIGEST_STR_LEN], md[CM_DIGEST_STR_LEN];
 	int r = ims_blob_put(s, config, config_len, cd, err);
@@ -383,10 +383,26 @@ int ims_image_publish(struct ims_store *s, const char *config, size_t config_len
 		return cm_error_set(err, r, "out of memory");
 	if ((r = ims_blob_put(s, m, mlen, md, err)) < 0)
 		return r;
+	memcpy(ret_id, cd, CM_DIGEST_STR_LEN);
+	memcpy(ret_manifest, md, CM_DIGEST_STR_LEN);
+	*ret_msize = (int64_t)mlen;
+	return 0;
+}
+
+int ims_image_publish(struct ims_store *s, const char *config, size_t config_len,
+		      const struct ims_desc *layers, size_t n_layers,
+		      const char *name, char ret_id[CM_DIGEST_STR_LEN],
+		      char ret_manifest[CM_DIGEST_STR_LEN], struct cm_error *err)
+{
+	char cd[CM_DIGEST_STR_LEN], md[CM_DIGEST_STR_LEN];
+	int64_t msize;
+	int r = ims_image_put_blobs(s, config, config_len, layers, n_layers, cd, md, &msize, err);
+	if (r < 0)
+		return r;
 	struct ims_index idx;
 	if ((r = ims_index_read(s, &idx, true, err)) < 0)
 		return r;
-	if ((r = ims_index_put(&idx, md, (int64_t)mlen, name)) < 0)
+	if ((r = ims_index_put(&idx, md, msize, name)) < 0)
 		cm_error_set(err, r, "out of memory");
 	else
 		r = ims_index_write(s, &idx, err);

@@ -29,6 +29,22 @@
 /* Bounds on untrusted metadata read into memory. */
 #define IMS_MAX_JSON (8 << 20)
 
+/* ---- strmap.c: string -> pointer hash map (keys copied; zero-init) ---- */
+struct ims_strmap_ent {
+	char *key;
+	void *value;
+};
+struct ims_strmap {
+	struct ims_strmap_ent *t;
+	size_t n, cap; /* cap a power of two, at most half full */
+};
+/* Set key's value (replacing one there). 0 or -ENOMEM. */
+int ims_strmap_put(struct ims_strmap *m, const char *key, void *value);
+/* key's value, NULL if absent. */
+void *ims_strmap_get(const struct ims_strmap *m, const char *key);
+bool ims_strmap_has(const struct ims_strmap *m, const char *key);
+void ims_strmap_free(struct ims_strmap *m);
+
 /* ---- store.c ----
  * Lock order: store.lock (LOCK_SH for the whole of any command that
  * publishes objects; LOCK_EX for gc) before index.lock (LOCK_EX around every
@@ -39,6 +55,7 @@ struct ims_store {
 	int rootfd;    /* O_PATH dir fds */
 	int blobsfd;   /* blobs/sha256 */
 	int layersfd;  /* layers */
+	int metafd;    /* layer-manifests: a content manifest per layer */
 	int tmpfd;     /* tmp: temp files and dirs, same filesystem */
 	int runfd;
 	int lockfd;    /* run/store.lock */
@@ -75,6 +92,14 @@ int ims_index_put(struct ims_index *idx, const char *digest, int64_t size,
 		  const char *name);
 void ims_index_remove_at(struct ims_index *idx, size_t i);
 
+/* gc.c: undo a failed writer: remove those of blobs and layers (hex names)
+ * that nothing references, but only if no other writer holds the store
+ * (store.lock taken LOCK_EX, non-blocking): a concurrent writer may count
+ * them as present, so then they are left to gc (-EAGAIN). Call with the
+ * store lock released (lock_depth 0). */
+int ims_gc_rollback(struct ims_store *s, char *const *blobs, size_t n_blobs,
+		    char *const *layers, size_t n_layers);
+
 /* Write buf as dirfd/name atomically, fsyncing the file and dirfd. */
 int ims_write_file_atomic(int dirfd, const char *name, const void *buf,
 			  size_t len, mode_t mode);
@@ -96,6 +121,7 @@ struct ims_blob_writer {
 	const char *label; /* progress label, NULL: none */
 	int64_t total;     /* expected size for progress, < 0 unknown */
 	uint64_t prog[2];  /* progress: start, last report */
+	bool nosync;       /* finish_tmp leaves the fsync to whoever publishes */
 };
 
 /* progress.c: report a stream's progress: shown once it has run 250 ms, at
@@ -164,7 +190,25 @@ int ims_layer_unpack_fd(struct ims_store *s, int fd, const char *expect_diffid,
 int ims_layer_diffid_fd(int fd, char ret[CM_DIGEST_STR_LEN], struct cm_error *err);
 /* Unpack tar entries of a into dirfd (exposed for tests and commit). */
 int ims_unpack_entries(struct archive *a, int dirfd, struct cm_error *err);
+/* The same, calling check(ctx, a, entry name, err) after each header is
+ * read (a refusal stops the unpack). */
+int ims_unpack_entries_checked(struct archive *a, int dirfd,
+			       int (*check)(void *ctx, struct archive *a, const char *name,
+					    struct cm_error *err),
+			       void *ctx, struct cm_error *err);
 bool ims_layer_exists(struct ims_store *s, const char *diffid);
+
+/* ---- layermeta.c: content manifests of unpacked layers ---- */
+/* Record the tree at dfd as the contents of layer diffid (before the layer
+ * is published: a published layer always has one). */
+int ims_layer_manifest_write(struct ims_store *s, int dfd, const char *diffid,
+			     struct cm_error *err);
+/* Walk layers/<diffid> and compare with its manifest: 0 if identical, else
+ * the number of differences (>= 1), each reported as one line. */
+int ims_layer_manifest_verify(struct ims_store *s, const char *diffid,
+			      void (*report)(void *, const char *), void *ctx);
+/* The bytes of regular files the manifest records, -1 without one. */
+int64_t ims_layer_manifest_bytes(struct ims_store *s, const char *diffid);
 
 /* ---- image.c ---- */
 struct ims_desc {
@@ -179,6 +223,12 @@ int ims_image_publish(struct ims_store *s, const char *config, size_t config_len
 		      const struct ims_desc *layers, size_t n_layers,
 		      const char *name, char ret_id[CM_DIGEST_STR_LEN],
 		      char ret_manifest[CM_DIGEST_STR_LEN], struct cm_error *err);
+/* The blobs of ims_image_publish without the name: config and manifest
+ * published, index.json untouched (a load names all its images at once). */
+int ims_image_put_blobs(struct ims_store *s, const char *config, size_t config_len,
+			const struct ims_desc *layers, size_t n_layers,
+			char ret_id[CM_DIGEST_STR_LEN], char ret_manifest[CM_DIGEST_STR_LEN],
+			int64_t *ret_msize, struct cm_error *err);
 /* Load manifest + config of one manifest digest. */
 int ims_image_load(struct ims_store *s, const char *digest, int64_t size,
 		   struct ims_image **ret, struct cm_error *err);
@@ -235,6 +285,8 @@ int ims_pack_tree(int rootfd, enum ims_pack_mode mode, ims_tee_fn out, void *ctx
 		  struct cm_error *err);
 
 /* ---- diff.c ---- */
+/* XXH3-64 of the rest of fd, read through buf. 0 or -errno. */
+int ims_xxh3_fd(int fd, char *buf, size_t bufsz, uint64_t *ret);
 /* docker diff's verdict for one rw-branch entry: 'A' (nothing below), 'C'
  * (changed), or 0 (a copy-up identical to what is below). lower NULL: absent
  * below. same_content: regular files / symlinks of equal data (XXH3).

@@ -158,6 +158,15 @@ int ims_gc(struct ims_store *s, bool nonblock,
  * gets one line per problem; returns the number of problems (>= 0) or -errno. */
 int ims_fsck(struct ims_store *s, void (*report)(void *ctx, const char *line),
 	     void *ctx, struct cm_error *err);
+/* The same with flags: IMS_FSCK_REPAIR unpacks a damaged or missing layer
+ * again from its blob (store.lock held LOCK_EX meanwhile: no writer runs).
+ * Every unpacked layer is compared with the content manifest recorded when
+ * it was published (path, type, mode, owner, size, XXH3); blobs nothing
+ * references are reported as "note:" lines, not counted. */
+#define IMS_FSCK_REPAIR 1u
+int ims_fsck_ex(struct ims_store *s, unsigned flags,
+		void (*report)(void *ctx, const char *line), void *ctx,
+		struct cm_error *err);
 
 /* ---- containers (container.c, diff.c, pack.c) -------------------------
  * A container is ROOT/containers/<id>/ = config.json + rw/ (the rw branch,

@@ -51,6 +51,7 @@ void ims_store_free(struct ims_store *s)
 	cm_close(&s->rootfd);
 	cm_close(&s->blobsfd);
 	cm_close(&s->layersfd);
+	cm_close(&s->metafd);
 	cm_close(&s->tmpfd);
 	cm_close(&s->runfd);
 	cm_close(&s->lockfd);
@@ -81,7 +82,7 @@ int ims_store_open(const char *root, struct ims_store **ret, struct cm_error *er
 	int r;
 	if (!s)
 		return cm_error_set(err, -ENOMEM, "out of memory");
-	s->rootfd = s->blobsfd = s->layersfd = s->tmpfd = s->runfd = s->lockfd = -1;
+	s->rootfd = s->blobsfd = s->layersfd = s->metafd = s->tmpfd = s->runfd = s->lockfd = -1;
 
 	bool explicit = true;
 	if (!root || !*root)
@@ -127,6 +128,8 @@ int ims_store_open(const char *root, struct ims_store **ret, struct cm_error *er
 		return cm_error_setx(err, r, "%s/blobs/sha256", s->root);
 	if ((r = open_dir_at(s->rootfd, "layers", true, &s->layersfd)) < 0)
 		return cm_error_setx(err, r, "%s/layers", s->root);
+	if ((r = open_dir_at(s->rootfd, "layer-manifests", true, &s->metafd)) < 0)
+		return cm_error_setx(err, r, "%s/layer-manifests", s->root);
 	if ((r = open_dir_at(s->rootfd, "tmp", true, &s->tmpfd)) < 0)
 		return cm_error_setx(err, r, "%s/tmp", s->root);
 

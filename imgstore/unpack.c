@@ -29,6 +29,7 @@ struct unpack {
 	bool root;
 	struct dirfix *dirs;
 	size_t ndirs, capdirs;
+	struct ims_strmap dirpos;   /* path -> index in dirs + 1 */
 	struct cm_error *err;
 	char path[PATH_MAX];  /* cleaned path of the current entry */
 };
@@ -145,6 +146,17 @@ static int own(struct unpack *u, int dirfd, const char *name, int fd,
 
 static int push_dir(struct unpack *u, const char *path, struct archive_entry *e)
 {
+	/* the same dir twice in a layer: the last entry wins, as for files */
+	uintptr_t at = (uintptr_t)ims_strmap_get(&u->dirpos, path);
+	if (at) {
+		struct dirfix *d = &u->dirs[at - 1];
+		d->mode = archive_entry_perm(e) & 07777;
+		d->mtime.tv_sec = archive_entry_mtime(e);
+		d->mtime.tv_nsec = archive_entry_mtime_nsec(e);
+		return 0;
+	}
+	if (ims_strmap_put(&u->dirpos, path, (void *)(uintptr_t)(u->ndirs + 1)) < 0)
+		return cm_error_set(u->err, -ENOMEM, "out of memory");
 	if (u->ndirs == u->capdirs) {
 		size_t nc = u->capdirs ? u->capdirs * 2 : 64;
 		struct dirfix *nd = realloc(u->dirs, nc * sizeof(*nd));
@@ -395,6 +407,14 @@ static void fix_dirs(struct unpack *u)
 
 int ims_unpack_entries(struct archive *a, int dirfd, struct cm_error *err)
 {
+	return ims_unpack_entries_checked(a, dirfd, NULL, NULL, err);
+}
+
+int ims_unpack_entries_checked(struct archive *a, int dirfd,
+			       int (*check)(void *ctx, struct archive *a, const char *name,
+					    struct cm_error *err),
+			       void *ctx, struct cm_error *err)
+{
 	struct unpack u = { .rootfd = dirfd, .root = geteuid() == 0, .err = err };
 	struct archive_entry *e;
 	int r = 0;
@@ -407,6 +427,8 @@ int ims_unpack_entries(struct archive *a, int dirfd, struct cm_error *err)
 					 archive_error_string(a));
 			break;
 		}
+		if (check && (r = check(ctx, a, archive_entry_pathname(e), err)) < 0)
+			break;
 		if ((r = unpack_entry(&u, a, e)) < 0)
 			break;
 	}
@@ -415,6 +437,7 @@ int ims_unpack_entries(struct archive *a, int dirfd, struct cm_error *err)
 	for (size_t i = 0; i < u.ndirs; i++)
 		free(u.dirs[i].path);
 	free(u.dirs);
+	ims_strmap_free(&u.dirpos);
 	return r;
 }
 
@@ -435,7 +458,85 @@ struct tee_src {
 	int failed;       /* negative errno of a tee or raw failure */
 	char *buf;
 	size_t bufsz;
+	unsigned char *ring; /* the last RING_SIZE bytes of the tar stream, or NULL */
+	int64_t total;    /* bytes of the tar stream so far */
 };
+
+/* The tar headers of an entry are read again from here: libarchive takes an
+ * unknown typeflag as a regular file (POSIX says so), we refuse it. */
+#define RING_SIZE ((size_t)2 << 20)
+
+static void ring_add(struct tee_src *t, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	if (len > RING_SIZE) {
+		t->total += (int64_t)(len - RING_SIZE);
+		p += len - RING_SIZE;
+		len = RING_SIZE;
+	}
+	while (len > 0) {
+		size_t at = (size_t)t->total & (RING_SIZE - 1);
+		size_t k = RING_SIZE - at < len ? RING_SIZE - at : len;
+		memcpy(t->ring + at, p, k);
+		t->total += (int64_t)k;
+		p += k;
+		len -= k;
+	}
+}
+
+static bool ring_block(const struct tee_src *t, int64_t off, unsigned char out[512])
+{
+	if (off < 0 || off + 512 > t->total || off < t->total - (int64_t)RING_SIZE)
+		return false;
+	for (size_t i = 0; i < 512; i++)
+		out[i] = t->ring[(size_t)(off + (int64_t)i) & (RING_SIZE - 1)];
+	return true;
+}
+
+static int64_t tar_size(const unsigned char *h)
+{
+	int64_t v = 0;
+	if (h[124] & 0x80) { /* base-256 */
+		for (int i = 125; i < 136; i++)
+			v = (v << 8) | h[i];
+		return v;
+	}
+	for (int i = 124; i < 136 && h[i]; i++)
+		if (h[i] >= '0' && h[i] <= '7')
+			v = v * 8 + (h[i] - '0');
+	return v;
+}
+
+/* Walk the entry's header blocks (extensions first) from where libarchive
+ * started reading it, and refuse a typeflag that is none of POSIX's. */
+static int check_typeflag(void *ctx, struct archive *a, const char *name, struct cm_error *err)
+{
+	struct tee_src *t = ctx;
+	int64_t off = archive_read_header_position(a);
+	unsigned char h[512];
+	for (int hop = 0; hop < 16; hop++) {
+		if (!ring_block(t, off, h))
+			return cm_error_set(err, -EINVAL, "refusing archive entry '%s': its tar headers are too large to check",
+					    name ? name : "");
+		unsigned char f = h[156];
+		if (f == 'x' || f == 'g' || f == 'L' || f == 'K') {
+			int64_t sz = tar_size(h);
+			if (sz < 0 || sz > (int64_t)RING_SIZE)
+				break;
+			off += 512 + ((sz + 511) & ~(int64_t)511);
+			continue;
+		}
+		if (f == 0 || (f >= '0' && f <= '7'))
+			return 0;
+		if (f >= 0x20 && f < 0x7f)
+			return cm_error_set(err, -EINVAL, "refusing archive entry '%s': unknown tar typeflag '%c'",
+					    name ? name : "", f);
+		return cm_error_set(err, -EINVAL, "refusing archive entry '%s': unknown tar typeflag 0x%02x",
+				    name ? name : "", f);
+	}
+	return cm_error_set(err, -EINVAL, "refusing archive entry '%s': its tar headers are too large to check",
+			    name ? name : "");
+}
 
 static ssize_t tee_pull(struct tee_src *t)
 {
@@ -447,6 +548,8 @@ static ssize_t tee_pull(struct tee_src *t)
 	}
 	if (n > 0) {
 		cm_sha256_update(&t->h, t->buf, (size_t)n);
+		if (t->ring)
+			ring_add(t, t->buf, (size_t)n);
 		if (t->tee) {
 			int r = t->tee(t->ctx, t->buf, (size_t)n, t->err);
 			if (r < 0) {
@@ -486,8 +589,9 @@ int ims_layer_unpack_fd(struct ims_store *s, int fd, const char *expect_diffid,
 	if ((r = cm_sha256_init(&t.h)) < 0)
 		return cm_error_set(err, r, "out of memory");
 	t.buf = malloc(t.bufsz);
+	t.ring = malloc(RING_SIZE);
 	t.raw = archive_read_new();
-	if (!t.buf || !t.raw) {
+	if (!t.buf || !t.raw || !t.ring) {
 		r = cm_error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -527,7 +631,7 @@ int ims_layer_unpack_fd(struct ims_store *s, int fd, const char *expect_diffid,
 					    archive_error_string(tar));
 		goto out;
 	}
-	r = ims_unpack_entries(tar, dfd, err);
+	r = ims_unpack_entries_checked(tar, dfd, check_typeflag, &t, err);
 	if (r < 0) {
 		if (t.failed)
 			r = t.failed;
@@ -550,6 +654,8 @@ int ims_layer_unpack_fd(struct ims_store *s, int fd, const char *expect_diffid,
 		goto out;
 	}
 	if (!ims_layer_exists(s, d)) {
+		if ((r = ims_layer_manifest_write(s, dfd, d, err)) < 0)
+			goto out;
 		if (syncfs(dfd) < 0) {
 			r = cm_error_setx(err, cm_neg_errno(), "syncing layer %s", d);
 			goto out;
@@ -577,6 +683,7 @@ out:
 		archive_read_free(t.raw);
 	cm_sha256_done(&t.h);
 	free(t.buf);
+	free(t.ring);
 	if (made)
 		cm_rm_rf_at(s->tmpfd, tmp);
 	return r;

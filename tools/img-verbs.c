@@ -67,6 +67,12 @@ static const struct img_opt prune_opts[] = {
 	{ 0 },
 };
 
+static const struct img_opt fsck_opts[] = {
+	{ "repair", 0, NULL, OPT_REPAIR,
+	  "img: unpack a damaged or missing layer again from its blob", 0 },
+	{ 0 },
+};
+
 /* ------------------------------------------------------------ containers */
 
 static const struct img_opt ps_opts[] = {
@@ -293,8 +299,8 @@ const struct img_verb img_verbs[] = {
 	{ "history", "[OPTIONS] IMAGE", "Show the history of an image", history_opts, 1, 1, img_cmd_history, I },
 	{ "prune", "[OPTIONS]", "Remove unused images", prune_opts, 0, 0, img_cmd_prune, I },
 	/* the store */
-	{ "fsck", "", "Re-hash every blob and check every manifest, config, layer and name",
-	  NULL, 0, 0, img_cmd_fsck, S },
+	{ "fsck", "[OPTIONS]", "Re-hash every blob, check every manifest, config, name and the contents of every layer",
+	  fsck_opts, 0, 0, img_cmd_fsck, S },
 	{ "gc", "", "Remove blobs, layers and temp files that no image references",
 	  NULL, 0, 0, img_cmd_gc, S },
 	{ "help", "[COMMAND]", "Help about any command", help_opts, 0, 2, img_cmd_help, NULL },

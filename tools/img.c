@@ -561,14 +561,19 @@ int img_cmd_gc(int argc, char **argv)
 
 int img_cmd_fsck(int argc, char **argv)
 {
-	int c = img_getopt(argc, argv);
-	if (c != -1)
-		return img_opt_exit(c);
+	unsigned flags = 0;
+	int c;
+	while ((c = img_getopt(argc, argv)) != -1) {
+		if (c == OPT_REPAIR)
+			flags |= IMS_FSCK_REPAIR;
+		else
+			return img_opt_exit(c);
+	}
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0)
 		return img_fail_err(&e);
-	int n = ims_fsck(s, print_line, stderr, &e);
+	int n = ims_fsck_ex(s, flags, print_line, stderr, &e);
 	if (n < 0)
 		return img_fail_err(&e);
 	if (n > 0)
