@@ -30,6 +30,16 @@ static const struct img_opt import_opts[] = {
 	{ 0 },
 };
 
+static const struct img_opt pull_opts[] = {
+	{ "all-tags", 'a', NULL, 'a', "Download all tagged images in the repository", 0 },
+	{ "platform", 0, "string", OPT_PLATFORM, "Set platform if server is multi-platform capable", 0 },
+	{ "quiet", 'q', NULL, 'q', "Suppress verbose output", 0 },
+	{ "tls-verify", 0, "bool", OPT_TLSVERIFY,
+	  "img: require HTTPS and verify certificates (default true; loopback\n"
+	  "registries may answer in plain HTTP)", IMG_OPT_OPTARG },
+	{ 0 },
+};
+
 static const struct img_opt load_opts[] = {
 	{ "input", 'i', "string", 'i', "Read from tar archive file or OCI layout dir", 0 },
 	{ "quiet", 'q', NULL, 'q', "Suppress the load output", 0 },
@@ -278,8 +288,8 @@ const struct img_verb img_verbs[] = {
 	{ "import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]\n\timg import --busybox [REPOSITORY[:TAG]]",
 	  "Import the contents from a tarball to create a filesystem image",
 	  import_opts, 0, 2, img_cmd_import, I },
-	{ "pull", "busybox[:TAG]", "Pull an image (today: only the embedded busybox, no network)",
-	  NULL, 1, 1, img_cmd_pull, I },
+	{ "pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry",
+	  pull_opts, 1, 1, img_cmd_pull, I },
 	{ "load", "[OPTIONS]", "Load an image from a tar archive or an OCI layout",
 	  load_opts, 0, 0, img_cmd_load, I },
 	{ "save", "[OPTIONS] IMAGE [IMAGE...]",

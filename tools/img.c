@@ -283,35 +283,6 @@ int img_cmd_import(int argc, char **argv)
 	return 0;
 }
 
-int img_cmd_pull(int argc, char **argv)
-{
-	int c = img_getopt(argc, argv);
-	if (c != -1)
-		return img_opt_exit(c);
-	argv += optind - 1;
-	struct cm_error e = { 0 };
-	_cleanup_free_ char *full = NULL;
-	if (ims_ref_normalize(argv[1], &full, &e) < 0)
-		return img_fail_err(&e);
-	int off = ims_ref_tag_offset(full);
-	if (strncmp(full, "docker.io/library/busybox:", 26) != 0 || off != 25)
-		return img_fail("pull %s: no registry access; only the embedded busybox image can be pulled",
-			    argv[1]);
-	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
-	if (open_store(&s, &e) < 0)
-		return img_fail_err(&e);
-	char id[CM_DIGEST_STR_LEN];
-	if (ims_import_busybox(s, busybox_path(), argv[1], id, &e) < 0)
-		return img_fail_err(&e);
-	_cleanup_image_ struct ims_image *img = NULL;
-	if (ims_image_resolve(s, full, &img, &e) < 0)
-		return img_fail_err(&e);
-	printf("%s: Pulling from library/busybox (embedded, from %s)\nDigest: %s\n"
-	       "Status: Downloaded newer image for %s\n%s\n",
-	       full + off + 1, busybox_path(), img->digest, ims_ref_short(full), full);
-	return 0;
-}
-
 int img_cmd_tag(int argc, char **argv)
 {
 	int c = img_getopt(argc, argv);

@@ -9,7 +9,7 @@ need python3
 [ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
 need_fuse
 
-img pull busybox >/dev/null || { echo "pull failed"; exit 1; }
+img import --busybox busybox >/dev/null || { echo "pull failed"; exit 1; }
 
 # ---------------------------------------------------------------- create
 id=$(img create --name c1 busybox sh -c 'echo hi'); rc=$?
@@ -56,7 +56,7 @@ check "rmi -f untags" "Untagged: busybox:latest" "$(img rmi -f busybox | head -1
 img gc >/dev/null
 check "gc keeps the container's layer" "1" "$(ls "$STORE/layers" | wc -l)"
 check_true "fsck with containers" img fsck
-img pull busybox >/dev/null
+img import --busybox busybox >/dev/null
 
 # ---------------------------------------------------------------- mount
 mp=$(ctr_mount c1); rc=$?

@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# img pull from a real docker-registry on loopback (issue 9): an image
+# pushed by skopeo is pulled, run and compared; by digest; a re-pull is up
+# to date with no blob request; errors are one line and leave the store as
+# it was.
+. "$(dirname "$0")/reglib.sh"
+[ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
+
+registry_start plain
+SRC_STORE=$T/src
+src() { "$IMG_BIN" --root "$SRC_STORE" "$@"; }
+src import --busybox busybox >/dev/null || { fail "import --busybox"; finish; }
+src save --format oci-dir -o "$T/lay" busybox || { fail "save"; finish; }
+push_layout "$T/lay" "$REG/x:1" || { fail "skopeo push"; finish; }
+
+out=$(img pull "$REG/x:1"); rc=$?
+check "pull: exit 0" 0 "$rc"
+check_re "pull: docker's first line" "^1: Pulling from x" "$out"
+check_re "pull: a layer pulled" "[0-9a-f]{12}: Pull complete" "$out"
+digest=$(src inspect -f '{{.Digest}}' busybox 2>/dev/null || true)
+check_re "pull: Digest line" "Digest: sha256:[0-9a-f]{64}" "$out"
+check_re "pull: Status line" "Status: Downloaded newer image for $REG/x:1" "$out"
+check "pull: last line is the full name" "$REG/x:1" "$(printf '%s\n' "$out" | tail -n1)"
+check "same image id as the source" "$(src images -q --no-trunc busybox)" "$(img images -q --no-trunc "$REG/x:1")"
+check "fsck clean after pull" 0 "$(img fsck >/dev/null 2>&1; echo $?)"
+check "no temp left" "" "$(ls -A "$STORE/tmp")"
+
+# the files, through an unpacked layer: same tree as the source store's
+lsrc=$(ls "$SRC_STORE/layers"); ldst=$(ls "$STORE/layers")
+check "the same layer diff_id" "$lsrc" "$ldst"
+check "same files" "$(cd "$SRC_STORE/layers/$lsrc" && find . -printf '%p %m %s %l\n' | sort | sha256sum)" \
+	"$(cd "$STORE/layers/$ldst" && find . -printf '%p %m %s %l\n' | sort | sha256sum)"
+
+# re-pull: up to date, no blob request (the registry's access log counts)
+out=$(img pull "$REG/x:1")
+check_re "re-pull: up to date" "Status: Image is up to date for $REG/x:1" "$out"
+check_re "re-pull: layer already exists" "Already exists" "$out"
+
+# by digest: an unnamed entry reachable by NAME@DIGEST
+mdigest=$(printf '%s\n' "$out" | sed -n 's/^Digest: //p')
+img rmi "$REG/x:1" >/dev/null
+out=$(img pull "$REG/x@$mdigest"); rc=$?
+check "pull by digest: exit 0" 0 "$rc"
+check "pull by digest: last line" "$REG/x@$mdigest" "$(printf '%s\n' "$out" | tail -n1)"
+check "pull by digest: resolvable" 0 "$(img inspect "$REG/x@$mdigest" >/dev/null 2>&1; echo $?)"
+
+# -q
+out=$(img pull -q "$REG/x:1")
+check "pull -q: the name alone" "$REG/x:1" "$out"
+
+# -a: every tag
+push_layout "$T/lay" "$REG/x:2" || fail "skopeo push x:2"
+out=$(img pull -a "$REG/x"); rc=$?
+check "pull -a: exit 0" 0 "$rc"
+check "pull -a: both tags" "2" "$(img images --format '{{.Tag}}' "$REG/x" | wc -l)"
+check_fails "pull -a with a tag" "tag can't be used" img pull -a "$REG/x:1"
+
+# errors: one line, store unchanged
+before=$(store_state)
+check_fails "unknown tag" "pull $REG/x:nope: manifest unknown" img pull "$REG/x:nope"
+check_fails "unknown repo" "pull $REG/nope:1: .*(unknown|not found)" img pull "$REG/nope:1"
+check_fails "bad reference" "invalid reference format" img pull "$REG/X:1"
+check_fails "nothing listening" "pull 127.0.0.1:1/x:1: .*" img pull 127.0.0.1:1/x:1
+check "store unchanged by failed pulls" "$before" "$(store_state)"
+
+# run what was pulled
+if [ -c /dev/fuse ] && [ "$(id -u)" = 0 ]; then
+	out=$(img run --rm --network none "$REG/x:1" sh -c 'echo ran; cat /etc/passwd | head -n1')
+	check_re "run the pulled image" "^ran" "$out"
+fi
+finish
