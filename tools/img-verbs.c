@@ -17,6 +17,7 @@
 	"'TEMPLATE':         Print output using the given Go template (docs/cli.md)"
 
 static const struct img_opt images_opts[] = {
+	{ "digests", 0, NULL, OPT_DIGESTS, "Show digests", 0 },
 	{ "format", 0, "string", OPT_FORMAT, FORMAT_HELP, 0 },
 	{ "no-trunc", 0, NULL, OPT_NOTRUNC, "Don't truncate output", 0 },
 	{ "quiet", 'q', NULL, 'q', "Only show image IDs", 0 },

@@ -141,12 +141,14 @@ static void render_status(const char *raw, char *buf, size_t sz)
 
 int img_cmd_images(int argc, char **argv)
 {
-	bool quiet = false, notrunc = false;
+	bool quiet = false, notrunc = false, digests = false;
 	const char *format = NULL;
 	int c;
 	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'q')
 			quiet = true;
+		else if (c == OPT_DIGESTS)
+			digests = true;
 		else if (c == OPT_FORMAT)
 			format = optarg;
 		else if (c == OPT_NOTRUNC)
@@ -171,7 +173,8 @@ int img_cmd_images(int argc, char **argv)
 	};
 	struct img_fmt f = { 0 };
 	int rc = quiet ? 0 : img_fmt_open(&f, format,
-					  "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+					  digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+						  : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
 					  hdr, CM_ARRAY_SIZE(hdr) / 2, "*formatter.ImageContext");
 	for (size_t i = 0; i < n; i++) {
 		struct ims_image *img = v[i];

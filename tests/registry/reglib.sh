@@ -36,7 +36,7 @@ version: 0.1
 log:
   level: error
   accesslog:
-    disabled: true
+    disabled: false
 storage:
   filesystem:
     rootdirectory: $T/reg-$name/data
@@ -52,6 +52,9 @@ YAML
 	REG=127.0.0.1:$port
 	wait_for "registry $name on $REG" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
 }
+
+# blob_gets NAME: how many blob GETs registry NAME's access log has seen
+blob_gets() { grep -c '"GET /v2/[^ ]*/blobs/' "$T/reg-$1/log"; }
 
 registry_stop() { # registry_stop PID
 	kill "$1" 2>/dev/null

@@ -32,13 +32,19 @@ check "the same layer diff_id" "$lsrc" "$ldst"
 check "same files" "$(cd "$SRC_STORE/layers/$lsrc" && find . -printf '%p %m %s %l\n' | sort | sha256sum)" \
 	"$(cd "$STORE/layers/$ldst" && find . -printf '%p %m %s %l\n' | sort | sha256sum)"
 
-# re-pull: up to date, no blob request (the registry's access log counts)
+# re-pull: up to date, the manifest request alone
+gets=$(blob_gets plain)
 out=$(img pull "$REG/x:1")
+check "re-pull: no blob request" "$gets" "$(blob_gets plain)"
+check_re "first pull: blob requests seen" "^[1-9]" "$gets"
+mdigest=$(printf '%s\n' "$out" | sed -n 's/^Digest: //p')
 check_re "re-pull: up to date" "Status: Image is up to date for $REG/x:1" "$out"
 check_re "re-pull: layer already exists" "Already exists" "$out"
 
+check_re "images --digests" "^$REG/x +1 +$mdigest " "$(img images --digests "$REG/x:1" | tail -n1)"
+check "inspect RepoDigests" "[$REG/x@$mdigest]" "$(img inspect -f '{{.RepoDigests}}' "$REG/x:1")"
+
 # by digest: an unnamed entry reachable by NAME@DIGEST
-mdigest=$(printf '%s\n' "$out" | sed -n 's/^Digest: //p')
 img rmi "$REG/x:1" >/dev/null
 out=$(img pull "$REG/x@$mdigest"); rc=$?
 check "pull by digest: exit 0" 0 "$rc"
