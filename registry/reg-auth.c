@@ -110,17 +110,18 @@ static int bearer_token(struct reg_client *c, const struct challenge *ch, struct
 	CURL *e = curl_easy_init();
 	if (!e)
 		return cm_error_set(err, -ENOMEM, "out of memory");
-	char scope[600];
-	if (ch->scope && strstr(ch->scope, c->repo))
+	char scope[600] = "";
+	if (ch->scope && c->repo[0] && strstr(ch->scope, c->repo))
 		snprintf(scope, sizeof(scope), "%s", ch->scope);
-	else
+	else if (c->repo[0])
 		snprintf(scope, sizeof(scope), "repository:%s:%s", c->repo, c->scope_actions);
-	char *es = curl_easy_escape(e, scope, 0);
+	char *es = scope[0] ? curl_easy_escape(e, scope, 0) : NULL;
 	char *ev = ch->service ? curl_easy_escape(e, ch->service, 0) : NULL;
 	curl_easy_cleanup(e);
 	_cleanup_free_ char *url = NULL;
-	int r = asprintf(&url, "%s%sscope=%s%s%s", ch->realm, strchr(ch->realm, '?') ? "&" : "?",
-			 es ? es : "", ev ? "&service=" : "", ev ? ev : "");
+	int r = asprintf(&url, "%s%s%s%s%s%s", ch->realm, strchr(ch->realm, '?') ? "&" : "?",
+			 es ? "scope=" : "", es ? es : "", ev ? (es ? "&service=" : "service=") : "",
+			 ev ? ev : "");
 	curl_free(es);
 	curl_free(ev);
 	if (r < 0)

@@ -41,15 +41,15 @@ static char *file_in(const char *dir, const char *host, const char *name)
 	return NULL;
 }
 
-int reg_client_new(const struct reg_ref *ref, const struct reg_opts *o,
-		   struct reg_client **ret, struct cm_error *err)
+static int client_new(const char *host, const char *repo, const struct reg_opts *o,
+		      struct reg_client **ret, struct cm_error *err)
 {
 	pthread_once(&curl_once, curl_init_once);
 	struct reg_client *c = calloc(1, sizeof(*c));
 	if (!c)
 		return cm_error_set(err, -ENOMEM, "out of memory");
-	c->host = strdup(reg_ref_host(ref));
-	c->repo = strdup(ref->repo);
+	c->host = strdup(host);
+	c->repo = strdup(repo);
 	c->insecure = o && o->insecure;
 	c->loopback = host_is_loopback(c->host);
 	c->scheme = "https";
@@ -60,6 +60,8 @@ int reg_client_new(const struct reg_ref *ref, const struct reg_opts *o,
 		goto oom;
 	if (!c->host || !c->repo)
 		goto oom;
+	if (!c->user && reg_cred_lookup(c->host, &c->user, &c->pass) < 0)
+		c->user = c->pass = NULL;
 	const char *dir = o && o->certs_dir ? o->certs_dir : getenv("IMG_CERTS_D");
 	if (!dir || !*dir)
 		dir = "/etc/docker/certs.d";
@@ -71,6 +73,12 @@ int reg_client_new(const struct reg_ref *ref, const struct reg_opts *o,
 oom:
 	reg_client_free(c);
 	return cm_error_set(err, -ENOMEM, "out of memory");
+}
+
+int reg_client_new(const struct reg_ref *ref, const struct reg_opts *o,
+		   struct reg_client **ret, struct cm_error *err)
+{
+	return client_new(reg_ref_host(ref), ref->repo, o, ret, err);
 }
 
 void reg_client_free(struct reg_client *c)
@@ -494,4 +502,28 @@ int reg_tags_list(struct reg_client *c, char ***ret, size_t *ret_n, struct cm_er
 	*ret = v;
 	*ret_n = k;
 	return 0;
+}
+
+int reg_login(const char *registry, const struct reg_opts *o, struct cm_error *err)
+{
+	_cleanup_free_ char *key = reg_cred_key(registry);
+	if (!key)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	const char *host = strcmp(key, "https://index.docker.io/v1/") == 0 ? "registry-1.docker.io" : key;
+	_cleanup_client_ struct reg_client *c = NULL;
+	int r = client_new(host, "", o, &c, err);
+	if (r < 0)
+		return r;
+	if ((r = reg_ping(c, err)) < 0)
+		return r;
+	if (!c->challenge)
+		return 0; /* an open registry takes anyone */
+	_cleanup_free_ char *url = reg_url(c, NULL);
+	if (!url)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	struct reg_resp resp = { .max = REG_MAX_ERROR_BODY, .limit = -1 };
+	if ((r = reg_auth_answer(c, c->challenge, err)) >= 0)
+		r = reg_request(c, "GET", url, NULL, &resp, err);
+	reg_resp_clear(&resp);
+	return r;
 }

@@ -185,3 +185,20 @@ int reg_pull(struct ims_store *s, const struct reg_ref *ref,
 
 /* GET /v2/REPO/tags/list: the tags (each malloc'd, the array too). */
 int reg_tags_list(struct reg_client *c, char ***ret, size_t *ret_n, struct cm_error *err);
+
+/* ---- credentials (reg-cred.c) ------------------------------------------ */
+
+/* The auths key of a registry name: "https://index.docker.io/v1/" for
+ * docker.io, else HOST[:PORT] (scheme and path dropped). malloc'd. */
+char *reg_cred_key(const char *registry);
+/* user and password for registry from the auth files; -ENOENT if none. */
+int reg_cred_lookup(const char *registry, char **ret_user, char **ret_pass);
+/* Write (login) or remove (logout; *ret_had: there was an entry) the
+ * registry's entry in docker's config.json, mode 0600. */
+int reg_cred_store(const char *registry, const char *user, const char *pass,
+		   struct cm_error *err);
+int reg_cred_erase(const char *registry, bool *ret_had, struct cm_error *err);
+
+/* img login: /v2/ with the credentials answering its challenge (Basic or a
+ * Bearer token): 0 if the registry accepts them, -EACCES if not. */
+int reg_login(const char *registry, const struct reg_opts *o, struct cm_error *err);

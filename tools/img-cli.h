@@ -88,6 +88,8 @@ void img_main_help(FILE *f);
 int img_cmd_images(int argc, char **argv);
 int img_cmd_import(int argc, char **argv);
 int img_cmd_pull(int argc, char **argv);
+int img_cmd_login(int argc, char **argv);
+int img_cmd_logout(int argc, char **argv);
 int img_cmd_load(int argc, char **argv);
 int img_cmd_save(int argc, char **argv);
 int img_cmd_tag(int argc, char **argv);

@@ -41,6 +41,15 @@ static const struct img_opt pull_opts[] = {
 	{ 0 },
 };
 
+static const struct img_opt login_opts[] = {
+	{ "password", 'p', "string", 'p', "Password", 0 },
+	{ "password-stdin", 0, NULL, OPT_PASSSTDIN, "Take the password from stdin", 0 },
+	{ "username", 'u', "string", 'u', "Username", 0 },
+	{ "tls-verify", 0, "bool", OPT_TLSVERIFY,
+	  "img: require HTTPS and verify certificates (default true)", IMG_OPT_OPTARG },
+	{ 0 },
+};
+
 static const struct img_opt load_opts[] = {
 	{ "input", 'i', "string", 'i', "Read from tar archive file or OCI layout dir", 0 },
 	{ "quiet", 'q', NULL, 'q', "Suppress the load output", 0 },
@@ -291,6 +300,12 @@ const struct img_verb img_verbs[] = {
 	  import_opts, 0, 2, img_cmd_import, I },
 	{ "pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry",
 	  pull_opts, 1, 1, img_cmd_pull, I },
+	{ "login", "[OPTIONS] [SERVER]",
+	  "Log in to a registry",
+	  login_opts, 0, 1, img_cmd_login, I },
+	{ "logout", "[SERVER]",
+	  "Log out from a registry",
+	  NULL, 0, 1, img_cmd_logout, I },
 	{ "load", "[OPTIONS]", "Load an image from a tar archive or an OCI layout",
 	  load_opts, 0, 0, img_cmd_load, I },
 	{ "save", "[OPTIONS] IMAGE [IMAGE...]",
