@@ -45,3 +45,6 @@ void ims_ingest_blob_free(struct ims_ingest_blob *b);
  * unnamed entry) in one index.json write. */
 int ims_ingest_name(struct ims_ingest *t, const char *manifest_digest, int64_t size,
 		    const char *name, struct cm_error *err);
+
+/* A stored blob opened read-only (for push), the digest validated first. */
+int ims_ingest_open_blob(struct ims_ingest *t, const char *digest, struct cm_error *err);

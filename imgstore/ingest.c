@@ -254,3 +254,8 @@ int ims_ingest_name(struct ims_ingest *t, const char *manifest_digest, int64_t s
 		t->named = true;
 	return r;
 }
+
+int ims_ingest_open_blob(struct ims_ingest *t, const char *digest, struct cm_error *err)
+{
+	return ims_blob_open(t->s, digest, err);
+}

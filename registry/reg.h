@@ -202,3 +202,32 @@ int reg_cred_erase(const char *registry, bool *ret_had, struct cm_error *err);
 /* img login: /v2/ with the credentials answering its challenge (Basic or a
  * Bearer token): 0 if the registry accepts them, -EACCES if not. */
 int reg_login(const char *registry, const struct reg_opts *o, struct cm_error *err);
+
+/* ---- push (reg-push.c) ------------------------------------------------ */
+
+enum reg_push_event {
+	REG_PUSH_PREPARING, /* "Preparing" */
+	REG_PUSH_PUSHING,   /* done/total bytes */
+	REG_PUSH_PUSHED,    /* "Pushed" */
+	REG_PUSH_EXISTS,    /* "Layer already exists" */
+	REG_PUSH_MOUNTED,   /* "Mounted from FROM" */
+};
+
+struct reg_push_opts {
+	struct reg_opts reg;
+	void (*event)(void *ctx, enum reg_push_event ev, const char *id, int64_t done,
+		      int64_t total, const char *from);
+	void *ctx;
+};
+
+struct reg_push_result {
+	char digest[CM_DIGEST_STR_LEN];
+	int64_t size;
+};
+
+/* Push the stored image whose manifest is manifest_digest to dst (its tag,
+ * or by digest): blobs HEADed, mounted from one of from[] (repository paths
+ * on the same registry) or uploaded, then the manifest byte for byte. */
+int reg_push(struct ims_store *s, const char *manifest_digest, const struct reg_ref *dst,
+	     const char *const *from, size_t n_from, const struct reg_push_opts *o,
+	     struct reg_push_result *ret, struct cm_error *err);

@@ -89,6 +89,7 @@ int img_cmd_images(int argc, char **argv);
 int img_cmd_import(int argc, char **argv);
 int img_cmd_pull(int argc, char **argv);
 int img_cmd_login(int argc, char **argv);
+int img_cmd_push(int argc, char **argv);
 int img_cmd_logout(int argc, char **argv);
 int img_cmd_load(int argc, char **argv);
 int img_cmd_save(int argc, char **argv);

@@ -76,12 +76,13 @@ int img_cmd_login(int argc, char **argv)
 		case OPT_PASSSTDIN:
 			pass_stdin = true;
 			break;
-		case OPT_TLSVERIFY:
-			if (img_pull_opts_tls(optarg, &insecure))
-				return IMG_EXIT;
-			break;
-		default:
-			return img_opt_exit(c);
+		default: {
+			struct img_pull_args a = { .insecure = insecure };
+			int k = img_reg_opt(c, &a);
+			if (k)
+				return k < 0 ? 0 : k;
+			insecure = a.insecure;
+		}
 		}
 	}
 	const char *registry = optind < argc ? argv[optind] : "docker.io";

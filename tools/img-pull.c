@@ -118,6 +118,23 @@ int img_pull_opts_tls(const char *arg, bool *ret_insecure)
 	return 0;
 }
 
+int img_reg_opt(int c, struct img_pull_args *a)
+{
+	switch (c) {
+	case 'q':
+		a->quiet = true;
+		return 0;
+	case OPT_PLATFORM:
+		a->platform = optarg;
+		return 0;
+	case OPT_TLSVERIFY:
+		return img_pull_opts_tls(optarg, &a->insecure) ? IMG_EXIT : 0;
+	default:
+		/* --help printed: exit 0, told apart from "taken" */
+		return c == IMG_OPT_HELP ? -1 : img_opt_exit(c);
+	}
+}
+
 int img_pull_image(struct ims_store *s, const char *name, const struct img_pull_args *a)
 {
 	struct cm_error e = { 0 };
@@ -167,25 +184,12 @@ int img_cmd_pull(int argc, char **argv)
 {
 	struct img_pull_args a = { 0 };
 	bool all = false;
-	int c;
+	int c, k;
 	while ((c = img_getopt(argc, argv)) != -1) {
-		switch (c) {
-		case 'q':
-			a.quiet = true;
-			break;
-		case 'a':
+		if (c == 'a')
 			all = true;
-			break;
-		case OPT_PLATFORM:
-			a.platform = optarg;
-			break;
-		case OPT_TLSVERIFY:
-			if (img_pull_opts_tls(optarg, &a.insecure))
-				return IMG_EXIT;
-			break;
-		default:
-			return img_opt_exit(c);
-		}
+		else if ((k = img_reg_opt(c, &a)) != 0)
+			return k < 0 ? 0 : k;
 	}
 	const char *name = argv[optind];
 	struct cm_error e = { 0 };

@@ -21,3 +21,7 @@ int img_pull_image(struct ims_store *s, const char *name, const struct img_pull_
 int img_pull_all_tags(struct ims_store *s, const char *name, const struct img_pull_args *a);
 /* --tls-verify[=true|false] -> *ret_insecure; 125 (printed) if neither. */
 int img_pull_opts_tls(const char *arg, bool *ret_insecure);
+/* An option of pull, push or login (-q, --platform, --tls-verify): 0 taken,
+ * -1 --help was printed (exit 0), else the exit code (125). Each verb's
+ * table decides which of them it accepts. */
+int img_reg_opt(int c, struct img_pull_args *a);

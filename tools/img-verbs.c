@@ -50,6 +50,14 @@ static const struct img_opt login_opts[] = {
 	{ 0 },
 };
 
+static const struct img_opt push_opts[] = {
+	{ "quiet", 'q', NULL, 'q', "Suppress verbose output", 0 },
+	{ "tls-verify", 0, "bool", OPT_TLSVERIFY,
+	  "img: require HTTPS and verify certificates (default true; loopback\n"
+	  "registries may answer in plain HTTP)", IMG_OPT_OPTARG },
+	{ 0 },
+};
+
 static const struct img_opt load_opts[] = {
 	{ "input", 'i', "string", 'i', "Read from tar archive file or OCI layout dir", 0 },
 	{ "quiet", 'q', NULL, 'q', "Suppress the load output", 0 },
@@ -300,6 +308,8 @@ const struct img_verb img_verbs[] = {
 	  import_opts, 0, 2, img_cmd_import, I },
 	{ "pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry",
 	  pull_opts, 1, 1, img_cmd_pull, I },
+	{ "push", "[OPTIONS] NAME[:TAG] [DESTINATION]", "Upload an image to a registry",
+	  push_opts, 1, 2, img_cmd_push, I },
 	{ "login", "[OPTIONS] [SERVER]",
 	  "Log in to a registry",
 	  login_opts, 0, 1, img_cmd_login, I },
