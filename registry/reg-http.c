@@ -328,6 +328,9 @@ int reg_result(struct reg_client *c, CURLcode cc, struct reg_resp *r, struct cm_
 	case CURLE_TOO_MANY_REDIRECTS:
 		return cm_error_set(err, -ELOOP, "too many redirects");
 	case CURLE_FILESIZE_EXCEEDED:
+		if (r->sink && r->limit >= 0)
+			return cm_error_set(err, -EPROTO, "the registry sent more than the %lld bytes declared",
+					    (long long)r->limit);
 		return cm_error_set(err, -EFBIG, "response over the %zu byte cap", r->max);
 	case CURLE_PEER_FAILED_VERIFICATION:
 		return cm_error_set(err, -EPERM, "TLS: %s (a CA for it goes in certs.d/%s/ca.crt; --tls-verify=false skips the check)",

@@ -31,7 +31,8 @@ int reg_manifest_check(const char *body, size_t len, const char *content_type,
 		snprintf(ct, sizeof(ct), "%s", content_type);
 		ct[strcspn(ct, "; \t")] = '\0';
 	}
-	if (strncmp(ct, "application/vnd.docker.distribution.manifest.v1", 48) == 0)
+	static const char v1[] = "application/vnd.docker.distribution.manifest.v1";
+	if (strncmp(ct, v1, sizeof(v1) - 1) == 0)
 		return cm_error_set(err, -EPROTO,
 				    "schema1 manifests are not supported (Docker Image Format v1 is deprecated; push the image again with a current tool)");
 	_cleanup_json_ struct cm_json *j = NULL;

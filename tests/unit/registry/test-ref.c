@@ -105,6 +105,8 @@ static void test_manifest(void **state)
 	assert_int_equal(check("{\"schemaVersion\":1}",
 			       "application/vnd.docker.distribution.manifest.v1+prettyjws", &k), -EPROTO);
 	assert_int_equal(check("{\"schemaVersion\":1,\"fsLayers\":[]}", "application/json", &k), -EPROTO);
+	snprintf(b, sizeof(b), MANIFEST, "");
+	assert_int_equal(check(b, "application/vnd.docker.distribution.manifest.v1+json", &k), -EPROTO);
 	assert_int_equal(check("not json", NULL, &k), -EPROTO);
 	assert_int_equal(check("{\"schemaVersion\":2}", NULL, &k), -EPROTO);
 	assert_int_equal(check("{\"schemaVersion\":2,\"manifests\":[],\"config\":{},\"layers\":[]}", NULL, &k),
