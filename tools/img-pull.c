@@ -233,3 +233,27 @@ int img_pull_all_tags(struct ims_store *s, const char *name, const struct img_pu
 	reg_ref_clear(&ref);
 	return rc;
 }
+
+int img_pull_for_run(struct ims_store *s, const char *image, const char *policy)
+{
+	struct img_pull_args a = { .out = stderr };
+	if (!policy)
+		policy = "missing";
+	if (strcmp(policy, "never") == 0)
+		return 0;
+	if (strcmp(policy, "always") != 0 && strcmp(policy, "missing") != 0)
+		return img_fail("invalid pull option: '%s': must be one of \"always\", \"missing\" or \"never\"",
+				policy);
+	if (strcmp(policy, "missing") == 0) {
+		struct cm_error e = { 0 };
+		_cleanup_image_ struct ims_image *img = NULL;
+		int r = ims_image_resolve(s, image, &img, &e);
+		/* present, or a local-only form (an id, sha256:...): create says */
+		if (r != -ENOENT || ims_ref_is_id_prefix(image) || strncmp(image, "sha256:", 7) == 0)
+			return 0;
+		_cleanup_free_ char *full = NULL;
+		if (ims_ref_normalize(image, &full, NULL) >= 0)
+			fprintf(stderr, "Unable to find image '%s' locally\n", ims_ref_short(full));
+	}
+	return img_pull_image(s, image, &a);
+}

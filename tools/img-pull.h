@@ -25,3 +25,7 @@ int img_pull_opts_tls(const char *arg, bool *ret_insecure);
  * -1 --help was printed (exit 0), else the exit code (125). Each verb's
  * table decides which of them it accepts. */
 int img_reg_opt(int c, struct img_pull_args *a);
+/* run/create --pull POLICY (NULL: missing): "missing" pulls an image the
+ * store lacks (docker's "Unable to find image" first, the pull's output on
+ * stderr), "always" pulls, "never" does not. 0, or the exit code. */
+int img_pull_for_run(struct ims_store *s, const char *image, const char *policy);

@@ -152,6 +152,8 @@ static const struct img_opt run_opts[] = {
 	{ "tty", 't', NULL, 't', "Allocate a pseudo-TTY", 0 },
 	{ "rm", 0, NULL, OPT_RM, "Automatically remove the container when it exits", 0 },
 	{ "name", 0, "string", OPT_NAME, "Assign a name to the container", 0 },
+	{ "pull", 0, "string", OPT_PULL,
+	  "Pull image before running (\"always\", \"missing\", \"never\") (default \"missing\")", 0 },
 	{ "env", 'e', "list", 'e', "Set environment variables", 0 },
 	{ "env-file", 0, "list", OPT_ENVFILE, "Read in a file of environment variables", 0 },
 	{ "volume", 'v', "list", 'v', "Bind mount a volume (HOST:CTR[:ro])", 0 },

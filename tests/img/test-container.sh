@@ -30,7 +30,7 @@ check "inspect CONTAINER: docker's keys, State created" "/c1 created False ${id:
 	"$(img inspect c1 | python3 -c 'import json,sys; j=json.load(sys.stdin)[0]; print(j["Name"], j["State"]["Status"], j["State"]["Running"], j["Id"][:12])')"
 check_fails "create: name in use" "already in use" img create --name c1 busybox
 check_fails "create: bad name" "Invalid container name" img create --name '-x' busybox
-check_fails "create: unknown image" "No such image: nope" img create nope
+check_fails "create: unknown image" "No such image: nope" img create --pull never nope
 id2=$(img create busybox)
 check_re "create without a name: img_ + 12 hex" "img_${id2:0:12}$" "$(img ps -a --format '{{.Names}}' | head -1)"
 

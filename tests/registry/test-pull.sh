@@ -70,6 +70,20 @@ check_fails "bad reference" "invalid reference format" img pull "$REG/X:1"
 check_fails "nothing listening" "pull 127.0.0.1:1/x:1: .*" img pull 127.0.0.1:1/x:1
 check "store unchanged by failed pulls" "$before" "$(store_state)"
 
+# run/create --pull
+img rmi -f "$REG/x:2" >/dev/null 2>&1
+check_fails "create --pull never: not pulled" "No such image" img create --pull never "$REG/x:2"
+err=$(img create "$REG/x:2" 2>&1 >/dev/null); rc=$?
+check "create of a missing image pulls it (missing is the default)" 0 "$rc"
+check_re "create: docker's Unable to find line" "^Unable to find image '$REG/x:2' locally" "$err"
+check_re "create: the pull's output on stderr" "Status: Downloaded newer image for $REG/x:2" "$err"
+err=$(img create --pull always "$REG/x:2" 2>&1 >/dev/null)
+check_re "create --pull always: pulls again" "Image is up to date for $REG/x:2" "$err"
+err=$(img create --pull missing "$REG/x:2" 2>&1 >/dev/null)
+check "create --pull missing of a present image: no pull" "" "$err"
+check_fails "create --pull bogus" "invalid pull option" img create --pull bogus "$REG/x:2"
+img rm -f $(img ps -aq) >/dev/null 2>&1
+
 # run what was pulled
 if [ -c /dev/fuse ] && [ "$(id -u)" = 0 ]; then
 	out=$(img run --rm --network none "$REG/x:1" sh -c 'echo ran; cat /etc/passwd | head -n1')
