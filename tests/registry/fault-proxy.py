@@ -8,8 +8,9 @@
 # its digest), badtype (a manifest under the wrong Content-Type), huge (a
 # manifest over the 4 MiB cap), schema1, status-NNN (every manifest
 # request answered NNN), redirect (blobs sent to a non-http scheme),
-# downgrade (blobs sent to http from... a plain redirect), stall (half a
-# blob, then wait for STALLFLAG to appear, then the connection closed).
+# redirect-ok (blobs sent on to the registry itself, as to an object store),
+# stall (half a blob, then wait for STALLFLAG to appear, then the
+# connection closed).
 # Writes its port to PORTFILE; one line per request to LOGFILE.
 # Usage: fault-proxy.py UPSTREAM_HOST:PORT MODEFILE PORTFILE LOGFILE STALLFLAG
 import http.client, http.server, os, socketserver, sys, time
@@ -71,6 +72,10 @@ class H(http.server.BaseHTTPRequestHandler):
             return
         if m == 'redirect' and is_blob:
             self.send(302, [('Location', 'ftp://127.0.0.1:1/blob')], b'')
+            return
+        if m == 'redirect-ok' and is_blob and self.command == 'GET':
+            # an object store elsewhere: the registry itself, straight
+            self.send(307, [('Location', 'http://%s%s' % (upstream, self.path))], b'')
             return
         status, hdrs, body = self.forward()
         if status == 200 and is_manifest and self.command == 'GET':

@@ -3,7 +3,9 @@
 # Write a synthetic OCI image layout for the registry tests and benchmarks:
 # LAYERS gzip layers of about MB megabytes of files in all (half random,
 # half text, so gzip has work), deterministic for a given SEED, with a
-# config whose diff_ids match. Usage: mklayout.py DIR LAYERS MB [SEED]
+# config whose diff_ids match. With INDEX set, index.json names an image
+# index instead: the image as linux/amd64 plus the same layers under a
+# linux/s390x config. Usage: [INDEX=1] mklayout.py DIR LAYERS MB [SEED]
 import gzip, hashlib, io, json, os, random, sys, tarfile
 
 out, nlayers, mb = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
@@ -44,18 +46,28 @@ for n in range(nlayers):
     gz = gzip.compress(tar, compresslevel=6, mtime=0)
     layers.append({'mediaType': 'application/vnd.oci.image.layer.v1.tar+gzip',
                    'digest': put(gz), 'size': len(gz)})
-config = json.dumps({'architecture': 'amd64', 'os': 'linux',
-                     'created': '2026-01-01T00:00:00Z',
-                     'config': {'Cmd': ['sh'], 'Env': ['PATH=/usr/bin:/bin']},
-                     'rootfs': {'type': 'layers', 'diff_ids': diff_ids},
-                     'history': [{'created_by': 'mklayout.py'} for _ in layers]}).encode()
-manifest = json.dumps({'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.manifest.v1+json',
-                       'config': {'mediaType': 'application/vnd.oci.image.config.v1+json',
-                                  'digest': put(config), 'size': len(config)},
-                       'layers': layers}).encode()
-md = put(manifest)
+def image(arch):
+    config = json.dumps({'architecture': arch, 'os': 'linux',
+                         'created': '2026-01-01T00:00:00Z',
+                         'config': {'Cmd': ['sh'], 'Env': ['PATH=/usr/bin:/bin']},
+                         'rootfs': {'type': 'layers', 'diff_ids': diff_ids},
+                         'history': [{'created_by': 'mklayout.py'} for _ in layers]}).encode()
+    manifest = json.dumps({'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.manifest.v1+json',
+                           'config': {'mediaType': 'application/vnd.oci.image.config.v1+json',
+                                      'digest': put(config), 'size': len(config)},
+                           'layers': layers}).encode()
+    return {'mediaType': 'application/vnd.oci.image.manifest.v1+json', 'digest': put(manifest),
+            'size': len(manifest), 'platform': {'os': 'linux', 'architecture': arch}}
+
+
+top = image('amd64')
+if os.environ.get('INDEX'):
+    idx = json.dumps({'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.index.v1+json',
+                      'manifests': [top, image('s390x')]}).encode()
+    top = {'mediaType': 'application/vnd.oci.image.index.v1+json', 'digest': put(idx), 'size': len(idx)}
+else:
+    del top['platform']
 with open(out + '/oci-layout', 'w') as f:
     f.write('{"imageLayoutVersion":"1.0.0"}')
 with open(out + '/index.json', 'w') as f:
-    json.dump({'schemaVersion': 2, 'manifests': [{'mediaType': 'application/vnd.oci.image.manifest.v1+json',
-                                                   'digest': md, 'size': len(manifest)}]}, f)
+    json.dump({'schemaVersion': 2, 'manifests': [top]}, f)

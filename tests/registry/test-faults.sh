@@ -49,6 +49,15 @@ fault status-429 "429" "toomanyrequests"
 fault status-500 "500" "HTTP 500"
 fault redirect "a redirect to ftp://" "refused a redirect"
 
+# a redirect to plain http elsewhere (an object store) is followed
+echo redirect-ok > "$T/mode"
+check "a blob redirected to http:// is followed" 0 "$(img pull -q "$P/x:1" >/dev/null 2>&1; echo $?)"
+check_re "the proxy sent it elsewhere" "blobs/sha256:.* redirect-ok" "$(cat "$T/proxy.log")"
+img rmi "$P/x:1" >/dev/null
+img gc >/dev/null 2>&1
+check "after rmi + gc, no blob or layer left" "" "$(ls -A "$STORE/blobs/sha256"; ls -A "$STORE/layers")"
+before=$(store_state)
+
 # by digest: the body must hash to the digest asked for
 echo badmanifest > "$T/mode"
 d=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REAL/x:1")

@@ -70,6 +70,29 @@ check_fails "bad reference" "invalid reference format" img pull "$REG/X:1"
 check_fails "nothing listening" "pull 127.0.0.1:1/x:1: .*" img pull 127.0.0.1:1/x:1
 check "store unchanged by failed pulls" "$before" "$(store_state)"
 
+# Docker schema2 (skopeo converts the OCI layout)
+skopeo copy -q --format v2s2 --dest-tls-verify=false "oci:$T/lay" "docker://$REG/v2s2:1" >/dev/null ||
+	fail "skopeo push v2s2"
+check_re "docker schema2 manifest served" "distribution.manifest.v2" \
+	"$(skopeo inspect --raw --tls-verify=false "docker://$REG/v2s2:1" | head -c 300)"
+check "pull a docker schema2 image" 0 "$(img pull -q "$REG/v2s2:1" >/dev/null 2>&1; echo $?)"
+check "schema2: the same image id" "$(src images -q --no-trunc busybox)" "$(img images -q --no-trunc "$REG/v2s2:1")"
+
+# a multi-arch index: the host's platform, --platform, no match listed
+INDEX=1 python3 "$SRC/tests/registry/mklayout.py" "$T/idx" 2 1 || fail "mklayout index"
+skopeo copy -q --all --dest-tls-verify=false "oci:$T/idx" "docker://$REG/multi:1" >/dev/null || fail "skopeo push index"
+out=$(img pull "$REG/multi:1"); rc=$?
+check "index: pull" 0 "$rc"
+idigest=$(skopeo inspect --raw --tls-verify=false "docker://$REG/multi:1" | sha256sum | cut -d' ' -f1)
+check_re "index: Digest is the index's" "Digest: sha256:$idigest" "$out"
+[ "$(uname -m)" = x86_64 ] && check "index: the host's platform" amd64 "$(img inspect -f '{{.Architecture}}' "$REG/multi:1")"
+img pull -q --platform linux/s390x "$REG/multi:1" >/dev/null
+check "index: --platform linux/s390x" s390x "$(img inspect -f '{{.Architecture}}' "$REG/multi:1")"
+check_fails "index: no match lists what it has" \
+	"no matching manifest for linux/riscv64 in the manifest list entries \(it has: linux/amd64, linux/s390x\)" \
+	img pull --platform linux/riscv64 "$REG/multi:1"
+check_fails "index: a bad --platform" "invalid platform" img pull --platform linux "$REG/multi:1"
+
 # run/create --pull
 img rmi -f "$REG/x:2" >/dev/null 2>&1
 check_fails "create --pull never: not pulled" "No such image" img create --pull never "$REG/x:2"
