@@ -24,6 +24,7 @@ enum {
 	OPT_SECOPT, OPT_PRIVILEGED,
 	OPT_FORMAT, OPT_NOTRUNC, OPT_BUSYBOX, OPT_TYPE, OPT_NOSTREAM, OPT_SINCE,
 	OPT_UNTIL, OPT_MAN, OPT_HELP, OPT_REPAIR,
+	OPT_TLSVERIFY, OPT_PLATFORM, OPT_PULL, OPT_PASSSTDIN, OPT_DIGESTS,
 };
 
 /* One option of a verb. */
@@ -87,6 +88,9 @@ void img_main_help(FILE *f);
 int img_cmd_images(int argc, char **argv);
 int img_cmd_import(int argc, char **argv);
 int img_cmd_pull(int argc, char **argv);
+int img_cmd_login(int argc, char **argv);
+int img_cmd_push(int argc, char **argv);
+int img_cmd_logout(int argc, char **argv);
 int img_cmd_load(int argc, char **argv);
 int img_cmd_save(int argc, char **argv);
 int img_cmd_tag(int argc, char **argv);

@@ -3,6 +3,7 @@
  * inspect`: thin commands over librunner (issue 4) and the store's
  * containers (libimgstore). Only this file prints. */
 #include "img-run.h"
+#include "img-pull.h"
 #include "cm.h"
 #include "cm-helper.h"
 #include "cm-text.h"
@@ -227,6 +228,7 @@ int img_cmd_run(int argc, char **argv)
 	char **file_env = NULL;
 	size_t n_file_env = 0;
 	const char *name = NULL, *entrypoint = NULL, *cwd = NULL, *user = NULL;
+	const char *pull = NULL;
 	bool detach = false;
 	int o, r;
 	if (!c)
@@ -239,6 +241,7 @@ int img_cmd_run(int argc, char **argv)
 		case 't': c->tty = true; break;
 		case OPT_RM: c->autoremove = true; break;
 		case OPT_NAME: name = optarg; break;
+		case OPT_PULL: pull = optarg; break;
 		case 'e':
 			if (strv_push(&env, &n_env, optarg) < 0)
 				return img_fail("out of memory");
@@ -433,6 +436,8 @@ int img_cmd_run(int argc, char **argv)
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	if (img_open_store(&s, &e) < 0)
 		return img_fail_err(&e);
+	if ((r = img_pull_for_run(s, argv[optind], pull)) != 0)
+		return r;
 	const char *const *cmd = (const char *const *)argv + optind + 1;
 	struct ims_create_opts co = { .image = argv[optind], .name = name, .cmd = *cmd ? cmd : NULL,
 				      .hostname = c->hostname, .ephemeral = c->autoremove };

@@ -17,6 +17,7 @@
 	"'TEMPLATE':         Print output using the given Go template (docs/cli.md)"
 
 static const struct img_opt images_opts[] = {
+	{ "digests", 0, NULL, OPT_DIGESTS, "Show digests", 0 },
 	{ "format", 0, "string", OPT_FORMAT, FORMAT_HELP, 0 },
 	{ "no-trunc", 0, NULL, OPT_NOTRUNC, "Don't truncate output", 0 },
 	{ "quiet", 'q', NULL, 'q', "Only show image IDs", 0 },
@@ -27,6 +28,33 @@ static const struct img_opt import_opts[] = {
 	{ "message", 'm', "string", 'm', "Set commit message for imported image", 0 },
 	{ "busybox", 0, NULL, OPT_BUSYBOX,
 	  "img: the embedded image, made from the host's busybox ($IMG_BUSYBOX)", 0 },
+	{ 0 },
+};
+
+static const struct img_opt pull_opts[] = {
+	{ "all-tags", 'a', NULL, 'a', "Download all tagged images in the repository", 0 },
+	{ "platform", 0, "string", OPT_PLATFORM, "Set platform if server is multi-platform capable", 0 },
+	{ "quiet", 'q', NULL, 'q', "Suppress verbose output", 0 },
+	{ "tls-verify", 0, "bool", OPT_TLSVERIFY,
+	  "img: require HTTPS and verify certificates (default true; loopback\n"
+	  "registries may answer in plain HTTP)", IMG_OPT_OPTARG },
+	{ 0 },
+};
+
+static const struct img_opt login_opts[] = {
+	{ "password", 'p', "string", 'p', "Password", 0 },
+	{ "password-stdin", 0, NULL, OPT_PASSSTDIN, "Take the password from stdin", 0 },
+	{ "username", 'u', "string", 'u', "Username", 0 },
+	{ "tls-verify", 0, "bool", OPT_TLSVERIFY,
+	  "img: require HTTPS and verify certificates (default true)", IMG_OPT_OPTARG },
+	{ 0 },
+};
+
+static const struct img_opt push_opts[] = {
+	{ "quiet", 'q', NULL, 'q', "Suppress verbose output", 0 },
+	{ "tls-verify", 0, "bool", OPT_TLSVERIFY,
+	  "img: require HTTPS and verify certificates (default true; loopback\n"
+	  "registries may answer in plain HTTP)", IMG_OPT_OPTARG },
 	{ 0 },
 };
 
@@ -130,6 +158,8 @@ static const struct img_opt run_opts[] = {
 	{ "tty", 't', NULL, 't', "Allocate a pseudo-TTY", 0 },
 	{ "rm", 0, NULL, OPT_RM, "Automatically remove the container when it exits", 0 },
 	{ "name", 0, "string", OPT_NAME, "Assign a name to the container", 0 },
+	{ "pull", 0, "string", OPT_PULL,
+	  "Pull image before running (\"always\", \"missing\", \"never\") (default \"missing\")", 0 },
 	{ "env", 'e', "list", 'e', "Set environment variables", 0 },
 	{ "env-file", 0, "list", OPT_ENVFILE, "Read in a file of environment variables", 0 },
 	{ "volume", 'v', "list", 'v', "Bind mount a volume (HOST:CTR[:ro])", 0 },
@@ -284,8 +314,16 @@ const struct img_verb img_verbs[] = {
 	{ "import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]\n\timg import --busybox [REPOSITORY[:TAG]]",
 	  "Import the contents from a tarball to create a filesystem image",
 	  import_opts, 0, 2, img_cmd_import, I },
-	{ "pull", "busybox[:TAG]", "Pull an image (today: only the embedded busybox, no network)",
-	  NULL, 1, 1, img_cmd_pull, I },
+	{ "pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry",
+	  pull_opts, 1, 1, img_cmd_pull, I },
+	{ "push", "[OPTIONS] NAME[:TAG] [DESTINATION]", "Upload an image to a registry",
+	  push_opts, 1, 2, img_cmd_push, I },
+	{ "login", "[OPTIONS] [SERVER]",
+	  "Log in to a registry",
+	  login_opts, 0, 1, img_cmd_login, I },
+	{ "logout", "[SERVER]",
+	  "Log out from a registry",
+	  NULL, 0, 1, img_cmd_logout, I },
 	{ "load", "[OPTIONS]", "Load an image from a tar archive or an OCI layout",
 	  load_opts, 0, 0, img_cmd_load, I },
 	{ "save", "[OPTIONS] IMAGE [IMAGE...]",

@@ -141,12 +141,14 @@ static void render_status(const char *raw, char *buf, size_t sz)
 
 int img_cmd_images(int argc, char **argv)
 {
-	bool quiet = false, notrunc = false;
+	bool quiet = false, notrunc = false, digests = false;
 	const char *format = NULL;
 	int c;
 	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'q')
 			quiet = true;
+		else if (c == OPT_DIGESTS)
+			digests = true;
 		else if (c == OPT_FORMAT)
 			format = optarg;
 		else if (c == OPT_NOTRUNC)
@@ -171,7 +173,8 @@ int img_cmd_images(int argc, char **argv)
 	};
 	struct img_fmt f = { 0 };
 	int rc = quiet ? 0 : img_fmt_open(&f, format,
-					  "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+					  digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+						  : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
 					  hdr, CM_ARRAY_SIZE(hdr) / 2, "*formatter.ImageContext");
 	for (size_t i = 0; i < n; i++) {
 		struct ims_image *img = v[i];
@@ -280,35 +283,6 @@ int img_cmd_import(int argc, char **argv)
 	if (r < 0)
 		return img_fail_err(&e);
 	puts(id);
-	return 0;
-}
-
-int img_cmd_pull(int argc, char **argv)
-{
-	int c = img_getopt(argc, argv);
-	if (c != -1)
-		return img_opt_exit(c);
-	argv += optind - 1;
-	struct cm_error e = { 0 };
-	_cleanup_free_ char *full = NULL;
-	if (ims_ref_normalize(argv[1], &full, &e) < 0)
-		return img_fail_err(&e);
-	int off = ims_ref_tag_offset(full);
-	if (strncmp(full, "docker.io/library/busybox:", 26) != 0 || off != 25)
-		return img_fail("pull %s: no registry access; only the embedded busybox image can be pulled",
-			    argv[1]);
-	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
-	if (open_store(&s, &e) < 0)
-		return img_fail_err(&e);
-	char id[CM_DIGEST_STR_LEN];
-	if (ims_import_busybox(s, busybox_path(), argv[1], id, &e) < 0)
-		return img_fail_err(&e);
-	_cleanup_image_ struct ims_image *img = NULL;
-	if (ims_image_resolve(s, full, &img, &e) < 0)
-		return img_fail_err(&e);
-	printf("%s: Pulling from library/busybox (embedded, from %s)\nDigest: %s\n"
-	       "Status: Downloaded newer image for %s\n%s\n",
-	       full + off + 1, busybox_path(), img->digest, ims_ref_short(full), full);
 	return 0;
 }
 

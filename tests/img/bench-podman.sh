@@ -27,7 +27,7 @@ if [ -n "${BASE_TAR:-}" ]; then
 	img import "$BASE_TAR" base:latest >/dev/null || { echo "import of $BASE_TAR failed"; exit 1; }
 	base=base:latest
 else
-	img pull busybox >/dev/null
+	img import --busybox busybox >/dev/null
 	base=busybox
 fi
 img save -o "$T/bb.tar" "$base"

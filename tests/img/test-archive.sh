@@ -8,7 +8,7 @@
 need python3 skopeo umoci
 [ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
 
-img pull busybox >/dev/null || { fail "pull busybox"; finish; }
+img import --busybox busybox >/dev/null || { fail "import --busybox"; finish; }
 id=$(img inspect busybox | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])')
 L=$(img inspect busybox | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["GraphDriver"]["Data"]["LowerDir"])')
 S2=$T/s2

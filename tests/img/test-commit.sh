@@ -11,7 +11,7 @@ need python3
 [ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
 need_fuse
 
-img pull busybox >/dev/null || { echo "pull failed"; exit 1; }
+img import --busybox busybox >/dev/null || { echo "pull failed"; exit 1; }
 # the last layer blob of an image
 last_layer() {
 	python3 -c 'import json,sys
@@ -137,7 +137,7 @@ check_fails "commit: bad name" "invalid reference format" img commit c1 BAD
 # ---------------------------------------------------------------- ENOSPC
 if mkdir -p "$T/small" && mount -t tmpfs -o size=8m tmpfs "$T/small" 2>/dev/null; then
 	S=$T/small/store
-	"$IMG_BIN" --root "$S" pull busybox >/dev/null
+	"$IMG_BIN" --root "$S" import --busybox busybox >/dev/null
 	sid=$("$IMG_BIN" --root "$S" create busybox)
 	head -c 3500000 /dev/urandom > "$S/containers/$sid/rw/big"
 	before=$(cd "$S" && find . -printf '%p %s %y\n' | sort; sha256sum index.json)

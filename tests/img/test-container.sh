@@ -9,7 +9,7 @@ need python3
 [ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
 need_fuse
 
-img pull busybox >/dev/null || { echo "pull failed"; exit 1; }
+img import --busybox busybox >/dev/null || { echo "pull failed"; exit 1; }
 
 # ---------------------------------------------------------------- create
 id=$(img create --name c1 busybox sh -c 'echo hi'); rc=$?
@@ -30,7 +30,7 @@ check "inspect CONTAINER: docker's keys, State created" "/c1 created False ${id:
 	"$(img inspect c1 | python3 -c 'import json,sys; j=json.load(sys.stdin)[0]; print(j["Name"], j["State"]["Status"], j["State"]["Running"], j["Id"][:12])')"
 check_fails "create: name in use" "already in use" img create --name c1 busybox
 check_fails "create: bad name" "Invalid container name" img create --name '-x' busybox
-check_fails "create: unknown image" "No such image: nope" img create nope
+check_fails "create: unknown image" "No such image: nope" img create --pull never nope
 id2=$(img create busybox)
 check_re "create without a name: img_ + 12 hex" "img_${id2:0:12}$" "$(img ps -a --format '{{.Names}}' | head -1)"
 
@@ -56,7 +56,7 @@ check "rmi -f untags" "Untagged: busybox:latest" "$(img rmi -f busybox | head -1
 img gc >/dev/null
 check "gc keeps the container's layer" "1" "$(ls "$STORE/layers" | wc -l)"
 check_true "fsck with containers" img fsck
-img pull busybox >/dev/null
+img import --busybox busybox >/dev/null
 
 # ---------------------------------------------------------------- mount
 mp=$(ctr_mount c1); rc=$?

@@ -15,7 +15,7 @@ podman_cleanup() {
 trap podman_cleanup EXIT
 "${P[@]}" images >/dev/null 2>&1 || { echo "skip: podman cannot run here"; exit 77; }
 
-img pull busybox >/dev/null
+img import --busybox busybox >/dev/null
 id=$(img create busybox)
 mp=$(ctr_mount "$id") || exit 1
 mkdir -p "$mp/new"; echo "from img" > "$mp/new/f"; rm "$mp/bin/ls"

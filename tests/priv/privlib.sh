@@ -52,4 +52,4 @@ _priv_cleanup() {
 	_cleanup
 }
 trap _priv_cleanup EXIT
-img pull busybox >/dev/null || { fail "pull busybox"; finish; }
+img import --busybox busybox >/dev/null || { fail "import --busybox"; finish; }

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+/* Ingest (ims-ingest.h): objects streamed in from outside the store, on the
+ * store's own verified paths (blob writer, layer unpack, index put), with a
+ * record of what this ingest published so a failure can take it back. */
+#include "ims-internal.h"
+#include "ims-ingest.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ims_ingest {
+	struct ims_store *s;
+	char **blobs;   /* hex names linked by us */
+	size_t n_blobs;
+	char **layers;  /* hex diff_ids unpacked by us */
+	size_t n_layers;
+	bool named;
+	bool locked;
+};
+
+struct ims_ingest_blob {
+	struct ims_ingest *t;
+	struct ims_blob_writer w;
+	char digest[CM_DIGEST_STR_LEN];
+	int64_t size;
+};
+
+int ims_ingest_begin(struct ims_store *s, struct ims_ingest **ret, struct cm_error *err)
+{
+	struct ims_ingest *t = calloc(1, sizeof(*t));
+	if (!t)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	t->s = s;
+	int r = ims_store_lock_shared(s, err);
+	if (r < 0) {
+		free(t);
+		return r;
+	}
+	t->locked = true;
+	*ret = t;
+	return 0;
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void ims_ingest_free(struct ims_ingest *t)
+{
+	if (!t)
+		return;
+	if (!t->named) {
+		for (size_t i = 0; i < t->n_layers; i++)
+			cm_rm_rf_at(t->s->layersfd, t->layers[i]);
+		for (size_t i = 0; i < t->n_blobs; i++)
+			unlinkat(t->s->blobsfd, t->blobs[i], 0);
+	}
+	strv_free(t->blobs, t->n_blobs);
+	strv_free(t->layers, t->n_layers);
+	if (t->locked)
+		ims_store_unlock_shared(t->s);
+	free(t);
+}
+
+static int remember(char ***v, size_t *n, const char *digest, struct cm_error *err)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	*v = nv;
+	if (!(nv[*n] = strdup(digest + 7)))
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	(*n)++;
+	return 0;
+}
+
+bool ims_ingest_has_blob(struct ims_ingest *t, const char *digest)
+{
+	return ims_blob_exists(t->s, digest);
+}
+
+bool ims_ingest_has_layer(struct ims_ingest *t, const char *diffid)
+{
+	return cm_digest_valid(diffid) && ims_layer_exists(t->s, diffid);
+}
+
+int ims_ingest_read_blob(struct ims_ingest *t, const char *digest, size_t max, char **ret,
+			 size_t *ret_len, struct cm_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	char got[CM_DIGEST_STR_LEN];
+	int r = ims_blob_read(t->s, digest, max, &buf, &len, err);
+	if (r < 0)
+		return r;
+	if ((r = cm_sha256_buf(buf, len, got)) < 0)
+		return cm_error_set(err, r, "out of memory");
+	if (strcmp(got, digest) != 0)
+		return cm_error_set(err, -EBADMSG, "stored blob %s hashes to %s (run img fsck)", digest, got);
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+void ims_ingest_named(struct ims_ingest *t, const char *name, char ret[CM_DIGEST_STR_LEN])
+{
+	struct ims_index idx;
+	ret[0] = '\0';
+	if (!name || ims_index_read(t->s, &idx, false, NULL) < 0)
+		return;
+	for (size_t i = 0; i < idx.n; i++)
+		if (cm_streq(idx.e[i].name, name))
+			memcpy(ret, idx.e[i].digest, CM_DIGEST_STR_LEN);
+	ims_index_release(&idx);
+}
+
+/* Link the verified temp as blobs/sha256/<hex>; "exists" is success (and
+ * not ours to roll back). The temp is removed either way. */
+static int link_tmp(struct ims_ingest *t, const char *tmp, const char *digest,
+		    struct cm_error *err)
+{
+	int r = 0;
+	if (linkat(t->s->tmpfd, tmp, t->s->blobsfd, digest + 7, 0) == 0)
+		r = remember(&t->blobs, &t->n_blobs, digest, err);
+	else if (errno != EEXIST)
+		r = cm_error_setx(err, cm_neg_errno(), "publishing blob %s", digest);
+	unlinkat(t->s->tmpfd, tmp, 0);
+	if (r >= 0 && (r = cm_fsync_dirfd(t->s->blobsfd)) < 0)
+		cm_error_setx(err, r, "fsync of %s/blobs/sha256", t->s->root);
+	return r;
+}
+
+int ims_ingest_blob_open(struct ims_ingest *t, const char *digest, int64_t size,
+			 struct ims_ingest_blob **ret, struct cm_error *err)
+{
+	if (!cm_digest_valid(digest) || size < 0)
+		return cm_error_set(err, -EINVAL, "invalid descriptor %.80s", digest ? digest : "");
+	struct ims_ingest_blob *b = calloc(1, sizeof(*b));
+	if (!b)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	int r = ims_blob_writer_open(t->s, &b->w, err);
+	if (r < 0) {
+		free(b);
+		return r;
+	}
+	b->t = t;
+	memcpy(b->digest, digest, CM_DIGEST_STR_LEN);
+	b->size = size;
+	*ret = b;
+	return 0;
+}
+
+int ims_ingest_blob_write(struct ims_ingest_blob *b, const void *buf, size_t len,
+			  struct cm_error *err)
+{
+	if (b->w.size + (int64_t)len > b->size)
+		return cm_error_set(err, -EBADMSG, "blob %s: more than the %lld bytes of its descriptor",
+				    b->digest, (long long)b->size);
+	return ims_blob_writer_write(&b->w, buf, len, err);
+}
+
+void ims_ingest_blob_free(struct ims_ingest_blob *b)
+{
+	if (!b)
+		return;
+	ims_blob_writer_abort(&b->w);
+	free(b);
+}
+
+/* The layer in tmp is diffid: unpack it, or prove it if present. */
+static int ingest_layer(struct ims_ingest *t, const char *tmp, const char *diffid,
+			struct cm_error *err)
+{
+	bool existed = ims_layer_exists(t->s, diffid);
+	_cleanup_close_ int fd = openat(t->s->tmpfd, tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cm_error_setx(err, cm_neg_errno(), "reopening %s", tmp);
+	char got[CM_DIGEST_STR_LEN];
+	int r;
+	if (!existed) {
+		r = ims_layer_unpack_fd(t->s, fd, diffid, NULL, NULL, got, err);
+		if (r >= 0)
+			r = remember(&t->layers, &t->n_layers, diffid, err);
+		return r;
+	}
+	if ((r = ims_layer_diffid_fd(fd, got, err)) < 0)
+		return r;
+	if (strcmp(got, diffid) != 0)
+		return cm_error_set(err, -EBADMSG, "layer diff_id mismatch: got %s, expected %s", got, diffid);
+	return 0;
+}
+
+int ims_ingest_blob_commit(struct ims_ingest_blob *b, const char *diffid,
+			   struct cm_error *err)
+{
+	struct ims_ingest *t = b->t;
+	char got[CM_DIGEST_STR_LEN];
+	int64_t size = b->w.size;
+	int r = ims_blob_writer_finish_tmp(&b->w, got, err);
+	if (r < 0) {
+		free(b);
+		return r;
+	}
+	if (size != b->size)
+		r = cm_error_set(err, -EBADMSG, "blob %s: %lld bytes, its descriptor says %lld", b->digest,
+				 (long long)size, (long long)b->size);
+	else if (strcmp(got, b->digest) != 0)
+		r = cm_error_set(err, -EBADMSG, "blob digest mismatch: got %s, expected %s", got, b->digest);
+	else if (diffid && !cm_digest_valid(diffid))
+		r = cm_error_set(err, -EINVAL, "invalid diff_id %.80s", diffid);
+	else if (diffid)
+		r = ingest_layer(t, b->w.tmp, diffid, err);
+	if (r >= 0)
+		r = link_tmp(t, b->w.tmp, b->digest, err);
+	else
+		unlinkat(t->s->tmpfd, b->w.tmp, 0);
+	free(b);
+	return r;
+}
+
+int ims_ingest_put(struct ims_ingest *t, const char *digest, const void *buf, size_t len,
+		   struct cm_error *err)
+{
+	struct ims_ingest_blob *b;
+	int r = ims_ingest_blob_open(t, digest, (int64_t)len, &b, err);
+	if (r < 0)
+		return r;
+	if ((r = ims_ingest_blob_write(b, buf, len, err)) < 0) {
+		ims_ingest_blob_free(b);
+		return r;
+	}
+	return ims_ingest_blob_commit(b, NULL, err);
+}
+
+int ims_ingest_name(struct ims_ingest *t, const char *manifest_digest, int64_t size,
+		    const char *name, struct cm_error *err)
+{
+	struct ims_index idx;
+	if (!ims_blob_exists(t->s, manifest_digest))
+		return cm_error_set(err, -ENOENT, "manifest %s is not in the store", manifest_digest);
+	int r = ims_index_read(t->s, &idx, true, err);
+	if (r < 0)
+		return r;
+	if ((r = ims_index_put(&idx, manifest_digest, size, name)) < 0)
+		cm_error_set(err, r, "out of memory");
+	else
+		r = ims_index_write(t->s, &idx, err);
+	ims_index_release(&idx);
+	if (r >= 0)
+		t->named = true;
+	return r;
+}
+
+int ims_ingest_open_blob(struct ims_ingest *t, const char *digest, struct cm_error *err)
+{
+	return ims_blob_open(t->s, digest, err);
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* libregistry private header, sectioned by file. */
+#pragma once
+
+#include <curl/curl.h>
+
+#include "reg.h"
+#include "cm.h"
+
+/* ---- reg-http.c ---- */
+struct reg_client {
+	char *host;      /* "127.0.0.1:5000", "registry-1.docker.io" */
+	char *repo;      /* "library/busybox" */
+	const char *scheme; /* "https" or "http", set by reg_ping */
+	bool insecure;   /* --tls-verify=false */
+	bool loopback;   /* 127.0.0.0/8, ::1, localhost: http allowed */
+	bool pinged;
+	char *ca_file;   /* certs.d/HOST/ca.crt if present */
+	char *cert, *key; /* certs.d/HOST/client.cert, client.key */
+	char *user, *pass; /* credentials (never printed) */
+	char *authz;     /* "Authorization: ..." header line, or NULL */
+	char *challenge; /* the last WWW-Authenticate seen */
+	const char *scope_actions; /* "pull" or "pull,push" */
+};
+
+/* One response as seen by our callbacks. Headers are those of the last
+ * response (a redirect resets them). Body: into mem (at most max bytes,
+ * -EFBIG beyond) unless sink is set and the status is 2xx. */
+struct reg_resp {
+	struct reg_client *c;
+	long status;
+	char *ctype, *dcd, *www_auth, *location, *range;
+	char *mem;
+	size_t len, max;
+	int64_t limit;   /* sink: refuse more than this many bytes (-1: none) */
+	int64_t got;
+	int (*sink)(void *ctx, const void *buf, size_t len, struct cm_error *err);
+	void *sink_ctx;
+	void (*progress)(void *ctx, int64_t done, int64_t total);
+	int fail;        /* first error of a callback */
+	struct cm_error err;
+	struct curl_slist *hdrs;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* An easy handle for method on url with our TLS, redirect and auth
+ * settings, its callbacks writing into resp (reset first). */
+CURL *reg_easy(struct reg_client *c, const char *method, const char *url,
+	       const char *accept, struct reg_resp *resp);
+void reg_resp_clear(struct reg_resp *resp);
+/* "https://HOST/v2/REPO/what" (malloc'd). */
+char *reg_url(struct reg_client *c, const char *what);
+/* After a transfer: curl's code and resp turned into 0 or -errno with a
+ * one-line reason in err (a registry's JSON error, the HTTP status, curl's
+ * own message). A 2xx is success. */
+int reg_result(struct reg_client *c, CURLcode cc, struct reg_resp *resp,
+	       struct cm_error *err);
+/* Run method on path (below /v2/REPO/, or "" for /v2/ itself) with the
+ * challenge answered once on 401. */
+int reg_request(struct reg_client *c, const char *method, const char *url,
+		const char *accept, struct reg_resp *resp, struct cm_error *err);
+
+/* ---- reg-auth.c ---- */
+/* Answer a WWW-Authenticate challenge (Basic: the credentials; Bearer: a
+ * token from the realm for repository:REPO:actions) into c->authz. -EACCES
+ * when nothing can answer it. */
+int reg_auth_answer(struct reg_client *c, const char *challenge, struct cm_error *err);

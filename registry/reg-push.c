@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/* img push: every blob of the image HEADed (there already?), else mounted
+ * from another repository of the same registry that has it, else uploaded
+ * (POST, then one PUT ?digest= with the bytes, streamed from the store),
+ * then the manifest PUT with its media type, byte for byte as stored (so its
+ * digest is the one we have). After containerd's pusher.go. */
+#include "reg-internal.h"
+#include "ims-ingest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct body {
+	const char *mem;  /* from memory, or */
+	int fd;           /* from fd (rewound on a retry) */
+	int64_t size;
+	int64_t sent;
+	const struct reg_push_opts *o;
+	const char *id;
+};
+
+static size_t on_read(char *buf, size_t size, size_t n, void *ud)
+{
+	struct body *b = ud;
+	size_t want = size * n;
+	if ((int64_t)want > b->size - b->sent)
+		want = (size_t)(b->size - b->sent);
+	if (want == 0)
+		return 0;
+	if (b->mem) {
+		memcpy(buf, b->mem + b->sent, want);
+	} else {
+		ssize_t k = read(b->fd, buf, want);
+		if (k <= 0)
+			return CURL_READFUNC_ABORT;
+		want = (size_t)k;
+	}
+	b->sent += (int64_t)want;
+	if (b->o && b->o->event && b->id)
+		b->o->event(b->o->ctx, REG_PUSH_PUSHING, b->id, b->sent, b->size, NULL);
+	return want;
+}
+
+/* One request with an optional body and Content-Type, the auth challenge
+ * answered once (the body rewound). */
+static int exchange(struct reg_client *c, const char *method, const char *url, struct body *b,
+		    const char *ctype, struct reg_resp *resp, struct cm_error *err)
+{
+	for (int attempt = 0;; attempt++) {
+		CURL *h = reg_easy(c, method, url, NULL, resp);
+		if (!h)
+			return cm_error_set(err, -ENOMEM, "out of memory");
+		resp->max = REG_MAX_MANIFEST;
+		resp->limit = -1;
+		/* redirects are for GETs; an upload goes where it was sent */
+		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+		if (ctype) {
+			char hdr[200];
+			snprintf(hdr, sizeof(hdr), "Content-Type: %s", ctype);
+			resp->hdrs = curl_slist_append(resp->hdrs, hdr);
+			curl_easy_setopt(h, CURLOPT_HTTPHEADER, resp->hdrs);
+		}
+		if (b) {
+			b->sent = 0;
+			if (!b->mem && lseek(b->fd, 0, SEEK_SET) < 0) {
+				curl_easy_cleanup(h);
+				return cm_error_setx(err, cm_neg_errno(), "rewinding a blob");
+			}
+			curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+			curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+			curl_easy_setopt(h, CURLOPT_READDATA, b);
+			curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)b->size);
+		} else if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+		}
+		CURLcode cc = curl_easy_perform(h);
+		curl_easy_cleanup(h);
+		if (cc == CURLE_OK && !resp->fail && resp->status == 401 && resp->www_auth &&
+		    attempt == 0) {
+			int r = reg_auth_answer(c, resp->www_auth, err);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		return reg_result(c, cc, resp, err);
+	}
+}
+
+/* An upload URL from a Location header: absolute (http/https) or a path. */
+static char *location_url(struct reg_client *c, const char *loc, const char *digest)
+{
+	char *u;
+	const char *sep = strchr(loc, '?') ? "&" : "?";
+	int r;
+	if (strncmp(loc, "https://", 8) == 0 || strncmp(loc, "http://", 7) == 0)
+		r = asprintf(&u, "%s%sdigest=%s", loc, sep, digest);
+	else if (loc[0] == '/')
+		r = asprintf(&u, "%s://%s%s%sdigest=%s", c->scheme, c->host, loc, sep, digest);
+	else
+		return NULL;
+	return r < 0 ? NULL : u;
+}
+
+/* 1 there, 0 not there, < 0 error. */
+static int blob_exists(struct reg_client *c, const char *digest, int64_t size, struct cm_error *err)
+{
+	char what[100];
+	snprintf(what, sizeof(what), "blobs/%s", digest);
+	_cleanup_free_ char *url = reg_url(c, what);
+	if (!url)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	struct reg_resp resp = { 0 };
+	int r = exchange(c, "HEAD", url, NULL, NULL, &resp, err);
+	reg_resp_clear(&resp);
+	if (r == -ENOENT)
+		return 0;
+	(void)size;
+	return r < 0 ? r : 1;
+}
+
+/* Start an upload, mounting from `from` if given: 1 mounted (done), 0 an
+ * upload session in *ret_loc. */
+static int upload_start(struct reg_client *c, const char *digest, const char *from,
+			char **ret_loc, struct cm_error *err)
+{
+	char what[700];
+	if (from)
+		snprintf(what, sizeof(what), "blobs/uploads/?mount=%s&from=%s", digest, from);
+	else
+		snprintf(what, sizeof(what), "blobs/uploads/");
+	_cleanup_free_ char *url = reg_url(c, what);
+	if (!url)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	struct reg_resp resp = { 0 };
+	int r = exchange(c, "POST", url, NULL, NULL, &resp, err);
+	if (r >= 0 && resp.status == 201 && from) {
+		r = 1;
+	} else if (r >= 0 && resp.status == 202 && resp.location) {
+		*ret_loc = TAKE_PTR(resp.location);
+		r = 0;
+	} else if (r >= 0) {
+		r = cm_error_set(err, -EPROTO, "upload start answered HTTP %ld without a Location",
+				 resp.status);
+	}
+	reg_resp_clear(&resp);
+	return r;
+}
+
+static int upload(struct reg_client *c, const char *loc, const char *digest, struct body *b,
+		  struct cm_error *err)
+{
+	_cleanup_free_ char *url = location_url(c, loc, digest);
+	if (!url)
+		return cm_error_set(err, -EPROTO, "bad upload location %.100s", loc);
+	struct reg_resp resp = { 0 };
+	int r = exchange(c, "PUT", url, b, "application/octet-stream", &resp, err);
+	if (r >= 0 && resp.status != 201)
+		r = cm_error_set(err, -EPROTO, "blob upload answered HTTP %ld", resp.status);
+	if (r >= 0 && resp.dcd && strcmp(resp.dcd, digest) != 0)
+		r = cm_error_set(err, -EBADMSG, "the registry stored %.80s for blob %s", resp.dcd, digest);
+	reg_resp_clear(&resp);
+	return r;
+}
+
+/* Push one blob from the store: exists, mounted or uploaded. */
+static int push_blob(struct reg_client *c, struct ims_ingest *t, const char *digest, int64_t size,
+		     const char *const *from, size_t n_from, const struct reg_push_opts *o,
+		     const char *id, struct cm_error *err)
+{
+	int r = blob_exists(c, digest, size, err);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		if (id && o->event)
+			o->event(o->ctx, REG_PUSH_EXISTS, id, 0, size, NULL);
+		return 0;
+	}
+	_cleanup_free_ char *loc = NULL;
+	for (size_t i = 0; i < n_from && !loc; i++) {
+		r = upload_start(c, digest, from[i], &loc, err);
+		if (r < 0)
+			return r;
+		if (r == 1) {
+			if (id && o->event)
+				o->event(o->ctx, REG_PUSH_MOUNTED, id, 0, size, from[i]);
+			return 0;
+		}
+	}
+	if (!loc && (r = upload_start(c, digest, NULL, &loc, err)) < 0)
+		return r;
+	_cleanup_close_ int fd = ims_ingest_open_blob(t, digest, err);
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size != size)
+		return cm_error_set(err, -EBADMSG, "stored blob %s is not %lld bytes (run img fsck)",
+				    digest, (long long)size);
+	struct body b = { .fd = fd, .size = size, .o = o, .id = id };
+	if ((r = upload(c, loc, digest, &b, err)) < 0)
+		return r;
+	if (id && o->event)
+		o->event(o->ctx, REG_PUSH_PUSHED, id, size, size, NULL);
+	return 0;
+}
+
+static int put_manifest(struct reg_client *c, const struct reg_ref *dst, const char *digest,
+			const struct cm_json *m, const char *buf, size_t len, struct cm_error *err)
+{
+	const char *mt = cm_json_get_str(m, "mediaType");
+	if (!mt)
+		mt = REG_MT_OCI_MANIFEST;
+	char what[300];
+	snprintf(what, sizeof(what), "manifests/%s", dst->tag ? dst->tag : digest);
+	_cleanup_free_ char *url = reg_url(c, what);
+	if (!url)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	struct reg_resp resp = { 0 };
+	struct body b = { .mem = buf, .size = (int64_t)len, .fd = -1 };
+	int r = exchange(c, "PUT", url, &b, mt, &resp, err);
+	if (r >= 0 && resp.dcd && strcmp(resp.dcd, digest) != 0)
+		r = cm_error_set(err, -EBADMSG, "the registry stored manifest %.80s, we sent %s", resp.dcd,
+				 digest);
+	reg_resp_clear(&resp);
+	return r;
+}
+
+int reg_push(struct ims_store *s, const char *manifest_digest, const struct reg_ref *dst,
+	     const char *const *from, size_t n_from, const struct reg_push_opts *o,
+	     struct reg_push_result *ret, struct cm_error *err)
+{
+	_cleanup_client_ struct reg_client *c = NULL;
+	struct ims_ingest *t = NULL;
+	_cleanup_free_ char *mbuf = NULL;
+	size_t mlen = 0;
+	_cleanup_json_ struct cm_json *m = NULL;
+	int r = reg_client_new(dst, &o->reg, &c, err);
+	if (r < 0)
+		return r;
+	c->scope_actions = "pull,push";
+	if ((r = ims_ingest_begin(s, &t, err)) < 0)
+		return r;
+	enum reg_manifest_kind kind;
+	if ((r = ims_ingest_read_blob(t, manifest_digest, REG_MAX_MANIFEST, &mbuf, &mlen, err)) < 0 ||
+	    (r = reg_manifest_check(mbuf, mlen, NULL, &kind, &m, err)) < 0)
+		goto out;
+	if (kind != REG_KIND_MANIFEST) {
+		r = cm_error_set(err, -EINVAL, "%s is an index, not an image", manifest_digest);
+		goto out;
+	}
+	if ((r = reg_ping(c, err)) < 0)
+		goto out;
+	const struct cm_json *ls = cm_json_get(m, "layers");
+	for (size_t i = 0; i < ls->n && r >= 0; i++) {
+		const char *d;
+		int64_t size;
+		char id[16];
+		if ((r = reg_desc_get(ls->v[i], REG_MAX_LAYER_SIZE, &d, &size, err)) < 0)
+			break;
+		snprintf(id, sizeof(id), "%.12s", d + 7);
+		if (o->event)
+			o->event(o->ctx, REG_PUSH_PREPARING, id, 0, size, NULL);
+		r = push_blob(c, t, d, size, from, n_from, o, id, err);
+		if (r < 0)
+			cm_error_prefix(err, r, "layer %s", id);
+	}
+	const char *cd;
+	int64_t cs;
+	if (r >= 0 && (r = reg_desc_get(cm_json_get(m, "config"), REG_MAX_MANIFEST, &cd, &cs, err)) >= 0)
+		r = push_blob(c, t, cd, cs, from, n_from, o, NULL, err);
+	if (r < 0)
+		goto out;
+	if ((r = put_manifest(c, dst, manifest_digest, m, mbuf, mlen, err)) >= 0) {
+		memcpy(ret->digest, manifest_digest, CM_DIGEST_STR_LEN);
+		ret->size = (int64_t)mlen;
+	}
+out:
+	ims_ingest_free(t);
+	return r;
+}

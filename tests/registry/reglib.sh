@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: MIT
+# Fixture for the registry tests: tests/img/imglib.sh's temp dir and store,
+# plus Debian's docker-registry started on 127.0.0.1 at a free port with its
+# storage in the temp dir (stopped by PID at exit), and helpers to push an
+# image into it with skopeo. Sourced. Nothing talks beyond 127.0.0.0/8.
+. "$(dirname "${BASH_SOURCE[0]}")/../img/imglib.sh"
+
+need docker-registry skopeo python3
+REGISTRY_BIN=/usr/bin/docker-registry
+[ -x "$REGISTRY_BIN" ] || REGISTRY_BIN=$(command -v docker-registry)
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for DESC CMD...: poll CMD up to 60 s (the machine is loaded)
+wait_for() {
+	local desc=$1 i; shift
+	for ((i = 0; i < 600; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "timed out waiting for $desc"
+	return 1
+}
+
+# registry_start NAME [EXTRA_YAML]: a registry in $T/reg-NAME on a free
+# port; sets REG (host:port) and REG_PID. EXTRA_YAML is appended to the
+# config (auth:, http tls: ...). REG_SCHEME=https if tls is in EXTRA.
+registry_start() {
+	local name=$1 extra=${2:-} port
+	port=$(free_port)
+	mkdir -p "$T/reg-$name/data"
+	cat > "$T/reg-$name/config.yml" <<YAML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: $T/reg-$name/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+$extra
+YAML
+	"$REGISTRY_BIN" serve "$T/reg-$name/config.yml" > "$T/reg-$name/log" 2>&1 &
+	REG_PID=$!
+	_PIDS+=("$REG_PID")
+	REG=127.0.0.1:$port
+	wait_for "registry $name on $REG" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
+}
+
+# blob_gets NAME: how many blob GETs registry NAME's access log has seen
+blob_gets() { grep -c '"GET /v2/[^ ]*/blobs/' "$T/reg-$1/log"; }
+
+registry_stop() { # registry_stop PID
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# push_layout DIR REF: skopeo copy of the OCI layout DIR into the registry
+push_layout() {
+	skopeo copy -q --dest-tls-verify=false "oci:$1" "docker://$2" >/dev/null
+}
+
+# make_image NAME: a two-layer image in the store (busybox + a commit-like
+# import), saved as an OCI layout at $T/lay-NAME
+busybox_layout() {
+	local name=$1
+	img import --busybox "$name" >/dev/null || return 1
+	img save --format oci-dir -o "$T/lay-$name" "$name"
+}
