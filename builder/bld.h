@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "cm-error.h"
+#include "cm-hash.h"
 
 /* ---- the parsed file (parse.c) ------------------------------------------ */
 
@@ -82,6 +83,10 @@ int bld_expand(const char *in, char escape, bool split, bld_lookup_fn *lookup, v
 /* The single-word form: *ret malloc'd. */
 int bld_expand_word(const char *in, char escape, bld_lookup_fn *lookup, void *ctx,
 		    char **ret, struct cm_error *err);
+/* Heredoc bodies: only $V forms expand (and escape + '$' is a '$'); quotes
+ * and other escapes are text. */
+int bld_expand_vars(const char *in, char escape, bld_lookup_fn *lookup, void *ctx, char **ret,
+		    struct cm_error *err);
 void bld_strv_free(char **v);
 /* Free n strings of v (some may be NULL), then v. */
 void bld_strv_freen(char **v, size_t n);
@@ -118,3 +123,52 @@ bool bld_ignore_has_exceptions(const struct bld_ignore *ig);
 /* Pattern match of docker's filepath.Match plus '**' (any number of
  * components): '*' and '?' stop at '/', [...] classes, escapes. */
 bool bld_match(const char *pat, const char *path);
+
+/* ---- the build (build.c) --------------------------------------------------- */
+
+struct ims_store;
+struct ims_container;
+
+/* One RUN: a container of image with argv, the image's env plus env. */
+struct bld_run_req {
+	const char *image;  /* image id */
+	char **argv;
+	char **env;         /* KEY=VALUE: the build args in scope */
+	int network;        /* enum run_netmode */
+};
+
+/* What the caller (the tool) provides. run: create and run the container in
+ * the foreground, its output on ours; on return (any exit code) *ret_ct is
+ * the stopped container (its rw branch becomes the layer), given back to
+ * discard once committed or on failure (nothing may be left). print: one
+ * progress line (the caller drops them with -q). */
+struct bld_ops {
+	int (*run)(void *ctx, struct ims_store *s, const struct bld_run_req *r,
+		   struct ims_container **ret_ct, int *ret_code, struct cm_error *err);
+	void (*discard)(void *ctx, struct ims_store *s, struct ims_container *ct);
+	void (*print)(void *ctx, const char *line);
+	void *ctx;
+};
+
+struct bld_opts {
+	const char *file_name;     /* for messages */
+	const char *text;          /* the Containerfile */
+	size_t len;
+	int context;               /* dir fd of the context */
+	char *const *build_args;   /* K=V, or K: its value from our environment */
+	char *const *labels;       /* --label K=V */
+	const char *target;        /* --target STAGE or NULL: the last */
+	bool no_cache;
+	int network;               /* enum run_netmode */
+	int64_t epoch;             /* created and layer mtimes clamp (SOURCE_DATE_EPOCH) */
+	const struct bld_ops *ops;
+};
+
+/* Build: every needed stage's instructions in order, each step's image in
+ * the store (unnamed) and in the build cache. Returns 0 and the final image
+ * id, or < 0 with err; a RUN that failed sets *ret_code to its exit code
+ * (else 0 is left there). */
+int bld_build(struct ims_store *s, const struct bld_opts *o, char ret_id[CM_DIGEST_STR_LEN], int *ret_code,
+	      struct cm_error *err);
+/* Remove the temp dir path (recursively, no symlink followed) and free path. */
+void bld_tmpdir_remove(char *path);

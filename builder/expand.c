@@ -12,6 +12,7 @@ struct ex {
 	const char *p;
 	char esc;
 	bool split;
+	bool vars_only; /* heredoc bodies: quotes are text, only $ expands */
 	bld_lookup_fn *lookup;
 	void *ctx;
 	struct cm_error *err;
@@ -127,7 +128,9 @@ static int word(struct ex *x, char stop, struct bld_sb *out, bool top)
 	int r = 0;
 	while (r == 0 && *x->p && *x->p != stop) {
 		char c = *x->p++;
-		if (c == '\'') {
+		if (x->vars_only && c != '$' && !(c == x->esc && x->p[0] == '$')) {
+			r = bld_sb_addc(out, c);
+		} else if (c == '\'') {
 			const char *e = strchr(x->p, '\'');
 			if (!e)
 				return cm_error_set(x->err, -EINVAL,
@@ -187,6 +190,23 @@ int bld_expand(const char *in, char escape, bool split, bld_lookup_fn *lookup, v
 	*ret = x.words;
 	if (ret_n)
 		*ret_n = x.n_words;
+	return 0;
+}
+
+int bld_expand_vars(const char *in, char escape, bld_lookup_fn *lookup, void *ctx, char **ret,
+		    struct cm_error *err)
+{
+	struct ex x = { .p = in, .esc = escape, .vars_only = true, .lookup = lookup, .ctx = ctx,
+			.err = err };
+	struct bld_sb out = { 0 };
+	int r = word(&x, '\0', &out, false);
+	char *s = r == 0 ? bld_sb_take(&out) : NULL;
+	free(out.s);
+	if (r < 0)
+		return r;
+	if (!s)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	*ret = s;
 	return 0;
 }
 

@@ -106,14 +106,23 @@ static char *clean(const char *in)
 	char *out = malloc(n + 2);
 	if (!out)
 		return NULL;
+	bld_path_clean(in, out, n + 2);
+	if (!out[0]) {
+		out[0] = in[0] == '/' ? '/' : '.';
+		out[1] = '\0';
+	}
+	return out;
+}
+
+int bld_path_clean(const char *in, char *out, size_t sz)
+{
 	size_t o = 0;
-	bool abs = in[0] == '/';
 	const char *s = in;
 	while (*s) {
 		while (*s == '/')
 			s++;
 		size_t l = strcspn(s, "/");
-		if (l == 0)
+		if (!l)
 			break;
 		if (l == 1 && s[0] == '.') {
 			s += l;
@@ -129,16 +138,16 @@ static char *clean(const char *in)
 			s += l;
 			continue;
 		}
+		if (o + l + 2 > sz)
+			return -ENAMETOOLONG;
 		if (o)
 			out[o++] = '/';
 		memcpy(out + o, s, l);
 		o += l;
 		s += l;
 	}
-	if (o == 0)
-		out[o++] = abs ? '/' : '.';
 	out[o] = '\0';
-	return out;
+	return 0;
 }
 
 int bld_ignore_parse(const char *text, size_t len, struct bld_ignore *ret)
