@@ -1303,7 +1303,7 @@ static int dispatch(struct build *b, size_t sti, const struct bld_instr *in)
 	case BLD_HEALTHCHECK:
 		if ((r = healthcheck(b, st, in)) < 0)
 			return r;
-		if (asprintf(&desc, "HEALTHCHECK %s", in->args) < 0)
+		if (!(desc = strdup(in->text)))
 			r = -ENOMEM;
 		break;
 	}

@@ -146,8 +146,11 @@ int bld_copy_resolve(const struct bld_copy *c, char ***ret, size_t *ret_n, struc
 		} else if (!*p) {
 			r = bld_strv_push(&v, &n, strdup(""));
 		} else {
+			struct stat dst;
+			_cleanup_close_ int pf = c->ignore ? cm_openat_beneath(c->src_root, p, O_PATH | O_NOFOLLOW, 0, false) : -1;
+			bool is_dir = pf >= 0 && fstat(pf, &dst) == 0 && S_ISDIR(dst.st_mode);
 			if (c->ignore && !has_meta(p) && bld_ignore_match(c->ignore, p) &&
-			    !bld_ignore_has_exceptions(c->ignore)) {
+			    !(is_dir && bld_ignore_has_exceptions(c->ignore))) {
 				r = cm_error_set(err, -ENOENT, "%s: excluded by .dockerignore",
 						 c->srcs[i]);
 				break;
@@ -363,8 +366,11 @@ static int put_entry(struct writer *w, int sfd, const char *name, const char *re
 		bld_strv_free(names);
 		if (r < 0)
 			return r;
-		if (excluded) /* only there for what is re-included below it */
+		if (excluded) { /* only there for what is re-included below it */
+			cm_close(&tsub);
+			(void)unlinkat(tfd, dst, AT_REMOVEDIR); /* if nothing was */
 			return 0;
+		}
 		if (fchown(tsub, u, g) < 0 || fchmod(tsub, mode) < 0 || futimens(tsub, ts) < 0)
 			return cm_neg_errno();
 		return 0;

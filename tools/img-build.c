@@ -22,6 +22,7 @@
 
 struct build_ctx {
 	char *monitor;
+	const char *cgroup_parent; /* --cgroup-parent, or NULL: img's default */
 	bool quiet;
 	int saved_out, saved_err; /* -q: our stdout/stderr while a RUN's go to /dev/null */
 };
@@ -68,6 +69,8 @@ static int build_run(void *ctx, struct ims_store *s, const struct bld_run_req *r
 	if (!c)
 		return cm_error_set(e, -ENOMEM, "out of memory");
 	c->network = (enum run_netmode)req->network;
+	if (b->cgroup_parent && !(c->cgroup_parent = strdup(b->cgroup_parent)))
+		return cm_error_set(e, -ENOMEM, "out of memory");
 	if (!(c->cgroup_root = strdup(run_cgroup_default_root())))
 		return cm_error_set(e, -ENOMEM, "out of memory");
 	struct ims_create_opts co = { .image = req->image, .cmd = (const char *const *)req->argv,
@@ -210,7 +213,7 @@ int img_cmd_build(int argc, char **argv)
 {
 	_cleanup_free_ char **tags = NULL, **bargs = NULL, **labels = NULL;
 	size_t n_tags = 0, n_bargs = 0, n_labels = 0;
-	const char *file = NULL, *target = NULL, *iidfile = NULL;
+	const char *file = NULL, *target = NULL, *iidfile = NULL, *cgparent = NULL;
 	bool no_cache = false, quiet = false;
 	enum run_netmode net = RUN_NET_BRIDGE;
 	struct cm_error e = { 0 };
@@ -226,6 +229,7 @@ int img_cmd_build(int argc, char **argv)
 		case OPT_NOCACHE: no_cache = true; break;
 		case 'q': quiet = true; break;
 		case OPT_IIDFILE: iidfile = optarg; break;
+		case OPT_CGPARENT: cgparent = optarg; break;
 		case OPT_NET:
 			if (strcmp(optarg, "default") == 0)
 				net = RUN_NET_BRIDGE;
@@ -265,7 +269,8 @@ int img_cmd_build(int argc, char **argv)
 			return img_fail("build: invalid SOURCE_DATE_EPOCH '%s'", sde);
 		epoch = v;
 	}
-	struct build_ctx bc = { .quiet = quiet, .saved_out = -1, .saved_err = -1 };
+	struct build_ctx bc = { .quiet = quiet, .saved_out = -1, .saved_err = -1,
+				.cgroup_parent = cgparent };
 	if (!(bc.monitor = img_monitor_path()))
 		return IMG_EXIT;
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;

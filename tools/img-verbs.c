@@ -214,6 +214,7 @@ static const struct img_opt cp_opts[] = {
 
 static const struct img_opt build_opts[] = {
 	{ "build-arg", 0, "list", OPT_BUILDARG, "Set build-time variables", 0 },
+	{ "cgroup-parent", 0, "string", OPT_CGPARENT, "Set the parent cgroup for the \"RUN\" instructions during build", 0 },
 	{ "file", 'f', "string", 'f', "Name of the Dockerfile (default: 'PATH/Containerfile', then 'PATH/Dockerfile'; - reads STDIN)", 0 },
 	{ "iidfile", 0, "string", OPT_IIDFILE, "Write the image ID to the file", 0 },
 	{ "label", 0, "list", OPT_LABEL, "Set metadata for an image", 0 },
