@@ -398,13 +398,15 @@ static void print_id(struct build *b, const char *id)
 	say(b, "--> %.12s", id + 7);
 }
 
-/* The cache key of a step: the parent and what the step does after
- * substitution (a RUN's: with the build args it sees), plus extra (the
- * sources' hash). */
+/* The cache key of a step: the epoch (created, layer times), the parent,
+ * what the step does after substitution (a RUN's: with the build args it
+ * sees), plus extra (the sources' hash, or the --from image). */
 static char *step_key(struct build *b, struct stage *st, const char *what, const char *extra)
 {
 	struct bld_sb k = { 0 };
-	bool ok = bld_sb_add(&k, "img-build-v1\n", 13) == 0 &&
+	char epoch[32];
+	int el = snprintf(epoch, sizeof(epoch), "%lld\n", (long long)b->o->epoch);
+	bool ok = bld_sb_add(&k, "img-build-v1\n", 13) == 0 && bld_sb_add(&k, epoch, (size_t)el) == 0 &&
 		  bld_sb_add(&k, st->id, strlen(st->id)) == 0 && bld_sb_addc(&k, '\n') == 0 &&
 		  bld_sb_add(&k, what, strlen(what)) == 0 && bld_sb_addc(&k, '\n') == 0;
 	if (ok && extra)
