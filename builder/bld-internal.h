@@ -49,6 +49,10 @@ struct bld_copy {
 /* The matching sources (paths below src_root, "" the root), in order; a
  * source matching nothing is -ENOENT. */
 int bld_copy_resolve(const struct bld_copy *c, char ***ret, size_t *ret_n, struct cm_error *err);
+/* mkdir -p of path in the tree, each dir with the metadata the image (its
+ * root c->image_root, or -1) has for it, else root 0755 (--chown's owner).
+ * Returns the fd of the last dir. */
+int bld_make_dirs(const struct bld_copy *c, int tree, const char *path, struct cm_error *err);
 /* The sources' content hash for the cache key. */
 int bld_copy_hash(const struct bld_copy *c, char out[BLD_HASH_LEN], struct cm_error *err);
 /* Write the sources into the tree (an empty dir: the new layer). */

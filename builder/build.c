@@ -453,12 +453,14 @@ static int publish(struct build *b, struct stage *st, const char *key, const cha
 	return 0;
 }
 
-/* A config-only step: the config as changed, history "#(nop) desc". */
-static int config_step(struct build *b, struct stage *st, const char *desc)
+/* A config-only step: the config as changed, keyed by desc (substituted),
+ * history "#(nop) raw" (the instruction as written, as buildah and
+ * docker's classic builder record it). */
+static int config_step(struct build *b, struct stage *st, const char *desc, const char *raw)
 {
 	_cleanup_free_ char *key = step_key(b, st, desc, NULL);
 	_cleanup_free_ char *by = NULL;
-	if (!key || asprintf(&by, "/bin/sh -c #(nop) %s", desc) < 0)
+	if (!key || asprintf(&by, "/bin/sh -c #(nop) %s", raw ? raw : desc) < 0)
 		return cm_error_set(b->err, -ENOMEM, "out of memory");
 	int r = cache_hit(b, st, key);
 	if (r != 0)
@@ -803,6 +805,18 @@ static const struct bld_heredoc *heredoc_word(const struct bld_instr *in, const 
 	return NULL;
 }
 
+/* A lone COPY source is a dir (history's "dir:" or "file:"). */
+static bool src_is_dir(const struct bld_copy *c)
+{
+	if (c->n_srcs != 1 || c->src_root < 0)
+		return false;
+	char p[PATH_MAX];
+	if (bld_path_clean(c->srcs[0], p, sizeof(p)) < 0)
+		return false;
+	_cleanup_close_ int fd = cm_openat_beneath(c->src_root, *p ? p : ".", O_PATH | O_DIRECTORY, 0, false);
+	return fd >= 0;
+}
+
 static int copy_step(struct build *b, struct stage *st, size_t sti, const struct bld_instr *in)
 {
 	bool add = in->kind == BLD_ADD;
@@ -922,8 +936,9 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 	if (!wtext || asprintf(&what, "%s --chown=%s --chmod=%s %s", kw, chown_s ? chown_s : "",
 			       bld_flag(in, "chmod") ? bld_flag(in, "chmod") : "", wtext) < 0 ||
 	    !(key = step_key(b, st, what, from ? srcid : hash)) ||
-	    asprintf(&by, "/bin/sh -c #(nop) %s %s%s%s%s", kw, from ? "--from=" : "",
-		     from ? from : "", from ? " " : "", wtext) < 0) {
+	    asprintf(&by, "/bin/sh -c #(nop) %s %s%s%s%s:%s in %s ", kw, from ? "--from=" : "",
+		     from ? from : "", from ? " " : "", nw > 2 || strpbrk(words[0], "*?[") ? "multi" : src_is_dir(&c) ? "dir" : "file",
+		     from ? srcid + 7 : hash + 5, words[nw - 1]) < 0) {
 		r = cm_error_set(b->err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1081,12 +1096,29 @@ static int arg_step(struct build *b, struct stage *st, const struct bld_instr *i
 		}
 		r = kv_set(into, k[i], val);
 	}
+	/* in a stage: a history entry "ARG NAME..." (buildah's), no values:
+	 * the RUNs that see them are keyed by them */
+	_cleanup_free_ char *names = r == 0 ? join_words(k, n, " ") : NULL;
+	_cleanup_free_ char *desc = NULL;
 	bld_strv_free(k);
 	bld_strv_freen(v, n);
-	return r < 0 ? cm_error_set(b->err, r, "out of memory") : 0;
+	if (r < 0 || !names || asprintf(&desc, "ARG %s", names) < 0)
+		return cm_error_set(b->err, -ENOMEM, "out of memory");
+	return st ? config_step(b, st, desc, NULL) : 0;
 }
 
 static int dispatch(struct build *b, size_t sti, const struct bld_instr *in);
+
+/* "KEYWORD rest as written" (the keyword upper case). */
+static char *raw_text(const struct bld_instr *in)
+{
+	const char *rest = in->text + strcspn(in->text, " \t");
+	rest += strspn(rest, " \t");
+	char *r = NULL;
+	if (asprintf(&r, "%s %s", bld_kind_name(in->kind), rest) < 0)
+		return NULL;
+	return r;
+}
 
 static int from_step(struct build *b, size_t sti, const struct bld_instr *in)
 {
@@ -1141,6 +1173,44 @@ static int from_step(struct build *b, size_t sti, const struct bld_instr *in)
 		}
 		bld_strv_free(trig);
 	}
+	return r;
+}
+
+/* WORKDIR: the config, and the dir made (a layer) when the image lacks it,
+ * as docker and buildah do. */
+static int workdir_step(struct build *b, struct stage *st, const struct bld_instr *in,
+			const char *desc)
+{
+	_cleanup_free_ char *key = step_key(b, st, desc, NULL);
+	_cleanup_free_ char *raw = raw_text(in), *by = NULL, *tree_path = NULL;
+	if (!key || !raw || asprintf(&by, "/bin/sh -c #(nop) %s", raw) < 0)
+		return cm_error_set(b->err, -ENOMEM, "out of memory");
+	int r = cache_hit(b, st, key);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	struct root img = { NULL, -1 };
+	_cleanup_close_ int tree = -1;
+	if (st->id[0] && (r = root_open(b, st->id, &img)) < 0)
+		return r;
+	_cleanup_close_ int have = img.fd >= 0 ? cm_openat_beneath(img.fd, st->cfg.workdir + 1,
+							     O_PATH | O_DIRECTORY, 0, false)
+					       : -1;
+	if (have >= 0 || strcmp(st->cfg.workdir, "/") == 0) {
+		root_close(b, &img);
+		return publish(b, st, key, by, -1);
+	}
+	struct bld_copy c = { .image_root = img.fd };
+	if ((r = tmp_tree(b, &tree_path, &tree)) == 0) {
+		int dfd = bld_make_dirs(&c, tree, st->cfg.workdir, b->err);
+		r = dfd < 0 ? dfd : 0;
+		if (dfd >= 0)
+			close(dfd);
+	}
+	root_close(b, &img);
+	if (r == 0)
+		r = publish(b, st, key, by, tree);
+	cm_close(&tree);
+	bld_tmpdir_remove(TAKE_PTR(tree_path));
 	return r;
 }
 
@@ -1237,8 +1307,8 @@ static int dispatch(struct build *b, size_t sti, const struct bld_instr *in)
 		free(c->workdir);
 		c->workdir = nw;
 		if (asprintf(&desc, "WORKDIR %s", nw) < 0)
-			r = -ENOMEM;
-		break;
+			return cm_error_set(b->err, -ENOMEM, "out of memory");
+		return workdir_step(b, st, in, desc);
 	}
 	case BLD_USER:
 	case BLD_STOPSIGNAL: {
@@ -1311,7 +1381,10 @@ static int dispatch(struct build *b, size_t sti, const struct bld_instr *in)
 	}
 	if (r < 0)
 		return b->err->code ? r : cm_error_set(b->err, r, "out of memory");
-	return config_step(b, st, desc);
+	_cleanup_free_ char *raw = raw_text(in);
+	if (!raw)
+		return cm_error_set(b->err, -ENOMEM, "out of memory");
+	return config_step(b, st, desc, raw);
 }
 
 /* ------------------------------------------------------------ stages */
@@ -1489,12 +1562,12 @@ int bld_build(struct ims_store *s, const struct bld_opts *o, char ret_id[CM_DIGE
 			r = cm_error_set(err, -ENOMEM, "out of memory");
 			goto out;
 		}
-		if ((r = config_step(&b, t, desc)) < 0)
+		if ((r = config_step(&b, t, desc, NULL)) < 0)
 			goto out;
 	}
 	if (!t->id[0]) {
 		/* FROM scratch and nothing else: an empty image */
-		if ((r = config_step(&b, t, "FROM scratch")) < 0)
+		if ((r = config_step(&b, t, "FROM scratch", NULL)) < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < b.cli.n; i++)

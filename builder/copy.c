@@ -411,8 +411,7 @@ static int put_entry(struct writer *w, int sfd, const char *name, const char *re
 /* mkdir -p of dest's dirs in the tree, each with the metadata the image has
  * for it (its mount root at c->image_root), else root 0755. Returns the fd
  * of the last dir made. */
-static int make_dirs(const struct bld_copy *c, int tree, const char *path, bool chown_new,
-		     struct cm_error *err)
+int bld_make_dirs(const struct bld_copy *c, int tree, const char *path, struct cm_error *err)
 {
 	int fd = fcntl(tree, F_DUPFD_CLOEXEC, 3);
 	char sofar[PATH_MAX] = "";
@@ -449,7 +448,7 @@ static int make_dirs(const struct bld_copy *c, int tree, const char *path, bool 
 		}
 		uid_t u = existing ? st.st_uid : 0;
 		gid_t g = existing ? st.st_gid : 0;
-		if (!existing && chown_new && c->chown) {
+		if (!existing && c->chown) {
 			u = c->uid;
 			g = c->gid;
 		}
@@ -533,7 +532,7 @@ int bld_copy_write(const struct bld_copy *c, int tree, struct cm_error *err)
 		return cm_error_set(err, -EINVAL,
 				    "When using COPY with more than one source file, the destination must be a directory and end with a /");
 	}
-	int dfd = make_dirs(c, tree, into ? c->dest : parent, true, err);
+	int dfd = bld_make_dirs(c, tree, into ? c->dest : parent, err);
 	if (dfd < 0) {
 		bld_strv_free(srcs);
 		return dfd;
@@ -557,7 +556,7 @@ int bld_copy_write(const struct bld_copy *c, int tree, struct cm_error *err)
 			_cleanup_close_ int adir = -1;
 			if (!into) {
 				/* ADD x.tar /path: the tar's content goes in /path (a dir) */
-				adir = make_dirs(c, dfd, leaf, true, err);
+				adir = bld_make_dirs(c, dfd, leaf, err);
 				if (adir < 0) {
 					r = adir;
 					break;

@@ -10,7 +10,8 @@
 runc() { img run --rm --cgroup-parent "$CGP" --network none "$@"; }
 lines() { tr '\n' '|' | sed 's/|$//'; }
 
-# ---- every instruction
+# ---- every instruction (history as buildah writes it: the instruction as
+# written, "ARG NAME", COPY's "file:|dir:|multi:HASH in DEST ")
 mkdir -p "$T/all"
 echo hello > "$T/all/a.txt"; echo other > "$T/all/b.txt"; mkdir -p "$T/all/dir/sub"
 echo deep > "$T/all/dir/sub/f"; chmod 0600 "$T/all/dir/sub/f"
@@ -72,17 +73,18 @@ hist=$(python3 -c 'import json,sys
 for h in json.load(open(sys.argv[1]))["history"][1:]:
     print(("E " if h.get("empty_layer") else "L ") + h["created_by"])' "$STORE/blobs/sha256/${id#sha256:}")
 want='E /bin/sh -c #(nop) MAINTAINER someone <s@example.org>
-E /bin/sh -c #(nop) ENV GREETING=hello world EMPTY= PATHX=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/x
-E /bin/sh -c #(nop) LABEL org.example.k=v two words=a b
+E /bin/sh -c #(nop) ARG WHO
+E /bin/sh -c #(nop) ENV GREETING="hello ${WHO}"     EMPTY= PATHX=${PATH}:/x
+E /bin/sh -c #(nop) LABEL org.example.k=v "two words"="a b"
 L |1 WHO=world /bin/sh -c echo "run: $GREETING" && mkdir -p /out && echo "$WHO" > /out/who
-L /bin/sh -c #(nop) COPY a.txt /opt/
-L /bin/sh -c #(nop) COPY *.txt /glob/
-L /bin/sh -c #(nop) COPY dir /copied/
-L /bin/sh -c #(nop) COPY a.txt /owned
-L /bin/sh -c #(nop) COPY a.txt /named
-L /bin/sh -c #(nop) ADD b.txt /added
-E /bin/sh -c #(nop) WORKDIR /work
-E /bin/sh -c #(nop) WORKDIR /work/sub
+L /bin/sh -c #(nop) COPY file:H in /opt/ 
+L /bin/sh -c #(nop) COPY multi:H in /glob/ 
+L /bin/sh -c #(nop) COPY dir:H in /copied/ 
+L /bin/sh -c #(nop) COPY file:H in /owned 
+L /bin/sh -c #(nop) COPY file:H in /named 
+L /bin/sh -c #(nop) ADD file:H in /added 
+L /bin/sh -c #(nop) WORKDIR /work
+L /bin/sh -c #(nop) WORKDIR sub
 E /bin/sh -c #(nop) USER 1000:1000
 E /bin/sh -c #(nop) EXPOSE 80 53/udp
 E /bin/sh -c #(nop) VOLUME /data /cache
@@ -92,8 +94,9 @@ E /bin/sh -c #(nop) SHELL ["/bin/sh", "-ec"]
 E /bin/sh -c #(nop) ONBUILD RUN echo triggered > /tmp/onbuild
 E /bin/sh -c #(nop) ENTRYPOINT ["/bin/echo"]
 E /bin/sh -c #(nop) CMD ["default"]'
+hist=$(printf '%s\n' "$hist" | sed -E 's/(file|dir|multi):[0-9a-f]+ in/\1:H in/')
 check "history: created_by and empty_layer" "$want" "$hist"
-check "img history lists the steps" 22 "$(img history -q all:1 | wc -l)"
+check "img history lists the steps" 23 "$(img history -q all:1 | wc -l)"
 check "the entrypoint runs" "default" "$(runc all:1)"
 st=$(runc --entrypoint stat all:1 -c '%F %a %u:%g %s %n' /out/who /opt/a.txt /glob/a.txt /glob/b.txt /copied/sub/f /owned /named /added | lines)
 check "files, owners, modes" "regular file 644 0:0 6 /out/who|regular file 644 0:0 6 /opt/a.txt|regular file 644 0:0 6 /glob/a.txt|regular file 644 0:0 6 /glob/b.txt|regular file 600 0:0 5 /copied/sub/f|regular file 640 1:2 6 /owned|regular file 644 65534:65534 6 /named|regular file 644 0:0 6 /added" "$st"
