@@ -209,6 +209,47 @@ static void write_runconfig(struct cm_jw *w, const struct cm_json *cc, const str
 	cm_jw_obj_end(w);
 }
 
+/* The rootfs object: the parent's diff_ids, plus diffid (NULL: none). */
+static void write_rootfs(struct cm_jw *w, const struct cm_json *cfg, const char *diffid)
+{
+	cm_jw_key(w, "rootfs");
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "type", "layers");
+	cm_jw_key(w, "diff_ids");
+	cm_jw_arr(w);
+	const struct cm_json *di = cm_json_get(cm_json_get(cfg, "rootfs"), "diff_ids");
+	for (size_t i = 0; cm_json_is(di, CM_JSON_ARRAY) && i < di->n; i++)
+		cm_jw_value(w, di->v[i]);
+	if (diffid)
+		cm_jw_str(w, diffid);
+	cm_jw_arr_end(w);
+	cm_jw_obj_end(w);
+}
+
+/* The history: the parent's entries and a new one (empty_layer: no layer). */
+static void write_history(struct cm_jw *w, const struct cm_json *cfg, const char *created,
+			  const char *author, const char *by, const char *comment, bool empty)
+{
+	cm_jw_key(w, "history");
+	cm_jw_arr(w);
+	const struct cm_json *h = cm_json_get(cfg, "history");
+	for (size_t i = 0; cm_json_is(h, CM_JSON_ARRAY) && i < h->n; i++)
+		cm_jw_value(w, h->v[i]);
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "created", created);
+	if (author)
+		cm_jw_kstr(w, "author", author);
+	cm_jw_kstr(w, "created_by", by);
+	if (comment)
+		cm_jw_kstr(w, "comment", comment);
+	if (empty) {
+		cm_jw_key(w, "empty_layer");
+		cm_jw_bool(w, true);
+	}
+	cm_jw_obj_end(w);
+	cm_jw_arr_end(w);
+}
+
 static int new_config(const struct ims_image *img, const struct ims_commit_opts *o,
 		      const struct changes *c, const char *diffid, const char *ctr_id,
 		      char **ret, size_t *ret_len, struct cm_error *err)
@@ -242,34 +283,78 @@ static int new_config(const struct ims_image *img, const struct ims_commit_opts 
 	cm_jw_kstr(&w, "container", ctr_id);
 	cm_jw_key(&w, "config");
 	write_runconfig(&w, cm_json_get(cfg, "config"), c);
-	cm_jw_key(&w, "rootfs");
-	cm_jw_obj(&w);
-	cm_jw_kstr(&w, "type", "layers");
-	cm_jw_key(&w, "diff_ids");
-	cm_jw_arr(&w);
-	const struct cm_json *di = cm_json_get(cm_json_get(cfg, "rootfs"), "diff_ids");
-	for (size_t i = 0; cm_json_is(di, CM_JSON_ARRAY) && i < di->n; i++)
-		cm_jw_value(&w, di->v[i]);
-	cm_jw_str(&w, diffid);
-	cm_jw_arr_end(&w);
-	cm_jw_obj_end(&w);
-	cm_jw_key(&w, "history");
-	cm_jw_arr(&w);
-	const struct cm_json *h = cm_json_get(cfg, "history");
-	for (size_t i = 0; cm_json_is(h, CM_JSON_ARRAY) && i < h->n; i++)
-		cm_jw_value(&w, h->v[i]);
-	cm_jw_obj(&w);
-	cm_jw_kstr(&w, "created", created);
-	if (o->author)
-		cm_jw_kstr(&w, "author", o->author);
-	cm_jw_kstr(&w, "created_by", by);
-	if (o->message)
-		cm_jw_kstr(&w, "comment", o->message);
-	cm_jw_obj_end(&w);
-	cm_jw_arr_end(&w);
+	write_rootfs(&w, cfg, diffid);
+	write_history(&w, cfg, created, o->author, by, o->message, false);
 	cm_jw_obj_end(&w);
 	if (cm_jw_finish(&w, ret, ret_len) < 0)
 		return cm_error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+int ims_layer_from_tree(struct ims_store *s, int fd, int64_t clamp, struct ims_desc *ret,
+			char ret_diffid[CM_DIGEST_STR_LEN], struct cm_error *err)
+{
+	struct ims_gz_writer g;
+	struct ims_desc layer = { .media_type = IMS_MT_LAYER_GZ };
+	char diffid[CM_DIGEST_STR_LEN], diffid2[CM_DIGEST_STR_LEN];
+	_cleanup_close_ int bfd = -1;
+	int r = ims_gz_open(s, &g, err);
+	if (r < 0)
+		return r;
+	/* the rw branch itself, not the mount: what each file holds when it is
+	 * read; ufsmount's work dir is left out (docs/store.md) */
+	if ((r = ims_pack_tree_clamped(fd, IMS_PACK_LAYER, clamp, gz_out, &g, err)) < 0) {
+		ims_gz_abort(&g);
+		return r;
+	}
+	if ((r = ims_gz_finish_tmp(&g, diffid, layer.digest, &layer.size, err)) < 0)
+		return r;
+	/* the new layer, unpacked by the same checked code as any layer (not
+	 * again when the same content was committed before) */
+	if (!ims_layer_exists(s, diffid)) {
+		bfd = openat(s->tmpfd, g.b.tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (bfd < 0) {
+			r = cm_error_setx(err, cm_neg_errno(), "reopening %s/tmp/%s", s->root, g.b.tmp);
+			unlinkat(s->tmpfd, g.b.tmp, 0);
+			return r;
+		}
+		if ((r = ims_layer_unpack_fd(s, bfd, diffid, NULL, NULL, diffid2, err)) < 0) {
+			unlinkat(s->tmpfd, g.b.tmp, 0);
+			return r;
+		}
+	}
+	if ((r = ims_blob_publish_tmp(s, g.b.tmp, layer.digest, err)) < 0)
+		return r;
+	*ret = layer;
+	memcpy(ret_diffid, diffid, CM_DIGEST_STR_LEN);
+	return 0;
+}
+
+int ims_image_descs(const struct ims_image *img, size_t extra, struct ims_desc **ret,
+		    size_t *ret_n, struct cm_error *err)
+{
+	const struct cm_json *ml = img ? cm_json_get(img->manifest, "layers") : NULL;
+	size_t nl = cm_json_is(ml, CM_JSON_ARRAY) ? ml->n : 0;
+	struct ims_desc *descs = calloc(nl + extra + 1, sizeof(*descs));
+	if (!descs)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < nl; i++) {
+		const char *mt = cm_json_get_str(ml->v[i], "mediaType");
+		const char *d = cm_json_get_str(ml->v[i], "digest");
+		if (!cm_digest_valid(d) || !cm_json_get_int(ml->v[i], "size", &descs[i].size)) {
+			free(descs);
+			return cm_error_set(err, -EINVAL, "image %s: bad layer descriptor", img->id);
+		}
+		/* docker media types of a loaded image become their OCI twins */
+		if (!mt || strcmp(mt, IMS_MT_DOCKER_LAYER_GZ) == 0)
+			mt = IMS_MT_LAYER_GZ;
+		else if (strcmp(mt, IMS_MT_DOCKER_LAYER) == 0)
+			mt = IMS_MT_LAYER;
+		descs[i].media_type = mt;
+		snprintf(descs[i].digest, sizeof(descs[i].digest), "%s", d);
+	}
+	*ret = descs;
+	*ret_n = nl;
 	return 0;
 }
 
@@ -290,13 +375,12 @@ int ims_container_commit(struct ims_store *s, const struct ims_container *c,
 		changes_free(&ch);
 		return r;
 	}
-	_cleanup_close_ int lk = -1, rw = -1, bfd = -1;
+	_cleanup_close_ int lk = -1, rw = -1;
 	_cleanup_image_ struct ims_image *img = NULL;
-	struct ims_gz_writer g;
-	bool gz_open = false;
-	char diffid[CM_DIGEST_STR_LEN], diffid2[CM_DIGEST_STR_LEN];
+	char diffid[CM_DIGEST_STR_LEN];
 	struct ims_desc *descs = NULL;
-	struct ims_desc layer = { .media_type = IMS_MT_LAYER_GZ };
+	size_t nl;
+	struct ims_desc layer;
 
 	if ((r = ims_container_lock(s, c, false, &lk, err)) < 0)
 		goto out;
@@ -304,73 +388,166 @@ int ims_container_commit(struct ims_store *s, const struct ims_container *c,
 		goto out;
 	if ((r = ims_ctr_open_rw(s, c, &rw, err)) < 0)
 		goto out;
-	if ((r = ims_gz_open(s, &g, err)) < 0)
-		goto out;
-	gz_open = true;
-	/* the rw branch itself, not the mount: what each file holds when it is
-	 * read; ufsmount's work dir is left out (docs/store.md) */
-	if ((r = ims_pack_tree(rw, IMS_PACK_LAYER, gz_out, &g, err)) < 0) {
+	if ((r = ims_layer_from_tree(s, rw, -1, &layer, diffid, err)) < 0) {
 		cm_error_prefix(err, r, "commit");
 		goto out;
 	}
-	if ((r = ims_gz_finish_tmp(&g, diffid, layer.digest, &layer.size, err)) < 0) {
-		gz_open = false;
+	if ((r = ims_image_descs(img, 1, &descs, &nl, err)) < 0)
 		goto out;
-	}
-	/* the new layer, unpacked by the same checked code as any layer (not
-	 * again when the same content was committed before) */
-	if (!ims_layer_exists(s, diffid)) {
-		bfd = openat(s->tmpfd, g.b.tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (bfd < 0) {
-			r = cm_error_setx(err, cm_neg_errno(), "reopening %s/tmp/%s", s->root,
-					  g.b.tmp);
-			goto out;
-		}
-		if ((r = ims_layer_unpack_fd(s, bfd, diffid, NULL, NULL, diffid2, err)) < 0) {
-			cm_error_prefix(err, r, "commit");
-			goto out;
-		}
-		cm_close(&bfd);
-	}
-	r = ims_blob_publish_tmp(s, g.b.tmp, layer.digest, err);
-	g.b.tmp[0] = '\0';
-	if (r < 0)
-		goto out;
-
-	const struct cm_json *ml = cm_json_get(img->manifest, "layers");
-	size_t nl = cm_json_is(ml, CM_JSON_ARRAY) ? ml->n : 0;
-	descs = calloc(nl + 1, sizeof(*descs));
-	if (!descs) {
-		r = cm_error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < nl; i++) {
-		const char *mt = cm_json_get_str(ml->v[i], "mediaType");
-		const char *d = cm_json_get_str(ml->v[i], "digest");
-		if (!cm_digest_valid(d) || !cm_json_get_int(ml->v[i], "size", &descs[i].size)) {
-			r = cm_error_set(err, -EINVAL, "image %s: bad layer descriptor", img->id);
-			goto out;
-		}
-		/* docker media types of a loaded image become their OCI twins */
-		if (!mt || strcmp(mt, IMS_MT_DOCKER_LAYER_GZ) == 0)
-			mt = IMS_MT_LAYER_GZ;
-		else if (strcmp(mt, IMS_MT_DOCKER_LAYER) == 0)
-			mt = IMS_MT_LAYER;
-		descs[i].media_type = mt;
-		snprintf(descs[i].digest, sizeof(descs[i].digest), "%s", d);
-	}
 	descs[nl] = layer;
 	size_t cfglen;
 	if ((r = new_config(img, o, &ch, diffid, c->id, &cfg, &cfglen, err)) < 0)
 		goto out;
 	r = ims_image_publish(s, cfg, cfglen, descs, nl + 1, full, ret_id, NULL, err);
 out:
-	if (gz_open)
-		ims_gz_abort(&g);
 	free(descs);
 	changes_free(&ch);
 	ims_store_unlock_shared(s);
 	return r;
+}
+
+/* ---------------------------------------------------------------- derive */
+
+/* Whether the branch holds nothing a layer would keep. */
+static bool tree_empty(int fd)
+{
+	char **names;
+	size_t n;
+	if (ims_list_dir(fd, &names, &n) < 0)
+		return false;
+	size_t k = ims_pack_sort_names(names, n, IMS_PACK_LAYER);
+	for (size_t i = 0; i < k; i++)
+		free(names[i]);
+	free(names);
+	return k == 0;
+}
+
+static const char *host_arch(void)
+{
+#if defined(__x86_64__)
+	return "amd64";
+#elif defined(__aarch64__)
+	return "arm64";
+#elif defined(__i386__)
+	return "386";
+#elif defined(__arm__)
+	return "arm";
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return "ppc64le";
+#elif defined(__s390x__)
+	return "s390x";
+#elif defined(__riscv) && __riscv_xlen == 64
+	return "riscv64";
+#else
+	return "unknown";
+#endif
+}
+
+static int derive_config(const struct ims_image *parent, const struct ims_derive_opts *o,
+			 const char *diffid, char **ret, size_t *ret_len, struct cm_error *err)
+{
+	_cleanup_json_ struct cm_json *rc = NULL;
+	if (cm_json_parse(o->config, strlen(o->config), &rc, NULL, 0) < 0 ||
+	    !cm_json_is(rc, CM_JSON_OBJECT))
+		return cm_error_set(err, -EINVAL, "the new image config is not a JSON object");
+	char created[64];
+	ims_time_format(o->created >= 0 ? o->created : (int64_t)time(NULL), created, sizeof(created));
+	const struct cm_json *pc = parent ? parent->config : NULL;
+	const char *arch = cm_json_get_str(pc, "architecture");
+	const char *os = cm_json_get_str(pc, "os");
+	/* docker's key order; the parent's other keys (variant, os.version)
+	 * kept, docker's container/container_config dropped */
+	static const char *const mine[] = { "architecture", "author", "config", "created",
+					    "history", "os", "rootfs", "container",
+					    "container_config", "docker_version" };
+	struct cm_jw w;
+	cm_jw_init(&w, 0);
+	cm_jw_obj(&w);
+	cm_jw_kstr(&w, "architecture", arch ? arch : host_arch());
+	if (o->author)
+		cm_jw_kstr(&w, "author", o->author);
+	cm_jw_key(&w, "config");
+	cm_jw_value(&w, rc);
+	cm_jw_kstr(&w, "created", created);
+	write_history(&w, pc, created, o->author, o->created_by ? o->created_by : "", o->comment,
+		      !diffid);
+	cm_jw_kstr(&w, "os", os ? os : "linux");
+	write_rootfs(&w, pc, diffid);
+	for (size_t i = 0; cm_json_is(pc, CM_JSON_OBJECT) && i < pc->n; i++) {
+		bool skip = false;
+		for (size_t k = 0; k < CM_ARRAY_SIZE(mine); k++)
+			skip |= strcmp(pc->k[i], mine[k]) == 0;
+		if (skip)
+			continue;
+		cm_jw_key(&w, pc->k[i]);
+		cm_jw_value(&w, pc->v[i]);
+	}
+	cm_jw_obj_end(&w);
+	if (cm_jw_finish(&w, ret, ret_len) < 0)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+int ims_image_derive(struct ims_store *s, const struct ims_derive_opts *o,
+		     char ret_id[CM_DIGEST_STR_LEN], bool *ret_layer, struct cm_error *err)
+{
+	int r = ims_store_lock_shared(s, err);
+	if (r < 0)
+		return r;
+	_cleanup_image_ struct ims_image *parent = NULL;
+	_cleanup_free_ char *cfg = NULL;
+	struct ims_desc *descs = NULL;
+	size_t nl = 0, cfglen;
+	char diffid[CM_DIGEST_STR_LEN];
+	bool layer = o->tree_fd >= 0 && !(o->skip_empty && tree_empty(o->tree_fd));
+	if (o->parent && (r = ims_image_resolve(s, o->parent, &parent, err)) < 0)
+		goto out;
+	if ((r = ims_image_descs(parent, 1, &descs, &nl, err)) < 0)
+		goto out;
+	if (layer) {
+		if ((r = ims_layer_from_tree(s, o->tree_fd, o->clamp, &descs[nl], diffid, err)) < 0)
+			goto out;
+		nl++;
+	}
+	if ((r = derive_config(parent, o, layer ? diffid : NULL, &cfg, &cfglen, err)) < 0)
+		goto out;
+	r = ims_image_publish(s, cfg, cfglen, descs, nl, NULL, ret_id, NULL, err);
+	if (r == 0 && ret_layer)
+		*ret_layer = layer;
+out:
+	free(descs);
+	ims_store_unlock_shared(s);
+	return r;
+}
+
+int ims_image_layers(struct ims_store *s, const struct ims_image *img, char ***ret,
+		     size_t *ret_n, struct cm_error *err)
+{
+	const struct cm_json *di = cm_json_get(cm_json_get(img->config, "rootfs"), "diff_ids");
+	size_t n = cm_json_is(di, CM_JSON_ARRAY) ? di->n : 0;
+	char **v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const char *d = cm_json_str(di->v[n - 1 - i]);
+		if (!cm_digest_valid(d) || !ims_layer_exists(s, d) ||
+		    asprintf(&v[i], "%s/layers/%s", s->root, d + 7) < 0) {
+			for (size_t k = 0; k < i; k++)
+				free(v[k]);
+			free(v);
+			return cm_error_set(err, -EINVAL, "image %s: layer %s is not in the store",
+					    img->id, d ? d : "?");
+		}
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int ims_container_rw_fd(struct ims_store *s, const struct ims_container *c, int *ret,
+			struct cm_error *err)
+{
+	return ims_ctr_open_rw(s, c, ret, err);
 }
 
 /* ---------------------------------------------------------------- export */

@@ -224,10 +224,16 @@ static void free_list(struct ims_container **v, size_t n)
 int ims_container_list(struct ims_store *s, struct ims_container ***ret,
 		       size_t *ret_n, struct cm_error *err)
 {
-	_cleanup_close_ int cfd = -1;
-	int r = ims_ctr_dirfd(s, &cfd, err);
-	if (r < 0)
-		return r;
+	/* a listing creates nothing: a store that never had a container has
+	 * no containers/ (a failed pull or fsck must leave the store as it was) */
+	_cleanup_close_ int cfd = openat(s->rootfd, CTR_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cfd < 0 && errno == ENOENT) {
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
+	if (cfd < 0)
+		return cm_error_setx(err, cm_neg_errno(), "opening %s/" CTR_DIR, s->root);
 	int dfd = openat(cfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (!d) {

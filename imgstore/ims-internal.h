@@ -106,8 +106,6 @@ int ims_write_file_atomic(int dirfd, const char *name, const void *buf,
 /* Read a whole small file below dirfd (no symlinks), at most max bytes. */
 int ims_read_file_at(int dirfd, const char *path, size_t max, char **ret,
 		     size_t *ret_len);
-/* Read all of fd (at most max bytes, -EFBIG beyond). */
-int ims_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
 /* Make a temp name in s->tmpfd. */
 void ims_tmpname(char *buf, size_t sz, const char *what);
 
@@ -283,6 +281,10 @@ size_t ims_pack_sort_names(char **names, size_t n, enum ims_pack_mode mode);
  * as read, padded or cut to the size first seen. */
 int ims_pack_tree(int rootfd, enum ims_pack_mode mode, ims_tee_fn out, void *ctx,
 		  struct cm_error *err);
+/* The same with every mtime later than clamp (seconds) set to clamp
+ * (reproducible builds: SOURCE_DATE_EPOCH); clamp < 0 keeps them. */
+int ims_pack_tree_clamped(int rootfd, enum ims_pack_mode mode, int64_t clamp, ims_tee_fn out,
+			  void *ctx, struct cm_error *err);
 
 /* ---- diff.c ---- */
 /* XXH3-64 of the rest of fd, read through buf. 0 or -errno. */
@@ -293,6 +295,16 @@ int ims_xxh3_fd(int fd, char *buf, size_t bufsz, uint64_t *ret);
  * Pure. */
 char ims_diff_classify(const struct stat *upper, const struct stat *lower,
 		       bool same_content, size_t changes_below, bool opaque);
+
+/* ---- commit.c ---- */
+/* Pack the tree at fd (a branch) into a new layer: the gzip blob published,
+ * the layer unpacked into layers/ (mtimes clamped to clamp unless < 0). */
+int ims_layer_from_tree(struct ims_store *s, int fd, int64_t clamp, struct ims_desc *ret,
+			char ret_diffid[CM_DIGEST_STR_LEN], struct cm_error *err);
+/* The layer descriptors of img's manifest (NULL: none), OCI media types,
+ * with room for extra more. */
+int ims_image_descs(const struct ims_image *img, size_t extra, struct ims_desc **ret,
+		    size_t *ret_n, struct cm_error *err);
 
 /* ---- blob.c (commit) ---- */
 /* Finish the gzip stream and keep the blob as a temp (name in g->b.tmp). */

@@ -26,6 +26,9 @@ void ims_store_freep(struct ims_store **s);
 const char *ims_store_root(const struct ims_store *s);
 const char *ims_store_rundir(const struct ims_store *s);
 
+/* Read all of fd (at most max bytes, -EFBIG beyond; NUL-terminated). */
+int ims_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
+
 /* ---- references (ref.c): pure functions ------------------------------- */
 
 /* Normalize NAME[:TAG] to "domain/path:tag" (docker.io/library/ added to a
@@ -296,6 +299,41 @@ struct ims_commit_opts {
 int ims_container_commit(struct ims_store *s, const struct ims_container *c,
 			 const struct ims_commit_opts *o,
 			 char ret_id[CM_DIGEST_STR_LEN], struct cm_error *err);
+
+/* A new image over parent (an image reference, or NULL: scratch): the
+ * parent's layers, plus the branch tree_fd packed as a layer (tree_fd >= 0;
+ * with skip_empty none when it holds nothing), config as the new "config"
+ * object, the parent's history plus created_by (empty_layer when no layer
+ * was added). Published unnamed (name it with ims_image_tag). Used by img
+ * build for each step. *ret_layer (may be NULL): whether a layer was added. */
+struct ims_derive_opts {
+	const char *parent;
+	int tree_fd;
+	bool skip_empty;
+	const char *config;      /* a JSON object */
+	const char *created_by;
+	const char *comment;     /* NULL: none */
+	const char *author;      /* NULL: none */
+	int64_t created;         /* seconds; < 0: now */
+	int64_t clamp;           /* layer mtimes later than this are clamped; < 0 kept */
+};
+int ims_image_derive(struct ims_store *s, const struct ims_derive_opts *o,
+		     char ret_id[CM_DIGEST_STR_LEN], bool *ret_layer, struct cm_error *err);
+/* ADD of a local archive (unpack.c): a tar (plain, gzip, bzip2, xz, zstd)
+ * read from fd (seekable) unpacked into dirfd by the checked layer code;
+ * *ret_is_archive false (and 0) when fd is no tar: nothing written. */
+int ims_unpack_archive_fd(int fd, int dirfd, bool *ret_is_archive, struct cm_error *err);
+/* The build cache (cache.c): key (any text) -> an image id. get: 0 and
+ * the id when recorded and the image is still there, else -ENOENT. */
+int ims_cache_get(struct ims_store *s, const char *key, char ret_id[CM_DIGEST_STR_LEN]);
+int ims_cache_put(struct ims_store *s, const char *key, const char *id, struct cm_error *err);
+/* The unpacked layer dirs of img (absolute paths, top first; free each and
+ * the vector). -EINVAL if one is missing. */
+int ims_image_layers(struct ims_store *s, const struct ims_image *img, char ***ret,
+		     size_t *ret_n, struct cm_error *err);
+/* The container's rw branch as an O_RDONLY dir fd (no symlink followed). */
+int ims_container_rw_fd(struct ims_store *s, const struct ims_container *c, int *ret,
+			struct cm_error *err);
 
 /* The flattened rootfs (through the union, mounted for the time of the call
  * if needed) as a tar to out (a path: built aside and renamed; "-" = fd 1). */

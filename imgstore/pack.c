@@ -57,6 +57,7 @@ struct pack {
 	ims_tee_fn out;
 	void *ctx;
 	struct cm_error *err;
+	int64_t clamp; /* mtimes later than this become this (< 0: kept) */
 	int failed;
 	struct hlink *links;
 	size_t nlinks, caplinks;
@@ -167,7 +168,10 @@ static void set_common(struct pack *p, const char *path, const struct stat *st)
 	archive_entry_set_uid(p->e, st->st_uid);
 	archive_entry_set_gid(p->e, st->st_gid);
 	archive_entry_set_perm(p->e, st->st_mode & 07777);
-	archive_entry_set_mtime(p->e, st->st_mtim.tv_sec, 0);
+	int64_t t = st->st_mtim.tv_sec;
+	if (p->clamp >= 0 && t > p->clamp)
+		t = p->clamp;
+	archive_entry_set_mtime(p->e, t, 0);
 }
 
 static int write_whiteout(struct pack *p, const char *path)
@@ -343,10 +347,17 @@ static int pack_dir(struct pack *p, int dfd, const char *rel, int depth)
 int ims_pack_tree(int rootfd, enum ims_pack_mode mode, ims_tee_fn out, void *ctx,
 		  struct cm_error *err)
 {
+	return ims_pack_tree_clamped(rootfd, mode, -1, out, ctx, err);
+}
+
+int ims_pack_tree_clamped(int rootfd, enum ims_pack_mode mode, int64_t clamp, ims_tee_fn out,
+			  void *ctx, struct cm_error *err)
+{
 	struct pack *p = calloc(1, sizeof(*p));
 	if (!p)
 		return cm_error_set(err, -ENOMEM, "out of memory");
 	p->mode = mode;
+	p->clamp = clamp;
 	p->out = out;
 	p->ctx = ctx;
 	p->err = err;

@@ -726,3 +726,50 @@ out:
 	free(t.buf);
 	return r;
 }
+
+int ims_unpack_archive_fd(int fd, int dirfd, bool *ret_is_archive, struct cm_error *err)
+{
+	struct archive *a = archive_read_new();
+	if (!a)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	int r = 0;
+	*ret_is_archive = false;
+	struct archive_entry *e;
+	/* not a (compressed) tar: not an error, the file is copied as is */
+	if (archive_read_open_fd(a, fd, 256 << 10) != ARCHIVE_OK)
+		goto out;
+	int ar = archive_read_next_header(a, &e);
+	if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN && ar != ARCHIVE_EOF)
+		goto out;
+	if (ar == ARCHIVE_EOF && archive_format(a) == 0)
+		goto out;
+	*ret_is_archive = true;
+	if (ar == ARCHIVE_EOF)
+		goto out;
+	/* the first header was read: reopen from the start for the walk */
+	archive_read_free(a);
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		a = NULL;
+		r = cm_error_setx(err, cm_neg_errno(), "rewinding the archive");
+		goto out;
+	}
+	if (!(a = archive_read_new())) {
+		r = cm_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	if (archive_read_open_fd(a, fd, 256 << 10) != ARCHIVE_OK) {
+		r = cm_error_set(err, -EBADMSG, "reading the archive: %s", archive_error_string(a));
+		goto out;
+	}
+	r = ims_unpack_entries(a, dirfd, err);
+out:
+	if (a)
+		archive_read_free(a);
+	return r;
+}

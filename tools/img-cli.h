@@ -25,6 +25,7 @@ enum {
 	OPT_FORMAT, OPT_NOTRUNC, OPT_BUSYBOX, OPT_TYPE, OPT_NOSTREAM, OPT_SINCE,
 	OPT_UNTIL, OPT_MAN, OPT_HELP, OPT_REPAIR,
 	OPT_TLSVERIFY, OPT_PLATFORM, OPT_PULL, OPT_PASSSTDIN, OPT_DIGESTS,
+	OPT_BUILDARG, OPT_TARGET, OPT_NOCACHE, OPT_IIDFILE, OPT_SECRET, OPT_LABEL,
 };
 
 /* One option of a verb. */
@@ -122,6 +123,8 @@ int img_cmd_exec(int argc, char **argv);
 int img_cmd_top(int argc, char **argv);
 int img_cmd_port(int argc, char **argv);
 int img_cmd_rm(int argc, char **argv);
+/* img-build.c */
+int img_cmd_build(int argc, char **argv);
 int img_cmd_container(int argc, char **argv);
 int img_cmd_container_inspect(int argc, char **argv);
 int img_cmd_cp(int argc, char **argv);

@@ -42,7 +42,7 @@ int img_open_store(struct ims_store **s, struct cm_error *e)
 
 /* img-monitor: $IMG_MONITOR, beside img (the build tree), else where meson
  * installed it; NULL and the one-line error printed when it is missing. */
-static char *monitor_path(void)
+char *img_monitor_path(void)
 {
 	struct cm_error e = { 0 };
 	char *p = NULL;
@@ -99,14 +99,22 @@ static void remove_exited(const char *bundle, const char *id)
 {
 	struct cm_error e = { 0 };
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
-	if (img_open_store(&s, &e) < 0 || run_container_remove(bundle, true, &e) < 0 ||
-	    ims_container_remove(s, id, true, &e) < 0)
+	if (img_open_store(&s, &e) < 0 || img_container_discard(s, bundle, id, &e) < 0)
 		img_fail_err(&e);
+}
+
+int img_container_discard(struct ims_store *s, const char *bundle, const char *id,
+			  struct cm_error *e)
+{
+	int r = run_container_remove(bundle, true, e);
+	if (r < 0)
+		return r;
+	return ims_container_remove(s, id, true, e);
 }
 
 /* Attached: relay (tty), wait for the exit code, remove an --rm container
  * (rm_id), reap the monitor. */
-static int attach_wait(struct run_started *st, bool tty, const char *bundle, const char *rm_id)
+int img_attach_wait(struct run_started *st, bool tty, const char *bundle, const char *rm_id)
 {
 	struct cm_error e = { 0 };
 	int code = RUN_EXIT_IMG;
@@ -216,6 +224,43 @@ static int limit_opt(int o, const char *arg, struct run_limits *lim)
 	return -1;
 }
 
+int img_container_setup(struct ims_store *s, const struct ims_create_opts *co,
+			struct run_config *c, const struct run_cli *cli, bool create_only,
+			struct ims_container **ret, struct cm_error *e)
+{
+	_cleanup_container_ struct ims_container *ct = NULL;
+	int r = ims_container_create(s, co, &ct, e);
+	if (r < 0)
+		return r;
+	_cleanup_image_ struct ims_image *img = NULL;
+	/* img create: only the run dir for the config (nothing mounted) */
+	if ((r = ims_container_image(s, ct, &img, e)) < 0 ||
+	    (r = create_only ? ims_container_rundir(s, ct, e) : ims_container_mount(s, ct, e)) < 0) {
+		free_container(s, ct->id);
+		return r;
+	}
+	memcpy(c->id, ct->id, RUN_ID_LEN + 1);
+	c->name = strdup(ct->name);
+	c->image = strdup(co->image);
+	c->image_id = strdup(img->id);
+	c->bundle = strdup(ct->rundir);
+	c->rootfs = strdup(ct->mountpoint);
+	c->init_dir = strdup(ct->init);
+	if (!c->hostname) {
+		char h[13];
+		snprintf(h, sizeof(h), "%.12s", ct->id);
+		c->hostname = strdup(h);
+	}
+	c->created = ct->created;
+	if ((r = run_spec_merge(c, cm_json_get(img->config, "config"), cli, e)) < 0 ||
+	    (r = run_config_write(c, e)) < 0) {
+		free_container(s, ct->id);
+		return r;
+	}
+	*ret = TAKE_PTR(ct);
+	return 0;
+}
+
 int img_cmd_run(int argc, char **argv)
 {
 	/* img create takes run's flags (docker's create) and stops short of the start */
@@ -230,7 +275,7 @@ int img_cmd_run(int argc, char **argv)
 	const char *name = NULL, *entrypoint = NULL, *cwd = NULL, *user = NULL;
 	const char *pull = NULL;
 	bool detach = false;
-	int o, r;
+	int o;
 	if (!c)
 		return img_fail("out of memory");
 	c->network = RUN_NET_BRIDGE; /* docker's default */
@@ -430,41 +475,19 @@ int img_cmd_run(int argc, char **argv)
 		return img_fail_err(&e);
 
 	/* a missing monitor is found before anything exists */
-	_cleanup_free_ char *monitor = create_only ? NULL : monitor_path();
+	_cleanup_free_ char *monitor = create_only ? NULL : img_monitor_path();
 	if (!create_only && !monitor)
 		return RUN_EXIT_IMG;
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	if (img_open_store(&s, &e) < 0)
 		return img_fail_err(&e);
-	if ((r = img_pull_for_run(s, argv[optind], pull)) != 0)
+	int r = img_pull_for_run(s, argv[optind], pull);
+	if (r != 0)
 		return r;
 	const char *const *cmd = (const char *const *)argv + optind + 1;
 	struct ims_create_opts co = { .image = argv[optind], .name = name, .cmd = *cmd ? cmd : NULL,
 				      .hostname = c->hostname, .ephemeral = c->autoremove };
 	_cleanup_container_ struct ims_container *ct = NULL;
-	if (ims_container_create(s, &co, &ct, &e) < 0)
-		return img_fail_err(&e);
-	_cleanup_image_ struct ims_image *img = NULL;
-	/* img create: only the run dir for the config (nothing mounted) */
-	if (ims_container_image(s, ct, &img, &e) < 0 ||
-	    (create_only ? ims_container_rundir(s, ct, &e) : ims_container_mount(s, ct, &e)) < 0) {
-		r = img_fail_err(&e);
-		free_container(s, ct->id);
-		return r;
-	}
-	memcpy(c->id, ct->id, RUN_ID_LEN + 1);
-	c->name = strdup(ct->name);
-	c->image = strdup(argv[optind]);
-	c->image_id = strdup(img->id);
-	c->bundle = strdup(ct->rundir);
-	c->rootfs = strdup(ct->mountpoint);
-	c->init_dir = strdup(ct->init);
-	if (!c->hostname) {
-		char h[13];
-		snprintf(h, sizeof(h), "%.12s", ct->id);
-		c->hostname = strdup(h);
-	}
-	c->created = ct->created;
 	struct winsize ws;
 	if (c->tty && ioctl(0, TIOCGWINSZ, &ws) == 0) {
 		c->tty_rows = ws.ws_row;
@@ -472,12 +495,8 @@ int img_cmd_run(int argc, char **argv)
 	}
 	struct run_cli cli = { .cmd = argv + optind + 1, .entrypoint = entrypoint, .env = env,
 			       .labels = labels, .cwd = cwd, .user = user };
-	if (run_spec_merge(c, cm_json_get(img->config, "config"), &cli, &e) < 0 ||
-	    run_config_write(c, &e) < 0) {
-		r = img_fail_err(&e);
-		free_container(s, ct->id);
-		return r;
-	}
+	if (img_container_setup(s, &co, c, &cli, create_only, &ct, &e) < 0)
+		return img_fail_err(&e);
 
 	if (create_only) { /* img create: the config kept for img start */
 		printf("%s\n", c->id);
@@ -500,7 +519,7 @@ int img_cmd_run(int argc, char **argv)
 		return 0;
 	}
 	ims_store_free(TAKE_PTR(s)); /* no store lock held while the container runs */
-	return attach_wait(&st, c->tty, c->bundle, c->autoremove ? c->id : NULL);
+	return img_attach_wait(&st, c->tty, c->bundle, c->autoremove ? c->id : NULL);
 }
 
 /* ------------------------------------------------------------ start, stop... */
@@ -568,7 +587,7 @@ static int start_one(const char *ref, bool attach)
 		return img_fail_err(&e);
 	if (rs.status == RUN_RUNNING)
 		return 0;
-	_cleanup_free_ char *monitor = monitor_path();
+	_cleanup_free_ char *monitor = img_monitor_path();
 	if (!monitor)
 		return RUN_EXIT_IMG;
 	bool was_mounted = ct->mounted; /* by img mount: stays so */
@@ -585,7 +604,7 @@ static int start_one(const char *ref, bool attach)
 	if (attach) {
 		_cleanup_run_config_ struct run_config *c = NULL;
 		bool tty = run_config_read(bundle, &c, NULL) == 0 && c->tty;
-		return attach_wait(&st, tty, bundle, NULL);
+		return img_attach_wait(&st, tty, bundle, NULL);
 	}
 	cm_close(&st.sync);
 	return 0;
@@ -936,7 +955,7 @@ int img_cmd_exec(int argc, char **argv)
 	/* what joins the container is the small monitor binary, run from a
 	 * sealed copy: a "#!/proc/self/exe" or /proc/PID/exe in there reaches
 	 * no file of the host (runc's CVE-2019-5736) */
-	_cleanup_free_ char *monitor = monitor_path();
+	_cleanup_free_ char *monitor = img_monitor_path();
 	if (!monitor)
 		return RUN_EXIT_IMG;
 	_cleanup_close_ int exe = run_sealed_copy(monitor, &e);

@@ -37,3 +37,26 @@ void img_ports_column(const struct ims_container *ct, char *buf, size_t sz);
  * from its runner config (empty strings without one). malloc'd; -ENOMEM. */
 int img_ctr_columns(const struct ims_container *ct, bool trunc, char **labels, char **mounts,
 		    char **networks);
+
+/* What img run and img build share (img-run.c). */
+struct ims_create_opts;
+struct run_config;
+struct run_cli;
+struct run_started;
+/* Create a container of co->image for c (runtime settings; filled with the
+ * container's id, name, paths, image) and cli (the process over the image's
+ * config), mounted (create_only: only its run dir), its runner config
+ * written. On failure nothing is left. */
+int img_container_setup(struct ims_store *s, const struct ims_create_opts *co,
+			struct run_config *c, const struct run_cli *cli, bool create_only,
+			struct ims_container **ret, struct cm_error *e);
+/* Attached: wait for the exit code (signals forwarded; tty: window size and
+ * raw mode), remove an --rm container (rm_id), reap the monitor. Returns the
+ * exit code (125 when it cannot be read). */
+int img_attach_wait(struct run_started *st, bool tty, const char *bundle, const char *rm_id);
+/* Remove an exited container: the runner's state and cgroup, then the
+ * store's (mount, branches). */
+int img_container_discard(struct ims_store *s, const char *bundle, const char *id,
+			  struct cm_error *e);
+/* img-monitor's path, or NULL with the error printed. */
+char *img_monitor_path(void);

@@ -248,6 +248,25 @@ static const struct img_opt cp_opts[] = {
 	{ 0 },
 };
 
+static const struct img_opt build_opts[] = {
+	{ "build-arg", 0, "list", OPT_BUILDARG, "Set build-time variables", 0 },
+	{ "cgroup-parent", 0, "string", OPT_CGPARENT, "Set the parent cgroup for the \"RUN\" instructions during build", 0 },
+	{ "file", 'f', "string", 'f', "Name of the Dockerfile (default: 'PATH/Containerfile', then 'PATH/Dockerfile'; - reads STDIN)", 0 },
+	{ "iidfile", 0, "string", OPT_IIDFILE, "Write the image ID to the file", 0 },
+	{ "label", 0, "list", OPT_LABEL, "Set metadata for an image", 0 },
+	{ "network", 0, "string", OPT_NET,
+	  "Set the networking mode for the RUN instructions during build (default \"default\")", 0 },
+	{ "no-cache", 0, NULL, OPT_NOCACHE, "Do not use cache when building the image", 0 },
+	{ "pull", 0, "string", OPT_PULL,
+	  "img: missing (default), always or never; img has no registry access, so always fails\nand an image not in the store is an error either way", IMG_OPT_OPTARG },
+	{ "quiet", 'q', NULL, 'q', "Suppress the build output and print image ID on success", 0 },
+	{ "secret", 0, "string", OPT_SECRET,
+	  "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]\")", 0 },
+	{ "tag", 't', "list", 't', "Name and optionally a tag in the 'name:tag' format", 0 },
+	{ "target", 0, "string", OPT_TARGET, "Set the target build stage to build.", 0 },
+	{ 0 },
+};
+
 static const struct img_opt help_opts[] = {
 	{ "man", 0, NULL, OPT_MAN, "the verb's manual page (roff), as in docs/", IMG_OPT_HIDDEN },
 	{ 0 },
@@ -310,6 +329,8 @@ const struct img_verb img_verbs[] = {
 	  "Display detailed information on one or more containers",
 	  inspect_opts, 1, -1, img_cmd_container_inspect, NULL },
 	/* images */
+	{ "build", "[OPTIONS] PATH | -", "Build an image from a Containerfile or Dockerfile",
+	  build_opts, 1, 1, img_cmd_build, I },
 	{ "images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", images_opts, 0, 1, img_cmd_images, I },
 	{ "import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]\n\timg import --busybox [REPOSITORY[:TAG]]",
 	  "Import the contents from a tarball to create a filesystem image",

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/imglib.sh"
 [ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
 
-img pull busybox >/dev/null || { fail "pull busybox"; finish; }
+img import --busybox busybox >/dev/null || { fail "import --busybox"; finish; }
 L=$(img inspect --format '{{.GraphDriver.Data.LowerDir}}' busybox)
 case $L in "$STORE"/layers/?*) ;; *) fail "layer dir '$L' is not in the store"; finish ;; esac
 did=$(basename "$L")

@@ -9,7 +9,7 @@ need python3
 [ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
 MK=$(dirname "$0")/mkimage.py
 
-img pull busybox >/dev/null || { fail "pull busybox"; finish; }
+img import --busybox busybox >/dev/null || { fail "import --busybox"; finish; }
 img tag busybox keep:1 && img gc >/dev/null || { fail "tag keep:1"; finish; }
 bbid=$(img inspect --format '{{.Id}}' busybox)
 python3 "$MK" txn-oci "$T/txn-oci" && python3 "$MK" txn-docker "$T/txn-docker.tar" ||

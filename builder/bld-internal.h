@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* libbuilder private header, sectioned by file. */
+#pragma once
+
+#include <errno.h>
+
+#include "bld.h"
+#include "cm.h"
+#include "cm-json.h"
+#include "cm-template.h"
+
+/* ---- parse.c: small string helpers shared by the builder ---- */
+#define bld_sb cm_tpl_out /* common's growable buffer */
+#define bld_sb_add cm_tpl_out_put
+int bld_sb_addc(struct bld_sb *b, char c);
+/* The string (never NULL unless out of memory); b is reset. */
+char *bld_sb_take(struct bld_sb *b);
+/* Append s (owned; NULL = -ENOMEM) to the NULL-terminated vector *v. */
+int bld_strv_push(char ***v, size_t *n, char *s);
+
+int bld_cmp_str(const void *a, const void *b);
+/* ignore.c: a slash path cleaned into out ("" = the root): no leading '/',
+ * "." and empty components dropped, ".." never climbing above the root.
+ * -ENAMETOOLONG if it does not fit. */
+int bld_path_clean(const char *in, char *out, size_t sz);
+
+/* ---- copy.c: COPY / ADD ---- */
+#include <sys/types.h>
+#define BLD_HASH_LEN 40 /* "xxh3:" + 32 hex + NUL */
+struct bld_doc {
+	const char *name, *body;
+};
+struct bld_copy {
+	int src_root;                   /* dir fd of the sources' root */
+	const struct bld_ignore *ignore; /* the context's rules, or NULL */
+	bool keep_owner;                /* --from: owners kept; else 0:0 */
+	bool chown, chmod;              /* --chown / --chmod given */
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+	bool extract;                   /* ADD: local tars unpacked */
+	char **srcs;                    /* source words ("<<NAME": a heredoc) */
+	size_t n_srcs;
+	const struct bld_doc *docs;     /* heredoc files */
+	size_t n_docs;
+	const char *dest;               /* absolute path in the image */
+	int image_root;                 /* the image's root (mounted), or -1 */
+};
+/* The matching sources (paths below src_root, "" the root), in order; a
+ * source matching nothing is -ENOENT. */
+int bld_copy_resolve(const struct bld_copy *c, char ***ret, size_t *ret_n, struct cm_error *err);
+/* mkdir -p of path in the tree, each dir with the metadata the image (its
+ * root c->image_root, or -1) has for it, else root 0755 (--chown's owner).
+ * Returns the fd of the last dir. */
+int bld_make_dirs(const struct bld_copy *c, int tree, const char *path, struct cm_error *err);
+/* The sources' content hash for the cache key. */
+int bld_copy_hash(const struct bld_copy *c, char out[BLD_HASH_LEN], struct cm_error *err);
+/* Write the sources into the tree (an empty dir: the new layer). */
+int bld_copy_write(const struct bld_copy *c, int tree, struct cm_error *err);

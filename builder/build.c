@@ -1,0 +1,1595 @@
+// SPDX-License-Identifier: MIT
+/* The build: stages chosen from --target, then one dispatcher per
+ * instruction over a small state (the stage's image, its config, the ARGs in
+ * scope), after openshift/imagebuilder's dispatchers. Every step ends in an
+ * image of the store (unnamed) recorded in the build cache under a key made
+ * of the parent image, the instruction after substitution, the build args
+ * it used and, for COPY/ADD, the sources' content hash: a hit skips the
+ * work, a miss does it (RUN: a container through the caller's run; COPY:
+ * a tree written aside) and publishes the result. */
+#include "bld-internal.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cm-fs.h"
+#include "ims.h"
+#include "run.h"
+
+/* ------------------------------------------------------------ maps */
+
+struct kv {
+	char **k, **v; /* v[i] may be NULL (an ARG without a value) */
+	size_t n;
+};
+
+static void kv_free(struct kv *m)
+{
+	bld_strv_freen(m->k, m->n);
+	bld_strv_freen(m->v, m->n);
+	*m = (struct kv){ 0 };
+}
+
+static ssize_t kv_find(const struct kv *m, const char *k, size_t kl)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strlen(m->k[i]) == kl && strncmp(m->k[i], k, kl) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Set k to v (copied; v NULL: declared, no value); the order of first
+ * setting is kept. */
+static int kv_set(struct kv *m, const char *k, const char *v)
+{
+	ssize_t i = kv_find(m, k, strlen(k));
+	char *nv = v ? strdup(v) : NULL;
+	if (v && !nv)
+		return -ENOMEM;
+	if (i >= 0) {
+		free(m->v[i]);
+		m->v[i] = nv;
+		return 0;
+	}
+	char **a = realloc(m->k, (m->n + 1) * sizeof(*a));
+	if (a)
+		m->k = a;
+	char **b = a ? realloc(m->v, (m->n + 1) * sizeof(*b)) : NULL;
+	if (b)
+		m->v = b;
+	char *nk = strdup(k);
+	if (!a || !b || !nk) {
+		free(nv);
+		free(nk);
+		return -ENOMEM;
+	}
+	m->k[m->n] = nk;
+	m->v[m->n++] = nv;
+	return 0;
+}
+
+/* ------------------------------------------------------------ image config */
+
+struct cfg {
+	struct kv env, labels;
+	char **cmd, **ep, **shell, **ports, **vols, **onbuild;
+	size_t n_cmd, n_ep, n_shell, n_ports, n_vols, n_onbuild;
+	bool has_cmd, has_ep;
+	char *workdir, *user, *stopsignal, *healthcheck; /* healthcheck: JSON text */
+	const struct cm_json *base; /* the image's config object (other keys kept) */
+};
+
+static void cfg_free(struct cfg *c)
+{
+	kv_free(&c->env);
+	kv_free(&c->labels);
+	bld_strv_free(c->cmd);
+	bld_strv_free(c->ep);
+	bld_strv_free(c->shell);
+	bld_strv_free(c->ports);
+	bld_strv_free(c->vols);
+	bld_strv_free(c->onbuild);
+	free(c->workdir);
+	free(c->user);
+	free(c->stopsignal);
+	free(c->healthcheck);
+	*c = (struct cfg){ 0 };
+}
+
+static int strv_from(const struct cm_json *a, char ***v, size_t *n)
+{
+	*v = NULL;
+	*n = 0;
+	for (size_t i = 0; cm_json_is(a, CM_JSON_ARRAY) && i < a->n; i++)
+		if (cm_json_str(a->v[i]) && bld_strv_push(v, n, strdup(cm_json_str(a->v[i]))) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int keys_from(const struct cm_json *o, char ***v, size_t *n)
+{
+	*v = NULL;
+	*n = 0;
+	for (size_t i = 0; cm_json_is(o, CM_JSON_OBJECT) && i < o->n; i++)
+		if (bld_strv_push(v, n, strdup(o->k[i])) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static char *dup_str(const struct cm_json *v)
+{
+	const char *s = cm_json_str(v);
+	return s && *s ? strdup(s) : NULL;
+}
+
+static int cfg_load(struct cfg *c, const struct cm_json *cc)
+{
+	int r = 0;
+	*c = (struct cfg){ .base = cc };
+	const struct cm_json *env = cm_json_get(cc, "Env");
+	for (size_t i = 0; r == 0 && cm_json_is(env, CM_JSON_ARRAY) && i < env->n; i++) {
+		const char *e = cm_json_str(env->v[i]);
+		if (!e)
+			continue;
+		_cleanup_free_ char *k = strndup(e, strcspn(e, "="));
+		r = k ? kv_set(&c->env, k, strchr(e, '=') ? strchr(e, '=') + 1 : "") : -ENOMEM;
+	}
+	const struct cm_json *l = cm_json_get(cc, "Labels");
+	for (size_t i = 0; r == 0 && cm_json_is(l, CM_JSON_OBJECT) && i < l->n; i++)
+		r = kv_set(&c->labels, l->k[i], cm_json_str(l->v[i]) ? cm_json_str(l->v[i]) : "");
+	c->has_cmd = cm_json_is(cm_json_get(cc, "Cmd"), CM_JSON_ARRAY);
+	c->has_ep = cm_json_is(cm_json_get(cc, "Entrypoint"), CM_JSON_ARRAY);
+	if (r == 0)
+		r = strv_from(cm_json_get(cc, "Cmd"), &c->cmd, &c->n_cmd);
+	if (r == 0)
+		r = strv_from(cm_json_get(cc, "Entrypoint"), &c->ep, &c->n_ep);
+	if (r == 0)
+		r = strv_from(cm_json_get(cc, "Shell"), &c->shell, &c->n_shell);
+	if (r == 0)
+		r = strv_from(cm_json_get(cc, "OnBuild"), &c->onbuild, &c->n_onbuild);
+	if (r == 0)
+		r = keys_from(cm_json_get(cc, "ExposedPorts"), &c->ports, &c->n_ports);
+	if (r == 0)
+		r = keys_from(cm_json_get(cc, "Volumes"), &c->vols, &c->n_vols);
+	c->workdir = dup_str(cm_json_get(cc, "WorkingDir"));
+	c->user = dup_str(cm_json_get(cc, "User"));
+	c->stopsignal = dup_str(cm_json_get(cc, "StopSignal"));
+	const struct cm_json *hc = cm_json_get(cc, "Healthcheck");
+	if (r == 0 && cm_json_is(hc, CM_JSON_OBJECT)) {
+		struct cm_jw w;
+		cm_jw_init(&w, 0);
+		cm_jw_value(&w, hc);
+		r = cm_jw_finish(&w, &c->healthcheck, NULL);
+	}
+	return r;
+}
+
+static void jw_strv(struct cm_jw *w, const char *key, char **v, size_t n)
+{
+	cm_jw_key(w, key);
+	cm_jw_arr(w);
+	for (size_t i = 0; i < n; i++)
+		cm_jw_str(w, v[i]);
+	cm_jw_arr_end(w);
+}
+
+static void jw_set(struct cm_jw *w, const char *key, char **v, size_t n)
+{
+	if (!n)
+		return;
+	qsort(v, n, sizeof(*v), bld_cmp_str);
+	cm_jw_key(w, key);
+	cm_jw_obj(w);
+	for (size_t i = 0; i < n; i++) {
+		cm_jw_key(w, v[i]);
+		cm_jw_obj(w);
+		cm_jw_obj_end(w);
+	}
+	cm_jw_obj_end(w);
+}
+
+/* The config object, keys in docker's order; keys we do not manage are
+ * kept from the image's. */
+static int cfg_json(const struct cfg *c, char **ret)
+{
+	static const char *const mine[] = { "User", "ExposedPorts", "Env", "Cmd", "Healthcheck",
+					    "Volumes", "WorkingDir", "Entrypoint", "OnBuild",
+					    "Labels", "StopSignal", "Shell" };
+	struct cm_jw w;
+	cm_jw_init(&w, 0);
+	cm_jw_obj(&w);
+	if (c->user)
+		cm_jw_kstr(&w, "User", c->user);
+	jw_set(&w, "ExposedPorts", c->ports, c->n_ports);
+	cm_jw_key(&w, "Env");
+	cm_jw_arr(&w);
+	for (size_t i = 0; i < c->env.n; i++) {
+		_cleanup_free_ char *e = NULL;
+		if (asprintf(&e, "%s=%s", c->env.k[i], c->env.v[i] ? c->env.v[i] : "") < 0)
+			return -ENOMEM;
+		cm_jw_str(&w, e);
+	}
+	cm_jw_arr_end(&w);
+	if (c->has_cmd)
+		jw_strv(&w, "Cmd", c->cmd, c->n_cmd);
+	if (c->healthcheck) {
+		_cleanup_json_ struct cm_json *h = NULL;
+		if (cm_json_parse(c->healthcheck, strlen(c->healthcheck), &h, NULL, 0) == 0) {
+			cm_jw_key(&w, "Healthcheck");
+			cm_jw_value(&w, h);
+		}
+	}
+	jw_set(&w, "Volumes", c->vols, c->n_vols);
+	if (c->workdir)
+		cm_jw_kstr(&w, "WorkingDir", c->workdir);
+	if (c->has_ep)
+		jw_strv(&w, "Entrypoint", c->ep, c->n_ep);
+	if (c->n_onbuild)
+		jw_strv(&w, "OnBuild", c->onbuild, c->n_onbuild);
+	if (c->labels.n) {
+		cm_jw_key(&w, "Labels");
+		cm_jw_obj(&w);
+		/* sorted, as Go writes a map */
+		size_t *ord = calloc(c->labels.n, sizeof(*ord));
+		if (!ord) {
+			cm_jw_free(&w);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < c->labels.n; i++) {
+			size_t k = i;
+			while (k > 0 && strcmp(c->labels.k[ord[k - 1]], c->labels.k[i]) > 0) {
+				ord[k] = ord[k - 1];
+				k--;
+			}
+			ord[k] = i;
+		}
+		for (size_t i = 0; i < c->labels.n; i++)
+			cm_jw_kstr(&w, c->labels.k[ord[i]], c->labels.v[ord[i]] ? c->labels.v[ord[i]] : "");
+		free(ord);
+		cm_jw_obj_end(&w);
+	}
+	if (c->stopsignal)
+		cm_jw_kstr(&w, "StopSignal", c->stopsignal);
+	if (c->n_shell)
+		jw_strv(&w, "Shell", c->shell, c->n_shell);
+	for (size_t i = 0; cm_json_is(c->base, CM_JSON_OBJECT) && i < c->base->n; i++) {
+		bool skip = false;
+		for (size_t k = 0; k < CM_ARRAY_SIZE(mine); k++)
+			skip |= strcmp(c->base->k[i], mine[k]) == 0;
+		if (skip)
+			continue;
+		cm_jw_key(&w, c->base->k[i]);
+		cm_jw_value(&w, c->base->v[i]);
+	}
+	cm_jw_obj_end(&w);
+	return cm_jw_finish(&w, ret, NULL);
+}
+
+/* ------------------------------------------------------------ the build state */
+
+struct stage {
+	size_t first, end; /* instructions [first, end), first is the FROM */
+	char *name;        /* AS name (lower case) or NULL */
+	bool needed, done;
+	char id[CM_DIGEST_STR_LEN]; /* the current image ("" = scratch, nothing yet) */
+	struct ims_image *img;
+	struct cfg cfg;
+	struct kv args;    /* ARGs declared in the stage: their values */
+	char *author;
+	bool cmd_set;      /* CMD given in this stage (ENTRYPOINT keeps it) */
+};
+
+struct build {
+	struct ims_store *s;
+	const struct bld_opts *o;
+	struct cm_error *err;
+	struct bld_file f;
+	struct stage *st;
+	size_t n_st;
+	struct kv meta;    /* ARGs before the first FROM */
+	struct kv cli;     /* --build-arg */
+	bool *cli_used;
+	struct bld_ignore ig;
+	bool have_ig;
+	unsigned step, steps, stage_no, n_needed;
+	int code;
+};
+
+static void say(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct build *b, const char *fmt, ...)
+{
+	if (!b->o->ops->print)
+		return;
+	char line[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	b->o->ops->print(b->o->ops->ctx, line);
+}
+
+static const char *const proxy_args[] = {
+	"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
+	"NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy",
+};
+
+static bool is_proxy(const char *k, size_t kl)
+{
+	for (size_t i = 0; i < CM_ARRAY_SIZE(proxy_args); i++)
+		if (strlen(proxy_args[i]) == kl && strncmp(proxy_args[i], k, kl) == 0)
+			return true;
+	return false;
+}
+
+/* The value of --build-arg k (marking it used), or NULL. */
+static const char *cli_arg(struct build *b, const char *k, size_t kl, bool *found)
+{
+	ssize_t i = kv_find(&b->cli, k, kl);
+	*found = i >= 0;
+	if (i < 0)
+		return NULL;
+	b->cli_used[i] = true;
+	return b->cli.v[i];
+}
+
+struct scope {
+	struct build *b;
+	struct stage *st; /* NULL: the FROM lines (meta args only) */
+};
+
+static const char *lookup(void *ctx, const char *name, size_t len)
+{
+	struct scope *sc = ctx;
+	if (sc->st) {
+		ssize_t i = kv_find(&sc->st->cfg.env, name, len);
+		if (i >= 0)
+			return sc->st->cfg.env.v[i] ? sc->st->cfg.env.v[i] : "";
+		i = kv_find(&sc->st->args, name, len);
+		if (i >= 0)
+			return sc->st->args.v[i];
+		return NULL;
+	}
+	ssize_t i = kv_find(&sc->b->meta, name, len);
+	return i >= 0 ? sc->b->meta.v[i] : NULL;
+}
+
+/* The ARG values a RUN sees (docker passes them as env and keys its cache
+ * and history by them), proxies only when given. */
+static int run_args(struct build *b, struct stage *st, char ***env, size_t *n)
+{
+	for (size_t i = 0; i < st->args.n; i++) {
+		if (!st->args.v[i] || kv_find(&st->cfg.env, st->args.k[i], strlen(st->args.k[i])) >= 0)
+			continue;
+		char *e = NULL;
+		if (asprintf(&e, "%s=%s", st->args.k[i], st->args.v[i]) < 0 ||
+		    bld_strv_push(env, n, e) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ steps */
+
+static int stage_set_image(struct build *b, struct stage *st, const char *id)
+{
+	struct ims_image *img = NULL;
+	int r = ims_image_resolve(b->s, id, &img, b->err);
+	if (r < 0)
+		return r;
+	cfg_free(&st->cfg);
+	ims_image_free(st->img);
+	st->img = img;
+	memcpy(st->id, img->id, CM_DIGEST_STR_LEN);
+	if ((r = cfg_load(&st->cfg, cm_json_get(img->config, "config"))) < 0)
+		return cm_error_set(b->err, r, "out of memory");
+	return 0;
+}
+
+static void print_id(struct build *b, const char *id)
+{
+	say(b, "--> %.12s", id + 7);
+}
+
+/* The cache key of a step: the epoch (created, layer times), the parent,
+ * what the step does after substitution (a RUN's: with the build args it
+ * sees), plus extra (the sources' hash, or the --from image). */
+static char *step_key(struct build *b, struct stage *st, const char *what, const char *extra)
+{
+	struct bld_sb k = { 0 };
+	char epoch[32];
+	int el = snprintf(epoch, sizeof(epoch), "%lld\n", (long long)b->o->epoch);
+	bool ok = bld_sb_add(&k, "img-build-v1\n", 13) == 0 && bld_sb_add(&k, epoch, (size_t)el) == 0 &&
+		  bld_sb_add(&k, st->id, strlen(st->id)) == 0 && bld_sb_addc(&k, '\n') == 0 &&
+		  bld_sb_add(&k, what, strlen(what)) == 0 && bld_sb_addc(&k, '\n') == 0;
+	if (ok && extra)
+		ok = bld_sb_add(&k, extra, strlen(extra)) == 0;
+	char *s = ok ? bld_sb_take(&k) : NULL;
+	free(k.s);
+	return s;
+}
+
+/* Use the cached result of key, if any. 1: hit, 0: miss. */
+static int cache_hit(struct build *b, struct stage *st, const char *key)
+{
+	char id[CM_DIGEST_STR_LEN];
+	if (b->o->no_cache || ims_cache_get(b->s, key, id) < 0)
+		return 0;
+	int r = stage_set_image(b, st, id);
+	if (r < 0)
+		return r;
+	say(b, "--> Using cache %s", id);
+	print_id(b, id);
+	return 1;
+}
+
+/* Publish the step's image (tree_fd: its layer, or -1), record it. */
+static int publish(struct build *b, struct stage *st, const char *key, const char *created_by,
+		   int tree_fd)
+{
+	_cleanup_free_ char *config = NULL;
+	int r = cfg_json(&st->cfg, &config);
+	if (r < 0)
+		return cm_error_set(b->err, r, "out of memory");
+	struct ims_derive_opts d = { .parent = st->id[0] ? st->id : NULL, .tree_fd = tree_fd,
+				     .skip_empty = true, .config = config,
+				     .created_by = created_by, .author = st->author,
+				     .created = b->o->epoch, .clamp = b->o->epoch };
+	char id[CM_DIGEST_STR_LEN];
+	if ((r = ims_image_derive(b->s, &d, id, NULL, b->err)) < 0)
+		return r;
+	if ((r = ims_cache_put(b->s, key, id, b->err)) < 0)
+		return r;
+	if ((r = stage_set_image(b, st, id)) < 0)
+		return r;
+	print_id(b, id);
+	return 0;
+}
+
+/* A config-only step: the config as changed, keyed by desc (substituted),
+ * history "#(nop) raw" (the instruction as written, as buildah and
+ * docker's classic builder record it). */
+static int config_step(struct build *b, struct stage *st, const char *desc, const char *raw)
+{
+	_cleanup_free_ char *key = step_key(b, st, desc, NULL);
+	_cleanup_free_ char *by = NULL;
+	if (!key || asprintf(&by, "/bin/sh -c #(nop) %s", raw ? raw : desc) < 0)
+		return cm_error_set(b->err, -ENOMEM, "out of memory");
+	int r = cache_hit(b, st, key);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	return publish(b, st, key, by, -1);
+}
+
+static char *join_words(char **v, size_t n, const char *sep)
+{
+	struct bld_sb s = { 0 };
+	for (size_t i = 0; i < n; i++)
+		if ((i && bld_sb_add(&s, sep, strlen(sep)) < 0) || bld_sb_add(&s, v[i], strlen(v[i])) < 0) {
+			free(s.s);
+			return NULL;
+		}
+	char *r = bld_sb_take(&s);
+	free(s.s);
+	return r;
+}
+
+/* The instruction's words, expanded (JSON form: each string expanded). */
+static int words_of(struct build *b, struct stage *st, const struct bld_instr *in, char ***ret,
+		    size_t *ret_n)
+{
+	struct scope sc = { b, st };
+	if (!in->json)
+		return bld_expand(in->args, b->f.escape, true, lookup, &sc, ret, ret_n, b->err);
+	char **v = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < in->n_argv; i++) {
+		char *w;
+		int r = bld_expand_word(in->argv[i], b->f.escape, lookup, &sc, &w, b->err);
+		if (r < 0 || (r = bld_strv_push(&v, &n, w)) < 0) {
+			bld_strv_free(v);
+			return r;
+		}
+	}
+	if (!v && !(v = calloc(1, sizeof(*v))))
+		return -ENOMEM;
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* CMD/ENTRYPOINT/SHELL-form commands: exec form as is, shell form through
+ * the stage's SHELL (default /bin/sh -c). */
+static int command_of(struct stage *st, const struct bld_instr *in, const char *text, char ***ret,
+		      size_t *ret_n)
+{
+	char **v = NULL;
+	size_t n = 0;
+	if (in->json) {
+		for (size_t i = 0; i < in->n_argv; i++)
+			if (bld_strv_push(&v, &n, strdup(in->argv[i])) < 0)
+				return -ENOMEM;
+	} else {
+		if (st->cfg.n_shell) {
+			for (size_t i = 0; i < st->cfg.n_shell; i++)
+				if (bld_strv_push(&v, &n, strdup(st->cfg.shell[i])) < 0)
+					return -ENOMEM;
+		} else if (bld_strv_push(&v, &n, strdup("/bin/sh")) < 0 ||
+			   bld_strv_push(&v, &n, strdup("-c")) < 0) {
+			return -ENOMEM;
+		}
+		if (bld_strv_push(&v, &n, strdup(text)) < 0)
+			return -ENOMEM;
+	}
+	if (!v && !(v = calloc(1, sizeof(*v))))
+		return -ENOMEM;
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int run_step(struct build *b, struct stage *st, const struct bld_instr *in)
+{
+	if (bld_flag(in, "mount") || bld_flag(in, "security"))
+		return cm_error_set(b->err, -ENOTSUP, "RUN --%s is not supported yet",
+				    bld_flag(in, "mount") ? "mount" : "security");
+	int net = b->o->network;
+	const char *nf = bld_flag(in, "network");
+	if (nf) {
+		if (strcmp(nf, "default") == 0)
+			net = b->o->network;
+		else if (strcmp(nf, "none") == 0)
+			net = RUN_NET_NONE;
+		else if (strcmp(nf, "host") == 0)
+			net = RUN_NET_HOST;
+		else
+			return cm_error_set(b->err, -EINVAL, "RUN --network=%s: none, host or default", nf);
+	}
+	/* RUN <<EOF alone: the heredoc is the script; else the shell reads the
+	 * heredocs itself from the command text */
+	_cleanup_free_ char *text = NULL;
+	const char *a = in->args;
+	if (in->n_heredocs == 1 && a[0] == '<' && a[1] == '<' && !strpbrk(a, " \t")) {
+		text = strdup(in->heredocs[0].body);
+	} else {
+		struct bld_sb t = { 0 };
+		int r = bld_sb_add(&t, a, strlen(a));
+		for (size_t i = 0; r == 0 && i < in->n_heredocs; i++)
+			if ((r = bld_sb_addc(&t, '\n')) < 0 ||
+			    (r = bld_sb_add(&t, in->heredocs[i].body, strlen(in->heredocs[i].body))) < 0 ||
+			    (r = bld_sb_add(&t, in->heredocs[i].name, strlen(in->heredocs[i].name))) < 0)
+				break;
+		text = r == 0 ? bld_sb_take(&t) : NULL;
+		free(t.s);
+	}
+	char **argv = NULL, **env = NULL;
+	size_t na = 0, ne = 0;
+	int r = text ? command_of(st, in, text, &argv, &na) : -ENOMEM;
+	if (r == 0)
+		r = run_args(b, st, &env, &ne);
+	for (size_t i = 0; r == 0 && i < b->cli.n; i++)
+		if (is_proxy(b->cli.k[i], strlen(b->cli.k[i])) && b->cli.v[i]) {
+			char *e = NULL;
+			b->cli_used[i] = true;
+			r = asprintf(&e, "%s=%s", b->cli.k[i], b->cli.v[i]) < 0 ? -ENOMEM
+										 : bld_strv_push(&env, &ne, e);
+		}
+	_cleanup_free_ char *cmdline = r == 0 ? join_words(argv, na, " ") : NULL;
+	_cleanup_free_ char *by = NULL, *key = NULL;
+	if (r == 0 && cmdline) {
+		/* docker's history form: "|N K=V ... /bin/sh -c cmd" when args are used */
+		_cleanup_free_ char *args = NULL;
+		size_t nonproxy = 0;
+		for (size_t i = 0; i < ne; i++)
+			nonproxy += !is_proxy(env[i], strcspn(env[i], "="));
+		if (nonproxy) {
+			char **v = calloc(nonproxy + 1, sizeof(*v));
+			size_t k = 0;
+			for (size_t i = 0; v && i < ne; i++)
+				if (!is_proxy(env[i], strcspn(env[i], "=")))
+					v[k++] = env[i];
+			args = v ? join_words(v, k, " ") : NULL;
+			free(v);
+			if (args && asprintf(&by, "|%zu %s %s", nonproxy, args, cmdline) < 0)
+				by = NULL;
+		} else {
+			by = strdup(cmdline);
+		}
+		_cleanup_free_ char *what = NULL;
+		if (by && asprintf(&what, "RUN %s%s\n%s", nf ? "--network=" : "", nf ? nf : "", by) >= 0)
+			key = step_key(b, st, what, NULL);
+	}
+	if (r == 0 && !key)
+		r = -ENOMEM;
+	if (r < 0) {
+		bld_strv_free(argv);
+		bld_strv_free(env);
+		return cm_error_set(b->err, r, "out of memory");
+	}
+	r = cache_hit(b, st, key);
+	if (r != 0) {
+		bld_strv_free(argv);
+		bld_strv_free(env);
+		return r < 0 ? r : 0;
+	}
+	if (!st->id[0]) {
+		bld_strv_free(argv);
+		bld_strv_free(env);
+		return cm_error_set(b->err, -EINVAL, "RUN on an empty (scratch) image: nothing to run it with");
+	}
+	struct bld_run_req req = { .image = st->id, .argv = argv, .env = env, .network = net };
+	struct ims_container *ct = NULL;
+	int code = 0;
+	r = b->o->ops->run(b->o->ops->ctx, b->s, &req, &ct, &code, b->err);
+	bld_strv_free(argv);
+	bld_strv_free(env);
+	if (r < 0) {
+		if (ct)
+			b->o->ops->discard(b->o->ops->ctx, b->s, ct);
+		return r;
+	}
+	if (code != 0) {
+		b->o->ops->discard(b->o->ops->ctx, b->s, ct);
+		b->code = code;
+		return cm_error_set(b->err, -ECANCELED,
+				    "building at STEP \"RUN %s\": while running runtime: exit status %d",
+				    cmdline ? in->args : "", code);
+	}
+	_cleanup_close_ int rw = -1;
+	r = ims_container_rw_fd(b->s, ct, &rw, b->err);
+	if (r == 0)
+		r = publish(b, st, key, by, rw);
+	cm_close(&rw);
+	b->o->ops->discard(b->o->ops->ctx, b->s, ct);
+	return r;
+}
+
+/* An image's root, mounted through a short-lived container. */
+struct root {
+	struct ims_container *ct;
+	int fd;
+};
+
+static int root_open(struct build *b, const char *id, struct root *ret)
+{
+	struct ims_create_opts co = { .image = id, .ephemeral = true };
+	struct ims_container *ct = NULL;
+	int r = ims_container_create(b->s, &co, &ct, b->err);
+	if (r < 0)
+		return r;
+	if ((r = ims_container_mount(b->s, ct, b->err)) < 0) {
+		struct cm_error e2 = { 0 };
+		(void)ims_container_remove(b->s, ct->id, true, &e2);
+		ims_container_free(ct);
+		return r;
+	}
+	int fd = open(ct->mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		r = cm_error_setx(b->err, cm_neg_errno(), "opening %s", ct->mountpoint);
+		struct cm_error e2 = { 0 };
+		(void)ims_container_remove(b->s, ct->id, true, &e2);
+		ims_container_free(ct);
+		return r;
+	}
+	*ret = (struct root){ ct, fd };
+	return 0;
+}
+
+static void root_close(struct build *b, struct root *rt)
+{
+	if (!rt->ct)
+		return;
+	cm_close(&rt->fd);
+	struct cm_error e2 = { 0 };
+	(void)ims_container_remove(b->s, rt->ct->id, true, &e2);
+	ims_container_free(rt->ct);
+	rt->ct = NULL;
+}
+
+/* A small file of the image (etc/passwd) read in-root, or NULL. */
+static char *read_small(int root, const char *path)
+{
+	_cleanup_close_ int fd = cm_openat_beneath(root, path, O_RDONLY | O_NONBLOCK, 0, false);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20))
+		return NULL;
+	char *buf = calloc(1, (size_t)st.st_size + 1);
+	if (buf && read(fd, buf, (size_t)st.st_size) != st.st_size) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* --chown=USER[:GROUP]: numbers, or names in the image's passwd/group. */
+static int parse_chown(struct build *b, int root, const char *spec, uid_t *u, gid_t *g)
+{
+	char *end;
+	const char *colon = strchr(spec, ':');
+	unsigned long nu = strtoul(spec, &end, 10);
+	bool num_u = end != spec && (end == colon || !*end);
+	bool num_g = false;
+	unsigned long ng = 0;
+	if (colon) {
+		ng = strtoul(colon + 1, &end, 10);
+		num_g = end != colon + 1 && !*end;
+	}
+	if (num_u && (!colon || num_g)) {
+		*u = (uid_t)nu;
+		*g = colon ? (gid_t)ng : (gid_t)nu;
+		return 0;
+	}
+	_cleanup_free_ char *passwd = root >= 0 ? read_small(root, "etc/passwd") : NULL;
+	_cleanup_free_ char *group = root >= 0 ? read_small(root, "etc/group") : NULL;
+	struct run_user ru;
+	struct cm_error e2 = { 0 };
+	if (run_user_resolve(spec, passwd ? passwd : "", group ? group : "", &ru, &e2) < 0)
+		return cm_error_set(b->err, -EINVAL, "--chown=%s: %s", spec, e2.msg);
+	*u = ru.uid;
+	*g = ru.gid;
+	return 0;
+}
+
+static struct stage *stage_named(struct build *b, const char *name, size_t before)
+{
+	char *end;
+	unsigned long idx = strtoul(name, &end, 10);
+	if (*name && !*end && idx < before)
+		return &b->st[idx];
+	for (size_t i = 0; i < before; i++)
+		if (b->st[i].name && strcasecmp(b->st[i].name, name) == 0)
+			return &b->st[i];
+	return NULL;
+}
+
+static int tmp_tree(struct build *b, char **ret_path, int *ret_fd)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/tmp/build.XXXXXX", ims_store_root(b->s)) < 0)
+		return cm_error_set(b->err, -ENOMEM, "out of memory");
+	if (!mkdtemp(p)) {
+		int r = cm_error_setx(b->err, cm_neg_errno(), "creating %s", p);
+		free(p);
+		return r;
+	}
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int r = cm_error_setx(b->err, cm_neg_errno(), "opening %s", p);
+		rmdir(p);
+		free(p);
+		return r;
+	}
+	(void)fchmod(fd, 0755);
+	*ret_path = p;
+	*ret_fd = fd;
+	return 0;
+}
+
+void bld_tmpdir_remove(char *path)
+{
+	if (!path)
+		return;
+	char *sl = strrchr(path, '/');
+	if (sl) {
+		*sl = '\0';
+		_cleanup_close_ int dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0)
+			(void)cm_rm_rf_at(dfd, sl + 1);
+	}
+	free(path);
+}
+
+/* "<<EOF", "<<-EOF", "<<\"EOF\"" -> the heredoc of that name, or NULL. */
+static const struct bld_heredoc *heredoc_word(const struct bld_instr *in, const char *w)
+{
+	if (w[0] != '<' || w[1] != '<')
+		return NULL;
+	w += 2;
+	if (*w == '-')
+		w++;
+	size_t l = strlen(w);
+	if (l >= 2 && (w[0] == '"' || w[0] == '\'') && w[l - 1] == w[0]) {
+		w++;
+		l -= 2;
+	}
+	for (size_t i = 0; i < in->n_heredocs; i++)
+		if (strlen(in->heredocs[i].name) == l && strncmp(in->heredocs[i].name, w, l) == 0)
+			return &in->heredocs[i];
+	return NULL;
+}
+
+/* A lone COPY source is a dir (history's "dir:" or "file:"). */
+static bool src_is_dir(const struct bld_copy *c)
+{
+	if (c->n_srcs != 1 || c->src_root < 0)
+		return false;
+	char p[PATH_MAX];
+	if (bld_path_clean(c->srcs[0], p, sizeof(p)) < 0)
+		return false;
+	_cleanup_close_ int fd = cm_openat_beneath(c->src_root, *p ? p : ".", O_PATH | O_DIRECTORY, 0, false);
+	return fd >= 0;
+}
+
+static int copy_step(struct build *b, struct stage *st, size_t sti, const struct bld_instr *in)
+{
+	bool add = in->kind == BLD_ADD;
+	const char *kw = add ? "ADD" : "COPY";
+	static const char *const unsupported[] = { "exclude", "parents", "keep-git-dir", "checksum" };
+	for (size_t i = 0; i < CM_ARRAY_SIZE(unsupported); i++)
+		if (bld_flag(in, unsupported[i]))
+			return cm_error_set(b->err, -ENOTSUP, "%s --%s is not supported yet", kw,
+					    unsupported[i]);
+	struct scope sc = { b, st };
+	char **words = NULL;
+	size_t nw = 0;
+	_cleanup_free_ char *from = NULL, *chown_s = NULL;
+	int r = 0;
+	if (bld_flag(in, "from"))
+		r = bld_expand_word(bld_flag(in, "from"), b->f.escape, lookup, &sc, &from, b->err);
+	if (r == 0 && bld_flag(in, "chown"))
+		r = bld_expand_word(bld_flag(in, "chown"), b->f.escape, lookup, &sc, &chown_s, b->err);
+	if (r == 0)
+		r = words_of(b, st, in, &words, &nw);
+	if (r < 0)
+		return r;
+	/* heredoc words become generated files; the rest are sources and the dest */
+	struct bld_doc *docs = calloc(nw + 1, sizeof(*docs));
+	char **expanded_docs = calloc(nw + 1, sizeof(char *));
+	size_t nd = 0;
+	struct bld_copy c = { .src_root = b->o->context, .ignore = b->have_ig ? &b->ig : NULL,
+			      .extract = add, .image_root = -1 };
+	struct root src = { NULL, -1 }, img = { NULL, -1 };
+	_cleanup_free_ char *dest = NULL, *tree_path = NULL, *key = NULL, *by = NULL;
+	_cleanup_free_ char *wtext = NULL, *what = NULL;
+	_cleanup_close_ int tree = -1;
+	char hash[BLD_HASH_LEN] = "";
+	if (!docs || !expanded_docs) {
+		r = cm_error_set(b->err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i + 1 < nw; i++) {
+		const struct bld_heredoc *h = heredoc_word(in, words[i]);
+		if (!h)
+			continue;
+		char *body = NULL;
+		if (h->expand)
+			r = bld_expand_vars(h->body, b->f.escape, lookup, &sc, &body, b->err);
+		else if (!(body = strdup(h->body)))
+			r = -ENOMEM;
+		if (r < 0)
+			goto out;
+		expanded_docs[nd] = body;
+		docs[nd].name = h->name;
+		docs[nd++].body = body;
+	}
+	c.docs = docs;
+	c.n_docs = nd;
+	c.srcs = words;
+	c.n_srcs = nw - 1;
+	for (size_t i = 0; i < c.n_srcs; i++)
+		if (add && (strncmp(words[i], "http://", 7) == 0 || strncmp(words[i], "https://", 8) == 0 ||
+			    strncmp(words[i], "git@", 4) == 0)) {
+			r = cm_error_set(b->err, -ENOTSUP,
+					 "ADD %s: URLs are not supported (img has no HTTP client yet): download it and COPY it",
+					 words[i]);
+			goto out;
+		}
+	const char *d = words[nw - 1];
+	const char *wd = st->cfg.workdir ? st->cfg.workdir : "/";
+	if (d[0] == '/')
+		dest = strdup(d);
+	else if (asprintf(&dest, "%s%s%s", wd, wd[strlen(wd) - 1] == '/' ? "" : "/", d) < 0)
+		dest = NULL;
+	/* "." and "./" name the workdir itself, as a dir */
+	size_t dl = dest ? strlen(dest) : 0;
+	if (dest && dl >= 2 && strcmp(dest + dl - 2, "/.") == 0)
+		dest[dl - 1] = '\0';
+	if (!dest) {
+		r = cm_error_set(b->err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	c.dest = dest;
+	if (bld_flag(in, "chmod")) {
+		char *end;
+		const char *m = bld_flag(in, "chmod");
+		unsigned long mode = strtoul(m, &end, 8);
+		if (!*m || *end || mode > 07777) {
+			r = cm_error_set(b->err, -EINVAL, "--chmod=%s: an octal mode is needed", m);
+			goto out;
+		}
+		c.chmod = true;
+		c.mode = (mode_t)mode;
+	}
+	/* the key: the sources' content, or (--from) the image they come from */
+	char srcid[CM_DIGEST_STR_LEN + 8] = "";
+	if (from) {
+		struct stage *fs = stage_named(b, from, sti);
+		if (fs) {
+			if (!fs->id[0]) {
+				r = cm_error_set(b->err, -EINVAL, "%s --from=%s: that stage is empty", kw, from);
+				goto out;
+			}
+			snprintf(srcid, sizeof(srcid), "%s", fs->id);
+		} else {
+			struct ims_image *fi = NULL;
+			if ((r = ims_image_resolve(b->s, from, &fi, b->err)) < 0) {
+				cm_error_prefix(b->err, r, "%s --from=%s", kw, from);
+				goto out;
+			}
+			snprintf(srcid, sizeof(srcid), "%s", fi->id);
+			ims_image_free(fi);
+		}
+		c.keep_owner = true;
+		c.ignore = NULL;
+	} else if ((r = bld_copy_hash(&c, hash, b->err)) < 0) {
+		cm_error_prefix(b->err, r, "%s", kw);
+		goto out;
+	}
+	wtext = join_words(words, nw, " ");
+	if (!wtext || asprintf(&what, "%s --chown=%s --chmod=%s %s", kw, chown_s ? chown_s : "",
+			       bld_flag(in, "chmod") ? bld_flag(in, "chmod") : "", wtext) < 0 ||
+	    !(key = step_key(b, st, what, from ? srcid : hash)) ||
+	    asprintf(&by, "/bin/sh -c #(nop) %s %s%s%s%s:%s in %s ", kw, from ? "--from=" : "",
+		     from ? from : "", from ? " " : "", nw > 2 || strpbrk(words[0], "*?[") ? "multi" : src_is_dir(&c) ? "dir" : "file",
+		     from ? srcid + 7 : hash + 5, words[nw - 1]) < 0) {
+		r = cm_error_set(b->err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = cache_hit(b, st, key)) != 0) {
+		r = r < 0 ? r : 0;
+		goto out;
+	}
+	if (from) {
+		if ((r = root_open(b, srcid, &src)) < 0)
+			goto out;
+		c.src_root = src.fd;
+	}
+	if (st->id[0] && (r = root_open(b, st->id, &img)) < 0)
+		goto out;
+	c.image_root = img.fd;
+	if (chown_s) {
+		if ((r = parse_chown(b, img.fd, chown_s, &c.uid, &c.gid)) < 0)
+			goto out;
+		c.chown = true;
+	}
+	if ((r = tmp_tree(b, &tree_path, &tree)) < 0)
+		goto out;
+	if ((r = bld_copy_write(&c, tree, b->err)) < 0) {
+		cm_error_prefix(b->err, r, "%s", kw);
+		goto out;
+	}
+	root_close(b, &img);
+	root_close(b, &src);
+	r = publish(b, st, key, by, tree);
+out:
+	root_close(b, &img);
+	root_close(b, &src);
+	cm_close(&tree);
+	bld_tmpdir_remove(TAKE_PTR(tree_path));
+	bld_strv_free(words);
+	for (size_t i = 0; expanded_docs && i < nd; i++)
+		free(expanded_docs[i]);
+	free(expanded_docs);
+	free(docs);
+	return r;
+}
+
+/* Go's time.ParseDuration for HEALTHCHECK flags: "30s", "1m30s", "500ms". */
+static int parse_duration(const char *s, int64_t *ret)
+{
+	double total = 0;
+	const char *p = s;
+	if (!*p)
+		return -EINVAL;
+	while (*p) {
+		char *end;
+		double v = strtod(p, &end);
+		if (end == p)
+			return -EINVAL;
+		p = end;
+		double unit;
+		if (strncmp(p, "ns", 2) == 0) { unit = 1; p += 2; }
+		else if (strncmp(p, "us", 2) == 0) { unit = 1e3; p += 2; }
+		else if (strncmp(p, "ms", 2) == 0) { unit = 1e6; p += 2; }
+		else if (*p == 's') { unit = 1e9; p++; }
+		else if (*p == 'm') { unit = 60e9; p++; }
+		else if (*p == 'h') { unit = 3600e9; p++; }
+		else if (v == 0 && !*p) { unit = 0; }
+		else return -EINVAL;
+		total += v * unit;
+	}
+	*ret = (int64_t)total;
+	return 0;
+}
+
+static int healthcheck(struct build *b, struct stage *st, const struct bld_instr *in)
+{
+	const char *a = in->args;
+	while (*a == ' ' || *a == '\t')
+		a++;
+	struct cm_jw w;
+	cm_jw_init(&w, 0);
+	cm_jw_obj(&w);
+	cm_jw_key(&w, "Test");
+	cm_jw_arr(&w);
+	if (strncasecmp(a, "NONE", 4) == 0) {
+		cm_jw_str(&w, "NONE");
+	} else {
+		const char *cmd = a + 3;
+		while (*cmd == ' ' || *cmd == '\t')
+			cmd++;
+		if (in->json) {
+			cm_jw_str(&w, "CMD");
+			for (size_t i = 0; i < in->n_argv; i++)
+				cm_jw_str(&w, in->argv[i]);
+		} else {
+			cm_jw_str(&w, "CMD-SHELL");
+			cm_jw_str(&w, cmd);
+		}
+	}
+	cm_jw_arr_end(&w);
+	static const char *const flags[][2] = { { "interval", "Interval" }, { "timeout", "Timeout" },
+						{ "start-period", "StartPeriod" },
+						{ "start-interval", "StartInterval" } };
+	for (size_t i = 0; i < CM_ARRAY_SIZE(flags); i++) {
+		const char *v = bld_flag(in, flags[i][0]);
+		int64_t ns;
+		if (!v)
+			continue;
+		if (parse_duration(v, &ns) < 0 || ns < 0) {
+			cm_jw_free(&w);
+			return cm_error_set(b->err, -EINVAL, "HEALTHCHECK --%s=%s: not a duration",
+					    flags[i][0], v);
+		}
+		cm_jw_kint(&w, flags[i][1], ns);
+	}
+	const char *rv = bld_flag(in, "retries");
+	if (rv) {
+		char *end;
+		long n = strtol(rv, &end, 10);
+		if (!*rv || *end || n < 0) {
+			cm_jw_free(&w);
+			return cm_error_set(b->err, -EINVAL, "HEALTHCHECK --retries=%s: not a count", rv);
+		}
+		cm_jw_kint(&w, "Retries", n);
+	}
+	cm_jw_obj_end(&w);
+	free(st->cfg.healthcheck);
+	st->cfg.healthcheck = NULL;
+	if (cm_jw_finish(&w, &st->cfg.healthcheck, NULL) < 0)
+		return cm_error_set(b->err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static int set_set(char ***v, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i], s) == 0)
+			return 0;
+	return bld_strv_push(v, n, strdup(s));
+}
+
+static int arg_step(struct build *b, struct stage *st, const struct bld_instr *in)
+{
+	struct scope sc = { b, st };
+	char **k, **v;
+	size_t n;
+	int r = bld_parse_pairs(in->args, b->f.escape, false, true, lookup, &sc, &k, &v, &n, b->err);
+	if (r < 0)
+		return r;
+	struct kv *into = st ? &st->args : &b->meta;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		bool given;
+		const char *cv = cli_arg(b, k[i], strlen(k[i]), &given);
+		const char *val = given ? cv : v[i];
+		if (!given && !v[i] && st) {
+			/* ARG NAME in a stage: the global ARG's value */
+			ssize_t m = kv_find(&b->meta, k[i], strlen(k[i]));
+			val = m >= 0 ? b->meta.v[m] : NULL;
+		}
+		r = kv_set(into, k[i], val);
+	}
+	/* in a stage: a history entry "ARG NAME..." (buildah's), no values:
+	 * the RUNs that see them are keyed by them */
+	_cleanup_free_ char *names = r == 0 ? join_words(k, n, " ") : NULL;
+	_cleanup_free_ char *desc = NULL;
+	bld_strv_free(k);
+	bld_strv_freen(v, n);
+	if (r < 0 || !names || asprintf(&desc, "ARG %s", names) < 0)
+		return cm_error_set(b->err, -ENOMEM, "out of memory");
+	return st ? config_step(b, st, desc, NULL) : 0;
+}
+
+static int dispatch(struct build *b, size_t sti, const struct bld_instr *in);
+
+/* "KEYWORD rest as written" (the keyword upper case). */
+static char *raw_text(const struct bld_instr *in)
+{
+	const char *rest = in->text + strcspn(in->text, " \t");
+	rest += strspn(rest, " \t");
+	char *r = NULL;
+	if (asprintf(&r, "%s %s", bld_kind_name(in->kind), rest) < 0)
+		return NULL;
+	return r;
+}
+
+static int from_step(struct build *b, size_t sti, const struct bld_instr *in)
+{
+	struct stage *st = &b->st[sti];
+	struct scope sc = { b, NULL };
+	char **w;
+	size_t n;
+	int r = bld_expand(in->args, b->f.escape, true, lookup, &sc, &w, &n, b->err);
+	if (r < 0)
+		return r;
+	if (n < 1 || !*w[0]) {
+		bld_strv_free(w);
+		return cm_error_set(b->err, -EINVAL, "FROM: the base image name is empty");
+	}
+	struct stage *prev = stage_named(b, w[0], sti);
+	if (prev && (prev->name || strcmp(w[0], "scratch") != 0)) {
+		if (prev->id[0])
+			r = stage_set_image(b, st, prev->id);
+	} else if (strcmp(w[0], "scratch") == 0) {
+		st->id[0] = '\0';
+	} else {
+		r = ims_image_resolve(b->s, w[0], &st->img, b->err);
+		if (r == -ENOENT)
+			r = cm_error_set(b->err, r, "FROM %s: no such image in the store (no registry access: img pull or img load it first)",
+					 w[0]);
+		else if (r == 0) {
+			char id[CM_DIGEST_STR_LEN];
+			memcpy(id, st->img->id, sizeof(id));
+			ims_image_free(st->img);
+			st->img = NULL;
+			r = stage_set_image(b, st, id);
+		}
+	}
+	bld_strv_free(w);
+	if (r < 0)
+		return r;
+	if (st->cfg.n_onbuild) {
+		/* the base's ONBUILD triggers run now, then leave the config */
+		char **trig = st->cfg.onbuild;
+		size_t nt = st->cfg.n_onbuild;
+		st->cfg.onbuild = NULL;
+		st->cfg.n_onbuild = 0;
+		for (size_t i = 0; r == 0 && i < nt; i++) {
+			struct bld_instr t;
+			say(b, "--> Running ONBUILD trigger: %s", trig[i]);
+			if ((r = bld_parse_line(trig[i], b->f.escape, &t, b->err)) < 0) {
+				cm_error_prefix(b->err, r, "ONBUILD trigger '%s'", trig[i]);
+				break;
+			}
+			r = dispatch(b, sti, &t);
+			bld_instr_free(&t);
+		}
+		bld_strv_free(trig);
+	}
+	return r;
+}
+
+/* WORKDIR: the config, and the dir made (a layer) when the image lacks it,
+ * as docker and buildah do. */
+static int workdir_step(struct build *b, struct stage *st, const struct bld_instr *in,
+			const char *desc)
+{
+	_cleanup_free_ char *key = step_key(b, st, desc, NULL);
+	_cleanup_free_ char *raw = raw_text(in), *by = NULL, *tree_path = NULL;
+	if (!key || !raw || asprintf(&by, "/bin/sh -c #(nop) %s", raw) < 0)
+		return cm_error_set(b->err, -ENOMEM, "out of memory");
+	int r = cache_hit(b, st, key);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	struct root img = { NULL, -1 };
+	_cleanup_close_ int tree = -1;
+	if (st->id[0] && (r = root_open(b, st->id, &img)) < 0)
+		return r;
+	_cleanup_close_ int have = img.fd >= 0 ? cm_openat_beneath(img.fd, st->cfg.workdir + 1,
+							     O_PATH | O_DIRECTORY, 0, false)
+					       : -1;
+	if (have >= 0 || strcmp(st->cfg.workdir, "/") == 0) {
+		root_close(b, &img);
+		return publish(b, st, key, by, -1);
+	}
+	struct bld_copy c = { .image_root = img.fd };
+	if ((r = tmp_tree(b, &tree_path, &tree)) == 0) {
+		int dfd = bld_make_dirs(&c, tree, st->cfg.workdir, b->err);
+		r = dfd < 0 ? dfd : 0;
+		if (dfd >= 0)
+			close(dfd);
+	}
+	root_close(b, &img);
+	if (r == 0)
+		r = publish(b, st, key, by, tree);
+	cm_close(&tree);
+	bld_tmpdir_remove(TAKE_PTR(tree_path));
+	return r;
+}
+
+static int dispatch(struct build *b, size_t sti, const struct bld_instr *in)
+{
+	struct stage *st = &b->st[sti];
+	struct scope sc = { b, st };
+	struct cfg *c = &st->cfg;
+	const char *kw = bld_kind_name(in->kind);
+	_cleanup_free_ char *desc = NULL, *word = NULL;
+	char **w = NULL;
+	size_t n = 0;
+	int r = 0;
+	switch (in->kind) {
+	case BLD_FROM:
+		return from_step(b, sti, in);
+	case BLD_ARG:
+		return arg_step(b, st, in);
+	case BLD_RUN:
+		return run_step(b, st, in);
+	case BLD_COPY:
+	case BLD_ADD:
+		return copy_step(b, st, sti, in);
+	case BLD_ENV:
+	case BLD_LABEL: {
+		char **k, **v;
+		if ((r = bld_parse_pairs(in->args, b->f.escape, true, false, lookup, &sc, &k, &v, &n,
+					 b->err)) < 0)
+			return r;
+		struct bld_sb d = { 0 };
+		r = bld_sb_add(&d, kw, strlen(kw));
+		for (size_t i = 0; r == 0 && i < n; i++) {
+			r = kv_set(in->kind == BLD_ENV ? &c->env : &c->labels, k[i], v[i]);
+			if (r == 0)
+				r = bld_sb_addc(&d, ' ');
+			if (r == 0)
+				r = bld_sb_add(&d, k[i], strlen(k[i]));
+			if (r == 0)
+				r = bld_sb_addc(&d, '=');
+			if (r == 0)
+				r = bld_sb_add(&d, v[i], strlen(v[i]));
+		}
+		bld_strv_free(k);
+		bld_strv_freen(v, n);
+		desc = r == 0 ? bld_sb_take(&d) : NULL;
+		free(d.s);
+		break;
+	}
+	case BLD_CMD:
+	case BLD_ENTRYPOINT: {
+		char ***dst = in->kind == BLD_CMD ? &c->cmd : &c->ep;
+		size_t *dn = in->kind == BLD_CMD ? &c->n_cmd : &c->n_ep;
+		bld_strv_free(*dst);
+		*dst = NULL;
+		if ((r = command_of(st, in, in->args, dst, dn)) < 0)
+			break;
+		if (in->kind == BLD_CMD) {
+			c->has_cmd = true;
+			st->cmd_set = true;
+		} else {
+			c->has_ep = true;
+			if (!st->cmd_set) { /* an inherited CMD does not survive a new ENTRYPOINT */
+				bld_strv_free(c->cmd);
+				c->cmd = NULL;
+				c->n_cmd = 0;
+				c->has_cmd = false;
+			}
+		}
+		struct cm_jw jw;
+		cm_jw_init(&jw, 0);
+		cm_jw_arr(&jw);
+		for (size_t i = 0; i < *dn; i++)
+			cm_jw_str(&jw, (*dst)[i]);
+		cm_jw_arr_end(&jw);
+		_cleanup_free_ char *js = NULL;
+		if (cm_jw_finish(&jw, &js, NULL) < 0 || asprintf(&desc, "%s %s", kw, js) < 0)
+			r = -ENOMEM;
+		break;
+	}
+	case BLD_WORKDIR: {
+		if ((r = bld_expand_word(in->args, b->f.escape, lookup, &sc, &word, b->err)) < 0)
+			return r;
+		const char *cur = c->workdir ? c->workdir : "/";
+		char *nw = NULL;
+		if (word[0] == '/')
+			nw = strdup(word);
+		else if (asprintf(&nw, "%s%s%s", cur, cur[strlen(cur) - 1] == '/' ? "" : "/", word) < 0)
+			nw = NULL;
+		if (!nw)
+			return cm_error_set(b->err, -ENOMEM, "out of memory");
+		size_t l = strlen(nw);
+		while (l > 1 && nw[l - 1] == '/')
+			nw[--l] = '\0';
+		free(c->workdir);
+		c->workdir = nw;
+		if (asprintf(&desc, "WORKDIR %s", nw) < 0)
+			return cm_error_set(b->err, -ENOMEM, "out of memory");
+		return workdir_step(b, st, in, desc);
+	}
+	case BLD_USER:
+	case BLD_STOPSIGNAL: {
+		if ((r = bld_expand_word(in->args, b->f.escape, lookup, &sc, &word, b->err)) < 0)
+			return r;
+		if (!*word)
+			return cm_error_set(b->err, -EINVAL, "%s: the value is empty", kw);
+		char **slot = in->kind == BLD_USER ? &c->user : &c->stopsignal;
+		free(*slot);
+		*slot = strdup(word);
+		if (!*slot || asprintf(&desc, "%s %s", kw, word) < 0)
+			r = -ENOMEM;
+		break;
+	}
+	case BLD_EXPOSE:
+	case BLD_VOLUME:
+		if ((r = words_of(b, st, in, &w, &n)) < 0)
+			return r;
+		for (size_t i = 0; r == 0 && i < n; i++) {
+			if (in->kind == BLD_VOLUME) {
+				if (!*w[i])
+					r = cm_error_set(b->err, -EINVAL, "VOLUME: an empty path");
+				else
+					r = set_set(&c->vols, &c->n_vols, w[i]);
+				continue;
+			}
+			char *end;
+			unsigned long p = strtoul(w[i], &end, 10);
+			if (end == w[i] || p > 65535 || (*end && strcmp(end, "/tcp") != 0 &&
+							 strcmp(end, "/udp") != 0 && strcmp(end, "/sctp") != 0)) {
+				r = cm_error_set(b->err, -EINVAL, "EXPOSE %s: invalid port (PORT[/tcp|udp|sctp])", w[i]);
+				continue;
+			}
+			char port[32];
+			snprintf(port, sizeof(port), "%lu%s", p, *end ? end : "/tcp");
+			r = set_set(&c->ports, &c->n_ports, port);
+		}
+		if (r == 0) {
+			_cleanup_free_ char *j = join_words(w, n, " ");
+			if (!j || asprintf(&desc, "%s %s", kw, j) < 0)
+				r = -ENOMEM;
+		}
+		bld_strv_free(w);
+		break;
+	case BLD_ONBUILD:
+		if ((r = bld_strv_push(&c->onbuild, &c->n_onbuild, strdup(in->args))) == 0 &&
+		    asprintf(&desc, "ONBUILD %s", in->args) < 0)
+			r = -ENOMEM;
+		break;
+	case BLD_SHELL:
+		bld_strv_free(c->shell);
+		c->shell = NULL;
+		c->n_shell = 0;
+		for (size_t i = 0; r == 0 && i < in->n_argv; i++)
+			r = bld_strv_push(&c->shell, &c->n_shell, strdup(in->argv[i]));
+		if (r == 0 && asprintf(&desc, "SHELL %s", in->args) < 0)
+			r = -ENOMEM;
+		break;
+	case BLD_MAINTAINER:
+		free(st->author);
+		if (!(st->author = strdup(in->args)) || asprintf(&desc, "MAINTAINER %s", in->args) < 0)
+			r = -ENOMEM;
+		break;
+	case BLD_HEALTHCHECK:
+		if ((r = healthcheck(b, st, in)) < 0)
+			return r;
+		if (!(desc = strdup(in->text)))
+			r = -ENOMEM;
+		break;
+	}
+	if (r < 0)
+		return b->err->code ? r : cm_error_set(b->err, r, "out of memory");
+	_cleanup_free_ char *raw = raw_text(in);
+	if (!raw)
+		return cm_error_set(b->err, -ENOMEM, "out of memory");
+	return config_step(b, st, desc, raw);
+}
+
+/* ------------------------------------------------------------ stages */
+
+/* Mark stage i and what it needs (FROM <stage>, COPY --from=<stage>). */
+static void need(struct build *b, size_t i)
+{
+	if (b->st[i].needed)
+		return;
+	b->st[i].needed = true;
+	for (size_t k = b->st[i].first; k < b->st[i].end; k++) {
+		const struct bld_instr *in = &b->f.v[k];
+		const char *ref = NULL;
+		char word[256] = "";
+		if (in->kind == BLD_FROM) {
+			snprintf(word, sizeof(word), "%.*s", (int)strcspn(in->args, " \t"), in->args);
+			ref = word;
+		} else if ((in->kind == BLD_COPY || (in->kind == BLD_ONBUILD && in->sub &&
+						     in->sub->kind == BLD_COPY)) &&
+			   bld_flag(in, "from")) {
+			ref = bld_flag(in, "from");
+		}
+		struct stage *dep = ref ? stage_named(b, ref, i) : NULL;
+		if (dep)
+			need(b, (size_t)(dep - b->st));
+	}
+}
+
+static int setup(struct build *b)
+{
+	struct bld_file *f = &b->f;
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->v[i].kind != BLD_FROM)
+			continue;
+		struct stage *nv = realloc(b->st, (b->n_st + 1) * sizeof(*nv));
+		if (!nv)
+			return cm_error_set(b->err, -ENOMEM, "out of memory");
+		b->st = nv;
+		struct stage *st = &b->st[b->n_st];
+		*st = (struct stage){ .first = i, .end = f->n };
+		if (b->n_st)
+			b->st[b->n_st - 1].end = i;
+		/* FROM x AS name */
+		const char *a = f->v[i].args;
+		size_t w1 = strcspn(a, " \t");
+		const char *as = a + w1;
+		while (*as == ' ' || *as == '\t')
+			as++;
+		if (*as) {
+			as += 2;
+			while (*as == ' ' || *as == '\t')
+				as++;
+			if (!(st->name = strdup(as)))
+				return cm_error_set(b->err, -ENOMEM, "out of memory");
+			for (char *p = st->name; *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+			for (size_t k = 0; k < b->n_st; k++)
+				if (b->st[k].name && strcmp(b->st[k].name, st->name) == 0)
+					return cm_error_set(b->err, -EINVAL, "%s:%u: duplicate stage name \"%s\"",
+							    f->name, f->v[i].line, st->name);
+		}
+		b->n_st++;
+	}
+	size_t target = b->n_st - 1;
+	if (b->o->target) {
+		struct stage *t = NULL;
+		for (size_t k = 0; k < b->n_st; k++)
+			if (b->st[k].name && strcasecmp(b->st[k].name, b->o->target) == 0)
+				t = &b->st[k];
+		if (!t)
+			return cm_error_set(b->err, -EINVAL, "target stage \"%s\" could not be found",
+					    b->o->target);
+		target = (size_t)(t - b->st);
+	}
+	need(b, target);
+	for (size_t k = 0; k <= target; k++)
+		if (b->st[k].needed) {
+			b->n_needed++;
+			b->steps += (unsigned)(b->st[k].end - b->st[k].first);
+		}
+	return (int)target;
+}
+
+int bld_build(struct ims_store *s, const struct bld_opts *o, char ret_id[CM_DIGEST_STR_LEN],
+	      int *ret_code, struct cm_error *err)
+{
+	struct build b = { .s = s, .o = o, .err = err };
+	int r = bld_parse(o->file_name, o->text, o->len, &b.f, err);
+	if (r < 0)
+		return r;
+	if (b.f.syntax)
+		say(&b, "note: the syntax directive (%s) is ignored: img's own parser reads the file",
+		    b.f.syntax);
+	/* .containerignore, else .dockerignore */
+	static const char *const ignores[] = { ".containerignore", ".dockerignore" };
+	for (size_t i = 0; i < CM_ARRAY_SIZE(ignores) && !b.have_ig; i++) {
+		char *t = read_small(o->context, ignores[i]);
+		if (!t)
+			continue;
+		r = bld_ignore_parse(t, strlen(t), &b.ig);
+		free(t);
+		if (r < 0) {
+			r = cm_error_set(err, r, "out of memory");
+			goto out;
+		}
+		b.have_ig = true;
+	}
+	for (size_t i = 0; o->build_args && o->build_args[i]; i++) {
+		const char *a = o->build_args[i];
+		const char *eq = strchr(a, '=');
+		_cleanup_free_ char *k = strndup(a, eq ? (size_t)(eq - a) : strlen(a));
+		if (!k || !*k) {
+			r = cm_error_set(err, k ? -EINVAL : -ENOMEM, "--build-arg '%s': KEY=VALUE", a);
+			goto out;
+		}
+		const char *v = eq ? eq + 1 : getenv(k);
+		if ((r = kv_set(&b.cli, k, v)) < 0) {
+			r = cm_error_set(err, r, "out of memory");
+			goto out;
+		}
+	}
+	if (!(b.cli_used = calloc(b.cli.n + 1, sizeof(bool)))) {
+		r = cm_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	int target = setup(&b);
+	if (target < 0) {
+		r = target;
+		goto out;
+	}
+	/* the ARGs before the first FROM */
+	for (size_t i = 0; i < b.st[0].first; i++)
+		if ((r = arg_step(&b, NULL, &b.f.v[i])) < 0) {
+			cm_error_prefix(err, r, "%s:%u", b.f.name, b.f.v[i].line);
+			goto out;
+		}
+	for (size_t k = 0; k <= (size_t)target; k++) {
+		struct stage *st = &b.st[k];
+		if (!st->needed)
+			continue;
+		b.stage_no++;
+		for (size_t i = st->first; i < st->end; i++) {
+			const struct bld_instr *in = &b.f.v[i];
+			b.step++;
+			unsigned n_here = (unsigned)(st->end - st->first);
+			unsigned at = (unsigned)(i - st->first + 1);
+			if (b.n_needed > 1)
+				say(&b, "[%u/%u] STEP %u/%u: %s", b.stage_no, b.n_needed, at, n_here, in->text);
+			else
+				say(&b, "STEP %u/%u: %s", at, n_here, in->text);
+			if ((r = dispatch(&b, k, in)) < 0) {
+				if (r != -ECANCELED)
+					cm_error_prefix(err, r, "%s:%u", b.f.name, in->line);
+				goto out;
+			}
+		}
+		st->done = true;
+	}
+	struct stage *t = &b.st[target];
+	/* --label: on the final image */
+	if (o->labels && o->labels[0]) {
+		struct bld_sb d = { 0 };
+		r = bld_sb_add(&d, "LABEL", 5);
+		for (size_t i = 0; r == 0 && o->labels[i]; i++) {
+			const char *l = o->labels[i];
+			const char *eq = strchr(l, '=');
+			_cleanup_free_ char *k = strndup(l, eq ? (size_t)(eq - l) : strlen(l));
+			if (!k || (r = kv_set(&t->cfg.labels, k, eq ? eq + 1 : "")) < 0 ||
+			    (r = bld_sb_addc(&d, ' ')) < 0 || (r = bld_sb_add(&d, l, strlen(l))) < 0)
+				r = -ENOMEM;
+		}
+		_cleanup_free_ char *desc = r == 0 ? bld_sb_take(&d) : NULL;
+		free(d.s);
+		if (!desc) {
+			r = cm_error_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		if ((r = config_step(&b, t, desc, NULL)) < 0)
+			goto out;
+	}
+	if (!t->id[0]) {
+		/* FROM scratch and nothing else: an empty image */
+		if ((r = config_step(&b, t, "FROM scratch", NULL)) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < b.cli.n; i++)
+		if (!b.cli_used[i] && !is_proxy(b.cli.k[i], strlen(b.cli.k[i])))
+			say(&b, "[Warning] one or more build-args [%s] were not consumed", b.cli.k[i]);
+	memcpy(ret_id, t->id, CM_DIGEST_STR_LEN);
+	r = 0;
+out:
+	if (ret_code && b.code)
+		*ret_code = b.code;
+	for (size_t i = 0; i < b.n_st; i++) {
+		free(b.st[i].name);
+		free(b.st[i].author);
+		ims_image_free(b.st[i].img);
+		cfg_free(&b.st[i].cfg);
+		kv_free(&b.st[i].args);
+	}
+	free(b.st);
+	kv_free(&b.meta);
+	kv_free(&b.cli);
+	free(b.cli_used);
+	bld_ignore_free(&b.ig);
+	bld_file_free(&b.f);
+	return r;
+}
