@@ -115,6 +115,7 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 			L(s->copyup), L(s->copyup_bytes), L(s->copyup_ns) / 1e6);
 		fprintf(f, "  whiteout         %llu\n  opaque           %llu\n  dir_copyup_tree  %llu\n",
 			L(s->whiteout), L(s->opaque), L(s->dir_copyup_tree));
+		fprintf(f, "  rmdir_fast       %llu\n", L(s->rmdir_fast));
 		fprintf(f, "  read_bytes       %llu\n  write_bytes      %llu\n",
 			L(s->read_bytes), L(s->write_bytes));
 		fprintf(f, "  pt_opens         %llu\n  pt_backing       %llu\n  pt_refused       %llu%s%s%s\n  pt_stale         %llu\n",
@@ -151,11 +152,11 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 		fputc('}', f);
 	}
 	fprintf(f, "],\"counters\":{\"copyup\":%llu,\"copyup_bytes\":%llu,\"copyup_ns\":%llu,"
-		   "\"whiteout\":%llu,\"opaque\":%llu,\"dir_copyup_tree\":%llu,"
+		   "\"whiteout\":%llu,\"opaque\":%llu,\"dir_copyup_tree\":%llu,\"rmdir_fast\":%llu,"
 		   "\"read_bytes\":%llu,\"write_bytes\":%llu,\"pt_opens\":%llu,\"pt_backing\":%llu,"
 		   "\"pt_refused\":%llu,\"pt_stale\":%llu,\"nodes\":%llu,\"dir_fds\":%llu},\"ops\":{",
 		L(s->copyup), L(s->copyup_bytes), L(s->copyup_ns), L(s->whiteout), L(s->opaque),
-		L(s->dir_copyup_tree), L(s->read_bytes), L(s->write_bytes), L(s->pt_opens),
+		L(s->dir_copyup_tree), L(s->rmdir_fast), L(s->read_bytes), L(s->write_bytes), L(s->pt_opens),
 		L(s->pt_backing), L(s->pt_refused), L(s->pt_stale), L(s->nodes), L(s->dirfds));
 	for (int i = 0; i < UFS_OP__MAX; i++)
 		fprintf(f, "%s\"%s\":{\"count\":%llu,\"errors\":%llu,\"ns\":%llu,\"max_ns\":%llu}",

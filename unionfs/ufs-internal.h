@@ -44,6 +44,7 @@ struct ufs_stats {
 	atomic_ullong read_bytes;
 	atomic_ullong write_bytes;
 	atomic_ullong dir_copyup_tree; /* lower dirs copied whole for rename */
+	atomic_ullong rmdir_fast;    /* rmdirs done as one rmdir(2) */
 	atomic_ullong pt_opens;      /* opens handed to the kernel (passthrough) */
 	atomic_ullong pt_backing;    /* backing files registered now */
 	atomic_ullong pt_refused;    /* inodes the kernel refused a backing for */
