@@ -63,6 +63,12 @@ _Static_assert(sizeof(struct k_backing_map) == 16, "fuse_backing_map");
 #define K_FUSE_INIT 26
 #define K_FUSE_OPEN 14
 #define K_FUSE_CREATE 35
+#define K_FUSE_SETATTR 4
+#define K_FUSE_WRITE 16
+#define K_WRITE_FLAGS_OFF 20             /* fuse_write_in.write_flags */
+#define K_FUSE_WRITE_KILL_SUIDGID (1u << 2)
+#define K_FATTR_KILL_SUIDGID (1u << 11)  /* fuse_setattr_in.valid */
+#define K_FUSE_HANDLE_KILLPRIV_V2 (1u << 28)
 #define K_ENTRY_OUT_SIZE 128 /* struct fuse_entry_out, before fuse_open_out */
 #define K_FUSE_WRITEBACK_CACHE (1u << 16)
 #define K_FUSE_INIT_EXT (1u << 30)
@@ -83,9 +89,37 @@ static __thread struct {
 	uint64_t unique;
 	uint32_t opcode;
 	int backing_id; /* set by the OPEN/CREATE handler, 0: none */
+	bool kill_suidgid; /* WRITE/SETATTR: FUSE_HANDLE_KILLPRIV_V2's flag */
+	bool setattr_none; /* SETATTR of nothing: the kernel's remove-privs */
 } cur;
 
 static struct ufs_fs *shim_fs; /* one mount per process */
+
+bool ufs_shim_kill_suidgid(void)
+{
+	return cur.kill_suidgid;
+}
+
+bool ufs_shim_setattr_none(void)
+{
+	return cur.setattr_none;
+}
+
+/* The flags of a request the handlers need and libfuse 3.14 drops. */
+static void note_request(const struct k_in_header *h, size_t n)
+{
+	const char *arg = (const char *)(h + 1);
+	uint32_t v;
+	cur.kill_suidgid = cur.setattr_none = false;
+	if (h->opcode == K_FUSE_WRITE && n >= sizeof(*h) + K_WRITE_FLAGS_OFF + 4) {
+		memcpy(&v, arg + K_WRITE_FLAGS_OFF, 4);
+		cur.kill_suidgid = v & K_FUSE_WRITE_KILL_SUIDGID;
+	} else if (h->opcode == K_FUSE_SETATTR && n >= sizeof(*h) + 4) {
+		memcpy(&v, arg, 4);
+		cur.kill_suidgid = v & K_FATTR_KILL_SUIDGID;
+		cur.setattr_none = v == 0;
+	}
+}
 
 void ufs_shim_set_backing(int backing_id)
 {
@@ -115,6 +149,7 @@ static ssize_t shim_read(int fd, void *buf, size_t len, void *userdata)
 	cur.unique = h->unique;
 	cur.opcode = h->opcode;
 	cur.backing_id = 0;
+	note_request(h, (size_t)n);
 	if (h->opcode == K_FUSE_INIT &&
 	    (size_t)n >= sizeof(*h) + offsetof(struct k_init_in, flags2) + 4) {
 		const struct k_init_in *in = (const void *)((const char *)buf + sizeof(*h));
@@ -123,6 +158,7 @@ static ssize_t shim_read(int fd, void *buf, size_t len, void *userdata)
 			flags |= (uint64_t)in->flags2 << 32;
 		shim_fs->pt_kernel_offers = (flags >> 32) & K_FUSE_PASSTHROUGH_HI;
 		shim_fs->idmap_kernel_offers = (flags >> 32) & K_FUSE_ALLOW_IDMAP_HI;
+		shim_fs->killpriv_v2 = flags & K_FUSE_HANDLE_KILLPRIV_V2; /* offered */
 		ufs_pt_init_begin(shim_fs); /* ended in shim_writev, same thread */
 	}
 	return n;
@@ -148,9 +184,11 @@ static ssize_t init_reply(int fd, struct iovec *iov, int count)
 	char buf[sizeof(struct k_out_header) + sizeof(struct k_init_out) + 64];
 	ssize_t len = flatten(iov, count, buf, sizeof(buf));
 	const struct k_out_header *oh = (const void *)buf;
-	if (len < (ssize_t)(sizeof(*oh) + sizeof(struct k_init_out)) || oh->error != 0)
-		return writev(fd, iov, count);
 	struct ufs_fs *fs = shim_fs;
+	if (len < (ssize_t)(sizeof(*oh) + sizeof(struct k_init_out)) || oh->error != 0) {
+		fs->killpriv_v2 = false;
+		return writev(fd, iov, count);
+	}
 	struct k_init_out *o = (void *)(buf + sizeof(struct k_out_header));
 	if (fs->pt_kernel_offers && fs->pt_wanted && !(o->flags & K_FUSE_WRITEBACK_CACHE)) {
 		o->flags |= K_FUSE_INIT_EXT;
@@ -168,8 +206,16 @@ static ssize_t init_reply(int fd, struct iovec *iov, int count)
 		o->flags2 |= K_FUSE_ALLOW_IDMAP_HI;
 		fs->idmap_allowed = true;
 	}
+	/* The daemon clears suid/sgid where the kernel tells it to (ops.c);
+	 * security.capability goes with the branch's own write or truncate,
+	 * which are the daemon's. The kernel then stops asking for
+	 * security.capability before each write. */
+	if (fs->killpriv_v2)
+		o->flags |= K_FUSE_HANDLE_KILLPRIV_V2;
 	ssize_t r = write(fd, buf, (size_t)len);
-	if (r >= 0)
+	if (r < 0)
+		fs->killpriv_v2 = false;
+	else
 		ufs_pt_probe(fs);
 	return r;
 }

@@ -116,9 +116,9 @@ int ufs_run(struct ufs_config *cfg)
 	}
 	if (fuse_set_signal_handlers(fs->se) != 0)
 		goto out_session;
-	/* Passthrough needs our own mount (fuse-shim.c); fall back to
-	 * libfuse's when we cannot make it. */
-	r = cfg->passthrough ? ufs_shim_mount(fs, fs->se, opts) : -ENOTSUP;
+	/* Passthrough and FUSE_HANDLE_KILLPRIV_V2 need our own mount
+	 * (fuse-shim.c); fall back to libfuse's when we cannot make it. */
+	r = ufs_shim_mount(fs, fs->se, opts);
 	if (r < 0) {
 		if (cfg->passthrough)
 			ufs_pt_mounted_without_shim(fs, r);

@@ -90,6 +90,13 @@ static const char *idmap_state(const struct ufs_fs *fs)
 	return fs->idmap_allowed ? "allowed" : "unavailable (the kernel does not offer FUSE_ALLOW_IDMAP)";
 }
 
+/* who clears suid/sgid/security.capability on write, truncate, chown */
+static const char *killpriv_state(const struct ufs_fs *fs)
+{
+	return fs->killpriv_v2 ? "v2 (the daemon clears suid/sgid; no getxattr per write)"
+			       : "kernel (getxattr security.capability before writes)";
+}
+
 static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 {
 	struct ufs_stats *s = &fs->st;
@@ -104,6 +111,7 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 		enum ufs_pt_state pst = ufs_pt_state_get(fs);
 		fprintf(f, "passthrough  %s (%s)\n", ufs_pt_state_name(pst), fs->pt_reason);
 		fprintf(f, "idmap        %s\n", idmap_state(fs));
+		fprintf(f, "killpriv     %s\n", killpriv_state(fs));
 		fprintf(f, "options      entry_timeout=%g attr_timeout=%g copyup_fsync=%d writeback=%d readahead=%u\n",
 			c->entry_timeout, c->attr_timeout, c->copyup_fsync, c->writeback,
 			c->readahead_kb);
@@ -144,6 +152,7 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 	json_str(f, format_name(fs));
 	fprintf(f, ",\"idmap\":");
 	json_str(f, idmap_state(fs));
+	fprintf(f, ",\"killpriv_v2\":%s", fs->killpriv_v2 ? "true" : "false");
 	fprintf(f, ",\"branches\":[");
 	for (int b = 0; b < fs->nbr; b++) {
 		fprintf(f, "%s{\"index\":%d,\"mode\":\"%s\",\"path\":", b ? "," : "", b,

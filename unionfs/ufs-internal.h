@@ -101,6 +101,9 @@ struct ufs_fs {
 	bool pt_wanted, pt_kernel_offers, pt_requested;
 	/* fuse-shim.c: idmapped mounts allowed (-o allow_idmap and the kernel offers it) */
 	bool idmap_kernel_offers, idmap_allowed;
+	/* fuse-shim.c: FUSE_HANDLE_KILLPRIV_V2 negotiated (the daemon clears
+	 * suid/sgid on write/truncate, no GETXATTR security.capability per write) */
+	bool killpriv_v2;
 	_Atomic enum ufs_pt_state pt_state;
 	pthread_mutex_t pt_probe_lock; /* held from INIT's arrival to the probe */
 	char pt_reason[160];
@@ -392,6 +395,13 @@ int ufs_shim_mount(struct ufs_fs *fs, struct fuse_session *se, const char *opts)
 void ufs_shim_unmount(struct ufs_fs *fs);
 /* The OPEN/CREATE reply this thread sends next carries this backing id. */
 void ufs_shim_set_backing(int backing_id);
+/* FUSE_HANDLE_KILLPRIV_V2: the kernel asked, with the WRITE or SETATTR this
+ * thread is serving, that suid/sgid be cleared (a caller without CAP_FSETID). */
+bool ufs_shim_kill_suidgid(void);
+/* The SETATTR this thread serves changes nothing: with killpriv the kernel
+ * sends one where it would have cleared suid/sgid itself (a write in
+ * passthrough mode, or before a write). */
+bool ufs_shim_setattr_none(void);
 int ufs_shim_backing_open(struct ufs_fs *fs, int fd);
 void ufs_shim_backing_close(struct ufs_fs *fs, int id);
 
