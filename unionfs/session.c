@@ -63,6 +63,7 @@ struct ufs_fs *ufs_fs_new(struct ufs_config *cfg, char *err, size_t errsz)
 	}
 	fs->cfg = cfg;
 	fs->devfd = -1;
+	snprintf(fs->uring_reason, sizeof(fs->uring_reason), "waiting for the kernel's INIT");
 	ufs_pt_init(fs, cfg->passthrough);
 	long nofile = cm_raise_nofile();
 	fs->dirfd_budget = nofile > 2048 ? nofile / 2 : 512;
@@ -122,6 +123,9 @@ int ufs_run(struct ufs_config *cfg)
 	if (r < 0) {
 		if (cfg->passthrough)
 			ufs_pt_mounted_without_shim(fs, r);
+		snprintf(fs->uring_reason, sizeof(fs->uring_reason),
+			 "mounted through libfuse (%s): /dev/fuse only",
+			 r == -EPERM ? "not root" : strerror(-r));
 		if (fuse_session_mount(fs->se, cfg->mountpoint) != 0) {
 			fprintf(stderr, "ufsmount: mountpoint '%s': mount failed (see above)\n",
 				cfg->mountpoint);
@@ -143,6 +147,7 @@ int ufs_run(struct ufs_config *cfg)
 	fuse_loop_cfg_set_max_threads(lc, cfg->max_threads);
 	ret = fuse_session_loop_mt(fs->se, lc) == 0 ? 0 : 1;
 	fuse_loop_cfg_destroy(lc);
+	ufs_uring_stop(fs);
 out_status:
 	ufs_status_stop(fs);
 out_unmount:

@@ -59,7 +59,7 @@ static const char *mode_name(enum ufs_branch_mode m)
 
 #define L(x) atomic_load(&(x))
 
-static void json_str(FILE *f, const char *s)
+void ufs_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -112,6 +112,7 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 		fprintf(f, "passthrough  %s (%s)\n", ufs_pt_state_name(pst), fs->pt_reason);
 		fprintf(f, "idmap        %s\n", idmap_state(fs));
 		fprintf(f, "killpriv     %s\n", killpriv_state(fs));
+		ufs_uring_status(fs, f, false);
 		fprintf(f, "options      entry_timeout=%g attr_timeout=%g copyup_fsync=%d writeback=%d readahead=%u\n",
 			c->entry_timeout, c->attr_timeout, c->copyup_fsync, c->writeback,
 			c->readahead_kb);
@@ -143,21 +144,22 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 		return;
 	}
 	fprintf(f, "{\"mountpoint\":");
-	json_str(f, c->mountpoint);
+	ufs_json_str(f, c->mountpoint);
 	fprintf(f, ",\"pid\":%d,\"version\":\"%s\",\"read_only\":%s,\"passthrough\":{\"state\":\"%s\",\"reason\":",
 		(int)getpid(), PACKAGE_VERSION, fs->rw ? "false" : "true",
 		ufs_pt_state_name(ufs_pt_state_get(fs)));
-	json_str(f, fs->pt_reason);
+	ufs_json_str(f, fs->pt_reason);
 	fprintf(f, "},\"format\":");
-	json_str(f, format_name(fs));
+	ufs_json_str(f, format_name(fs));
 	fprintf(f, ",\"idmap\":");
-	json_str(f, idmap_state(fs));
+	ufs_json_str(f, idmap_state(fs));
 	fprintf(f, ",\"killpriv_v2\":%s", fs->killpriv_v2 ? "true" : "false");
+	ufs_uring_status(fs, f, true);
 	fprintf(f, ",\"branches\":[");
 	for (int b = 0; b < fs->nbr; b++) {
 		fprintf(f, "%s{\"index\":%d,\"mode\":\"%s\",\"path\":", b ? "," : "", b,
 			mode_name(fs->br[b].mode));
-		json_str(f, fs->br[b].path);
+		ufs_json_str(f, fs->br[b].path);
 		fputc('}', f);
 	}
 	fprintf(f, "],\"counters\":{\"copyup\":%llu,\"copyup_bytes\":%llu,\"copyup_ns\":%llu,"

@@ -20,6 +20,7 @@ mode() { stat -c %a "$1" 2>&1; }
 
 for m in passthrough nopassthrough; do
 	ufs_mount "$DIRS,$m" "$M" || bail "mount ($m) failed"
+	ls "$M" >/dev/null # INIT done
 	check "$m: --status: killpriv v2 negotiated" v2 \
 		"$("$UFSMOUNT" --status "$M" | awk '$1 == "killpriv" { print $2 }')"
 	f=$M/f_$m
