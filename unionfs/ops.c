@@ -53,10 +53,10 @@ static void ufs_init(void *userdata, struct fuse_conn_info *conn)
 	 * readdirplus is adaptive: the kernel asks for attributes when the
 	 * reader stats the entries (find -ls, ls -l), not for a plain ls. */
 	conn->want &= ~FUSE_CAP_SPLICE_READ;
+	conn->want |= want & conn->capable;
 	/* io_uring replies go into the ring entry's buffer, never a pipe */
 	if (fs->uring_requested)
-		want &= ~(unsigned)(FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
-	conn->want |= want & conn->capable;
+		conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
 	/* Locks are local to the kernel: the union has one client. */
 	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
 	fs->no_opendir = conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT;

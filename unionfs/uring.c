@@ -123,8 +123,10 @@ ssize_t ufs_uring_reply(struct ufs_ring_ent *e, const struct iovec *iov, int cou
 	size_t total = 0, off = 0;
 	for (int i = 0; i < count; i++)
 		total += iov[i].iov_len;
-	if (total < K_OUT_HEADER_SZ || total - K_OUT_HEADER_SZ > e->u->payload)
+	if (total < K_OUT_HEADER_SZ || total - K_OUT_HEADER_SZ > e->u->payload) {
+		errno = total < K_OUT_HEADER_SZ ? EINVAL : E2BIG;
 		return -1;
+	}
 	char *payload = e->buf + HEADROOM;
 	for (int i = 0; i < count; i++) {
 		const char *p = iov[i].iov_base;

@@ -173,6 +173,8 @@ ufs_mount() {
 		return 1
 	fi
 	wait_mounted "$mnt" 10 || { echo "ufs_mount: $mnt never appeared in mountinfo" >&2; return 1; }
+	# every request waits for INIT: what --status says of INIT is decided
+	timeout 20 stat -f "$mnt" >/dev/null 2>&1
 	return 0
 }
 
@@ -213,6 +215,9 @@ ufs_umount() {
 	local mnt=$1 pid
 	is_mounted "$mnt" || return 0
 	pid=$(ufs_daemon_pid "$mnt")
+	# (no status socket yet or any more: the daemon by its command line,
+	# whose last word is the mountpoint, unique to this test's temp dir)
+	[ -n "$pid" ] || pid=$(pgrep -f -- "ufsmount .*${mnt}\$" | head -n1)
 	fusermount3 -u "$mnt" 2>/dev/null || umount "$mnt" 2>/dev/null || {
 		echo "ufs_umount: $mnt is busy" >&2; return 1; }
 	wait_unmounted "$mnt" 10 || return 1
