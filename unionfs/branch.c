@@ -29,6 +29,8 @@ void ufs_config_init(struct ufs_config *cfg)
 	cfg->readahead_kb = 1024;
 	cfg->passthrough = true;
 	cfg->max_threads = 16;
+	cfg->io_uring = true;
+	cfg->uring_depth = 2;
 	cfg->squash_uid = cfg->squash_gid = -1;
 }
 
@@ -159,6 +161,16 @@ int ufs_config_parse_opts(struct ufs_config *cfg, const char *opts, char *err,
 			r = 0;
 		} else if (strcmp(o, "passthrough") == 0 || strcmp(o, "nopassthrough") == 0) {
 			cfg->passthrough = o[0] == 'p';
+			r = 0;
+		} else if (strcmp(o, "io_uring") == 0 || strcmp(o, "noio_uring") == 0) {
+			cfg->io_uring = o[0] == 'i';
+			r = 0;
+		} else if (strncmp(o, "uring_depth=", 12) == 0) {
+			char *end;
+			unsigned long v = strtoul(o + 12, &end, 10);
+			if (*end || v < 1 || v > 64)
+				return ufs_errf(err, errsz, -EINVAL, "option '%s': 1 to 64 entries per queue", o);
+			cfg->uring_depth = (unsigned)v;
 			r = 0;
 		} else if (strcmp(o, "allow_idmap") == 0) {
 			cfg->allow_idmap = true;

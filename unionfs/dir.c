@@ -301,6 +301,29 @@ static int dir_is_empty(struct ufs_fs *fs, struct ufs_node *dir, const char *nam
 	return r;
 }
 
+/* rmdir of a dir only the rw branch holds (no lower dir merged into it,
+ * no lower name of it to hide): one rmdir(2), which fails with ENOTEMPTY
+ * unless it is empty. 1 done, 0 not that case (or it held entries, maybe
+ * whiteouts only: the general path decides), -errno. */
+static int rmdir_upper_only(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
+			    const struct ufs_res *res)
+{
+	if (res->branch != 0 || res->mask != UFS_BIT(0))
+		return 0;
+	int lower = (atomic_load(&dir->mask) & ~UFS_BIT(0)) ? ufs_lower_exists(fs, dir, name) : 0;
+	if (lower != 0)
+		return lower < 0 ? lower : 0;
+	_cleanup_ufd_ struct ufs_fd up = { -1, false };
+	int r = ufs_dir_fd(fs, dir, 0, &up);
+	if (r < 0)
+		return r;
+	if (unlinkat(up.fd, name, AT_REMOVEDIR) < 0)
+		return errno == ENOTEMPTY || errno == EEXIST ? 0 : cm_neg_errno();
+	detach_alias(fs, dir, name, false);
+	atomic_fetch_add(&fs->st.rmdir_fast, 1);
+	return 1;
+}
+
 int ufs_do_unlink(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 		  bool is_dir)
 {
@@ -316,6 +339,8 @@ int ufs_do_unlink(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 		return -ENOTDIR;
 	if (!is_dir && S_ISDIR(res.st.st_mode))
 		return -EISDIR;
+	if (is_dir && (r = rmdir_upper_only(fs, dir, name, &res)) != 0)
+		return r < 0 ? r : 0;
 	if (is_dir && (r = dir_is_empty(fs, dir, name, &res)) < 0)
 		return r;
 	if ((r = ufs_copyup(fs, dir, -1)) < 0)

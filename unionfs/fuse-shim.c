@@ -63,11 +63,19 @@ _Static_assert(sizeof(struct k_backing_map) == 16, "fuse_backing_map");
 #define K_FUSE_INIT 26
 #define K_FUSE_OPEN 14
 #define K_FUSE_CREATE 35
+#define K_FUSE_SETATTR 4
+#define K_FUSE_WRITE 16
+#define K_WRITE_FLAGS_OFF 20             /* fuse_write_in.write_flags */
+#define K_FUSE_WRITE_KILL_SUIDGID (1u << 2)
+#define K_FATTR_KILL_SUIDGID (1u << 11)  /* fuse_setattr_in.valid */
+#define K_FUSE_HANDLE_KILLPRIV_V2 (1u << 28)
 #define K_ENTRY_OUT_SIZE 128 /* struct fuse_entry_out, before fuse_open_out */
 #define K_FUSE_WRITEBACK_CACHE (1u << 16)
 #define K_FUSE_INIT_EXT (1u << 30)
 #define K_FUSE_PASSTHROUGH_HI (1u << (37 - 32)) /* in flags2 */
 #define K_FUSE_ALLOW_IDMAP_HI (1u << (40 - 32))  /* in flags2, protocol 7.40 */
+#define K_FUSE_OVER_IO_URING_HI (1u << (41 - 32)) /* in flags2, protocol 7.42 */
+#define K_FUSE_MIN_READ_BUFFER 8192
 #define K_FOPEN_KEEP_CACHE (1u << 1)
 #define K_FOPEN_PASSTHROUGH (1u << 7)
 #define K_DEV_IOC_MAGIC 229
@@ -83,9 +91,38 @@ static __thread struct {
 	uint64_t unique;
 	uint32_t opcode;
 	int backing_id; /* set by the OPEN/CREATE handler, 0: none */
+	bool kill_suidgid; /* WRITE/SETATTR: FUSE_HANDLE_KILLPRIV_V2's flag */
+	bool setattr_none; /* SETATTR of nothing: the kernel's remove-privs */
+	struct ufs_ring_ent *ring; /* serving a request of this ring entry */
 } cur;
 
 static struct ufs_fs *shim_fs; /* one mount per process */
+
+bool ufs_shim_kill_suidgid(void)
+{
+	return cur.kill_suidgid;
+}
+
+bool ufs_shim_setattr_none(void)
+{
+	return cur.setattr_none;
+}
+
+/* The flags of a request the handlers need and libfuse 3.14 drops. */
+static void note_request(const struct k_in_header *h, size_t n)
+{
+	const char *arg = (const char *)(h + 1);
+	uint32_t v;
+	cur.kill_suidgid = cur.setattr_none = false;
+	if (h->opcode == K_FUSE_WRITE && n >= sizeof(*h) + K_WRITE_FLAGS_OFF + 4) {
+		memcpy(&v, arg + K_WRITE_FLAGS_OFF, 4);
+		cur.kill_suidgid = v & K_FUSE_WRITE_KILL_SUIDGID;
+	} else if (h->opcode == K_FUSE_SETATTR && n >= sizeof(*h) + 4) {
+		memcpy(&v, arg, 4);
+		cur.kill_suidgid = v & K_FATTR_KILL_SUIDGID;
+		cur.setattr_none = v == 0;
+	}
+}
 
 void ufs_shim_set_backing(int backing_id)
 {
@@ -105,6 +142,53 @@ void ufs_shim_backing_close(struct ufs_fs *fs, int id)
 	(void)ioctl(fs->devfd, K_DEV_IOC_BACKING_CLOSE, &v);
 }
 
+/* Why the kernel offers no io_uring, from its module parameter. */
+static void uring_not_offered(struct ufs_fs *fs)
+{
+	char v[8] = "";
+	FILE *f = fopen("/sys/module/fuse/parameters/enable_uring", "re");
+	if (f) {
+		if (!fgets(v, sizeof(v), f))
+			v[0] = '\0';
+		fclose(f);
+	}
+	if (!f)
+		snprintf(fs->uring_reason, sizeof(fs->uring_reason),
+			 "this kernel has no FUSE over io_uring (Linux 6.14+, CONFIG_FUSE_IO_URING)");
+	else if (v[0] != 'Y')
+		snprintf(fs->uring_reason, sizeof(fs->uring_reason),
+			 "off in the kernel (/sys/module/fuse/parameters/enable_uring is N)");
+	else
+		snprintf(fs->uring_reason, sizeof(fs->uring_reason),
+			 "the kernel did not offer it at INIT");
+}
+
+static void note_init(struct ufs_fs *fs, uint64_t flags)
+{
+	fs->pt_kernel_offers = (flags >> 32) & K_FUSE_PASSTHROUGH_HI;
+	fs->idmap_kernel_offers = (flags >> 32) & K_FUSE_ALLOW_IDMAP_HI;
+	fs->killpriv_v2 = flags & K_FUSE_HANDLE_KILLPRIV_V2; /* offered */
+	fs->uring_offered = (flags >> 32) & K_FUSE_OVER_IO_URING_HI;
+	if (!fs->cfg->io_uring)
+		snprintf(fs->uring_reason, sizeof(fs->uring_reason), "-o noio_uring");
+	else if (!ufs_uring_built())
+		snprintf(fs->uring_reason, sizeof(fs->uring_reason), "built without liburing");
+	else if (!fs->uring_offered)
+		uring_not_offered(fs);
+	else
+		fs->uring_requested = true;
+}
+
+/* What the handlers need to know of the request this thread serves. */
+static void begin_request(const void *buf, size_t n)
+{
+	const struct k_in_header *h = buf;
+	cur.unique = h->unique;
+	cur.opcode = h->opcode;
+	cur.backing_id = 0;
+	note_request(h, n);
+}
+
 static ssize_t shim_read(int fd, void *buf, size_t len, void *userdata)
 {
 	(void)userdata;
@@ -112,17 +196,14 @@ static ssize_t shim_read(int fd, void *buf, size_t len, void *userdata)
 	if (n < (ssize_t)sizeof(struct k_in_header))
 		return n;
 	const struct k_in_header *h = buf;
-	cur.unique = h->unique;
-	cur.opcode = h->opcode;
-	cur.backing_id = 0;
+	begin_request(buf, (size_t)n);
 	if (h->opcode == K_FUSE_INIT &&
 	    (size_t)n >= sizeof(*h) + offsetof(struct k_init_in, flags2) + 4) {
 		const struct k_init_in *in = (const void *)((const char *)buf + sizeof(*h));
 		uint64_t flags = in->flags;
 		if (flags & K_FUSE_INIT_EXT)
 			flags |= (uint64_t)in->flags2 << 32;
-		shim_fs->pt_kernel_offers = (flags >> 32) & K_FUSE_PASSTHROUGH_HI;
-		shim_fs->idmap_kernel_offers = (flags >> 32) & K_FUSE_ALLOW_IDMAP_HI;
+		note_init(shim_fs, flags);
 		ufs_pt_init_begin(shim_fs); /* ended in shim_writev, same thread */
 	}
 	return n;
@@ -148,9 +229,12 @@ static ssize_t init_reply(int fd, struct iovec *iov, int count)
 	char buf[sizeof(struct k_out_header) + sizeof(struct k_init_out) + 64];
 	ssize_t len = flatten(iov, count, buf, sizeof(buf));
 	const struct k_out_header *oh = (const void *)buf;
-	if (len < (ssize_t)(sizeof(*oh) + sizeof(struct k_init_out)) || oh->error != 0)
-		return writev(fd, iov, count);
 	struct ufs_fs *fs = shim_fs;
+	if (len < (ssize_t)(sizeof(*oh) + sizeof(struct k_init_out)) || oh->error != 0) {
+		fs->killpriv_v2 = false;
+		fs->uring_requested = false;
+		return writev(fd, iov, count);
+	}
 	struct k_init_out *o = (void *)(buf + sizeof(struct k_out_header));
 	if (fs->pt_kernel_offers && fs->pt_wanted && !(o->flags & K_FUSE_WRITEBACK_CACHE)) {
 		o->flags |= K_FUSE_INIT_EXT;
@@ -168,10 +252,61 @@ static ssize_t init_reply(int fd, struct iovec *iov, int count)
 		o->flags2 |= K_FUSE_ALLOW_IDMAP_HI;
 		fs->idmap_allowed = true;
 	}
+	/* The daemon clears suid/sgid where the kernel tells it to (ops.c);
+	 * security.capability goes with the branch's own write or truncate,
+	 * which are the daemon's. The kernel then stops asking for
+	 * security.capability before each write. */
+	if (fs->killpriv_v2)
+		o->flags |= K_FUSE_HANDLE_KILLPRIV_V2;
+	if (fs->uring_requested) {
+		o->flags |= K_FUSE_INIT_EXT;
+		o->flags2 |= K_FUSE_OVER_IO_URING_HI;
+	}
 	ssize_t r = write(fd, buf, (size_t)len);
-	if (r >= 0)
-		ufs_pt_probe(fs);
+	if (r < 0) {
+		fs->killpriv_v2 = false;
+		fs->uring_requested = false;
+		return r;
+	}
+	ufs_pt_probe(fs);
+	if (fs->uring_requested) {
+		/* the kernel's payload size: what the largest request needs */
+		size_t payload = o->max_write > K_FUSE_MIN_READ_BUFFER ? o->max_write
+								       : K_FUSE_MIN_READ_BUFFER;
+		size_t pages = (size_t)o->max_pages * (size_t)sysconf(_SC_PAGESIZE);
+		if (pages > payload)
+			payload = pages;
+		int e = ufs_uring_start(fs, payload);
+		if (e < 0)
+			snprintf(fs->uring_reason, sizeof(fs->uring_reason), "cannot start: %s",
+				 strerror(-e));
+	}
 	return r;
+}
+
+/* A reply to the request this thread serves from a ring entry goes into
+ * the entry; anything else (notifications) to /dev/fuse. */
+static ssize_t send_out(int fd, const struct iovec *iov, int count)
+{
+	const struct k_out_header *oh = iov[0].iov_base;
+	if (cur.ring && count > 0 && iov[0].iov_len >= sizeof(*oh) && oh->unique == cur.unique)
+		return ufs_uring_reply(cur.ring, iov, count);
+	return writev(fd, iov, count);
+}
+
+static ssize_t send_buf(int fd, const void *buf, size_t len)
+{
+	struct iovec iov = { (void *)buf, len };
+	return send_out(fd, &iov, 1);
+}
+
+void ufs_shim_serve(struct ufs_fs *fs, struct ufs_ring_ent *ent, void *msg, size_t len)
+{
+	begin_request(msg, len);
+	cur.ring = ent;
+	struct fuse_buf b = { .size = len, .mem = msg };
+	fuse_session_process_buf(fs->se, &b);
+	cur.ring = NULL;
 }
 
 static ssize_t shim_writev(int fd, struct iovec *iov, int count, void *userdata)
@@ -187,13 +322,13 @@ static ssize_t shim_writev(int fd, struct iovec *iov, int count, void *userdata)
 	bool ours = count > 0 && iov[0].iov_len >= sizeof(*oh) && oh->unique == cur.unique &&
 		    oh->unique != 0 && oh->error == 0;
 	if (!ours || !((cur.opcode == K_FUSE_OPEN || cur.opcode == K_FUSE_CREATE) && cur.backing_id > 0))
-		return writev(fd, iov, count);
+		return send_out(fd, iov, count);
 
 	/* A private copy of the reply, patched. */
 	char buf[sizeof(struct k_out_header) + K_ENTRY_OUT_SIZE + sizeof(struct k_open_out) + 64];
 	ssize_t len = flatten(iov, count, buf, sizeof(buf));
 	if (len < 0)
-		return writev(fd, iov, count);
+		return send_out(fd, iov, count);
 	size_t off = sizeof(struct k_out_header) + (cur.opcode == K_FUSE_CREATE ? K_ENTRY_OUT_SIZE : 0);
 	if ((size_t)len >= off + sizeof(struct k_open_out)) {
 		struct k_open_out *o = (void *)(buf + off);
@@ -202,7 +337,7 @@ static ssize_t shim_writev(int fd, struct iovec *iov, int count, void *userdata)
 		o->backing_id = cur.backing_id;
 	}
 	cur.backing_id = 0;
-	return write(fd, buf, (size_t)len);
+	return send_buf(fd, buf, (size_t)len);
 }
 
 static ssize_t shim_splice_send(int fdin, off_t *offin, int fdout, off_t *offout,

@@ -54,6 +54,9 @@ static void ufs_init(void *userdata, struct fuse_conn_info *conn)
 	 * reader stats the entries (find -ls, ls -l), not for a plain ls. */
 	conn->want &= ~FUSE_CAP_SPLICE_READ;
 	conn->want |= want & conn->capable;
+	/* io_uring replies go into the ring entry's buffer, never a pipe */
+	if (fs->uring_requested)
+		conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
 	/* Locks are local to the kernel: the union has one client. */
 	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
 	fs->no_opendir = conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT;
@@ -111,6 +114,50 @@ static void ufs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		r = ufs_node_stat(fs, n, &st);
 	}
 	rep_attr(req, UFS_OP_GETATTR, t0, r, &st);
+}
+
+/* Whether the caller of req has CAP_FSETID in the initial user namespace
+ * (the kernel's capable() test), read from /proc: a caller in another user
+ * namespace, or any doubt, counts as not having it. */
+static bool caller_has_fsetid(fuse_req_t req)
+{
+	pid_t pid = fuse_req_ctx(req)->pid;
+	char path[64], ns[64], own[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	ssize_t n = readlink(path, ns, sizeof(ns));
+	ssize_t m = readlink("/proc/self/ns/user", own, sizeof(own));
+	if (pid <= 0 || n <= 0 || n != m || memcmp(ns, own, (size_t)n) != 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	unsigned long long caps = 0;
+	bool found = false;
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "CapEff: %llx", &caps) == 1;
+	if (f)
+		fclose(f);
+	return found && (caps & (1ULL << 4 /* CAP_FSETID */));
+}
+
+/* FUSE_HANDLE_KILLPRIV_V2: a write or truncate by a caller without
+ * CAP_FSETID clears suid, and sgid when the group may execute, as the VFS
+ * does (the daemon's own write keeps them: it has CAP_FSETID; the branch
+ * drops security.capability on the daemon's write itself). fd may be
+ * O_PATH. 1 if bits were cleared, 0 if there were none. */
+static int kill_suidgid(int fd, fuse_req_t check_caller)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	mode_t m = st.st_mode & 07777;
+	mode_t k = m & ~(mode_t)(S_ISUID | (m & S_IXGRP ? S_ISGID : 0));
+	if (k == m || (check_caller && caller_has_fsetid(check_caller)))
+		return 0;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (fchmod(fd, k) < 0 && chmod(proc, k) < 0)
+		return 0;
+	return 1;
 }
 
 static void setattr_times(const struct stat *attr, int valid, struct timespec ts[2])
@@ -202,8 +249,8 @@ static int setattr_fd(struct ufs_fs *fs, struct ufs_node *n, const struct stat *
 	return 0;
 }
 
-static int do_setattr(struct ufs_fs *fs, struct ufs_node *n, struct stat *attr,
-		      int valid, struct fuse_file_info *fi)
+static int do_setattr(fuse_req_t req, struct ufs_fs *fs, struct ufs_node *n,
+		      struct stat *attr, int valid, struct fuse_file_info *fi)
 {
 	if (!fs->rw)
 		return -EROFS;
@@ -235,6 +282,16 @@ static int do_setattr(struct ufs_fs *fs, struct ufs_node *n, struct stat *attr,
 	}
 	if (r == -ENOENT || r == -ENOSYS)
 		r = setattr_fd(fs, n, attr, valid, f);
+	/* killpriv_v2: a truncate the kernel flagged, or the empty SETATTR
+	 * the kernel's remove-privs sends instead of a mode (who writes is
+	 * only known from the caller then) */
+	bool none = valid == 0 && ufs_shim_setattr_none();
+	if (r == 0 && fs->killpriv_v2 &&
+	    (none || ((valid & FUSE_SET_ATTR_SIZE) && ufs_shim_kill_suidgid()))) {
+		_cleanup_close_ int pfd = ufs_node_open(fs, n, O_PATH);
+		if (pfd >= 0)
+			kill_suidgid(pfd, none ? req : NULL);
+	}
 	return r;
 }
 
@@ -245,7 +302,7 @@ static void ufs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	struct ufs_fs *fs = FS(req);
 	struct ufs_node *n = ufs_node_of(fs, ino);
 	struct stat st;
-	int r = do_setattr(fs, n, attr, valid, fi);
+	int r = do_setattr(req, fs, n, attr, valid, fi);
 	if (r == 0)
 		r = ufs_node_stat(fs, n, &st);
 	rep_attr(req, UFS_OP_SETATTR, t0, r, &st);
@@ -430,6 +487,9 @@ static void ufs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in
 	ssize_t n = fuse_buf_copy(&out, in, 0);
 	if (n < 0)
 		return rep_err(req, UFS_OP_WRITE, t0, (int)-n);
+	/* the kernel's cached mode is stale once the daemon changed it */
+	if (fs->killpriv_v2 && ufs_shim_kill_suidgid() && kill_suidgid(FILE_OF(fi)->fd, NULL) > 0)
+		(void)fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 	atomic_fetch_add_explicit(&fs->st.write_bytes, (unsigned long long)n, memory_order_relaxed);
 	ufs_stat_record(&fs->st, UFS_OP_WRITE, t0, 0);
 	fuse_reply_write(req, (size_t)n);

@@ -63,6 +63,7 @@ struct ufs_fs *ufs_fs_new(struct ufs_config *cfg, char *err, size_t errsz)
 	}
 	fs->cfg = cfg;
 	fs->devfd = -1;
+	snprintf(fs->uring_reason, sizeof(fs->uring_reason), "waiting for the kernel's INIT");
 	ufs_pt_init(fs, cfg->passthrough);
 	long nofile = cm_raise_nofile();
 	fs->dirfd_budget = nofile > 2048 ? nofile / 2 : 512;
@@ -116,12 +117,15 @@ int ufs_run(struct ufs_config *cfg)
 	}
 	if (fuse_set_signal_handlers(fs->se) != 0)
 		goto out_session;
-	/* Passthrough needs our own mount (fuse-shim.c); fall back to
-	 * libfuse's when we cannot make it. */
-	r = cfg->passthrough ? ufs_shim_mount(fs, fs->se, opts) : -ENOTSUP;
+	/* Passthrough and FUSE_HANDLE_KILLPRIV_V2 need our own mount
+	 * (fuse-shim.c); fall back to libfuse's when we cannot make it. */
+	r = ufs_shim_mount(fs, fs->se, opts);
 	if (r < 0) {
 		if (cfg->passthrough)
 			ufs_pt_mounted_without_shim(fs, r);
+		snprintf(fs->uring_reason, sizeof(fs->uring_reason),
+			 "mounted through libfuse (%s): /dev/fuse only",
+			 r == -EPERM ? "not root" : strerror(-r));
 		if (fuse_session_mount(fs->se, cfg->mountpoint) != 0) {
 			fprintf(stderr, "ufsmount: mountpoint '%s': mount failed (see above)\n",
 				cfg->mountpoint);
@@ -143,6 +147,7 @@ int ufs_run(struct ufs_config *cfg)
 	fuse_loop_cfg_set_max_threads(lc, cfg->max_threads);
 	ret = fuse_session_loop_mt(fs->se, lc) == 0 ? 0 : 1;
 	fuse_loop_cfg_destroy(lc);
+	ufs_uring_stop(fs);
 out_status:
 	ufs_status_stop(fs);
 out_unmount:

@@ -59,7 +59,7 @@ static const char *mode_name(enum ufs_branch_mode m)
 
 #define L(x) atomic_load(&(x))
 
-static void json_str(FILE *f, const char *s)
+void ufs_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -90,6 +90,13 @@ static const char *idmap_state(const struct ufs_fs *fs)
 	return fs->idmap_allowed ? "allowed" : "unavailable (the kernel does not offer FUSE_ALLOW_IDMAP)";
 }
 
+/* who clears suid/sgid/security.capability on write, truncate, chown */
+static const char *killpriv_state(const struct ufs_fs *fs)
+{
+	return fs->killpriv_v2 ? "v2 (the daemon clears suid/sgid; no getxattr per write)"
+			       : "kernel (getxattr security.capability before writes)";
+}
+
 static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 {
 	struct ufs_stats *s = &fs->st;
@@ -104,6 +111,8 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 		enum ufs_pt_state pst = ufs_pt_state_get(fs);
 		fprintf(f, "passthrough  %s (%s)\n", ufs_pt_state_name(pst), fs->pt_reason);
 		fprintf(f, "idmap        %s\n", idmap_state(fs));
+		fprintf(f, "killpriv     %s\n", killpriv_state(fs));
+		ufs_uring_status(fs, f, false);
 		fprintf(f, "options      entry_timeout=%g attr_timeout=%g copyup_fsync=%d writeback=%d readahead=%u\n",
 			c->entry_timeout, c->attr_timeout, c->copyup_fsync, c->writeback,
 			c->readahead_kb);
@@ -115,6 +124,7 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 			L(s->copyup), L(s->copyup_bytes), L(s->copyup_ns) / 1e6);
 		fprintf(f, "  whiteout         %llu\n  opaque           %llu\n  dir_copyup_tree  %llu\n",
 			L(s->whiteout), L(s->opaque), L(s->dir_copyup_tree));
+		fprintf(f, "  rmdir_fast       %llu\n", L(s->rmdir_fast));
 		fprintf(f, "  read_bytes       %llu\n  write_bytes      %llu\n",
 			L(s->read_bytes), L(s->write_bytes));
 		fprintf(f, "  pt_opens         %llu\n  pt_backing       %llu\n  pt_refused       %llu%s%s%s\n  pt_stale         %llu\n",
@@ -134,28 +144,30 @@ static void write_status(struct ufs_fs *fs, FILE *f, bool json)
 		return;
 	}
 	fprintf(f, "{\"mountpoint\":");
-	json_str(f, c->mountpoint);
+	ufs_json_str(f, c->mountpoint);
 	fprintf(f, ",\"pid\":%d,\"version\":\"%s\",\"read_only\":%s,\"passthrough\":{\"state\":\"%s\",\"reason\":",
 		(int)getpid(), PACKAGE_VERSION, fs->rw ? "false" : "true",
 		ufs_pt_state_name(ufs_pt_state_get(fs)));
-	json_str(f, fs->pt_reason);
+	ufs_json_str(f, fs->pt_reason);
 	fprintf(f, "},\"format\":");
-	json_str(f, format_name(fs));
+	ufs_json_str(f, format_name(fs));
 	fprintf(f, ",\"idmap\":");
-	json_str(f, idmap_state(fs));
+	ufs_json_str(f, idmap_state(fs));
+	fprintf(f, ",\"killpriv_v2\":%s", fs->killpriv_v2 ? "true" : "false");
+	ufs_uring_status(fs, f, true);
 	fprintf(f, ",\"branches\":[");
 	for (int b = 0; b < fs->nbr; b++) {
 		fprintf(f, "%s{\"index\":%d,\"mode\":\"%s\",\"path\":", b ? "," : "", b,
 			mode_name(fs->br[b].mode));
-		json_str(f, fs->br[b].path);
+		ufs_json_str(f, fs->br[b].path);
 		fputc('}', f);
 	}
 	fprintf(f, "],\"counters\":{\"copyup\":%llu,\"copyup_bytes\":%llu,\"copyup_ns\":%llu,"
-		   "\"whiteout\":%llu,\"opaque\":%llu,\"dir_copyup_tree\":%llu,"
+		   "\"whiteout\":%llu,\"opaque\":%llu,\"dir_copyup_tree\":%llu,\"rmdir_fast\":%llu,"
 		   "\"read_bytes\":%llu,\"write_bytes\":%llu,\"pt_opens\":%llu,\"pt_backing\":%llu,"
 		   "\"pt_refused\":%llu,\"pt_stale\":%llu,\"nodes\":%llu,\"dir_fds\":%llu},\"ops\":{",
 		L(s->copyup), L(s->copyup_bytes), L(s->copyup_ns), L(s->whiteout), L(s->opaque),
-		L(s->dir_copyup_tree), L(s->read_bytes), L(s->write_bytes), L(s->pt_opens),
+		L(s->dir_copyup_tree), L(s->rmdir_fast), L(s->read_bytes), L(s->write_bytes), L(s->pt_opens),
 		L(s->pt_backing), L(s->pt_refused), L(s->pt_stale), L(s->nodes), L(s->dirfds));
 	for (int i = 0; i < UFS_OP__MAX; i++)
 		fprintf(f, "%s\"%s\":{\"count\":%llu,\"errors\":%llu,\"ns\":%llu,\"max_ns\":%llu}",

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 /* ---- status.c: counters ------------------------------------------------ */
 
@@ -44,6 +45,7 @@ struct ufs_stats {
 	atomic_ullong read_bytes;
 	atomic_ullong write_bytes;
 	atomic_ullong dir_copyup_tree; /* lower dirs copied whole for rename */
+	atomic_ullong rmdir_fast;    /* rmdirs done as one rmdir(2) */
 	atomic_ullong pt_opens;      /* opens handed to the kernel (passthrough) */
 	atomic_ullong pt_backing;    /* backing files registered now */
 	atomic_ullong pt_refused;    /* inodes the kernel refused a backing for */
@@ -53,6 +55,7 @@ struct ufs_stats {
 };
 
 const char *ufs_op_name(enum ufs_op op);
+void ufs_json_str(FILE *f, const char *s);
 uint64_t ufs_now_ns(void);
 void ufs_stat_record(struct ufs_stats *s, enum ufs_op op, uint64_t t0, int err);
 
@@ -100,6 +103,13 @@ struct ufs_fs {
 	bool pt_wanted, pt_kernel_offers, pt_requested;
 	/* fuse-shim.c: idmapped mounts allowed (-o allow_idmap and the kernel offers it) */
 	bool idmap_kernel_offers, idmap_allowed;
+	/* fuse-shim.c: FUSE_HANDLE_KILLPRIV_V2 negotiated (the daemon clears
+	 * suid/sgid on write/truncate, no GETXATTR security.capability per write) */
+	bool killpriv_v2;
+	/* uring.c: FUSE over io_uring */
+	bool uring_offered, uring_requested;
+	struct ufs_uring *uring;      /* the queues, once INIT asked for them */
+	char uring_reason[160];       /* why not, when not */
 	_Atomic enum ufs_pt_state pt_state;
 	pthread_mutex_t pt_probe_lock; /* held from INIT's arrival to the probe */
 	char pt_reason[160];
@@ -391,8 +401,32 @@ int ufs_shim_mount(struct ufs_fs *fs, struct fuse_session *se, const char *opts)
 void ufs_shim_unmount(struct ufs_fs *fs);
 /* The OPEN/CREATE reply this thread sends next carries this backing id. */
 void ufs_shim_set_backing(int backing_id);
+/* FUSE_HANDLE_KILLPRIV_V2: the kernel asked, with the WRITE or SETATTR this
+ * thread is serving, that suid/sgid be cleared (a caller without CAP_FSETID). */
+bool ufs_shim_kill_suidgid(void);
+/* The SETATTR this thread serves changes nothing: with killpriv the kernel
+ * sends one where it would have cleared suid/sgid itself (a write in
+ * passthrough mode, or before a write). */
+bool ufs_shim_setattr_none(void);
 int ufs_shim_backing_open(struct ufs_fs *fs, int fd);
 void ufs_shim_backing_close(struct ufs_fs *fs, int id);
+
+/* Serve one request of ring entry ent (msg: the request as /dev/fuse
+ * would give it): the reply goes into the entry. */
+struct ufs_ring_ent;
+void ufs_shim_serve(struct ufs_fs *fs, struct ufs_ring_ent *ent, void *msg, size_t len);
+
+/* ---- uring.c: FUSE over io_uring ------------------------------------------ */
+
+struct ufs_uring;
+bool ufs_uring_built(void); /* with liburing */
+/* Start the queues once the INIT reply asking for them is written. */
+int ufs_uring_start(struct ufs_fs *fs, size_t payload);
+void ufs_uring_stop(struct ufs_fs *fs);
+/* Put a reply into the entry being served; like writev's result. */
+ssize_t ufs_uring_reply(struct ufs_ring_ent *ent, const struct iovec *iov, int count);
+/* The transport line(s) of --status (json: a ,"transport":{...} member). */
+void ufs_uring_status(struct ufs_fs *fs, FILE *f, bool json);
 
 /* ---- status.c: control socket ---------------------------------------------- */
 

@@ -48,6 +48,8 @@ struct ufs_config {
 	bool allow_idmap;    /* let the mount be idmapped (FUSE_ALLOW_IDMAP) */
 	unsigned readahead_kb; /* bdi read-ahead of the mount, 0 = kernel's */
 	unsigned max_threads;  /* request threads */
+	bool io_uring;         /* FUSE over io_uring when the kernel offers it */
+	unsigned uring_depth;  /* ring entries (threads) per queue */
 
 	/* The overlay syntax (kernel overlayfs's and fuse-overlayfs's
 	 * lowerdir=,upperdir=,workdir=), which selects the overlay on-disk

@@ -98,6 +98,7 @@ had_fallback=no; [ -e "$fallback" ] && had_fallback=yes
 userx() { setpriv --reuid=65534 --regid=65534 --clear-groups -- env -i PATH="$PATH" "$@"; }
 out=$(userx "$UFSMOUNT" -o "dirs=$A:$B" "$M" 2>&1) || bail "user mount without XDG_RUNTIME_DIR failed: $out"
 wait_mounted "$M" 10
+for _ in $(seq 1 50); do userx "$UFSMOUNT" --status "$M" >/dev/null 2>&1 && break; sleep 0.1; done
 st=$(userx "$UFSMOUNT" --status "$M" 2>&1); rc=$?
 check "no XDG_RUNTIME_DIR: --status as the user exits 0" 0 "$rc"
 st=$("$UFSMOUNT" --status "$M" 2>&1); rc=$?

@@ -14,6 +14,7 @@ mk_file "$C/nested/a/b/c" c
 mk_file "$C/wd2/old" old; mk_wh "$A" wd2         # whited out in the rw branch itself
 LONG=$(printf 'L%.0s' $(seq 1 253))               # .wh.+253 chars > NAME_MAX
 mk_file "$C/$LONG" long
+mk_file "$C/lowd/x" x
 ro_snapshot "$B" "$C"
 
 ufs_mount "$DIRS" "$M" || bail "mount failed"
@@ -50,6 +51,31 @@ check_exists "  whiteout written in rw" "$A/.wh.allwh"
 check_errno "rmdir a file" ENOTDIR rmdir "$M/c_only"
 check_errno "rmdir missing" ENOENT rmdir "$M/nope"
 
+# rmdir of an upper-only empty dir: one rmdir(2) (the rmdir_fast counter),
+# no whiteout, nothing left in the work dir; the other cases take the
+# general path (merged listing, work dir, whiteout where a lower name shows)
+fast() { ufs_counter "$M" rmdir_fast; }
+f0=$(fast); w0=$(ufs_counter "$M" whiteout)
+mkdir "$M/newd"
+check_errno "rmdir of an upper-only empty dir" OK rmdir "$M/newd"
+check "  one rmdir(2): the fast path" $((f0 + 1)) "$(fast)"
+check "  no whiteout written" "$w0" "$(ufs_counter "$M" whiteout)"
+check_absent "  gone from the rw branch" "$A/newd"
+check "  nothing left in the work dir" "" "$(work_leftovers "$A/.wh..wh.work")"
+mkdir -p "$M/newd2/sub"
+check_errno "rmdir of an upper-only dir with an entry: ENOTEMPTY" ENOTEMPTY rmdir "$M/newd2"
+check "  not counted as fast" $((f0 + 1)) "$(fast)"
+mk_dir "$A/whonly"; mk_wh "$A/whonly" ghost      # only a whiteout inside
+check_errno "rmdir of an upper-only dir holding only a whiteout" OK rmdir "$M/whonly"
+check "  general path" $((f0 + 1)) "$(fast)"
+check_absent "  gone from the rw branch" "$A/whonly"
+check "  nothing left in the work dir" "" "$(work_leftovers "$A/.wh..wh.work")"
+rm "$M/lowd/x"                                    # a lower dir emptied through the mount
+check_errno "rmdir of a merged dir emptied by whiteouts" OK rmdir "$M/lowd"
+check "  general path" $((f0 + 1)) "$(fast)"
+check_exists "  whiteout written" "$A/.wh.lowd"
+check_errno "  name gone" ENOENT lstat "$M/lowd"
+
 # rm -rf of a merged dir, then mkdir: empty and opaque
 check_true "rm -rf merged dir" rm -rf "$M/d"
 check_errno "  name gone" ENOENT lstat "$M/d"
@@ -84,6 +110,7 @@ check "re-create dir after rmdir: empty" "" "$(ls -A "$M/emptyd" 2>&1)"
 check_errno "mkdir over whiteout in rw" OK mkdir "$M/wd2"
 check_errno "  then rmdir" OK rmdir "$M/wd2"
 check_errno "  lower dir stays hidden" ENOENT lstat "$M/wd2"
+check "  (an opaque upper dir over a lower name: not the fast path)" $((f0 + 1)) "$(fast)"
 check_errno "unlink the file created over a whiteout in A" OK unlink "$M/hid_by_a"
 check_errno "  lower file stays hidden" ENOENT lstat "$M/hid_by_a"
 echo tmp >"$M/hid_by_a"; rm -f "$M/hid_by_a"; echo tmp2 >"$M/hid_by_a"

@@ -73,9 +73,33 @@ finish() {
 
 # ---------------------------------------------------------------- environment
 
+# The kernel's FUSE over io_uring is off by default (an admin's choice that
+# ufsmount never makes): uring_on turns it on for this test, and the cleanup
+# puts the old value back after the last unmount. UFS_TRANSPORT=uring runs a
+# whole suite on it (tools/run-tests does, for the fuse suite).
+URING_PARAM=/sys/module/fuse/parameters/enable_uring
+_URING_OLD=
+uring_on() {
+	[ -w "$URING_PARAM" ] || return 1
+	[ -n "$_URING_OLD" ] || _URING_OLD=$(cat "$URING_PARAM")
+	echo Y >"$URING_PARAM"
+}
+uring_off() {
+	[ -w "$URING_PARAM" ] || return 0
+	[ -n "$_URING_OLD" ] || _URING_OLD=$(cat "$URING_PARAM")
+	echo N >"$URING_PARAM"
+}
+_uring_restore() {
+	[ -n "$_URING_OLD" ] && echo "$_URING_OLD" >"$URING_PARAM"
+	_URING_OLD=
+}
+
 need_root_fuse() {
 	[ "$(id -u)" -eq 0 ] || skip_all "needs root"
 	[ -c /dev/fuse ] || skip_all "no /dev/fuse"
+	if [ "${UFS_TRANSPORT:-}" = uring ]; then
+		uring_on || skip_all "UFS_TRANSPORT=uring: this kernel has no FUSE over io_uring ($URING_PARAM)"
+	fi
 	command -v fusermount3 >/dev/null 2>&1 || skip_all "fusermount3 missing"
 	[ -n "$UFSMOUNT" ] || skip_all "UFSMOUNT not set"
 	[ -x "$UFSMOUNT" ] || skip_all "UFSMOUNT=$UFSMOUNT is not executable"
@@ -149,6 +173,8 @@ ufs_mount() {
 		return 1
 	fi
 	wait_mounted "$mnt" 10 || { echo "ufs_mount: $mnt never appeared in mountinfo" >&2; return 1; }
+	# every request waits for INIT: what --status says of INIT is decided
+	timeout 20 stat -f "$mnt" >/dev/null 2>&1
 	return 0
 }
 
@@ -171,13 +197,32 @@ ufs_mount_fg() {
 	fi
 }
 
-# ufs_umount MNT: fusermount3 -u, falling back to umount; waits until gone.
+# wait_exited PID [SECONDS]: the process is gone (or a zombie).
+wait_exited() {
+	local i n=$(( ${2:-10} * 10 )) st
+	for ((i = 0; i < n; i++)); do
+		st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 0
+		[ -z "$st" ] || [ "$st" = Z ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ufs_umount MNT: fusermount3 -u, falling back to umount; waits until gone,
+# and until its daemon has exited (it holds the rw branch's lock until then:
+# a mount of the same branch right after must not find it busy).
 ufs_umount() {
-	local mnt=$1
+	local mnt=$1 pid
 	is_mounted "$mnt" || return 0
+	pid=$(ufs_daemon_pid "$mnt")
+	# (no status socket yet or any more: the daemon by its command line,
+	# whose last word is the mountpoint, unique to this test's temp dir)
+	[ -n "$pid" ] || pid=$(pgrep -f -- "ufsmount .*${mnt}\$" | head -n1)
 	fusermount3 -u "$mnt" 2>/dev/null || umount "$mnt" 2>/dev/null || {
 		echo "ufs_umount: $mnt is busy" >&2; return 1; }
-	wait_unmounted "$mnt" 10
+	wait_unmounted "$mnt" 10 || return 1
+	[ -z "$pid" ] || wait_exited "$pid" 10 || echo "ufs_umount: daemon $pid of $mnt still running" >&2
+	return 0
 }
 
 # ufs_remount MNT: unmount and mount again with the same options.
@@ -227,6 +272,7 @@ _cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	rm -rf --one-file-system "$T"
+	_uring_restore
 	exit $rc
 }
 trap _cleanup EXIT
