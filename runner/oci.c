@@ -360,7 +360,8 @@ int run_oci_create(const struct run_oci_create *o, pid_t *ret_pid, struct cm_err
 		goto fail;
 	}
 	snprintf(p, sizeof(p), "%s/exec.fifo", dir);
-	if (mkfifo(p, 0622) < 0 || !(c.c->exec_fifo = strdup(p))) {
+	/* 0622 whatever the umask: pid 1 opens it after its uid change */
+	if (mkfifo(p, 0622) < 0 || chmod(p, 0622) < 0 || !(c.c->exec_fifo = strdup(p))) {
 		r = cm_error_set(err, cm_neg_errno(), "creating the exec fifo");
 		goto fail;
 	}
