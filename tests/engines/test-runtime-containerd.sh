@@ -5,50 +5,11 @@
 # image imported from an OCI archive, containers run by ctr with the runc
 # shim pointed at img-runtime (--runc-binary, --runc-root in the temp dir).
 . "$(dirname "$0")/rtlib.sh"
-for c in containerd ctr containerd-shim-runc-v2; do
-	command -v "$c" >/dev/null 2>&1 || skip_all "$c missing"
-done
+ctd_need
 rt_setup
 
-cat >"$T/containerd.toml" <<EOF
-version = 2
-root = "$T/ctd-root"
-state = "$T/ctd-state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = "$T/ctd.sock"
-[ttrpc]
-  address = "$T/ctd.sock.ttrpc"
-[debug]
-  address = "$T/ctd-debug.sock"
-[metrics]
-  address = ""
-EOF
-containerd --config "$T/containerd.toml" >"$T/containerd.log" 2>&1 &
-CTD=$!
-_PIDS+=("$CTD")
-CTR=$(command -v ctr)
-ctr() { timeout 120 "$CTR" -a "$T/ctd.sock" "$@"; }
-for i in $(seq 300); do ctr version >/dev/null 2>&1 && break; sleep 0.1; done
-ctr version >/dev/null 2>&1 || bail "containerd did not start: $(tail -5 "$T/containerd.log")"
+ctd_setup
 
-# what the test leaves in containerd goes before containerd itself
-ctd_cleanup() {
-	local rc=$? id
-	for id in $(ctr tasks ls -q 2>/dev/null); do ctr tasks kill -s KILL "$id" >/dev/null 2>&1; done
-	for id in $(ctr tasks ls -q 2>/dev/null); do ctr tasks delete -f "$id" >/dev/null 2>&1; done
-	for id in $(ctr containers ls -q 2>/dev/null); do ctr containers rm "$id" >/dev/null 2>&1; done
-	RTSTATE=$T/runc/default
-	(exit $rc)
-	_rt_cleanup
-}
-trap ctd_cleanup EXIT
-
-python3 "$RT_DIR/mkoci.py" "$T/rootfs.tar" localhost/rt:1 "$T/img.tar" || bail "mkoci"
-ctr images import "$T/img.tar" >/dev/null 2>"$T/err" || bail "import: $(cat "$T/err")"
 check "images import: the OCI archive" "localhost/rt:1" "$(ctr images ls -q)"
 
 RUNC=(--runc-binary "$IMG_RUNTIME" --runc-root "$T/runc")

@@ -5,32 +5,10 @@
 # and the runtime's state in the test's temp dir; no network (--network
 # none: podman's bridge would use addresses outside 127/8).
 . "$(dirname "$0")/rtlib.sh"
-for c in podman conmon; do
-	command -v "$c" >/dev/null 2>&1 || [ -x /usr/libexec/podman/conmon ] || skip_all "$c missing"
-done
+pod_need
 rt_setup
 
-# podman as root raises RLIMIT_NOFILE/NPROC to values this host's root (no
-# CAP_SYS_RESOURCE) cannot set: containers.conf limits them
-printf '%s\n' '[containers]' 'default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]' \
-	'[engine]' 'cgroup_manager = "cgroupfs"' 'events_logger = "file"' >"$T/containers.conf"
-export CONTAINERS_CONF=$T/containers.conf
-unset CONTAINERS_STORAGE_CONF
-# conmon passes no --root: the wrapper gives the runtime its state dir here
-printf '#!/bin/sh\nexec "%s" --root "%s" "$@"\n' "$IMG_RUNTIME" "$RTSTATE" >"$T/img-runtime"
-chmod 755 "$T/img-runtime"
-pod() { timeout 120 podman --root "$T/pr" --runroot "$T/prr" --tmpdir "$T/ptmp" --storage-driver vfs \
-	--runtime "$T/img-runtime" "$@"; }
-pod_cleanup() {
-	local rc=$?
-	pod rm -af -t 0 >/dev/null 2>&1
-	pod rmi -af >/dev/null 2>&1
-	(exit $rc)
-	_rt_cleanup
-}
-trap pod_cleanup EXIT
-
-pod import -q "$T/rootfs.tar" localhost/rt:1 >/dev/null || bail "podman import"
+pod_setup
 
 out=$(pod run --rm --network none localhost/rt:1 sh -c 'echo hello; exit 4' 2>&1 </dev/null)
 rc=$?
