@@ -38,6 +38,15 @@ static const struct {
 	{ "/dev/stderr", "/proc/self/fd/2" }, { "/dev/core", "/proc/kcore" },
 };
 
+void run_plan_default_paths(const char *const **ret_masked, size_t *ret_n_masked,
+			    const char *const **ret_ro, size_t *ret_n_ro)
+{
+	*ret_masked = masked;
+	*ret_n_masked = CM_ARRAY_SIZE(masked);
+	*ret_ro = readonly;
+	*ret_n_ro = CM_ARRAY_SIZE(readonly);
+}
+
 static size_t strv_len(char *const *v)
 {
 	size_t n = 0;

@@ -153,8 +153,16 @@ static int parse_mounts(struct run_config *c, const struct cm_json *ms, const ch
 		const char *type = cm_json_get_str(m, "type"), *src = cm_json_get_str(m, "source");
 		if (!dest || dest[0] != '/')
 			return cm_error_set(err, -EINVAL, "config.json: mount %zu: destination not absolute", i);
-		if (runner_mount(dest))
+		if (runner_mount(dest)) {
+			/* ours, but /dev/shm's size is the spec's */
+			for (size_t k = 0; cm_streq(dest, "/dev/shm") && is_arr(opts) && k < opts->n; k++) {
+				const char *o = cm_json_str(opts->v[k]);
+				if (o && !strncmp(o, "size=", 5) &&
+				    run_parse_bytes(o + 5, &c->shm_size, NULL) < 0)
+					return cm_error_set(err, -EINVAL, "config.json: /dev/shm: bad %s", o);
+			}
 			continue;
+		}
 		bool bind = has_opt(opts, "bind") || has_opt(opts, "rbind") || cm_streq(type, "bind");
 		if (bind) {
 			/* under /dev, /proc, /sys the runner's own mounts stay
@@ -205,6 +213,25 @@ static int parse_mounts(struct run_config *c, const struct cm_json *ms, const ch
 		}
 	}
 	return 0;
+}
+
+#define RLIM_INF_TEXT "18446744073709551615" /* RLIM_INFINITY, a uint64 */
+
+/* An rlimit's soft or hard value; RLIM_INFINITY (or -1) is -1. */
+static bool rlim_value(const struct cm_json *o, const char *key, int64_t *ret)
+{
+	const struct cm_json *v = cm_json_get(o, key);
+	if (!cm_json_is(v, CM_JSON_NUMBER))
+		return false;
+	if (v->is_int) {
+		*ret = v->i < 0 ? -1 : v->i;
+		return true;
+	}
+	if (cm_streq(v->s, RLIM_INF_TEXT)) {
+		*ret = -1;
+		return true;
+	}
+	return false;
 }
 
 static int parse_process(struct run_config *c, const struct cm_json *p, struct cm_error *err)
@@ -263,8 +290,8 @@ static int parse_process(struct run_config *c, const struct cm_json *p, struct c
 		for (size_t i = 0; i < rl->n; i++) {
 			const char *type = cm_json_get_str(rl->v[i], "type");
 			int64_t soft, hard;
-			if (!type || strncmp(type, "RLIMIT_", 7) != 0 || !cm_json_get_int(rl->v[i], "soft", &soft) ||
-			    !cm_json_get_int(rl->v[i], "hard", &hard))
+			if (!type || strncmp(type, "RLIMIT_", 7) != 0 || !rlim_value(rl->v[i], "soft", &soft) ||
+			    !rlim_value(rl->v[i], "hard", &hard))
 				return cm_error_set(err, -EINVAL, "config.json: bad rlimit %zu", i);
 			char spec[96];
 			size_t k = 0;
@@ -482,9 +509,302 @@ int run_oci_config(const struct cm_json *spec, const char *bundle, const char *i
 	} else if (!(c->seccomp = strdup("unconfined"))) {
 		return -ENOMEM;
 	}
+	/* img's own annotations (run_oci_spec_write): what the runner does
+	 * that a spec does not say; an engine's spec has none of them */
+	const struct cm_json *an = cm_json_get(spec, "annotations");
+	const char *user = cm_json_get_str(an, RUN_OCI_ANN_USER);
+	if (user && *user) {
+		free(c->user);
+		if (!(c->user = strdup(user)))
+			return -ENOMEM;
+	}
+	if (cm_streq(cm_json_get_str(an, RUN_OCI_ANN_NETWORK), "bridge") && c->network == RUN_NET_NONE)
+		c->network = RUN_NET_BRIDGE;
 	if ((r = parse_hook_list(cm_json_get(cm_json_get(spec, "hooks"), "startContainer"),
 				 &c->start_hooks, &c->n_start_hooks, err)) < 0)
 		return r;
 	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+/* ------------------------------------------------------------ config -> spec */
+
+static void jw_strv(struct cm_jw *w, const char *key, char *const *v)
+{
+	cm_jw_key(w, key);
+	cm_jw_arr(w);
+	for (; v && *v; v++)
+		cm_jw_str(w, *v);
+	cm_jw_arr_end(w);
+}
+
+static void jw_mount(struct cm_jw *w, const char *dest, const char *type, const char *src,
+		     const char *const *opts, size_t n)
+{
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "destination", dest);
+	cm_jw_kstr(w, "type", type);
+	cm_jw_kstr(w, "source", src);
+	cm_jw_key(w, "options");
+	cm_jw_arr(w);
+	for (size_t i = 0; i < n; i++)
+		if (opts[i])
+			cm_jw_str(w, opts[i]);
+	cm_jw_arr_end(w);
+	cm_jw_obj_end(w);
+}
+
+static void jw_caps(struct cm_jw *w, uint64_t caps)
+{
+	static const char *const sets[] = { "bounding", "effective", "permitted" };
+	cm_jw_key(w, "capabilities");
+	cm_jw_obj(w);
+	for (size_t k = 0; k < CM_ARRAY_SIZE(sets); k++) {
+		cm_jw_key(w, sets[k]);
+		cm_jw_arr(w);
+		for (int i = 0; i < 64; i++)
+			if ((caps >> i) & 1) {
+				char n[64];
+				snprintf(n, sizeof(n), "CAP_%s", run_cap_name(i));
+				cm_jw_str(w, n);
+			}
+		cm_jw_arr_end(w);
+	}
+	cm_jw_obj_end(w);
+}
+
+static void jw_rlimit(struct cm_jw *w, const char *key, int64_t v)
+{
+	struct cm_json inf = { .type = CM_JSON_NUMBER, .s = (char *)RLIM_INF_TEXT };
+	cm_jw_key(w, key);
+	if (v < 0)
+		cm_jw_value(w, &inf);
+	else
+		cm_jw_int(w, v);
+}
+
+static void jw_process(struct cm_jw *w, const struct run_config *c)
+{
+	cm_jw_key(w, "process");
+	cm_jw_obj(w);
+	cm_jw_key(w, "terminal");
+	cm_jw_bool(w, c->tty);
+	/* the user as img run names it (NAME[:GROUP] too) is resolved in the
+	 * container after pivot_root (linux.c), never from the host: the
+	 * annotation carries it, uid/gid 0 are placeholders */
+	cm_jw_key(w, "user");
+	cm_jw_obj(w);
+	cm_jw_kint(w, "uid", 0);
+	cm_jw_kint(w, "gid", 0);
+	cm_jw_obj_end(w);
+	jw_strv(w, "args", c->argv);
+	jw_strv(w, "env", c->env);
+	cm_jw_kstr(w, "cwd", c->cwd ? c->cwd : "/");
+	jw_caps(w, run_caps_effective(c));
+	cm_jw_key(w, "rlimits");
+	cm_jw_arr(w);
+	for (size_t i = 0; i < c->n_ulimits; i++) {
+		char t[64];
+		size_t k = (size_t)snprintf(t, sizeof(t), "RLIMIT_%s", run_ulimit_name(c->ulimits[i].resource));
+		for (size_t q = 7; q < k && q < sizeof(t); q++)
+			t[q] = (char)toupper((unsigned char)t[q]);
+		cm_jw_obj(w);
+		cm_jw_kstr(w, "type", t);
+		jw_rlimit(w, "soft", c->ulimits[i].soft);
+		jw_rlimit(w, "hard", c->ulimits[i].hard);
+		cm_jw_obj_end(w);
+	}
+	cm_jw_arr_end(w);
+	cm_jw_key(w, "noNewPrivileges");
+	cm_jw_bool(w, !c->new_privs);
+	cm_jw_obj_end(w);
+}
+
+static int jw_mounts(struct cm_jw *w, const struct run_config *c, struct cm_error *err)
+{
+	static const char *const nse[] = { "nosuid", "noexec", "nodev" };
+	static const char *const o_dev[] = { "nosuid", "strictatime", "mode=755", "size=65536k" };
+	static const char *const o_pts[] = { "nosuid", "noexec", "newinstance", "ptmxmode=0666",
+					     "mode=0620", "gid=5" };
+	char shm[64];
+	snprintf(shm, sizeof(shm), "size=%lld", (long long)(c->shm_size > 0 ? c->shm_size : 64 << 20));
+	const char *o_shm[] = { "nosuid", "noexec", "nodev", "mode=1777", shm };
+	const char *o_sys[] = { "nosuid", "noexec", "nodev", c->privileged ? "rw" : "ro" };
+	cm_jw_key(w, "mounts");
+	cm_jw_arr(w);
+	jw_mount(w, "/proc", "proc", "proc", nse, CM_ARRAY_SIZE(nse));
+	jw_mount(w, "/dev", "tmpfs", "tmpfs", o_dev, CM_ARRAY_SIZE(o_dev));
+	jw_mount(w, "/dev/pts", "devpts", "devpts", o_pts, CM_ARRAY_SIZE(o_pts));
+	jw_mount(w, "/dev/shm", "tmpfs", "shm", o_shm, CM_ARRAY_SIZE(o_shm));
+	jw_mount(w, "/dev/mqueue", "mqueue", "mqueue", nse, CM_ARRAY_SIZE(nse));
+	jw_mount(w, "/sys", "sysfs", "sysfs", o_sys, CM_ARRAY_SIZE(o_sys));
+	jw_mount(w, "/sys/fs/cgroup", "cgroup", "cgroup", o_sys, CM_ARRAY_SIZE(o_sys));
+	for (size_t i = 0; i < c->n_vols; i++) {
+		const char *o[] = { "rbind", c->vols[i].ro ? "ro" : "rw" };
+		jw_mount(w, c->vols[i].ctr, "bind", c->vols[i].host, o, CM_ARRAY_SIZE(o));
+	}
+	for (char **t = c->tmpfs; t && *t; t++) {
+		const char *colon = strchr(*t, ':');
+		char dest[256], opts[256];
+		const char *o[16];
+		size_t n = 0;
+		snprintf(dest, sizeof(dest), "%.*s", colon ? (int)(colon - *t) : (int)strlen(*t), *t);
+		if (snprintf(opts, sizeof(opts), "%s", colon ? colon + 1 : "") >= (int)sizeof(opts))
+			return cm_error_set(err, -E2BIG, "--tmpfs %s: options too long", *t);
+		for (char *save = NULL, *tok = strtok_r(opts, ",", &save); tok && n < CM_ARRAY_SIZE(o);
+		     tok = strtok_r(NULL, ",", &save))
+			o[n++] = tok;
+		jw_mount(w, dest, "tmpfs", "tmpfs", o, n);
+	}
+	cm_jw_arr_end(w);
+	return 0;
+}
+
+static void jw_linux(struct cm_jw *w, const struct run_config *c, const char *seccomp_json)
+{
+	cm_jw_key(w, "linux");
+	cm_jw_obj(w);
+	cm_jw_key(w, "namespaces");
+	cm_jw_arr(w);
+	const struct { const char *type; bool on; } ns[] = {
+		{ "mount", true }, { "ipc", !c->host_ipc }, { "pid", !c->host_pid },
+		{ "uts", !c->host_uts }, { "network", c->network != RUN_NET_HOST },
+		{ "user", c->userns }, { "cgroup", c->cgroupns },
+	};
+	for (size_t i = 0; i < CM_ARRAY_SIZE(ns); i++) {
+		if (!ns[i].on)
+			continue;
+		cm_jw_obj(w);
+		cm_jw_kstr(w, "type", ns[i].type);
+		cm_jw_obj_end(w);
+	}
+	cm_jw_arr_end(w);
+	if (c->userns) {
+		static const char *const maps[] = { "uidMappings", "gidMappings" };
+		for (size_t i = 0; i < 2; i++) {
+			cm_jw_key(w, maps[i]);
+			cm_jw_arr(w);
+			cm_jw_obj(w);
+			cm_jw_kint(w, "containerID", 0);
+			cm_jw_kint(w, "hostID", RUN_USERNS_BASE);
+			cm_jw_kint(w, "size", RUN_USERNS_SIZE);
+			cm_jw_obj_end(w);
+			cm_jw_arr_end(w);
+		}
+	}
+	cm_jw_key(w, "resources");
+	cm_jw_obj(w);
+	/* 0 = not set: left out */
+	const struct { const char *obj, *key; int64_t v; } lims[] = {
+		{ "memory", "limit", c->lim.memory }, { "memory", "swap", c->lim.memory_swap },
+		{ "cpu", "shares", c->lim.cpu_shares }, { "cpu", "quota", c->lim.cpu_quota },
+		{ "cpu", "period", c->lim.cpu_period },
+	};
+	for (size_t i = 0; i < CM_ARRAY_SIZE(lims); i++) {
+		if (i == 0 || strcmp(lims[i].obj, lims[i - 1].obj) != 0) {
+			if (i)
+				cm_jw_obj_end(w);
+			cm_jw_key(w, lims[i].obj);
+			cm_jw_obj(w);
+		}
+		if (lims[i].v)
+			cm_jw_kint(w, lims[i].key, lims[i].v);
+	}
+	cm_jw_obj_end(w);
+	cm_jw_key(w, "pids");
+	cm_jw_obj(w);
+	cm_jw_kint(w, "limit", c->lim.pids ? c->lim.pids : RUN_DEFAULT_PIDS_LIMIT);
+	cm_jw_obj_end(w);
+	cm_jw_key(w, "devices");
+	cm_jw_arr(w);
+	cm_jw_obj(w);
+	cm_jw_key(w, "allow");
+	cm_jw_bool(w, false);
+	cm_jw_kstr(w, "access", "rwm");
+	cm_jw_obj_end(w);
+	if (c->privileged) {
+		cm_jw_obj(w);
+		cm_jw_key(w, "allow");
+		cm_jw_bool(w, true);
+		cm_jw_kstr(w, "type", "a");
+		cm_jw_kstr(w, "access", "rwm");
+		cm_jw_obj_end(w);
+	}
+	cm_jw_arr_end(w);
+	cm_jw_obj_end(w);
+	cm_jw_key(w, "devices");
+	cm_jw_arr(w);
+	for (size_t i = 0; i < c->n_devices; i++) {
+		char t[2] = { c->devices[i].type, 0 };
+		cm_jw_obj(w);
+		cm_jw_kstr(w, "path", c->devices[i].ctr);
+		cm_jw_kstr(w, "type", t);
+		cm_jw_kint(w, "major", c->devices[i].major);
+		cm_jw_kint(w, "minor", c->devices[i].minor);
+		cm_jw_obj_end(w);
+	}
+	cm_jw_arr_end(w);
+	char cgp[1024];
+	snprintf(cgp, sizeof(cgp), "/%s/%s", c->cgroup_parent && *c->cgroup_parent ? c->cgroup_parent : "img",
+		 c->cgroup_name ? c->cgroup_name : c->id);
+	cm_jw_kstr(w, "cgroupsPath", cgp);
+	if (seccomp_json) {
+		_cleanup_json_ struct cm_json *sj = NULL;
+		if (cm_json_parse(seccomp_json, strlen(seccomp_json), &sj, NULL, 0) == 0) {
+			cm_jw_key(w, "seccomp");
+			cm_jw_value(w, sj);
+		}
+	}
+	/* docker's lists unless --privileged or systempaths=unconfined */
+	bool none = c->privileged || c->systempaths_unconfined;
+	const char *const *m, *const *ro;
+	size_t nm, nro;
+	run_plan_default_paths(&m, &nm, &ro, &nro);
+	cm_jw_key(w, "maskedPaths");
+	cm_jw_arr(w);
+	for (size_t i = 0; !none && i < nm; i++)
+		cm_jw_str(w, m[i]);
+	cm_jw_arr_end(w);
+	cm_jw_key(w, "readonlyPaths");
+	cm_jw_arr(w);
+	for (size_t i = 0; !none && i < nro; i++)
+		cm_jw_str(w, ro[i]);
+	cm_jw_arr_end(w);
+	cm_jw_obj_end(w);
+}
+
+int run_oci_spec_write(const struct run_config *c, struct cm_jw *w, struct cm_error *err)
+{
+	for (size_t i = 0; i < c->n_devices; i++)
+		if (!cm_streq(c->devices[i].host, c->devices[i].ctr))
+			return cm_error_set(err, -ENOTSUP, "--device %s:%s: a spec names one path of a device",
+					    c->devices[i].host, c->devices[i].ctr);
+	if (!c->rootfs)
+		return cm_error_set(err, -EINVAL, "no rootfs");
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "ociVersion", "1.0.2");
+	jw_process(w, c);
+	cm_jw_key(w, "root");
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "path", c->rootfs);
+	cm_jw_key(w, "readonly");
+	cm_jw_bool(w, c->read_only);
+	cm_jw_obj_end(w);
+	if (c->hostname)
+		cm_jw_kstr(w, "hostname", c->hostname);
+	int r = jw_mounts(w, c, err);
+	if (r < 0)
+		return r;
+	const char *sec = NULL;
+	if (!c->privileged && !cm_streq(c->seccomp, "unconfined"))
+		sec = c->seccomp ? c->seccomp : run_seccomp_default_profile();
+	jw_linux(w, c, sec);
+	cm_jw_key(w, "annotations");
+	cm_jw_obj(w);
+	if (c->user)
+		cm_jw_kstr(w, RUN_OCI_ANN_USER, c->user);
+	cm_jw_kstr(w, RUN_OCI_ANN_NETWORK, run_network_name(c->network));
+	cm_jw_obj_end(w);
+	cm_jw_obj_end(w);
 	return 0;
 }

@@ -317,6 +317,9 @@ struct run_plan {
  * Returns 0 or -EINVAL/-ENOMEM. */
 int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_error *err);
 void run_plan_free(struct run_plan *p);
+/* docker's masked and read-only paths, the plan's default lists. */
+void run_plan_default_paths(const char *const **ret_masked, size_t *ret_n_masked,
+			    const char *const **ret_ro, size_t *ret_n_ro);
 
 /* ---- cgroups (cgroup.c, cgroup-v1.c, cgroup-v2.c) ----------------------- */
 
@@ -597,6 +600,22 @@ int run_oci_config(const struct cm_json *spec, const char *bundle, const char *i
 /* The hooks of one kind ("prestart", "poststop", ...) of spec. */
 int run_oci_hooks(const struct cm_json *spec, const char *kind, struct run_hook **ret,
 		  size_t *ret_n, struct cm_error *err);
+
+/* The reverse, for `img run` (issue 15's "clean way", in progress): the
+ * OCI spec of an img container, which run_oci_config reads back into the
+ * same config for what a spec says (process, root, hostname, mounts,
+ * namespaces, resources, devices, cgroupsPath, seccomp, masked and
+ * read-only paths, rlimits, capabilities, no_new_privs, /dev/shm's size).
+ * Two annotations carry what the runner does beyond a spec: the user as
+ * img names it (resolved in the container, never on the host) and the
+ * network mode (bridge: set up by the monitor). Not yet in a spec:
+ * --privileged's host devices, ports, restart, dns, extra hosts.
+ * --device HOST:CTR with two paths is -ENOTSUP. */
+#define RUN_OCI_ANN_USER "org.img.user"
+#define RUN_OCI_ANN_NETWORK "org.img.network"
+int run_oci_spec_write(const struct run_config *c, struct cm_jw *w, struct cm_error *err);
+/* docker's default profile (seccomp-default.json), as embedded */
+const char *run_seccomp_default_profile(void);
 
 /* runc's verbs over the containers of root (ROOT/ID). */
 struct run_oci_create {
