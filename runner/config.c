@@ -64,7 +64,28 @@ void run_config_free(struct run_config *c)
 	free(c->init_dir);
 	free(c->cgroup_parent);
 	free(c->cgroup_root);
+	for (size_t i = 0; i < CM_ARRAY_SIZE(c->ns_path); i++)
+		free(c->ns_path[i]);
+	free(c->uid_map);
+	free(c->gid_map);
+	free(c->add_gids);
+	strv_free(c->masked);
+	strv_free(c->readonly_paths);
+	strv_free(c->sysctl);
+	free(c->cgroup_name);
+	free(c->exec_fifo);
+	run_hooks_free(c->start_hooks, c->n_start_hooks);
 	free(c);
+}
+
+void run_hooks_free(struct run_hook *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(h[i].path);
+		strv_free(h[i].args);
+		strv_free(h[i].env);
+	}
+	free(h);
 }
 
 void run_config_freep(struct run_config **c)

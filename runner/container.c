@@ -42,7 +42,8 @@ int run_cgroup_for(const struct run_config *c, struct run_cgroup **ret, struct c
 {
 	/* the root recorded in the container's config: stop, rm, exec... from
 	 * a shell without $IMG_CGROUP_ROOT find the same cgroup */
-	return run_cgroup_open(c->cgroup_root, c->cgroup_parent, c->id, ret, err);
+	return run_cgroup_open(c->cgroup_root, c->cgroup_parent, c->cgroup_name ? c->cgroup_name : c->id,
+			       ret, err);
 }
 
 /* ------------------------------------------------------------ state */

@@ -38,6 +38,7 @@
 
 struct child_ctx {
 	int sync;
+	int gate; /* O_PATH fd of c->exec_fifo, or -1 */
 };
 
 static void child_fail(struct child_ctx *cx, int code, int e, const char *fmt, ...)
@@ -490,6 +491,60 @@ static int apply_ulimits(const struct run_ulimit *ul, size_t n)
 	return 0;
 }
 
+/* An OCI hook run from inside the container (startContainer): its path in
+ * the container's root, waited for (timeout: SIGKILL). */
+static void run_hook_inside(struct child_ctx *cx, const struct run_hook *h)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "startContainer hook %s", h->path);
+	if (pid == 0) {
+		char *argv0[] = { h->path, NULL };
+		char *env0[] = { NULL };
+		execve(h->path, h->args ? h->args : argv0, h->env ? h->env : env0);
+		_exit(127);
+	}
+	int status = 0, waited = 0;
+	for (;;) {
+		pid_t w = waitpid(pid, &status, h->timeout ? WNOHANG : 0);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "startContainer hook %s", h->path);
+		if (w == 0 && ++waited > h->timeout * 100) {
+			kill(pid, SIGKILL);
+			(void)waitpid(pid, &status, 0);
+			child_fail(cx, RUN_EXIT_IMG, -ETIMEDOUT, "startContainer hook");
+		}
+		if (w == 0)
+			usleep(10000);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		child_fail(cx, RUN_EXIT_IMG, 0, "startContainer hook %s failed (status %d)", h->path,
+			   status);
+}
+
+/* create/start (img-runtime): tell the creator we are set up ("R"), then
+ * block opening the exec fifo for writing until `start` opens it for
+ * reading (runc's exec.fifo); then the startContainer hooks. */
+static void wait_start(struct child_ctx *cx, const struct run_config *c)
+{
+	if (write(cx->sync, "R", 1) != 1)
+		_exit(RUN_EXIT_IMG);
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", cx->gate);
+	int w;
+	do
+		w = open(p, O_WRONLY | O_CLOEXEC);
+	while (w < 0 && errno == EINTR);
+	if (w < 0 || write(w, "0", 1) != 1)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "exec fifo");
+	close(w);
+	cm_close(&cx->gate);
+	for (size_t i = 0; i < c->n_start_hooks; i++)
+		run_hook_inside(cx, &c->start_hooks[i]);
+}
+
 /* Everything after the root is in place: the process of c (or of an exec x). */
 static void setup_process(struct child_ctx *cx, char **argv, char **env_in, const char *cwd,
 			  const char *user, bool tty, bool is_init, uint64_t caps,
@@ -503,6 +558,9 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 	if (read_image_file("/etc/passwd", &pw, &e) < 0 || read_image_file("/etc/group", &gr, &e) < 0 ||
 	    (r = run_user_resolve(user, pw, gr, &u, &e)) < 0)
 		child_fail(cx, RUN_EXIT_IMG, 0, "%s", e.msg);
+	/* an OCI spec's process.user.additionalGids */
+	for (size_t i = 0; i < c->n_add_gids && u.n_groups < CM_ARRAY_SIZE(u.groups); i++)
+		u.groups[u.n_groups++] = c->add_gids[i];
 
 	/* env: HOME from the user unless set */
 	size_t n = 0;
@@ -558,8 +616,9 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 		child_fail(cx, RUN_EXIT_IMG, r, "capabilities");
 	if (!c->new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "no_new_privs");
-	/* pid 1 dies with its monitor (set after the uid change, which clears it) */
-	if (is_init)
+	/* pid 1 dies with its monitor (set after the uid change, which clears
+	 * it); an OCI runtime's caller exits after create */
+	if (is_init && !c->oci)
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
 	/* fds: all but 0, 1, 2 close at exec (the sync fd reports the exec) */
@@ -571,6 +630,8 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	for (int s = 1; s < NSIG; s++)
 		signal(s, SIG_DFL);
+	if (is_init && cx->gate >= 0)
+		wait_start(cx, c);
 	/* the filter last: after no_new_privs, before exec (only the exec and
 	 * the error report below run under it) */
 	if (sec && !c->new_privs && (r = run_seccomp_load(sec)) < 0)
@@ -658,14 +719,52 @@ static void mount_cgroup2(struct child_ctx *cx, bool rw)
 		child_fail(cx, RUN_EXIT_IMG, 0, "/sys/fs/cgroup: not the cgroup2 we mounted");
 }
 
+/* linux.sysctl of an OCI spec, written through the container's /proc
+ * (mounted, not yet made read-only): KEY in dotted or slashed form. */
+static void write_sysctls(struct child_ctx *cx, int rootfd, char *const *kv)
+{
+	for (; kv && *kv; kv++) {
+		const char *eq = strchr(*kv, '=');
+		char path[256];
+		int n = snprintf(path, sizeof(path), "proc/sys/%.*s", eq ? (int)(eq - *kv) : 0, *kv);
+		if (!eq || n >= (int)sizeof(path) || strstr(path, ".."))
+			child_fail(cx, RUN_EXIT_IMG, -EINVAL, "sysctl %s", *kv);
+		for (char *q = path + 9; *q; q++)
+			if (*q == '.')
+				*q = '/';
+		_cleanup_close_ int fd = open_in_root(rootfd, path, O_WRONLY);
+		if (fd < 0 || cm_write_all(fd, eq + 1, strlen(eq + 1)) < 0)
+			child_fail(cx, RUN_EXIT_IMG, fd < 0 ? fd : cm_neg_errno(), "sysctl %s", *kv);
+	}
+}
+
+/* An OCI spec's namespace given by path: joined instead of a new one. */
+static void join_paths(struct child_ctx *cx, const struct run_config *c)
+{
+	static const int order[] = { RUN_NS_USER, RUN_NS_IPC, RUN_NS_UTS, RUN_NS_NET };
+	for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++) {
+		const char *p = c->ns_path[order[i]];
+		if (!p)
+			continue;
+		_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, 0) < 0)
+			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "joining namespace %s", p);
+	}
+}
+
 /* pid 1: everything from the new namespaces to exec. Never returns. */
 static void child_main(const struct run_config *c, const int stdio[3], int sync,
 		       struct run_cgroup *self_join, const struct run_seccomp *sec)
 {
-	struct child_ctx cx = { .sync = sync };
+	struct child_ctx cx = { .sync = sync, .gate = -1 };
 	struct cm_error e = { 0 };
 	char go;
 	int r;
+
+	/* the exec fifo while the host's paths are ours (create/start) */
+	if (c->exec_fifo && (cx.gate = open(c->exec_fifo, O_PATH | O_CLOEXEC)) < 0)
+		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "exec fifo %s", c->exec_fifo);
+	join_paths(&cx, c);
 
 	/* into the cgroup before anything else, by ourselves (a raw clone of
 	 * the single-threaded monitor: one thread) */
@@ -717,10 +816,18 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "user namespace root");
 	if ((r = run_rootfs_check(root, &e)) < 0)
 		child_fail(&cx, RUN_EXIT_IMG, 0, "%s", e.msg);
+	bool sysctl_done = false;
 	for (size_t i = 0; i < plan.n; i++) {
+		/* before /proc/sys becomes read-only */
+		if (!sysctl_done && (plan.ops[i].op == RUN_MOP_MASK || plan.ops[i].op == RUN_MOP_RO)) {
+			write_sysctls(&cx, root, c->sysctl);
+			sysctl_done = true;
+		}
 		apply_op(&cx, root, &plan.ops[i], src[i]);
 		cm_close(&src[i]);
 	}
+	if (!sysctl_done)
+		write_sysctls(&cx, root, c->sysctl);
 	run_plan_free(&plan);
 
 	if (c->read_only && (r = remount_ro(root)) < 0)
@@ -753,15 +860,25 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_child,
 		    struct run_cgroup *self_join, int cgfd, pid_t *ret_pid, struct cm_error *err)
 {
-	unsigned long flags = CLONE_NEWNS | CLONE_NEWIPC;
-	if (!c->host_pid)
+	unsigned long flags = CLONE_NEWNS;
+	if (!c->host_ipc && !c->ns_path[RUN_NS_IPC])
+		flags |= CLONE_NEWIPC;
+	if (!c->host_pid && !c->ns_path[RUN_NS_PID])
 		flags |= CLONE_NEWPID;
-	if (!c->host_uts)
+	if (!c->host_uts && !c->ns_path[RUN_NS_UTS])
 		flags |= CLONE_NEWUTS;
-	if (c->network != RUN_NET_HOST)
+	if (c->network != RUN_NET_HOST && !c->ns_path[RUN_NS_NET])
 		flags |= CLONE_NEWNET;
-	if (c->userns)
+	if (c->userns && !c->ns_path[RUN_NS_USER])
 		flags |= CLONE_NEWUSER;
+	/* a pid namespace by path: ours for our children (the caller is an
+	 * OCI runtime's short-lived process, never the monitor) */
+	if (c->ns_path[RUN_NS_PID]) {
+		_cleanup_close_ int pfd = open(c->ns_path[RUN_NS_PID], O_RDONLY | O_CLOEXEC);
+		if (pfd < 0 || setns(pfd, CLONE_NEWPID) < 0)
+			return cm_error_setx(err, cm_neg_errno(), "joining namespace %s",
+					     c->ns_path[RUN_NS_PID]);
+	}
 	/* the filter is compiled here, the child only loads it */
 	_cleanup_seccomp_ struct run_seccomp *sec = NULL;
 	int r = run_seccomp_compile(c, &sec, err);
@@ -779,14 +896,15 @@ int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_chi
 	return 0;
 }
 
-int run_linux_userns_map(pid_t pid, struct cm_error *err)
+int run_linux_userns_map(const struct run_config *c, pid_t pid, struct cm_error *err)
 {
 	char p[64], m[64];
 	snprintf(m, sizeof(m), "0 %d %d\n", RUN_USERNS_BASE, RUN_USERNS_SIZE);
 	const char *files[] = { "uid_map", "gid_map" };
+	const char *maps[] = { c->uid_map ? c->uid_map : m, c->gid_map ? c->gid_map : m };
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(p, sizeof(p), "/proc/%d/%s", (int)pid, files[i]);
-		int r = run_write_file(p, m);
+		int r = run_write_file(p, maps[i]);
 		if (r < 0)
 			return cm_error_setx(err, r, "writing %s", p);
 	}
@@ -902,6 +1020,63 @@ static void relay_exec(int in_dst, int out, int errp, pid_t joiner)
 		cm_close(&in.dst);
 }
 
+/* The joiner's report of an OCI exec: the process's host pid. */
+struct exec_pid_msg {
+	char tag; /* 'P' */
+	int32_t pid;
+};
+
+/* OCI exec: the messages of joiner and process until both are done with
+ * the socket (exec'd: closed on exec): the pid, the pty master, or an
+ * error. The process keeps the caller's stdio. */
+static int exec_oci_wait(int sp, pid_t joiner, const struct run_exec *x, int *ret_code,
+			 struct cm_error *err)
+{
+	union {
+		struct run_child_error ce;
+		struct exec_pid_msg pm;
+	} m;
+	pid_t pid = 0;
+	int ptm = -1, r = 0;
+	for (;;) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { &m, sizeof(m) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+		ssize_t n = recvmsg(sp, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+				memcpy(&ptm, CMSG_DATA(cm), sizeof(int));
+		if (n == (ssize_t)sizeof(m.pm) && m.pm.tag == 'P')
+			pid = m.pm.pid;
+		else if (n == (ssize_t)sizeof(m.ce) && r == 0) {
+			*ret_code = m.ce.code;
+			r = cm_error_set(err, m.ce.err ? m.ce.err : -EINVAL, "%s", m.ce.msg);
+		}
+	}
+	close(sp);
+	int status = 0;
+	while (waitpid(joiner, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r == 0 && !pid)
+		r = cm_error_set(err, -ESRCH, "exec: the process was not started (status %d)", status);
+	if (r < 0) {
+		cm_close(&ptm);
+		return r;
+	}
+	*x->ret_pid = pid;
+	if (x->ret_ptm)
+		*x->ret_ptm = ptm;
+	else
+		cm_close(&ptm);
+	*ret_code = 0;
+	return 0;
+}
+
 int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		   const struct run_exec *x, int *ret_code, struct cm_error *err)
 {
@@ -944,7 +1119,7 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 	struct winsize ws = { 0 };
 	if (x->tty)
 		(void)ioctl(0, TIOCGWINSZ, &ws);
-	for (int i = x->interactive ? 0 : 1; !x->tty && i < 3; i++)
+	for (int i = x->interactive ? 0 : 1; !x->tty && !x->oci && i < 3; i++)
 		if (pipe2(pio[i], O_CLOEXEC) < 0) {
 			r = cm_error_setx(err, cm_neg_errno(), "pipes");
 			goto out;
@@ -979,7 +1154,7 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		goto out;
 	}
 	if (pid == 0) {
-		struct child_ctx cx = { .sync = sp[1] };
+		struct child_ctx cx = { .sync = sp[1], .gate = -1 };
 		close(sp[0]);
 		for (int i = 0; i < 3; i++)
 			if (pio[i][0] >= 0 && dup2(pio[i][i ? 1 : 0], i) < 0)
@@ -1008,6 +1183,11 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		pid_t inner = fork();
 		if (inner < 0)
 			child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "fork");
+		if (inner > 0 && x->oci) {
+			/* the process is the caller's (a subreaper) once we exit */
+			struct exec_pid_msg pm = { .tag = 'P', .pid = inner };
+			_exit(write(sp[1], &pm, sizeof(pm)) == (ssize_t)sizeof(pm) ? 0 : RUN_EXIT_IMG);
+		}
 		if (inner > 0) {
 			int status;
 			close(sp[1]);
@@ -1033,6 +1213,10 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 	cm_close(&pio[2][1]);
 	struct run_child_error ce;
 	ssize_t n = -1;
+	if (x->oci) {
+		r = exec_oci_wait(sp[0], pid, x, ret_code, err);
+		goto out;
+	}
 	if (x->tty) {
 		/* first message: the pty master ("T" + the fd), or an error */
 		char cbuf[CMSG_SPACE(sizeof(int))];

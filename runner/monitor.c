@@ -265,7 +265,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	if (!self_join && !born_in)
 		r = run_cgroup_enter(cg, pid, &e);
 	if (r == 0 && c->userns)
-		r = run_linux_userns_map(pid, &e);
+		r = run_linux_userns_map(c, pid, &e);
 	if (r == 0 && c->userns)
 		r = run_linux_userns_root(pid, c->rootfs, &e);
 	/* the network before "go": nothing of the image runs without it */

@@ -38,6 +38,23 @@ static const struct {
 	{ "/dev/stderr", "/proc/self/fd/2" }, { "/dev/core", "/proc/kcore" },
 };
 
+void run_plan_default_paths(const char *const **ret_masked, size_t *ret_n_masked,
+			    const char *const **ret_ro, size_t *ret_n_ro)
+{
+	*ret_masked = masked;
+	*ret_n_masked = CM_ARRAY_SIZE(masked);
+	*ret_ro = readonly;
+	*ret_n_ro = CM_ARRAY_SIZE(readonly);
+}
+
+static size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
 static struct run_mount_op *plan_add(struct run_plan *p, enum run_mop op, const char *target)
 {
 	if (p->n == p->cap) {
@@ -113,7 +130,8 @@ static int plan_cgroup_v1(const struct run_config *c, struct run_plan *p)
 		char t[64], *src = NULL;
 		snprintf(t, sizeof(t), "/sys/fs/cgroup/%s", run_cgroup_v1_controllers[i]);
 		if (p->n_strs == CM_ARRAY_SIZE(p->strs) ||
-		    asprintf(&src, "%s/%s/%s/%s", root, run_cgroup_v1_controllers[i], parent, c->id) < 0)
+		    asprintf(&src, "%s/%s/%s/%s", root, run_cgroup_v1_controllers[i], parent,
+			     c->cgroup_name ? c->cgroup_name : c->id) < 0)
 			return -ENOMEM;
 		p->strs[p->n_strs++] = src;
 		struct run_mount_op *o = plan_add(p, RUN_MOP_BIND, t);
@@ -215,14 +233,18 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
 		*ret = p;
 		return 0;
 	}
-	for (size_t i = 0; i < CM_ARRAY_SIZE(masked); i++) {
-		struct run_mount_op *o = plan_add(&p, RUN_MOP_MASK, masked[i]);
+	/* an OCI spec's own lists (linux.maskedPaths, readonlyPaths), else docker's */
+	size_t n_masked = c->paths_set ? strv_len(c->masked) : CM_ARRAY_SIZE(masked);
+	size_t n_ro = c->paths_set ? strv_len(c->readonly_paths) : CM_ARRAY_SIZE(readonly);
+	for (size_t i = 0; i < n_masked; i++) {
+		struct run_mount_op *o = plan_add(&p, RUN_MOP_MASK, c->paths_set ? c->masked[i] : masked[i]);
 		if (!o)
 			goto fail;
 		o->optional = true;
 	}
-	for (size_t i = 0; i < CM_ARRAY_SIZE(readonly); i++) {
-		struct run_mount_op *o = plan_add(&p, RUN_MOP_RO, readonly[i]);
+	for (size_t i = 0; i < n_ro; i++) {
+		struct run_mount_op *o = plan_add(&p, RUN_MOP_RO,
+						  c->paths_set ? c->readonly_paths[i] : readonly[i]);
 		if (!o)
 			goto fail;
 		o->optional = true;

@@ -177,7 +177,7 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 /* Write uid_map/gid_map for --userns (container 0 -> RUN_USERNS_BASE). */
 #define RUN_USERNS_BASE 100000
 #define RUN_USERNS_SIZE 65536
-int run_linux_userns_map(pid_t pid, struct cm_error *err);
+int run_linux_userns_map(const struct run_config *c, pid_t pid, struct cm_error *err);
 /* --userns: mount an idmapped clone of the union over the rootfs path in the
  * mount namespace of pid (before it goes on), mapped like the uid map. */
 int run_linux_userns_root(pid_t pid, const char *rootfs, struct cm_error *err);

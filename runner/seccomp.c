@@ -26,6 +26,11 @@
 
 extern const char run_seccomp_default_json[]; /* seccomp-default.json, generated */
 
+const char *run_seccomp_default_profile(void)
+{
+	return run_seccomp_default_json;
+}
+
 struct run_seccomp {
 	struct sock_filter *insns;
 	unsigned short n;

@@ -15,7 +15,7 @@ unset IMG_MONITOR IMG_UFSMOUNT
 case "$IMG_BIN" in "$P"/bin/img) ;; *) echo "IMG must be $P/bin/img"; exit 1 ;; esac
 
 # ------------------------------------------------------------ the files
-for f in bin/img sbin/ufsmount libexec/img-monitor; do
+for f in bin/img sbin/ufsmount sbin/img-runtime libexec/img-monitor; do
 	check "installed: $f" "yes" "$([ -x "$P/$f" ] && echo yes)"
 done
 check "nothing beside the installed img" "img" "$(ls "$P/bin")"

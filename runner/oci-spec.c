@@ -1,0 +1,810 @@
+// SPDX-License-Identifier: MIT
+/* An OCI runtime spec (a bundle's config.json, runtime-spec 1.x) translated
+ * into the runner's own run_config, so that img-runtime runs it with the
+ * code of `img run` (linux.c, mountplan.c, cgroup*.c, seccomp.c). What the
+ * runner provides itself (proc, sysfs, the minimal /dev, devpts, shm,
+ * mqueue, cgroups) replaces the spec's mounts of those paths. */
+#include "run-internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+static bool is_arr(const struct cm_json *v)
+{
+	return cm_json_is(v, CM_JSON_ARRAY);
+}
+
+/* A JSON array of strings into a NULL-terminated malloc'd vector. */
+static int strv_from(const struct cm_json *a, char ***ret, const char *what, struct cm_error *err)
+{
+	if (!a) {
+		*ret = NULL;
+		return 0;
+	}
+	if (!is_arr(a))
+		return cm_error_set(err, -EINVAL, "config.json: %s is not an array", what);
+	char **v = calloc(a->n + 1, sizeof(char *));
+	if (!v)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < a->n; i++) {
+		const char *s = cm_json_str(a->v[i]);
+		if (!s || !(v[i] = strdup(s))) {
+			for (size_t k = 0; k < i; k++)
+				free(v[k]);
+			free(v);
+			return cm_error_set(err, s ? -ENOMEM : -EINVAL, "config.json: %s[%zu] is not a string",
+					    what, i);
+		}
+	}
+	*ret = v;
+	return 0;
+}
+
+static int strv_push(char ***v, const char *s)
+{
+	size_t n = 0;
+	while (*v && (*v)[n])
+		n++;
+	char **nv = realloc(*v, (n + 2) * sizeof(char *));
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	if (!(nv[n] = strdup(s)))
+		return -ENOMEM;
+	nv[n + 1] = NULL;
+	return 0;
+}
+
+/* uidMappings/gidMappings into the text of /proc/PID/uid_map. */
+static int idmap_text(const struct cm_json *a, char **ret, struct cm_error *err)
+{
+	char buf[1024];
+	size_t len = 0;
+	if (!is_arr(a) || a->n == 0 || a->n > 340)
+		return cm_error_set(err, -EINVAL, "config.json: bad uid/gid mappings");
+	for (size_t i = 0; i < a->n; i++) {
+		int64_t c, h, s;
+		if (!cm_json_get_int(a->v[i], "containerID", &c) || !cm_json_get_int(a->v[i], "hostID", &h) ||
+		    !cm_json_get_int(a->v[i], "size", &s) || c < 0 || h < 0 || s <= 0)
+			return cm_error_set(err, -EINVAL, "config.json: bad uid/gid mapping %zu", i);
+		int n = snprintf(buf + len, sizeof(buf) - len, "%lld %lld %lld\n", (long long)c,
+				 (long long)h, (long long)s);
+		if (n < 0 || (size_t)n >= sizeof(buf) - len)
+			return cm_error_set(err, -E2BIG, "config.json: too many uid/gid mappings");
+		len += (size_t)n;
+	}
+	if (!(*ret = strdup(buf)))
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static int parse_namespaces(struct run_config *c, const struct cm_json *ns, struct cm_error *err)
+{
+	static const struct { const char *name; int idx; } names[] = {
+		{ "user", RUN_NS_USER }, { "ipc", RUN_NS_IPC }, { "uts", RUN_NS_UTS },
+		{ "network", RUN_NS_NET }, { "pid", RUN_NS_PID }, { "cgroup", RUN_NS_CGROUP },
+		{ "mount", RUN_NS_MNT },
+	};
+	bool seen[RUN_NS_N] = { false };
+	if (ns && !is_arr(ns))
+		return cm_error_set(err, -EINVAL, "config.json: linux.namespaces is not an array");
+	for (size_t i = 0; ns && i < ns->n; i++) {
+		const char *t = cm_json_get_str(ns->v[i], "type"), *p = cm_json_get_str(ns->v[i], "path");
+		size_t k = 0;
+		while (k < CM_ARRAY_SIZE(names) && !cm_streq(names[k].name, t))
+			k++;
+		if (k == CM_ARRAY_SIZE(names))
+			return cm_error_set(err, -EINVAL, "config.json: unknown namespace type '%s'", t ? t : "");
+		int idx = names[k].idx;
+		if (seen[idx])
+			return cm_error_set(err, -EINVAL, "config.json: namespace '%s' given twice", t);
+		seen[idx] = true;
+		if (p && *p) {
+			if (p[0] != '/')
+				return cm_error_set(err, -EINVAL, "config.json: namespace path '%s' is not absolute", p);
+			if (idx == RUN_NS_MNT || idx == RUN_NS_CGROUP)
+				return cm_error_set(err, -ENOTSUP, "joining a %s namespace by path is not supported", t);
+			if (!(c->ns_path[idx] = strdup(p)))
+				return cm_error_set(err, -ENOMEM, "out of memory");
+		}
+	}
+	if (!seen[RUN_NS_MNT])
+		return cm_error_set(err, -ENOTSUP, "a container without a mount namespace is not supported");
+	c->host_pid = !seen[RUN_NS_PID];
+	c->host_uts = !seen[RUN_NS_UTS];
+	c->host_ipc = !seen[RUN_NS_IPC];
+	c->network = seen[RUN_NS_NET] ? RUN_NET_NONE : RUN_NET_HOST;
+	c->userns = seen[RUN_NS_USER];
+	c->cgroupns = seen[RUN_NS_CGROUP]; /* kept on cgroup v2 only (oci.c) */
+	return 0;
+}
+
+/* The paths the runner mounts itself (mountplan.c): the spec's mounts there
+ * are replaced by ours. */
+static bool runner_mount(const char *dest)
+{
+	static const char *const own[] = { "/proc", "/sys", "/dev", "/dev/pts", "/dev/shm",
+					   "/dev/mqueue", "/sys/fs/cgroup" };
+	for (size_t i = 0; i < CM_ARRAY_SIZE(own); i++)
+		if (cm_streq(dest, own[i]))
+			return true;
+	return false;
+}
+
+static bool has_opt(const struct cm_json *opts, const char *o)
+{
+	for (size_t i = 0; is_arr(opts) && i < opts->n; i++)
+		if (cm_streq(cm_json_str(opts->v[i]), o))
+			return true;
+	return false;
+}
+
+static int parse_mounts(struct run_config *c, const struct cm_json *ms, const char *bundle,
+			struct cm_error *err)
+{
+	if (ms && !is_arr(ms))
+		return cm_error_set(err, -EINVAL, "config.json: mounts is not an array");
+	for (size_t i = 0; ms && i < ms->n; i++) {
+		const struct cm_json *m = ms->v[i], *opts = cm_json_get(m, "options");
+		const char *dest = cm_json_get_str(m, "destination");
+		const char *type = cm_json_get_str(m, "type"), *src = cm_json_get_str(m, "source");
+		if (!dest || dest[0] != '/')
+			return cm_error_set(err, -EINVAL, "config.json: mount %zu: destination not absolute", i);
+		if (runner_mount(dest)) {
+			/* ours, but /dev/shm's size is the spec's */
+			for (size_t k = 0; cm_streq(dest, "/dev/shm") && is_arr(opts) && k < opts->n; k++) {
+				const char *o = cm_json_str(opts->v[k]);
+				if (o && !strncmp(o, "size=", 5) &&
+				    run_parse_bytes(o + 5, &c->shm_size, NULL) < 0)
+					return cm_error_set(err, -EINVAL, "config.json: /dev/shm: bad %s", o);
+			}
+			continue;
+		}
+		bool bind = has_opt(opts, "bind") || has_opt(opts, "rbind") || cm_streq(type, "bind");
+		if (bind) {
+			/* under /dev, /proc, /sys the runner's own mounts stay
+			 * (mountplan.c refuses volumes there) */
+			if (!strncmp(dest, "/dev/", 5) || !strncmp(dest, "/proc/", 6) || !strncmp(dest, "/sys/", 5))
+				continue;
+			if (!src)
+				return cm_error_set(err, -EINVAL, "config.json: bind mount %s without source", dest);
+			struct run_volume *nv = realloc(c->vols, (c->n_vols + 1) * sizeof(*nv));
+			if (!nv)
+				return cm_error_set(err, -ENOMEM, "out of memory");
+			c->vols = nv;
+			struct run_volume *v = &c->vols[c->n_vols];
+			*v = (struct run_volume){ .ro = has_opt(opts, "ro") };
+			if (src[0] == '/' ? !(v->host = strdup(src)) : asprintf(&v->host, "%s/%s", bundle, src) < 0)
+				return cm_error_set(err, -ENOMEM, "out of memory");
+			if (!(v->ctr = strdup(dest))) {
+				free(v->host);
+				return cm_error_set(err, -ENOMEM, "out of memory");
+			}
+			c->n_vols++;
+		} else if (cm_streq(type, "tmpfs")) {
+			/* the options the runner's --tmpfs takes, the rest dropped */
+			static const char *const keep[] = { "ro", "rw", "exec", "noexec", "suid", "nosuid",
+							    "dev", "nodev" };
+			char spec[512];
+			size_t len = (size_t)snprintf(spec, sizeof(spec), "%s:", dest);
+			for (size_t k = 0; is_arr(opts) && k < opts->n && len < sizeof(spec); k++) {
+				const char *o = cm_json_str(opts->v[k]);
+				bool ok = o && (!strncmp(o, "size=", 5) || !strncmp(o, "mode=", 5) ||
+						!strncmp(o, "uid=", 4) || !strncmp(o, "gid=", 4) ||
+						!strncmp(o, "nr_inodes=", 10));
+				for (size_t q = 0; o && !ok && q < CM_ARRAY_SIZE(keep); q++)
+					ok = cm_streq(o, keep[q]);
+				if (ok)
+					len += (size_t)snprintf(spec + len, sizeof(spec) - len, "%s%s",
+								spec[len - 1] == ':' ? "" : ",", o);
+			}
+			if (len >= sizeof(spec))
+				return cm_error_set(err, -E2BIG, "config.json: tmpfs %s: options too long", dest);
+			if (spec[len - 1] == ':')
+				spec[len - 1] = '\0';
+			if (strv_push(&c->tmpfs, spec) < 0)
+				return cm_error_set(err, -ENOMEM, "out of memory");
+		} else {
+			return cm_error_set(err, -ENOTSUP, "config.json: mount of type '%s' at %s is not supported",
+					    type ? type : "", dest);
+		}
+	}
+	return 0;
+}
+
+#define RLIM_INF_TEXT "18446744073709551615" /* RLIM_INFINITY, a uint64 */
+
+/* An rlimit's soft or hard value; RLIM_INFINITY (or -1) is -1. */
+static bool rlim_value(const struct cm_json *o, const char *key, int64_t *ret)
+{
+	const struct cm_json *v = cm_json_get(o, key);
+	if (!cm_json_is(v, CM_JSON_NUMBER))
+		return false;
+	if (v->is_int) {
+		*ret = v->i < 0 ? -1 : v->i;
+		return true;
+	}
+	if (cm_streq(v->s, RLIM_INF_TEXT)) {
+		*ret = -1;
+		return true;
+	}
+	return false;
+}
+
+static int parse_process(struct run_config *c, const struct cm_json *p, struct cm_error *err)
+{
+	int r;
+	if (!cm_json_is(p, CM_JSON_OBJECT))
+		return cm_error_set(err, -EINVAL, "config.json: no process");
+	if ((r = strv_from(cm_json_get(p, "args"), &c->argv, "process.args", err)) < 0)
+		return r;
+	if (!c->argv || !c->argv[0])
+		return cm_error_set(err, -EINVAL, "config.json: process.args is empty");
+	if ((r = strv_from(cm_json_get(p, "env"), &c->env, "process.env", err)) < 0)
+		return r;
+	const char *cwd = cm_json_get_str(p, "cwd");
+	if (!cwd || cwd[0] != '/')
+		return cm_error_set(err, -EINVAL, "config.json: process.cwd must be an absolute path");
+	if (!(c->cwd = strdup(cwd)))
+		return -ENOMEM;
+	const struct cm_json *t = cm_json_get(p, "terminal");
+	c->tty = t && t->type == CM_JSON_BOOL && t->b;
+
+	const struct cm_json *u = cm_json_get(p, "user");
+	int64_t uid = 0, gid = 0;
+	(void)cm_json_get_int(u, "uid", &uid);
+	(void)cm_json_get_int(u, "gid", &gid);
+	if (uid < 0 || gid < 0 || uid > UINT32_MAX || gid > UINT32_MAX ||
+	    asprintf(&c->user, "%lld:%lld", (long long)uid, (long long)gid) < 0)
+		return cm_error_set(err, -EINVAL, "config.json: bad process.user");
+	const struct cm_json *ag = cm_json_get(u, "additionalGids");
+	if (is_arr(ag) && ag->n) {
+		if (!(c->add_gids = calloc(ag->n, sizeof(gid_t))))
+			return -ENOMEM;
+		for (size_t i = 0; i < ag->n; i++)
+			if (ag->v[i]->is_int && ag->v[i]->i >= 0)
+				c->add_gids[c->n_add_gids++] = (gid_t)ag->v[i]->i;
+	}
+
+	/* capabilities: the bounding set is the container's set (the runner
+	 * keeps one set: bounding, and effective+permitted for root) */
+	const struct cm_json *caps = cm_json_get(p, "capabilities");
+	const struct cm_json *bnd = cm_json_get(caps, "bounding");
+	if (!bnd)
+		bnd = cm_json_get(caps, "permitted");
+	c->cap_drop = RUN_CAP_ALL;
+	c->cap_add = 0;
+	for (size_t i = 0; is_arr(bnd) && i < bnd->n; i++) {
+		uint64_t bit;
+		if (run_parse_cap(cm_json_str(bnd->v[i]) ? cm_json_str(bnd->v[i]) : "", &bit, NULL) == 0)
+			c->cap_add |= bit; /* a capability this kernel lacks is ignored, as runc does */
+	}
+
+	const struct cm_json *rl = cm_json_get(p, "rlimits");
+	if (is_arr(rl) && rl->n) {
+		if (!(c->ulimits = calloc(rl->n, sizeof(*c->ulimits))))
+			return -ENOMEM;
+		for (size_t i = 0; i < rl->n; i++) {
+			const char *type = cm_json_get_str(rl->v[i], "type");
+			int64_t soft, hard;
+			if (!type || strncmp(type, "RLIMIT_", 7) != 0 || !rlim_value(rl->v[i], "soft", &soft) ||
+			    !rlim_value(rl->v[i], "hard", &hard))
+				return cm_error_set(err, -EINVAL, "config.json: bad rlimit %zu", i);
+			char spec[96];
+			size_t k = 0;
+			for (const char *q = type + 7; *q && k < 32; q++)
+				spec[k++] = (char)tolower((unsigned char)*q);
+			snprintf(spec + k, sizeof(spec) - k, "=%lld:%lld", (long long)soft, (long long)hard);
+			if ((r = run_parse_ulimit(spec, &c->ulimits[c->n_ulimits], err)) < 0)
+				return r;
+			c->n_ulimits++;
+		}
+	}
+	const struct cm_json *nnp = cm_json_get(p, "noNewPrivileges");
+	c->new_privs = !(nnp && nnp->type == CM_JSON_BOOL && nnp->b);
+	return 0;
+}
+
+static int parse_resources(struct run_config *c, const struct cm_json *res, struct cm_error *err)
+{
+	const struct cm_json *mem = cm_json_get(res, "memory"), *cpu = cm_json_get(res, "cpu");
+	int64_t v;
+	if (cm_json_get_int(mem, "limit", &v) && v > 0)
+		c->lim.memory = v;
+	if (cm_json_get_int(mem, "swap", &v) && v != 0)
+		c->lim.memory_swap = v;
+	if (cm_json_get_int(cm_json_get(res, "pids"), "limit", &v) && v != 0)
+		c->lim.pids = v;
+	else
+		c->lim.pids = -1; /* no limit asked: none (runc's) */
+	if (cm_json_get_int(cpu, "shares", &v) && v > 0)
+		c->lim.cpu_shares = v;
+	if (cm_json_get_int(cpu, "quota", &v) && v > 0)
+		c->lim.cpu_quota = v;
+	if (cm_json_get_int(cpu, "period", &v) && v > 0)
+		c->lim.cpu_period = v;
+	if (c->lim.cpu_quota && !c->lim.cpu_period)
+		c->lim.cpu_period = 100000;
+	/* device rules: an "allow all" rule lifts the list (privileged);
+	 * else the runner's default set plus the spec's linux.devices */
+	const struct cm_json *dv = cm_json_get(res, "devices");
+	for (size_t i = 0; is_arr(dv) && i < dv->n; i++) {
+		const struct cm_json *a = cm_json_get(dv->v[i], "allow"), *t = cm_json_get(dv->v[i], "type");
+		const char *acc = cm_json_get_str(dv->v[i], "access");
+		int64_t mj = -1, mn = -1;
+		(void)cm_json_get_int(dv->v[i], "major", &mj);
+		(void)cm_json_get_int(dv->v[i], "minor", &mn);
+		if (a && a->b && (!t || cm_streq(cm_json_str(t), "a")) && mj < 0 && mn < 0 &&
+		    (!acc || cm_streq(acc, "rwm")))
+			c->devices_all = true;
+		else if (!(a && a->b))
+			c->devices_all = false; /* a deny after allow-all: back to the list */
+	}
+	(void)err;
+	return 0;
+}
+
+static int parse_devices(struct run_config *c, const struct cm_json *dv, struct cm_error *err)
+{
+	if (!is_arr(dv) || !dv->n)
+		return 0;
+	if (!(c->devices = calloc(dv->n, sizeof(*c->devices))))
+		return -ENOMEM;
+	for (size_t i = 0; i < dv->n; i++) {
+		const char *path = cm_json_get_str(dv->v[i], "path"), *type = cm_json_get_str(dv->v[i], "type");
+		int64_t mj, mn;
+		if (!path || strncmp(path, "/dev/", 5) != 0 || !type || (strcmp(type, "c") && strcmp(type, "b") &&
+		    strcmp(type, "u")) || !cm_json_get_int(dv->v[i], "major", &mj) ||
+		    !cm_json_get_int(dv->v[i], "minor", &mn) || mj < 0 || mn < 0)
+			return cm_error_set(err, -EINVAL, "config.json: bad linux.devices[%zu]", i);
+		/* the runner binds the host's node of the same path, checked to
+		 * be that device (it makes no node of its own) */
+		struct run_device *d = &c->devices[c->n_devices];
+		d->type = type[0] == 'b' ? 'b' : 'c';
+		d->major = (unsigned)mj;
+		d->minor = (unsigned)mn;
+		memcpy(d->perms, "rwm", 4);
+		if (!(d->host = strdup(path)) || !(d->ctr = strdup(path)))
+			return -ENOMEM;
+		c->n_devices++;
+	}
+	return 0;
+}
+
+static int parse_hook_list(const struct cm_json *a, struct run_hook **ret, size_t *ret_n,
+			   struct cm_error *err)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	if (!is_arr(a) || !a->n)
+		return 0;
+	struct run_hook *h = calloc(a->n, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	int r = 0;
+	for (size_t i = 0; i < a->n && r == 0; i++) {
+		const char *path = cm_json_get_str(a->v[i], "path");
+		int64_t t = 0;
+		if (!path || path[0] != '/') {
+			r = cm_error_set(err, -EINVAL, "config.json: hook %zu: path must be absolute", i);
+			break;
+		}
+		if (cm_json_get_int(a->v[i], "timeout", &t) && t <= 0) {
+			r = cm_error_set(err, -EINVAL, "config.json: hook %s: timeout must be positive", path);
+			break;
+		}
+		h[i].timeout = (int)t;
+		if (!(h[i].path = strdup(path)))
+			r = -ENOMEM;
+		else if ((r = strv_from(cm_json_get(a->v[i], "args"), &h[i].args, "hook args", err)) == 0)
+			r = strv_from(cm_json_get(a->v[i], "env"), &h[i].env, "hook env", err);
+		*ret_n = i + 1;
+	}
+	if (r < 0) {
+		run_hooks_free(h, a->n);
+		*ret_n = 0;
+		return r;
+	}
+	*ret = h;
+	return 0;
+}
+
+int run_oci_hooks(const struct cm_json *spec, const char *kind, struct run_hook **ret,
+		  size_t *ret_n, struct cm_error *err)
+{
+	return parse_hook_list(cm_json_get(cm_json_get(spec, "hooks"), kind), ret, ret_n, err);
+}
+
+int run_oci_config(const struct cm_json *spec, const char *bundle, const char *id,
+		   struct run_config **ret, struct cm_error *err)
+{
+	_cleanup_run_config_ struct run_config *c = calloc(1, sizeof(*c));
+	int r;
+	if (!c)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	const char *ver = cm_json_get_str(spec, "ociVersion");
+	if (!ver || strncmp(ver, "1.", 2) != 0)
+		return cm_error_set(err, -EINVAL, "config.json: ociVersion '%s' is not 1.x", ver ? ver : "");
+	if (strlen(id) > RUN_ID_LEN)
+		return cm_error_set(err, -EINVAL, "container id '%s' is longer than %d", id, RUN_ID_LEN);
+	memcpy(c->id, id, strlen(id) + 1);
+	c->oci = true;
+	c->paths_set = true;
+	c->new_privs = true;
+
+	const struct cm_json *root = cm_json_get(spec, "root");
+	const char *rp = cm_json_get_str(root, "path");
+	if (!rp || !*rp)
+		return cm_error_set(err, -EINVAL, "config.json: no root.path");
+	if (rp[0] == '/' ? !(c->rootfs = strdup(rp)) : asprintf(&c->rootfs, "%s/%s", bundle, rp) < 0)
+		return -ENOMEM;
+	const struct cm_json *ro = cm_json_get(root, "readonly");
+	c->read_only = ro && ro->type == CM_JSON_BOOL && ro->b;
+	const char *hn = cm_json_get_str(spec, "hostname");
+	if (hn && *hn && !(c->hostname = strdup(hn)))
+		return -ENOMEM;
+
+	if ((r = parse_process(c, cm_json_get(spec, "process"), err)) < 0)
+		return r;
+	const struct cm_json *lx = cm_json_get(spec, "linux");
+	if ((r = parse_namespaces(c, cm_json_get(lx, "namespaces"), err)) < 0)
+		return r;
+	if (c->userns) {
+		if ((cm_json_get(lx, "uidMappings") && (r = idmap_text(cm_json_get(lx, "uidMappings"), &c->uid_map, err)) < 0) ||
+		    (cm_json_get(lx, "gidMappings") && (r = idmap_text(cm_json_get(lx, "gidMappings"), &c->gid_map, err)) < 0))
+			return r;
+	}
+	if ((r = parse_mounts(c, cm_json_get(spec, "mounts"), bundle, err)) < 0 ||
+	    (r = parse_resources(c, cm_json_get(lx, "resources"), err)) < 0 ||
+	    (r = parse_devices(c, cm_json_get(lx, "devices"), err)) < 0)
+		return r;
+	if ((r = strv_from(cm_json_get(lx, "maskedPaths"), &c->masked, "linux.maskedPaths", err)) < 0 ||
+	    (r = strv_from(cm_json_get(lx, "readonlyPaths"), &c->readonly_paths, "linux.readonlyPaths", err)) < 0)
+		return r;
+	const struct cm_json *sc = cm_json_get(lx, "sysctl");
+	for (size_t i = 0; cm_json_is(sc, CM_JSON_OBJECT) && i < sc->n; i++) {
+		char *kv = NULL;
+		const char *v = cm_json_str(sc->v[i]);
+		if (!v || asprintf(&kv, "%s=%s", sc->k[i], v) < 0 || strv_push(&c->sysctl, kv) < 0) {
+			free(kv);
+			return cm_error_set(err, -EINVAL, "config.json: bad linux.sysctl %s", sc->k[i]);
+		}
+		free(kv);
+	}
+
+	/* cgroupsPath: "/a/b/name" or "a/b/name" under the cgroup root;
+	 * systemd's "slice:prefix:name" needs --systemd-cgroup (refused) */
+	const char *cp = cm_json_get_str(lx, "cgroupsPath");
+	if (cp && strchr(cp, ':'))
+		return cm_error_set(err, -ENOTSUP, "cgroupsPath '%s' is systemd's form: the systemd cgroup driver is not supported", cp);
+	if (cp && *cp) {
+		while (*cp == '/')
+			cp++;
+		if (strstr(cp, "..") || !*cp)
+			return cm_error_set(err, -EINVAL, "config.json: bad cgroupsPath");
+		const char *slash = strrchr(cp, '/');
+		if (!(c->cgroup_name = strdup(slash ? slash + 1 : cp)) ||
+		    !(c->cgroup_parent = strndup(cp, slash ? (size_t)(slash - cp) : 0)))
+			return -ENOMEM;
+	} else if (!(c->cgroup_parent = strdup("img-runtime"))) {
+		return -ENOMEM;
+	}
+	const char *cgr = run_cgroup_default_root();
+	if (cgr && !(c->cgroup_root = strdup(cgr)))
+		return -ENOMEM;
+
+	/* seccomp: the OCI form is the subset of docker's profile format that
+	 * seccomp.c reads (defaultAction, architectures, syscalls[names,
+	 * action, errnoRet, args]); none: unconfined */
+	const struct cm_json *sec = cm_json_get(lx, "seccomp");
+	if (sec) {
+		struct cm_jw w;
+		cm_jw_init(&w, 0);
+		cm_jw_value(&w, sec);
+		if ((r = cm_jw_finish(&w, &c->seccomp, NULL)) < 0)
+			return cm_error_set(err, r, "config.json: linux.seccomp");
+	} else if (!(c->seccomp = strdup("unconfined"))) {
+		return -ENOMEM;
+	}
+	/* img's own annotations (run_oci_spec_write): what the runner does
+	 * that a spec does not say; an engine's spec has none of them */
+	const struct cm_json *an = cm_json_get(spec, "annotations");
+	const char *user = cm_json_get_str(an, RUN_OCI_ANN_USER);
+	if (user && *user) {
+		free(c->user);
+		if (!(c->user = strdup(user)))
+			return -ENOMEM;
+	}
+	if (cm_streq(cm_json_get_str(an, RUN_OCI_ANN_NETWORK), "bridge") && c->network == RUN_NET_NONE)
+		c->network = RUN_NET_BRIDGE;
+	if ((r = parse_hook_list(cm_json_get(cm_json_get(spec, "hooks"), "startContainer"),
+				 &c->start_hooks, &c->n_start_hooks, err)) < 0)
+		return r;
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+/* ------------------------------------------------------------ config -> spec */
+
+static void jw_strv(struct cm_jw *w, const char *key, char *const *v)
+{
+	cm_jw_key(w, key);
+	cm_jw_arr(w);
+	for (; v && *v; v++)
+		cm_jw_str(w, *v);
+	cm_jw_arr_end(w);
+}
+
+static void jw_mount(struct cm_jw *w, const char *dest, const char *type, const char *src,
+		     const char *const *opts, size_t n)
+{
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "destination", dest);
+	cm_jw_kstr(w, "type", type);
+	cm_jw_kstr(w, "source", src);
+	cm_jw_key(w, "options");
+	cm_jw_arr(w);
+	for (size_t i = 0; i < n; i++)
+		if (opts[i])
+			cm_jw_str(w, opts[i]);
+	cm_jw_arr_end(w);
+	cm_jw_obj_end(w);
+}
+
+static void jw_caps(struct cm_jw *w, uint64_t caps)
+{
+	static const char *const sets[] = { "bounding", "effective", "permitted" };
+	cm_jw_key(w, "capabilities");
+	cm_jw_obj(w);
+	for (size_t k = 0; k < CM_ARRAY_SIZE(sets); k++) {
+		cm_jw_key(w, sets[k]);
+		cm_jw_arr(w);
+		for (int i = 0; i < 64; i++)
+			if ((caps >> i) & 1) {
+				char n[64];
+				snprintf(n, sizeof(n), "CAP_%s", run_cap_name(i));
+				cm_jw_str(w, n);
+			}
+		cm_jw_arr_end(w);
+	}
+	cm_jw_obj_end(w);
+}
+
+static void jw_rlimit(struct cm_jw *w, const char *key, int64_t v)
+{
+	struct cm_json inf = { .type = CM_JSON_NUMBER, .s = (char *)RLIM_INF_TEXT };
+	cm_jw_key(w, key);
+	if (v < 0)
+		cm_jw_value(w, &inf);
+	else
+		cm_jw_int(w, v);
+}
+
+static void jw_process(struct cm_jw *w, const struct run_config *c)
+{
+	cm_jw_key(w, "process");
+	cm_jw_obj(w);
+	cm_jw_key(w, "terminal");
+	cm_jw_bool(w, c->tty);
+	/* the user as img run names it (NAME[:GROUP] too) is resolved in the
+	 * container after pivot_root (linux.c), never from the host: the
+	 * annotation carries it, uid/gid 0 are placeholders */
+	cm_jw_key(w, "user");
+	cm_jw_obj(w);
+	cm_jw_kint(w, "uid", 0);
+	cm_jw_kint(w, "gid", 0);
+	cm_jw_obj_end(w);
+	jw_strv(w, "args", c->argv);
+	jw_strv(w, "env", c->env);
+	cm_jw_kstr(w, "cwd", c->cwd ? c->cwd : "/");
+	jw_caps(w, run_caps_effective(c));
+	cm_jw_key(w, "rlimits");
+	cm_jw_arr(w);
+	for (size_t i = 0; i < c->n_ulimits; i++) {
+		char t[64];
+		size_t k = (size_t)snprintf(t, sizeof(t), "RLIMIT_%s", run_ulimit_name(c->ulimits[i].resource));
+		for (size_t q = 7; q < k && q < sizeof(t); q++)
+			t[q] = (char)toupper((unsigned char)t[q]);
+		cm_jw_obj(w);
+		cm_jw_kstr(w, "type", t);
+		jw_rlimit(w, "soft", c->ulimits[i].soft);
+		jw_rlimit(w, "hard", c->ulimits[i].hard);
+		cm_jw_obj_end(w);
+	}
+	cm_jw_arr_end(w);
+	cm_jw_key(w, "noNewPrivileges");
+	cm_jw_bool(w, !c->new_privs);
+	cm_jw_obj_end(w);
+}
+
+static int jw_mounts(struct cm_jw *w, const struct run_config *c, struct cm_error *err)
+{
+	static const char *const nse[] = { "nosuid", "noexec", "nodev" };
+	static const char *const o_dev[] = { "nosuid", "strictatime", "mode=755", "size=65536k" };
+	static const char *const o_pts[] = { "nosuid", "noexec", "newinstance", "ptmxmode=0666",
+					     "mode=0620", "gid=5" };
+	char shm[64];
+	snprintf(shm, sizeof(shm), "size=%lld", (long long)(c->shm_size > 0 ? c->shm_size : 64 << 20));
+	const char *o_shm[] = { "nosuid", "noexec", "nodev", "mode=1777", shm };
+	const char *o_sys[] = { "nosuid", "noexec", "nodev", c->privileged ? "rw" : "ro" };
+	cm_jw_key(w, "mounts");
+	cm_jw_arr(w);
+	jw_mount(w, "/proc", "proc", "proc", nse, CM_ARRAY_SIZE(nse));
+	jw_mount(w, "/dev", "tmpfs", "tmpfs", o_dev, CM_ARRAY_SIZE(o_dev));
+	jw_mount(w, "/dev/pts", "devpts", "devpts", o_pts, CM_ARRAY_SIZE(o_pts));
+	jw_mount(w, "/dev/shm", "tmpfs", "shm", o_shm, CM_ARRAY_SIZE(o_shm));
+	jw_mount(w, "/dev/mqueue", "mqueue", "mqueue", nse, CM_ARRAY_SIZE(nse));
+	jw_mount(w, "/sys", "sysfs", "sysfs", o_sys, CM_ARRAY_SIZE(o_sys));
+	jw_mount(w, "/sys/fs/cgroup", "cgroup", "cgroup", o_sys, CM_ARRAY_SIZE(o_sys));
+	for (size_t i = 0; i < c->n_vols; i++) {
+		const char *o[] = { "rbind", c->vols[i].ro ? "ro" : "rw" };
+		jw_mount(w, c->vols[i].ctr, "bind", c->vols[i].host, o, CM_ARRAY_SIZE(o));
+	}
+	for (char **t = c->tmpfs; t && *t; t++) {
+		const char *colon = strchr(*t, ':');
+		char dest[256], opts[256];
+		const char *o[16];
+		size_t n = 0;
+		snprintf(dest, sizeof(dest), "%.*s", colon ? (int)(colon - *t) : (int)strlen(*t), *t);
+		if (snprintf(opts, sizeof(opts), "%s", colon ? colon + 1 : "") >= (int)sizeof(opts))
+			return cm_error_set(err, -E2BIG, "--tmpfs %s: options too long", *t);
+		for (char *save = NULL, *tok = strtok_r(opts, ",", &save); tok && n < CM_ARRAY_SIZE(o);
+		     tok = strtok_r(NULL, ",", &save))
+			o[n++] = tok;
+		jw_mount(w, dest, "tmpfs", "tmpfs", o, n);
+	}
+	cm_jw_arr_end(w);
+	return 0;
+}
+
+static void jw_linux(struct cm_jw *w, const struct run_config *c, const char *seccomp_json)
+{
+	cm_jw_key(w, "linux");
+	cm_jw_obj(w);
+	cm_jw_key(w, "namespaces");
+	cm_jw_arr(w);
+	const struct { const char *type; bool on; } ns[] = {
+		{ "mount", true }, { "ipc", !c->host_ipc }, { "pid", !c->host_pid },
+		{ "uts", !c->host_uts }, { "network", c->network != RUN_NET_HOST },
+		{ "user", c->userns }, { "cgroup", c->cgroupns },
+	};
+	for (size_t i = 0; i < CM_ARRAY_SIZE(ns); i++) {
+		if (!ns[i].on)
+			continue;
+		cm_jw_obj(w);
+		cm_jw_kstr(w, "type", ns[i].type);
+		cm_jw_obj_end(w);
+	}
+	cm_jw_arr_end(w);
+	if (c->userns) {
+		static const char *const maps[] = { "uidMappings", "gidMappings" };
+		for (size_t i = 0; i < 2; i++) {
+			cm_jw_key(w, maps[i]);
+			cm_jw_arr(w);
+			cm_jw_obj(w);
+			cm_jw_kint(w, "containerID", 0);
+			cm_jw_kint(w, "hostID", RUN_USERNS_BASE);
+			cm_jw_kint(w, "size", RUN_USERNS_SIZE);
+			cm_jw_obj_end(w);
+			cm_jw_arr_end(w);
+		}
+	}
+	cm_jw_key(w, "resources");
+	cm_jw_obj(w);
+	/* 0 = not set: left out */
+	const struct { const char *obj, *key; int64_t v; } lims[] = {
+		{ "memory", "limit", c->lim.memory }, { "memory", "swap", c->lim.memory_swap },
+		{ "cpu", "shares", c->lim.cpu_shares }, { "cpu", "quota", c->lim.cpu_quota },
+		{ "cpu", "period", c->lim.cpu_period },
+	};
+	for (size_t i = 0; i < CM_ARRAY_SIZE(lims); i++) {
+		if (i == 0 || strcmp(lims[i].obj, lims[i - 1].obj) != 0) {
+			if (i)
+				cm_jw_obj_end(w);
+			cm_jw_key(w, lims[i].obj);
+			cm_jw_obj(w);
+		}
+		if (lims[i].v)
+			cm_jw_kint(w, lims[i].key, lims[i].v);
+	}
+	cm_jw_obj_end(w);
+	cm_jw_key(w, "pids");
+	cm_jw_obj(w);
+	cm_jw_kint(w, "limit", c->lim.pids ? c->lim.pids : RUN_DEFAULT_PIDS_LIMIT);
+	cm_jw_obj_end(w);
+	cm_jw_key(w, "devices");
+	cm_jw_arr(w);
+	cm_jw_obj(w);
+	cm_jw_key(w, "allow");
+	cm_jw_bool(w, false);
+	cm_jw_kstr(w, "access", "rwm");
+	cm_jw_obj_end(w);
+	if (c->privileged) {
+		cm_jw_obj(w);
+		cm_jw_key(w, "allow");
+		cm_jw_bool(w, true);
+		cm_jw_kstr(w, "type", "a");
+		cm_jw_kstr(w, "access", "rwm");
+		cm_jw_obj_end(w);
+	}
+	cm_jw_arr_end(w);
+	cm_jw_obj_end(w);
+	cm_jw_key(w, "devices");
+	cm_jw_arr(w);
+	for (size_t i = 0; i < c->n_devices; i++) {
+		char t[2] = { c->devices[i].type, 0 };
+		cm_jw_obj(w);
+		cm_jw_kstr(w, "path", c->devices[i].ctr);
+		cm_jw_kstr(w, "type", t);
+		cm_jw_kint(w, "major", c->devices[i].major);
+		cm_jw_kint(w, "minor", c->devices[i].minor);
+		cm_jw_obj_end(w);
+	}
+	cm_jw_arr_end(w);
+	char cgp[1024];
+	snprintf(cgp, sizeof(cgp), "/%s/%s", c->cgroup_parent && *c->cgroup_parent ? c->cgroup_parent : "img",
+		 c->cgroup_name ? c->cgroup_name : c->id);
+	cm_jw_kstr(w, "cgroupsPath", cgp);
+	if (seccomp_json) {
+		_cleanup_json_ struct cm_json *sj = NULL;
+		if (cm_json_parse(seccomp_json, strlen(seccomp_json), &sj, NULL, 0) == 0) {
+			cm_jw_key(w, "seccomp");
+			cm_jw_value(w, sj);
+		}
+	}
+	/* docker's lists unless --privileged or systempaths=unconfined */
+	bool none = c->privileged || c->systempaths_unconfined;
+	const char *const *m, *const *ro;
+	size_t nm, nro;
+	run_plan_default_paths(&m, &nm, &ro, &nro);
+	cm_jw_key(w, "maskedPaths");
+	cm_jw_arr(w);
+	for (size_t i = 0; !none && i < nm; i++)
+		cm_jw_str(w, m[i]);
+	cm_jw_arr_end(w);
+	cm_jw_key(w, "readonlyPaths");
+	cm_jw_arr(w);
+	for (size_t i = 0; !none && i < nro; i++)
+		cm_jw_str(w, ro[i]);
+	cm_jw_arr_end(w);
+	cm_jw_obj_end(w);
+}
+
+int run_oci_spec_write(const struct run_config *c, struct cm_jw *w, struct cm_error *err)
+{
+	for (size_t i = 0; i < c->n_devices; i++)
+		if (!cm_streq(c->devices[i].host, c->devices[i].ctr))
+			return cm_error_set(err, -ENOTSUP, "--device %s:%s: a spec names one path of a device",
+					    c->devices[i].host, c->devices[i].ctr);
+	if (!c->rootfs)
+		return cm_error_set(err, -EINVAL, "no rootfs");
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "ociVersion", "1.0.2");
+	jw_process(w, c);
+	cm_jw_key(w, "root");
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "path", c->rootfs);
+	cm_jw_key(w, "readonly");
+	cm_jw_bool(w, c->read_only);
+	cm_jw_obj_end(w);
+	if (c->hostname)
+		cm_jw_kstr(w, "hostname", c->hostname);
+	int r = jw_mounts(w, c, err);
+	if (r < 0)
+		return r;
+	const char *sec = NULL;
+	if (!c->privileged && !cm_streq(c->seccomp, "unconfined"))
+		sec = c->seccomp ? c->seccomp : run_seccomp_default_profile();
+	jw_linux(w, c, sec);
+	cm_jw_key(w, "annotations");
+	cm_jw_obj(w);
+	if (c->user)
+		cm_jw_kstr(w, RUN_OCI_ANN_USER, c->user);
+	cm_jw_kstr(w, RUN_OCI_ANN_NETWORK, run_network_name(c->network));
+	cm_jw_obj_end(w);
+	cm_jw_obj_end(w);
+	return 0;
+}

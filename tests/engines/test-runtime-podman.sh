@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# img-runtime under podman (podman --runtime, through conmon): run --rm,
+# run -d, exec, stop, logs, rm, -t, a limit; podman's store and run dirs
+# and the runtime's state in the test's temp dir; no network (--network
+# none: podman's bridge would use addresses outside 127/8).
+. "$(dirname "$0")/rtlib.sh"
+pod_need
+rt_setup
+
+pod_setup
+
+out=$(pod run --rm --network none localhost/rt:1 sh -c 'echo hello; exit 4' 2>&1 </dev/null)
+rc=$?
+check "podman run --rm: output and exit code" "hello 4" "$out $rc"
+check "podman run --rm: removed" "" "$(pod ps -aq)"
+
+out=$(pod run --rm --network none --memory 64m --pids-limit 50 localhost/rt:1 \
+	cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>&1 </dev/null)
+check "podman run: memory and pids limits" "67108864 50" "$(echo $out)"
+
+out=$(pod run --rm -t --network none localhost/rt:1 sh -c 'tty; exit 6' 2>&1 </dev/null)
+rc=$?
+check "podman run -t: a pty through conmon's console socket" "/dev/pts/0 6" "$(echo $(printf '%s' "$out" | tr -d '\r') $rc)"
+
+pod run -d --name d1 --network none localhost/rt:1 \
+	sh -c 'echo started; trap "echo got-term; exit 0" TERM; while :; do sleep 0.1; done' >/dev/null </dev/null ||
+	bail "podman run -d"
+for i in $(seq 100); do pod logs d1 2>/dev/null | grep -q started && break; sleep 0.1; done
+check_re "podman ps: Up" "Up " "$(pod ps --format '{{.Names}} {{.Status}}' | grep '^d1 ')"
+out=$(pod exec d1 sh -c 'echo in-exec; exit 5' 2>&1 </dev/null)
+rc=$?
+check "podman exec: output and exit code" "in-exec 5" "$out $rc"
+check "podman exec: in the container's pid namespace" "1" "$(pod exec d1 sh -c 'ps -o pid,args | grep -c "^ *1 .*while"' </dev/null)"
+pod stop -t 20 d1 >/dev/null || fail "podman stop"
+check "podman stop: SIGTERM, the process's exit code" "exited 0" \
+	"$(pod inspect -f '{{.State.Status}} {{.State.ExitCode}}' d1)"
+check "podman logs" "started|got-term" "$(pod logs d1 2>&1 | tr '\n' '|' | sed 's/|$//')"
+pod rm d1 >/dev/null || fail "podman rm"
+
+pod run -d --name d2 --network none localhost/rt:1 sleep 1000 >/dev/null </dev/null || bail "podman run -d d2"
+pod stop -t 1 d2 >/dev/null 2>&1 || fail "podman stop (KILL after the timeout)"
+check "podman stop: a process ignoring SIGTERM killed after -t" "exited 137" \
+	"$(pod inspect -f '{{.State.Status}} {{.State.ExitCode}}' d2)"
+pod rm d2 >/dev/null || fail "podman rm d2"
+pod run -d --name d3 --network none localhost/rt:1 sleep 1000 >/dev/null </dev/null || bail "podman run -d d3"
+pod rm -f -t 0 d3 >/dev/null || fail "podman rm -f"
+
+check "nothing left: containers, runtime state" "|" "$(pod ps -aq)|$(ls "$RTSTATE" 2>/dev/null)"
+finish

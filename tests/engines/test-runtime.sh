@@ -1,0 +1,216 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# img-runtime driven directly with runc's command line on bundles of a
+# busybox rootfs: the lifecycle (create/start/state/kill/delete, run, exec,
+# ps), features, spec, the global flags, and one check per config.json
+# field the runtime reads (docs/runner.md).
+. "$(dirname "$0")/rtlib.sh"
+rt_setup
+
+# bundle NAME PY [ARG...]: $T/b-NAME from `img-runtime spec`, terminal off,
+# root $T/rootfs read-write, process.args ARGs if given, then the python
+# statements PY on c (the spec; pr = c["process"], lx = c["linux"])
+bundle() {
+	local n=$1 py=$2 b=$T/b-$1
+	shift 2
+	mkdir -p "$b"
+	rm -f "$b/config.json"
+	rt spec --bundle "$b" || bail "spec --bundle $b"
+	python3 - "$b/config.json" "$T" "$py" "$@" <<'EOF' || bail "bundle $n"
+import json, sys
+p, T, code = sys.argv[1:4]
+c = json.load(open(p))
+pr, lx = c["process"], c["linux"]
+pr["terminal"] = False
+c["root"] = {"path": T + "/rootfs", "readonly": False}
+if len(sys.argv) > 4:
+    pr["args"] = sys.argv[4:]
+exec(code)
+json.dump(c, open(p, "w"))
+EOF
+}
+# runb NAME PY ARG...: run it in the foreground: output in $OUT, exit in $RC
+runb() {
+	bundle "$@"
+	OUT=$(rt run --bundle "$T/b-$1" "$1" 2>&1 </dev/null)
+	RC=$?
+}
+
+# ---------------------------------------------------------------- lifecycle
+bundle life '' sleep 1000
+rt create --bundle "$T/b-life" --pid-file "$T/life.pid" life </dev/null >/dev/null 2>"$T/err" ||
+	bail "create: $(cat "$T/err")"
+pid=$(cat "$T/life.pid")
+st() { rt state "$1" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["status"], j["pid"], j["id"], j["ociVersion"], j["bundle"])'; }
+check "create: state created, the pid file's pid" "created $pid life 1.0.2 $T/b-life" "$(st life)"
+check "create: pid 1 waits on the exec fifo (not yet sleep)" "yes" \
+	"$([ "$(cat /proc/$pid/comm)" != sleep ] && echo yes || echo no)"
+check_false "create: an id in use is refused" rt create --bundle "$T/b-life" life
+rt start life || fail "start"
+check "start: running" "running $pid" "$(st life | cut -d' ' -f1-2)"
+check "start: pid 1 is the process" "sleep" "$(cat /proc/$pid/comm)"
+check_false "start: a running container is refused" rt start life
+check "ps --format json: pid 1" "[$pid]" "$(rt ps --format json life)"
+check "exec: output and exit code" "in-exec 7" "$(echo $(rt exec life sh -c 'echo in-exec; exit 7') $?)"
+check "exec: in the container's pid namespace" "1" "$(rt exec life sh -c 'ps -o pid,comm | grep -c " sleep"')"
+printf '{"args":["sh","-c","echo $FOO $(pwd) $(id -u)"],"env":["FOO=bar","PATH=/bin"],"cwd":"/tmp","user":{"uid":65534,"gid":65534}}' >"$T/proc.json"
+check "exec --process: args, env, cwd, user" "bar /tmp 65534" "$(rt exec --process "$T/proc.json" life)"
+rt exec -d --pid-file "$T/ex.pid" life sleep 300 </dev/null >/dev/null 2>&1
+xp=$(cat "$T/ex.pid" 2>/dev/null)
+check "exec -d --pid-file: the process runs, its host pid" "sleep" "$(cat /proc/${xp:-0}/comm 2>/dev/null)"
+check "ps: both processes" "2" "$(rt ps --format json life | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+check_false "delete: a running container needs -f" rt delete life
+rt kill life KILL || fail "kill KILL"
+for i in $(seq 100); do [ "$(st life | cut -d' ' -f1)" = stopped ] && break; sleep 0.1; done
+check "kill: stopped, pid 0" "stopped 0" "$(st life | cut -d' ' -f1-2)"
+check_false "kill: a stopped container: not running" rt kill life KILL
+check_false "start: a stopped container is refused" rt start life
+rt delete life || fail "delete"
+check_false "delete: state gone" rt state life
+check "delete: nothing left in the state dir" "" "$(ls "$RTSTATE")"
+
+bundle lf2 '' sleep 1000
+rt create --bundle "$T/b-lf2" lf2 </dev/null >/dev/null 2>&1
+rt start lf2
+rt exec -d lf2 sleep 300 </dev/null >/dev/null 2>&1
+rt kill --all lf2 KILL || fail "kill --all"
+for i in $(seq 100); do [ "$(rt ps --format json lf2)" = "[]" ] && break; sleep 0.1; done
+check "kill --all: every process of the cgroup" "[]" "$(rt ps --format json lf2)"
+rt delete -f lf2
+bundle lf3 '' sleep 1000
+rt create --bundle "$T/b-lf3" lf3 </dev/null >/dev/null 2>&1
+rt delete -f lf3 || fail "delete -f a created container"
+check_false "delete -f: a created container removed" rt state lf3
+
+runb run1 '' sh -c 'echo out; echo err >&2; exit 3'
+check "run: output and exit code" "out|err|3" "$(printf '%s' "$OUT" | tr '\n' '|')|$RC"
+check_false "run: removed after" rt state run1
+
+# ---------------------------------------------------------------- CLI
+check "features: JSON with namespaces and seccomp" "True True" \
+	"$(rt features | python3 -c 'import json,sys; j=json.load(sys.stdin); print("pid" in j["linux"]["namespaces"], j["linux"]["seccomp"]["enabled"])')"
+check_false "spec: an existing config.json is kept" rt spec --bundle "$T/b-run1"
+out=$("$IMG_RUNTIME" --root "$RTSTATE" --systemd-cgroup state x 2>&1)
+check_re "--systemd-cgroup refused" "systemd cgroup driver is not supported" "$out"
+"$IMG_RUNTIME" --root "$RTSTATE" --log "$T/log.json" --log-format json state nosuch 2>/dev/null
+check "--log --log-format json: the error as a JSON line" 'error container "nosuch" does not exist' \
+	"$(python3 -c 'import json,sys; j=json.loads(open(sys.argv[1]).readline()); print(j["level"], j["msg"].split(": ",1)[1])' "$T/log.json")"
+"$IMG_RUNTIME" --root "$RTSTATE" --log "$T/log.txt" --log-format text state nosuch 2>/dev/null
+check_re "--log-format text" 'level=error msg=".*does not exist"' "$(cat "$T/log.txt")"
+check_false "--log-format other refused" "$IMG_RUNTIME" --log-format xml state x
+
+# ---------------------------------------------------------------- config.json
+runb args '' sh -c 'echo "$0" "$1"' a b
+check "process.args" "a b" "$OUT"
+runb env 'pr["env"] = ["PATH=/bin", "K=v w"]' sh -c 'echo "$K"'
+check "process.env" "v w" "$OUT"
+runb cwd 'pr["cwd"] = "/tmp"' pwd
+check "process.cwd" "/tmp" "$OUT"
+runb user 'pr["user"] = {"uid": 65534, "gid": 100, "additionalGids": [65534]}' id
+check "process.user: uid, gid, additionalGids" "uid=65534(nobody) gid=100(users) groups=100(users),65534(nogroup)" "$OUT"
+runb caps 'pr["capabilities"] = {k: ["CAP_CHOWN", "CAP_KILL"] for k in ("bounding", "effective", "permitted")}' \
+	grep -E '^Cap(Bnd|Eff)' /proc/self/status
+check "process.capabilities" "CapEff:	0000000000000021|CapBnd:	0000000000000021" "$(printf '%s' "$OUT" | tr '\n' '|')"
+runb rlim 'pr["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 123, "hard": 456}]' sh -c 'ulimit -n; ulimit -Hn'
+check "process.rlimits" "123 456" "$(echo $OUT)"
+runb nnp 'pr["noNewPrivileges"] = True' grep NoNewPrivs /proc/self/status
+check "process.noNewPrivileges true" "NoNewPrivs:	1" "$OUT"
+runb nnp0 'pr["noNewPrivileges"] = False' grep NoNewPrivs /proc/self/status
+check "process.noNewPrivileges false" "NoNewPrivs:	0" "$OUT"
+runb oom 'pr["oomScoreAdj"] = 567' cat /proc/self/oom_score_adj
+check "process.oomScoreAdj" "567" "$OUT"
+# process.terminal: the pty master through the console socket
+bundle tty 'pr["terminal"] = True' sh -c 'tty; echo on-tty'
+python3 "$RT_DIR/console-recv.py" "$T/console.sock" >"$T/console.out" 2>&1 &
+cpid=$!
+_PIDS+=("$cpid")
+for i in $(seq 100); do [ -S "$T/console.sock" ] && break; sleep 0.1; done
+rt create --bundle "$T/b-tty" --console-socket "$T/console.sock" tty </dev/null >/dev/null 2>"$T/err" || fail "create --console-socket" "$(cat "$T/err")"
+rt start tty
+wait "$cpid"
+check "process.terminal + --console-socket: a pty of the container's devpts" "/dev/pts/0|on-tty|" \
+	"$(tr '\n' '|' <"$T/console.out")"
+rt delete -f tty
+check_false "process.terminal without --console-socket refused" rt create --bundle "$T/b-tty" tty2
+
+mkdir -p "$T/rootfs2"
+rt_rootfs "$T/rootfs2"
+echo two >"$T/rootfs2/which"
+runb rootp 'c["root"]["path"] = T + "/rootfs2"' cat /which
+check "root.path" "two" "$OUT"
+runb roro 'c["root"]["readonly"] = True' sh -c 'touch /x 2>&1 || echo refused'
+check_re "root.readonly" "Read-only file system.*refused" "$(echo $OUT)"
+runb host 'c["hostname"] = "rt-host"' hostname
+check "hostname" "rt-host" "$OUT"
+
+mkdir -p "$T/vol"
+echo vol >"$T/vol/f"
+runb mnt 'c["mounts"] += [{"destination": "/v", "type": "bind", "source": T + "/vol", "options": ["rbind", "ro"]},
+	{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m", "strictatime"]}]' \
+	sh -c 'cat /v/f; touch /v/g 2>/dev/null || echo ro; grep " /scratch " /proc/mounts | cut -d" " -f3'
+check "mounts: a bind read-only, a tmpfs" "vol ro tmpfs" "$(echo $OUT)"
+
+cat >"$T/hook" <<EOF
+#!/bin/sh
+cat >"$T/hook-\$1.json"
+EOF
+chmod 755 "$T/hook"
+printf '#!/bin/sh\necho inside >/tmp/started\n' >"$T/rootfs/hook-in"
+chmod 755 "$T/rootfs/hook-in"
+runb hooks 'c["hooks"] = {k: [{"path": T + "/hook", "args": ["hook", k]}] for k in ("prestart", "createRuntime", "createContainer", "poststart", "poststop")}
+c["hooks"]["startContainer"] = [{"path": "/hook-in"}]' sh -c 'cat /tmp/started'
+got=""
+for k in prestart createRuntime createContainer poststart poststop; do
+	got="$got$k:$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["id"], j["status"])' "$T/hook-$k.json" 2>&1) "
+done
+check "hooks: prestart createRuntime createContainer poststart poststop, the state on stdin" \
+	"prestart:hooks created createRuntime:hooks created createContainer:hooks created poststart:hooks running poststop:hooks stopped " "$got"
+check "hooks: startContainer in the container" "inside" "$OUT"
+
+hostnet=$(readlink /proc/self/ns/net)
+runb nonet 'lx["namespaces"] = [n for n in lx["namespaces"] if n["type"] != "network"]' readlink /proc/self/ns/net
+check "linux.namespaces: without network, the host's" "$hostnet" "$OUT"
+runb newnet '' readlink /proc/self/ns/net
+check "linux.namespaces: network, a new one" "yes" "$([ -n "$OUT" ] && [ "$OUT" != "$hostnet" ] && echo yes)"
+unshare -n sleep 300 &
+np=$!
+_PIDS+=("$np")
+for i in $(seq 100); do [ "$(readlink /proc/$np/ns/net)" != "$hostnet" ] && break; sleep 0.1; done
+runb joinnet "[n.update(path='/proc/$np/ns/net') for n in lx['namespaces'] if n['type'] == 'network']" readlink /proc/self/ns/net
+check "linux.namespaces: network path= joined" "$(readlink /proc/$np/ns/net)" "$OUT"
+chmod 755 "$T"
+runb userns 'lx["namespaces"].append({"type": "user"})
+lx["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+lx["gidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65536}]' cat /proc/self/uid_map /proc/self/gid_map
+check "linux.uidMappings, gidMappings (user namespace)" "0 100000 65536 0 200000 65536" "$(echo $OUT)"
+
+CGN=imgrt$$
+runb res "lx['cgroupsPath'] = '/$CGN/res'
+lx['resources'].update(memory={'limit': 64 << 20}, pids={'limit': 42}, cpu={'quota': 50000, 'period': 100000, 'shares': 512})" \
+	sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares; cat /proc/self/cgroup | grep pids'
+check "linux.resources: memory, pids, cpu quota and shares" "67108864 42 50000 512" "$(echo $OUT | cut -d' ' -f1-4)"
+check_re "linux.cgroupsPath: the group" "pids:/$CGN/res$" "$OUT"
+for c in /sys/fs/cgroup/*/; do rmdir "$c$CGN" 2>/dev/null; done
+check "linux.cgroupsPath: the group removed with the container" "" "$(ls -d /sys/fs/cgroup/*/"$CGN"/res 2>/dev/null)"
+if [ -c /dev/fuse ]; then
+	runb dev 'lx["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]' stat -c '%F %t:%T' /dev/fuse
+	check "linux.devices: the node" "character special file a:e5" "$OUT"
+else
+	skip "linux.devices" "no /dev/fuse on the host"
+fi
+runb seccomp 'lx["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+	"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}' \
+	sh -c 'mkdir /tmp/d 2>&1; echo rc=$?'
+check_re "linux.seccomp: the OCI profile's rule" "Operation not permitted.*rc=1" "$(echo $OUT)"
+runb masked 'lx["maskedPaths"] = ["/proc/cpuinfo", "/etc"]' sh -c 'wc -c </proc/cpuinfo; ls /etc | wc -l'
+check "linux.maskedPaths" "0 0" "$(echo $OUT)"
+runb ropath 'lx["readonlyPaths"] = ["/tmp"]' sh -c 'touch /tmp/x 2>/dev/null || echo ro; touch /root/x && echo rw'
+check "linux.readonlyPaths" "ro rw" "$(echo $OUT)"
+hostfw=$(cat /proc/sys/net/ipv4/ip_forward)
+runb sysctl 'lx["sysctl"] = {"net.ipv4.ip_forward": "1", "kernel.shm_rmid_forced": "1"}' \
+	cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shm_rmid_forced
+check "linux.sysctl (net and ipc namespaced)" "1 1" "$(echo $OUT)"
+check "linux.sysctl: the host's untouched" "$hostfw" "$(cat /proc/sys/net/ipv4/ip_forward)"
+
+check "nothing left in the state dir" "" "$(ls "$RTSTATE")"
+finish
