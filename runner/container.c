@@ -961,7 +961,10 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_arr(w);
 	for (size_t i = 0; i < c->n_vols; i++) {
 		char b[8192];
-		snprintf(b, sizeof(b), "%s:%s%s", c->vols[i].host, c->vols[i].ctr, c->vols[i].ro ? ":ro" : "");
+		if (c->vols[i].mount || (c->vols[i].volume && c->vols[i].anon))
+			continue; /* docker: --mount ones and anonymous ones are not Binds */
+		snprintf(b, sizeof(b), "%s:%s%s", c->vols[i].volume && c->vols[i].name ? c->vols[i].name : c->vols[i].host,
+			 c->vols[i].ctr, c->vols[i].ro ? ":ro" : "");
 		cm_jw_str(w, b);
 	}
 	cm_jw_arr_end(w);
@@ -974,6 +977,39 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 		cm_jw_kstr(w, "CgroupnsMode", run_cgroup_version(cg) == RUN_CGROUP_V2 ? "private" : "host");
 	}
 	cm_jw_obj_end(w);
+	cm_jw_key(w, "Mounts"); /* docker's: volumes, binds and tmpfs */
+	cm_jw_arr(w);
+	for (size_t i = 0; i < c->n_vols; i++) {
+		const struct run_volume *v = &c->vols[i];
+		cm_jw_obj(w);
+		cm_jw_kstr(w, "Type", v->volume ? "volume" : "bind");
+		if (v->volume)
+			cm_jw_kstr(w, "Name", v->name ? v->name : "");
+		cm_jw_kstr(w, "Source", v->host ? v->host : "");
+		cm_jw_kstr(w, "Destination", v->ctr);
+		if (v->volume)
+			cm_jw_kstr(w, "Driver", "local");
+		cm_jw_kstr(w, "Mode", v->volume ? "z" : v->ro ? "ro" : "");
+		cm_jw_key(w, "RW");
+		cm_jw_bool(w, !v->ro);
+		cm_jw_kstr(w, "Propagation", v->volume ? "" : "rprivate");
+		cm_jw_obj_end(w);
+	}
+	for (char **tf = c->tmpfs; tf && *tf; tf++) {
+		const char *colon = strchr(*tf, ':');
+		char k[256];
+		snprintf(k, sizeof(k), "%.*s", colon ? (int)(colon - *tf) : (int)strlen(*tf), *tf);
+		cm_jw_obj(w);
+		cm_jw_kstr(w, "Type", "tmpfs");
+		cm_jw_kstr(w, "Source", "");
+		cm_jw_kstr(w, "Destination", k);
+		cm_jw_kstr(w, "Mode", colon ? colon + 1 : "");
+		cm_jw_key(w, "RW");
+		cm_jw_bool(w, !(colon && strstr(colon, "ro")));
+		cm_jw_kstr(w, "Propagation", "");
+		cm_jw_obj_end(w);
+	}
+	cm_jw_arr_end(w);
 	cm_jw_key(w, "Config");
 	cm_jw_obj(w);
 	cm_jw_kstr(w, "Hostname", c->hostname ? c->hostname : "");

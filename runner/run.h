@@ -39,9 +39,16 @@ struct run_ulimit {
 };
 
 struct run_volume {
-	char *host;   /* absolute host path (trusted: the command line) */
+	char *host;   /* absolute host path (trusted: the command line); for a
+		       * volume its _data dir, filled in by img once it exists */
 	char *ctr;    /* absolute path in the container, resolved in-root */
 	bool ro;
+	char *name;   /* a volume's name (NULL: a bind, or an anonymous volume
+		       * not made yet) */
+	bool volume;  /* a volume (named or anonymous), not a bind mount */
+	bool anon;    /* anonymous: made for this container (rm -v removes it) */
+	bool nocopy;  /* not seeded from the image's content at ctr */
+	bool mount;   /* given with --mount (a bind's source must exist) */
 };
 
 /* docker's --network: none (a netns with lo only), host (the host's), or
@@ -141,7 +148,15 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 int run_parse_bytes(const char *s, int64_t *ret, struct cm_error *err);   /* 128m, 1g, 512k, 100 */
 int run_parse_cpus(const char *s, int64_t *ret_quota, int64_t *ret_period,
 		   struct cm_error *err);                                   /* 0.5 -> 50000/100000 */
+/* -v HOST:CTR[:OPTS], -v NAME:CTR[:OPTS] (a volume), -v CTR (an anonymous
+ * volume); OPTS: ro, rw, nocopy, z, Z, propagation (ignored) joined by ','. */
 int run_parse_volume(const char *s, struct run_volume *ret, struct cm_error *err);
+/* --mount type=bind|volume|tmpfs,source=,target=,readonly,... (docker's
+ * syntax and errors; type defaults to volume). Returns 0 with *ret filled
+ * (bind, volume), or 1 for a tmpfs with *ret_tmpfs a malloc'd --tmpfs
+ * PATH:OPTIONS. */
+int run_parse_mount(const char *s, struct run_volume *ret, char **ret_tmpfs, struct cm_error *err);
+void run_volume_clear(struct run_volume *v);
 int run_parse_signal(const char *s, int *ret, struct cm_error *err);  /* KILL, SIGTERM, 9 */
 int run_parse_network(const char *s, enum run_netmode *ret, struct cm_error *err);
 /* Capabilities: docker's default set minus NET_RAW (SECURITY.md), a name

@@ -24,6 +24,7 @@ enum {
 	OPT_SECOPT, OPT_PRIVILEGED,
 	OPT_FORMAT, OPT_NOTRUNC, OPT_BUSYBOX, OPT_TYPE, OPT_NOSTREAM, OPT_SINCE,
 	OPT_UNTIL, OPT_MAN, OPT_HELP,
+	OPT_FILTER, OPT_MOUNT, OPT_VOLFROM,
 };
 
 /* One option of a verb. */
@@ -121,3 +122,9 @@ int img_cmd_rm(int argc, char **argv);
 int img_cmd_container(int argc, char **argv);
 int img_cmd_container_inspect(int argc, char **argv);
 int img_cmd_cp(int argc, char **argv);
+/* img-volume.c */
+int img_cmd_volume_create(int argc, char **argv);
+int img_cmd_volume_ls(int argc, char **argv);
+int img_cmd_volume_inspect(int argc, char **argv);
+int img_cmd_volume_rm(int argc, char **argv);
+int img_cmd_volume_prune(int argc, char **argv);

@@ -98,9 +98,13 @@ static void remove_exited(const char *bundle, const char *id)
 {
 	struct cm_error e = { 0 };
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
+	_cleanup_run_config_ struct run_config *c = NULL;
+	(void)run_config_read(bundle, &c, NULL);
 	if (img_open_store(&s, &e) < 0 || run_container_remove(bundle, true, &e) < 0 ||
 	    ims_container_remove(s, id, true, &e) < 0)
 		img_fail_err(&e);
+	else if (c) /* docker's --rm: its anonymous volumes too */
+		img_volumes_release(s, c);
 }
 
 /* Attached: relay (tty), wait for the exit code, remove an --rm container
@@ -221,7 +225,8 @@ int img_cmd_run(int argc, char **argv)
 	bool create_only = strcmp(argv[0], "create") == 0;
 	struct cm_error e = { 0 };
 	_cleanup_run_config_ struct run_config *c = calloc(1, sizeof(*c));
-	_cleanup_free_ char **env = NULL, **labels = NULL;
+	_cleanup_free_ char **env = NULL, **labels = NULL, **from = NULL;
+	size_t n_from = 0;
 	size_t n_env = 0, n_labels = 0, n_hosts = 0, n_dns = 0, n_search = 0, n_opts = 0,
 	       n_tmpfs = 0, n_secopt = 0;
 	char **file_env = NULL;
@@ -260,13 +265,23 @@ int img_cmd_run(int argc, char **argv)
 			struct run_volume v;
 			if (run_parse_volume(optarg, &v, &e) < 0)
 				return img_fail_err(&e);
-			struct run_volume *nv = realloc(c->vols, (c->n_vols + 1) * sizeof(*nv));
-			if (!nv)
+			if (img_vol_push(c, &v) < 0)
 				return img_fail("out of memory");
-			c->vols = nv;
-			c->vols[c->n_vols++] = v;
 			break;
 		}
+		case OPT_MOUNT: {
+			struct run_volume v;
+			char *t = NULL;
+			if ((r = run_parse_mount(optarg, &v, &t, &e)) < 0)
+				return img_fail_err(&e);
+			if (r == 1 ? strv_push(&c->tmpfs, &n_tmpfs, t) < 0 : img_vol_push(c, &v) < 0)
+				return img_fail("out of memory");
+			break;
+		}
+		case OPT_VOLFROM:
+			if (strv_push(&from, &n_from, optarg) < 0)
+				return img_fail("out of memory");
+			break;
 		case 'w': cwd = optarg; break;
 		case 'u': user = optarg; break;
 		case 'h':
@@ -468,8 +483,16 @@ int img_cmd_run(int argc, char **argv)
 	struct run_cli cli = { .cmd = argv + optind + 1, .entrypoint = entrypoint, .env = env,
 			       .labels = labels, .cwd = cwd, .user = user };
 	if (run_spec_merge(c, cm_json_get(img->config, "config"), &cli, &e) < 0 ||
-	    run_config_write(c, &e) < 0) {
+	    img_volumes_prepare(s, c, cm_json_get(img->config, "config"), from, &e) < 0) {
 		r = img_fail_err(&e);
+		free_container(s, ct->id);
+		return r;
+	}
+	/* run: the union is mounted, the volumes are seeded now; create's
+	 * are at their first start */
+	if ((!create_only && img_volumes_seed(s, c, &e) < 0) || run_config_write(c, &e) < 0) {
+		r = img_fail_err(&e);
+		img_volumes_release(s, c);
 		free_container(s, ct->id);
 		return r;
 	}
@@ -569,6 +592,14 @@ static int start_one(const char *ref, bool attach)
 	bool was_mounted = ct->mounted; /* by img mount: stays so */
 	if (ims_container_mount(s, ct, &e) < 0)
 		return img_fail_err(&e);
+	if (rs.status == RUN_CREATED && rs.started_ns == 0) { /* img create's: seeded now */
+		_cleanup_run_config_ struct run_config *c = NULL;
+		if (run_config_read(bundle, &c, &e) < 0 || img_volumes_seed(s, c, &e) < 0) {
+			if (!was_mounted)
+				(void)ims_container_umount(s, ct, true, NULL);
+			return img_fail_err(&e);
+		}
+	}
 	struct run_started st;
 	if (run_container_start(monitor, NULL, bundle, attach, &st, &e) < 0) {
 		img_fail_err(&e);
@@ -1076,12 +1107,15 @@ int img_inspect_container(const char *ref, struct cm_jw *w, struct cm_error *e)
  * removal; a container that never ran goes straight to the store. */
 int img_cmd_rm(int argc, char **argv)
 {
-	bool force = false;
+	bool force = false, volumes = false;
 	int o, rc = 0;
 	while ((o = img_getopt(argc, argv)) != -1) {
-		if (o != 'f')
+		if (o == 'f')
+			force = true;
+		else if (o == 'v')
+			volumes = true;
+		else
 			return img_opt_exit(o);
-		force = true;
 	}
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	struct cm_error e = { 0 };
@@ -1112,11 +1146,17 @@ int img_cmd_rm(int argc, char **argv)
 			rc = img_fail_err(&e);
 			continue;
 		}
+		_cleanup_run_config_ struct run_config *cfg = NULL;
+		if (bundle)
+			(void)run_config_read(bundle, &cfg, NULL);
 		if ((bundle && run_container_remove(bundle, force, &e) < 0) ||
 		    ims_container_remove(s, argv[i], force || bundle, &e) < 0) {
 			rc = img_fail_err(&e);
 			continue;
 		}
+		/* rm -v, and an --rm container (the monitor's img rm -f) */
+		if (cfg && (volumes || cfg->autoremove))
+			img_volumes_release(s, cfg);
 		puts(argv[i]);
 	}
 	return rc;
@@ -1213,8 +1253,9 @@ static int join_to(char **acc, const char *s)
 }
 
 int img_ctr_columns(const struct ims_container *ct, bool trunc, char **labels, char **mounts,
-		    char **networks)
+		    char **networks, size_t *n_local)
 {
+	*n_local = 0;
 	_cleanup_run_config_ struct run_config *c = NULL;
 	_cleanup_free_ char *l = strdup(""), *m = strdup(""), *n = strdup("");
 	if (!l || !m || !n)
@@ -1224,8 +1265,11 @@ int img_ctr_columns(const struct ims_container *ct, bool trunc, char **labels, c
 			if (join_to(&l, *p) < 0)
 				return -ENOMEM;
 		for (size_t i = 0; i < c->n_vols; i++) {
-			_cleanup_free_ char *name = trunc ? cm_text_ellipsis(c->vols[i].host, 15)
-							  : strdup(c->vols[i].host);
+			/* docker: a volume's name, a bind's host path */
+			const char *src = c->vols[i].volume && c->vols[i].name ? c->vols[i].name : c->vols[i].host;
+			if (c->vols[i].volume)
+				(*n_local)++;
+			_cleanup_free_ char *name = trunc ? cm_text_ellipsis(src, 15) : strdup(src);
 			if (!name || join_to(&m, name) < 0)
 				return -ENOMEM;
 		}

@@ -67,6 +67,40 @@ static const struct img_opt prune_opts[] = {
 	{ 0 },
 };
 
+/* ------------------------------------------------------------ volumes */
+
+static const struct img_opt volume_create_opts[] = {
+	{ "driver", 'd', "string", 'd', "Specify volume driver name (default \"local\")", 0 },
+	{ "label", 0, "list", 'l', "Set metadata for a volume", 0 },
+	{ "name", 0, "string", OPT_NAME, "Specify volume name", 0 },
+	{ "opt", 'o', "map", 'o', "Set driver specific options (default map[])", 0 },
+	{ 0 },
+};
+
+static const struct img_opt volume_ls_opts[] = {
+	{ "filter", 'f', "filter", 'f', "Provide filter values (e.g. \"dangling=true\")", 0 },
+	{ "format", 0, "string", OPT_FORMAT, FORMAT_HELP, 0 },
+	{ "quiet", 'q', NULL, 'q', "Only display volume names", 0 },
+	{ 0 },
+};
+
+static const struct img_opt volume_inspect_opts[] = {
+	{ "format", 'f', "string", 'f', "Format output using a custom template", 0 },
+	{ 0 },
+};
+
+static const struct img_opt volume_rm_opts[] = {
+	{ "force", 'f', NULL, 'f', "Force the removal of one or more volumes", 0 },
+	{ 0 },
+};
+
+static const struct img_opt volume_prune_opts[] = {
+	{ "all", 'a', NULL, 'a', "Remove all unused volumes, not just anonymous ones", 0 },
+	{ "filter", 0, "filter", OPT_FILTER, "Provide filter values (e.g. \"label=<label>\")", 0 },
+	{ "force", 'f', NULL, 'f', "Do not prompt for confirmation (img never prompts)", 0 },
+	{ 0 },
+};
+
 /* ------------------------------------------------------------ containers */
 
 static const struct img_opt ps_opts[] = {
@@ -82,6 +116,7 @@ static const struct img_opt ps_opts[] = {
 
 static const struct img_opt rm_opts[] = {
 	{ "force", 'f', NULL, 'f', "Force the removal of a running container (uses SIGKILL)", 0 },
+	{ "volumes", 'v', NULL, 'v', "Remove anonymous volumes associated with the container", 0 },
 	{ 0 },
 };
 
@@ -126,7 +161,9 @@ static const struct img_opt run_opts[] = {
 	{ "name", 0, "string", OPT_NAME, "Assign a name to the container", 0 },
 	{ "env", 'e', "list", 'e', "Set environment variables", 0 },
 	{ "env-file", 0, "list", OPT_ENVFILE, "Read in a file of environment variables", 0 },
-	{ "volume", 'v', "list", 'v', "Bind mount a volume (HOST:CTR[:ro])", 0 },
+	{ "volume", 'v', "list", 'v', "Bind mount a volume", 0 },
+	{ "mount", 0, "mount", OPT_MOUNT, "Attach a filesystem mount to the container", 0 },
+	{ "volumes-from", 0, "list", OPT_VOLFROM, "Mount volumes from the specified container(s)", 0 },
 	{ "workdir", 'w', "string", 'w', "Working directory inside the container", 0 },
 	{ "user", 'u', "string", 'u', "Username or UID (format: <name|uid>[:<group|gid>])", 0 },
 	{ "hostname", 'h', "string", 'h', "Container host name", 0 },
@@ -220,6 +257,7 @@ static const struct img_opt help_opts[] = {
 #define C "Container Commands"
 #define I "Image Commands"
 #define S "Store Commands"
+#define M "Management Commands"
 
 const struct img_verb img_verbs[] = {
 	/* containers */
@@ -292,6 +330,17 @@ const struct img_verb img_verbs[] = {
 	  inspect_opts, 1, -1, img_cmd_inspect, I },
 	{ "history", "[OPTIONS] IMAGE", "Show the history of an image", history_opts, 1, 1, img_cmd_history, I },
 	{ "prune", "[OPTIONS]", "Remove unused images", prune_opts, 0, 0, img_cmd_prune, I },
+	/* volumes */
+	{ "volume", "COMMAND", "Manage volumes", NULL, 0, -1, img_cmd_container, M },
+	{ "volume create", "[OPTIONS] [VOLUME]", "Create a volume",
+	  volume_create_opts, 0, 1, img_cmd_volume_create, NULL },
+	{ "volume ls", "[OPTIONS]", "List volumes", volume_ls_opts, 0, 0, img_cmd_volume_ls, NULL },
+	{ "volume inspect", "[OPTIONS] VOLUME [VOLUME...]", "Display detailed information on one or more volumes",
+	  volume_inspect_opts, 1, -1, img_cmd_volume_inspect, NULL },
+	{ "volume rm", "[OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes",
+	  volume_rm_opts, 1, -1, img_cmd_volume_rm, NULL },
+	{ "volume prune", "[OPTIONS]", "Remove unused local volumes",
+	  volume_prune_opts, 0, 0, img_cmd_volume_prune, NULL },
 	/* the store */
 	{ "fsck", "", "Re-hash every blob and check every manifest, config, layer and name",
 	  NULL, 0, 0, img_cmd_fsck, S },

@@ -51,7 +51,7 @@ static int open_store(struct ims_store **s, struct cm_error *e)
 
 /* ------------------------------------------------------------ formatting */
 
-static void human_size(int64_t size, char *buf, size_t sz)
+void img_human_size(int64_t size, char *buf, size_t sz)
 {
 	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
 	double v = (double)size;
@@ -69,9 +69,9 @@ static void progress_print(void *ctx, const char *what, int64_t done, int64_t to
 {
 	(void)ctx;
 	char d[32], t[32];
-	human_size(done, d, sizeof(d));
+	img_human_size(done, d, sizeof(d));
 	if (total >= 0) {
-		human_size(total, t, sizeof(t));
+		img_human_size(total, t, sizeof(t));
 		fprintf(stderr, "\r%-48.48s %9s / %-9s", what, d, t);
 	} else {
 		fprintf(stderr, "\r%-48.48s %9s", what, d);
@@ -178,7 +178,7 @@ int img_cmd_images(int argc, char **argv)
 		char id[80], since[64], size[32], created[64];
 		snprintf(id, sizeof(id), "%.*s", notrunc ? 71 : 12, notrunc ? img->id : img->id + 7);
 		human_since(img->created, since, sizeof(since));
-		human_size(img->size, size, sizeof(size));
+		img_human_size(img->size, size, sizeof(size));
 		struct tm tm;
 		time_t ct = (time_t)img->created;
 		gmtime_r(&ct, &tm);
@@ -397,9 +397,14 @@ static int inspect(int argc, char **argv, const char *type)
 		}
 	}
 	cm_jw_arr_end(&w);
+	return img_inspect_print(&w, format, rc);
+}
+
+int img_inspect_print(struct cm_jw *w, const char *format, int rc)
+{
 	_cleanup_free_ char *out = NULL;
 	size_t len;
-	if (cm_jw_finish(&w, &out, &len) < 0)
+	if (cm_jw_finish(w, &out, &len) < 0)
 		return img_fail("out of memory");
 	if (!format) {
 		puts(out);
@@ -485,7 +490,7 @@ int img_cmd_history(int argc, char **argv)
 		int64_t when = ims_time_parse(cm_json_get_str(h->v[i], "created"));
 		human_since(when, since, sizeof(since));
 		ims_time_format(when, at, sizeof(at));
-		human_size(sizes[i], size, sizeof(size));
+		img_human_size(sizes[i], size, sizeof(size));
 		const char *cb = cm_json_get_str(h->v[i], "created_by");
 		snprintf(by, sizeof(by), "%s", cb ? cb : "");
 		for (char *p = by; *p; p++)
@@ -666,15 +671,15 @@ static void ctr_command(struct ims_store *s, const struct ims_container *ct, cha
 /* docker ps --filter: name (contains), id (prefix), status, label (KEY or
  * KEY=VALUE), ancestor (the image as given, or an id prefix). Filters of one
  * key are alternatives, of different keys all must hold. */
-#define MAX_FILTERS 16
-struct ps_filter {
-	char key[16];
-	const char *val;
+struct ps_ctx {
+	const struct ims_container *ct;
+	const char *state;
 };
 
-static bool ps_filter_one(const struct ps_filter *f, const struct ims_container *ct,
-			  const char *state)
+static bool ps_filter_one(const struct img_filter *f, void *ctx)
 {
+	const struct ims_container *ct = ((struct ps_ctx *)ctx)->ct;
+	const char *state = ((struct ps_ctx *)ctx)->state;
 	if (strcmp(f->key, "name") == 0)
 		return ct->name && strstr(ct->name, f->val);
 	if (strcmp(f->key, "id") == 0)
@@ -691,29 +696,11 @@ static bool ps_filter_one(const struct ps_filter *f, const struct ims_container 
 	return false;
 }
 
-static bool ps_filters_match(const struct ps_filter *fs, size_t n, const struct ims_container *ct,
-			     const char *state)
-{
-	for (size_t i = 0; i < n; i++) {
-		bool any = false, seen = false;
-		for (size_t k = 0; k < i; k++)
-			seen |= strcmp(fs[k].key, fs[i].key) == 0;
-		if (seen)
-			continue; /* this key was decided with its first filter */
-		for (size_t k = i; k < n; k++)
-			if (strcmp(fs[k].key, fs[i].key) == 0)
-				any |= ps_filter_one(&fs[k], ct, state);
-		if (!any)
-			return false;
-	}
-	return true;
-}
-
 int img_cmd_ps(int argc, char **argv)
 {
 	bool all = false, quiet = false, notrunc = false;
 	const char *format = NULL;
-	struct ps_filter fs[MAX_FILTERS];
+	struct img_filter fs[IMG_MAX_FILTERS];
 	size_t nf = 0;
 	int c;
 	while ((c = img_getopt(argc, argv)) != -1) {
@@ -726,8 +713,8 @@ int img_cmd_ps(int argc, char **argv)
 					 strncmp(optarg, keys[i], strlen(keys[i])) == 0;
 			if (!known || !eq[1])
 				return img_fail("invalid filter '%s' (name, id, status, label, ancestor: KEY=VALUE)", optarg);
-			if (nf == MAX_FILTERS)
-				return img_fail("at most %d filters", MAX_FILTERS);
+			if (nf == IMG_MAX_FILTERS)
+				return img_fail("at most %d filters", IMG_MAX_FILTERS);
 			snprintf(fs[nf].key, sizeof(fs[nf].key), "%.*s", (int)(eq - optarg), optarg);
 			fs[nf++].val = eq + 1;
 			/* docker: a status filter looks at every container */
@@ -768,7 +755,7 @@ int img_cmd_ps(int argc, char **argv)
 				    strstr(ct->status, "(Paused)") ? "paused" :
 				    running ? "running" : strncmp(ct->status, "Exited", 6) == 0 ?
 				    "exited" : "created";
-		if ((!all && !running) || !ps_filters_match(fs, nf, ct, state))
+		if ((!all && !running) || !img_filters_match(fs, nf, ps_filter_one, &(struct ps_ctx){ ct, state }))
 			continue;
 		char id[65], since[64], created[64], cmdline[4096];
 		snprintf(id, sizeof(id), "%.*s", notrunc ? 64 : 12, ct->id);
@@ -791,13 +778,16 @@ int img_cmd_ps(int argc, char **argv)
 		char ports[1024];
 		img_ports_column(ct, ports, sizeof(ports));
 		_cleanup_free_ char *labels = NULL, *mounts = NULL, *networks = NULL;
-		if (!command || img_ctr_columns(ct, !notrunc, &labels, &mounts, &networks) < 0) {
+		size_t n_local = 0;
+		char local[24];
+		if (!command || img_ctr_columns(ct, !notrunc, &labels, &mounts, &networks, &n_local) < 0) {
 			rc = img_fail("out of memory");
 			break;
 		}
+		snprintf(local, sizeof(local), "%zu", n_local);
 		const char *kv[] = {
 			"Command", command, "CreatedAt", created, "ID", id, "Image", image,
-			"Labels", labels, "LocalVolumes", "0", "Mounts", mounts, "Names", ct->name,
+			"Labels", labels, "LocalVolumes", local, "Mounts", mounts, "Names", ct->name,
 			"Networks", networks, "Ports", ports, "RunningFor", since, "Size", "0B",
 			"State", state, "Status", status,
 		};
