@@ -361,6 +361,17 @@ static void write_runconfig(struct cm_jw *w, const struct cm_json *cc, const str
 	cm_jw_obj_end(w);
 }
 
+int ims_config_apply_changes(struct cm_jw *w, const struct cm_json *cc, const char *const *changes,
+			     struct cm_error *err)
+{
+	struct changes ch = { 0 };
+	int r = parse_changes(changes, &ch, err);
+	if (r == 0)
+		write_runconfig(w, cc, &ch);
+	changes_free(&ch);
+	return r;
+}
+
 static int new_config(const struct ims_image *img, const struct ims_commit_opts *o,
 		      const struct changes *c, const char *diffid, const char *ctr_id,
 		      char **ret, size_t *ret_len, struct cm_error *err)

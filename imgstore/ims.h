@@ -99,6 +99,7 @@ struct ims_import_opts {
 	const char *const *cmd; /* Config.Cmd (NULL-terminated) or NULL */
 	const char *const *env; /* Config.Env or NULL (a default PATH then) */
 	int64_t created;       /* seconds since the epoch; < 0: now */
+	const char *const *changes; /* docker's --change instructions, or NULL */
 };
 
 /* A plain rootfs tarball read from fd (plain, gzip, zstd, xz, bzip2...)
@@ -208,6 +209,11 @@ struct ims_create_opts {
  * (-EEXIST otherwise). Returns 0 and *ret (free with ims_container_free). */
 int ims_container_create(struct ims_store *s, const struct ims_create_opts *o,
 			 struct ims_container **ret, struct cm_error *err);
+
+/* docker rename: the container's name becomes name (unique, docker's
+ * rules and errors), its config.json rewritten atomically. */
+int ims_container_rename(struct ims_store *s, const char *ref, const char *name,
+			 struct cm_error *err);
 
 /* Find a container by full id, name, or unique id prefix: -ENOENT "No such
  * container", -ENOTUNIQ. *ret reflects the mount state at the time of the

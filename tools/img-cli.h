@@ -24,7 +24,7 @@ enum {
 	OPT_SECOPT, OPT_PRIVILEGED,
 	OPT_FORMAT, OPT_NOTRUNC, OPT_BUSYBOX, OPT_TYPE, OPT_NOSTREAM, OPT_SINCE,
 	OPT_UNTIL, OPT_MAN, OPT_HELP,
-	OPT_FILTER, OPT_MOUNT, OPT_VOLFROM,
+	OPT_FILTER, OPT_MOUNT, OPT_VOLFROM, OPT_VOLUMES,
 };
 
 /* One option of a verb. */
@@ -128,3 +128,10 @@ int img_cmd_volume_ls(int argc, char **argv);
 int img_cmd_volume_inspect(int argc, char **argv);
 int img_cmd_volume_rm(int argc, char **argv);
 int img_cmd_volume_prune(int argc, char **argv);
+/* img-system.c */
+int img_cmd_version(int argc, char **argv);
+int img_cmd_info(int argc, char **argv);
+int img_cmd_rename(int argc, char **argv);
+int img_cmd_container_prune(int argc, char **argv);
+int img_cmd_system_prune(int argc, char **argv);
+int img_cmd_system_df(int argc, char **argv);

@@ -1122,44 +1122,47 @@ int img_cmd_rm(int argc, char **argv)
 	if (img_open_store(&s, &e) < 0)
 		return img_fail_err(&e);
 	for (int i = optind; i < argc; i++) {
-		_cleanup_free_ char *bundle = NULL;
 		cm_error_clear(&e);
-		int r = find_bundle(s, argv[i], &bundle, &e);
-		if (r < 0 && r != -ENOENT) {
-			rc = img_fail_err(&e);
-			continue;
-		}
-		if (r == -ENOENT && e.msg[0] && strstr(e.msg, "No such")) {
+		int r = img_ctr_remove(s, argv[i], force, volumes, &e);
+		if (r < 0) {
 			img_fail_err(&e);
-			rc = rc ? rc : 1; /* docker's exit code for an unknown container */
+			/* docker's exit code for an unknown container */
+			rc = r == -ENOENT && strstr(e.msg, "No such") ? (rc ? rc : 1) : RUN_EXIT_IMG;
 			continue;
 		}
-		cm_error_clear(&e);
-		/* the runner unmounts what it mounted to run; a container
-		 * only mounted by img mount still needs -f, as before */
-		struct run_state rst;
-		_cleanup_container_ struct ims_container *ct = NULL;
-		if (bundle && !force && run_state_refresh(bundle, &rst, NULL) == 0 &&
-		    rst.status != RUN_RUNNING && rst.status != RUN_RESTARTING &&
-		    ims_container_get(s, argv[i], &ct, NULL) == 0 && ct->mounted &&
-		    ims_container_remove(s, argv[i], false, &e) < 0) {
-			rc = img_fail_err(&e);
-			continue;
-		}
-		_cleanup_run_config_ struct run_config *cfg = NULL;
-		if (bundle)
-			(void)run_config_read(bundle, &cfg, NULL);
-		if ((bundle && run_container_remove(bundle, force, &e) < 0) ||
-		    ims_container_remove(s, argv[i], force || bundle, &e) < 0) {
-			rc = img_fail_err(&e);
-			continue;
-		}
-		/* rm -v, and an --rm container (the monitor's img rm -f) */
-		if (cfg && (volumes || cfg->autoremove))
-			img_volumes_release(s, cfg);
 		puts(argv[i]);
 	}
 	return rc;
+}
+
+int img_ctr_remove(struct ims_store *s, const char *ref, bool force, bool volumes, struct cm_error *e)
+{
+	_cleanup_free_ char *bundle = NULL;
+	int r = find_bundle(s, ref, &bundle, e);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r == -ENOENT && e->msg[0] && strstr(e->msg, "No such"))
+		return r;
+	cm_error_clear(e);
+	/* the runner unmounts what it mounted to run; a container
+	 * only mounted by img mount still needs -f, as before */
+	struct run_state rst;
+	_cleanup_container_ struct ims_container *ct = NULL;
+	if (bundle && !force && run_state_refresh(bundle, &rst, NULL) == 0 &&
+	    rst.status != RUN_RUNNING && rst.status != RUN_RESTARTING &&
+	    ims_container_get(s, ref, &ct, NULL) == 0 && ct->mounted &&
+	    (r = ims_container_remove(s, ref, false, e)) < 0)
+		return r;
+	_cleanup_run_config_ struct run_config *cfg = NULL;
+	if (bundle)
+		(void)run_config_read(bundle, &cfg, NULL);
+	if ((bundle && (r = run_container_remove(bundle, force, e)) < 0) ||
+	    (r = ims_container_remove(s, ref, force || bundle, e)) < 0)
+		return r;
+	/* rm -v, and an --rm container (the monitor's img rm -f) */
+	if (cfg && (volumes || cfg->autoremove))
+		img_volumes_release(s, cfg);
+	return 0;
 }
 
 void img_refresh_status(struct ims_container *ct)

@@ -73,3 +73,21 @@ void img_volumes_release(struct ims_store *s, const struct run_config *c);
  * anonymous ones unless all) matching filters go; print: docker's
  * "Deleted Volumes:" list. Returns the bytes freed, -1 after an error. */
 int64_t img_volume_prune(bool all, const void *filters, size_t nf, bool print);
+
+/* img rm's work for one container: the runtime part first (stop with force,
+ * the cgroup, the runner's state, the union), then the store's; volumes:
+ * its anonymous volumes too (also for an --rm one). -ENOENT "No such
+ * container" for an unknown one. */
+int img_ctr_remove(struct ims_store *s, const char *ref, bool force, bool volumes, struct cm_error *e);
+/* image prune's work (also system prune's): the dangling images (every
+ * unused one with all) removed, then gc; print: docker's "Deleted Images:"
+ * lines. Returns the bytes freed, -1 after an error. */
+int64_t img_image_prune(bool all, bool print);
+/* docker's "5 minutes ago" (N/A for t <= 0). */
+void img_human_since(int64_t t, char *buf, size_t sz);
+/* container prune --filter until=, label=, label!= (img-format.h's filters). */
+struct img_filter;
+bool img_ctr_filter_match(const struct ims_container *ct, const struct img_filter *fs, size_t n);
+/* The end of a prune: docker's "Total reclaimed space: 1.2kB" and 0, or
+ * 125 when freed < 0 (the error already printed). */
+int img_print_reclaimed(int64_t freed);

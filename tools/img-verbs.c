@@ -24,6 +24,7 @@ static const struct img_opt images_opts[] = {
 };
 
 static const struct img_opt import_opts[] = {
+	{ "change", 'c', "list", 'c', "Apply Dockerfile instruction to the created image", 0 },
 	{ "message", 'm', "string", 'm', "Set commit message for imported image", 0 },
 	{ "busybox", 0, NULL, OPT_BUSYBOX,
 	  "img: the embedded image, made from the host's busybox ($IMG_BUSYBOX)", 0 },
@@ -31,7 +32,7 @@ static const struct img_opt import_opts[] = {
 };
 
 static const struct img_opt load_opts[] = {
-	{ "input", 'i', "string", 'i', "Read from tar archive file or OCI layout dir", 0 },
+	{ "input", 'i', "string", 'i', "Read from tar archive file or OCI layout dir, instead of STDIN", 0 },
 	{ "quiet", 'q', NULL, 'q', "Suppress the load output", 0 },
 	{ 0 },
 };
@@ -64,6 +65,31 @@ static const struct img_opt history_opts[] = {
 static const struct img_opt prune_opts[] = {
 	{ "all", 'a', NULL, 'a', "Remove all unused images, not just dangling ones", 0 },
 	{ "force", 'f', NULL, 'f', "Do not prompt for confirmation (img never prompts)", 0 },
+	{ 0 },
+};
+
+/* ------------------------------------------------------------ system */
+
+static const struct img_opt format_only_opts[] = {
+	{ "format", 'f', "string", 'f', "Format output using a custom template", 0 },
+	{ 0 },
+};
+
+static const struct img_opt container_prune_opts[] = {
+	{ "filter", 0, "filter", OPT_FILTER, "Provide filter values (e.g. \"until=<timestamp>\")", 0 },
+	{ "force", 'f', NULL, 'f', "Do not prompt for confirmation (img never prompts)", 0 },
+	{ 0 },
+};
+
+static const struct img_opt system_prune_opts[] = {
+	{ "all", 'a', NULL, 'a', "Remove all unused images not just dangling ones", 0 },
+	{ "force", 'f', NULL, 'f', "Do not prompt for confirmation (img never prompts)", 0 },
+	{ "volumes", 0, NULL, OPT_VOLUMES, "Prune anonymous volumes", 0 },
+	{ 0 },
+};
+
+static const struct img_opt system_df_opts[] = {
+	{ "verbose", 'v', NULL, 'v', "Show detailed information on space usage", 0 },
 	{ 0 },
 };
 
@@ -311,6 +337,27 @@ const struct img_verb img_verbs[] = {
 	{ "container inspect", "[OPTIONS] CONTAINER [CONTAINER...]",
 	  "Display detailed information on one or more containers",
 	  inspect_opts, 1, -1, img_cmd_container_inspect, NULL },
+	{ "container prune", "[OPTIONS]", "Remove all stopped containers",
+	  container_prune_opts, 0, 0, img_cmd_container_prune, NULL },
+	{ "container ls", "[OPTIONS]", "List containers", ps_opts, 0, 0, img_cmd_ps, NULL },
+	{ "container rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers",
+	  rm_opts, 1, -1, img_cmd_rm, NULL },
+	{ "rename", "CONTAINER NEW_NAME", "Rename a container", NULL, 2, 2, img_cmd_rename, C },
+	/* images */
+	{ "image", "COMMAND", "Manage images", NULL, 0, -1, img_cmd_container, M },
+	{ "image ls", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", images_opts, 0, 1, img_cmd_images, NULL },
+	{ "image rm", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", rmi_opts, 1, -1, img_cmd_rmi, NULL },
+	{ "image prune", "[OPTIONS]", "Remove unused images", prune_opts, 0, 0, img_cmd_prune, NULL },
+	{ "image inspect", "[OPTIONS] IMAGE [IMAGE...]", "Display detailed information on one or more images",
+	  inspect_opts, 1, -1, img_cmd_inspect, NULL },
+	{ "image history", "[OPTIONS] IMAGE", "Show the history of an image", history_opts, 1, 1, img_cmd_history, NULL },
+	{ "image tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+	  NULL, 2, 2, img_cmd_tag, NULL },
+	{ "image load", "[OPTIONS]", "Load an image from a tar archive or STDIN", load_opts, 0, 0, img_cmd_load, NULL },
+	{ "image save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",
+	  save_opts, 1, -1, img_cmd_save, NULL },
+	{ "image import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image",
+	  import_opts, 0, 2, img_cmd_import, NULL },
 	/* images */
 	{ "images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", images_opts, 0, 1, img_cmd_images, I },
 	{ "import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]\n\timg import --busybox [REPOSITORY[:TAG]]",
@@ -330,6 +377,13 @@ const struct img_verb img_verbs[] = {
 	  inspect_opts, 1, -1, img_cmd_inspect, I },
 	{ "history", "[OPTIONS] IMAGE", "Show the history of an image", history_opts, 1, 1, img_cmd_history, I },
 	{ "prune", "[OPTIONS]", "Remove unused images", prune_opts, 0, 0, img_cmd_prune, I },
+	/* system */
+	{ "system", "COMMAND", "Manage img", NULL, 0, -1, img_cmd_container, M },
+	{ "system df", "[OPTIONS]", "Show docker disk usage", system_df_opts, 0, 0, img_cmd_system_df, NULL },
+	{ "system prune", "[OPTIONS]", "Remove unused data", system_prune_opts, 0, 0, img_cmd_system_prune, NULL },
+	{ "system info", "[OPTIONS]", "Display system-wide information", format_only_opts, 0, 0, img_cmd_info, NULL },
+	{ "info", "[OPTIONS]", "Display system-wide information", format_only_opts, 0, 0, img_cmd_info, S },
+	{ "version", "[OPTIONS]", "Show the img version information", format_only_opts, 0, 0, img_cmd_version, S },
 	/* volumes */
 	{ "volume", "COMMAND", "Manage volumes", NULL, 0, -1, img_cmd_container, M },
 	{ "volume create", "[OPTIONS] [VOLUME]", "Create a volume",

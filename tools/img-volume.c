@@ -503,13 +503,7 @@ int img_cmd_volume_prune(int argc, char **argv)
 	for (size_t i = 0; i < nf; i++)
 		if (strcmp(fs[i].key, "all") == 0)
 			all |= strcmp(fs[i].val, "true") == 0 || strcmp(fs[i].val, "1") == 0;
-	int64_t freed = img_volume_prune(all, fs, nf, true);
-	if (freed < 0)
-		return IMG_EXIT;
-	char sz[32];
-	img_human_size(freed, sz, sizeof(sz));
-	printf("Total reclaimed space: %s\n", sz);
-	return 0;
+	return img_print_reclaimed(img_volume_prune(all, fs, nf, true));
 }
 
 int64_t img_volume_prune(bool all, const void *filters, size_t nf, bool print)

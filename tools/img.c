@@ -3,15 +3,18 @@
  * command line, call the library, print; exit 125 on img's own errors). */
 #include "cm.h"
 #include "cm-text.h"
+#include "cm-fs.h"
 #include "ims.h"
 #include "img-cli.h"
 #include "img-run.h"
 #include "img-format.h"
 #include "config.h"
+#include "run.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +111,7 @@ static void human_duration(int64_t s, char *buf, size_t sz)
 		snprintf(buf, sz, "%lld years", (long long)(h / 24 / 365));
 }
 
-static void human_since(int64_t t, char *buf, size_t sz)
+void img_human_since(int64_t t, char *buf, size_t sz)
 {
 	if (t <= 0) {
 		snprintf(buf, sz, "N/A");
@@ -177,7 +180,7 @@ int img_cmd_images(int argc, char **argv)
 		struct ims_image *img = v[i];
 		char id[80], since[64], size[32], created[64];
 		snprintf(id, sizeof(id), "%.*s", notrunc ? 71 : 12, notrunc ? img->id : img->id + 7);
-		human_since(img->created, since, sizeof(since));
+		img_human_since(img->created, since, sizeof(since));
 		img_human_size(img->size, size, sizeof(size));
 		struct tm tm;
 		time_t ct = (time_t)img->created;
@@ -234,15 +237,22 @@ int img_cmd_import(int argc, char **argv)
 {
 	bool busybox = false;
 	const char *msg = NULL;
+	const char *changes[64];
+	size_t nch = 0;
 	int c;
 	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == OPT_BUSYBOX)
 			busybox = true;
 		else if (c == 'm')
 			msg = optarg;
+		else if (c == 'c' && nch + 1 < CM_ARRAY_SIZE(changes))
+			changes[nch++] = optarg;
+		else if (c == 'c')
+			return img_fail("import: at most %zu --change", CM_ARRAY_SIZE(changes) - 1);
 		else
 			return img_opt_exit(c);
 	}
+	changes[nch] = NULL;
 	struct cm_error e = { 0 };
 	char id[CM_DIGEST_STR_LEN];
 	const char *file = NULL, *name = NULL;
@@ -273,7 +283,7 @@ int img_cmd_import(int argc, char **argv)
 	char by[600];
 	snprintf(by, sizeof(by), "img import %s", file);
 	struct ims_import_opts o = { .name = name, .created_by = by, .message = msg,
-				     .created = -1 };
+				     .created = -1, .changes = nch ? changes : NULL };
 	int r = ims_import_fd(s, fd, &o, id, &e);
 	if (fd > 0)
 		close(fd);
@@ -488,7 +498,7 @@ int img_cmd_history(int argc, char **argv)
 			continue;
 		}
 		int64_t when = ims_time_parse(cm_json_get_str(h->v[i], "created"));
-		human_since(when, since, sizeof(since));
+		img_human_since(when, since, sizeof(since));
 		ims_time_format(when, at, sizeof(at));
 		img_human_size(sizes[i], size, sizeof(size));
 		const char *cb = cm_json_get_str(h->v[i], "created_by");
@@ -518,8 +528,41 @@ static void prune_line(void *ctx, const char *line)
 	printf("%c%s\n", line[0] >= 'A' && line[0] <= 'Z' ? line[0] - 'A' + 'a' : line[0], line + 1);
 }
 
-/* img prune [-a] [-f]: gc; with -a first every image no container uses
- * (docker's image prune -a). img never prompts, -f is accepted. */
+int64_t img_image_prune(bool all, bool print)
+{
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	struct ims_image **v = NULL;
+	size_t n = 0;
+	int64_t freed = 0;
+	bool said = !print, bad = false;
+	if (open_store(&s, &e) < 0 || ims_image_list(s, &v, &n, &e) < 0)
+		return img_fail_err(&e), -1;
+	for (size_t i = 0; i < n; i++) {
+		char user[CM_SHA256_HEX_LEN + 1];
+		cm_error_clear(&e);
+		/* docker: the dangling (untagged) ones, every unused one with -a */
+		if ((all || v[i]->n_names == 0) && !ims_container_uses_image(s, v[i]->id, user)) {
+			if (ims_image_remove(s, v[i]->id, true, print ? prune_line : NULL, &said, &e) < 0) {
+				img_fail_err(&e);
+				bad = true;
+			} else {
+				freed += v[i]->size;
+			}
+		}
+		ims_image_free(v[i]);
+	}
+	free(v);
+	cm_error_clear(&e);
+	if (ims_gc(s, false, NULL, NULL, &e) < 0)
+		return img_fail_err(&e), -1;
+	if (print && said && freed)
+		putchar('\n');
+	return bad ? -1 : freed;
+}
+
+/* img prune / image prune [-a] [-f]: docker's image prune (img never
+ * prompts, -f is accepted), then gc. */
 int img_cmd_prune(int argc, char **argv)
 {
 	bool all = false;
@@ -529,27 +572,17 @@ int img_cmd_prune(int argc, char **argv)
 			all = true;
 		else if (c != 'f')
 			return img_opt_exit(c);
-	struct cm_error e = { 0 };
-	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
-	struct ims_image **v = NULL;
-	size_t n = 0;
-	int rc = 0;
-	bool said = false;
-	if (open_store(&s, &e) < 0 || (all && ims_image_list(s, &v, &n, &e) < 0))
-		return img_fail_err(&e);
-	for (size_t i = 0; i < n; i++) {
-		char user[CM_SHA256_HEX_LEN + 1];
-		cm_error_clear(&e);
-		if (!ims_container_uses_image(s, v[i]->id, user) &&
-		    ims_image_remove(s, v[i]->id, true, prune_line, &said, &e) < 0)
-			rc = img_fail_err(&e);
-		ims_image_free(v[i]);
-	}
-	free(v);
-	cm_error_clear(&e);
-	if (ims_gc(s, false, print_line, NULL, &e) < 0)
-		return img_fail_err(&e);
-	return rc;
+	return img_print_reclaimed(img_image_prune(all, true));
+}
+
+int img_print_reclaimed(int64_t freed)
+{
+	if (freed < 0)
+		return EXIT_IMG;
+	char sz[32];
+	img_human_size(freed, sz, sizeof(sz));
+	printf("Total reclaimed space: %s\n", sz);
+	return 0;
 }
 
 int img_cmd_gc(int argc, char **argv)
@@ -595,12 +628,34 @@ int img_cmd_load(int argc, char **argv)
 		else
 			return img_opt_exit(c);
 	}
-	if (!in)
-		return img_fail("load: needs -i FILE|DIR (reading stdin is not supported yet)");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
-	if (open_store(&s, &e) < 0 ||
-	    ims_load(s, in, quiet ? NULL : print_line, NULL, &e) < 0)
+	if (open_store(&s, &e) < 0)
+		return img_fail_err(&e);
+	char spool[PATH_MAX] = "";
+	if (!in) { /* docker's: the archive on stdin, spooled in the store's tmp/ */
+		if (isatty(0))
+			return img_fail("requested load from stdin, but stdin is empty");
+		snprintf(spool, sizeof(spool), "%s/tmp/load-stdin.XXXXXX", ims_store_root(s));
+		int fd = mkostemp(spool, O_CLOEXEC);
+		if (fd < 0)
+			return img_fail("load: %s: %s", spool, strerror(errno));
+		char buf[1 << 16];
+		ssize_t k;
+		int r = 0;
+		while (r == 0 && (k = read(0, buf, sizeof(buf))) != 0)
+			r = k < 0 ? (errno == EINTR ? 0 : -errno) : cm_write_all(fd, buf, (size_t)k);
+		close(fd);
+		if (r < 0) {
+			unlink(spool);
+			return img_fail("load: reading stdin: %s", strerror(-r));
+		}
+		in = spool;
+	}
+	int r = ims_load(s, in, quiet ? NULL : print_line, NULL, &e);
+	if (spool[0])
+		unlink(spool);
+	if (r < 0)
 		return img_fail_err(&e);
 	return 0;
 }
@@ -688,12 +743,24 @@ static bool ps_filter_one(const struct img_filter *f, void *ctx)
 		return strcmp(state, f->val) == 0;
 	if (strcmp(f->key, "label") == 0)
 		return img_ctr_has_label(ct, f->val);
+	if (strcmp(f->key, "label!") == 0)
+		return !img_ctr_has_label(ct, f->val);
+	if (strcmp(f->key, "until") == 0) {
+		int64_t t;
+		return run_parse_log_time(f->val, run_now_ns(), &t, NULL) == 0 &&
+		       ct->created * 1000000000 < t;
+	}
 	if (strcmp(f->key, "ancestor") == 0) {
 		const char *hex = strncmp(f->val, "sha256:", 7) == 0 ? f->val + 7 : f->val;
 		return (ct->image && strcmp(ct->image, f->val) == 0) ||
 		       (strlen(hex) >= 4 && strncmp(ct->image_id + 7, hex, strlen(hex)) == 0);
 	}
 	return false;
+}
+
+bool img_ctr_filter_match(const struct ims_container *ct, const struct img_filter *fs, size_t n)
+{
+	return img_filters_match(fs, n, ps_filter_one, &(struct ps_ctx){ ct, "" });
 }
 
 int img_cmd_ps(int argc, char **argv)
@@ -763,7 +830,7 @@ int img_cmd_ps(int argc, char **argv)
 			puts(id);
 			continue;
 		}
-		human_since(ct->created, since, sizeof(since));
+		img_human_since(ct->created, since, sizeof(since));
 		char status[128];
 		render_status(ct->status, status, sizeof(status));
 		struct tm tm;
