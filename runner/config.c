@@ -59,6 +59,14 @@ void run_config_free(struct run_config *c)
 	for (size_t i = 0; i < c->n_vols; i++)
 		run_volume_clear(&c->vols[i]);
 	free(c->vols);
+	for (char **p = c->sysctls; p && *p; p++)
+		free(*p);
+	free(c->sysctls);
+	for (char **p = c->group_add; p && *p; p++)
+		free(*p);
+	free(c->group_add);
+	free(c->cidfile);
+	free(c->init_path);
 	free(c->ports);
 	free(c->init_dir);
 	free(c->cgroup_parent);
@@ -199,6 +207,61 @@ int run_parse_volume(const char *s, struct run_volume *ret, struct cm_error *err
 	}
 	*ret = v;
 	return 0;
+}
+
+int run_parse_sysctl(const char *s, enum run_netmode net, struct cm_error *err)
+{
+	static const char *const exact[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+					     "kernel.sem", "kernel.shmall", "kernel.shmmax",
+					     "kernel.shmmni", "kernel.shm_rmid_forced" };
+	const char *eq = strchr(s, '=');
+	if (!eq || eq == s)
+		return cm_error_set(err, -EINVAL, "invalid argument \"%s\" for \"--sysctl\" flag: invalid sysctl: it must be KEY=VALUE", s);
+	size_t kl = (size_t)(eq - s);
+	for (size_t i = 0; i < kl; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-' && s[i] != '/')
+			return cm_error_set(err, -EINVAL, "sysctl '%.*s' is not allowed", (int)kl, s);
+	if (strstr(s, "..") && (size_t)(strstr(s, "..") - s) < kl)
+		return cm_error_set(err, -EINVAL, "sysctl '%.*s' is not allowed", (int)kl, s);
+	for (size_t i = 0; i < CM_ARRAY_SIZE(exact); i++)
+		if (strlen(exact[i]) == kl && strncmp(s, exact[i], kl) == 0)
+			return 0;
+	if (kl > 10 && strncmp(s, "fs.mqueue.", 10) == 0)
+		return 0;
+	if (kl > 4 && strncmp(s, "net.", 4) == 0) {
+		if (net == RUN_NET_HOST)
+			return cm_error_set(err, -EINVAL, "sysctl '%.*s' not allowed in host network namespace",
+					    (int)kl, s);
+		return 0;
+	}
+	return cm_error_set(err, -EINVAL, "sysctl '%.*s' is not allowed", (int)kl, s);
+}
+
+int run_parse_cpuset(const char *s, struct cm_error *err)
+{
+	const char *p = s;
+	if (!*p || strlen(s) >= sizeof(((struct run_limits *)0)->cpuset_cpus))
+		goto bad;
+	while (*p) {
+		char *end;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+		if (end == p || a > 4095)
+			goto bad;
+		p = end;
+		if (*p == '-') {
+			b = strtoul(++p, &end, 10);
+			if (end == p || b < a || b > 4095)
+				goto bad;
+			p = end;
+		}
+		if (*p == ',' && p[1])
+			p++;
+		else if (*p)
+			goto bad;
+	}
+	return 0;
+bad:
+	return cm_error_set(err, -EINVAL, "Invalid value %s for cpuset cpus", s);
 }
 
 static int parse_bool_val(const char *key, const char *val, bool *ret, struct cm_error *err)
@@ -343,6 +406,16 @@ static const struct {
 	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
 	{ "PWR", SIGPWR }, { "SYS", SIGSYS },
 };
+
+void run_signal_name(int sig, char *buf, size_t sz)
+{
+	for (size_t i = 0; i < CM_ARRAY_SIZE(signals); i++)
+		if (signals[i].sig == sig) {
+			snprintf(buf, sz, "SIG%s", signals[i].name);
+			return;
+		}
+	snprintf(buf, sz, "%d", sig);
+}
 
 int run_parse_signal(const char *s, int *ret, struct cm_error *err)
 {
@@ -1313,6 +1386,25 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	cm_jw_kint(w, "CpuPeriod", c->lim.cpu_period);
 	cm_jw_kint(w, "CpuShares", c->lim.cpu_shares);
 	cm_jw_kint(w, "PidsLimit", c->lim.pids);
+	cm_jw_kint(w, "MemoryReservation", c->lim.memory_reservation);
+	cm_jw_kint(w, "BlkioWeight", c->lim.blkio_weight);
+	cm_jw_key(w, "OomKillDisable"); cm_jw_bool(w, c->lim.oom_kill_disable);
+	cm_jw_kstr(w, "CpusetCpus", c->lim.cpuset_cpus);
+	cm_jw_kint(w, "StopSignalNum", c->stop_signal);
+	cm_jw_kint(w, "StopTimeout", c->stop_timeout);
+	cm_jw_key(w, "Init"); cm_jw_bool(w, c->init);
+	jw_kstr_opt(w, "Cidfile", c->cidfile);
+	jw_kstr_opt(w, "InitPath", c->init_path);
+	cm_jw_key(w, "Sysctls");
+	cm_jw_arr(w);
+	for (char **p = c->sysctls; p && *p; p++)
+		cm_jw_str(w, *p);
+	cm_jw_arr_end(w);
+	cm_jw_key(w, "GroupAdd");
+	cm_jw_arr(w);
+	for (char **p = c->group_add; p && *p; p++)
+		cm_jw_str(w, *p);
+	cm_jw_arr_end(w);
 	jw_kstr_opt(w, "CgroupParent", c->cgroup_parent);
 	jw_kstr_opt(w, "CgroupRoot", c->cgroup_root);
 	cm_jw_kint(w, "Created", c->created);
@@ -1489,6 +1581,26 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	c->lim.cpu_period = get_int(j, "CpuPeriod");
 	c->lim.cpu_shares = get_int(j, "CpuShares");
 	c->lim.pids = get_int(j, "PidsLimit");
+	c->lim.memory_reservation = get_int(j, "MemoryReservation");
+	c->lim.blkio_weight = get_int(j, "BlkioWeight");
+	c->lim.oom_kill_disable = get_bool(j, "OomKillDisable");
+	const char *cpus = cm_json_get_str(j, "CpusetCpus");
+	if (cpus && run_parse_cpuset(cpus, NULL) == 0)
+		snprintf(c->lim.cpuset_cpus, sizeof(c->lim.cpuset_cpus), "%s", cpus);
+	int64_t sig = get_int(j, "StopSignalNum");
+	c->stop_signal = sig > 0 && sig < 65 ? (int)sig : 0;
+	int64_t st = cm_json_get(j, "StopTimeout") ? get_int(j, "StopTimeout") : -1;
+	c->stop_timeout = st >= -1 && st < 1000000 ? (int)st : -1;
+	c->init = get_bool(j, "Init");
+	c->init_fd = -1;
+	if ((r = dup_str(j, "Cidfile", &c->cidfile)) < 0 ||
+	    (r = dup_str(j, "InitPath", &c->init_path)) < 0 ||
+	    (r = strv_from_json(cm_json_get(j, "Sysctls"), &c->sysctls, NULL)) < 0 ||
+	    (r = strv_from_json(cm_json_get(j, "GroupAdd"), &c->group_add, NULL)) < 0)
+		return r;
+	for (char **p = c->sysctls; p && *p; p++)
+		if (run_parse_sysctl(*p, c->network, err) < 0)
+			return -EINVAL;
 	c->created = get_int(j, "Created");
 	if (!c->argv[0] || !c->rootfs || !c->bundle)
 		return cm_error_set(err, -EINVAL, "config.json: no command, rootfs or bundle");

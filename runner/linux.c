@@ -504,6 +504,18 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 	    (r = run_user_resolve(user, pw, gr, &u, &e)) < 0)
 		child_fail(cx, RUN_EXIT_IMG, 0, "%s", e.msg);
 
+	/* --group-add: a gid, or a group of the container's /etc/group */
+	for (char **g = c->group_add; g && *g; g++) {
+		struct run_user gu;
+		char spec[300];
+		snprintf(spec, sizeof(spec), "0:%s", *g);
+		if (run_user_resolve(spec, pw, gr, &gu, &e) < 0)
+			child_fail(cx, RUN_EXIT_IMG, 0, "Unable to find group %s: no matching entries in group file", *g);
+		if (u.n_groups == CM_ARRAY_SIZE(u.groups))
+			child_fail(cx, RUN_EXIT_IMG, -E2BIG, "--group-add");
+		u.groups[u.n_groups++] = gu.gid;
+	}
+
 	/* env: HOME from the user unless set */
 	size_t n = 0;
 	char **env = NULL;
@@ -576,6 +588,21 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 	if (sec && !c->new_privs && (r = run_seccomp_load(sec)) < 0)
 		child_fail(cx, RUN_EXIT_IMG, r, "loading the seccomp filter");
 
+	if (is_init && c->init && c->init_fd >= 0) {
+		/* --init: img-init PID-1-reaps and passes signals, then runs argv
+		 * (its own PATH search, 127/126 as a shell's) */
+		size_t na = 0;
+		while (argv[na])
+			na++;
+		char **av = calloc(na + 3, sizeof(char *));
+		if (!av)
+			child_fail(cx, RUN_EXIT_IMG, -ENOMEM, "--init");
+		av[0] = (char *)"img-init";
+		av[1] = (char *)"--";
+		memcpy(av + 2, argv, (na + 1) * sizeof(char *));
+		syscall(SYS_execveat, c->init_fd, "", av, env, AT_EMPTY_PATH);
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "exec of img-init");
+	}
 	const char *file = argv[0];
 	if (strchr(file, '/')) {
 		execve(file, argv, env);
@@ -602,6 +629,24 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 	if (seen != ENOENT)
 		child_fail(cx, RUN_EXIT_NOEXEC, -seen, "exec: \"%s\"", file);
 	child_fail(cx, RUN_EXIT_NOTFOUND, 0, "exec: \"%s\": executable file not found in $PATH", file);
+}
+
+/* --sysctl KEY=VALUE (checked by run_parse_sysctl): written below the
+ * container's own /proc (its namespaces: ipc, net), resolved in-root. */
+static void write_sysctls(struct child_ctx *cx, int rootfd, const struct run_config *c)
+{
+	for (char **sc = c->sysctls; sc && *sc; sc++) {
+		const char *eq = strchr(*sc, '=');
+		char path[512];
+		int n = snprintf(path, sizeof(path), "/proc/sys/%.*s", (int)(eq - *sc), *sc);
+		for (char *p = path + 10; p < path + n; p++)
+			if (*p == '.')
+				*p = '/';
+		_cleanup_close_ int fd = open_in_root(rootfd, path, O_WRONLY | O_NOFOLLOW);
+		int r = fd < 0 ? fd : cm_write_all(fd, eq + 1, strlen(eq + 1));
+		if (r < 0)
+			child_fail(cx, RUN_EXIT_IMG, r, "sysctl %.*s", (int)(eq - *sc), *sc);
+	}
 }
 
 /* -t: a pty of the container's own devpts instance (so `tty` names it
@@ -717,10 +762,18 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "user namespace root");
 	if ((r = run_rootfs_check(root, &e)) < 0)
 		child_fail(&cx, RUN_EXIT_IMG, 0, "%s", e.msg);
+	bool sysctls_done = false;
 	for (size_t i = 0; i < plan.n; i++) {
+		/* --sysctl: once /proc is there, before /proc/sys goes read-only */
+		if (!sysctls_done && (plan.ops[i].op == RUN_MOP_MASK || plan.ops[i].op == RUN_MOP_RO)) {
+			write_sysctls(&cx, root, c);
+			sysctls_done = true;
+		}
 		apply_op(&cx, root, &plan.ops[i], src[i]);
 		cm_close(&src[i]);
 	}
+	if (!sysctls_done)
+		write_sysctls(&cx, root, c);
 	run_plan_free(&plan);
 
 	if (c->read_only && (r = remount_ro(root)) < 0)

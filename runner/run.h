@@ -72,6 +72,10 @@ struct run_limits {
 	int64_t cpu_shares;  /* v1 shares (2..262144) */
 	int64_t pids;        /* max tasks, -1 unlimited, 0 not set: RUN_DEFAULT_PIDS_LIMIT
 			      * where the pids controller is available */
+	int64_t memory_reservation; /* bytes: v1 memory.soft_limit_in_bytes, v2 memory.low */
+	int64_t blkio_weight;       /* 10..1000: v1 blkio[.bfq].weight, v2 io[.bfq].weight */
+	bool oom_kill_disable;      /* v1 memory.oom_control (v2 has none) */
+	char cpuset_cpus[128];      /* "0-1,3": v1 cpuset.cpus, v2 cpuset.cpus */
 };
 
 /* docker's restart policies */
@@ -132,6 +136,15 @@ struct run_config {
 			      * when its config is made (run_cgroup_default_root);
 			      * NULL (configs older than the field): /sys/fs/cgroup */
 	int64_t created;     /* seconds */
+	/* issue 14's run flags */
+	int stop_signal;     /* --stop-signal or the image's StopSignal; 0: SIGTERM */
+	int stop_timeout;    /* --stop-timeout seconds; -1: not set (10) */
+	bool init;           /* --init: img-init runs as pid 1 (from a sealed memfd) */
+	char *init_path;     /* the host's img-init, found by img at run */
+	int init_fd;         /* not stored: the monitor's sealed copy of it, or -1 */
+	char **sysctls;      /* --sysctl KEY=VALUE (checked: namespaced ones) */
+	char **group_add;    /* --group-add NAME|GID */
+	char *cidfile;       /* --cidfile: where img wrote the id (HostConfig.ContainerIDFile) */
 };
 
 void run_config_free(struct run_config *c);
@@ -158,6 +171,8 @@ int run_parse_volume(const char *s, struct run_volume *ret, struct cm_error *err
 int run_parse_mount(const char *s, struct run_volume *ret, char **ret_tmpfs, struct cm_error *err);
 void run_volume_clear(struct run_volume *v);
 int run_parse_signal(const char *s, int *ret, struct cm_error *err);  /* KILL, SIGTERM, 9 */
+/* "SIGTERM" (a number for one without a name). */
+void run_signal_name(int sig, char *buf, size_t sz);
 int run_parse_network(const char *s, enum run_netmode *ret, struct cm_error *err);
 /* Capabilities: docker's default set minus NET_RAW (SECURITY.md), a name
  * (CHOWN, CAP_CHOWN, any case; ALL: every one) to its bit mask, the set a
@@ -211,6 +226,11 @@ void run_ulimits_json(const struct run_config *c, struct cm_jw *w);
 int run_parse_tmpfs(const char *s, struct cm_error *err);
 int run_tmpfs_options(const char *opts, unsigned long *flags, char *data, size_t sz);
 int run_parse_dns(const char *kind, const char *s, struct cm_error *err);
+/* --sysctl KEY=VALUE: docker's namespaced ones only (kernel.msg*,
+ * kernel.sem, kernel.shm*, fs.mqueue.*, net.* but with --network host). */
+int run_parse_sysctl(const char *s, enum run_netmode net, struct cm_error *err);
+/* --cpuset-cpus: "0-3,5" (checked against nothing but the syntax). */
+int run_parse_cpuset(const char *s, struct cm_error *err);
 /* no | always | unless-stopped | on-failure[:N] */
 int run_parse_restart(const char *s, enum run_restart *ret, int *ret_max, struct cm_error *err);
 const char *run_restart_name(enum run_restart r);
@@ -496,8 +516,9 @@ struct run_stats {
 	int64_t pids;
 };
 int run_container_stats(const char *bundle, struct run_stats *ret, struct cm_error *err);
-/* SIGTERM to pid 1, then after timeout seconds SIGKILL to every process of
- * the cgroup (frozen first). A container still starting (pid 1 not yet
+/* The stop signal (c->stop_signal, else SIGTERM) to pid 1, then after
+ * timeout seconds (< 0: the container's --stop-timeout, else 10) SIGKILL
+ * to every process of the cgroup (frozen first). A container still starting (pid 1 not yet
  * exec'd: its set-up may hang on a stalled union) is killed at once. */
 int run_container_stop(const char *bundle, int timeout, struct cm_error *err);
 /* Whether st (fresh) is of a container being started: "created" with its

@@ -183,6 +183,39 @@ static void free_container(struct ims_store *s, const char *id)
 	(void)ims_container_remove(s, id, true, &e);
 }
 
+/* docker's warnings for limits the kernel here cannot apply (the limit is
+ * then dropped, as docker's daemon does). */
+static void limits_warn(struct run_limits *lim, const char *root)
+{
+	char p[512];
+	bool v2 = (snprintf(p, sizeof(p), "%s/cgroup.controllers", root), access(p, F_OK) == 0);
+	if (lim->oom_kill_disable && v2) {
+		fputs("WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.\n", stderr);
+		lim->oom_kill_disable = false;
+	} else if (lim->oom_kill_disable && !lim->memory) {
+		fputs("WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous.\n",
+		      stderr);
+	}
+	if (lim->blkio_weight > 0) {
+		char a[600], b[600];
+		snprintf(a, sizeof(a), v2 ? "%s/cgroup.subtree_control" : "%s/blkio/blkio.weight", root);
+		snprintf(b, sizeof(b), "%s/blkio/blkio.bfq.weight", root);
+		char ctl[512] = "";
+		FILE *f = v2 ? fopen(a, "re") : NULL;
+		if (f) {
+			if (!fgets(ctl, sizeof(ctl), f))
+				ctl[0] = '\0';
+			fclose(f);
+		}
+		bool ok = v2 ? strstr(ctl, "io") != NULL : access(a, F_OK) == 0 || access(b, F_OK) == 0;
+		if (!ok) {
+			fputs("WARNING: Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.\n",
+			      stderr);
+			lim->blkio_weight = 0;
+		}
+	}
+}
+
 /* -m --memory-swap --cpus --cpu-shares --pids-limit, for run and update;
  * a bad value is reported here (-1). */
 static int limit_opt(int o, const char *arg, struct run_limits *lim)
@@ -215,6 +248,26 @@ static int limit_opt(int o, const char *arg, struct run_limits *lim)
 		if (lim->pids == 0)
 			lim->pids = -1;
 		return 0;
+	case OPT_CPUSET:
+		if (run_parse_cpuset(arg, &e) < 0)
+			return img_fail_err(&e), -1;
+		snprintf(lim->cpuset_cpus, sizeof(lim->cpuset_cpus), "%s", arg);
+		return 0;
+	case OPT_MEMRES:
+		if (run_parse_bytes(arg, &lim->memory_reservation, &e) < 0)
+			return img_fail_err(&e), -1;
+		return 0;
+	case OPT_OOMKILL:
+		lim->oom_kill_disable = true;
+		return 0;
+	case OPT_BLKIO: {
+		char *end;
+		long w = strtol(arg, &end, 10);
+		if (!*arg || *end || (w != 0 && (w < 10 || w > 1000)))
+			return img_fail("Range of blkio weight is from 10 to 1000"), -1;
+		lim->blkio_weight = w;
+		return 0;
+	}
 	}
 	return -1;
 }
@@ -234,9 +287,11 @@ int img_cmd_run(int argc, char **argv)
 	const char *name = NULL, *entrypoint = NULL, *cwd = NULL, *user = NULL;
 	bool detach = false;
 	int o, r;
+	size_t n_sysctl = 0, n_groups = 0;
 	if (!c)
 		return img_fail("out of memory");
 	c->network = RUN_NET_BRIDGE; /* docker's default */
+	c->stop_timeout = -1;
 	while ((o = img_getopt(argc, argv)) != -1) {
 		switch (o) {
 		case 'd': detach = true; break;
@@ -398,6 +453,39 @@ int img_cmd_run(int argc, char **argv)
 			break;
 		}
 		case OPT_PRIVILEGED: c->privileged = true; break;
+		case OPT_CIDFILE:
+			free(c->cidfile);
+			c->cidfile = strdup(optarg);
+			break;
+		case OPT_STOPSIGNAL:
+			if (run_parse_signal(optarg, &c->stop_signal, &e) < 0)
+				return img_fail_err(&e);
+			break;
+		case OPT_STOPTIMEOUT: {
+			char *end;
+			long t = strtol(optarg, &end, 10);
+			if (!*optarg || *end || t < -1 || t > 1000000)
+				return img_fail("invalid argument \"%s\" for \"--stop-timeout\" flag: strconv.ParseInt: parsing \"%s\": invalid syntax",
+						optarg, optarg);
+			c->stop_timeout = (int)t;
+			break;
+		}
+		case OPT_INIT: c->init = true; break;
+		case OPT_SYSCTL:
+			if (strv_push(&c->sysctls, &n_sysctl, strdup(optarg)) < 0)
+				return img_fail("out of memory");
+			break;
+		case OPT_GROUPADD:
+			if (strv_push(&c->group_add, &n_groups, strdup(optarg)) < 0)
+				return img_fail("out of memory");
+			break;
+		case OPT_CPUSET:
+		case OPT_MEMRES:
+		case OPT_OOMKILL:
+		case OPT_BLKIO:
+			if (limit_opt(o, optarg, &c->lim) < 0)
+				return RUN_EXIT_IMG;
+			break;
 		case OPT_CAPADD:
 		case OPT_CAPDROP: {
 			uint64_t m;
@@ -412,6 +500,17 @@ int img_cmd_run(int argc, char **argv)
 	}
 	if (c->lim.memory && c->lim.memory_swap > 0 && c->lim.memory_swap < c->lim.memory)
 		return img_fail("Minimum memoryswap limit should be larger than memory limit");
+	if (c->lim.memory && c->lim.memory_reservation > c->lim.memory)
+		return img_fail("Minimum memory limit can not be less than memory reservation limit, see usage");
+	for (char **p = c->sysctls; p && *p; p++)
+		if (run_parse_sysctl(*p, c->network, &e) < 0)
+			return img_fail_err(&e);
+	if (c->init && cm_helper_find("img-init", "IMG_INIT", IMG_INIT_PATH, &c->init_path, &e) < 0)
+		return img_fail_err(&e);
+	if (c->cidfile && access(c->cidfile, F_OK) == 0)
+		return img_fail("Container ID file found, make sure the other container isn't running or delete %s",
+				c->cidfile);
+	limits_warn(&c->lim, run_cgroup_default_root());
 	if (c->host_uts && c->hostname)
 		return img_fail("Conflicting options: hostname and the UTS mode");
 	if (c->host_uts) { /* /etc/hostname and $HOSTNAME: the host's, as docker's */
@@ -482,6 +581,10 @@ int img_cmd_run(int argc, char **argv)
 	}
 	struct run_cli cli = { .cmd = argv + optind + 1, .entrypoint = entrypoint, .env = env,
 			       .labels = labels, .cwd = cwd, .user = user };
+	/* the image's STOPSIGNAL unless --stop-signal */
+	const char *isig = cm_json_get_str(cm_json_get(img->config, "config"), "StopSignal");
+	if (!c->stop_signal && isig)
+		(void)run_parse_signal(isig, &c->stop_signal, NULL);
 	if (run_spec_merge(c, cm_json_get(img->config, "config"), &cli, &e) < 0 ||
 	    img_volumes_prepare(s, c, cm_json_get(img->config, "config"), from, &e) < 0) {
 		r = img_fail_err(&e);
@@ -497,6 +600,15 @@ int img_cmd_run(int argc, char **argv)
 		return r;
 	}
 
+	if (c->cidfile) { /* docker's: written once the container exists */
+		FILE *f = fopen(c->cidfile, "wx");
+		if (!f || fprintf(f, "%s", c->id) < 0 || fclose(f) != 0) {
+			r = img_fail("Failed to create the container ID file: %s", strerror(errno));
+			img_volumes_release(s, c);
+			free_container(s, ct->id);
+			return r;
+		}
+	}
 	if (create_only) { /* img create: the config kept for img start */
 		printf("%s\n", c->id);
 		return 0;
@@ -640,7 +752,7 @@ int img_cmd_start(int argc, char **argv)
 
 static int stop_like(int argc, char **argv, bool restart)
 {
-	int timeout = 10, o, rc = 0;
+	int timeout = -1, o, rc = 0; /* -1: the container's --stop-timeout, else 10 */
 	while ((o = img_getopt(argc, argv)) != -1) {
 		if (o != 't')
 			return img_opt_exit(o);

@@ -221,6 +221,18 @@ static const struct img_opt run_opts[] = {
 	{ "privileged", 0, NULL, OPT_PRIVILEGED, "Give extended privileges to this container", 0 },
 	{ "publish", 'p', "list", 'p', "Publish a container's port(s) to the host", 0 },
 	{ "label", 'l', "list", 'l', "Set meta data on a container", 0 },
+	{ "cidfile", 0, "string", OPT_CIDFILE, "Write the container ID to the file", 0 },
+	{ "stop-signal", 0, "string", OPT_STOPSIGNAL, "Signal to stop the container", 0 },
+	{ "stop-timeout", 0, "int", OPT_STOPTIMEOUT, "Timeout (in seconds) to stop a container", 0 },
+	{ "init", 0, NULL, OPT_INIT,
+	  "Run an init inside the container that forwards signals and reaps processes", 0 },
+	{ "sysctl", 0, "map", OPT_SYSCTL, "Sysctl options (default map[])", 0 },
+	{ "group-add", 0, "list", OPT_GROUPADD, "Add additional groups to join", 0 },
+	{ "cpuset-cpus", 0, "string", OPT_CPUSET, "CPUs in which to allow execution (0-3, 0,1)", 0 },
+	{ "memory-reservation", 0, "bytes", OPT_MEMRES, "Memory soft limit", 0 },
+	{ "oom-kill-disable", 0, NULL, OPT_OOMKILL, "Disable OOM Killer", 0 },
+	{ "blkio-weight", 0, "uint16", OPT_BLKIO,
+	  "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)", 0 },
 	{ 0 },
 };
 
