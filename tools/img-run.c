@@ -3,6 +3,7 @@
  * inspect`: thin commands over librunner (issue 4) and the store's
  * containers (libimgstore). Only this file prints. */
 #include "img-run.h"
+#include "img-format.h"
 #include "cm.h"
 #include "cm-helper.h"
 #include "cm-text.h"
@@ -850,7 +851,7 @@ static void stats_size(int64_t v, bool binary, char *buf, size_t sz)
 }
 
 struct stats_row {
-	char id[13], name[64], *bundle;
+	char id[13], name[64], ref[80], *bundle; /* ref: as given (docker's .Container) */
 	struct run_stats a, b;
 	bool ok;
 };
@@ -862,11 +863,19 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void stats_print(struct stats_row *rows, size_t n, int64_t wall_ns)
+/* One refresh of the table (or format): 0, or 125 after a template error. */
+static int stats_print(struct stats_row *rows, size_t n, int64_t wall_ns, const char *format)
 {
-	printf("%-14s %-20s %-8s %-22s %-8s %-20s %-20s %s\n", "CONTAINER ID", "NAME", "CPU %",
-	       "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS");
-	for (size_t i = 0; i < n; i++) {
+	static const char *const hdr[] = {
+		"BlockIO", "BLOCK I/O", "CPUPerc", "CPU %", "Container", "CONTAINER", "ID", "CONTAINER ID",
+		"MemPerc", "MEM %", "MemUsage", "MEM USAGE / LIMIT", "Name", "NAME", "NetIO", "NET I/O",
+		"PIDs", "PIDS",
+	};
+	struct img_fmt f = { 0 };
+	int rc = img_fmt_open(&f, format,
+			      "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
+			      hdr, CM_ARRAY_SIZE(hdr) / 2, "*formatter.statsContext");
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct run_stats *a = &rows[i].a, *b = &rows[i].b;
 		if (!rows[i].ok)
 			continue;
@@ -887,10 +896,16 @@ static void stats_print(struct stats_row *rows, size_t n, int64_t wall_ns)
 		snprintf(blk, sizeof(blk), "%s / %s", b1, b2);
 		if (b->pids >= 0)
 			snprintf(pids, sizeof(pids), "%lld", (long long)b->pids);
-		printf("%-14s %-20s %-8s %-22s %-8s %-20s %-20s %s\n", rows[i].id, rows[i].name, cpu, mem,
-		       mp, net, blk, pids);
+		const char *kv[] = {
+			"BlockIO", blk, "CPUPerc", cpu, "Container", rows[i].ref, "ID", rows[i].id,
+			"MemPerc", mp, "MemUsage", mem, "Name", rows[i].name, "NetIO", net, "PIDs", pids,
+		};
+		_cleanup_json_ struct cm_json *row = cm_tpl_strmap(kv, CM_ARRAY_SIZE(kv) / 2);
+		rc = row ? img_fmt_row(&f, row) : img_fail("out of memory");
 	}
+	rc = img_fmt_end(&f, rc);
 	fflush(stdout);
+	return rc;
 }
 
 /* img stats [--no-stream] [CONTAINER...]: every running container without
@@ -898,12 +913,20 @@ static void stats_print(struct stats_row *rows, size_t n, int64_t wall_ns)
  * refresh, every second, until interrupted). */
 int img_cmd_stats(int argc, char **argv)
 {
-	bool stream = true;
+	bool stream = true, all = false;
+	const char *format = NULL;
 	int o;
 	while ((o = img_getopt(argc, argv)) != -1) {
-		if (o != OPT_NOSTREAM)
+		if (o == OPT_NOSTREAM)
+			stream = false;
+		else if (o == OPT_FORMAT)
+			format = optarg;
+		else if (o == 'a')
+			all = true;
+		else if (o == OPT_NOTRUNC)
+			;
+		else
 			return img_opt_exit(o);
-		stream = false;
 	}
 	struct cm_error e = { 0 };
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
@@ -928,11 +951,12 @@ int img_cmd_stats(int argc, char **argv)
 			}
 		} else {
 			ct = TAKE_PTR(v[i]);
-			if (strncmp(ct->status, "Up", 2) != 0)
+			if (!all && strncmp(ct->status, "Up", 2) != 0)
 				continue;
 		}
 		struct stats_row *r = &rows[n];
 		snprintf(r->id, sizeof(r->id), "%.12s", ct->id);
+		snprintf(r->ref, sizeof(r->ref), "%s", optind < argc ? argv[optind + (int)i] : r->id);
 		snprintf(r->name, sizeof(r->name), "%s", ct->name ? ct->name : "");
 		if (!(r->bundle = strdup(ct->rundir)))
 			continue;
@@ -959,7 +983,11 @@ int img_cmd_stats(int argc, char **argv)
 			rows[i].ok = run_container_stats(rows[i].bundle, &rows[i].b, NULL) == 0;
 		if (stream && isatty(1))
 			fputs("\033[2J\033[H", stdout);
-		stats_print(rows, n, wall);
+		int fr = stats_print(rows, n, wall, format);
+		if (fr) {
+			rc = fr;
+			break;
+		}
 		if (!stream)
 			break;
 	}

@@ -91,3 +91,5 @@ bool img_ctr_filter_match(const struct ims_container *ct, const struct img_filte
 /* The end of a prune: docker's "Total reclaimed space: 1.2kB" and 0, or
  * 125 when freed < 0 (the error already printed). */
 int img_print_reclaimed(int64_t freed);
+/* The bytes (blocks) of the files below path, nothing followed. */
+int64_t img_du(const char *path);

@@ -39,7 +39,7 @@ static const char *go_arch(void)
 }
 
 /* The bytes of the files below dir (no symlink followed). */
-static int64_t du(const char *path)
+int64_t img_du(const char *path)
 {
 	_cleanup_(ims_volume_freep) struct ims_volume *v = calloc(1, sizeof(*v));
 	if (!v || !(v->mountpoint = strdup(path)))
@@ -229,7 +229,7 @@ static int64_t prune_containers(const struct img_filter *fs, size_t nf, bool pri
 	for (size_t i = 0; i < n; i++) {
 		struct ims_container *ct = v[i];
 		if (stopped(ct) && img_ctr_filter_match(ct, fs, nf)) {
-			int64_t sz = du(ct->rw);
+			int64_t sz = img_du(ct->rw);
 			cm_error_clear(&e);
 			if (img_ctr_remove(s, ct->id, true, false, &e) < 0) {
 				img_fail_err(&e);
@@ -341,7 +341,7 @@ int img_cmd_system_df(int argc, char **argv)
 		return img_fail("out of memory");
 	for (size_t i = 0; i < nc; i++) {
 		crun[i] = !stopped(cv[i]);
-		csz[i] = du(cv[i]->rw);
+		csz[i] = img_du(cv[i]->rw);
 		rc.size += csz[i];
 		if (crun[i])
 			rc.active++;

@@ -17,6 +17,9 @@
 	"'TEMPLATE':         Print output using the given Go template (docs/cli.md)"
 
 static const struct img_opt images_opts[] = {
+	{ "all", 'a', NULL, 'a', "Show all images (default hides intermediate images)", 0 },
+	{ "digests", 0, NULL, OPT_DIGESTS, "Show digests", 0 },
+	{ "filter", 'f', "filter", 'f', "Filter output based on conditions provided", 0 },
 	{ "format", 0, "string", OPT_FORMAT, FORMAT_HELP, 0 },
 	{ "no-trunc", 0, NULL, OPT_NOTRUNC, "Don't truncate output", 0 },
 	{ "quiet", 'q', NULL, 'q', "Only show image IDs", 0 },
@@ -131,12 +134,13 @@ static const struct img_opt volume_prune_opts[] = {
 
 static const struct img_opt ps_opts[] = {
 	{ "all", 'a', NULL, 'a', "Show all containers (default shows just running)", 0 },
-	{ "filter", 'f', "filter", 'f',
-	  "Filter output based on conditions provided\n"
-	  "(name, id, status, label, ancestor: KEY=VALUE)", 0 },
+	{ "filter", 'f', "filter", 'f', "Filter output based on conditions provided", 0 },
 	{ "format", 0, "string", OPT_FORMAT, FORMAT_HELP, 0 },
+	{ "last", 'n', "int", 'n', "Show n last created containers (includes all states) (default -1)", 0 },
+	{ "latest", 'l', NULL, 'l', "Show the latest created container (includes all states)", 0 },
 	{ "no-trunc", 0, NULL, OPT_NOTRUNC, "Don't truncate output", 0 },
 	{ "quiet", 'q', NULL, 'q', "Only display container IDs", 0 },
+	{ "size", 's', NULL, 's', "Display total file sizes", 0 },
 	{ 0 },
 };
 
@@ -252,7 +256,10 @@ static const struct img_opt kill_opts[] = {
 };
 
 static const struct img_opt stats_opts[] = {
+	{ "all", 'a', NULL, 'a', "Show all containers (default shows just running)", 0 },
+	{ "format", 0, "string", OPT_FORMAT, FORMAT_HELP, 0 },
 	{ "no-stream", 0, NULL, OPT_NOSTREAM, "Disable streaming stats and only pull the first result", 0 },
+	{ "no-trunc", 0, NULL, OPT_NOTRUNC, "Do not truncate output", 0 },
 	{ 0 },
 };
 

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -142,10 +143,47 @@ static void render_status(const char *raw, char *buf, size_t sz)
 
 /* --------------------------------------------------------------- commands */
 
+/* docker images --filter: dangling, label, before, since, reference */
+struct images_ctx {
+	const struct ims_image *img;
+	const char *repo, *tag;
+	const int64_t *ref_created; /* before=/since=: their image's time, by filter */
+	const struct img_filter *fs;
+};
+
+static bool images_filter_one(const struct img_filter *f, void *ctx)
+{
+	const struct images_ctx *x = ctx;
+	if (strcmp(f->key, "dangling") == 0)
+		return (x->img->n_names == 0) == (strcmp(f->val, "true") == 0 || strcmp(f->val, "1") == 0);
+	if (strcmp(f->key, "label") == 0) {
+		const struct cm_json *l = cm_json_get(cm_json_get(x->img->config, "config"), "Labels");
+		const char *eq = strchr(f->val, '=');
+		char k[256];
+		snprintf(k, sizeof(k), "%.*s", eq ? (int)(eq - f->val) : (int)strlen(f->val), f->val);
+		const char *v = cm_json_get_str(l, k);
+		return v && (!eq || strcmp(v, eq + 1) == 0);
+	}
+	if (strcmp(f->key, "before") == 0)
+		return x->img->created < x->ref_created[f - x->fs];
+	if (strcmp(f->key, "since") == 0)
+		return x->img->created > x->ref_created[f - x->fs];
+	if (strcmp(f->key, "reference") == 0) {
+		char full[1024];
+		snprintf(full, sizeof(full), "%s:%s", x->repo, x->tag);
+		return strcmp(x->repo, "<none>") != 0 &&
+		       (fnmatch(f->val, x->repo, 0) == 0 || fnmatch(f->val, full, 0) == 0);
+	}
+	return false;
+}
+
 int img_cmd_images(int argc, char **argv)
 {
-	bool quiet = false, notrunc = false;
+	bool quiet = false, notrunc = false, digests = false;
 	const char *format = NULL;
+	static const char *const keys[] = { "before", "dangling", "label", "reference", "since" };
+	struct img_filter fs[IMG_MAX_FILTERS];
+	size_t nf = 0;
 	int c;
 	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'q')
@@ -154,7 +192,18 @@ int img_cmd_images(int argc, char **argv)
 			format = optarg;
 		else if (c == OPT_NOTRUNC)
 			notrunc = true;
-		else
+		else if (c == OPT_DIGESTS)
+			digests = true;
+		else if (c == 'a')
+			; /* no intermediate images here: -a lists the same */
+		else if (c == 'f') {
+			if (img_filter_add(fs, &nf, optarg, keys, CM_ARRAY_SIZE(keys)))
+				return EXIT_IMG;
+			const char *v = fs[nf - 1].val;
+			if (strcmp(fs[nf - 1].key, "dangling") == 0 && strcmp(v, "true") && strcmp(v, "false") &&
+			    strcmp(v, "1") && strcmp(v, "0"))
+				return img_fail("invalid filter 'dangling=%s'", v);
+		} else
 			return img_opt_exit(c);
 	}
 	const char *filter = optind < argc ? argv[optind] : NULL;
@@ -164,6 +213,15 @@ int img_cmd_images(int argc, char **argv)
 		return img_fail_err(&e);
 	struct ims_image **v;
 	size_t n;
+	int64_t ref_created[IMG_MAX_FILTERS] = { 0 };
+	for (size_t k = 0; k < nf; k++) {
+		_cleanup_image_ struct ims_image *ri = NULL;
+		if (strcmp(fs[k].key, "before") && strcmp(fs[k].key, "since"))
+			continue;
+		if (ims_image_resolve(s, fs[k].val, &ri, &e) < 0)
+			return img_fail_err(&e);
+		ref_created[k] = ri->created;
+	}
 	if (ims_image_list(s, &v, &n, &e) < 0)
 		return img_fail_err(&e);
 	static const char *const hdr[] = {
@@ -174,7 +232,8 @@ int img_cmd_images(int argc, char **argv)
 	};
 	struct img_fmt f = { 0 };
 	int rc = quiet ? 0 : img_fmt_open(&f, format,
-					  "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+					  digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+						  : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
 					  hdr, CM_ARRAY_SIZE(hdr) / 2, "*formatter.ImageContext");
 	for (size_t i = 0; i < n; i++) {
 		struct ims_image *img = v[i];
@@ -208,6 +267,9 @@ int img_cmd_images(int argc, char **argv)
 				if (strcmp(want, repo) != 0 || (wtag && strcmp(wtag, tag) != 0))
 					continue;
 			}
+			struct images_ctx ix = { img, repo, tag, ref_created, fs };
+			if (!img_filters_match(fs, nf, images_filter_one, &ix))
+				continue;
 			if (quiet) {
 				puts(id);
 				continue;
@@ -727,14 +789,40 @@ static void ctr_command(struct ims_store *s, const struct ims_container *ct, cha
  * KEY=VALUE), ancestor (the image as given, or an id prefix). Filters of one
  * key are alternatives, of different keys all must hold. */
 struct ps_ctx {
+	struct ims_store *s;
 	const struct ims_container *ct;
 	const char *state;
+	size_t pos;                  /* in the listing (newest first) */
+	const size_t *ref_pos;       /* before=/since= filters' containers, by filter */
+	const struct img_filter *fs; /* the filters ref_pos is of */
+	struct run_config *cfg;      /* loaded on first need, may stay NULL */
+	bool cfg_tried;
 };
+
+static struct run_config *ps_cfg(struct ps_ctx *x)
+{
+	if (!x->cfg_tried && x->ct->rundir)
+		(void)run_config_read(x->ct->rundir, &x->cfg, NULL);
+	x->cfg_tried = true;
+	return x->cfg;
+}
+
+/* docker's port filter: N, N-M, with /tcp (default) or /udp */
+static bool port_in(const char *spec, unsigned port, bool udp)
+{
+	char *end;
+	unsigned long a = strtoul(spec, &end, 10), b = a;
+	if (*end == '-')
+		b = strtoul(end + 1, &end, 10);
+	bool want_udp = strcmp(end, "/udp") == 0;
+	return port >= a && port <= b && want_udp == udp;
+}
 
 static bool ps_filter_one(const struct img_filter *f, void *ctx)
 {
-	const struct ims_container *ct = ((struct ps_ctx *)ctx)->ct;
-	const char *state = ((struct ps_ctx *)ctx)->state;
+	struct ps_ctx *x = ctx;
+	const struct ims_container *ct = x->ct;
+	const char *state = x->state;
 	if (strcmp(f->key, "name") == 0)
 		return ct->name && strstr(ct->name, f->val);
 	if (strcmp(f->key, "id") == 0)
@@ -755,54 +843,136 @@ static bool ps_filter_one(const struct img_filter *f, void *ctx)
 		return (ct->image && strcmp(ct->image, f->val) == 0) ||
 		       (strlen(hex) >= 4 && strncmp(ct->image_id + 7, hex, strlen(hex)) == 0);
 	}
+	if (strcmp(f->key, "exited") == 0) {
+		const char *p = strncmp(ct->status, "Exited (", 8) == 0 ? ct->status + 8 : NULL;
+		return p && atoi(p) == atoi(f->val);
+	}
+	if (strcmp(f->key, "before") == 0 || strcmp(f->key, "since") == 0) {
+		size_t ref = x->ref_pos[f - x->fs];
+		/* the listing is newest first: before = further down */
+		return f->key[0] == 'b' ? x->pos > ref : x->pos < ref;
+	}
+	struct run_config *c = ps_cfg(x);
+	if (strcmp(f->key, "volume") == 0) {
+		for (size_t i = 0; c && i < c->n_vols; i++)
+			if (cm_streq(c->vols[i].name, f->val) || strcmp(c->vols[i].ctr, f->val) == 0 ||
+			    cm_streq(c->vols[i].host, f->val))
+				return true;
+		return false;
+	}
+	if (strcmp(f->key, "network") == 0)
+		return c && strcmp(run_network_name(c->network), f->val) == 0;
+	if (strcmp(f->key, "publish") == 0 || strcmp(f->key, "expose") == 0) {
+		for (size_t i = 0; c && i < c->n_ports; i++)
+			if (port_in(f->val, c->ports[i].ctr_port, c->ports[i].udp))
+				return true;
+		if (f->key[0] == 'p')
+			return false;
+		_cleanup_image_ struct ims_image *img = NULL;
+		if (ims_container_image(x->s, ct, &img, NULL) < 0)
+			return false;
+		const struct cm_json *ep = cm_json_get(cm_json_get(img->config, "config"), "ExposedPorts");
+		for (size_t i = 0; cm_json_is(ep, CM_JSON_OBJECT) && i < ep->n; i++)
+			if (port_in(f->val, (unsigned)atoi(ep->k[i]), strstr(ep->k[i], "/udp") != NULL))
+				return true;
+		return false;
+	}
 	return false;
 }
 
 bool img_ctr_filter_match(const struct ims_container *ct, const struct img_filter *fs, size_t n)
 {
-	return img_filters_match(fs, n, ps_filter_one, &(struct ps_ctx){ ct, "" });
+	struct ps_ctx x = { .ct = ct, .state = "" };
+	bool r = img_filters_match(fs, n, ps_filter_one, &x);
+	run_config_free(x.cfg);
+	return r;
 }
+
+/* docker ps's filter keys and the status values its status filter knows */
+static const char *const ps_keys[] = { "ancestor", "before", "expose", "exited", "id", "label",
+				       "label!", "name", "network", "publish", "since", "status",
+				       "volume", "health" };
+static const char *const ps_states[] = { "created", "restarting", "running", "removing",
+					 "paused", "exited", "dead" };
 
 int img_cmd_ps(int argc, char **argv)
 {
-	bool all = false, quiet = false, notrunc = false;
+	bool all = false, quiet = false, notrunc = false, size = false;
+	long last = -1;
 	const char *format = NULL;
 	struct img_filter fs[IMG_MAX_FILTERS];
 	size_t nf = 0;
 	int c;
 	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'f') {
-			static const char *const keys[] = { "name", "id", "status", "label", "ancestor" };
-			const char *eq = strchr(optarg, '=');
-			bool known = false;
-			for (size_t i = 0; eq && i < CM_ARRAY_SIZE(keys); i++)
-				known |= strlen(keys[i]) == (size_t)(eq - optarg) &&
-					 strncmp(optarg, keys[i], strlen(keys[i])) == 0;
-			if (!known || !eq[1])
-				return img_fail("invalid filter '%s' (name, id, status, label, ancestor: KEY=VALUE)", optarg);
-			if (nf == IMG_MAX_FILTERS)
-				return img_fail("at most %d filters", IMG_MAX_FILTERS);
-			snprintf(fs[nf].key, sizeof(fs[nf].key), "%.*s", (int)(eq - optarg), optarg);
-			fs[nf++].val = eq + 1;
-			/* docker: a status filter looks at every container */
-			all |= strcmp(fs[nf - 1].key, "status") == 0;
+			if (img_filter_add(fs, &nf, optarg, ps_keys, CM_ARRAY_SIZE(ps_keys)))
+				return EXIT_IMG;
+			const struct img_filter *f = &fs[nf - 1];
+			bool ok = true;
+			if (strcmp(f->key, "status") == 0) {
+				ok = false;
+				for (size_t i = 0; i < CM_ARRAY_SIZE(ps_states); i++)
+					ok |= strcmp(f->val, ps_states[i]) == 0;
+				if (!ok)
+					return img_fail("invalid filter 'status=%s'", f->val);
+			} else if (strcmp(f->key, "exited") == 0) {
+				char *end;
+				(void)strtol(f->val, &end, 10);
+				if (!*f->val || *end)
+					return img_fail("invalid filter 'exited=%s'", f->val);
+			}
+			/* docker: these look at every container */
+			all |= strcmp(f->key, "status") == 0 || strcmp(f->key, "exited") == 0;
 		} else if (c == 'a')
 			all = true;
 		else if (c == 'q')
 			quiet = true;
-		else if (c == OPT_NOTRUNC)
+		else if (c == 's')
+			size = true;
+		else if (c == 'l')
+			last = 1;
+		else if (c == 'n') {
+			char *end;
+			last = strtol(optarg, &end, 10);
+			if (!*optarg || *end)
+				return img_fail("invalid argument \"%s\" for \"-n, --last\" flag: strconv.ParseInt: parsing \"%s\": invalid syntax",
+						optarg, optarg);
+		} else if (c == OPT_NOTRUNC)
 			notrunc = true;
 		else if (c == OPT_FORMAT)
 			format = optarg;
 		else
 			return img_opt_exit(c);
 	}
+	if (last >= 0)
+		all = true; /* docker: -n and -l show every state */
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	struct ims_container **v;
 	size_t n;
 	if (open_store(&s, &e) < 0 || ims_container_list(s, &v, &n, &e) < 0)
 		return img_fail_err(&e);
+	/* before=/since=: the position of their container in the listing */
+	size_t ref_pos[IMG_MAX_FILTERS] = { 0 };
+	for (size_t k = 0; k < nf; k++) {
+		if (strcmp(fs[k].key, "before") && strcmp(fs[k].key, "since"))
+			continue;
+		_cleanup_container_ struct ims_container *rc = NULL;
+		if (ims_container_get(s, fs[k].val, &rc, &e) < 0) {
+			for (size_t i = 0; i < n; i++)
+				ims_container_free(v[i]);
+			free(v);
+			return img_fail_err(&e);
+		}
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(v[i]->id, rc->id) == 0)
+				ref_pos[k] = i;
+	}
+	if (last >= 0 && (size_t)last < n) { /* the last N created */
+		for (size_t i = (size_t)last; i < n; i++)
+			ims_container_free(v[i]);
+		n = (size_t)last;
+	}
 	static const char *const hdr[] = {
 		"Command", "COMMAND", "CreatedAt", "CREATED AT", "ID", "CONTAINER ID", "Image", "IMAGE",
 		"Labels", "LABELS", "LocalVolumes", "LOCAL VOLUMES", "Mounts", "MOUNTS", "Names", "NAMES",
@@ -811,7 +981,8 @@ int img_cmd_ps(int argc, char **argv)
 	};
 	struct img_fmt f = { 0 };
 	int rc = quiet ? 0 : img_fmt_open(&f, format,
-					  "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
+					  size ? "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}"
+					       : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
 					  hdr, CM_ARRAY_SIZE(hdr) / 2, "*formatter.ContainerContext");
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct ims_container *ct = v[i];
@@ -822,7 +993,10 @@ int img_cmd_ps(int argc, char **argv)
 				    strstr(ct->status, "(Paused)") ? "paused" :
 				    running ? "running" : strncmp(ct->status, "Exited", 6) == 0 ?
 				    "exited" : "created";
-		if ((!all && !running) || !img_filters_match(fs, nf, ps_filter_one, &(struct ps_ctx){ ct, state }))
+		struct ps_ctx px = { .s = s, .ct = ct, .state = state, .pos = i, .ref_pos = ref_pos, .fs = fs };
+		bool match = (all || running) && img_filters_match(fs, nf, ps_filter_one, &px);
+		run_config_free(px.cfg);
+		if (!match)
 			continue;
 		char id[65], since[64], created[64], cmdline[4096];
 		snprintf(id, sizeof(id), "%.*s", notrunc ? 64 : 12, ct->id);
@@ -852,10 +1026,20 @@ int img_cmd_ps(int argc, char **argv)
 			break;
 		}
 		snprintf(local, sizeof(local), "%zu", n_local);
+		/* docker's "2B (virtual 1.2MB)": the rw branch, and with the image */
+		char sizes[80] = "0B";
+		if (size || (format && strstr(format, ".Size"))) {
+			char rw[32], virt[32];
+			_cleanup_image_ struct ims_image *img = NULL;
+			int64_t r = img_du(ct->rw);
+			img_human_size(r, rw, sizeof(rw));
+			img_human_size(r + (ims_container_image(s, ct, &img, NULL) == 0 ? img->size : 0), virt, sizeof(virt));
+			snprintf(sizes, sizeof(sizes), "%s (virtual %s)", rw, virt);
+		}
 		const char *kv[] = {
 			"Command", command, "CreatedAt", created, "ID", id, "Image", image,
 			"Labels", labels, "LocalVolumes", local, "Mounts", mounts, "Names", ct->name,
-			"Networks", networks, "Ports", ports, "RunningFor", since, "Size", "0B",
+			"Networks", networks, "Ports", ports, "RunningFor", since, "Size", sizes,
 			"State", state, "Status", status,
 		};
 		_cleanup_json_ struct cm_json *row = cm_tpl_strmap(kv, CM_ARRAY_SIZE(kv) / 2);

@@ -102,4 +102,19 @@ fi
 check "inspect: the limits" "52428800 true 0-1 true" \
 	"$(img inspect -f '{{.HostConfig.MemoryReservation}} {{.HostConfig.OomKillDisable}} {{.HostConfig.CpusetCpus}} {{.HostConfig.Init}}' \
 		"$(img create --memory-reservation 50m -m 100m --oom-kill-disable --cpuset-cpus 0-1 --init busybox true 2>/dev/null)")"
+
+# ------------------------------------------------------------ ps exited=, stats --format
+run --name ex3 busybox sh -c 'exit 3' >/dev/null 2>&1
+run --name ex0 busybox true >/dev/null 2>&1
+id=$(run -d --name up1 busybox sleep 60)
+check "ps --filter exited=3 (every state looked at)" "ex3" "$(img ps --format '{{.Names}}' -f exited=3)"
+check "ps --filter status=exited" "ex0|ex3" "$(img ps --format '{{.Names}}' -f status=exited | flat)"
+check "ps --filter status=running" "up1" "$(img ps --format '{{.Names}}' -f status=running)"
+check_re "stats --format" '^up1 [0-9]+\.[0-9]{2}% [0-9]+$' "$(img stats --no-stream --format '{{.Name}} {{.CPUPerc}} {{.PIDs}}' up1)"
+check_re "stats --format 'table ...'" '^NAME +PIDS\|up1 +1$' "$(img stats --no-stream --format 'table {{.Name}}\t{{.PIDs}}' up1 | flat)"
+check_re "stats --format json" '^\{"BlockIO":".*","Container":"up1",.*"Name":"up1",.*"PIDs":"1"\}$' "$(img stats --no-stream --format json up1)"
+check "stats --format with an unknown field: docker's error" \
+	"125:img: template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in type *formatter.statsContext" \
+	"$(rc_err img stats --no-stream --format '{{.Nope}}' up1)"
+img rm -f ex3 ex0 up1 >/dev/null
 finish
