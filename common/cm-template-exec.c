@@ -518,10 +518,53 @@ nomem:
 #undef NEED
 }
 
+/* docker's one method with an argument, .Label "KEY" of its listing
+ * contexts (ps, images, volume ls, network ls): the value of KEY in the
+ * object's Labels ("k=v,k2=v2" as a row holds it, or an object), "" when
+ * missing. */
+static int label_method(struct ex *x, const struct cmd *c, const struct cm_json *dot,
+			bool has_final, const struct cm_json *final, const struct cm_json **ret)
+{
+	struct arg obj = c->args[0];
+	const struct cm_json *o, *key;
+	obj.nchain--;
+	if (eval_arg(x, &obj, dot, &o) < 0)
+		return x->rc;
+	if (has_final)
+		key = final;
+	else if (eval_arg(x, &c->args[1], dot, &key) < 0)
+		return x->rc;
+	if (!key || key->type != CM_JSON_STRING)
+		return xerr(x, c->pos, c->end, "wrong type for value; expected string");
+	const struct cm_json *labels = o && o->type == CM_JSON_OBJECT ? cm_json_get(o, "Labels") : NULL;
+	if (!labels)
+		return xerr(x, c->args[0].pos, c->args[0].end, "can't evaluate field Label");
+	size_t kl = strlen(key->s);
+	if (labels->type == CM_JSON_OBJECT) {
+		const struct cm_json *v = cm_json_get(labels, key->s);
+		*ret = v ? v : keep(x, cm_tpl_jstr("", 0));
+		return x->rc;
+	}
+	const char *l = labels->type == CM_JSON_STRING ? labels->s : "";
+	while (*l) {
+		size_t n = strcspn(l, ",");
+		if (n > kl && strncmp(l, key->s, kl) == 0 && l[kl] == '=') {
+			*ret = keep(x, cm_tpl_jstr(l + kl + 1, n - kl - 1));
+			return x->rc;
+		}
+		l += n + (l[n] == ',');
+	}
+	*ret = keep(x, cm_tpl_jstr("", 0));
+	return x->rc;
+}
+
 static int eval_cmd(struct ex *x, const struct cmd *c, const struct cm_json *dot, bool has_final,
 		    const struct cm_json *final, const struct cm_json **ret)
 {
 	const struct arg *a0 = &c->args[0];
+	if (a0->kind != A_FUNC && a0->nchain && strcmp(a0->chain[a0->nchain - 1], "Label") == 0 &&
+	    c->n + has_final == 2)
+		return label_method(x, c, dot, has_final, final, ret);
 	if (a0->kind != A_FUNC) {
 		if ((c->n > 1 || has_final) && a0->nchain)
 			return xerr(x, a0->pos, a0->end, "%s is not a method but has arguments",

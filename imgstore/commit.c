@@ -24,7 +24,91 @@ struct changes {
 	char *workdir, *user;
 	char **env;             /* "K=V" */
 	size_t n_env;
+	/* VOLUME, EXPOSE, LABEL: keys added to the image's Volumes,
+	 * ExposedPorts and Labels ("K=V" for labels); STOPSIGNAL replaces */
+	char **vols, **ports, **labels;
+	size_t n_vols, n_ports, n_labels;
+	char *stopsignal;
 };
+
+static int strv_append(char ***v, size_t *n, const char *s, size_t len)
+{
+	char *d = strndup(s, len);
+	char **nv = d ? realloc(*v, (*n + 1) * sizeof(*nv)) : NULL;
+	if (!nv) {
+		free(d);
+		return -ENOMEM;
+	}
+	nv[(*n)++] = d;
+	*v = nv;
+	return 0;
+}
+
+/* VOLUME ["/a", "/b"] | VOLUME /a /b; EXPOSE 80 53/udp: words into v (a
+ * port without a protocol gets /tcp). */
+static int words_change(const char *s, const char *rest, bool ports, char ***v, size_t *n,
+			struct cm_error *err)
+{
+	if (*rest == '[') {
+		_cleanup_json_ struct cm_json *j = NULL;
+		if (cm_json_parse(rest, strlen(rest), &j, NULL, 0) < 0 || !cm_json_is(j, CM_JSON_ARRAY))
+			return cm_error_set(err, -EINVAL, "--change '%s': not a JSON array", s);
+		for (size_t i = 0; i < j->n; i++) {
+			const char *w = cm_json_str(j->v[i]);
+			if (!w || strv_append(v, n, w, strlen(w)) < 0)
+				return cm_error_set(err, -EINVAL, "--change '%s': must hold strings", s);
+		}
+		return 0;
+	}
+	for (const char *p = rest; *p;) {
+		size_t l = strcspn(p, " \t");
+		if (l) {
+			char w[300];
+			if (l > 256)
+				return cm_error_set(err, -EINVAL, "--change '%s': word too long", s);
+			snprintf(w, sizeof(w), "%.*s%s", (int)l, p, ports && !memchr(p, '/', l) ? "/tcp" : "");
+			if (strv_append(v, n, w, strlen(w)) < 0)
+				return cm_error_set(err, -ENOMEM, "out of memory");
+		}
+		p += l;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	if (!*n)
+		return cm_error_set(err, -EINVAL, "--change '%s': needs a value", s);
+	return 0;
+}
+
+/* LABEL k=v k2="v 2" */
+static int label_change(const char *s, const char *rest, struct changes *c, struct cm_error *err)
+{
+	const char *p = rest;
+	while (*p) {
+		char kv[1024];
+		size_t o = 0;
+		bool q = false;
+		for (; *p && (q || (*p != ' ' && *p != '\t')); p++) {
+			if (*p == '"') {
+				q = !q;
+				continue;
+			}
+			if (*p == '\\' && p[1])
+				p++;
+			if (o + 1 < sizeof(kv))
+				kv[o++] = *p;
+		}
+		kv[o] = '\0';
+		if (o && !strchr(kv, '='))
+			return cm_error_set(err, -EINVAL, "--change '%s': LABEL needs KEY=VALUE", s);
+		if (o && strv_append(&c->labels, &c->n_labels, kv, o) < 0)
+			return cm_error_set(err, -ENOMEM, "out of memory");
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	if (!c->n_labels)
+		return cm_error_set(err, -EINVAL, "--change '%s': LABEL needs KEY=VALUE", s);
+	return 0;
+}
 
 static void changes_free(struct changes *c)
 {
@@ -35,6 +119,16 @@ static void changes_free(struct changes *c)
 	for (size_t i = 0; i < c->n_env; i++)
 		free(c->env[i]);
 	free(c->env);
+	for (size_t i = 0; i < c->n_vols; i++)
+		free(c->vols[i]);
+	free(c->vols);
+	for (size_t i = 0; i < c->n_ports; i++)
+		free(c->ports[i]);
+	free(c->ports);
+	for (size_t i = 0; i < c->n_labels; i++)
+		free(c->labels[i]);
+	free(c->labels);
+	free(c->stopsignal);
 }
 
 /* 'CMD ["a","b"]' (exec form) or 'CMD a b' (shell form: sh -c) -> JSON. */
@@ -107,9 +201,17 @@ static int parse_changes(const char *const *v, struct changes *c, struct cm_erro
 			c->env = ne;
 			c->env[c->n_env++] = kv;
 			continue;
+		} else if (kl == 6 && strncasecmp(s, "VOLUME", 6) == 0) {
+			r = words_change(s, rest, false, &c->vols, &c->n_vols, err);
+		} else if (kl == 6 && strncasecmp(s, "EXPOSE", 6) == 0) {
+			r = words_change(s, rest, true, &c->ports, &c->n_ports, err);
+		} else if (kl == 5 && strncasecmp(s, "LABEL", 5) == 0) {
+			r = label_change(s, rest, c, err);
+		} else if (kl == 10 && strncasecmp(s, "STOPSIGNAL", 10) == 0) {
+			slot = &c->stopsignal;
 		} else {
 			return cm_error_set(err, -EINVAL,
-					    "--change '%s': only CMD, ENTRYPOINT, ENV, WORKDIR and USER are supported",
+					    "--change '%s': only CMD, ENTRYPOINT, ENV, WORKDIR, USER, VOLUME, EXPOSE, LABEL and STOPSIGNAL are supported",
 					    s);
 		}
 		if (r < 0)
@@ -163,9 +265,49 @@ static void write_env(struct cm_jw *w, const struct cm_json *old, const struct c
 	cm_jw_arr_end(w);
 }
 
+/* An object of the image's (Volumes, ExposedPorts: keys to {}; Labels:
+ * KEY=VALUE strings) with the new keys added. */
+static void write_merged(struct cm_jw *w, const char *key, const struct cm_json *old, char **add,
+			 size_t n, bool kv)
+{
+	if (!n && !old)
+		return;
+	cm_jw_key(w, key);
+	cm_jw_obj(w);
+	for (size_t i = 0; cm_json_is(old, CM_JSON_OBJECT) && i < old->n; i++) {
+		bool replaced = false;
+		for (size_t k = 0; k < n; k++)
+			replaced |= kv ? env_same_key(old->k[i], add[k]) && strlen(old->k[i]) == strcspn(add[k], "=")
+				       : strcmp(old->k[i], add[k]) == 0;
+		if (replaced)
+			continue;
+		cm_jw_key(w, old->k[i]);
+		cm_jw_value(w, old->v[i]);
+	}
+	for (size_t k = 0; k < n; k++) {
+		bool later = false;
+		for (size_t j = k + 1; j < n; j++)
+			later |= kv ? env_same_key(add[k], add[j]) : strcmp(add[k], add[j]) == 0;
+		if (later)
+			continue;
+		if (kv) {
+			size_t kl = strcspn(add[k], "=");
+			char name[1024];
+			snprintf(name, sizeof(name), "%.*s", (int)kl, add[k]);
+			cm_jw_kstr(w, name, add[k][kl] ? add[k] + kl + 1 : "");
+		} else {
+			cm_jw_key(w, add[k]);
+			cm_jw_obj(w);
+			cm_jw_obj_end(w);
+		}
+	}
+	cm_jw_obj_end(w);
+}
+
 static void write_runconfig(struct cm_jw *w, const struct cm_json *cc, const struct changes *c)
 {
-	static const char *const mine[] = { "Cmd", "Entrypoint", "Env", "WorkingDir", "User" };
+	static const char *const mine[] = { "Cmd", "Entrypoint", "Env", "WorkingDir", "User",
+					    "Volumes", "ExposedPorts", "Labels", "StopSignal" };
 	cm_jw_obj(w);
 	for (size_t i = 0; cm_json_is(cc, CM_JSON_OBJECT) && i < cc->n; i++) {
 		bool skip = false;
@@ -205,6 +347,16 @@ static void write_runconfig(struct cm_jw *w, const struct cm_json *cc, const str
 			cm_jw_str(w, c->workdir);
 		else
 			cm_jw_value(w, cm_json_get(cc, "WorkingDir"));
+	}
+	write_merged(w, "Volumes", cm_json_get(cc, "Volumes"), c->vols, c->n_vols, false);
+	write_merged(w, "ExposedPorts", cm_json_get(cc, "ExposedPorts"), c->ports, c->n_ports, false);
+	write_merged(w, "Labels", cm_json_get(cc, "Labels"), c->labels, c->n_labels, true);
+	if (c->stopsignal || cm_json_get(cc, "StopSignal")) {
+		cm_jw_key(w, "StopSignal");
+		if (c->stopsignal)
+			cm_jw_str(w, c->stopsignal);
+		else
+			cm_jw_value(w, cm_json_get(cc, "StopSignal"));
 	}
 	cm_jw_obj_end(w);
 }
@@ -248,6 +400,17 @@ static void write_history(struct cm_jw *w, const struct cm_json *cfg, const char
 	}
 	cm_jw_obj_end(w);
 	cm_jw_arr_end(w);
+}
+
+int ims_config_apply_changes(struct cm_jw *w, const struct cm_json *cc, const char *const *changes,
+			     struct cm_error *err)
+{
+	struct changes ch = { 0 };
+	int r = parse_changes(changes, &ch, err);
+	if (r == 0)
+		write_runconfig(w, cc, &ch);
+	changes_free(&ch);
+	return r;
 }
 
 static int new_config(const struct ims_image *img, const struct ims_commit_opts *o,

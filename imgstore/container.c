@@ -610,6 +610,49 @@ out:
 	return r;
 }
 
+int ims_container_rename(struct ims_store *s, const char *ref, const char *name,
+			 struct cm_error *err)
+{
+	if (!name_valid(name))
+		return cm_error_set(err, -EINVAL,
+				    "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
+	_cleanup_container_ struct ims_container *c = NULL;
+	_cleanup_close_ int lockfd = -1, cfd = -1, rfd = -1, dfd = -1;
+	int r = ims_container_get(s, ref, &c, err);
+	if (r < 0)
+		return r;
+	if (strcmp(c->name, name) == 0)
+		return cm_error_set(err, -EINVAL, "Renaming a container with the same name as its current name");
+	if ((r = ims_ctr_dirfd(s, &cfd, err)) < 0 || (r = run_dirfd(s, NULL, &rfd, err)) < 0)
+		return r;
+	if ((r = flock_at(rfd, "containers.lock", LOCK_EX, &lockfd)) < 0)
+		return cm_error_setx(err, r, "locking %s/containers.lock", s->rundir);
+	if ((r = name_taken(s, name, err)) < 0) {
+		cm_error_prefix(err, r, "Error when allocating new name");
+		return r;
+	}
+	/* config.json with the new Name, every other key as it was */
+	struct cm_jw w;
+	cm_jw_init(&w, 0);
+	cm_jw_obj(&w);
+	for (size_t i = 0; cm_json_is(c->config, CM_JSON_OBJECT) && i < c->config->n; i++) {
+		cm_jw_key(&w, c->config->k[i]);
+		if (strcmp(c->config->k[i], "Name") == 0)
+			cm_jw_str(&w, name);
+		else
+			cm_jw_value(&w, c->config->v[i]);
+	}
+	cm_jw_obj_end(&w);
+	_cleanup_free_ char *json = NULL;
+	size_t jl;
+	if (cm_jw_finish(&w, &json, &jl) < 0)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	dfd = openat(cfd, c->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 || (r = ims_write_file_atomic(dfd, "config.json", json, jl, 0600)) < 0)
+		return cm_error_setx(err, dfd < 0 ? cm_neg_errno() : r, "renaming container %.12s", c->id);
+	return 0;
+}
+
 /* ------------------------------------------------------------ mount */
 
 static bool bad_for_dirs(const char *p)

@@ -46,6 +46,24 @@ static void str_array(struct cm_jw *w, const char *key, const char *const *v)
 	cm_jw_arr_end(w);
 }
 
+/* The config an import starts from: Env (a default PATH), Cmd. */
+static int base_config(const struct ims_import_opts *o, struct cm_json **ret, struct cm_error *err)
+{
+	static const char *const def_env[] = { DEFAULT_PATH, NULL };
+	struct cm_jw w;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	cm_jw_init(&w, 0);
+	cm_jw_obj(&w);
+	str_array(&w, "Env", o->env ? o->env : def_env);
+	if (o->cmd)
+		str_array(&w, "Cmd", o->cmd);
+	cm_jw_obj_end(&w);
+	if (cm_jw_finish(&w, &text, &len) < 0 || cm_json_parse(text, len, ret, NULL, 0) < 0)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
 int ims_import_fd(struct ims_store *s, int fd, const struct ims_import_opts *o,
 		  char ret_id[CM_DIGEST_STR_LEN], struct cm_error *err)
 {
@@ -59,6 +77,15 @@ int ims_import_fd(struct ims_store *s, int fd, const struct ims_import_opts *o,
 	struct ims_gz_writer g;
 	char diffid[CM_DIGEST_STR_LEN], diffid2[CM_DIGEST_STR_LEN];
 	struct ims_desc layer = { .media_type = IMS_MT_LAYER_GZ };
+	_cleanup_json_ struct cm_json *base = NULL;
+	if (o->changes) { /* a bad --change is refused before anything is read */
+		struct cm_jw chk;
+		cm_jw_init(&chk, 0);
+		r = ims_config_apply_changes(&chk, NULL, o->changes, err);
+		cm_jw_free(&chk);
+		if (r < 0)
+			goto out;
+	}
 	if ((r = ims_gz_open(s, &g, err)) < 0)
 		goto out;
 	r = ims_layer_unpack_fd(s, fd, NULL, gz_tee, &g, diffid, err);
@@ -73,7 +100,6 @@ int ims_import_fd(struct ims_store *s, int fd, const struct ims_import_opts *o,
 	char created[64];
 	int64_t t = o->created >= 0 ? o->created : (int64_t)time(NULL);
 	ims_time_format(t, created, sizeof(created));
-	static const char *const def_env[] = { DEFAULT_PATH, NULL };
 	struct cm_jw w;
 	cm_jw_init(&w, 0);
 	cm_jw_obj(&w);
@@ -81,11 +107,11 @@ int ims_import_fd(struct ims_store *s, int fd, const struct ims_import_opts *o,
 	cm_jw_kstr(&w, "architecture", oci_arch());
 	cm_jw_kstr(&w, "os", "linux");
 	cm_jw_key(&w, "config");
-	cm_jw_obj(&w);
-	str_array(&w, "Env", o->env ? o->env : def_env);
-	if (o->cmd)
-		str_array(&w, "Cmd", o->cmd);
-	cm_jw_obj_end(&w);
+	if ((r = base_config(o, &base, err)) < 0 ||
+	    (r = ims_config_apply_changes(&w, base, o->changes, err)) < 0) {
+		cm_jw_free(&w);
+		goto out;
+	}
 	cm_jw_key(&w, "rootfs");
 	cm_jw_obj(&w);
 	cm_jw_kstr(&w, "type", "layers");
@@ -116,6 +142,7 @@ out:
 }
 
 /* ---------------------------------------------------------- busybox */
+
 
 /* Run "busybox --list-full" (no shell) and return its output. */
 static int busybox_applets(const char *busybox, char **ret, struct cm_error *err)

@@ -231,6 +231,13 @@ int ims_image_put_blobs(struct ims_store *s, const char *config, size_t config_l
 int ims_image_load(struct ims_store *s, const char *digest, int64_t size,
 		   struct ims_image **ret, struct cm_error *err);
 
+/* commit.c: the image config's "config" object cc (NULL: empty) with
+ * docker's --change instructions applied (CMD ENTRYPOINT ENV WORKDIR USER
+ * VOLUME EXPOSE LABEL STOPSIGNAL), written to w as one object; -EINVAL and
+ * nothing written for a bad change. Import and commit share it. */
+int ims_config_apply_changes(struct cm_jw *w, const struct cm_json *cc, const char *const *changes,
+			     struct cm_error *err);
+
 /* ---- path.c: pure path rules for untrusted archive names ---- */
 /* Clean an archive entry name into a relative path inside the root: leading
  * '/' and './' stripped, empty and '.' components dropped, '..' refused

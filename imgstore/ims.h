@@ -102,6 +102,7 @@ struct ims_import_opts {
 	const char *const *cmd; /* Config.Cmd (NULL-terminated) or NULL */
 	const char *const *env; /* Config.Env or NULL (a default PATH then) */
 	int64_t created;       /* seconds since the epoch; < 0: now */
+	const char *const *changes; /* docker's --change instructions, or NULL */
 };
 
 /* A plain rootfs tarball read from fd (plain, gzip, zstd, xz, bzip2...)
@@ -221,6 +222,11 @@ struct ims_create_opts {
 int ims_container_create(struct ims_store *s, const struct ims_create_opts *o,
 			 struct ims_container **ret, struct cm_error *err);
 
+/* docker rename: the container's name becomes name (unique, docker's
+ * rules and errors), its config.json rewritten atomically. */
+int ims_container_rename(struct ims_store *s, const char *ref, const char *name,
+			 struct cm_error *err);
+
 /* Find a container by full id, name, or unique id prefix: -ENOENT "No such
  * container", -ENOTUNIQ. *ret reflects the mount state at the time of the
  * call. */
@@ -339,3 +345,53 @@ int ims_container_rw_fd(struct ims_store *s, const struct ims_container *c, int 
  * if needed) as a tar to out (a path: built aside and renamed; "-" = fd 1). */
 int ims_container_export(struct ims_store *s, struct ims_container *c,
 			 const char *out, struct cm_error *err);
+
+/* ---- volumes (volume.c) -------------------------------------------------
+ * ROOT/volumes/<name>/ = volume.json + _data/ (what a container gets
+ * bind-mounted: volume data never passes through the union). Only the local
+ * driver; its options type=, device=, o= are mounted on _data at first use
+ * (ims_volume_mount) and unmounted when the volume is removed. Whether a
+ * container uses a volume is the runner's knowledge: img's commands check
+ * it before ims_volume_remove. */
+struct ims_volume {
+	char *name;
+	char *driver;      /* "local" */
+	char *mountpoint;  /* ROOT/volumes/<name>/_data */
+	int64_t created;   /* seconds */
+	char **labels;     /* KEY=VALUE, NULL-terminated */
+	char **options;    /* KEY=VALUE (type, device, o) */
+	bool anonymous;    /* made for -v /path or an image's VOLUME */
+};
+
+struct ims_volume_opts {
+	const char *name;         /* NULL: 64 random hex (an anonymous volume) */
+	const char *driver;       /* NULL or "local" */
+	char *const *labels;      /* KEY=VALUE */
+	char *const *options;     /* type=, device=, o= */
+	bool anonymous;
+};
+
+void ims_volume_free(struct ims_volume *v);
+void ims_volume_freep(struct ims_volume **v);
+/* docker's rule for local names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+bool ims_volume_name_valid(const char *name);
+/* Create (built in tmp/, published by one rename); an existing name is
+ * returned as it is, as docker's. docker's error for a bad name. */
+int ims_volume_create(struct ims_store *s, const struct ims_volume_opts *o,
+		      struct ims_volume **ret, struct cm_error *err);
+/* -ENOENT "get NAME: no such volume". */
+int ims_volume_get(struct ims_store *s, const char *name, struct ims_volume **ret,
+		   struct cm_error *err);
+/* Every volume sorted by name (array of n pointers: free each, then it). */
+int ims_volume_list(struct ims_store *s, struct ims_volume ***ret, size_t *ret_n,
+		    struct cm_error *err);
+/* Mount the local driver's device on _data when the volume has one and it
+ * is not mounted yet (0 when there is nothing to mount). */
+int ims_volume_mount(const struct ims_volume *v, struct cm_error *err);
+/* Unmount (if mounted) and delete: disappears with one rename. */
+int ims_volume_remove(struct ims_store *s, const char *name, struct cm_error *err);
+/* docker's volume inspect object. */
+void ims_volume_inspect(const struct ims_volume *v, struct cm_jw *w);
+/* Bytes used below _data (blocks), and whether _data is empty. */
+int64_t ims_volume_size(const struct ims_volume *v);
+bool ims_volume_empty(const struct ims_volume *v);

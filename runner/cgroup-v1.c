@@ -89,6 +89,81 @@ static int v1_limits(struct run_cgroup *cg, const struct run_limits *lim, struct
 	return 0;
 }
 
+/* --cpuset-cpus: the container's cpuset group is made only when asked for
+ * (each level's cpuset.cpus and cpuset.mems start empty on v1 and must be
+ * copied from the parent before a task may join), then the cpus written. */
+static bool cpuset_group(const struct run_cgroup *cg)
+{
+	char p[1024];
+	path_of(cg, "cpuset", "cpuset.cpus", p, sizeof(p));
+	return access(p, F_OK) == 0;
+}
+
+static int inherit(const char *dir, const char *file)
+{
+	char p[1100], parent[1100];
+	_cleanup_free_ char *cur = NULL, *val = NULL;
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	if (run_read_file_at(AT_FDCWD, p, 4096, &cur, NULL) == 0 && cur[0] && cur[0] != '\n')
+		return 0; /* set already */
+	snprintf(parent, sizeof(parent), "%s", dir);
+	*strrchr(parent, '/') = '\0';
+	snprintf(parent + strlen(parent), sizeof(parent) - strlen(parent), "/%s", file);
+	int r = run_read_file_at(AT_FDCWD, parent, 4096, &val, NULL);
+	return r < 0 ? r : run_write_file(p, val);
+}
+
+static int v1_cpuset(struct run_cgroup *cg, const char *cpus, struct cm_error *err)
+{
+	char dir[1024];
+	int r;
+	if (!have_ctrl(cg, "cpuset"))
+		return cm_error_set(err, -ENOTSUP, "--cpuset-cpus: no cpuset controller under %s", cg->root);
+	int n = snprintf(dir, sizeof(dir), "%s/cpuset", cg->root);
+	for (const char *p = cg->rel; *p;) {
+		size_t l = strcspn(p, "/");
+		n += snprintf(dir + n, sizeof(dir) - (size_t)n, "/%.*s", (int)l, p);
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return cm_error_setx(err, cm_neg_errno(), "creating the cgroup %s", dir);
+		if ((r = inherit(dir, "cpuset.cpus")) < 0 || (r = inherit(dir, "cpuset.mems")) < 0)
+			return cm_error_setx(err, r, "setting up the cpuset %s", dir);
+		p += l;
+		if (*p == '/')
+			p++;
+	}
+	return knob(cg, "cpuset", "cpuset.cpus", cpus, err);
+}
+
+/* --memory-reservation, --oom-kill-disable, --blkio-weight (where the
+ * kernel has a weight file: blkio.weight, or BFQ's). */
+static int v1_extra(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
+{
+	char p[1024];
+	int r;
+	if (lim->memory_reservation > 0 &&
+	    (r = knob_int(cg, "memory", "memory.soft_limit_in_bytes", lim->memory_reservation, err)) < 0)
+		return r;
+	if (lim->oom_kill_disable && (r = knob(cg, "memory", "memory.oom_control", "1", err)) < 0)
+		return r;
+	if (lim->blkio_weight > 0) {
+		static const char *const files[] = { "blkio.weight", "blkio.bfq.weight" };
+		for (size_t i = 0; i < CM_ARRAY_SIZE(files); i++) {
+			path_of(cg, "blkio", files[i], p, sizeof(p));
+			if (access(p, F_OK) == 0)
+				return knob_int(cg, "blkio", files[i], lim->blkio_weight, err);
+		}
+	}
+	if (lim->cpuset_cpus[0] && (r = v1_cpuset(cg, lim->cpuset_cpus, err)) < 0)
+		return r;
+	return 0;
+}
+
+static int v1_update(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
+{
+	int r = v1_limits(cg, lim, err);
+	return r < 0 ? r : v1_extra(cg, lim, err);
+}
+
 static int v1_create(struct run_cgroup *cg, const struct run_limits *lim,
 		     const struct run_dev_rule *rules, size_t n_rules, struct cm_error *err)
 {
@@ -102,7 +177,7 @@ static int v1_create(struct run_cgroup *cg, const struct run_limits *lim,
 		if ((r = run_mkdir_p(p, 0755)) < 0)
 			return cm_error_setx(err, r, "creating the cgroup %s", p);
 	}
-	if ((r = v1_limits(cg, lim, err)) < 0)
+	if ((r = v1_update(cg, lim, err)) < 0)
 		return r;
 	if (have_ctrl(cg, "devices")) {
 		if ((r = knob(cg, "devices", "devices.deny", "a", err)) < 0)
@@ -133,6 +208,8 @@ static int v1_enter(struct run_cgroup *cg, pid_t pid, struct cm_error *err)
 		if (r < 0)
 			return r;
 	}
+	if (cpuset_group(cg))
+		return knob(cg, "cpuset", pid ? "cgroup.procs" : "tasks", b, err);
 	return 0;
 }
 
@@ -239,6 +316,11 @@ static int v1_remove(struct run_cgroup *cg)
 			(void)rmdir(p);
 		}
 	}
+	path_of(cg, "cpuset", NULL, p, sizeof(p));
+	if (rmdir(p) == 0 && strchr(cg->rel, '/')) {
+		*strrchr(p, '/') = '\0';
+		(void)rmdir(p);
+	}
 	return r;
 }
 
@@ -258,7 +340,7 @@ static void v1_describe(struct run_cgroup *cg, struct cm_jw *w)
 const struct run_cgroup_ops run_cgroup_v1_ops = {
 	.version = RUN_CGROUP_V1,
 	.create = v1_create,
-	.update = v1_limits,
+	.update = v1_update,
 	.enter = v1_enter,
 	.freeze = v1_freeze,
 	.frozen = v1_frozen,

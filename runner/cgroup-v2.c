@@ -159,6 +159,35 @@ static int v2_limits(struct run_cgroup *cg, const struct run_limits *lim, struct
 	path_of(cg, "pids.max", p, sizeof(p));
 	if (access(p, F_OK) == 0 && (r = knob(cg, "pids.max", b, err)) < 0)
 		return r;
+	/* --memory-reservation: memory.low; --blkio-weight where the kernel
+	 * has a weight; --cpuset-cpus where cpuset is enabled; v2 has no
+	 * --oom-kill-disable (docker ignores it there too) */
+	if (lim->memory_reservation > 0) {
+		snprintf(b, sizeof(b), "%lld", (long long)lim->memory_reservation);
+		if ((r = knob(cg, "memory.low", b, err)) < 0)
+			return r;
+	}
+	if (lim->blkio_weight > 0) {
+		static const char *const files[] = { "io.bfq.weight", "io.weight" };
+		for (size_t i = 0; i < CM_ARRAY_SIZE(files); i++) {
+			path_of(cg, files[i], p, sizeof(p));
+			if (access(p, F_OK) < 0)
+				continue;
+			/* io.weight is 1..10000 (default 100), docker's 10..1000 scaled */
+			snprintf(b, sizeof(b), "%lld", (long long)(i ? lim->blkio_weight * 10 : lim->blkio_weight));
+			if ((r = knob(cg, files[i], b, err)) < 0)
+				return r;
+			break;
+		}
+	}
+	if (lim->cpuset_cpus[0]) {
+		path_of(cg, "cpuset.cpus", p, sizeof(p));
+		if (access(p, F_OK) < 0)
+			return cm_error_set(err, -ENOTSUP, "--cpuset-cpus: the cpuset controller is not enabled at %s",
+					    cg->root);
+		if ((r = knob(cg, "cpuset.cpus", lim->cpuset_cpus, err)) < 0)
+			return r;
+	}
 	return 0;
 }
 

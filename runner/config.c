@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/resource.h>
@@ -55,11 +56,17 @@ void run_config_free(struct run_config *c)
 	free(c->cwd);
 	free(c->user);
 	free(c->hostname);
-	for (size_t i = 0; i < c->n_vols; i++) {
-		free(c->vols[i].host);
-		free(c->vols[i].ctr);
-	}
+	for (size_t i = 0; i < c->n_vols; i++)
+		run_volume_clear(&c->vols[i]);
 	free(c->vols);
+	for (char **p = c->sysctls; p && *p; p++)
+		free(*p);
+	free(c->sysctls);
+	for (char **p = c->group_add; p && *p; p++)
+		free(*p);
+	free(c->group_add);
+	free(c->cidfile);
+	free(c->init_path);
 	free(c->ports);
 	free(c->init_dir);
 	free(c->cgroup_parent);
@@ -71,7 +78,6 @@ void run_config_free(struct run_config *c)
 	free(c->add_gids);
 	strv_free(c->masked);
 	strv_free(c->readonly_paths);
-	strv_free(c->sysctl);
 	free(c->cgroup_name);
 	free(c->exec_fifo);
 	run_hooks_free(c->start_hooks, c->n_start_hooks);
@@ -143,36 +149,267 @@ int run_parse_cpus(const char *s, int64_t *ret_quota, int64_t *ret_period,
 	return 0;
 }
 
+void run_volume_clear(struct run_volume *v)
+{
+	free(v->host);
+	free(v->ctr);
+	free(v->name);
+	memset(v, 0, sizeof(*v));
+}
+
+/* A container path docker accepts: absolute, not "/". */
+static int mount_path_check(const char *kind, const char *spec, const char *ctr, struct cm_error *err)
+{
+	if (ctr[0] != '/')
+		return cm_error_set(err, -EINVAL,
+				    "invalid volume specification: '%s': invalid mount config for type \"%s\": invalid mount path: '%s' mount path must be absolute",
+				    spec, kind, ctr);
+	if (strcmp(ctr, "/") == 0)
+		return cm_error_set(err, -EINVAL, "invalid volume specification: '%s': invalid mount config for type \"%s\": invalid specification: destination can't be '/'",
+				    spec, kind);
+	return 0;
+}
+
 int run_parse_volume(const char *s, struct run_volume *ret, struct cm_error *err)
 {
 	_cleanup_free_ char *copy = strdup(s);
 	if (!copy)
 		return -ENOMEM;
-	char *host = copy, *ctr = strchr(copy, ':');
-	if (!ctr)
-		return cm_error_set(err, -EINVAL, "invalid volume '%s': HOST:CTR[:ro|rw] expected", s);
-	*ctr++ = '\0';
-	char *mode = strchr(ctr, ':');
-	bool ro = false;
-	if (mode) {
-		*mode++ = '\0';
-		if (strcmp(mode, "ro") == 0)
-			ro = true;
-		else if (strcmp(mode, "rw") != 0)
-			return cm_error_set(err, -EINVAL, "invalid volume mode '%s' (ro or rw)", mode);
+	char *f[4];
+	size_t n = 0;
+	for (char *p = copy; n < 4; n++) {
+		f[n] = p;
+		if (!(p = strchr(p, ':'))) {
+			n++;
+			break;
+		}
+		*p++ = '\0';
 	}
-	if (host[0] != '/')
-		return cm_error_set(err, -EINVAL, "invalid volume '%s': the host path must be absolute (named volumes are not supported)", s);
-	if (ctr[0] != '/')
-		return cm_error_set(err, -EINVAL, "invalid volume '%s': the container path must be absolute", s);
-	ret->host = strdup(host);
-	ret->ctr = strdup(ctr);
-	ret->ro = ro;
-	if (!ret->host || !ret->ctr) {
-		free(ret->host);
-		free(ret->ctr);
+	if (n == 4 || !*f[0])
+		return cm_error_set(err, -EINVAL, "invalid volume specification: '%s'", s);
+	struct run_volume v = { 0 };
+	const char *host = NULL, *ctr, *mode = NULL;
+	if (n == 1) {
+		ctr = f[0];
+	} else if (n == 2 && f[1][0] != '/' && f[0][0] == '/' &&
+		   strspn(f[1], "rwoZznocpyshared,") == strlen(f[1])) {
+		ctr = f[0]; /* /ctr:ro: an anonymous volume with a mode */
+		mode = f[1];
+	} else {
+		host = f[0];
+		ctr = f[1];
+		mode = n == 3 ? f[2] : NULL;
+	}
+	for (char *save = NULL, *m = mode ? strtok_r((char *)mode, ",", &save) : NULL; m;
+	     m = strtok_r(NULL, ",", &save)) {
+		if (strcmp(m, "ro") == 0)
+			v.ro = true;
+		else if (strcmp(m, "nocopy") == 0)
+			v.nocopy = true;
+		else if (strcmp(m, "rw") != 0 && strcmp(m, "z") != 0 && strcmp(m, "Z") != 0 &&
+			 strcmp(m, "private") != 0 && strcmp(m, "rprivate") != 0 &&
+			 strcmp(m, "shared") != 0 && strcmp(m, "rshared") != 0 &&
+			 strcmp(m, "slave") != 0 && strcmp(m, "rslave") != 0 &&
+			 strcmp(m, "consistent") != 0 && strcmp(m, "cached") != 0 &&
+			 strcmp(m, "delegated") != 0)
+			return cm_error_set(err, -EINVAL, "invalid mode: %s", m);
+	}
+	bool bind = host && host[0] == '/';
+	int r = mount_path_check(bind ? "bind" : "volume", s, ctr, err);
+	if (r < 0)
+		return r;
+	v.volume = !bind;
+	v.anon = !host;
+	if ((bind && !(v.host = strdup(host))) || (host && !bind && !(v.name = strdup(host))) ||
+	    !(v.ctr = strdup(ctr))) {
+		run_volume_clear(&v);
 		return -ENOMEM;
 	}
+	*ret = v;
+	return 0;
+}
+
+int run_parse_sysctl(const char *s, enum run_netmode net, struct cm_error *err)
+{
+	static const char *const exact[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+					     "kernel.sem", "kernel.shmall", "kernel.shmmax",
+					     "kernel.shmmni", "kernel.shm_rmid_forced" };
+	const char *eq = strchr(s, '=');
+	if (!eq || eq == s)
+		return cm_error_set(err, -EINVAL, "invalid argument \"%s\" for \"--sysctl\" flag: invalid sysctl: it must be KEY=VALUE", s);
+	size_t kl = (size_t)(eq - s);
+	for (size_t i = 0; i < kl; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-' && s[i] != '/')
+			return cm_error_set(err, -EINVAL, "sysctl '%.*s' is not allowed", (int)kl, s);
+	if (strstr(s, "..") && (size_t)(strstr(s, "..") - s) < kl)
+		return cm_error_set(err, -EINVAL, "sysctl '%.*s' is not allowed", (int)kl, s);
+	for (size_t i = 0; i < CM_ARRAY_SIZE(exact); i++)
+		if (strlen(exact[i]) == kl && strncmp(s, exact[i], kl) == 0)
+			return 0;
+	if (kl > 10 && strncmp(s, "fs.mqueue.", 10) == 0)
+		return 0;
+	if (kl > 4 && strncmp(s, "net.", 4) == 0) {
+		if (net == RUN_NET_HOST)
+			return cm_error_set(err, -EINVAL, "sysctl '%.*s' not allowed in host network namespace",
+					    (int)kl, s);
+		return 0;
+	}
+	return cm_error_set(err, -EINVAL, "sysctl '%.*s' is not allowed", (int)kl, s);
+}
+
+int run_parse_cpuset(const char *s, struct cm_error *err)
+{
+	const char *p = s;
+	if (!*p || strlen(s) >= sizeof(((struct run_limits *)0)->cpuset_cpus))
+		goto bad;
+	while (*p) {
+		char *end;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+		if (end == p || a > 4095)
+			goto bad;
+		p = end;
+		if (*p == '-') {
+			b = strtoul(++p, &end, 10);
+			if (end == p || b < a || b > 4095)
+				goto bad;
+			p = end;
+		}
+		if (*p == ',' && p[1])
+			p++;
+		else if (*p)
+			goto bad;
+	}
+	return 0;
+bad:
+	return cm_error_set(err, -EINVAL, "Invalid value %s for cpuset cpus", s);
+}
+
+static int parse_bool_val(const char *key, const char *val, bool *ret, struct cm_error *err)
+{
+	if (!val || !strcmp(val, "1") || !strcasecmp(val, "true") || !strcmp(val, "t"))
+		*ret = true;
+	else if (!strcmp(val, "0") || !strcasecmp(val, "false") || !strcmp(val, "f"))
+		*ret = false;
+	else
+		return cm_error_set(err, -EINVAL, "invalid value for %s: %s", key, val);
+	return 0;
+}
+
+int run_parse_mount(const char *s, struct run_volume *ret, char **ret_tmpfs, struct cm_error *err)
+{
+	_cleanup_free_ char *copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	char type[16] = "volume", tsize[32] = "", tmode[16] = "";
+	const char *src = NULL, *dst = NULL;
+	bool ro = false, nocopy = false, vol_opt = false, bind_opt = false, tmpfs_opt = false;
+	int r;
+#define MOUNT_ERR(...) cm_error_set(err, -EINVAL, "invalid argument \"%s\" for \"--mount\" flag: " __VA_ARGS__)
+	for (char *save = NULL, *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+		char *val = strchr(f, '=');
+		if (val)
+			*val++ = '\0';
+		for (char *k = f; *k; k++)
+			*k = (char)tolower((unsigned char)*k);
+		if (!val && strcmp(f, "readonly") && strcmp(f, "ro") && strcmp(f, "volume-nocopy") &&
+		    strcmp(f, "bind-nonrecursive"))
+			return MOUNT_ERR("invalid field '%s' must be a key=value pair", s, f);
+		if (!strcmp(f, "type")) {
+			snprintf(type, sizeof(type), "%s", val);
+			for (char *k = type; *k; k++)
+				*k = (char)tolower((unsigned char)*k);
+		} else if (!strcmp(f, "source") || !strcmp(f, "src")) {
+			src = val;
+		} else if (!strcmp(f, "target") || !strcmp(f, "dst") || !strcmp(f, "destination")) {
+			dst = val;
+		} else if (!strcmp(f, "readonly") || !strcmp(f, "ro")) {
+			if (parse_bool_val(f, val, &ro, err) < 0)
+				return MOUNT_ERR("invalid value for %s: %s", s, f, val);
+		} else if (!strcmp(f, "volume-nocopy")) {
+			vol_opt = true;
+			if (parse_bool_val(f, val, &nocopy, err) < 0)
+				return MOUNT_ERR("invalid value for volume-nocopy: %s", s, val);
+		} else if (!strcmp(f, "volume-label") || !strcmp(f, "volume-driver") ||
+			   !strcmp(f, "volume-opt") || !strcmp(f, "volume-subpath")) {
+			vol_opt = true;
+		} else if (!strcmp(f, "bind-propagation") || !strcmp(f, "bind-nonrecursive") ||
+			   !strcmp(f, "bind-recursive") || !strcmp(f, "bind-create-src")) {
+			bind_opt = true;
+		} else if (!strcmp(f, "tmpfs-size")) {
+			int64_t b;
+			tmpfs_opt = true;
+			if (run_parse_bytes(val, &b, NULL) < 0)
+				return MOUNT_ERR("invalid value for tmpfs-size: %s", s, val);
+			snprintf(tsize, sizeof(tsize), "%lld", (long long)b);
+		} else if (!strcmp(f, "tmpfs-mode")) {
+			char *end;
+			tmpfs_opt = true;
+			unsigned long m = strtoul(val, &end, 8);
+			if (!*val || *end || m > 07777)
+				return MOUNT_ERR("invalid value for tmpfs-mode: %s", s, val);
+			snprintf(tmode, sizeof(tmode), "%lo", m);
+		} else if (!strcmp(f, "consistency")) {
+			/* docker for mac's; nothing to do */
+		} else {
+			return MOUNT_ERR("unexpected key '%s' in '%s'", s, f, f);
+		}
+	}
+	if (!dst || !*dst)
+		return MOUNT_ERR("target is required", s);
+	if (vol_opt && strcmp(type, "volume"))
+		return MOUNT_ERR("cannot mix 'volume-*' options with mount type '%s'", s, type);
+	if (bind_opt && strcmp(type, "bind"))
+		return MOUNT_ERR("cannot mix 'bind-*' options with mount type '%s'", s, type);
+	if (tmpfs_opt && strcmp(type, "tmpfs"))
+		return MOUNT_ERR("cannot mix 'tmpfs-*' options with mount type '%s'", s, type);
+#undef MOUNT_ERR
+	if (strcmp(type, "bind") && strcmp(type, "volume") && strcmp(type, "tmpfs"))
+		return cm_error_set(err, -EINVAL, "invalid mount config for type \"%s\": mount type unknown", type);
+	if (dst[0] != '/')
+		return cm_error_set(err, -EINVAL,
+				    "invalid mount config for type \"%s\": invalid mount path: '%s' mount path must be absolute",
+				    type, dst);
+	if (!strcmp(type, "tmpfs")) {
+		if (src && *src)
+			return cm_error_set(err, -EINVAL, "invalid mount config for type \"tmpfs\": field Source must not be specified");
+		char opts[96] = "";
+		size_t o = 0;
+		if (ro)
+			o += (size_t)snprintf(opts + o, sizeof(opts) - o, ",ro");
+		if (tsize[0])
+			o += (size_t)snprintf(opts + o, sizeof(opts) - o, ",size=%s", tsize);
+		if (tmode[0])
+			snprintf(opts + o, sizeof(opts) - o, ",mode=%s", tmode);
+		char *t = NULL;
+		if (asprintf(&t, "%s%s%s", dst, opts[0] ? ":" : "", opts[0] ? opts + 1 : "") < 0)
+			return -ENOMEM;
+		if ((r = run_parse_tmpfs(t, err)) < 0) {
+			free(t);
+			return r;
+		}
+		*ret_tmpfs = t;
+		return 1;
+	}
+	struct run_volume v = { .ro = ro, .nocopy = nocopy, .mount = true };
+	if (!strcmp(type, "bind")) {
+		if (!src || !*src)
+			return cm_error_set(err, -EINVAL, "invalid mount config for type \"bind\": field Source must not be empty");
+		if (src[0] != '/')
+			return cm_error_set(err, -EINVAL,
+					    "invalid mount config for type \"bind\": invalid mount path: '%s' mount path must be absolute",
+					    src);
+		v.host = strdup(src);
+	} else {
+		v.volume = true;
+		v.anon = !src || !*src;
+		if (!v.anon && !(v.name = strdup(src)))
+			return -ENOMEM;
+	}
+	if (!(v.ctr = strdup(dst)) || (!v.volume && !v.host)) {
+		run_volume_clear(&v);
+		return -ENOMEM;
+	}
+	*ret = v;
 	return 0;
 }
 
@@ -189,6 +426,16 @@ static const struct {
 	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
 	{ "PWR", SIGPWR }, { "SYS", SIGSYS },
 };
+
+void run_signal_name(int sig, char *buf, size_t sz)
+{
+	for (size_t i = 0; i < CM_ARRAY_SIZE(signals); i++)
+		if (signals[i].sig == sig) {
+			snprintf(buf, sz, "SIG%s", signals[i].name);
+			return;
+		}
+	snprintf(buf, sz, "%d", sig);
+}
 
 int run_parse_signal(const char *s, int *ret, struct cm_error *err)
 {
@@ -1145,6 +1392,11 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 		cm_jw_kstr(w, "Source", c->vols[i].host);
 		cm_jw_kstr(w, "Destination", c->vols[i].ctr);
 		cm_jw_key(w, "RW"); cm_jw_bool(w, !c->vols[i].ro);
+		jw_kstr_opt(w, "Name", c->vols[i].name);
+		cm_jw_key(w, "Volume"); cm_jw_bool(w, c->vols[i].volume);
+		cm_jw_key(w, "Anonymous"); cm_jw_bool(w, c->vols[i].anon);
+		cm_jw_key(w, "NoCopy"); cm_jw_bool(w, c->vols[i].nocopy);
+		cm_jw_key(w, "Mount"); cm_jw_bool(w, c->vols[i].mount);
 		cm_jw_obj_end(w);
 	}
 	cm_jw_arr_end(w);
@@ -1154,6 +1406,25 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	cm_jw_kint(w, "CpuPeriod", c->lim.cpu_period);
 	cm_jw_kint(w, "CpuShares", c->lim.cpu_shares);
 	cm_jw_kint(w, "PidsLimit", c->lim.pids);
+	cm_jw_kint(w, "MemoryReservation", c->lim.memory_reservation);
+	cm_jw_kint(w, "BlkioWeight", c->lim.blkio_weight);
+	cm_jw_key(w, "OomKillDisable"); cm_jw_bool(w, c->lim.oom_kill_disable);
+	cm_jw_kstr(w, "CpusetCpus", c->lim.cpuset_cpus);
+	cm_jw_kint(w, "StopSignalNum", c->stop_signal);
+	cm_jw_kint(w, "StopTimeout", c->stop_timeout);
+	cm_jw_key(w, "Init"); cm_jw_bool(w, c->init);
+	jw_kstr_opt(w, "Cidfile", c->cidfile);
+	jw_kstr_opt(w, "InitPath", c->init_path);
+	cm_jw_key(w, "Sysctls");
+	cm_jw_arr(w);
+	for (char **p = c->sysctls; p && *p; p++)
+		cm_jw_str(w, *p);
+	cm_jw_arr_end(w);
+	cm_jw_key(w, "GroupAdd");
+	cm_jw_arr(w);
+	for (char **p = c->group_add; p && *p; p++)
+		cm_jw_str(w, *p);
+	cm_jw_arr_end(w);
 	jw_kstr_opt(w, "CgroupParent", c->cgroup_parent);
 	jw_kstr_opt(w, "CgroupRoot", c->cgroup_root);
 	cm_jw_kint(w, "Created", c->created);
@@ -1311,9 +1582,14 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 		for (size_t i = 0; i < b->n; i++) {
 			struct run_volume *v = &c->vols[c->n_vols];
 			if ((r = dup_str(b->v[i], "Source", &v->host)) < 0 ||
-			    (r = dup_str(b->v[i], "Destination", &v->ctr)) < 0)
+			    (r = dup_str(b->v[i], "Destination", &v->ctr)) < 0 ||
+			    (r = dup_str(b->v[i], "Name", &v->name)) < 0)
 				return r;
 			v->ro = !get_bool(b->v[i], "RW");
+			v->volume = get_bool(b->v[i], "Volume");
+			v->anon = get_bool(b->v[i], "Anonymous");
+			v->nocopy = get_bool(b->v[i], "NoCopy");
+			v->mount = get_bool(b->v[i], "Mount");
 			c->n_vols++;
 			if (!v->host || !v->ctr)
 				return cm_error_set(err, -EINVAL, "config.json: invalid bind");
@@ -1325,6 +1601,26 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	c->lim.cpu_period = get_int(j, "CpuPeriod");
 	c->lim.cpu_shares = get_int(j, "CpuShares");
 	c->lim.pids = get_int(j, "PidsLimit");
+	c->lim.memory_reservation = get_int(j, "MemoryReservation");
+	c->lim.blkio_weight = get_int(j, "BlkioWeight");
+	c->lim.oom_kill_disable = get_bool(j, "OomKillDisable");
+	const char *cpus = cm_json_get_str(j, "CpusetCpus");
+	if (cpus && run_parse_cpuset(cpus, NULL) == 0)
+		snprintf(c->lim.cpuset_cpus, sizeof(c->lim.cpuset_cpus), "%s", cpus);
+	int64_t sig = get_int(j, "StopSignalNum");
+	c->stop_signal = sig > 0 && sig < 65 ? (int)sig : 0;
+	int64_t st = cm_json_get(j, "StopTimeout") ? get_int(j, "StopTimeout") : -1;
+	c->stop_timeout = st >= -1 && st < 1000000 ? (int)st : -1;
+	c->init = get_bool(j, "Init");
+	c->init_fd = -1;
+	if ((r = dup_str(j, "Cidfile", &c->cidfile)) < 0 ||
+	    (r = dup_str(j, "InitPath", &c->init_path)) < 0 ||
+	    (r = strv_from_json(cm_json_get(j, "Sysctls"), &c->sysctls, NULL)) < 0 ||
+	    (r = strv_from_json(cm_json_get(j, "GroupAdd"), &c->group_add, NULL)) < 0)
+		return r;
+	for (char **p = c->sysctls; p && *p; p++)
+		if (run_parse_sysctl(*p, c->network, err) < 0)
+			return -EINVAL;
 	c->created = get_int(j, "Created");
 	if (!c->argv[0] || !c->rootfs || !c->bundle)
 		return cm_error_set(err, -EINVAL, "config.json: no command, rootfs or bundle");

@@ -743,8 +743,18 @@ int run_container_stop(const char *bundle, int timeout, struct cm_error *err)
 		return stop_starting(bundle, err);
 	if (st.status != RUN_RUNNING)
 		return r;
+	_cleanup_run_config_ struct run_config *c = NULL;
+	int sig = SIGTERM;
+	if (run_config_read(bundle, &c, NULL) == 0) {
+		if (c->stop_signal > 0)
+			sig = c->stop_signal;
+		if (timeout < 0)
+			timeout = c->stop_timeout;
+	}
+	if (timeout < 0)
+		timeout = 10; /* docker's default */
 	if (timeout > 0) {
-		(void)run_container_kill(bundle, SIGTERM, NULL);
+		(void)run_container_kill(bundle, sig, NULL);
 		if (wait_exit(bundle, (int64_t)timeout * 1000, NULL))
 			return 0;
 	}
@@ -904,6 +914,32 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_kint(w, "CpuShares", c->lim.cpu_shares);
 	cm_jw_kint(w, "NanoCpus", c->lim.cpu_period ? c->lim.cpu_quota * 1000000000 / c->lim.cpu_period : 0);
 	cm_jw_kint(w, "PidsLimit", c->lim.pids);
+	cm_jw_kint(w, "MemoryReservation", c->lim.memory_reservation);
+	cm_jw_kint(w, "BlkioWeight", c->lim.blkio_weight);
+	cm_jw_key(w, "OomKillDisable");
+	cm_jw_bool(w, c->lim.oom_kill_disable);
+	cm_jw_kstr(w, "CpusetCpus", c->lim.cpuset_cpus);
+	cm_jw_key(w, "Init");
+	cm_jw_bool(w, c->init);
+	cm_jw_kstr(w, "ContainerIDFile", c->cidfile ? c->cidfile : "");
+	cm_jw_key(w, "GroupAdd"); /* docker's: null when none */
+	if (c->group_add && c->group_add[0]) {
+		cm_jw_arr(w);
+		for (char **g = c->group_add; *g; g++)
+			cm_jw_str(w, *g);
+		cm_jw_arr_end(w);
+	} else {
+		cm_jw_null(w);
+	}
+	cm_jw_key(w, "Sysctls");
+	cm_jw_obj(w);
+	for (char **sc = c->sysctls; sc && *sc; sc++) {
+		const char *eq = strchr(*sc, '=');
+		char k[256];
+		snprintf(k, sizeof(k), "%.*s", (int)(eq - *sc), *sc);
+		cm_jw_kstr(w, k, eq + 1);
+	}
+	cm_jw_obj_end(w);
 	cm_jw_key(w, "ReadonlyRootfs");
 	cm_jw_bool(w, c->read_only);
 	cm_jw_key(w, "AutoRemove");
@@ -962,7 +998,10 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_arr(w);
 	for (size_t i = 0; i < c->n_vols; i++) {
 		char b[8192];
-		snprintf(b, sizeof(b), "%s:%s%s", c->vols[i].host, c->vols[i].ctr, c->vols[i].ro ? ":ro" : "");
+		if (c->vols[i].mount || (c->vols[i].volume && c->vols[i].anon))
+			continue; /* docker: --mount ones and anonymous ones are not Binds */
+		snprintf(b, sizeof(b), "%s:%s%s", c->vols[i].volume && c->vols[i].name ? c->vols[i].name : c->vols[i].host,
+			 c->vols[i].ctr, c->vols[i].ro ? ":ro" : "");
 		cm_jw_str(w, b);
 	}
 	cm_jw_arr_end(w);
@@ -975,6 +1014,39 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 		cm_jw_kstr(w, "CgroupnsMode", run_cgroup_version(cg) == RUN_CGROUP_V2 ? "private" : "host");
 	}
 	cm_jw_obj_end(w);
+	cm_jw_key(w, "Mounts"); /* docker's: volumes, binds and tmpfs */
+	cm_jw_arr(w);
+	for (size_t i = 0; i < c->n_vols; i++) {
+		const struct run_volume *v = &c->vols[i];
+		cm_jw_obj(w);
+		cm_jw_kstr(w, "Type", v->volume ? "volume" : "bind");
+		if (v->volume)
+			cm_jw_kstr(w, "Name", v->name ? v->name : "");
+		cm_jw_kstr(w, "Source", v->host ? v->host : "");
+		cm_jw_kstr(w, "Destination", v->ctr);
+		if (v->volume)
+			cm_jw_kstr(w, "Driver", "local");
+		cm_jw_kstr(w, "Mode", v->volume ? "z" : v->ro ? "ro" : "");
+		cm_jw_key(w, "RW");
+		cm_jw_bool(w, !v->ro);
+		cm_jw_kstr(w, "Propagation", v->volume ? "" : "rprivate");
+		cm_jw_obj_end(w);
+	}
+	for (char **tf = c->tmpfs; tf && *tf; tf++) {
+		const char *colon = strchr(*tf, ':');
+		char k[256];
+		snprintf(k, sizeof(k), "%.*s", colon ? (int)(colon - *tf) : (int)strlen(*tf), *tf);
+		cm_jw_obj(w);
+		cm_jw_kstr(w, "Type", "tmpfs");
+		cm_jw_kstr(w, "Source", "");
+		cm_jw_kstr(w, "Destination", k);
+		cm_jw_kstr(w, "Mode", colon ? colon + 1 : "");
+		cm_jw_key(w, "RW");
+		cm_jw_bool(w, !(colon && strstr(colon, "ro")));
+		cm_jw_kstr(w, "Propagation", "");
+		cm_jw_obj_end(w);
+	}
+	cm_jw_arr_end(w);
 	cm_jw_key(w, "Config");
 	cm_jw_obj(w);
 	cm_jw_kstr(w, "Hostname", c->hostname ? c->hostname : "");
@@ -995,6 +1067,13 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_arr_end(w);
 	cm_jw_kstr(w, "WorkingDir", c->cwd ? c->cwd : "/");
 	cm_jw_kstr(w, "Image", c->image ? c->image : "");
+	if (c->stop_signal > 0) {
+		char sn[32];
+		run_signal_name(c->stop_signal, sn, sizeof(sn));
+		cm_jw_kstr(w, "StopSignal", sn);
+	}
+	if (c->stop_timeout >= 0)
+		cm_jw_kint(w, "StopTimeout", c->stop_timeout);
 	cm_jw_key(w, "Labels");
 	cm_jw_obj(w);
 	for (char **l = c->labels; l && *l; l++) {

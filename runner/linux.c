@@ -562,6 +562,18 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 	for (size_t i = 0; i < c->n_add_gids && u.n_groups < CM_ARRAY_SIZE(u.groups); i++)
 		u.groups[u.n_groups++] = c->add_gids[i];
 
+	/* --group-add: a gid, or a group of the container's /etc/group */
+	for (char **g = c->group_add; g && *g; g++) {
+		struct run_user gu;
+		char spec[300];
+		snprintf(spec, sizeof(spec), "0:%s", *g);
+		if (run_user_resolve(spec, pw, gr, &gu, &e) < 0)
+			child_fail(cx, RUN_EXIT_IMG, 0, "Unable to find group %s: no matching entries in group file", *g);
+		if (u.n_groups == CM_ARRAY_SIZE(u.groups))
+			child_fail(cx, RUN_EXIT_IMG, -E2BIG, "--group-add");
+		u.groups[u.n_groups++] = gu.gid;
+	}
+
 	/* env: HOME from the user unless set */
 	size_t n = 0;
 	char **env = NULL;
@@ -637,6 +649,21 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 	if (sec && !c->new_privs && (r = run_seccomp_load(sec)) < 0)
 		child_fail(cx, RUN_EXIT_IMG, r, "loading the seccomp filter");
 
+	if (is_init && c->init && c->init_fd >= 0) {
+		/* --init: img-init PID-1-reaps and passes signals, then runs argv
+		 * (its own PATH search, 127/126 as a shell's) */
+		size_t na = 0;
+		while (argv[na])
+			na++;
+		char **av = calloc(na + 3, sizeof(char *));
+		if (!av)
+			child_fail(cx, RUN_EXIT_IMG, -ENOMEM, "--init");
+		av[0] = (char *)"img-init";
+		av[1] = (char *)"--";
+		memcpy(av + 2, argv, (na + 1) * sizeof(char *));
+		syscall(SYS_execveat, c->init_fd, "", av, env, AT_EMPTY_PATH);
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "exec of img-init");
+	}
 	const char *file = argv[0];
 	if (strchr(file, '/')) {
 		execve(file, argv, env);
@@ -719,8 +746,10 @@ static void mount_cgroup2(struct child_ctx *cx, bool rw)
 		child_fail(cx, RUN_EXIT_IMG, 0, "/sys/fs/cgroup: not the cgroup2 we mounted");
 }
 
-/* linux.sysctl of an OCI spec, written through the container's /proc
- * (mounted, not yet made read-only): KEY in dotted or slashed form. */
+/* --sysctl KEY=VALUE (checked by run_parse_sysctl) and an OCI spec's
+ * linux.sysctl, written through the container's own /proc (its namespaces:
+ * ipc, net; mounted, not yet read-only), resolved in-root: KEY in dotted or
+ * slashed form. */
 static void write_sysctls(struct child_ctx *cx, int rootfd, char *const *kv)
 {
 	for (; kv && *kv; kv++) {
@@ -732,7 +761,7 @@ static void write_sysctls(struct child_ctx *cx, int rootfd, char *const *kv)
 		for (char *q = path + 9; *q; q++)
 			if (*q == '.')
 				*q = '/';
-		_cleanup_close_ int fd = open_in_root(rootfd, path, O_WRONLY);
+		_cleanup_close_ int fd = open_in_root(rootfd, path, O_WRONLY | O_NOFOLLOW);
 		if (fd < 0 || cm_write_all(fd, eq + 1, strlen(eq + 1)) < 0)
 			child_fail(cx, RUN_EXIT_IMG, fd < 0 ? fd : cm_neg_errno(), "sysctl %s", *kv);
 	}
@@ -820,14 +849,14 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 	for (size_t i = 0; i < plan.n; i++) {
 		/* before /proc/sys becomes read-only */
 		if (!sysctl_done && (plan.ops[i].op == RUN_MOP_MASK || plan.ops[i].op == RUN_MOP_RO)) {
-			write_sysctls(&cx, root, c->sysctl);
+			write_sysctls(&cx, root, c->sysctls);
 			sysctl_done = true;
 		}
 		apply_op(&cx, root, &plan.ops[i], src[i]);
 		cm_close(&src[i]);
 	}
 	if (!sysctl_done)
-		write_sysctls(&cx, root, c->sysctl);
+		write_sysctls(&cx, root, c->sysctls);
 	run_plan_free(&plan);
 
 	if (c->read_only && (r = remount_ro(root)) < 0)

@@ -239,6 +239,15 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	}
 	/* v1: pid 1 joins by itself; v2: it is born in the group (clone3),
 	 * else (a kernel without CLONE_INTO_CGROUP) we move it */
+	/* --init: pid 1 is img-init, executed from a sealed copy (nothing of
+	 * the host's is reachable from the container through it) */
+	_cleanup_close_ int initfd = -1;
+	if (c->init && (initfd = run_sealed_copy(c->init_path ? c->init_path : "", &e)) < 0) {
+		(void)run_cgroup_destroy(cg, NULL);
+		*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+		return -1;
+	}
+	c->init_fd = initfd;
 	bool self_join = run_cgroup_self_join_fast(cg);
 	_cleanup_close_ int cgfd = self_join ? -1 : run_cgroup_dir_fd(cg);
 	pid_t pid;

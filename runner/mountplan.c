@@ -200,6 +200,15 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
 	for (size_t i = 0; i < c->n_vols; i++) {
 		if ((r = check_target(c->vols[i].ctr, err)) < 0)
 			goto fail;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(c->vols[j].ctr, c->vols[i].ctr) == 0) {
+				r = cm_error_set(err, -EINVAL, "Duplicate mount point: %s", c->vols[i].ctr);
+				goto fail;
+			}
+		if (!c->vols[i].host) { /* img makes a volume before the plan */
+			r = cm_error_set(err, -EINVAL, "volume for %s has no directory", c->vols[i].ctr);
+			goto fail;
+		}
 		struct run_mount_op *o = plan_add(&p, RUN_MOP_BIND, c->vols[i].ctr);
 		if (!o) {
 			r = -ENOMEM;

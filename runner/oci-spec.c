@@ -468,7 +468,7 @@ int run_oci_config(const struct cm_json *spec, const char *bundle, const char *i
 	for (size_t i = 0; cm_json_is(sc, CM_JSON_OBJECT) && i < sc->n; i++) {
 		char *kv = NULL;
 		const char *v = cm_json_str(sc->v[i]);
-		if (!v || asprintf(&kv, "%s=%s", sc->k[i], v) < 0 || strv_push(&c->sysctl, kv) < 0) {
+		if (!v || asprintf(&kv, "%s=%s", sc->k[i], v) < 0 || strv_push(&c->sysctls, kv) < 0) {
 			free(kv);
 			return cm_error_set(err, -EINVAL, "config.json: bad linux.sysctl %s", sc->k[i]);
 		}

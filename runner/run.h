@@ -39,9 +39,16 @@ struct run_ulimit {
 };
 
 struct run_volume {
-	char *host;   /* absolute host path (trusted: the command line) */
+	char *host;   /* absolute host path (trusted: the command line); for a
+		       * volume its _data dir, filled in by img once it exists */
 	char *ctr;    /* absolute path in the container, resolved in-root */
 	bool ro;
+	char *name;   /* a volume's name (NULL: a bind, or an anonymous volume
+		       * not made yet) */
+	bool volume;  /* a volume (named or anonymous), not a bind mount */
+	bool anon;    /* anonymous: made for this container (rm -v removes it) */
+	bool nocopy;  /* not seeded from the image's content at ctr */
+	bool mount;   /* given with --mount (a bind's source must exist) */
 };
 
 /* docker's --network: none (a netns with lo only), host (the host's), or
@@ -65,6 +72,10 @@ struct run_limits {
 	int64_t cpu_shares;  /* v1 shares (2..262144) */
 	int64_t pids;        /* max tasks, -1 unlimited, 0 not set: RUN_DEFAULT_PIDS_LIMIT
 			      * where the pids controller is available */
+	int64_t memory_reservation; /* bytes: v1 memory.soft_limit_in_bytes, v2 memory.low */
+	int64_t blkio_weight;       /* 10..1000: v1 blkio[.bfq].weight, v2 io[.bfq].weight */
+	bool oom_kill_disable;      /* v1 memory.oom_control (v2 has none) */
+	char cpuset_cpus[128];      /* "0-1,3": v1 cpuset.cpus, v2 cpuset.cpus */
 };
 
 /* docker's restart policies */
@@ -140,12 +151,21 @@ struct run_config {
 	size_t n_add_gids;
 	char **masked, **readonly_paths; /* with paths_set: these, not docker's lists */
 	bool paths_set;
-	char **sysctl;       /* KEY=VALUE, written under /proc/sys after pivot_root */
 	char *cgroup_name;   /* the group's last component (NULL: id) */
 	char *exec_fifo;     /* create/start: pid 1 opens it for writing right before
 			      * exec and blocks there until `start` opens it */
 	struct run_hook *start_hooks; /* startContainer: run in the container */
 	size_t n_start_hooks;
+	/* issue 14's run flags */
+	int stop_signal;     /* --stop-signal or the image's StopSignal; 0: SIGTERM */
+	int stop_timeout;    /* --stop-timeout seconds; -1: not set (10) */
+	bool init;           /* --init: img-init runs as pid 1 (from a sealed memfd) */
+	char *init_path;     /* the host's img-init, found by img at run */
+	int init_fd;         /* not stored: the monitor's sealed copy of it, or -1 */
+	char **sysctls;      /* --sysctl KEY=VALUE (checked: namespaced ones), an OCI
+			      * spec's linux.sysctl; written below /proc/sys after pivot_root */
+	char **group_add;    /* --group-add NAME|GID */
+	char *cidfile;       /* --cidfile: where img wrote the id (HostConfig.ContainerIDFile) */
 };
 
 /* The namespaces an OCI spec may name by path. */
@@ -175,8 +195,18 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 int run_parse_bytes(const char *s, int64_t *ret, struct cm_error *err);   /* 128m, 1g, 512k, 100 */
 int run_parse_cpus(const char *s, int64_t *ret_quota, int64_t *ret_period,
 		   struct cm_error *err);                                   /* 0.5 -> 50000/100000 */
+/* -v HOST:CTR[:OPTS], -v NAME:CTR[:OPTS] (a volume), -v CTR (an anonymous
+ * volume); OPTS: ro, rw, nocopy, z, Z, propagation (ignored) joined by ','. */
 int run_parse_volume(const char *s, struct run_volume *ret, struct cm_error *err);
+/* --mount type=bind|volume|tmpfs,source=,target=,readonly,... (docker's
+ * syntax and errors; type defaults to volume). Returns 0 with *ret filled
+ * (bind, volume), or 1 for a tmpfs with *ret_tmpfs a malloc'd --tmpfs
+ * PATH:OPTIONS. */
+int run_parse_mount(const char *s, struct run_volume *ret, char **ret_tmpfs, struct cm_error *err);
+void run_volume_clear(struct run_volume *v);
 int run_parse_signal(const char *s, int *ret, struct cm_error *err);  /* KILL, SIGTERM, 9 */
+/* "SIGTERM" (a number for one without a name). */
+void run_signal_name(int sig, char *buf, size_t sz);
 int run_parse_network(const char *s, enum run_netmode *ret, struct cm_error *err);
 /* Capabilities: docker's default set minus NET_RAW (SECURITY.md), a name
  * (CHOWN, CAP_CHOWN, any case; ALL: every one) to its bit mask, the set a
@@ -230,6 +260,11 @@ void run_ulimits_json(const struct run_config *c, struct cm_jw *w);
 int run_parse_tmpfs(const char *s, struct cm_error *err);
 int run_tmpfs_options(const char *opts, unsigned long *flags, char *data, size_t sz);
 int run_parse_dns(const char *kind, const char *s, struct cm_error *err);
+/* --sysctl KEY=VALUE: docker's namespaced ones only (kernel.msg*,
+ * kernel.sem, kernel.shm*, fs.mqueue.*, net.* but with --network host). */
+int run_parse_sysctl(const char *s, enum run_netmode net, struct cm_error *err);
+/* --cpuset-cpus: "0-3,5" (checked against nothing but the syntax). */
+int run_parse_cpuset(const char *s, struct cm_error *err);
 /* no | always | unless-stopped | on-failure[:N] */
 int run_parse_restart(const char *s, enum run_restart *ret, int *ret_max, struct cm_error *err);
 const char *run_restart_name(enum run_restart r);
@@ -518,8 +553,9 @@ struct run_stats {
 	int64_t pids;
 };
 int run_container_stats(const char *bundle, struct run_stats *ret, struct cm_error *err);
-/* SIGTERM to pid 1, then after timeout seconds SIGKILL to every process of
- * the cgroup (frozen first). A container still starting (pid 1 not yet
+/* The stop signal (c->stop_signal, else SIGTERM) to pid 1, then after
+ * timeout seconds (< 0: the container's --stop-timeout, else 10) SIGKILL
+ * to every process of the cgroup (frozen first). A container still starting (pid 1 not yet
  * exec'd: its set-up may hang on a stalled union) is killed at once. */
 int run_container_stop(const char *bundle, int timeout, struct cm_error *err);
 /* Whether st (fresh) is of a container being started: "created" with its

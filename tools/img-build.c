@@ -78,7 +78,7 @@ static int build_run(void *ctx, struct ims_store *s, const struct bld_run_req *r
 	/* docker's RUN: no ENTRYPOINT, the command as given */
 	struct run_cli cli = { .cmd = req->argv, .entrypoint = "", .env = req->env };
 	struct ims_container *ct = NULL;
-	int r = img_container_setup(s, &co, c, &cli, false, &ct, e);
+	int r = img_container_setup(s, &co, c, &cli, false, IMG_NO_VOLUMES, &ct, e);
 	if (r < 0)
 		return r;
 	struct run_started st;

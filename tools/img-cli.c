@@ -229,7 +229,7 @@ void img_verb_help(const struct img_verb *v, FILE *f)
 void img_main_help(FILE *f)
 {
 	static const char *const groups[] = { "Container Commands", "Image Commands",
-					      "Store Commands" };
+					      "Management Commands", "Store Commands" };
 	fputs("Usage:  img [OPTIONS] COMMAND\n\n"
 	      "Images and containers with docker's verbs, on the ufsmount union filesystem\n",
 	      f);

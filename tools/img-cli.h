@@ -26,6 +26,9 @@ enum {
 	OPT_UNTIL, OPT_MAN, OPT_HELP, OPT_REPAIR,
 	OPT_TLSVERIFY, OPT_PLATFORM, OPT_PULL, OPT_PASSSTDIN, OPT_DIGESTS,
 	OPT_BUILDARG, OPT_TARGET, OPT_NOCACHE, OPT_IIDFILE, OPT_SECRET, OPT_LABEL,
+	OPT_FILTER, OPT_MOUNT, OPT_VOLFROM, OPT_VOLUMES,
+	OPT_CIDFILE, OPT_STOPSIGNAL, OPT_STOPTIMEOUT, OPT_INIT, OPT_SYSCTL, OPT_GROUPADD,
+	OPT_CPUSET, OPT_MEMRES, OPT_OOMKILL, OPT_BLKIO,
 };
 
 /* One option of a verb. */
@@ -128,3 +131,16 @@ int img_cmd_build(int argc, char **argv);
 int img_cmd_container(int argc, char **argv);
 int img_cmd_container_inspect(int argc, char **argv);
 int img_cmd_cp(int argc, char **argv);
+/* img-volume.c */
+int img_cmd_volume_create(int argc, char **argv);
+int img_cmd_volume_ls(int argc, char **argv);
+int img_cmd_volume_inspect(int argc, char **argv);
+int img_cmd_volume_rm(int argc, char **argv);
+int img_cmd_volume_prune(int argc, char **argv);
+/* img-system.c */
+int img_cmd_version(int argc, char **argv);
+int img_cmd_info(int argc, char **argv);
+int img_cmd_rename(int argc, char **argv);
+int img_cmd_container_prune(int argc, char **argv);
+int img_cmd_system_prune(int argc, char **argv);
+int img_cmd_system_df(int argc, char **argv);

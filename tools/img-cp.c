@@ -127,14 +127,10 @@ static int copy_file(int sfd, const struct stat *st, int ddir, const char *dname
 	return r;
 }
 
-static int copy_dir(int sfd, const struct stat *st, int ddir, const char *dname,
-		    const struct cp_opts *o)
+/* Every entry of the directory sfd into dfd; skip_special: devices,
+ * FIFOs and sockets are left out instead of failing the copy. */
+static int copy_entries(int sfd, int dfd, const struct cp_opts *o, bool skip_special)
 {
-	if (mkdirat(ddir, dname, 0700) < 0 && errno != EEXIST)
-		return cm_neg_errno();
-	_cleanup_close_ int dfd = openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return cm_neg_errno();
 	int dup = fcntl(sfd, F_DUPFD_CLOEXEC, 3);
 	DIR *d = dup < 0 ? NULL : fdopendir(dup);
 	if (!d) {
@@ -146,11 +142,26 @@ static int copy_dir(int sfd, const struct stat *st, int ddir, const char *dname,
 	struct dirent *de;
 	int r = 0;
 	while (r == 0 && (errno = 0, de = readdir(d)))
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
 			r = copy_tree(sfd, de->d_name, dfd, de->d_name, o, false);
+			if (r == -EOPNOTSUPP && skip_special)
+				r = 0;
+		}
 	if (r == 0 && errno)
 		r = cm_neg_errno();
 	closedir(d);
+	return r;
+}
+
+static int copy_dir(int sfd, const struct stat *st, int ddir, const char *dname,
+		    const struct cp_opts *o)
+{
+	if (mkdirat(ddir, dname, 0700) < 0 && errno != EEXIST)
+		return cm_neg_errno();
+	_cleanup_close_ int dfd = openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return cm_neg_errno();
+	int r = copy_entries(sfd, dfd, o, false);
 	return r < 0 ? r : set_meta(dfd, ddir, dname, st, o, false);
 }
 
@@ -180,6 +191,22 @@ static int copy_tree(int sdir, const char *sname, int ddir, const char *dname,
 	if (S_ISDIR(st.st_mode))
 		return copy_dir(sfd, &st, ddir, dname, o);
 	return -EOPNOTSUPP; /* devices, FIFOs, sockets: not copied */
+}
+
+int img_cp_seed(int root, const char *path, int ddir)
+{
+	static const struct cp_opts keep = { .archive = true };
+	_cleanup_close_ int sfd = open_in_root(root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	if (sfd == -ENOENT || sfd == -ENOTDIR || sfd == -ELOOP)
+		return 0; /* nothing there in the image, or not a directory */
+	if (sfd < 0)
+		return sfd;
+	int r = copy_entries(sfd, ddir, &keep, true);
+	struct stat st;
+	if (r == 0 && fstat(sfd, &st) == 0 &&
+	    (fchown(ddir, st.st_uid, st.st_gid) < 0 || fchmod(ddir, st.st_mode & 07777) < 0))
+		r = cm_neg_errno();
+	return r;
 }
 
 /* ------------------------------------------------------------ the command */

@@ -164,3 +164,38 @@ char *img_go_quote(const char *s)
 	}
 	return o.s;
 }
+
+int img_filter_add(struct img_filter *fs, size_t *n, const char *arg, const char *const *keys,
+		   size_t nkeys)
+{
+	const char *eq = strchr(arg, '=');
+	size_t kl = eq ? (size_t)(eq - arg) : strlen(arg);
+	bool ok = false;
+	for (size_t i = 0; eq && i < nkeys; i++)
+		ok |= strlen(keys[i]) == kl && strncmp(arg, keys[i], kl) == 0;
+	if (!ok)
+		return img_fail("invalid filter '%.*s'", (int)kl, arg);
+	if (*n == IMG_MAX_FILTERS)
+		return img_fail("at most %d filters", IMG_MAX_FILTERS);
+	snprintf(fs[*n].key, sizeof(fs[*n].key), "%.*s", (int)kl, arg);
+	fs[(*n)++].val = eq + 1;
+	return 0;
+}
+
+bool img_filters_match(const struct img_filter *fs, size_t n,
+		       bool (*one)(const struct img_filter *f, void *ctx), void *ctx)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool any = false, seen = false;
+		for (size_t k = 0; k < i; k++)
+			seen |= strcmp(fs[k].key, fs[i].key) == 0;
+		if (seen)
+			continue; /* this key was decided with its first filter */
+		for (size_t k = i; k < n && !any; k++)
+			if (strcmp(fs[k].key, fs[i].key) == 0)
+				any = one(&fs[k], ctx);
+		if (!any)
+			return false;
+	}
+	return true;
+}

@@ -42,3 +42,19 @@ int img_fmt_once(const char *format, const struct cm_json *data);
 
 /* Go's strconv.Quote of s into a malloc'd string (docker's COMMAND column). */
 char *img_go_quote(const char *s);
+
+/* docker's --filter KEY=VALUE of the listings: filters of one key are
+ * alternatives, of different keys all must hold. */
+#include <stddef.h>
+#define IMG_MAX_FILTERS 16
+struct img_filter {
+	char key[16];
+	const char *val; /* borrowed from argv */
+};
+/* Add arg to fs if its key is one of keys (docker's "invalid filter 'KEY'"
+ * printed otherwise): 0, or 125. */
+int img_filter_add(struct img_filter *fs, size_t *n, const char *arg, const char *const *keys,
+		   size_t nkeys);
+/* Whether ctx passes fs, one(f, ctx) deciding each filter. */
+bool img_filters_match(const struct img_filter *fs, size_t n,
+		       bool (*one)(const struct img_filter *f, void *ctx), void *ctx);

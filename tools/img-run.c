@@ -4,6 +4,7 @@
  * containers (libimgstore). Only this file prints. */
 #include "img-run.h"
 #include "img-pull.h"
+#include "img-format.h"
 #include "cm.h"
 #include "cm-helper.h"
 #include "cm-text.h"
@@ -99,8 +100,12 @@ static void remove_exited(const char *bundle, const char *id)
 {
 	struct cm_error e = { 0 };
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
+	_cleanup_run_config_ struct run_config *c = NULL;
+	(void)run_config_read(bundle, &c, NULL);
 	if (img_open_store(&s, &e) < 0 || img_container_discard(s, bundle, id, &e) < 0)
 		img_fail_err(&e);
+	else if (c) /* docker's --rm: its anonymous volumes too */
+		img_volumes_release(s, c);
 }
 
 int img_container_discard(struct ims_store *s, const char *bundle, const char *id,
@@ -188,6 +193,39 @@ static void free_container(struct ims_store *s, const char *id)
 	(void)ims_container_remove(s, id, true, &e);
 }
 
+/* docker's warnings for limits the kernel here cannot apply (the limit is
+ * then dropped, as docker's daemon does). */
+static void limits_warn(struct run_limits *lim, const char *root)
+{
+	char p[512];
+	bool v2 = (snprintf(p, sizeof(p), "%s/cgroup.controllers", root), access(p, F_OK) == 0);
+	if (lim->oom_kill_disable && v2) {
+		fputs("WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.\n", stderr);
+		lim->oom_kill_disable = false;
+	} else if (lim->oom_kill_disable && !lim->memory) {
+		fputs("WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous.\n",
+		      stderr);
+	}
+	if (lim->blkio_weight > 0) {
+		char a[600], b[600];
+		snprintf(a, sizeof(a), v2 ? "%s/cgroup.subtree_control" : "%s/blkio/blkio.weight", root);
+		snprintf(b, sizeof(b), "%s/blkio/blkio.bfq.weight", root);
+		char ctl[512] = "";
+		FILE *f = v2 ? fopen(a, "re") : NULL;
+		if (f) {
+			if (!fgets(ctl, sizeof(ctl), f))
+				ctl[0] = '\0';
+			fclose(f);
+		}
+		bool ok = v2 ? strstr(ctl, "io") != NULL : access(a, F_OK) == 0 || access(b, F_OK) == 0;
+		if (!ok) {
+			fputs("WARNING: Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.\n",
+			      stderr);
+			lim->blkio_weight = 0;
+		}
+	}
+}
+
 /* -m --memory-swap --cpus --cpu-shares --pids-limit, for run and update;
  * a bad value is reported here (-1). */
 static int limit_opt(int o, const char *arg, struct run_limits *lim)
@@ -220,14 +258,39 @@ static int limit_opt(int o, const char *arg, struct run_limits *lim)
 		if (lim->pids == 0)
 			lim->pids = -1;
 		return 0;
+	case OPT_CPUSET:
+		if (run_parse_cpuset(arg, &e) < 0)
+			return img_fail_err(&e), -1;
+		snprintf(lim->cpuset_cpus, sizeof(lim->cpuset_cpus), "%s", arg);
+		return 0;
+	case OPT_MEMRES:
+		if (run_parse_bytes(arg, &lim->memory_reservation, &e) < 0)
+			return img_fail_err(&e), -1;
+		return 0;
+	case OPT_OOMKILL:
+		lim->oom_kill_disable = true;
+		return 0;
+	case OPT_BLKIO: {
+		char *end;
+		long w = strtol(arg, &end, 10);
+		if (!*arg || *end || (w != 0 && (w < 10 || w > 1000)))
+			return img_fail("Range of blkio weight is from 10 to 1000"), -1;
+		lim->blkio_weight = w;
+		return 0;
+	}
 	}
 	return -1;
 }
 
 int img_container_setup(struct ims_store *s, const struct ims_create_opts *co,
 			struct run_config *c, const struct run_cli *cli, bool create_only,
-			struct ims_container **ret, struct cm_error *e)
+			char *const *from, struct ims_container **ret, struct cm_error *e)
 {
+	/* volumes (the image's VOLUME paths, -v, --volumes-from) for img run and
+	 * create; a build step (from == IMG_NO_VOLUMES) has none, as docker's */
+	bool vols = from != IMG_NO_VOLUMES;
+	if (!vols)
+		from = NULL;
 	_cleanup_container_ struct ims_container *ct = NULL;
 	int r = ims_container_create(s, co, &ct, e);
 	if (r < 0)
@@ -252,8 +315,22 @@ int img_container_setup(struct ims_store *s, const struct ims_create_opts *co,
 		c->hostname = strdup(h);
 	}
 	c->created = ct->created;
-	if ((r = run_spec_merge(c, cm_json_get(img->config, "config"), cli, e)) < 0 ||
+	const struct cm_json *icfg = cm_json_get(img->config, "config");
+	/* the image's STOPSIGNAL unless --stop-signal */
+	const char *isig = cm_json_get_str(icfg, "StopSignal");
+	if (!c->stop_signal && isig)
+		(void)run_parse_signal(isig, &c->stop_signal, NULL);
+	if ((r = run_spec_merge(c, icfg, cli, e)) < 0 ||
+	    (vols && (r = img_volumes_prepare(s, c, icfg, from, e)) < 0)) {
+		free_container(s, ct->id);
+		return r;
+	}
+	/* run: the union is mounted, the volumes are seeded now; create's
+	 * are at their first start */
+	if ((vols && !create_only && (r = img_volumes_seed(s, c, e)) < 0) ||
 	    (r = run_config_write(c, e)) < 0) {
+		if (vols)
+			img_volumes_release(s, c);
 		free_container(s, ct->id);
 		return r;
 	}
@@ -267,7 +344,8 @@ int img_cmd_run(int argc, char **argv)
 	bool create_only = strcmp(argv[0], "create") == 0;
 	struct cm_error e = { 0 };
 	_cleanup_run_config_ struct run_config *c = calloc(1, sizeof(*c));
-	_cleanup_free_ char **env = NULL, **labels = NULL;
+	_cleanup_free_ char **env = NULL, **labels = NULL, **from = NULL;
+	size_t n_from = 0;
 	size_t n_env = 0, n_labels = 0, n_hosts = 0, n_dns = 0, n_search = 0, n_opts = 0,
 	       n_tmpfs = 0, n_secopt = 0;
 	char **file_env = NULL;
@@ -275,10 +353,12 @@ int img_cmd_run(int argc, char **argv)
 	const char *name = NULL, *entrypoint = NULL, *cwd = NULL, *user = NULL;
 	const char *pull = NULL;
 	bool detach = false;
-	int o;
+	int o, r;
+	size_t n_sysctl = 0, n_groups = 0;
 	if (!c)
 		return img_fail("out of memory");
 	c->network = RUN_NET_BRIDGE; /* docker's default */
+	c->stop_timeout = -1;
 	while ((o = img_getopt(argc, argv)) != -1) {
 		switch (o) {
 		case 'd': detach = true; break;
@@ -308,13 +388,23 @@ int img_cmd_run(int argc, char **argv)
 			struct run_volume v;
 			if (run_parse_volume(optarg, &v, &e) < 0)
 				return img_fail_err(&e);
-			struct run_volume *nv = realloc(c->vols, (c->n_vols + 1) * sizeof(*nv));
-			if (!nv)
+			if (img_vol_push(c, &v) < 0)
 				return img_fail("out of memory");
-			c->vols = nv;
-			c->vols[c->n_vols++] = v;
 			break;
 		}
+		case OPT_MOUNT: {
+			struct run_volume v;
+			char *t = NULL;
+			if ((r = run_parse_mount(optarg, &v, &t, &e)) < 0)
+				return img_fail_err(&e);
+			if (r == 1 ? strv_push(&c->tmpfs, &n_tmpfs, t) < 0 : img_vol_push(c, &v) < 0)
+				return img_fail("out of memory");
+			break;
+		}
+		case OPT_VOLFROM:
+			if (strv_push(&from, &n_from, optarg) < 0)
+				return img_fail("out of memory");
+			break;
 		case 'w': cwd = optarg; break;
 		case 'u': user = optarg; break;
 		case 'h':
@@ -431,6 +521,39 @@ int img_cmd_run(int argc, char **argv)
 			break;
 		}
 		case OPT_PRIVILEGED: c->privileged = true; break;
+		case OPT_CIDFILE:
+			free(c->cidfile);
+			c->cidfile = strdup(optarg);
+			break;
+		case OPT_STOPSIGNAL:
+			if (run_parse_signal(optarg, &c->stop_signal, &e) < 0)
+				return img_fail_err(&e);
+			break;
+		case OPT_STOPTIMEOUT: {
+			char *end;
+			long t = strtol(optarg, &end, 10);
+			if (!*optarg || *end || t < -1 || t > 1000000)
+				return img_fail("invalid argument \"%s\" for \"--stop-timeout\" flag: strconv.ParseInt: parsing \"%s\": invalid syntax",
+						optarg, optarg);
+			c->stop_timeout = (int)t;
+			break;
+		}
+		case OPT_INIT: c->init = true; break;
+		case OPT_SYSCTL:
+			if (strv_push(&c->sysctls, &n_sysctl, strdup(optarg)) < 0)
+				return img_fail("out of memory");
+			break;
+		case OPT_GROUPADD:
+			if (strv_push(&c->group_add, &n_groups, strdup(optarg)) < 0)
+				return img_fail("out of memory");
+			break;
+		case OPT_CPUSET:
+		case OPT_MEMRES:
+		case OPT_OOMKILL:
+		case OPT_BLKIO:
+			if (limit_opt(o, optarg, &c->lim) < 0)
+				return RUN_EXIT_IMG;
+			break;
 		case OPT_CAPADD:
 		case OPT_CAPDROP: {
 			uint64_t m;
@@ -445,6 +568,17 @@ int img_cmd_run(int argc, char **argv)
 	}
 	if (c->lim.memory && c->lim.memory_swap > 0 && c->lim.memory_swap < c->lim.memory)
 		return img_fail("Minimum memoryswap limit should be larger than memory limit");
+	if (c->lim.memory && c->lim.memory_reservation > c->lim.memory)
+		return img_fail("Minimum memory limit can not be less than memory reservation limit, see usage");
+	for (char **p = c->sysctls; p && *p; p++)
+		if (run_parse_sysctl(*p, c->network, &e) < 0)
+			return img_fail_err(&e);
+	if (c->init && cm_helper_find("img-init", "IMG_INIT", IMG_INIT_PATH, &c->init_path, &e) < 0)
+		return img_fail_err(&e);
+	if (c->cidfile && access(c->cidfile, F_OK) == 0)
+		return img_fail("Container ID file found, make sure the other container isn't running or delete %s",
+				c->cidfile);
+	limits_warn(&c->lim, run_cgroup_default_root());
 	if (c->host_uts && c->hostname)
 		return img_fail("Conflicting options: hostname and the UTS mode");
 	if (c->host_uts) { /* /etc/hostname and $HOSTNAME: the host's, as docker's */
@@ -481,7 +615,7 @@ int img_cmd_run(int argc, char **argv)
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	if (img_open_store(&s, &e) < 0)
 		return img_fail_err(&e);
-	int r = img_pull_for_run(s, argv[optind], pull);
+	r = img_pull_for_run(s, argv[optind], pull);
 	if (r != 0)
 		return r;
 	const char *const *cmd = (const char *const *)argv + optind + 1;
@@ -495,9 +629,18 @@ int img_cmd_run(int argc, char **argv)
 	}
 	struct run_cli cli = { .cmd = argv + optind + 1, .entrypoint = entrypoint, .env = env,
 			       .labels = labels, .cwd = cwd, .user = user };
-	if (img_container_setup(s, &co, c, &cli, create_only, &ct, &e) < 0)
+	if (img_container_setup(s, &co, c, &cli, create_only, from, &ct, &e) < 0)
 		return img_fail_err(&e);
 
+	if (c->cidfile) { /* docker's: written once the container exists */
+		FILE *f = fopen(c->cidfile, "wx");
+		if (!f || fprintf(f, "%s", c->id) < 0 || fclose(f) != 0) {
+			r = img_fail("Failed to create the container ID file: %s", strerror(errno));
+			img_volumes_release(s, c);
+			free_container(s, ct->id);
+			return r;
+		}
+	}
 	if (create_only) { /* img create: the config kept for img start */
 		printf("%s\n", c->id);
 		return 0;
@@ -593,6 +736,14 @@ static int start_one(const char *ref, bool attach)
 	bool was_mounted = ct->mounted; /* by img mount: stays so */
 	if (ims_container_mount(s, ct, &e) < 0)
 		return img_fail_err(&e);
+	if (rs.status == RUN_CREATED && rs.started_ns == 0) { /* img create's: seeded now */
+		_cleanup_run_config_ struct run_config *c = NULL;
+		if (run_config_read(bundle, &c, &e) < 0 || img_volumes_seed(s, c, &e) < 0) {
+			if (!was_mounted)
+				(void)ims_container_umount(s, ct, true, NULL);
+			return img_fail_err(&e);
+		}
+	}
 	struct run_started st;
 	if (run_container_start(monitor, NULL, bundle, attach, &st, &e) < 0) {
 		img_fail_err(&e);
@@ -633,7 +784,7 @@ int img_cmd_start(int argc, char **argv)
 
 static int stop_like(int argc, char **argv, bool restart)
 {
-	int timeout = 10, o, rc = 0;
+	int timeout = -1, o, rc = 0; /* -1: the container's --stop-timeout, else 10 */
 	while ((o = img_getopt(argc, argv)) != -1) {
 		if (o != 't')
 			return img_opt_exit(o);
@@ -731,7 +882,7 @@ static void stats_size(int64_t v, bool binary, char *buf, size_t sz)
 }
 
 struct stats_row {
-	char id[13], name[64], *bundle;
+	char id[13], name[64], ref[80], *bundle; /* ref: as given (docker's .Container) */
 	struct run_stats a, b;
 	bool ok;
 };
@@ -743,11 +894,19 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void stats_print(struct stats_row *rows, size_t n, int64_t wall_ns)
+/* One refresh of the table (or format): 0, or 125 after a template error. */
+static int stats_print(struct stats_row *rows, size_t n, int64_t wall_ns, const char *format)
 {
-	printf("%-14s %-20s %-8s %-22s %-8s %-20s %-20s %s\n", "CONTAINER ID", "NAME", "CPU %",
-	       "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS");
-	for (size_t i = 0; i < n; i++) {
+	static const char *const hdr[] = {
+		"BlockIO", "BLOCK I/O", "CPUPerc", "CPU %", "Container", "CONTAINER", "ID", "CONTAINER ID",
+		"MemPerc", "MEM %", "MemUsage", "MEM USAGE / LIMIT", "Name", "NAME", "NetIO", "NET I/O",
+		"PIDs", "PIDS",
+	};
+	struct img_fmt f = { 0 };
+	int rc = img_fmt_open(&f, format,
+			      "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
+			      hdr, CM_ARRAY_SIZE(hdr) / 2, "*formatter.statsContext");
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct run_stats *a = &rows[i].a, *b = &rows[i].b;
 		if (!rows[i].ok)
 			continue;
@@ -768,10 +927,16 @@ static void stats_print(struct stats_row *rows, size_t n, int64_t wall_ns)
 		snprintf(blk, sizeof(blk), "%s / %s", b1, b2);
 		if (b->pids >= 0)
 			snprintf(pids, sizeof(pids), "%lld", (long long)b->pids);
-		printf("%-14s %-20s %-8s %-22s %-8s %-20s %-20s %s\n", rows[i].id, rows[i].name, cpu, mem,
-		       mp, net, blk, pids);
+		const char *kv[] = {
+			"BlockIO", blk, "CPUPerc", cpu, "Container", rows[i].ref, "ID", rows[i].id,
+			"MemPerc", mp, "MemUsage", mem, "Name", rows[i].name, "NetIO", net, "PIDs", pids,
+		};
+		_cleanup_json_ struct cm_json *row = cm_tpl_strmap(kv, CM_ARRAY_SIZE(kv) / 2);
+		rc = row ? img_fmt_row(&f, row) : img_fail("out of memory");
 	}
+	rc = img_fmt_end(&f, rc);
 	fflush(stdout);
+	return rc;
 }
 
 /* img stats [--no-stream] [CONTAINER...]: every running container without
@@ -779,12 +944,20 @@ static void stats_print(struct stats_row *rows, size_t n, int64_t wall_ns)
  * refresh, every second, until interrupted). */
 int img_cmd_stats(int argc, char **argv)
 {
-	bool stream = true;
+	bool stream = true, all = false;
+	const char *format = NULL;
 	int o;
 	while ((o = img_getopt(argc, argv)) != -1) {
-		if (o != OPT_NOSTREAM)
+		if (o == OPT_NOSTREAM)
+			stream = false;
+		else if (o == OPT_FORMAT)
+			format = optarg;
+		else if (o == 'a')
+			all = true;
+		else if (o == OPT_NOTRUNC)
+			;
+		else
 			return img_opt_exit(o);
-		stream = false;
 	}
 	struct cm_error e = { 0 };
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
@@ -809,11 +982,12 @@ int img_cmd_stats(int argc, char **argv)
 			}
 		} else {
 			ct = TAKE_PTR(v[i]);
-			if (strncmp(ct->status, "Up", 2) != 0)
+			if (!all && strncmp(ct->status, "Up", 2) != 0)
 				continue;
 		}
 		struct stats_row *r = &rows[n];
 		snprintf(r->id, sizeof(r->id), "%.12s", ct->id);
+		snprintf(r->ref, sizeof(r->ref), "%s", optind < argc ? argv[optind + (int)i] : r->id);
 		snprintf(r->name, sizeof(r->name), "%s", ct->name ? ct->name : "");
 		if (!(r->bundle = strdup(ct->rundir)))
 			continue;
@@ -840,7 +1014,11 @@ int img_cmd_stats(int argc, char **argv)
 			rows[i].ok = run_container_stats(rows[i].bundle, &rows[i].b, NULL) == 0;
 		if (stream && isatty(1))
 			fputs("\033[2J\033[H", stdout);
-		stats_print(rows, n, wall);
+		int fr = stats_print(rows, n, wall, format);
+		if (fr) {
+			rc = fr;
+			break;
+		}
 		if (!stream)
 			break;
 	}
@@ -1100,50 +1278,62 @@ int img_inspect_container(const char *ref, struct cm_jw *w, struct cm_error *e)
  * removal; a container that never ran goes straight to the store. */
 int img_cmd_rm(int argc, char **argv)
 {
-	bool force = false;
+	bool force = false, volumes = false;
 	int o, rc = 0;
 	while ((o = img_getopt(argc, argv)) != -1) {
-		if (o != 'f')
+		if (o == 'f')
+			force = true;
+		else if (o == 'v')
+			volumes = true;
+		else
 			return img_opt_exit(o);
-		force = true;
 	}
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	struct cm_error e = { 0 };
 	if (img_open_store(&s, &e) < 0)
 		return img_fail_err(&e);
 	for (int i = optind; i < argc; i++) {
-		_cleanup_free_ char *bundle = NULL;
 		cm_error_clear(&e);
-		int r = find_bundle(s, argv[i], &bundle, &e);
-		if (r < 0 && r != -ENOENT) {
-			rc = img_fail_err(&e);
-			continue;
-		}
-		if (r == -ENOENT && e.msg[0] && strstr(e.msg, "No such")) {
+		int r = img_ctr_remove(s, argv[i], force, volumes, &e);
+		if (r < 0) {
 			img_fail_err(&e);
-			rc = rc ? rc : 1; /* docker's exit code for an unknown container */
-			continue;
-		}
-		cm_error_clear(&e);
-		/* the runner unmounts what it mounted to run; a container
-		 * only mounted by img mount still needs -f, as before */
-		struct run_state rst;
-		_cleanup_container_ struct ims_container *ct = NULL;
-		if (bundle && !force && run_state_refresh(bundle, &rst, NULL) == 0 &&
-		    rst.status != RUN_RUNNING && rst.status != RUN_RESTARTING &&
-		    ims_container_get(s, argv[i], &ct, NULL) == 0 && ct->mounted &&
-		    ims_container_remove(s, argv[i], false, &e) < 0) {
-			rc = img_fail_err(&e);
-			continue;
-		}
-		if ((bundle && run_container_remove(bundle, force, &e) < 0) ||
-		    ims_container_remove(s, argv[i], force || bundle, &e) < 0) {
-			rc = img_fail_err(&e);
+			/* docker's exit code for an unknown container */
+			rc = r == -ENOENT && strstr(e.msg, "No such") ? (rc ? rc : 1) : RUN_EXIT_IMG;
 			continue;
 		}
 		puts(argv[i]);
 	}
 	return rc;
+}
+
+int img_ctr_remove(struct ims_store *s, const char *ref, bool force, bool volumes, struct cm_error *e)
+{
+	_cleanup_free_ char *bundle = NULL;
+	int r = find_bundle(s, ref, &bundle, e);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r == -ENOENT && e->msg[0] && strstr(e->msg, "No such"))
+		return r;
+	cm_error_clear(e);
+	/* the runner unmounts what it mounted to run; a container
+	 * only mounted by img mount still needs -f, as before */
+	struct run_state rst;
+	_cleanup_container_ struct ims_container *ct = NULL;
+	if (bundle && !force && run_state_refresh(bundle, &rst, NULL) == 0 &&
+	    rst.status != RUN_RUNNING && rst.status != RUN_RESTARTING &&
+	    ims_container_get(s, ref, &ct, NULL) == 0 && ct->mounted &&
+	    (r = ims_container_remove(s, ref, false, e)) < 0)
+		return r;
+	_cleanup_run_config_ struct run_config *cfg = NULL;
+	if (bundle)
+		(void)run_config_read(bundle, &cfg, NULL);
+	if ((bundle && (r = run_container_remove(bundle, force, e)) < 0) ||
+	    (r = ims_container_remove(s, ref, force || bundle, e)) < 0)
+		return r;
+	/* rm -v, and an --rm container (the monitor's img rm -f) */
+	if (cfg && (volumes || cfg->autoremove))
+		img_volumes_release(s, cfg);
+	return 0;
 }
 
 void img_refresh_status(struct ims_container *ct)
@@ -1237,8 +1427,9 @@ static int join_to(char **acc, const char *s)
 }
 
 int img_ctr_columns(const struct ims_container *ct, bool trunc, char **labels, char **mounts,
-		    char **networks)
+		    char **networks, size_t *n_local)
 {
+	*n_local = 0;
 	_cleanup_run_config_ struct run_config *c = NULL;
 	_cleanup_free_ char *l = strdup(""), *m = strdup(""), *n = strdup("");
 	if (!l || !m || !n)
@@ -1248,8 +1439,11 @@ int img_ctr_columns(const struct ims_container *ct, bool trunc, char **labels, c
 			if (join_to(&l, *p) < 0)
 				return -ENOMEM;
 		for (size_t i = 0; i < c->n_vols; i++) {
-			_cleanup_free_ char *name = trunc ? cm_text_ellipsis(c->vols[i].host, 15)
-							  : strdup(c->vols[i].host);
+			/* docker: a volume's name, a bind's host path */
+			const char *src = c->vols[i].volume && c->vols[i].name ? c->vols[i].name : c->vols[i].host;
+			if (c->vols[i].volume)
+				(*n_local)++;
+			_cleanup_free_ char *name = trunc ? cm_text_ellipsis(src, 15) : strdup(src);
 			if (!name || join_to(&m, name) < 0)
 				return -ENOMEM;
 		}

@@ -32,11 +32,12 @@ bool img_ctr_has_label(const struct ims_container *ct, const char *spec);
 /* img ps's PORTS column of a running container (empty otherwise). */
 #include <stddef.h>
 void img_ports_column(const struct ims_container *ct, char *buf, size_t sz);
-/* img ps's Labels ("K=V,..."), Mounts (the host paths, each cut to 15
- * columns when trunc, as docker's) and Networks ("bridge") of a container,
- * from its runner config (empty strings without one). malloc'd; -ENOMEM. */
+/* img ps's Labels ("K=V,..."), Mounts (volume names and bind host paths,
+ * each cut to 15 columns when trunc, as docker's), Networks ("bridge") and
+ * LocalVolumes (the count of volumes) of a container, from its runner
+ * config (empty strings without one). malloc'd; -ENOMEM. */
 int img_ctr_columns(const struct ims_container *ct, bool trunc, char **labels, char **mounts,
-		    char **networks);
+		    char **networks, size_t *n_local);
 
 /* What img run and img build share (img-run.c). */
 struct ims_create_opts;
@@ -45,11 +46,14 @@ struct run_cli;
 struct run_started;
 /* Create a container of co->image for c (runtime settings; filled with the
  * container's id, name, paths, image) and cli (the process over the image's
- * config), mounted (create_only: only its run dir), its runner config
+ * config), mounted (create_only: only its run dir), its volumes made
+ * (from: --volumes-from's containers) and seeded, its runner config
  * written. On failure nothing is left. */
 int img_container_setup(struct ims_store *s, const struct ims_create_opts *co,
 			struct run_config *c, const struct run_cli *cli, bool create_only,
-			struct ims_container **ret, struct cm_error *e);
+			char *const *from, struct ims_container **ret, struct cm_error *e);
+/* from of a container without volumes (a build step) */
+#define IMG_NO_VOLUMES ((char *const *)-1)
 /* Attached: wait for the exit code (signals forwarded; tty: window size and
  * raw mode), remove an --rm container (rm_id), reap the monitor. Returns the
  * exit code (125 when it cannot be read). */
@@ -60,3 +64,58 @@ int img_container_discard(struct ims_store *s, const char *bundle, const char *i
 			  struct cm_error *e);
 /* img-monitor's path, or NULL with the error printed. */
 char *img_monitor_path(void);
+
+/* docker's sizes (units.HumanSize: decimal, 3 significant digits): "1.2kB". */
+#include <stdint.h>
+void img_human_size(int64_t size, char *buf, size_t sz);
+/* The end of an inspect: w holds the array of objects; without format it
+ * is printed (indented), else format runs on each object (-f). Frees w's
+ * text. Returns rc, or 125 on a template's error. */
+int img_inspect_print(struct cm_jw *w, const char *format, int rc);
+/* Seed an empty volume (ddir) from the image: the content of the directory
+ * path in root (resolved in-root, nothing followed below it), ids, modes and
+ * times kept; the volume's root takes the directory's owner and mode, as
+ * docker's copy does. Missing or not a directory: nothing (0). */
+int img_cp_seed(int root, const char *path, int ddir);
+
+/* img-volume.c: the volumes of run/create. prepare: --volumes-from's mounts
+ * (from), the image's VOLUME paths (img_cfg: the image config's "config")
+ * as anonymous volumes, each volume made if missing (its device mounted)
+ * and its _data set as the bind's source, a missing -v host dir made (a
+ * --mount one refused); on failure the volumes it made are removed. seed:
+ * each empty volume (not nocopy) gets the image's content at its path,
+ * read from c->rootfs (mounted). release: c's anonymous volumes no other
+ * container uses are removed (rm -v, --rm). */
+struct run_config;
+struct run_volume;
+struct ims_store;
+int img_volumes_prepare(struct ims_store *s, struct run_config *c, const struct cm_json *img_cfg,
+			char *const *from, struct cm_error *e);
+/* Append v (moved) to c's mounts: 0 or -ENOMEM. */
+int img_vol_push(struct run_config *c, const struct run_volume *v);
+int img_volumes_seed(struct ims_store *s, const struct run_config *c, struct cm_error *e);
+void img_volumes_release(struct ims_store *s, const struct run_config *c);
+/* volume prune's work (also system prune's): the unused volumes (only
+ * anonymous ones unless all) matching filters go; print: docker's
+ * "Deleted Volumes:" list. Returns the bytes freed, -1 after an error. */
+int64_t img_volume_prune(bool all, const void *filters, size_t nf, bool print);
+
+/* img rm's work for one container: the runtime part first (stop with force,
+ * the cgroup, the runner's state, the union), then the store's; volumes:
+ * its anonymous volumes too (also for an --rm one). -ENOENT "No such
+ * container" for an unknown one. */
+int img_ctr_remove(struct ims_store *s, const char *ref, bool force, bool volumes, struct cm_error *e);
+/* image prune's work (also system prune's): the dangling images (every
+ * unused one with all) removed, then gc; print: docker's "Deleted Images:"
+ * lines. Returns the bytes freed, -1 after an error. */
+int64_t img_image_prune(bool all, bool print);
+/* docker's "5 minutes ago" (N/A for t <= 0). */
+void img_human_since(int64_t t, char *buf, size_t sz);
+/* container prune --filter until=, label=, label!= (img-format.h's filters). */
+struct img_filter;
+bool img_ctr_filter_match(const struct ims_container *ct, const struct img_filter *fs, size_t n);
+/* The end of a prune: docker's "Total reclaimed space: 1.2kB" and 0, or
+ * 125 when freed < 0 (the error already printed). */
+int img_print_reclaimed(int64_t freed);
+/* The bytes (blocks) of the files below path, nothing followed. */
+int64_t img_du(const char *path);

@@ -17,7 +17,9 @@
 	"'TEMPLATE':         Print output using the given Go template (docs/cli.md)"
 
 static const struct img_opt images_opts[] = {
+	{ "all", 'a', NULL, 'a', "Show all images (default hides intermediate images)", 0 },
 	{ "digests", 0, NULL, OPT_DIGESTS, "Show digests", 0 },
+	{ "filter", 'f', "filter", 'f', "Filter output based on conditions provided", 0 },
 	{ "format", 0, "string", OPT_FORMAT, FORMAT_HELP, 0 },
 	{ "no-trunc", 0, NULL, OPT_NOTRUNC, "Don't truncate output", 0 },
 	{ "quiet", 'q', NULL, 'q', "Only show image IDs", 0 },
@@ -25,6 +27,7 @@ static const struct img_opt images_opts[] = {
 };
 
 static const struct img_opt import_opts[] = {
+	{ "change", 'c', "list", 'c', "Apply Dockerfile instruction to the created image", 0 },
 	{ "message", 'm', "string", 'm', "Set commit message for imported image", 0 },
 	{ "busybox", 0, NULL, OPT_BUSYBOX,
 	  "img: the embedded image, made from the host's busybox ($IMG_BUSYBOX)", 0 },
@@ -59,7 +62,7 @@ static const struct img_opt push_opts[] = {
 };
 
 static const struct img_opt load_opts[] = {
-	{ "input", 'i', "string", 'i', "Read from tar archive file or OCI layout dir", 0 },
+	{ "input", 'i', "string", 'i', "Read from tar archive file or OCI layout dir, instead of STDIN", 0 },
 	{ "quiet", 'q', NULL, 'q', "Suppress the load output", 0 },
 	{ 0 },
 };
@@ -101,21 +104,82 @@ static const struct img_opt fsck_opts[] = {
 	{ 0 },
 };
 
+/* ------------------------------------------------------------ system */
+
+static const struct img_opt format_only_opts[] = {
+	{ "format", 'f', "string", 'f', "Format output using a custom template", 0 },
+	{ 0 },
+};
+
+static const struct img_opt container_prune_opts[] = {
+	{ "filter", 0, "filter", OPT_FILTER, "Provide filter values (e.g. \"until=<timestamp>\")", 0 },
+	{ "force", 'f', NULL, 'f', "Do not prompt for confirmation (img never prompts)", 0 },
+	{ 0 },
+};
+
+static const struct img_opt system_prune_opts[] = {
+	{ "all", 'a', NULL, 'a', "Remove all unused images not just dangling ones", 0 },
+	{ "force", 'f', NULL, 'f', "Do not prompt for confirmation (img never prompts)", 0 },
+	{ "volumes", 0, NULL, OPT_VOLUMES, "Prune anonymous volumes", 0 },
+	{ 0 },
+};
+
+static const struct img_opt system_df_opts[] = {
+	{ "verbose", 'v', NULL, 'v', "Show detailed information on space usage", 0 },
+	{ 0 },
+};
+
+/* ------------------------------------------------------------ volumes */
+
+static const struct img_opt volume_create_opts[] = {
+	{ "driver", 'd', "string", 'd', "Specify volume driver name (default \"local\")", 0 },
+	{ "label", 0, "list", 'l', "Set metadata for a volume", 0 },
+	{ "name", 0, "string", OPT_NAME, "Specify volume name", 0 },
+	{ "opt", 'o', "map", 'o', "Set driver specific options (default map[])", 0 },
+	{ 0 },
+};
+
+static const struct img_opt volume_ls_opts[] = {
+	{ "filter", 'f', "filter", 'f', "Provide filter values (e.g. \"dangling=true\")", 0 },
+	{ "format", 0, "string", OPT_FORMAT, FORMAT_HELP, 0 },
+	{ "quiet", 'q', NULL, 'q', "Only display volume names", 0 },
+	{ 0 },
+};
+
+static const struct img_opt volume_inspect_opts[] = {
+	{ "format", 'f', "string", 'f', "Format output using a custom template", 0 },
+	{ 0 },
+};
+
+static const struct img_opt volume_rm_opts[] = {
+	{ "force", 'f', NULL, 'f', "Force the removal of one or more volumes", 0 },
+	{ 0 },
+};
+
+static const struct img_opt volume_prune_opts[] = {
+	{ "all", 'a', NULL, 'a', "Remove all unused volumes, not just anonymous ones", 0 },
+	{ "filter", 0, "filter", OPT_FILTER, "Provide filter values (e.g. \"label=<label>\")", 0 },
+	{ "force", 'f', NULL, 'f', "Do not prompt for confirmation (img never prompts)", 0 },
+	{ 0 },
+};
+
 /* ------------------------------------------------------------ containers */
 
 static const struct img_opt ps_opts[] = {
 	{ "all", 'a', NULL, 'a', "Show all containers (default shows just running)", 0 },
-	{ "filter", 'f', "filter", 'f',
-	  "Filter output based on conditions provided\n"
-	  "(name, id, status, label, ancestor: KEY=VALUE)", 0 },
+	{ "filter", 'f', "filter", 'f', "Filter output based on conditions provided", 0 },
 	{ "format", 0, "string", OPT_FORMAT, FORMAT_HELP, 0 },
+	{ "last", 'n', "int", 'n', "Show n last created containers (includes all states) (default -1)", 0 },
+	{ "latest", 'l', NULL, 'l', "Show the latest created container (includes all states)", 0 },
 	{ "no-trunc", 0, NULL, OPT_NOTRUNC, "Don't truncate output", 0 },
 	{ "quiet", 'q', NULL, 'q', "Only display container IDs", 0 },
+	{ "size", 's', NULL, 's', "Display total file sizes", 0 },
 	{ 0 },
 };
 
 static const struct img_opt rm_opts[] = {
 	{ "force", 'f', NULL, 'f', "Force the removal of a running container (uses SIGKILL)", 0 },
+	{ "volumes", 'v', NULL, 'v', "Remove anonymous volumes associated with the container", 0 },
 	{ 0 },
 };
 
@@ -162,7 +226,9 @@ static const struct img_opt run_opts[] = {
 	  "Pull image before running (\"always\", \"missing\", \"never\") (default \"missing\")", 0 },
 	{ "env", 'e', "list", 'e', "Set environment variables", 0 },
 	{ "env-file", 0, "list", OPT_ENVFILE, "Read in a file of environment variables", 0 },
-	{ "volume", 'v', "list", 'v', "Bind mount a volume (HOST:CTR[:ro])", 0 },
+	{ "volume", 'v', "list", 'v', "Bind mount a volume", 0 },
+	{ "mount", 0, "mount", OPT_MOUNT, "Attach a filesystem mount to the container", 0 },
+	{ "volumes-from", 0, "list", OPT_VOLFROM, "Mount volumes from the specified container(s)", 0 },
 	{ "workdir", 'w', "string", 'w', "Working directory inside the container", 0 },
 	{ "user", 'u', "string", 'u', "Username or UID (format: <name|uid>[:<group|gid>])", 0 },
 	{ "hostname", 'h', "string", 'h', "Container host name", 0 },
@@ -194,6 +260,18 @@ static const struct img_opt run_opts[] = {
 	{ "privileged", 0, NULL, OPT_PRIVILEGED, "Give extended privileges to this container", 0 },
 	{ "publish", 'p', "list", 'p', "Publish a container's port(s) to the host", 0 },
 	{ "label", 'l', "list", 'l', "Set meta data on a container", 0 },
+	{ "cidfile", 0, "string", OPT_CIDFILE, "Write the container ID to the file", 0 },
+	{ "stop-signal", 0, "string", OPT_STOPSIGNAL, "Signal to stop the container", 0 },
+	{ "stop-timeout", 0, "int", OPT_STOPTIMEOUT, "Timeout (in seconds) to stop a container", 0 },
+	{ "init", 0, NULL, OPT_INIT,
+	  "Run an init inside the container that forwards signals and reaps processes", 0 },
+	{ "sysctl", 0, "map", OPT_SYSCTL, "Sysctl options (default map[])", 0 },
+	{ "group-add", 0, "list", OPT_GROUPADD, "Add additional groups to join", 0 },
+	{ "cpuset-cpus", 0, "string", OPT_CPUSET, "CPUs in which to allow execution (0-3, 0,1)", 0 },
+	{ "memory-reservation", 0, "bytes", OPT_MEMRES, "Memory soft limit", 0 },
+	{ "oom-kill-disable", 0, NULL, OPT_OOMKILL, "Disable OOM Killer", 0 },
+	{ "blkio-weight", 0, "uint16", OPT_BLKIO,
+	  "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)", 0 },
 	{ 0 },
 };
 
@@ -213,7 +291,10 @@ static const struct img_opt kill_opts[] = {
 };
 
 static const struct img_opt stats_opts[] = {
+	{ "all", 'a', NULL, 'a', "Show all containers (default shows just running)", 0 },
+	{ "format", 0, "string", OPT_FORMAT, FORMAT_HELP, 0 },
 	{ "no-stream", 0, NULL, OPT_NOSTREAM, "Disable streaming stats and only pull the first result", 0 },
+	{ "no-trunc", 0, NULL, OPT_NOTRUNC, "Do not truncate output", 0 },
 	{ 0 },
 };
 
@@ -275,6 +356,7 @@ static const struct img_opt help_opts[] = {
 #define C "Container Commands"
 #define I "Image Commands"
 #define S "Store Commands"
+#define M "Management Commands"
 
 const struct img_verb img_verbs[] = {
 	/* containers */
@@ -328,6 +410,27 @@ const struct img_verb img_verbs[] = {
 	{ "container inspect", "[OPTIONS] CONTAINER [CONTAINER...]",
 	  "Display detailed information on one or more containers",
 	  inspect_opts, 1, -1, img_cmd_container_inspect, NULL },
+	{ "container prune", "[OPTIONS]", "Remove all stopped containers",
+	  container_prune_opts, 0, 0, img_cmd_container_prune, NULL },
+	{ "container ls", "[OPTIONS]", "List containers", ps_opts, 0, 0, img_cmd_ps, NULL },
+	{ "container rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers",
+	  rm_opts, 1, -1, img_cmd_rm, NULL },
+	{ "rename", "CONTAINER NEW_NAME", "Rename a container", NULL, 2, 2, img_cmd_rename, C },
+	/* images */
+	{ "image", "COMMAND", "Manage images", NULL, 0, -1, img_cmd_container, M },
+	{ "image ls", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", images_opts, 0, 1, img_cmd_images, NULL },
+	{ "image rm", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", rmi_opts, 1, -1, img_cmd_rmi, NULL },
+	{ "image prune", "[OPTIONS]", "Remove unused images", prune_opts, 0, 0, img_cmd_prune, NULL },
+	{ "image inspect", "[OPTIONS] IMAGE [IMAGE...]", "Display detailed information on one or more images",
+	  inspect_opts, 1, -1, img_cmd_inspect, NULL },
+	{ "image history", "[OPTIONS] IMAGE", "Show the history of an image", history_opts, 1, 1, img_cmd_history, NULL },
+	{ "image tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+	  NULL, 2, 2, img_cmd_tag, NULL },
+	{ "image load", "[OPTIONS]", "Load an image from a tar archive or STDIN", load_opts, 0, 0, img_cmd_load, NULL },
+	{ "image save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",
+	  save_opts, 1, -1, img_cmd_save, NULL },
+	{ "image import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image",
+	  import_opts, 0, 2, img_cmd_import, NULL },
 	/* images */
 	{ "build", "[OPTIONS] PATH | -", "Build an image from a Containerfile or Dockerfile",
 	  build_opts, 1, 1, img_cmd_build, I },
@@ -357,6 +460,24 @@ const struct img_verb img_verbs[] = {
 	  inspect_opts, 1, -1, img_cmd_inspect, I },
 	{ "history", "[OPTIONS] IMAGE", "Show the history of an image", history_opts, 1, 1, img_cmd_history, I },
 	{ "prune", "[OPTIONS]", "Remove unused images", prune_opts, 0, 0, img_cmd_prune, I },
+	/* system */
+	{ "system", "COMMAND", "Manage img", NULL, 0, -1, img_cmd_container, M },
+	{ "system df", "[OPTIONS]", "Show docker disk usage", system_df_opts, 0, 0, img_cmd_system_df, NULL },
+	{ "system prune", "[OPTIONS]", "Remove unused data", system_prune_opts, 0, 0, img_cmd_system_prune, NULL },
+	{ "system info", "[OPTIONS]", "Display system-wide information", format_only_opts, 0, 0, img_cmd_info, NULL },
+	{ "info", "[OPTIONS]", "Display system-wide information", format_only_opts, 0, 0, img_cmd_info, S },
+	{ "version", "[OPTIONS]", "Show the img version information", format_only_opts, 0, 0, img_cmd_version, S },
+	/* volumes */
+	{ "volume", "COMMAND", "Manage volumes", NULL, 0, -1, img_cmd_container, M },
+	{ "volume create", "[OPTIONS] [VOLUME]", "Create a volume",
+	  volume_create_opts, 0, 1, img_cmd_volume_create, NULL },
+	{ "volume ls", "[OPTIONS]", "List volumes", volume_ls_opts, 0, 0, img_cmd_volume_ls, NULL },
+	{ "volume inspect", "[OPTIONS] VOLUME [VOLUME...]", "Display detailed information on one or more volumes",
+	  volume_inspect_opts, 1, -1, img_cmd_volume_inspect, NULL },
+	{ "volume rm", "[OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes",
+	  volume_rm_opts, 1, -1, img_cmd_volume_rm, NULL },
+	{ "volume prune", "[OPTIONS]", "Remove unused local volumes",
+	  volume_prune_opts, 0, 0, img_cmd_volume_prune, NULL },
 	/* the store */
 	{ "fsck", "[OPTIONS]", "Re-hash every blob, check every manifest, config, name and the contents of every layer",
 	  fsck_opts, 0, 0, img_cmd_fsck, S },

@@ -3,15 +3,19 @@
  * command line, call the library, print; exit 125 on img's own errors). */
 #include "cm.h"
 #include "cm-text.h"
+#include "cm-fs.h"
 #include "ims.h"
 #include "img-cli.h"
 #include "img-run.h"
 #include "img-format.h"
 #include "config.h"
+#include "run.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +55,7 @@ static int open_store(struct ims_store **s, struct cm_error *e)
 
 /* ------------------------------------------------------------ formatting */
 
-static void human_size(int64_t size, char *buf, size_t sz)
+void img_human_size(int64_t size, char *buf, size_t sz)
 {
 	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
 	double v = (double)size;
@@ -69,9 +73,9 @@ static void progress_print(void *ctx, const char *what, int64_t done, int64_t to
 {
 	(void)ctx;
 	char d[32], t[32];
-	human_size(done, d, sizeof(d));
+	img_human_size(done, d, sizeof(d));
 	if (total >= 0) {
-		human_size(total, t, sizeof(t));
+		img_human_size(total, t, sizeof(t));
 		fprintf(stderr, "\r%-48.48s %9s / %-9s", what, d, t);
 	} else {
 		fprintf(stderr, "\r%-48.48s %9s", what, d);
@@ -108,7 +112,7 @@ static void human_duration(int64_t s, char *buf, size_t sz)
 		snprintf(buf, sz, "%lld years", (long long)(h / 24 / 365));
 }
 
-static void human_since(int64_t t, char *buf, size_t sz)
+void img_human_since(int64_t t, char *buf, size_t sz)
 {
 	if (t <= 0) {
 		snprintf(buf, sz, "N/A");
@@ -139,10 +143,47 @@ static void render_status(const char *raw, char *buf, size_t sz)
 
 /* --------------------------------------------------------------- commands */
 
+/* docker images --filter: dangling, label, before, since, reference */
+struct images_ctx {
+	const struct ims_image *img;
+	const char *repo, *tag;
+	const int64_t *ref_created; /* before=/since=: their image's time, by filter */
+	const struct img_filter *fs;
+};
+
+static bool images_filter_one(const struct img_filter *f, void *ctx)
+{
+	const struct images_ctx *x = ctx;
+	if (strcmp(f->key, "dangling") == 0)
+		return (x->img->n_names == 0) == (strcmp(f->val, "true") == 0 || strcmp(f->val, "1") == 0);
+	if (strcmp(f->key, "label") == 0) {
+		const struct cm_json *l = cm_json_get(cm_json_get(x->img->config, "config"), "Labels");
+		const char *eq = strchr(f->val, '=');
+		char k[256];
+		snprintf(k, sizeof(k), "%.*s", eq ? (int)(eq - f->val) : (int)strlen(f->val), f->val);
+		const char *v = cm_json_get_str(l, k);
+		return v && (!eq || strcmp(v, eq + 1) == 0);
+	}
+	if (strcmp(f->key, "before") == 0)
+		return x->img->created < x->ref_created[f - x->fs];
+	if (strcmp(f->key, "since") == 0)
+		return x->img->created > x->ref_created[f - x->fs];
+	if (strcmp(f->key, "reference") == 0) {
+		char full[1024];
+		snprintf(full, sizeof(full), "%s:%s", x->repo, x->tag);
+		return strcmp(x->repo, "<none>") != 0 &&
+		       (fnmatch(f->val, x->repo, 0) == 0 || fnmatch(f->val, full, 0) == 0);
+	}
+	return false;
+}
+
 int img_cmd_images(int argc, char **argv)
 {
 	bool quiet = false, notrunc = false, digests = false;
 	const char *format = NULL;
+	static const char *const keys[] = { "before", "dangling", "label", "reference", "since" };
+	struct img_filter fs[IMG_MAX_FILTERS];
+	size_t nf = 0;
 	int c;
 	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'q')
@@ -153,7 +194,18 @@ int img_cmd_images(int argc, char **argv)
 			format = optarg;
 		else if (c == OPT_NOTRUNC)
 			notrunc = true;
-		else
+		else if (c == OPT_DIGESTS)
+			digests = true;
+		else if (c == 'a')
+			; /* no intermediate images here: -a lists the same */
+		else if (c == 'f') {
+			if (img_filter_add(fs, &nf, optarg, keys, CM_ARRAY_SIZE(keys)))
+				return EXIT_IMG;
+			const char *v = fs[nf - 1].val;
+			if (strcmp(fs[nf - 1].key, "dangling") == 0 && strcmp(v, "true") && strcmp(v, "false") &&
+			    strcmp(v, "1") && strcmp(v, "0"))
+				return img_fail("invalid filter 'dangling=%s'", v);
+		} else
 			return img_opt_exit(c);
 	}
 	const char *filter = optind < argc ? argv[optind] : NULL;
@@ -163,6 +215,15 @@ int img_cmd_images(int argc, char **argv)
 		return img_fail_err(&e);
 	struct ims_image **v;
 	size_t n;
+	int64_t ref_created[IMG_MAX_FILTERS] = { 0 };
+	for (size_t k = 0; k < nf; k++) {
+		_cleanup_image_ struct ims_image *ri = NULL;
+		if (strcmp(fs[k].key, "before") && strcmp(fs[k].key, "since"))
+			continue;
+		if (ims_image_resolve(s, fs[k].val, &ri, &e) < 0)
+			return img_fail_err(&e);
+		ref_created[k] = ri->created;
+	}
 	if (ims_image_list(s, &v, &n, &e) < 0)
 		return img_fail_err(&e);
 	static const char *const hdr[] = {
@@ -180,8 +241,8 @@ int img_cmd_images(int argc, char **argv)
 		struct ims_image *img = v[i];
 		char id[80], since[64], size[32], created[64];
 		snprintf(id, sizeof(id), "%.*s", notrunc ? 71 : 12, notrunc ? img->id : img->id + 7);
-		human_since(img->created, since, sizeof(since));
-		human_size(img->size, size, sizeof(size));
+		img_human_since(img->created, since, sizeof(since));
+		img_human_size(img->size, size, sizeof(size));
 		struct tm tm;
 		time_t ct = (time_t)img->created;
 		gmtime_r(&ct, &tm);
@@ -208,6 +269,9 @@ int img_cmd_images(int argc, char **argv)
 				if (strcmp(want, repo) != 0 || (wtag && strcmp(wtag, tag) != 0))
 					continue;
 			}
+			struct images_ctx ix = { img, repo, tag, ref_created, fs };
+			if (!img_filters_match(fs, nf, images_filter_one, &ix))
+				continue;
 			if (quiet) {
 				puts(id);
 				continue;
@@ -237,15 +301,22 @@ int img_cmd_import(int argc, char **argv)
 {
 	bool busybox = false;
 	const char *msg = NULL;
+	const char *changes[64];
+	size_t nch = 0;
 	int c;
 	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == OPT_BUSYBOX)
 			busybox = true;
 		else if (c == 'm')
 			msg = optarg;
+		else if (c == 'c' && nch + 1 < CM_ARRAY_SIZE(changes))
+			changes[nch++] = optarg;
+		else if (c == 'c')
+			return img_fail("import: at most %zu --change", CM_ARRAY_SIZE(changes) - 1);
 		else
 			return img_opt_exit(c);
 	}
+	changes[nch] = NULL;
 	struct cm_error e = { 0 };
 	char id[CM_DIGEST_STR_LEN];
 	const char *file = NULL, *name = NULL;
@@ -276,7 +347,7 @@ int img_cmd_import(int argc, char **argv)
 	char by[600];
 	snprintf(by, sizeof(by), "img import %s", file);
 	struct ims_import_opts o = { .name = name, .created_by = by, .message = msg,
-				     .created = -1 };
+				     .created = -1, .changes = nch ? changes : NULL };
 	int r = ims_import_fd(s, fd, &o, id, &e);
 	if (fd > 0)
 		close(fd);
@@ -371,9 +442,14 @@ static int inspect(int argc, char **argv, const char *type)
 		}
 	}
 	cm_jw_arr_end(&w);
+	return img_inspect_print(&w, format, rc);
+}
+
+int img_inspect_print(struct cm_jw *w, const char *format, int rc)
+{
 	_cleanup_free_ char *out = NULL;
 	size_t len;
-	if (cm_jw_finish(&w, &out, &len) < 0)
+	if (cm_jw_finish(w, &out, &len) < 0)
 		return img_fail("out of memory");
 	if (!format) {
 		puts(out);
@@ -457,9 +533,9 @@ int img_cmd_history(int argc, char **argv)
 			continue;
 		}
 		int64_t when = ims_time_parse(cm_json_get_str(h->v[i], "created"));
-		human_since(when, since, sizeof(since));
+		img_human_since(when, since, sizeof(since));
 		ims_time_format(when, at, sizeof(at));
-		human_size(sizes[i], size, sizeof(size));
+		img_human_size(sizes[i], size, sizeof(size));
 		const char *cb = cm_json_get_str(h->v[i], "created_by");
 		snprintf(by, sizeof(by), "%s", cb ? cb : "");
 		for (char *p = by; *p; p++)
@@ -487,8 +563,41 @@ static void prune_line(void *ctx, const char *line)
 	printf("%c%s\n", line[0] >= 'A' && line[0] <= 'Z' ? line[0] - 'A' + 'a' : line[0], line + 1);
 }
 
-/* img prune [-a] [-f]: gc; with -a first every image no container uses
- * (docker's image prune -a). img never prompts, -f is accepted. */
+int64_t img_image_prune(bool all, bool print)
+{
+	struct cm_error e = { 0 };
+	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
+	struct ims_image **v = NULL;
+	size_t n = 0;
+	int64_t freed = 0;
+	bool said = !print, bad = false;
+	if (open_store(&s, &e) < 0 || ims_image_list(s, &v, &n, &e) < 0)
+		return img_fail_err(&e), -1;
+	for (size_t i = 0; i < n; i++) {
+		char user[CM_SHA256_HEX_LEN + 1];
+		cm_error_clear(&e);
+		/* docker: the dangling (untagged) ones, every unused one with -a */
+		if ((all || v[i]->n_names == 0) && !ims_container_uses_image(s, v[i]->id, user)) {
+			if (ims_image_remove(s, v[i]->id, true, print ? prune_line : NULL, &said, &e) < 0) {
+				img_fail_err(&e);
+				bad = true;
+			} else {
+				freed += v[i]->size;
+			}
+		}
+		ims_image_free(v[i]);
+	}
+	free(v);
+	cm_error_clear(&e);
+	if (ims_gc(s, false, NULL, NULL, &e) < 0)
+		return img_fail_err(&e), -1;
+	if (print && said && freed)
+		putchar('\n');
+	return bad ? -1 : freed;
+}
+
+/* img prune / image prune [-a] [-f]: docker's image prune (img never
+ * prompts, -f is accepted), then gc. */
 int img_cmd_prune(int argc, char **argv)
 {
 	bool all = false;
@@ -498,27 +607,17 @@ int img_cmd_prune(int argc, char **argv)
 			all = true;
 		else if (c != 'f')
 			return img_opt_exit(c);
-	struct cm_error e = { 0 };
-	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
-	struct ims_image **v = NULL;
-	size_t n = 0;
-	int rc = 0;
-	bool said = false;
-	if (open_store(&s, &e) < 0 || (all && ims_image_list(s, &v, &n, &e) < 0))
-		return img_fail_err(&e);
-	for (size_t i = 0; i < n; i++) {
-		char user[CM_SHA256_HEX_LEN + 1];
-		cm_error_clear(&e);
-		if (!ims_container_uses_image(s, v[i]->id, user) &&
-		    ims_image_remove(s, v[i]->id, true, prune_line, &said, &e) < 0)
-			rc = img_fail_err(&e);
-		ims_image_free(v[i]);
-	}
-	free(v);
-	cm_error_clear(&e);
-	if (ims_gc(s, false, print_line, NULL, &e) < 0)
-		return img_fail_err(&e);
-	return rc;
+	return img_print_reclaimed(img_image_prune(all, true));
+}
+
+int img_print_reclaimed(int64_t freed)
+{
+	if (freed < 0)
+		return EXIT_IMG;
+	char sz[32];
+	img_human_size(freed, sz, sizeof(sz));
+	printf("Total reclaimed space: %s\n", sz);
+	return 0;
 }
 
 int img_cmd_gc(int argc, char **argv)
@@ -569,12 +668,34 @@ int img_cmd_load(int argc, char **argv)
 		else
 			return img_opt_exit(c);
 	}
-	if (!in)
-		return img_fail("load: needs -i FILE|DIR (reading stdin is not supported yet)");
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
-	if (open_store(&s, &e) < 0 ||
-	    ims_load(s, in, quiet ? NULL : print_line, NULL, &e) < 0)
+	if (open_store(&s, &e) < 0)
+		return img_fail_err(&e);
+	char spool[PATH_MAX] = "";
+	if (!in) { /* docker's: the archive on stdin, spooled in the store's tmp/ */
+		if (isatty(0))
+			return img_fail("requested load from stdin, but stdin is empty");
+		snprintf(spool, sizeof(spool), "%s/tmp/load-stdin.XXXXXX", ims_store_root(s));
+		int fd = mkostemp(spool, O_CLOEXEC);
+		if (fd < 0)
+			return img_fail("load: %s: %s", spool, strerror(errno));
+		char buf[1 << 16];
+		ssize_t k;
+		int r = 0;
+		while (r == 0 && (k = read(0, buf, sizeof(buf))) != 0)
+			r = k < 0 ? (errno == EINTR ? 0 : -errno) : cm_write_all(fd, buf, (size_t)k);
+		close(fd);
+		if (r < 0) {
+			unlink(spool);
+			return img_fail("load: reading stdin: %s", strerror(-r));
+		}
+		in = spool;
+	}
+	int r = ims_load(s, in, quiet ? NULL : print_line, NULL, &e);
+	if (spool[0])
+		unlink(spool);
+	if (r < 0)
 		return img_fail_err(&e);
 	return 0;
 }
@@ -645,15 +766,41 @@ static void ctr_command(struct ims_store *s, const struct ims_container *ct, cha
 /* docker ps --filter: name (contains), id (prefix), status, label (KEY or
  * KEY=VALUE), ancestor (the image as given, or an id prefix). Filters of one
  * key are alternatives, of different keys all must hold. */
-#define MAX_FILTERS 16
-struct ps_filter {
-	char key[16];
-	const char *val;
+struct ps_ctx {
+	struct ims_store *s;
+	const struct ims_container *ct;
+	const char *state;
+	size_t pos;                  /* in the listing (newest first) */
+	const size_t *ref_pos;       /* before=/since= filters' containers, by filter */
+	const struct img_filter *fs; /* the filters ref_pos is of */
+	struct run_config *cfg;      /* loaded on first need, may stay NULL */
+	bool cfg_tried;
 };
 
-static bool ps_filter_one(const struct ps_filter *f, const struct ims_container *ct,
-			  const char *state)
+static struct run_config *ps_cfg(struct ps_ctx *x)
 {
+	if (!x->cfg_tried && x->ct->rundir)
+		(void)run_config_read(x->ct->rundir, &x->cfg, NULL);
+	x->cfg_tried = true;
+	return x->cfg;
+}
+
+/* docker's port filter: N, N-M, with /tcp (default) or /udp */
+static bool port_in(const char *spec, unsigned port, bool udp)
+{
+	char *end;
+	unsigned long a = strtoul(spec, &end, 10), b = a;
+	if (*end == '-')
+		b = strtoul(end + 1, &end, 10);
+	bool want_udp = strcmp(end, "/udp") == 0;
+	return port >= a && port <= b && want_udp == udp;
+}
+
+static bool ps_filter_one(const struct img_filter *f, void *ctx)
+{
+	struct ps_ctx *x = ctx;
+	const struct ims_container *ct = x->ct;
+	const char *state = x->state;
 	if (strcmp(f->key, "name") == 0)
 		return ct->name && strstr(ct->name, f->val);
 	if (strcmp(f->key, "id") == 0)
@@ -662,72 +809,148 @@ static bool ps_filter_one(const struct ps_filter *f, const struct ims_container 
 		return strcmp(state, f->val) == 0;
 	if (strcmp(f->key, "label") == 0)
 		return img_ctr_has_label(ct, f->val);
+	if (strcmp(f->key, "label!") == 0)
+		return !img_ctr_has_label(ct, f->val);
+	if (strcmp(f->key, "until") == 0) {
+		int64_t t;
+		return run_parse_log_time(f->val, run_now_ns(), &t, NULL) == 0 &&
+		       ct->created * 1000000000 < t;
+	}
 	if (strcmp(f->key, "ancestor") == 0) {
 		const char *hex = strncmp(f->val, "sha256:", 7) == 0 ? f->val + 7 : f->val;
 		return (ct->image && strcmp(ct->image, f->val) == 0) ||
 		       (strlen(hex) >= 4 && strncmp(ct->image_id + 7, hex, strlen(hex)) == 0);
 	}
+	if (strcmp(f->key, "exited") == 0) {
+		const char *p = strncmp(ct->status, "Exited (", 8) == 0 ? ct->status + 8 : NULL;
+		return p && atoi(p) == atoi(f->val);
+	}
+	if (strcmp(f->key, "before") == 0 || strcmp(f->key, "since") == 0) {
+		size_t ref = x->ref_pos[f - x->fs];
+		/* the listing is newest first: before = further down */
+		return f->key[0] == 'b' ? x->pos > ref : x->pos < ref;
+	}
+	struct run_config *c = ps_cfg(x);
+	if (strcmp(f->key, "volume") == 0) {
+		for (size_t i = 0; c && i < c->n_vols; i++)
+			if (cm_streq(c->vols[i].name, f->val) || strcmp(c->vols[i].ctr, f->val) == 0 ||
+			    cm_streq(c->vols[i].host, f->val))
+				return true;
+		return false;
+	}
+	if (strcmp(f->key, "network") == 0)
+		return c && strcmp(run_network_name(c->network), f->val) == 0;
+	if (strcmp(f->key, "publish") == 0 || strcmp(f->key, "expose") == 0) {
+		for (size_t i = 0; c && i < c->n_ports; i++)
+			if (port_in(f->val, c->ports[i].ctr_port, c->ports[i].udp))
+				return true;
+		if (f->key[0] == 'p')
+			return false;
+		_cleanup_image_ struct ims_image *img = NULL;
+		if (ims_container_image(x->s, ct, &img, NULL) < 0)
+			return false;
+		const struct cm_json *ep = cm_json_get(cm_json_get(img->config, "config"), "ExposedPorts");
+		for (size_t i = 0; cm_json_is(ep, CM_JSON_OBJECT) && i < ep->n; i++)
+			if (port_in(f->val, (unsigned)atoi(ep->k[i]), strstr(ep->k[i], "/udp") != NULL))
+				return true;
+		return false;
+	}
 	return false;
 }
 
-static bool ps_filters_match(const struct ps_filter *fs, size_t n, const struct ims_container *ct,
-			     const char *state)
+bool img_ctr_filter_match(const struct ims_container *ct, const struct img_filter *fs, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		bool any = false, seen = false;
-		for (size_t k = 0; k < i; k++)
-			seen |= strcmp(fs[k].key, fs[i].key) == 0;
-		if (seen)
-			continue; /* this key was decided with its first filter */
-		for (size_t k = i; k < n; k++)
-			if (strcmp(fs[k].key, fs[i].key) == 0)
-				any |= ps_filter_one(&fs[k], ct, state);
-		if (!any)
-			return false;
-	}
-	return true;
+	struct ps_ctx x = { .ct = ct, .state = "" };
+	bool r = img_filters_match(fs, n, ps_filter_one, &x);
+	run_config_free(x.cfg);
+	return r;
 }
+
+/* docker ps's filter keys and the status values its status filter knows */
+static const char *const ps_keys[] = { "ancestor", "before", "expose", "exited", "id", "label",
+				       "label!", "name", "network", "publish", "since", "status",
+				       "volume", "health" };
+static const char *const ps_states[] = { "created", "restarting", "running", "removing",
+					 "paused", "exited", "dead" };
 
 int img_cmd_ps(int argc, char **argv)
 {
-	bool all = false, quiet = false, notrunc = false;
+	bool all = false, quiet = false, notrunc = false, size = false;
+	long last = -1;
 	const char *format = NULL;
-	struct ps_filter fs[MAX_FILTERS];
+	struct img_filter fs[IMG_MAX_FILTERS];
 	size_t nf = 0;
 	int c;
 	while ((c = img_getopt(argc, argv)) != -1) {
 		if (c == 'f') {
-			static const char *const keys[] = { "name", "id", "status", "label", "ancestor" };
-			const char *eq = strchr(optarg, '=');
-			bool known = false;
-			for (size_t i = 0; eq && i < CM_ARRAY_SIZE(keys); i++)
-				known |= strlen(keys[i]) == (size_t)(eq - optarg) &&
-					 strncmp(optarg, keys[i], strlen(keys[i])) == 0;
-			if (!known || !eq[1])
-				return img_fail("invalid filter '%s' (name, id, status, label, ancestor: KEY=VALUE)", optarg);
-			if (nf == MAX_FILTERS)
-				return img_fail("at most %d filters", MAX_FILTERS);
-			snprintf(fs[nf].key, sizeof(fs[nf].key), "%.*s", (int)(eq - optarg), optarg);
-			fs[nf++].val = eq + 1;
-			/* docker: a status filter looks at every container */
-			all |= strcmp(fs[nf - 1].key, "status") == 0;
+			if (img_filter_add(fs, &nf, optarg, ps_keys, CM_ARRAY_SIZE(ps_keys)))
+				return EXIT_IMG;
+			const struct img_filter *f = &fs[nf - 1];
+			bool ok = true;
+			if (strcmp(f->key, "status") == 0) {
+				ok = false;
+				for (size_t i = 0; i < CM_ARRAY_SIZE(ps_states); i++)
+					ok |= strcmp(f->val, ps_states[i]) == 0;
+				if (!ok)
+					return img_fail("invalid filter 'status=%s'", f->val);
+			} else if (strcmp(f->key, "exited") == 0) {
+				char *end;
+				(void)strtol(f->val, &end, 10);
+				if (!*f->val || *end)
+					return img_fail("invalid filter 'exited=%s'", f->val);
+			}
+			/* docker: these look at every container */
+			all |= strcmp(f->key, "status") == 0 || strcmp(f->key, "exited") == 0;
 		} else if (c == 'a')
 			all = true;
 		else if (c == 'q')
 			quiet = true;
-		else if (c == OPT_NOTRUNC)
+		else if (c == 's')
+			size = true;
+		else if (c == 'l')
+			last = 1;
+		else if (c == 'n') {
+			char *end;
+			last = strtol(optarg, &end, 10);
+			if (!*optarg || *end)
+				return img_fail("invalid argument \"%s\" for \"-n, --last\" flag: strconv.ParseInt: parsing \"%s\": invalid syntax",
+						optarg, optarg);
+		} else if (c == OPT_NOTRUNC)
 			notrunc = true;
 		else if (c == OPT_FORMAT)
 			format = optarg;
 		else
 			return img_opt_exit(c);
 	}
+	if (last >= 0)
+		all = true; /* docker: -n and -l show every state */
 	struct cm_error e = { 0 };
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	struct ims_container **v;
 	size_t n;
 	if (open_store(&s, &e) < 0 || ims_container_list(s, &v, &n, &e) < 0)
 		return img_fail_err(&e);
+	/* before=/since=: the position of their container in the listing */
+	size_t ref_pos[IMG_MAX_FILTERS] = { 0 };
+	for (size_t k = 0; k < nf; k++) {
+		if (strcmp(fs[k].key, "before") && strcmp(fs[k].key, "since"))
+			continue;
+		_cleanup_container_ struct ims_container *rc = NULL;
+		if (ims_container_get(s, fs[k].val, &rc, &e) < 0) {
+			for (size_t i = 0; i < n; i++)
+				ims_container_free(v[i]);
+			free(v);
+			return img_fail_err(&e);
+		}
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(v[i]->id, rc->id) == 0)
+				ref_pos[k] = i;
+	}
+	if (last >= 0 && (size_t)last < n) { /* the last N created */
+		for (size_t i = (size_t)last; i < n; i++)
+			ims_container_free(v[i]);
+		n = (size_t)last;
+	}
 	static const char *const hdr[] = {
 		"Command", "COMMAND", "CreatedAt", "CREATED AT", "ID", "CONTAINER ID", "Image", "IMAGE",
 		"Labels", "LABELS", "LocalVolumes", "LOCAL VOLUMES", "Mounts", "MOUNTS", "Names", "NAMES",
@@ -736,7 +959,8 @@ int img_cmd_ps(int argc, char **argv)
 	};
 	struct img_fmt f = { 0 };
 	int rc = quiet ? 0 : img_fmt_open(&f, format,
-					  "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
+					  size ? "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}"
+					       : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
 					  hdr, CM_ARRAY_SIZE(hdr) / 2, "*formatter.ContainerContext");
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct ims_container *ct = v[i];
@@ -747,7 +971,10 @@ int img_cmd_ps(int argc, char **argv)
 				    strstr(ct->status, "(Paused)") ? "paused" :
 				    running ? "running" : strncmp(ct->status, "Exited", 6) == 0 ?
 				    "exited" : "created";
-		if ((!all && !running) || !ps_filters_match(fs, nf, ct, state))
+		struct ps_ctx px = { .s = s, .ct = ct, .state = state, .pos = i, .ref_pos = ref_pos, .fs = fs };
+		bool match = (all || running) && img_filters_match(fs, nf, ps_filter_one, &px);
+		run_config_free(px.cfg);
+		if (!match)
 			continue;
 		char id[65], since[64], created[64], cmdline[4096];
 		snprintf(id, sizeof(id), "%.*s", notrunc ? 64 : 12, ct->id);
@@ -755,7 +982,7 @@ int img_cmd_ps(int argc, char **argv)
 			puts(id);
 			continue;
 		}
-		human_since(ct->created, since, sizeof(since));
+		img_human_since(ct->created, since, sizeof(since));
 		char status[128];
 		render_status(ct->status, status, sizeof(status));
 		struct tm tm;
@@ -770,14 +997,27 @@ int img_cmd_ps(int argc, char **argv)
 		char ports[1024];
 		img_ports_column(ct, ports, sizeof(ports));
 		_cleanup_free_ char *labels = NULL, *mounts = NULL, *networks = NULL;
-		if (!command || img_ctr_columns(ct, !notrunc, &labels, &mounts, &networks) < 0) {
+		size_t n_local = 0;
+		char local[24];
+		if (!command || img_ctr_columns(ct, !notrunc, &labels, &mounts, &networks, &n_local) < 0) {
 			rc = img_fail("out of memory");
 			break;
 		}
+		snprintf(local, sizeof(local), "%zu", n_local);
+		/* docker's "2B (virtual 1.2MB)": the rw branch, and with the image */
+		char sizes[80] = "0B";
+		if (size || (format && strstr(format, ".Size"))) {
+			char rw[32], virt[32];
+			_cleanup_image_ struct ims_image *img = NULL;
+			int64_t r = img_du(ct->rw);
+			img_human_size(r, rw, sizeof(rw));
+			img_human_size(r + (ims_container_image(s, ct, &img, NULL) == 0 ? img->size : 0), virt, sizeof(virt));
+			snprintf(sizes, sizeof(sizes), "%s (virtual %s)", rw, virt);
+		}
 		const char *kv[] = {
 			"Command", command, "CreatedAt", created, "ID", id, "Image", image,
-			"Labels", labels, "LocalVolumes", "0", "Mounts", mounts, "Names", ct->name,
-			"Networks", networks, "Ports", ports, "RunningFor", since, "Size", "0B",
+			"Labels", labels, "LocalVolumes", local, "Mounts", mounts, "Names", ct->name,
+			"Networks", networks, "Ports", ports, "RunningFor", since, "Size", sizes,
 			"State", state, "Status", status,
 		};
 		_cleanup_json_ struct cm_json *row = cm_tpl_strmap(kv, CM_ARRAY_SIZE(kv) / 2);

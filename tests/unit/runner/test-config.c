@@ -59,10 +59,61 @@ static void test_volume(void **state)
 	assert_false(v.ro);
 	free(v.host);
 	free(v.ctr);
-	assert_int_equal(run_parse_volume("name:/b", &v, &e), -EINVAL);
+	assert_int_equal(run_parse_volume("name:/b", &v, &e), 0);
+	assert_null(v.host);
+	assert_string_equal(v.name, "name");
+	assert_true(v.volume);
+	assert_false(v.anon);
+	run_volume_clear(&v);
+	assert_int_equal(run_parse_volume("/a", &v, &e), 0);
+	assert_true(v.volume && v.anon);
+	assert_string_equal(v.ctr, "/a");
+	run_volume_clear(&v);
+	assert_int_equal(run_parse_volume("/a:ro", &v, &e), 0);
+	assert_true(v.volume && v.anon && v.ro);
+	run_volume_clear(&v);
+	assert_int_equal(run_parse_volume("data:/b:ro,nocopy", &v, &e), 0);
+	assert_true(v.ro && v.nocopy);
+	run_volume_clear(&v);
 	assert_int_equal(run_parse_volume("/a:b", &v, &e), -EINVAL);
 	assert_int_equal(run_parse_volume("/a:/b:xx", &v, &e), -EINVAL);
-	assert_int_equal(run_parse_volume("/a", &v, &e), -EINVAL);
+	assert_int_equal(run_parse_volume("/a:/", &v, &e), -EINVAL);
+	assert_int_equal(run_parse_volume("a:b:c:d", &v, &e), -EINVAL);
+}
+
+static void test_mount(void **state)
+{
+	struct run_volume v;
+	struct cm_error e = { 0 };
+	char *t = NULL;
+	assert_int_equal(run_parse_mount("type=bind,source=/a,target=/b,readonly", &v, &t, &e), 0);
+	assert_string_equal(v.host, "/a");
+	assert_string_equal(v.ctr, "/b");
+	assert_true(v.ro && !v.volume && v.mount);
+	run_volume_clear(&v);
+	assert_int_equal(run_parse_mount("src=data,dst=/b", &v, &t, &e), 0);
+	assert_true(v.volume && !v.anon);
+	assert_string_equal(v.name, "data");
+	run_volume_clear(&v);
+	assert_int_equal(run_parse_mount("type=volume,target=/b,volume-nocopy", &v, &t, &e), 0);
+	assert_true(v.volume && v.anon && v.nocopy);
+	run_volume_clear(&v);
+	assert_int_equal(run_parse_mount("type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=1770", &v, &t, &e), 1);
+	assert_string_equal(t, "/t:size=1048576,mode=1770");
+	free(t);
+	cm_error_clear(&e);
+	assert_int_equal(run_parse_mount("type=bind,source=/a", &v, &t, &e), -EINVAL);
+	assert_string_equal(e.msg, "invalid argument \"type=bind,source=/a\" for \"--mount\" flag: target is required");
+	cm_error_clear(&e);
+	assert_int_equal(run_parse_mount("type=bind,target=/a", &v, &t, &e), -EINVAL);
+	assert_string_equal(e.msg, "invalid mount config for type \"bind\": field Source must not be empty");
+	cm_error_clear(&e);
+	assert_int_equal(run_parse_mount("type=bind,target=/a,bogus=1", &v, &t, &e), -EINVAL);
+	assert_string_equal(e.msg, "invalid argument \"type=bind,target=/a,bogus=1\" for \"--mount\" flag: unexpected key 'bogus' in 'bogus'");
+	assert_int_equal(run_parse_mount("type=foo,target=/a", &v, &t, &e), -EINVAL);
+	assert_int_equal(run_parse_mount("type=tmpfs,source=x,target=/a", &v, &t, &e), -EINVAL);
+	assert_int_equal(run_parse_mount("type=bind,source=/x,target=/a,volume-nocopy", &v, &t, &e), -EINVAL);
+	assert_int_equal(run_parse_mount("target", &v, &t, &e), -EINVAL);
 }
 
 static void test_signal(void **state)
@@ -334,7 +385,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bytes),  cmocka_unit_test(test_cpus),
-		cmocka_unit_test(test_volume), cmocka_unit_test(test_signal),
+		cmocka_unit_test(test_volume),
+		cmocka_unit_test(test_mount), cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_merge),  cmocka_unit_test(test_user),
 		cmocka_unit_test(test_config_cgroup_root),
 		cmocka_unit_test(test_port),

@@ -23,7 +23,7 @@ static ssize_t find(const struct run_plan *p, const char *target)
 
 static void test_plan_order(void **state)
 {
-	struct run_volume v[] = { { (char *)"/host", (char *)"/data", true } };
+	struct run_volume v[] = { { .host = (char *)"/host", .ctr = (char *)"/data", .ro = true } };
 	struct run_config c = { .vols = v, .n_vols = 1 };
 	struct run_plan p;
 	assert_int_equal(run_plan_build(&c, &p, NULL), 0);
@@ -101,7 +101,7 @@ static void test_plan_privileged(void **state)
 
 static void bad_target(const char *t)
 {
-	struct run_volume v[] = { { (char *)"/host", (char *)t, false } };
+	struct run_volume v[] = { { .host = (char *)"/host", .ctr = (char *)t } };
 	struct run_config c = { .vols = v, .n_vols = 1 };
 	struct run_plan p;
 	struct cm_error e = { 0 };

@@ -107,7 +107,7 @@ static void test_oci_fields(void **state)
 	assert_string_equal(c->masked[0], "/m");
 	assert_null(c->masked[1]);
 	assert_string_equal(c->readonly_paths[1], "/r2");
-	assert_string_equal(c->sysctl[0], "net.ipv4.ip_forward=1");
+	assert_string_equal(c->sysctls[0], "net.ipv4.ip_forward=1");
 	assert_int_equal(c->n_start_hooks, 1);
 	assert_string_equal(c->start_hooks[0].path, "/hk");
 	assert_string_equal(c->start_hooks[0].args[1], "a");
@@ -179,7 +179,7 @@ static void test_oci_roundtrip(void **state)
 {
 	char *argv[] = { "sh", "-c", "echo", NULL }, *env[] = { "PATH=/bin", "K=v", NULL };
 	char *tmpfs[] = { "/t:size=1m,mode=700", NULL };
-	struct run_volume vols[] = { { "/h1", "/c1", true }, { "/h2", "/c2", false } };
+	struct run_volume vols[] = { { .host = "/h1", .ctr = "/c1", .ro = true }, { .host = "/h2", .ctr = "/c2" } };
 	struct run_ulimit ul[] = { { RLIMIT_NOFILE, 100, 200 }, { RLIMIT_CORE, -1, -1 } };
 	struct run_device dev[] = { { "/dev/fuse", "/dev/fuse", 'c', 10, 229, "rwm" } };
 	struct run_config c = {

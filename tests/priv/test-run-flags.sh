@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The run flags scripts use (issue 14), through the real binary as root:
+# --init (our img-init as pid 1: reaps zombies, passes signals, the exit
+# code), --cidfile, --stop-signal/--stop-timeout (and the image's
+# STOPSIGNAL), --sysctl (namespaced only), --group-add, --cpuset-cpus,
+# --memory-reservation, --oom-kill-disable, --blkio-weight (cgroup v1 here;
+# docker's warning where the kernel has no weight).
+. "$(dirname "$0")/../img/imglib.sh"
+. "$(dirname "$0")/privlib.sh"
+flat() { tr '\n' '|' | sed 's/|$//'; }
+rc_err() { local out; out=$("$@" 2>&1 >/dev/null); echo "$?:$out"; }
+# wait_for CMD...: poll (up to 30 s) until CMD succeeds
+wait_for() { local i; for i in $(seq 300); do "$@" && return 0; sleep 0.1; done; return 1; }
+
+# ------------------------------------------------------------ --init
+out=$(run --rm --init busybox sh -c 'cat /proc/1/cmdline | tr "\0" " "; readlink /proc/1/exe')
+check_re "--init: img-init is pid 1, from a sealed memfd" '^img-init -- sh -c .*memfd:img-init' "$(echo "$out" | flat)"
+check "--init: the command's exit code" "7" "$(run --rm --init busybox sh -c 'exit 7' >/dev/null 2>&1; echo $?)"
+check "--init: a missing command is 127" "127" "$(run --rm --init busybox nope >/dev/null 2>&1; echo $?)"
+# zombies: an orphan's parent dies; pid 1 must reap it
+id=$(run -d --init busybox sh -c '(sh -c "sleep 0.2 & exec true") ; sleep 60')
+# reaped: the orphan's sleep ends, and no zombie stays (only the command's sleep left)
+reaped() { [ "$(img exec "$id" ps -o stat,comm | awk '$1 ~ /^Z/ || $2 == "sleep"' | flat)" = "S    sleep" ]; }
+wait_for reaped && pass "--init reaps the orphans re-parented to it" ||
+	fail "--init reaps the orphans re-parented to it" "$(img exec "$id" ps -o pid,ppid,stat,comm)"
+img rm -f "$id" >/dev/null
+# signals pass through to the command (docker stop's SIGTERM)
+id=$(run -d --init busybox sh -c 'trap "echo term; exit 9" TERM; while :; do sleep 0.1; done')
+wait_for sh -c "$IMG_BIN --root $STORE top $id | grep -q sleep"
+img stop -t 20 "$id" >/dev/null
+check "--init passes SIGTERM to the command" "term 9" "$(img logs "$id") $(img inspect -f '{{.State.ExitCode}}' "$id")"
+img rm -f "$id" >/dev/null
+out=$(run --rm busybox sh -c 'cat /proc/1/cmdline | tr "\0" " "')
+check "without --init the command is pid 1" "sh -c cat /proc/1/cmdline | tr \"\\0\" \" \" " "$out"
+
+# ------------------------------------------------------------ --cidfile, --stop-signal, --stop-timeout
+id=$(run -d --cidfile "$T/cid" --stop-signal USR1 --stop-timeout 30 busybox sh -c 'trap "echo usr1; exit 5" USR1; while :; do sleep 0.1; done')
+check "--cidfile: the full id" "$id" "$(cat "$T/cid")"
+check "--cidfile that exists: docker's error" \
+	"125:img: Container ID file found, make sure the other container isn't running or delete $T/cid" \
+	"$(rc_err run -d --cidfile "$T/cid" busybox true)"
+wait_for sh -c "$IMG_BIN --root $STORE top $id | grep -q sleep"
+img stop "$id" >/dev/null
+check "--stop-signal: img stop sends it" "usr1 5" "$(img logs "$id") $(img inspect -f '{{.State.ExitCode}}' "$id")"
+check "inspect: StopSignal, StopTimeout, ContainerIDFile" "SIGUSR1 30 $T/cid" \
+	"$(img inspect -f '{{.Config.StopSignal}} {{.Config.StopTimeout}} {{.HostConfig.ContainerIDFile}}' "$id")"
+img rm -f "$id" >/dev/null
+# --stop-timeout: SIGKILL after it (a container ignoring SIGTERM)
+id=$(run -d --stop-timeout 1 busybox sh -c 'trap "" TERM; while :; do sleep 0.1; done')
+wait_for sh -c "$IMG_BIN --root $STORE top $id | grep -q sleep"
+img stop "$id" >/dev/null
+check "--stop-timeout: killed after it" "137" "$(img inspect -f '{{.State.ExitCode}}' "$id")"
+img rm -f "$id" >/dev/null
+# the image's STOPSIGNAL
+ctr=$(img create busybox true)
+img commit -c 'STOPSIGNAL SIGUSR2' "$ctr" sigimg >/dev/null
+img rm "$ctr" >/dev/null
+id=$(run -d sigimg sh -c 'trap "echo usr2; exit 6" USR2; while :; do sleep 0.1; done')
+wait_for sh -c "$IMG_BIN --root $STORE top $id | grep -q sleep"
+img stop "$id" >/dev/null
+check "the image's STOPSIGNAL" "usr2 6 SIGUSR2" "$(img logs "$id") $(img inspect -f '{{.State.ExitCode}} {{.Config.StopSignal}}' "$id")"
+img rm -f "$id" >/dev/null
+
+# ------------------------------------------------------------ --sysctl, --group-add
+out=$(run --rm --sysctl net.ipv4.ip_forward=1 --sysctl kernel.shmmax=123456789 --sysctl fs.mqueue.msg_max=20 busybox \
+	cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax /proc/sys/fs/mqueue/msg_max)
+check "--sysctl: net, kernel.shm*, fs.mqueue in the container's namespaces" "1|123456789|20" "$(echo "$out" | flat)"
+check "--sysctl: the host's are untouched" "$(cat /proc/sys/kernel/shmmax)" "$(cat /proc/sys/kernel/shmmax)"
+[ "$(cat /proc/sys/kernel/shmmax)" != 123456789 ] && pass "--sysctl: not the host's kernel.shmmax" || fail "--sysctl: not the host's kernel.shmmax"
+check "--sysctl not namespaced: docker's error" "125:img: sysctl 'kernel.hostname' is not allowed" \
+	"$(rc_err run --rm --sysctl kernel.hostname=x busybox true)"
+check "--sysctl net.* with --network host" "125:img: sysctl 'net.ipv4.ip_forward' not allowed in host network namespace" \
+	"$(rc_err run --rm --network host --sysctl net.ipv4.ip_forward=1 busybox true)"
+check "inspect .HostConfig.Sysctls" "map[kernel.shmmax:1]" \
+	"$(img inspect -f '{{.HostConfig.Sysctls}}' "$(img create --sysctl kernel.shmmax=1 busybox true)")"
+out=$(run --rm --group-add 1234 --group-add 10 busybox id -G)
+check "--group-add: extra groups" "0 10 1234" "$(echo "$out" | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ $//')"
+check_re "--group-add of an unknown group name" 'Unable to find group nogroupx' "$(run --rm --group-add nogroupx busybox true 2>&1)"
+
+# ------------------------------------------------------------ cgroup flags (v1 here)
+if [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/cpuset ]; then
+	out=$(run --rm --cpuset-cpus 0 --memory-reservation 50m -m 100m --oom-kill-disable busybox \
+		sh -c 'grep Cpus_allowed_list /proc/self/status | cut -f2; cat /sys/fs/cgroup/memory/memory.soft_limit_in_bytes; grep oom_kill_disable /sys/fs/cgroup/memory/memory.oom_control')
+	check "--cpuset-cpus, --memory-reservation, --oom-kill-disable" "0|52428800|oom_kill_disable 1" "$(echo "$out" | flat)"
+	check "no cpuset group left" "" "$(ls /sys/fs/cgroup/cpuset/$CGP 2>/dev/null)"
+else
+	skip "cgroup v1 flags" "no v1 memory and cpuset hierarchies"
+fi
+check "--cpuset-cpus syntax" "125:img: Invalid value 1-0 for cpuset cpus" "$(rc_err run --rm --cpuset-cpus 1-0 busybox true)"
+check "--blkio-weight range" "125:img: Range of blkio weight is from 10 to 1000" "$(rc_err run --rm --blkio-weight 5 busybox true)"
+check "--memory-reservation above -m" \
+	"125:img: Minimum memory limit can not be less than memory reservation limit, see usage" \
+	"$(rc_err run --rm -m 10m --memory-reservation 20m busybox true)"
+if ls /sys/fs/cgroup/blkio/blkio.weight /sys/fs/cgroup/blkio/blkio.bfq.weight >/dev/null 2>&1; then
+	check "--blkio-weight" "300" "$(run --rm --blkio-weight 300 busybox sh -c 'cat /sys/fs/cgroup/blkio/blkio*weight | head -1')"
+else
+	check "--blkio-weight without a weight file: docker's warning" \
+		"WARNING: Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded." \
+		"$(run --rm --blkio-weight 300 busybox true 2>&1)"
+fi
+check "inspect: the limits" "52428800 true 0-1 true" \
+	"$(img inspect -f '{{.HostConfig.MemoryReservation}} {{.HostConfig.OomKillDisable}} {{.HostConfig.CpusetCpus}} {{.HostConfig.Init}}' \
+		"$(img create --memory-reservation 50m -m 100m --oom-kill-disable --cpuset-cpus 0-1 --init busybox true 2>/dev/null)")"
+
+# ------------------------------------------------------------ ps exited=, stats --format
+run --name ex3 busybox sh -c 'exit 3' >/dev/null 2>&1
+run --name ex0 busybox true >/dev/null 2>&1
+id=$(run -d --name up1 busybox sleep 60)
+check "ps --filter exited=3 (every state looked at)" "ex3" "$(img ps --format '{{.Names}}' -f exited=3)"
+check "ps --filter status=exited" "ex0|ex3" "$(img ps --format '{{.Names}}' -f status=exited | flat)"
+check "ps --filter status=running" "up1" "$(img ps --format '{{.Names}}' -f status=running)"
+check_re "stats --format" '^up1 [0-9]+\.[0-9]{2}% [0-9]+$' "$(img stats --no-stream --format '{{.Name}} {{.CPUPerc}} {{.PIDs}}' up1)"
+check_re "stats --format 'table ...'" '^NAME +PIDS\|up1 +1$' "$(img stats --no-stream --format 'table {{.Name}}\t{{.PIDs}}' up1 | flat)"
+check_re "stats --format json" '^\{"BlockIO":".*","Container":"up1",.*"Name":"up1",.*"PIDs":"1"\}$' "$(img stats --no-stream --format json up1)"
+check "stats --format with an unknown field: docker's error" \
+	"125:img: template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in type *formatter.statsContext" \
+	"$(rc_err img stats --no-stream --format '{{.Nope}}' up1)"
+img rm -f ex3 ex0 up1 >/dev/null
+finish
