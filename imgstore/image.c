@@ -86,11 +86,21 @@ int ims_image_load(struct ims_store *s, const char *digest, int64_t size,
 	snprintf(img->id, sizeof(img->id), "%s", cd);
 	if ((r = read_json_blob(s, cd, &img->config, err)) < 0)
 		return r;
+	/* the unpacked size (the same whatever the format the image came in),
+	 * else the sum of the layer blobs */
 	const struct cm_json *layers = cm_json_get(img->manifest, "layers");
-	for (size_t i = 0; layers && layers->type == CM_JSON_ARRAY && i < layers->n; i++) {
-		int64_t ls = 0;
-		if (cm_json_get_int(layers->v[i], "size", &ls) && ls > 0)
-			img->size += ls;
+	const struct cm_json *di = cm_json_get(cm_json_get(img->config, "rootfs"), "diff_ids");
+	for (size_t i = 0; cm_json_is(di, CM_JSON_ARRAY) && i < di->n && img->size >= 0; i++) {
+		int64_t b = ims_layer_manifest_bytes(s, cm_json_str(di->v[i]));
+		img->size = b < 0 ? -1 : img->size + b;
+	}
+	if (img->size < 0 || !cm_json_is(di, CM_JSON_ARRAY)) {
+		img->size = 0;
+		for (size_t i = 0; layers && layers->type == CM_JSON_ARRAY && i < layers->n; i++) {
+			int64_t ls = 0;
+			if (cm_json_get_int(layers->v[i], "size", &ls) && ls > 0)
+				img->size += ls;
+		}
 	}
 	img->created = ims_time_parse(cm_json_get_str(img->config, "created"));
 	*ret = TAKE_PTR(ip);
@@ -117,6 +127,22 @@ static int add_names(struct ims_image *img, const struct ims_index *idx)
 	}
 	if (img->n_names > 1)
 		qsort(img->names, img->n_names, sizeof(char *), cmp_str);
+	return 0;
+}
+
+/* Move b's names into a (the same image id under another manifest). */
+static int merge_names(struct ims_image *a, struct ims_image *b)
+{
+	if (!b->n_names)
+		return 0;
+	char **nn = realloc(a->names, (a->n_names + b->n_names) * sizeof(*nn));
+	if (!nn)
+		return -ENOMEM;
+	a->names = nn;
+	for (size_t k = 0; k < b->n_names; k++)
+		a->names[a->n_names++] = b->names[k];
+	b->n_names = 0;
+	qsort(a->names, a->n_names, sizeof(char *), cmp_str);
 	return 0;
 }
 
@@ -240,7 +266,30 @@ int ims_image_list(struct ims_store *s, struct ims_image ***ret, size_t *ret_n,
 			ims_index_release(&idx);
 			return r;
 		}
-		n++;
+		/* one row per image id, as docker: the same config under another
+		 * manifest (loaded from another format) adds its names */
+		size_t j = 0;
+		while (j < n && strcmp(v[j]->id, v[n]->id) != 0)
+			j++;
+		if (j == n) {
+			n++;
+			continue;
+		}
+		if (!v[j]->n_names && v[n]->n_names) {
+			struct ims_image *t = v[j];
+			v[j] = v[n];
+			v[n] = t;
+		}
+		r = merge_names(v[j], v[n]);
+		ims_image_free(v[n]);
+		v[n] = NULL;
+		if (r < 0) {
+			for (size_t k = 0; k < n; k++)
+				ims_image_free(v[k]);
+			free(v);
+			ims_index_release(&idx);
+			return cm_error_set(err, r, "out of memory");
+		}
 	}
 	ims_index_release(&idx);
 	qsort(v, n, sizeof(*v), cmp_created);
@@ -318,7 +367,14 @@ int ims_image_remove(struct ims_store *s, const char *ref, bool force,
 	bool deleted = true;
 	for (size_t i = 0; i < idx.n;) {
 		struct ims_index_ent *e = &idx.e[i];
-		if (strcmp(e->digest, img->digest) != 0) {
+		bool same = strcmp(e->digest, img->digest) == 0;
+		if (!same && !by_name) {
+			/* by id: the same image under another manifest goes too */
+			_cleanup_image_ struct ims_image *o = NULL;
+			same = ims_image_load(s, e->digest, e->size, &o, NULL) == 0 &&
+			       strcmp(o->id, img->id) == 0;
+		}
+		if (!same) {
 			i++;
 			continue;
 		}

@@ -51,6 +51,34 @@ for f in d.tar o.tar odir; do
 done
 check "rmi + gc leave an empty store" "0 0" "$(ls "$S2/layers" | wc -l) $(ls "$S2/blobs/sha256" | wc -l)"
 
+# one image from two formats: one row per image id, one size (docker's view);
+# an unnamed load of an image named elsewhere is no <none> row; prune removes
+# a dangling image
+S3=$T/s3
+img3() { "$IMG_BIN" --root "$S3" "$@"; }
+img3 load -i "$T/d.tar" >/dev/null && img3 tag busybox keep:1 && img3 load -i "$T/o.tar" >/dev/null
+python3 - "$T/d.tar" "$T/untagged.tar" <<'PY'
+import io, json, sys, tarfile
+with tarfile.open(sys.argv[1]) as src, tarfile.open(sys.argv[2], "w") as dst:
+    for m in src.getmembers():
+        data = src.extractfile(m).read() if m.isfile() else None
+        if m.name == "manifest.json":
+            j = json.loads(data); j[0]["RepoTags"] = None; data = json.dumps(j).encode(); m.size = len(data)
+        dst.addfile(m, io.BytesIO(data) if data is not None else None)
+PY
+img3 load -i "$T/untagged.tar" >/dev/null
+check "two formats, one image: the manifests stay distinct" "2" \
+	"$(python3 -c 'import json,sys; print(len({m["digest"] for m in json.load(open(sys.argv[1]))["manifests"]}))' "$S3/index.json")"
+check "two formats, one image: one id, both names, one size" "busybox latest ${id:7:12}|keep 1 ${id:7:12}|1" \
+	"$(img3 images --format '{{.Repository}} {{.Tag}} {{.ID}}' | sort | tr '\n' '|')$(img3 images --format '{{.Size}}' | sort -u | wc -l)"
+check "no <none> row for an image named elsewhere" "" "$(img3 images --format '{{.Repository}}' | grep -x '<none>')"
+img3 rmi busybox keep:1 >/dev/null
+img3 load -i "$T/untagged.tar" >/dev/null
+check "an unnamed load alone: one <none> row" "<none>" "$(img3 images --format '{{.Repository}}')"
+img3 prune >/dev/null
+check "prune removes the dangling image" "" "$(img3 images -q)"
+check "  and its blobs and layers" "0 0" "$(ls "$S3/layers" | wc -l) $(ls "$S3/blobs/sha256" | wc -l)"
+
 # ---------------------------------------------------------------- load (theirs)
 skopeo copy -q "oci:$STORE:docker.io/library/busybox:latest" "docker-archive:$T/sk.tar:sk/box:1"
 check "load skopeo's docker-archive" "Loaded image: sk/box:1" "$(img2 load -i "$T/sk.tar")"

@@ -134,4 +134,5 @@ img rmi big:killed >/dev/null 2>&1
 check_true "gc after kill -9" img gc
 check "gc removed the temps" "" "$(ls -A "$STORE/tmp")"
 check "names as before" "$before" "$(img images -q | sort)"
+
 finish
