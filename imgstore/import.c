@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* img import: a plain rootfs tarball -> a one-layer image; and the embedded
- * default image built from the host's static busybox. */
+/* img import: a plain rootfs tarball -> a one-layer image (its blob the
+ * uncompressed tar); and the embedded default image built from the host's
+ * static busybox. */
 #include "ims-internal.h"
 
 #include <archive_entry.h>
@@ -32,9 +33,9 @@ static const char *oci_arch(void)
 	return "amd64";
 }
 
-static int gz_tee(void *ctx, const void *buf, size_t len, struct cm_error *err)
+static int blob_tee(void *ctx, const void *buf, size_t len, struct cm_error *err)
 {
-	return ims_gz_write(ctx, buf, len, err);
+	return ims_blob_writer_write(ctx, buf, len, err);
 }
 
 static void str_array(struct cm_jw *w, const char *key, const char *const *v)
@@ -74,9 +75,11 @@ int ims_import_fd(struct ims_store *s, int fd, const struct ims_import_opts *o,
 	if ((r = ims_store_lock_shared(s, err)) < 0)
 		return r;
 	_cleanup_free_ char *cfg = NULL;
-	struct ims_gz_writer g;
-	char diffid[CM_DIGEST_STR_LEN], diffid2[CM_DIGEST_STR_LEN];
-	struct ims_desc layer = { .media_type = IMS_MT_LAYER_GZ };
+	/* the layer blob is the plain tar (digest = diff_id): no compression on
+	 * the critical path; a push may compress it (issue 11 "Also") */
+	struct ims_blob_writer bw;
+	char diffid[CM_DIGEST_STR_LEN];
+	struct ims_desc layer = { .media_type = IMS_MT_LAYER };
 	_cleanup_json_ struct cm_json *base = NULL;
 	if (o->changes) { /* a bad --change is refused before anything is read */
 		struct cm_jw chk;
@@ -86,15 +89,17 @@ int ims_import_fd(struct ims_store *s, int fd, const struct ims_import_opts *o,
 		if (r < 0)
 			goto out;
 	}
-	if ((r = ims_gz_open(s, &g, err)) < 0)
+	if ((r = ims_blob_writer_open(s, &bw, err)) < 0)
 		goto out;
-	r = ims_layer_unpack_fd(s, fd, NULL, gz_tee, &g, diffid, err);
+	bw.label = "Writing layer";
+	r = ims_layer_unpack_fd(s, fd, NULL, blob_tee, &bw, diffid, err);
 	if (r < 0) {
-		ims_gz_abort(&g);
+		ims_blob_writer_abort(&bw);
 		cm_error_prefix(err, r, "import");
 		goto out;
 	}
-	if ((r = ims_gz_commit(&g, diffid2, layer.digest, &layer.size, err)) < 0)
+	layer.size = bw.size;
+	if ((r = ims_blob_writer_commit(&bw, diffid, -1, layer.digest, err)) < 0)
 		goto out;
 
 	char created[64];

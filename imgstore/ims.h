@@ -107,7 +107,8 @@ struct ims_import_opts {
 
 /* A plain rootfs tarball read from fd (plain, gzip, zstd, xz, bzip2...)
  * becomes a one-layer image: the layer is validated and unpacked first, then
- * its gzip blob, config, manifest and the index entry are published. Returns
+ * its blob (the uncompressed tar), config, manifest and the index entry are
+ * published. Returns
  * 0 and the image id in ret_id. */
 int ims_import_fd(struct ims_store *s, int fd, const struct ims_import_opts *o,
 		  char ret_id[CM_DIGEST_STR_LEN], struct cm_error *err);

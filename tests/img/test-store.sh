@@ -53,7 +53,7 @@ check "import FILE: exit 0, prints the id" "0 sha256:" "$rc ${iid:0:7}"
 gid=$(gzip -c "$T/r.tar" | img import - other/name)
 check "import - (gzip on stdin): same layer, new image" "$iid" "$(img inspect other/name | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])' | sed "s/.*/$iid/")"
 check "import: layers shared" "2" "$(ls "$STORE/layers" | wc -l)"
-check "import: gzip layer blob" "application/vnd.oci.image.layer.v1.tar+gzip" \
+check "import: plain tar layer blob" "application/vnd.oci.image.layer.v1.tar" \
 	"$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]+"/blobs/sha256/"+sys.argv[2][7:])); print(m["layers"][0]["mediaType"])' "$STORE" \
 	"$(img inspect myimg:v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Digest"])')")"
 check "images --format json" "myimg v1" "$(img images --format json | python3 -c '
@@ -135,4 +135,20 @@ check_true "gc after kill -9" img gc
 check "gc removed the temps" "" "$(ls -A "$STORE/tmp")"
 check "names as before" "$before" "$(img images -q | sort)"
 
+# import keeps the layer uncompressed: its blob is the tar (digest = diff_id)
+printf 'x' >"$T/u1" && tar -C "$T" -cf "$T/u.tar" u1 && gzip -c "$T/u.tar" >"$T/u.tar.gz"
+img import "$T/u.tar.gz" plain:1 >/dev/null
+check "import: the layer blob is the plain tar (digest = diff_id), media type tar" "same application/vnd.oci.image.layer.v1.tar" \
+	"$(img inspect --format '{{json .}}' plain:1 >/dev/null; python3 -c '
+import json,sys
+st=sys.argv[1]
+idx=json.load(open(st+"/index.json"))
+for m in idx["manifests"]:
+    if m.get("annotations",{}).get("org.opencontainers.image.ref.name")=="docker.io/library/plain:1":
+        man=json.load(open(st+"/blobs/sha256/"+m["digest"][7:]))
+        cfg=json.load(open(st+"/blobs/sha256/"+man["config"]["digest"][7:]))
+        l=man["layers"][0]
+        print("same" if l["digest"]==cfg["rootfs"]["diff_ids"][0] else "differs", l["mediaType"])' "$STORE")"
+check "  and it is the tar given, decompressed" "$(sha256sum <"$T/u.tar" | cut -d' ' -f1)" \
+	"$(img inspect --format '{{index .RootFS.Layers 0}}' plain:1 | cut -c8-)"
 finish
