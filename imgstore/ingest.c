@@ -53,16 +53,14 @@ void ims_ingest_free(struct ims_ingest *t)
 {
 	if (!t)
 		return;
-	if (!t->named) {
-		for (size_t i = 0; i < t->n_layers; i++)
-			cm_rm_rf_at(t->s->layersfd, t->layers[i]);
-		for (size_t i = 0; i < t->n_blobs; i++)
-			unlinkat(t->s->blobsfd, t->blobs[i], 0);
-	}
-	strv_free(t->blobs, t->n_blobs);
-	strv_free(t->layers, t->n_layers);
 	if (t->locked)
 		ims_store_unlock_shared(t->s);
+	/* a concurrent writer may count what we published as present: only
+	 * what nobody references goes, and only with no other writer (issue 11) */
+	if (!t->named)
+		(void)ims_gc_rollback(t->s, t->blobs, t->n_blobs, t->layers, t->n_layers);
+	strv_free(t->blobs, t->n_blobs);
+	strv_free(t->layers, t->n_layers);
 	free(t);
 }
 
