@@ -296,9 +296,40 @@ static int check_layer_tree(int dfd, const char *rel, int depth,
  * aside, the new one published (with its manifest), the old one removed;
  * if the unpack fails the old dir is put back. Called under store.lock
  * LOCK_EX. */
+/* A mounted container whose union has layer diffid as a branch: its id in
+ * ret (the daemon keeps the dir it opened; replacing it under a live mount
+ * would leave that container on the damaged copy). */
+static bool layer_mounted(struct ims_store *s, const char *diffid, char ret[CM_SHA256_HEX_LEN + 1])
+{
+	struct ims_container **v = NULL;
+	size_t n = 0;
+	bool found = false;
+	if (ims_container_list(s, &v, &n, NULL) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_image_ struct ims_image *img = NULL;
+		if (!found && v[i]->mounted && ims_container_image(s, v[i], &img, NULL) == 0) {
+			const struct cm_json *di = cm_json_get(cm_json_get(img->config, "rootfs"), "diff_ids");
+			for (size_t j = 0; cm_json_is(di, CM_JSON_ARRAY) && j < di->n && !found; j++)
+				found = cm_streq(cm_json_str(di->v[j]), diffid);
+			if (found)
+				snprintf(ret, CM_SHA256_HEX_LEN + 1, "%s", v[i]->id);
+		}
+		ims_container_free(v[i]);
+	}
+	free(v);
+	return found;
+}
+
 static int repair_layer(struct ims_store *s, const char *diffid, const char *bd,
 			void (*report)(void *, const char *), void *ctx)
 {
+	char user[CM_SHA256_HEX_LEN + 1];
+	if (layer_mounted(s, diffid, user)) {
+		say(report, ctx, "layer %s: not repaired: container %.12s is mounted from it (img umount it first)",
+		    diffid, user);
+		return -EBUSY;
+	}
 	char aside[64];
 	struct cm_error e2 = { 0 };
 	ims_tmpname(aside, sizeof(aside), "damaged");

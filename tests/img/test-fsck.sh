@@ -49,6 +49,20 @@ check_re "fsck finds a missing content manifest" "no content manifest" "$(img fs
 check_true "fsck --repair records it again" img fsck --repair
 check_true "  then fsck passes" img fsck
 
+# a layer a mounted container runs from is not replaced under it
+if [ -c /dev/fuse ] && [ "$(id -u)" = 0 ]; then
+	c=$(img create busybox true) && mp=$(ctr_mount "$c")
+	damage byte
+	out=$(img fsck --repair 2>&1); rc=$?
+	check_re "fsck --repair refuses a layer a mounted container uses" "^125 .*not repaired: container ${c:0:12} is mounted from it" "$rc $(echo "$out" | tr '\n' ' ')"
+	img umount "$c" >/dev/null
+	check_true "  repaired once it is unmounted" img fsck --repair
+	check_true "  then fsck passes" img fsck
+	img rm "$c" >/dev/null
+else
+	skip "repair beside a mounted container" "needs /dev/fuse and root"
+fi
+
 # an orphan blob is reported as a note; fsck still passes; gc removes it
 printf 'orphan' >"$T/o" && h=$(sha256sum <"$T/o" | cut -d' ' -f1) && cp "$T/o" "$STORE/blobs/sha256/$h"
 out=$(img fsck 2>&1); rc=$?
