@@ -171,7 +171,8 @@ static int fetch_layers(struct reg_client *c, struct ims_ingest *t, struct job *
 		event(o, REG_EV_FS_LAYER, js[i].id, 0, js[i].size);
 		js[i].o = o;
 		js[i].fetch = true;
-		if ((r = ims_ingest_blob_open(t, js[i].digest, js[i].size, &js[i].b, err)) < 0)
+		if ((r = ims_ingest_blob_open_layer(t, js[i].digest, js[i].size, js[i].diffid, &js[i].b,
+						    err)) < 0)
 			break;
 		q[nq++] = (struct reg_blob_req){ .digest = js[i].digest, .size = js[i].size,
 						 .write = job_write, .progress = job_progress,
