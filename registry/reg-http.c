@@ -123,7 +123,9 @@ static void resp_reset_headers(struct reg_resp *r)
 	free(r->www_auth);
 	free(r->location);
 	free(r->range);
-	r->ctype = r->dcd = r->www_auth = r->location = r->range = NULL;
+	free(r->crange);
+	r->ctype = r->dcd = r->www_auth = r->location = r->range = r->crange = NULL;
+	r->seen = 0;
 }
 
 void reg_resp_clear(struct reg_resp *r)
@@ -169,6 +171,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
 		{ "www-authenticate", offsetof(struct reg_resp, www_auth) },
 		{ "location", offsetof(struct reg_resp, location) },
 		{ "range", offsetof(struct reg_resp, range) },
+		{ "content-range", offsetof(struct reg_resp, crange) },
 	};
 	for (size_t i = 0; i < CM_ARRAY_SIZE(keys); i++)
 		if (klen == strlen(keys[i].k) && strncasecmp(buf, keys[i].k, klen) == 0)
@@ -183,6 +186,29 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
 	if (r->fail)
 		return 0;
 	if (r->sink && r->status >= 200 && r->status < 300) {
+		if (r->resume_at > 0 && r->seen == 0 && r->status == 206) {
+			/* a resumed blob: the part must start where we stopped */
+			long long from = -1;
+			if (!r->crange || sscanf(r->crange, "bytes %lld-", &from) != 1 ||
+			    from != r->resume_at) {
+				r->fail = cm_error_set(&r->err, -EPROTO, "resumed at %lld, the registry sent %.60s",
+						       (long long)r->resume_at, r->crange ? r->crange : "no Content-Range");
+				return 0;
+			}
+		}
+		if (r->resume_at > 0 && r->status == 200) {
+			/* the registry ignored Range: skip what we already have */
+			int64_t drop = r->resume_at - r->seen;
+			r->seen += (int64_t)len;
+			if (drop >= (int64_t)len)
+				return len;
+			if (drop > 0) {
+				buf += drop;
+				len -= (size_t)drop;
+			}
+			r->resume_at = 0;
+		}
+		r->seen += (int64_t)len;
 		if (r->limit >= 0 && r->got + (int64_t)len > r->limit) {
 			r->fail = cm_error_set(&r->err, -EPROTO,
 					       "the registry sent more than the %lld bytes declared",
@@ -227,6 +253,7 @@ CURL *reg_easy(struct reg_client *c, const char *method, const char *url,
 	resp->status = 0;
 	resp->fail = 0;
 	resp->got = 0;
+	resp->resume_at = 0;
 	resp->errbuf[0] = '\0';
 	cm_error_clear(&resp->err);
 	curl_easy_setopt(h, CURLOPT_URL, url);

@@ -29,11 +29,13 @@ struct reg_client {
 struct reg_resp {
 	struct reg_client *c;
 	long status;
-	char *ctype, *dcd, *www_auth, *location, *range;
+	char *ctype, *dcd, *www_auth, *location, *range, *crange;
 	char *mem;
 	size_t len, max;
 	int64_t limit;   /* sink: refuse more than this many bytes (-1: none) */
 	int64_t got;
+	int64_t resume_at; /* a resumed blob: bytes the sink already has */
+	int64_t seen;      /* body bytes of this response seen so far */
 	int (*sink)(void *ctx, const void *buf, size_t len, struct cm_error *err);
 	void *sink_ctx;
 	void (*progress)(void *ctx, int64_t done, int64_t total);

@@ -82,7 +82,7 @@ check "bearer: login" "Login Succeeded" "$out"
 check "bearer: pull with credentials" 0 "$(img pull -q "$REG/team/x:1" >/dev/null 2>&1; echo $?)"
 img import --busybox busybox >/dev/null
 check "bearer: push with credentials (pull,push scope)" 0 "$(img push -q busybox "$REG/team/pushed:1" >/dev/null 2>&1; echo $?)"
-check_re "bearer: the token asked for push" "scope=repository%3Ateam%2Fpushed%3Apull%2Cpush" "$(cat "$T/tk.log")"
+check_re "bearer: the token asked for push" "repository%3Ateam%2Fpushed%3Apull%2Cpush" "$(cat "$T/tk.log")"
 img logout "$REG" >/dev/null
 check_fails "bearer: anonymous push refused" "push $REG/team/pushed:2: " img push busybox "$REG/team/pushed:2"
 check "bearer: fsck" 0 "$(img fsck >/dev/null 2>&1; echo $?)"

@@ -49,6 +49,13 @@ fault status-429 "429" "toomanyrequests"
 fault status-500 "500" "HTTP 500"
 fault redirect "a redirect to ftp://" "refused a redirect"
 
+# a connection cut once mid-blob: resumed with Range, the pull completes
+echo truncate-once > "$T/mode"
+check "a cut blob is resumed with Range" 0 "$(img pull -q "$P/x:1" >/dev/null 2>&1; echo $?)"
+check_re "the resume asked for the rest" "blobs/sha256:.* truncate-once range=bytes=[1-9][0-9]*-" "$(cat "$T/proxy.log")"
+check "resumed: fsck clean" 0 "$(img fsck >/dev/null 2>&1; echo $?)"
+img rmi "$P/x:1" >/dev/null
+
 # a redirect to plain http elsewhere (an object store) is followed
 echo redirect-ok > "$T/mode"
 check "a blob redirected to http:// is followed" 0 "$(img pull -q "$P/x:1" >/dev/null 2>&1; echo $?)"
