@@ -36,6 +36,10 @@ check "config.json: docker's auths format" "alice:$PASS" \
 out=$(img pull "$REG/x:1" 2>&1); rc=$?
 check "basic: pull with the stored credentials" 0 "$rc"
 case "$out" in *"$PASS"*) fail "password printed";; *) pass "password never printed";; esac
+img import --busybox busybox >/dev/null
+check "basic: push with the stored credentials" 0 "$(img push -q busybox "$REG/basic/pushed:1" >/dev/null 2>&1; echo $?)"
+check "basic: skopeo sees the push" 0 \
+	"$(skopeo inspect --tls-verify=false --creds "alice:$PASS" "docker://$REG/basic/pushed:1" >/dev/null 2>&1; echo $?)"
 out=$(img logout "$REG"); check "logout" "Removing login credentials for $REG" "$out"
 out=$(img logout "$REG"); check "logout again" "Not logged in to $REG" "$out"
 check_fails "basic: after logout refused" "unauthorized" img pull "$REG/x:1"

@@ -65,6 +65,18 @@ if command -v podman >/dev/null && [ "$(id -u)" = 0 ]; then
 		esac
 		"${P[@]}" umount "$cid" >/dev/null 2>&1; "${P[@]}" rm -f "$cid" >/dev/null 2>&1
 	fi
+	# the other way: an image podman made, podman push, img pull
+	mkdir -p "$T/podroot/etc"
+	echo "made by podman $$" > "$T/podroot/etc/marker"
+	tar -C "$T/podroot" -cf "$T/podroot.tar" etc
+	"${P[@]}" import -q "$T/podroot.tar" localhost/pod/own:1 >/dev/null 2>&1 || fail "podman import"
+	"${P[@]}" push -q --tls-verify=false localhost/pod/own:1 "docker://$REG/pod/own:1" >/dev/null 2>&1 ||
+		fail "podman push"
+	check "img pull of what podman pushed" 0 "$(img pull -q "$REG/pod/own:1" >/dev/null 2>&1; echo $?)"
+	check "the same image id as podman's" "$("${P[@]}" image inspect --format '{{.Id}}' localhost/pod/own:1)" \
+		"$(img images -q --no-trunc "$REG/pod/own:1" | sed 's/^sha256://')"
+	lay=$(img inspect -f '{{json .RootFS.Layers}}' "$REG/pod/own:1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1][7:])')
+	check "podman's file in the pulled layer" "made by podman $$" "$(cat "$STORE/layers/$lay/etc/marker" 2>&1)"
 	"${P[@]}" rmi -af >/dev/null 2>&1
 fi
 check "fsck after pushes" 0 "$(img fsck >/dev/null 2>&1; echo $?)"
