@@ -170,7 +170,17 @@ static int bearer_token(struct reg_client *c, const struct challenge *ch, struct
 	return r;
 }
 
+static int auth_answer(struct reg_client *c, const char *challenge, struct cm_error *err);
+
 int reg_auth_answer(struct reg_client *c, const char *challenge, struct cm_error *err)
+{
+	pthread_mutex_lock(&c->auth_lock);
+	int r = auth_answer(c, challenge, err);
+	pthread_mutex_unlock(&c->auth_lock);
+	return r;
+}
+
+static int auth_answer(struct reg_client *c, const char *challenge, struct cm_error *err)
 {
 	struct challenge ch;
 	if (challenge_parse(challenge, &ch) < 0)

@@ -54,6 +54,11 @@ static int client_new(const char *host, const char *repo, const struct reg_opts 
 	c->loopback = host_is_loopback(c->host);
 	c->scheme = "https";
 	c->scope_actions = "pull";
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&c->auth_lock, &ma);
+	pthread_mutexattr_destroy(&ma);
 	if (o && o->user && !(c->user = strdup(o->user)))
 		goto oom;
 	if (o && o->pass && !(c->pass = strdup(o->pass)))
@@ -100,6 +105,7 @@ void reg_client_free(struct reg_client *c)
 		free(c->authz);
 	}
 	free(c->challenge);
+	pthread_mutex_destroy(&c->auth_lock);
 	free(c);
 }
 
@@ -299,8 +305,10 @@ CURL *reg_easy(struct reg_client *c, const char *method, const char *url,
 		}
 	}
 	/* curl drops our Authorization header on a redirect to another host */
+	pthread_mutex_lock(&c->auth_lock);
 	if (c->authz)
 		resp->hdrs = curl_slist_append(resp->hdrs, c->authz);
+	pthread_mutex_unlock(&c->auth_lock);
 	if (resp->hdrs)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, resp->hdrs);
 	return h;

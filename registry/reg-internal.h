@@ -3,6 +3,7 @@
 #pragma once
 
 #include <curl/curl.h>
+#include <pthread.h>
 
 #include "reg.h"
 #include "cm.h"
@@ -21,6 +22,9 @@ struct reg_client {
 	char *authz;     /* "Authorization: ..." header line, or NULL */
 	char *challenge; /* the last WWW-Authenticate seen */
 	const char *scope_actions; /* "pull" or "pull,push" */
+	/* recursive: held around every read and change of authz (push runs
+	 * blobs in threads; answering a challenge builds a request itself) */
+	pthread_mutex_t auth_lock;
 };
 
 /* One response as seen by our callbacks. Headers are those of the last

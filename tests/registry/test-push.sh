@@ -37,6 +37,19 @@ check_re "push elsewhere: Mounted from x" "[0-9a-f]{12}: Mounted from x" "$out"
 check "mounted: skopeo sees it" "$mdigest" \
 	"$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/other/y:2" 2>&1)"
 
+# six layers, pushed three at a time
+python3 "$SRC/tests/registry/mklayout.py" "$T/six" 6 3 || fail "mklayout"
+six=$(img load -i "$T/six" | sed -n 's/^Loaded image ID: //p')
+sixd=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$T/six/index.json")
+img tag "$six" six:1
+out=$(img push six:1 "$REG/six:1"); rc=$?
+check "six layers: push" 0 "$rc"
+check "six layers: six Pushed lines" 6 "$(printf '%s\n' "$out" | grep -c ': Pushed$')"
+check "six layers: skopeo sees our manifest" "$sixd" \
+	"$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/six:1" 2>&1)"
+check "six layers: skopeo copies it back whole" 0 \
+	"$(skopeo copy -q --src-tls-verify=false "docker://$REG/six:1" "oci:$T/six-back" >/dev/null 2>&1; echo $?)"
+
 # push by the image's own name
 img tag busybox "$REG/own:3"
 check "push NAME alone" 0 "$(img push -q "$REG/own:3" >/dev/null 2>&1; echo $?)"
