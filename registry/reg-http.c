@@ -248,8 +248,33 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
 	return len;
 }
 
+/* True if url is on the registry's own authority (scheme://HOST[:PORT]/). */
+static bool same_host(const struct reg_client *c, const char *url)
+{
+	const char *a = strstr(url, "://");
+	if (!a)
+		return false;
+	a += 3;
+	size_t n = strcspn(a, "/?#");
+	return n == strlen(c->host) && strncasecmp(a, c->host, n) == 0;
+}
+
 CURL *reg_easy(struct reg_client *c, const char *method, const char *url,
 	       const char *accept, struct reg_resp *resp)
+{
+	/* our credentials or token go to the registry only: an upload Location
+	 * or a realm elsewhere never sees them (curl drops them on redirects) */
+	pthread_mutex_lock(&c->auth_lock);
+	_cleanup_free_ char *authz = c->authz && same_host(c, url) ? strdup(c->authz) : NULL;
+	pthread_mutex_unlock(&c->auth_lock);
+	CURL *h = reg_easy_authz(c, method, url, accept, resp, authz);
+	if (authz)
+		explicit_bzero(authz, strlen(authz));
+	return h;
+}
+
+CURL *reg_easy_authz(struct reg_client *c, const char *method, const char *url,
+		     const char *accept, struct reg_resp *resp, const char *authz)
 {
 	CURL *h = curl_easy_init();
 	if (!h)
@@ -305,10 +330,8 @@ CURL *reg_easy(struct reg_client *c, const char *method, const char *url,
 		}
 	}
 	/* curl drops our Authorization header on a redirect to another host */
-	pthread_mutex_lock(&c->auth_lock);
-	if (c->authz)
-		resp->hdrs = curl_slist_append(resp->hdrs, c->authz);
-	pthread_mutex_unlock(&c->auth_lock);
+	if (authz)
+		resp->hdrs = curl_slist_append(resp->hdrs, authz);
 	if (resp->hdrs)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, resp->hdrs);
 	return h;

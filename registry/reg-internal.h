@@ -53,6 +53,10 @@ struct reg_resp {
  * settings, its callbacks writing into resp (reset first). */
 CURL *reg_easy(struct reg_client *c, const char *method, const char *url,
 	       const char *accept, struct reg_resp *resp);
+/* The same with the given "Authorization: ..." line (NULL: none) instead of
+ * the client's (which reg_easy sends to the registry's own host only). */
+CURL *reg_easy_authz(struct reg_client *c, const char *method, const char *url,
+		     const char *accept, struct reg_resp *resp, const char *authz);
 void reg_resp_clear(struct reg_resp *resp);
 /* "https://HOST/v2/REPO/what" (malloc'd). */
 char *reg_url(struct reg_client *c, const char *what);
