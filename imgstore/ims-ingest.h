@@ -34,6 +34,12 @@ int ims_ingest_blob_open(struct ims_ingest *t, const char *digest, int64_t size,
 			 struct ims_ingest_blob **ret, struct cm_error *err);
 int ims_ingest_blob_write(struct ims_ingest_blob *b, const void *buf, size_t len,
 			  struct cm_error *err);
+/* The same for a layer blob of that diff_id: unless the store has the layer,
+ * it is unpacked while the bytes arrive (a thread reading a pipe), so
+ * commit has no second pass to make. */
+int ims_ingest_blob_open_layer(struct ims_ingest *t, const char *digest, int64_t size,
+			       const char *diffid, struct ims_ingest_blob **ret,
+			       struct cm_error *err);
 /* Check digest and size; with diffid, the blob is a layer: unpacked into
  * layers/ (or, if that layer is there already, its diff_id proved). Then
  * linked. b is freed either way. */

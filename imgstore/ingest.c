@@ -6,6 +6,7 @@
 #include "ims-ingest.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,11 +20,23 @@ struct ims_ingest {
 	bool locked;
 };
 
+/* A streamed layer is unpacked while it arrives: its bytes go to the blob
+ * writer and down a pipe to a thread running the store's unpack, which
+ * reads the pipe to its end whatever happens (so a write never blocks
+ * forever). The layer it publishes is named by the diff_id of the verified
+ * config, so it is right even before the blob's own digest is checked. */
 struct ims_ingest_blob {
 	struct ims_ingest *t;
 	struct ims_blob_writer w;
 	char digest[CM_DIGEST_STR_LEN];
 	int64_t size;
+	int pipe_w;                      /* -1: not streamed */
+	int pipe_r;
+	pthread_t th;
+	bool th_running;
+	char diffid[CM_DIGEST_STR_LEN];
+	int th_r;
+	struct cm_error th_err;
 };
 
 int ims_ingest_begin(struct ims_store *s, struct ims_ingest **ret, struct cm_error *err)
@@ -148,7 +161,74 @@ int ims_ingest_blob_open(struct ims_ingest *t, const char *digest, int64_t size,
 	b->t = t;
 	memcpy(b->digest, digest, CM_DIGEST_STR_LEN);
 	b->size = size;
+	b->pipe_w = b->pipe_r = -1;
 	*ret = b;
+	return 0;
+}
+
+static void *unpack_thread(void *ud)
+{
+	struct ims_ingest_blob *b = ud;
+	char got[CM_DIGEST_STR_LEN];
+	b->th_r = ims_layer_unpack_fd(b->t->s, b->pipe_r, b->diffid, NULL, NULL, got, &b->th_err);
+	char buf[64 << 10];
+	for (;;) {
+		ssize_t k = read(b->pipe_r, buf, sizeof(buf));
+		if (k == 0 || (k < 0 && errno != EINTR))
+			break;
+	}
+	return NULL;
+}
+
+int ims_ingest_blob_open_layer(struct ims_ingest *t, const char *digest, int64_t size,
+			       const char *diffid, struct ims_ingest_blob **ret,
+			       struct cm_error *err)
+{
+	if (!cm_digest_valid(diffid))
+		return cm_error_set(err, -EINVAL, "invalid diff_id %.80s", diffid ? diffid : "");
+	struct ims_ingest_blob *b;
+	int r = ims_ingest_blob_open(t, digest, size, &b, err);
+	if (r < 0 || ims_layer_exists(t->s, diffid)) {
+		if (r >= 0)
+			*ret = b;
+		return r;
+	}
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		r = cm_error_setx(err, cm_neg_errno(), "pipe");
+		ims_ingest_blob_free(b);
+		return r;
+	}
+	(void)fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+	b->pipe_r = p[0];
+	b->pipe_w = p[1];
+	memcpy(b->diffid, diffid, CM_DIGEST_STR_LEN);
+	if ((r = -pthread_create(&b->th, NULL, unpack_thread, b)) < 0) {
+		cm_error_setx(err, r, "starting the unpack of layer %s", diffid);
+		ims_ingest_blob_free(b);
+		return r;
+	}
+	b->th_running = true;
+	*ret = b;
+	return 0;
+}
+
+/* End the stream and wait for the unpack: its result (and the layer noted
+ * for the rollback if it was published). */
+static int stream_join(struct ims_ingest_blob *b, struct cm_error *err)
+{
+	cm_close(&b->pipe_w);
+	if (b->th_running) {
+		pthread_join(b->th, NULL);
+		b->th_running = false;
+		cm_close(&b->pipe_r);
+		if (b->th_r >= 0)
+			return remember(&b->t->layers, &b->t->n_layers, b->diffid, err);
+		if (err)
+			*err = b->th_err;
+		return b->th_r;
+	}
+	cm_close(&b->pipe_r);
 	return 0;
 }
 
@@ -158,13 +238,17 @@ int ims_ingest_blob_write(struct ims_ingest_blob *b, const void *buf, size_t len
 	if (b->w.size + (int64_t)len > b->size)
 		return cm_error_set(err, -EBADMSG, "blob %s: more than the %lld bytes of its descriptor",
 				    b->digest, (long long)b->size);
-	return ims_blob_writer_write(&b->w, buf, len, err);
+	int r = ims_blob_writer_write(&b->w, buf, len, err);
+	if (r >= 0 && b->pipe_w >= 0 && (r = cm_write_all(b->pipe_w, buf, len)) < 0)
+		cm_error_setx(err, r, "feeding the unpack of layer %s", b->diffid);
+	return r;
 }
 
 void ims_ingest_blob_free(struct ims_ingest_blob *b)
 {
 	if (!b)
 		return;
+	stream_join(b, NULL);
 	ims_blob_writer_abort(&b->w);
 	free(b);
 }
@@ -198,6 +282,11 @@ int ims_ingest_blob_commit(struct ims_ingest_blob *b, const char *diffid,
 	struct ims_ingest *t = b->t;
 	char got[CM_DIGEST_STR_LEN];
 	int64_t size = b->w.size;
+	bool streamed = b->pipe_w >= 0;
+	struct cm_error uerr = { 0 };
+	/* the unpack's verdict is reported only if the blob itself is right:
+	 * a corrupt blob is a digest mismatch, not whatever garbage it unpacks to */
+	int ur = stream_join(b, &uerr);
 	int r = ims_blob_writer_finish_tmp(&b->w, got, err);
 	if (r < 0) {
 		free(b);
@@ -208,9 +297,15 @@ int ims_ingest_blob_commit(struct ims_ingest_blob *b, const char *diffid,
 				 (long long)size, (long long)b->size);
 	else if (strcmp(got, b->digest) != 0)
 		r = cm_error_set(err, -EBADMSG, "blob digest mismatch: got %s, expected %s", got, b->digest);
-	else if (diffid && !cm_digest_valid(diffid))
+	else if (ur < 0) {
+		if (err)
+			*err = uerr;
+		r = ur;
+	} else if (diffid && !cm_digest_valid(diffid))
 		r = cm_error_set(err, -EINVAL, "invalid diff_id %.80s", diffid);
-	else if (diffid)
+	else if (diffid && streamed && strcmp(diffid, b->diffid) != 0)
+		r = cm_error_set(err, -EINVAL, "layer %s committed as %s", b->diffid, diffid);
+	else if (diffid && !streamed)
 		r = ingest_layer(t, b->w.tmp, diffid, err);
 	if (r >= 0)
 		r = link_tmp(t, b->w.tmp, b->digest, err);

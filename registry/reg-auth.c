@@ -126,28 +126,23 @@ static int bearer_token(struct reg_client *c, const struct challenge *ch, struct
 	curl_free(ev);
 	if (r < 0)
 		return cm_error_set(err, -ENOMEM, "out of memory");
-	/* the token request carries the credentials, not an old token */
-	_cleanup_free_ char *old = TAKE_PTR(c->authz);
-	_cleanup_free_ char *cred = NULL;
+	/* the token request carries the credentials (or nothing), never a token */
+	_cleanup_free_ char *cred = NULL, *hdr = NULL;
 	if (c->user && c->pass) {
-		if (!(cred = basic_cred(c)) || set_authz(c, "Basic", cred) < 0)
+		if (!(cred = basic_cred(c)) || asprintf(&hdr, "Authorization: Basic %s", cred) < 0) {
+			hdr = NULL;
 			return cm_error_set(err, -ENOMEM, "out of memory");
+		}
+		explicit_bzero(cred, strlen(cred));
 	}
 	struct reg_resp resp = { .max = REG_MAX_TOKEN_BODY, .limit = -1 };
-	CURL *h = reg_easy(c, "GET", url, NULL, &resp);
+	CURL *h = reg_easy_authz(c, "GET", url, NULL, &resp, hdr);
 	if (!h)
 		return cm_error_set(err, -ENOMEM, "out of memory");
 	CURLcode cc = curl_easy_perform(h);
 	curl_easy_cleanup(h);
-	if (cred)
-		explicit_bzero(cred, strlen(cred));
-	if (c->authz) {
-		explicit_bzero(c->authz, strlen(c->authz));
-		free(c->authz);
-		c->authz = NULL;
-	}
-	if (old)
-		explicit_bzero(old, strlen(old));
+	if (hdr)
+		explicit_bzero(hdr, strlen(hdr));
 	r = reg_result(c, cc, &resp, err);
 	if (r < 0) {
 		reg_resp_clear(&resp);
@@ -170,7 +165,17 @@ static int bearer_token(struct reg_client *c, const struct challenge *ch, struct
 	return r;
 }
 
+static int auth_answer(struct reg_client *c, const char *challenge, struct cm_error *err);
+
 int reg_auth_answer(struct reg_client *c, const char *challenge, struct cm_error *err)
+{
+	pthread_mutex_lock(&c->auth_lock);
+	int r = auth_answer(c, challenge, err);
+	pthread_mutex_unlock(&c->auth_lock);
+	return r;
+}
+
+static int auth_answer(struct reg_client *c, const char *challenge, struct cm_error *err)
 {
 	struct challenge ch;
 	if (challenge_parse(challenge, &ch) < 0)

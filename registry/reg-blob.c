@@ -58,9 +58,12 @@ struct xfer {
 	CURL *h;
 	char *url;
 	bool retried; /* answered a 401 once */
+	int resumes;  /* Range restarts after a cut connection */
 };
 
-static int xfer_start(struct reg_client *c, CURLM *mh, struct xfer *x)
+#define REG_MAX_RESUMES 3
+
+static int xfer_start(struct reg_client *c, CURLM *mh, struct xfer *x, int64_t from)
 {
 	if (!x->url) {
 		char what[100];
@@ -73,6 +76,13 @@ static int xfer_start(struct reg_client *c, CURLM *mh, struct xfer *x)
 	if (!x->h)
 		return -ENOMEM;
 	x->resp.limit = x->q->size;
+	x->resp.got = from;
+	x->resp.resume_at = from;
+	if (from > 0) {
+		char range[64];
+		snprintf(range, sizeof(range), "%lld-", (long long)from);
+		curl_easy_setopt(x->h, CURLOPT_RANGE, range);
+	}
 	x->resp.sink = x->q->write;
 	x->resp.sink_ctx = x->q->ctx;
 	x->resp.progress = x->q->progress;
@@ -97,7 +107,14 @@ static int xfer_done(struct reg_client *c, CURLM *mh, struct xfer *x, CURLcode c
 		int r = reg_auth_answer(c, x->resp.www_auth, &q->err);
 		if (r < 0)
 			return q->result = r;
-		return xfer_start(c, mh, x) < 0 ? (q->result = -ENOMEM) : 1;
+		return xfer_start(c, mh, x, 0) < 0 ? (q->result = -ENOMEM) : 1;
+	}
+	/* a dropped connection mid-blob: go on from there with Range */
+	int64_t got = x->resp.got;
+	if ((cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR || cc == CURLE_GOT_NOTHING) &&
+	    !x->resp.fail && got > 0 && got < q->size && x->resumes < REG_MAX_RESUMES) {
+		x->resumes++;
+		return xfer_start(c, mh, x, got) < 0 ? (q->result = -ENOMEM) : 1;
 	}
 	int r = reg_result(c, cc, &x->resp, &q->err);
 	if (r >= 0 && x->resp.got != q->size)
@@ -133,7 +150,7 @@ int reg_blobs_get(struct reg_client *c, struct reg_blob_req *reqs, size_t n,
 	}
 	while (!first && (next < n || active > 0)) {
 		while (!first && next < n && active < (size_t)parallel) {
-			if (xfer_start(c, mh, &xs[next]) < 0)
+			if (xfer_start(c, mh, &xs[next], 0) < 0)
 				first = cm_error_set(err, -ENOMEM, "out of memory");
 			next++;
 			active++;

@@ -54,6 +54,11 @@ static int client_new(const char *host, const char *repo, const struct reg_opts 
 	c->loopback = host_is_loopback(c->host);
 	c->scheme = "https";
 	c->scope_actions = "pull";
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&c->auth_lock, &ma);
+	pthread_mutexattr_destroy(&ma);
 	if (o && o->user && !(c->user = strdup(o->user)))
 		goto oom;
 	if (o && o->pass && !(c->pass = strdup(o->pass)))
@@ -100,6 +105,7 @@ void reg_client_free(struct reg_client *c)
 		free(c->authz);
 	}
 	free(c->challenge);
+	pthread_mutex_destroy(&c->auth_lock);
 	free(c);
 }
 
@@ -123,7 +129,9 @@ static void resp_reset_headers(struct reg_resp *r)
 	free(r->www_auth);
 	free(r->location);
 	free(r->range);
-	r->ctype = r->dcd = r->www_auth = r->location = r->range = NULL;
+	free(r->crange);
+	r->ctype = r->dcd = r->www_auth = r->location = r->range = r->crange = NULL;
+	r->seen = 0;
 }
 
 void reg_resp_clear(struct reg_resp *r)
@@ -169,6 +177,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
 		{ "www-authenticate", offsetof(struct reg_resp, www_auth) },
 		{ "location", offsetof(struct reg_resp, location) },
 		{ "range", offsetof(struct reg_resp, range) },
+		{ "content-range", offsetof(struct reg_resp, crange) },
 	};
 	for (size_t i = 0; i < CM_ARRAY_SIZE(keys); i++)
 		if (klen == strlen(keys[i].k) && strncasecmp(buf, keys[i].k, klen) == 0)
@@ -183,6 +192,29 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
 	if (r->fail)
 		return 0;
 	if (r->sink && r->status >= 200 && r->status < 300) {
+		if (r->resume_at > 0 && r->seen == 0 && r->status == 206) {
+			/* a resumed blob: the part must start where we stopped */
+			long long from = -1;
+			if (!r->crange || sscanf(r->crange, "bytes %lld-", &from) != 1 ||
+			    from != r->resume_at) {
+				r->fail = cm_error_set(&r->err, -EPROTO, "resumed at %lld, the registry sent %.60s",
+						       (long long)r->resume_at, r->crange ? r->crange : "no Content-Range");
+				return 0;
+			}
+		}
+		if (r->resume_at > 0 && r->status == 200) {
+			/* the registry ignored Range: skip what we already have */
+			int64_t drop = r->resume_at - r->seen;
+			r->seen += (int64_t)len;
+			if (drop >= (int64_t)len)
+				return len;
+			if (drop > 0) {
+				buf += drop;
+				len -= (size_t)drop;
+			}
+			r->resume_at = 0;
+		}
+		r->seen += (int64_t)len;
 		if (r->limit >= 0 && r->got + (int64_t)len > r->limit) {
 			r->fail = cm_error_set(&r->err, -EPROTO,
 					       "the registry sent more than the %lld bytes declared",
@@ -216,8 +248,33 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
 	return len;
 }
 
+/* True if url is on the registry's own authority (scheme://HOST[:PORT]/). */
+static bool same_host(const struct reg_client *c, const char *url)
+{
+	const char *a = strstr(url, "://");
+	if (!a)
+		return false;
+	a += 3;
+	size_t n = strcspn(a, "/?#");
+	return n == strlen(c->host) && strncasecmp(a, c->host, n) == 0;
+}
+
 CURL *reg_easy(struct reg_client *c, const char *method, const char *url,
 	       const char *accept, struct reg_resp *resp)
+{
+	/* our credentials or token go to the registry only: an upload Location
+	 * or a realm elsewhere never sees them (curl drops them on redirects) */
+	pthread_mutex_lock(&c->auth_lock);
+	_cleanup_free_ char *authz = c->authz && same_host(c, url) ? strdup(c->authz) : NULL;
+	pthread_mutex_unlock(&c->auth_lock);
+	CURL *h = reg_easy_authz(c, method, url, accept, resp, authz);
+	if (authz)
+		explicit_bzero(authz, strlen(authz));
+	return h;
+}
+
+CURL *reg_easy_authz(struct reg_client *c, const char *method, const char *url,
+		     const char *accept, struct reg_resp *resp, const char *authz)
 {
 	CURL *h = curl_easy_init();
 	if (!h)
@@ -227,6 +284,7 @@ CURL *reg_easy(struct reg_client *c, const char *method, const char *url,
 	resp->status = 0;
 	resp->fail = 0;
 	resp->got = 0;
+	resp->resume_at = 0;
 	resp->errbuf[0] = '\0';
 	cm_error_clear(&resp->err);
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -272,8 +330,8 @@ CURL *reg_easy(struct reg_client *c, const char *method, const char *url,
 		}
 	}
 	/* curl drops our Authorization header on a redirect to another host */
-	if (c->authz)
-		resp->hdrs = curl_slist_append(resp->hdrs, c->authz);
+	if (authz)
+		resp->hdrs = curl_slist_append(resp->hdrs, authz);
 	if (resp->hdrs)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, resp->hdrs);
 	return h;

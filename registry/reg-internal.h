@@ -3,6 +3,7 @@
 #pragma once
 
 #include <curl/curl.h>
+#include <pthread.h>
 
 #include "reg.h"
 #include "cm.h"
@@ -21,6 +22,9 @@ struct reg_client {
 	char *authz;     /* "Authorization: ..." header line, or NULL */
 	char *challenge; /* the last WWW-Authenticate seen */
 	const char *scope_actions; /* "pull" or "pull,push" */
+	/* recursive: held around every read and change of authz (push runs
+	 * blobs in threads; answering a challenge builds a request itself) */
+	pthread_mutex_t auth_lock;
 };
 
 /* One response as seen by our callbacks. Headers are those of the last
@@ -29,11 +33,13 @@ struct reg_client {
 struct reg_resp {
 	struct reg_client *c;
 	long status;
-	char *ctype, *dcd, *www_auth, *location, *range;
+	char *ctype, *dcd, *www_auth, *location, *range, *crange;
 	char *mem;
 	size_t len, max;
 	int64_t limit;   /* sink: refuse more than this many bytes (-1: none) */
 	int64_t got;
+	int64_t resume_at; /* a resumed blob: bytes the sink already has */
+	int64_t seen;      /* body bytes of this response seen so far */
 	int (*sink)(void *ctx, const void *buf, size_t len, struct cm_error *err);
 	void *sink_ctx;
 	void (*progress)(void *ctx, int64_t done, int64_t total);
@@ -47,6 +53,10 @@ struct reg_resp {
  * settings, its callbacks writing into resp (reset first). */
 CURL *reg_easy(struct reg_client *c, const char *method, const char *url,
 	       const char *accept, struct reg_resp *resp);
+/* The same with the given "Authorization: ..." line (NULL: none) instead of
+ * the client's (which reg_easy sends to the registry's own host only). */
+CURL *reg_easy_authz(struct reg_client *c, const char *method, const char *url,
+		     const char *accept, struct reg_resp *resp, const char *authz);
 void reg_resp_clear(struct reg_resp *resp);
 /* "https://HOST/v2/REPO/what" (malloc'd). */
 char *reg_url(struct reg_client *c, const char *what);

@@ -171,7 +171,8 @@ static int fetch_layers(struct reg_client *c, struct ims_ingest *t, struct job *
 		event(o, REG_EV_FS_LAYER, js[i].id, 0, js[i].size);
 		js[i].o = o;
 		js[i].fetch = true;
-		if ((r = ims_ingest_blob_open(t, js[i].digest, js[i].size, &js[i].b, err)) < 0)
+		if ((r = ims_ingest_blob_open_layer(t, js[i].digest, js[i].size, js[i].diffid, &js[i].b,
+						    err)) < 0)
 			break;
 		q[nq++] = (struct reg_blob_req){ .digest = js[i].digest, .size = js[i].size,
 						 .write = job_write, .progress = job_progress,
@@ -224,12 +225,16 @@ int reg_pull(struct ims_store *s, const struct reg_ref *ref, const struct reg_pu
 	if ((r = reg_desc_get(cm_json_get(m.json, "config"), REG_MAX_MANIFEST, &cd, &cs, err)) < 0)
 		goto out;
 	memcpy(res.id, cd, CM_DIGEST_STR_LEN);
-	if ((r = get_config(c, t, cd, cs, &cfg, err)) < 0 ||
-	    (r = plan_layers(m.json, cfg, &js, &n, err)) < 0 ||
-	    (r = fetch_layers(c, t, js, n, o, &res.downloaded, err)) < 0)
-		goto out;
 	char before[CM_DIGEST_STR_LEN];
 	ims_ingest_named(t, ref->name, before);
+	/* docker prints no layer lines for an image that is up to date */
+	struct reg_pull_opts lo = *o;
+	if (ref->name && strcmp(before, m.digest) == 0)
+		lo.event = NULL;
+	if ((r = get_config(c, t, cd, cs, &cfg, err)) < 0 ||
+	    (r = plan_layers(m.json, cfg, &js, &n, err)) < 0 ||
+	    (r = fetch_layers(c, t, js, n, &lo, &res.downloaded, err)) < 0)
+		goto out;
 	if (!ims_ingest_has_blob(t, m.digest)) {
 		res.downloaded = true;
 		if ((r = ims_ingest_put(t, m.digest, m.body, m.len, err)) < 0)

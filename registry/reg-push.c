@@ -7,6 +7,7 @@
 #include "reg-internal.h"
 #include "ims-ingest.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,99 @@ static int push_blob(struct reg_client *c, struct ims_ingest *t, const char *dig
 	return 0;
 }
 
+struct push_job {
+	const char *digest;
+	int64_t size;
+	char id[16];     /* "" for the config: no line of its own */
+	int r;
+	struct cm_error err;
+};
+
+struct push_pool {
+	struct reg_client *c;
+	struct ims_ingest *t;
+	const char *const *from;
+	size_t n_from;
+	const struct reg_push_opts *o;
+	struct push_job *jobs;
+	size_t n, next;
+	bool failed;
+	pthread_mutex_t lock;
+};
+
+static void *push_worker(void *ud)
+{
+	struct push_pool *p = ud;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		struct push_job *j = !p->failed && p->next < p->n ? &p->jobs[p->next++] : NULL;
+		pthread_mutex_unlock(&p->lock);
+		if (!j)
+			return NULL;
+		j->r = push_blob(p->c, p->t, j->digest, j->size, p->from, p->n_from, p->o,
+				 j->id[0] ? j->id : NULL, &j->err);
+		if (j->r < 0) {
+			if (j->id[0])
+				cm_error_prefix(&j->err, j->r, "layer %s", j->id);
+			pthread_mutex_lock(&p->lock);
+			p->failed = true;
+			pthread_mutex_unlock(&p->lock);
+		}
+	}
+}
+
+#define REG_PUSH_PARALLEL 3
+
+/* Every layer and the config, REG_PUSH_PARALLEL at a time (docker pushes
+ * several at once). The challenge is answered for pull,push first, so the
+ * workers start with a token. */
+static int push_blobs(struct reg_client *c, struct ims_ingest *t, const struct cm_json *m,
+		      const char *const *from, size_t n_from, const struct reg_push_opts *o,
+		      struct cm_error *err)
+{
+	const struct cm_json *ls = cm_json_get(m, "layers");
+	size_t n = ls->n + 1;
+	struct push_pool p = { .c = c, .t = t, .from = from, .n_from = n_from, .o = o, .n = n };
+	int r = 0;
+	if (!(p.jobs = calloc(n, sizeof(*p.jobs))))
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < ls->n && r >= 0; i++) {
+		struct push_job *j = &p.jobs[i];
+		if ((r = reg_desc_get(ls->v[i], REG_MAX_LAYER_SIZE, &j->digest, &j->size, err)) < 0)
+			break;
+		snprintf(j->id, sizeof(j->id), "%.12s", j->digest + 7);
+		if (o->event)
+			o->event(o->ctx, REG_PUSH_PREPARING, j->id, 0, j->size, NULL);
+	}
+	if (r >= 0)
+		r = reg_desc_get(cm_json_get(m, "config"), REG_MAX_MANIFEST, &p.jobs[n - 1].digest,
+				 &p.jobs[n - 1].size, err);
+	if (r >= 0 && c->challenge)
+		r = reg_auth_answer(c, c->challenge, err);
+	if (r < 0) {
+		free(p.jobs);
+		return r;
+	}
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_t th[REG_PUSH_PARALLEL];
+	size_t nt = 0;
+	for (; nt < REG_PUSH_PARALLEL && nt < n; nt++)
+		if (pthread_create(&th[nt], NULL, push_worker, &p) != 0)
+			break;
+	if (nt == 0)
+		push_worker(&p);
+	for (size_t i = 0; i < nt; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&p.lock);
+	for (size_t i = 0; i < n && r >= 0; i++)
+		if (p.jobs[i].r < 0) {
+			*err = p.jobs[i].err;
+			r = p.jobs[i].r;
+		}
+	free(p.jobs);
+	return r;
+}
+
 static int put_manifest(struct reg_client *c, const struct reg_ref *dst, const char *digest,
 			const struct cm_json *m, const char *buf, size_t len, struct cm_error *err)
 {
@@ -251,27 +345,7 @@ int reg_push(struct ims_store *s, const char *manifest_digest, const struct reg_
 		r = cm_error_set(err, -EINVAL, "%s is an index, not an image", manifest_digest);
 		goto out;
 	}
-	if ((r = reg_ping(c, err)) < 0)
-		goto out;
-	const struct cm_json *ls = cm_json_get(m, "layers");
-	for (size_t i = 0; i < ls->n && r >= 0; i++) {
-		const char *d;
-		int64_t size;
-		char id[16];
-		if ((r = reg_desc_get(ls->v[i], REG_MAX_LAYER_SIZE, &d, &size, err)) < 0)
-			break;
-		snprintf(id, sizeof(id), "%.12s", d + 7);
-		if (o->event)
-			o->event(o->ctx, REG_PUSH_PREPARING, id, 0, size, NULL);
-		r = push_blob(c, t, d, size, from, n_from, o, id, err);
-		if (r < 0)
-			cm_error_prefix(err, r, "layer %s", id);
-	}
-	const char *cd;
-	int64_t cs;
-	if (r >= 0 && (r = reg_desc_get(cm_json_get(m, "config"), REG_MAX_MANIFEST, &cd, &cs, err)) >= 0)
-		r = push_blob(c, t, cd, cs, from, n_from, o, NULL, err);
-	if (r < 0)
+	if ((r = reg_ping(c, err)) < 0 || (r = push_blobs(c, t, m, from, n_from, o, err)) < 0)
 		goto out;
 	if ((r = put_manifest(c, dst, manifest_digest, m, mbuf, mlen, err)) >= 0) {
 		memcpy(ret->digest, manifest_digest, CM_DIGEST_STR_LEN);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct view {
@@ -19,6 +20,7 @@ struct view {
 	bool quiet;
 	FILE *f;
 	char repo[256];
+	int64_t last_ms;
 	char ids[REG_MAX_LAYERS][16];
 	size_t n;
 };
@@ -61,6 +63,18 @@ static void view_say(struct view *v, const char *id, const char *text)
 	fflush(v->f);
 }
 
+/* at most 10 redraws a second on a terminal */
+static bool redraw_due(struct view *v)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now - v->last_ms < 100)
+		return false;
+	v->last_ms = now;
+	return true;
+}
+
 static void on_event(void *ctx, enum reg_pull_event ev, const char *id, int64_t done,
 		     int64_t total)
 {
@@ -80,7 +94,7 @@ static void on_event(void *ctx, enum reg_pull_event ev, const char *id, int64_t 
 		view_say(v, id, "Pulling fs layer");
 		break;
 	case REG_EV_DOWNLOADING:
-		if (!v->tty)
+		if (!v->tty || (done < total && !redraw_due(v)))
 			break;
 		{
 			int w = total > 0 ? (int)(50 * done / total) : 0;

@@ -194,8 +194,6 @@ int img_cmd_images(int argc, char **argv)
 			format = optarg;
 		else if (c == OPT_NOTRUNC)
 			notrunc = true;
-		else if (c == OPT_DIGESTS)
-			digests = true;
 		else if (c == 'a')
 			; /* no intermediate images here: -a lists the same */
 		else if (c == 'f') {

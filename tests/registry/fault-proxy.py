@@ -3,8 +3,10 @@
 # A hostile registry for the fault tests: a proxy on 127.0.0.1 in front of a
 # real docker-registry that, per the mode in MODEFILE (re-read on every
 # request), serves it straight ("pass") or breaks it: flip (a byte of every
-# blob), truncate (half a blob, then the connection closed), grow (a blob
-# longer than its descriptor), badmanifest (a manifest that does not match
+# blob), truncate (half of every blob answer, resumed ones too, then the
+# connection closed), grow (a blob
+# longer than its descriptor), truncate-once (the first blob cut, the rest
+# served: a Range resume completes), badmanifest (a manifest that does not match
 # its digest), badtype (a manifest under the wrong Content-Type), huge (a
 # manifest over the 4 MiB cap), schema1, status-NNN (every manifest
 # request answered NNN), redirect (blobs sent to a non-http scheme),
@@ -51,7 +53,8 @@ class H(http.server.BaseHTTPRequestHandler):
         r = c.getresponse()
         body = r.read()
         keep = [(k, v) for k, v in r.getheaders()
-                if k.lower() in ('content-type', 'docker-content-digest', 'www-authenticate', 'location')]
+                if k.lower() in ('content-type', 'docker-content-digest', 'www-authenticate', 'location',
+                                 'content-range')]
         c.close()
         return r.status, keep, body
 
@@ -62,7 +65,7 @@ class H(http.server.BaseHTTPRequestHandler):
         m = mode()
         is_blob = '/blobs/sha256:' in self.path
         is_manifest = '/manifests/' in self.path
-        self.log(m)
+        self.log('%s range=%s' % (m, self.headers.get('Range', '-')))
         if m.startswith('status-') and is_manifest:
             code = int(m[7:])
             body = b''
@@ -90,12 +93,18 @@ class H(http.server.BaseHTTPRequestHandler):
             elif m == 'schema1':
                 hdrs = [(k, 'application/vnd.docker.distribution.manifest.v1+prettyjws'
                          if k.lower() == 'content-type' else v) for k, v in hdrs]
-        if status == 200 and is_blob and self.command == 'GET' and len(body) > 1000:
+        if status in (200, 206) and is_blob and self.command == 'GET' and len(body) > 1000:
             if m == 'flip':
                 i = len(body) // 2
                 body = body[:i] + bytes([body[i] ^ 0x01]) + body[i + 1:]
             elif m == 'grow':
                 body = body + b'\0' * 4096
+            elif m == 'truncate-once' and not os.path.exists(modefile + '.cut'):
+                open(modefile + '.cut', 'w').close()
+                self.send(status, hdrs, body[:len(body) // 2], length=len(body))
+                self.wfile.flush()
+                self.close_connection = True
+                return
             elif m in ('truncate', 'stall'):
                 self.send(status, hdrs, body[:len(body) // 2], length=len(body))
                 self.wfile.flush()

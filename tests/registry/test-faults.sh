@@ -49,6 +49,13 @@ fault status-429 "429" "toomanyrequests"
 fault status-500 "500" "HTTP 500"
 fault redirect "a redirect to ftp://" "refused a redirect"
 
+# a connection cut once mid-blob: resumed with Range, the pull completes
+echo truncate-once > "$T/mode"
+check "a cut blob is resumed with Range" 0 "$(img pull -q "$P/x:1" >/dev/null 2>&1; echo $?)"
+check_re "the resume asked for the rest" "blobs/sha256:.* truncate-once range=bytes=[1-9][0-9]*-" "$(cat "$T/proxy.log")"
+check "resumed: fsck clean" 0 "$(img fsck >/dev/null 2>&1; echo $?)"
+img rmi "$P/x:1" >/dev/null
+
 # a redirect to plain http elsewhere (an object store) is followed
 echo redirect-ok > "$T/mode"
 check "a blob redirected to http:// is followed" 0 "$(img pull -q "$P/x:1" >/dev/null 2>&1; echo $?)"
@@ -63,7 +70,27 @@ echo badmanifest > "$T/mode"
 d=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REAL/x:1")
 check_fails "by digest: a manifest not matching" "pull $P/x@$d: manifest digest mismatch" img pull "$P/x@$d"
 
+# img itself killed (-9) mid-blob: fsck is clean, the next pull finishes
+echo stall > "$T/mode"
+: > "$T/proxy.log"
+rm -f "$T/stall.go"
+"$IMG_BIN" --root "$STORE" pull -q "$P/x:1" >/dev/null 2>&1 &
+pull_pid=$!
+wait_for "the proxy to stall mid-blob" grep -q stalled "$T/proxy.log"
+kill -9 "$pull_pid"; wait "$pull_pid" 2>/dev/null
+touch "$T/stall.go"
+check "img killed mid-pull: fsck clean" 0 "$(img fsck >/dev/null 2>&1; echo $?)"
+check "img killed mid-pull: nothing named" "" "$(img images -q)"
+echo pass > "$T/mode"
+check "img killed mid-pull: the next pull completes" 0 "$(img pull -q "$P/x:1" >/dev/null 2>&1; echo $?)"
+check "img killed mid-pull: then fsck clean" 0 "$(img fsck >/dev/null 2>&1; echo $?)"
+img rmi "$P/x:1" >/dev/null
+img gc >/dev/null 2>&1
+before=$(store_state)
+
 # the registry killed mid-pull: half a blob, then kill -9, then the cut
+: > "$T/proxy.log"
+rm -f "$T/stall.go"
 echo stall > "$T/mode"
 img pull "$P/x:1" >"$T/killed.out" 2>"$T/killed.err" &
 pull_pid=$!

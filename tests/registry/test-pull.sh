@@ -39,7 +39,11 @@ check "re-pull: no blob request" "$gets" "$(blob_gets plain)"
 check_re "first pull: blob requests seen" "^[1-9]" "$gets"
 mdigest=$(printf '%s\n' "$out" | sed -n 's/^Digest: //p')
 check_re "re-pull: up to date" "Status: Image is up to date for $REG/x:1" "$out"
-check_re "re-pull: layer already exists" "Already exists" "$out"
+check "re-pull: docker's three lines and the name" "1: Pulling from x|Digest: $mdigest|Status: Image is up to date for $REG/x:1|$REG/x:1" "$(printf '%s\n' "$out" | paste -sd'|')"
+# another tag of the same layers: they already exist
+push_layout "$T/lay" "$REG/x:same" || fail "skopeo push x:same"
+check_re "a new tag of present layers: Already exists" "[0-9a-f]{12}: Already exists" "$(img pull "$REG/x:same")"
+img rmi "$REG/x:same" >/dev/null
 
 check_re "images --digests" "^$REG/x +1 +$mdigest " "$(img images --digests "$REG/x:1" | tail -n1)"
 check "inspect RepoDigests" "[$REG/x@$mdigest]" "$(img inspect -f '{{.RepoDigests}}' "$REG/x:1")"
@@ -59,7 +63,7 @@ check "pull -q: the name alone" "$REG/x:1" "$out"
 push_layout "$T/lay" "$REG/x:2" || fail "skopeo push x:2"
 out=$(img pull -a "$REG/x"); rc=$?
 check "pull -a: exit 0" 0 "$rc"
-check "pull -a: both tags" "2" "$(img images --format '{{.Tag}}' "$REG/x" | wc -l)"
+check "pull -a: every tag (1, 2, same)" "3" "$(img images --format '{{.Tag}}' "$REG/x" | wc -l)"
 check_fails "pull -a with a tag" "tag can't be used" img pull -a "$REG/x:1"
 
 # errors: one line, store unchanged

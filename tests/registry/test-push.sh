@@ -37,6 +37,19 @@ check_re "push elsewhere: Mounted from x" "[0-9a-f]{12}: Mounted from x" "$out"
 check "mounted: skopeo sees it" "$mdigest" \
 	"$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/other/y:2" 2>&1)"
 
+# six layers, pushed three at a time
+python3 "$SRC/tests/registry/mklayout.py" "$T/six" 6 3 || fail "mklayout"
+six=$(img load -i "$T/six" | sed -n 's/^Loaded image ID: //p')
+sixd=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$T/six/index.json")
+img tag "$six" six:1
+out=$(img push six:1 "$REG/six:1"); rc=$?
+check "six layers: push" 0 "$rc"
+check "six layers: six Pushed lines" 6 "$(printf '%s\n' "$out" | grep -c ': Pushed$')"
+check "six layers: skopeo sees our manifest" "$sixd" \
+	"$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/six:1" 2>&1)"
+check "six layers: skopeo copies it back whole" 0 \
+	"$(skopeo copy -q --src-tls-verify=false "docker://$REG/six:1" "oci:$T/six-back" >/dev/null 2>&1; echo $?)"
+
 # push by the image's own name
 img tag busybox "$REG/own:3"
 check "push NAME alone" 0 "$(img push -q "$REG/own:3" >/dev/null 2>&1; echo $?)"
@@ -65,6 +78,18 @@ if command -v podman >/dev/null && [ "$(id -u)" = 0 ]; then
 		esac
 		"${P[@]}" umount "$cid" >/dev/null 2>&1; "${P[@]}" rm -f "$cid" >/dev/null 2>&1
 	fi
+	# the other way: an image podman made, podman push, img pull
+	mkdir -p "$T/podroot/etc"
+	echo "made by podman $$" > "$T/podroot/etc/marker"
+	tar -C "$T/podroot" -cf "$T/podroot.tar" etc
+	"${P[@]}" import -q "$T/podroot.tar" localhost/pod/own:1 >/dev/null 2>&1 || fail "podman import"
+	"${P[@]}" push -q --tls-verify=false localhost/pod/own:1 "docker://$REG/pod/own:1" >/dev/null 2>&1 ||
+		fail "podman push"
+	check "img pull of what podman pushed" 0 "$(img pull -q "$REG/pod/own:1" >/dev/null 2>&1; echo $?)"
+	check "the same image id as podman's" "$("${P[@]}" image inspect --format '{{.Id}}' localhost/pod/own:1)" \
+		"$(img images -q --no-trunc "$REG/pod/own:1" | sed 's/^sha256://')"
+	lay=$(img inspect -f '{{json .RootFS.Layers}}' "$REG/pod/own:1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1][7:])')
+	check "podman's file in the pulled layer" "made by podman $$" "$(cat "$STORE/layers/$lay/etc/marker" 2>&1)"
 	"${P[@]}" rmi -af >/dev/null 2>&1
 fi
 check "fsck after pushes" 0 "$(img fsck >/dev/null 2>&1; echo $?)"

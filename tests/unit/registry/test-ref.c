@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "reg.h"
 
@@ -157,6 +158,63 @@ static void test_desc(void **state)
 	cm_json_free(j);
 }
 
+static void test_cred(void **state)
+{
+	(void)state;
+	char *k;
+	assert_string_equal(k = reg_cred_key("docker.io"), "https://index.docker.io/v1/");
+	free(k);
+	assert_string_equal(k = reg_cred_key("https://index.docker.io/v1/"), "https://index.docker.io/v1/");
+	free(k);
+	assert_string_equal(k = reg_cred_key("registry-1.docker.io"), "https://index.docker.io/v1/");
+	free(k);
+	assert_string_equal(k = reg_cred_key("https://127.0.0.1:5000/v2/"), "127.0.0.1:5000");
+	free(k);
+	assert_string_equal(k = reg_cred_key("quay.io"), "quay.io");
+	free(k);
+
+	char dir[] = "/tmp/reg-cred-test.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	setenv("DOCKER_CONFIG", dir, 1);
+	unsetenv("REGISTRY_AUTH_FILE");
+	unsetenv("XDG_RUNTIME_DIR");
+	char path[300];
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	/* "u:p:x" (a colon in the password), and an entry under https:// */
+	fputs("{\"auths\":{\"https://h:1\":{\"auth\":\"dTpwOng=\"},\"bad\":{\"auth\":\"!!\"}},"
+	      "\"credsStore\":\"kept\"}", f);
+	fclose(f);
+	char *u = NULL, *p = NULL;
+	assert_int_equal(reg_cred_lookup("h:1", &u, &p), 0);
+	assert_string_equal(u, "u");
+	assert_string_equal(p, "p:x");
+	free(u);
+	free(p);
+	assert_int_equal(reg_cred_lookup("bad", &u, &p), -ENOENT);
+	assert_int_equal(reg_cred_lookup("other:2", &u, &p), -ENOENT);
+	struct cm_error e = { 0 };
+	assert_int_equal(reg_cred_store("other:2", "me", "pw", &e), 0);
+	assert_int_equal(reg_cred_lookup("other:2", &u, &p), 0);
+	assert_string_equal(u, "me");
+	free(u);
+	free(p);
+	bool had = false;
+	assert_int_equal(reg_cred_erase("h:1", &had, &e), 0);
+	assert_true(had);
+	assert_int_equal(reg_cred_lookup("h:1", &u, &p), -ENOENT);
+	/* other keys survive the rewrites */
+	f = fopen(path, "r");
+	char buf[4096] = "";
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "\"credsStore\": \"kept\""));
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_manifest),
 		cmocka_unit_test(test_platform),
 		cmocka_unit_test(test_desc),
+		cmocka_unit_test(test_cred),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
