@@ -2,6 +2,14 @@
 # Test reporting shared by the fixtures (fslib.sh, imglib.sh): one line per
 # check ("ok   - NAME" / "FAIL - NAME: why" / "skip - NAME"), counted in
 # _PASS, _FAIL and _SKIP. Sourced.
+# Nothing a test runs may reach past loopback (img run of a missing image
+# pulls from docker.io, as docker's does): libcurl (img's registry client),
+# skopeo, podman and buildah take these, so a request for any other host
+# goes to a closed loopback port and fails at once, without a DNS lookup.
+for _v in all_proxy ALL_PROXY http_proxy HTTP_PROXY https_proxy HTTPS_PROXY; do
+	export "$_v=http://127.0.0.1:9"
+done
+export no_proxy=127.0.0.0/8,localhost,::1 NO_PROXY=127.0.0.0/8,localhost,::1
 _PASS=${_PASS:-0}
 _FAIL=${_FAIL:-0}
 _SKIP=${_SKIP:-0}
