@@ -935,10 +935,7 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 	wtext = join_words(words, nw, " ");
 	if (!wtext || asprintf(&what, "%s --chown=%s --chmod=%s %s", kw, chown_s ? chown_s : "",
 			       bld_flag(in, "chmod") ? bld_flag(in, "chmod") : "", wtext) < 0 ||
-	    !(key = step_key(b, st, what, from ? srcid : hash)) ||
-	    asprintf(&by, "/bin/sh -c #(nop) %s %s%s%s%s:%s in %s ", kw, from ? "--from=" : "",
-		     from ? from : "", from ? " " : "", nw > 2 || strpbrk(words[0], "*?[") ? "multi" : src_is_dir(&c) ? "dir" : "file",
-		     from ? srcid + 7 : hash + 5, words[nw - 1]) < 0) {
+	    !(key = step_key(b, st, what, from ? srcid : hash))) {
 		r = cm_error_set(b->err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -958,6 +955,13 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 		if ((r = parse_chown(b, img.fd, chown_s, &c.uid, &c.gid)) < 0)
 			goto out;
 		c.chown = true;
+	}
+	/* buildah's history form (a --from source is looked at in its image) */
+	if (asprintf(&by, "/bin/sh -c #(nop) %s %s:%s in %s ", kw,
+		     nw > 2 || strpbrk(words[0], "*?[") ? "multi" : src_is_dir(&c) ? "dir" : "file",
+		     from ? srcid + 7 : hash + 5, words[nw - 1]) < 0) {
+		r = cm_error_set(b->err, -ENOMEM, "out of memory");
+		goto out;
 	}
 	if ((r = tmp_tree(b, &tree_path, &tree)) < 0)
 		goto out;
@@ -1096,13 +1100,24 @@ static int arg_step(struct build *b, struct stage *st, const struct bld_instr *i
 		}
 		r = kv_set(into, k[i], val);
 	}
-	/* in a stage: a history entry "ARG NAME..." (buildah's), no values:
-	 * the RUNs that see them are keyed by them */
-	_cleanup_free_ char *names = r == 0 ? join_words(k, n, " ") : NULL;
+	/* in a stage: a history entry "ARG NAME..." of those with a value
+	 * (buildah's), the values left out: the RUNs that see them are keyed
+	 * by them */
+	size_t nn = 0;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		ssize_t at = kv_find(into, k[i], strlen(k[i]));
+		if (at >= 0 && into->v[at])
+			k[nn++] = k[i];
+		else
+			free(k[i]);
+	}
+	if (k)
+		k[nn] = NULL;
+	_cleanup_free_ char *names = r == 0 ? join_words(k, nn, " ") : NULL;
 	_cleanup_free_ char *desc = NULL;
 	bld_strv_free(k);
 	bld_strv_freen(v, n);
-	if (r < 0 || !names || asprintf(&desc, "ARG %s", names) < 0)
+	if (r < 0 || !names || asprintf(&desc, "ARG%s%s", nn ? " " : "", names) < 0)
 		return cm_error_set(b->err, -ENOMEM, "out of memory");
 	return st ? config_step(b, st, desc, NULL) : 0;
 }
