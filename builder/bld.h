@@ -147,6 +147,10 @@ struct bld_ops {
 		   struct ims_container **ret_ct, int *ret_code, struct cm_error *err);
 	void (*discard)(void *ctx, struct ims_store *s, struct ims_container *ct);
 	void (*print)(void *ctx, const char *line);
+	/* FROM IMAGE / COPY --from=IMAGE: make ref present in the store (the
+	 * tool's --pull policy: missing, always, never). 0, or non-zero after
+	 * the tool said why. NULL: images must be in the store. */
+	int (*pull)(void *ctx, struct ims_store *s, const char *ref);
 	void *ctx;
 };
 

@@ -877,7 +877,7 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 		if (add && (strncmp(words[i], "http://", 7) == 0 || strncmp(words[i], "https://", 8) == 0 ||
 			    strncmp(words[i], "git@", 4) == 0)) {
 			r = cm_error_set(b->err, -ENOTSUP,
-					 "ADD %s: URLs are not supported (img has no HTTP client yet): download it and COPY it",
+					 "ADD %s: URLs are not supported yet (the registry client fetches no plain URL): download it and COPY it",
 					 words[i]);
 			goto out;
 		}
@@ -919,6 +919,10 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 			snprintf(srcid, sizeof(srcid), "%s", fs->id);
 		} else {
 			struct ims_image *fi = NULL;
+			if (b->o->ops->pull && b->o->ops->pull(b->o->ops->ctx, b->s, from) != 0) {
+				r = cm_error_set(b->err, -ENOENT, "%s --from=%s: the image could not be pulled", kw, from);
+				goto out;
+			}
 			if ((r = ims_image_resolve(b->s, from, &fi, b->err)) < 0) {
 				cm_error_prefix(b->err, r, "%s --from=%s", kw, from);
 				goto out;
@@ -1155,9 +1159,12 @@ static int from_step(struct build *b, size_t sti, const struct bld_instr *in)
 	} else if (strcmp(w[0], "scratch") == 0) {
 		st->id[0] = '\0';
 	} else {
-		r = ims_image_resolve(b->s, w[0], &st->img, b->err);
-		if (r == -ENOENT)
-			r = cm_error_set(b->err, r, "FROM %s: no such image in the store (no registry access: img pull or img load it first)",
+		if (b->o->ops->pull && b->o->ops->pull(b->o->ops->ctx, b->s, w[0]) != 0)
+			r = cm_error_set(b->err, -ENOENT, "FROM %s: the image could not be pulled", w[0]);
+		else
+			r = ims_image_resolve(b->s, w[0], &st->img, b->err);
+		if (r == -ENOENT && !strstr(b->err->msg, "could not be pulled"))
+			r = cm_error_set(b->err, r, "FROM %s: no such image in the store (--pull=never, or img pull or img load it first)",
 					 w[0]);
 		else if (r == 0) {
 			char id[CM_DIGEST_STR_LEN];

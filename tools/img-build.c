@@ -3,6 +3,7 @@
  * stdin), the Containerfile, and the RUN steps through img run's own code
  * (img-run.c); the build itself is libbuilder's. Only this file prints. */
 #include "img-run.h"
+#include "img-pull.h"
 #include "bld.h"
 #include "cm.h"
 #include "cm-fs.h"
@@ -23,6 +24,7 @@
 struct build_ctx {
 	char *monitor;
 	const char *cgroup_parent; /* --cgroup-parent, or NULL: img's default */
+	const char *pull;          /* --pull: missing (default), always, never */
 	bool quiet;
 	int saved_out, saved_err; /* -q: our stdout/stderr while a RUN's go to /dev/null */
 };
@@ -95,6 +97,12 @@ static int build_run(void *ctx, struct ims_store *s, const struct bld_run_req *r
 	*ret_ct = ct;
 	*ret_code = code;
 	return 0;
+}
+
+static int build_pull(void *ctx, struct ims_store *s, const char *ref)
+{
+	struct build_ctx *b = ctx;
+	return img_pull_for_run(s, ref, b->pull);
 }
 
 static void build_discard(void *ctx, struct ims_store *s, struct ims_container *ct)
@@ -184,7 +192,7 @@ static int build_and_tag(struct ims_store *s, struct build_ctx *bc, struct bld_o
 		dup2(nul, 0);
 		close(nul);
 	}
-	struct bld_ops ops = { build_run, build_discard, print_line, bc };
+	struct bld_ops ops = { build_run, build_discard, print_line, build_pull, bc };
 	bo->ops = &ops;
 	char id[CM_DIGEST_STR_LEN];
 	int code = 0;
@@ -213,7 +221,7 @@ int img_cmd_build(int argc, char **argv)
 {
 	_cleanup_free_ char **tags = NULL, **bargs = NULL, **labels = NULL;
 	size_t n_tags = 0, n_bargs = 0, n_labels = 0;
-	const char *file = NULL, *target = NULL, *iidfile = NULL, *cgparent = NULL;
+	const char *file = NULL, *target = NULL, *iidfile = NULL, *cgparent = NULL, *pull = "missing";
 	bool no_cache = false, quiet = false;
 	enum run_netmode net = RUN_NET_BRIDGE;
 	struct cm_error e = { 0 };
@@ -237,10 +245,12 @@ int img_cmd_build(int argc, char **argv)
 				return img_fail("build: %s", e.msg);
 			break;
 		case OPT_PULL:
-			if (!optarg || strcmp(optarg, "always") == 0 || strcmp(optarg, "true") == 0)
-				return img_fail("build: --pull=always: img has no registry access (the base images must be in the store)");
-			if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "never") != 0 &&
-			    strcmp(optarg, "false") != 0)
+			/* docker's --pull switch is always; podman's values */
+			pull = !optarg || strcmp(optarg, "true") == 0 ? "always"
+			       : strcmp(optarg, "false") == 0	      ? "missing"
+								      : optarg;
+			if (strcmp(pull, "always") != 0 && strcmp(pull, "missing") != 0 &&
+			    strcmp(pull, "never") != 0)
 				return img_fail("build: invalid --pull '%s' (missing, always or never)", optarg);
 			break;
 		case OPT_SECRET:
@@ -270,7 +280,7 @@ int img_cmd_build(int argc, char **argv)
 		epoch = v;
 	}
 	struct build_ctx bc = { .quiet = quiet, .saved_out = -1, .saved_err = -1,
-				.cgroup_parent = cgparent };
+				.cgroup_parent = cgparent, .pull = pull };
 	if (!(bc.monitor = img_monitor_path()))
 		return IMG_EXIT;
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;

@@ -2,7 +2,8 @@
 # Fixture for the img build tests: tests/img/imglib.sh's temp dir and store,
 # tests/priv/privlib.sh's root checks, cgroup parent and clean-up (RUN steps
 # are real containers), busybox in the store. Sourced.
-. "$(dirname "${BASH_SOURCE[0]}")/../img/imglib.sh"
+# (imglib.sh once: a test may have sourced it through registry/reglib.sh)
+declare -F img >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/../img/imglib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../priv/privlib.sh"
 # build ARGS...: img build, RUN steps under our cgroup parent, no network
 build() { timeout 300 "$IMG_BIN" --root "$STORE" build --cgroup-parent "$CGP" --network none "$@"; }
