@@ -57,3 +57,21 @@ int bld_make_dirs(const struct bld_copy *c, int tree, const char *path, struct c
 int bld_copy_hash(const struct bld_copy *c, char out[BLD_HASH_LEN], struct cm_error *err);
 /* Write the sources into the tree (an empty dir: the new layer). */
 int bld_copy_write(const struct bld_copy *c, int tree, struct cm_error *err);
+
+/* ---- mounts.c: RUN --mount=type=cache|secret ---- */
+struct bld_mounts {
+	char **vols;      /* "HOST:CTR[:ro]" binds for the runner */
+	size_t n_vols;
+	char **targets;   /* their paths in the container */
+	size_t n_targets;
+	char *tmp;        /* the secrets' private temp dir, or NULL */
+	char *key;        /* the --mount flags, for the step's cache key */
+};
+/* The binds of in's --mount flags (secrets from --secret "id=X,src=F"). */
+int bld_mounts_setup(struct ims_store *s, const struct bld_instr *in, char *const *secrets,
+		     const char *workdir, struct bld_mounts *ret, struct cm_error *err);
+/* Drop the secrets' copies and free. */
+void bld_mounts_free(struct bld_mounts *m);
+/* Take the stubs the runner made for the targets (empty files and dirs the
+ * image's layers lack) out of the rw branch rw. */
+void bld_mounts_unstub(const struct bld_mounts *m, int rw, char *const *layers, size_t n);

@@ -135,6 +135,7 @@ struct bld_run_req {
 	char **argv;
 	char **env;         /* KEY=VALUE: the build args in scope */
 	int network;        /* enum run_netmode */
+	char **vols;        /* RUN --mount binds, docker -v's HOST:CTR[:ro] */
 };
 
 /* What the caller (the tool) provides. run: create and run the container in
@@ -162,6 +163,7 @@ struct bld_opts {
 	char *const *build_args;   /* K=V, or K: its value from our environment */
 	char *const *labels;       /* --label K=V */
 	const char *target;        /* --target STAGE or NULL: the last */
+	char *const *secrets;      /* --secret id=ID,src=FILE */
 	bool no_cache;
 	int network;               /* enum run_netmode */
 	int64_t epoch;             /* created and layer mtimes clamp (SOURCE_DATE_EPOCH) */

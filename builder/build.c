@@ -537,9 +537,8 @@ static int command_of(struct stage *st, const struct bld_instr *in, const char *
 
 static int run_step(struct build *b, struct stage *st, const struct bld_instr *in)
 {
-	if (bld_flag(in, "mount") || bld_flag(in, "security"))
-		return cm_error_set(b->err, -ENOTSUP, "RUN --%s is not supported yet",
-				    bld_flag(in, "mount") ? "mount" : "security");
+	if (bld_flag(in, "security"))
+		return cm_error_set(b->err, -ENOTSUP, "RUN --security is not supported yet");
 	int net = b->o->network;
 	const char *nf = bld_flag(in, "network");
 	if (nf) {
@@ -603,7 +602,17 @@ static int run_step(struct build *b, struct stage *st, const struct bld_instr *i
 			by = strdup(cmdline);
 		}
 		_cleanup_free_ char *what = NULL;
-		if (by && asprintf(&what, "RUN %s%s\n%s", nf ? "--network=" : "", nf ? nf : "", by) >= 0)
+		_cleanup_free_ char *mounts = NULL;
+		for (size_t i = 0; i < in->n_flags; i++)
+			if (strncmp(in->flags[i], "--mount=", 8) == 0) {
+				char *nm = NULL;
+				if (asprintf(&nm, "%s%s\n", mounts ? mounts : "", in->flags[i]) < 0)
+					break;
+				free(mounts);
+				mounts = nm;
+			}
+		if (by && asprintf(&what, "RUN %s%s\n%s%s", nf ? "--network=" : "", nf ? nf : "",
+				   mounts ? mounts : "", by) >= 0)
 			key = step_key(b, st, what, NULL);
 	}
 	if (r == 0 && !key)
@@ -624,12 +633,21 @@ static int run_step(struct build *b, struct stage *st, const struct bld_instr *i
 		bld_strv_free(env);
 		return cm_error_set(b->err, -EINVAL, "RUN on an empty (scratch) image: nothing to run it with");
 	}
-	struct bld_run_req req = { .image = st->id, .argv = argv, .env = env, .network = net };
+	struct bld_mounts mnt = { 0 };
+	if ((r = bld_mounts_setup(b->s, in, b->o->secrets, st->cfg.workdir, &mnt, b->err)) < 0) {
+		bld_strv_free(argv);
+		bld_strv_free(env);
+		return r;
+	}
+	struct bld_run_req req = { .image = st->id, .argv = argv, .env = env, .network = net,
+				   .vols = mnt.vols };
 	struct ims_container *ct = NULL;
 	int code = 0;
 	r = b->o->ops->run(b->o->ops->ctx, b->s, &req, &ct, &code, b->err);
 	bld_strv_free(argv);
 	bld_strv_free(env);
+	if (r < 0 || code != 0)
+		bld_mounts_free(&mnt);
 	if (r < 0) {
 		if (ct)
 			b->o->ops->discard(b->o->ops->ctx, b->s, ct);
@@ -644,6 +662,14 @@ static int run_step(struct build *b, struct stage *st, const struct bld_instr *i
 	}
 	_cleanup_close_ int rw = -1;
 	r = ims_container_rw_fd(b->s, ct, &rw, b->err);
+	if (r == 0 && mnt.n_targets) {
+		char **layers = NULL;
+		size_t nl = 0;
+		if ((r = ims_image_layers(b->s, st->img, &layers, &nl, b->err)) == 0)
+			bld_mounts_unstub(&mnt, rw, layers, nl);
+		bld_strv_freen(layers, nl);
+	}
+	bld_mounts_free(&mnt);
 	if (r == 0)
 		r = publish(b, st, key, by, rw);
 	cm_close(&rw);

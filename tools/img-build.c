@@ -68,6 +68,7 @@ static int build_run(void *ctx, struct ims_store *s, const struct bld_run_req *r
 {
 	struct build_ctx *b = ctx;
 	_cleanup_run_config_ struct run_config *c = calloc(1, sizeof(*c));
+	int r;
 	if (!c)
 		return cm_error_set(e, -ENOMEM, "out of memory");
 	c->network = (enum run_netmode)req->network;
@@ -75,12 +76,22 @@ static int build_run(void *ctx, struct ims_store *s, const struct bld_run_req *r
 		return cm_error_set(e, -ENOMEM, "out of memory");
 	if (!(c->cgroup_root = strdup(run_cgroup_default_root())))
 		return cm_error_set(e, -ENOMEM, "out of memory");
+	for (char **v = req->vols; v && *v; v++) {
+		struct run_volume vol;
+		struct run_volume *nv = realloc(c->vols, (c->n_vols + 1) * sizeof(*nv));
+		if (!nv)
+			return cm_error_set(e, -ENOMEM, "out of memory");
+		c->vols = nv;
+		if ((r = run_parse_volume(*v, &vol, e)) < 0)
+			return r;
+		c->vols[c->n_vols++] = vol;
+	}
 	struct ims_create_opts co = { .image = req->image, .cmd = (const char *const *)req->argv,
 				      .ephemeral = true };
 	/* docker's RUN: no ENTRYPOINT, the command as given */
 	struct run_cli cli = { .cmd = req->argv, .entrypoint = "", .env = req->env };
 	struct ims_container *ct = NULL;
-	int r = img_container_setup(s, &co, c, &cli, false, IMG_NO_VOLUMES, &ct, e);
+	r = img_container_setup(s, &co, c, &cli, false, IMG_NO_VOLUMES, &ct, e);
 	if (r < 0)
 		return r;
 	struct run_started st;
@@ -219,8 +230,8 @@ static int build_and_tag(struct ims_store *s, struct build_ctx *bc, struct bld_o
 
 int img_cmd_build(int argc, char **argv)
 {
-	_cleanup_free_ char **tags = NULL, **bargs = NULL, **labels = NULL;
-	size_t n_tags = 0, n_bargs = 0, n_labels = 0;
+	_cleanup_free_ char **tags = NULL, **bargs = NULL, **labels = NULL, **secrets = NULL;
+	size_t n_tags = 0, n_bargs = 0, n_labels = 0, n_secrets = 0;
 	const char *file = NULL, *target = NULL, *iidfile = NULL, *cgparent = NULL, *pull = "missing";
 	bool no_cache = false, quiet = false;
 	enum run_netmode net = RUN_NET_BRIDGE;
@@ -253,8 +264,13 @@ int img_cmd_build(int argc, char **argv)
 			    strcmp(pull, "never") != 0)
 				return img_fail("build: invalid --pull '%s' (missing, always or never)", optarg);
 			break;
-		case OPT_SECRET:
-			return img_fail("build: --secret is not supported yet");
+		case OPT_SECRET: {
+			/* id=ID,src=FILE (docker's; type=file accepted) */
+			if (!strstr(optarg, "id=") || (!strstr(optarg, "src=") && !strstr(optarg, "source=")))
+				return img_fail("build: --secret '%s': id=ID,src=FILE", optarg);
+			r = strv_add(&secrets, &n_secrets, optarg);
+			break;
+		}
 		default:
 			return img_opt_exit(o);
 		}
@@ -328,6 +344,7 @@ int img_cmd_build(int argc, char **argv)
 	rc = build_and_tag(s, &bc, &(struct bld_opts){ .file_name = strrchr(fname, '/') ? strrchr(fname, '/') + 1 : fname,
 					.text = text, .len = len, .context = ctxfd, .build_args = bargs,
 					.labels = labels, .target = target, .no_cache = no_cache,
+					.secrets = secrets,
 					.network = (int)net, .epoch = epoch },
 			   tags, n_tags, iidfile);
 out:

@@ -9,11 +9,6 @@ declare -F img >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/../img/imglib.sh"
 build() { timeout 300 "$IMG_BIN" --root "$STORE" build --cgroup-parent "$CGP" --network none "$@"; }
 # ctx NAME: the context dir NAME (made if needed); its Containerfile from stdin
 ctx() { mkdir -p "$T/$1"; cat > "$T/$1/Containerfile"; }
-# files IMAGE PATH...: "type mode uid:gid size path" of each path in a container of IMAGE
-files() {
-	local i=$1; shift
-	img run --rm --cgroup-parent "$CGP" --network none "$i" stat -c '%F %a %u:%g %s %n' "$@" 2>&1
-}
 # cfg IMAGE TEMPLATE: img inspect -f
 cfg() { img inspect -f "$2" "$1"; }
 # nothing_left: no container, mount, cgroup or temp dir of ours

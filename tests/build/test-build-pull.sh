@@ -23,7 +23,7 @@ n=$(manifest_gets)
 out=$(b2 -t p "$T/p" 2>&1); rc=$?
 check "missing: pulled and built" 0 "$rc"
 check_re "missing: said so" "Unable to find image '$REG/base:1' locally" "$out"
-check "the pulled base ran" "pulled" "$("$IMG_BIN" --root "$S2" run --rm --cgroup-parent "$CGP" --network none p cat /p)"
+check "the pulled base ran" "pulled" "$("$IMG_BIN" --root "$S2" run --rm --pull=never --cgroup-parent "$CGP" --network none p cat /p)"
 check "the base is in the store now" "$(img images -q --no-trunc busybox)" "$("$IMG_BIN" --root "$S2" images -q --no-trunc "$REG/base:1")"
 n2=$(manifest_gets)
 [ "$n2" -gt "$n" ] && pass "the registry was asked" || fail "the registry was asked" "$n -> $n2"

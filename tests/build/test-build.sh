@@ -7,7 +7,7 @@
 # a local tar), .dockerignore, build args and their scoping, SHELL,
 # ONBUILD, multi-stage builds with COPY --from and --target, stdin.
 . "$(dirname "$0")/buildlib.sh"
-runc() { img run --rm --cgroup-parent "$CGP" --network none "$@"; }
+runc() { img run --rm --pull=never --cgroup-parent "$CGP" --network none "$@"; }
 lines() { tr '\n' '|' | sed 's/|$//'; }
 
 # ---- every instruction (history as buildah writes it: the instruction as
