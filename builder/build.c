@@ -431,8 +431,19 @@ static int cache_hit(struct build *b, struct stage *st, const char *key)
 }
 
 /* Publish the step's image (tree_fd: its layer, or -1), record it. */
+static int publish_tree(struct build *b, struct stage *st, const char *key,
+			const char *created_by, int tree_fd, const char *tree_path);
+
 static int publish(struct build *b, struct stage *st, const char *key, const char *created_by,
 		   int tree_fd)
+{
+	return publish_tree(b, st, key, created_by, tree_fd, NULL);
+}
+
+/* tree_path: tree_fd's path when it is a temp tree of ours in ROOT/tmp
+ * (the store adopts it as the layer's unpacked dir). */
+static int publish_tree(struct build *b, struct stage *st, const char *key,
+			const char *created_by, int tree_fd, const char *tree_path)
 {
 	_cleanup_free_ char *config = NULL;
 	int r = cfg_json(&st->cfg, &config);
@@ -441,7 +452,8 @@ static int publish(struct build *b, struct stage *st, const char *key, const cha
 	struct ims_derive_opts d = { .parent = st->id[0] ? st->id : NULL, .tree_fd = tree_fd,
 				     .skip_empty = true, .config = config,
 				     .created_by = created_by, .author = st->author,
-				     .created = b->o->epoch, .clamp = b->o->epoch };
+				     .created = b->o->epoch, .clamp = b->o->epoch,
+				     .tree_tmp = tree_path ? strrchr(tree_path, '/') + 1 : NULL };
 	char id[CM_DIGEST_STR_LEN];
 	if ((r = ims_image_derive(b->s, &d, id, NULL, b->err)) < 0)
 		return r;
@@ -1001,7 +1013,7 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 	}
 	root_close(b, &img);
 	root_close(b, &src);
-	r = publish(b, st, key, by, tree);
+	r = publish_tree(b, st, key, by, tree, tree_path);
 out:
 	root_close(b, &img);
 	root_close(b, &src);
@@ -1256,7 +1268,7 @@ static int workdir_step(struct build *b, struct stage *st, const struct bld_inst
 	}
 	root_close(b, &img);
 	if (r == 0)
-		r = publish(b, st, key, by, tree);
+		r = publish_tree(b, st, key, by, tree, tree_path);
 	cm_close(&tree);
 	bld_tmpdir_remove(TAKE_PTR(tree_path));
 	return r;
