@@ -24,255 +24,6 @@
 #include "ims.h"
 #include "run.h"
 
-/* ------------------------------------------------------------ maps */
-
-struct kv {
-	char **k, **v; /* v[i] may be NULL (an ARG without a value) */
-	size_t n;
-};
-
-static void kv_free(struct kv *m)
-{
-	bld_strv_freen(m->k, m->n);
-	bld_strv_freen(m->v, m->n);
-	*m = (struct kv){ 0 };
-}
-
-static ssize_t kv_find(const struct kv *m, const char *k, size_t kl)
-{
-	for (size_t i = 0; i < m->n; i++)
-		if (strlen(m->k[i]) == kl && strncmp(m->k[i], k, kl) == 0)
-			return (ssize_t)i;
-	return -1;
-}
-
-/* Set k to v (copied; v NULL: declared, no value); the order of first
- * setting is kept. */
-static int kv_set(struct kv *m, const char *k, const char *v)
-{
-	ssize_t i = kv_find(m, k, strlen(k));
-	char *nv = v ? strdup(v) : NULL;
-	if (v && !nv)
-		return -ENOMEM;
-	if (i >= 0) {
-		free(m->v[i]);
-		m->v[i] = nv;
-		return 0;
-	}
-	char **a = realloc(m->k, (m->n + 1) * sizeof(*a));
-	if (a)
-		m->k = a;
-	char **b = a ? realloc(m->v, (m->n + 1) * sizeof(*b)) : NULL;
-	if (b)
-		m->v = b;
-	char *nk = strdup(k);
-	if (!a || !b || !nk) {
-		free(nv);
-		free(nk);
-		return -ENOMEM;
-	}
-	m->k[m->n] = nk;
-	m->v[m->n++] = nv;
-	return 0;
-}
-
-/* ------------------------------------------------------------ image config */
-
-struct cfg {
-	struct kv env, labels;
-	char **cmd, **ep, **shell, **ports, **vols, **onbuild;
-	size_t n_cmd, n_ep, n_shell, n_ports, n_vols, n_onbuild;
-	bool has_cmd, has_ep;
-	char *workdir, *user, *stopsignal, *healthcheck; /* healthcheck: JSON text */
-	const struct cm_json *base; /* the image's config object (other keys kept) */
-};
-
-static void cfg_free(struct cfg *c)
-{
-	kv_free(&c->env);
-	kv_free(&c->labels);
-	bld_strv_free(c->cmd);
-	bld_strv_free(c->ep);
-	bld_strv_free(c->shell);
-	bld_strv_free(c->ports);
-	bld_strv_free(c->vols);
-	bld_strv_free(c->onbuild);
-	free(c->workdir);
-	free(c->user);
-	free(c->stopsignal);
-	free(c->healthcheck);
-	*c = (struct cfg){ 0 };
-}
-
-static int strv_from(const struct cm_json *a, char ***v, size_t *n)
-{
-	*v = NULL;
-	*n = 0;
-	for (size_t i = 0; cm_json_is(a, CM_JSON_ARRAY) && i < a->n; i++)
-		if (cm_json_str(a->v[i]) && bld_strv_push(v, n, strdup(cm_json_str(a->v[i]))) < 0)
-			return -ENOMEM;
-	return 0;
-}
-
-static int keys_from(const struct cm_json *o, char ***v, size_t *n)
-{
-	*v = NULL;
-	*n = 0;
-	for (size_t i = 0; cm_json_is(o, CM_JSON_OBJECT) && i < o->n; i++)
-		if (bld_strv_push(v, n, strdup(o->k[i])) < 0)
-			return -ENOMEM;
-	return 0;
-}
-
-static char *dup_str(const struct cm_json *v)
-{
-	const char *s = cm_json_str(v);
-	return s && *s ? strdup(s) : NULL;
-}
-
-static int cfg_load(struct cfg *c, const struct cm_json *cc)
-{
-	int r = 0;
-	*c = (struct cfg){ .base = cc };
-	const struct cm_json *env = cm_json_get(cc, "Env");
-	for (size_t i = 0; r == 0 && cm_json_is(env, CM_JSON_ARRAY) && i < env->n; i++) {
-		const char *e = cm_json_str(env->v[i]);
-		if (!e)
-			continue;
-		_cleanup_free_ char *k = strndup(e, strcspn(e, "="));
-		r = k ? kv_set(&c->env, k, strchr(e, '=') ? strchr(e, '=') + 1 : "") : -ENOMEM;
-	}
-	const struct cm_json *l = cm_json_get(cc, "Labels");
-	for (size_t i = 0; r == 0 && cm_json_is(l, CM_JSON_OBJECT) && i < l->n; i++)
-		r = kv_set(&c->labels, l->k[i], cm_json_str(l->v[i]) ? cm_json_str(l->v[i]) : "");
-	c->has_cmd = cm_json_is(cm_json_get(cc, "Cmd"), CM_JSON_ARRAY);
-	c->has_ep = cm_json_is(cm_json_get(cc, "Entrypoint"), CM_JSON_ARRAY);
-	if (r == 0)
-		r = strv_from(cm_json_get(cc, "Cmd"), &c->cmd, &c->n_cmd);
-	if (r == 0)
-		r = strv_from(cm_json_get(cc, "Entrypoint"), &c->ep, &c->n_ep);
-	if (r == 0)
-		r = strv_from(cm_json_get(cc, "Shell"), &c->shell, &c->n_shell);
-	if (r == 0)
-		r = strv_from(cm_json_get(cc, "OnBuild"), &c->onbuild, &c->n_onbuild);
-	if (r == 0)
-		r = keys_from(cm_json_get(cc, "ExposedPorts"), &c->ports, &c->n_ports);
-	if (r == 0)
-		r = keys_from(cm_json_get(cc, "Volumes"), &c->vols, &c->n_vols);
-	c->workdir = dup_str(cm_json_get(cc, "WorkingDir"));
-	c->user = dup_str(cm_json_get(cc, "User"));
-	c->stopsignal = dup_str(cm_json_get(cc, "StopSignal"));
-	const struct cm_json *hc = cm_json_get(cc, "Healthcheck");
-	if (r == 0 && cm_json_is(hc, CM_JSON_OBJECT)) {
-		struct cm_jw w;
-		cm_jw_init(&w, 0);
-		cm_jw_value(&w, hc);
-		r = cm_jw_finish(&w, &c->healthcheck, NULL);
-	}
-	return r;
-}
-
-static void jw_strv(struct cm_jw *w, const char *key, char **v, size_t n)
-{
-	cm_jw_key(w, key);
-	cm_jw_arr(w);
-	for (size_t i = 0; i < n; i++)
-		cm_jw_str(w, v[i]);
-	cm_jw_arr_end(w);
-}
-
-static void jw_set(struct cm_jw *w, const char *key, char **v, size_t n)
-{
-	if (!n)
-		return;
-	qsort(v, n, sizeof(*v), bld_cmp_str);
-	cm_jw_key(w, key);
-	cm_jw_obj(w);
-	for (size_t i = 0; i < n; i++) {
-		cm_jw_key(w, v[i]);
-		cm_jw_obj(w);
-		cm_jw_obj_end(w);
-	}
-	cm_jw_obj_end(w);
-}
-
-/* The config object, keys in docker's order; keys we do not manage are
- * kept from the image's. */
-static int cfg_json(const struct cfg *c, char **ret)
-{
-	static const char *const mine[] = { "User", "ExposedPorts", "Env", "Cmd", "Healthcheck",
-					    "Volumes", "WorkingDir", "Entrypoint", "OnBuild",
-					    "Labels", "StopSignal", "Shell" };
-	struct cm_jw w;
-	cm_jw_init(&w, 0);
-	cm_jw_obj(&w);
-	if (c->user)
-		cm_jw_kstr(&w, "User", c->user);
-	jw_set(&w, "ExposedPorts", c->ports, c->n_ports);
-	cm_jw_key(&w, "Env");
-	cm_jw_arr(&w);
-	for (size_t i = 0; i < c->env.n; i++) {
-		_cleanup_free_ char *e = NULL;
-		if (asprintf(&e, "%s=%s", c->env.k[i], c->env.v[i] ? c->env.v[i] : "") < 0)
-			return -ENOMEM;
-		cm_jw_str(&w, e);
-	}
-	cm_jw_arr_end(&w);
-	if (c->has_cmd)
-		jw_strv(&w, "Cmd", c->cmd, c->n_cmd);
-	if (c->healthcheck) {
-		_cleanup_json_ struct cm_json *h = NULL;
-		if (cm_json_parse(c->healthcheck, strlen(c->healthcheck), &h, NULL, 0) == 0) {
-			cm_jw_key(&w, "Healthcheck");
-			cm_jw_value(&w, h);
-		}
-	}
-	jw_set(&w, "Volumes", c->vols, c->n_vols);
-	if (c->workdir)
-		cm_jw_kstr(&w, "WorkingDir", c->workdir);
-	if (c->has_ep)
-		jw_strv(&w, "Entrypoint", c->ep, c->n_ep);
-	if (c->n_onbuild)
-		jw_strv(&w, "OnBuild", c->onbuild, c->n_onbuild);
-	if (c->labels.n) {
-		cm_jw_key(&w, "Labels");
-		cm_jw_obj(&w);
-		/* sorted, as Go writes a map */
-		size_t *ord = calloc(c->labels.n, sizeof(*ord));
-		if (!ord) {
-			cm_jw_free(&w);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < c->labels.n; i++) {
-			size_t k = i;
-			while (k > 0 && strcmp(c->labels.k[ord[k - 1]], c->labels.k[i]) > 0) {
-				ord[k] = ord[k - 1];
-				k--;
-			}
-			ord[k] = i;
-		}
-		for (size_t i = 0; i < c->labels.n; i++)
-			cm_jw_kstr(&w, c->labels.k[ord[i]], c->labels.v[ord[i]] ? c->labels.v[ord[i]] : "");
-		free(ord);
-		cm_jw_obj_end(&w);
-	}
-	if (c->stopsignal)
-		cm_jw_kstr(&w, "StopSignal", c->stopsignal);
-	if (c->n_shell)
-		jw_strv(&w, "Shell", c->shell, c->n_shell);
-	for (size_t i = 0; cm_json_is(c->base, CM_JSON_OBJECT) && i < c->base->n; i++) {
-		bool skip = false;
-		for (size_t k = 0; k < CM_ARRAY_SIZE(mine); k++)
-			skip |= strcmp(c->base->k[i], mine[k]) == 0;
-		if (skip)
-			continue;
-		cm_jw_key(&w, c->base->k[i]);
-		cm_jw_value(&w, c->base->v[i]);
-	}
-	cm_jw_obj_end(&w);
-	return cm_jw_finish(&w, ret, NULL);
-}
-
 /* ------------------------------------------------------------ the build state */
 
 struct stage {
@@ -281,8 +32,8 @@ struct stage {
 	bool needed, done;
 	char id[CM_DIGEST_STR_LEN]; /* the current image ("" = scratch, nothing yet) */
 	struct ims_image *img;
-	struct cfg cfg;
-	struct kv args;    /* ARGs declared in the stage: their values */
+	struct bld_cfg cfg;
+	struct bld_kv args;    /* ARGs declared in the stage: their values */
 	char *author;
 	bool cmd_set;      /* CMD given in this stage (ENTRYPOINT keeps it) */
 };
@@ -294,8 +45,8 @@ struct build {
 	struct bld_file f;
 	struct stage *st;
 	size_t n_st;
-	struct kv meta;    /* ARGs before the first FROM */
-	struct kv cli;     /* --build-arg */
+	struct bld_kv meta;    /* ARGs before the first FROM */
+	struct bld_kv cli;     /* --build-arg */
 	bool *cli_used;
 	struct bld_ignore ig;
 	bool have_ig;
@@ -332,7 +83,7 @@ static bool is_proxy(const char *k, size_t kl)
 /* The value of --build-arg k (marking it used), or NULL. */
 static const char *cli_arg(struct build *b, const char *k, size_t kl, bool *found)
 {
-	ssize_t i = kv_find(&b->cli, k, kl);
+	ssize_t i = bld_kv_find(&b->cli, k, kl);
 	*found = i >= 0;
 	if (i < 0)
 		return NULL;
@@ -349,15 +100,15 @@ static const char *lookup(void *ctx, const char *name, size_t len)
 {
 	struct scope *sc = ctx;
 	if (sc->st) {
-		ssize_t i = kv_find(&sc->st->cfg.env, name, len);
+		ssize_t i = bld_kv_find(&sc->st->cfg.env, name, len);
 		if (i >= 0)
 			return sc->st->cfg.env.v[i] ? sc->st->cfg.env.v[i] : "";
-		i = kv_find(&sc->st->args, name, len);
+		i = bld_kv_find(&sc->st->args, name, len);
 		if (i >= 0)
 			return sc->st->args.v[i];
 		return NULL;
 	}
-	ssize_t i = kv_find(&sc->b->meta, name, len);
+	ssize_t i = bld_kv_find(&sc->b->meta, name, len);
 	return i >= 0 ? sc->b->meta.v[i] : NULL;
 }
 
@@ -366,7 +117,7 @@ static const char *lookup(void *ctx, const char *name, size_t len)
 static int run_args(struct build *b, struct stage *st, char ***env, size_t *n)
 {
 	for (size_t i = 0; i < st->args.n; i++) {
-		if (!st->args.v[i] || kv_find(&st->cfg.env, st->args.k[i], strlen(st->args.k[i])) >= 0)
+		if (!st->args.v[i] || bld_kv_find(&st->cfg.env, st->args.k[i], strlen(st->args.k[i])) >= 0)
 			continue;
 		char *e = NULL;
 		if (asprintf(&e, "%s=%s", st->args.k[i], st->args.v[i]) < 0 ||
@@ -384,11 +135,11 @@ static int stage_set_image(struct build *b, struct stage *st, const char *id)
 	int r = ims_image_resolve(b->s, id, &img, b->err);
 	if (r < 0)
 		return r;
-	cfg_free(&st->cfg);
+	bld_cfg_free(&st->cfg);
 	ims_image_free(st->img);
 	st->img = img;
 	memcpy(st->id, img->id, CM_DIGEST_STR_LEN);
-	if ((r = cfg_load(&st->cfg, cm_json_get(img->config, "config"))) < 0)
+	if ((r = bld_cfg_load(&st->cfg, cm_json_get(img->config, "config"))) < 0)
 		return cm_error_set(b->err, r, "out of memory");
 	return 0;
 }
@@ -446,7 +197,7 @@ static int publish_tree(struct build *b, struct stage *st, const char *key,
 			const char *created_by, int tree_fd, const char *tree_path)
 {
 	_cleanup_free_ char *config = NULL;
-	int r = cfg_json(&st->cfg, &config);
+	int r = bld_cfg_json(&st->cfg, &config);
 	if (r < 0)
 		return cm_error_set(b->err, r, "out of memory");
 	struct ims_derive_opts d = { .parent = st->id[0] ? st->id : NULL, .tree_fd = tree_fd,
@@ -1130,24 +881,24 @@ static int arg_step(struct build *b, struct stage *st, const struct bld_instr *i
 	int r = bld_parse_pairs(in->args, b->f.escape, false, true, lookup, &sc, &k, &v, &n, b->err);
 	if (r < 0)
 		return r;
-	struct kv *into = st ? &st->args : &b->meta;
+	struct bld_kv *into = st ? &st->args : &b->meta;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		bool given;
 		const char *cv = cli_arg(b, k[i], strlen(k[i]), &given);
 		const char *val = given ? cv : v[i];
 		if (!given && !v[i] && st) {
 			/* ARG NAME in a stage: the global ARG's value */
-			ssize_t m = kv_find(&b->meta, k[i], strlen(k[i]));
+			ssize_t m = bld_kv_find(&b->meta, k[i], strlen(k[i]));
 			val = m >= 0 ? b->meta.v[m] : NULL;
 		}
-		r = kv_set(into, k[i], val);
+		r = bld_kv_set(into, k[i], val);
 	}
 	/* in a stage: a history entry "ARG NAME..." of those with a value
 	 * (buildah's), the values left out: the RUNs that see them are keyed
 	 * by them */
 	size_t nn = 0;
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		ssize_t at = kv_find(into, k[i], strlen(k[i]));
+		ssize_t at = bld_kv_find(into, k[i], strlen(k[i]));
 		if (at >= 0 && into->v[at])
 			k[nn++] = k[i];
 		else
@@ -1278,7 +1029,7 @@ static int dispatch(struct build *b, size_t sti, const struct bld_instr *in)
 {
 	struct stage *st = &b->st[sti];
 	struct scope sc = { b, st };
-	struct cfg *c = &st->cfg;
+	struct bld_cfg *c = &st->cfg;
 	const char *kw = bld_kind_name(in->kind);
 	_cleanup_free_ char *desc = NULL, *word = NULL;
 	char **w = NULL;
@@ -1303,7 +1054,7 @@ static int dispatch(struct build *b, size_t sti, const struct bld_instr *in)
 		struct bld_sb d = { 0 };
 		r = bld_sb_add(&d, kw, strlen(kw));
 		for (size_t i = 0; r == 0 && i < n; i++) {
-			r = kv_set(in->kind == BLD_ENV ? &c->env : &c->labels, k[i], v[i]);
+			r = bld_kv_set(in->kind == BLD_ENV ? &c->env : &c->labels, k[i], v[i]);
 			if (r == 0)
 				r = bld_sb_addc(&d, ' ');
 			if (r == 0)
@@ -1561,7 +1312,7 @@ int bld_build(struct ims_store *s, const struct bld_opts *o, char ret_id[CM_DIGE
 			goto out;
 		}
 		const char *v = eq ? eq + 1 : getenv(k);
-		if ((r = kv_set(&b.cli, k, v)) < 0) {
+		if ((r = bld_kv_set(&b.cli, k, v)) < 0) {
 			r = cm_error_set(err, r, "out of memory");
 			goto out;
 		}
@@ -1612,7 +1363,7 @@ int bld_build(struct ims_store *s, const struct bld_opts *o, char ret_id[CM_DIGE
 			const char *l = o->labels[i];
 			const char *eq = strchr(l, '=');
 			_cleanup_free_ char *k = strndup(l, eq ? (size_t)(eq - l) : strlen(l));
-			if (!k || (r = kv_set(&t->cfg.labels, k, eq ? eq + 1 : "")) < 0 ||
+			if (!k || (r = bld_kv_set(&t->cfg.labels, k, eq ? eq + 1 : "")) < 0 ||
 			    (r = bld_sb_addc(&d, ' ')) < 0 || (r = bld_sb_add(&d, l, strlen(l))) < 0)
 				r = -ENOMEM;
 		}
@@ -1642,12 +1393,12 @@ out:
 		free(b.st[i].name);
 		free(b.st[i].author);
 		ims_image_free(b.st[i].img);
-		cfg_free(&b.st[i].cfg);
-		kv_free(&b.st[i].args);
+		bld_cfg_free(&b.st[i].cfg);
+		bld_kv_free(&b.st[i].args);
 	}
 	free(b.st);
-	kv_free(&b.meta);
-	kv_free(&b.cli);
+	bld_kv_free(&b.meta);
+	bld_kv_free(&b.cli);
 	free(b.cli_used);
 	bld_ignore_free(&b.ig);
 	bld_file_free(&b.f);
