@@ -177,6 +177,11 @@ check "ARG defaults (global ARG re-declared)" "global w-default w-default" "$(ru
 out=$(build -t args2 --build-arg V=cli --build-arg W=ww --build-arg UNUSED=1 "$T/args" 2>&1)
 check "--build-arg" "cli ww ww" "$(runc args2 cat /args)"
 check_re "unused build arg warned" "build-args \[UNUSED\] were not consumed" "$out"
+# a predefined proxy arg: in the RUN's environment without an ARG, not in history
+printf 'FROM busybox\nRUN echo "$http_proxy" > /proxy\n' > "$T/args/Proxy"
+build -q -t proxy --build-arg http_proxy=http://127.0.0.1:9 -f "$T/args/Proxy" "$T/args" >/dev/null
+check "a proxy build arg reaches RUN" "http://127.0.0.1:9" "$(runc proxy cat /proxy)"
+check "and stays out of the history" "/bin/sh -c echo \"\$http_proxy\" > /proxy" "$(img history --no-trunc --format '{{.CreatedBy}}' proxy | head -1)"
 check "ARG values stay out of the config" '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","E=ww"]' "$(cfg args2 '{{json .Config.Env}}')"
 
 # ---- multi-stage: COPY --from by name and index, --target, unneeded stages skipped
