@@ -124,6 +124,19 @@ layer=$(img inspect -f '{{json .RootFS.Layers}}' wh | python3 -c 'import json,sy
 names=$(cd "$STORE/layers/${layer#sha256:}" 2>/dev/null && find . | sort | tr '\n' ' ')
 check "whiteouts and the opaque dir in the layer" ". ./bin ./bin/.wh.ls ./etc ./etc/.wh.group ./etc/added ./root ./root/.wh..wh..opq ./root/only " "$names"
 
+# ---- COPY through the image's symlinks (/var/run -> /run, merged /usr): the
+# link stays a link, the files land where it points
+ctx ln <<'CF'
+FROM busybox
+RUN mkdir -p /real/dir && ln -s /real /abs && ln -s real/dir /rel
+COPY a.txt /abs/sub/
+COPY a.txt /rel/
+WORKDIR /abs/wd
+CF
+cp "$T/all/a.txt" "$T/ln/"
+build -q -t ln "$T/ln" >/dev/null; check "build through symlinks" 0 $?
+check "the links kept, the files behind them" "/real|real/dir|hello|hello|dir" "$(runc ln sh -c 'readlink /abs; readlink /rel; cat /real/sub/a.txt /real/dir/a.txt; [ -d /real/wd ] && echo dir' | lines)"
+
 # ---- heredocs, exec form, ADD of a tar
 mkdir -p "$T/hd/src"; echo in-tar > "$T/hd/src/t"; tar -C "$T/hd/src" -czf "$T/hd/x.tgz" t
 ctx hd <<'CF'
