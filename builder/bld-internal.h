@@ -69,7 +69,8 @@ struct bld_mounts {
 };
 /* The binds of in's --mount flags (secrets from --secret "id=X,src=F"). */
 int bld_mounts_setup(struct ims_store *s, const struct bld_instr *in, char *const *secrets,
-		     const char *workdir, struct bld_mounts *ret, struct cm_error *err);
+		     const char *workdir, int context, const char *context_path,
+		     struct bld_mounts *ret, struct cm_error *err);
 /* Drop the secrets' copies and free. */
 void bld_mounts_free(struct bld_mounts *m);
 /* Take the stubs the runner made for the targets (empty files and dirs the

@@ -160,6 +160,7 @@ struct bld_opts {
 	const char *text;          /* the Containerfile */
 	size_t len;
 	int context;               /* dir fd of the context */
+	const char *context_path;  /* its absolute path (RUN --mount=type=bind), or NULL */
 	char *const *build_args;   /* K=V, or K: its value from our environment */
 	char *const *labels;       /* --label K=V */
 	const char *target;        /* --target STAGE or NULL: the last */

@@ -397,7 +397,8 @@ static int run_step(struct build *b, struct stage *st, const struct bld_instr *i
 		return cm_error_set(b->err, -EINVAL, "RUN on an empty (scratch) image: nothing to run it with");
 	}
 	struct bld_mounts mnt = { 0 };
-	if ((r = bld_mounts_setup(b->s, in, b->o->secrets, st->cfg.workdir, &mnt, b->err)) < 0) {
+	if ((r = bld_mounts_setup(b->s, in, b->o->secrets, st->cfg.workdir, b->o->context,
+				  b->o->context_path, &mnt, b->err)) < 0) {
 		bld_strv_free(argv);
 		bld_strv_free(env);
 		return r;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* RUN --mount=type=cache and type=secret (BuildKit's syntax): a cache is a
+/* RUN --mount=type=cache, type=secret and type=bind (BuildKit's syntax;
+ * bind: read-only, from the context): a cache is a
  * dir of the store (ROOT/build-mounts/cache-<hash of its id>) kept from
  * build to build, a secret a copy of the --secret file in a private temp
  * dir; both are bind mounts of the RUN's container, so nothing of them is
@@ -201,8 +202,36 @@ static int secret_mount(struct ims_store *s, const char *spec, char *const *secr
 	return 0;
 }
 
+/* type=bind from the context: read-only (a write would reach the user's
+ * files; BuildKit discards them, which a bind cannot). */
+static int bind_mount(const char *spec, const char *target, int context,
+		      const char *context_path, struct bld_mounts *m, struct cm_error *err)
+{
+	_cleanup_free_ char *src = opt_any(spec, "source", "src", NULL);
+	_cleanup_free_ char *from = opt_get(spec, "from");
+	_cleanup_free_ char *rw = opt_any(spec, "rw", "readwrite", NULL);
+	if (from)
+		return cm_error_set(err, -ENOTSUP, "RUN --mount=type=bind,from= is not supported yet (only the context)");
+	if (rw && strcmp(rw, "false") != 0)
+		return cm_error_set(err, -ENOTSUP, "RUN --mount=type=bind,rw is not supported: the writes would reach the context");
+	if (!context_path)
+		return cm_error_set(err, -ENOTSUP, "RUN --mount=type=bind: no context dir");
+	char rel[PATH_MAX];
+	if (bld_path_clean(src ? src : ".", rel, sizeof(rel)) < 0)
+		return cm_error_set(err, -ENAMETOOLONG, "--mount source too long");
+	/* inside the context, no link out of it */
+	_cleanup_close_ int fd = cm_openat_beneath(context, *rel ? rel : ".", O_PATH, 0, false);
+	if (fd < 0)
+		return cm_error_setx(err, fd, "--mount=type=bind,source=%s: not in the context", src ? src : ".");
+	_cleanup_free_ char *host = NULL;
+	if (asprintf(&host, "%s%s%s", context_path, *rel ? "/" : "", rel) < 0)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	return add_vol(m, host, target, true) < 0 ? cm_error_set(err, -ENOMEM, "out of memory") : 0;
+}
+
 int bld_mounts_setup(struct ims_store *s, const struct bld_instr *in, char *const *secrets,
-		     const char *workdir, struct bld_mounts *ret, struct cm_error *err)
+		     const char *workdir, int context, const char *context_path,
+		     struct bld_mounts *ret, struct cm_error *err)
 {
 	struct bld_mounts m = { 0 };
 	struct bld_sb key = { 0 };
@@ -221,16 +250,21 @@ int bld_mounts_setup(struct ims_store *s, const struct bld_instr *in, char *cons
 			r = secret_mount(s, spec, secrets, workdir, &m, err);
 			continue;
 		}
-		if (strcmp(t, "cache") != 0) {
-			r = cm_error_set(err, -ENOTSUP, "RUN --mount=type=%s is not supported yet (cache and secret are)", t);
+		if (strcmp(t, "cache") != 0 && strcmp(t, "bind") != 0) {
+			r = cm_error_set(err, -ENOTSUP, "RUN --mount=type=%s is not supported yet (cache, secret and bind are)", t);
 			break;
 		}
 		if (!tgt || !*tgt) {
-			r = cm_error_set(err, -EINVAL, "RUN --mount=type=cache needs a target");
+			r = cm_error_set(err, -EINVAL, "RUN --mount=type=%s needs a target", t);
 			break;
 		}
 		_cleanup_free_ char *target = target_of(tgt, workdir);
-		r = target ? cache_mount(s, spec, target, &m, err) : -ENOMEM;
+		if (!target)
+			r = -ENOMEM;
+		else if (strcmp(t, "bind") == 0)
+			r = bind_mount(spec, target, context, context_path, &m, err);
+		else
+			r = cache_mount(s, spec, target, &m, err);
 	}
 	m.key = r == 0 ? bld_sb_take(&key) : NULL;
 	free(key.s);

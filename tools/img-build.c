@@ -307,6 +307,7 @@ int img_cmd_build(int argc, char **argv)
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	char *tmpctx = NULL;
+	_cleanup_free_ char *ctxpath = NULL; /* for RUN --mount=type=bind */
 	_cleanup_close_ int ctxfd = -1;
 	int rc = IMG_EXIT, r;
 	const char *fname = file ? file : "Containerfile";
@@ -321,6 +322,11 @@ int img_cmd_build(int argc, char **argv)
 			img_fail("build: context %s: %s", ctxarg, strerror(errno));
 			goto out;
 		}
+		ctxpath = realpath(ctxarg, NULL);
+	}
+	if (tmpctx && !(ctxpath = strdup(tmpctx))) {
+		img_fail("out of memory");
+		goto out;
 	}
 	if (!text) {
 		if (file) {
@@ -344,7 +350,7 @@ int img_cmd_build(int argc, char **argv)
 	rc = build_and_tag(s, &bc, &(struct bld_opts){ .file_name = strrchr(fname, '/') ? strrchr(fname, '/') + 1 : fname,
 					.text = text, .len = len, .context = ctxfd, .build_args = bargs,
 					.labels = labels, .target = target, .no_cache = no_cache,
-					.secrets = secrets,
+					.secrets = secrets, .context_path = ctxpath,
 					.network = (int)net, .epoch = epoch },
 			   tags, n_tags, iidfile);
 out:

@@ -56,7 +56,7 @@ oerr "a missing base image" "Containerfile:1: FROM nosuch: no such image in the 
 oerr "a missing COPY source" "Containerfile:2: COPY: nothere: no source files were specified" $'FROM busybox\nCOPY nothere /\n'
 oerr "a glob matching nothing" "Containerfile:2: COPY: \*.none: no source files" $'FROM busybox\nCOPY *.none /\n'
 oerr "ADD of a URL" "Containerfile:2: ADD https://example.org/x: URLs are not supported" $'FROM busybox\nADD https://example.org/x /x\n'
-oerr "RUN --mount=type=bind not yet" "RUN --mount=type=bind is not supported yet" $'FROM busybox\nRUN --mount=type=bind,target=/c true\n'
+oerr "RUN --mount=type=ssh not yet" "RUN --mount=type=ssh is not supported yet" $'FROM busybox\nRUN --mount=type=ssh true\n'
 oerr "COPY --from an unknown image" "COPY --from=nosuch" $'FROM busybox\nCOPY --from=nosuch /x /\n'
 oerr "two files to a non-dir" "the destination must be a directory and end with a /" $'FROM busybox\nCOPY Containerfile Containerfile /x\n'
 check_fails "no context dir" "build: context .*nothing-here: No such file" build "$T/nothing-here"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# RUN --mount=type=cache and type=secret with --secret id=,src=: a cache
+# RUN --mount=type=cache, type=secret with --secret id=,src=, and type=bind
+# of the context (read-only): a cache
 # dir outlives the build and is shared by id, a secret is readable only in
 # its RUN (mode, owner), neither leaves anything in the image (not even the
 # mount stubs), a secret's content is not part of the cache key, a
@@ -36,6 +37,21 @@ printf 'FROM busybox\nRUN --mount=type=secret,id=nope,required=true true\n' > "$
 check_fails "a required secret not given" "secret nope: required and not given" build -f "$T/m/req" "$T/m"
 printf 'FROM busybox\nRUN --mount=type=secret,id=nope [ ! -e /run/secrets/nope ]\n' > "$T/m/opt"
 build -q -f "$T/m/opt" "$T/m" >/dev/null; check "an optional secret not given: no mount" 0 $?
+# type=bind: the context (or a dir of it), read-only, not in the layer
+mkdir -p "$T/m/data"; echo bound > "$T/m/data/f"
+printf 'FROM busybox\nRUN --mount=type=bind,source=data,target=/mnt/d cat /mnt/d/f > /got && ! touch /mnt/d/w 2>/dev/null\nRUN --mount=type=bind,target=/ctx [ -f /ctx/Containerfile ]\n' > "$T/m/bind"
+build -q -t bind -f "$T/m/bind" "$T/m" >/dev/null; check "a bind of the context, read-only" 0 $?
+check "its content seen" "bound" "$(runc bind cat /got)"
+check "not in the image" "absent" "$(runc bind sh -c '[ -e /mnt/d ] || [ -e /ctx ] && echo present || echo absent')"
+[ -e "$T/m/data/w" ] && fail "a bind wrote into the context" || pass "the context untouched"
+printf 'FROM busybox\nRUN --mount=type=bind,source=../..,target=/x true\n' > "$T/m/bind2"
+build -q -f "$T/m/bind2" "$T/m" >/dev/null 2>&1; check ".. stays in the context" 0 $?
+ln -sfn / "$T/m/out"
+printf 'FROM busybox\nRUN --mount=type=bind,source=out,target=/x true\n' > "$T/m/bind3"
+check_fails "a bind through a link out of the context" "source=out: not in the context" build -f "$T/m/bind3" "$T/m"
+rm "$T/m/out"
+printf 'FROM busybox\nRUN --mount=type=bind,target=/x,rw true\n' > "$T/m/bind4"
+check_fails "a rw bind refused" "type=bind,rw is not supported" build -f "$T/m/bind4" "$T/m"
 printf 'FROM busybox\nRUN --mount=type=tmpfs,target=/t true\n' > "$T/m/tmpfs"
 check_fails "other mount types refused" "type=tmpfs is not supported yet" build -f "$T/m/tmpfs" "$T/m"
 check_fails "--secret needs id and src" "--secret 'x': id=ID,src=FILE" build --secret x "$T/m"
