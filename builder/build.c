@@ -22,6 +22,7 @@
 
 #include "cm-fs.h"
 #include "ims.h"
+#include "reg.h"
 #include "run.h"
 
 /* ------------------------------------------------------------ the build state */
@@ -595,6 +596,53 @@ static const struct bld_heredoc *heredoc_word(const struct bld_instr *in, const 
 	return NULL;
 }
 
+#define MAX_URL_FILE (INT64_C(8) << 30)
+
+static int sink_fd(void *ctx, const void *buf, size_t len, struct cm_error *err)
+{
+	int r = cm_write_all(*(int *)ctx, buf, len);
+	return r < 0 ? cm_error_setx(err, r, "writing the download") : 0;
+}
+
+/* Download urls[0..n) into a new temp dir (*ret_path, *ret_fd), each as the
+ * last component of its path; the words become those names. */
+static int fetch_urls(struct build *b, char **urls, size_t n, char **ret_path, int *ret_fd)
+{
+	int r = tmp_tree(b, ret_path, ret_fd);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		const char *u = urls[i];
+		const char *path = strchr(u + strlen("https://") - (u[4] == ':' ? 1 : 0), '/');
+		_cleanup_free_ char *name = NULL;
+		if (path) {
+			size_t pl = strcspn(path, "?#");
+			while (pl > 1 && path[pl - 1] == '/')
+				pl--;
+			const char *e = path + pl, *st = e;
+			while (st > path && st[-1] != '/')
+				st--;
+			name = strndup(st, (size_t)(e - st));
+		}
+		if (!name || !*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+			free(name);
+			name = strdup("index.html"); /* docker's name for a URL without a file */
+		}
+		if (!name)
+			return cm_error_set(b->err, -ENOMEM, "out of memory");
+		_cleanup_close_ int fd = openat(*ret_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return cm_error_setx(b->err, cm_neg_errno(), "ADD %s: a temp file", u);
+		say(b, "--> Downloading %s", u);
+		if ((r = reg_fetch_url(u, MAX_URL_FILE, sink_fd, &fd, b->err)) < 0)
+			return cm_error_prefix(b->err, r, "ADD");
+		(void)fchmod(fd, 0600);
+		free(urls[i]);
+		urls[i] = TAKE_PTR(name);
+	}
+	return 0;
+}
+
 /* A lone COPY source is a dir (history's "dir:" or "file:"). */
 static bool src_is_dir(const struct bld_copy *c)
 {
@@ -637,7 +685,8 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 			      .extract = add, .image_root = -1 };
 	struct root src = { NULL, -1 }, img = { NULL, -1 };
 	_cleanup_free_ char *dest = NULL, *tree_path = NULL, *key = NULL, *by = NULL;
-	_cleanup_free_ char *wtext = NULL, *what = NULL;
+	_cleanup_free_ char *wtext = NULL, *what = NULL, *url_path = NULL;
+	_cleanup_close_ int url_fd = -1;
 	_cleanup_close_ int tree = -1;
 	char hash[BLD_HASH_LEN] = "";
 	if (!docs || !expanded_docs) {
@@ -663,14 +712,29 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 	c.n_docs = nd;
 	c.srcs = words;
 	c.n_srcs = nw - 1;
-	for (size_t i = 0; i < c.n_srcs; i++)
-		if (add && (strncmp(words[i], "http://", 7) == 0 || strncmp(words[i], "https://", 8) == 0 ||
-			    strncmp(words[i], "git@", 4) == 0)) {
-			r = cm_error_set(b->err, -ENOTSUP,
-					 "ADD %s: URLs are not supported yet (the registry client fetches no plain URL): download it and COPY it",
-					 words[i]);
+	size_t n_urls = 0;
+	for (size_t i = 0; i < c.n_srcs; i++) {
+		bool url = strncmp(words[i], "http://", 7) == 0 || strncmp(words[i], "https://", 8) == 0;
+		if (add && strncmp(words[i], "git@", 4) == 0) {
+			r = cm_error_set(b->err, -ENOTSUP, "ADD %s: git sources are not supported", words[i]);
 			goto out;
 		}
+		n_urls += add && url;
+	}
+	if (n_urls && n_urls != c.n_srcs) {
+		r = cm_error_set(b->err, -ENOTSUP, "ADD: URLs and local sources in one ADD are not supported");
+		goto out;
+	}
+	if (n_urls) {
+		/* ADD URL...: each downloaded (libregistry's HTTP client) into a
+		 * temp dir, the sources of this ADD; files 0600, not unpacked
+		 * (docker's rules); the key is their content */
+		if ((r = fetch_urls(b, words, c.n_srcs, &url_path, &url_fd)) < 0)
+			goto out;
+		c.src_root = url_fd;
+		c.extract = false;
+		c.ignore = NULL;
+	}
 	const char *d = words[nw - 1];
 	const char *wd = st->cfg.workdir ? st->cfg.workdir : "/";
 	if (d[0] == '/')
@@ -771,6 +835,8 @@ out:
 	root_close(b, &src);
 	cm_close(&tree);
 	bld_tmpdir_remove(TAKE_PTR(tree_path));
+	cm_close(&url_fd);
+	bld_tmpdir_remove(TAKE_PTR(url_path));
 	bld_strv_free(words);
 	for (size_t i = 0; expanded_docs && i < nd; i++)
 		free(expanded_docs[i]);
