@@ -57,3 +57,49 @@ int bld_make_dirs(const struct bld_copy *c, int tree, const char *path, struct c
 int bld_copy_hash(const struct bld_copy *c, char out[BLD_HASH_LEN], struct cm_error *err);
 /* Write the sources into the tree (an empty dir: the new layer). */
 int bld_copy_write(const struct bld_copy *c, int tree, struct cm_error *err);
+
+/* ---- mounts.c: RUN --mount=type=cache|secret ---- */
+struct bld_mounts {
+	char **vols;      /* "HOST:CTR[:ro]" binds for the runner */
+	size_t n_vols;
+	char **targets;   /* their paths in the container */
+	size_t n_targets;
+	char *tmp;        /* the secrets' private temp dir, or NULL */
+	char *key;        /* the --mount flags, for the step's cache key */
+};
+/* The binds of in's --mount flags (secrets from --secret "id=X,src=F"). */
+int bld_mounts_setup(struct ims_store *s, const struct bld_instr *in, char *const *secrets,
+		     const char *workdir, int context, const char *context_path,
+		     struct bld_mounts *ret, struct cm_error *err);
+/* Drop the secrets' copies and free. */
+void bld_mounts_free(struct bld_mounts *m);
+/* Take the stubs the runner made for the targets (empty files and dirs the
+ * image's layers lack) out of the rw branch rw. */
+void bld_mounts_unstub(const struct bld_mounts *m, int rw, char *const *layers, size_t n);
+
+/* ---- config.c: maps and the image config ---- */
+#include <sys/types.h>
+struct bld_kv {
+	char **k, **v; /* v[i] may be NULL (an ARG without a value) */
+	size_t n;
+};
+
+struct bld_cfg {
+	struct bld_kv env, labels;
+	char **cmd, **ep, **shell, **ports, **vols, **onbuild;
+	size_t n_cmd, n_ep, n_shell, n_ports, n_vols, n_onbuild;
+	bool has_cmd, has_ep;
+	char *workdir, *user, *stopsignal, *healthcheck; /* healthcheck: JSON text */
+	const struct cm_json *base; /* the image's config object (other keys kept) */
+};
+
+void bld_kv_free(struct bld_kv *m);
+/* The index of key k (kl bytes), or -1. */
+ssize_t bld_kv_find(const struct bld_kv *m, const char *k, size_t kl);
+/* Set k to v (copied; v NULL: declared, no value); first-set order kept. */
+int bld_kv_set(struct bld_kv *m, const char *k, const char *v);
+void bld_cfg_free(struct bld_cfg *c);
+/* Read the image's config object cc (kept as c->base, not copied). */
+int bld_cfg_load(struct bld_cfg *c, const struct cm_json *cc);
+/* The config object (docker's key order); *ret malloc'd. */
+int bld_cfg_json(const struct bld_cfg *c, char **ret);

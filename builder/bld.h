@@ -135,6 +135,7 @@ struct bld_run_req {
 	char **argv;
 	char **env;         /* KEY=VALUE: the build args in scope */
 	int network;        /* enum run_netmode */
+	char **vols;        /* RUN --mount binds, docker -v's HOST:CTR[:ro] */
 };
 
 /* What the caller (the tool) provides. run: create and run the container in
@@ -147,6 +148,10 @@ struct bld_ops {
 		   struct ims_container **ret_ct, int *ret_code, struct cm_error *err);
 	void (*discard)(void *ctx, struct ims_store *s, struct ims_container *ct);
 	void (*print)(void *ctx, const char *line);
+	/* FROM IMAGE / COPY --from=IMAGE: make ref present in the store (the
+	 * tool's --pull policy: missing, always, never). 0, or non-zero after
+	 * the tool said why. NULL: images must be in the store. */
+	int (*pull)(void *ctx, struct ims_store *s, const char *ref);
 	void *ctx;
 };
 
@@ -155,9 +160,11 @@ struct bld_opts {
 	const char *text;          /* the Containerfile */
 	size_t len;
 	int context;               /* dir fd of the context */
+	const char *context_path;  /* its absolute path (RUN --mount=type=bind), or NULL */
 	char *const *build_args;   /* K=V, or K: its value from our environment */
 	char *const *labels;       /* --label K=V */
 	const char *target;        /* --target STAGE or NULL: the last */
+	char *const *secrets;      /* --secret id=ID,src=FILE */
 	bool no_cache;
 	int network;               /* enum run_netmode */
 	int64_t epoch;             /* created and layer mtimes clamp (SOURCE_DATE_EPOCH) */

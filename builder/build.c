@@ -22,256 +22,8 @@
 
 #include "cm-fs.h"
 #include "ims.h"
+#include "reg.h"
 #include "run.h"
-
-/* ------------------------------------------------------------ maps */
-
-struct kv {
-	char **k, **v; /* v[i] may be NULL (an ARG without a value) */
-	size_t n;
-};
-
-static void kv_free(struct kv *m)
-{
-	bld_strv_freen(m->k, m->n);
-	bld_strv_freen(m->v, m->n);
-	*m = (struct kv){ 0 };
-}
-
-static ssize_t kv_find(const struct kv *m, const char *k, size_t kl)
-{
-	for (size_t i = 0; i < m->n; i++)
-		if (strlen(m->k[i]) == kl && strncmp(m->k[i], k, kl) == 0)
-			return (ssize_t)i;
-	return -1;
-}
-
-/* Set k to v (copied; v NULL: declared, no value); the order of first
- * setting is kept. */
-static int kv_set(struct kv *m, const char *k, const char *v)
-{
-	ssize_t i = kv_find(m, k, strlen(k));
-	char *nv = v ? strdup(v) : NULL;
-	if (v && !nv)
-		return -ENOMEM;
-	if (i >= 0) {
-		free(m->v[i]);
-		m->v[i] = nv;
-		return 0;
-	}
-	char **a = realloc(m->k, (m->n + 1) * sizeof(*a));
-	if (a)
-		m->k = a;
-	char **b = a ? realloc(m->v, (m->n + 1) * sizeof(*b)) : NULL;
-	if (b)
-		m->v = b;
-	char *nk = strdup(k);
-	if (!a || !b || !nk) {
-		free(nv);
-		free(nk);
-		return -ENOMEM;
-	}
-	m->k[m->n] = nk;
-	m->v[m->n++] = nv;
-	return 0;
-}
-
-/* ------------------------------------------------------------ image config */
-
-struct cfg {
-	struct kv env, labels;
-	char **cmd, **ep, **shell, **ports, **vols, **onbuild;
-	size_t n_cmd, n_ep, n_shell, n_ports, n_vols, n_onbuild;
-	bool has_cmd, has_ep;
-	char *workdir, *user, *stopsignal, *healthcheck; /* healthcheck: JSON text */
-	const struct cm_json *base; /* the image's config object (other keys kept) */
-};
-
-static void cfg_free(struct cfg *c)
-{
-	kv_free(&c->env);
-	kv_free(&c->labels);
-	bld_strv_free(c->cmd);
-	bld_strv_free(c->ep);
-	bld_strv_free(c->shell);
-	bld_strv_free(c->ports);
-	bld_strv_free(c->vols);
-	bld_strv_free(c->onbuild);
-	free(c->workdir);
-	free(c->user);
-	free(c->stopsignal);
-	free(c->healthcheck);
-	*c = (struct cfg){ 0 };
-}
-
-static int strv_from(const struct cm_json *a, char ***v, size_t *n)
-{
-	*v = NULL;
-	*n = 0;
-	for (size_t i = 0; cm_json_is(a, CM_JSON_ARRAY) && i < a->n; i++)
-		if (cm_json_str(a->v[i]) && bld_strv_push(v, n, strdup(cm_json_str(a->v[i]))) < 0)
-			return -ENOMEM;
-	return 0;
-}
-
-static int keys_from(const struct cm_json *o, char ***v, size_t *n)
-{
-	*v = NULL;
-	*n = 0;
-	for (size_t i = 0; cm_json_is(o, CM_JSON_OBJECT) && i < o->n; i++)
-		if (bld_strv_push(v, n, strdup(o->k[i])) < 0)
-			return -ENOMEM;
-	return 0;
-}
-
-static char *dup_str(const struct cm_json *v)
-{
-	const char *s = cm_json_str(v);
-	return s && *s ? strdup(s) : NULL;
-}
-
-static int cfg_load(struct cfg *c, const struct cm_json *cc)
-{
-	int r = 0;
-	*c = (struct cfg){ .base = cc };
-	const struct cm_json *env = cm_json_get(cc, "Env");
-	for (size_t i = 0; r == 0 && cm_json_is(env, CM_JSON_ARRAY) && i < env->n; i++) {
-		const char *e = cm_json_str(env->v[i]);
-		if (!e)
-			continue;
-		_cleanup_free_ char *k = strndup(e, strcspn(e, "="));
-		r = k ? kv_set(&c->env, k, strchr(e, '=') ? strchr(e, '=') + 1 : "") : -ENOMEM;
-	}
-	const struct cm_json *l = cm_json_get(cc, "Labels");
-	for (size_t i = 0; r == 0 && cm_json_is(l, CM_JSON_OBJECT) && i < l->n; i++)
-		r = kv_set(&c->labels, l->k[i], cm_json_str(l->v[i]) ? cm_json_str(l->v[i]) : "");
-	c->has_cmd = cm_json_is(cm_json_get(cc, "Cmd"), CM_JSON_ARRAY);
-	c->has_ep = cm_json_is(cm_json_get(cc, "Entrypoint"), CM_JSON_ARRAY);
-	if (r == 0)
-		r = strv_from(cm_json_get(cc, "Cmd"), &c->cmd, &c->n_cmd);
-	if (r == 0)
-		r = strv_from(cm_json_get(cc, "Entrypoint"), &c->ep, &c->n_ep);
-	if (r == 0)
-		r = strv_from(cm_json_get(cc, "Shell"), &c->shell, &c->n_shell);
-	if (r == 0)
-		r = strv_from(cm_json_get(cc, "OnBuild"), &c->onbuild, &c->n_onbuild);
-	if (r == 0)
-		r = keys_from(cm_json_get(cc, "ExposedPorts"), &c->ports, &c->n_ports);
-	if (r == 0)
-		r = keys_from(cm_json_get(cc, "Volumes"), &c->vols, &c->n_vols);
-	c->workdir = dup_str(cm_json_get(cc, "WorkingDir"));
-	c->user = dup_str(cm_json_get(cc, "User"));
-	c->stopsignal = dup_str(cm_json_get(cc, "StopSignal"));
-	const struct cm_json *hc = cm_json_get(cc, "Healthcheck");
-	if (r == 0 && cm_json_is(hc, CM_JSON_OBJECT)) {
-		struct cm_jw w;
-		cm_jw_init(&w, 0);
-		cm_jw_value(&w, hc);
-		r = cm_jw_finish(&w, &c->healthcheck, NULL);
-	}
-	return r;
-}
-
-static void jw_strv(struct cm_jw *w, const char *key, char **v, size_t n)
-{
-	cm_jw_key(w, key);
-	cm_jw_arr(w);
-	for (size_t i = 0; i < n; i++)
-		cm_jw_str(w, v[i]);
-	cm_jw_arr_end(w);
-}
-
-static void jw_set(struct cm_jw *w, const char *key, char **v, size_t n)
-{
-	if (!n)
-		return;
-	qsort(v, n, sizeof(*v), bld_cmp_str);
-	cm_jw_key(w, key);
-	cm_jw_obj(w);
-	for (size_t i = 0; i < n; i++) {
-		cm_jw_key(w, v[i]);
-		cm_jw_obj(w);
-		cm_jw_obj_end(w);
-	}
-	cm_jw_obj_end(w);
-}
-
-/* The config object, keys in docker's order; keys we do not manage are
- * kept from the image's. */
-static int cfg_json(const struct cfg *c, char **ret)
-{
-	static const char *const mine[] = { "User", "ExposedPorts", "Env", "Cmd", "Healthcheck",
-					    "Volumes", "WorkingDir", "Entrypoint", "OnBuild",
-					    "Labels", "StopSignal", "Shell" };
-	struct cm_jw w;
-	cm_jw_init(&w, 0);
-	cm_jw_obj(&w);
-	if (c->user)
-		cm_jw_kstr(&w, "User", c->user);
-	jw_set(&w, "ExposedPorts", c->ports, c->n_ports);
-	cm_jw_key(&w, "Env");
-	cm_jw_arr(&w);
-	for (size_t i = 0; i < c->env.n; i++) {
-		_cleanup_free_ char *e = NULL;
-		if (asprintf(&e, "%s=%s", c->env.k[i], c->env.v[i] ? c->env.v[i] : "") < 0)
-			return -ENOMEM;
-		cm_jw_str(&w, e);
-	}
-	cm_jw_arr_end(&w);
-	if (c->has_cmd)
-		jw_strv(&w, "Cmd", c->cmd, c->n_cmd);
-	if (c->healthcheck) {
-		_cleanup_json_ struct cm_json *h = NULL;
-		if (cm_json_parse(c->healthcheck, strlen(c->healthcheck), &h, NULL, 0) == 0) {
-			cm_jw_key(&w, "Healthcheck");
-			cm_jw_value(&w, h);
-		}
-	}
-	jw_set(&w, "Volumes", c->vols, c->n_vols);
-	if (c->workdir)
-		cm_jw_kstr(&w, "WorkingDir", c->workdir);
-	if (c->has_ep)
-		jw_strv(&w, "Entrypoint", c->ep, c->n_ep);
-	if (c->n_onbuild)
-		jw_strv(&w, "OnBuild", c->onbuild, c->n_onbuild);
-	if (c->labels.n) {
-		cm_jw_key(&w, "Labels");
-		cm_jw_obj(&w);
-		/* sorted, as Go writes a map */
-		size_t *ord = calloc(c->labels.n, sizeof(*ord));
-		if (!ord) {
-			cm_jw_free(&w);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < c->labels.n; i++) {
-			size_t k = i;
-			while (k > 0 && strcmp(c->labels.k[ord[k - 1]], c->labels.k[i]) > 0) {
-				ord[k] = ord[k - 1];
-				k--;
-			}
-			ord[k] = i;
-		}
-		for (size_t i = 0; i < c->labels.n; i++)
-			cm_jw_kstr(&w, c->labels.k[ord[i]], c->labels.v[ord[i]] ? c->labels.v[ord[i]] : "");
-		free(ord);
-		cm_jw_obj_end(&w);
-	}
-	if (c->stopsignal)
-		cm_jw_kstr(&w, "StopSignal", c->stopsignal);
-	if (c->n_shell)
-		jw_strv(&w, "Shell", c->shell, c->n_shell);
-	for (size_t i = 0; cm_json_is(c->base, CM_JSON_OBJECT) && i < c->base->n; i++) {
-		bool skip = false;
-		for (size_t k = 0; k < CM_ARRAY_SIZE(mine); k++)
-			skip |= strcmp(c->base->k[i], mine[k]) == 0;
-		if (skip)
-			continue;
-		cm_jw_key(&w, c->base->k[i]);
-		cm_jw_value(&w, c->base->v[i]);
-	}
-	cm_jw_obj_end(&w);
-	return cm_jw_finish(&w, ret, NULL);
-}
 
 /* ------------------------------------------------------------ the build state */
 
@@ -281,8 +33,8 @@ struct stage {
 	bool needed, done;
 	char id[CM_DIGEST_STR_LEN]; /* the current image ("" = scratch, nothing yet) */
 	struct ims_image *img;
-	struct cfg cfg;
-	struct kv args;    /* ARGs declared in the stage: their values */
+	struct bld_cfg cfg;
+	struct bld_kv args;    /* ARGs declared in the stage: their values */
 	char *author;
 	bool cmd_set;      /* CMD given in this stage (ENTRYPOINT keeps it) */
 };
@@ -294,8 +46,8 @@ struct build {
 	struct bld_file f;
 	struct stage *st;
 	size_t n_st;
-	struct kv meta;    /* ARGs before the first FROM */
-	struct kv cli;     /* --build-arg */
+	struct bld_kv meta;    /* ARGs before the first FROM */
+	struct bld_kv cli;     /* --build-arg */
 	bool *cli_used;
 	struct bld_ignore ig;
 	bool have_ig;
@@ -332,7 +84,7 @@ static bool is_proxy(const char *k, size_t kl)
 /* The value of --build-arg k (marking it used), or NULL. */
 static const char *cli_arg(struct build *b, const char *k, size_t kl, bool *found)
 {
-	ssize_t i = kv_find(&b->cli, k, kl);
+	ssize_t i = bld_kv_find(&b->cli, k, kl);
 	*found = i >= 0;
 	if (i < 0)
 		return NULL;
@@ -349,15 +101,15 @@ static const char *lookup(void *ctx, const char *name, size_t len)
 {
 	struct scope *sc = ctx;
 	if (sc->st) {
-		ssize_t i = kv_find(&sc->st->cfg.env, name, len);
+		ssize_t i = bld_kv_find(&sc->st->cfg.env, name, len);
 		if (i >= 0)
 			return sc->st->cfg.env.v[i] ? sc->st->cfg.env.v[i] : "";
-		i = kv_find(&sc->st->args, name, len);
+		i = bld_kv_find(&sc->st->args, name, len);
 		if (i >= 0)
 			return sc->st->args.v[i];
 		return NULL;
 	}
-	ssize_t i = kv_find(&sc->b->meta, name, len);
+	ssize_t i = bld_kv_find(&sc->b->meta, name, len);
 	return i >= 0 ? sc->b->meta.v[i] : NULL;
 }
 
@@ -366,7 +118,7 @@ static const char *lookup(void *ctx, const char *name, size_t len)
 static int run_args(struct build *b, struct stage *st, char ***env, size_t *n)
 {
 	for (size_t i = 0; i < st->args.n; i++) {
-		if (!st->args.v[i] || kv_find(&st->cfg.env, st->args.k[i], strlen(st->args.k[i])) >= 0)
+		if (!st->args.v[i] || bld_kv_find(&st->cfg.env, st->args.k[i], strlen(st->args.k[i])) >= 0)
 			continue;
 		char *e = NULL;
 		if (asprintf(&e, "%s=%s", st->args.k[i], st->args.v[i]) < 0 ||
@@ -384,11 +136,11 @@ static int stage_set_image(struct build *b, struct stage *st, const char *id)
 	int r = ims_image_resolve(b->s, id, &img, b->err);
 	if (r < 0)
 		return r;
-	cfg_free(&st->cfg);
+	bld_cfg_free(&st->cfg);
 	ims_image_free(st->img);
 	st->img = img;
 	memcpy(st->id, img->id, CM_DIGEST_STR_LEN);
-	if ((r = cfg_load(&st->cfg, cm_json_get(img->config, "config"))) < 0)
+	if ((r = bld_cfg_load(&st->cfg, cm_json_get(img->config, "config"))) < 0)
 		return cm_error_set(b->err, r, "out of memory");
 	return 0;
 }
@@ -431,17 +183,29 @@ static int cache_hit(struct build *b, struct stage *st, const char *key)
 }
 
 /* Publish the step's image (tree_fd: its layer, or -1), record it. */
+static int publish_tree(struct build *b, struct stage *st, const char *key,
+			const char *created_by, int tree_fd, const char *tree_path);
+
 static int publish(struct build *b, struct stage *st, const char *key, const char *created_by,
 		   int tree_fd)
 {
+	return publish_tree(b, st, key, created_by, tree_fd, NULL);
+}
+
+/* tree_path: tree_fd's path when it is a temp tree of ours in ROOT/tmp
+ * (the store adopts it as the layer's unpacked dir). */
+static int publish_tree(struct build *b, struct stage *st, const char *key,
+			const char *created_by, int tree_fd, const char *tree_path)
+{
 	_cleanup_free_ char *config = NULL;
-	int r = cfg_json(&st->cfg, &config);
+	int r = bld_cfg_json(&st->cfg, &config);
 	if (r < 0)
 		return cm_error_set(b->err, r, "out of memory");
 	struct ims_derive_opts d = { .parent = st->id[0] ? st->id : NULL, .tree_fd = tree_fd,
 				     .skip_empty = true, .config = config,
 				     .created_by = created_by, .author = st->author,
-				     .created = b->o->epoch, .clamp = b->o->epoch };
+				     .created = b->o->epoch, .clamp = b->o->epoch,
+				     .tree_tmp = tree_path ? strrchr(tree_path, '/') + 1 : NULL };
 	char id[CM_DIGEST_STR_LEN];
 	if ((r = ims_image_derive(b->s, &d, id, NULL, b->err)) < 0)
 		return r;
@@ -537,9 +301,8 @@ static int command_of(struct stage *st, const struct bld_instr *in, const char *
 
 static int run_step(struct build *b, struct stage *st, const struct bld_instr *in)
 {
-	if (bld_flag(in, "mount") || bld_flag(in, "security"))
-		return cm_error_set(b->err, -ENOTSUP, "RUN --%s is not supported yet",
-				    bld_flag(in, "mount") ? "mount" : "security");
+	if (bld_flag(in, "security"))
+		return cm_error_set(b->err, -ENOTSUP, "RUN --security is not supported yet");
 	int net = b->o->network;
 	const char *nf = bld_flag(in, "network");
 	if (nf) {
@@ -603,7 +366,17 @@ static int run_step(struct build *b, struct stage *st, const struct bld_instr *i
 			by = strdup(cmdline);
 		}
 		_cleanup_free_ char *what = NULL;
-		if (by && asprintf(&what, "RUN %s%s\n%s", nf ? "--network=" : "", nf ? nf : "", by) >= 0)
+		_cleanup_free_ char *mounts = NULL;
+		for (size_t i = 0; i < in->n_flags; i++)
+			if (strncmp(in->flags[i], "--mount=", 8) == 0) {
+				char *nm = NULL;
+				if (asprintf(&nm, "%s%s\n", mounts ? mounts : "", in->flags[i]) < 0)
+					break;
+				free(mounts);
+				mounts = nm;
+			}
+		if (by && asprintf(&what, "RUN %s%s\n%s%s", nf ? "--network=" : "", nf ? nf : "",
+				   mounts ? mounts : "", by) >= 0)
 			key = step_key(b, st, what, NULL);
 	}
 	if (r == 0 && !key)
@@ -624,12 +397,22 @@ static int run_step(struct build *b, struct stage *st, const struct bld_instr *i
 		bld_strv_free(env);
 		return cm_error_set(b->err, -EINVAL, "RUN on an empty (scratch) image: nothing to run it with");
 	}
-	struct bld_run_req req = { .image = st->id, .argv = argv, .env = env, .network = net };
+	struct bld_mounts mnt = { 0 };
+	if ((r = bld_mounts_setup(b->s, in, b->o->secrets, st->cfg.workdir, b->o->context,
+				  b->o->context_path, &mnt, b->err)) < 0) {
+		bld_strv_free(argv);
+		bld_strv_free(env);
+		return r;
+	}
+	struct bld_run_req req = { .image = st->id, .argv = argv, .env = env, .network = net,
+				   .vols = mnt.vols };
 	struct ims_container *ct = NULL;
 	int code = 0;
 	r = b->o->ops->run(b->o->ops->ctx, b->s, &req, &ct, &code, b->err);
 	bld_strv_free(argv);
 	bld_strv_free(env);
+	if (r < 0 || code != 0)
+		bld_mounts_free(&mnt);
 	if (r < 0) {
 		if (ct)
 			b->o->ops->discard(b->o->ops->ctx, b->s, ct);
@@ -644,6 +427,14 @@ static int run_step(struct build *b, struct stage *st, const struct bld_instr *i
 	}
 	_cleanup_close_ int rw = -1;
 	r = ims_container_rw_fd(b->s, ct, &rw, b->err);
+	if (r == 0 && mnt.n_targets) {
+		char **layers = NULL;
+		size_t nl = 0;
+		if ((r = ims_image_layers(b->s, st->img, &layers, &nl, b->err)) == 0)
+			bld_mounts_unstub(&mnt, rw, layers, nl);
+		bld_strv_freen(layers, nl);
+	}
+	bld_mounts_free(&mnt);
 	if (r == 0)
 		r = publish(b, st, key, by, rw);
 	cm_close(&rw);
@@ -805,6 +596,53 @@ static const struct bld_heredoc *heredoc_word(const struct bld_instr *in, const 
 	return NULL;
 }
 
+#define MAX_URL_FILE (INT64_C(8) << 30)
+
+static int sink_fd(void *ctx, const void *buf, size_t len, struct cm_error *err)
+{
+	int r = cm_write_all(*(int *)ctx, buf, len);
+	return r < 0 ? cm_error_setx(err, r, "writing the download") : 0;
+}
+
+/* Download urls[0..n) into a new temp dir (*ret_path, *ret_fd), each as the
+ * last component of its path; the words become those names. */
+static int fetch_urls(struct build *b, char **urls, size_t n, char **ret_path, int *ret_fd)
+{
+	int r = tmp_tree(b, ret_path, ret_fd);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		const char *u = urls[i];
+		const char *path = strchr(u + strlen("https://") - (u[4] == ':' ? 1 : 0), '/');
+		_cleanup_free_ char *name = NULL;
+		if (path) {
+			size_t pl = strcspn(path, "?#");
+			while (pl > 1 && path[pl - 1] == '/')
+				pl--;
+			const char *e = path + pl, *st = e;
+			while (st > path && st[-1] != '/')
+				st--;
+			name = strndup(st, (size_t)(e - st));
+		}
+		if (!name || !*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+			free(name);
+			name = strdup("index.html"); /* docker's name for a URL without a file */
+		}
+		if (!name)
+			return cm_error_set(b->err, -ENOMEM, "out of memory");
+		_cleanup_close_ int fd = openat(*ret_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return cm_error_setx(b->err, cm_neg_errno(), "ADD %s: a temp file", u);
+		say(b, "--> Downloading %s", u);
+		if ((r = reg_fetch_url(u, MAX_URL_FILE, sink_fd, &fd, b->err)) < 0)
+			return cm_error_prefix(b->err, r, "ADD");
+		(void)fchmod(fd, 0600);
+		free(urls[i]);
+		urls[i] = TAKE_PTR(name);
+	}
+	return 0;
+}
+
 /* A lone COPY source is a dir (history's "dir:" or "file:"). */
 static bool src_is_dir(const struct bld_copy *c)
 {
@@ -847,7 +685,8 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 			      .extract = add, .image_root = -1 };
 	struct root src = { NULL, -1 }, img = { NULL, -1 };
 	_cleanup_free_ char *dest = NULL, *tree_path = NULL, *key = NULL, *by = NULL;
-	_cleanup_free_ char *wtext = NULL, *what = NULL;
+	_cleanup_free_ char *wtext = NULL, *what = NULL, *url_path = NULL;
+	_cleanup_close_ int url_fd = -1;
 	_cleanup_close_ int tree = -1;
 	char hash[BLD_HASH_LEN] = "";
 	if (!docs || !expanded_docs) {
@@ -873,14 +712,29 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 	c.n_docs = nd;
 	c.srcs = words;
 	c.n_srcs = nw - 1;
-	for (size_t i = 0; i < c.n_srcs; i++)
-		if (add && (strncmp(words[i], "http://", 7) == 0 || strncmp(words[i], "https://", 8) == 0 ||
-			    strncmp(words[i], "git@", 4) == 0)) {
-			r = cm_error_set(b->err, -ENOTSUP,
-					 "ADD %s: URLs are not supported (img has no HTTP client yet): download it and COPY it",
-					 words[i]);
+	size_t n_urls = 0;
+	for (size_t i = 0; i < c.n_srcs; i++) {
+		bool url = strncmp(words[i], "http://", 7) == 0 || strncmp(words[i], "https://", 8) == 0;
+		if (add && strncmp(words[i], "git@", 4) == 0) {
+			r = cm_error_set(b->err, -ENOTSUP, "ADD %s: git sources are not supported", words[i]);
 			goto out;
 		}
+		n_urls += add && url;
+	}
+	if (n_urls && n_urls != c.n_srcs) {
+		r = cm_error_set(b->err, -ENOTSUP, "ADD: URLs and local sources in one ADD are not supported");
+		goto out;
+	}
+	if (n_urls) {
+		/* ADD URL...: each downloaded (libregistry's HTTP client) into a
+		 * temp dir, the sources of this ADD; files 0600, not unpacked
+		 * (docker's rules); the key is their content */
+		if ((r = fetch_urls(b, words, c.n_srcs, &url_path, &url_fd)) < 0)
+			goto out;
+		c.src_root = url_fd;
+		c.extract = false;
+		c.ignore = NULL;
+	}
 	const char *d = words[nw - 1];
 	const char *wd = st->cfg.workdir ? st->cfg.workdir : "/";
 	if (d[0] == '/')
@@ -919,6 +773,10 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 			snprintf(srcid, sizeof(srcid), "%s", fs->id);
 		} else {
 			struct ims_image *fi = NULL;
+			if (b->o->ops->pull && b->o->ops->pull(b->o->ops->ctx, b->s, from) != 0) {
+				r = cm_error_set(b->err, -ENOENT, "%s --from=%s: the image could not be pulled", kw, from);
+				goto out;
+			}
 			if ((r = ims_image_resolve(b->s, from, &fi, b->err)) < 0) {
 				cm_error_prefix(b->err, r, "%s --from=%s", kw, from);
 				goto out;
@@ -935,10 +793,7 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 	wtext = join_words(words, nw, " ");
 	if (!wtext || asprintf(&what, "%s --chown=%s --chmod=%s %s", kw, chown_s ? chown_s : "",
 			       bld_flag(in, "chmod") ? bld_flag(in, "chmod") : "", wtext) < 0 ||
-	    !(key = step_key(b, st, what, from ? srcid : hash)) ||
-	    asprintf(&by, "/bin/sh -c #(nop) %s %s%s%s%s:%s in %s ", kw, from ? "--from=" : "",
-		     from ? from : "", from ? " " : "", nw > 2 || strpbrk(words[0], "*?[") ? "multi" : src_is_dir(&c) ? "dir" : "file",
-		     from ? srcid + 7 : hash + 5, words[nw - 1]) < 0) {
+	    !(key = step_key(b, st, what, from ? srcid : hash))) {
 		r = cm_error_set(b->err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -959,6 +814,13 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 			goto out;
 		c.chown = true;
 	}
+	/* buildah's history form (a --from source is looked at in its image) */
+	if (asprintf(&by, "/bin/sh -c #(nop) %s %s:%s in %s ", kw,
+		     nw > 2 || strpbrk(words[0], "*?[") ? "multi" : src_is_dir(&c) ? "dir" : "file",
+		     from ? srcid + 7 : hash + 5, words[nw - 1]) < 0) {
+		r = cm_error_set(b->err, -ENOMEM, "out of memory");
+		goto out;
+	}
 	if ((r = tmp_tree(b, &tree_path, &tree)) < 0)
 		goto out;
 	if ((r = bld_copy_write(&c, tree, b->err)) < 0) {
@@ -967,12 +829,14 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 	}
 	root_close(b, &img);
 	root_close(b, &src);
-	r = publish(b, st, key, by, tree);
+	r = publish_tree(b, st, key, by, tree, tree_path);
 out:
 	root_close(b, &img);
 	root_close(b, &src);
 	cm_close(&tree);
 	bld_tmpdir_remove(TAKE_PTR(tree_path));
+	cm_close(&url_fd);
+	bld_tmpdir_remove(TAKE_PTR(url_path));
 	bld_strv_free(words);
 	for (size_t i = 0; expanded_docs && i < nd; i++)
 		free(expanded_docs[i]);
@@ -1084,25 +948,36 @@ static int arg_step(struct build *b, struct stage *st, const struct bld_instr *i
 	int r = bld_parse_pairs(in->args, b->f.escape, false, true, lookup, &sc, &k, &v, &n, b->err);
 	if (r < 0)
 		return r;
-	struct kv *into = st ? &st->args : &b->meta;
+	struct bld_kv *into = st ? &st->args : &b->meta;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		bool given;
 		const char *cv = cli_arg(b, k[i], strlen(k[i]), &given);
 		const char *val = given ? cv : v[i];
 		if (!given && !v[i] && st) {
 			/* ARG NAME in a stage: the global ARG's value */
-			ssize_t m = kv_find(&b->meta, k[i], strlen(k[i]));
+			ssize_t m = bld_kv_find(&b->meta, k[i], strlen(k[i]));
 			val = m >= 0 ? b->meta.v[m] : NULL;
 		}
-		r = kv_set(into, k[i], val);
+		r = bld_kv_set(into, k[i], val);
 	}
-	/* in a stage: a history entry "ARG NAME..." (buildah's), no values:
-	 * the RUNs that see them are keyed by them */
-	_cleanup_free_ char *names = r == 0 ? join_words(k, n, " ") : NULL;
+	/* in a stage: a history entry "ARG NAME..." of those with a value
+	 * (buildah's), the values left out: the RUNs that see them are keyed
+	 * by them */
+	size_t nn = 0;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		ssize_t at = bld_kv_find(into, k[i], strlen(k[i]));
+		if (at >= 0 && into->v[at])
+			k[nn++] = k[i];
+		else
+			free(k[i]);
+	}
+	if (k)
+		k[nn] = NULL;
+	_cleanup_free_ char *names = r == 0 ? join_words(k, nn, " ") : NULL;
 	_cleanup_free_ char *desc = NULL;
 	bld_strv_free(k);
 	bld_strv_freen(v, n);
-	if (r < 0 || !names || asprintf(&desc, "ARG %s", names) < 0)
+	if (r < 0 || !names || asprintf(&desc, "ARG%s%s", nn ? " " : "", names) < 0)
 		return cm_error_set(b->err, -ENOMEM, "out of memory");
 	return st ? config_step(b, st, desc, NULL) : 0;
 }
@@ -1140,9 +1015,12 @@ static int from_step(struct build *b, size_t sti, const struct bld_instr *in)
 	} else if (strcmp(w[0], "scratch") == 0) {
 		st->id[0] = '\0';
 	} else {
-		r = ims_image_resolve(b->s, w[0], &st->img, b->err);
-		if (r == -ENOENT)
-			r = cm_error_set(b->err, r, "FROM %s: no such image in the store (no registry access: img pull or img load it first)",
+		if (b->o->ops->pull && b->o->ops->pull(b->o->ops->ctx, b->s, w[0]) != 0)
+			r = cm_error_set(b->err, -ENOENT, "FROM %s: the image could not be pulled", w[0]);
+		else
+			r = ims_image_resolve(b->s, w[0], &st->img, b->err);
+		if (r == -ENOENT && !strstr(b->err->msg, "could not be pulled"))
+			r = cm_error_set(b->err, r, "FROM %s: no such image in the store (--pull=never, or img pull or img load it first)",
 					 w[0]);
 		else if (r == 0) {
 			char id[CM_DIGEST_STR_LEN];
@@ -1208,7 +1086,7 @@ static int workdir_step(struct build *b, struct stage *st, const struct bld_inst
 	}
 	root_close(b, &img);
 	if (r == 0)
-		r = publish(b, st, key, by, tree);
+		r = publish_tree(b, st, key, by, tree, tree_path);
 	cm_close(&tree);
 	bld_tmpdir_remove(TAKE_PTR(tree_path));
 	return r;
@@ -1218,7 +1096,7 @@ static int dispatch(struct build *b, size_t sti, const struct bld_instr *in)
 {
 	struct stage *st = &b->st[sti];
 	struct scope sc = { b, st };
-	struct cfg *c = &st->cfg;
+	struct bld_cfg *c = &st->cfg;
 	const char *kw = bld_kind_name(in->kind);
 	_cleanup_free_ char *desc = NULL, *word = NULL;
 	char **w = NULL;
@@ -1243,7 +1121,7 @@ static int dispatch(struct build *b, size_t sti, const struct bld_instr *in)
 		struct bld_sb d = { 0 };
 		r = bld_sb_add(&d, kw, strlen(kw));
 		for (size_t i = 0; r == 0 && i < n; i++) {
-			r = kv_set(in->kind == BLD_ENV ? &c->env : &c->labels, k[i], v[i]);
+			r = bld_kv_set(in->kind == BLD_ENV ? &c->env : &c->labels, k[i], v[i]);
 			if (r == 0)
 				r = bld_sb_addc(&d, ' ');
 			if (r == 0)
@@ -1501,7 +1379,7 @@ int bld_build(struct ims_store *s, const struct bld_opts *o, char ret_id[CM_DIGE
 			goto out;
 		}
 		const char *v = eq ? eq + 1 : getenv(k);
-		if ((r = kv_set(&b.cli, k, v)) < 0) {
+		if ((r = bld_kv_set(&b.cli, k, v)) < 0) {
 			r = cm_error_set(err, r, "out of memory");
 			goto out;
 		}
@@ -1552,7 +1430,7 @@ int bld_build(struct ims_store *s, const struct bld_opts *o, char ret_id[CM_DIGE
 			const char *l = o->labels[i];
 			const char *eq = strchr(l, '=');
 			_cleanup_free_ char *k = strndup(l, eq ? (size_t)(eq - l) : strlen(l));
-			if (!k || (r = kv_set(&t->cfg.labels, k, eq ? eq + 1 : "")) < 0 ||
+			if (!k || (r = bld_kv_set(&t->cfg.labels, k, eq ? eq + 1 : "")) < 0 ||
 			    (r = bld_sb_addc(&d, ' ')) < 0 || (r = bld_sb_add(&d, l, strlen(l))) < 0)
 				r = -ENOMEM;
 		}
@@ -1582,12 +1460,12 @@ out:
 		free(b.st[i].name);
 		free(b.st[i].author);
 		ims_image_free(b.st[i].img);
-		cfg_free(&b.st[i].cfg);
-		kv_free(&b.st[i].args);
+		bld_cfg_free(&b.st[i].cfg);
+		bld_kv_free(&b.st[i].args);
 	}
 	free(b.st);
-	kv_free(&b.meta);
-	kv_free(&b.cli);
+	bld_kv_free(&b.meta);
+	bld_kv_free(&b.cli);
 	free(b.cli_used);
 	bld_ignore_free(&b.ig);
 	bld_file_free(&b.f);

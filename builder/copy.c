@@ -411,8 +411,73 @@ static int put_entry(struct writer *w, int sfd, const char *name, const char *re
 /* mkdir -p of dest's dirs in the tree, each with the metadata the image has
  * for it (its mount root at c->image_root), else root 0755. Returns the fd
  * of the last dir made. */
-int bld_make_dirs(const struct bld_copy *c, int tree, const char *path, struct cm_error *err)
+/* path (absolute, in the image) with the image's symlinks among its
+ * components followed in-root (at most 40), as docker copies through
+ * /var/run -> /run or a merged /usr's /lib -> usr/lib: a COPY must not
+ * replace such a link by a dir. */
+static int resolve_in_image(int root, const char *path, char *out, size_t sz)
 {
+	char cur[PATH_MAX] = "", rest[PATH_MAX], next[PATH_MAX * 2];
+	if ((size_t)snprintf(rest, sizeof(rest), "%s", path) >= sizeof(rest))
+		return -ENAMETOOLONG;
+	int hops = 0;
+	char *p = rest;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		size_t l = strcspn(p, "/");
+		if (!l)
+			break;
+		char comp[NAME_MAX + 1];
+		if (l > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(comp, p, l);
+		comp[l] = '\0';
+		p += l;
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			char *sl = strrchr(cur, '/');
+			*(sl ? sl : cur) = '\0';
+			continue;
+		}
+		char t[PATH_MAX];
+		ssize_t k = -1;
+		if (root >= 0) {
+			_cleanup_close_ int d = cm_openat_beneath(root, *cur ? cur : ".", O_PATH | O_DIRECTORY, 0, true);
+			if (d >= 0)
+				k = readlinkat(d, comp, t, sizeof(t) - 1);
+		}
+		if (k < 0) {
+			size_t cl = strlen(cur);
+			if (cl + l + 2 > sizeof(cur))
+				return -ENAMETOOLONG;
+			if (cl)
+				cur[cl++] = '/';
+			memcpy(cur + cl, comp, l + 1);
+			continue;
+		}
+		if (++hops > 40)
+			return -ELOOP;
+		t[k] = '\0';
+		if (t[0] == '/')
+			cur[0] = '\0'; /* absolute: from the image's root */
+		if ((size_t)snprintf(next, sizeof(next), "%s/%s", t, p) >= sizeof(rest))
+			return -ENAMETOOLONG;
+		memcpy(rest, next, strlen(next) + 1);
+		p = rest;
+	}
+	if ((size_t)snprintf(out, sz, "/%s", cur) >= sz)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int bld_make_dirs(const struct bld_copy *c, int tree, const char *given, struct cm_error *err)
+{
+	char path[PATH_MAX];
+	int rr = resolve_in_image(c->image_root, given, path, sizeof(path));
+	if (rr < 0)
+		return cm_error_set(err, rr, "%s: resolving it in the image", given);
 	int fd = fcntl(tree, F_DUPFD_CLOEXEC, 3);
 	char sofar[PATH_MAX] = "";
 	const char *s = path;
@@ -468,10 +533,12 @@ int bld_make_dirs(const struct bld_copy *c, int tree, const char *path, struct c
 }
 
 /* Whether path is a directory in the image. */
-static bool image_dir(const struct bld_copy *c, const char *path)
+static bool image_dir(const struct bld_copy *c, const char *given)
 {
-	if (c->image_root < 0)
+	char buf[PATH_MAX];
+	if (c->image_root < 0 || resolve_in_image(c->image_root, given, buf, sizeof(buf)) < 0)
 		return false;
+	const char *path = buf;
 	while (*path == '/')
 		path++;
 	if (!*path)
@@ -556,9 +623,13 @@ int bld_copy_write(const struct bld_copy *c, int tree, struct cm_error *err)
 			_cleanup_close_ int adir = -1;
 			if (!into) {
 				/* ADD x.tar /path: the tar's content goes in /path (a dir) */
-				adir = bld_make_dirs(c, dfd, leaf, err);
+				if (mkdirat(dfd, leaf, 0755) < 0 && errno != EEXIST) {
+					r = cm_error_setx(err, cm_neg_errno(), "creating %s", c->dest);
+					break;
+				}
+				adir = openat(dfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 				if (adir < 0) {
-					r = adir;
+					r = cm_error_setx(err, cm_neg_errno(), "opening %s", c->dest);
 					break;
 				}
 			}

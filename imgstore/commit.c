@@ -454,15 +454,74 @@ static int new_config(const struct ims_image *img, const struct ims_commit_opts 
 	return 0;
 }
 
+/* Every mtime later than clamp in the tree set to clamp, children first (a
+ * tree the caller built: img build's COPY). */
+static int clamp_tree(int dfd, int64_t clamp, int depth)
+{
+	if (depth > 1024)
+		return -ELOOP;
+	char **names;
+	size_t n;
+	int r = ims_list_dir(dfd, &names, &n);
+	if (r < 0)
+		return r;
+	struct timespec ts[2] = { { clamp, 0 }, { clamp, 0 } };
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (r == 0 && fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			r = cm_neg_errno();
+		if (r == 0 && S_ISDIR(st.st_mode)) {
+			int sub = openat(dfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			r = sub < 0 ? cm_neg_errno() : clamp_tree(sub, clamp, depth + 1);
+			if (sub >= 0)
+				close(sub);
+		}
+		if (r == 0 && st.st_mtim.tv_sec > clamp &&
+		    utimensat(dfd, names[i], ts, AT_SYMLINK_NOFOLLOW) < 0)
+			r = cm_neg_errno();
+		free(names[i]);
+	}
+	free(names);
+	return r;
+}
+
+/* Adopt the tree tmp (in s->tmpfd, open as fd) as the unpacked layer diffid:
+ * the same content as its tar, without unpacking that tar again. */
+static int adopt_tree(struct ims_store *s, const char *tmp, int fd, const char *diffid,
+		      struct cm_error *err)
+{
+	int r = ims_layer_manifest_write(s, fd, diffid, err);
+	if (r < 0)
+		return r;
+	if (syncfs(fd) < 0)
+		return cm_error_setx(err, cm_neg_errno(), "syncing layer %s", diffid);
+	if (renameat2(s->tmpfd, tmp, s->layersfd, diffid + 7, RENAME_NOREPLACE) < 0)
+		return errno == EEXIST || errno == ENOTEMPTY
+			       ? 0
+			       : cm_error_setx(err, cm_neg_errno(), "publishing layer %s", diffid);
+	if ((r = cm_fsync_dirfd(s->layersfd)) < 0)
+		return cm_error_setx(err, r, "fsync of %s/layers", s->root);
+	return 0;
+}
+
 int ims_layer_from_tree(struct ims_store *s, int fd, int64_t clamp, struct ims_desc *ret,
 			char ret_diffid[CM_DIGEST_STR_LEN], struct cm_error *err)
+{
+	return ims_layer_from_tree_adopt(s, fd, NULL, clamp, ret, ret_diffid, err);
+}
+
+int ims_layer_from_tree_adopt(struct ims_store *s, int fd, const char *adopt, int64_t clamp,
+			      struct ims_desc *ret, char ret_diffid[CM_DIGEST_STR_LEN],
+			      struct cm_error *err)
 {
 	struct ims_gz_writer g;
 	struct ims_desc layer = { .media_type = IMS_MT_LAYER_GZ };
 	char diffid[CM_DIGEST_STR_LEN], diffid2[CM_DIGEST_STR_LEN];
 	_cleanup_close_ int bfd = -1;
-	int r = ims_gz_open(s, &g, err);
-	if (r < 0)
+	int r;
+	if (adopt && clamp >= 0 && (r = clamp_tree(fd, clamp, 0)) < 0)
+		return cm_error_setx(err, r, "setting the times of %s/tmp/%s", s->root, adopt);
+	if ((r = ims_gz_open(s, &g, err)) < 0)
 		return r;
 	/* the rw branch itself, not the mount: what each file holds when it is
 	 * read; ufsmount's work dir is left out (docs/store.md) */
@@ -474,7 +533,12 @@ int ims_layer_from_tree(struct ims_store *s, int fd, int64_t clamp, struct ims_d
 		return r;
 	/* the new layer, unpacked by the same checked code as any layer (not
 	 * again when the same content was committed before) */
-	if (!ims_layer_exists(s, diffid)) {
+	if (!ims_layer_exists(s, diffid) && adopt) {
+		if ((r = adopt_tree(s, adopt, fd, diffid, err)) < 0) {
+			unlinkat(s->tmpfd, g.b.tmp, 0);
+			return r;
+		}
+	} else if (!ims_layer_exists(s, diffid)) {
 		bfd = openat(s->tmpfd, g.b.tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (bfd < 0) {
 			r = cm_error_setx(err, cm_neg_errno(), "reopening %s/tmp/%s", s->root, g.b.tmp);
@@ -668,7 +732,8 @@ int ims_image_derive(struct ims_store *s, const struct ims_derive_opts *o,
 	if ((r = ims_image_descs(parent, 1, &descs, &nl, err)) < 0)
 		goto out;
 	if (layer) {
-		if ((r = ims_layer_from_tree(s, o->tree_fd, o->clamp, &descs[nl], diffid, err)) < 0)
+		if ((r = ims_layer_from_tree_adopt(s, o->tree_fd, o->tree_tmp, o->clamp, &descs[nl],
+						     diffid, err)) < 0)
 			goto out;
 		nl++;
 	}

@@ -308,6 +308,13 @@ char ims_diff_classify(const struct stat *upper, const struct stat *lower,
  * the layer unpacked into layers/ (mtimes clamped to clamp unless < 0). */
 int ims_layer_from_tree(struct ims_store *s, int fd, int64_t clamp, struct ims_desc *ret,
 			char ret_diffid[CM_DIGEST_STR_LEN], struct cm_error *err);
+/* The same for a tree of ours in s->tmpfd named adopt (NULL: as above): its
+ * times clamped first, then it becomes the unpacked layer itself by one
+ * rename (not unpacked from its tar again, nor removed after); left where
+ * it is when the layer exists already. */
+int ims_layer_from_tree_adopt(struct ims_store *s, int fd, const char *adopt, int64_t clamp,
+			      struct ims_desc *ret, char ret_diffid[CM_DIGEST_STR_LEN],
+			      struct cm_error *err);
 /* The layer descriptors of img's manifest (NULL: none), OCI media types,
  * with room for extra more. */
 int ims_image_descs(const struct ims_image *img, size_t extra, struct ims_desc **ret,

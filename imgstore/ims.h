@@ -323,6 +323,9 @@ struct ims_derive_opts {
 	const char *author;      /* NULL: none */
 	int64_t created;         /* seconds; < 0: now */
 	int64_t clamp;           /* layer mtimes later than this are clamped; < 0 kept */
+	const char *tree_tmp;    /* tree_fd's name in ROOT/tmp when it is a tree of
+				  * the caller's (not a container's): adopted as the
+				  * unpacked layer (renamed away), or NULL */
 };
 int ims_image_derive(struct ims_store *s, const struct ims_derive_opts *o,
 		     char ret_id[CM_DIGEST_STR_LEN], bool *ret_layer, struct cm_error *err);

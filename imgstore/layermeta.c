@@ -75,7 +75,8 @@ static int walk(int dfd, const char *rel, int depth, struct mbuf *b)
 	int r = ims_list_dir(dfd, &names, &n);
 	if (r < 0)
 		return r;
-	qsort(names, n, sizeof(*names), cmp_name);
+	if (n > 1) /* names is NULL for an empty dir */
+		qsort(names, n, sizeof(*names), cmp_name);
 	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX], esc[PATH_MAX * 3];
 		struct stat st;

@@ -588,3 +588,34 @@ int reg_login(const char *registry, const struct reg_opts *o, struct cm_error *e
 	reg_resp_clear(&resp);
 	return r;
 }
+
+int reg_fetch_url(const char *url, int64_t max,
+		  int (*sink)(void *ctx, const void *buf, size_t len, struct cm_error *err),
+		  void *ctx, struct cm_error *err)
+{
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return cm_error_set(err, -EINVAL, "%s: not an http(s) URL", url);
+	/* a client of no registry: no credentials, no certs.d of a host */
+	struct reg_client *c = NULL;
+	int r = client_new("", "", NULL, &c, err);
+	if (r < 0)
+		return r;
+	struct reg_resp resp = { 0 };
+	CURL *h = reg_easy(c, "GET", url, NULL, &resp);
+	if (!h) {
+		reg_client_free(c);
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	}
+	resp.sink = sink;
+	resp.sink_ctx = ctx;
+	resp.limit = max;
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
+	CURLcode cc = curl_easy_perform(h);
+	r = reg_result(c, cc, &resp, err);
+	if (r < 0)
+		cm_error_prefix(err, r, "GET %s", url);
+	curl_easy_cleanup(h);
+	reg_resp_clear(&resp);
+	reg_client_free(c);
+	return r;
+}

@@ -146,6 +146,13 @@ struct reg_blob_req {
 int reg_blobs_get(struct reg_client *c, struct reg_blob_req *reqs, size_t n,
 		  int parallel, struct cm_error *err);
 
+/* A plain GET of url (http or https, TLS verified, redirects followed but
+ * never down to http, no credentials sent), the body given to sink in order,
+ * at most max bytes (img build's ADD of a URL). */
+int reg_fetch_url(const char *url, int64_t max,
+		  int (*sink)(void *ctx, const void *buf, size_t len, struct cm_error *err),
+		  void *ctx, struct cm_error *err);
+
 /* ---- pull (reg-pull.c) ------------------------------------------------ */
 
 struct ims_store;

@@ -3,6 +3,7 @@
  * stdin), the Containerfile, and the RUN steps through img run's own code
  * (img-run.c); the build itself is libbuilder's. Only this file prints. */
 #include "img-run.h"
+#include "img-pull.h"
 #include "bld.h"
 #include "cm.h"
 #include "cm-fs.h"
@@ -23,6 +24,7 @@
 struct build_ctx {
 	char *monitor;
 	const char *cgroup_parent; /* --cgroup-parent, or NULL: img's default */
+	const char *pull;          /* --pull: missing (default), always, never */
 	bool quiet;
 	int saved_out, saved_err; /* -q: our stdout/stderr while a RUN's go to /dev/null */
 };
@@ -66,6 +68,7 @@ static int build_run(void *ctx, struct ims_store *s, const struct bld_run_req *r
 {
 	struct build_ctx *b = ctx;
 	_cleanup_run_config_ struct run_config *c = calloc(1, sizeof(*c));
+	int r;
 	if (!c)
 		return cm_error_set(e, -ENOMEM, "out of memory");
 	c->network = (enum run_netmode)req->network;
@@ -73,12 +76,22 @@ static int build_run(void *ctx, struct ims_store *s, const struct bld_run_req *r
 		return cm_error_set(e, -ENOMEM, "out of memory");
 	if (!(c->cgroup_root = strdup(run_cgroup_default_root())))
 		return cm_error_set(e, -ENOMEM, "out of memory");
+	for (char **v = req->vols; v && *v; v++) {
+		struct run_volume vol;
+		struct run_volume *nv = realloc(c->vols, (c->n_vols + 1) * sizeof(*nv));
+		if (!nv)
+			return cm_error_set(e, -ENOMEM, "out of memory");
+		c->vols = nv;
+		if ((r = run_parse_volume(*v, &vol, e)) < 0)
+			return r;
+		c->vols[c->n_vols++] = vol;
+	}
 	struct ims_create_opts co = { .image = req->image, .cmd = (const char *const *)req->argv,
 				      .ephemeral = true };
 	/* docker's RUN: no ENTRYPOINT, the command as given */
 	struct run_cli cli = { .cmd = req->argv, .entrypoint = "", .env = req->env };
 	struct ims_container *ct = NULL;
-	int r = img_container_setup(s, &co, c, &cli, false, IMG_NO_VOLUMES, &ct, e);
+	r = img_container_setup(s, &co, c, &cli, false, IMG_NO_VOLUMES, &ct, e);
 	if (r < 0)
 		return r;
 	struct run_started st;
@@ -95,6 +108,12 @@ static int build_run(void *ctx, struct ims_store *s, const struct bld_run_req *r
 	*ret_ct = ct;
 	*ret_code = code;
 	return 0;
+}
+
+static int build_pull(void *ctx, struct ims_store *s, const char *ref)
+{
+	struct build_ctx *b = ctx;
+	return img_pull_for_run(s, ref, b->pull);
 }
 
 static void build_discard(void *ctx, struct ims_store *s, struct ims_container *ct)
@@ -184,7 +203,7 @@ static int build_and_tag(struct ims_store *s, struct build_ctx *bc, struct bld_o
 		dup2(nul, 0);
 		close(nul);
 	}
-	struct bld_ops ops = { build_run, build_discard, print_line, bc };
+	struct bld_ops ops = { build_run, build_discard, print_line, build_pull, bc };
 	bo->ops = &ops;
 	char id[CM_DIGEST_STR_LEN];
 	int code = 0;
@@ -211,9 +230,9 @@ static int build_and_tag(struct ims_store *s, struct build_ctx *bc, struct bld_o
 
 int img_cmd_build(int argc, char **argv)
 {
-	_cleanup_free_ char **tags = NULL, **bargs = NULL, **labels = NULL;
-	size_t n_tags = 0, n_bargs = 0, n_labels = 0;
-	const char *file = NULL, *target = NULL, *iidfile = NULL, *cgparent = NULL;
+	_cleanup_free_ char **tags = NULL, **bargs = NULL, **labels = NULL, **secrets = NULL;
+	size_t n_tags = 0, n_bargs = 0, n_labels = 0, n_secrets = 0;
+	const char *file = NULL, *target = NULL, *iidfile = NULL, *cgparent = NULL, *pull = "missing";
 	bool no_cache = false, quiet = false;
 	enum run_netmode net = RUN_NET_BRIDGE;
 	struct cm_error e = { 0 };
@@ -237,14 +256,21 @@ int img_cmd_build(int argc, char **argv)
 				return img_fail("build: %s", e.msg);
 			break;
 		case OPT_PULL:
-			if (!optarg || strcmp(optarg, "always") == 0 || strcmp(optarg, "true") == 0)
-				return img_fail("build: --pull=always: img has no registry access (the base images must be in the store)");
-			if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "never") != 0 &&
-			    strcmp(optarg, "false") != 0)
+			/* docker's --pull switch is always; podman's values */
+			pull = !optarg || strcmp(optarg, "true") == 0 ? "always"
+			       : strcmp(optarg, "false") == 0	      ? "missing"
+								      : optarg;
+			if (strcmp(pull, "always") != 0 && strcmp(pull, "missing") != 0 &&
+			    strcmp(pull, "never") != 0)
 				return img_fail("build: invalid --pull '%s' (missing, always or never)", optarg);
 			break;
-		case OPT_SECRET:
-			return img_fail("build: --secret is not supported yet");
+		case OPT_SECRET: {
+			/* id=ID,src=FILE (docker's; type=file accepted) */
+			if (!strstr(optarg, "id=") || (!strstr(optarg, "src=") && !strstr(optarg, "source=")))
+				return img_fail("build: --secret '%s': id=ID,src=FILE", optarg);
+			r = strv_add(&secrets, &n_secrets, optarg);
+			break;
+		}
 		default:
 			return img_opt_exit(o);
 		}
@@ -270,7 +296,7 @@ int img_cmd_build(int argc, char **argv)
 		epoch = v;
 	}
 	struct build_ctx bc = { .quiet = quiet, .saved_out = -1, .saved_err = -1,
-				.cgroup_parent = cgparent };
+				.cgroup_parent = cgparent, .pull = pull };
 	if (!(bc.monitor = img_monitor_path()))
 		return IMG_EXIT;
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
@@ -281,6 +307,7 @@ int img_cmd_build(int argc, char **argv)
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	char *tmpctx = NULL;
+	_cleanup_free_ char *ctxpath = NULL; /* for RUN --mount=type=bind */
 	_cleanup_close_ int ctxfd = -1;
 	int rc = IMG_EXIT, r;
 	const char *fname = file ? file : "Containerfile";
@@ -295,6 +322,11 @@ int img_cmd_build(int argc, char **argv)
 			img_fail("build: context %s: %s", ctxarg, strerror(errno));
 			goto out;
 		}
+		ctxpath = realpath(ctxarg, NULL);
+	}
+	if (tmpctx && !(ctxpath = strdup(tmpctx))) {
+		img_fail("out of memory");
+		goto out;
 	}
 	if (!text) {
 		if (file) {
@@ -318,6 +350,7 @@ int img_cmd_build(int argc, char **argv)
 	rc = build_and_tag(s, &bc, &(struct bld_opts){ .file_name = strrchr(fname, '/') ? strrchr(fname, '/') + 1 : fname,
 					.text = text, .len = len, .context = ctxfd, .build_args = bargs,
 					.labels = labels, .target = target, .no_cache = no_cache,
+					.secrets = secrets, .context_path = ctxpath,
 					.network = (int)net, .epoch = epoch },
 			   tags, n_tags, iidfile);
 out:

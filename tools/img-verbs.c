@@ -339,7 +339,7 @@ static const struct img_opt build_opts[] = {
 	  "Set the networking mode for the RUN instructions during build (default \"default\")", 0 },
 	{ "no-cache", 0, NULL, OPT_NOCACHE, "Do not use cache when building the image", 0 },
 	{ "pull", 0, "string", OPT_PULL,
-	  "img: missing (default), always or never; img has no registry access, so always fails\nand an image not in the store is an error either way", IMG_OPT_OPTARG },
+	  "Pull the FROM and COPY --from images: missing (default), always (--pull alone) or never", IMG_OPT_OPTARG },
 	{ "quiet", 'q', NULL, 'q', "Suppress the build output and print image ID on success", 0 },
 	{ "secret", 0, "string", OPT_SECRET,
 	  "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]\")", 0 },

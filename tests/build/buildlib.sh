@@ -2,17 +2,13 @@
 # Fixture for the img build tests: tests/img/imglib.sh's temp dir and store,
 # tests/priv/privlib.sh's root checks, cgroup parent and clean-up (RUN steps
 # are real containers), busybox in the store. Sourced.
-. "$(dirname "${BASH_SOURCE[0]}")/../img/imglib.sh"
+# (imglib.sh once: a test may have sourced it through registry/reglib.sh)
+declare -F img >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/../img/imglib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../priv/privlib.sh"
 # build ARGS...: img build, RUN steps under our cgroup parent, no network
 build() { timeout 300 "$IMG_BIN" --root "$STORE" build --cgroup-parent "$CGP" --network none "$@"; }
 # ctx NAME: the context dir NAME (made if needed); its Containerfile from stdin
 ctx() { mkdir -p "$T/$1"; cat > "$T/$1/Containerfile"; }
-# files IMAGE PATH...: "type mode uid:gid size path" of each path in a container of IMAGE
-files() {
-	local i=$1; shift
-	img run --rm --cgroup-parent "$CGP" --network none "$i" stat -c '%F %a %u:%g %s %n' "$@" 2>&1
-}
 # cfg IMAGE TEMPLATE: img inspect -f
 cfg() { img inspect -f "$2" "$1"; }
 # nothing_left: no container, mount, cgroup or temp dir of ours

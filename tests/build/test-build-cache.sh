@@ -7,7 +7,7 @@
 # digest, in this store and in another one, whatever the files' mtimes;
 # SOURCE_DATE_EPOCH sets created and clamps the layers' times.
 . "$(dirname "$0")/buildlib.sh"
-runc() { img run --rm --cgroup-parent "$CGP" --network none "$@"; }
+runc() { img run --rm --pull=never --cgroup-parent "$CGP" --network none "$@"; }
 mkdir -p "$T/c/src"
 echo one > "$T/c/src/one"; echo two > "$T/c/src/two"; echo keep > "$T/c/keep"
 ctx c <<'CF'

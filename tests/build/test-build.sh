@@ -7,7 +7,7 @@
 # a local tar), .dockerignore, build args and their scoping, SHELL,
 # ONBUILD, multi-stage builds with COPY --from and --target, stdin.
 . "$(dirname "$0")/buildlib.sh"
-runc() { img run --rm --cgroup-parent "$CGP" --network none "$@"; }
+runc() { img run --rm --pull=never --cgroup-parent "$CGP" --network none "$@"; }
 lines() { tr '\n' '|' | sed 's/|$//'; }
 
 # ---- every instruction (history as buildah writes it: the instruction as
@@ -124,6 +124,19 @@ layer=$(img inspect -f '{{json .RootFS.Layers}}' wh | python3 -c 'import json,sy
 names=$(cd "$STORE/layers/${layer#sha256:}" 2>/dev/null && find . | sort | tr '\n' ' ')
 check "whiteouts and the opaque dir in the layer" ". ./bin ./bin/.wh.ls ./etc ./etc/.wh.group ./etc/added ./root ./root/.wh..wh..opq ./root/only " "$names"
 
+# ---- COPY through the image's symlinks (/var/run -> /run, merged /usr): the
+# link stays a link, the files land where it points
+ctx ln <<'CF'
+FROM busybox
+RUN mkdir -p /real/dir && ln -s /real /abs && ln -s real/dir /rel
+COPY a.txt /abs/sub/
+COPY a.txt /rel/
+WORKDIR /abs/wd
+CF
+cp "$T/all/a.txt" "$T/ln/"
+build -q -t ln "$T/ln" >/dev/null; check "build through symlinks" 0 $?
+check "the links kept, the files behind them" "/real|real/dir|hello|hello|dir" "$(runc ln sh -c 'readlink /abs; readlink /rel; cat /real/sub/a.txt /real/dir/a.txt; [ -d /real/wd ] && echo dir' | lines)"
+
 # ---- heredocs, exec form, ADD of a tar
 mkdir -p "$T/hd/src"; echo in-tar > "$T/hd/src/t"; tar -C "$T/hd/src" -czf "$T/hd/x.tgz" t
 ctx hd <<'CF'
@@ -177,6 +190,11 @@ check "ARG defaults (global ARG re-declared)" "global w-default w-default" "$(ru
 out=$(build -t args2 --build-arg V=cli --build-arg W=ww --build-arg UNUSED=1 "$T/args" 2>&1)
 check "--build-arg" "cli ww ww" "$(runc args2 cat /args)"
 check_re "unused build arg warned" "build-args \[UNUSED\] were not consumed" "$out"
+# a predefined proxy arg: in the RUN's environment without an ARG, not in history
+printf 'FROM busybox\nRUN echo "$http_proxy" > /proxy\n' > "$T/args/Proxy"
+build -q -t proxy --build-arg http_proxy=http://127.0.0.1:9 -f "$T/args/Proxy" "$T/args" >/dev/null
+check "a proxy build arg reaches RUN" "http://127.0.0.1:9" "$(runc proxy cat /proxy)"
+check "and stays out of the history" "/bin/sh -c echo \"\$http_proxy\" > /proxy" "$(img history --no-trunc --format '{{.CreatedBy}}' proxy | head -1)"
 check "ARG values stay out of the config" '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","E=ww"]' "$(cfg args2 '{{json .Config.Env}}')"
 
 # ---- multi-stage: COPY --from by name and index, --target, unneeded stages skipped

@@ -19,8 +19,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-ms() { local a b; a=$(date +%s%N); "$@" >/dev/null 2>&1 || echo "FAILED: $*" >&2; b=$(date +%s%N); echo $(( (b - a) / 1000000 )); }
-median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+. "$(dirname "$0")/../../bench/benchlib.sh"
 img() { "$IMG" --root "$S" "$@"; }
 
 if [ -n "${BASE_TAR:-}" ]; then
