@@ -798,7 +798,8 @@ int run_container_remove(const char *bundle, bool force, struct cm_error *err)
 				return cm_error_setx(err, r, "removing %s/%s", bundle, dirs[i]);
 	}
 	/* the runner's names in the store's run dir (docs/store.md) */
-	static const char *const names[] = { "ctr.log", "state.json", "status", "monitor.lock", "runner.json" };
+	static const char *const names[] = { "ctr.log", "state.json", "status", "monitor.lock", "runner.json",
+					     "config.json" };
 	for (size_t i = 0; i < CM_ARRAY_SIZE(names); i++)
 		if (unlinkat(dfd, names[i], 0) < 0 && errno != ENOENT)
 			return cm_error_setx(err, cm_neg_errno(), "removing %s/%s", bundle, names[i]);

@@ -449,6 +449,9 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	signal(SIGPIPE, SIG_IGN);
 	if (run_config_read(bundle, &c, &e) < 0)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
+	/* pid 1 as the container's OCI spec says (oci-spec.c) */
+	if (run_oci_bundle_apply(c, &e) < 0)
+		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
 	snprintf(p, sizeof(p), "%s/monitor.lock", bundle);
 	_cleanup_close_ int lock = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)

@@ -6,8 +6,12 @@
  * mqueue, cgroups) replaces the spec's mounts of those paths. */
 #include "run-internal.h"
 
+#include "cm-fs.h"
+
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -775,10 +779,6 @@ static void jw_linux(struct cm_jw *w, const struct run_config *c, const char *se
 
 int run_oci_spec_write(const struct run_config *c, struct cm_jw *w, struct cm_error *err)
 {
-	for (size_t i = 0; i < c->n_devices; i++)
-		if (!cm_streq(c->devices[i].host, c->devices[i].ctr))
-			return cm_error_set(err, -ENOTSUP, "--device %s:%s: a spec names one path of a device",
-					    c->devices[i].host, c->devices[i].ctr);
 	if (!c->rootfs)
 		return cm_error_set(err, -EINVAL, "no rootfs");
 	cm_jw_obj(w);
@@ -806,5 +806,80 @@ int run_oci_spec_write(const struct run_config *c, struct cm_jw *w, struct cm_er
 	cm_jw_kstr(w, RUN_OCI_ANN_NETWORK, run_network_name(c->network));
 	cm_jw_obj_end(w);
 	cm_jw_obj_end(w);
+	return 0;
+}
+
+#define SWAP(a, b)                           \
+	do {                                 \
+		__typeof__(a) tmp_ = (a);    \
+		(a) = (b);                   \
+		(b) = tmp_;                  \
+	} while (0)
+
+/* BUNDLE/config.json by temp + rename, not synced: made again at every
+ * start from runner.json (a crash leaves the old one or the new one) */
+static int write_derived(const char *bundle, const char *text, size_t len)
+{
+	char tmp[4200], dst[4200];
+	snprintf(tmp, sizeof(tmp), "%s/.config.json.tmp", bundle);
+	snprintf(dst, sizeof(dst), "%s/config.json", bundle);
+	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int r = fd < 0 ? cm_neg_errno() : cm_write_all(fd, text, len);
+	if (r == 0 && rename(tmp, dst) < 0)
+		r = cm_neg_errno();
+	if (r < 0)
+		(void)unlink(tmp);
+	return r;
+}
+
+int run_oci_bundle_apply(struct run_config *c, struct cm_error *err)
+{
+	struct cm_jw w;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	cm_jw_init(&w, 2);
+	int r = run_oci_spec_write(c, &w, err);
+	if (r < 0) {
+		cm_jw_free(&w);
+		return r;
+	}
+	if ((r = cm_jw_finish(&w, &text, &len)) < 0 || (r = write_derived(c->bundle, text, len)) < 0)
+		return cm_error_set(err, r, "writing the container's config.json: %s", strerror(-r));
+	_cleanup_json_ struct cm_json *j = NULL;
+	char eb[128] = "";
+	if ((r = cm_json_parse(text, len, &j, eb, sizeof(eb))) < 0)
+		return cm_error_set(err, r, "the container's config.json: %s", eb);
+	_cleanup_run_config_ struct run_config *s = NULL;
+	if ((r = run_oci_config(j, c->bundle, c->id, &s, err)) < 0)
+		return cm_error_prefix(err, r, "the container's config.json");
+	/* the process, root, hostname, mounts, namespaces and security as the
+	 * spec says; img's own (network, ports, devices, limits, cgroup,
+	 * restart, init layer) stay from runner.json */
+	SWAP(c->argv, s->argv);
+	SWAP(c->env, s->env);
+	SWAP(c->cwd, s->cwd);
+	SWAP(c->user, s->user);
+	SWAP(c->rootfs, s->rootfs);
+	SWAP(c->hostname, s->hostname);
+	SWAP(c->vols, s->vols);
+	SWAP(c->n_vols, s->n_vols);
+	SWAP(c->tmpfs, s->tmpfs);
+	SWAP(c->ulimits, s->ulimits);
+	SWAP(c->n_ulimits, s->n_ulimits);
+	if (c->seccomp) /* NULL: the default profile, by reference (its filter cache) */
+		SWAP(c->seccomp, s->seccomp);
+	SWAP(c->masked, s->masked);
+	SWAP(c->readonly_paths, s->readonly_paths);
+	c->tty = s->tty;
+	c->read_only = s->read_only;
+	c->shm_size = s->shm_size;
+	c->cap_add = s->cap_add;
+	c->cap_drop = s->cap_drop;
+	c->new_privs = s->new_privs;
+	c->paths_set = s->paths_set;
+	c->host_pid = s->host_pid;
+	c->host_uts = s->host_uts;
+	c->host_ipc = s->host_ipc;
+	c->userns = s->userns;
 	return 0;
 }

@@ -645,11 +645,16 @@ int run_oci_hooks(const struct cm_json *spec, const char *kind, struct run_hook 
  * Two annotations carry what the runner does beyond a spec: the user as
  * img names it (resolved in the container, never on the host) and the
  * network mode (bridge: set up by the monitor). Not yet in a spec:
- * --privileged's host devices, ports, restart, dns, extra hosts.
- * --device HOST:CTR with two paths is -ENOTSUP. */
+ * --privileged's host devices, ports, restart, dns, extra hosts; a
+ * device is named by its container path. */
 #define RUN_OCI_ANN_USER "org.img.user"
 #define RUN_OCI_ANN_NETWORK "org.img.network"
 int run_oci_spec_write(const struct run_config *c, struct cm_jw *w, struct cm_error *err);
+/* The monitor, before pid 1: the spec of c written to BUNDLE/config.json
+ * (an OCI bundle, as docker hands runc) and read back; pid 1's process,
+ * root, hostname, mounts, namespaces and security then come from it
+ * (limits, devices, network, cgroup and the rest still from runner.json). */
+int run_oci_bundle_apply(struct run_config *c, struct cm_error *err);
 /* docker's default profile (seccomp-default.json), as embedded */
 const char *run_seccomp_default_profile(void);
 

@@ -32,6 +32,10 @@ out=$(pod exec d1 sh -c 'echo in-exec; exit 5' 2>&1 </dev/null)
 rc=$?
 check "podman exec: output and exit code" "in-exec 5" "$out $rc"
 check "podman exec: in the container's pid namespace" "1" "$(pod exec d1 sh -c 'ps -o pid,args | grep -c "^ *1 .*while"' </dev/null)"
+out=$(pod exec -t d1 sh -c 'tty; exit 2' 2>&1 </dev/null)
+rc=$?
+check_re "podman exec -t: a pty of the container's devpts, the exit code" "^/dev/pts/[0-9]+ 2$" \
+	"$(echo $(printf '%s' "$out" | tr -d '\r') $rc)"
 pod stop -t 20 d1 >/dev/null || fail "podman stop"
 check "podman stop: SIGTERM, the process's exit code" "exited 0" \
 	"$(pod inspect -f '{{.State.Status}} {{.State.ExitCode}}' d1)"
