@@ -139,6 +139,18 @@ static int parse_seconds(const char *v, double *ret)
 	return 0;
 }
 
+/* A decimal number in [lo, hi]. */
+static int parse_range(const char *s, unsigned long lo, unsigned long hi, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v < lo || v > hi)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
 int ufs_config_parse_opts(struct ufs_config *cfg, const char *opts, char *err,
 			  size_t errsz)
 {
@@ -166,18 +178,12 @@ int ufs_config_parse_opts(struct ufs_config *cfg, const char *opts, char *err,
 			cfg->io_uring = o[0] == 'i';
 			r = 0;
 		} else if (strncmp(o, "uring_depth=", 12) == 0) {
-			char *end;
-			unsigned long v = strtoul(o + 12, &end, 10);
-			if (*end || v < 1 || v > 64)
+			if (parse_range(o + 12, 1, 64, &cfg->uring_depth) < 0)
 				return ufs_errf(err, errsz, -EINVAL, "option '%s': 1 to 64 entries per queue", o);
-			cfg->uring_depth = (unsigned)v;
 			r = 0;
 		} else if (strncmp(o, "uring_payload=", 14) == 0) {
-			char *end;
-			unsigned long v = strtoul(o + 14, &end, 10);
-			if (*end || v < 8 || v > 1024)
+			if (parse_range(o + 14, 8, 1024, &cfg->uring_payload_kb) < 0)
 				return ufs_errf(err, errsz, -EINVAL, "option '%s': 8 to 1024 KiB", o);
-			cfg->uring_payload_kb = (unsigned)v;
 			r = 0;
 		} else if (strcmp(o, "allow_idmap") == 0) {
 			cfg->allow_idmap = true;
