@@ -30,6 +30,8 @@ static void usage(FILE *f)
 	      "     noio_uring    requests over /dev/fuse, not io_uring (the default when the\n"
 	      "                   kernel offers it: /sys/module/fuse/parameters/enable_uring)\n"
 	      "     uring_depth=N ring entries (threads) per CPU queue (default 2)\n"
+	      "     uring_payload=KB  largest request payload, sizes each ring entry\n"
+	      "                   (8 to 1024, default 1024: libfuse's max_write)\n"
 	      "     readahead=KB  read-ahead of the mount (default 1024)\n"
 	      "     nofsync       do not fsync copied-up data before publishing it\n"
 	      "     writeback     use the kernel's writeback cache for writes\n"

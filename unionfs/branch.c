@@ -139,6 +139,18 @@ static int parse_seconds(const char *v, double *ret)
 	return 0;
 }
 
+/* A decimal number in [lo, hi]. */
+static int parse_range(const char *s, unsigned long lo, unsigned long hi, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v < lo || v > hi)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
 int ufs_config_parse_opts(struct ufs_config *cfg, const char *opts, char *err,
 			  size_t errsz)
 {
@@ -166,11 +178,12 @@ int ufs_config_parse_opts(struct ufs_config *cfg, const char *opts, char *err,
 			cfg->io_uring = o[0] == 'i';
 			r = 0;
 		} else if (strncmp(o, "uring_depth=", 12) == 0) {
-			char *end;
-			unsigned long v = strtoul(o + 12, &end, 10);
-			if (*end || v < 1 || v > 64)
+			if (parse_range(o + 12, 1, 64, &cfg->uring_depth) < 0)
 				return ufs_errf(err, errsz, -EINVAL, "option '%s': 1 to 64 entries per queue", o);
-			cfg->uring_depth = (unsigned)v;
+			r = 0;
+		} else if (strncmp(o, "uring_payload=", 14) == 0) {
+			if (parse_range(o + 14, 8, 1024, &cfg->uring_payload_kb) < 0)
+				return ufs_errf(err, errsz, -EINVAL, "option '%s': 8 to 1024 KiB", o);
 			r = 0;
 		} else if (strcmp(o, "allow_idmap") == 0) {
 			cfg->allow_idmap = true;
@@ -330,23 +343,48 @@ static int clean_workdir(int workfd)
 	return r;
 }
 
-/* "ufsmount pid N on MNT" from the owner file of a locked work dir. */
-static void holder_of(int workfd, char *buf, size_t sz)
+/* The owner file of a locked work dir, "PID MNT": 0 with line split at the
+ * space (*ret_mnt), or -1. */
+static int read_owner(int workfd, char *line, size_t sz, char **ret_mnt)
 {
-	snprintf(buf, sz, "another ufsmount (starting up)");
 	_cleanup_close_ int fd = openat(workfd, UFS_OWNER_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	char line[PATH_MAX + 32];
-	ssize_t n = fd < 0 ? -1 : read(fd, line, sizeof(line) - 1);
+	ssize_t n = fd < 0 ? -1 : pread(fd, line, sz - 1, 0);
 	if (n <= 0)
-		return;
+		return -1;
 	line[n] = '\0';
 	line[strcspn(line, "\n")] = '\0';
 	char *sp = strchr(line, ' ');
 	if (!sp || sp == line)
-		return;
+		return -1;
 	*sp = '\0';
-	snprintf(buf, sz, "the mount on %s (ufsmount pid %s)", sp + 1, line);
+	*ret_mnt = sp + 1;
+	return 0;
 }
+
+/* "ufsmount pid N on MNT" from the owner file of a locked work dir. */
+static void holder_of(int workfd, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "another ufsmount (starting up)");
+	char line[PATH_MAX + 32], *mnt;
+	if (read_owner(workfd, line, sizeof(line), &mnt) == 0)
+		snprintf(buf, sz, "the mount on %s (ufsmount pid %s)", mnt, line);
+}
+
+/* Is the holder of the work dir's lock on its way out: its mountpoint no
+ * longer holds a FUSE mount (unmounted, the daemon still closing)? */
+static bool holder_leaving(int workfd)
+{
+	char line[PATH_MAX + 32], *mnt, type[64];
+	unsigned maj, min;
+	if (read_owner(workfd, line, sizeof(line), &mnt) < 0)
+		return false;
+	return ufs_mount_find(mnt, &maj, &min, type, sizeof(type), NULL) < 0 ||
+	       strncmp(type, "fuse", 4) != 0;
+}
+
+/* Wait a little while the lock is held by a daemon that is exiting (a mount
+ * right after an unmount of the same branch). */
+#define LOCK_WAIT_STEPS 50 /* of 100 ms */
 
 /* Lock the rw branch for this mount: its work dir (the owner file) and the
  * branch root itself (another mount could name a different work dir). */
@@ -354,6 +392,10 @@ static int lock_rw(struct ufs_fs *fs, char *err, size_t errsz)
 {
 	const char *path = fs->br[0].path;
 	int fd = cm_flock_at(fs->workfd, UFS_OWNER_FILE, LOCK_EX | LOCK_NB);
+	for (int i = 0; fd == -EWOULDBLOCK && i < LOCK_WAIT_STEPS && holder_leaving(fs->workfd); i++) {
+		usleep(100 * 1000);
+		fd = cm_flock_at(fs->workfd, UFS_OWNER_FILE, LOCK_EX | LOCK_NB);
+	}
 	if (fd == -EWOULDBLOCK) {
 		char who[PATH_MAX + 64];
 		holder_of(fs->workfd, who, sizeof(who));
@@ -366,9 +408,16 @@ static int lock_rw(struct ufs_fs *fs, char *err, size_t errsz)
 	fs->rootlockfd = openat(fs->br[0].fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fs->rootlockfd < 0)
 		return ufs_errf(err, errsz, cm_neg_errno(), "branch '%s': %s", path, strerror(errno));
+	/* the work dir's lock is ours: a holder of the root's is a mount with
+	 * another work dir, or the last one still closing its fds */
+	int waited = 0;
 	while (flock(fs->rootlockfd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EINTR)
 			continue;
+		if (errno == EWOULDBLOCK && waited++ < LOCK_WAIT_STEPS / 5) {
+			usleep(100 * 1000);
+			continue;
+		}
 		if (errno == EWOULDBLOCK)
 			return ufs_errf(err, errsz, -EBUSY,
 				    "branch '%s': in use as the rw branch of another mount", path);

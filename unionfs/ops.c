@@ -61,6 +61,10 @@ static void ufs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
 	fs->no_opendir = conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT;
 	conn->time_gran = 1;
+	/* the payload of a request or reply, which sizes each ring entry's
+	 * buffer (the kernel's max(8 KiB, max_write, max_pages pages)) */
+	if (fs->cfg->uring_payload_kb)
+		conn->max_write = fs->cfg->uring_payload_kb * 1024u;
 }
 
 static void ufs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)

@@ -50,6 +50,7 @@ struct ufs_config {
 	unsigned max_threads;  /* request threads */
 	bool io_uring;         /* FUSE over io_uring when the kernel offers it */
 	unsigned uring_depth;  /* ring entries (threads) per queue */
+	unsigned uring_payload_kb; /* largest request/reply payload, 0: libfuse's */
 
 	/* The overlay syntax (kernel overlayfs's and fuse-overlayfs's
 	 * lowerdir=,upperdir=,workdir=), which selects the overlay on-disk

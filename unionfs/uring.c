@@ -79,6 +79,8 @@ struct ufs_uring {
 	int stopfd;       /* eventfd: readable when the session ends */
 	atomic_int registered; /* entries whose REGISTER the kernel took */
 	atomic_int failed;
+	atomic_ullong commit_errors; /* commits refused, entry registered again */
+	atomic_int last_error;
 	atomic_ullong *served; /* per queue */
 	struct ufs_ring_ent *ents;
 	pthread_mutex_t lock;  /* reason */
@@ -220,6 +222,7 @@ static void *ent_thread(void *arg)
 		return NULL;
 	}
 	atomic_fetch_add(&u->registered, 1); /* unless its completion says otherwise */
+	bool served = false;
 	for (;;) {
 		struct io_uring_cqe *cqe;
 		r = io_uring_submit_and_wait(&e->ring, 1);
@@ -238,14 +241,23 @@ static void *ent_thread(void *arg)
 		io_uring_cqe_seen(&e->ring, cqe);
 		if (what == 1)
 			break; /* stopping */
-		if (res < 0) {
-			/* -ENOTCONN/-ECANCELED: unmounted; anything else before
-			 * a request was served is a refused registration */
-			if (res != -ENOTCONN && res != -ECANCELED && res != -ENODEV)
-				set_reason(u, "the kernel refused a ring entry: %s", strerror(-res));
+		if (res < 0 && (res == -ENOTCONN || res == -ECANCELED || res == -ENODEV))
+			break; /* unmounted */
+		if (res < 0 && !served) {
+			set_reason(u, "the kernel refused a ring entry: %s", strerror(-res));
 			atomic_fetch_add(&u->failed, 1);
 			break;
 		}
+		if (res < 0) {
+			/* a commit the kernel refused (its request gone): the
+			 * entry is the kernel's no more; register it anew so that
+			 * the queue keeps its depth */
+			atomic_fetch_add(&u->commit_errors, 1);
+			atomic_store(&u->last_error, -res);
+			prep_cmd(e, K_URING_CMD_REGISTER, 0, iov);
+			continue;
+		}
+		served = true;
 		uint64_t commit_id = e->hdr.ent.commit_id;
 		serve(e);
 		atomic_fetch_add_explicit(&u->served[e->qid], 1, memory_order_relaxed);
@@ -351,6 +363,10 @@ void ufs_uring_status(struct ufs_fs *fs, FILE *f, bool json)
 				reason[0] ? reason : "registering");
 		for (int q = 0; up && q < u->nq; q++)
 			fprintf(f, "  uring_q%-3d       %llu\n", q, (unsigned long long)atomic_load(&u->served[q]));
+		if (up && atomic_load(&u->commit_errors))
+			fprintf(f, "  uring_commit_errors %llu (last: %s)\n",
+				(unsigned long long)atomic_load(&u->commit_errors),
+				strerror(atomic_load(&u->last_error)));
 		return;
 	}
 	fprintf(f, ",\"transport\":{\"name\":\"%s\",\"reason\":", up ? "io_uring" : "/dev/fuse");

@@ -82,6 +82,19 @@ gone=no
 for _ in $(seq 1 100); do [ -d "/proc/$pid" ] || { gone=yes; break; }; sleep 0.1; done
 check "unmount: the daemon (and its ring threads) exit" yes "$gone"
 
+# uring_depth= and uring_payload=: the entries and their buffers; a file
+# larger than one payload written and read back through the daemon
+ufs_mount "$DIRS,nopassthrough,uring_depth=3,uring_payload=64" "$M" || bail "mount failed"
+ls "$M" >/dev/null; wait_ring
+check_re "uring_depth=3,uring_payload=64: --status" "io_uring \($(nproc) queues x 3 entries, payload 64 KiB\)" \
+	"$("$UFSMOUNT" --status "$M" | grep transport)"
+head -c 1000000 /dev/urandom >"$T/big"
+cp "$T/big" "$M/big"
+check_true "  a 1 MB file written in 64 KiB requests reads back the same" cmp -s "$T/big" "$M/big"
+drop_caches
+check_true "  and after dropping the caches" cmp -s "$T/big" "$M/big"
+ufs_umount "$M"
+
 # -o noio_uring: /dev/fuse, with the reason
 ufs_mount "$DIRS,noio_uring" "$M" || bail "mount failed"
 check "-o noio_uring: transport /dev/fuse" /dev/fuse "$(transport)"
