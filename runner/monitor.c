@@ -354,6 +354,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
 		return -1;
 	}
+	run_event_container(bundle, c, "start", NULL); /* before its die, whatever comes first */
 	if (restarts == 0) {
 		(void)run_monitor_send(sync, RUN_MSG_STARTED, 0, pid, NULL, attach && c->tty ? ptm : -1);
 		if (!attach) {
@@ -487,11 +488,19 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	int code;
 	int64_t backoff_ms = 100; /* docker's: doubled each time, reset after 10 s up */
 	for (int restarts = 0;; restarts++) {
+		if (restarts > 0)
+			run_event_container(bundle, c, "restart", NULL);
 		if (life(&m, restarts, &st, &code) < 0) {
 			fclose(log);
 			(void)run_rootfs_umount(c->rootfs, NULL);
 			return code;
 		}
+		char ec[32];
+		snprintf(ec, sizeof(ec), "exitCode=%d", code);
+		char *const die_attrs[] = { ec, NULL };
+		if (st.oom_killed)
+			run_event_container(bundle, c, "oom", NULL);
+		run_event_container(bundle, c, "die", die_attrs);
 		/* (it may also have died as pid 1 exited: then no restart either) */
 		struct pollfd pf = { .fd = m.fs_lost ? -1 : m.ufsd, .events = POLLIN };
 		if (poll(&pf, 1, 0) == 1)

@@ -681,3 +681,15 @@ struct run_oci_exec {
 /* Without detach: waits and returns the process's exit code. */
 int run_oci_exec(const char *root, const char *id, const struct run_oci_exec *x, int *ret_code,
 		 struct cm_error *err);
+
+/* ---- the events journal (events.c) --------------------------------------- */
+
+#define RUN_EVENTS_MAX (8 << 20) /* bytes of events.jsonl before it rotates */
+/* Append one event to RUNDIR/events.jsonl (docker's API form; attrs
+ * "k=v"). Never fails the caller: errors are dropped. */
+void run_event_append(const char *rundir, const char *type, const char *action, const char *id,
+		      const char *from, char *const *attrs);
+/* A container's event: its labels, image and name as attributes, plus
+ * extra ("exitCode=0", "signal=15"); c NULL: read from bundle. */
+void run_event_container(const char *bundle, const struct run_config *c, const char *action,
+			 char *const *extra);

@@ -137,6 +137,8 @@ int img_cmd_volume_ls(int argc, char **argv);
 int img_cmd_volume_inspect(int argc, char **argv);
 int img_cmd_volume_rm(int argc, char **argv);
 int img_cmd_volume_prune(int argc, char **argv);
+/* img-events.c */
+int img_cmd_events(int argc, char **argv);
 /* img-system.c */
 int img_cmd_version(int argc, char **argv);
 int img_cmd_info(int argc, char **argv);

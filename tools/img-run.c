@@ -104,8 +104,10 @@ static void remove_exited(const char *bundle, const char *id)
 	(void)run_config_read(bundle, &c, NULL);
 	if (img_open_store(&s, &e) < 0 || img_container_discard(s, bundle, id, &e) < 0)
 		img_fail_err(&e);
-	else if (c) /* docker's --rm: its anonymous volumes too */
+	else if (c) { /* docker's --rm: its anonymous volumes too */
+		run_event_container(bundle, c, "destroy", NULL);
 		img_volumes_release(s, c);
+	}
 }
 
 int img_container_discard(struct ims_store *s, const char *bundle, const char *id,
@@ -641,6 +643,7 @@ int img_cmd_run(int argc, char **argv)
 			return r;
 		}
 	}
+	run_event_container(c->bundle, c, "create", NULL);
 	if (create_only) { /* img create: the config kept for img start */
 		printf("%s\n", c->id);
 		return 0;
@@ -648,6 +651,7 @@ int img_cmd_run(int argc, char **argv)
 
 	struct run_started st;
 	fflush(stdout);
+	img_volumes_mounted(s, c); /* docker's order: mount, then the monitor's start */
 	if (run_container_start(monitor, NULL, c->bundle, !detach, &st, &e) < 0) {
 		img_fail_err(&e);
 		if (c->autoremove)
@@ -745,6 +749,11 @@ static int start_one(const char *ref, bool attach)
 		}
 	}
 	struct run_started st;
+	{
+		_cleanup_run_config_ struct run_config *c = NULL;
+		if (run_config_read(bundle, &c, NULL) == 0)
+			img_volumes_mounted(s, c);
+	}
 	if (run_container_start(monitor, NULL, bundle, attach, &st, &e) < 0) {
 		img_fail_err(&e);
 		if (!was_mounted)
@@ -797,8 +806,11 @@ static int stop_like(int argc, char **argv, bool restart)
 			rc = img_fail_err(&e);
 			continue;
 		}
+		run_event_container(bundle, NULL, "stop", NULL);
 		if (restart && (rc = start_one(argv[i], false)) != 0)
 			continue;
+		if (restart)
+			run_event_container(bundle, NULL, "restart", NULL);
 		puts(argv[i]);
 	}
 	return rc;
@@ -827,10 +839,15 @@ int img_cmd_kill(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		_cleanup_free_ char *bundle = NULL;
 		cm_error_clear(&e);
-		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_kill(bundle, sig, &e) < 0)
+		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_kill(bundle, sig, &e) < 0) {
 			rc = img_fail_err(&e);
-		else
+		} else {
+			char sa[24];
+			snprintf(sa, sizeof(sa), "signal=%d", sig);
+			char *const attrs[] = { sa, NULL };
+			run_event_container(bundle, NULL, "kill", attrs);
 			puts(argv[i]);
+		}
 	}
 	return rc;
 }
@@ -843,10 +860,12 @@ static int pause_like(int argc, char **argv, bool pause)
 	for (int i = optind; i < argc; i++) {
 		struct cm_error e = { 0 };
 		_cleanup_free_ char *bundle = NULL;
-		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_pause(bundle, pause, &e) < 0)
+		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_pause(bundle, pause, &e) < 0) {
 			rc = img_fail_err(&e);
-		else
+		} else {
+			run_event_container(bundle, NULL, pause ? "pause" : "unpause", NULL);
 			puts(argv[i]);
+		}
 	}
 	return rc;
 }
@@ -1330,6 +1349,8 @@ int img_ctr_remove(struct ims_store *s, const char *ref, bool force, bool volume
 	if ((bundle && (r = run_container_remove(bundle, force, e)) < 0) ||
 	    (r = ims_container_remove(s, ref, force || bundle, e)) < 0)
 		return r;
+	if (cfg)
+		run_event_container(bundle, cfg, "destroy", NULL);
 	/* rm -v, and an --rm container (the monitor's img rm -f) */
 	if (cfg && (volumes || cfg->autoremove))
 		img_volumes_release(s, cfg);

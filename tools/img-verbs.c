@@ -124,6 +124,14 @@ static const struct img_opt system_prune_opts[] = {
 	{ 0 },
 };
 
+static const struct img_opt events_opts[] = {
+	{ "filter", 'f', "filter", 'f', "Filter output based on conditions provided", 0 },
+	{ "format", 0, "string", OPT_FORMAT, FORMAT_HELP, 0 },
+	{ "since", 0, "string", OPT_SINCE, "Show all events created since timestamp", 0 },
+	{ "until", 0, "string", OPT_UNTIL, "Stream events until this timestamp", 0 },
+	{ 0 },
+};
+
 static const struct img_opt system_df_opts[] = {
 	{ "verbose", 'v', NULL, 'v', "Show detailed information on space usage", 0 },
 	{ 0 },
@@ -464,6 +472,9 @@ const struct img_verb img_verbs[] = {
 	{ "system", "COMMAND", "Manage img", NULL, 0, -1, img_cmd_container, M },
 	{ "system df", "[OPTIONS]", "Show docker disk usage", system_df_opts, 0, 0, img_cmd_system_df, NULL },
 	{ "system prune", "[OPTIONS]", "Remove unused data", system_prune_opts, 0, 0, img_cmd_system_prune, NULL },
+	{ "system events", "[OPTIONS]", "Get real time events from the server", events_opts, 0, 0,
+	  img_cmd_events, NULL },
+	{ "events", "[OPTIONS]", "Get real time events from the server", events_opts, 0, 0, img_cmd_events, S },
 	{ "system info", "[OPTIONS]", "Display system-wide information", format_only_opts, 0, 0, img_cmd_info, NULL },
 	{ "info", "[OPTIONS]", "Display system-wide information", format_only_opts, 0, 0, img_cmd_info, S },
 	{ "version", "[OPTIONS]", "Show the img version information", format_only_opts, 0, 0, img_cmd_version, S },
