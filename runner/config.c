@@ -67,6 +67,9 @@ void run_config_free(struct run_config *c)
 	free(c->group_add);
 	free(c->cidfile);
 	free(c->init_path);
+	for (char **p = c->health.test; p && *p; p++)
+		free(*p);
+	free(c->health.test);
 	free(c->ports);
 	free(c->init_dir);
 	free(c->cgroup_parent);
@@ -1415,6 +1418,10 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	cm_jw_key(w, "Init"); cm_jw_bool(w, c->init);
 	jw_kstr_opt(w, "Cidfile", c->cidfile);
 	jw_kstr_opt(w, "InitPath", c->init_path);
+	if (c->health.test) {
+		cm_jw_key(w, "Healthcheck");
+		run_health_json(&c->health, w);
+	}
 	cm_jw_key(w, "Sysctls");
 	cm_jw_arr(w);
 	for (char **p = c->sysctls; p && *p; p++)
@@ -1613,6 +1620,8 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	c->stop_timeout = st >= -1 && st < 1000000 ? (int)st : -1;
 	c->init = get_bool(j, "Init");
 	c->init_fd = -1;
+	if ((r = run_health_from_json(cm_json_get(j, "Healthcheck"), &c->health)) < 0)
+		return r;
 	if ((r = dup_str(j, "Cidfile", &c->cidfile)) < 0 ||
 	    (r = dup_str(j, "InitPath", &c->init_path)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "Sysctls"), &c->sysctls, NULL)) < 0 ||

@@ -885,6 +885,26 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	run_time_fmt_ns(st.finished_ns, t, sizeof(t));
 	cm_jw_kstr(w, "FinishedAt", t);
 	cm_jw_kint(w, "MonitorPid", st.status == RUN_RUNNING ? st.monitor : 0);
+	if (run_health_enabled(c)) { /* docker's State.Health, as the monitor keeps it */
+		_cleanup_free_ char *hj = NULL;
+		_cleanup_json_ struct cm_json *h = NULL;
+		size_t hl;
+		cm_jw_key(w, "Health");
+		if (run_health_read(bundle, &hj, &hl) == 0) {
+			if (cm_json_parse(hj, hl, &h, NULL, 0) == 0)
+				cm_jw_value(w, h);
+			else
+				cm_jw_null(w);
+		} else {
+			cm_jw_obj(w);
+			cm_jw_kstr(w, "Status", "starting");
+			cm_jw_kint(w, "FailingStreak", 0);
+			cm_jw_key(w, "Log");
+			cm_jw_arr(w);
+			cm_jw_arr_end(w);
+			cm_jw_obj_end(w);
+		}
+	}
 	cm_jw_obj_end(w);
 	cm_jw_kint(w, "RestartCount", st.restart_count);
 	cm_jw_kstr(w, "Image", c->image_id ? c->image_id : "");
@@ -1067,6 +1087,10 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_arr_end(w);
 	cm_jw_kstr(w, "WorkingDir", c->cwd ? c->cwd : "/");
 	cm_jw_kstr(w, "Image", c->image ? c->image : "");
+	if (c->health.test) {
+		cm_jw_key(w, "Healthcheck");
+		run_health_json(&c->health, w);
+	}
 	if (c->stop_signal > 0) {
 		char sn[32];
 		run_signal_name(c->stop_signal, sn, sizeof(sn));

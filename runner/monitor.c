@@ -146,6 +146,7 @@ static int monitor_fail(int sync, const char *bundle, int code, const char *msg)
 
 /* What the lives of one container share. */
 struct monitor {
+	struct run_health_run health;
 	const char *bundle;
 	struct run_config *c;
 	struct run_cgroup *cg;
@@ -365,6 +366,8 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 
 	int status = 0;
 	bool exited = false;
+	struct run_health_run *health = &m->health;
+	run_health_begin(health, c, bundle, run_now_ns());
 	while (!exited || out.fd >= 0 || err.fd >= 0) {
 		struct pollfd pf[6] = {
 			{ .fd = out.fd, .events = POLLIN },
@@ -375,11 +378,15 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 			{ .fd = m->fs_lost ? -1 : m->ufsd, .events = POLLIN },
 		};
 		/* after pid 1 exited the pidns is gone: drain what is buffered */
-		int pr = poll(pf, CM_ARRAY_SIZE(pf), exited ? 200 : -1);
+		int pr = poll(pf, CM_ARRAY_SIZE(pf), exited ? 200 : run_health_poll_ms(health, run_now_ns()));
 		if (pr < 0 && errno != EINTR)
 			break;
 		if (pr == 0 && exited)
 			break;
+		if (!exited) { /* --health-cmd: a check due, or one past its timeout */
+			run_health_drain(health);
+			run_health_tick(health, c, bundle, run_now_ns());
+		}
 		if (pf[0].revents) {
 			stream_read(&out, log);
 			if (out.fd < 0 && c->tty) /* the pty master is closed: no input either */
@@ -399,9 +406,15 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 			struct signalfd_siginfo si;
 			(void)!read(sfd, &si, sizeof(si));
 			pid_t w;
-			while ((w = waitpid(-1, &status, WNOHANG)) > 0)
-				if (w == pid)
+			int ws;
+			while ((w = waitpid(-1, &ws, WNOHANG)) > 0) {
+				if (run_health_reaped(health, c, bundle, w, ws))
+					continue;
+				if (w == pid) {
 					exited = true;
+					status = ws;
+				}
+			}
 		}
 	}
 	if (out.fd >= 0) {
@@ -414,6 +427,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	}
 	if (in.close_at_eof)
 		cm_close(&in.dst);
+	run_health_end(health);
 	st->status = RUN_EXITED;
 	st->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	st->oom_killed = run_cgroup_oom_killed(cg);

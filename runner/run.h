@@ -166,6 +166,12 @@ struct run_config {
 			      * spec's linux.sysctl; written below /proc/sys after pivot_root */
 	char **group_add;    /* --group-add NAME|GID */
 	char *cidfile;       /* --cidfile: where img wrote the id (HostConfig.ContainerIDFile) */
+	struct run_healthcheck {
+		char **test;     /* docker's Test: ["CMD-SHELL", cmd], ["CMD", argv...],
+				  * ["NONE"]; NULL: none */
+		int64_t interval_ns, timeout_ns, start_period_ns; /* 0: docker's defaults */
+		int retries;     /* 0: 3 */
+	} health;
 };
 
 /* The namespaces an OCI spec may name by path. */
@@ -693,3 +699,49 @@ void run_event_append(const char *rundir, const char *type, const char *action, 
  * extra ("exitCode=0", "signal=15"); c NULL: read from bundle. */
 void run_event_container(const char *bundle, const struct run_config *c, const char *action,
 			 char *const *extra);
+
+/* ---- health checks (health.c), run by the monitor ------------------------ */
+
+struct run_health_result {
+	int64_t start_ns, end_ns;
+	int code;            /* -1: killed at the timeout */
+	char out[4096];
+};
+
+struct run_health_run {
+	bool on;
+	pid_t pid;           /* the running check, -1 none */
+	int out;             /* its output pipe */
+	bool timed_out;
+	int64_t life_start_ns, started_ns, deadline_ns, next_ns;
+	char buf[4096];
+	size_t len;
+	int streak;
+	char status[16];     /* starting, healthy, unhealthy */
+	struct run_health_result log[5];
+	size_t n_log;
+};
+
+bool run_health_enabled(const struct run_config *c);
+/* A new life of the container: "starting", the first check an interval away. */
+void run_health_begin(struct run_health_run *h, const struct run_config *c, const char *bundle,
+		      int64_t now);
+/* How long the monitor's poll may sleep (-1: no checks). */
+int run_health_poll_ms(const struct run_health_run *h, int64_t now);
+/* Start a check that is due, kill one past its timeout. */
+void run_health_tick(struct run_health_run *h, const struct run_config *c, const char *bundle,
+		     int64_t now);
+/* Read what the running check wrote so far (its pipe must not fill). */
+void run_health_drain(struct run_health_run *h);
+/* w (status) was reaped: if it is the check, record it; true then. */
+bool run_health_reaped(struct run_health_run *h, const struct run_config *c, const char *bundle,
+		       pid_t w, int status);
+/* The life ends: a running check is killed. */
+void run_health_end(struct run_health_run *h);
+/* --health-cmd etc. or the image's Healthcheck object (docker's JSON) into c. */
+int run_health_from_json(const struct cm_json *j, struct run_healthcheck *ret);
+void run_health_json(const struct run_healthcheck *h, struct cm_jw *w);
+/* The bundle's health.json (the monitor's record), and its Status into buf
+ * (NULL when there is none). */
+int run_health_read(const char *bundle, char **ret, size_t *ret_len);
+const char *run_health_status(const char *bundle, char *buf, size_t sz);

@@ -195,6 +195,40 @@ static void free_container(struct ims_store *s, const char *id)
 	(void)ims_container_remove(s, id, true, &e);
 }
 
+/* Go's time.ParseDuration, the units docker's flags take (1m30s, 500ms). */
+static int parse_duration(const char *flag, const char *s, int64_t *ret)
+{
+	static const struct { const char *u; int64_t ns; } units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000LL },
+		{ "m", 60000000000LL }, { "h", 3600000000000LL },
+	};
+	const char *p = s;
+	int64_t total = 0;
+	if (strcmp(s, "0") == 0)
+		return *ret = 0, 0;
+	while (*p) {
+		char *end;
+		double v = strtod(p, &end);
+		if (end == p || v < 0)
+			goto bad;
+		size_t i, best = CM_ARRAY_SIZE(units);
+		for (i = 0; i < CM_ARRAY_SIZE(units); i++)
+			if (strncmp(end, units[i].u, strlen(units[i].u)) == 0 &&
+			    (best == CM_ARRAY_SIZE(units) || strlen(units[i].u) > strlen(units[best].u)))
+				best = i;
+		if (best == CM_ARRAY_SIZE(units))
+			goto bad;
+		total += (int64_t)(v * (double)units[best].ns);
+		p = end + strlen(units[best].u);
+	}
+	if (!*s)
+		goto bad;
+	*ret = total;
+	return 0;
+bad:
+	return img_fail("invalid argument \"%s\" for \"--%s\" flag: time: invalid duration \"%s\"", s, flag, s);
+}
+
 /* docker's warnings for limits the kernel here cannot apply (the limit is
  * then dropped, as docker's daemon does). */
 static void limits_warn(struct run_limits *lim, const char *root)
@@ -318,6 +352,25 @@ int img_container_setup(struct ims_store *s, const struct ims_create_opts *co,
 	}
 	c->created = ct->created;
 	const struct cm_json *icfg = cm_json_get(img->config, "config");
+	/* the image's HEALTHCHECK under what --health-* set (test, each number) */
+	struct run_healthcheck ih = { 0 };
+	if (run_health_from_json(cm_json_get(icfg, "Healthcheck"), &ih) < 0) {
+		free_container(s, ct->id);
+		return cm_error_set(e, -ENOMEM, "out of memory");
+	}
+	if (!c->health.test)
+		c->health.test = TAKE_PTR(ih.test);
+	for (char **p = ih.test; p && *p; p++)
+		free(*p);
+	free(ih.test);
+	if (!c->health.interval_ns)
+		c->health.interval_ns = ih.interval_ns;
+	if (!c->health.timeout_ns)
+		c->health.timeout_ns = ih.timeout_ns;
+	if (!c->health.start_period_ns)
+		c->health.start_period_ns = ih.start_period_ns;
+	if (!c->health.retries)
+		c->health.retries = ih.retries;
 	/* the image's STOPSIGNAL unless --stop-signal */
 	const char *isig = cm_json_get_str(icfg, "StopSignal");
 	if (!c->stop_signal && isig)
@@ -357,6 +410,9 @@ int img_cmd_run(int argc, char **argv)
 	bool detach = false;
 	int o, r;
 	size_t n_sysctl = 0, n_groups = 0;
+	struct run_healthcheck hc = { 0 };
+	const char *hcmd = NULL;
+	bool hset = false, nohealth = false;
 	if (!c)
 		return img_fail("out of memory");
 	c->network = RUN_NET_BRIDGE; /* docker's default */
@@ -541,6 +597,30 @@ int img_cmd_run(int argc, char **argv)
 			break;
 		}
 		case OPT_INIT: c->init = true; break;
+		case OPT_HCMD:
+			hcmd = optarg;
+			hset = true;
+			break;
+		case OPT_HINTERVAL:
+		case OPT_HTIMEOUT:
+		case OPT_HSTART: {
+			int64_t *dst = o == OPT_HINTERVAL ? &hc.interval_ns : o == OPT_HTIMEOUT ? &hc.timeout_ns : &hc.start_period_ns;
+			const char *fl = o == OPT_HINTERVAL ? "health-interval" : o == OPT_HTIMEOUT ? "health-timeout" : "health-start-period";
+			if (parse_duration(fl, optarg, dst))
+				return RUN_EXIT_IMG;
+			if (*dst && *dst < 1000000)
+				return img_fail("%s in Healthcheck cannot be less than 1ms",
+						o == OPT_HINTERVAL ? "Interval" : o == OPT_HTIMEOUT ? "Timeout" : "StartPeriod");
+			hset = true;
+			break;
+		}
+		case OPT_HRETRIES:
+			hc.retries = atoi(optarg);
+			if (hc.retries < 0)
+				return img_fail("--health-retries cannot be negative");
+			hset = true;
+			break;
+		case OPT_NOHEALTH: nohealth = true; break;
 		case OPT_SYSCTL:
 			if (strv_push(&c->sysctls, &n_sysctl, strdup(optarg)) < 0)
 				return img_fail("out of memory");
@@ -570,6 +650,8 @@ int img_cmd_run(int argc, char **argv)
 	}
 	if (c->lim.memory && c->lim.memory_swap > 0 && c->lim.memory_swap < c->lim.memory)
 		return img_fail("Minimum memoryswap limit should be larger than memory limit");
+	if (nohealth && hset)
+		return img_fail("--no-healthcheck conflicts with --health-* options");
 	if (c->lim.memory && c->lim.memory_reservation > c->lim.memory)
 		return img_fail("Minimum memory limit can not be less than memory reservation limit, see usage");
 	for (char **p = c->sysctls; p && *p; p++)
@@ -631,6 +713,18 @@ int img_cmd_run(int argc, char **argv)
 	}
 	struct run_cli cli = { .cmd = argv + optind + 1, .entrypoint = entrypoint, .env = env,
 			       .labels = labels, .cwd = cwd, .user = user };
+	/* --health-*: over the image's HEALTHCHECK (img_container_setup) */
+	if (nohealth || hcmd) {
+		c->health.test = calloc(3, sizeof(char *));
+		if (!c->health.test)
+			return img_fail("out of memory");
+		c->health.test[0] = strdup(nohealth ? "NONE" : "CMD-SHELL");
+		c->health.test[1] = nohealth ? NULL : strdup(hcmd);
+	}
+	c->health.interval_ns = hc.interval_ns;
+	c->health.timeout_ns = hc.timeout_ns;
+	c->health.start_period_ns = hc.start_period_ns;
+	c->health.retries = hc.retries;
 	if (img_container_setup(s, &co, c, &cli, create_only, from, &ct, &e) < 0)
 		return img_fail_err(&e);
 
@@ -1365,9 +1459,13 @@ void img_refresh_status(struct ims_container *ct)
 	    run_state_refresh(ct->rundir, &st, NULL) < 0)
 		return;
 	if (st.status == RUN_RUNNING) {
-		char *p = NULL;
+		char *p = NULL, hs[16];
 		if (run_container_paused(ct->rundir) && asprintf(&p, "%s (Paused)", ct->status) > 0) {
 			free(ct->status);
+			ct->status = p;
+		} else if (run_health_status(ct->rundir, hs, sizeof(hs)) &&
+			   asprintf(&p, "%s (%s%s)", ct->status, strcmp(hs, "starting") ? "" : "health: ", hs) > 0) {
+			free(ct->status); /* docker's "Up 5 seconds (healthy)" */
 			ct->status = p;
 		}
 		return;

@@ -884,6 +884,12 @@ static bool ps_filter_one(const struct img_filter *f, void *ctx)
 		/* the listing is newest first: before = further down */
 		return f->key[0] == 'b' ? x->pos > ref : x->pos < ref;
 	}
+	if (strcmp(f->key, "health") == 0) {
+		char hs[16];
+		const char *h = ct->rundir && strcmp(state, "running") == 0 ?
+				run_health_status(ct->rundir, hs, sizeof(hs)) : NULL;
+		return strcmp(f->val, h ? h : "none") == 0;
+	}
 	struct run_config *c = ps_cfg(x);
 	if (strcmp(f->key, "volume") == 0) {
 		for (size_t i = 0; c && i < c->n_vols; i++)

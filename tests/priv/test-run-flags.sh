@@ -117,4 +117,45 @@ check "stats --format with an unknown field: docker's error" \
 	"125:img: template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in type *formatter.statsContext" \
 	"$(rc_err img stats --no-stream --format '{{.Nope}}' up1)"
 img rm -f ex3 ex0 up1 >/dev/null
+
+# ------------------------------------------------------------ health checks
+hstat() { img inspect -f '{{.State.Health.Status}}' "$1" 2>/dev/null; }
+id=$(run -d --name hc1 --health-cmd 'test -e /tmp/ok && echo fine' --health-interval 100ms --health-retries 1000 busybox \
+	sh -c 'while [ ! -e /tmp/go ]; do sleep 0.1; done; touch /tmp/ok; sleep 60')
+check "--health-cmd: starting first" "starting" "$(hstat hc1)"
+check_re "ps shows (health: starting)" '^Up .* \(health: starting\)$' "$(img ps -f name=hc1 --format '{{.Status}}')"
+img exec hc1 touch /tmp/go
+wait_for sh -c "[ \"\$($IMG_BIN --root $STORE inspect -f '{{.State.Health.Status}}' hc1)\" = healthy ]" &&
+	pass "then healthy once the check passes" || fail "then healthy once the check passes" "$(hstat hc1)"
+check_re "ps shows (healthy)" '^Up .* \(healthy\)$' "$(img ps -f name=hc1 --format '{{.Status}}')"
+check "ps --filter health=healthy" "hc1" "$(img ps -f health=healthy --format '{{.Names}}')"
+check "the check's output and exit code in State.Health.Log" "0 fine" \
+	"$(img inspect -f '{{with $l := index .State.Health.Log 0}}{{end}}{{range .State.Health.Log}}{{if eq .ExitCode 0}}{{.ExitCode}} {{.Output}}{{end}}{{end}}' hc1 | head -c 7)"
+check "Config.Healthcheck" '{"Test":["CMD-SHELL","test -e /tmp/ok \u0026\u0026 echo fine"],"Interval":100000000,"Retries":1000}' \
+	"$(img inspect -f '{{json .Config.Healthcheck}}' hc1 | sed 's/&/\\u0026/g')"
+check "a health_status event" "health_status: healthy" \
+	"$(img events --since 5m --until 0s -f container=hc1 -f event=health_status --format '{{.Action}}' | tail -1)"
+img rm -f hc1 >/dev/null
+run -d --name hc2 --health-cmd false --health-interval 100ms --health-retries 2 busybox sleep 60 >/dev/null
+wait_for sh -c "[ \"\$($IMG_BIN --root $STORE inspect -f '{{.State.Health.Status}}' hc2)\" = unhealthy ]" &&
+	pass "unhealthy after --health-retries failures" || fail "unhealthy after --health-retries failures" "$(hstat hc2)"
+check_re "FailingStreak" '^[2-9]' "$(img inspect -f '{{.State.Health.FailingStreak}}' hc2)"
+img rm -f hc2 >/dev/null
+run -d --name hc3 --health-cmd 'sleep 10' --health-interval 100ms --health-timeout 200ms busybox sleep 60 >/dev/null
+wait_for sh -c "$IMG_BIN --root $STORE inspect -f '{{range .State.Health.Log}}{{.Output}}{{end}}' hc3 | grep -q 'exceeded timeout'" &&
+	pass "--health-timeout: docker's text, exit -1" || fail "--health-timeout: docker's text, exit -1" "$(img inspect -f '{{json .State.Health}}' hc3)"
+img rm -f hc3 >/dev/null
+ctr=$(img create busybox true)
+img commit -c 'HEALTHCHECK --interval=100ms --retries=5 CMD true' "$ctr" hcimg >/dev/null
+img rm "$ctr" >/dev/null
+run -d --name hc4 hcimg sleep 60 >/dev/null
+wait_for sh -c "[ \"\$($IMG_BIN --root $STORE inspect -f '{{.State.Health.Status}}' hc4)\" = healthy ]" &&
+	pass "the image's HEALTHCHECK" || fail "the image's HEALTHCHECK" "$(hstat hc4)"
+run -d --name hc5 --no-healthcheck hcimg sleep 60 >/dev/null
+check_re "--no-healthcheck: no health, ps without it" '^Up [^(]*$' "$(img ps -f name=hc5 --format '{{.Status}}')"
+check "--no-healthcheck with --health-cmd" "125:img: --no-healthcheck conflicts with --health-* options" \
+	"$(rc_err run --rm --no-healthcheck --health-cmd true busybox true)"
+check "--health-interval below 1ms" "125:img: Interval in Healthcheck cannot be less than 1ms" \
+	"$(rc_err run --rm --health-cmd true --health-interval 10us busybox true)"
+img rm -f hc4 hc5 >/dev/null
 finish
