@@ -67,6 +67,7 @@ void run_config_free(struct run_config *c)
 	free(c->group_add);
 	free(c->cidfile);
 	free(c->init_path);
+	free(c->log_driver);
 	for (char **p = c->health.test; p && *p; p++)
 		free(*p);
 	free(c->health.test);
@@ -258,6 +259,42 @@ int run_parse_sysctl(const char *s, enum run_netmode net, struct cm_error *err)
 		return 0;
 	}
 	return cm_error_set(err, -EINVAL, "sysctl '%.*s' is not allowed", (int)kl, s);
+}
+
+int run_parse_log_driver(struct run_config *c, const char *driver, char *const *opts,
+			 struct cm_error *err)
+{
+	const char *d = driver ? driver : "json-file";
+	if (strcmp(d, "json-file") != 0 && strcmp(d, "none") != 0)
+		return cm_error_set(err, -EINVAL, "logging driver '%s' is not supported here (json-file, none)", d);
+	for (char *const *o = opts; o && *o; o++) {
+		const char *eq = strchr(*o, '=');
+		size_t kl = eq ? (size_t)(eq - *o) : strlen(*o);
+		bool json = strcmp(d, "json-file") == 0;
+		if (!eq)
+			return cm_error_set(err, -EINVAL, "invalid key value pair format in log opts: %s", *o);
+		if (json && kl == 8 && strncmp(*o, "max-size", 8) == 0) {
+			if (run_parse_bytes(eq + 1, &c->log_max_size, NULL) < 0 || c->log_max_size <= 0)
+				return cm_error_set(err, -EINVAL, "invalid max-size '%s'", eq + 1);
+		} else if (json && kl == 8 && strncmp(*o, "max-file", 8) == 0) {
+			char *end;
+			long n = strtol(eq + 1, &end, 10);
+			if (*end || n < 1 || n > 999)
+				return cm_error_set(err, -EINVAL, "max-file cannot be less than 1");
+			c->log_max_file = (int)n;
+		} else if (json && ((kl == 8 && strncmp(*o, "compress", 8) == 0) ||
+				    (kl == 6 && strncmp(*o, "labels", 6) == 0) ||
+				    (kl == 3 && strncmp(*o, "env", 3) == 0) ||
+				    (kl == 3 && strncmp(*o, "tag", 3) == 0))) {
+			/* accepted, no effect here */
+		} else {
+			return cm_error_set(err, -EINVAL, "unknown log opt '%.*s' for %s log driver", (int)kl, *o, d);
+		}
+	}
+	if (c->log_max_file > 1 && !c->log_max_size)
+		return cm_error_set(err, -EINVAL, "max-file cannot be set without max-size");
+	free(c->log_driver);
+	return (c->log_driver = strdup(d)) ? 0 : -ENOMEM;
 }
 
 int run_parse_cpuset(const char *s, struct cm_error *err)
@@ -1418,6 +1455,9 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	cm_jw_key(w, "Init"); cm_jw_bool(w, c->init);
 	jw_kstr_opt(w, "Cidfile", c->cidfile);
 	jw_kstr_opt(w, "InitPath", c->init_path);
+	jw_kstr_opt(w, "LogDriver", c->log_driver);
+	cm_jw_kint(w, "LogMaxSize", c->log_max_size);
+	cm_jw_kint(w, "LogMaxFile", c->log_max_file);
 	if (c->health.test) {
 		cm_jw_key(w, "Healthcheck");
 		run_health_json(&c->health, w);
@@ -1620,8 +1660,11 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	c->stop_timeout = st >= -1 && st < 1000000 ? (int)st : -1;
 	c->init = get_bool(j, "Init");
 	c->init_fd = -1;
-	if ((r = run_health_from_json(cm_json_get(j, "Healthcheck"), &c->health)) < 0)
+	if ((r = run_health_from_json(cm_json_get(j, "Healthcheck"), &c->health)) < 0 ||
+	    (r = dup_str(j, "LogDriver", &c->log_driver)) < 0)
 		return r;
+	c->log_max_size = get_int(j, "LogMaxSize") > 0 ? get_int(j, "LogMaxSize") : 0;
+	c->log_max_file = get_int(j, "LogMaxFile") > 0 && get_int(j, "LogMaxFile") < 1000 ? (int)get_int(j, "LogMaxFile") : 0;
 	if ((r = dup_str(j, "Cidfile", &c->cidfile)) < 0 ||
 	    (r = dup_str(j, "InitPath", &c->init_path)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "Sysctls"), &c->sysctls, NULL)) < 0 ||

@@ -941,6 +941,22 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_kstr(w, "CpusetCpus", c->lim.cpuset_cpus);
 	cm_jw_key(w, "Init");
 	cm_jw_bool(w, c->init);
+	cm_jw_key(w, "LogConfig");
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "Type", c->log_driver ? c->log_driver : "json-file");
+	cm_jw_key(w, "Config");
+	cm_jw_obj(w);
+	char lv[32]; /* docker's: strings */
+	if (c->log_max_size > 0) {
+		snprintf(lv, sizeof(lv), "%lld", (long long)c->log_max_size);
+		cm_jw_kstr(w, "max-size", lv);
+	}
+	if (c->log_max_file > 0) {
+		snprintf(lv, sizeof(lv), "%d", c->log_max_file);
+		cm_jw_kstr(w, "max-file", lv);
+	}
+	cm_jw_obj_end(w);
+	cm_jw_obj_end(w);
 	cm_jw_kstr(w, "ContainerIDFile", c->cidfile ? c->cidfile : "");
 	cm_jw_key(w, "GroupAdd"); /* docker's: null when none */
 	if (c->group_add && c->group_add[0]) {

@@ -55,13 +55,40 @@ static void json_escape(FILE *f, const char *s, size_t n)
 	}
 }
 
+/* --log-driver none, --log-opt max-size/max-file: set once by the monitor */
+static struct {
+	const char *path; /* BUNDLE/ctr.log */
+	bool none;
+	int64_t max_size;
+	int max_file;
+} logcfg;
+
+/* json-file's rotation: ctr.log -> ctr.log.1 -> ... -> ctr.log.(max-file - 1),
+ * the oldest dropped; with max-file 1 the log starts again empty. The same
+ * FILE goes on (freopen). */
+static void log_rotate(FILE *log)
+{
+	char a[4200], b[4200];
+	fflush(log);
+	for (int i = logcfg.max_file - 1; i >= 1; i--) {
+		snprintf(a, sizeof(a), i == 1 ? "%s" : "%s.%d", logcfg.path, i - 1);
+		snprintf(b, sizeof(b), "%s.%d", logcfg.path, i);
+		(void)rename(a, b);
+	}
+	(void)!freopen(logcfg.path, logcfg.max_file > 1 ? "ae" : "we", log);
+}
+
 static void log_line(FILE *log, const char *stream, const char *s, size_t n)
 {
 	char t[64];
+	if (logcfg.none)
+		return;
 	run_time_fmt_ns(run_now_ns(), t, sizeof(t));
 	fputs("{\"log\":\"", log);
 	json_escape(log, s, n);
 	fprintf(log, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, t);
+	if (logcfg.max_size > 0 && logcfg.path && ftell(log) >= logcfg.max_size)
+		log_rotate(log);
 }
 
 /* Emit every complete line of s (or everything with flush). */
@@ -481,6 +508,12 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	FILE *log = fopen(p, "ae");
 	if (!log)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "opening the log");
+	static char log_path[4096];
+	snprintf(log_path, sizeof(log_path), "%s", p);
+	logcfg.path = log_path;
+	logcfg.none = cm_streq(c->log_driver, "none");
+	logcfg.max_size = c->log_max_size;
+	logcfg.max_file = c->log_max_file > 0 ? c->log_max_file : 1;
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -693,12 +726,27 @@ int run_logs(const char *bundle, long tail, bool follow, bool timestamps,
 	     int64_t since_ns, int64_t until_ns, int out, int err_fd, struct cm_error *err)
 {
 	char p[4096];
+	_cleanup_run_config_ struct run_config *c = NULL;
+	if (run_config_read(bundle, &c, NULL) == 0 && cm_streq(c->log_driver, "none"))
+		return cm_error_set(err, -ENOTSUP, "configured logging driver does not support reading");
 	snprintf(p, sizeof(p), "%s/ctr.log", bundle);
-	FILE *f = fopen(p, "re");
-	if (!f && errno != ENOENT)
-		return cm_error_setx(err, cm_neg_errno(), "opening %s", p);
 	char *line = NULL;
 	size_t cap = 0;
+	/* the rotated files first, oldest first (all of them: no --tail) */
+	for (int i = c && c->log_max_file > 1 ? c->log_max_file - 1 : 0; tail < 0 && i >= 1; i--) {
+		char rp[4200];
+		snprintf(rp, sizeof(rp), "%s.%d", p, i);
+		FILE *rf = fopen(rp, "re");
+		while (rf && getline(&line, &cap, rf) >= 0)
+			(void)print_log_line(line, timestamps, since_ns, until_ns, out, err_fd);
+		if (rf)
+			fclose(rf);
+	}
+	FILE *f = fopen(p, "re");
+	if (!f && errno != ENOENT) {
+		free(line);
+		return cm_error_setx(err, cm_neg_errno(), "opening %s", p);
+	}
 	if (f && tail >= 0) {
 		/* count lines, then skip all but the last tail */
 		long total = 0;
@@ -733,6 +781,14 @@ int run_logs(const char *bundle, long tail, bool follow, bool timestamps,
 		}
 		if (f)
 			clearerr(f);
+		struct stat a, b; /* rotated under us: what is left, then the new file */
+		if (f && fstat(fileno(f), &a) == 0 && stat(p, &b) == 0 && a.st_ino != b.st_ino) {
+			while (getline(&line, &cap, f) >= 0)
+				(void)print_log_line(line, timestamps, since_ns, until_ns, out, err_fd);
+			fclose(f);
+			f = NULL;
+			continue;
+		}
 		nanosleep(&ts, NULL);
 	}
 	free(line);

@@ -166,6 +166,9 @@ struct run_config {
 			      * spec's linux.sysctl; written below /proc/sys after pivot_root */
 	char **group_add;    /* --group-add NAME|GID */
 	char *cidfile;       /* --cidfile: where img wrote the id (HostConfig.ContainerIDFile) */
+	char *log_driver;     /* --log-driver: NULL/"json-file" (ctr.log), "none" */
+	int64_t log_max_size; /* --log-opt max-size= bytes, 0: unbounded */
+	int log_max_file;     /* --log-opt max-file=, 0: 1 */
 	struct run_healthcheck {
 		char **test;     /* docker's Test: ["CMD-SHELL", cmd], ["CMD", argv...],
 				  * ["NONE"]; NULL: none */
@@ -611,6 +614,10 @@ int run_exec_fd(int fd, char *const argv[]);
 /* The monitor's body (img-monitor BUNDLE SYNCFD [ATTACH]): never returns. */
 int run_monitor_main(const char *bundle, int sync_fd, bool attach);
 
+/* --log-driver and --log-opt KEY=VALUE (docker's json-file options
+ * max-size, max-file; none takes none), checked and set in c. */
+int run_parse_log_driver(struct run_config *c, const char *driver, char *const *opts,
+			 struct cm_error *err);
 /* Logs: copy the log to out/err (stdout and stderr apart). tail < 0: all;
  * follow: until the container stops (not while it restarts); timestamps:
  * RFC 3339 prefix; only lines logged at or after since_ns and before

@@ -413,6 +413,9 @@ int img_cmd_run(int argc, char **argv)
 	struct run_healthcheck hc = { 0 };
 	const char *hcmd = NULL;
 	bool hset = false, nohealth = false;
+	const char *log_driver = NULL;
+	_cleanup_free_ char **log_opts = NULL;
+	size_t n_log_opts = 0;
 	if (!c)
 		return img_fail("out of memory");
 	c->network = RUN_NET_BRIDGE; /* docker's default */
@@ -621,6 +624,11 @@ int img_cmd_run(int argc, char **argv)
 			hset = true;
 			break;
 		case OPT_NOHEALTH: nohealth = true; break;
+		case OPT_LOGDRIVER: log_driver = optarg; break;
+		case OPT_LOGOPT:
+			if (strv_push(&log_opts, &n_log_opts, optarg) < 0)
+				return img_fail("out of memory");
+			break;
 		case OPT_SYSCTL:
 			if (strv_push(&c->sysctls, &n_sysctl, strdup(optarg)) < 0)
 				return img_fail("out of memory");
@@ -652,6 +660,8 @@ int img_cmd_run(int argc, char **argv)
 		return img_fail("Minimum memoryswap limit should be larger than memory limit");
 	if (nohealth && hset)
 		return img_fail("--no-healthcheck conflicts with --health-* options");
+	if (run_parse_log_driver(c, log_driver, log_opts, &e) < 0)
+		return img_fail_err(&e);
 	if (c->lim.memory && c->lim.memory_reservation > c->lim.memory)
 		return img_fail("Minimum memory limit can not be less than memory reservation limit, see usage");
 	for (char **p = c->sysctls; p && *p; p++)
@@ -1206,8 +1216,10 @@ int img_cmd_logs(int argc, char **argv)
 	}
 	_cleanup_free_ char *bundle = NULL;
 	if (with_bundle(argv[optind], &bundle, &e) < 0 ||
-	    run_logs(bundle, tail, follow, ts, since, until, 1, 2, &e) < 0)
-		return img_fail_err(&e);
+	    run_logs(bundle, tail, follow, ts, since, until, 1, 2, &e) < 0) {
+		img_fail_err(&e);
+		return e.code == -ENOTSUP ? 1 : RUN_EXIT_IMG; /* docker's 1 for --log-driver none */
+	}
 	return 0;
 }
 

@@ -285,6 +285,8 @@ static const struct img_opt run_opts[] = {
 	  "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)", 0 },
 	{ "health-timeout", 0, "duration", OPT_HTIMEOUT, "Maximum time to allow one check to run (ms|s|m|h) (default 0s)", 0 },
 	{ "no-healthcheck", 0, NULL, OPT_NOHEALTH, "Disable any container-specified HEALTHCHECK", 0 },
+	{ "log-driver", 0, "string", OPT_LOGDRIVER, "Logging driver for the container (json-file, none)", 0 },
+	{ "log-opt", 0, "list", OPT_LOGOPT, "Log driver options (max-size, max-file)", 0 },
 	{ "blkio-weight", 0, "uint16", OPT_BLKIO,
 	  "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)", 0 },
 	{ 0 },

@@ -158,4 +158,26 @@ check "--no-healthcheck with --health-cmd" "125:img: --no-healthcheck conflicts 
 check "--health-interval below 1ms" "125:img: Interval in Healthcheck cannot be less than 1ms" \
 	"$(rc_err run --rm --health-cmd true --health-interval 10us busybox true)"
 img rm -f hc4 hc5 >/dev/null
+
+# ------------------------------------------------------------ --log-driver, --log-opt
+run --name lg1 --log-opt max-size=1k --log-opt max-file=3 busybox \
+	sh -c 'i=0; while [ $i -lt 100 ]; do echo line$i; i=$((i+1)); done' >/dev/null
+bundle=$(dirname "$(img inspect -f '{{.GraphDriver.Data.MergedDir}}' lg1)")
+check "max-size, max-file: ctr.log and two rotated files, each about max-size" "3 yes" \
+	"$(ls "$bundle" | grep -c '^ctr\.log') $(for f in "$bundle"/ctr.log*; do [ "$(stat -c %s "$f")" -le 1200 ] || echo no; done | grep -q no && echo no || echo yes)"
+out=$(img logs lg1)
+check "logs reads the rotated files, oldest first: the newest lines, in order" "line99" "$(echo "$out" | tail -1)"
+check "the oldest lines were dropped" "" "$(echo "$out" | grep -x line0)"
+check "logs --tail over the current file" "line99" "$(img logs --tail 1 lg1)"
+check "LogConfig in inspect" '{"Type":"json-file","Config":{"max-size":"1024","max-file":"3"}}' \
+	"$(img inspect -f '{{json .HostConfig.LogConfig}}' lg1)"
+out=$(run --name lg2 --log-driver none busybox echo hi)
+check "--log-driver none: the foreground still sees the output" "hi" "$out"
+check "--log-driver none: logs refuses, docker's text and exit 1" \
+	"1:img: configured logging driver does not support reading" "$(rc_err img logs lg2)"
+check "an unknown driver" "125:img: logging driver 'syslog' is not supported here (json-file, none)" \
+	"$(rc_err run --rm --log-driver syslog busybox true)"
+check "an unknown log opt" "125:img: unknown log opt 'foo' for json-file log driver" \
+	"$(rc_err run --rm --log-opt foo=1 busybox true)"
+img rm -f lg1 lg2 >/dev/null
 finish
