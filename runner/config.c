@@ -68,6 +68,8 @@ void run_config_free(struct run_config *c)
 	free(c->cidfile);
 	free(c->init_path);
 	free(c->log_driver);
+	free(c->net_container);
+	free(c->net_container_bundle);
 	for (char **p = c->health.test; p && *p; p++)
 		free(*p);
 	free(c->health.test);
@@ -501,7 +503,7 @@ int run_parse_signal(const char *s, int *ret, struct cm_error *err)
 /* ------------------------------------------------------------ network */
 
 static const char *const netmodes[] = { [RUN_NET_NONE] = "none", [RUN_NET_HOST] = "host",
-					[RUN_NET_BRIDGE] = "bridge" };
+					[RUN_NET_BRIDGE] = "bridge", [RUN_NET_CONTAINER] = "container" };
 
 const char *run_network_name(enum run_netmode m)
 {
@@ -511,7 +513,7 @@ const char *run_network_name(enum run_netmode m)
 int run_parse_network(const char *s, enum run_netmode *ret, struct cm_error *err)
 {
 	for (size_t i = 0; i < CM_ARRAY_SIZE(netmodes); i++)
-		if (strcmp(s, netmodes[i]) == 0) {
+		if (i != RUN_NET_CONTAINER && strcmp(s, netmodes[i]) == 0) {
 			*ret = (enum run_netmode)i;
 			return 0;
 		}
@@ -1456,6 +1458,8 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	jw_kstr_opt(w, "Cidfile", c->cidfile);
 	jw_kstr_opt(w, "InitPath", c->init_path);
 	jw_kstr_opt(w, "LogDriver", c->log_driver);
+	jw_kstr_opt(w, "NetContainer", c->net_container);
+	jw_kstr_opt(w, "NetContainerBundle", c->net_container_bundle);
 	cm_jw_kint(w, "LogMaxSize", c->log_max_size);
 	cm_jw_kint(w, "LogMaxFile", c->log_max_file);
 	if (c->health.test) {
@@ -1586,7 +1590,9 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	c->read_only = get_bool(j, "ReadonlyRootfs");
 	/* configs from before bridging: HostNetwork only, else none */
 	const char *nm = cm_json_get_str(j, "NetworkMode");
-	if (!nm || run_parse_network(nm, &c->network, NULL) < 0)
+	if (cm_streq(nm, "container") && cm_json_get_str(j, "NetContainerBundle"))
+		c->network = RUN_NET_CONTAINER;
+	else if (!nm || run_parse_network(nm, &c->network, NULL) < 0)
 		c->network = get_bool(j, "HostNetwork") ? RUN_NET_HOST : RUN_NET_NONE;
 	if ((r = dup_str(j, "InitDir", &c->init_dir)) < 0)
 		return r;
@@ -1660,8 +1666,11 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	c->stop_timeout = st >= -1 && st < 1000000 ? (int)st : -1;
 	c->init = get_bool(j, "Init");
 	c->init_fd = -1;
+	c->net_fd = -1;
 	if ((r = run_health_from_json(cm_json_get(j, "Healthcheck"), &c->health)) < 0 ||
-	    (r = dup_str(j, "LogDriver", &c->log_driver)) < 0)
+	    (r = dup_str(j, "LogDriver", &c->log_driver)) < 0 ||
+	    (r = dup_str(j, "NetContainer", &c->net_container)) < 0 ||
+	    (r = dup_str(j, "NetContainerBundle", &c->net_container_bundle)) < 0)
 		return r;
 	c->log_max_size = get_int(j, "LogMaxSize") > 0 ? get_int(j, "LogMaxSize") : 0;
 	c->log_max_file = get_int(j, "LogMaxFile") > 0 && get_int(j, "LogMaxFile") < 1000 ? (int)get_int(j, "LogMaxFile") : 0;

@@ -1024,7 +1024,13 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	} else {
 		cm_jw_null(w);
 	}
-	cm_jw_kstr(w, "NetworkMode", run_network_name(c->network));
+	if (c->network == RUN_NET_CONTAINER) {
+		char nm[128];
+		snprintf(nm, sizeof(nm), "container:%s", c->net_container ? c->net_container : "");
+		cm_jw_kstr(w, "NetworkMode", nm);
+	} else {
+		cm_jw_kstr(w, "NetworkMode", run_network_name(c->network));
+	}
 	cm_jw_kstr(w, "PidMode", c->host_pid ? "host" : "");
 	cm_jw_kstr(w, "UTSMode", c->host_uts ? "host" : "");
 	cm_jw_key(w, "PortBindings");

@@ -276,6 +276,27 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		return -1;
 	}
 	c->init_fd = initfd;
+	/* --network container:X: X must run; its netns is held from here */
+	_cleanup_close_ int netfd = -1;
+	if (c->network == RUN_NET_CONTAINER) {
+		struct run_state xs;
+		char np[64];
+		if (!c->net_container_bundle || run_state_refresh(c->net_container_bundle, &xs, NULL) < 0 ||
+		    xs.status != RUN_RUNNING) {
+			(void)run_cgroup_destroy(cg, NULL);
+			snprintf(np, sizeof(np), "cannot join network of a non running container: %.12s",
+				 c->net_container ? c->net_container : "");
+			*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, np);
+			return -1;
+		}
+		snprintf(np, sizeof(np), "/proc/%d/ns/net", (int)xs.pid);
+		if ((netfd = open(np, O_RDONLY | O_CLOEXEC)) < 0) {
+			(void)run_cgroup_destroy(cg, NULL);
+			*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, "opening the other container's network namespace");
+			return -1;
+		}
+	}
+	c->net_fd = netfd;
 	bool self_join = run_cgroup_self_join_fast(cg);
 	_cleanup_close_ int cgfd = self_join ? -1 : run_cgroup_dir_fd(cg);
 	pid_t pid;

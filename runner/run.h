@@ -53,7 +53,8 @@ struct run_volume {
 
 /* docker's --network: none (a netns with lo only), host (the host's), or
  * bridge (the default: a veth on img0, an address of 10.89/16, NAT). */
-enum run_netmode { RUN_NET_NONE, RUN_NET_HOST, RUN_NET_BRIDGE };
+enum run_netmode { RUN_NET_NONE, RUN_NET_HOST, RUN_NET_BRIDGE,
+		   RUN_NET_CONTAINER /* --network container:X: X's namespace */ };
 
 /* -p [IP:][HOSTPORT:]CTRPORT[/tcp|udp]: one published port. */
 struct run_port {
@@ -166,6 +167,9 @@ struct run_config {
 			      * spec's linux.sysctl; written below /proc/sys after pivot_root */
 	char **group_add;    /* --group-add NAME|GID */
 	char *cidfile;       /* --cidfile: where img wrote the id (HostConfig.ContainerIDFile) */
+	char *net_container;  /* --network container:X: X's id, and its bundle */
+	char *net_container_bundle;
+	int net_fd;           /* not stored: the monitor's fd of X's netns, or -1 */
 	char *log_driver;     /* --log-driver: NULL/"json-file" (ctr.log), "none" */
 	int64_t log_max_size; /* --log-opt max-size= bytes, 0: unbounded */
 	int log_max_file;     /* --log-opt max-file=, 0: 1 */

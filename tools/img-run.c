@@ -413,7 +413,7 @@ int img_cmd_run(int argc, char **argv)
 	struct run_healthcheck hc = { 0 };
 	const char *hcmd = NULL;
 	bool hset = false, nohealth = false;
-	const char *log_driver = NULL;
+	const char *log_driver = NULL, *net_ctr = NULL;
 	_cleanup_free_ char **log_opts = NULL;
 	size_t n_log_opts = 0;
 	if (!c)
@@ -483,6 +483,11 @@ int img_cmd_run(int argc, char **argv)
 			break;
 		case OPT_RO: c->read_only = true; break;
 		case OPT_NET:
+			if (strncmp(optarg, "container:", 10) == 0 && optarg[10]) {
+				c->network = RUN_NET_CONTAINER;
+				net_ctr = optarg + 10;
+				break;
+			}
 			if (run_parse_network(optarg, &c->network, &e) < 0)
 				return img_fail_err(&e);
 			break;
@@ -673,6 +678,16 @@ int img_cmd_run(int argc, char **argv)
 		return img_fail("Container ID file found, make sure the other container isn't running or delete %s",
 				c->cidfile);
 	limits_warn(&c->lim, run_cgroup_default_root());
+	if (c->network == RUN_NET_CONTAINER) { /* docker's conflicts */
+		if (c->hostname)
+			return img_fail("conflicting options: hostname and the network mode");
+		if (c->dns || c->dns_search || c->dns_options)
+			return img_fail("conflicting options: dns and the network mode");
+		if (c->extra_hosts)
+			return img_fail("conflicting options: custom host-to-IP mapping and the network mode");
+		if (c->userns)
+			return img_fail("conflicting options: --userns and the network mode (the other container's namespace)");
+	}
 	if (c->host_uts && c->hostname)
 		return img_fail("Conflicting options: hostname and the UTS mode");
 	if (c->host_uts) { /* /etc/hostname and $HOSTNAME: the host's, as docker's */
@@ -713,6 +728,16 @@ int img_cmd_run(int argc, char **argv)
 	if (r != 0)
 		return r;
 	const char *const *cmd = (const char *const *)argv + optind + 1;
+	if (net_ctr) { /* --network container:X: X's id and bundle, X running now */
+		_cleanup_container_ struct ims_container *x = NULL;
+		struct run_state xs;
+		if (ims_container_get(s, net_ctr, &x, &e) < 0)
+			return img_fail_err(&e);
+		if (!x->rundir || run_state_refresh(x->rundir, &xs, NULL) < 0 || xs.status != RUN_RUNNING)
+			return img_fail("cannot join network of a non running container: %s", net_ctr);
+		if (!(c->net_container = strdup(x->id)) || !(c->net_container_bundle = strdup(x->rundir)))
+			return img_fail("out of memory");
+	}
 	struct ims_create_opts co = { .image = argv[optind], .name = name, .cmd = *cmd ? cmd : NULL,
 				      .hostname = c->hostname, .ephemeral = c->autoremove };
 	_cleanup_container_ struct ims_container *ct = NULL;

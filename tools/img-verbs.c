@@ -243,7 +243,7 @@ static const struct img_opt run_opts[] = {
 	{ "entrypoint", 0, "string", OPT_ENTRYPOINT, "Overwrite the default ENTRYPOINT of the image", 0 },
 	LIMIT_OPTS,
 	{ "read-only", 0, NULL, OPT_RO, "Mount the container's root filesystem as read only", 0 },
-	{ "network", 0, "network", OPT_NET, "Connect a container to a network (bridge, none, host)", 0 },
+	{ "network", 0, "network", OPT_NET, "Connect a container to a network (bridge, none, host, container:NAME)", 0 },
 	{ "net", 0, "network", OPT_NET, "", IMG_OPT_HIDDEN },
 	{ "userns", 0, "string", OPT_USERNS,
 	  "User namespace to use: host (the default, as docker's), or\n"

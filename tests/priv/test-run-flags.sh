@@ -180,4 +180,25 @@ check "an unknown driver" "125:img: logging driver 'syslog' is not supported her
 check "an unknown log opt" "125:img: unknown log opt 'foo' for json-file log driver" \
 	"$(rc_err run --rm --log-opt foo=1 busybox true)"
 img rm -f lg1 lg2 >/dev/null
+
+# ------------------------------------------------------------ --network container:X
+run -d --name nsrv busybox sh -c 'mkdir -p /www && echo hello > /www/x && exec httpd -f -p 127.0.0.1:8080 -h /www' >/dev/null
+listening() { img exec nsrv sh -c 'netstat -ltn 2>/dev/null | grep -q 127.0.0.1:8080'; }
+wait_for listening || note "httpd did not show as listening"
+check "--network container:X: X's interfaces" \
+	"$(img exec nsrv cat /sys/class/net/eth0/address)" \
+	"$(run --rm --network container:nsrv busybox cat /sys/class/net/eth0/address)"
+check "--network container:X: X's loopback (its 127.0.0.1 server)" "hello" \
+	"$(run --rm --network container:nsrv busybox wget -qO- http://127.0.0.1:8080/x)"
+check "inspect: NetworkMode container:ID" "container:$(img inspect -f '{{.Id}}' nsrv)" \
+	"$(img inspect -f '{{.HostConfig.NetworkMode}}' "$(img create --network container:nsrv busybox true)")"
+check "--network container:X with -p: docker's error" \
+	"125:img: conflicting options: port publishing and the container type network mode" \
+	"$(rc_err run --rm --network container:nsrv -p 80 busybox true)"
+check "--network container:X with -h" "125:img: conflicting options: hostname and the network mode" \
+	"$(rc_err run --rm --network container:nsrv -h x busybox true)"
+img stop -t 0 nsrv >/dev/null
+check "--network container:X of a stopped X" "125:img: cannot join network of a non running container: nsrv" \
+	"$(rc_err run --rm --network container:nsrv busybox true)"
+img rm -f nsrv >/dev/null
 finish
