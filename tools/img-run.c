@@ -354,7 +354,7 @@ int img_container_setup(struct ims_store *s, const struct ims_create_opts *co,
 	const struct cm_json *icfg = cm_json_get(img->config, "config");
 	/* the image's HEALTHCHECK under what --health-* set (test, each number) */
 	struct run_healthcheck ih = { 0 };
-	if (run_health_from_json(cm_json_get(icfg, "Healthcheck"), &ih) < 0) {
+	if (vols && run_health_from_json(cm_json_get(icfg, "Healthcheck"), &ih) < 0) { /* not a build step's */
 		free_container(s, ct->id);
 		return cm_error_set(e, -ENOMEM, "out of memory");
 	}
