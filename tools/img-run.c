@@ -165,6 +165,54 @@ int img_attach_wait(struct run_started *st, bool tty, const char *bundle, const 
 
 /* ------------------------------------------------------------ run */
 
+/* --expose N[-M][/tcp|udp] into v (the ports -P publishes). */
+static int expose_add(const char *spec, struct run_port *v, size_t *n)
+{
+	char *end;
+	unsigned long a = strtoul(spec, &end, 10), b = a;
+	if (*end == '-')
+		b = strtoul(end + 1, &end, 10);
+	bool udp = strcmp(end, "/udp") == 0;
+	if (end == spec || a < 1 || b > 65535 || b < a || (*end && !udp && strcmp(end, "/tcp") != 0))
+		return img_fail("invalid range format for --expose: %s", spec), -1;
+	for (unsigned long p = a; p <= b; p++) {
+		if (*n == 64)
+			return img_fail("--expose: at most 64 ports"), -1;
+		v[(*n)++] = (struct run_port){ .host_ip = "0.0.0.0", .ctr_port = (uint16_t)p, .udp = udp };
+	}
+	return 0;
+}
+
+/* -P: every port of ports (and the image's EXPOSE) not published yet, to a
+ * free host port (host_port 0, chosen by run_net_check_ports). */
+static int publish_all_ports(struct run_config *c, const struct run_port *ports, size_t n,
+			     const struct cm_json *image_ports)
+{
+	struct run_port all[128];
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < 128; i++)
+		all[k++] = ports[i];
+	for (size_t i = 0; cm_json_is(image_ports, CM_JSON_OBJECT) && i < image_ports->n && k < 128; i++) {
+		int p = atoi(image_ports->k[i]);
+		if (p > 0 && p < 65536)
+			all[k++] = (struct run_port){ .host_ip = "0.0.0.0", .ctr_port = (uint16_t)p,
+						      .udp = strstr(image_ports->k[i], "/udp") != NULL };
+	}
+	for (size_t i = 0; i < k; i++) {
+		bool have = false;
+		for (size_t j = 0; j < c->n_ports; j++)
+			have |= c->ports[j].ctr_port == all[i].ctr_port && c->ports[j].udp == all[i].udp;
+		if (have)
+			continue;
+		struct run_port *nv = realloc(c->ports, (c->n_ports + 1) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		c->ports = nv;
+		c->ports[c->n_ports++] = all[i];
+	}
+	return 0;
+}
+
 static int port_push(struct run_config *c, const char *spec, struct cm_error *e)
 {
 	struct run_port p;
@@ -414,6 +462,9 @@ int img_cmd_run(int argc, char **argv)
 	const char *hcmd = NULL;
 	bool hset = false, nohealth = false;
 	const char *log_driver = NULL, *net_ctr = NULL;
+	bool publish_all = false;
+	struct run_port expose[64];
+	size_t n_expose = 0;
 	_cleanup_free_ char **log_opts = NULL;
 	size_t n_log_opts = 0;
 	if (!c)
@@ -494,6 +545,11 @@ int img_cmd_run(int argc, char **argv)
 		case 'p':
 			if (port_push(c, optarg, &e) < 0)
 				return img_fail_err(&e);
+			break;
+		case 'P': publish_all = true; break;
+		case OPT_EXPOSE:
+			if (expose_add(optarg, expose, &n_expose) < 0)
+				return RUN_EXIT_IMG;
 			break;
 		case OPT_USERNS:
 			/* docker's --userns host (or =host): the host's user
@@ -712,6 +768,15 @@ int img_cmd_run(int argc, char **argv)
 	/* a limit the cgroups cannot apply: refused before anything exists */
 	if (run_cgroup_check(c->cgroup_root, &c->lim, &e) < 0)
 		return img_fail_err(&e);
+	if (publish_all && c->network == RUN_NET_BRIDGE) { /* -P: needs the image's EXPOSE */
+		_cleanup_(ims_store_freep) struct ims_store *ps = NULL;
+		_cleanup_image_ struct ims_image *pimg = NULL;
+		if (img_open_store(&ps, &e) < 0 || ims_image_resolve(ps, argv[optind], &pimg, &e) < 0)
+			return img_fail_err(&e);
+		if (publish_all_ports(c, expose, n_expose,
+				      cm_json_get(cm_json_get(pimg->config, "config"), "ExposedPorts")) < 0)
+			return img_fail("out of memory");
+	}
 	/* before anything is created: a port taken is refused, -p CTRPORT gets
 	 * a free host port (the monitor checks again under the network lock) */
 	if (run_net_check_ports("", c->ports, c->n_ports, &e) < 0)

@@ -201,4 +201,16 @@ img stop -t 0 nsrv >/dev/null
 check "--network container:X of a stopped X" "125:img: cannot join network of a non running container: nsrv" \
 	"$(rc_err run --rm --network container:nsrv busybox true)"
 img rm -f nsrv >/dev/null
+
+# ------------------------------------------------------------ -P, --expose
+ctr=$(img create busybox true)
+img commit -c 'EXPOSE 80 53/udp' "$ctr" expimg >/dev/null
+img rm "$ctr" >/dev/null
+id=$(run -d -P --expose 8080 -p 127.0.0.1:18099:80 expimg sleep 60)
+out=$(img port "$id" | sort)
+check_re "-P: --expose and the image's EXPOSE to free host ports; a -p one kept" \
+	'^53/udp -> 0\.0\.0\.0:[0-9]+\|80/tcp -> 127\.0\.0\.1:18099\|8080/tcp -> 0\.0\.0\.0:[0-9]+$' "$(echo "$out" | flat)"
+check "ps --filter publish= sees -P's ports" "$(img ps -q -f id="$id")" "$(img ps -q -f publish=8080)"
+img rm -f "$id" >/dev/null
+check "--expose with a bad range" "125:img: invalid range format for --expose: 90-80" "$(rc_err run --rm --expose 90-80 busybox true)"
 finish
