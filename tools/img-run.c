@@ -119,6 +119,9 @@ int img_container_discard(struct ims_store *s, const char *bundle, const char *i
 	return ims_container_remove(s, id, true, e);
 }
 
+/* run --sig-proxy=false: signals to a foreground img are not passed on */
+static bool sig_proxy = true;
+
 /* Attached: relay (tty), wait for the exit code, remove an --rm container
  * (rm_id), reap the monitor. */
 int img_attach_wait(struct run_started *st, bool tty, const char *bundle, const char *rm_id)
@@ -127,7 +130,7 @@ int img_attach_wait(struct run_started *st, bool tty, const char *bundle, const 
 	int code = RUN_EXIT_IMG;
 	struct termios saved;
 	bool raw = false;
-	forward_signals(st->pid, !tty);
+	forward_signals(st->pid, !tty && sig_proxy);
 	if (tty && st->ptm >= 0) {
 		/* the monitor relays the data; we keep the window size (now and on
 		 * SIGWINCH) and, like docker, put our terminal in raw mode so ^C
@@ -547,6 +550,13 @@ int img_cmd_run(int argc, char **argv)
 				return img_fail_err(&e);
 			break;
 		case 'P': publish_all = true; break;
+		case OPT_SIGPROXY:
+			if (optarg && strcmp(optarg, "true") && strcmp(optarg, "false") && strcmp(optarg, "1") &&
+			    strcmp(optarg, "0"))
+				return img_fail("invalid argument \"%s\" for \"--sig-proxy\" flag: strconv.ParseBool: parsing \"%s\": invalid syntax",
+						optarg, optarg);
+			sig_proxy = !optarg || !strcmp(optarg, "true") || !strcmp(optarg, "1");
+			break;
 		case OPT_EXPOSE:
 			if (expose_add(optarg, expose, &n_expose) < 0)
 				return RUN_EXIT_IMG;

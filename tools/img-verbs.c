@@ -268,6 +268,8 @@ static const struct img_opt run_opts[] = {
 	{ "privileged", 0, NULL, OPT_PRIVILEGED, "Give extended privileges to this container", 0 },
 	{ "publish", 'p', "list", 'p', "Publish a container's port(s) to the host", 0 },
 	{ "publish-all", 'P', NULL, 'P', "Publish all exposed ports to random ports", 0 },
+	{ "sig-proxy", 0, NULL, OPT_SIGPROXY, "Proxy received signals to the process (default true)",
+	  IMG_OPT_OPTARG | IMG_OPT_RUN_ONLY },
 	{ "expose", 0, "list", OPT_EXPOSE, "Expose a port or a range of ports", 0 },
 	{ "label", 'l', "list", 'l', "Set meta data on a container", 0 },
 	{ "cidfile", 0, "string", OPT_CIDFILE, "Write the container ID to the file", 0 },

@@ -212,5 +212,18 @@ check_re "-P: --expose and the image's EXPOSE to free host ports; a -p one kept"
 	'^53/udp -> 0\.0\.0\.0:[0-9]+\|80/tcp -> 127\.0\.0\.1:18099\|8080/tcp -> 0\.0\.0\.0:[0-9]+$' "$(echo "$out" | flat)"
 check "ps --filter publish= sees -P's ports" "$(img ps -q -f id="$id")" "$(img ps -q -f publish=8080)"
 img rm -f "$id" >/dev/null
+# --sig-proxy: a signal to the foreground img reaches the container, or not
+for sp in true false; do
+	"$IMG_BIN" --root "$STORE" run --name "sp$sp" --cgroup-parent "$CGP" --sig-proxy=$sp busybox \
+		sh -c 'trap "echo got; exit 5" USR1; i=0; while [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done; echo timeout' >/dev/null 2>&1 &
+	fg=$!
+	_PIDS+=($fg)
+	wait_for sh -c "$IMG_BIN --root $STORE top sp$sp 2>/dev/null | grep -q sleep"
+	kill -USR1 "$fg"
+	timeout 30 "$IMG_BIN" --root "$STORE" wait "sp$sp" >/dev/null
+done
+check "--sig-proxy (default true): the signal is passed on" "got 5" "$(img logs sptrue) $(img inspect -f '{{.State.ExitCode}}' sptrue)"
+check "--sig-proxy=false: not passed on" "timeout 0" "$(img logs spfalse) $(img inspect -f '{{.State.ExitCode}}' spfalse)"
+img rm -f sptrue spfalse >/dev/null
 check "--expose with a bad range" "125:img: invalid range format for --expose: 90-80" "$(rc_err run --rm --expose 90-80 busybox true)"
 finish
