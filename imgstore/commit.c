@@ -29,7 +29,101 @@ struct changes {
 	char **vols, **ports, **labels;
 	size_t n_vols, n_ports, n_labels;
 	char *stopsignal;
+	char *healthcheck; /* the Healthcheck object, JSON */
 };
+
+/* A Dockerfile duration of HEALTHCHECK's options: 30s, 500ms, 1m30s. */
+static int64_t hc_duration(const char *s, size_t n)
+{
+	int64_t total = 0;
+	const char *p = s, *end = s + n;
+	while (p < end) {
+		char *q;
+		double v = strtod(p, &q);
+		if (q == p || q >= end + 1)
+			return -1;
+		int64_t unit;
+		if (q + 1 < end + 1 && strncmp(q, "ms", 2) == 0)
+			unit = 1000000, q += 2;
+		else if (*q == 's')
+			unit = 1000000000LL, q++;
+		else if (*q == 'm')
+			unit = 60000000000LL, q++;
+		else if (*q == 'h')
+			unit = 3600000000000LL, q++;
+		else
+			return -1;
+		total += (int64_t)(v * (double)unit);
+		p = q;
+	}
+	return total;
+}
+
+/* HEALTHCHECK NONE | HEALTHCHECK [--interval=D] [--timeout=D]
+ * [--start-period=D] [--retries=N] CMD command (shell or JSON form) */
+static int health_change(const char *s, const char *rest, struct changes *c, struct cm_error *err)
+{
+	struct cm_jw w;
+	cm_jw_init(&w, 0);
+	cm_jw_obj(&w);
+	if (strncasecmp(rest, "NONE", 4) == 0 && !rest[4]) {
+		cm_jw_key(&w, "Test");
+		cm_jw_arr(&w);
+		cm_jw_str(&w, "NONE");
+		cm_jw_arr_end(&w);
+	} else {
+		while (strncmp(rest, "--", 2) == 0) {
+			size_t l = strcspn(rest, " \t");
+			const char *eq = memchr(rest, '=', l);
+			if (!eq) {
+				cm_jw_free(&w);
+				return cm_error_set(err, -EINVAL, "--change '%s': HEALTHCHECK options are --NAME=VALUE", s);
+			}
+			size_t kl = (size_t)(eq - rest - 2), vl = l - kl - 3;
+			static const char *const keys[][2] = { { "interval", "Interval" }, { "timeout", "Timeout" },
+							       { "start-period", "StartPeriod" }, { "retries", "Retries" } };
+			size_t k;
+			for (k = 0; k < 4; k++)
+				if (strlen(keys[k][0]) == kl && strncmp(rest + 2, keys[k][0], kl) == 0)
+					break;
+			int64_t v = k == 3 ? strtoll(eq + 1, NULL, 10) : k < 3 ? hc_duration(eq + 1, vl) : -1;
+			if (v < 0) {
+				cm_jw_free(&w);
+				return cm_error_set(err, -EINVAL, "--change '%s': bad HEALTHCHECK option", s);
+			}
+			cm_jw_kint(&w, keys[k][1], v);
+			rest += l;
+			while (*rest == ' ' || *rest == '\t')
+				rest++;
+		}
+		if (strncasecmp(rest, "CMD", 3) != 0 || (rest[3] != ' ' && rest[3] != '\t')) {
+			cm_jw_free(&w);
+			return cm_error_set(err, -EINVAL, "--change '%s': HEALTHCHECK needs CMD or NONE", s);
+		}
+		rest += 4;
+		while (*rest == ' ' || *rest == '\t')
+			rest++;
+		_cleanup_json_ struct cm_json *j = NULL;
+		cm_jw_key(&w, "Test");
+		cm_jw_arr(&w);
+		if (*rest == '[' && cm_json_parse(rest, strlen(rest), &j, NULL, 0) == 0 &&
+		    cm_json_is(j, CM_JSON_ARRAY)) {
+			cm_jw_str(&w, "CMD");
+			for (size_t i = 0; i < j->n; i++)
+				cm_jw_str(&w, cm_json_str(j->v[i]) ? cm_json_str(j->v[i]) : "");
+		} else {
+			cm_jw_str(&w, "CMD-SHELL");
+			cm_jw_str(&w, rest);
+		}
+		cm_jw_arr_end(&w);
+	}
+	cm_jw_obj_end(&w);
+	free(c->healthcheck);
+	c->healthcheck = NULL;
+	if (cm_jw_finish(&w, &c->healthcheck, NULL) < 0)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
 
 static int strv_append(char ***v, size_t *n, const char *s, size_t len)
 {
@@ -129,6 +223,7 @@ static void changes_free(struct changes *c)
 		free(c->labels[i]);
 	free(c->labels);
 	free(c->stopsignal);
+	free(c->healthcheck);
 }
 
 /* 'CMD ["a","b"]' (exec form) or 'CMD a b' (shell form: sh -c) -> JSON. */
@@ -209,9 +304,11 @@ static int parse_changes(const char *const *v, struct changes *c, struct cm_erro
 			r = label_change(s, rest, c, err);
 		} else if (kl == 10 && strncasecmp(s, "STOPSIGNAL", 10) == 0) {
 			slot = &c->stopsignal;
+		} else if (kl == 11 && strncasecmp(s, "HEALTHCHECK", 11) == 0) {
+			r = health_change(s, rest, c, err);
 		} else {
 			return cm_error_set(err, -EINVAL,
-					    "--change '%s': only CMD, ENTRYPOINT, ENV, WORKDIR, USER, VOLUME, EXPOSE, LABEL and STOPSIGNAL are supported",
+					    "--change '%s': only CMD, ENTRYPOINT, ENV, WORKDIR, USER, VOLUME, EXPOSE, LABEL, STOPSIGNAL and HEALTHCHECK are supported",
 					    s);
 		}
 		if (r < 0)
@@ -307,7 +404,7 @@ static void write_merged(struct cm_jw *w, const char *key, const struct cm_json 
 static void write_runconfig(struct cm_jw *w, const struct cm_json *cc, const struct changes *c)
 {
 	static const char *const mine[] = { "Cmd", "Entrypoint", "Env", "WorkingDir", "User",
-					    "Volumes", "ExposedPorts", "Labels", "StopSignal" };
+					    "Volumes", "ExposedPorts", "Labels", "StopSignal", "Healthcheck" };
 	cm_jw_obj(w);
 	for (size_t i = 0; cm_json_is(cc, CM_JSON_OBJECT) && i < cc->n; i++) {
 		bool skip = false;
@@ -351,6 +448,13 @@ static void write_runconfig(struct cm_jw *w, const struct cm_json *cc, const str
 	write_merged(w, "Volumes", cm_json_get(cc, "Volumes"), c->vols, c->n_vols, false);
 	write_merged(w, "ExposedPorts", cm_json_get(cc, "ExposedPorts"), c->ports, c->n_ports, false);
 	write_merged(w, "Labels", cm_json_get(cc, "Labels"), c->labels, c->n_labels, true);
+	if (c->healthcheck || cm_json_get(cc, "Healthcheck")) {
+		cm_jw_key(w, "Healthcheck");
+		if (c->healthcheck)
+			write_raw_json(w, c->healthcheck);
+		else
+			cm_jw_value(w, cm_json_get(cc, "Healthcheck"));
+	}
 	if (c->stopsignal || cm_json_get(cc, "StopSignal")) {
 		cm_jw_key(w, "StopSignal");
 		if (c->stopsignal)

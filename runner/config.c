@@ -67,6 +67,12 @@ void run_config_free(struct run_config *c)
 	free(c->group_add);
 	free(c->cidfile);
 	free(c->init_path);
+	free(c->log_driver);
+	free(c->net_container);
+	free(c->net_container_bundle);
+	for (char **p = c->health.test; p && *p; p++)
+		free(*p);
+	free(c->health.test);
 	free(c->ports);
 	free(c->init_dir);
 	free(c->cgroup_parent);
@@ -255,6 +261,42 @@ int run_parse_sysctl(const char *s, enum run_netmode net, struct cm_error *err)
 		return 0;
 	}
 	return cm_error_set(err, -EINVAL, "sysctl '%.*s' is not allowed", (int)kl, s);
+}
+
+int run_parse_log_driver(struct run_config *c, const char *driver, char *const *opts,
+			 struct cm_error *err)
+{
+	const char *d = driver ? driver : "json-file";
+	if (strcmp(d, "json-file") != 0 && strcmp(d, "none") != 0)
+		return cm_error_set(err, -EINVAL, "logging driver '%s' is not supported here (json-file, none)", d);
+	for (char *const *o = opts; o && *o; o++) {
+		const char *eq = strchr(*o, '=');
+		size_t kl = eq ? (size_t)(eq - *o) : strlen(*o);
+		bool json = strcmp(d, "json-file") == 0;
+		if (!eq)
+			return cm_error_set(err, -EINVAL, "invalid key value pair format in log opts: %s", *o);
+		if (json && kl == 8 && strncmp(*o, "max-size", 8) == 0) {
+			if (run_parse_bytes(eq + 1, &c->log_max_size, NULL) < 0 || c->log_max_size <= 0)
+				return cm_error_set(err, -EINVAL, "invalid max-size '%s'", eq + 1);
+		} else if (json && kl == 8 && strncmp(*o, "max-file", 8) == 0) {
+			char *end;
+			long n = strtol(eq + 1, &end, 10);
+			if (*end || n < 1 || n > 999)
+				return cm_error_set(err, -EINVAL, "max-file cannot be less than 1");
+			c->log_max_file = (int)n;
+		} else if (json && ((kl == 8 && strncmp(*o, "compress", 8) == 0) ||
+				    (kl == 6 && strncmp(*o, "labels", 6) == 0) ||
+				    (kl == 3 && strncmp(*o, "env", 3) == 0) ||
+				    (kl == 3 && strncmp(*o, "tag", 3) == 0))) {
+			/* accepted, no effect here */
+		} else {
+			return cm_error_set(err, -EINVAL, "unknown log opt '%.*s' for %s log driver", (int)kl, *o, d);
+		}
+	}
+	if (c->log_max_file > 1 && !c->log_max_size)
+		return cm_error_set(err, -EINVAL, "max-file cannot be set without max-size");
+	free(c->log_driver);
+	return (c->log_driver = strdup(d)) ? 0 : -ENOMEM;
 }
 
 int run_parse_cpuset(const char *s, struct cm_error *err)
@@ -461,7 +503,7 @@ int run_parse_signal(const char *s, int *ret, struct cm_error *err)
 /* ------------------------------------------------------------ network */
 
 static const char *const netmodes[] = { [RUN_NET_NONE] = "none", [RUN_NET_HOST] = "host",
-					[RUN_NET_BRIDGE] = "bridge" };
+					[RUN_NET_BRIDGE] = "bridge", [RUN_NET_CONTAINER] = "container" };
 
 const char *run_network_name(enum run_netmode m)
 {
@@ -471,7 +513,7 @@ const char *run_network_name(enum run_netmode m)
 int run_parse_network(const char *s, enum run_netmode *ret, struct cm_error *err)
 {
 	for (size_t i = 0; i < CM_ARRAY_SIZE(netmodes); i++)
-		if (strcmp(s, netmodes[i]) == 0) {
+		if (i != RUN_NET_CONTAINER && strcmp(s, netmodes[i]) == 0) {
 			*ret = (enum run_netmode)i;
 			return 0;
 		}
@@ -1415,6 +1457,15 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	cm_jw_key(w, "Init"); cm_jw_bool(w, c->init);
 	jw_kstr_opt(w, "Cidfile", c->cidfile);
 	jw_kstr_opt(w, "InitPath", c->init_path);
+	jw_kstr_opt(w, "LogDriver", c->log_driver);
+	jw_kstr_opt(w, "NetContainer", c->net_container);
+	jw_kstr_opt(w, "NetContainerBundle", c->net_container_bundle);
+	cm_jw_kint(w, "LogMaxSize", c->log_max_size);
+	cm_jw_kint(w, "LogMaxFile", c->log_max_file);
+	if (c->health.test) {
+		cm_jw_key(w, "Healthcheck");
+		run_health_json(&c->health, w);
+	}
 	cm_jw_key(w, "Sysctls");
 	cm_jw_arr(w);
 	for (char **p = c->sysctls; p && *p; p++)
@@ -1539,7 +1590,9 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	c->read_only = get_bool(j, "ReadonlyRootfs");
 	/* configs from before bridging: HostNetwork only, else none */
 	const char *nm = cm_json_get_str(j, "NetworkMode");
-	if (!nm || run_parse_network(nm, &c->network, NULL) < 0)
+	if (cm_streq(nm, "container") && cm_json_get_str(j, "NetContainerBundle"))
+		c->network = RUN_NET_CONTAINER;
+	else if (!nm || run_parse_network(nm, &c->network, NULL) < 0)
 		c->network = get_bool(j, "HostNetwork") ? RUN_NET_HOST : RUN_NET_NONE;
 	if ((r = dup_str(j, "InitDir", &c->init_dir)) < 0)
 		return r;
@@ -1613,6 +1666,14 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	c->stop_timeout = st >= -1 && st < 1000000 ? (int)st : -1;
 	c->init = get_bool(j, "Init");
 	c->init_fd = -1;
+	c->net_fd = -1;
+	if ((r = run_health_from_json(cm_json_get(j, "Healthcheck"), &c->health)) < 0 ||
+	    (r = dup_str(j, "LogDriver", &c->log_driver)) < 0 ||
+	    (r = dup_str(j, "NetContainer", &c->net_container)) < 0 ||
+	    (r = dup_str(j, "NetContainerBundle", &c->net_container_bundle)) < 0)
+		return r;
+	c->log_max_size = get_int(j, "LogMaxSize") > 0 ? get_int(j, "LogMaxSize") : 0;
+	c->log_max_file = get_int(j, "LogMaxFile") > 0 && get_int(j, "LogMaxFile") < 1000 ? (int)get_int(j, "LogMaxFile") : 0;
 	if ((r = dup_str(j, "Cidfile", &c->cidfile)) < 0 ||
 	    (r = dup_str(j, "InitPath", &c->init_path)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "Sysctls"), &c->sysctls, NULL)) < 0 ||

@@ -886,6 +886,26 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	run_time_fmt_ns(st.finished_ns, t, sizeof(t));
 	cm_jw_kstr(w, "FinishedAt", t);
 	cm_jw_kint(w, "MonitorPid", st.status == RUN_RUNNING ? st.monitor : 0);
+	if (run_health_enabled(c)) { /* docker's State.Health, as the monitor keeps it */
+		_cleanup_free_ char *hj = NULL;
+		_cleanup_json_ struct cm_json *h = NULL;
+		size_t hl;
+		cm_jw_key(w, "Health");
+		if (run_health_read(bundle, &hj, &hl) == 0) {
+			if (cm_json_parse(hj, hl, &h, NULL, 0) == 0)
+				cm_jw_value(w, h);
+			else
+				cm_jw_null(w);
+		} else {
+			cm_jw_obj(w);
+			cm_jw_kstr(w, "Status", "starting");
+			cm_jw_kint(w, "FailingStreak", 0);
+			cm_jw_key(w, "Log");
+			cm_jw_arr(w);
+			cm_jw_arr_end(w);
+			cm_jw_obj_end(w);
+		}
+	}
 	cm_jw_obj_end(w);
 	cm_jw_kint(w, "RestartCount", st.restart_count);
 	cm_jw_kstr(w, "Image", c->image_id ? c->image_id : "");
@@ -922,6 +942,22 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_kstr(w, "CpusetCpus", c->lim.cpuset_cpus);
 	cm_jw_key(w, "Init");
 	cm_jw_bool(w, c->init);
+	cm_jw_key(w, "LogConfig");
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "Type", c->log_driver ? c->log_driver : "json-file");
+	cm_jw_key(w, "Config");
+	cm_jw_obj(w);
+	char lv[32]; /* docker's: strings */
+	if (c->log_max_size > 0) {
+		snprintf(lv, sizeof(lv), "%lld", (long long)c->log_max_size);
+		cm_jw_kstr(w, "max-size", lv);
+	}
+	if (c->log_max_file > 0) {
+		snprintf(lv, sizeof(lv), "%d", c->log_max_file);
+		cm_jw_kstr(w, "max-file", lv);
+	}
+	cm_jw_obj_end(w);
+	cm_jw_obj_end(w);
 	cm_jw_kstr(w, "ContainerIDFile", c->cidfile ? c->cidfile : "");
 	cm_jw_key(w, "GroupAdd"); /* docker's: null when none */
 	if (c->group_add && c->group_add[0]) {
@@ -989,7 +1025,13 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	} else {
 		cm_jw_null(w);
 	}
-	cm_jw_kstr(w, "NetworkMode", run_network_name(c->network));
+	if (c->network == RUN_NET_CONTAINER) {
+		char nm[128];
+		snprintf(nm, sizeof(nm), "container:%s", c->net_container ? c->net_container : "");
+		cm_jw_kstr(w, "NetworkMode", nm);
+	} else {
+		cm_jw_kstr(w, "NetworkMode", run_network_name(c->network));
+	}
 	cm_jw_kstr(w, "PidMode", c->host_pid ? "host" : "");
 	cm_jw_kstr(w, "UTSMode", c->host_uts ? "host" : "");
 	cm_jw_key(w, "PortBindings");
@@ -1068,6 +1110,10 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 	cm_jw_arr_end(w);
 	cm_jw_kstr(w, "WorkingDir", c->cwd ? c->cwd : "/");
 	cm_jw_kstr(w, "Image", c->image ? c->image : "");
+	if (c->health.test) {
+		cm_jw_key(w, "Healthcheck");
+		run_health_json(&c->health, w);
+	}
 	if (c->stop_signal > 0) {
 		char sn[32];
 		run_signal_name(c->stop_signal, sn, sizeof(sn));

@@ -812,6 +812,12 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 		if (dup2(stdio[i], i) < 0)
 			child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "stdio");
 
+	/* --network container:X: X's network namespace (opened by the monitor),
+	 * before /sys is mounted, so that it shows X's interfaces */
+	if (c->network == RUN_NET_CONTAINER && setns(c->net_fd, CLONE_NEWNET) < 0)
+		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "joining the network namespace of %.12s",
+			   c->net_container ? c->net_container : "");
+
 	/* the mount namespace first: nothing we mount may propagate to the host */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "making / a slave mount");
@@ -896,7 +902,7 @@ int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_chi
 		flags |= CLONE_NEWPID;
 	if (!c->host_uts && !c->ns_path[RUN_NS_UTS])
 		flags |= CLONE_NEWUTS;
-	if (c->network != RUN_NET_HOST && !c->ns_path[RUN_NS_NET])
+	if (c->network != RUN_NET_HOST && c->network != RUN_NET_CONTAINER && !c->ns_path[RUN_NS_NET])
 		flags |= CLONE_NEWNET;
 	if (c->userns && !c->ns_path[RUN_NS_USER])
 		flags |= CLONE_NEWUSER;
@@ -908,6 +914,8 @@ int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_chi
 			return cm_error_setx(err, cm_neg_errno(), "joining namespace %s",
 					     c->ns_path[RUN_NS_PID]);
 	}
+	if (c->network == RUN_NET_CONTAINER && c->net_fd < 0)
+		return cm_error_set(err, -EINVAL, "no network namespace to join");
 	/* the filter is compiled here, the child only loads it */
 	_cleanup_seccomp_ struct run_seccomp *sec = NULL;
 	int r = run_seccomp_compile(c, &sec, err);

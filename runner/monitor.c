@@ -55,13 +55,40 @@ static void json_escape(FILE *f, const char *s, size_t n)
 	}
 }
 
+/* --log-driver none, --log-opt max-size/max-file: set once by the monitor */
+static struct {
+	const char *path; /* BUNDLE/ctr.log */
+	bool none;
+	int64_t max_size;
+	int max_file;
+} logcfg;
+
+/* json-file's rotation: ctr.log -> ctr.log.1 -> ... -> ctr.log.(max-file - 1),
+ * the oldest dropped; with max-file 1 the log starts again empty. The same
+ * FILE goes on (freopen). */
+static void log_rotate(FILE *log)
+{
+	char a[4200], b[4200];
+	fflush(log);
+	for (int i = logcfg.max_file - 1; i >= 1; i--) {
+		snprintf(a, sizeof(a), i == 1 ? "%s" : "%s.%d", logcfg.path, i - 1);
+		snprintf(b, sizeof(b), "%s.%d", logcfg.path, i);
+		(void)rename(a, b);
+	}
+	(void)!freopen(logcfg.path, logcfg.max_file > 1 ? "ae" : "we", log);
+}
+
 static void log_line(FILE *log, const char *stream, const char *s, size_t n)
 {
 	char t[64];
+	if (logcfg.none)
+		return;
 	run_time_fmt_ns(run_now_ns(), t, sizeof(t));
 	fputs("{\"log\":\"", log);
 	json_escape(log, s, n);
 	fprintf(log, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, t);
+	if (logcfg.max_size > 0 && logcfg.path && ftell(log) >= logcfg.max_size)
+		log_rotate(log);
 }
 
 /* Emit every complete line of s (or everything with flush). */
@@ -146,6 +173,7 @@ static int monitor_fail(int sync, const char *bundle, int code, const char *msg)
 
 /* What the lives of one container share. */
 struct monitor {
+	struct run_health_run health;
 	const char *bundle;
 	struct run_config *c;
 	struct run_cgroup *cg;
@@ -248,6 +276,27 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		return -1;
 	}
 	c->init_fd = initfd;
+	/* --network container:X: X must run; its netns is held from here */
+	_cleanup_close_ int netfd = -1;
+	if (c->network == RUN_NET_CONTAINER) {
+		struct run_state xs;
+		char np[64];
+		if (!c->net_container_bundle || run_state_refresh(c->net_container_bundle, &xs, NULL) < 0 ||
+		    xs.status != RUN_RUNNING) {
+			(void)run_cgroup_destroy(cg, NULL);
+			snprintf(np, sizeof(np), "cannot join network of a non running container: %.12s",
+				 c->net_container ? c->net_container : "");
+			*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, np);
+			return -1;
+		}
+		snprintf(np, sizeof(np), "/proc/%d/ns/net", (int)xs.pid);
+		if ((netfd = open(np, O_RDONLY | O_CLOEXEC)) < 0) {
+			(void)run_cgroup_destroy(cg, NULL);
+			*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, "opening the other container's network namespace");
+			return -1;
+		}
+	}
+	c->net_fd = netfd;
 	bool self_join = run_cgroup_self_join_fast(cg);
 	_cleanup_close_ int cgfd = self_join ? -1 : run_cgroup_dir_fd(cg);
 	pid_t pid;
@@ -354,6 +403,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
 		return -1;
 	}
+	run_event_container(bundle, c, "start", NULL); /* before its die, whatever comes first */
 	if (restarts == 0) {
 		(void)run_monitor_send(sync, RUN_MSG_STARTED, 0, pid, NULL, attach && c->tty ? ptm : -1);
 		if (!attach) {
@@ -364,6 +414,8 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 
 	int status = 0;
 	bool exited = false;
+	struct run_health_run *health = &m->health;
+	run_health_begin(health, c, bundle, run_now_ns());
 	while (!exited || out.fd >= 0 || err.fd >= 0) {
 		struct pollfd pf[6] = {
 			{ .fd = out.fd, .events = POLLIN },
@@ -374,11 +426,15 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 			{ .fd = m->fs_lost ? -1 : m->ufsd, .events = POLLIN },
 		};
 		/* after pid 1 exited the pidns is gone: drain what is buffered */
-		int pr = poll(pf, CM_ARRAY_SIZE(pf), exited ? 200 : -1);
+		int pr = poll(pf, CM_ARRAY_SIZE(pf), exited ? 200 : run_health_poll_ms(health, run_now_ns()));
 		if (pr < 0 && errno != EINTR)
 			break;
 		if (pr == 0 && exited)
 			break;
+		if (!exited) { /* --health-cmd: a check due, or one past its timeout */
+			run_health_drain(health);
+			run_health_tick(health, c, bundle, run_now_ns());
+		}
 		if (pf[0].revents) {
 			stream_read(&out, log);
 			if (out.fd < 0 && c->tty) /* the pty master is closed: no input either */
@@ -398,9 +454,15 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 			struct signalfd_siginfo si;
 			(void)!read(sfd, &si, sizeof(si));
 			pid_t w;
-			while ((w = waitpid(-1, &status, WNOHANG)) > 0)
-				if (w == pid)
+			int ws;
+			while ((w = waitpid(-1, &ws, WNOHANG)) > 0) {
+				if (run_health_reaped(health, c, bundle, w, ws))
+					continue;
+				if (w == pid) {
 					exited = true;
+					status = ws;
+				}
+			}
 		}
 	}
 	if (out.fd >= 0) {
@@ -413,6 +475,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	}
 	if (in.close_at_eof)
 		cm_close(&in.dst);
+	run_health_end(health);
 	st->status = RUN_EXITED;
 	st->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	st->oom_killed = run_cgroup_oom_killed(cg);
@@ -469,6 +532,12 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	FILE *log = fopen(p, "ae");
 	if (!log)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, "opening the log");
+	static char log_path[4096];
+	snprintf(log_path, sizeof(log_path), "%s", p);
+	logcfg.path = log_path;
+	logcfg.none = cm_streq(c->log_driver, "none");
+	logcfg.max_size = c->log_max_size;
+	logcfg.max_file = c->log_max_file > 0 ? c->log_max_file : 1;
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -490,11 +559,19 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	int code;
 	int64_t backoff_ms = 100; /* docker's: doubled each time, reset after 10 s up */
 	for (int restarts = 0;; restarts++) {
+		if (restarts > 0)
+			run_event_container(bundle, c, "restart", NULL);
 		if (life(&m, restarts, &st, &code) < 0) {
 			fclose(log);
 			(void)run_rootfs_umount(c->rootfs, NULL);
 			return code;
 		}
+		char ec[32];
+		snprintf(ec, sizeof(ec), "exitCode=%d", code);
+		char *const die_attrs[] = { ec, NULL };
+		if (st.oom_killed)
+			run_event_container(bundle, c, "oom", NULL);
+		run_event_container(bundle, c, "die", die_attrs);
 		/* (it may also have died as pid 1 exited: then no restart either) */
 		struct pollfd pf = { .fd = m.fs_lost ? -1 : m.ufsd, .events = POLLIN };
 		if (poll(&pf, 1, 0) == 1)
@@ -673,12 +750,27 @@ int run_logs(const char *bundle, long tail, bool follow, bool timestamps,
 	     int64_t since_ns, int64_t until_ns, int out, int err_fd, struct cm_error *err)
 {
 	char p[4096];
+	_cleanup_run_config_ struct run_config *c = NULL;
+	if (run_config_read(bundle, &c, NULL) == 0 && cm_streq(c->log_driver, "none"))
+		return cm_error_set(err, -ENOTSUP, "configured logging driver does not support reading");
 	snprintf(p, sizeof(p), "%s/ctr.log", bundle);
-	FILE *f = fopen(p, "re");
-	if (!f && errno != ENOENT)
-		return cm_error_setx(err, cm_neg_errno(), "opening %s", p);
 	char *line = NULL;
 	size_t cap = 0;
+	/* the rotated files first, oldest first (all of them: no --tail) */
+	for (int i = c && c->log_max_file > 1 ? c->log_max_file - 1 : 0; tail < 0 && i >= 1; i--) {
+		char rp[4200];
+		snprintf(rp, sizeof(rp), "%s.%d", p, i);
+		FILE *rf = fopen(rp, "re");
+		while (rf && getline(&line, &cap, rf) >= 0)
+			(void)print_log_line(line, timestamps, since_ns, until_ns, out, err_fd);
+		if (rf)
+			fclose(rf);
+	}
+	FILE *f = fopen(p, "re");
+	if (!f && errno != ENOENT) {
+		free(line);
+		return cm_error_setx(err, cm_neg_errno(), "opening %s", p);
+	}
 	if (f && tail >= 0) {
 		/* count lines, then skip all but the last tail */
 		long total = 0;
@@ -713,6 +805,14 @@ int run_logs(const char *bundle, long tail, bool follow, bool timestamps,
 		}
 		if (f)
 			clearerr(f);
+		struct stat a, b; /* rotated under us: what is left, then the new file */
+		if (f && fstat(fileno(f), &a) == 0 && stat(p, &b) == 0 && a.st_ino != b.st_ino) {
+			while (getline(&line, &cap, f) >= 0)
+				(void)print_log_line(line, timestamps, since_ns, until_ns, out, err_fd);
+			fclose(f);
+			f = NULL;
+			continue;
+		}
 		nanosleep(&ts, NULL);
 	}
 	free(line);

@@ -53,7 +53,8 @@ struct run_volume {
 
 /* docker's --network: none (a netns with lo only), host (the host's), or
  * bridge (the default: a veth on img0, an address of 10.89/16, NAT). */
-enum run_netmode { RUN_NET_NONE, RUN_NET_HOST, RUN_NET_BRIDGE };
+enum run_netmode { RUN_NET_NONE, RUN_NET_HOST, RUN_NET_BRIDGE,
+		   RUN_NET_CONTAINER /* --network container:X: X's namespace */ };
 
 /* -p [IP:][HOSTPORT:]CTRPORT[/tcp|udp]: one published port. */
 struct run_port {
@@ -166,6 +167,18 @@ struct run_config {
 			      * spec's linux.sysctl; written below /proc/sys after pivot_root */
 	char **group_add;    /* --group-add NAME|GID */
 	char *cidfile;       /* --cidfile: where img wrote the id (HostConfig.ContainerIDFile) */
+	char *net_container;  /* --network container:X: X's id, and its bundle */
+	char *net_container_bundle;
+	int net_fd;           /* not stored: the monitor's fd of X's netns, or -1 */
+	char *log_driver;     /* --log-driver: NULL/"json-file" (ctr.log), "none" */
+	int64_t log_max_size; /* --log-opt max-size= bytes, 0: unbounded */
+	int log_max_file;     /* --log-opt max-file=, 0: 1 */
+	struct run_healthcheck {
+		char **test;     /* docker's Test: ["CMD-SHELL", cmd], ["CMD", argv...],
+				  * ["NONE"]; NULL: none */
+		int64_t interval_ns, timeout_ns, start_period_ns; /* 0: docker's defaults */
+		int retries;     /* 0: 3 */
+	} health;
 };
 
 /* The namespaces an OCI spec may name by path. */
@@ -605,6 +618,10 @@ int run_exec_fd(int fd, char *const argv[]);
 /* The monitor's body (img-monitor BUNDLE SYNCFD [ATTACH]): never returns. */
 int run_monitor_main(const char *bundle, int sync_fd, bool attach);
 
+/* --log-driver and --log-opt KEY=VALUE (docker's json-file options
+ * max-size, max-file; none takes none), checked and set in c. */
+int run_parse_log_driver(struct run_config *c, const char *driver, char *const *opts,
+			 struct cm_error *err);
 /* Logs: copy the log to out/err (stdout and stderr apart). tail < 0: all;
  * follow: until the container stops (not while it restarts); timestamps:
  * RFC 3339 prefix; only lines logged at or after since_ns and before
@@ -686,3 +703,61 @@ struct run_oci_exec {
 /* Without detach: waits and returns the process's exit code. */
 int run_oci_exec(const char *root, const char *id, const struct run_oci_exec *x, int *ret_code,
 		 struct cm_error *err);
+
+/* ---- the events journal (events.c) --------------------------------------- */
+
+#define RUN_EVENTS_MAX (8 << 20) /* bytes of events.jsonl before it rotates */
+/* Append one event to RUNDIR/events.jsonl (docker's API form; attrs
+ * "k=v"). Never fails the caller: errors are dropped. */
+void run_event_append(const char *rundir, const char *type, const char *action, const char *id,
+		      const char *from, char *const *attrs);
+/* A container's event: its labels, image and name as attributes, plus
+ * extra ("exitCode=0", "signal=15"); c NULL: read from bundle. */
+void run_event_container(const char *bundle, const struct run_config *c, const char *action,
+			 char *const *extra);
+
+/* ---- health checks (health.c), run by the monitor ------------------------ */
+
+struct run_health_result {
+	int64_t start_ns, end_ns;
+	int code;            /* -1: killed at the timeout */
+	char out[4096];
+};
+
+struct run_health_run {
+	bool on;
+	pid_t pid;           /* the running check, -1 none */
+	int out;             /* its output pipe */
+	bool timed_out;
+	int64_t life_start_ns, started_ns, deadline_ns, next_ns;
+	char buf[4096];
+	size_t len;
+	int streak;
+	char status[16];     /* starting, healthy, unhealthy */
+	struct run_health_result log[5];
+	size_t n_log;
+};
+
+bool run_health_enabled(const struct run_config *c);
+/* A new life of the container: "starting", the first check an interval away. */
+void run_health_begin(struct run_health_run *h, const struct run_config *c, const char *bundle,
+		      int64_t now);
+/* How long the monitor's poll may sleep (-1: no checks). */
+int run_health_poll_ms(const struct run_health_run *h, int64_t now);
+/* Start a check that is due, kill one past its timeout. */
+void run_health_tick(struct run_health_run *h, const struct run_config *c, const char *bundle,
+		     int64_t now);
+/* Read what the running check wrote so far (its pipe must not fill). */
+void run_health_drain(struct run_health_run *h);
+/* w (status) was reaped: if it is the check, record it; true then. */
+bool run_health_reaped(struct run_health_run *h, const struct run_config *c, const char *bundle,
+		       pid_t w, int status);
+/* The life ends: a running check is killed. */
+void run_health_end(struct run_health_run *h);
+/* --health-cmd etc. or the image's Healthcheck object (docker's JSON) into c. */
+int run_health_from_json(const struct cm_json *j, struct run_healthcheck *ret);
+void run_health_json(const struct run_healthcheck *h, struct cm_jw *w);
+/* The bundle's health.json (the monitor's record), and its Status into buf
+ * (NULL when there is none). */
+int run_health_read(const char *bundle, char **ret, size_t *ret_len);
+const char *run_health_status(const char *bundle, char *buf, size_t sz);

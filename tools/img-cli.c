@@ -47,8 +47,9 @@ static void build_tables(const struct img_verb *v)
 	for (const struct img_opt *o = v->opts; o && o->name && n + 2 < CM_ARRAY_SIZE(gt.lo); o++) {
 		if (!opt_in(v, o))
 			continue;
-		int has = !o->arg ? no_argument :
-			  (o->flags & IMG_OPT_OPTARG) ? optional_argument : required_argument;
+		/* a switch with IMG_OPT_OPTARG is pflag's bool: --flag or --flag=false */
+		int has = (o->flags & IMG_OPT_OPTARG) ? optional_argument :
+			  !o->arg ? no_argument : required_argument;
 		gt.lo[n++] = (struct option){ o->name, has, NULL, o->val };
 		if (o->letter && k + 3 < sizeof(gt.so)) {
 			gt.so[k++] = (char)o->letter;

@@ -29,6 +29,8 @@ enum {
 	OPT_FILTER, OPT_MOUNT, OPT_VOLFROM, OPT_VOLUMES,
 	OPT_CIDFILE, OPT_STOPSIGNAL, OPT_STOPTIMEOUT, OPT_INIT, OPT_SYSCTL, OPT_GROUPADD,
 	OPT_CPUSET, OPT_MEMRES, OPT_OOMKILL, OPT_BLKIO,
+	OPT_HCMD, OPT_HINTERVAL, OPT_HRETRIES, OPT_HTIMEOUT, OPT_HSTART, OPT_NOHEALTH,
+	OPT_LOGDRIVER, OPT_LOGOPT, OPT_EXPOSE, OPT_SIGPROXY,
 };
 
 /* One option of a verb. */
@@ -42,7 +44,8 @@ struct img_opt {
 	unsigned flags;
 };
 #define IMG_OPT_HIDDEN   1u /* accepted, not listed (an alias: --net) */
-#define IMG_OPT_OPTARG   2u /* an optional argument (--opt=VALUE only) */
+#define IMG_OPT_OPTARG   2u /* an optional argument (--opt=VALUE only); on a switch:
+			    * pflag's bool (--flag, --flag=false) */
 #define IMG_OPT_RUN_ONLY 4u /* in run's list, not in create's */
 
 struct img_verb {
@@ -137,6 +140,8 @@ int img_cmd_volume_ls(int argc, char **argv);
 int img_cmd_volume_inspect(int argc, char **argv);
 int img_cmd_volume_rm(int argc, char **argv);
 int img_cmd_volume_prune(int argc, char **argv);
+/* img-events.c */
+int img_cmd_events(int argc, char **argv);
 /* img-system.c */
 int img_cmd_version(int argc, char **argv);
 int img_cmd_info(int argc, char **argv);

@@ -181,6 +181,12 @@ int img_pull_image(struct ims_store *s, const char *name, const struct img_pull_
 		snprintf(shown, sizeof(shown), "%s", ref.name);
 	else
 		snprintf(shown, sizeof(shown), "%s@%s", full ? full : ref.repo, ref.digest);
+	{ /* img events: docker's image pull */
+		char attr[760];
+		snprintf(attr, sizeof(attr), "name=%s", ims_ref_short(shown));
+		char *const attrs[] = { attr, NULL };
+		img_event(s, "image", "pull", ims_ref_short(shown), NULL, attrs);
+	}
 	if (a->quiet) {
 		fprintf(v.f, "%s\n", shown);
 	} else {

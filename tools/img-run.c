@@ -104,8 +104,10 @@ static void remove_exited(const char *bundle, const char *id)
 	(void)run_config_read(bundle, &c, NULL);
 	if (img_open_store(&s, &e) < 0 || img_container_discard(s, bundle, id, &e) < 0)
 		img_fail_err(&e);
-	else if (c) /* docker's --rm: its anonymous volumes too */
+	else if (c) { /* docker's --rm: its anonymous volumes too */
+		run_event_container(bundle, c, "destroy", NULL);
 		img_volumes_release(s, c);
+	}
 }
 
 int img_container_discard(struct ims_store *s, const char *bundle, const char *id,
@@ -117,6 +119,9 @@ int img_container_discard(struct ims_store *s, const char *bundle, const char *i
 	return ims_container_remove(s, id, true, e);
 }
 
+/* run --sig-proxy=false: signals to a foreground img are not passed on */
+static bool sig_proxy = true;
+
 /* Attached: relay (tty), wait for the exit code, remove an --rm container
  * (rm_id), reap the monitor. */
 int img_attach_wait(struct run_started *st, bool tty, const char *bundle, const char *rm_id)
@@ -125,7 +130,7 @@ int img_attach_wait(struct run_started *st, bool tty, const char *bundle, const 
 	int code = RUN_EXIT_IMG;
 	struct termios saved;
 	bool raw = false;
-	forward_signals(st->pid, !tty);
+	forward_signals(st->pid, !tty && sig_proxy);
 	if (tty && st->ptm >= 0) {
 		/* the monitor relays the data; we keep the window size (now and on
 		 * SIGWINCH) and, like docker, put our terminal in raw mode so ^C
@@ -163,6 +168,54 @@ int img_attach_wait(struct run_started *st, bool tty, const char *bundle, const 
 
 /* ------------------------------------------------------------ run */
 
+/* --expose N[-M][/tcp|udp] into v (the ports -P publishes). */
+static int expose_add(const char *spec, struct run_port *v, size_t *n)
+{
+	char *end;
+	unsigned long a = strtoul(spec, &end, 10), b = a;
+	if (*end == '-')
+		b = strtoul(end + 1, &end, 10);
+	bool udp = strcmp(end, "/udp") == 0;
+	if (end == spec || a < 1 || b > 65535 || b < a || (*end && !udp && strcmp(end, "/tcp") != 0))
+		return img_fail("invalid range format for --expose: %s", spec), -1;
+	for (unsigned long p = a; p <= b; p++) {
+		if (*n == 64)
+			return img_fail("--expose: at most 64 ports"), -1;
+		v[(*n)++] = (struct run_port){ .host_ip = "0.0.0.0", .ctr_port = (uint16_t)p, .udp = udp };
+	}
+	return 0;
+}
+
+/* -P: every port of ports (and the image's EXPOSE) not published yet, to a
+ * free host port (host_port 0, chosen by run_net_check_ports). */
+static int publish_all_ports(struct run_config *c, const struct run_port *ports, size_t n,
+			     const struct cm_json *image_ports)
+{
+	struct run_port all[128];
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < 128; i++)
+		all[k++] = ports[i];
+	for (size_t i = 0; cm_json_is(image_ports, CM_JSON_OBJECT) && i < image_ports->n && k < 128; i++) {
+		int p = atoi(image_ports->k[i]);
+		if (p > 0 && p < 65536)
+			all[k++] = (struct run_port){ .host_ip = "0.0.0.0", .ctr_port = (uint16_t)p,
+						      .udp = strstr(image_ports->k[i], "/udp") != NULL };
+	}
+	for (size_t i = 0; i < k; i++) {
+		bool have = false;
+		for (size_t j = 0; j < c->n_ports; j++)
+			have |= c->ports[j].ctr_port == all[i].ctr_port && c->ports[j].udp == all[i].udp;
+		if (have)
+			continue;
+		struct run_port *nv = realloc(c->ports, (c->n_ports + 1) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		c->ports = nv;
+		c->ports[c->n_ports++] = all[i];
+	}
+	return 0;
+}
+
 static int port_push(struct run_config *c, const char *spec, struct cm_error *e)
 {
 	struct run_port p;
@@ -191,6 +244,40 @@ static void free_container(struct ims_store *s, const char *id)
 {
 	struct cm_error e = { 0 };
 	(void)ims_container_remove(s, id, true, &e);
+}
+
+/* Go's time.ParseDuration, the units docker's flags take (1m30s, 500ms). */
+static int parse_duration(const char *flag, const char *s, int64_t *ret)
+{
+	static const struct { const char *u; int64_t ns; } units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000LL },
+		{ "m", 60000000000LL }, { "h", 3600000000000LL },
+	};
+	const char *p = s;
+	int64_t total = 0;
+	if (strcmp(s, "0") == 0)
+		return *ret = 0, 0;
+	while (*p) {
+		char *end;
+		double v = strtod(p, &end);
+		if (end == p || v < 0)
+			goto bad;
+		size_t i, best = CM_ARRAY_SIZE(units);
+		for (i = 0; i < CM_ARRAY_SIZE(units); i++)
+			if (strncmp(end, units[i].u, strlen(units[i].u)) == 0 &&
+			    (best == CM_ARRAY_SIZE(units) || strlen(units[i].u) > strlen(units[best].u)))
+				best = i;
+		if (best == CM_ARRAY_SIZE(units))
+			goto bad;
+		total += (int64_t)(v * (double)units[best].ns);
+		p = end + strlen(units[best].u);
+	}
+	if (!*s)
+		goto bad;
+	*ret = total;
+	return 0;
+bad:
+	return img_fail("invalid argument \"%s\" for \"--%s\" flag: time: invalid duration \"%s\"", s, flag, s);
 }
 
 /* docker's warnings for limits the kernel here cannot apply (the limit is
@@ -316,6 +403,25 @@ int img_container_setup(struct ims_store *s, const struct ims_create_opts *co,
 	}
 	c->created = ct->created;
 	const struct cm_json *icfg = cm_json_get(img->config, "config");
+	/* the image's HEALTHCHECK under what --health-* set (test, each number) */
+	struct run_healthcheck ih = { 0 };
+	if (vols && run_health_from_json(cm_json_get(icfg, "Healthcheck"), &ih) < 0) { /* not a build step's */
+		free_container(s, ct->id);
+		return cm_error_set(e, -ENOMEM, "out of memory");
+	}
+	if (!c->health.test)
+		c->health.test = TAKE_PTR(ih.test);
+	for (char **p = ih.test; p && *p; p++)
+		free(*p);
+	free(ih.test);
+	if (!c->health.interval_ns)
+		c->health.interval_ns = ih.interval_ns;
+	if (!c->health.timeout_ns)
+		c->health.timeout_ns = ih.timeout_ns;
+	if (!c->health.start_period_ns)
+		c->health.start_period_ns = ih.start_period_ns;
+	if (!c->health.retries)
+		c->health.retries = ih.retries;
 	/* the image's STOPSIGNAL unless --stop-signal */
 	const char *isig = cm_json_get_str(icfg, "StopSignal");
 	if (!c->stop_signal && isig)
@@ -355,6 +461,15 @@ int img_cmd_run(int argc, char **argv)
 	bool detach = false;
 	int o, r;
 	size_t n_sysctl = 0, n_groups = 0;
+	struct run_healthcheck hc = { 0 };
+	const char *hcmd = NULL;
+	bool hset = false, nohealth = false;
+	const char *log_driver = NULL, *net_ctr = NULL;
+	bool publish_all = false;
+	struct run_port expose[64];
+	size_t n_expose = 0;
+	_cleanup_free_ char **log_opts = NULL;
+	size_t n_log_opts = 0;
 	if (!c)
 		return img_fail("out of memory");
 	c->network = RUN_NET_BRIDGE; /* docker's default */
@@ -422,12 +537,29 @@ int img_cmd_run(int argc, char **argv)
 			break;
 		case OPT_RO: c->read_only = true; break;
 		case OPT_NET:
+			if (strncmp(optarg, "container:", 10) == 0 && optarg[10]) {
+				c->network = RUN_NET_CONTAINER;
+				net_ctr = optarg + 10;
+				break;
+			}
 			if (run_parse_network(optarg, &c->network, &e) < 0)
 				return img_fail_err(&e);
 			break;
 		case 'p':
 			if (port_push(c, optarg, &e) < 0)
 				return img_fail_err(&e);
+			break;
+		case 'P': publish_all = true; break;
+		case OPT_SIGPROXY:
+			if (optarg && strcmp(optarg, "true") && strcmp(optarg, "false") && strcmp(optarg, "1") &&
+			    strcmp(optarg, "0"))
+				return img_fail("invalid argument \"%s\" for \"--sig-proxy\" flag: strconv.ParseBool: parsing \"%s\": invalid syntax",
+						optarg, optarg);
+			sig_proxy = !optarg || !strcmp(optarg, "true") || !strcmp(optarg, "1");
+			break;
+		case OPT_EXPOSE:
+			if (expose_add(optarg, expose, &n_expose) < 0)
+				return RUN_EXIT_IMG;
 			break;
 		case OPT_USERNS:
 			/* docker's --userns host (or =host): the host's user
@@ -539,6 +671,35 @@ int img_cmd_run(int argc, char **argv)
 			break;
 		}
 		case OPT_INIT: c->init = true; break;
+		case OPT_HCMD:
+			hcmd = optarg;
+			hset = true;
+			break;
+		case OPT_HINTERVAL:
+		case OPT_HTIMEOUT:
+		case OPT_HSTART: {
+			int64_t *dst = o == OPT_HINTERVAL ? &hc.interval_ns : o == OPT_HTIMEOUT ? &hc.timeout_ns : &hc.start_period_ns;
+			const char *fl = o == OPT_HINTERVAL ? "health-interval" : o == OPT_HTIMEOUT ? "health-timeout" : "health-start-period";
+			if (parse_duration(fl, optarg, dst))
+				return RUN_EXIT_IMG;
+			if (*dst && *dst < 1000000)
+				return img_fail("%s in Healthcheck cannot be less than 1ms",
+						o == OPT_HINTERVAL ? "Interval" : o == OPT_HTIMEOUT ? "Timeout" : "StartPeriod");
+			hset = true;
+			break;
+		}
+		case OPT_HRETRIES:
+			hc.retries = atoi(optarg);
+			if (hc.retries < 0)
+				return img_fail("--health-retries cannot be negative");
+			hset = true;
+			break;
+		case OPT_NOHEALTH: nohealth = true; break;
+		case OPT_LOGDRIVER: log_driver = optarg; break;
+		case OPT_LOGOPT:
+			if (strv_push(&log_opts, &n_log_opts, optarg) < 0)
+				return img_fail("out of memory");
+			break;
 		case OPT_SYSCTL:
 			if (strv_push(&c->sysctls, &n_sysctl, strdup(optarg)) < 0)
 				return img_fail("out of memory");
@@ -568,6 +729,10 @@ int img_cmd_run(int argc, char **argv)
 	}
 	if (c->lim.memory && c->lim.memory_swap > 0 && c->lim.memory_swap < c->lim.memory)
 		return img_fail("Minimum memoryswap limit should be larger than memory limit");
+	if (nohealth && hset)
+		return img_fail("--no-healthcheck conflicts with --health-* options");
+	if (run_parse_log_driver(c, log_driver, log_opts, &e) < 0)
+		return img_fail_err(&e);
 	if (c->lim.memory && c->lim.memory_reservation > c->lim.memory)
 		return img_fail("Minimum memory limit can not be less than memory reservation limit, see usage");
 	for (char **p = c->sysctls; p && *p; p++)
@@ -579,6 +744,16 @@ int img_cmd_run(int argc, char **argv)
 		return img_fail("Container ID file found, make sure the other container isn't running or delete %s",
 				c->cidfile);
 	limits_warn(&c->lim, run_cgroup_default_root());
+	if (c->network == RUN_NET_CONTAINER) { /* docker's conflicts */
+		if (c->hostname)
+			return img_fail("conflicting options: hostname and the network mode");
+		if (c->dns || c->dns_search || c->dns_options)
+			return img_fail("conflicting options: dns and the network mode");
+		if (c->extra_hosts)
+			return img_fail("conflicting options: custom host-to-IP mapping and the network mode");
+		if (c->userns)
+			return img_fail("conflicting options: --userns and the network mode (the other container's namespace)");
+	}
 	if (c->host_uts && c->hostname)
 		return img_fail("Conflicting options: hostname and the UTS mode");
 	if (c->host_uts) { /* /etc/hostname and $HOSTNAME: the host's, as docker's */
@@ -603,6 +778,15 @@ int img_cmd_run(int argc, char **argv)
 	/* a limit the cgroups cannot apply: refused before anything exists */
 	if (run_cgroup_check(c->cgroup_root, &c->lim, &e) < 0)
 		return img_fail_err(&e);
+	if (publish_all && c->network == RUN_NET_BRIDGE) { /* -P: needs the image's EXPOSE */
+		_cleanup_(ims_store_freep) struct ims_store *ps = NULL;
+		_cleanup_image_ struct ims_image *pimg = NULL;
+		if (img_open_store(&ps, &e) < 0 || ims_image_resolve(ps, argv[optind], &pimg, &e) < 0)
+			return img_fail_err(&e);
+		if (publish_all_ports(c, expose, n_expose,
+				      cm_json_get(cm_json_get(pimg->config, "config"), "ExposedPorts")) < 0)
+			return img_fail("out of memory");
+	}
 	/* before anything is created: a port taken is refused, -p CTRPORT gets
 	 * a free host port (the monitor checks again under the network lock) */
 	if (run_net_check_ports("", c->ports, c->n_ports, &e) < 0)
@@ -619,6 +803,16 @@ int img_cmd_run(int argc, char **argv)
 	if (r != 0)
 		return r;
 	const char *const *cmd = (const char *const *)argv + optind + 1;
+	if (net_ctr) { /* --network container:X: X's id and bundle, X running now */
+		_cleanup_container_ struct ims_container *x = NULL;
+		struct run_state xs;
+		if (ims_container_get(s, net_ctr, &x, &e) < 0)
+			return img_fail_err(&e);
+		if (!x->rundir || run_state_refresh(x->rundir, &xs, NULL) < 0 || xs.status != RUN_RUNNING)
+			return img_fail("cannot join network of a non running container: %s", net_ctr);
+		if (!(c->net_container = strdup(x->id)) || !(c->net_container_bundle = strdup(x->rundir)))
+			return img_fail("out of memory");
+	}
 	struct ims_create_opts co = { .image = argv[optind], .name = name, .cmd = *cmd ? cmd : NULL,
 				      .hostname = c->hostname, .ephemeral = c->autoremove };
 	_cleanup_container_ struct ims_container *ct = NULL;
@@ -629,6 +823,18 @@ int img_cmd_run(int argc, char **argv)
 	}
 	struct run_cli cli = { .cmd = argv + optind + 1, .entrypoint = entrypoint, .env = env,
 			       .labels = labels, .cwd = cwd, .user = user };
+	/* --health-*: over the image's HEALTHCHECK (img_container_setup) */
+	if (nohealth || hcmd) {
+		c->health.test = calloc(3, sizeof(char *));
+		if (!c->health.test)
+			return img_fail("out of memory");
+		c->health.test[0] = strdup(nohealth ? "NONE" : "CMD-SHELL");
+		c->health.test[1] = nohealth ? NULL : strdup(hcmd);
+	}
+	c->health.interval_ns = hc.interval_ns;
+	c->health.timeout_ns = hc.timeout_ns;
+	c->health.start_period_ns = hc.start_period_ns;
+	c->health.retries = hc.retries;
 	if (img_container_setup(s, &co, c, &cli, create_only, from, &ct, &e) < 0)
 		return img_fail_err(&e);
 
@@ -641,6 +847,7 @@ int img_cmd_run(int argc, char **argv)
 			return r;
 		}
 	}
+	run_event_container(c->bundle, c, "create", NULL);
 	if (create_only) { /* img create: the config kept for img start */
 		printf("%s\n", c->id);
 		return 0;
@@ -648,6 +855,7 @@ int img_cmd_run(int argc, char **argv)
 
 	struct run_started st;
 	fflush(stdout);
+	img_volumes_mounted(s, c); /* docker's order: mount, then the monitor's start */
 	if (run_container_start(monitor, NULL, c->bundle, !detach, &st, &e) < 0) {
 		img_fail_err(&e);
 		if (c->autoremove)
@@ -745,6 +953,11 @@ static int start_one(const char *ref, bool attach)
 		}
 	}
 	struct run_started st;
+	{
+		_cleanup_run_config_ struct run_config *c = NULL;
+		if (run_config_read(bundle, &c, NULL) == 0)
+			img_volumes_mounted(s, c);
+	}
 	if (run_container_start(monitor, NULL, bundle, attach, &st, &e) < 0) {
 		img_fail_err(&e);
 		if (!was_mounted)
@@ -797,8 +1010,11 @@ static int stop_like(int argc, char **argv, bool restart)
 			rc = img_fail_err(&e);
 			continue;
 		}
+		run_event_container(bundle, NULL, "stop", NULL);
 		if (restart && (rc = start_one(argv[i], false)) != 0)
 			continue;
+		if (restart)
+			run_event_container(bundle, NULL, "restart", NULL);
 		puts(argv[i]);
 	}
 	return rc;
@@ -827,10 +1043,15 @@ int img_cmd_kill(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		_cleanup_free_ char *bundle = NULL;
 		cm_error_clear(&e);
-		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_kill(bundle, sig, &e) < 0)
+		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_kill(bundle, sig, &e) < 0) {
 			rc = img_fail_err(&e);
-		else
+		} else {
+			char sa[24];
+			snprintf(sa, sizeof(sa), "signal=%d", sig);
+			char *const attrs[] = { sa, NULL };
+			run_event_container(bundle, NULL, "kill", attrs);
 			puts(argv[i]);
+		}
 	}
 	return rc;
 }
@@ -843,10 +1064,12 @@ static int pause_like(int argc, char **argv, bool pause)
 	for (int i = optind; i < argc; i++) {
 		struct cm_error e = { 0 };
 		_cleanup_free_ char *bundle = NULL;
-		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_pause(bundle, pause, &e) < 0)
+		if (with_bundle(argv[i], &bundle, &e) < 0 || run_container_pause(bundle, pause, &e) < 0) {
 			rc = img_fail_err(&e);
-		else
+		} else {
+			run_event_container(bundle, NULL, pause ? "pause" : "unpause", NULL);
 			puts(argv[i]);
+		}
 	}
 	return rc;
 }
@@ -1093,8 +1316,10 @@ int img_cmd_logs(int argc, char **argv)
 	}
 	_cleanup_free_ char *bundle = NULL;
 	if (with_bundle(argv[optind], &bundle, &e) < 0 ||
-	    run_logs(bundle, tail, follow, ts, since, until, 1, 2, &e) < 0)
-		return img_fail_err(&e);
+	    run_logs(bundle, tail, follow, ts, since, until, 1, 2, &e) < 0) {
+		img_fail_err(&e);
+		return e.code == -ENOTSUP ? 1 : RUN_EXIT_IMG; /* docker's 1 for --log-driver none */
+	}
 	return 0;
 }
 
@@ -1330,6 +1555,8 @@ int img_ctr_remove(struct ims_store *s, const char *ref, bool force, bool volume
 	if ((bundle && (r = run_container_remove(bundle, force, e)) < 0) ||
 	    (r = ims_container_remove(s, ref, force || bundle, e)) < 0)
 		return r;
+	if (cfg)
+		run_event_container(bundle, cfg, "destroy", NULL);
 	/* rm -v, and an --rm container (the monitor's img rm -f) */
 	if (cfg && (volumes || cfg->autoremove))
 		img_volumes_release(s, cfg);
@@ -1344,9 +1571,13 @@ void img_refresh_status(struct ims_container *ct)
 	    run_state_refresh(ct->rundir, &st, NULL) < 0)
 		return;
 	if (st.status == RUN_RUNNING) {
-		char *p = NULL;
+		char *p = NULL, hs[16];
 		if (run_container_paused(ct->rundir) && asprintf(&p, "%s (Paused)", ct->status) > 0) {
 			free(ct->status);
+			ct->status = p;
+		} else if (run_health_status(ct->rundir, hs, sizeof(hs)) &&
+			   asprintf(&p, "%s (%s%s)", ct->status, strcmp(hs, "starting") ? "" : "health: ", hs) > 0) {
+			free(ct->status); /* docker's "Up 5 seconds (healthy)" */
 			ct->status = p;
 		}
 		return;

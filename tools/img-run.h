@@ -119,3 +119,8 @@ bool img_ctr_filter_match(const struct ims_container *ct, const struct img_filte
 int img_print_reclaimed(int64_t freed);
 /* The bytes (blocks) of the files below path, nothing followed. */
 int64_t img_du(const char *path);
+/* One event to the store's journal (runner/events.c), for img events. */
+void img_event(struct ims_store *s, const char *type, const char *action, const char *id,
+	       const char *from, char *const *attrs);
+/* docker's volume mount events of a starting container. */
+void img_volumes_mounted(struct ims_store *s, const struct run_config *c);

@@ -200,6 +200,10 @@ int img_cmd_rename(int argc, char **argv)
 		free(cfg->name);
 		if (!(cfg->name = strdup(name)) || run_config_write(cfg, &e) < 0)
 			return img_fail_err(&e);
+		char old[300];
+		snprintf(old, sizeof(old), "oldName=/%s", ct->name);
+		char *const attrs[] = { old, NULL };
+		run_event_container(ct->rundir, cfg, "rename", attrs);
 	}
 	return 0;
 }

@@ -124,6 +124,14 @@ static const struct img_opt system_prune_opts[] = {
 	{ 0 },
 };
 
+static const struct img_opt events_opts[] = {
+	{ "filter", 'f', "filter", 'f', "Filter output based on conditions provided", 0 },
+	{ "format", 0, "string", OPT_FORMAT, FORMAT_HELP, 0 },
+	{ "since", 0, "string", OPT_SINCE, "Show all events created since timestamp", 0 },
+	{ "until", 0, "string", OPT_UNTIL, "Stream events until this timestamp", 0 },
+	{ 0 },
+};
+
 static const struct img_opt system_df_opts[] = {
 	{ "verbose", 'v', NULL, 'v', "Show detailed information on space usage", 0 },
 	{ 0 },
@@ -235,7 +243,7 @@ static const struct img_opt run_opts[] = {
 	{ "entrypoint", 0, "string", OPT_ENTRYPOINT, "Overwrite the default ENTRYPOINT of the image", 0 },
 	LIMIT_OPTS,
 	{ "read-only", 0, NULL, OPT_RO, "Mount the container's root filesystem as read only", 0 },
-	{ "network", 0, "network", OPT_NET, "Connect a container to a network (bridge, none, host)", 0 },
+	{ "network", 0, "network", OPT_NET, "Connect a container to a network (bridge, none, host, container:NAME)", 0 },
 	{ "net", 0, "network", OPT_NET, "", IMG_OPT_HIDDEN },
 	{ "userns", 0, "string", OPT_USERNS,
 	  "User namespace to use: host (the default, as docker's), or\n"
@@ -259,6 +267,10 @@ static const struct img_opt run_opts[] = {
 	  "Security options (seccomp=unconfined|PROFILE.json, no-new-privileges[=BOOL])", 0 },
 	{ "privileged", 0, NULL, OPT_PRIVILEGED, "Give extended privileges to this container", 0 },
 	{ "publish", 'p', "list", 'p', "Publish a container's port(s) to the host", 0 },
+	{ "publish-all", 'P', NULL, 'P', "Publish all exposed ports to random ports", 0 },
+	{ "sig-proxy", 0, NULL, OPT_SIGPROXY, "Proxy received signals to the process (default true)",
+	  IMG_OPT_OPTARG | IMG_OPT_RUN_ONLY },
+	{ "expose", 0, "list", OPT_EXPOSE, "Expose a port or a range of ports", 0 },
 	{ "label", 'l', "list", 'l', "Set meta data on a container", 0 },
 	{ "cidfile", 0, "string", OPT_CIDFILE, "Write the container ID to the file", 0 },
 	{ "stop-signal", 0, "string", OPT_STOPSIGNAL, "Signal to stop the container", 0 },
@@ -270,6 +282,15 @@ static const struct img_opt run_opts[] = {
 	{ "cpuset-cpus", 0, "string", OPT_CPUSET, "CPUs in which to allow execution (0-3, 0,1)", 0 },
 	{ "memory-reservation", 0, "bytes", OPT_MEMRES, "Memory soft limit", 0 },
 	{ "oom-kill-disable", 0, NULL, OPT_OOMKILL, "Disable OOM Killer", 0 },
+	{ "health-cmd", 0, "string", OPT_HCMD, "Command to run to check health", 0 },
+	{ "health-interval", 0, "duration", OPT_HINTERVAL, "Time between running the check (ms|s|m|h) (default 0s)", 0 },
+	{ "health-retries", 0, "int", OPT_HRETRIES, "Consecutive failures needed to report unhealthy", 0 },
+	{ "health-start-period", 0, "duration", OPT_HSTART,
+	  "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)", 0 },
+	{ "health-timeout", 0, "duration", OPT_HTIMEOUT, "Maximum time to allow one check to run (ms|s|m|h) (default 0s)", 0 },
+	{ "no-healthcheck", 0, NULL, OPT_NOHEALTH, "Disable any container-specified HEALTHCHECK", 0 },
+	{ "log-driver", 0, "string", OPT_LOGDRIVER, "Logging driver for the container (json-file, none)", 0 },
+	{ "log-opt", 0, "list", OPT_LOGOPT, "Log driver options (max-size, max-file)", 0 },
 	{ "blkio-weight", 0, "uint16", OPT_BLKIO,
 	  "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)", 0 },
 	{ 0 },
@@ -464,6 +485,9 @@ const struct img_verb img_verbs[] = {
 	{ "system", "COMMAND", "Manage img", NULL, 0, -1, img_cmd_container, M },
 	{ "system df", "[OPTIONS]", "Show docker disk usage", system_df_opts, 0, 0, img_cmd_system_df, NULL },
 	{ "system prune", "[OPTIONS]", "Remove unused data", system_prune_opts, 0, 0, img_cmd_system_prune, NULL },
+	{ "system events", "[OPTIONS]", "Get real time events from the server", events_opts, 0, 0,
+	  img_cmd_events, NULL },
+	{ "events", "[OPTIONS]", "Get real time events from the server", events_opts, 0, 0, img_cmd_events, S },
 	{ "system info", "[OPTIONS]", "Display system-wide information", format_only_opts, 0, 0, img_cmd_info, NULL },
 	{ "info", "[OPTIONS]", "Display system-wide information", format_only_opts, 0, 0, img_cmd_info, S },
 	{ "version", "[OPTIONS]", "Show the img version information", format_only_opts, 0, 0, img_cmd_version, S },

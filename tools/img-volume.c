@@ -135,6 +135,34 @@ static int volumes_from(struct ims_store *s, struct run_config *c, const char *s
 	return 0;
 }
 
+static void vol_event(struct ims_store *s, const char *name, const char *action)
+{
+	char *const attrs[] = { (char *)"driver=local", NULL };
+	img_event(s, "volume", action, name, NULL, attrs);
+}
+
+static int vol_remove(struct ims_store *s, const char *name, struct cm_error *e)
+{
+	int r = ims_volume_remove(s, name, e);
+	if (r == 0)
+		vol_event(s, name, "destroy");
+	return r;
+}
+
+void img_volumes_mounted(struct ims_store *s, const struct run_config *c)
+{
+	for (size_t i = 0; i < c->n_vols; i++) {
+		const struct run_volume *v = &c->vols[i];
+		if (!v->volume || !v->name)
+			continue;
+		char ctr[80], dst[300];
+		snprintf(ctr, sizeof(ctr), "container=%s", c->id);
+		snprintf(dst, sizeof(dst), "destination=%s", v->ctr);
+		char *const attrs[] = { ctr, dst, (char *)"driver=local", (char *)(v->ro ? "read/write=false" : "read/write=true"), NULL };
+		img_event(s, "volume", "mount", v->name, NULL, attrs);
+	}
+}
+
 /* Remove the anonymous volumes of c that no other container uses. */
 static void drop_anonymous(struct ims_store *s, const struct run_config *c, bool made_only,
 			   size_t first_made)
@@ -143,7 +171,7 @@ static void drop_anonymous(struct ims_store *s, const struct run_config *c, bool
 		const struct run_volume *v = &c->vols[i];
 		if (!v->volume || !v->anon || !v->name || volume_users(s, v->name, c->id, NULL, 0))
 			continue;
-		(void)ims_volume_remove(s, v->name, NULL);
+		(void)vol_remove(s, v->name, NULL);
 	}
 }
 
@@ -188,6 +216,8 @@ int img_volumes_prepare(struct ims_store *s, struct run_config *c, const struct 
 		bool existed = v->name && ims_volume_get(s, v->name, &vol, NULL) == 0;
 		if (!existed && (r = ims_volume_create(s, &o, &vol, e)) < 0)
 			goto fail;
+		if (!existed)
+			vol_event(s, vol->name, "create");
 		if (!existed && first_made > i)
 			first_made = i;
 		if ((r = ims_volume_mount(vol, e)) < 0)
@@ -281,10 +311,17 @@ int img_cmd_volume_create(int argc, char **argv)
 	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
 	_cleanup_(ims_volume_freep) struct ims_volume *v = NULL;
 	struct ims_volume_opts o = { .name = name, .driver = driver, .labels = labels, .options = opts };
-	if (img_open_store(&s, &e) < 0 || ims_volume_create(s, &o, &v, &e) < 0)
+	_cleanup_(ims_volume_freep) struct ims_volume *had = NULL;
+	bool existed = false;
+	if (img_open_store(&s, &e) == 0 && name)
+		existed = ims_volume_get(s, name, &had, NULL) == 0;
+	if (!s || ims_volume_create(s, &o, &v, &e) < 0) {
 		rc = img_fail_err(&e);
-	else
+	} else {
+		if (!existed)
+			vol_event(s, v->name, "create");
 		rc = (puts(v->name), 0);
+	}
 	strv_free(labels);
 	strv_free(opts);
 	return rc;
@@ -457,7 +494,7 @@ static int remove_one(struct ims_store *s, const char *name, bool force, struct 
 	char users[4096];
 	if (volume_users(s, name, NULL, users, sizeof(users)))
 		return cm_error_set(e, -EBUSY, "remove %s: volume is in use - [%s]", name, users);
-	return ims_volume_remove(s, name, e);
+	return vol_remove(s, name, e);
 }
 
 int img_cmd_volume_rm(int argc, char **argv)
@@ -523,7 +560,7 @@ int64_t img_volume_prune(bool all, const void *filters, size_t nf, bool print)
 		    volume_users(s, v[i]->name, NULL, NULL, 0) == 0) {
 			int64_t sz = ims_volume_size(v[i]);
 			cm_error_clear(&e);
-			if (ims_volume_remove(s, v[i]->name, &e) < 0) {
+			if (vol_remove(s, v[i]->name, &e) < 0) {
 				img_fail_err(&e);
 			} else {
 				if (print && !any)

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +47,36 @@ static void print_line(void *ctx, const char *line)
 {
 	FILE *f = ctx ? ctx : stdout;
 	fprintf(f, "%s\n", line);
+}
+
+void img_event(struct ims_store *s, const char *type, const char *action, const char *id,
+	       const char *from, char *const *attrs)
+{
+	if (s)
+		run_event_append(ims_store_rundir(s), type, action, id, from, attrs);
+}
+
+/* rmi's and prune's "Untagged: NAME" / "Deleted: ID" lines as docker's
+ * untag and delete events */
+static void image_line_event(struct ims_store *s, const char *line)
+{
+	const char *v = strchr(line, ' ');
+	if (!v)
+		return;
+	v++;
+	char name[600];
+	snprintf(name, sizeof(name), "name=%s", v);
+	char *const attrs[] = { name, NULL };
+	if (strncasecmp(line, "untagged:", 9) == 0)
+		img_event(s, "image", "untag", v, NULL, attrs);
+	else if (strncasecmp(line, "deleted:", 8) == 0)
+		img_event(s, "image", "delete", v, NULL, attrs);
+}
+
+static void rmi_line(void *ctx, const char *line)
+{
+	print_line(NULL, line);
+	image_line_event(ctx, line);
 }
 
 static int open_store(struct ims_store **s, struct cm_error *e)
@@ -347,6 +378,8 @@ int img_cmd_import(int argc, char **argv)
 	struct ims_import_opts o = { .name = name, .created_by = by, .message = msg,
 				     .created = -1, .changes = nch ? changes : NULL };
 	int r = ims_import_fd(s, fd, &o, id, &e);
+	if (r == 0)
+		img_event(s, "image", "import", id, NULL, NULL);
 	if (fd > 0)
 		close(fd);
 	if (r < 0)
@@ -365,6 +398,14 @@ int img_cmd_tag(int argc, char **argv)
 	__attribute__((cleanup(ims_store_freep))) struct ims_store *s = NULL;
 	if (open_store(&s, &e) < 0 || ims_image_tag(s, argv[1], argv[2], &e) < 0)
 		return img_fail_err(&e);
+	_cleanup_image_ struct ims_image *img = NULL;
+	_cleanup_free_ char *full = NULL;
+	if (ims_image_resolve(s, argv[2], &img, NULL) == 0 && ims_ref_normalize(argv[2], &full, NULL) == 0) {
+		char name[600];
+		snprintf(name, sizeof(name), "name=%s", ims_ref_short(full));
+		char *const attrs[] = { name, NULL };
+		img_event(s, "image", "tag", img->id, NULL, attrs);
+	}
 	return 0;
 }
 
@@ -385,7 +426,7 @@ int img_cmd_rmi(int argc, char **argv)
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
 		cm_error_clear(&e);
-		if (ims_image_remove(s, argv[i], force, print_line, NULL, &e) < 0) {
+		if (ims_image_remove(s, argv[i], force, rmi_line, s, &e) < 0) {
 			img_fail_err(&e);
 			/* docker's exit code for an unknown image */
 			if (rc != EXIT_IMG)
@@ -552,9 +593,18 @@ int img_cmd_history(int argc, char **argv)
 }
 
 /* prune -a's report: docker's "Deleted Images:" heading, lower-case lines */
+struct prune_ctx {
+	bool said, print;
+	struct ims_store *s;
+};
+
 static void prune_line(void *ctx, const char *line)
 {
-	bool *said = ctx;
+	struct prune_ctx *pc = ctx;
+	image_line_event(pc->s, line);
+	if (!pc->print)
+		return;
+	bool *said = &pc->said;
 	if (!*said)
 		puts("Deleted Images:");
 	*said = true;
@@ -568,7 +618,8 @@ int64_t img_image_prune(bool all, bool print)
 	struct ims_image **v = NULL;
 	size_t n = 0;
 	int64_t freed = 0;
-	bool said = !print, bad = false;
+	bool bad = false;
+	bool said = false;
 	if (open_store(&s, &e) < 0 || ims_image_list(s, &v, &n, &e) < 0)
 		return img_fail_err(&e), -1;
 	for (size_t i = 0; i < n; i++) {
@@ -576,7 +627,10 @@ int64_t img_image_prune(bool all, bool print)
 		cm_error_clear(&e);
 		/* docker: the dangling (untagged) ones, every unused one with -a */
 		if ((all || v[i]->n_names == 0) && !ims_container_uses_image(s, v[i]->id, user)) {
-			if (ims_image_remove(s, v[i]->id, true, print ? prune_line : NULL, &said, &e) < 0) {
+			struct prune_ctx pc = { .said = said, .print = print, .s = s };
+			int rr = ims_image_remove(s, v[i]->id, true, prune_line, &pc, &e);
+			said = pc.said;
+			if (rr < 0) {
 				img_fail_err(&e);
 				bad = true;
 			} else {
@@ -691,6 +745,8 @@ int img_cmd_load(int argc, char **argv)
 		in = spool;
 	}
 	int r = ims_load(s, in, quiet ? NULL : print_line, NULL, &e);
+	if (r == 0)
+		img_event(s, "image", "load", "", NULL, NULL);
 	if (spool[0])
 		unlink(spool);
 	if (r < 0)
@@ -827,6 +883,12 @@ static bool ps_filter_one(const struct img_filter *f, void *ctx)
 		size_t ref = x->ref_pos[f - x->fs];
 		/* the listing is newest first: before = further down */
 		return f->key[0] == 'b' ? x->pos > ref : x->pos < ref;
+	}
+	if (strcmp(f->key, "health") == 0) {
+		char hs[16];
+		const char *h = ct->rundir && strcmp(state, "running") == 0 ?
+				run_health_status(ct->rundir, hs, sizeof(hs)) : NULL;
+		return strcmp(f->val, h ? h : "none") == 0;
 	}
 	struct run_config *c = ps_cfg(x);
 	if (strcmp(f->key, "volume") == 0) {
@@ -1154,6 +1216,8 @@ int img_cmd_commit(int argc, char **argv)
 	if (open_store(&s, &e) < 0 || ims_container_get(s, argv[optind], &ct, &e) < 0 ||
 	    ims_container_commit(s, ct, &o, id, &e) < 0)
 		return img_fail_err(&e);
+	if (ct->rundir)
+		run_event_container(ct->rundir, NULL, "commit", NULL);
 	puts(id);
 	return 0;
 }

@@ -131,7 +131,7 @@ img rm evil >/dev/null
 
 # ---------------------------------------------------------------- errors
 check_fails "commit: unknown container" "No such container: nope" img commit nope
-check_fails "commit: bad change" "only CMD, ENTRYPOINT, ENV, WORKDIR, USER, VOLUME, EXPOSE, LABEL and STOPSIGNAL" img commit -c 'ONBUILD RUN x' c1
+check_fails "commit: bad change" "only CMD, ENTRYPOINT, ENV, WORKDIR, USER, VOLUME, EXPOSE, LABEL, STOPSIGNAL and HEALTHCHECK" img commit -c 'ONBUILD RUN x' c1
 img commit -c 'VOLUME /v1 /v2' -c 'EXPOSE 80 53/udp' -c 'LABEL a=1 b="two words"' -c 'STOPSIGNAL SIGUSR1' c1 withmeta >/dev/null
 check "commit -c VOLUME EXPOSE LABEL STOPSIGNAL" \
 	'{"/v1":{},"/v2":{}} {"80/tcp":{},"53/udp":{}} {"a":"1","b":"two words"} SIGUSR1' \

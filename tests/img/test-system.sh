@@ -28,7 +28,7 @@ check "import -c: the config" '["/bin/echo","hi"] A=1 v {"/v":{}}' \
 	"$(img inspect -f '{{json .Config.Cmd}} {{index .Config.Env 1}} {{.Config.Labels.k}} {{json .Config.Volumes}}' imp:1)"
 check "import -m: the history comment" "imported" "$(img history --format '{{.Comment}}' imp:1)"
 check "import -c with a bad instruction: nothing imported" \
-	"125:img: --change 'RUN x': only CMD, ENTRYPOINT, ENV, WORKDIR, USER, VOLUME, EXPOSE, LABEL and STOPSIGNAL are supported" \
+	"125:img: --change 'RUN x': only CMD, ENTRYPOINT, ENV, WORKDIR, USER, VOLUME, EXPOSE, LABEL, STOPSIGNAL and HEALTHCHECK are supported" \
 	"$(img export -o "$T/one.tar" one; rc_err img import -c 'RUN x' "$T/one.tar" imp:2)"
 check "export refuses a terminal" "125" "$(script -qec "$IMG_BIN --root $STORE export one" /dev/null >/dev/null 2>&1; echo $?)"
 

@@ -117,4 +117,113 @@ check "stats --format with an unknown field: docker's error" \
 	"125:img: template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in type *formatter.statsContext" \
 	"$(rc_err img stats --no-stream --format '{{.Nope}}' up1)"
 img rm -f ex3 ex0 up1 >/dev/null
+
+# ------------------------------------------------------------ health checks
+hstat() { img inspect -f '{{.State.Health.Status}}' "$1" 2>/dev/null; }
+id=$(run -d --name hc1 --health-cmd 'test -e /tmp/ok && echo fine' --health-interval 100ms --health-retries 1000 busybox \
+	sh -c 'while [ ! -e /tmp/go ]; do sleep 0.1; done; touch /tmp/ok; sleep 60')
+check "--health-cmd: starting first" "starting" "$(hstat hc1)"
+check_re "ps shows (health: starting)" '^Up .* \(health: starting\)$' "$(img ps -f name=hc1 --format '{{.Status}}')"
+img exec hc1 touch /tmp/go
+wait_for sh -c "[ \"\$($IMG_BIN --root $STORE inspect -f '{{.State.Health.Status}}' hc1)\" = healthy ]" &&
+	pass "then healthy once the check passes" || fail "then healthy once the check passes" "$(hstat hc1)"
+check_re "ps shows (healthy)" '^Up .* \(healthy\)$' "$(img ps -f name=hc1 --format '{{.Status}}')"
+check "ps --filter health=healthy" "hc1" "$(img ps -f health=healthy --format '{{.Names}}')"
+check "the check's output and exit code in State.Health.Log" "0 fine" \
+	"$(img inspect -f '{{with $l := index .State.Health.Log 0}}{{end}}{{range .State.Health.Log}}{{if eq .ExitCode 0}}{{.ExitCode}} {{.Output}}{{end}}{{end}}' hc1 | head -c 7)"
+check "Config.Healthcheck" '{"Test":["CMD-SHELL","test -e /tmp/ok \u0026\u0026 echo fine"],"Interval":100000000,"Retries":1000}' \
+	"$(img inspect -f '{{json .Config.Healthcheck}}' hc1 | sed 's/&/\\u0026/g')"
+check "a health_status event" "health_status: healthy" \
+	"$(img events --since 5m --until 0s -f container=hc1 -f event=health_status --format '{{.Action}}' | tail -1)"
+img rm -f hc1 >/dev/null
+run -d --name hc2 --health-cmd false --health-interval 100ms --health-retries 2 busybox sleep 60 >/dev/null
+wait_for sh -c "[ \"\$($IMG_BIN --root $STORE inspect -f '{{.State.Health.Status}}' hc2)\" = unhealthy ]" &&
+	pass "unhealthy after --health-retries failures" || fail "unhealthy after --health-retries failures" "$(hstat hc2)"
+check_re "FailingStreak" '^[2-9]' "$(img inspect -f '{{.State.Health.FailingStreak}}' hc2)"
+img rm -f hc2 >/dev/null
+run -d --name hc3 --health-cmd 'sleep 10' --health-interval 100ms --health-timeout 200ms busybox sleep 60 >/dev/null
+wait_for sh -c "$IMG_BIN --root $STORE inspect -f '{{range .State.Health.Log}}{{.Output}}{{end}}' hc3 | grep -q 'exceeded timeout'" &&
+	pass "--health-timeout: docker's text, exit -1" || fail "--health-timeout: docker's text, exit -1" "$(img inspect -f '{{json .State.Health}}' hc3)"
+img rm -f hc3 >/dev/null
+ctr=$(img create busybox true)
+img commit -c 'HEALTHCHECK --interval=100ms --retries=5 CMD true' "$ctr" hcimg >/dev/null
+img rm "$ctr" >/dev/null
+run -d --name hc4 hcimg sleep 60 >/dev/null
+wait_for sh -c "[ \"\$($IMG_BIN --root $STORE inspect -f '{{.State.Health.Status}}' hc4)\" = healthy ]" &&
+	pass "the image's HEALTHCHECK" || fail "the image's HEALTHCHECK" "$(hstat hc4)"
+run -d --name hc5 --no-healthcheck hcimg sleep 60 >/dev/null
+check_re "--no-healthcheck: no health, ps without it" '^Up [^(]*$' "$(img ps -f name=hc5 --format '{{.Status}}')"
+check "--no-healthcheck with --health-cmd" "125:img: --no-healthcheck conflicts with --health-* options" \
+	"$(rc_err run --rm --no-healthcheck --health-cmd true busybox true)"
+check "--health-interval below 1ms" "125:img: Interval in Healthcheck cannot be less than 1ms" \
+	"$(rc_err run --rm --health-cmd true --health-interval 10us busybox true)"
+img rm -f hc4 hc5 >/dev/null
+
+# ------------------------------------------------------------ --log-driver, --log-opt
+run --name lg1 --log-opt max-size=1k --log-opt max-file=3 busybox \
+	sh -c 'i=0; while [ $i -lt 100 ]; do echo line$i; i=$((i+1)); done' >/dev/null
+bundle=$(dirname "$(img inspect -f '{{.GraphDriver.Data.MergedDir}}' lg1)")
+check "max-size, max-file: ctr.log and two rotated files, each about max-size" "3 yes" \
+	"$(ls "$bundle" | grep -c '^ctr\.log') $(for f in "$bundle"/ctr.log*; do [ "$(stat -c %s "$f")" -le 1200 ] || echo no; done | grep -q no && echo no || echo yes)"
+out=$(img logs lg1)
+check "logs reads the rotated files, oldest first: the newest lines, in order" "line99" "$(echo "$out" | tail -1)"
+check "the oldest lines were dropped" "" "$(echo "$out" | grep -x line0)"
+check "logs --tail over the current file" "line99" "$(img logs --tail 1 lg1)"
+check "LogConfig in inspect" '{"Type":"json-file","Config":{"max-size":"1024","max-file":"3"}}' \
+	"$(img inspect -f '{{json .HostConfig.LogConfig}}' lg1)"
+out=$(run --name lg2 --log-driver none busybox echo hi)
+check "--log-driver none: the foreground still sees the output" "hi" "$out"
+check "--log-driver none: logs refuses, docker's text and exit 1" \
+	"1:img: configured logging driver does not support reading" "$(rc_err img logs lg2)"
+check "an unknown driver" "125:img: logging driver 'syslog' is not supported here (json-file, none)" \
+	"$(rc_err run --rm --log-driver syslog busybox true)"
+check "an unknown log opt" "125:img: unknown log opt 'foo' for json-file log driver" \
+	"$(rc_err run --rm --log-opt foo=1 busybox true)"
+img rm -f lg1 lg2 >/dev/null
+
+# ------------------------------------------------------------ --network container:X
+run -d --name nsrv busybox sh -c 'mkdir -p /www && echo hello > /www/x && exec httpd -f -p 127.0.0.1:8080 -h /www' >/dev/null
+listening() { img exec nsrv sh -c 'netstat -ltn 2>/dev/null | grep -q 127.0.0.1:8080'; }
+wait_for listening || note "httpd did not show as listening"
+check "--network container:X: X's interfaces" \
+	"$(img exec nsrv cat /sys/class/net/eth0/address)" \
+	"$(run --rm --network container:nsrv busybox cat /sys/class/net/eth0/address)"
+check "--network container:X: X's loopback (its 127.0.0.1 server)" "hello" \
+	"$(run --rm --network container:nsrv busybox wget -qO- http://127.0.0.1:8080/x)"
+check "inspect: NetworkMode container:ID" "container:$(img inspect -f '{{.Id}}' nsrv)" \
+	"$(img inspect -f '{{.HostConfig.NetworkMode}}' "$(img create --network container:nsrv busybox true)")"
+check "--network container:X with -p: docker's error" \
+	"125:img: conflicting options: port publishing and the container type network mode" \
+	"$(rc_err run --rm --network container:nsrv -p 80 busybox true)"
+check "--network container:X with -h" "125:img: conflicting options: hostname and the network mode" \
+	"$(rc_err run --rm --network container:nsrv -h x busybox true)"
+img stop -t 0 nsrv >/dev/null
+check "--network container:X of a stopped X" "125:img: cannot join network of a non running container: nsrv" \
+	"$(rc_err run --rm --network container:nsrv busybox true)"
+img rm -f nsrv >/dev/null
+
+# ------------------------------------------------------------ -P, --expose
+ctr=$(img create busybox true)
+img commit -c 'EXPOSE 80 53/udp' "$ctr" expimg >/dev/null
+img rm "$ctr" >/dev/null
+id=$(run -d -P --expose 8080 -p 127.0.0.1:18099:80 expimg sleep 60)
+out=$(img port "$id" | sort)
+check_re "-P: --expose and the image's EXPOSE to free host ports; a -p one kept" \
+	'^53/udp -> 0\.0\.0\.0:[0-9]+\|80/tcp -> 127\.0\.0\.1:18099\|8080/tcp -> 0\.0\.0\.0:[0-9]+$' "$(echo "$out" | flat)"
+check "ps --filter publish= sees -P's ports" "$(img ps -q -f id="$id")" "$(img ps -q -f publish=8080)"
+img rm -f "$id" >/dev/null
+# --sig-proxy: a signal to the foreground img reaches the container, or not
+for sp in true false; do
+	"$IMG_BIN" --root "$STORE" run --name "sp$sp" --cgroup-parent "$CGP" --sig-proxy=$sp busybox \
+		sh -c 'trap "echo got; exit 5" USR1; i=0; while [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done; echo timeout' >/dev/null 2>&1 &
+	fg=$!
+	_PIDS+=($fg)
+	wait_for sh -c "$IMG_BIN --root $STORE top sp$sp 2>/dev/null | grep -q sleep"
+	kill -USR1 "$fg"
+	timeout 30 "$IMG_BIN" --root "$STORE" wait "sp$sp" >/dev/null
+done
+check "--sig-proxy (default true): the signal is passed on" "got 5" "$(img logs sptrue) $(img inspect -f '{{.State.ExitCode}}' sptrue)"
+check "--sig-proxy=false: not passed on" "timeout 0" "$(img logs spfalse) $(img inspect -f '{{.State.ExitCode}}' spfalse)"
+img rm -f sptrue spfalse >/dev/null
+check "--expose with a bad range" "125:img: invalid range format for --expose: 90-80" "$(rc_err run --rm --expose 90-80 busybox true)"
 finish
