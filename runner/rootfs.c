@@ -9,6 +9,7 @@
 #include "cm-ufsctl.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -230,14 +231,30 @@ int run_rootfs_mount(const char *ufsmount, const char *rw, const char *init,
 
 int run_rootfs_umount(const char *mnt, struct cm_error *err)
 {
+	/* the daemon exits after the unmount and only then lets go of its lock
+	 * on the rw branch: a mount of the same branches right after (img
+	 * start, a restart) must find it gone, so it is waited for (its pidfd
+	 * taken first: once unmounted its socket is gone) */
+	_cleanup_close_ int pfd = run_rootfs_is_mounted(mnt) ? run_rootfs_daemon_pidfd(mnt) : -1;
+	bool detached = false;
 	for (int i = 0; i < 50 && run_rootfs_is_mounted(mnt); i++) {
-		if (umount2(mnt, i < 10 ? 0 : MNT_DETACH) == 0)
+		if (umount2(mnt, i < 10 ? 0 : MNT_DETACH) == 0) {
+			detached = i >= 10;
 			continue;
+		}
 		if (errno == EINVAL || errno == ENOENT)
 			break;
 		if (errno != EBUSY)
 			return cm_error_setx(err, cm_neg_errno(), "unmounting %s", mnt);
 		usleep(20000);
+	}
+	/* (a lazy unmount lives on while something holds it: not waited for) */
+	if (pfd >= 0 && !detached) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		int n;
+		do
+			n = poll(&p, 1, 10000);
+		while (n < 0 && errno == EINTR);
 	}
 	return 0;
 }
