@@ -292,7 +292,8 @@ int ims_image_list(struct ims_store *s, struct ims_image ***ret, size_t *ret_n,
 		}
 	}
 	ims_index_release(&idx);
-	qsort(v, n, sizeof(*v), cmp_created);
+	if (n > 1) /* (v is NULL without images) */
+		qsort(v, n, sizeof(*v), cmp_created);
 	*ret = v;
 	*ret_n = n;
 	return 0;

@@ -242,7 +242,8 @@ int ims_volume_list(struct ims_store *s, struct ims_volume ***ret, size_t *ret_n
 	size_t n = 0;
 	if ((r = ims_list_dir(vdir, &names, &n)) < 0)
 		return cm_error_setx(err, r, "listing %s/" VOL_DIR, s->root);
-	qsort(names, n, sizeof(char *), name_cmp);
+	if (n > 1) /* (names is NULL for an empty dir) */
+		qsort(names, n, sizeof(char *), name_cmp);
 	struct ims_volume **v = calloc(n + 1, sizeof(*v));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {

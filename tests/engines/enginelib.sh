@@ -16,8 +16,9 @@ case "$T" in /tmp/ufs-*|"${TMPDIR:-/tmp}"/ufs-*) ;; *) echo "bad temp dir '$T'" 
 ENGINES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 info() { python3 "$ENGINES_DIR/treeinfo.py" "$@"; }
 
+short_tmp || exit 1
 store() { # ufs|fo: the storage flags of that engine's store
-	printf '%s\n' --root "$T/$1/root" --runroot "$T/$1/run" --storage-driver overlay \
+	printf '%s\n' --root "$T/$1/root" --runroot "$TS/$1" --storage-driver overlay \
 		--storage-opt "overlay.mount_program=$T/mp-$1"
 }
 pod() { local s=$1; shift; mapfile -t sf < <(store "$s"); podman "${sf[@]}" --tmpdir "$T/$s/tmp" "$@"; }

@@ -123,7 +123,8 @@ pod_setup() {
 	trap pod_cleanup EXIT
 	pod import -q "$T/rootfs.tar" localhost/rt:1 >/dev/null || bail "podman import"
 }
-pod() { timeout 120 podman --root "$T/pr" --runroot "$T/prr" --tmpdir "$T/ptmp" --storage-driver vfs \
+short_tmp || exit 1
+pod() { timeout 120 podman --root "$T/pr" --runroot "$TS/prr" --tmpdir "$T/ptmp" --storage-driver vfs \
 	--runtime "${POD_RUNTIME:-$T/img-runtime}" "$@"; }
 pod_cleanup() {
 	local rc=$?

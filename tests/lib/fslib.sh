@@ -71,6 +71,11 @@ finish() {
 	exit 1
 }
 
+# short_tmp: $TS, a second temp dir of a short path (podman refuses a
+# runroot of over 50 characters, which $T below a CI run's TMPDIR passes),
+# removed with $T. Call it in the test's shell, not in $(...).
+short_tmp() { [ -n "${TS:-}" ] || TS=$(mktemp -d /tmp/ufsr.XXXXXX); }
+
 # ---------------------------------------------------------------- environment
 
 # The kernel's FUSE over io_uring is off by default (an admin's choice that
@@ -260,8 +265,9 @@ _cleanup() {
 		fusermount3 -u "$m" 2>/dev/null || umount "$m" 2>/dev/null
 		wait_unmounted "$m" 3 || umount -l "$m" 2>/dev/null
 	done
-	# anything else a test mounted under our temp dir (tmpfs branches...)
-	for m in $(awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+	# anything else a test mounted under our temp dirs (tmpfs branches...)
+	for m in $(awk -v t="$T/" -v s="${TS:-$T}/" 'index($5, t) == 1 || index($5, s) == 1 { print $5 }' \
+			/proc/self/mountinfo | sort -r); do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
 	done
 	for p in "${_PIDS[@]}"; do
@@ -272,6 +278,7 @@ _cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	rm -rf --one-file-system "$T"
+	[ -n "${TS:-}" ] && rm -rf --one-file-system "$TS"
 	_uring_restore
 	exit $rc
 }
