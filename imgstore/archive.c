@@ -8,6 +8,7 @@
  * what this load published is removed if no other writer may count it as
  * present (ims_gc_rollback), else left to gc. */
 #include "ims-internal.h"
+#include "cm-platform.h"
 
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -562,14 +563,6 @@ static struct srcfile *get_blob(struct loader *l, const struct cm_json *desc)
 	return f;
 }
 
-static const char *host_arch(void)
-{
-	struct utsname u;
-	if (uname(&u) == 0 && strcmp(u.machine, "aarch64") == 0)
-		return "arm64";
-	return "amd64";
-}
-
 /* Nesting of image indexes accepted below index.json (containerd bounds it
  * too): a chain of indexes is refused before it costs stack or time. */
 #define MAX_INDEX_DEPTH 4
@@ -593,7 +586,7 @@ static int load_oci_manifest(struct loader *l, const struct cm_json *desc, const
 		for (size_t i = 0; cm_json_is(ms, CM_JSON_ARRAY) && i < ms->n; i++) {
 			const struct cm_json *p = cm_json_get(ms->v[i], "platform");
 			if (!pick && cm_streq(cm_json_get_str(p, "os"), "linux") &&
-			    cm_streq(cm_json_get_str(p, "architecture"), host_arch()))
+			    cm_streq(cm_json_get_str(p, "architecture"), cm_host_arch()))
 				pick = ms->v[i];
 		}
 		if (!pick && cm_json_is(ms, CM_JSON_ARRAY) && ms->n)

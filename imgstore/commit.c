@@ -5,6 +5,7 @@
  * manifest and name: a failure or kill -9 leaves only unreferenced objects,
  * which fsck accepts and gc removes. */
 #include "ims-internal.h"
+#include "cm-platform.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -753,27 +754,6 @@ static bool tree_empty(int fd)
 	return k == 0;
 }
 
-static const char *host_arch(void)
-{
-#if defined(__x86_64__)
-	return "amd64";
-#elif defined(__aarch64__)
-	return "arm64";
-#elif defined(__i386__)
-	return "386";
-#elif defined(__arm__)
-	return "arm";
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return "ppc64le";
-#elif defined(__s390x__)
-	return "s390x";
-#elif defined(__riscv) && __riscv_xlen == 64
-	return "riscv64";
-#else
-	return "unknown";
-#endif
-}
-
 static int derive_config(const struct ims_image *parent, const struct ims_derive_opts *o,
 			 const char *diffid, char **ret, size_t *ret_len, struct cm_error *err)
 {
@@ -794,7 +774,7 @@ static int derive_config(const struct ims_image *parent, const struct ims_derive
 	struct cm_jw w;
 	cm_jw_init(&w, 0);
 	cm_jw_obj(&w);
-	cm_jw_kstr(&w, "architecture", arch ? arch : host_arch());
+	cm_jw_kstr(&w, "architecture", arch ? arch : cm_host_arch());
 	if (o->author)
 		cm_jw_kstr(&w, "author", o->author);
 	cm_jw_key(&w, "config");

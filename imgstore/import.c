@@ -3,6 +3,7 @@
  * uncompressed tar); and the embedded default image built from the host's
  * static busybox. */
 #include "ims-internal.h"
+#include "cm-platform.h"
 
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -16,22 +17,6 @@
 #include <time.h>
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-static const char *oci_arch(void)
-{
-	struct utsname u;
-	if (uname(&u) < 0)
-		return "amd64";
-	if (strcmp(u.machine, "x86_64") == 0)
-		return "amd64";
-	if (strcmp(u.machine, "aarch64") == 0)
-		return "arm64";
-	if (strncmp(u.machine, "arm", 3) == 0)
-		return "arm";
-	if (strcmp(u.machine, "i686") == 0 || strcmp(u.machine, "i386") == 0)
-		return "386";
-	return "amd64";
-}
 
 static int blob_tee(void *ctx, const void *buf, size_t len, struct cm_error *err)
 {
@@ -109,7 +94,7 @@ int ims_import_fd(struct ims_store *s, int fd, const struct ims_import_opts *o,
 	cm_jw_init(&w, 0);
 	cm_jw_obj(&w);
 	cm_jw_kstr(&w, "created", created);
-	cm_jw_kstr(&w, "architecture", oci_arch());
+	cm_jw_kstr(&w, "architecture", cm_host_arch());
 	cm_jw_kstr(&w, "os", "linux");
 	cm_jw_key(&w, "config");
 	if ((r = base_config(o, &base, err)) < 0 ||

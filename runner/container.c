@@ -421,20 +421,8 @@ int run_monitor_send(int fd, int type, int code, pid_t pid, const char *text, in
 {
 	struct run_msg m = { .type = type, .code = code, .pid = pid, .monitor = getpid() };
 	snprintf(m.text, sizeof(m.text), "%s", text ? text : "");
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &m, sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (pass_fd >= 0) {
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-	}
-	return sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 ? cm_neg_errno() : 0;
+	ssize_t n = run_send_with_fd(fd, &m, sizeof(m), pass_fd);
+	return n < 0 ? (int)n : 0;
 }
 
 int run_container_start(const char *monitor_exe, const char *ufsmount, const char *bundle,

@@ -712,17 +712,9 @@ static void open_console(struct child_ctx *cx, unsigned short rows, unsigned sho
 	for (int i = 0; i < 3; i++)
 		if (dup2(pts, i) < 0)
 			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "pty as stdio");
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { (void *)"T", 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &ptm, sizeof(int));
-	if (sendmsg(cx->sync, &mh, MSG_NOSIGNAL) != 1)
-		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "sending the pty");
+	ssize_t n = run_send_with_fd(cx->sync, "T", 1, ptm);
+	if (n != 1)
+		child_fail(cx, RUN_EXIT_IMG, n < 0 ? (int)n : -EIO, "sending the pty");
 }
 
 /* v2, in the container's cgroup namespace: its own group as the root of a

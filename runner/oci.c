@@ -232,18 +232,10 @@ static int send_console(const char *sock, int ptm, struct cm_error *err)
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return cm_error_set(err, cm_neg_errno(), "connecting to the console socket %s", sock);
-	char name[] = "/dev/ptmx";
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { name, sizeof(name) - 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &ptm, sizeof(int));
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
-		return cm_error_set(err, cm_neg_errno(), "sending the pty to the console socket");
+	static const char name[] = "/dev/ptmx";
+	ssize_t n = run_send_with_fd(fd, name, sizeof(name) - 1, ptm);
+	if (n < 0)
+		return cm_error_set(err, (int)n, "sending the pty to the console socket");
 	return 0;
 }
 

@@ -20,6 +20,9 @@ int run_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
 int run_write_file(const char *path, const char *s);
 /* temp + fsync + rename in dir. */
 int run_write_atomic(const char *dir, const char *name, const void *buf, size_t len);
+/* One message of len bytes on a socket, fd (when >= 0) passed with it as
+ * SCM_RIGHTS. The bytes sent, or -errno. */
+ssize_t run_send_with_fd(int sock, const void *buf, size_t len, int fd);
 void run_time_fmt_ns(int64_t ns, char *buf, size_t sz); /* RFC 3339 with ns, UTC */
 /* Start time of pid in clock ticks since boot (field 22 of /proc/PID/stat), 0 if gone. */
 uint64_t run_pid_starttime(pid_t pid);

@@ -3,6 +3,7 @@
  * version, img system df/prune, img container prune, img rename. Thin
  * commands over the store and the runner, with docker's output shapes. */
 #include "img-run.h"
+#include "cm-platform.h"
 #include "img-format.h"
 #include "cm.h"
 #include "config.h"
@@ -16,27 +17,6 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-
-static const char *go_arch(void)
-{
-#if defined(__x86_64__)
-	return "amd64";
-#elif defined(__aarch64__)
-	return "arm64";
-#elif defined(__i386__)
-	return "386";
-#elif defined(__arm__)
-	return "arm";
-#elif defined(__riscv)
-	return "riscv64";
-#elif defined(__s390x__)
-	return "s390x";
-#elif defined(__powerpc64__)
-	return "ppc64le";
-#else
-	return "unknown";
-#endif
-}
 
 /* The bytes of the files below dir (no symlink followed). */
 int64_t img_du(const char *path)
@@ -70,7 +50,7 @@ int img_cmd_version(int argc, char **argv)
 		cm_jw_kstr(&w, "Version", PACKAGE_VERSION);
 		cm_jw_kstr(&w, "ApiVersion", "1.43");
 		cm_jw_kstr(&w, "Os", "linux");
-		cm_jw_kstr(&w, "Arch", go_arch());
+		cm_jw_kstr(&w, "Arch", cm_host_arch());
 		if (k)
 			cm_jw_kstr(&w, "KernelVersion", u.release);
 		cm_jw_kstr(&w, "GitCommit", "");
@@ -87,9 +67,9 @@ int img_cmd_version(int argc, char **argv)
 		return img_fmt_once(format, j);
 	/* docker's layout; img is its own daemon: the "server" is this binary */
 	printf("Client:\n Version:           %s\n API version:       1.43\n OS/Arch:           linux/%s\n\n",
-	       PACKAGE_VERSION, go_arch());
+	       PACKAGE_VERSION, cm_host_arch());
 	printf("Server: img\n Engine:\n  Version:          %s\n  API version:      1.43\n  OS/Arch:          linux/%s\n  Kernel:           %s\n",
-	       PACKAGE_VERSION, go_arch(), u.release);
+	       PACKAGE_VERSION, cm_host_arch(), u.release);
 	return 0;
 }
 
