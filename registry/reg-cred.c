@@ -52,7 +52,7 @@ char *reg_cred_key(const char *registry)
 	return strndup(h, n);
 }
 
-static int read_json_path(const char *path, struct cm_json **ret)
+int reg_read_json(const char *path, struct cm_json **ret)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -313,7 +313,7 @@ int reg_cred_lookup(const char *registry, char **ret_user, char **ret_pass)
 	const char *paths[] = { dpath, ppath };
 	for (size_t i = 0; i < CM_ARRAY_SIZE(paths); i++) {
 		_cleanup_json_ struct cm_json *j = NULL;
-		if (!paths[i] || read_json_path(paths[i], &j) < 0)
+		if (!paths[i] || reg_read_json(paths[i], &j) < 0)
 			continue;
 		/* docker's file may name a helper for this registry */
 		const char *h = helper_for(j, key);
@@ -334,7 +334,7 @@ static int cred_write(const char *key, const char *user, const char *pass, bool 
 	if (!path)
 		return cm_error_set(err, -ENOENT, "no $DOCKER_CONFIG and no $HOME for config.json");
 	_cleanup_json_ struct cm_json *j = NULL;
-	int r = read_json_path(path, &j);
+	int r = reg_read_json(path, &j);
 	if (r < 0 && r != -ENOENT)
 		return cm_error_set(err, r, "%s: unreadable or not JSON", path);
 	if (j && !cm_json_is(j, CM_JSON_OBJECT))

@@ -45,12 +45,16 @@ static int client_new(const char *host, const char *repo, const struct reg_opts 
 		      struct reg_client **ret, struct cm_error *err)
 {
 	pthread_once(&curl_once, curl_init_once);
+	const struct reg_config *cf;
+	int r = reg_config_get(&cf, err);
+	if (r < 0)
+		return r;
 	struct reg_client *c = calloc(1, sizeof(*c));
 	if (!c)
 		return cm_error_set(err, -ENOMEM, "out of memory");
 	c->host = strdup(host);
 	c->repo = strdup(repo);
-	c->insecure = o && o->insecure;
+	c->insecure = (o && o->insecure) || reg_config_insecure(cf, host);
 	c->loopback = host_is_loopback(c->host);
 	c->scheme = "https";
 	c->scope_actions = "pull";
@@ -84,6 +88,21 @@ int reg_client_new(const struct reg_ref *ref, const struct reg_opts *o,
 		   struct reg_client **ret, struct cm_error *err)
 {
 	return client_new(reg_ref_host(ref), ref->repo, o, ret, err);
+}
+
+int reg_client_new_at(const char *host, const char *scheme, const char *repo,
+		      const struct reg_opts *o, struct reg_client **ret, struct cm_error *err)
+{
+	struct reg_client *c;
+	int r = client_new(host, repo, o, &c, err);
+	if (r < 0)
+		return r;
+	if (scheme && strcmp(scheme, "http") == 0) {
+		/* a mirror configured as http:// speaks plain HTTP */
+		c->scheme = "http";
+	}
+	*ret = c;
+	return 0;
 }
 
 void reg_client_free(struct reg_client *c)
@@ -130,7 +149,8 @@ static void resp_reset_headers(struct reg_resp *r)
 	free(r->location);
 	free(r->range);
 	free(r->crange);
-	r->ctype = r->dcd = r->www_auth = r->location = r->range = r->crange = NULL;
+	free(r->chunk_min);
+	r->ctype = r->dcd = r->www_auth = r->location = r->range = r->crange = r->chunk_min = NULL;
 	r->seen = 0;
 }
 
@@ -178,6 +198,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
 		{ "location", offsetof(struct reg_resp, location) },
 		{ "range", offsetof(struct reg_resp, range) },
 		{ "content-range", offsetof(struct reg_resp, crange) },
+		{ "oci-chunk-min-length", offsetof(struct reg_resp, chunk_min) },
 	};
 	for (size_t i = 0; i < CM_ARRAY_SIZE(keys); i++)
 		if (klen == strlen(keys[i].k) && strncasecmp(buf, keys[i].k, klen) == 0)
