@@ -50,6 +50,19 @@ struct reg_resp {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+/* The calling thread's connection pool (a curl multi handle, made on first
+ * use), taken for one transfer loop: NULL when a loop of this thread has it
+ * already (or without memory), then the caller makes its own; given back
+ * by reg_conn_put. reg_conn_release closes its connections (a thread that
+ * made requests calls it before it ends; reg_client_free does for the
+ * caller's). */
+CURLM *reg_conn_acquire(void);
+void reg_conn_put(void);
+void reg_conn_release(void);
+/* curl_easy_perform of h, on the thread's pool so its connections are
+ * reused; h stays the caller's to clean up. */
+CURLcode reg_perform(CURL *h);
+
 /* An easy handle for method on url with our TLS, redirect and auth
  * settings, its callbacks writing into resp (reset first). */
 CURL *reg_easy(struct reg_client *c, const char *method, const char *url,

@@ -69,7 +69,11 @@ static int exchange(struct reg_client *c, const char *method, const char *url, s
 		}
 		if (extra)
 			resp->hdrs = curl_slist_append(resp->hdrs, extra);
-		if (ctype || extra)
+		/* no "Expect: 100-continue" wait before a body (docker's client
+		 * sends none): the token is in hand before any upload starts */
+		if (b)
+			resp->hdrs = curl_slist_append(resp->hdrs, "Expect:");
+		if (ctype || extra || b)
 			curl_easy_setopt(h, CURLOPT_HTTPHEADER, resp->hdrs);
 		if (b) {
 			b->sent = 0;
@@ -81,7 +85,7 @@ static int exchange(struct reg_client *c, const char *method, const char *url, s
 			curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
 			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
 		}
-		CURLcode cc = curl_easy_perform(h);
+		CURLcode cc = reg_perform(h);
 		curl_easy_cleanup(h);
 		if (cc == CURLE_OK && !resp->fail && resp->status == 401 && resp->www_auth &&
 		    attempt == 0) {
@@ -314,8 +318,10 @@ static void *push_worker(void *ud)
 		pthread_mutex_lock(&p->lock);
 		struct push_job *j = !p->failed && p->next < p->n ? &p->jobs[p->next++] : NULL;
 		pthread_mutex_unlock(&p->lock);
-		if (!j)
+		if (!j) {
+			reg_conn_release(); /* this thread's connections */
 			return NULL;
+		}
 		j->r = push_blob(p->c, p->t, j->digest, j->size, p->from, p->n_from, p->o,
 				 j->id[0] ? j->id : NULL, &j->err);
 		if (j->r < 0) {
