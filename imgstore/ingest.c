@@ -69,8 +69,10 @@ void ims_ingest_free(struct ims_ingest *t)
 	if (t->locked)
 		ims_store_unlock_shared(t->s);
 	/* a concurrent writer may count what we published as present: only
-	 * what nobody references goes, and only with no other writer (issue 11) */
-	if (!t->named)
+	 * what nobody references goes, and only with no other writer (issue 11).
+	 * Nothing published (a push, which only reads): nothing to take back,
+	 * and no store lock, index read, mark or dir fsyncs to pay for it. */
+	if (!t->named && (t->n_blobs > 0 || t->n_layers > 0))
 		(void)ims_gc_rollback(t->s, t->blobs, t->n_blobs, t->layers, t->n_layers);
 	strv_free(t->blobs, t->n_blobs);
 	strv_free(t->layers, t->n_layers);

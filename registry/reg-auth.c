@@ -139,7 +139,7 @@ static int bearer_token(struct reg_client *c, const struct challenge *ch, struct
 	CURL *h = reg_easy_authz(c, "GET", url, NULL, &resp, hdr);
 	if (!h)
 		return cm_error_set(err, -ENOMEM, "out of memory");
-	CURLcode cc = curl_easy_perform(h);
+	CURLcode cc = reg_perform(h);
 	curl_easy_cleanup(h);
 	if (hdr)
 		explicit_bzero(hdr, strlen(hdr));

@@ -134,10 +134,14 @@ int reg_blobs_get(struct reg_client *c, struct reg_blob_req *reqs, size_t n,
 	if (parallel < 1)
 		parallel = 1;
 	struct xfer *xs = calloc(n ? n : 1, sizeof(*xs));
-	CURLM *mh = curl_multi_init();
+	/* on the connections of the ping and the manifests, if free */
+	CURLM *pool = reg_conn_acquire();
+	CURLM *mh = pool ? pool : curl_multi_init();
 	if (!xs || !mh) {
 		free(xs);
-		if (mh)
+		if (pool)
+			reg_conn_put();
+		else if (mh)
 			curl_multi_cleanup(mh);
 		return cm_error_set(err, -ENOMEM, "out of memory");
 	}
@@ -188,7 +192,10 @@ int reg_blobs_get(struct reg_client *c, struct reg_blob_req *reqs, size_t n,
 		reg_resp_clear(&xs[i].resp);
 		free(xs[i].url);
 	}
-	curl_multi_cleanup(mh);
+	if (pool)
+		reg_conn_put();
+	else
+		curl_multi_cleanup(mh);
 	free(xs);
 	return first;
 }

@@ -3,15 +3,19 @@
  * config.json (else ~/.docker/config.json), then podman's
  * $XDG_RUNTIME_DIR/containers/auth.json; written (login/logout) to docker's
  * file only, every other key of it kept, mode 0600, by temp + rename.
- * Secrets never reach a message. credsStore/credHelpers are not run. */
+ * Secrets never reach a message. docker's credential helpers are run as
+ * docker runs them: credHelpers[HOST], else credsStore, names
+ * docker-credential-NAME (found in $PATH) with get/store/erase. */
 #include "reg-internal.h"
 #include "cm-fs.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -48,7 +52,7 @@ char *reg_cred_key(const char *registry)
 	return strndup(h, n);
 }
 
-static int read_json_path(const char *path, struct cm_json **ret)
+int reg_read_json(const char *path, struct cm_json **ret)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -121,6 +125,178 @@ static int decode_auth(const char *b64, char **ret_user, char **ret_pass)
 	return r;
 }
 
+
+#define REG_MAX_HELPER_OUT (64 << 10)
+
+/* The credential helper docker would use for key in config j: credHelpers
+ * by registry, else credsStore; NULL when none. */
+static const char *helper_for(const struct cm_json *j, const char *key)
+{
+	const struct cm_json *hs = cm_json_get(j, "credHelpers");
+	for (size_t i = 0; cm_json_is(hs, CM_JSON_OBJECT) && i < hs->n; i++) {
+		_cleanup_free_ char *k = reg_cred_key(hs->k[i]);
+		const char *v = cm_json_str(hs->v[i]);
+		if (k && v && *v && strcmp(k, key) == 0)
+			return v;
+	}
+	const char *st = cm_json_get_str(j, "credsStore");
+	return st && *st ? st : NULL;
+}
+
+/* Run docker-credential-NAME VERB with in on its stdin; its stdout (at most
+ * REG_MAX_HELPER_OUT bytes, NUL-ended, malloc'd) in *ret_out. Returns its
+ * exit status (>= 0) or -errno if it could not run. */
+static int helper_run(const char *name, const char *verb, const char *in, char **ret_out)
+{
+	if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+	    strlen(name))
+		return -EINVAL;
+	char prog[300];
+	snprintf(prog, sizeof(prog), "docker-credential-%s", name);
+	int pin[2], pout[2];
+	if (pipe2(pin, O_CLOEXEC) < 0)
+		return cm_neg_errno();
+	if (pipe2(pout, O_CLOEXEC) < 0) {
+		int r = cm_neg_errno();
+		close(pin[0]);
+		close(pin[1]);
+		return r;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 || (nul >= 0 && dup2(nul, 2) < 0))
+			_exit(127);
+		execlp(prog, prog, verb, (char *)NULL);
+		_exit(127);
+	}
+	int r = pid < 0 ? cm_neg_errno() : 0;
+	close(pin[0]);
+	close(pout[1]);
+	if (r < 0) {
+		close(pin[1]);
+		close(pout[0]);
+		return r;
+	}
+	/* the answer to a write on a helper that has exited is EPIPE, not death */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	sigaction(SIGPIPE, &ign, &old);
+	(void)cm_write_all(pin[1], in, strlen(in));
+	close(pin[1]);
+	sigaction(SIGPIPE, &old, NULL);
+	char *out = malloc(REG_MAX_HELPER_OUT + 1);
+	size_t len = 0;
+	while (out && len < REG_MAX_HELPER_OUT) {
+		ssize_t k = read(pout[0], out + len, REG_MAX_HELPER_OUT - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		len += (size_t)k;
+	}
+	close(pout[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			st = 127 << 8;
+			break;
+		}
+	if (!out)
+		return -ENOMEM;
+	out[len] = '\0';
+	*ret_out = out;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* The helper's first line of output, printable, for an error message (its
+ * output of a failed call holds no secret). */
+static const char *helper_said(char *out)
+{
+	if (!out)
+		return "";
+	out[strcspn(out, "\r\n")] = '\0';
+	if (strlen(out) > 200)
+		out[200] = '\0';
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return out;
+}
+
+/* get: 0 and the pair, -ENOENT if the helper has none (or fails). */
+static int helper_get(const char *name, const char *key, char **ret_user, char **ret_pass)
+{
+	char *out = NULL;
+	int st = helper_run(name, "get", key, &out);
+	int r = -ENOENT;
+	_cleanup_json_ struct cm_json *j = NULL;
+	if (st == 0 && cm_json_parse(out, strlen(out), &j, NULL, 0) >= 0) {
+		const char *u = cm_json_get_str(j, "Username");
+		const char *p = cm_json_get_str(j, "Secret");
+		if (u && p && *p) {
+			*ret_user = strdup(u);
+			*ret_pass = strdup(p);
+			r = *ret_user && *ret_pass ? 0 : -ENOMEM;
+			if (r < 0) {
+				free(*ret_user);
+				wipe_free(*ret_pass);
+			}
+		}
+		if (p)
+			explicit_bzero((char *)p, strlen(p));
+	}
+	wipe_free(out);
+	return r;
+}
+
+static int helper_store(const char *name, const char *key, const char *user, const char *pass,
+			struct cm_error *err)
+{
+	struct cm_jw w;
+	cm_jw_init(&w, 0);
+	cm_jw_obj(&w);
+	cm_jw_kstr(&w, "ServerURL", key);
+	cm_jw_kstr(&w, "Username", user);
+	cm_jw_kstr(&w, "Secret", pass);
+	cm_jw_obj_end(&w);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (cm_jw_finish(&w, &text, &len) < 0)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	char *out = NULL;
+	int st = helper_run(name, "store", text, &out);
+	explicit_bzero(text, len);
+	int r = 0;
+	if (st < 0)
+		r = cm_error_set(err, st, "credential helper docker-credential-%s: %s", name, strerror(-st));
+	else if (st != 0)
+		r = cm_error_set(err, -EIO, "credential helper docker-credential-%s store failed (exit %d)%s%s",
+				 name, st, out && *out ? ": " : "", helper_said(out));
+	wipe_free(out);
+	return r;
+}
+
+/* erase: 1 erased, 0 the helper had nothing, < 0 it could not run. */
+static int helper_erase(const char *name, const char *key, struct cm_error *err)
+{
+	char *out = NULL;
+	int st = helper_run(name, "erase", key, &out);
+	int r = st == 0 ? 1 : 0;
+	if (st < 0 || st == 127)
+		r = cm_error_set(err, st < 0 ? st : -ENOENT, "credential helper docker-credential-%s: %s",
+				 name, st < 0 ? strerror(-st) : "not found in $PATH or not runnable");
+	wipe_free(out);
+	return r;
+}
+
 int reg_cred_lookup(const char *registry, char **ret_user, char **ret_pass)
 {
 	_cleanup_free_ char *key = reg_cred_key(registry);
@@ -137,8 +313,12 @@ int reg_cred_lookup(const char *registry, char **ret_user, char **ret_pass)
 	const char *paths[] = { dpath, ppath };
 	for (size_t i = 0; i < CM_ARRAY_SIZE(paths); i++) {
 		_cleanup_json_ struct cm_json *j = NULL;
-		if (!paths[i] || read_json_path(paths[i], &j) < 0)
+		if (!paths[i] || reg_read_json(paths[i], &j) < 0)
 			continue;
+		/* docker's file may name a helper for this registry */
+		const char *h = helper_for(j, key);
+		if (h && helper_get(h, key, ret_user, ret_pass) == 0)
+			return 0;
 		const char *a = cm_json_get_str(find_auth(j, key), "auth");
 		if (a && decode_auth(a, ret_user, ret_pass) == 0)
 			return 0;
@@ -154,13 +334,23 @@ static int cred_write(const char *key, const char *user, const char *pass, bool 
 	if (!path)
 		return cm_error_set(err, -ENOENT, "no $DOCKER_CONFIG and no $HOME for config.json");
 	_cleanup_json_ struct cm_json *j = NULL;
-	int r = read_json_path(path, &j);
+	int r = reg_read_json(path, &j);
 	if (r < 0 && r != -ENOENT)
 		return cm_error_set(err, r, "%s: unreadable or not JSON", path);
 	if (j && !cm_json_is(j, CM_JSON_OBJECT))
 		return cm_error_set(err, -EINVAL, "%s: not a JSON object", path);
+	/* a helper keeps the secret; the file keeps an empty entry (as docker) */
+	const char *helper = j ? helper_for(j, key) : NULL;
+	bool had = false;
+	if (helper && user && (r = helper_store(helper, key, user, pass, err)) < 0)
+		return r;
+	if (helper && !user) {
+		if ((r = helper_erase(helper, key, err)) < 0)
+			return r;
+		had = r > 0;
+	}
 	_cleanup_free_ char *cred = NULL;
-	if (user) {
+	if (user && !helper) {
 		_cleanup_free_ char *up = NULL;
 		if (asprintf(&up, "%s:%s", user, pass) < 0)
 			return cm_error_set(err, -ENOMEM, "out of memory");
@@ -173,7 +363,6 @@ static int cred_write(const char *key, const char *user, const char *pass, bool 
 	struct cm_jw w;
 	cm_jw_init(&w, 1);
 	cm_jw_obj(&w);
-	bool had = false;
 	const struct cm_json *auths = cm_json_get(j, "auths");
 	cm_jw_key(&w, "auths");
 	cm_jw_obj(&w);
@@ -189,7 +378,8 @@ static int cred_write(const char *key, const char *user, const char *pass, bool 
 	if (user) {
 		cm_jw_key(&w, key);
 		cm_jw_obj(&w);
-		cm_jw_kstr(&w, "auth", cred);
+		if (cred)
+			cm_jw_kstr(&w, "auth", cred);
 		cm_jw_obj_end(&w);
 	}
 	cm_jw_obj_end(&w);

@@ -22,6 +22,71 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* Each thread's connection pool: a curl multi handle that every request of
+ * the thread runs on (reg_perform) and the blob downloads share, so the
+ * ping, the token, the manifests and the blobs go over connections already
+ * open (one TCP and TLS handshake per registry, not one per request; HTTP/2
+ * multiplexes the parallel blobs over one). Released by reg_conn_release. */
+static __thread CURLM *conn_pool;
+static __thread bool conn_pool_busy; /* a transfer loop runs on it */
+
+CURLM *reg_conn_acquire(void)
+{
+	if (conn_pool_busy)
+		return NULL; /* a request made inside a loop (a token): its own */
+	if (!conn_pool)
+		conn_pool = curl_multi_init();
+	conn_pool_busy = conn_pool != NULL;
+	return conn_pool;
+}
+
+void reg_conn_put(void)
+{
+	conn_pool_busy = false;
+}
+
+void reg_conn_release(void)
+{
+	if (conn_pool && !conn_pool_busy) {
+		curl_multi_cleanup(conn_pool);
+		conn_pool = NULL;
+	}
+}
+
+CURLcode reg_perform(CURL *h)
+{
+	CURLM *mh = reg_conn_acquire();
+	if (!mh)
+		return curl_easy_perform(h);
+	if (curl_multi_add_handle(mh, h) != CURLM_OK) {
+		reg_conn_put();
+		return curl_easy_perform(h);
+	}
+	CURLcode cc = CURLE_OK;
+	bool done = false;
+	while (!done) {
+		int running = 0;
+		if (curl_multi_perform(mh, &running) != CURLM_OK) {
+			cc = CURLE_OUT_OF_MEMORY;
+			break;
+		}
+		CURLMsg *m;
+		int left;
+		while ((m = curl_multi_info_read(mh, &left)))
+			if (m->msg == CURLMSG_DONE && m->easy_handle == h) {
+				cc = m->data.result;
+				done = true;
+			}
+		if (!done && curl_multi_poll(mh, NULL, 0, 1000, NULL) != CURLM_OK) {
+			cc = CURLE_OUT_OF_MEMORY;
+			break;
+		}
+	}
+	curl_multi_remove_handle(mh, h);
+	reg_conn_put();
+	return cc;
+}
+
 static bool host_is_loopback(const char *host)
 {
 	if (strncmp(host, "127.", 4) == 0 || strncmp(host, "[::1]", 5) == 0)
@@ -45,12 +110,16 @@ static int client_new(const char *host, const char *repo, const struct reg_opts 
 		      struct reg_client **ret, struct cm_error *err)
 {
 	pthread_once(&curl_once, curl_init_once);
+	const struct reg_config *cf;
+	int r = reg_config_get(&cf, err);
+	if (r < 0)
+		return r;
 	struct reg_client *c = calloc(1, sizeof(*c));
 	if (!c)
 		return cm_error_set(err, -ENOMEM, "out of memory");
 	c->host = strdup(host);
 	c->repo = strdup(repo);
-	c->insecure = o && o->insecure;
+	c->insecure = (o && o->insecure) || reg_config_insecure(cf, host);
 	c->loopback = host_is_loopback(c->host);
 	c->scheme = "https";
 	c->scope_actions = "pull";
@@ -86,6 +155,21 @@ int reg_client_new(const struct reg_ref *ref, const struct reg_opts *o,
 	return client_new(reg_ref_host(ref), ref->repo, o, ret, err);
 }
 
+int reg_client_new_at(const char *host, const char *scheme, const char *repo,
+		      const struct reg_opts *o, struct reg_client **ret, struct cm_error *err)
+{
+	struct reg_client *c;
+	int r = client_new(host, repo, o, &c, err);
+	if (r < 0)
+		return r;
+	if (scheme && strcmp(scheme, "http") == 0) {
+		/* a mirror configured as http:// speaks plain HTTP */
+		c->scheme = "http";
+	}
+	*ret = c;
+	return 0;
+}
+
 void reg_client_free(struct reg_client *c)
 {
 	if (!c)
@@ -107,6 +191,7 @@ void reg_client_free(struct reg_client *c)
 	free(c->challenge);
 	pthread_mutex_destroy(&c->auth_lock);
 	free(c);
+	reg_conn_release();
 }
 
 void reg_client_freep(struct reg_client **c)
@@ -130,7 +215,8 @@ static void resp_reset_headers(struct reg_resp *r)
 	free(r->location);
 	free(r->range);
 	free(r->crange);
-	r->ctype = r->dcd = r->www_auth = r->location = r->range = r->crange = NULL;
+	free(r->chunk_min);
+	r->ctype = r->dcd = r->www_auth = r->location = r->range = r->crange = r->chunk_min = NULL;
 	r->seen = 0;
 }
 
@@ -178,6 +264,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
 		{ "location", offsetof(struct reg_resp, location) },
 		{ "range", offsetof(struct reg_resp, range) },
 		{ "content-range", offsetof(struct reg_resp, crange) },
+		{ "oci-chunk-min-length", offsetof(struct reg_resp, chunk_min) },
 	};
 	for (size_t i = 0; i < CM_ARRAY_SIZE(keys); i++)
 		if (klen == strlen(keys[i].k) && strncasecmp(buf, keys[i].k, klen) == 0)
@@ -418,7 +505,7 @@ static int request_once(struct reg_client *c, const char *method, const char *ur
 	CURL *h = reg_easy(c, method, url, accept, resp);
 	if (!h)
 		return -ENOMEM;
-	*ret_cc = curl_easy_perform(h);
+	*ret_cc = reg_perform(h);
 	curl_easy_cleanup(h);
 	return 0;
 }
@@ -610,7 +697,7 @@ int reg_fetch_url(const char *url, int64_t max,
 	resp.sink_ctx = ctx;
 	resp.limit = max;
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
-	CURLcode cc = curl_easy_perform(h);
+	CURLcode cc = reg_perform(h);
 	r = reg_result(c, cc, &resp, err);
 	if (r < 0)
 		cm_error_prefix(err, r, "GET %s", url);

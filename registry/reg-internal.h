@@ -34,6 +34,7 @@ struct reg_resp {
 	struct reg_client *c;
 	long status;
 	char *ctype, *dcd, *www_auth, *location, *range, *crange;
+	char *chunk_min; /* OCI-Chunk-Min-Length of an upload session */
 	char *mem;
 	size_t len, max;
 	int64_t limit;   /* sink: refuse more than this many bytes (-1: none) */
@@ -48,6 +49,19 @@ struct reg_resp {
 	struct curl_slist *hdrs;
 	char errbuf[CURL_ERROR_SIZE];
 };
+
+/* The calling thread's connection pool (a curl multi handle, made on first
+ * use), taken for one transfer loop: NULL when a loop of this thread has it
+ * already (or without memory), then the caller makes its own; given back
+ * by reg_conn_put. reg_conn_release closes its connections (a thread that
+ * made requests calls it before it ends; reg_client_free does for the
+ * caller's). */
+CURLM *reg_conn_acquire(void);
+void reg_conn_put(void);
+void reg_conn_release(void);
+/* curl_easy_perform of h, on the thread's pool so its connections are
+ * reused; h stays the caller's to clean up. */
+CURLcode reg_perform(CURL *h);
 
 /* An easy handle for method on url with our TLS, redirect and auth
  * settings, its callbacks writing into resp (reset first). */
@@ -69,6 +83,17 @@ int reg_result(struct reg_client *c, CURLcode cc, struct reg_resp *resp,
  * challenge answered once on 401. */
 int reg_request(struct reg_client *c, const char *method, const char *url,
 		const char *accept, struct reg_resp *resp, struct cm_error *err);
+
+/* ---- reg-cred.c ---- */
+/* Parse the JSON file at path (at most 1 MiB, not through a symlink):
+ * 0 and *ret, or -errno (-ENOENT: none, -EINVAL: not JSON). */
+int reg_read_json(const char *path, struct cm_json **ret);
+
+/* ---- reg-http.c (more) ---- */
+/* A client of host (not from a reference: a mirror) speaking scheme
+ * ("https", or "http" for a mirror configured so; NULL: found by ping). */
+int reg_client_new_at(const char *host, const char *scheme, const char *repo,
+		      const struct reg_opts *o, struct reg_client **ret, struct cm_error *err);
 
 /* ---- reg-auth.c ---- */
 /* Answer a WWW-Authenticate challenge (Basic: the credentials; Bearer: a

@@ -179,7 +179,7 @@ static int fetch_layers(struct reg_client *c, struct ims_ingest *t, struct job *
 						 .ctx = &js[i] };
 	}
 	if (r >= 0 && nq)
-		r = reg_blobs_get(c, q, nq, o->parallel > 0 ? o->parallel : 3, err);
+		r = reg_blobs_get(c, q, nq, o->parallel, err);
 	for (size_t i = 0; i < n; i++) {
 		if (!js[i].b)
 			continue;
@@ -201,21 +201,19 @@ static int fetch_layers(struct reg_client *c, struct ims_ingest *t, struct job *
 	return r;
 }
 
-int reg_pull(struct ims_store *s, const struct reg_ref *ref, const struct reg_pull_opts *o,
-	     struct reg_pull_result *ret, struct cm_error *err)
+/* The pull from one endpoint (the registry, or a mirror of docker.io). */
+static int pull_from(struct reg_client *c, struct ims_store *s, const struct reg_ref *ref,
+		     const struct reg_pull_opts *o, struct reg_pull_result *ret,
+		     struct cm_error *err)
 {
-	_cleanup_client_ struct reg_client *c = NULL;
 	struct reg_manifest m = { 0 };
 	struct reg_pull_result res = { 0 };
 	struct ims_ingest *t = NULL;
 	struct job *js = NULL;
 	size_t n = 0;
 	_cleanup_json_ struct cm_json *cfg = NULL;
-	int r = reg_client_new(ref, &o->reg, &c, err);
+	int r = ims_ingest_begin(s, &t, err);
 	if (r < 0)
-		return r;
-	event(o, REG_EV_PULLING, ref->digest[0] ? ref->digest : ref->tag, 0, 0);
-	if ((r = ims_ingest_begin(s, &t, err)) < 0)
 		return r;
 	if ((r = resolve_manifest(c, ref, o, &m, &res, err)) < 0)
 		goto out;
@@ -251,4 +249,36 @@ out:
 		return r;
 	*ret = res;
 	return 0;
+}
+
+int reg_pull(struct ims_store *s, const struct reg_ref *ref, const struct reg_pull_opts *o,
+	     struct reg_pull_result *ret, struct cm_error *err)
+{
+	const struct reg_config *cf;
+	struct reg_pull_opts po = *o;
+	int r = reg_config_get(&cf, err);
+	if (r < 0 || (r = reg_config_concurrency(o->parallel, false, &po.parallel, err)) < 0)
+		return r;
+	event(o, REG_EV_PULLING, ref->digest[0] ? ref->digest : ref->tag, 0, 0);
+	/* docker.io through its mirrors first, in order, as docker does: a
+	 * mirror that fails (down, no such image) hands over to the next one,
+	 * docker.io itself last. What a failed try published is taken back. */
+	if (strcmp(ref->domain, "docker.io") == 0) {
+		for (size_t i = 0; i < cf->n_mirrors; i++) {
+			const char *m = cf->mirrors[i];
+			bool http = strncmp(m, "http://", 7) == 0;
+			_cleanup_free_ char *host = strndup(m + (http ? 7 : 8), strcspn(m + (http ? 7 : 8), "/"));
+			_cleanup_client_ struct reg_client *c = NULL;
+			struct cm_error me = { 0 };
+			if (!host)
+				return cm_error_set(err, -ENOMEM, "out of memory");
+			if (reg_client_new_at(host, http ? "http" : "https", ref->repo, &o->reg, &c, &me) >= 0 &&
+			    pull_from(c, s, ref, &po, ret, &me) >= 0)
+				return 0;
+		}
+	}
+	_cleanup_client_ struct reg_client *c = NULL;
+	if ((r = reg_client_new(ref, &o->reg, &c, err)) < 0)
+		return r;
+	return pull_from(c, s, ref, &po, ret, err);
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* img push: every blob of the image HEADed (there already?), else mounted
  * from another repository of the same registry that has it, else uploaded
- * (POST, then one PUT ?digest= with the bytes, streamed from the store),
+ * (POST, then PATCHes of a chunk each and PUT ?digest=, or one PUT with the
+ * bytes when the blob fits a chunk or the registry refuses PATCH, streamed
+ * from the store),
  * then the manifest PUT with its media type, byte for byte as stored (so its
  * digest is the one we have). After containerd's pusher.go. */
 #include "reg-internal.h"
@@ -16,9 +18,11 @@
 
 struct body {
 	const char *mem;  /* from memory, or */
-	int fd;           /* from fd (rewound on a retry) */
+	int fd;           /* from fd at off (pread: a retry starts again) */
+	int64_t off;
 	int64_t size;
 	int64_t sent;
+	int64_t total;    /* the whole blob's size (progress) */
 	const struct reg_push_opts *o;
 	const char *id;
 };
@@ -34,21 +38,21 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ud)
 	if (b->mem) {
 		memcpy(buf, b->mem + b->sent, want);
 	} else {
-		ssize_t k = read(b->fd, buf, want);
+		ssize_t k = pread(b->fd, buf, want, (off_t)(b->off + b->sent));
 		if (k <= 0)
 			return CURL_READFUNC_ABORT;
 		want = (size_t)k;
 	}
 	b->sent += (int64_t)want;
 	if (b->o && b->o->event && b->id)
-		b->o->event(b->o->ctx, REG_PUSH_PUSHING, b->id, b->sent, b->size, NULL);
+		b->o->event(b->o->ctx, REG_PUSH_PUSHING, b->id, b->off + b->sent, b->total, NULL);
 	return want;
 }
 
-/* One request with an optional body and Content-Type, the auth challenge
- * answered once (the body rewound). */
+/* One request with an optional body, Content-Type and one more header
+ * line, the auth challenge answered once (the body sent again). */
 static int exchange(struct reg_client *c, const char *method, const char *url, struct body *b,
-		    const char *ctype, struct reg_resp *resp, struct cm_error *err)
+		    const char *ctype, const char *extra, struct reg_resp *resp, struct cm_error *err)
 {
 	for (int attempt = 0;; attempt++) {
 		CURL *h = reg_easy(c, method, url, NULL, resp);
@@ -62,14 +66,17 @@ static int exchange(struct reg_client *c, const char *method, const char *url, s
 			char hdr[200];
 			snprintf(hdr, sizeof(hdr), "Content-Type: %s", ctype);
 			resp->hdrs = curl_slist_append(resp->hdrs, hdr);
-			curl_easy_setopt(h, CURLOPT_HTTPHEADER, resp->hdrs);
 		}
+		if (extra)
+			resp->hdrs = curl_slist_append(resp->hdrs, extra);
+		/* no "Expect: 100-continue" wait before a body (docker's client
+		 * sends none): the token is in hand before any upload starts */
+		if (b)
+			resp->hdrs = curl_slist_append(resp->hdrs, "Expect:");
+		if (ctype || extra || b)
+			curl_easy_setopt(h, CURLOPT_HTTPHEADER, resp->hdrs);
 		if (b) {
 			b->sent = 0;
-			if (!b->mem && lseek(b->fd, 0, SEEK_SET) < 0) {
-				curl_easy_cleanup(h);
-				return cm_error_setx(err, cm_neg_errno(), "rewinding a blob");
-			}
 			curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
 			curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
 			curl_easy_setopt(h, CURLOPT_READDATA, b);
@@ -78,7 +85,7 @@ static int exchange(struct reg_client *c, const char *method, const char *url, s
 			curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
 			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
 		}
-		CURLcode cc = curl_easy_perform(h);
+		CURLcode cc = reg_perform(h);
 		curl_easy_cleanup(h);
 		if (cc == CURLE_OK && !resp->fail && resp->status == 401 && resp->www_auth &&
 		    attempt == 0) {
@@ -91,16 +98,17 @@ static int exchange(struct reg_client *c, const char *method, const char *url, s
 	}
 }
 
-/* An upload URL from a Location header: absolute (http/https) or a path. */
+/* An upload URL from a Location header: absolute (http/https) or a path;
+ * with ?digest= when digest is given (the closing PUT). */
 static char *location_url(struct reg_client *c, const char *loc, const char *digest)
 {
 	char *u;
-	const char *sep = strchr(loc, '?') ? "&" : "?";
+	const char *sep = !digest ? "" : strchr(loc, '?') ? "&digest=" : "?digest=";
 	int r;
 	if (strncmp(loc, "https://", 8) == 0 || strncmp(loc, "http://", 7) == 0)
-		r = asprintf(&u, "%s%sdigest=%s", loc, sep, digest);
+		r = asprintf(&u, "%s%s%s", loc, sep, digest ? digest : "");
 	else if (loc[0] == '/')
-		r = asprintf(&u, "%s://%s%s%sdigest=%s", c->scheme, c->host, loc, sep, digest);
+		r = asprintf(&u, "%s://%s%s%s%s", c->scheme, c->host, loc, sep, digest ? digest : "");
 	else
 		return NULL;
 	return r < 0 ? NULL : u;
@@ -115,7 +123,7 @@ static int blob_exists(struct reg_client *c, const char *digest, int64_t size, s
 	if (!url)
 		return cm_error_set(err, -ENOMEM, "out of memory");
 	struct reg_resp resp = { 0 };
-	int r = exchange(c, "HEAD", url, NULL, NULL, &resp, err);
+	int r = exchange(c, "HEAD", url, NULL, NULL, NULL, &resp, err);
 	reg_resp_clear(&resp);
 	if (r == -ENOENT)
 		return 0;
@@ -126,7 +134,7 @@ static int blob_exists(struct reg_client *c, const char *digest, int64_t size, s
 /* Start an upload, mounting from `from` if given: 1 mounted (done), 0 an
  * upload session in *ret_loc. */
 static int upload_start(struct reg_client *c, const char *digest, const char *from,
-			char **ret_loc, struct cm_error *err)
+			char **ret_loc, char **ret_chunk_min, struct cm_error *err)
 {
 	char what[700];
 	if (from)
@@ -137,11 +145,12 @@ static int upload_start(struct reg_client *c, const char *digest, const char *fr
 	if (!url)
 		return cm_error_set(err, -ENOMEM, "out of memory");
 	struct reg_resp resp = { 0 };
-	int r = exchange(c, "POST", url, NULL, NULL, &resp, err);
+	int r = exchange(c, "POST", url, NULL, NULL, NULL, &resp, err);
 	if (r >= 0 && resp.status == 201 && from) {
 		r = 1;
 	} else if (r >= 0 && resp.status == 202 && resp.location) {
 		*ret_loc = TAKE_PTR(resp.location);
+		*ret_chunk_min = TAKE_PTR(resp.chunk_min);
 		r = 0;
 	} else if (r >= 0) {
 		r = cm_error_set(err, -EPROTO, "upload start answered HTTP %ld without a Location",
@@ -151,20 +160,94 @@ static int upload_start(struct reg_client *c, const char *digest, const char *fr
 	return r;
 }
 
-static int upload(struct reg_client *c, const char *loc, const char *digest, struct body *b,
-		  struct cm_error *err)
+/* The closing PUT ?digest= of an upload, with the whole blob (b, monolithic)
+ * or nothing (after PATCHes): 201 and the digest we sent. */
+static int upload_put(struct reg_client *c, const char *loc, const char *digest, struct body *b,
+		      struct cm_error *err)
 {
 	_cleanup_free_ char *url = location_url(c, loc, digest);
 	if (!url)
 		return cm_error_set(err, -EPROTO, "bad upload location %.100s", loc);
 	struct reg_resp resp = { 0 };
-	int r = exchange(c, "PUT", url, b, "application/octet-stream", &resp, err);
+	int r = exchange(c, "PUT", url, b, b ? "application/octet-stream" : NULL, NULL, &resp, err);
 	if (r >= 0 && resp.status != 201)
 		r = cm_error_set(err, -EPROTO, "blob upload answered HTTP %ld", resp.status);
 	if (r >= 0 && resp.dcd && strcmp(resp.dcd, digest) != 0)
 		r = cm_error_set(err, -EBADMSG, "the registry stored %.80s for blob %s", resp.dcd, digest);
 	reg_resp_clear(&resp);
 	return r;
+}
+
+/* Bytes per PATCH of a chunked upload: $IMG_PUSH_CHUNK_SIZE, else 32 MiB;
+ * at least the registry's OCI-Chunk-Min-Length. A blob that fits in one
+ * chunk goes up in one PUT (a request fewer, as the spec's monolithic
+ * upload). */
+#define REG_PUSH_CHUNK ((int64_t)32 << 20)
+
+static int64_t chunk_size(const char *min_hdr)
+{
+	const char *e = getenv("IMG_PUSH_CHUNK_SIZE");
+	long long v = e && *e ? strtoll(e, NULL, 10) : 0;
+	int64_t n = v > 0 ? (int64_t)v : REG_PUSH_CHUNK;
+	long long min = min_hdr ? strtoll(min_hdr, NULL, 10) : 0;
+	return min > n ? (int64_t)min : n;
+}
+
+/* A registry that has no chunked uploads answers a PATCH so. */
+static bool patch_refused(long status)
+{
+	return status == 404 || status == 405 || status == 415 || status == 501;
+}
+
+/* Upload b's blob into the session at loc: PATCHes of a chunk each (every
+ * answer's Location is the next one's URL), then the closing PUT; a
+ * registry that refuses the first PATCH gets the blob in one PUT of a new
+ * session instead. */
+static int upload(struct reg_client *c, const char *loc, const char *chunk_min, const char *digest,
+		  struct body *b, struct cm_error *err)
+{
+	int64_t chunk = chunk_size(chunk_min);
+	if (b->size <= chunk)
+		return upload_put(c, loc, digest, b, err);
+	_cleanup_free_ char *cur = strdup(loc);
+	if (!cur)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	for (int64_t off = 0; off < b->size;) {
+		int64_t n = b->size - off < chunk ? b->size - off : chunk;
+		_cleanup_free_ char *url = location_url(c, cur, NULL);
+		if (!url)
+			return cm_error_set(err, -EPROTO, "bad upload location %.100s", cur);
+		char range[80];
+		snprintf(range, sizeof(range), "Content-Range: %lld-%lld", (long long)off,
+			 (long long)(off + n - 1));
+		struct body part = *b;
+		part.off = off;
+		part.size = n;
+		struct reg_resp resp = { 0 };
+		int r = exchange(c, "PATCH", url, &part, "application/octet-stream", range, &resp, err);
+		if (r < 0 && off == 0 && patch_refused(resp.status)) {
+			/* monolithic, in a fresh session (this one may be spoilt) */
+			reg_resp_clear(&resp);
+			_cleanup_free_ char *loc2 = NULL;
+			_cleanup_free_ char *min2 = NULL;
+			cm_error_clear(err);
+			if ((r = upload_start(c, digest, NULL, &loc2, &min2, err)) < 0)
+				return r;
+			b->off = 0;
+			return upload_put(c, loc2, digest, b, err);
+		}
+		if (r >= 0 && resp.status != 202)
+			r = cm_error_set(err, -EPROTO, "blob chunk answered HTTP %ld", resp.status);
+		if (r >= 0 && resp.location) {
+			free(cur);
+			cur = TAKE_PTR(resp.location);
+		}
+		reg_resp_clear(&resp);
+		if (r < 0)
+			return r;
+		off += n;
+	}
+	return upload_put(c, cur, digest, NULL, err);
 }
 
 /* Push one blob from the store: exists, mounted or uploaded. */
@@ -180,9 +263,9 @@ static int push_blob(struct reg_client *c, struct ims_ingest *t, const char *dig
 			o->event(o->ctx, REG_PUSH_EXISTS, id, 0, size, NULL);
 		return 0;
 	}
-	_cleanup_free_ char *loc = NULL;
+	_cleanup_free_ char *loc = NULL, *chunk_min = NULL;
 	for (size_t i = 0; i < n_from && !loc; i++) {
-		r = upload_start(c, digest, from[i], &loc, err);
+		r = upload_start(c, digest, from[i], &loc, &chunk_min, err);
 		if (r < 0)
 			return r;
 		if (r == 1) {
@@ -191,7 +274,7 @@ static int push_blob(struct reg_client *c, struct ims_ingest *t, const char *dig
 			return 0;
 		}
 	}
-	if (!loc && (r = upload_start(c, digest, NULL, &loc, err)) < 0)
+	if (!loc && (r = upload_start(c, digest, NULL, &loc, &chunk_min, err)) < 0)
 		return r;
 	_cleanup_close_ int fd = ims_ingest_open_blob(t, digest, err);
 	if (fd < 0)
@@ -200,8 +283,8 @@ static int push_blob(struct reg_client *c, struct ims_ingest *t, const char *dig
 	if (fstat(fd, &st) < 0 || st.st_size != size)
 		return cm_error_set(err, -EBADMSG, "stored blob %s is not %lld bytes (run img fsck)",
 				    digest, (long long)size);
-	struct body b = { .fd = fd, .size = size, .o = o, .id = id };
-	if ((r = upload(c, loc, digest, &b, err)) < 0)
+	struct body b = { .fd = fd, .size = size, .total = size, .o = o, .id = id };
+	if ((r = upload(c, loc, chunk_min, digest, &b, err)) < 0)
 		return r;
 	if (id && o->event)
 		o->event(o->ctx, REG_PUSH_PUSHED, id, size, size, NULL);
@@ -235,8 +318,10 @@ static void *push_worker(void *ud)
 		pthread_mutex_lock(&p->lock);
 		struct push_job *j = !p->failed && p->next < p->n ? &p->jobs[p->next++] : NULL;
 		pthread_mutex_unlock(&p->lock);
-		if (!j)
+		if (!j) {
+			reg_conn_release(); /* this thread's connections */
 			return NULL;
+		}
 		j->r = push_blob(p->c, p->t, j->digest, j->size, p->from, p->n_from, p->o,
 				 j->id[0] ? j->id : NULL, &j->err);
 		if (j->r < 0) {
@@ -249,9 +334,9 @@ static void *push_worker(void *ud)
 	}
 }
 
-#define REG_PUSH_PARALLEL 3
+#define REG_PUSH_THREADS_MAX 64
 
-/* Every layer and the config, REG_PUSH_PARALLEL at a time (docker pushes
+/* Every layer and the config, o->parallel at a time (docker pushes
  * several at once). The challenge is answered for pull,push first, so the
  * workers start with a token. */
 static int push_blobs(struct reg_client *c, struct ims_ingest *t, const struct cm_json *m,
@@ -282,9 +367,11 @@ static int push_blobs(struct reg_client *c, struct ims_ingest *t, const struct c
 		return r;
 	}
 	pthread_mutex_init(&p.lock, NULL);
-	pthread_t th[REG_PUSH_PARALLEL];
-	size_t nt = 0;
-	for (; nt < REG_PUSH_PARALLEL && nt < n; nt++)
+	pthread_t th[REG_PUSH_THREADS_MAX];
+	size_t want = (size_t)o->parallel, nt = 0;
+	if (want > REG_PUSH_THREADS_MAX)
+		want = REG_PUSH_THREADS_MAX;
+	for (; nt < want && nt < n; nt++)
 		if (pthread_create(&th[nt], NULL, push_worker, &p) != 0)
 			break;
 	if (nt == 0)
@@ -313,8 +400,8 @@ static int put_manifest(struct reg_client *c, const struct reg_ref *dst, const c
 	if (!url)
 		return cm_error_set(err, -ENOMEM, "out of memory");
 	struct reg_resp resp = { 0 };
-	struct body b = { .mem = buf, .size = (int64_t)len, .fd = -1 };
-	int r = exchange(c, "PUT", url, &b, mt, &resp, err);
+	struct body b = { .mem = buf, .size = (int64_t)len, .total = (int64_t)len, .fd = -1 };
+	int r = exchange(c, "PUT", url, &b, mt, NULL, &resp, err);
 	if (r >= 0 && resp.dcd && strcmp(resp.dcd, digest) != 0)
 		r = cm_error_set(err, -EBADMSG, "the registry stored manifest %.80s, we sent %s", resp.dcd,
 				 digest);
@@ -331,8 +418,12 @@ int reg_push(struct ims_store *s, const char *manifest_digest, const struct reg_
 	_cleanup_free_ char *mbuf = NULL;
 	size_t mlen = 0;
 	_cleanup_json_ struct cm_json *m = NULL;
-	int r = reg_client_new(dst, &o->reg, &c, err);
+	struct reg_push_opts po = *o;
+	int r = reg_config_concurrency(o->parallel, true, &po.parallel, err);
 	if (r < 0)
+		return r;
+	o = &po;
+	if ((r = reg_client_new(dst, &o->reg, &c, err)) < 0)
 		return r;
 	c->scope_actions = "pull,push";
 	if ((r = ims_ingest_begin(s, &t, err)) < 0)

@@ -83,6 +83,29 @@ int reg_index_select(const struct cm_json *index, const struct reg_platform *p,
 int reg_desc_get(const struct cm_json *desc, int64_t max, const char **ret_digest,
 		 int64_t *ret_size, struct cm_error *err);
 
+/* ---- settings (reg-config.c) ------------------------------------------ */
+
+/* docker's daemon.json keys that a client honours (0: not set). */
+struct reg_config {
+	char **mirrors;        /* "registry-mirrors": http(s)://HOST[:PORT] */
+	size_t n_mirrors;
+	char **insecure;       /* "insecure-registries": HOST[:PORT] or CIDR */
+	size_t n_insecure;
+	int max_downloads;     /* "max-concurrent-downloads" */
+	int max_uploads;       /* "max-concurrent-uploads" */
+};
+
+/* The settings, read once from $IMG_DAEMON_CONFIG, else
+ * /etc/img/daemon.json (none: all unset). -EINVAL with err naming the file
+ * and the key when the file is bad. The result lives as long as the
+ * process. */
+int reg_config_get(const struct reg_config **ret, struct cm_error *err);
+/* Transfers at a time: given (> 0), else the config's
+ * max-concurrent-uploads/-downloads, else docker's 5 / 3. */
+int reg_config_concurrency(int given, bool uploads, int *ret, struct cm_error *err);
+/* Whether host (HOST[:PORT]) is listed in insecure-registries. */
+bool reg_config_insecure(const struct reg_config *cf, const char *host);
+
 /* ---- the client (reg-http.c) ------------------------------------------ */
 
 struct reg_opts {
@@ -170,7 +193,8 @@ enum reg_pull_event {
 struct reg_pull_opts {
 	struct reg_opts reg;
 	const char *platform; /* NULL: the host's */
-	int parallel;         /* downloads at a time (0: 3, docker's) */
+	int parallel;         /* downloads at a time (0: the config's
+			       * max-concurrent-downloads, else 3, docker's) */
 	void (*event)(void *ctx, enum reg_pull_event ev, const char *id,
 		      int64_t done, int64_t total);
 	void *ctx;
@@ -222,6 +246,8 @@ enum reg_push_event {
 
 struct reg_push_opts {
 	struct reg_opts reg;
+	int parallel;         /* uploads at a time (0: the config's
+			       * max-concurrent-uploads, else 5, docker's) */
 	void (*event)(void *ctx, enum reg_push_event ev, const char *id, int64_t done,
 		      int64_t total, const char *from);
 	void *ctx;

@@ -143,6 +143,16 @@ int img_reg_opt(int c, struct img_pull_args *a)
 		return 0;
 	case OPT_TLSVERIFY:
 		return img_pull_opts_tls(optarg, &a->insecure) ? IMG_EXIT : 0;
+	case OPT_MAXDOWNLOADS:
+	case OPT_MAXUPLOADS: {
+		char *end;
+		long v = strtol(optarg, &end, 10);
+		if (!*optarg || *end || v < 1 || v > 64)
+			return img_fail("invalid argument \"%s\" for \"--max-concurrent-%s\" flag: want a number from 1 to 64",
+					optarg, c == OPT_MAXDOWNLOADS ? "downloads" : "uploads");
+		a->parallel = (int)v;
+		return 0;
+	}
 	default:
 		/* --help printed: exit 0, told apart from "taken" */
 		return c == IMG_OPT_HELP ? -1 : img_opt_exit(c);
@@ -166,6 +176,7 @@ int img_pull_image(struct ims_store *s, const char *name, const struct img_pull_
 	struct reg_pull_opts o = {
 		.reg = { .insecure = a->insecure },
 		.platform = a->platform,
+		.parallel = a->parallel,
 		.event = on_event,
 		.ctx = &v,
 	};

@@ -11,6 +11,7 @@ struct img_pull_args {
 	bool quiet;           /* -q: the name alone */
 	bool insecure;        /* --tls-verify=false */
 	const char *platform; /* --platform or NULL */
+	int parallel;         /* --max-concurrent-downloads/-uploads (0: unset) */
 	FILE *out;            /* NULL: stdout (run prints on stderr) */
 };
 

@@ -80,7 +80,7 @@ int img_cmd_push(int argc, char **argv)
 	bool tty = isatty(1);
 	if (!quiet)
 		printf("The push refers to repository [%s]\n", full ? ims_ref_short(full) : dest);
-	struct reg_push_opts o = { .reg = { .insecure = insecure }, .event = quiet ? NULL : on_push,
+	struct reg_push_opts o = { .reg = { .insecure = insecure }, .parallel = a.parallel, .event = quiet ? NULL : on_push,
 				   .ctx = &tty };
 	struct reg_push_result res;
 	if (reg_push(s, img->digest, &ref, from, nf, &o, &res, &e) < 0)

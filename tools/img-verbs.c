@@ -36,6 +36,9 @@ static const struct img_opt import_opts[] = {
 
 static const struct img_opt pull_opts[] = {
 	{ "all-tags", 'a', NULL, 'a', "Download all tagged images in the repository", 0 },
+	{ "max-concurrent-downloads", 0, "int", OPT_MAXDOWNLOADS,
+	  "img: layers downloaded at a time (default: daemon.json's\n"
+	  "max-concurrent-downloads, else 3, as docker)", 0 },
 	{ "platform", 0, "string", OPT_PLATFORM, "Set platform if server is multi-platform capable", 0 },
 	{ "quiet", 'q', NULL, 'q', "Suppress verbose output", 0 },
 	{ "tls-verify", 0, "bool", OPT_TLSVERIFY,
@@ -54,6 +57,9 @@ static const struct img_opt login_opts[] = {
 };
 
 static const struct img_opt push_opts[] = {
+	{ "max-concurrent-uploads", 0, "int", OPT_MAXUPLOADS,
+	  "img: layers uploaded at a time (default: daemon.json's\n"
+	  "max-concurrent-uploads, else 5, as docker)", 0 },
 	{ "quiet", 'q', NULL, 'q', "Suppress verbose output", 0 },
 	{ "tls-verify", 0, "bool", OPT_TLSVERIFY,
 	  "img: require HTTPS and verify certificates (default true; loopback\n"

@@ -12,12 +12,19 @@
 # request answered NNN), redirect (blobs sent to a non-http scheme),
 # redirect-ok (blobs sent on to the registry itself, as to an object store),
 # stall (half a blob, then wait for STALLFLAG to appear, then the
-# connection closed).
+# connection closed), nopatch (chunked uploads refused: every PATCH answered
+# 405, as by a registry without them), barrier-N (the first N blob GETs after
+# the first one, a pull's config, held until N are in flight, 60 s at most). Uploads (POST, PUT, PATCH)
+# are forwarded, their Location sent back through the proxy. Every blob
+# request's line says how many were in flight with it (inflight=K).
 # Writes its port to PORTFILE; one line per request to LOGFILE.
 # Usage: fault-proxy.py UPSTREAM_HOST:PORT MODEFILE PORTFILE LOGFILE STALLFLAG
-import http.client, http.server, os, socketserver, sys, time
+import http.client, http.server, os, socketserver, sys, threading, time
 
 upstream, modefile, portfile, logfile, stallflag = sys.argv[1:6]
+lock = threading.Condition()
+inflight = [0]
+arrived = [0]
 
 
 def mode():
@@ -46,26 +53,67 @@ class H(http.server.BaseHTTPRequestHandler):
         if self.command != 'HEAD':
             self.wfile.write(body)
 
-    def forward(self):
+    def forward(self, body=None):
         c = http.client.HTTPConnection(upstream, timeout=60)
-        hdrs = {k: v for k, v in self.headers.items() if k.lower() in ('accept', 'authorization', 'range')}
-        c.request(self.command, self.path, headers=hdrs)
+        hdrs = {k: v for k, v in self.headers.items()
+                if k.lower() in ('accept', 'authorization', 'range', 'content-type', 'content-range')}
+        c.request(self.command, self.path, body=body, headers=hdrs)
         r = c.getresponse()
         body = r.read()
-        keep = [(k, v) for k, v in r.getheaders()
+        me = '127.0.0.1:%d' % self.server.server_address[1]
+        keep = [(k, v.replace(upstream, me) if k.lower() == 'location' else v) for k, v in r.getheaders()
                 if k.lower() in ('content-type', 'docker-content-digest', 'www-authenticate', 'location',
-                                 'content-range')]
+                                 'content-range', 'range', 'docker-upload-uuid')]
         c.close()
         return r.status, keep, body
+
+    def upload(self):
+        n = int(self.headers.get('Content-Length', '0') or '0')
+        body = self.rfile.read(n) if n else b''
+        m = mode()
+        with lock:
+            inflight[0] += 1
+            k = inflight[0]
+        try:
+            self.log('%s len=%d range=%s inflight=%d' % (m, n, self.headers.get('Content-Range', '-'), k))
+            if m == 'nopatch' and self.command == 'PATCH':
+                self.send(405, [('Content-Type', 'application/json')],
+                          b'{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}')
+                return
+            status, hdrs, rbody = self.forward(body)
+            self.send(status, hdrs, rbody)
+        finally:
+            with lock:
+                inflight[0] -= 1
+
+    do_POST = do_PUT = do_PATCH = upload
 
     def do_HEAD(self):
         self.do_GET()
 
     def do_GET(self):
+        is_blob = '/blobs/sha256:' in self.path and self.command == 'GET'
+        if not is_blob:
+            return self.get()
+        m = mode()
+        with lock:
+            inflight[0] += 1
+            arrived[0] += 1
+            if m.startswith('barrier-') and 1 < arrived[0] <= int(m[8:]) + 1:
+                lock.wait_for(lambda: arrived[0] >= int(m[8:]) + 1, timeout=60)
+                lock.notify_all()
+            k = inflight[0]
+        try:
+            self.get(k)
+        finally:
+            with lock:
+                inflight[0] -= 1
+
+    def get(self, k=0):
         m = mode()
         is_blob = '/blobs/sha256:' in self.path
         is_manifest = '/manifests/' in self.path
-        self.log('%s range=%s' % (m, self.headers.get('Range', '-')))
+        self.log('%s range=%s%s' % (m, self.headers.get('Range', '-'), ' inflight=%d' % k if k else ''))
         if m.startswith('status-') and is_manifest:
             code = int(m[7:])
             body = b''

@@ -6,6 +6,9 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../img/imglib.sh"
 
 need docker-registry skopeo python3
+# img's daemon.json: the test's own (none unless a test writes it), never
+# the machine's /etc/img/daemon.json
+export IMG_DAEMON_CONFIG=$T/daemon.json
 REGISTRY_BIN=/usr/bin/docker-registry
 [ -x "$REGISTRY_BIN" ] || REGISTRY_BIN=$(command -v docker-registry)
 
@@ -72,4 +75,23 @@ busybox_layout() {
 	local name=$1
 	img import --busybox "$name" >/dev/null || return 1
 	img save --format oci-dir -o "$T/lay-$name" "$name"
+}
+
+# proxy_start UPSTREAM: tests/registry/fault-proxy.py in front of UPSTREAM
+# (mode "pass" in $PX_MODE); sets PX (host:port) and PX_LOG.
+proxy_start() {
+	local d
+	d=$(mktemp -d "$T/proxy.XXXXXX")
+	PX_MODE=$d/mode PX_LOG=$d/log
+	echo pass > "$PX_MODE"
+	python3 "$SRC/tests/registry/fault-proxy.py" "$1" "$PX_MODE" "$d/port" "$PX_LOG" "$d/stall.go" \
+		2>"$d/err" &
+	_PIDS+=($!)
+	wait_for "the proxy" test -s "$d/port" || return 1
+	PX=127.0.0.1:$(cat "$d/port")
+}
+
+# max_inflight LOGFILE ERE: the most requests matching ERE in flight at once
+max_inflight() {
+	grep -E "$2" "$1" | sed -n 's/.*inflight=\([0-9]*\).*/\1/p' | sort -n | tail -n1
 }

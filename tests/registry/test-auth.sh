@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Registry auth (issue 9): htpasswd Basic and token (Bearer) auth on a real
 # docker-registry, img login / logout with docker's config.json (0600,
-# never printed), podman's auth.json read, anonymous Bearer pulls.
+# never printed), podman's auth.json read, docker's credential helpers
+# (credsStore, credHelpers) run, anonymous Bearer pulls.
 . "$(dirname "$0")/reglib.sh"
 need htpasswd openssl
 [ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
@@ -50,6 +51,60 @@ printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$REG" "$(printf 'alice:%s' "$PASS" | 
 img rmi "$REG/x:1" >/dev/null
 check "basic: pull with podman's auth.json" 0 "$(img pull -q "$REG/x:1" >/dev/null 2>&1; echo $?)"
 rm -f "$XDG_RUNTIME_DIR/containers/auth.json"
+# docker's credential helpers: credsStore and credHelpers run
+# docker-credential-NAME get/store/erase (a helper this test writes, keeping
+# its secrets in a JSON file of the temp dir)
+mkdir -p "$T/bin"
+cat > "$T/bin/docker-credential-imgtest" <<'HELPER'
+#!/usr/bin/env python3
+import json, os, sys
+db = os.environ["IMGTEST_HELPER_DB"]
+verb = sys.argv[1]
+d = json.load(open(db)) if os.path.exists(db) else {}
+with open(db + ".log", "a") as f:
+    f.write(verb + "\n")
+if verb == "get":
+    url = sys.stdin.read().strip()
+    if url not in d:
+        print("credentials not found in native keychain"); sys.exit(1)
+    print(json.dumps({"ServerURL": url, "Username": d[url][0], "Secret": d[url][1]}))
+elif verb == "store":
+    c = json.load(sys.stdin)
+    d[c["ServerURL"]] = [c["Username"], c["Secret"]]
+    json.dump(d, open(db, "w"))
+elif verb == "erase":
+    url = sys.stdin.read().strip()
+    if url not in d:
+        print("credentials not found in native keychain"); sys.exit(1)
+    del d[url]; json.dump(d, open(db, "w"))
+HELPER
+chmod +x "$T/bin/docker-credential-imgtest"
+export IMGTEST_HELPER_DB=$T/helper.json
+OLDPATH=$PATH; export PATH=$T/bin:$PATH
+printf '{"credsStore":"imgtest"}\n' > "$DOCKER_CONFIG/config.json"
+out=$(echo "$PASS" | img login -u alice --password-stdin "$REG" 2>&1); rc=$?
+check "credsStore: login" "0 Login Succeeded" "$rc $out"
+check "credsStore: the helper has the secret" "alice $PASS" \
+	"$(python3 -c 'import json,sys; print(*json.load(open(sys.argv[1]))[sys.argv[2]])' "$IMGTEST_HELPER_DB" "$REG")"
+check "credsStore: no secret in config.json, docker's empty entry" '{}' \
+	"$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["auths"][sys.argv[2]]))' "$DOCKER_CONFIG/config.json" "$REG")"
+check "credsStore: the file keeps credsStore" imgtest \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["credsStore"])' "$DOCKER_CONFIG/config.json")"
+img rmi "$REG/x:1" >/dev/null 2>&1
+check "credsStore: pull with the helper's credentials" 0 "$(img pull -q "$REG/x:1" >/dev/null 2>&1; echo $?)"
+check "credsStore: the helper was asked (store, get)" "store get" "$(paste -sd" " "$IMGTEST_HELPER_DB.log")"
+out=$(img logout "$REG"); check "credsStore: logout" "Removing login credentials for $REG" "$out"
+check "credsStore: erased from the helper" "{}" "$(cat "$IMGTEST_HELPER_DB")"
+img rmi "$REG/x:1" >/dev/null 2>&1
+check_fails "credsStore: after logout refused" "unauthorized" img pull "$REG/x:1"
+# credHelpers by registry win over credsStore; a missing helper is one line
+printf '{"credsStore":"nosuchhelper","credHelpers":{"%s":"imgtest"}}\n' "$REG" > "$DOCKER_CONFIG/config.json"
+printf '{"%s":["alice","%s"]}' "$REG" "$PASS" > "$IMGTEST_HELPER_DB"
+check "credHelpers: pull with the registry's helper" 0 "$(img pull -q "$REG/x:1" >/dev/null 2>&1; echo $?)"
+printf '{"credsStore":"nosuchhelper"}\n' > "$DOCKER_CONFIG/config.json"
+check_fails "a credsStore not in PATH: logout says so" "docker-credential-nosuchhelper: not found" img logout "$REG"
+rm -f "$DOCKER_CONFIG/config.json" "$IMGTEST_HELPER_DB"
+export PATH=$OLDPATH
 check_fails "login --password-stdin without -u" "must provide --username" \
 	sh -c "echo x | '$IMG_BIN' login --password-stdin $REG"
 check_fails "login from a non-tty without a password" "non TTY" \

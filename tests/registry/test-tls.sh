@@ -3,7 +3,8 @@
 # TLS (issue 9): a registry with a certificate from a CA the test makes with
 # openssl. Verified by default (no CA: refused, no fall back to plain HTTP),
 # docker's certs.d/HOST:PORT/ca.crt trusted, --tls-verify=false, client
-# certificates (client.cert / client.key) for a registry that wants them.
+# certificates (client.cert / client.key) for a registry that wants them;
+# daemon.json's insecure-registries.
 . "$(dirname "$0")/reglib.sh"
 need openssl
 [ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
@@ -36,6 +37,18 @@ img images >/dev/null
 before=$(store_state)
 check_fails "tls: an unknown CA is refused" "pull $REG/x:1: TLS: .*certs.d/$REG/ca.crt" img pull "$REG/x:1"
 check "tls: no plain HTTP fall back (store unchanged)" "$before" "$(store_state)"
+# daemon.json's insecure-registries: by HOST:PORT, by CIDR; a bad file is one line
+printf '{"insecure-registries":["%s"]}\n' "$REG" > "$IMG_DAEMON_CONFIG"
+check "tls: insecure-registries HOST:PORT" 0 "$(img pull -q "$REG/x:1" >/dev/null 2>&1; echo $?)"
+img rmi "$REG/x:1" >/dev/null
+printf '{"insecure-registries":["127.0.0.0/8"]}\n' > "$IMG_DAEMON_CONFIG"
+check "tls: insecure-registries CIDR" 0 "$(img pull -q "$REG/x:1" >/dev/null 2>&1; echo $?)"
+img rmi "$REG/x:1" >/dev/null
+printf '{"insecure-registries":["10.0.0.0/8", "127.0.0.2:5000"]}\n' > "$IMG_DAEMON_CONFIG"
+check_fails "tls: another insecure registry listed: still verified" "pull $REG/x:1: TLS: " img pull "$REG/x:1"
+printf '{"insecure-registries":"%s"}\n' "$REG" > "$IMG_DAEMON_CONFIG"
+check_fails "tls: a bad daemon.json" "pull $REG/x:1: $IMG_DAEMON_CONFIG: \"insecure-registries\" is not a list" img pull "$REG/x:1"
+rm -f "$IMG_DAEMON_CONFIG"
 check "tls: --tls-verify=false" 0 "$(img pull -q --tls-verify=false "$REG/x:1" >/dev/null 2>&1; echo $?)"
 img rmi "$REG/x:1" >/dev/null
 mkdir -p "$IMG_CERTS_D/$REG"
