@@ -10,7 +10,6 @@
 #include "ims-internal.h"
 #include "cm-platform.h"
 
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>

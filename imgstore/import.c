@@ -5,7 +5,6 @@
 #include "ims-internal.h"
 #include "cm-platform.h"
 
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>

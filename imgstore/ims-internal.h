@@ -2,7 +2,7 @@
 /* libimgstore private header, sectioned by file (after overlayfs.h). */
 #pragma once
 
-#include <archive.h>
+#include "ims-libarchive.h"
 #include <stdio.h>
 #include <sys/types.h>
 #include <zlib.h>

@@ -5,7 +5,6 @@
  * follows a symlink: the tree (a container's rw branch) is untrusted. */
 #include "ims-internal.h"
 
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <string.h>

@@ -6,7 +6,6 @@
  * out (after umoci's tar_extract.go; refusals follow SECURITY.md). */
 #include "ims-internal.h"
 
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 /* libregistry private header, sectioned by file. */
 #pragma once
 
-#include <curl/curl.h>
+#include "reg-libcurl.h"
 #include <pthread.h>
 
 #include "reg.h"
