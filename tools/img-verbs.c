@@ -364,6 +364,8 @@ static const struct img_opt build_opts[] = {
 	{ "quiet", 'q', NULL, 'q', "Suppress the build output and print image ID on success", 0 },
 	{ "secret", 0, "string", OPT_SECRET,
 	  "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]\")", 0 },
+	{ "ssh", 0, "stringArray", OPT_SSH,
+	  "SSH agent socket to expose to the build (format: \"default|<id>[=<socket>]\")", 0 },
 	{ "tag", 't', "list", 't', "Name and optionally a tag in the 'name:tag' format", 0 },
 	{ "target", 0, "string", OPT_TARGET, "Set the target build stage to build.", 0 },
 	{ 0 },
