@@ -375,3 +375,32 @@ out:
 	free(bc.monitor);
 	return rc;
 }
+
+static void prune_say(void *ctx, const char *line)
+{
+	bool *said = ctx;
+	if (!*said)
+		puts("Deleted build cache objects:");
+	*said = true;
+	puts(line);
+}
+
+int64_t img_builder_prune(bool all, bool print)
+{
+	struct cm_error e = { 0 };
+	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
+	int64_t freed = 0;
+	bool said = false;
+	if (img_open_store(&s, &e) < 0 ||
+	    ims_cache_prune(s, all, print ? prune_say : NULL, &said, &freed, &e) < 0)
+		return img_fail_err(&e), -1;
+	if (said)
+		putchar('\n');
+	return freed;
+}
+
+/* img builder prune [-a] [-f]: docker's (img never prompts). */
+int img_cmd_builder_prune(int argc, char **argv)
+{
+	return img_prune_verb(argc, argv, img_builder_prune);
+}

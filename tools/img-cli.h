@@ -131,6 +131,7 @@ int img_cmd_port(int argc, char **argv);
 int img_cmd_rm(int argc, char **argv);
 /* img-build.c */
 int img_cmd_build(int argc, char **argv);
+int img_cmd_builder_prune(int argc, char **argv);
 int img_cmd_container(int argc, char **argv);
 int img_cmd_container_inspect(int argc, char **argv);
 int img_cmd_cp(int argc, char **argv);

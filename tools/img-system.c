@@ -276,6 +276,10 @@ int img_cmd_system_prune(int argc, char **argv)
 	if ((r = img_image_prune(all, true)) < 0)
 		return IMG_EXIT;
 	total += r;
+	/* docker's: the dangling build cache, all of it with -a */
+	if ((r = img_builder_prune(all, true)) < 0)
+		return IMG_EXIT;
+	total += r;
 	return img_print_reclaimed(total);
 }
 
