@@ -47,6 +47,7 @@ struct bld_copy {
 	size_t n_docs;
 	const char *dest;               /* absolute path in the image */
 	int image_root;                 /* the image's root (mounted), or -1 */
+	int64_t clamp;                  /* file times later than this are set to it (-1: kept) */
 };
 /* The matching sources (paths below src_root, "" the root), in order; a
  * source matching nothing is -ENOENT. */

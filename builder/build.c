@@ -759,7 +759,7 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 	size_t nd = 0;
 	struct bld_copy c = { .src_root = b->o->context, .ignore = b->have_ig ? &b->ig : NULL,
 			      .extract = add, .image_root = -1, .exclude = excl.n ? &excl : NULL,
-			      .parents = parents };
+			      .parents = parents, .clamp = b->o->epoch };
 	struct root src = { NULL, -1 }, img = { NULL, -1 };
 	_cleanup_free_ char *dest = NULL, *tree_path = NULL, *key = NULL, *by = NULL;
 	_cleanup_free_ char *wtext = NULL, *what = NULL, *url_path = NULL;
@@ -1158,6 +1158,71 @@ static int from_step(struct build *b, size_t sti, const struct bld_instr *in)
 
 /* WORKDIR: the config, and the dir made (a layer) when the image lacks it,
  * as docker and buildah do. */
+/* Whether the image's layer dirs show path (absolute) as a dir without a
+ * doubt: the topmost layer holding it has it and every parent as real dirs
+ * (no symlink), and no layer above it hides a part of it (a whiteout, an
+ * opaque dir) or holds a part as a non-dir. False when unsure: the caller
+ * then looks through a mount of the image. */
+static bool layers_show_dir(struct build *b, struct stage *st, const char *path)
+{
+	char rel[PATH_MAX];
+	if (!st->img || bld_path_clean(path, rel, sizeof(rel)) < 0 || !*rel)
+		return false;
+	char **layers = NULL;
+	size_t nl = 0;
+	struct cm_error e = { 0 };
+	if (ims_image_layers(b->s, st->img, &layers, &nl, &e) < 0)
+		return false;
+	int verdict = 0; /* 1 yes, -1 unsure */
+	for (size_t i = 0; verdict == 0 && i < nl; i++) {
+		_cleanup_close_ int at = open(layers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (at < 0) {
+			verdict = -1;
+			break;
+		}
+		/* walk the components in this layer */
+		char *p = rel;
+		for (;;) {
+			char *sl = strchr(p, '/');
+			size_t cl = sl ? (size_t)(sl - p) : strlen(p);
+			char comp[NAME_MAX + 1], wh[NAME_MAX + 5];
+			if (cl > NAME_MAX - 4) {
+				verdict = -1;
+				break;
+			}
+			memcpy(comp, p, cl);
+			comp[cl] = '\0';
+			snprintf(wh, sizeof(wh), ".wh.%s", comp);
+			struct stat sb;
+			if (fstatat(at, wh, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
+			    fstatat(at, ".wh..wh..opq", &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+				verdict = -1; /* hidden below here: unsure */
+				break;
+			}
+			if (fstatat(at, comp, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+				break; /* not in this layer: the next one down */
+			if (!S_ISDIR(sb.st_mode)) {
+				verdict = -1;
+				break;
+			}
+			if (!sl) {
+				verdict = 1;
+				break;
+			}
+			int sub = openat(at, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				verdict = -1;
+				break;
+			}
+			close(at);
+			at = sub;
+			p = sl + 1;
+		}
+	}
+	bld_strv_freen(layers, nl);
+	return verdict == 1;
+}
+
 static int workdir_step(struct build *b, struct stage *st, const struct bld_instr *in,
 			const char *desc)
 {
@@ -1170,6 +1235,9 @@ static int workdir_step(struct build *b, struct stage *st, const struct bld_inst
 		return r < 0 ? r : 0;
 	struct root img = { NULL, -1 };
 	_cleanup_close_ int tree = -1;
+	/* the image's layers show the dir: no mount needed to know */
+	if (strcmp(st->cfg.workdir, "/") == 0 || layers_show_dir(b, st, st->cfg.workdir))
+		return publish(b, st, key, by, -1);
 	if (st->id[0] && (r = root_open(b, st->id, &img)) < 0)
 		return r;
 	_cleanup_close_ int have = img.fd >= 0 ? cm_openat_beneath(img.fd, st->cfg.workdir + 1,
@@ -1179,7 +1247,7 @@ static int workdir_step(struct build *b, struct stage *st, const struct bld_inst
 		root_close(b, &img);
 		return publish(b, st, key, by, -1);
 	}
-	struct bld_copy c = { .image_root = img.fd };
+	struct bld_copy c = { .image_root = img.fd, .clamp = b->o->epoch };
 	if ((r = tmp_tree(b, &tree_path, &tree)) == 0) {
 		int dfd = bld_make_dirs(&c, tree, st->cfg.workdir, b->err);
 		r = dfd < 0 ? dfd : 0;

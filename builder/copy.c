@@ -322,7 +322,16 @@ struct writer {
 	const struct bld_copy *c;
 	struct cm_error *err;
 	size_t srclen; /* the source being copied: its path's length */
+	mode_t umask;  /* the process's (a new file's mode loses these bits) */
 };
+
+/* The umask (read once per COPY: the builder runs on one thread). */
+static mode_t umask_now(void)
+{
+	mode_t um = umask(077);
+	umask(um);
+	return um;
+}
 
 static void owner_of(const struct writer *w, const struct stat *st, uid_t *u, gid_t *g)
 {
@@ -334,14 +343,22 @@ static void owner_of(const struct writer *w, const struct stat *st, uid_t *u, gi
 	}
 }
 
-static int copy_data(int in, int out)
+/* size: what in holds by its stat (a copy that reached it stops without
+ * the call that would return 0). */
+static int copy_data(int in, int out, off_t size)
 {
+	off_t done = 0;
+	if (size == 0)
+		return 0;
 	for (;;) {
 		ssize_t k = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
 		if (k == 0)
 			return 0;
-		if (k > 0)
+		if (k > 0) {
+			if ((done += k) >= size)
+				return 0;
 			continue;
+		}
 		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
 			return cm_neg_errno();
 		break;
@@ -375,6 +392,9 @@ static int put_entry(struct writer *w, int sfd, const char *name, const char *re
 	owner_of(w, &st, &u, &g);
 	mode_t mode = w->c->chmod ? w->c->mode : st.st_mode & 07777;
 	struct timespec ts[2] = { st.st_mtim, st.st_mtim };
+	/* the layer's times clamped here, not again by the store */
+	if (w->c->clamp >= 0 && st.st_mtim.tv_sec > w->c->clamp)
+		ts[0] = ts[1] = (struct timespec){ w->c->clamp, 0 };
 	int r;
 	if (S_ISDIR(st.st_mode)) {
 		if (mkdirat(tfd, dst, 0700) < 0 && errno != EEXIST)
@@ -403,18 +423,28 @@ static int put_entry(struct writer *w, int sfd, const char *name, const char *re
 			return cm_neg_errno();
 		return 0;
 	}
-	(void)unlinkat(tfd, dst, 0); /* a later source of the same name wins */
 	if (S_ISREG(st.st_mode)) {
 		_cleanup_close_ int in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		_cleanup_close_ int out = openat(tfd, dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int fl = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+		/* made with its mode when the umask leaves it whole (the tree is
+		 * a 0700 dir of ours: no one else sees it meanwhile) */
+		bool exact = !(mode & ~0777) && !(mode & w->umask);
+		_cleanup_close_ int out = openat(tfd, dst, fl, exact ? mode : 0600);
+		if (out < 0 && errno == EEXIST) { /* a later source of the same name wins */
+			(void)unlinkat(tfd, dst, 0);
+			out = openat(tfd, dst, fl, exact ? mode : 0600);
+		}
 		if (in < 0 || out < 0)
 			return cm_neg_errno();
-		if ((r = copy_data(in, out)) < 0)
+		if ((r = copy_data(in, out, st.st_size)) < 0)
 			return r;
-		if (fchown(out, u, g) < 0 || fchmod(out, mode) < 0 || futimens(out, ts) < 0)
+		/* a new file is ours (euid, egid: the tree's dirs are not setgid) */
+		if (((u != geteuid() || g != getegid()) && fchown(out, u, g) < 0) ||
+		    (!exact && fchmod(out, mode) < 0) || futimens(out, ts) < 0)
 			return cm_neg_errno();
 		return 0;
 	}
+	(void)unlinkat(tfd, dst, 0); /* a later source of the same name wins */
 	if (S_ISLNK(st.st_mode)) {
 		char t[PATH_MAX];
 		ssize_t k = readlinkat(sfd, name, t, sizeof(t) - 1);
@@ -634,7 +664,7 @@ static int write_parents(const struct bld_copy *c, int tree, struct cm_error *er
 			}
 			const char *base;
 			_cleanup_close_ int pfd = open_parent(c->src_root, m[i], &base);
-			struct writer w = { c, err, strlen(m[i]) };
+			struct writer w = { c, err, strlen(m[i]), umask_now() };
 			if (pfd < 0)
 				r = cm_error_setx(err, pfd, "%s", m[i]);
 			else if (!*kept)
@@ -661,7 +691,7 @@ int bld_copy_write(const struct bld_copy *c, int tree, struct cm_error *err)
 	size_t dl = strlen(c->dest);
 	bool into = (dl && c->dest[dl - 1] == '/') || total > 1 || image_dir(c, c->dest);
 	/* a lone source file into a path: that path is the file */
-	struct writer w = { c, err, 0 };
+	struct writer w = { c, err, 0, umask_now() };
 	_cleanup_free_ char *parent = NULL;
 	const char *leaf = NULL;
 	if (!into) {

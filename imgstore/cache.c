@@ -54,10 +54,17 @@ int ims_cache_put(struct ims_store *s, const char *key, const char *id, struct c
 		return cm_error_set(err, r, "hashing a cache key");
 	if ((r = cache_dir(s, &fd, err)) < 0)
 		return r;
-	char line[CM_DIGEST_STR_LEN + 1];
+	char line[CM_DIGEST_STR_LEN + 1], tmp[NAME_MAX + 1];
 	int n = snprintf(line, sizeof(line), "%s\n", id);
-	if ((r = ims_write_file_atomic(fd, kd + 7, line, (size_t)n, 0600)) < 0)
+	/* not synced: a record lost or torn by a crash reads as a miss */
+	cm_tmpname(tmp, sizeof(tmp), ".tmp-rec");
+	_cleanup_close_ int out = openat(fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0 || (r = cm_write_all(out, line, (size_t)n)) < 0 || renameat(fd, tmp, fd, kd + 7) < 0) {
+		r = out < 0 || r == 0 ? cm_neg_errno() : r;
+		if (out >= 0)
+			unlinkat(fd, tmp, 0);
 		return cm_error_setx(err, r, "writing the build cache");
+	}
 	return 0;
 }
 
