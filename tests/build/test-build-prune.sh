@@ -28,6 +28,7 @@ check "its step not" "3" "$(img images -q | wc -l)"
 check "-a: all" "$((n_all + 2))" "$(img images -a -q | wc -l)"
 check "a record per step" "5" "$(records)"
 check "the cache mount is there" "1" "$(ls "$STORE/build-mounts" | grep -c '^cache-')"
+check "system df counts the build cache's records" "5" "$(img system df | awk '$1 == "Build" { print $3 }')"
 # a record whose image was removed goes (rmi's gc, img gc)
 img rmi -f "$uid" >/dev/null; check "rmi of the untagged build" 0 $?
 check "its record gone" "4" "$(records)"
@@ -49,6 +50,7 @@ check "t1 still cached (the RUN with a cache mount too)" "3" "$(printf '%s\n' "$
 # builder prune -a: every record, every step image; t1 itself stays
 out=$(img builder prune -a); check "builder prune -a" 0 $?
 check "no record left" "0" "$(records)"
+check "system df: no build cache" "0 0B" "$(img system df | awk '$1 == "Build" { print $3, $6 }')"
 check "no step image left" "busybox t1" "$(img images -a --format '{{.Repository}}' | sort | tr '\n' ' ' | sed 's/ $//')"
 check "t1 runs" "one two" "$(runc t1 cat /one /two | tr '\n' ' ' | sed 's/ $//')"
 out=$(build "$T/p" 2>&1)
