@@ -33,6 +33,8 @@ struct bld_doc {
 struct bld_copy {
 	int src_root;                   /* dir fd of the sources' root */
 	const struct bld_ignore *ignore; /* the context's rules, or NULL */
+	const struct bld_ignore *exclude; /* --exclude patterns, or NULL */
+	bool parents;                   /* --parents: source paths kept below DEST */
 	bool keep_owner;                /* --from: owners kept; else 0:0 */
 	bool chown, chmod;              /* --chown / --chmod given */
 	uid_t uid;
@@ -45,6 +47,7 @@ struct bld_copy {
 	size_t n_docs;
 	const char *dest;               /* absolute path in the image */
 	int image_root;                 /* the image's root (mounted), or -1 */
+	int64_t clamp;                  /* file times later than this are set to it (-1: kept) */
 };
 /* The matching sources (paths below src_root, "" the root), in order; a
  * source matching nothing is -ENOENT. */
@@ -66,9 +69,15 @@ struct bld_mounts {
 	size_t n_targets;
 	char *tmp;        /* the secrets' private temp dir, or NULL */
 	char *key;        /* the --mount flags, for the step's cache key */
+	char **tmpfs;     /* type=tmpfs: "CTR[:size=N]" for the runner's --tmpfs */
+	size_t n_tmpfs;
+	char **env;       /* K=V the RUN gets (type=ssh: SSH_AUTH_SOCK) */
+	size_t n_env;
 };
-/* The binds of in's --mount flags (secrets from --secret "id=X,src=F"). */
+/* The binds of in's --mount flags (secrets from --secret "id=X,src=F", ssh
+ * agents from --ssh "ID[=SOCKET]"). */
 int bld_mounts_setup(struct ims_store *s, const struct bld_instr *in, char *const *secrets,
+		     char *const *ssh,
 		     const char *workdir, int context, const char *context_path,
 		     struct bld_mounts *ret, struct cm_error *err);
 /* Drop the secrets' copies and free. */

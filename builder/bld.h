@@ -136,6 +136,7 @@ struct bld_run_req {
 	char **env;         /* KEY=VALUE: the build args in scope */
 	int network;        /* enum run_netmode */
 	char **vols;        /* RUN --mount binds, docker -v's HOST:CTR[:ro] */
+	char **tmpfs;       /* RUN --mount=type=tmpfs: --tmpfs CTR[:OPTIONS] */
 };
 
 /* What the caller (the tool) provides. run: create and run the container in
@@ -165,6 +166,7 @@ struct bld_opts {
 	char *const *labels;       /* --label K=V */
 	const char *target;        /* --target STAGE or NULL: the last */
 	char *const *secrets;      /* --secret id=ID,src=FILE */
+	char *const *ssh;          /* --ssh ID[=SOCKET] (default: $SSH_AUTH_SOCK) */
 	bool no_cache;
 	int network;               /* enum run_netmode */
 	int64_t epoch;             /* created and layer mtimes clamp (SOURCE_DATE_EPOCH) */

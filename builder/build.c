@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cm-fs.h"
+#include "cm-hash.h"
 #include "ims.h"
 #include "reg.h"
 #include "run.h"
@@ -398,14 +399,22 @@ static int run_step(struct build *b, struct stage *st, const struct bld_instr *i
 		return cm_error_set(b->err, -EINVAL, "RUN on an empty (scratch) image: nothing to run it with");
 	}
 	struct bld_mounts mnt = { 0 };
-	if ((r = bld_mounts_setup(b->s, in, b->o->secrets, st->cfg.workdir, b->o->context,
+	if ((r = bld_mounts_setup(b->s, in, b->o->secrets, b->o->ssh, st->cfg.workdir, b->o->context,
 				  b->o->context_path, &mnt, b->err)) < 0) {
 		bld_strv_free(argv);
 		bld_strv_free(env);
 		return r;
 	}
+	for (size_t i = 0; r == 0 && i < mnt.n_env; i++)
+		r = bld_strv_push(&env, &ne, strdup(mnt.env[i]));
+	if (r < 0) {
+		bld_strv_free(argv);
+		bld_strv_free(env);
+		bld_mounts_free(&mnt);
+		return cm_error_set(b->err, r, "out of memory");
+	}
 	struct bld_run_req req = { .image = st->id, .argv = argv, .env = env, .network = net,
-				   .vols = mnt.vols };
+				   .vols = mnt.vols, .tmpfs = mnt.tmpfs };
 	struct ims_container *ct = NULL;
 	int code = 0;
 	r = b->o->ops->run(b->o->ops->ctx, b->s, &req, &ct, &code, b->err);
@@ -643,6 +652,43 @@ static int fetch_urls(struct build *b, char **urls, size_t n, char **ret_path, i
 	return 0;
 }
 
+/* A git source of ADD (BuildKit's forms): git@host:path, git:// and
+ * ssh:// URLs, and a URL whose path (before a #ref) ends in .git. */
+static bool git_source(const char *w)
+{
+	if (strncmp(w, "git@", 4) == 0 || strncmp(w, "git://", 6) == 0 || strncmp(w, "ssh://", 6) == 0)
+		return true;
+	if (!strstr(w, "://"))
+		return false;
+	size_t l = strcspn(w, "#?");
+	while (l > 0 && w[l - 1] == '/')
+		l--;
+	return l >= 4 && strncmp(w + l - 4, ".git", 4) == 0;
+}
+
+/* ADD --checksum=sha256:HEX: the downloaded file (name in dir fd) has it. */
+static int check_sum(struct build *b, int dir, const char *name, const char *want)
+{
+	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cm_error_setx(b->err, cm_neg_errno(), "ADD --checksum: reading %s", name);
+	struct cm_sha256 h;
+	if (cm_sha256_init(&h) < 0)
+		return cm_error_set(b->err, -ENOMEM, "out of memory");
+	char buf[1 << 16], got[CM_DIGEST_STR_LEN];
+	ssize_t k;
+	while ((k = read(fd, buf, sizeof(buf))) > 0)
+		cm_sha256_update(&h, buf, (size_t)k);
+	if (k < 0) {
+		cm_sha256_done(&h);
+		return cm_error_setx(b->err, cm_neg_errno(), "ADD --checksum: reading %s", name);
+	}
+	cm_sha256_final(&h, got);
+	if (strcmp(got, want) != 0)
+		return cm_error_set(b->err, -EINVAL, "ADD --checksum: %s has %s, not %s", name, got, want);
+	return 0;
+}
+
 /* A lone COPY source is a dir (history's "dir:" or "file:"). */
 static bool src_is_dir(const struct bld_copy *c)
 {
@@ -659,12 +705,42 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 {
 	bool add = in->kind == BLD_ADD;
 	const char *kw = add ? "ADD" : "COPY";
-	static const char *const unsupported[] = { "exclude", "parents", "keep-git-dir", "checksum" };
-	for (size_t i = 0; i < CM_ARRAY_SIZE(unsupported); i++)
-		if (bld_flag(in, unsupported[i]))
-			return cm_error_set(b->err, -ENOTSUP, "%s --%s is not supported yet", kw,
-					    unsupported[i]);
+	if (bld_flag(in, "keep-git-dir"))
+		return cm_error_set(b->err, -ENOTSUP,
+				    "ADD --keep-git-dir: git sources are not supported (clone the repository into the context)");
 	struct scope sc = { b, st };
+	/* --exclude=PATTERN (any number), --parents[=BOOL] */
+	struct bld_ignore excl = { 0 };
+	struct bld_sb xs = { 0 };
+	for (size_t i = 0; i < in->n_flags; i++)
+		if (strncmp(in->flags[i], "--exclude=", 10) == 0) {
+			_cleanup_free_ char *pat = NULL;
+			int r2 = bld_expand_word(in->flags[i] + 10, b->f.escape, lookup, &sc, &pat, b->err);
+			if (r2 < 0) {
+				free(xs.s);
+				return r2;
+			}
+			if (!*pat || pat[0] == '!') {
+				free(xs.s);
+				return cm_error_set(b->err, -EINVAL, "%s --exclude=%s: a pattern is needed (no '!' exceptions)",
+						    kw, pat);
+			}
+			if (bld_sb_add(&xs, pat, strlen(pat)) < 0 || bld_sb_addc(&xs, '\n') < 0) {
+				free(xs.s);
+				return cm_error_set(b->err, -ENOMEM, "out of memory");
+			}
+		}
+	_cleanup_free_ char *xtext = xs.s ? bld_sb_take(&xs) : NULL;
+	free(xs.s);
+	if (xtext && bld_ignore_parse(xtext, strlen(xtext), &excl) < 0)
+		return cm_error_set(b->err, -ENOMEM, "out of memory");
+	const char *pf = bld_flag(in, "parents");
+	bool parents = pf && strcmp(pf, "false") != 0;
+	if (pf && *pf && strcmp(pf, "true") != 0 && strcmp(pf, "false") != 0) {
+		bld_ignore_free(&excl);
+		return cm_error_set(b->err, -EINVAL, "%s --parents=%s: true or false", kw, pf);
+	}
+	const char *checksum = bld_flag(in, "checksum");
 	char **words = NULL;
 	size_t nw = 0;
 	_cleanup_free_ char *from = NULL, *chown_s = NULL;
@@ -682,7 +758,8 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 	char **expanded_docs = calloc(nw + 1, sizeof(char *));
 	size_t nd = 0;
 	struct bld_copy c = { .src_root = b->o->context, .ignore = b->have_ig ? &b->ig : NULL,
-			      .extract = add, .image_root = -1 };
+			      .extract = add, .image_root = -1, .exclude = excl.n ? &excl : NULL,
+			      .parents = parents, .clamp = b->o->epoch };
 	struct root src = { NULL, -1 }, img = { NULL, -1 };
 	_cleanup_free_ char *dest = NULL, *tree_path = NULL, *key = NULL, *by = NULL;
 	_cleanup_free_ char *wtext = NULL, *what = NULL, *url_path = NULL;
@@ -715,11 +792,31 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 	size_t n_urls = 0;
 	for (size_t i = 0; i < c.n_srcs; i++) {
 		bool url = strncmp(words[i], "http://", 7) == 0 || strncmp(words[i], "https://", 8) == 0;
-		if (add && strncmp(words[i], "git@", 4) == 0) {
-			r = cm_error_set(b->err, -ENOTSUP, "ADD %s: git sources are not supported", words[i]);
+		if (add && git_source(words[i])) {
+			r = cm_error_set(b->err, -ENOTSUP,
+					 "ADD %s: git sources are not supported (img build fetches only over HTTP(S); clone the repository into the context and COPY it)",
+					 words[i]);
+			goto out;
+		}
+		if (add && strncmp(words[i], "file://", 7) == 0) {
+			r = cm_error_set(b->err, -ENOTSUP, "ADD %s: file:// URLs are not supported (a path of the context is)",
+					 words[i]);
 			goto out;
 		}
 		n_urls += add && url;
+	}
+	if (checksum && (n_urls != 1 || c.n_srcs != 1)) {
+		r = cm_error_set(b->err, -EINVAL, "ADD --checksum: one HTTP(S) URL source is needed");
+		goto out;
+	}
+	if (checksum && (strncmp(checksum, "sha256:", 7) != 0 || strlen(checksum) != 71 ||
+			 strspn(checksum + 7, "0123456789abcdef") != 64)) {
+		r = cm_error_set(b->err, -EINVAL, "ADD --checksum=%s: sha256:<64 hex digits> is needed", checksum);
+		goto out;
+	}
+	if (c.parents && (n_urls || from)) {
+		r = cm_error_set(b->err, -ENOTSUP, "%s --parents: only with sources of the context", kw);
+		goto out;
 	}
 	if (n_urls && n_urls != c.n_srcs) {
 		r = cm_error_set(b->err, -ENOTSUP, "ADD: URLs and local sources in one ADD are not supported");
@@ -730,6 +827,8 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 		 * temp dir, the sources of this ADD; files 0600, not unpacked
 		 * (docker's rules); the key is their content */
 		if ((r = fetch_urls(b, words, c.n_srcs, &url_path, &url_fd)) < 0)
+			goto out;
+		if (checksum && (r = check_sum(b, url_fd, words[0], checksum)) < 0)
 			goto out;
 		c.src_root = url_fd;
 		c.extract = false;
@@ -791,8 +890,10 @@ static int copy_step(struct build *b, struct stage *st, size_t sti, const struct
 		goto out;
 	}
 	wtext = join_words(words, nw, " ");
-	if (!wtext || asprintf(&what, "%s --chown=%s --chmod=%s %s", kw, chown_s ? chown_s : "",
-			       bld_flag(in, "chmod") ? bld_flag(in, "chmod") : "", wtext) < 0 ||
+	if (!wtext || asprintf(&what, "%s --chown=%s --chmod=%s%s%s%s %s", kw, chown_s ? chown_s : "",
+			       bld_flag(in, "chmod") ? bld_flag(in, "chmod") : "",
+			       parents ? " --parents" : "", xtext ? " --exclude=" : "", xtext ? xtext : "",
+			       wtext) < 0 ||
 	    !(key = step_key(b, st, what, from ? srcid : hash))) {
 		r = cm_error_set(b->err, -ENOMEM, "out of memory");
 		goto out;
@@ -842,6 +943,7 @@ out:
 		free(expanded_docs[i]);
 	free(expanded_docs);
 	free(docs);
+	bld_ignore_free(&excl);
 	return r;
 }
 
@@ -1056,6 +1158,71 @@ static int from_step(struct build *b, size_t sti, const struct bld_instr *in)
 
 /* WORKDIR: the config, and the dir made (a layer) when the image lacks it,
  * as docker and buildah do. */
+/* Whether the image's layer dirs show path (absolute) as a dir without a
+ * doubt: the topmost layer holding it has it and every parent as real dirs
+ * (no symlink), and no layer above it hides a part of it (a whiteout, an
+ * opaque dir) or holds a part as a non-dir. False when unsure: the caller
+ * then looks through a mount of the image. */
+static bool layers_show_dir(struct build *b, struct stage *st, const char *path)
+{
+	char rel[PATH_MAX];
+	if (!st->img || bld_path_clean(path, rel, sizeof(rel)) < 0 || !*rel)
+		return false;
+	char **layers = NULL;
+	size_t nl = 0;
+	struct cm_error e = { 0 };
+	if (ims_image_layers(b->s, st->img, &layers, &nl, &e) < 0)
+		return false;
+	int verdict = 0; /* 1 yes, -1 unsure */
+	for (size_t i = 0; verdict == 0 && i < nl; i++) {
+		_cleanup_close_ int at = open(layers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (at < 0) {
+			verdict = -1;
+			break;
+		}
+		/* walk the components in this layer */
+		char *p = rel;
+		for (;;) {
+			char *sl = strchr(p, '/');
+			size_t cl = sl ? (size_t)(sl - p) : strlen(p);
+			char comp[NAME_MAX + 1], wh[NAME_MAX + 5];
+			if (cl > NAME_MAX - 4) {
+				verdict = -1;
+				break;
+			}
+			memcpy(comp, p, cl);
+			comp[cl] = '\0';
+			snprintf(wh, sizeof(wh), ".wh.%s", comp);
+			struct stat sb;
+			if (fstatat(at, wh, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
+			    fstatat(at, ".wh..wh..opq", &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+				verdict = -1; /* hidden below here: unsure */
+				break;
+			}
+			if (fstatat(at, comp, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+				break; /* not in this layer: the next one down */
+			if (!S_ISDIR(sb.st_mode)) {
+				verdict = -1;
+				break;
+			}
+			if (!sl) {
+				verdict = 1;
+				break;
+			}
+			int sub = openat(at, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				verdict = -1;
+				break;
+			}
+			close(at);
+			at = sub;
+			p = sl + 1;
+		}
+	}
+	bld_strv_freen(layers, nl);
+	return verdict == 1;
+}
+
 static int workdir_step(struct build *b, struct stage *st, const struct bld_instr *in,
 			const char *desc)
 {
@@ -1068,6 +1235,9 @@ static int workdir_step(struct build *b, struct stage *st, const struct bld_inst
 		return r < 0 ? r : 0;
 	struct root img = { NULL, -1 };
 	_cleanup_close_ int tree = -1;
+	/* the image's layers show the dir: no mount needed to know */
+	if (strcmp(st->cfg.workdir, "/") == 0 || layers_show_dir(b, st, st->cfg.workdir))
+		return publish(b, st, key, by, -1);
 	if (st->id[0] && (r = root_open(b, st->id, &img)) < 0)
 		return r;
 	_cleanup_close_ int have = img.fd >= 0 ? cm_openat_beneath(img.fd, st->cfg.workdir + 1,
@@ -1077,7 +1247,7 @@ static int workdir_step(struct build *b, struct stage *st, const struct bld_inst
 		root_close(b, &img);
 		return publish(b, st, key, by, -1);
 	}
-	struct bld_copy c = { .image_root = img.fd };
+	struct bld_copy c = { .image_root = img.fd, .clamp = b->o->epoch };
 	if ((r = tmp_tree(b, &tree_path, &tree)) == 0) {
 		int dfd = bld_make_dirs(&c, tree, st->cfg.workdir, b->err);
 		r = dfd < 0 ? dfd : 0;

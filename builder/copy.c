@@ -56,6 +56,24 @@ int bld_cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+#define SOURCE ((size_t)-1)
+/* rel (below the sources' root) matches an --exclude pattern: as a path of
+ * the context, or below the source dir (its first srclen bytes and '/') it
+ * is copied from, or (srclen SOURCE: a source itself) by its name. */
+static bool cut(const struct bld_copy *c, const char *rel, size_t srclen)
+{
+	if (!c->exclude || !*rel)
+		return false;
+	if (bld_ignore_match(c->exclude, rel))
+		return true;
+	if (srclen == SOURCE) {
+		const char *sl = strrchr(rel, '/');
+		return sl && bld_ignore_match(c->exclude, sl + 1);
+	}
+	return srclen && strlen(rel) > srclen && rel[srclen] == '/' &&
+	       bld_ignore_match(c->exclude, rel + srclen + 1);
+}
+
 static bool has_meta(const char *s)
 {
 	return strpbrk(s, "*?[") != NULL;
@@ -95,6 +113,8 @@ static int glob_walk(const struct bld_copy *c, const char *rel, const char *pat,
 			return 0;
 		if (next)
 			return S_ISDIR(st.st_mode) ? glob_walk(c, p, next, out, n) : 0;
+		if (cut(c, p, SOURCE))
+			return 0;
 		return bld_strv_push(out, n, TAKE_PTR(p));
 	}
 	_cleanup_close_ int dfd = cm_openat_beneath(c->src_root, *rel ? rel : ".", O_RDONLY | O_DIRECTORY, 0, false);
@@ -112,7 +132,7 @@ static int glob_walk(const struct bld_copy *c, const char *rel, const char *pat,
 			r = -ENOMEM;
 			break;
 		}
-		if (c->ignore && bld_ignore_match(c->ignore, p)) {
+		if ((c->ignore && bld_ignore_match(c->ignore, p)) || cut(c, p, next ? 0 : SOURCE)) {
 			free(p);
 			continue;
 		}
@@ -159,7 +179,8 @@ int bld_copy_resolve(const struct bld_copy *c, char ***ret, size_t *ret_n, struc
 			if (r < 0)
 				r = cm_error_setx(err, r, "resolving %s", c->srcs[i]);
 		}
-		if (r == 0 && n == before)
+		/* a source named alone and --exclude'd is no error */
+		if (r == 0 && n == before && !(!has_meta(p) && cut(c, p, SOURCE)))
 			r = cm_error_set(err, -ENOENT, "%s: no source files were specified",
 					 c->srcs[i]);
 	}
@@ -179,6 +200,7 @@ int bld_copy_resolve(const struct bld_copy *c, char ***ret, size_t *ret_n, struc
 struct hasher {
 	XXH3_state_t *h;
 	const struct bld_copy *c;
+	size_t srclen; /* the source being walked: its path's length */
 };
 
 static void h_add(struct hasher *h, const void *p, size_t n)
@@ -191,6 +213,8 @@ static int hash_entry(struct hasher *h, int dfd, const char *name, const char *r
 	if (depth > 256)
 		return -ELOOP;
 	bool excluded = h->c->ignore && *rel && bld_ignore_match(h->c->ignore, rel);
+	if (cut(h->c, rel, h->srclen))
+		return 0;
 	struct stat st;
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return cm_neg_errno();
@@ -260,7 +284,7 @@ int bld_copy_hash(const struct bld_copy *c, char out[BLD_HASH_LEN], struct cm_er
 	int r = bld_copy_resolve(c, &srcs, &n, err);
 	if (r < 0)
 		return r;
-	struct hasher h = { XXH3_createState(), c };
+	struct hasher h = { XXH3_createState(), c, 0 };
 	if (!h.h) {
 		bld_strv_free(srcs);
 		return cm_error_set(err, -ENOMEM, "out of memory");
@@ -274,6 +298,7 @@ int bld_copy_hash(const struct bld_copy *c, char out[BLD_HASH_LEN], struct cm_er
 			break;
 		}
 		h_add(&h, "\0src", 4);
+		h.srclen = strlen(srcs[i]);
 		if ((r = hash_entry(&h, pfd, base, srcs[i], 0)) < 0)
 			cm_error_setx(err, r, "reading %s", *srcs[i] ? srcs[i] : ".");
 	}
@@ -296,7 +321,17 @@ int bld_copy_hash(const struct bld_copy *c, char out[BLD_HASH_LEN], struct cm_er
 struct writer {
 	const struct bld_copy *c;
 	struct cm_error *err;
+	size_t srclen; /* the source being copied: its path's length */
+	mode_t umask;  /* the process's (a new file's mode loses these bits) */
 };
+
+/* The umask (read once per COPY: the builder runs on one thread). */
+static mode_t umask_now(void)
+{
+	mode_t um = umask(077);
+	umask(um);
+	return um;
+}
 
 static void owner_of(const struct writer *w, const struct stat *st, uid_t *u, gid_t *g)
 {
@@ -308,14 +343,22 @@ static void owner_of(const struct writer *w, const struct stat *st, uid_t *u, gi
 	}
 }
 
-static int copy_data(int in, int out)
+/* size: what in holds by its stat (a copy that reached it stops without
+ * the call that would return 0). */
+static int copy_data(int in, int out, off_t size)
 {
+	off_t done = 0;
+	if (size == 0)
+		return 0;
 	for (;;) {
 		ssize_t k = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
 		if (k == 0)
 			return 0;
-		if (k > 0)
+		if (k > 0) {
+			if ((done += k) >= size)
+				return 0;
 			continue;
+		}
 		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
 			return cm_neg_errno();
 		break;
@@ -337,6 +380,8 @@ static int put_entry(struct writer *w, int sfd, const char *name, const char *re
 	if (depth > 256)
 		return -ELOOP;
 	bool excluded = w->c->ignore && *rel && bld_ignore_match(w->c->ignore, rel);
+	if (cut(w->c, rel, w->srclen))
+		return 0;
 	struct stat st;
 	if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return cm_neg_errno();
@@ -347,6 +392,9 @@ static int put_entry(struct writer *w, int sfd, const char *name, const char *re
 	owner_of(w, &st, &u, &g);
 	mode_t mode = w->c->chmod ? w->c->mode : st.st_mode & 07777;
 	struct timespec ts[2] = { st.st_mtim, st.st_mtim };
+	/* the layer's times clamped here, not again by the store */
+	if (w->c->clamp >= 0 && st.st_mtim.tv_sec > w->c->clamp)
+		ts[0] = ts[1] = (struct timespec){ w->c->clamp, 0 };
 	int r;
 	if (S_ISDIR(st.st_mode)) {
 		if (mkdirat(tfd, dst, 0700) < 0 && errno != EEXIST)
@@ -375,18 +423,28 @@ static int put_entry(struct writer *w, int sfd, const char *name, const char *re
 			return cm_neg_errno();
 		return 0;
 	}
-	(void)unlinkat(tfd, dst, 0); /* a later source of the same name wins */
 	if (S_ISREG(st.st_mode)) {
 		_cleanup_close_ int in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		_cleanup_close_ int out = openat(tfd, dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int fl = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+		/* made with its mode when the umask leaves it whole (the tree is
+		 * a 0700 dir of ours: no one else sees it meanwhile) */
+		bool exact = !(mode & ~0777) && !(mode & w->umask);
+		_cleanup_close_ int out = openat(tfd, dst, fl, exact ? mode : 0600);
+		if (out < 0 && errno == EEXIST) { /* a later source of the same name wins */
+			(void)unlinkat(tfd, dst, 0);
+			out = openat(tfd, dst, fl, exact ? mode : 0600);
+		}
 		if (in < 0 || out < 0)
 			return cm_neg_errno();
-		if ((r = copy_data(in, out)) < 0)
+		if ((r = copy_data(in, out, st.st_size)) < 0)
 			return r;
-		if (fchown(out, u, g) < 0 || fchmod(out, mode) < 0 || futimens(out, ts) < 0)
+		/* a new file is ours (euid, egid: the tree's dirs are not setgid) */
+		if (((u != geteuid() || g != getegid()) && fchown(out, u, g) < 0) ||
+		    (!exact && fchmod(out, mode) < 0) || futimens(out, ts) < 0)
 			return cm_neg_errno();
 		return 0;
 	}
+	(void)unlinkat(tfd, dst, 0); /* a later source of the same name wins */
 	if (S_ISLNK(st.st_mode)) {
 		char t[PATH_MAX];
 		ssize_t k = readlinkat(sfd, name, t, sizeof(t) - 1);
@@ -560,8 +618,70 @@ static int put_heredoc(const struct bld_copy *c, int dir, const char *name, cons
 	return 0;
 }
 
+/* The length of the part of src (a source word) that --parents drops: up
+ * to a "/./" pivot (BuildKit's), none without one. */
+static size_t pivot_len(const char *src)
+{
+	const char *p = strstr(src, "/./");
+	if (!p)
+		return 0;
+	char pre[PATH_MAX];
+	_cleanup_free_ char *head = strndup(src, (size_t)(p - src));
+	if (!head || bld_path_clean(head, pre, sizeof(pre)) < 0)
+		return 0;
+	return strlen(pre);
+}
+
+/* COPY --parents: each match at DEST/its path (its part after a "/./"
+ * pivot), the parents made as bld_make_dirs makes DEST's. */
+static int write_parents(const struct bld_copy *c, int tree, struct cm_error *err)
+{
+	int r = 0;
+	for (size_t s = 0; r == 0 && s < c->n_srcs; s++) {
+		struct bld_copy one = *c;
+		one.srcs = &c->srcs[s];
+		one.n_srcs = 1;
+		one.n_docs = 0;
+		char **m;
+		size_t n;
+		if ((r = bld_copy_resolve(&one, &m, &n, err)) < 0)
+			return r;
+		size_t cut_at = pivot_len(c->srcs[s]);
+		for (size_t i = 0; r == 0 && i < n; i++) {
+			const char *kept = m[i] + cut_at;
+			while (*kept == '/')
+				kept++;
+			const char *sl = strrchr(kept, '/');
+			_cleanup_free_ char *dir = NULL;
+			if (asprintf(&dir, "%s/%.*s", c->dest, sl ? (int)(sl - kept) : 0, kept) < 0) {
+				r = cm_error_set(err, -ENOMEM, "out of memory");
+				break;
+			}
+			int dfd = bld_make_dirs(c, tree, dir, err);
+			if (dfd < 0) {
+				r = dfd;
+				break;
+			}
+			const char *base;
+			_cleanup_close_ int pfd = open_parent(c->src_root, m[i], &base);
+			struct writer w = { c, err, strlen(m[i]), umask_now() };
+			if (pfd < 0)
+				r = cm_error_setx(err, pfd, "%s", m[i]);
+			else if (!*kept)
+				r = cm_error_set(err, -EINVAL, "COPY --parents %s: the source is the pivot itself", m[i]);
+			else if ((r = put_entry(&w, pfd, base, m[i], dfd, sl ? sl + 1 : kept, 0)) < 0 && !err->code)
+				cm_error_setx(err, r, "copying %s", m[i]);
+			close(dfd);
+		}
+		bld_strv_free(m);
+	}
+	return r;
+}
+
 int bld_copy_write(const struct bld_copy *c, int tree, struct cm_error *err)
 {
+	if (c->parents)
+		return write_parents(c, tree, err);
 	char **srcs;
 	size_t n;
 	int r = bld_copy_resolve(c, &srcs, &n, err);
@@ -571,7 +691,7 @@ int bld_copy_write(const struct bld_copy *c, int tree, struct cm_error *err)
 	size_t dl = strlen(c->dest);
 	bool into = (dl && c->dest[dl - 1] == '/') || total > 1 || image_dir(c, c->dest);
 	/* a lone source file into a path: that path is the file */
-	struct writer w = { c, err };
+	struct writer w = { c, err, 0, umask_now() };
 	_cleanup_free_ char *parent = NULL;
 	const char *leaf = NULL;
 	if (!into) {
@@ -608,6 +728,7 @@ int bld_copy_write(const struct bld_copy *c, int tree, struct cm_error *err)
 		const char *base;
 		_cleanup_close_ int pfd = open_parent(c->src_root, srcs[i], &base);
 		struct stat st;
+		w.srclen = strlen(srcs[i]);
 		if (pfd < 0 || fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			r = cm_error_setx(err, pfd < 0 ? pfd : cm_neg_errno(), "%s", srcs[i]);
 			break;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* RUN --mount=type=cache, type=secret and type=bind (BuildKit's syntax;
- * bind: read-only, from the context): a cache is a
+/* RUN --mount=type=cache, type=secret, type=bind (BuildKit's syntax;
+ * bind: read-only, from the context), type=tmpfs and type=ssh (an agent's
+ * socket of --ssh bound in): a cache is a
  * dir of the store (ROOT/build-mounts/cache-<hash of its id>) kept from
  * build to build, a secret a copy of the --secret file in a private temp
  * dir; both are bind mounts of the RUN's container, so nothing of them is
@@ -28,6 +29,8 @@ void bld_mounts_free(struct bld_mounts *m)
 {
 	bld_strv_free(m->vols);
 	bld_strv_free(m->targets);
+	bld_strv_free(m->tmpfs);
+	bld_strv_free(m->env);
 	bld_tmpdir_remove(m->tmp);
 	free(m->key);
 	*m = (struct bld_mounts){ 0 };
@@ -229,13 +232,84 @@ static int bind_mount(const char *spec, const char *target, int context,
 	return add_vol(m, host, target, true) < 0 ? cm_error_set(err, -ENOMEM, "out of memory") : 0;
 }
 
+/* type=tmpfs,target=P[,size=BYTES]: a fresh tmpfs (BuildKit's), nothing
+ * of it in the layer. */
+static int tmpfs_mount(const char *spec, const char *target, struct bld_mounts *m,
+		       struct cm_error *err)
+{
+	_cleanup_free_ char *size = opt_get(spec, "size");
+	if (size && (!*size || strspn(size, "0123456789") != strlen(size)))
+		return cm_error_set(err, -EINVAL, "--mount=type=tmpfs size=%s: a number of bytes", size);
+	if (strchr(target, ':') || strchr(target, ','))
+		return cm_error_set(err, -EINVAL, "--mount=type=tmpfs target=%s: no ':' or ','", target);
+	char *t = NULL;
+	if (asprintf(&t, "%s%s%s", target, size ? ":size=" : "", size ? size : "") < 0 ||
+	    bld_strv_push(&m->tmpfs, &m->n_tmpfs, t) < 0 ||
+	    bld_strv_push(&m->targets, &m->n_targets, strdup(target)) < 0)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* The agent socket of --ssh ID[=SOCKET] ("default" alone: $SSH_AUTH_SOCK),
+ * malloc'd, or NULL when the build has no such id. */
+static char *ssh_socket(char *const *ssh, const char *id)
+{
+	for (size_t i = 0; ssh && ssh[i]; i++) {
+		size_t l = strcspn(ssh[i], "=");
+		if (strlen(id) != l || strncmp(ssh[i], id, l) != 0)
+			continue;
+		if (ssh[i][l] == '=')
+			return strdup(ssh[i] + l + 1);
+		const char *e = getenv("SSH_AUTH_SOCK");
+		return e && *e ? strdup(e) : NULL;
+	}
+	return NULL;
+}
+
+/* type=ssh[,id=ID][,target=P][,required]: the agent socket of --ssh ID
+ * bound at P (/run/buildkit/ssh_agent.N), SSH_AUTH_SOCK=P for the first
+ * (BuildKit's). A key file is refused: no agent is run for it. */
+static int ssh_mount(const char *spec, char *const *ssh, const char *workdir, size_t nth,
+		     struct bld_mounts *m, struct cm_error *err)
+{
+	_cleanup_free_ char *id = opt_get(spec, "id");
+	_cleanup_free_ char *tgt = opt_any(spec, "target", "dst", "destination");
+	_cleanup_free_ char *req = opt_get(spec, "required");
+	const char *sid = id && *id ? id : "default";
+	_cleanup_free_ char *sock = ssh_socket(ssh, sid);
+	if (!sock) {
+		if (req && strcmp(req, "false") != 0)
+			return cm_error_set(err, -ENOENT, "ssh %s: required and not given (--ssh %s[=SOCKET])", sid, sid);
+		return 0;
+	}
+	struct stat st;
+	if (sock[0] != '/' || stat(sock, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return cm_error_set(err, -EINVAL,
+				    "--ssh %s=%s: not an agent's socket (an absolute path; keys need an agent: ssh-add them to one)",
+				    sid, sock);
+	_cleanup_free_ char *target = NULL;
+	if (tgt)
+		target = target_of(tgt, workdir);
+	else if (asprintf(&target, "/run/buildkit/ssh_agent.%zu", nth) < 0)
+		target = NULL;
+	if (!target || add_vol(m, sock, target, false) < 0)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	if (nth == 0) {
+		char *e = NULL;
+		if (asprintf(&e, "SSH_AUTH_SOCK=%s", target) < 0 || bld_strv_push(&m->env, &m->n_env, e) < 0)
+			return cm_error_set(err, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 int bld_mounts_setup(struct ims_store *s, const struct bld_instr *in, char *const *secrets,
-		     const char *workdir, int context, const char *context_path,
+		     char *const *ssh, const char *workdir, int context, const char *context_path,
 		     struct bld_mounts *ret, struct cm_error *err)
 {
 	struct bld_mounts m = { 0 };
 	struct bld_sb key = { 0 };
 	int r = 0;
+	size_t n_ssh = 0;
 	for (size_t i = 0; r == 0 && i < in->n_flags; i++) {
 		const char *f = in->flags[i];
 		if (strncmp(f, "--mount=", 8) != 0)
@@ -250,8 +324,12 @@ int bld_mounts_setup(struct ims_store *s, const struct bld_instr *in, char *cons
 			r = secret_mount(s, spec, secrets, workdir, &m, err);
 			continue;
 		}
-		if (strcmp(t, "cache") != 0 && strcmp(t, "bind") != 0) {
-			r = cm_error_set(err, -ENOTSUP, "RUN --mount=type=%s is not supported yet (cache, secret and bind are)", t);
+		if (strcmp(t, "ssh") == 0) {
+			r = ssh_mount(spec, ssh, workdir, n_ssh++, &m, err);
+			continue;
+		}
+		if (strcmp(t, "cache") != 0 && strcmp(t, "bind") != 0 && strcmp(t, "tmpfs") != 0) {
+			r = cm_error_set(err, -EINVAL, "RUN --mount=type=%s: bind, cache, tmpfs, secret or ssh", t);
 			break;
 		}
 		if (!tgt || !*tgt) {
@@ -263,6 +341,8 @@ int bld_mounts_setup(struct ims_store *s, const struct bld_instr *in, char *cons
 			r = -ENOMEM;
 		else if (strcmp(t, "bind") == 0)
 			r = bind_mount(spec, target, context, context_path, &m, err);
+		else if (strcmp(t, "tmpfs") == 0)
+			r = tmpfs_mount(spec, target, &m, err);
 		else
 			r = cache_mount(s, spec, target, &m, err);
 	}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Garbage collection (mark from index.json, sweep blobs, layers, tmp) and
+/* Garbage collection (mark from index.json, sweep blobs, layers, tmp, the
+ * build cache's records of images gone) and
  * fsck (re-hash every blob, check every manifest, config, layer and name). */
 #include "ims-internal.h"
 
@@ -150,6 +151,42 @@ static int sweep(struct ims_store *s, int dirfd, const char *what,
 	return r;
 }
 
+/* The build cache's records (ROOT/build-cache) whose image is not kept. */
+static int sweep_cache(struct ims_store *s, const struct strset *blobs,
+		       void (*report)(void *, const char *), void *ctx, struct cm_error *err)
+{
+	_cleanup_close_ int cfd = openat(s->rootfd, "build-cache", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cfd < 0)
+		return errno == ENOENT ? 0 : cm_error_setx(err, cm_neg_errno(), "%s/build-cache", s->root);
+	int fd = fcntl(cfd, F_DUPFD_CLOEXEC, 3);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return cm_error_setx(err, -ENOMEM, "%s/build-cache", s->root);
+	}
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *buf = NULL;
+		size_t len = 0;
+		if (ims_read_file_at(cfd, de->d_name, 256, &buf, &len) == 0) {
+			while (len && buf[len - 1] == '\n')
+				buf[--len] = '\0';
+			if (cm_digest_valid(buf) && set_has(blobs, buf + 7))
+				continue;
+		}
+		if (unlinkat(cfd, de->d_name, 0) < 0)
+			r = cm_error_setx(err, cm_neg_errno(), "removing %s/build-cache/%s", s->root, de->d_name);
+		else
+			say(report, ctx, "deleted: build-cache/%s", de->d_name);
+	}
+	closedir(d);
+	return r;
+}
+
 int ims_gc(struct ims_store *s, bool nonblock,
 	   void (*report)(void *ctx, const char *line), void *ctx,
 	   struct cm_error *err)
@@ -181,6 +218,8 @@ int ims_gc(struct ims_store *s, bool nonblock,
 		r = sweep(s, s->metafd, "layer-manifests", &layers, NULL, NULL, err);
 	if (r >= 0)
 		r = sweep(s, s->tmpfd, "tmp", NULL, report, ctx, err);
+	if (r >= 0)
+		r = sweep_cache(s, &blobs, report, ctx, err);
 	set_free(&blobs);
 	set_free(&layers);
 	ims_index_release(&hold);

@@ -598,3 +598,42 @@ int ims_image_inspect(struct ims_store *s, const struct ims_image *img,
 	cm_jw_obj_end(w);
 	return 0;
 }
+
+/* a's array key (diff_ids, history) is a prefix of b's; *longer if b's is longer. */
+static bool json_prefix(const struct cm_json *a, const struct cm_json *b, bool by, bool *longer)
+{
+	size_t na = cm_json_is(a, CM_JSON_ARRAY) ? a->n : 0, nb = cm_json_is(b, CM_JSON_ARRAY) ? b->n : 0;
+	if (na > nb)
+		return false;
+	for (size_t i = 0; i < na; i++) {
+		const char *x = by ? cm_json_get_str(a->v[i], "created_by") : cm_json_str(a->v[i]);
+		const char *y = by ? cm_json_get_str(b->v[i], "created_by") : cm_json_str(b->v[i]);
+		if ((x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0))
+			return false;
+	}
+	*longer = nb > na;
+	return true;
+}
+
+bool ims_image_extends(const struct ims_image *child, const struct ims_image *parent)
+{
+	const struct cm_json *hp = cm_json_get(parent->config, "history");
+	bool l1, l2;
+	if (child == parent || !cm_json_is(hp, CM_JSON_ARRAY) || hp->n == 0)
+		return false;
+	return json_prefix(cm_json_get(cm_json_get(parent->config, "rootfs"), "diff_ids"),
+			   cm_json_get(cm_json_get(child->config, "rootfs"), "diff_ids"), false, &l1) &&
+	       json_prefix(hp, cm_json_get(child->config, "history"), true, &l2) && l2;
+}
+
+int ims_image_intermediates(struct ims_image *const *v, size_t n, bool **ret)
+{
+	bool *m = calloc(n + 1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; !v[i]->n_names && k < n && !m[i]; k++)
+			m[i] = ims_image_extends(v[k], v[i]);
+	*ret = m;
+	return 0;
+}

@@ -77,6 +77,15 @@ int ims_image_resolve(struct ims_store *s, const char *ref,
 int ims_image_list(struct ims_store *s, struct ims_image ***ret, size_t *ret_n,
 		   struct cm_error *err);
 
+/* Which of v[0..n) are intermediate images (docker's): untagged, with a
+ * child among v, an image whose diff_ids and history start with all of its
+ * own and whose history is longer (a build's step images). *ret: n bools,
+ * malloc'd. */
+int ims_image_intermediates(struct ims_image *const *v, size_t n, bool **ret);
+/* child extends parent: its diff_ids and history start with all of
+ * parent's, its history longer. */
+bool ims_image_extends(const struct ims_image *child, const struct ims_image *parent);
+
 /* Give image ref the name dst (moved from any image that had it). */
 int ims_image_tag(struct ims_store *s, const char *ref, const char *dst,
 		  struct cm_error *err);
@@ -337,6 +346,15 @@ int ims_unpack_archive_fd(int fd, int dirfd, bool *ret_is_archive, struct cm_err
  * the id when recorded and the image is still there, else -ENOENT. */
 int ims_cache_get(struct ims_store *s, const char *key, char ret_id[CM_DIGEST_STR_LEN]);
 int ims_cache_put(struct ims_store *s, const char *key, const char *id, struct cm_error *err);
+/* img builder prune: the build cache goes, what a tagged image does not
+ * use: every RUN --mount=type=cache dir (ROOT/build-mounts), the records
+ * whose image is gone, and the records naming an untagged image that no
+ * tagged image extends (ims_image_intermediates' relation), with that image
+ * unless a container uses it; all: every record and every untagged image a
+ * record names. report: docker's "Deleted: ..." lines; *freed: the bytes
+ * (image blobs and the cache dirs). */
+int ims_cache_prune(struct ims_store *s, bool all, void (*report)(void *ctx, const char *line),
+		    void *ctx, int64_t *freed, struct cm_error *err);
 /* The unpacked layer dirs of img (absolute paths, top first; free each and
  * the vector). -EINVAL if one is missing. */
 int ims_image_layers(struct ims_store *s, const struct ims_image *img, char ***ret,

@@ -62,6 +62,17 @@ static int quiet_fds(struct build_ctx *b, bool on)
 	return 0;
 }
 
+static int strv_add(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 2) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	nv[(*n)++] = (char *)s;
+	nv[*n] = NULL;
+	*v = nv;
+	return 0;
+}
+
 /* A RUN: img run's container set-up, started attached, waited for. */
 static int build_run(void *ctx, struct ims_store *s, const struct bld_run_req *req,
 		     struct ims_container **ret_ct, int *ret_code, struct cm_error *e)
@@ -85,6 +96,16 @@ static int build_run(void *ctx, struct ims_store *s, const struct bld_run_req *r
 		if ((r = run_parse_volume(*v, &vol, e)) < 0)
 			return r;
 		c->vols[c->n_vols++] = vol;
+	}
+	size_t n_tmpfs = 0;
+	for (char **t = req->tmpfs; t && *t; t++) {
+		if ((r = run_parse_tmpfs(*t, e)) < 0)
+			return r;
+		char *d = strdup(*t);
+		if (!d || strv_add(&c->tmpfs, &n_tmpfs, d) < 0) {
+			free(d);
+			return cm_error_set(e, -ENOMEM, "out of memory");
+		}
 	}
 	struct ims_create_opts co = { .image = req->image, .cmd = (const char *const *)req->argv,
 				      .ephemeral = true };
@@ -181,16 +202,6 @@ static int stdin_context(struct ims_store *s, char **ret_dir, int *ret_fd, char 
 	return 0;
 }
 
-static int strv_add(char ***v, size_t *n, const char *s)
-{
-	char **nv = realloc(*v, (*n + 2) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	nv[(*n)++] = (char *)s;
-	nv[*n] = NULL;
-	*v = nv;
-	return 0;
-}
 
 /* The build, the tags, --iidfile, the id printed: the exit code. */
 static int build_and_tag(struct ims_store *s, struct build_ctx *bc, struct bld_opts *bo,
@@ -230,8 +241,8 @@ static int build_and_tag(struct ims_store *s, struct build_ctx *bc, struct bld_o
 
 int img_cmd_build(int argc, char **argv)
 {
-	_cleanup_free_ char **tags = NULL, **bargs = NULL, **labels = NULL, **secrets = NULL;
-	size_t n_tags = 0, n_bargs = 0, n_labels = 0, n_secrets = 0;
+	_cleanup_free_ char **tags = NULL, **bargs = NULL, **labels = NULL, **secrets = NULL, **ssh = NULL;
+	size_t n_tags = 0, n_bargs = 0, n_labels = 0, n_secrets = 0, n_ssh = 0;
 	const char *file = NULL, *target = NULL, *iidfile = NULL, *cgparent = NULL, *pull = "missing";
 	bool no_cache = false, quiet = false;
 	enum run_netmode net = RUN_NET_BRIDGE;
@@ -271,6 +282,12 @@ int img_cmd_build(int argc, char **argv)
 			r = strv_add(&secrets, &n_secrets, optarg);
 			break;
 		}
+		case OPT_SSH:
+			/* default|ID[=SOCKET] (docker's; one socket, not keys) */
+			if (!*optarg || *optarg == '=' || strchr(optarg, ','))
+				return img_fail("build: --ssh '%s': default|ID[=SOCKET]", optarg);
+			r = strv_add(&ssh, &n_ssh, optarg);
+			break;
 		default:
 			return img_opt_exit(o);
 		}
@@ -350,11 +367,40 @@ int img_cmd_build(int argc, char **argv)
 	rc = build_and_tag(s, &bc, &(struct bld_opts){ .file_name = strrchr(fname, '/') ? strrchr(fname, '/') + 1 : fname,
 					.text = text, .len = len, .context = ctxfd, .build_args = bargs,
 					.labels = labels, .target = target, .no_cache = no_cache,
-					.secrets = secrets, .context_path = ctxpath,
+					.secrets = secrets, .ssh = ssh, .context_path = ctxpath,
 					.network = (int)net, .epoch = epoch },
 			   tags, n_tags, iidfile);
 out:
 	bld_tmpdir_remove(tmpctx);
 	free(bc.monitor);
 	return rc;
+}
+
+static void prune_say(void *ctx, const char *line)
+{
+	bool *said = ctx;
+	if (!*said)
+		puts("Deleted build cache objects:");
+	*said = true;
+	puts(line);
+}
+
+int64_t img_builder_prune(bool all, bool print)
+{
+	struct cm_error e = { 0 };
+	_cleanup_(ims_store_freep) struct ims_store *s = NULL;
+	int64_t freed = 0;
+	bool said = false;
+	if (img_open_store(&s, &e) < 0 ||
+	    ims_cache_prune(s, all, print ? prune_say : NULL, &said, &freed, &e) < 0)
+		return img_fail_err(&e), -1;
+	if (said)
+		putchar('\n');
+	return freed;
+}
+
+/* img builder prune [-a] [-f]: docker's (img never prompts). */
+int img_cmd_builder_prune(int argc, char **argv)
+{
+	return img_prune_verb(argc, argv, img_builder_prune);
 }

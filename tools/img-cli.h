@@ -30,7 +30,7 @@ enum {
 	OPT_CIDFILE, OPT_STOPSIGNAL, OPT_STOPTIMEOUT, OPT_INIT, OPT_SYSCTL, OPT_GROUPADD,
 	OPT_CPUSET, OPT_MEMRES, OPT_OOMKILL, OPT_BLKIO,
 	OPT_HCMD, OPT_HINTERVAL, OPT_HRETRIES, OPT_HTIMEOUT, OPT_HSTART, OPT_NOHEALTH,
-	OPT_LOGDRIVER, OPT_LOGOPT, OPT_EXPOSE, OPT_SIGPROXY,
+	OPT_LOGDRIVER, OPT_LOGOPT, OPT_EXPOSE, OPT_SIGPROXY, OPT_SSH,
 	OPT_MAXDOWNLOADS, OPT_MAXUPLOADS,
 };
 
@@ -132,6 +132,7 @@ int img_cmd_port(int argc, char **argv);
 int img_cmd_rm(int argc, char **argv);
 /* img-build.c */
 int img_cmd_build(int argc, char **argv);
+int img_cmd_builder_prune(int argc, char **argv);
 int img_cmd_container(int argc, char **argv);
 int img_cmd_container_inspect(int argc, char **argv);
 int img_cmd_cp(int argc, char **argv);

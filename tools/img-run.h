@@ -109,6 +109,11 @@ int img_ctr_remove(struct ims_store *s, const char *ref, bool force, bool volume
  * unused one with all) removed, then gc; print: docker's "Deleted Images:"
  * lines. Returns the bytes freed, -1 after an error. */
 int64_t img_image_prune(bool all, bool print);
+/* A prune verb's [-a] [-f] (img never prompts), prune's work, docker's
+ * "Total reclaimed space" line. */
+int img_prune_verb(int argc, char **argv, int64_t (*prune)(bool all, bool print));
+/* builder prune's work (all: -a); the bytes freed, or -1 after an error. */
+int64_t img_builder_prune(bool all, bool print);
 /* docker's "5 minutes ago" (N/A for t <= 0). */
 void img_human_since(int64_t t, char *buf, size_t sz);
 /* container prune --filter until=, label=, label!= (img-format.h's filters). */

@@ -10,6 +10,7 @@
 #include "ims.h"
 #include "run.h"
 
+#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -276,6 +277,10 @@ int img_cmd_system_prune(int argc, char **argv)
 	if ((r = img_image_prune(all, true)) < 0)
 		return IMG_EXIT;
 	total += r;
+	/* docker's: the dangling build cache, all of it with -a */
+	if ((r = img_builder_prune(all, true)) < 0)
+		return IMG_EXIT;
+	total += r;
 	return img_print_reclaimed(total);
 }
 
@@ -360,8 +365,20 @@ int img_cmd_system_df(int argc, char **argv)
 		df_line("Images", &ri, true);
 		df_line("Containers", &rc, true);
 		df_line("Local Volumes", &rv, true);
-		struct df_row none = { 0 };
-		df_line("Build Cache", &none, false);
+		/* img build's: its records and cache mounts (builder prune -a's) */
+		struct df_row rb = { 0 };
+		_cleanup_free_ char *bc = NULL, *bm = NULL;
+		if (asprintf(&bc, "%s/build-cache", ims_store_root(s)) >= 0 &&
+		    asprintf(&bm, "%s/build-mounts", ims_store_root(s)) >= 0) {
+			DIR *d = opendir(bc);
+			for (struct dirent *de; d && (de = readdir(d));)
+				rb.total += de->d_name[0] != '.';
+			if (d)
+				closedir(d);
+			struct stat st;
+			rb.size = rb.reclaim = img_du(bc) + (stat(bm, &st) == 0 ? img_du(bm) : 0);
+		}
+		df_line("Build Cache", &rb, false);
 	} else {
 		char a[32];
 		img_human_size(ri.size, a, sizeof(a));

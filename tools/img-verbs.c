@@ -104,6 +104,12 @@ static const struct img_opt prune_opts[] = {
 	{ 0 },
 };
 
+static const struct img_opt builder_prune_opts[] = {
+	{ "all", 'a', NULL, 'a', "Remove all unused build cache, not just dangling ones", 0 },
+	{ "force", 'f', NULL, 'f', "Do not prompt for confirmation (img never prompts)", 0 },
+	{ 0 },
+};
+
 static const struct img_opt fsck_opts[] = {
 	{ "repair", 0, NULL, OPT_REPAIR,
 	  "img: unpack a damaged or missing layer again from its blob", 0 },
@@ -370,6 +376,8 @@ static const struct img_opt build_opts[] = {
 	{ "quiet", 'q', NULL, 'q', "Suppress the build output and print image ID on success", 0 },
 	{ "secret", 0, "string", OPT_SECRET,
 	  "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]\")", 0 },
+	{ "ssh", 0, "list", OPT_SSH,
+	  "SSH agent socket to expose to the build (format: \"default|<id>[=<socket>]\")", 0 },
 	{ "tag", 't', "list", 't', "Name and optionally a tag in the 'name:tag' format", 0 },
 	{ "target", 0, "string", OPT_TARGET, "Set the target build stage to build.", 0 },
 	{ 0 },
@@ -461,6 +469,11 @@ const struct img_verb img_verbs[] = {
 	/* images */
 	{ "build", "[OPTIONS] PATH | -", "Build an image from a Containerfile or Dockerfile",
 	  build_opts, 1, 1, img_cmd_build, I },
+	{ "builder", "COMMAND", "Manage builds", NULL, 0, -1, img_cmd_container, M },
+	{ "builder build", "[OPTIONS] PATH | -", "Build an image from a Containerfile or Dockerfile",
+	  build_opts, 1, 1, img_cmd_build, NULL },
+	{ "builder prune", "[OPTIONS]", "Remove build cache", builder_prune_opts, 0, 0,
+	  img_cmd_builder_prune, NULL },
 	{ "images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", images_opts, 0, 1, img_cmd_images, I },
 	{ "import", "[OPTIONS] FILE|- [REPOSITORY[:TAG]]\n\timg import --busybox [REPOSITORY[:TAG]]",
 	  "Import the contents from a tarball to create a filesystem image",

@@ -210,7 +210,7 @@ static bool images_filter_one(const struct img_filter *f, void *ctx)
 
 int img_cmd_images(int argc, char **argv)
 {
-	bool quiet = false, notrunc = false, digests = false;
+	bool quiet = false, notrunc = false, digests = false, all = false;
 	const char *format = NULL;
 	static const char *const keys[] = { "before", "dangling", "label", "reference", "since" };
 	struct img_filter fs[IMG_MAX_FILTERS];
@@ -226,7 +226,7 @@ int img_cmd_images(int argc, char **argv)
 		else if (c == OPT_NOTRUNC)
 			notrunc = true;
 		else if (c == 'a')
-			; /* no intermediate images here: -a lists the same */
+			all = true; /* the build's intermediate images too */
 		else if (c == 'f') {
 			if (img_filter_add(fs, &nf, optarg, keys, CM_ARRAY_SIZE(keys)))
 				return EXIT_IMG;
@@ -255,6 +255,9 @@ int img_cmd_images(int argc, char **argv)
 	}
 	if (ims_image_list(s, &v, &n, &e) < 0)
 		return img_fail_err(&e);
+	_cleanup_free_ bool *inter = NULL;
+	if (!all && ims_image_intermediates(v, n, &inter) < 0)
+		return img_fail("out of memory");
 	static const char *const hdr[] = {
 		"Containers", "CONTAINERS", "CreatedAt", "CREATED AT", "CreatedSince", "CREATED",
 		"Digest", "DIGEST", "ID", "IMAGE ID", "Repository", "REPOSITORY",
@@ -268,6 +271,8 @@ int img_cmd_images(int argc, char **argv)
 					  hdr, CM_ARRAY_SIZE(hdr) / 2, "*formatter.ImageContext");
 	for (size_t i = 0; i < n; i++) {
 		struct ims_image *img = v[i];
+		if (inter && inter[i])
+			continue; /* docker hides them without -a */
 		char id[80], since[64], size[32], created[64];
 		snprintf(id, sizeof(id), "%.*s", notrunc ? 71 : 12, notrunc ? img->id : img->id + 7);
 		img_human_since(img->created, since, sizeof(since));
@@ -622,11 +627,15 @@ int64_t img_image_prune(bool all, bool print)
 	bool said = false;
 	if (open_store(&s, &e) < 0 || ims_image_list(s, &v, &n, &e) < 0)
 		return img_fail_err(&e), -1;
+	_cleanup_free_ bool *inter = NULL;
+	if (ims_image_intermediates(v, n, &inter) < 0)
+		return img_fail("out of memory"), -1;
 	for (size_t i = 0; i < n; i++) {
 		char user[CM_SHA256_HEX_LEN + 1];
 		cm_error_clear(&e);
-		/* docker: the dangling (untagged) ones, every unused one with -a */
-		if ((all || v[i]->n_names == 0) && !ims_container_uses_image(s, v[i]->id, user)) {
+		/* docker: the dangling (untagged, no child) ones, every unused one with -a */
+		if ((all || (v[i]->n_names == 0 && !inter[i])) &&
+		    !ims_container_uses_image(s, v[i]->id, user)) {
 			struct prune_ctx pc = { .said = said, .print = print, .s = s };
 			int rr = ims_image_remove(s, v[i]->id, true, prune_line, &pc, &e);
 			said = pc.said;
@@ -650,7 +659,7 @@ int64_t img_image_prune(bool all, bool print)
 
 /* img prune / image prune [-a] [-f]: docker's image prune (img never
  * prompts, -f is accepted), then gc. */
-int img_cmd_prune(int argc, char **argv)
+int img_prune_verb(int argc, char **argv, int64_t (*prune)(bool all, bool print))
 {
 	bool all = false;
 	int c;
@@ -659,7 +668,12 @@ int img_cmd_prune(int argc, char **argv)
 			all = true;
 		else if (c != 'f')
 			return img_opt_exit(c);
-	return img_print_reclaimed(img_image_prune(all, true));
+	return img_print_reclaimed(prune(all, true));
+}
+
+int img_cmd_prune(int argc, char **argv)
+{
+	return img_prune_verb(argc, argv, img_image_prune);
 }
 
 int img_print_reclaimed(int64_t freed)

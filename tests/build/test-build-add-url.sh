@@ -3,7 +3,8 @@
 # ADD of a URL (libregistry's HTTP client, reg_fetch_url): a file served by
 # python's http.server on 127.0.0.1 lands at the destination, 0600, not
 # unpacked; the step's key is the content (a changed file misses, the same
-# hits); a 404 stops the build with the server's status.
+# hits); a 404 stops the build with the server's status; --checksum is
+# checked.
 . "$(dirname "$0")/buildlib.sh"
 runc() { img run --rm --pull=never --cgroup-parent "$CGP" --network none "$@"; }
 mkdir -p "$T/www"; echo "served v1" > "$T/www/file.txt"; tar -C "$T/www" -czf "$T/www/a.tgz" file.txt
@@ -28,5 +29,13 @@ out=$(build -t u3 "$T/u" 2>&1)
 check "a changed download misses" "served v2" "$(runc u3 cat /named.txt)"
 printf 'FROM busybox\nADD %s/nope /x\n' "$U" > "$T/u/Missing"
 check_fails "a 404" "ADD: GET $U/nope: .*404" build -f "$T/u/Missing" "$T/u"
+# ADD --checksum: the download must have that sha256
+sum=$(sha256sum "$T/www/file.txt" | cut -d' ' -f1)
+printf 'FROM busybox\nADD --checksum=sha256:%s %s/file.txt /sum.txt\n' "$sum" "$U" > "$T/u/Sum"
+build -q -t sum -f "$T/u/Sum" "$T/u" >/dev/null; check "ADD --checksum matching" 0 $?
+check "its file" "served v2" "$(runc sum cat /sum.txt)"
+bad=$(printf '%064d' 0)
+printf 'FROM busybox\nADD --checksum=sha256:%s %s/file.txt /sum.txt\n' "$bad" "$U" > "$T/u/Bad"
+check_fails "ADD --checksum not matching" "ADD --checksum: file.txt has sha256:$sum, not sha256:$bad" build -f "$T/u/Bad" "$T/u"
 check "nothing left behind" "" "$(nothing_left)"
 finish

@@ -55,9 +55,17 @@ oerr() { printf '%s' "$3" > "$T/o/Containerfile"; check_fails "$1" "$2" build --
 oerr "a missing base image" "Containerfile:1: FROM nosuch: no such image in the store" $'FROM nosuch\n'
 oerr "a missing COPY source" "Containerfile:2: COPY: nothere: no source files were specified" $'FROM busybox\nCOPY nothere /\n'
 oerr "a glob matching nothing" "Containerfile:2: COPY: \*.none: no source files" $'FROM busybox\nCOPY *.none /\n'
-oerr "ADD of a git source" "Containerfile:2: ADD git@example.org:x: git sources are not supported" $'FROM busybox\nADD git@example.org:x /x\n'
+oerr "ADD of a git source" "Containerfile:2: ADD git@example.org:x: git sources are not supported \(img build fetches only over HTTP\(S\); clone the repository into the context and COPY it\)" $'FROM busybox\nADD git@example.org:x /x\n'
+for g in https://127.0.0.1:9/r.git 'http://127.0.0.1:9/r.git#main' git://127.0.0.1/r ssh://git@127.0.0.1/r file:///srv/r.git; do
+	oerr "ADD of the git URL $g" "ADD $g: git sources are not supported" "FROM busybox"$'\n'"ADD $g /x"$'\n'
+done
+oerr "ADD of a file:// URL" "ADD file:///etc/passwd: file:// URLs are not supported" $'FROM busybox\nADD file:///etc/passwd /x\n'
+oerr "ADD --keep-git-dir" "ADD --keep-git-dir: git sources are not supported" $'FROM busybox\nADD --keep-git-dir=true https://127.0.0.1:9/r.git /x\n'
+oerr "ADD --checksum of a local file" "ADD --checksum: one HTTP\(S\) URL source is needed" $'FROM busybox\nADD --checksum=sha256:0000000000000000000000000000000000000000000000000000000000000000 Containerfile /x\n'
+oerr "ADD --checksum not a digest" "ADD --checksum=md5:1: sha256:<64 hex digits> is needed" $'FROM busybox\nADD --checksum=md5:1 http://127.0.0.1:9/x /x\n'
+oerr "COPY --exclude with an exception" "COPY --exclude=!x: a pattern is needed" $'FROM busybox\nCOPY --exclude=!x . /x/\n'
+oerr "COPY --parents=maybe" "COPY --parents=maybe: true or false" $'FROM busybox\nCOPY --parents=maybe . /x/\n'
 oerr "ADD of a URL and a file" "URLs and local sources in one ADD are not supported" $'FROM busybox\nADD http://127.0.0.1:9/x Containerfile /x/\n'
-oerr "RUN --mount=type=ssh not yet" "RUN --mount=type=ssh is not supported yet" $'FROM busybox\nRUN --mount=type=ssh true\n'
 oerr "COPY --from an unknown image" "COPY --from=nosuch" $'FROM busybox\nCOPY --from=nosuch /x /\n'
 oerr "two files to a non-dir" "the destination must be a directory and end with a /" $'FROM busybox\nCOPY Containerfile Containerfile /x\n'
 check_fails "no context dir" "build: context .*nothing-here: No such file" build "$T/nothing-here"

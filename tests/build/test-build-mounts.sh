@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# RUN --mount=type=cache, type=secret with --secret id=,src=, and type=bind
-# of the context (read-only): a cache
+# RUN --mount=type=cache, type=secret with --secret id=,src=, type=bind
+# of the context (read-only), type=tmpfs and type=ssh (--ssh): a cache
 # dir outlives the build and is shared by id, a secret is readable only in
 # its RUN (mode, owner), neither leaves anything in the image (not even the
 # mount stubs), a secret's content is not part of the cache key, a
@@ -52,8 +52,31 @@ check_fails "a bind through a link out of the context" "source=out: not in the c
 rm "$T/m/out"
 printf 'FROM busybox\nRUN --mount=type=bind,target=/x,rw true\n' > "$T/m/bind4"
 check_fails "a rw bind refused" "type=bind,rw is not supported" build -f "$T/m/bind4" "$T/m"
-printf 'FROM busybox\nRUN --mount=type=tmpfs,target=/t true\n' > "$T/m/tmpfs"
-check_fails "other mount types refused" "type=tmpfs is not supported yet" build -f "$T/m/tmpfs" "$T/m"
+# type=tmpfs: a fresh tmpfs at the target (its size), nothing of it in the layer
+printf 'FROM busybox\nRUN --mount=type=tmpfs,target=/t,size=1048576 echo x > /t/f && awk '"'"'$2 == "/t" { print $3, $4 }'"'"' /proc/mounts > /tm && df -k /t | awk '"'"'NR == 2 { print $2 }'"'"' > /tsize\nRUN [ ! -e /t/f ] && echo gone > /after\n' > "$T/m/tmpfs"
+build -q -t tm -f "$T/m/tmpfs" "$T/m" >/dev/null; check "a tmpfs mount" 0 $?
+check "it is a tmpfs" "tmpfs" "$(runc tm cut -d' ' -f1 /tm)"
+check "of the size asked (KiB)" "1024" "$(runc tm cat /tsize)"
+check "its files not in the image, nor its stub" "gone absent" "$(runc tm sh -c 'cat /after; [ -e /t ] && echo present || echo absent' | tr '\n' ' ' | sed 's/ $//')"
+printf 'FROM busybox\nRUN --mount=type=tmpfs,target=/t,size=1g1 true\n' > "$T/m/tmpfs2"
+check_fails "a tmpfs size not a number" "size=1g1: a number of bytes" build -f "$T/m/tmpfs2" "$T/m"
+# type=ssh: the agent socket of --ssh bound in, SSH_AUTH_SOCK set to it
+python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$T/agent.sock"
+printf 'FROM busybox\nRUN --mount=type=ssh [ -S "$SSH_AUTH_SOCK" ] && echo "$SSH_AUTH_SOCK" > /sock\nRUN --mount=type=ssh,id=other,target=/a.sock [ -S /a.sock ] && echo ok > /other\nRUN [ -z "$SSH_AUTH_SOCK" ] && echo unset > /later\n' > "$T/m/ssh"
+out=$(build -t sshimg --ssh default="$T/agent.sock" --ssh other="$T/agent.sock" -f "$T/m/ssh" "$T/m" 2>&1); rc=$?
+check "an ssh mount" 0 "$rc"
+check "SSH_AUTH_SOCK names the socket" "/run/buildkit/ssh_agent.0" "$(runc sshimg cat /sock)"
+check "an ssh id at a target" "ok" "$(runc sshimg cat /other)"
+check "SSH_AUTH_SOCK only in the ssh RUN, no stub left" "unset absent absent" "$(runc sshimg sh -c 'cat /later; for p in /run/buildkit /a.sock; do [ -e $p ] && echo present || echo absent; done' | tr '\n' ' ' | sed 's/ $//')"
+out=$(SSH_AUTH_SOCK="$T/agent.sock" build -q --ssh default -f "$T/m/ssh" "$T/m" 2>&1); rc=$?
+check "--ssh default takes \$SSH_AUTH_SOCK" 0 "$rc"
+printf 'FROM busybox\nRUN --mount=type=ssh,required=true true\n' > "$T/m/ssh2"
+check_fails "a required ssh agent not given" "ssh default: required and not given" build -f "$T/m/ssh2" "$T/m"
+printf 'FROM busybox\nRUN --mount=type=ssh [ -z "$SSH_AUTH_SOCK" ]\n' > "$T/m/ssh3"
+build -q -f "$T/m/ssh3" "$T/m" >/dev/null; check "an optional ssh agent not given: no mount" 0 $?
+check_fails "a key file is not an agent" "not an agent's socket" build --ssh default="$T/secret" -f "$T/m/ssh2" "$T/m"
+printf 'FROM busybox\nRUN --mount=type=nfs,target=/t true\n' > "$T/m/nfs"
+check_fails "an unknown mount type" "type=nfs: bind, cache, tmpfs, secret or ssh" build -f "$T/m/nfs" "$T/m"
 check_fails "--secret needs id and src" "--secret 'x': id=ID,src=FILE" build --secret x "$T/m"
 check "nothing left behind" "" "$(nothing_left)"
 ls "$STORE/tmp" | grep -q secret && fail "a secret copy left in the store" || pass "no secret copy left"

@@ -176,6 +176,34 @@ check ".dockerignore honoured" "./.dockerignore ./Containerfile ./keep ./keep.lo
 printf 'FROM busybox\nCOPY a.log /\n' > "$T/ig/Other"
 check_fails "COPY of an ignored file" "a.log: excluded by .dockerignore" build -f "$T/ig/Other" "$T/ig"
 
+# ---- COPY --exclude and --parents
+mkdir -p "$T/cx/src/a/b" "$T/cx/src/c" "$T/cx/x/./y"
+for f in src/top.txt src/top.md src/a/one.txt src/a/b/two.txt src/a/b/two.md src/c/three.txt x/y/z.txt; do echo "$f" > "$T/cx/$f"; done
+ctx cx <<'CF'
+FROM busybox
+COPY --exclude=*.md --exclude=a/b src/ /ex/
+COPY --exclude=**/*.txt src /ex2/
+COPY --exclude=*.md src/top.txt src/top.md /ex3/
+COPY --parents src/a/b/two.txt src/c/three.txt /par/
+COPY --parents src/*/*.txt /par2/
+COPY --parents ./x/./y/z.txt /piv/
+COPY --parents src/c /pdir/
+CF
+build -q -t cx "$T/cx" >/dev/null; check "COPY --exclude and --parents" 0 $?
+lst() { runc cx sh -c "cd $1 && find . -mindepth 1 | sort | tr '\n' ' '" | sed 's/ $//'; }
+check "--exclude: patterns below the source dir" "./a ./a/one.txt ./c ./c/three.txt ./top.txt" "$(lst /ex)"
+check "--exclude with **" "./a ./a/b ./a/b/two.md ./c ./top.md" "$(lst /ex2)"
+check "--exclude of a named source" "./top.txt" "$(lst /ex3)"
+check "--parents keeps the source paths" "./src ./src/a ./src/a/b ./src/a/b/two.txt ./src/c ./src/c/three.txt" "$(lst /par)"
+check "--parents with a glob" "./src ./src/a ./src/a/one.txt ./src/c ./src/c/three.txt" "$(lst /par2)"
+check "--parents below a /./ pivot" "./y ./y/z.txt" "$(lst /piv)"
+check "--parents of a dir: the dir kept" "./src ./src/c ./src/c/three.txt" "$(lst /pdir)"
+# an excluded file's change does not miss; a copied one's does
+out=$(build "$T/cx" 2>&1)
+echo changed > "$T/cx/src/top.md"
+out=$(build "$T/cx" 2>&1)
+check "an excluded file changed: that COPY cached, the next missed" "1" "$(printf '%s\n' "$out" | grep -c 'Using cache')"
+
 # ---- build args: default, --build-arg, scoping, unused warning
 ctx args <<'CF'
 ARG V=global
