@@ -149,8 +149,13 @@ static int v1_extra(struct run_cgroup *cg, const struct run_limits *lim, struct 
 		static const char *const files[] = { "blkio.weight", "blkio.bfq.weight" };
 		for (size_t i = 0; i < CM_ARRAY_SIZE(files); i++) {
 			path_of(cg, "blkio", files[i], p, sizeof(p));
-			if (access(p, F_OK) == 0)
-				return knob_int(cg, "blkio", files[i], lim->blkio_weight, err);
+			if (access(p, F_OK) < 0)
+				continue;
+			/* the first one there, then the cpuset (a return here
+			 * dropped --cpuset-cpus given with a weight) */
+			if ((r = knob_int(cg, "blkio", files[i], lim->blkio_weight, err)) < 0)
+				return r;
+			break;
 		}
 	}
 	if (lim->cpuset_cpus[0] && (r = v1_cpuset(cg, lim->cpuset_cpus, err)) < 0)

@@ -48,6 +48,12 @@ static int read_controllers(const char *dir, char **ret)
 	return 0;
 }
 
+bool run_cgroup_v2_has(const char *root, const char *ctrl)
+{
+	_cleanup_free_ char *avail = NULL;
+	return read_controllers(root, &avail) == 0 && has_word(avail, ctrl);
+}
+
 int run_cgroup_v2_check(const char *root, const struct run_limits *lim, struct cm_error *err)
 {
 	_cleanup_free_ char *avail = NULL;

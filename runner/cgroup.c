@@ -64,6 +64,21 @@ int run_cgroup_open(const char *root, const char *parent, const char *id,
 	return 0;
 }
 
+bool run_cgroup_has(const char *root, const char *ctrl)
+{
+	const struct run_cgroup_ops *ops;
+	char p[512];
+	struct statfs sf;
+	if (!root)
+		root = run_cgroup_default_root();
+	if (detect(root, &ops, NULL) < 0)
+		return false;
+	if (ops->version == RUN_CGROUP_V2)
+		return run_cgroup_v2_has(root, ctrl);
+	snprintf(p, sizeof(p), "%s/%s", root, ctrl);
+	return statfs(p, &sf) == 0 && sf.f_type == CGROUP_SUPER_MAGIC;
+}
+
 int run_cgroup_check(const char *root, const struct run_limits *lim, struct cm_error *err)
 {
 	const struct run_cgroup_ops *ops;

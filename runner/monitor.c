@@ -259,7 +259,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	 * mounts (it waits for "go" before the process) */
 	r = run_cgroup_destroy(cg, &e);
 	if (r == 0)
-		r = run_cgroup_create(cg, &c->lim, c->privileged, c->devices, c->n_devices, &e);
+		r = run_cgroup_create(cg, &c->lim, c->devices_all, c->devices, c->n_devices, &e);
 	if (r < 0) {
 		(void)run_cgroup_destroy(cg, NULL);
 		*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);

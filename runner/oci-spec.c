@@ -312,28 +312,55 @@ static int parse_process(struct run_config *c, const struct cm_json *p, struct c
 	return 0;
 }
 
-static int parse_resources(struct run_config *c, const struct cm_json *res, struct cm_error *err)
+int run_oci_limits(const struct cm_json *res, struct run_limits *lim, struct cm_error *err)
 {
 	const struct cm_json *mem = cm_json_get(res, "memory"), *cpu = cm_json_get(res, "cpu");
 	int64_t v;
-	if (cm_json_get_int(mem, "limit", &v) && v > 0)
-		c->lim.memory = v;
+	if (res && !cm_json_is(res, CM_JSON_OBJECT))
+		return cm_error_set(err, -EINVAL, "linux.resources: not an object");
+	if (cm_json_get_int(mem, "limit", &v))
+		lim->memory = v > 0 ? v : 0;
 	if (cm_json_get_int(mem, "swap", &v) && v != 0)
-		c->lim.memory_swap = v;
-	if (cm_json_get_int(cm_json_get(res, "pids"), "limit", &v) && v != 0)
-		c->lim.pids = v;
-	else
-		c->lim.pids = -1; /* no limit asked: none (runc's) */
+		lim->memory_swap = v;
+	if (cm_json_get_int(mem, "reservation", &v))
+		lim->memory_reservation = v > 0 ? v : 0;
+	const struct cm_json *oom = cm_json_get(mem, "disableOOMKiller");
+	if (oom && oom->type == CM_JSON_BOOL)
+		lim->oom_kill_disable = oom->b;
+	if (cm_json_get_int(cm_json_get(res, "pids"), "limit", &v))
+		lim->pids = v > 0 ? v : -1; /* 0 or -1: unlimited */
 	if (cm_json_get_int(cpu, "shares", &v) && v > 0)
-		c->lim.cpu_shares = v;
-	if (cm_json_get_int(cpu, "quota", &v) && v > 0)
-		c->lim.cpu_quota = v;
+		lim->cpu_shares = v;
+	if (cm_json_get_int(cpu, "quota", &v))
+		lim->cpu_quota = v > 0 ? v : 0;
 	if (cm_json_get_int(cpu, "period", &v) && v > 0)
-		c->lim.cpu_period = v;
-	if (c->lim.cpu_quota && !c->lim.cpu_period)
-		c->lim.cpu_period = 100000;
+		lim->cpu_period = v;
+	if (lim->cpu_quota && !lim->cpu_period)
+		lim->cpu_period = 100000;
+	const char *cpus = cm_json_get_str(cpu, "cpus");
+	if (cpus && *cpus) {
+		if (strlen(cpus) >= sizeof(lim->cpuset_cpus) || strspn(cpus, "0123456789,-") != strlen(cpus))
+			return cm_error_set(err, -EINVAL, "linux.resources.cpu.cpus '%s' is not a cpu list", cpus);
+		memcpy(lim->cpuset_cpus, cpus, strlen(cpus) + 1);
+	}
+	if (cm_json_get_int(cm_json_get(res, "blockIO"), "weight", &v) && v != 0) {
+		if (v < 10 || v > 1000)
+			return cm_error_set(err, -EINVAL, "linux.resources.blockIO.weight %lld is not in 10..1000",
+					    (long long)v);
+		lim->blkio_weight = v;
+	}
+	return 0;
+}
+
+static int parse_resources(struct run_config *c, const struct cm_json *res, struct cm_error *err)
+{
+	c->lim.pids = -1; /* no limit asked: none (runc's) */
+	int r = run_oci_limits(res, &c->lim, err);
+	if (r < 0)
+		return cm_error_prefix(err, r, "config.json");
 	/* device rules: an "allow all" rule lifts the list (privileged);
-	 * else the runner's default set plus the spec's linux.devices */
+	 * else the runner's default set plus the spec's linux.devices, each
+	 * with the access of its allow rule (parse_devices) */
 	const struct cm_json *dv = cm_json_get(res, "devices");
 	for (size_t i = 0; is_arr(dv) && i < dv->n; i++) {
 		const struct cm_json *a = cm_json_get(dv->v[i], "allow"), *t = cm_json_get(dv->v[i], "type");
@@ -347,11 +374,33 @@ static int parse_resources(struct run_config *c, const struct cm_json *res, stru
 		else if (!(a && a->b))
 			c->devices_all = false; /* a deny after allow-all: back to the list */
 	}
-	(void)err;
 	return 0;
 }
 
-static int parse_devices(struct run_config *c, const struct cm_json *dv, struct cm_error *err)
+/* The access the spec's device rules give a node (the last matching rule
+ * wins, as in the kernel's list); no rule naming it: "rwm", as runc's
+ * engines always add one for each of linux.devices. */
+static void device_access(const struct cm_json *rules, char type, int64_t mj, int64_t mn, char perms[4])
+{
+	memcpy(perms, "rwm", 4);
+	for (size_t i = 0; is_arr(rules) && i < rules->n; i++) {
+		const struct cm_json *r = rules->v[i], *a = cm_json_get(r, "allow");
+		const char *t = cm_json_get_str(r, "type"), *acc = cm_json_get_str(r, "access");
+		int64_t rmj = -1, rmn = -1;
+		(void)cm_json_get_int(r, "major", &rmj);
+		(void)cm_json_get_int(r, "minor", &rmn);
+		if (!t || t[0] != type || rmj != mj || rmn != mn)
+			continue; /* the catch-all deny and other nodes' rules */
+		size_t k = 0;
+		for (const char *q = "rwm"; *q; q++)
+			if (a && a->b && acc && strchr(acc, *q))
+				perms[k++] = *q;
+		perms[k] = '\0';
+	}
+}
+
+static int parse_devices(struct run_config *c, const struct cm_json *dv, const struct cm_json *rules,
+			 const struct cm_json *an, struct cm_error *err)
 {
 	if (!is_arr(dv) || !dv->n)
 		return 0;
@@ -364,14 +413,20 @@ static int parse_devices(struct run_config *c, const struct cm_json *dv, struct 
 		    strcmp(type, "u")) || !cm_json_get_int(dv->v[i], "major", &mj) ||
 		    !cm_json_get_int(dv->v[i], "minor", &mn) || mj < 0 || mn < 0)
 			return cm_error_set(err, -EINVAL, "config.json: bad linux.devices[%zu]", i);
-		/* the runner binds the host's node of the same path, checked to
-		 * be that device (it makes no node of its own) */
+		/* the runner binds the host's node (of the same path, or the
+		 * one img's annotation names), checked to be that device: it
+		 * makes no node of its own */
 		struct run_device *d = &c->devices[c->n_devices];
+		char key[300];
+		snprintf(key, sizeof(key), RUN_OCI_ANN_DEVHOST "%s", path);
+		const char *host = cm_json_get_str(an, key);
+		if (host && strncmp(host, "/dev/", 5) != 0)
+			return cm_error_set(err, -EINVAL, "config.json: annotation %s: not under /dev/", key);
 		d->type = type[0] == 'b' ? 'b' : 'c';
 		d->major = (unsigned)mj;
 		d->minor = (unsigned)mn;
-		memcpy(d->perms, "rwm", 4);
-		if (!(d->host = strdup(path)) || !(d->ctr = strdup(path)))
+		device_access(rules, d->type, mj, mn, d->perms);
+		if (!(d->host = strdup(host ? host : path)) || !(d->ctr = strdup(path)))
 			return -ENOMEM;
 		c->n_devices++;
 	}
@@ -463,7 +518,8 @@ int run_oci_config(const struct cm_json *spec, const char *bundle, const char *i
 	}
 	if ((r = parse_mounts(c, cm_json_get(spec, "mounts"), bundle, err)) < 0 ||
 	    (r = parse_resources(c, cm_json_get(lx, "resources"), err)) < 0 ||
-	    (r = parse_devices(c, cm_json_get(lx, "devices"), err)) < 0)
+	    (r = parse_devices(c, cm_json_get(lx, "devices"), cm_json_get(cm_json_get(lx, "resources"), "devices"),
+			       cm_json_get(spec, "annotations"), err)) < 0)
 		return r;
 	if ((r = strv_from(cm_json_get(lx, "maskedPaths"), &c->masked, "linux.maskedPaths", err)) < 0 ||
 	    (r = strv_from(cm_json_get(lx, "readonlyPaths"), &c->readonly_paths, "linux.readonlyPaths", err)) < 0)
@@ -521,6 +577,15 @@ int run_oci_config(const struct cm_json *spec, const char *bundle, const char *i
 		free(c->user);
 		if (!(c->user = strdup(user)))
 			return -ENOMEM;
+	}
+	const char *groups = cm_json_get_str(an, RUN_OCI_ANN_GROUPS);
+	if (groups && *groups) {
+		_cleanup_free_ char *g = strdup(groups);
+		if (!g)
+			return -ENOMEM;
+		for (char *save = NULL, *tok = strtok_r(g, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			if (strv_push(&c->group_add, tok) < 0)
+				return -ENOMEM;
 	}
 	if (cm_streq(cm_json_get_str(an, RUN_OCI_ANN_NETWORK), "bridge") && c->network == RUN_NET_NONE)
 		c->network = RUN_NET_BRIDGE;
@@ -664,6 +729,90 @@ static int jw_mounts(struct cm_jw *w, const struct run_config *c, struct cm_erro
 	return 0;
 }
 
+/* The members of a linux.resources object for every field of run_limits
+ * (0 = not set: left out; pids -1 or 0: -1, unlimited). */
+void run_oci_limits_write(struct cm_jw *w, const struct run_limits *l)
+{
+	const struct { const char *obj, *key; int64_t v; } f[] = {
+		{ "memory", "limit", l->memory }, { "memory", "swap", l->memory_swap },
+		{ "memory", "reservation", l->memory_reservation },
+		{ "cpu", "shares", l->cpu_shares }, { "cpu", "quota", l->cpu_quota },
+		{ "cpu", "period", l->cpu_period },
+	};
+	for (size_t i = 0; i < CM_ARRAY_SIZE(f); i++) {
+		if (i == 0 || strcmp(f[i].obj, f[i - 1].obj) != 0) {
+			cm_jw_key(w, f[i].obj);
+			cm_jw_obj(w);
+		}
+		if (f[i].v)
+			cm_jw_kint(w, f[i].key, f[i].v);
+		if (i + 1 < CM_ARRAY_SIZE(f) && strcmp(f[i].obj, f[i + 1].obj) == 0)
+			continue;
+		/* the last of its object: the members that are not numbers */
+		if (!strcmp(f[i].obj, "memory")) {
+			cm_jw_key(w, "disableOOMKiller");
+			cm_jw_bool(w, l->oom_kill_disable);
+		} else if (l->cpuset_cpus[0]) {
+			cm_jw_kstr(w, "cpus", l->cpuset_cpus);
+		}
+		cm_jw_obj_end(w);
+	}
+	cm_jw_key(w, "pids");
+	cm_jw_obj(w);
+	cm_jw_kint(w, "limit", l->pids ? l->pids : -1);
+	cm_jw_obj_end(w);
+	if (l->blkio_weight) {
+		cm_jw_key(w, "blockIO");
+		cm_jw_obj(w);
+		cm_jw_kint(w, "weight", l->blkio_weight);
+		cm_jw_obj_end(w);
+	}
+}
+
+/* One rule of linux.resources.devices (type 0: any, major/minor -1: any). */
+static void jw_dev_rule(struct cm_jw *w, bool allow, char type, int64_t major, int64_t minor,
+			const char *access)
+{
+	char t[2] = { type, 0 };
+	cm_jw_obj(w);
+	cm_jw_key(w, "allow");
+	cm_jw_bool(w, allow);
+	if (type)
+		cm_jw_kstr(w, "type", t);
+	if (major >= 0)
+		cm_jw_kint(w, "major", major);
+	if (minor >= 0)
+		cm_jw_kint(w, "minor", minor);
+	cm_jw_kstr(w, "access", access);
+	cm_jw_obj_end(w);
+}
+
+/* linux.resources: the limits, then the device rules: deny all,
+ * the runner's default set is implied, each --device with its perms,
+ * allow-all for --privileged */
+static void jw_resources(struct cm_jw *w, const struct run_config *c)
+{
+	/* pids 0 (img run's "not set"): its default where the container's
+	 * cgroup tree has the controller, else none (a spec's limit is one
+	 * asked for, refused on a v2 tree without it) */
+	struct run_limits l = c->lim;
+	if (!l.pids)
+		l.pids = run_cgroup_has(c->cgroup_root, "pids") ? RUN_DEFAULT_PIDS_LIMIT : -1;
+	cm_jw_key(w, "resources");
+	cm_jw_obj(w);
+	run_oci_limits_write(w, &l);
+	cm_jw_key(w, "devices");
+	cm_jw_arr(w);
+	jw_dev_rule(w, false, 0, -1, -1, "rwm");
+	for (size_t i = 0; i < c->n_devices; i++)
+		jw_dev_rule(w, true, c->devices[i].type, c->devices[i].major, c->devices[i].minor,
+			    c->devices[i].perms);
+	if (c->privileged)
+		jw_dev_rule(w, true, 'a', -1, -1, "rwm");
+	cm_jw_arr_end(w);
+	cm_jw_obj_end(w);
+}
+
 static void jw_linux(struct cm_jw *w, const struct run_config *c, const char *seccomp_json)
 {
 	cm_jw_key(w, "linux");
@@ -696,46 +845,7 @@ static void jw_linux(struct cm_jw *w, const struct run_config *c, const char *se
 			cm_jw_arr_end(w);
 		}
 	}
-	cm_jw_key(w, "resources");
-	cm_jw_obj(w);
-	/* 0 = not set: left out */
-	const struct { const char *obj, *key; int64_t v; } lims[] = {
-		{ "memory", "limit", c->lim.memory }, { "memory", "swap", c->lim.memory_swap },
-		{ "cpu", "shares", c->lim.cpu_shares }, { "cpu", "quota", c->lim.cpu_quota },
-		{ "cpu", "period", c->lim.cpu_period },
-	};
-	for (size_t i = 0; i < CM_ARRAY_SIZE(lims); i++) {
-		if (i == 0 || strcmp(lims[i].obj, lims[i - 1].obj) != 0) {
-			if (i)
-				cm_jw_obj_end(w);
-			cm_jw_key(w, lims[i].obj);
-			cm_jw_obj(w);
-		}
-		if (lims[i].v)
-			cm_jw_kint(w, lims[i].key, lims[i].v);
-	}
-	cm_jw_obj_end(w);
-	cm_jw_key(w, "pids");
-	cm_jw_obj(w);
-	cm_jw_kint(w, "limit", c->lim.pids ? c->lim.pids : RUN_DEFAULT_PIDS_LIMIT);
-	cm_jw_obj_end(w);
-	cm_jw_key(w, "devices");
-	cm_jw_arr(w);
-	cm_jw_obj(w);
-	cm_jw_key(w, "allow");
-	cm_jw_bool(w, false);
-	cm_jw_kstr(w, "access", "rwm");
-	cm_jw_obj_end(w);
-	if (c->privileged) {
-		cm_jw_obj(w);
-		cm_jw_key(w, "allow");
-		cm_jw_bool(w, true);
-		cm_jw_kstr(w, "type", "a");
-		cm_jw_kstr(w, "access", "rwm");
-		cm_jw_obj_end(w);
-	}
-	cm_jw_arr_end(w);
-	cm_jw_obj_end(w);
+	jw_resources(w, c);
 	cm_jw_key(w, "devices");
 	cm_jw_arr(w);
 	for (size_t i = 0; i < c->n_devices; i++) {
@@ -748,6 +858,19 @@ static void jw_linux(struct cm_jw *w, const struct run_config *c, const char *se
 		cm_jw_obj_end(w);
 	}
 	cm_jw_arr_end(w);
+	if (c->sysctls && c->sysctls[0]) {
+		cm_jw_key(w, "sysctl");
+		cm_jw_obj(w);
+		for (char **kv = c->sysctls; *kv; kv++) {
+			const char *eq = strchr(*kv, '=');
+			char k[256];
+			if (!eq || (size_t)(eq - *kv) >= sizeof(k))
+				continue; /* checked by img run */
+			snprintf(k, sizeof(k), "%.*s", (int)(eq - *kv), *kv);
+			cm_jw_kstr(w, k, eq + 1);
+		}
+		cm_jw_obj_end(w);
+	}
 	char cgp[1024];
 	snprintf(cgp, sizeof(cgp), "/%s/%s", c->cgroup_parent && *c->cgroup_parent ? c->cgroup_parent : "img",
 		 c->cgroup_name ? c->cgroup_name : c->id);
@@ -804,6 +927,23 @@ int run_oci_spec_write(const struct run_config *c, struct cm_jw *w, struct cm_er
 	if (c->user)
 		cm_jw_kstr(w, RUN_OCI_ANN_USER, c->user);
 	cm_jw_kstr(w, RUN_OCI_ANN_NETWORK, run_network_name(c->network));
+	for (size_t i = 0; i < c->n_devices; i++) {
+		char key[300];
+		if (cm_streq(c->devices[i].host, c->devices[i].ctr))
+			continue;
+		snprintf(key, sizeof(key), RUN_OCI_ANN_DEVHOST "%s", c->devices[i].ctr);
+		cm_jw_kstr(w, key, c->devices[i].host);
+	}
+	if (c->group_add && c->group_add[0]) {
+		/* --group-add NAME|GID: resolved in the container, as the user */
+		char g[1024];
+		size_t n = 0;
+		for (char **p = c->group_add; *p && n < sizeof(g); p++)
+			n += (size_t)snprintf(g + n, sizeof(g) - n, "%s%s", n ? "," : "", *p);
+		if (n >= sizeof(g))
+			return cm_error_set(err, -E2BIG, "--group-add: too many groups");
+		cm_jw_kstr(w, RUN_OCI_ANN_GROUPS, g);
+	}
 	cm_jw_obj_end(w);
 	cm_jw_obj_end(w);
 	return 0;
@@ -852,13 +992,17 @@ int run_oci_bundle_apply(struct run_config *c, struct cm_error *err)
 	_cleanup_run_config_ struct run_config *s = NULL;
 	if ((r = run_oci_config(j, c->bundle, c->id, &s, err)) < 0)
 		return cm_error_prefix(err, r, "the container's config.json");
-	/* the process, root, hostname, mounts, namespaces and security as the
-	 * spec says; img's own (network, ports, devices, limits, cgroup,
-	 * restart, init layer) stay from runner.json */
+	/* everything a spec says comes from it: the process, root, hostname,
+	 * mounts, namespaces, security, limits, devices, the cgroup's path
+	 * and sysctls. What stays runner.json's is what docker keeps in its
+	 * daemon rather than hand runc: the network set-up (veth, NAT,
+	 * ports, dns and hosts files), restart, logs, health, --init, and
+	 * the host's cgroup mount (cgroup_root) */
 	SWAP(c->argv, s->argv);
 	SWAP(c->env, s->env);
 	SWAP(c->cwd, s->cwd);
 	SWAP(c->user, s->user);
+	SWAP(c->group_add, s->group_add);
 	SWAP(c->rootfs, s->rootfs);
 	SWAP(c->hostname, s->hostname);
 	SWAP(c->vols, s->vols);
@@ -870,6 +1014,13 @@ int run_oci_bundle_apply(struct run_config *c, struct cm_error *err)
 		SWAP(c->seccomp, s->seccomp);
 	SWAP(c->masked, s->masked);
 	SWAP(c->readonly_paths, s->readonly_paths);
+	SWAP(c->devices, s->devices);
+	SWAP(c->n_devices, s->n_devices);
+	SWAP(c->sysctls, s->sysctls);
+	SWAP(c->cgroup_parent, s->cgroup_parent);
+	SWAP(c->cgroup_name, s->cgroup_name);
+	c->lim = s->lim;
+	c->devices_all = s->devices_all;
 	c->tty = s->tty;
 	c->read_only = s->read_only;
 	c->shm_size = s->shm_size;

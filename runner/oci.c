@@ -98,6 +98,15 @@ static int ctr_open(const char *root, const char *id, struct oci_ctr *o, struct 
 		oci_ctr_done(o);
 		return r;
 	}
+	/* the limits of the last `update`, over the spec's */
+	snprintf(p, sizeof(p), "%s/resources.json", o->dir);
+	if (access(p, F_OK) == 0) {
+		_cleanup_json_ struct cm_json *res = NULL;
+		if ((r = read_json(p, &res, err)) < 0 || (r = run_oci_limits(res, &o->c->lim, err)) < 0) {
+			oci_ctr_done(o);
+			return r;
+		}
+	}
 	return 0;
 }
 
@@ -120,7 +129,10 @@ static const char *ctr_status(const struct oci_ctr *o)
 	if (!pid_alive(o->pid, o->start))
 		return "stopped";
 	snprintf(p, sizeof(p), "%s/exec.fifo", o->dir);
-	return access(p, F_OK) == 0 ? "created" : "running";
+	if (access(p, F_OK) == 0)
+		return "created";
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	return run_cgroup_for(o->c, &cg, NULL) == 0 && run_cgroup_frozen(cg) == 1 ? "paused" : "running";
 }
 
 static void state_json(const struct oci_ctr *o, const char *id, const char *status, struct cm_jw *w)
@@ -553,6 +565,126 @@ int run_oci_ps(const char *root, const char *id, pid_t **ret, size_t *ret_n, str
 		r = cm_error_set(err, r, "listing the container's processes");
 	oci_ctr_done(&o);
 	return r;
+}
+
+int run_oci_pause(const char *root, const char *id, bool pause, struct cm_error *err)
+{
+	struct oci_ctr o;
+	int r = ctr_open(root, id, &o, err);
+	if (r < 0)
+		return r;
+	const char *st = ctr_status(&o);
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	if (pause && !cm_streq(st, "running") && !cm_streq(st, "created"))
+		r = cm_error_set(err, -EINVAL, "container %s is %s, not running", id, st);
+	else if (!pause && !cm_streq(st, "paused"))
+		r = cm_error_set(err, -EINVAL, "container %s is %s, not paused", id, st);
+	else if ((r = run_cgroup_for(o.c, &cg, err)) == 0 && (r = run_cgroup_freeze(cg, pause)) < 0)
+		r = cm_error_set(err, r, "%s the container's cgroup: %s", pause ? "freezing" : "thawing",
+				 strerror(-r));
+	oci_ctr_done(&o);
+	return r;
+}
+
+int run_oci_update(const char *root, const char *id, const struct cm_json *res, struct cm_error *err)
+{
+	struct oci_ctr o;
+	int r = ctr_open(root, id, &o, err);
+	if (r < 0)
+		return r;
+	struct run_limits l = o.c->lim;
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	struct cm_jw w;
+	if ((r = run_oci_limits(res, &l, err)) < 0)
+		goto out;
+	if (l.memory && l.memory_swap > 0 && l.memory_swap < l.memory) {
+		r = cm_error_set(err, -EINVAL, "memory+swap limit %lld is below the memory limit %lld",
+				 (long long)l.memory_swap, (long long)l.memory);
+		goto out;
+	}
+	if (cm_streq(ctr_status(&o), "stopped")) {
+		r = cm_error_set(err, -ESRCH, "container %s is not running", id);
+		goto out;
+	}
+	if ((r = run_cgroup_for(o.c, &cg, err)) < 0 || (r = run_cgroup_update(cg, &l, err)) < 0)
+		goto out;
+	cm_jw_init(&w, 2);
+	cm_jw_obj(&w);
+	run_oci_limits_write(&w, &l);
+	cm_jw_obj_end(&w);
+	if ((r = cm_jw_finish(&w, &text, &len)) < 0 || (r = run_write_atomic(o.dir, "resources.json", text, len)) < 0)
+		r = cm_error_set(err, r, "writing %s/resources.json: %s", o.dir, strerror(-r));
+out:
+	oci_ctr_done(&o);
+	return r;
+}
+
+int run_oci_stats(const char *root, const char *id, struct cm_jw *w, struct cm_error *err)
+{
+	struct oci_ctr o;
+	int r = ctr_open(root, id, &o, err);
+	if (r < 0)
+		return r;
+	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
+	struct run_stats st = { -1, -1, -1, -1, -1, -1, -1, -1 };
+	if (cm_streq(ctr_status(&o), "stopped"))
+		r = cm_error_set(err, -ESRCH, "container %s is not running", id);
+	else if ((r = run_cgroup_for(o.c, &cg, err)) == 0)
+		cg->ops->stats(cg, &st);
+	oci_ctr_done(&o);
+	if (r < 0)
+		return r;
+	/* runc's event: {"type": "stats", "id", "data": {cpu, memory, pids, blkio}} */
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "type", "stats");
+	cm_jw_kstr(w, "id", id);
+	cm_jw_key(w, "data");
+	cm_jw_obj(w);
+	const struct { const char *obj, *sub, *key; int64_t v; } f[] = {
+		{ "cpu", "usage", "total", st.cpu_ns },
+		{ "memory", "usage", "usage", st.mem_usage },
+		{ "memory", "usage", "limit", st.mem_limit },
+		{ "pids", NULL, "current", st.pids },
+	};
+	for (size_t i = 0; i < CM_ARRAY_SIZE(f); i++) {
+		bool first = i == 0 || strcmp(f[i].obj, f[i - 1].obj) != 0;
+		bool last = i + 1 == CM_ARRAY_SIZE(f) || strcmp(f[i].obj, f[i + 1].obj) != 0;
+		if (first) {
+			cm_jw_key(w, f[i].obj);
+			cm_jw_obj(w);
+			if (f[i].sub) {
+				cm_jw_key(w, f[i].sub);
+				cm_jw_obj(w);
+			}
+		}
+		if (f[i].v >= 0)
+			cm_jw_kint(w, f[i].key, f[i].v);
+		if (last) {
+			if (f[i].sub)
+				cm_jw_obj_end(w);
+			cm_jw_obj_end(w);
+		}
+	}
+	cm_jw_key(w, "blkio");
+	cm_jw_obj(w);
+	cm_jw_key(w, "ioServiceBytesRecursive");
+	cm_jw_arr(w);
+	const struct { const char *op; int64_t v; } io[] = { { "Read", st.blk_read }, { "Write", st.blk_write } };
+	for (size_t i = 0; i < CM_ARRAY_SIZE(io); i++) {
+		if (io[i].v < 0)
+			continue;
+		cm_jw_obj(w);
+		cm_jw_kstr(w, "op", io[i].op);
+		cm_jw_kint(w, "value", io[i].v);
+		cm_jw_obj_end(w);
+	}
+	cm_jw_arr_end(w);
+	cm_jw_obj_end(w);
+	cm_jw_obj_end(w);
+	cm_jw_obj_end(w);
+	return 0;
 }
 
 int run_oci_exec(const char *root, const char *id, const struct run_oci_exec *x, int *ret_code,

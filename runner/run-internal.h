@@ -128,6 +128,8 @@ int run_dev_rule_format(const struct run_dev_rule *r, char *buf, size_t sz);
 
 /* v2: refuse a limit whose controller is not in root's cgroup.controllers. */
 int run_cgroup_v2_check(const char *root, const struct run_limits *lim, struct cm_error *err);
+/* Whether the v2 tree at root offers the controller ctrl. */
+bool run_cgroup_v2_has(const char *root, const char *ctrl);
 
 /* v1: the controllers we use, each its own hierarchy. */
 extern const char *const run_cgroup_v1_controllers[];

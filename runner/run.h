@@ -379,6 +379,9 @@ enum run_cgroup_version { RUN_CGROUP_V1 = 1, RUN_CGROUP_V2 = 2 };
  * the v2 mount of a hybrid host: /sys/fs/cgroup/unified), else
  * /sys/fs/cgroup. Later commands use the recorded one, not the env. */
 const char *run_cgroup_default_root(void);
+/* Whether the cgroup tree at root (NULL: the default) has controller ctrl
+ * ("pids": a v1 hierarchy of it, or in v2's cgroup.controllers). */
+bool run_cgroup_has(const char *root, const char *ctrl);
 /* Detect the layout under root (absolute; NULL = /sys/fs/cgroup) and name
  * the container's group parent/id. Nothing is created. */
 int run_cgroup_open(const char *root, const char *parent, const char *id,
@@ -666,7 +669,16 @@ int run_oci_hooks(const struct cm_json *spec, const char *kind, struct run_hook 
  * device is named by its container path. */
 #define RUN_OCI_ANN_USER "org.img.user"
 #define RUN_OCI_ANN_NETWORK "org.img.network"
+#define RUN_OCI_ANN_GROUPS "org.img.group-add"     /* --group-add, comma-separated */
+#define RUN_OCI_ANN_DEVHOST "org.img.device-host:" /* + the container's path: the host node */
 int run_oci_spec_write(const struct run_config *c, struct cm_jw *w, struct cm_error *err);
+/* An OCI linux.resources object laid over lim: the fields it has replace
+ * lim's (memory, swap, reservation, disableOOMKiller, pids, cpu shares,
+ * quota, period, cpus, blockIO weight), the others stay. -EINVAL for a
+ * bad value. And the reverse: every field of lim as those members (the
+ * caller opens and closes the object). */
+int run_oci_limits(const struct cm_json *res, struct run_limits *lim, struct cm_error *err);
+void run_oci_limits_write(struct cm_jw *w, const struct run_limits *lim);
 /* The monitor, before pid 1: the spec of c written to BUNDLE/config.json
  * (an OCI bundle, as docker hands runc) and read back; pid 1's process,
  * root, hostname, mounts, namespaces and security then come from it
@@ -692,6 +704,15 @@ int run_oci_kill(const char *root, const char *id, int sig, bool all, struct cm_
 /* force: kill a container still created or running first. */
 int run_oci_delete(const char *root, const char *id, bool force, struct cm_error *err);
 int run_oci_ps(const char *root, const char *id, pid_t **ret, size_t *ret_n, struct cm_error *err);
+/* pause / resume: freeze or thaw the container's cgroup (runc's errors
+ * for one not running, not paused); state then says "paused". */
+int run_oci_pause(const char *root, const char *id, bool pause, struct cm_error *err);
+/* update: res (a linux.resources object) laid over the container's
+ * limits, written to its cgroup, and kept in ROOT/ID/resources.json (read
+ * back over the spec's by every later verb). */
+int run_oci_update(const char *root, const char *id, const struct cm_json *res, struct cm_error *err);
+/* events --stats: one runc "stats" event of the container's cgroup. */
+int run_oci_stats(const char *root, const char *id, struct cm_jw *w, struct cm_error *err);
 struct run_oci_exec {
 	const char *process;             /* --process FILE, or: */
 	char **args, **env;

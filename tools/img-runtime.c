@@ -4,6 +4,7 @@
  * --runtime, conmon). A thin main over librunner's run_oci_* (oci.c): the
  * container runs with the code of `img run`. See docs/runner.md. */
 #include "run.h"
+#include "cm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -493,10 +494,136 @@ static int cmd_spec(struct opts *o)
 	return 0;
 }
 
+/* update: --resources FILE ("-": stdin), a linux.resources object, or
+ * runc's flags, which make one */
+static int cmd_update(const char *root, struct opts *o)
+{
+	static const struct { const char *flag, *obj, *key; bool bytes; } flags[] = {
+		{ "memory", "memory", "limit", true }, { "memory-swap", "memory", "swap", true },
+		{ "memory-reservation", "memory", "reservation", true },
+		{ "cpu-shares", "cpu", "shares", false }, { "cpu-quota", "cpu", "quota", false },
+		{ "cpu-period", "cpu", "period", false }, { "pids-limit", "pids", "limit", false },
+		{ "blkio-weight", "blockIO", "weight", false },
+	};
+	int64_t vals[CM_ARRAY_SIZE(flags)];
+	bool set[CM_ARRAY_SIZE(flags)] = { false };
+	const char *file = NULL, *cpus = NULL;
+	struct cm_error e = { 0 };
+	while (o->i < o->argc && o->argv[o->i][0] == '-') {
+		size_t k;
+		if (opt(o, "resources", "r", true)) {
+			file = o->val;
+			continue;
+		}
+		if (opt(o, "cpuset-cpus", NULL, true)) {
+			cpus = o->val;
+			continue;
+		}
+		for (k = 0; k < CM_ARRAY_SIZE(flags); k++)
+			if (opt(o, flags[k].flag, NULL, true))
+				break;
+		if (k == CM_ARRAY_SIZE(flags))
+			unknown(o, "update");
+		char *end = NULL;
+		if (flags[k].bytes && !strcmp(o->val, "-1"))
+			vals[k] = -1;
+		else if (flags[k].bytes ? run_parse_bytes(o->val, &vals[k], &e) < 0 :
+			 (errno = 0, vals[k] = strtoll(o->val, &end, 10), errno || !*o->val || *end)) {
+			fail_msg("update: --%s '%s' is not a number", flags[k].flag, o->val);
+			return 1;
+		}
+		set[k] = true;
+	}
+	const char *id = need_id(o, "update");
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	if (file) {
+		/* the whole file: a JSON text has no NUL */
+		FILE *f = !strcmp(file, "-") ? stdin : fopen(file, "re");
+		size_t cap = 0;
+		ssize_t n = f ? getdelim(&text, &cap, '\0', f) : -1;
+		int saved = errno;
+		if (f && f != stdin)
+			fclose(f);
+		if (n < 0) {
+			fail_msg("update: reading --resources %s: %s", file, f ? "empty or unreadable" : strerror(saved));
+			return 1;
+		}
+		len = (size_t)n;
+	} else {
+		struct cm_jw w;
+		cm_jw_init(&w, 0);
+		cm_jw_obj(&w);
+		static const char *const objs[] = { "memory", "cpu", "pids", "blockIO" };
+		for (size_t q = 0; q < CM_ARRAY_SIZE(objs); q++) {
+			cm_jw_key(&w, objs[q]);
+			cm_jw_obj(&w);
+			for (size_t k = 0; k < CM_ARRAY_SIZE(flags); k++)
+				if (set[k] && !strcmp(flags[k].obj, objs[q]))
+					cm_jw_kint(&w, flags[k].key, vals[k]);
+			if (q == 1 && cpus)
+				cm_jw_kstr(&w, "cpus", cpus);
+			cm_jw_obj_end(&w);
+		}
+		cm_jw_obj_end(&w);
+		if (cm_jw_finish(&w, &text, &len) < 0)
+			return 1;
+	}
+	_cleanup_json_ struct cm_json *res = NULL;
+	char eb[128] = "";
+	if (cm_json_parse(text, len, &res, eb, sizeof(eb)) < 0) {
+		fail_msg("update: --resources %s: %s", file ? file : "", eb);
+		return 1;
+	}
+	return run_oci_update(root, id, res, &e) < 0 ? fail_err("update", &e) : 0;
+}
+
+/* events: --stats prints one stats event; else one every --interval
+ * (5s) until the container stops */
+static int cmd_events(const char *root, struct opts *o)
+{
+	bool once = false;
+	long interval = 5;
+	while (o->i < o->argc && o->argv[o->i][0] == '-') {
+		if (opt(o, "stats", NULL, false))
+			once = is_true(o->val);
+		else if (opt(o, "interval", NULL, true)) {
+			char *end = NULL;
+			interval = strtol(o->val, &end, 10);
+			if (interval <= 0 || (*end && strcmp(end, "s"))) {
+				fail_msg("events: --interval '%s' is not a number of seconds", o->val);
+				return 1;
+			}
+		} else
+			unknown(o, "events");
+	}
+	const char *id = need_id(o, "events");
+	for (int n = 0;; n++) {
+		struct cm_error e = { 0 };
+		struct cm_jw w;
+		char *s = NULL;
+		cm_jw_init(&w, 0);
+		if (run_oci_stats(root, id, &w, &e) < 0) {
+			cm_jw_free(&w);
+			/* a stream ends with its container */
+			return n && !once ? 0 : fail_err("events", &e);
+		}
+		if (cm_jw_finish(&w, &s, NULL) < 0)
+			return 1;
+		printf("%s\n", s);
+		fflush(stdout);
+		free(s);
+		if (once)
+			return 0;
+		sleep((unsigned)interval);
+	}
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: img-runtime [--root DIR] [--log FILE] [--log-format text|json] COMMAND [OPTIONS] ID\n"
-		"commands (runc's): create start state kill delete run exec ps features spec\n");
+		"commands (runc's): create start state kill delete run exec ps pause resume update events\n"
+		"features spec\n");
 }
 
 int main(int argc, char **argv)
@@ -586,6 +713,14 @@ int main(int argc, char **argv)
 		const char *id = need_id(&o, verb);
 		return run_oci_delete(root, id, force, &e) < 0 ? fail_err(verb, &e) : 0;
 	}
-	fail_msg("%s: command not supported (pause, resume, update, events, checkpoint are not)", verb);
+	if (!strcmp(verb, "pause") || !strcmp(verb, "resume")) {
+		const char *id = need_id(&o, verb);
+		return run_oci_pause(root, id, !strcmp(verb, "pause"), &e) < 0 ? fail_err(verb, &e) : 0;
+	}
+	if (!strcmp(verb, "update"))
+		return cmd_update(root, &o);
+	if (!strcmp(verb, "events"))
+		return cmd_events(root, &o);
+	fail_msg("%s: command not supported (checkpoint, restore are not)", verb);
 	return 1;
 }

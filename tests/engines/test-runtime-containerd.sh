@@ -32,6 +32,12 @@ rc=$?
 check "ctr tasks exec: output and exit code" "in-exec 4" "$out $rc"
 pid=$(ctr tasks ls | awk '$1 == "d1" {print $2}')
 check_re "ctr tasks ps (runtime ps --format json): pid 1" "^$pid( |$)" "$(ctr tasks ps d1 | awk 'NR > 1 {print $1}' | tr '\n' ' ')"
+# pause / resume: the shim runs `img-runtime pause`, then reads `state`
+ctr tasks pause d1 || fail "ctr tasks pause"
+fz=/sys/fs/cgroup/freezer$(awk -F: '$2 == "freezer" {print $3}' /proc/$pid/cgroup)
+check_re "ctr tasks pause: PAUSED, the freezer FROZEN" "PAUSED FROZEN$" "$(echo $(ctr tasks ls | grep '^d1 ') $(cat "$fz/freezer.state"))"
+ctr tasks resume d1 || fail "ctr tasks resume"
+check_re "ctr tasks resume: RUNNING, THAWED" "RUNNING THAWED$" "$(echo $(ctr tasks ls | grep '^d1 ') $(cat "$fz/freezer.state"))"
 ctr tasks kill d1 || fail "ctr tasks kill"
 for i in $(seq 200); do ctr tasks ls | grep -q '^d1 .*STOPPED' && break; sleep 0.1; done
 check_re "ctr tasks kill (TERM): stopped" "STOPPED$" "$(ctr tasks ls | grep '^d1 ')"

@@ -36,6 +36,10 @@ out=$(pod exec -t d1 sh -c 'tty; exit 2' 2>&1 </dev/null)
 rc=$?
 check_re "podman exec -t: a pty of the container's devpts, the exit code" "^/dev/pts/[0-9]+ 2$" \
 	"$(echo $(printf '%s' "$out" | tr -d '\r') $rc)"
+pod pause d1 >/dev/null || fail "podman pause"
+check "podman pause (img-runtime pause): paused" "paused" "$(pod inspect --format '{{.State.Status}}' d1)"
+pod unpause d1 >/dev/null || fail "podman unpause"
+check "podman unpause (img-runtime resume): running" "running" "$(pod inspect --format '{{.State.Status}}' d1)"
 pod stop -t 20 d1 >/dev/null || fail "podman stop"
 check "podman stop: SIGTERM, the process's exit code" "exited 0" \
 	"$(pod inspect -f '{{.State.Status}} {{.State.ExitCode}}' d1)"

@@ -59,11 +59,39 @@ rt exec -d --pid-file "$T/ex.pid" life sleep 300 </dev/null >/dev/null 2>&1
 xp=$(cat "$T/ex.pid" 2>/dev/null)
 check "exec -d --pid-file: the process runs, its host pid" "sleep" "$(cat /proc/${xp:-0}/comm 2>/dev/null)"
 check "ps: both processes" "2" "$(rt ps --format json life | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+# pause, resume, update, events: the container's own cgroup (v1 here)
+cgof() { awk -F: -v c="$1" '$2 == c {print $3}' /proc/$pid/cgroup; }
+fz=/sys/fs/cgroup/freezer$(cgof freezer) mg=/sys/fs/cgroup/memory$(cgof memory)
+pg=/sys/fs/cgroup/pids$(cgof pids) cg=/sys/fs/cgroup/cpu$(cgof cpu)
+rt pause life || fail "pause"
+check "pause: state paused, the freezer FROZEN" "paused FROZEN" "$(st life | cut -d' ' -f1) $(cat "$fz/freezer.state")"
+check_false "pause: a paused container is refused" rt pause life
+rt resume life || fail "resume"
+check "resume: state running, THAWED" "running THAWED" "$(st life | cut -d' ' -f1) $(cat "$fz/freezer.state")"
+check_false "resume: a running container is not paused" rt resume life
+rt update --memory 48m --pids-limit 50 --cpu-quota 20000 --cpu-period 100000 --cpu-shares 300 life || fail "update"
+check "update (runc's flags): memory, pids, cpu quota and shares in the cgroup" "50331648 50 20000 300" \
+	"$(echo $(cat "$mg/memory.limit_in_bytes" "$pg/pids.max" "$cg/cpu.cfs_quota_us" "$cg/cpu.shares"))"
+echo '{"memory": {"limit": 33554432}, "pids": {"limit": 60}}' >"$T/res.json"
+rt update --resources "$T/res.json" life || fail "update --resources"
+check "update --resources FILE: its fields, the earlier update's kept" "33554432 60 20000" \
+	"$(echo $(cat "$mg/memory.limit_in_bytes" "$pg/pids.max" "$cg/cpu.cfs_quota_us"))"
+echo '{"pids": {"limit": 70}}' | rt update -r - life || fail "update -r -"
+check "update -r - (stdin)" "70" "$(cat "$pg/pids.max")"
+check_false "update: a blockIO weight out of 10..1000 is refused" rt update --blkio-weight 5 life
+check_false "update: a bad --memory is refused" rt update --memory lots life
+rt events --stats life >"$T/ev.json" 2>&1 || fail "events --stats" "$(cat "$T/ev.json")"
+check "events --stats: runc's stats event (pids, memory, cpu of the cgroup)" "stats life 2 True True" \
+	"$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); d=j["data"]
+print(j["type"], j["id"], d["pids"]["current"], d["memory"]["usage"]["usage"] > 0, d["cpu"]["usage"]["total"] > 0)' "$T/ev.json" 2>&1)"
 check_false "delete: a running container needs -f" rt delete life
 rt kill life KILL || fail "kill KILL"
 for i in $(seq 100); do [ "$(st life | cut -d' ' -f1)" = stopped ] && break; sleep 0.1; done
 check "kill: stopped, pid 0" "stopped 0" "$(st life | cut -d' ' -f1-2)"
 check_false "kill: a stopped container: not running" rt kill life KILL
+check_false "pause: a stopped container is refused" rt pause life
+check_false "update: a stopped container is refused" rt update --pids-limit 10 life
+check_false "events --stats: a stopped container is refused" rt events --stats life
 check_false "start: a stopped container is refused" rt start life
 rt delete life || fail "delete"
 check_false "delete: state gone" rt state life
@@ -186,15 +214,31 @@ check "linux.uidMappings, gidMappings (user namespace)" "0 100000 65536 0 200000
 
 CGN=imgrt$$
 runb res "lx['cgroupsPath'] = '/$CGN/res'
-lx['resources'].update(memory={'limit': 64 << 20}, pids={'limit': 42}, cpu={'quota': 50000, 'period': 100000, 'shares': 512})" \
-	sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares; cat /proc/self/cgroup | grep pids'
+lx['resources'].update(memory={'limit': 64 << 20, 'swap': 96 << 20, 'reservation': 32 << 20, 'disableOOMKiller': True},
+	pids={'limit': 42}, cpu={'quota': 50000, 'period': 100000, 'shares': 512, 'cpus': '1'}, blockIO={'weight': 300})" \
+	sh -c 'cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes pids/pids.max cpu/cpu.cfs_quota_us cpu/cpu.shares \
+		memory/memory.memsw.limit_in_bytes memory/memory.soft_limit_in_bytes; grep -c "oom_kill_disable 1" memory/memory.oom_control
+		cat blkio/blkio.bfq.weight 2>/dev/null || cat blkio/blkio.weight 2>/dev/null || echo no-weight-file
+		grep Cpus_allowed_list /proc/self/status; grep pids /proc/self/cgroup'
 check "linux.resources: memory, pids, cpu quota and shares" "67108864 42 50000 512" "$(echo $OUT | cut -d' ' -f1-4)"
+check "linux.resources: memory swap, reservation, disableOOMKiller" "100663296 33554432 1" "$(echo $OUT | cut -d' ' -f5-7)"
+w=$(echo $OUT | cut -d' ' -f8)
+if [ "$w" = no-weight-file ]; then
+	skip "linux.resources: blockIO.weight" "no blkio weight file (BFQ) on this host"
+else
+	check "linux.resources: blockIO.weight" "300" "$w"
+fi
+check "linux.resources: cpu.cpus (a cpuset group, with a weight)" "Cpus_allowed_list: 1" "$(echo $OUT | cut -d' ' -f9-10)"
 check_re "linux.cgroupsPath: the group" "pids:/$CGN/res$" "$OUT"
 for c in /sys/fs/cgroup/*/; do rmdir "$c$CGN" 2>/dev/null; done
 check "linux.cgroupsPath: the group removed with the container" "" "$(ls -d /sys/fs/cgroup/*/"$CGN"/res 2>/dev/null)"
 if [ -c /dev/fuse ]; then
 	runb dev 'lx["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]' stat -c '%F %t:%T' /dev/fuse
 	check "linux.devices: the node" "character special file a:e5" "$OUT"
+	runb devr 'lx["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]
+lx["resources"]["devices"] = [{"allow": False, "access": "rwm"}, {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "r"}]' \
+		sh -c 'grep -c "^c 10:229 r$" /sys/fs/cgroup/devices/devices.list'
+	check "linux.resources.devices: the access of its rule (r)" "1" "$OUT"
 else
 	skip "linux.devices" "no /dev/fuse on the host"
 fi

@@ -158,6 +158,10 @@ static void test_oci_refused(void **state)
 		{ "\"mounts\":[{\"destination\":\"/x\",\"type\":\"proc\",\"source\":\"proc\"}]", "not supported" },
 		{ "\"mounts\":[{\"destination\":\"x\",\"type\":\"tmpfs\"}]", "not absolute" },
 		{ "\"hooks\":{\"startContainer\":[{\"path\":\"rel\"}]}", "absolute" },
+		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"resources\":{\"cpu\":{\"cpus\":\"0;1\"}}}", "cpu.cpus" },
+		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"resources\":{\"blockIO\":{\"weight\":5}}}", "10..1000" },
+		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3}]},"
+		  "\"annotations\":{\"org.img.device-host:/dev/x\":\"/etc/passwd\"}", "not under /dev/" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		/* the fragment last: a duplicate key replaces the base's */
@@ -181,17 +185,32 @@ static void test_oci_roundtrip(void **state)
 	char *tmpfs[] = { "/t:size=1m,mode=700", NULL };
 	struct run_volume vols[] = { { .host = "/h1", .ctr = "/c1", .ro = true }, { .host = "/h2", .ctr = "/c2" } };
 	struct run_ulimit ul[] = { { RLIMIT_NOFILE, 100, 200 }, { RLIMIT_CORE, -1, -1 } };
-	struct run_device dev[] = { { "/dev/fuse", "/dev/fuse", 'c', 10, 229, "rwm" } };
+	struct run_device dev[] = { { "/dev/fuse", "/dev/fuse", 'c', 10, 229, "rwm" },
+				    { "/dev/sda", "/dev/xvda", 'b', 8, 0, "r" } };
+	char *sysctls[] = { "net.ipv4.ip_forward=1", "kernel.msgmax=9000", NULL };
+	char *groups[] = { "users", "42", NULL };
 	struct run_config c = {
 		.id = "abc", .argv = argv, .env = env, .cwd = "/w", .user = "nobody:users",
 		.hostname = "hn", .tty = true, .read_only = true, .rootfs = "/root/fs",
 		.network = RUN_NET_BRIDGE, .cap_drop = 1u << 0, .cap_add = 1u << 12,
 		.vols = vols, .n_vols = 2, .tmpfs = tmpfs, .shm_size = 8 << 20,
-		.ulimits = ul, .n_ulimits = 2, .devices = dev, .n_devices = 1,
-		.lim = { .memory = 1 << 26, .memory_swap = 1 << 27, .cpu_quota = 50000,
-			 .cpu_period = 100000, .cpu_shares = 256, .pids = 77 },
+		.ulimits = ul, .n_ulimits = 2, .devices = dev, .n_devices = 2,
+		.sysctls = sysctls, .group_add = groups,
 		.cgroup_parent = "imgtest",
 	};
+	/* every field of run_limits: a new one the spec does not carry fails
+	 * the memory compare below (padding zeroed, as calloc's is) */
+	memset(&c.lim, 0, sizeof(c.lim));
+	c.lim.memory = 1 << 26;
+	c.lim.memory_swap = 1 << 27;
+	c.lim.cpu_quota = 50000;
+	c.lim.cpu_period = 100000;
+	c.lim.cpu_shares = 256;
+	c.lim.pids = 77;
+	c.lim.memory_reservation = 1 << 25;
+	c.lim.blkio_weight = 300;
+	c.lim.oom_kill_disable = true;
+	memcpy(c.lim.cpuset_cpus, "0-1", 4);
 	struct cm_jw w;
 	char *text = NULL;
 	struct cm_error e = { 0 };
@@ -221,8 +240,21 @@ static void test_oci_roundtrip(void **state)
 	assert_int_equal(b->n_ulimits, 2);
 	assert_int_equal(b->ulimits[0].soft, 100);
 	assert_int_equal(b->ulimits[1].hard, -1);
-	assert_int_equal(b->n_devices, 1);
+	assert_int_equal(b->n_devices, 2);
 	assert_int_equal(b->devices[0].major, 10);
+	assert_string_equal(b->devices[0].host, "/dev/fuse");
+	assert_string_equal(b->devices[0].perms, "rwm");
+	assert_string_equal(b->devices[1].host, "/dev/sda"); /* img's annotation */
+	assert_string_equal(b->devices[1].ctr, "/dev/xvda");
+	assert_int_equal(b->devices[1].type, 'b');
+	assert_string_equal(b->devices[1].perms, "r");       /* its allow rule */
+	assert_false(b->devices_all);
+	assert_string_equal(b->sysctls[0], "net.ipv4.ip_forward=1");
+	assert_string_equal(b->sysctls[1], "kernel.msgmax=9000");
+	assert_null(b->sysctls[2]);
+	assert_string_equal(b->group_add[0], "users");
+	assert_string_equal(b->group_add[1], "42");
+	assert_null(b->group_add[2]);
 	assert_memory_equal(&b->lim, &c.lim, sizeof(c.lim));
 	assert_string_equal(b->cgroup_parent, "imgtest");
 	assert_string_equal(b->cgroup_name, "abc");
@@ -241,6 +273,21 @@ static void test_oci_roundtrip(void **state)
 	cm_json_free(j);
 	free(text);
 
+	/* --privileged: the allow-all device rule; pids 0: img's default */
+	c.privileged = true;
+	c.lim = (struct run_limits){ 0 };
+	cm_jw_init(&w, 0);
+	assert_int_equal(run_oci_spec_write(&c, &w, &e), 0);
+	assert_int_equal(cm_jw_finish(&w, &text, NULL), 0);
+	assert_int_equal(cm_json_parse(text, strlen(text), &j, NULL, 0), 0);
+	assert_int_equal(run_oci_config(j, "/", "abc", &b, &e), 0);
+	assert_true(b->devices_all);
+	assert_int_equal(b->lim.pids, run_cgroup_has(NULL, "pids") ? RUN_DEFAULT_PIDS_LIMIT : -1);
+	assert_int_equal(b->lim.memory, 0);
+	assert_false(b->lim.oom_kill_disable);
+	run_config_free(b);
+	cm_json_free(j);
+	free(text);
 }
 
 int main(void)
