@@ -1018,7 +1018,9 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 		snprintf(nm, sizeof(nm), "container:%s", c->net_container ? c->net_container : "");
 		cm_jw_kstr(w, "NetworkMode", nm);
 	} else {
-		cm_jw_kstr(w, "NetworkMode", run_network_name(c->network));
+		char nb[64];
+		cm_jw_kstr(w, "NetworkMode", c->network == RUN_NET_BRIDGE ? run_config_net_primary(c, nb)
+									     : run_network_name(c->network));
 	}
 	cm_jw_kstr(w, "PidMode", c->host_pid ? "host" : "");
 	cm_jw_kstr(w, "UTSMode", c->host_uts ? "host" : "");

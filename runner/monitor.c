@@ -331,6 +331,10 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	bool bridged = false;
 	if (r == 0 && c->network == RUN_NET_BRIDGE)
 		bridged = (r = run_net_setup(c, pid, ip, mac, &e)) == 0;
+	/* a user-defined network's names: the embedded DNS, served below */
+	struct run_dns *dns = NULL;
+	if (r == 0 && bridged)
+		r = run_dns_open(c, pid, &dns, &e);
 	/* img stop while pid 1 sets up: it killed the group, and kills it again
 	 * until we are done; one not yet in the group (moved above) goes here */
 	if (r == 0 && stopped_by_user(bundle))
@@ -339,6 +343,9 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		(void)run_cgroup_destroy(cg, NULL);
+		run_dns_close(dns);
+		if (bridged)
+			(void)run_net_release(c->id, NULL);
 		/* pid 1 may have failed first (a refused rootfs): its error is
 		 * the cause, ours (its netns gone) only a consequence */
 		struct run_child_error early;
@@ -379,6 +386,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		(void)run_cgroup_destroy(cg, NULL);
 		if (bridged)
 			(void)run_net_release(c->id, NULL);
+		run_dns_close(dns);
 		cm_close(&out.fd);
 		cm_close(&err.fd);
 		*ret_code = monitor_fail(sync, bundle, ce.code, ce.msg);
@@ -400,6 +408,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		(void)run_cgroup_destroy(cg, NULL);
 		if (bridged)
 			(void)run_net_release(c->id, NULL);
+		run_dns_close(dns);
 		*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
 		return -1;
 	}
@@ -417,13 +426,15 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	struct run_health_run *health = &m->health;
 	run_health_begin(health, c, bundle, run_now_ns());
 	while (!exited || out.fd >= 0 || err.fd >= 0) {
-		struct pollfd pf[6] = {
+		struct pollfd pf[8] = {
 			{ .fd = out.fd, .events = POLLIN },
 			{ .fd = err.fd, .events = POLLIN },
 			{ .fd = exited ? -1 : sfd, .events = POLLIN },
 			{ .fd = in.len ? -1 : in.src, .events = POLLIN },
 			{ .fd = in.len ? in.dst : -1, .events = POLLOUT },
 			{ .fd = m->fs_lost ? -1 : m->ufsd, .events = POLLIN },
+			{ .fd = exited ? -1 : run_dns_fd(dns, 0), .events = POLLIN },
+			{ .fd = exited ? -1 : run_dns_fd(dns, 1), .events = POLLIN },
 		};
 		/* after pid 1 exited the pidns is gone: drain what is buffered */
 		int pr = poll(pf, CM_ARRAY_SIZE(pf), exited ? 200 : run_health_poll_ms(health, run_now_ns()));
@@ -442,6 +453,10 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		}
 		if (pf[1].revents)
 			stream_read(&err, log);
+		if (pf[6].revents)
+			run_dns_step(dns, 0);
+		if (pf[7].revents)
+			run_dns_step(dns, 1);
 		if (pf[3].revents || pf[4].revents)
 			run_input_step(&in, pf[3].revents != 0);
 		if (pf[5].revents) {
@@ -476,6 +491,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	if (in.close_at_eof)
 		cm_close(&in.dst);
 	run_health_end(health);
+	run_dns_close(dns);
 	st->status = RUN_EXITED;
 	st->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	st->oom_killed = run_cgroup_oom_killed(cg);

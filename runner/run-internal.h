@@ -218,6 +218,23 @@ int run_nl_route_default(int fd, int ifindex, const char *gw);
 
 /* ---- net.c -------------------------------------------------------------- */
 
+/* The most interfaces (networks) of one container: eth0..eth9. */
+#define RUN_NET_MAX_ATTS 10
+/* The embedded DNS server's address in every container on a user network. */
+#define RUN_DNS_ADDR "127.0.0.11"
+/* The network lock (RUN_NET_DIR/lock, made if missing): its fd or -errno. */
+int run_net_lock(void);
+/* A bridge br up with gw/prefix (made if missing), accept_ra 0,
+ * route_localnet 1. */
+int run_net_bridge_up(int nl, const char *br, const char *gw, int prefix, struct cm_error *err);
+/* The ids of the live records on network name; the caller holds the lock. */
+int run_net_users_locked(const char *name, char ***ret, struct cm_error *err);
+/* Whether the container's networks include a user-defined one. */
+bool run_net_has_user(const struct run_config *c);
+/* The embedded DNS's answer for qname asked by container self_id (see
+ * net.c): at most max addresses in ret, their count in *ret_n. */
+int run_net_lookup(const char *self_id, const char *qname, char (*ret)[16], size_t max, size_t *ret_n);
+
 /* The monitor, between clone and "go": an address and a record, the bridge
  * (first user), the veth pair (eth0 in pid's netns), the inside configured
  * by a helper in that netns, the init layer's /etc/hosts, the rules. On
