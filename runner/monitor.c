@@ -24,7 +24,7 @@
 #include <time.h>
 
 int run_monitor_send(int fd, int type, int code, pid_t pid, const char *text, int pass_fd);
-enum { RUN_MSG_STARTED = 1, RUN_MSG_FAILED, RUN_MSG_EXITED };
+enum { RUN_MSG_STARTED = 1, RUN_MSG_FAILED, RUN_MSG_EXITED, RUN_MSG_DETACHED };
 
 /* ------------------------------------------------------------ log lines */
 
@@ -206,6 +206,14 @@ static void fs_lost(struct monitor *m, struct run_state *st)
 	fflush(m->log);
 }
 
+/* An attached -it's input ends at the detach keys (docker's ctrl-p ctrl-q;
+ * as docker's, not without -t: piped data may hold any byte). */
+static void input_keys(struct run_input *in, const struct run_config *c)
+{
+	if (run_parse_detach_keys(c->detach_keys, in->keys, &in->n_keys, NULL) < 0)
+		(void)run_parse_detach_keys(NULL, in->keys, &in->n_keys, NULL);
+}
+
 #define STOPPED_STARTING "stopped before the container's process started"
 
 /* One life of pid 1: the cgroup made afresh, the clone, the network, "go",
@@ -368,8 +376,10 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	ssize_t n = c->tty ? recv_console(csp[0], &ce, &ptm) : read(csp[0], &ce, sizeof(ce));
 	if (n == 1) { /* the pty master: then the exec (EOF) or an error */
 		out.fd = ptm;
-		if (attach && c->interactive)
+		if (attach && c->interactive) {
 			in = (struct run_input){ .src = 0, .dst = ptm };
+			input_keys(&in, c);
+		}
 		n = read(csp[0], &ce, sizeof(ce));
 	}
 	close(csp[0]);
@@ -421,7 +431,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		}
 	}
 
-	int status = 0;
+	int status = 0, held_in = -1;
 	bool exited = false;
 	struct run_health_run *health = &m->health;
 	run_health_begin(health, c, bundle, run_now_ns());
@@ -459,6 +469,23 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 			run_dns_step(dns, 1);
 		if (pf[3].revents || pf[4].revents)
 			run_input_step(&in, pf[3].revents != 0);
+		if (in.detached) {
+			/* docker's detach: img returns, the container runs on */
+			run_input_flush(&in);
+			held_in = in.close_at_eof ? in.dst : -1;
+			in = (struct run_input){ .src = -1, .dst = -1 };
+			out.out = err.out = -1;
+			/* the terminal is the user's again: not ours to hold,
+			 * nor its hangup ours to die of */
+			(void)dup2(null, 0);
+			(void)dup2(null, 1);
+			(void)dup2(null, 2);
+			(void)setsid();
+			/* (the socket stays: img closes its end as it exits,
+			 * which `run --rm`'s removal at our exit waits for) */
+			if (m->sync >= 0)
+				(void)run_monitor_send(m->sync, RUN_MSG_DETACHED, 0, pid, NULL, -1);
+		}
 		if (pf[5].revents) {
 			/* the union's daemon is gone: every access to the root
 			 * fails (ENOTCONN) from now on; the container stops */
@@ -490,6 +517,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	}
 	if (in.close_at_eof)
 		cm_close(&in.dst);
+	cm_close(&held_in);
 	run_health_end(health);
 	run_dns_close(dns);
 	st->status = RUN_EXITED;

@@ -59,9 +59,17 @@ struct run_input {
 	bool close_at_eof;
 	char buf[4096];
 	size_t len, off;
+	/* the detach keys (n_keys 0: none): the bytes matched so far are held
+	 * back; all of them seen: detached is set and nothing more is read */
+	char keys[16];
+	size_t n_keys, matched;
+	bool detached;
 };
 void run_input_step(struct run_input *in, bool readable);
 void run_input_stop(struct run_input *in);
+/* What is buffered written out (the bytes before the detach keys), for at
+ * most ~1 s of a reader that does not read. */
+void run_input_flush(struct run_input *in);
 /* Run fn(arg) in a short forked process (to join a namespace without
  * changing the caller) and wait for it. fn returns 0, or the failed step
  * (1-based index into steps) with *ret_errno a negative errno; the error

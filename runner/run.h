@@ -51,6 +51,10 @@ struct run_volume {
 	bool mount;   /* given with --mount (a bind's source must exist) */
 };
 
+/* docker's --detach-keys: "ctrl-<a-z@[\\]^_>" or one character, comma-
+ * separated (NULL or "": ctrl-p,ctrl-q), into the bytes; docker's error. */
+int run_parse_detach_keys(const char *spec, char ret[16], size_t *ret_n, struct cm_error *err);
+
 /* docker's --network: none (a netns with lo only), host (the host's), or
  * bridge (the default: a veth on img0, an address of 10.89/16, NAT). */
 enum run_netmode { RUN_NET_NONE, RUN_NET_HOST, RUN_NET_BRIDGE,
@@ -170,6 +174,8 @@ struct run_config {
 	char *net_container;  /* --network container:X: X's id, and its bundle */
 	char *net_container_bundle;
 	int net_fd;           /* not stored: the monitor's fd of X's netns, or -1 */
+	char *detach_keys;    /* --detach-keys as given (docker's "ctrl-p,ctrl-q" when
+			       * NULL): an attached -i's input ends at them */
 	char **networks;      /* --network NAME, connect: "NAME|IP|ALIASES" each
 			       * (run_netatt), the first one eth0 with the default
 			       * route; NULL: the default bridge only */
@@ -624,7 +630,8 @@ struct run_started {
 };
 int run_container_start(const char *monitor_exe, const char *ufsmount, const char *bundle,
 			bool attach, struct run_started *ret, struct cm_error *err);
-/* Read the exit code from the sync socket of run_container_start. */
+/* Read the exit code from the sync socket of run_container_start: 0, or 1
+ * when the user detached (the detach keys; *ret_code 0, the container runs on). */
 int run_wait_sync(int sync_fd, int *ret_code, struct cm_error *err);
 /* Wait for the container to exit (any process). Returns its exit code. */
 int run_container_wait(const char *bundle, int *ret_code, struct cm_error *err);

@@ -146,10 +146,11 @@ int img_attach_wait(struct run_started *st, bool tty, const char *bundle, const 
 			raw = tcsetattr(0, TCSANOW, &t) == 0;
 		}
 	}
-	if (run_wait_sync(st->sync, &code, &e) < 0) {
+	int w = run_wait_sync(st->sync, &code, &e);
+	if (w < 0) {
 		img_fail_err(&e);
 		code = RUN_EXIT_IMG;
-	} else if (rm_id) {
+	} else if (w == 0 && rm_id) {
 		remove_exited(bundle, rm_id);
 	}
 	forward_signals(0, false);
@@ -162,7 +163,8 @@ int img_attach_wait(struct run_started *st, bool tty, const char *bundle, const 
 	cm_close(&st->sync);
 	cm_close(&st->ptm);
 	int status;
-	while (waitpid(st->monitor, &status, 0) < 0 && errno == EINTR)
+	/* detached: the monitor runs on with the container (--rm: it removes) */
+	while (w != 1 && waitpid(st->monitor, &status, 0) < 0 && errno == EINTR)
 		;
 	return code;
 }
@@ -571,6 +573,16 @@ int img_cmd_run(int argc, char **argv)
 				return img_fail_err(&e);
 			break;
 		case 'P': publish_all = true; break;
+		case OPT_DETACHKEYS: {
+			char k[16];
+			size_t nk;
+			if (run_parse_detach_keys(optarg, k, &nk, &e) < 0)
+				return img_fail_err(&e);
+			free(c->detach_keys);
+			if (!(c->detach_keys = strdup(optarg)))
+				return img_fail("out of memory");
+			break;
+		}
 		case OPT_SIGPROXY:
 			if (optarg && strcmp(optarg, "true") && strcmp(optarg, "false") && strcmp(optarg, "1") &&
 			    strcmp(optarg, "0"))
