@@ -233,3 +233,17 @@ int cm_tabwrite(const char *in, size_t len, size_t minwidth, size_t padding,
 	free(t.lines);
 	return t.err;
 }
+
+bool cm_text_object_name_valid(const char *name, size_t min, size_t max)
+{
+	size_t n = strlen(name);
+	if (n < min || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = name[i];
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+		if (!alnum && (i == 0 || (ch != '_' && ch != '.' && ch != '-')))
+			return false;
+	}
+	return true;
+}

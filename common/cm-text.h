@@ -4,6 +4,7 @@
  * cut "…" counted 3 bytes and shifted every later column). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cm-template.h"
@@ -25,3 +26,7 @@ char *cm_text_ellipsis(const char *s, size_t cols);
  * Appends to out; returns 0 or -ENOMEM. */
 int cm_tabwrite(const char *in, size_t len, size_t minwidth, size_t padding,
 		struct cm_tpl_out *out);
+
+/* docker's rule for the names of local objects (volumes, networks):
+ * [a-zA-Z0-9][a-zA-Z0-9_.-]*, between min and max bytes. */
+bool cm_text_object_name_valid(const char *name, size_t min, size_t max);

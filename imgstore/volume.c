@@ -4,6 +4,7 @@
  * directory a container gets bind-mounted (docker's layout). A volume is
  * built in tmp/ and published with one rename; it is removed by renaming it
  * back into tmp/ first, so it is there whole or not at all. */
+#include "cm-text.h"
 #include "ims.h"
 #include "ims-internal.h"
 #include "cm.h"
@@ -45,16 +46,7 @@ void ims_volume_freep(struct ims_volume **v)
 /* docker's rule for a local volume's name: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
 bool ims_volume_name_valid(const char *name)
 {
-	size_t n = strlen(name);
-	if (n < 2 || n > 200)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = name[i];
-		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
-		if (!alnum && (i == 0 || (ch != '_' && ch != '.' && ch != '-')))
-			return false;
-	}
-	return true;
+	return cm_text_object_name_valid(name, 2, 200);
 }
 
 static int vol_dirfd(struct ims_store *s, int *ret, struct cm_error *err)

@@ -41,6 +41,8 @@ void run_config_free(struct run_config *c)
 	strv_free(c->env);
 	strv_free(c->labels);
 	strv_free(c->extra_hosts);
+	strv_free(c->networks);
+	free(c->detach_keys);
 	strv_free(c->dns);
 	strv_free(c->dns_search);
 	strv_free(c->dns_options);
@@ -1378,6 +1380,7 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	jw_strv(w, "Env", c->env);
 	jw_strv(w, "Labels", c->labels);
 	jw_strv(w, "ExtraHosts", c->extra_hosts);
+	jw_strv(w, "Networks", c->networks);
 	jw_strv(w, "Dns", c->dns);
 	jw_strv(w, "DnsSearch", c->dns_search);
 	jw_strv(w, "DnsOptions", c->dns_options);
@@ -1458,6 +1461,7 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	jw_kstr_opt(w, "Cidfile", c->cidfile);
 	jw_kstr_opt(w, "InitPath", c->init_path);
 	jw_kstr_opt(w, "LogDriver", c->log_driver);
+	jw_kstr_opt(w, "DetachKeys", c->detach_keys);
 	jw_kstr_opt(w, "NetContainer", c->net_container);
 	jw_kstr_opt(w, "NetContainerBundle", c->net_container_bundle);
 	cm_jw_kint(w, "LogMaxSize", c->log_max_size);
@@ -1528,6 +1532,7 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	    (r = strv_from_json(cm_json_get(j, "Env"), &c->env, NULL)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "Labels"), &c->labels, NULL)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "ExtraHosts"), &c->extra_hosts, NULL)) < 0 ||
+	    (r = strv_from_json(cm_json_get(j, "Networks"), &c->networks, NULL)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "Dns"), &c->dns, NULL)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "DnsSearch"), &c->dns_search, NULL)) < 0 ||
 	    (r = strv_from_json(cm_json_get(j, "DnsOptions"), &c->dns_options, NULL)) < 0 ||
@@ -1669,6 +1674,7 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	c->net_fd = -1;
 	if ((r = run_health_from_json(cm_json_get(j, "Healthcheck"), &c->health)) < 0 ||
 	    (r = dup_str(j, "LogDriver", &c->log_driver)) < 0 ||
+	    (r = dup_str(j, "DetachKeys", &c->detach_keys)) < 0 ||
 	    (r = dup_str(j, "NetContainer", &c->net_container)) < 0 ||
 	    (r = dup_str(j, "NetContainerBundle", &c->net_container_bundle)) < 0)
 		return r;

@@ -390,7 +390,7 @@ struct run_msg {
 	int monitor;
 	char text[480];
 };
-enum { RUN_MSG_STARTED = 1, RUN_MSG_FAILED, RUN_MSG_EXITED };
+enum { RUN_MSG_STARTED = 1, RUN_MSG_FAILED, RUN_MSG_EXITED, RUN_MSG_DETACHED };
 
 static ssize_t msg_recv(int fd, struct run_msg *m, int *ret_fd)
 {
@@ -505,6 +505,10 @@ int run_wait_sync(int sync_fd, int *ret_code, struct cm_error *err)
 	if (n == (ssize_t)sizeof(m) && m.type == RUN_MSG_EXITED) {
 		*ret_code = m.code;
 		return 0;
+	}
+	if (n == (ssize_t)sizeof(m) && m.type == RUN_MSG_DETACHED) {
+		*ret_code = 0;
+		return 1; /* the detach keys: the container runs on */
 	}
 	return cm_error_set(err, -EPIPE, "the monitor went away before the container exited");
 }
@@ -1018,7 +1022,9 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 		snprintf(nm, sizeof(nm), "container:%s", c->net_container ? c->net_container : "");
 		cm_jw_kstr(w, "NetworkMode", nm);
 	} else {
-		cm_jw_kstr(w, "NetworkMode", run_network_name(c->network));
+		char nb[64];
+		cm_jw_kstr(w, "NetworkMode", c->network == RUN_NET_BRIDGE ? run_config_net_primary(c, nb)
+									     : run_network_name(c->network));
 	}
 	cm_jw_kstr(w, "PidMode", c->host_pid ? "host" : "");
 	cm_jw_kstr(w, "UTSMode", c->host_uts ? "host" : "");

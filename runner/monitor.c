@@ -24,7 +24,7 @@
 #include <time.h>
 
 int run_monitor_send(int fd, int type, int code, pid_t pid, const char *text, int pass_fd);
-enum { RUN_MSG_STARTED = 1, RUN_MSG_FAILED, RUN_MSG_EXITED };
+enum { RUN_MSG_STARTED = 1, RUN_MSG_FAILED, RUN_MSG_EXITED, RUN_MSG_DETACHED };
 
 /* ------------------------------------------------------------ log lines */
 
@@ -206,6 +206,14 @@ static void fs_lost(struct monitor *m, struct run_state *st)
 	fflush(m->log);
 }
 
+/* An attached -it's input ends at the detach keys (docker's ctrl-p ctrl-q;
+ * as docker's, not without -t: piped data may hold any byte). */
+static void input_keys(struct run_input *in, const struct run_config *c)
+{
+	if (run_parse_detach_keys(c->detach_keys, in->keys, &in->n_keys, NULL) < 0)
+		(void)run_parse_detach_keys(NULL, in->keys, &in->n_keys, NULL);
+}
+
 #define STOPPED_STARTING "stopped before the container's process started"
 
 /* One life of pid 1: the cgroup made afresh, the clone, the network, "go",
@@ -331,6 +339,10 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	bool bridged = false;
 	if (r == 0 && c->network == RUN_NET_BRIDGE)
 		bridged = (r = run_net_setup(c, pid, ip, mac, &e)) == 0;
+	/* a user-defined network's names: the embedded DNS, served below */
+	struct run_dns *dns = NULL;
+	if (r == 0 && bridged)
+		r = run_dns_open(c, pid, &dns, &e);
 	/* img stop while pid 1 sets up: it killed the group, and kills it again
 	 * until we are done; one not yet in the group (moved above) goes here */
 	if (r == 0 && stopped_by_user(bundle))
@@ -339,6 +351,9 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		(void)run_cgroup_destroy(cg, NULL);
+		run_dns_close(dns);
+		if (bridged)
+			(void)run_net_release(c->id, NULL);
 		/* pid 1 may have failed first (a refused rootfs): its error is
 		 * the cause, ours (its netns gone) only a consequence */
 		struct run_child_error early;
@@ -361,8 +376,10 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	ssize_t n = c->tty ? recv_console(csp[0], &ce, &ptm) : read(csp[0], &ce, sizeof(ce));
 	if (n == 1) { /* the pty master: then the exec (EOF) or an error */
 		out.fd = ptm;
-		if (attach && c->interactive)
+		if (attach && c->interactive) {
 			in = (struct run_input){ .src = 0, .dst = ptm };
+			input_keys(&in, c);
+		}
 		n = read(csp[0], &ce, sizeof(ce));
 	}
 	close(csp[0]);
@@ -379,6 +396,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		(void)run_cgroup_destroy(cg, NULL);
 		if (bridged)
 			(void)run_net_release(c->id, NULL);
+		run_dns_close(dns);
 		cm_close(&out.fd);
 		cm_close(&err.fd);
 		*ret_code = monitor_fail(sync, bundle, ce.code, ce.msg);
@@ -400,6 +418,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		(void)run_cgroup_destroy(cg, NULL);
 		if (bridged)
 			(void)run_net_release(c->id, NULL);
+		run_dns_close(dns);
 		*ret_code = monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
 		return -1;
 	}
@@ -412,18 +431,20 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		}
 	}
 
-	int status = 0;
+	int status = 0, held_in = -1;
 	bool exited = false;
 	struct run_health_run *health = &m->health;
 	run_health_begin(health, c, bundle, run_now_ns());
 	while (!exited || out.fd >= 0 || err.fd >= 0) {
-		struct pollfd pf[6] = {
+		struct pollfd pf[8] = {
 			{ .fd = out.fd, .events = POLLIN },
 			{ .fd = err.fd, .events = POLLIN },
 			{ .fd = exited ? -1 : sfd, .events = POLLIN },
 			{ .fd = in.len ? -1 : in.src, .events = POLLIN },
 			{ .fd = in.len ? in.dst : -1, .events = POLLOUT },
 			{ .fd = m->fs_lost ? -1 : m->ufsd, .events = POLLIN },
+			{ .fd = exited ? -1 : run_dns_fd(dns, 0), .events = POLLIN },
+			{ .fd = exited ? -1 : run_dns_fd(dns, 1), .events = POLLIN },
 		};
 		/* after pid 1 exited the pidns is gone: drain what is buffered */
 		int pr = poll(pf, CM_ARRAY_SIZE(pf), exited ? 200 : run_health_poll_ms(health, run_now_ns()));
@@ -442,8 +463,29 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		}
 		if (pf[1].revents)
 			stream_read(&err, log);
+		if (pf[6].revents)
+			run_dns_step(dns, 0);
+		if (pf[7].revents)
+			run_dns_step(dns, 1);
 		if (pf[3].revents || pf[4].revents)
 			run_input_step(&in, pf[3].revents != 0);
+		if (in.detached) {
+			/* docker's detach: img returns, the container runs on */
+			run_input_flush(&in);
+			held_in = in.close_at_eof ? in.dst : -1;
+			in = (struct run_input){ .src = -1, .dst = -1 };
+			out.out = err.out = -1;
+			/* the terminal is the user's again: not ours to hold,
+			 * nor its hangup ours to die of */
+			(void)dup2(null, 0);
+			(void)dup2(null, 1);
+			(void)dup2(null, 2);
+			(void)setsid();
+			/* (the socket stays: img closes its end as it exits,
+			 * which `run --rm`'s removal at our exit waits for) */
+			if (m->sync >= 0)
+				(void)run_monitor_send(m->sync, RUN_MSG_DETACHED, 0, pid, NULL, -1);
+		}
 		if (pf[5].revents) {
 			/* the union's daemon is gone: every access to the root
 			 * fails (ENOTCONN) from now on; the container stops */
@@ -475,7 +517,9 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	}
 	if (in.close_at_eof)
 		cm_close(&in.dst);
+	cm_close(&held_in);
 	run_health_end(health);
+	run_dns_close(dns);
 	st->status = RUN_EXITED;
 	st->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	st->oom_killed = run_cgroup_oom_killed(cg);

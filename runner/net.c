@@ -39,6 +39,16 @@ struct net_rec {
 	struct run_port ports[64];
 	size_t n_ports;
 	bool live;
+	/* user-defined networks: the network ("" = bridge), the interface in
+	 * the container and the host's veth (empty in older records: eth0 and
+	 * veth_name()), the names the embedded DNS answers for it */
+	char net[64];
+	char ifname[IFNAMSIZ];
+	char veth[IFNAMSIZ];
+	char name[128];
+	char host[64];
+	char aliases[8][64];
+	size_t n_aliases;
 };
 
 struct net_recs {
@@ -59,7 +69,17 @@ static void veth_name(const char *id, char buf[IFNAMSIZ])
 	snprintf(buf, IFNAMSIZ, "img%.12s", id);
 }
 
-static int net_lock(void)
+static void mac_of(const char *ip, char buf[18])
+{
+	struct in_addr a;
+	buf[0] = '\0';
+	if (inet_pton(AF_INET, ip, &a) == 1) {
+		const uint8_t *b = (const uint8_t *)&a.s_addr;
+		snprintf(buf, 18, "02:42:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3]);
+	}
+}
+
+int run_net_lock(void)
 {
 	int r = run_mkdir_p(ADDR_DIR, 0700);
 	if (r < 0)
@@ -82,6 +102,18 @@ static int rec_parse(const char *ip, const char *text, struct net_rec *ret)
 		unsigned hp, cp;
 		if (strncmp(l, "id ", 3) == 0)
 			snprintf(r.id, sizeof(r.id), "%s", l + 3);
+		else if (strncmp(l, "net ", 4) == 0)
+			snprintf(r.net, sizeof(r.net), "%s", l + 4);
+		else if (strncmp(l, "if ", 3) == 0)
+			snprintf(r.ifname, sizeof(r.ifname), "%s", l + 3);
+		else if (strncmp(l, "veth ", 5) == 0)
+			snprintf(r.veth, sizeof(r.veth), "%s", l + 5);
+		else if (strncmp(l, "name ", 5) == 0)
+			snprintf(r.name, sizeof(r.name), "%s", l + 5);
+		else if (strncmp(l, "host ", 5) == 0)
+			snprintf(r.host, sizeof(r.host), "%s", l + 5);
+		else if (strncmp(l, "alias ", 6) == 0 && r.n_aliases < CM_ARRAY_SIZE(r.aliases))
+			snprintf(r.aliases[r.n_aliases++], sizeof(r.aliases[0]), "%s", l + 6);
 		else if (strncmp(l, "bundle ", 7) == 0)
 			snprintf(r.bundle, sizeof(r.bundle), "%s", l + 7);
 		else if (sscanf(l, "port %15s %u %u %7s", a, &hp, &cp, proto) == 4 &&
@@ -95,6 +127,10 @@ static int rec_parse(const char *ip, const char *text, struct net_rec *ret)
 	}
 	if (strlen(r.id) != RUN_ID_LEN || !r.bundle[0])
 		return -EINVAL;
+	if (!r.veth[0])
+		veth_name(r.id, r.veth);
+	if (!r.ifname[0])
+		snprintf(r.ifname, sizeof(r.ifname), "eth0");
 	*ret = r;
 	return 0;
 }
@@ -148,7 +184,16 @@ static int recs_load(struct net_recs *ret)
 static int rec_write(const struct net_rec *r)
 {
 	char buf[8192];
-	size_t off = (size_t)snprintf(buf, sizeof(buf), "id %s\nbundle %s\n", r->id, r->bundle);
+	size_t off = (size_t)snprintf(buf, sizeof(buf), "id %s\nbundle %s\nif %s\nveth %s\n", r->id,
+				      r->bundle, r->ifname, r->veth);
+	if (r->net[0])
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "net %s\n", r->net);
+	if (r->name[0] && off < sizeof(buf))
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "name %s\n", r->name);
+	if (r->host[0] && off < sizeof(buf))
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "host %s\n", r->host);
+	for (size_t i = 0; i < r->n_aliases && off < sizeof(buf); i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "alias %s\n", r->aliases[i]);
 	for (size_t i = 0; i < r->n_ports && off < sizeof(buf); i++)
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "port %s %u %u %s\n",
 					r->ports[i].host_ip, r->ports[i].host_port,
@@ -263,7 +308,44 @@ static bool forwarding_was_on(void)
 	return run_read_file_at(AT_FDCWD, RUN_NET_DIR "/ip_forward", 16, &v, NULL) < 0 || v[0] != '0';
 }
 
-static char *nft_render(const struct net_recs *rs, enum nft_what what)
+/* The networks of the live records, "bridge" (img0) always first: the
+ * rules are a function of them. */
+struct net_defs {
+	struct run_network v[32];
+	size_t n;
+};
+
+static void defs_collect(const struct net_recs *rs, struct net_defs *d)
+{
+	d->n = 0;
+	if (run_network_get("bridge", &d->v[0], NULL) == 0)
+		d->n = 1;
+	for (size_t i = 0; i < rs->n && d->n < CM_ARRAY_SIZE(d->v); i++) {
+		const struct net_rec *r = &rs->v[i];
+		bool seen = !r->live || !r->net[0];
+		for (size_t k = 0; k < d->n && !seen; k++)
+			seen = strcmp(d->v[k].name, r->net) == 0;
+		if (!seen && run_network_get(r->net, &d->v[d->n], NULL) == 0) {
+			struct run_network *n = &d->v[d->n++];
+			for (char **l = n->labels; l && *l; l++)
+				free(*l);
+			free(n->labels);
+			n->labels = NULL;
+		}
+	}
+}
+
+/* nft's set of the bridges' names: "img0" alone, or { "img0", "imb-..." } */
+static void bridge_set(const struct net_defs *d, char *buf, size_t sz)
+{
+	size_t off = (size_t)snprintf(buf, sz, "%s", d->n > 1 ? "{ " : "");
+	for (size_t i = 0; i < d->n && off < sz; i++)
+		off += (size_t)snprintf(buf + off, sz - off, "%s\"%s\"", i ? ", " : "", d->v[i].bridge);
+	if (d->n > 1 && off < sz)
+		snprintf(buf + off, sz - off, " }");
+}
+
+static char *nft_render_defs(const struct net_recs *rs, enum nft_what what, struct net_defs *defs)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -276,6 +358,7 @@ static char *nft_render(const struct net_recs *rs, enum nft_what what)
 		nft_render_ports(f, rs, "add rule ip " NFT_TABLE " ports ");
 		return fclose(f) == 0 ? buf : (free(buf), NULL);
 	}
+	defs_collect(rs, defs);
 	fprintf(f, "table ip " NFT_TABLE "\nflush table ip " NFT_TABLE "\n"
 		   "table ip " NFT_TABLE " {\n\tchain ports {\n");
 	nft_render_ports(f, rs, "\t\t");
@@ -289,33 +372,53 @@ static char *nft_render(const struct net_recs *rs, enum nft_what what)
 		   "\t\tfib daddr type local jump ports\n\t}\n"
 		   "\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n"
 		   "\t\tfib daddr type local jump ports\n\t}\n");
-	/* forward (docker's default since 28.0, stricter): into img0 from
-	 * elsewhere only replies and what a published port's DNAT sent there
-	 * (a 127.0.0.1 one never comes from outside: raw); no direct route to
-	 * a container's address. The host's other traffic keeps its fate
-	 * (policy accept: another table may still drop it), except where img
-	 * turned forwarding on: then nothing else is routed, as before. */
-	fprintf(f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n"
-		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" iifname != \"" RUN_NET_BRIDGE_NAME "\" ct state established,related accept\n"
-		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" iifname != \"" RUN_NET_BRIDGE_NAME "\" ct status dnat accept\n"
-		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" iifname != \"" RUN_NET_BRIDGE_NAME "\" drop\n");
+	/* forward (docker's default since 28.0, stricter), for each bridge
+	 * B in use: into B from elsewhere only replies and what a published
+	 * port's DNAT sent there (a 127.0.0.1 one never comes from outside:
+	 * raw); no direct route to a container's address, so no traffic
+	 * between two networks (only a container on both joins them); an
+	 * --internal B sends nothing out either. The host's other traffic
+	 * keeps its fate (policy accept: another table may still drop it),
+	 * except where img turned forwarding on: then nothing else is routed,
+	 * as before. */
+	fprintf(f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
+	for (size_t i = 0; i < defs->n; i++) {
+		const struct run_network *d = &defs->v[i];
+		fprintf(f, "\t\toifname \"%s\" iifname != \"%s\" ct state established,related accept\n",
+			d->bridge, d->bridge);
+		if (!d->internal)
+			fprintf(f, "\t\toifname \"%s\" iifname != \"%s\" ct status dnat accept\n", d->bridge, d->bridge);
+		fprintf(f, "\t\toifname \"%s\" iifname != \"%s\" drop\n", d->bridge, d->bridge);
+		if (d->internal)
+			fprintf(f, "\t\tiifname \"%s\" oifname != \"%s\" drop\n", d->bridge, d->bridge);
+	}
 	/* (a bridge of the host, seen here through br_netfilter, bridges on
 	 * whatever ip_forward says: only routed traffic is dropped; a kind the
 	 * kernel cannot tell, a NIC's, fails the match and is routed traffic) */
-	if (!forwarding_was_on())
-		fprintf(f, "\t\tiifname != \"" RUN_NET_BRIDGE_NAME "\" oifname != \"" RUN_NET_BRIDGE_NAME "\" meta iifkind \"bridge\" meta oifkind \"bridge\" accept\n"
-			   "\t\tiifname != \"" RUN_NET_BRIDGE_NAME "\" oifname != \"" RUN_NET_BRIDGE_NAME "\" drop\n");
-	/* postrouting: containers out masqueraded; the host's 127/8 towards
-	 * img0 too (route_localnet); hairpin: a container's packet DNATed back
-	 * into img0 (to itself or a neighbour, through a host address) leaves
-	 * with 10.89.0.1 as source, so the reply comes back through us to be
-	 * un-DNATed (docker masquerades the self case and leaves the rest to
-	 * br_netfilter, which we do not load) */
+	if (!forwarding_was_on()) {
+		char set[600];
+		bridge_set(defs, set, sizeof(set));
+		fprintf(f, "\t\tiifname != %s oifname != %s meta iifkind \"bridge\" meta oifkind \"bridge\" accept\n"
+			   "\t\tiifname != %s oifname != %s drop\n", set, set, set, set);
+	}
+	/* postrouting: containers out masqueraded (not from an internal
+	 * network); the host's 127/8 towards a bridge too (route_localnet);
+	 * hairpin: a container's packet DNATed back into its bridge (to itself
+	 * or a neighbour, through a host address) leaves with the gateway as
+	 * source, so the reply comes back through us to be un-DNATed (docker
+	 * masquerades the self case and leaves the rest to br_netfilter, which
+	 * we do not load) */
 	fprintf(f, "\t}\n"
-		   "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
-		   "\t\tip saddr 10.89.0.0/16 oifname != \"" RUN_NET_BRIDGE_NAME "\" masquerade\n"
-		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" ip saddr 127.0.0.0/8 masquerade\n"
-		   "\t\toifname \"" RUN_NET_BRIDGE_NAME "\" ip saddr 10.89.0.0/16 ct status dnat masquerade\n\t}\n}\n");
+		   "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
+	for (size_t i = 0; i < defs->n; i++) {
+		const struct run_network *d = &defs->v[i];
+		if (!d->internal)
+			fprintf(f, "\t\tip saddr %s oifname != \"%s\" masquerade\n", d->subnet, d->bridge);
+		fprintf(f, "\t\toifname \"%s\" ip saddr 127.0.0.0/8 masquerade\n"
+			   "\t\toifname \"%s\" ip saddr %s ct status dnat masquerade\n",
+			d->bridge, d->bridge, d->subnet);
+	}
+	fprintf(f, "\t}\n}\n");
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -323,35 +426,54 @@ static char *nft_render(const struct net_recs *rs, enum nft_what what)
 	return buf;
 }
 
+static char *nft_render(const struct net_recs *rs, enum nft_what what)
+{
+	struct net_defs *defs = what == NFT_FULL ? calloc(1, sizeof(*defs)) : NULL;
+	if (what == NFT_FULL && !defs)
+		return NULL;
+	char *text = nft_render_defs(rs, what, defs);
+	free(defs);
+	return text;
+}
+
 /* ------------------------------------------------------------ bridge */
 
-static int bridge_create(int nl, struct cm_error *err)
+int run_net_bridge_up(int nl, const char *br, const char *gw, int prefix, struct cm_error *err)
+{
+	int r = run_nl_bridge_add(nl, br);
+	if (r < 0 && r != -EEXIST)
+		return cm_error_setx(err, r, "creating the bridge %s", br);
+	int idx = (int)if_nametoindex(br);
+	if (!idx)
+		return cm_error_setx(err, -ENODEV, "bridge %s", br);
+	/* no router advertisements on our side (SECURITY.md); 127.0.0.1:PORT
+	 * DNATed to a container must be routable through our bridges only */
+	if ((r = sysctl_write("ipv6", br, "accept_ra", "0")) < 0 && r != -ENOENT)
+		return cm_error_setx(err, r, "accept_ra of %s", br);
+	if ((r = sysctl_write("ipv4", br, "route_localnet", "1")) < 0)
+		return cm_error_setx(err, r, "route_localnet of %s", br);
+	if ((r = run_nl_addr_add(nl, idx, gw, prefix)) < 0 && r != -EEXIST)
+		return cm_error_setx(err, r, "address of %s", br);
+	if ((r = run_nl_link_up(nl, idx)) < 0)
+		return cm_error_setx(err, r, "bringing %s up", br);
+	return 0;
+}
+
+/* A container's network ready on the host: its bridge (img0 is made by
+ * the first container; a user-defined one by `network create`, again if
+ * it went) and forwarding on, as found recorded once (a crash keeps the
+ * first value). */
+static int bridge_create(int nl, const struct run_network *n, struct cm_error *err)
 {
 	int r;
-	/* ip_forward as found, recorded once (a crash keeps the first value) */
 	if (access(RUN_NET_DIR "/ip_forward", F_OK) < 0) {
 		_cleanup_free_ char *v = NULL;
 		if ((r = run_read_file_at(AT_FDCWD, "/proc/sys/net/ipv4/ip_forward", 16, &v, NULL)) < 0 ||
 		    (r = run_write_atomic(RUN_NET_DIR, "ip_forward", v, strlen(v))) < 0)
 			return cm_error_setx(err, r, "recording net.ipv4.ip_forward");
 	}
-	r = run_nl_bridge_add(nl, RUN_NET_BRIDGE_NAME);
-	if (r < 0 && r != -EEXIST)
-		return cm_error_setx(err, r, "creating the bridge " RUN_NET_BRIDGE_NAME);
-	int idx = (int)if_nametoindex(RUN_NET_BRIDGE_NAME);
-	if (!idx)
-		return cm_error_setx(err, -ENODEV, "bridge " RUN_NET_BRIDGE_NAME);
-	/* no router advertisements on our side (SECURITY.md); 127.0.0.1:PORT
-	 * DNATed to a container must be routable through img0 only */
-	if ((r = sysctl_write("ipv6", RUN_NET_BRIDGE_NAME, "accept_ra", "0")) < 0 &&
-	    r != -ENOENT)
-		return cm_error_setx(err, r, "accept_ra of " RUN_NET_BRIDGE_NAME);
-	if ((r = sysctl_write("ipv4", RUN_NET_BRIDGE_NAME, "route_localnet", "1")) < 0)
-		return cm_error_setx(err, r, "route_localnet of " RUN_NET_BRIDGE_NAME);
-	if ((r = run_nl_addr_add(nl, idx, RUN_NET_GATEWAY, RUN_NET_PREFIX)) < 0 && r != -EEXIST)
-		return cm_error_setx(err, r, "address of " RUN_NET_BRIDGE_NAME);
-	if ((r = run_nl_link_up(nl, idx)) < 0)
-		return cm_error_setx(err, r, "bringing " RUN_NET_BRIDGE_NAME " up");
+	if ((r = run_net_bridge_up(nl, n->bridge, n->gateway, n->prefix, err)) < 0)
+		return r;
 	if ((r = run_write_file("/proc/sys/net/ipv4/ip_forward", "1")) < 0)
 		return cm_error_setx(err, r, "enabling net.ipv4.ip_forward");
 	return 0;
@@ -481,7 +603,7 @@ static void net_reap(int lock, char (*veths)[IFNAMSIZ], size_t n_veths, bool bri
 	for (int64_t left = linger_ms(), end = mono_ms() + left; left > 0; left = end - mono_ms())
 		if (poll(&pf, 1, left > INT_MAX ? INT_MAX : (int)left) > 0)
 			_exit(0);
-	int l = net_lock();
+	int l = run_net_lock();
 	struct net_recs rs = { 0 };
 	bool used = l < 0 || recs_load(&rs) < 0;
 	for (size_t i = 0; i < rs.n; i++)
@@ -526,9 +648,9 @@ static int net_sync(int lock, struct net_recs *rs, const struct net_rec *added,
 		/* a restarted container's old record names its new veth */
 		bool again = false;
 		for (size_t k = 0; k < rs->n; k++)
-			again |= rs->v[k].live && strcmp(rs->v[k].id, rs->v[i].id) == 0;
+			again |= rs->v[k].live && strcmp(rs->v[k].veth, rs->v[i].veth) == 0;
 		if (!again)
-			veth_name(rs->v[i].id, veths[n_veths++]);
+			snprintf(veths[n_veths++], IFNAMSIZ, "%s", rs->v[i].veth);
 		dropped |= rs->v[i].n_ports > 0;
 		if (rs->v[i].ip[0])
 			rec_drop(&rs->v[i]);
@@ -646,7 +768,7 @@ int run_net_check_ports(const char *id, struct run_port *ports, size_t n, struct
 {
 	if (!n)
 		return 0;
-	_cleanup_close_ int lock = net_lock();
+	_cleanup_close_ int lock = run_net_lock();
 	if (lock < 0)
 		return cm_error_setx(err, lock, "locking " RUN_NET_DIR);
 	struct net_recs rs = { 0 };
@@ -662,11 +784,13 @@ int run_net_check_ports(const char *id, struct run_port *ports, size_t n, struct
 /* ------------------------------------------------------------ in the netns */
 
 /* The container's side, from a short helper in pid's netns (the socket
- * speaks for the netns it was made in): lo up, eth0 up with ip/16, the
- * default route through the bridge. */
+ * speaks for the netns it was made in): lo up, the interface up with
+ * ip/prefix, the default route through the gateway (gw NULL: none, for a
+ * network connected later or an internal one). */
 struct inside_job {
 	int netns;
-	const char *ip;
+	const char *ifname, *ip, *gw;
+	int prefix;
 };
 
 static int inside(void *arg, int *ret_errno)
@@ -679,30 +803,32 @@ static int inside(void *arg, int *ret_errno)
 		step = 2, r = nl;
 	else if ((r = run_nl_link_up(nl, (int)if_nametoindex("lo"))) < 0)
 		step = 3;
-	else if (!(idx = (int)if_nametoindex("eth0")))
+	else if (!(idx = (int)if_nametoindex(j->ifname)))
 		step = 4, r = -ENODEV;
-	else if ((r = run_nl_addr_add(nl, idx, j->ip, RUN_NET_PREFIX)) < 0)
+	else if ((r = run_nl_addr_add(nl, idx, j->ip, j->prefix)) < 0)
 		step = 5;
 	else if ((r = run_nl_link_up(nl, idx)) < 0)
 		step = 6;
-	else if ((r = run_nl_route_default(nl, idx, RUN_NET_GATEWAY)) < 0)
+	else if (j->gw && (r = run_nl_route_default(nl, idx, j->gw)) < 0)
 		step = 7;
 	*ret_errno = r;
 	return step;
 }
 
-static int configure_inside(pid_t pid, const char *ip, struct cm_error *err)
+static int configure_inside(pid_t pid, const struct inside_job *job, struct cm_error *err)
 {
 	static const char *const steps[] = {
 		"joining the container's network namespace", "opening rtnetlink", "bringing lo up",
-		"finding eth0", "adding the address", "bringing eth0 up", "adding the default route",
+		"finding its interface", "adding the address", "bringing its interface up",
+		"adding the default route",
 	};
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
 	_cleanup_close_ int ns = open(p, O_RDONLY | O_CLOEXEC);
 	if (ns < 0)
 		return cm_error_setx(err, cm_neg_errno(), "opening %s", p);
-	struct inside_job j = { .netns = ns, .ip = ip };
+	struct inside_job j = *job;
+	j.netns = ns;
 	return run_in_helper(inside, &j, "network", steps, CM_ARRAY_SIZE(steps), err);
 }
 
@@ -723,8 +849,10 @@ static int hosts_write(const char *init_dir, const char *ip, const char *hostnam
 	char *save = NULL;
 	for (char *l = strtok_r(old, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		size_t ll = strlen(l);
-		bool ours = strncmp(l, "10.89.", 6) == 0 && ll > hl && l[ll - hl - 1] == '\t' &&
-			    strcmp(l + ll - hl, hostname) == 0; /* an earlier start's line */
+		/* an earlier start's line: an address of ours (10.89/16, a user
+		 * network's 10.90/16 or --subnet) with the hostname */
+		bool ours = strncmp(l, "127.", 4) != 0 && strncmp(l, "::1", 3) != 0 && ll > hl &&
+			    l[ll - hl - 1] == '\t' && strcmp(l + ll - hl, hostname) == 0;
 		if (strncmp(l, "127.0.1.1\t", 10) != 0 && !ours)
 			off += (size_t)snprintf(out + off, cap - off, "%s\n", l);
 	}
@@ -734,34 +862,190 @@ static int hosts_write(const char *init_dir, const char *ip, const char *hostnam
 	return run_init_replace(init_dir, "hosts", out);
 }
 
+/* A container on a user-defined network asks the embedded DNS server
+ * (docker's resolv.conf there): nameserver 127.0.0.11, the host's search
+ * domains (or --dns-search), options ndots:0 and --dns-option. */
+static int resolv_write(const struct run_config *c)
+{
+	_cleanup_free_ char *old = NULL;
+	(void)run_init_read(c->init_dir, "resolv.conf", &old);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	char *save = NULL;
+	for (char *l = old ? strtok_r(old, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
+		if (strncmp(l, "search", 6) == 0 || strncmp(l, "domain", 6) == 0)
+			fprintf(f, "%s\n", l);
+	fputs("nameserver " RUN_DNS_ADDR "\noptions ndots:0", f);
+	for (char **o = c->dns_options; o && *o; o++)
+		fprintf(f, " %s", *o);
+	fputc('\n', f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	int r = run_init_replace(c->init_dir, "resolv.conf", buf);
+	free(buf);
+	return r;
+}
+
 /* ------------------------------------------------------------ set-up, release */
 
-static int pick_address(const struct net_recs *rs, char ret[16])
+static bool addr_used(const struct net_recs *rs, const char *ip)
 {
-	/* 10.89.0.2 .. 10.89.255.254: the lowest free one */
-	uint8_t *used = calloc(65536, 1);
-	if (!used)
-		return -ENOMEM;
-	for (size_t i = 0; i < rs->n; i++) {
-		struct in_addr a;
-		if (inet_pton(AF_INET, rs->v[i].ip, &a) == 1)
-			used[ntohl(a.s_addr) & 0xffff] = 1;
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i].ip[0] && strcmp(rs->v[i].ip, ip) == 0)
+			return true;
+	return false;
+}
+
+/* An address of n for a container: want (--ip), checked, or the lowest
+ * free one after the gateway (10.89.0.2 first on img0). */
+static int pick_address(const struct net_recs *rs, const struct run_network *n, const char *want,
+			char ret[16], struct cm_error *err)
+{
+	struct in_addr a, g;
+	char sn[20];
+	snprintf(sn, sizeof(sn), "%s", n->subnet);
+	sn[strcspn(sn, "/")] = '\0';
+	if (inet_pton(AF_INET, sn, &a) != 1 || inet_pton(AF_INET, n->gateway, &g) != 1)
+		return cm_error_set(err, -EINVAL, "network %s: a bad subnet", n->name);
+	uint32_t base = ntohl(a.s_addr), mask = ~0u << (32 - n->prefix), bcast = base | ~mask;
+	uint32_t gw = ntohl(g.s_addr);
+	if (want && want[0]) {
+		struct in_addr w;
+		if (inet_pton(AF_INET, want, &w) != 1)
+			return cm_error_set(err, -EINVAL, "invalid IPv4 address: %s", want);
+		uint32_t h = ntohl(w.s_addr);
+		if ((h & mask) != base || h == base || h == bcast)
+			return cm_error_set(err, -EINVAL, "no configured subnet or ip-range contain the IP address %s", want);
+		if (h == gw || addr_used(rs, want))
+			return cm_error_set(err, -EADDRINUSE, "Address already in use");
+		snprintf(ret, 16, "%s", want);
+		return 0;
 	}
-	int r = -EADDRNOTAVAIL;
-	for (uint32_t h = 2; h < 0xffff; h++)
-		if (!used[h]) {
-			snprintf(ret, 16, "10.89.%u.%u", h >> 8, h & 0xff);
-			r = 0;
-			break;
+	for (uint32_t h = base + 1; h < bcast; h++) {
+		char ip[16];
+		struct in_addr w = { .s_addr = htonl(h) };
+		inet_ntop(AF_INET, &w, ip, sizeof(ip));
+		if (h != gw && !addr_used(rs, ip)) {
+			snprintf(ret, 16, "%s", ip);
+			return 0;
 		}
-	free(used);
-	return r;
+	}
+	return cm_error_set(err, -EADDRNOTAVAIL, "no free address in %s (network %s)", n->subnet, n->name);
+}
+
+/* One interface of a container (pid 1: pid) on network n: its record
+ * (the address, the names the DNS answers), the veth pair with ifname in
+ * the container (index k: the veth's name), the address inside, the
+ * default route on the primary one. The record joins rs on success and on
+ * a failure after it was written (the caller's net_sync drops it). */
+static int attach_one(int nl, struct net_recs *rs, const struct run_config *c, pid_t pid,
+		      const struct run_network *n, const struct run_netatt *att, unsigned k,
+		      struct net_rec *me, uint8_t mac[6], struct cm_error *err)
+{
+	int r;
+	bool primary = k == 0, user = strcmp(n->name, "bridge") != 0;
+	*me = (struct net_rec){ .live = true };
+	snprintf(me->id, sizeof(me->id), "%s", c->id);
+	snprintf(me->bundle, sizeof(me->bundle), "%s", c->bundle);
+	snprintf(me->ifname, sizeof(me->ifname), "eth%u", k);
+	if (primary)
+		veth_name(c->id, me->veth);
+	else
+		snprintf(me->veth, sizeof(me->veth), "im%c%.12s", (char)('0' + k % 10), c->id);
+	snprintf(me->name, sizeof(me->name), "%s", c->name && c->name[0] == '/' ? c->name + 1 : c->name ? c->name : "");
+	if (user) {
+		snprintf(me->net, sizeof(me->net), "%s", n->name);
+		snprintf(me->host, sizeof(me->host), "%s", c->hostname ? c->hostname : "");
+		for (size_t i = 0; att && i < att->n_aliases; i++)
+			snprintf(me->aliases[me->n_aliases++], sizeof(me->aliases[0]), "%s", att->aliases[i]);
+	}
+	if (primary) {
+		if (c->n_ports > CM_ARRAY_SIZE(me->ports))
+			return cm_error_set(err, -E2BIG, "at most %zu published ports", CM_ARRAY_SIZE(me->ports));
+		if (c->n_ports)
+			memcpy(me->ports, c->ports, c->n_ports * sizeof(*c->ports));
+		me->n_ports = c->n_ports;
+		/* a port chosen by img run could be taken by now: refused
+		 * here; one with host_port 0 (a config from elsewhere) is chosen */
+		if ((r = ports_check_locked(rs, c->id, me->ports, me->n_ports, false, err)) < 0)
+			return r;
+	}
+	if ((r = pick_address(rs, n, att ? att->ip : NULL, me->ip, err)) < 0)
+		return r;
+	if ((r = rec_write(me)) < 0)
+		return cm_error_setx(err, r, "recording %s", me->ip);
+	/* the new record joins the set (for the rules and the bridge's fate) */
+	struct net_rec *nv = realloc(rs->v, (rs->n + 1) * sizeof(*nv));
+	if (!nv) {
+		rec_drop(me);
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	}
+	rs->v = nv;
+	rs->v[rs->n++] = *me;
+
+	if ((r = bridge_create(nl, n, err)) < 0)
+		return r;
+	struct in_addr a;
+	inet_pton(AF_INET, me->ip, &a);
+	mac[0] = 0x02; /* docker's rule: 02:42 and the address */
+	mac[1] = 0x42;
+	memcpy(mac + 2, &a.s_addr, 4);
+	(void)run_nl_link_del(nl, me->veth); /* a leftover of a crash, if any */
+	if ((r = run_nl_veth_add(nl, me->veth, (int)if_nametoindex(n->bridge), me->ifname, pid, mac)) < 0)
+		return cm_error_setx(err, r, "creating the veth pair %s", me->veth);
+	if ((r = sysctl_write("ipv6", me->veth, "accept_ra", "0")) < 0 && r != -ENOENT)
+		return cm_error_setx(err, r, "accept_ra of %s", me->veth);
+	/* hairpin: a container's packet DNATed back to itself through a host
+	 * address leaves the bridge by the port it came in; where br_netfilter
+	 * bridges it (not routes it), the bridge sends it back through that
+	 * port only in hairpin mode (docker's, without its userland proxy) */
+	if ((r = brport_write(me->veth, "hairpin_mode", "1")) < 0)
+		return cm_error_setx(err, r, "hairpin mode of %s", me->veth);
+	if ((r = run_nl_link_up(nl, (int)if_nametoindex(me->veth))) < 0)
+		return cm_error_setx(err, r, "bringing %s up", me->veth);
+	struct inside_job j = { .ifname = me->ifname, .ip = me->ip, .prefix = n->prefix,
+				.gw = primary && !n->internal ? n->gateway : NULL };
+	return configure_inside(pid, &j, err);
+}
+
+/* The container's networks: its config's list, or the default bridge. */
+static int atts_of(const struct run_config *c, struct run_netatt *atts, size_t max, size_t *ret_n)
+{
+	size_t n = 0;
+	for (char **s = c->networks; s && *s && n < max; s++)
+		if (run_netatt_parse(*s, &atts[n]) == 0)
+			n++;
+	if (n == 0) {
+		atts[0] = (struct run_netatt){ .name = "bridge" };
+		n = 1;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+bool run_net_has_user(const struct run_config *c)
+{
+	struct run_netatt atts[RUN_NET_MAX_ATTS];
+	size_t n;
+	(void)atts_of(c, atts, CM_ARRAY_SIZE(atts), &n);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(atts[i].name, "bridge") != 0)
+			return true;
+	return false;
 }
 
 int run_net_setup(const struct run_config *c, pid_t pid, char ret_ip[16], char ret_mac[18],
 		  struct cm_error *err)
 {
-	_cleanup_close_ int lock = net_lock();
+	struct run_netatt atts[RUN_NET_MAX_ATTS];
+	size_t n_atts;
+	(void)atts_of(c, atts, CM_ARRAY_SIZE(atts), &n_atts);
+	_cleanup_close_ int lock = run_net_lock();
 	if (lock < 0)
 		return cm_error_setx(err, lock, "locking " RUN_NET_DIR);
 	_cleanup_close_ int nl = run_nl_open();
@@ -773,94 +1057,206 @@ int run_net_setup(const struct run_config *c, pid_t pid, char ret_ip[16], char r
 		recs_free(&rs);
 		return cm_error_setx(err, r, "reading " ADDR_DIR);
 	}
-	/* our own record of an earlier run (a crashed monitor's) goes first */
+	/* our own records of an earlier run (a crashed monitor's) go first */
 	for (size_t i = 0; i < rs.n; i++)
 		if (strcmp(rs.v[i].id, c->id) == 0)
 			rs.v[i].live = false;
 
-	struct net_rec me = { .live = true };
-	snprintf(me.id, sizeof(me.id), "%s", c->id);
-	snprintf(me.bundle, sizeof(me.bundle), "%s", c->bundle);
-	if (c->n_ports > CM_ARRAY_SIZE(me.ports)) {
-		recs_free(&rs);
-		return cm_error_set(err, -E2BIG, "at most %zu published ports", CM_ARRAY_SIZE(me.ports));
+	struct net_rec me, primary = { 0 };
+	uint8_t mac[6] = { 0 }, mac0[6] = { 0 };
+	for (size_t k = 0; k < n_atts; k++) {
+		struct run_network n;
+		if ((r = run_network_get(atts[k].name, &n, err)) < 0)
+			goto fail;
+		r = attach_one(nl, &rs, c, pid, &n, strcmp(n.name, "bridge") ? &atts[k] : NULL,
+			       (unsigned)k, &me, mac, err);
+		run_network_clear(&n);
+		if (r < 0)
+			goto fail;
+		if (k == 0) {
+			primary = me;
+			memcpy(mac0, mac, sizeof(mac0));
+		}
 	}
-	if (c->n_ports)
-		memcpy(me.ports, c->ports, c->n_ports * sizeof(*c->ports));
-	me.n_ports = c->n_ports;
-	char name[IFNAMSIZ];
-	veth_name(c->id, name);
-	uint8_t mac[6] = { 0x02, 0x42, 10, 89 };
-	struct in_addr a;
-
-	if ((r = ports_check_locked(&rs, c->id, me.ports, me.n_ports, false, err)) < 0)
-		goto fail_norec;
-	/* a port chosen by img run could be taken by now: refused above; one
-	 * with host_port 0 (a config from elsewhere) was just chosen */
-	if ((r = pick_address(&rs, me.ip)) < 0) {
-		r = cm_error_set(err, r, "no free address in 10.89.0.0/16");
-		goto fail_norec;
-	}
-	if ((r = rec_write(&me)) < 0) {
-		r = cm_error_setx(err, r, "recording %s", me.ip);
-		goto fail_norec;
-	}
-	/* the new record joins the set (for the rules and the bridge's fate) */
-	struct net_rec *nv = realloc(rs.v, (rs.n + 1) * sizeof(*nv));
-	if (!nv) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	rs.v = nv;
-	rs.v[rs.n++] = me;
-
-	if ((r = bridge_create(nl, err)) < 0)
-		goto fail;
-	inet_pton(AF_INET, me.ip, &a);
-	memcpy(mac + 4, (uint8_t *)&a.s_addr + 2, 2);
-	(void)run_nl_link_del(nl, name); /* a leftover of a crash, if any */
-	if ((r = run_nl_veth_add(nl, name, (int)if_nametoindex(RUN_NET_BRIDGE_NAME), "eth0", pid, mac)) < 0) {
-		r = cm_error_setx(err, r, "creating the veth pair %s", name);
-		goto fail;
-	}
-	if ((r = sysctl_write("ipv6", name, "accept_ra", "0")) < 0 && r != -ENOENT) {
-		r = cm_error_setx(err, r, "accept_ra of %s", name);
-		goto fail;
-	}
-	/* hairpin: a container's packet DNATed back to itself through a host
-	 * address leaves img0 by the port it came in; where br_netfilter
-	 * bridges it (not routes it), the bridge sends it back through that
-	 * port only in hairpin mode (docker's, without its userland proxy) */
-	if ((r = brport_write(name, "hairpin_mode", "1")) < 0) {
-		r = cm_error_setx(err, r, "hairpin mode of %s", name);
-		goto fail;
-	}
-	if ((r = run_nl_link_up(nl, (int)if_nametoindex(name))) < 0) {
-		r = cm_error_setx(err, r, "bringing %s up", name);
-		goto fail;
-	}
-	if ((r = configure_inside(pid, me.ip, err)) < 0)
-		goto fail;
-	if (c->init_dir && (r = hosts_write(c->init_dir, me.ip, c->hostname ? c->hostname : c->id)) < 0) {
+	if (c->init_dir && (r = hosts_write(c->init_dir, primary.ip, c->hostname ? c->hostname : c->id)) < 0) {
 		r = cm_error_setx(err, r, "writing /etc/hosts");
 		goto fail;
 	}
-	if ((r = net_sync(lock, &rs, &me, err)) < 0)
+	if (c->init_dir && run_net_has_user(c) && (r = resolv_write(c)) < 0) {
+		r = cm_error_setx(err, r, "writing /etc/resolv.conf");
+		goto fail;
+	}
+	if ((r = net_sync(lock, &rs, n_atts == 1 ? &primary : NULL, err)) < 0)
 		goto fail;
 	recs_free(&rs);
-	snprintf(ret_ip, 16, "%s", me.ip);
-	snprintf(ret_mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	snprintf(ret_ip, 16, "%s", primary.ip);
+	snprintf(ret_mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac0[0], mac0[1], mac0[2], mac0[3], mac0[4], mac0[5]);
 	return 0;
 
 fail:
 	for (size_t i = 0; i < rs.n; i++)
-		if (strcmp(rs.v[i].ip, me.ip) == 0)
+		if (strcmp(rs.v[i].id, c->id) == 0)
 			rs.v[i].live = false;
-	if (rs.n == 0 || strcmp(rs.v[rs.n - 1].id, me.id) != 0)
-		rec_drop(&me); /* not in rs: nothing of it but the record exists */
-fail_norec:
 	(void)net_sync(lock, &rs, NULL, NULL);
 	recs_free(&rs);
+	return r;
+}
+
+int run_net_connect(const struct run_config *c, pid_t pid, const struct run_netatt *att,
+		    char ret_ip[16], struct cm_error *err)
+{
+	struct run_network n;
+	int r = run_network_get(att->name, &n, err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int lock = run_net_lock();
+	_cleanup_close_ int nl = lock < 0 ? -1 : run_nl_open();
+	struct net_recs rs = { 0 };
+	if (lock < 0 || nl < 0 || (r = recs_load(&rs)) < 0) {
+		run_network_clear(&n);
+		recs_free(&rs);
+		return cm_error_setx(err, lock < 0 ? lock : nl < 0 ? nl : r, "locking " RUN_NET_DIR);
+	}
+	/* the lowest free interface index of the container */
+	unsigned k = 1;
+	bool taken = true;
+	for (; k < RUN_NET_MAX_ATTS && taken; k += taken) {
+		char ifn[IFNAMSIZ];
+		snprintf(ifn, sizeof(ifn), "eth%u", k);
+		taken = false;
+		for (size_t i = 0; i < rs.n; i++) {
+			const struct net_rec *x = &rs.v[i];
+			if (!x->live || strcmp(x->id, c->id) != 0)
+				continue;
+			if (strcmp(x->net[0] ? x->net : "bridge", n.name) == 0) {
+				r = cm_error_set(err, -EEXIST, "endpoint with name %s already exists in network %s",
+						 c->name && c->name[0] == '/' ? c->name + 1 : c->id, n.name);
+				goto out;
+			}
+			taken |= strcmp(x->ifname, ifn) == 0;
+		}
+	}
+	if (taken) {
+		r = cm_error_set(err, -E2BIG, "at most %d networks per container", RUN_NET_MAX_ATTS);
+		goto out;
+	}
+	struct net_rec me;
+	uint8_t mac[6];
+	r = attach_one(nl, &rs, c, pid, &n, strcmp(n.name, "bridge") ? att : NULL, k, &me, mac, err);
+	if (r < 0) {
+		for (size_t i = 0; i < rs.n; i++)
+			if (strcmp(rs.v[i].veth, me.veth) == 0 && strcmp(rs.v[i].ip, me.ip) == 0)
+				rs.v[i].live = false;
+		(void)net_sync(lock, &rs, NULL, NULL);
+	} else if ((r = net_sync(lock, &rs, NULL, err)) == 0) {
+		snprintf(ret_ip, 16, "%s", me.ip);
+	}
+out:
+	run_network_clear(&n);
+	recs_free(&rs);
+	return r;
+}
+
+int run_net_disconnect(const char *id, const char *name, struct cm_error *err)
+{
+	_cleanup_close_ int lock = run_net_lock();
+	if (lock < 0)
+		return cm_error_setx(err, lock, "locking " RUN_NET_DIR);
+	struct net_recs rs = { 0 };
+	int r = recs_load(&rs);
+	bool found = false;
+	for (size_t i = 0; r == 0 && i < rs.n; i++)
+		if (rs.v[i].live && strcmp(rs.v[i].id, id) == 0 &&
+		    strcmp(rs.v[i].net[0] ? rs.v[i].net : "bridge", name) == 0) {
+			rs.v[i].live = false;
+			found = true;
+		}
+	if (r < 0)
+		r = cm_error_setx(err, r, "reading " ADDR_DIR);
+	else if (!found)
+		r = -ENOENT;
+	else
+		r = net_sync(lock, &rs, NULL, err);
+	recs_free(&rs);
+	return r;
+}
+
+int run_net_users_locked(const char *name, char ***ret, struct cm_error *err)
+{
+	struct net_recs rs = { 0 };
+	int r = recs_load(&rs);
+	if (r < 0 && r != -ENOENT) {
+		recs_free(&rs);
+		return cm_error_setx(err, r, "reading " ADDR_DIR);
+	}
+	char **v = calloc(rs.n + 1, sizeof(*v));
+	size_t n = 0;
+	for (size_t i = 0; v && i < rs.n; i++)
+		if (rs.v[i].live && strcmp(rs.v[i].net[0] ? rs.v[i].net : "bridge", name) == 0)
+			v[n++] = strdup(rs.v[i].id);
+	recs_free(&rs);
+	if (!v)
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	*ret = v;
+	return 0;
+}
+
+int run_network_endpoints(const char *name, struct run_endpoint **ret, size_t *ret_n,
+			  struct cm_error *err)
+{
+	struct net_recs rs = { 0 };
+	int r = access(ADDR_DIR, F_OK) == 0 ? recs_load(&rs) : 0;
+	struct run_endpoint *v = calloc(rs.n + 1, sizeof(*v));
+	size_t n = 0;
+	if (r < 0 || !v) {
+		free(v);
+		recs_free(&rs);
+		return cm_error_set(err, r < 0 ? r : -ENOMEM, "reading " ADDR_DIR);
+	}
+	for (size_t i = 0; i < rs.n; i++)
+		if (rs.v[i].live && strcmp(rs.v[i].net[0] ? rs.v[i].net : "bridge", name) == 0) {
+			snprintf(v[n].id, sizeof(v[n].id), "%s", rs.v[i].id);
+			snprintf(v[n].ip, sizeof(v[n].ip), "%s", rs.v[i].ip);
+			snprintf(v[n].name, sizeof(v[n].name), "%s", rs.v[i].name);
+			mac_of(rs.v[i].ip, v[n].mac);
+			n++;
+		}
+	recs_free(&rs);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* A name the embedded DNS of container self_id answers: the containers
+ * that share a user-defined network with it, by name, hostname, alias or
+ * 12 hex of the id. Read without the lock (records are published by
+ * rename). The addresses on the shared network, at most max. */
+int run_net_lookup(const char *self_id, const char *qname, char (*ret)[16], size_t max, size_t *ret_n)
+{
+	struct net_recs rs = { 0 };
+	int r = recs_load(&rs);
+	size_t n = 0;
+	for (size_t i = 0; r == 0 && i < rs.n; i++) {
+		const struct net_rec *x = &rs.v[i];
+		if (!x->live || !x->net[0])
+			continue;
+		bool shared = false;
+		for (size_t k = 0; k < rs.n && !shared; k++)
+			shared = rs.v[k].live && strcmp(rs.v[k].id, self_id) == 0 &&
+				 strcmp(rs.v[k].net, x->net) == 0;
+		bool match = shared && ((x->name[0] && strcasecmp(x->name, qname) == 0) ||
+					(x->host[0] && strcasecmp(x->host, qname) == 0) ||
+					(strlen(qname) == 12 && strncasecmp(x->id, qname, 12) == 0));
+		for (size_t k = 0; shared && !match && k < x->n_aliases; k++)
+			match = strcasecmp(x->aliases[k], qname) == 0;
+		bool dup = false;
+		for (size_t k = 0; match && k < n; k++)
+			dup |= strcmp(ret[k], x->ip) == 0;
+		if (match && !dup && n < max)
+			snprintf(ret[n++], 16, "%s", x->ip);
+	}
+	recs_free(&rs);
+	*ret_n = n;
 	return r;
 }
 
@@ -891,7 +1287,7 @@ static int net_release(const char *id, struct cm_error *err)
 		return 0; /* never used on this host */
 	if (id && !has_record(id))
 		return 0; /* already released (by its monitor): nothing to wait for */
-	_cleanup_close_ int lock = net_lock();
+	_cleanup_close_ int lock = run_net_lock();
 	if (lock < 0)
 		return cm_error_setx(err, lock, "locking " RUN_NET_DIR);
 	struct net_recs rs = { 0 };
@@ -951,9 +1347,20 @@ void run_ports_json(const struct run_config *c, struct cm_jw *w)
 void run_net_inspect(const struct run_config *c, const struct run_state *st, struct cm_jw *w)
 {
 	bool up = st->status == RUN_RUNNING && st->ip[0];
-	const char *gw = up ? RUN_NET_GATEWAY : "";
+	bool bridged = c->network == RUN_NET_BRIDGE;
+	struct run_netatt atts[RUN_NET_MAX_ATTS];
+	size_t n_atts = 1;
+	if (bridged)
+		(void)atts_of(c, atts, CM_ARRAY_SIZE(atts), &n_atts);
+	else
+		snprintf(atts[0].name, sizeof(atts[0].name), "%s", run_network_name(c->network));
+	struct run_network pn = { 0 };
+	bool have = bridged && run_network_get(atts[0].name, &pn, NULL) == 0;
+	struct net_recs rs = { 0 };
+	if (up && bridged)
+		(void)recs_load(&rs);
 	cm_jw_obj(w);
-	cm_jw_kstr(w, "Bridge", c->network == RUN_NET_BRIDGE ? RUN_NET_BRIDGE_NAME : "");
+	cm_jw_kstr(w, "Bridge", have ? pn.bridge : "");
 	cm_jw_key(w, "Ports");
 	if (up) {
 		run_ports_json(c, w);
@@ -961,19 +1368,44 @@ void run_net_inspect(const struct run_config *c, const struct run_state *st, str
 		cm_jw_obj(w);
 		cm_jw_obj_end(w);
 	}
-	cm_jw_kstr(w, "Gateway", gw);
+	cm_jw_kstr(w, "Gateway", up && have ? pn.gateway : "");
 	cm_jw_kstr(w, "IPAddress", up ? st->ip : "");
-	cm_jw_kint(w, "IPPrefixLen", up ? RUN_NET_PREFIX : 0);
+	cm_jw_kint(w, "IPPrefixLen", up && have ? pn.prefix : 0);
 	cm_jw_kstr(w, "MacAddress", up ? st->mac : "");
+	run_network_clear(&pn);
 	cm_jw_key(w, "Networks");
 	cm_jw_obj(w);
-	cm_jw_key(w, run_network_name(c->network));
-	cm_jw_obj(w);
-	cm_jw_kstr(w, "Gateway", gw);
-	cm_jw_kstr(w, "IPAddress", up ? st->ip : "");
-	cm_jw_kint(w, "IPPrefixLen", up ? RUN_NET_PREFIX : 0);
-	cm_jw_kstr(w, "MacAddress", up ? st->mac : "");
+	for (size_t i = 0; i < n_atts; i++) {
+		struct run_network n = { 0 };
+		bool known = bridged && run_network_get(atts[i].name, &n, NULL) == 0;
+		const struct net_rec *x = NULL;
+		for (size_t k = 0; k < rs.n && !x; k++)
+			if (rs.v[k].live && strcmp(rs.v[k].id, c->id) == 0 &&
+			    strcmp(rs.v[k].net[0] ? rs.v[k].net : "bridge", atts[i].name) == 0)
+				x = &rs.v[k];
+		char mac[18] = "";
+		if (x)
+			mac_of(x->ip, mac);
+		cm_jw_key(w, atts[i].name);
+		cm_jw_obj(w);
+		cm_jw_key(w, "Aliases");
+		if (atts[i].n_aliases) {
+			cm_jw_arr(w);
+			for (size_t k = 0; k < atts[i].n_aliases; k++)
+				cm_jw_str(w, atts[i].aliases[k]);
+			cm_jw_arr_end(w);
+		} else {
+			cm_jw_null(w);
+		}
+		cm_jw_kstr(w, "NetworkID", known ? n.id : "");
+		cm_jw_kstr(w, "Gateway", x && known ? n.gateway : "");
+		cm_jw_kstr(w, "IPAddress", x ? x->ip : "");
+		cm_jw_kint(w, "IPPrefixLen", x && known ? n.prefix : 0);
+		cm_jw_kstr(w, "MacAddress", mac);
+		cm_jw_obj_end(w);
+		run_network_clear(&n);
+	}
 	cm_jw_obj_end(w);
 	cm_jw_obj_end(w);
-	cm_jw_obj_end(w);
+	recs_free(&rs);
 }

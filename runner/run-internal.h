@@ -59,9 +59,17 @@ struct run_input {
 	bool close_at_eof;
 	char buf[4096];
 	size_t len, off;
+	/* the detach keys (n_keys 0: none): the bytes matched so far are held
+	 * back; all of them seen: detached is set and nothing more is read */
+	char keys[16];
+	size_t n_keys, matched;
+	bool detached;
 };
 void run_input_step(struct run_input *in, bool readable);
 void run_input_stop(struct run_input *in);
+/* What is buffered written out (the bytes before the detach keys), for at
+ * most ~1 s of a reader that does not read. */
+void run_input_flush(struct run_input *in);
 /* Run fn(arg) in a short forked process (to join a namespace without
  * changing the caller) and wait for it. fn returns 0, or the failed step
  * (1-based index into steps) with *ret_errno a negative errno; the error
@@ -219,6 +227,23 @@ int run_nl_addr_add(int fd, int ifindex, const char *ip, int prefix);
 int run_nl_route_default(int fd, int ifindex, const char *gw);
 
 /* ---- net.c -------------------------------------------------------------- */
+
+/* The most interfaces (networks) of one container: eth0..eth9. */
+#define RUN_NET_MAX_ATTS 10
+/* The embedded DNS server's address in every container on a user network. */
+#define RUN_DNS_ADDR "127.0.0.11"
+/* The network lock (RUN_NET_DIR/lock, made if missing): its fd or -errno. */
+int run_net_lock(void);
+/* A bridge br up with gw/prefix (made if missing), accept_ra 0,
+ * route_localnet 1. */
+int run_net_bridge_up(int nl, const char *br, const char *gw, int prefix, struct cm_error *err);
+/* The ids of the live records on network name; the caller holds the lock. */
+int run_net_users_locked(const char *name, char ***ret, struct cm_error *err);
+/* Whether the container's networks include a user-defined one. */
+bool run_net_has_user(const struct run_config *c);
+/* The embedded DNS's answer for qname asked by container self_id (see
+ * net.c): at most max addresses in ret, their count in *ret_n. */
+int run_net_lookup(const char *self_id, const char *qname, char (*ret)[16], size_t max, size_t *ret_n);
 
 /* The monitor, between clone and "go": an address and a record, the bridge
  * (first user), the veth pair (eth0 in pid's netns), the inside configured

@@ -51,6 +51,10 @@ struct run_volume {
 	bool mount;   /* given with --mount (a bind's source must exist) */
 };
 
+/* docker's --detach-keys: "ctrl-<a-z@[\\]^_>" or one character, comma-
+ * separated (NULL or "": ctrl-p,ctrl-q), into the bytes; docker's error. */
+int run_parse_detach_keys(const char *spec, char ret[16], size_t *ret_n, struct cm_error *err);
+
 /* docker's --network: none (a netns with lo only), host (the host's), or
  * bridge (the default: a veth on img0, an address of 10.89/16, NAT). */
 enum run_netmode { RUN_NET_NONE, RUN_NET_HOST, RUN_NET_BRIDGE,
@@ -170,6 +174,11 @@ struct run_config {
 	char *net_container;  /* --network container:X: X's id, and its bundle */
 	char *net_container_bundle;
 	int net_fd;           /* not stored: the monitor's fd of X's netns, or -1 */
+	char *detach_keys;    /* --detach-keys as given (docker's "ctrl-p,ctrl-q" when
+			       * NULL): an attached -i's input ends at them */
+	char **networks;      /* --network NAME, connect: "NAME|IP|ALIASES" each
+			       * (run_netatt), the first one eth0 with the default
+			       * route; NULL: the default bridge only */
 	char *log_driver;     /* --log-driver: NULL/"json-file" (ctr.log), "none" */
 	int64_t log_max_size; /* --log-opt max-size= bytes, 0: unbounded */
 	int log_max_file;     /* --log-opt max-file=, 0: 1 */
@@ -488,6 +497,85 @@ int run_net_reconcile(struct cm_error *err);
  * the last). Missing = ok. */
 int run_net_release(const char *id, struct cm_error *err);
 
+/* ---- user-defined networks (net-user.c, net-dns.c; docs/network.md) ----- */
+
+/* One network: "bridge" (img0, built in) or one made by `img network
+ * create`, its definition in RUN_NET_DIR/nets/NAME (host-wide, as the
+ * addresses are: two stores must not hand out one subnet). */
+struct run_network {
+	char id[65];         /* 64 hex */
+	char name[64];
+	char bridge[16];     /* img0, or "imb-" + 11 hex of the id */
+	char subnet[20];     /* a.b.c.d/p */
+	char gateway[16];
+	int prefix;
+	bool internal;       /* --internal: no route out, nothing in */
+	int64_t created;     /* ns since the epoch */
+	char **labels;       /* KEY=VALUE */
+};
+void run_network_clear(struct run_network *n);
+/* Docker's name rule ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 63). */
+bool run_network_name_valid(const char *name);
+/* Create n (name, subnet/gateway or empty: the next free /24 of
+ * 10.90.0.0/16, internal, labels given): its bridge up with the gateway
+ * address, its definition published. Fills id, bridge, subnet, gateway,
+ * prefix, created. Docker's errors: a name taken, a subnet that overlaps. */
+int run_network_create(struct run_network *n, struct cm_error *err);
+/* By name, full id or unique id prefix; "bridge" too. -ENOENT: docker's
+ * "network X not found". */
+int run_network_get(const char *ref, struct run_network *ret, struct cm_error *err);
+/* Every network, "bridge" first, then by name. */
+int run_network_list(struct run_network **ret, size_t *ret_n, struct cm_error *err);
+void run_network_list_free(struct run_network *v, size_t n);
+/* Remove a user-defined network: refused while a running container is on
+ * it (-EBUSY) and for "bridge" (-EPERM); its bridge deleted. */
+int run_network_remove(const char *ref, struct cm_error *err);
+/* The running containers on network name (read without the lock). */
+struct run_endpoint {
+	char id[RUN_ID_LEN + 1];
+	char ip[16];
+	char mac[18];
+	char name[128];
+};
+int run_network_endpoints(const char *name, struct run_endpoint **ret, size_t *ret_n,
+			  struct cm_error *err);
+
+/* One of a container's networks, as stored in run_config.networks:
+ * "NAME|IP|ALIAS,ALIAS" (IP empty: the next free one). */
+struct run_netatt {
+	char name[64];
+	char ip[16];
+	char aliases[8][64];
+	size_t n_aliases;
+};
+int run_netatt_parse(const char *s, struct run_netatt *ret);
+/* "NAME|IP|ALIASES" made of its parts (aliases may be NULL): malloc'd. */
+char *run_netatt_format(const char *name, const char *ip, char *const *aliases);
+/* The container's primary network name: networks[0]'s, else "bridge". */
+const char *run_config_net_primary(const struct run_config *c, char buf[64]);
+
+/* Connect a running container (its pid 1 pid) to one more network: a
+ * veth ethN on its bridge, an address, a record; no default route. att's
+ * ip empty: the next free one. ret_ip: the address. */
+int run_net_connect(const struct run_config *c, pid_t pid, const struct run_netatt *att,
+		    char ret_ip[16], struct cm_error *err);
+/* Disconnect container id from network name (its veth, record, rules).
+ * -ENOENT when it is not on it. */
+int run_net_disconnect(const char *id, const char *name, struct cm_error *err);
+
+/* The embedded DNS server of a container on a user-defined network: a UDP
+ * socket bound to 127.0.0.11:53 inside its netns, served by its monitor;
+ * names of the containers that share a network with it answered from the
+ * address records, the rest forwarded to the host's (or --dns) servers. */
+struct run_dns;
+/* NULL with *ret when the container has no user-defined network. */
+int run_dns_open(const struct run_config *c, pid_t pid, struct run_dns **ret, struct cm_error *err);
+/* The fds to poll (POLLIN), -1 when none. */
+int run_dns_fd(const struct run_dns *d, int which);
+/* One datagram ready on fd which (0: a query, 1: an upstream answer). */
+void run_dns_step(struct run_dns *d, int which);
+void run_dns_close(struct run_dns *d);
+
 /* ---- container state and lifecycle (container.c) ------------------------- */
 
 enum run_status { RUN_CREATED, RUN_RUNNING, RUN_EXITED, RUN_REMOVING,
@@ -545,7 +633,8 @@ struct run_started {
 };
 int run_container_start(const char *monitor_exe, const char *ufsmount, const char *bundle,
 			bool attach, struct run_started *ret, struct cm_error *err);
-/* Read the exit code from the sync socket of run_container_start. */
+/* Read the exit code from the sync socket of run_container_start: 0, or 1
+ * when the user detached (the detach keys; *ret_code 0, the container runs on). */
 int run_wait_sync(int sync_fd, int *ret_code, struct cm_error *err);
 /* Wait for the container to exit (any process). Returns its exit code. */
 int run_container_wait(const char *bundle, int *ret_code, struct cm_error *err);

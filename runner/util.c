@@ -4,6 +4,7 @@
 #include "cm-fs.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/sched.h>
@@ -297,17 +298,49 @@ void run_input_stop(struct run_input *in)
 		in->dst = -1;
 }
 
+/* The k bytes read into buf without the detach keys: a byte that goes on
+ * the keys is held back, a mismatch sends what was held first (docker's
+ * escape proxy). The keys complete: detached, the rest dropped. Returns
+ * the bytes left to write. */
+static size_t keys_filter(struct run_input *in, size_t k)
+{
+	char out[sizeof(in->buf) + sizeof(in->keys)];
+	size_t n = 0;
+	for (size_t i = 0; i < k; i++) {
+		char ch = in->buf[i];
+		if (ch == in->keys[in->matched]) {
+			if (++in->matched == in->n_keys) {
+				in->detached = true;
+				break;
+			}
+			continue;
+		}
+		memcpy(out + n, in->keys, in->matched);
+		n += in->matched;
+		in->matched = 0;
+		if (ch == in->keys[0])
+			in->matched = 1;
+		else
+			out[n++] = ch;
+	}
+	/* at most the held prefix more than was read: it fits the buffer
+	 * only if the read left room for it, which the caller's read size
+	 * ensures (a read of sizeof(buf) - sizeof(keys)) */
+	memcpy(in->buf, out, n);
+	return n;
+}
+
 void run_input_step(struct run_input *in, bool readable)
 {
 	if (readable) {
-		ssize_t k = read(in->src, in->buf, sizeof(in->buf));
+		ssize_t k = read(in->src, in->buf, sizeof(in->buf) - (in->n_keys ? sizeof(in->keys) : 0));
 		if (k < 0 && (errno == EINTR || errno == EAGAIN))
 			return;
 		if (k <= 0) {
 			run_input_stop(in);
 			return;
 		}
-		in->len = (size_t)k;
+		in->len = in->n_keys ? keys_filter(in, (size_t)k) : (size_t)k;
 		in->off = 0;
 		return;
 	}
@@ -321,6 +354,41 @@ void run_input_step(struct run_input *in, bool readable)
 	in->off += (size_t)w;
 	if (in->off == in->len)
 		in->len = in->off = 0;
+}
+
+int run_parse_detach_keys(const char *spec, char ret[16], size_t *ret_n, struct cm_error *err)
+{
+	size_t n = 0;
+	if (!spec || !*spec)
+		spec = "ctrl-p,ctrl-q";
+	for (const char *p = spec; *p;) {
+		size_t l = strcspn(p, ",");
+		char ch;
+		if (l == 1) {
+			ch = *p;
+		} else if (l == 6 && strncmp(p, "ctrl-", 5) == 0 &&
+			   ((p[5] >= 'a' && p[5] <= 'z') || strchr("@[\\]^_", p[5]))) {
+			ch = p[5] >= 'a' && p[5] <= 'z' ? (char)(p[5] - 'a' + 1) : (char)(p[5] - '@');
+		} else {
+			return cm_error_set(err, -EINVAL, "Invalid detach keys (%s) provided: unknown character: '%.*s'",
+					    spec, (int)l, p);
+		}
+		if (n == 16)
+			return cm_error_set(err, -EINVAL, "Invalid detach keys (%s) provided: at most 16", spec);
+		ret[n++] = ch;
+		p += l + (p[l] == ',');
+	}
+	*ret_n = n;
+	return 0;
+}
+
+void run_input_flush(struct run_input *in)
+{
+	for (int tries = 0; in->len && in->dst >= 0 && tries < 100; tries++) {
+		struct pollfd pf = { .fd = in->dst, .events = POLLOUT };
+		if (poll(&pf, 1, 10) > 0)
+			run_input_step(in, false);
+	}
 }
 
 ssize_t run_send_with_fd(int sock, const void *buf, size_t len, int fd)

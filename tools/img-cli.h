@@ -32,6 +32,8 @@ enum {
 	OPT_HCMD, OPT_HINTERVAL, OPT_HRETRIES, OPT_HTIMEOUT, OPT_HSTART, OPT_NOHEALTH,
 	OPT_LOGDRIVER, OPT_LOGOPT, OPT_EXPOSE, OPT_SIGPROXY, OPT_SSH,
 	OPT_MAXDOWNLOADS, OPT_MAXUPLOADS,
+	OPT_SUBNET, OPT_GATEWAY, OPT_INTERNAL, OPT_ALIAS, OPT_IP, OPT_NETALIAS,
+	OPT_DETACHKEYS,
 };
 
 /* One option of a verb. */
@@ -137,6 +139,13 @@ int img_cmd_container(int argc, char **argv);
 int img_cmd_container_inspect(int argc, char **argv);
 int img_cmd_cp(int argc, char **argv);
 /* img-volume.c */
+int img_cmd_network_create(int argc, char **argv);
+int img_cmd_network_ls(int argc, char **argv);
+int img_cmd_network_inspect(int argc, char **argv);
+int img_cmd_network_rm(int argc, char **argv);
+int img_cmd_network_prune(int argc, char **argv);
+int img_cmd_network_connect(int argc, char **argv);
+int img_cmd_network_disconnect(int argc, char **argv);
 int img_cmd_volume_create(int argc, char **argv);
 int img_cmd_volume_ls(int argc, char **argv);
 int img_cmd_volume_inspect(int argc, char **argv);

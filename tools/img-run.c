@@ -12,6 +12,7 @@
 #include "ims.h"
 #include "run.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -145,10 +146,11 @@ int img_attach_wait(struct run_started *st, bool tty, const char *bundle, const 
 			raw = tcsetattr(0, TCSANOW, &t) == 0;
 		}
 	}
-	if (run_wait_sync(st->sync, &code, &e) < 0) {
+	int w = run_wait_sync(st->sync, &code, &e);
+	if (w < 0) {
 		img_fail_err(&e);
 		code = RUN_EXIT_IMG;
-	} else if (rm_id) {
+	} else if (w == 0 && rm_id) {
 		remove_exited(bundle, rm_id);
 	}
 	forward_signals(0, false);
@@ -161,7 +163,8 @@ int img_attach_wait(struct run_started *st, bool tty, const char *bundle, const 
 	cm_close(&st->sync);
 	cm_close(&st->ptm);
 	int status;
-	while (waitpid(st->monitor, &status, 0) < 0 && errno == EINTR)
+	/* detached: the monitor runs on with the container (--rm: it removes) */
+	while (w != 1 && waitpid(st->monitor, &status, 0) < 0 && errno == EINTR)
 		;
 	return code;
 }
@@ -464,7 +467,9 @@ int img_cmd_run(int argc, char **argv)
 	struct run_healthcheck hc = { 0 };
 	const char *hcmd = NULL;
 	bool hset = false, nohealth = false;
-	const char *log_driver = NULL, *net_ctr = NULL;
+	const char *log_driver = NULL, *net_ctr = NULL, *user_net = NULL, *want_ip = NULL;
+	_cleanup_free_ char **net_aliases = NULL;
+	size_t n_net_aliases = 0;
 	bool publish_all = false;
 	struct run_port expose[64];
 	size_t n_expose = 0;
@@ -542,14 +547,42 @@ int img_cmd_run(int argc, char **argv)
 				net_ctr = optarg + 10;
 				break;
 			}
-			if (run_parse_network(optarg, &c->network, &e) < 0)
-				return img_fail_err(&e);
+			user_net = NULL;
+			if (run_parse_network(optarg, &c->network, &e) < 0) {
+				/* a user-defined network: its name checked below */
+				c->network = RUN_NET_BRIDGE;
+				user_net = optarg;
+				cm_error_clear(&e);
+			}
 			break;
+		case OPT_NETALIAS:
+			if (strchr(optarg, ',') || strchr(optarg, '|') || !*optarg)
+				return img_fail("invalid network alias \"%s\"", optarg);
+			if (strv_push(&net_aliases, &n_net_aliases, optarg) < 0)
+				return img_fail("out of memory");
+			break;
+		case OPT_IP: {
+			struct in_addr ia;
+			if (inet_pton(AF_INET, optarg, &ia) != 1)
+				return img_fail("invalid IPv4 address: %s", optarg);
+			want_ip = optarg;
+			break;
+		}
 		case 'p':
 			if (port_push(c, optarg, &e) < 0)
 				return img_fail_err(&e);
 			break;
 		case 'P': publish_all = true; break;
+		case OPT_DETACHKEYS: {
+			char k[16];
+			size_t nk;
+			if (run_parse_detach_keys(optarg, k, &nk, &e) < 0)
+				return img_fail_err(&e);
+			free(c->detach_keys);
+			if (!(c->detach_keys = strdup(optarg)))
+				return img_fail("out of memory");
+			break;
+		}
 		case OPT_SIGPROXY:
 			if (optarg && strcmp(optarg, "true") && strcmp(optarg, "false") && strcmp(optarg, "1") &&
 			    strcmp(optarg, "0"))
@@ -764,6 +797,22 @@ int img_cmd_run(int argc, char **argv)
 	}
 	if (c->autoremove && c->restart != RUN_RESTART_NO)
 		return img_fail("Conflicting options: --restart and --rm");
+	if (user_net) { /* docker: "network X not found" before anything exists */
+		struct run_network un;
+		if (run_network_get(user_net, &un, &e) < 0)
+			return img_fail_err(&e);
+		char *entry = run_netatt_format(un.name, want_ip, net_aliases);
+		run_network_clear(&un);
+		if (!entry || !(c->networks = calloc(2, sizeof(char *)))) {
+			free(entry);
+			return img_fail("out of memory");
+		}
+		c->networks[0] = entry;
+	} else if (want_ip) {
+		return img_fail("user specified IP address is supported on user defined networks only");
+	} else if (n_net_aliases) {
+		return img_fail("network-scoped alias is supported only for containers in user defined networks");
+	}
 	if (c->n_ports && c->network != RUN_NET_BRIDGE)
 		return img_fail("conflicting options: port publishing and the container type network mode");
 	if (c->privileged && c->userns)

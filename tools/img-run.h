@@ -12,6 +12,10 @@
 /* img's one-line error on stderr ("img: ..."); both return 125. */
 int img_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int img_fail_err(const struct cm_error *e);
+/* A NULL-terminated list of strdup'd strings (img-volume.c): one more, or
+ * -ENOMEM; and its free (NULL ok). */
+int img_strv_add(char ***v, size_t *n, const char *s);
+void img_strv_free(char **v);
 
 /* Set by img.c's --root parsing (NULL: $IMG_ROOT or the default). */
 extern const char *img_run_root;

@@ -183,6 +183,47 @@ static const struct img_opt volume_prune_opts[] = {
 	{ 0 },
 };
 
+/* ------------------------------------------------------------ networks */
+
+static const struct img_opt network_create_opts[] = {
+	{ "driver", 'd', "string", 'd', "Driver to manage the Network (default \"bridge\")", 0 },
+	{ "gateway", 0, "strings", OPT_GATEWAY, "IPv4 or IPv6 Gateway for the master subnet", 0 },
+	{ "internal", 0, NULL, OPT_INTERNAL, "Restrict external access to the network", 0 },
+	{ "label", 0, "list", OPT_LABEL, "Set metadata on a network", 0 },
+	{ "subnet", 0, "strings", OPT_SUBNET, "Subnet in CIDR format that represents a network segment", 0 },
+	{ 0 },
+};
+
+static const struct img_opt network_ls_opts[] = {
+	{ "filter", 'f', "filter", 'f', "Provide filter values (e.g. \"driver=bridge\")", 0 },
+	{ "format", 0, "string", OPT_FORMAT, FORMAT_HELP, 0 },
+	{ "no-trunc", 0, NULL, OPT_NOTRUNC, "Do not truncate the output", 0 },
+	{ "quiet", 'q', NULL, 'q', "Only display network IDs", 0 },
+	{ 0 },
+};
+
+static const struct img_opt network_rm_opts[] = {
+	{ "force", 'f', NULL, 'f', "Do not error if the network does not exist", 0 },
+	{ 0 },
+};
+
+static const struct img_opt network_prune_opts[] = {
+	{ "filter", 0, "filter", OPT_FILTER, "Provide filter values (e.g. \"until=<timestamp>\")", 0 },
+	{ "force", 'f', NULL, 'f', "Do not prompt for confirmation (img never prompts)", 0 },
+	{ 0 },
+};
+
+static const struct img_opt network_connect_opts[] = {
+	{ "alias", 0, "strings", OPT_ALIAS, "Add network-scoped alias for the container", 0 },
+	{ "ip", 0, "string", OPT_IP, "IPv4 address (e.g., \"172.30.100.104\")", 0 },
+	{ 0 },
+};
+
+static const struct img_opt network_disconnect_opts[] = {
+	{ "force", 'f', NULL, 'f', "Force the container to disconnect from a network", 0 },
+	{ 0 },
+};
+
 /* ------------------------------------------------------------ containers */
 
 static const struct img_opt ps_opts[] = {
@@ -238,6 +279,7 @@ static const struct img_opt export_opts[] = {
 /* run and create (IMG_OPT_RUN_ONLY: not create's) */
 static const struct img_opt run_opts[] = {
 	{ "detach", 'd', NULL, 'd', "Run container in background and print container ID", IMG_OPT_RUN_ONLY },
+	{ "detach-keys", 0, "string", OPT_DETACHKEYS, "Override the key sequence for detaching a container", 0 },
 	{ "interactive", 'i', NULL, 'i', "Keep STDIN open even if not attached", 0 },
 	{ "tty", 't', NULL, 't', "Allocate a pseudo-TTY", 0 },
 	{ "rm", 0, NULL, OPT_RM, "Automatically remove the container when it exits", 0 },
@@ -255,8 +297,11 @@ static const struct img_opt run_opts[] = {
 	{ "entrypoint", 0, "string", OPT_ENTRYPOINT, "Overwrite the default ENTRYPOINT of the image", 0 },
 	LIMIT_OPTS,
 	{ "read-only", 0, NULL, OPT_RO, "Mount the container's root filesystem as read only", 0 },
-	{ "network", 0, "network", OPT_NET, "Connect a container to a network (bridge, none, host, container:NAME)", 0 },
+	{ "network", 0, "network", OPT_NET, "Connect a container to a network (bridge, none, host, container:NAME, or a\nuser-defined one)", 0 },
 	{ "net", 0, "network", OPT_NET, "", IMG_OPT_HIDDEN },
+	{ "network-alias", 0, "list", OPT_NETALIAS, "Add network-scoped alias for the container", 0 },
+	{ "net-alias", 0, "list", OPT_NETALIAS, "", IMG_OPT_HIDDEN },
+	{ "ip", 0, "string", OPT_IP, "IPv4 address (e.g., 172.30.100.104)", 0 },
 	{ "userns", 0, "string", OPT_USERNS,
 	  "User namespace to use: host (the default, as docker's), or\n"
 	  "private (--userns alone): img's own, idmapped (docs/runner.md)", IMG_OPT_OPTARG },
@@ -510,6 +555,21 @@ const struct img_verb img_verbs[] = {
 	{ "system info", "[OPTIONS]", "Display system-wide information", format_only_opts, 0, 0, img_cmd_info, NULL },
 	{ "info", "[OPTIONS]", "Display system-wide information", format_only_opts, 0, 0, img_cmd_info, S },
 	{ "version", "[OPTIONS]", "Show the img version information", format_only_opts, 0, 0, img_cmd_version, S },
+	/* networks */
+	{ "network", "COMMAND", "Manage networks", NULL, 0, -1, img_cmd_container, M },
+	{ "network create", "[OPTIONS] NETWORK", "Create a network",
+	  network_create_opts, 1, 1, img_cmd_network_create, NULL },
+	{ "network ls", "[OPTIONS]", "List networks", network_ls_opts, 0, 0, img_cmd_network_ls, NULL },
+	{ "network inspect", "[OPTIONS] NETWORK [NETWORK...]", "Display detailed information on one or more networks",
+	  volume_inspect_opts, 1, -1, img_cmd_network_inspect, NULL },
+	{ "network rm", "NETWORK [NETWORK...]", "Remove one or more networks",
+	  network_rm_opts, 1, -1, img_cmd_network_rm, NULL },
+	{ "network prune", "[OPTIONS]", "Remove all unused networks",
+	  network_prune_opts, 0, 0, img_cmd_network_prune, NULL },
+	{ "network connect", "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network",
+	  network_connect_opts, 2, 2, img_cmd_network_connect, NULL },
+	{ "network disconnect", "[OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network",
+	  network_disconnect_opts, 2, 2, img_cmd_network_disconnect, NULL },
 	/* volumes */
 	{ "volume", "COMMAND", "Manage volumes", NULL, 0, -1, img_cmd_container, M },
 	{ "volume create", "[OPTIONS] [VOLUME]", "Create a volume",

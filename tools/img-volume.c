@@ -19,7 +19,7 @@
 
 #define ANON_LABEL "com.docker.volume.anonymous"
 
-static int strv_add(char ***v, size_t *n, const char *s)
+int img_strv_add(char ***v, size_t *n, const char *s)
 {
 	char *d = strdup(s);
 	char **nv = d ? realloc(*v, (*n + 2) * sizeof(char *)) : NULL;
@@ -33,7 +33,7 @@ static int strv_add(char ***v, size_t *n, const char *s)
 	return 0;
 }
 
-static void strv_free(char **v)
+void img_strv_free(char **v)
 {
 	for (char **p = v; p && *p; p++)
 		free(*p);
@@ -275,19 +275,19 @@ int img_cmd_volume_create(int argc, char **argv)
 		case OPT_NAME: name = optarg; break;
 		case 'l':
 		case 'o':
-			if (strv_add(c == 'l' ? &labels : &opts, c == 'l' ? &nl : &no, optarg) < 0)
+			if (img_strv_add(c == 'l' ? &labels : &opts, c == 'l' ? &nl : &no, optarg) < 0)
 				return img_fail("out of memory");
 			break;
 		default:
-			strv_free(labels);
-			strv_free(opts);
+			img_strv_free(labels);
+			img_strv_free(opts);
 			return img_opt_exit(c);
 		}
 	}
 	if (optind < argc) {
 		if (name && strcmp(name, argv[optind]) != 0) {
-			strv_free(labels);
-			strv_free(opts);
+			img_strv_free(labels);
+			img_strv_free(opts);
 			return img_fail("conflicting options: either specify --name or provide positional arg, not both");
 		}
 		name = argv[optind];
@@ -303,8 +303,8 @@ int img_cmd_volume_create(int argc, char **argv)
 	for (size_t i = 0; i < no; i++)
 		if (!strchr(opts[i], '=')) {
 			rc = img_fail("invalid argument \"%s\" for \"-o, --opt\" flag: invalid key value pair format in driver options", opts[i]);
-			strv_free(labels);
-			strv_free(opts);
+			img_strv_free(labels);
+			img_strv_free(opts);
 			return rc;
 		}
 	struct cm_error e = { 0 };
@@ -322,8 +322,8 @@ int img_cmd_volume_create(int argc, char **argv)
 			vol_event(s, v->name, "create");
 		rc = (puts(v->name), 0);
 	}
-	strv_free(labels);
-	strv_free(opts);
+	img_strv_free(labels);
+	img_strv_free(opts);
 	return rc;
 }
 

@@ -912,8 +912,14 @@ static bool ps_filter_one(const struct img_filter *f, void *ctx)
 				return true;
 		return false;
 	}
-	if (strcmp(f->key, "network") == 0)
-		return c && strcmp(run_network_name(c->network), f->val) == 0;
+	if (strcmp(f->key, "network") == 0) {
+		struct run_netatt a;
+		for (char **n = c && c->network == RUN_NET_BRIDGE ? c->networks : NULL; n && *n; n++)
+			if (run_netatt_parse(*n, &a) == 0 && strcmp(a.name, f->val) == 0)
+				return true;
+		return c && strcmp(run_network_name(c->network), f->val) == 0 &&
+		       (!c->networks || !c->networks[0]);
+	}
 	if (strcmp(f->key, "publish") == 0 || strcmp(f->key, "expose") == 0) {
 		for (size_t i = 0; c && i < c->n_ports; i++)
 			if (port_in(f->val, c->ports[i].ctr_port, c->ports[i].udp))
