@@ -5,12 +5,17 @@
 #include "cm.h"
 #include "cm-fs.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef SO_PEERPIDFD
@@ -94,4 +99,53 @@ int cm_ufsctl_mount_dead(const char *mountpoint)
 		return pidfd;
 	struct pollfd pf = { .fd = pidfd, .events = POLLIN };
 	return poll(&pf, 1, 0) == 1;
+}
+
+#define FUSECTL_DIR "/sys/fs/fuse/connections"
+
+/* 1 written to path: 0 or -errno */
+static int write_one(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return cm_neg_errno();
+	return write(fd, "1", 1) == 1 ? 0 : cm_neg_errno();
+}
+
+int cm_fuse_abort(unsigned maj, unsigned min)
+{
+	/* the connection's name is the superblock's dev_t, the kernel's
+	 * encoding (major << 20 | minor) in decimal */
+	char path[128];
+	snprintf(path, sizeof(path), FUSECTL_DIR "/%u/abort", maj << 20 | min);
+	int r = write_one(path);
+	if (r != -ENOENT)
+		return r;
+	struct statfs sf;
+	if (statfs(FUSECTL_DIR, &sf) == 0 && sf.f_type == 0x65735543 /* FUSECTL_SUPER_MAGIC */)
+		return -ENOENT; /* mounted: no such connection */
+	/* not mounted here: in a child's own mount namespace (only system
+	 * calls after the fork: the caller may have threads) */
+	pid_t pid = fork();
+	if (pid < 0)
+		return cm_neg_errno();
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("fusectl", FUSECTL_DIR, "fusectl", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			_exit(126);
+		r = write_one(path);
+		_exit(r == 0 ? 0 : r == -ENOENT ? 1 : 2);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return cm_neg_errno();
+	if (!WIFEXITED(st))
+		return -EIO;
+	switch (WEXITSTATUS(st)) {
+	case 0: return 0;
+	case 1: return -ENOENT;
+	case 126: return -EPERM;
+	default: return -EIO;
+	}
 }

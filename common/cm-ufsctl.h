@@ -36,3 +36,14 @@ int cm_ufsctl_daemon_pidfd(uid_t owner, unsigned maj, unsigned min);
  * says exited, 0 when the daemon is there (maybe stalled: the mount is not
  * asked), -errno when unknown (nothing mounted, no socket). */
 int cm_ufsctl_mount_dead(const char *mountpoint);
+
+/* Abort the FUSE connection of device maj:min (fusectl's
+ * /sys/fs/fuse/connections/N/abort): every request waiting on it ends with
+ * ENOTCONN, the mount is dead. For a daemon that does not answer when a
+ * stop or unmount timed out: over FUSE over io_uring a request in a ring
+ * entry is sent, and its task unkillable, until the daemon answers or the
+ * connection is aborted. When fusectl is not mounted it is mounted in a
+ * mount namespace of a child's own, gone with it (the host's mounts are not
+ * touched). Root only. Returns 0, -ENOENT when there is no such connection,
+ * or -errno. */
+int cm_fuse_abort(unsigned maj, unsigned min);

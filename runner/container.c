@@ -681,11 +681,18 @@ bool run_container_paused(const char *bundle)
 
 /* Wait up to ms for the container to be neither running nor starting.
  * cg: while it starts (pid 1 not yet exec'd: it cannot be asked to stop,
- * and may enter its group any moment), SIGKILL to the group each round. */
+ * and may enter its group any moment), SIGKILL to the group each round.
+ * By the clock: a round's kill can take seconds (the freezer waits for a
+ * task in an uninterruptible wait). */
 static bool wait_exit(const char *bundle, int64_t ms, struct run_cgroup *cg)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	for (int64_t t = 0; t <= ms; t += 10) {
+	struct timespec ts = { 0, 10 * 1000 * 1000 }, now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t end = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + ms;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 > end)
+			break;
 		struct run_state st;
 		if (run_state_refresh(bundle, &st, NULL) < 0)
 			return true;
@@ -704,6 +711,15 @@ bool run_container_starting(const char *bundle, const struct run_state *st)
 	return st->status == RUN_CREATED && monitor_alive(bundle);
 }
 
+/* A stop that timed out: the container's processes may wait on its union's
+ * daemon (stopped, hung), which over FUSE over io_uring no signal ends; its
+ * connection is aborted (the union is gone with the container anyway).
+ * Whether there was a union to abort. */
+static bool abort_rootfs(const struct run_config *c)
+{
+	return c && c->rootfs && run_rootfs_abort(c->rootfs) == 0;
+}
+
 /* img stop of a starting container: nothing runs of the image yet, no
  * SIGTERM to ask with; the mark tells the monitor (no restart, and it
  * kills what it starts), the group is killed until the monitor is done. */
@@ -715,7 +731,7 @@ static int stop_starting(const char *bundle, struct cm_error *err)
 	mark_stopped(bundle);
 	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_cgroup_for(c, &cg, err)) < 0)
 		return r;
-	if (!wait_exit(bundle, 10000, cg))
+	if (!wait_exit(bundle, 10000, cg) && !(abort_rootfs(c) && wait_exit(bundle, 10000, cg)))
 		return cm_error_set(err, -ETIMEDOUT, "the container did not stop");
 	return 0;
 }
@@ -752,7 +768,7 @@ int run_container_stop(const char *bundle, int timeout, struct cm_error *err)
 	}
 	if ((r = run_container_kill(bundle, SIGKILL, err)) < 0 && r != -ESRCH)
 		return r;
-	if (!wait_exit(bundle, 10000, NULL))
+	if (!wait_exit(bundle, 10000, NULL) && !(abort_rootfs(c) && wait_exit(bundle, 10000, NULL)))
 		return cm_error_set(err, -ETIMEDOUT, "the container did not stop");
 	return 0;
 }

@@ -10,10 +10,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 int run_rootfs_check(int rootfd, struct cm_error *err)
@@ -188,6 +190,35 @@ int run_rootfs_daemon_pidfd(const char *mnt)
 	return r < 0 ? r : cm_ufsctl_daemon_pidfd(owner, maj, min);
 }
 
+/* Abort the connection of device maj:min; a daemon (pidfd, or -1) that has
+ * not exited 2 s later is killed: the kernel hands a request to a ring
+ * entry through the entry's thread, and one that is stopped holds it past
+ * the abort, its requester still waiting, until the thread runs or dies. */
+static int abort_conn(unsigned maj, unsigned min, int pidfd)
+{
+	int r = cm_fuse_abort(maj, min);
+	if (pidfd < 0)
+		return r;
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	if (poll(&p, 1, 2000) == 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0)
+		(void)poll(&p, 1, 2000);
+	return r;
+}
+
+int run_rootfs_abort(const char *mnt)
+{
+	unsigned maj, min;
+	uid_t owner;
+	char type[64];
+	int r = cm_mountinfo_find(mnt, &maj, &min, type, sizeof(type), &owner);
+	if (r < 0)
+		return r;
+	if (strncmp(type, "fuse", 4) != 0)
+		return -ENOENT;
+	_cleanup_close_ int pfd = cm_ufsctl_daemon_pidfd(owner, maj, min);
+	return abort_conn(maj, min, pfd);
+}
+
 int run_rootfs_mount(const char *ufsmount, const char *rw, const char *init,
 		     char *const *layers, const char *mnt, struct cm_error *err)
 {
@@ -235,7 +266,10 @@ int run_rootfs_umount(const char *mnt, struct cm_error *err)
 	 * on the rw branch: a mount of the same branches right after (img
 	 * start, a restart) must find it gone, so it is waited for (its pidfd
 	 * taken first: once unmounted its socket is gone) */
-	_cleanup_close_ int pfd = run_rootfs_is_mounted(mnt) ? run_rootfs_daemon_pidfd(mnt) : -1;
+	unsigned maj, min;
+	uid_t owner;
+	_cleanup_close_ int pfd = cm_mountinfo_find(mnt, &maj, &min, NULL, 0, &owner) == 0
+					  ? cm_ufsctl_daemon_pidfd(owner, maj, min) : -1;
 	bool detached = false;
 	for (int i = 0; i < 50 && run_rootfs_is_mounted(mnt); i++) {
 		if (umount2(mnt, i < 10 ? 0 : MNT_DETACH) == 0) {
@@ -255,6 +289,11 @@ int run_rootfs_umount(const char *mnt, struct cm_error *err)
 		do
 			n = poll(&p, 1, 10000);
 		while (n < 0 && errno == EINTR);
+		/* a daemon that does not exit (stopped, hung) may still hold
+		 * tasks in requests of this connection: over io_uring those
+		 * are unkillable until it is aborted */
+		if (n == 0)
+			(void)abort_conn(maj, min, pfd);
 	}
 	return 0;
 }

@@ -466,12 +466,20 @@ int run_rootfs_init_layer(const char *init, const char *hostname, struct cm_erro
  * cgroup. */
 int run_rootfs_mount(const char *ufsmount, const char *rw, const char *init,
 		     char *const *layers, const char *mnt, struct cm_error *err);
-/* Unmount (the daemon exits). Not mounted = ok. */
+/* Unmount (the daemon exits). Not mounted = ok. A daemon that has not
+ * exited 10 s after the unmount gets its connection aborted, and is
+ * killed 2 s later (as run_rootfs_abort). */
 int run_rootfs_umount(const char *mnt, struct cm_error *err);
 bool run_rootfs_is_mounted(const char *mnt);
 /* A pidfd of the ufsmount daemon serving mnt (cm_ufsctl_daemon_pidfd), or
  * -errno. */
 int run_rootfs_daemon_pidfd(const char *mnt);
+/* Abort the FUSE connection of the union at mnt (cm_fuse_abort), and kill
+ * its daemon if it has not exited 2 s later: for a stop that timed out,
+ * when the container's processes wait on a daemon that does not answer
+ * (over FUSE over io_uring they cannot be killed while they wait). 0,
+ * -ENOENT when no FUSE mount is there, or -errno. */
+int run_rootfs_abort(const char *mnt);
 
 /* ---- bridge networking (net.c, netlink.c; docs/network.md) -------------- */
 

@@ -13,6 +13,7 @@
  * for everything, so a failed registration falls back to /dev/fuse whole. */
 #include "ufs-internal.h"
 #include "config.h"
+#include "cm-ufsctl.h"
 
 #include <sched.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include <sys/eventfd.h>
 #include <sys/sysinfo.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #if HAVE_LIBURING
 #include <liburing.h>
@@ -319,15 +321,37 @@ void ufs_uring_stop(struct ufs_fs *fs)
 	uint64_t one = 1;
 	if (write(u->stopfd, &one, sizeof(one)) < 0)
 		fprintf(stderr, "ufsmount: cannot stop the io_uring queues: %s\n", strerror(errno));
+	/* each thread ends with the request it serves; one that has not in
+	 * 10 s (an op stuck) gets the connection aborted under it: its
+	 * requester then waits no more (over io_uring a request in an entry
+	 * cannot be killed), and the thread is left behind if still stuck */
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 10;
+	bool aborted = false, left = false;
 	for (int i = 0; i < u->nq * u->depth; i++) {
 		struct ufs_ring_ent *e = &u->ents[i];
-		if (e->started)
-			pthread_join(e->thread, NULL);
+		if (e->started && pthread_timedjoin_np(e->thread, NULL, &dl) != 0) {
+			if (!aborted && fs->dev_major + fs->dev_minor > 0) {
+				int r = cm_fuse_abort(fs->dev_major, fs->dev_minor);
+				fprintf(stderr, "ufsmount: a queue thread did not stop in 10 s: %s\n",
+					r < 0 ? strerror(-r) : "connection aborted");
+				clock_gettime(CLOCK_REALTIME, &dl);
+				dl.tv_sec += 5;
+			}
+			aborted = true;
+			if (pthread_timedjoin_np(e->thread, NULL, &dl) != 0) {
+				left = true;
+				continue; /* its ring and buffers stay its own */
+			}
+		}
 		if (e->ring_ok)
 			io_uring_queue_exit(&e->ring);
 		free(e->buf);
 	}
 	fs->uring = NULL;
+	if (left)
+		return; /* the process is ending: the rest goes with it */
 	free(u->ents);
 	free(u->served);
 	close(u->stopfd);

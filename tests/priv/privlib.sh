@@ -10,6 +10,15 @@ unshare -m -p -f -u -i -n true 2>/dev/null || { echo "skip: no namespaces"; exit
 [ -d /sys/fs/cgroup/memory ] || [ -f /sys/fs/cgroup/cgroup.controllers ] || { echo "skip: no cgroups"; exit 77; }
 [ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
 need python3
+# UFS_TRANSPORT=uring: the containers' unions on FUSE over io_uring (the
+# kernel's enable_uring, off by default, on for this test; the old value
+# back at exit, after the last unmount); tools/run-tests runs the suite so
+URING_PARAM=/sys/module/fuse/parameters/enable_uring
+URING_OLD=
+if [ "${UFS_TRANSPORT:-}" = uring ]; then
+	[ -w "$URING_PARAM" ] || { echo "skip: UFS_TRANSPORT=uring: this kernel has no FUSE over io_uring ($URING_PARAM)"; exit 77; }
+	URING_OLD=$(cat "$URING_PARAM") && echo Y >"$URING_PARAM"
+fi
 CGP=imgtest$$   # our own cgroup parent: every test cgroup is ours to remove
 # img's host-wide network state (docs/network.md): removed at exit when this
 # test made it and no container holds an address any more
@@ -50,6 +59,7 @@ _priv_cleanup() {
 		[ $HAD_RUNDIR = 0 ] && rmdir /run/img 2>/dev/null
 	fi
 	_cleanup
+	[ -n "$URING_OLD" ] && echo "$URING_OLD" >"$URING_PARAM"
 }
 trap _priv_cleanup EXIT
 img import --busybox busybox >/dev/null || { fail "import --busybox"; finish; }
