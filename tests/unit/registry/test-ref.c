@@ -184,7 +184,7 @@ static void test_cred(void **state)
 	assert_non_null(f);
 	/* "u:p:x" (a colon in the password), and an entry under https:// */
 	fputs("{\"auths\":{\"https://h:1\":{\"auth\":\"dTpwOng=\"},\"bad\":{\"auth\":\"!!\"}},"
-	      "\"credsStore\":\"kept\"}", f);
+	      "\"detachKeys\":\"kept\"}", f);
 	fclose(f);
 	char *u = NULL, *p = NULL;
 	assert_int_equal(reg_cred_lookup("h:1", &u, &p), 0);
@@ -210,7 +210,7 @@ static void test_cred(void **state)
 	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	assert_non_null(strstr(buf, "\"credsStore\": \"kept\""));
+	assert_non_null(strstr(buf, "\"detachKeys\": \"kept\""));
 	unlink(path);
 	rmdir(dir);
 }
