@@ -61,6 +61,28 @@ int cm_flock_at(int dirfd, const char *name, int op)
 	return fd;
 }
 
+int cm_replace_file_at(int dirfd, const char *name, const char *prefix, const void *buf,
+		       size_t len, mode_t mode, bool durable)
+{
+	char tmp[NAME_MAX + 1];
+	cm_tmpname(tmp, sizeof(tmp), prefix);
+	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return cm_neg_errno();
+	int r = cm_write_all(fd, buf, len);
+	if (r == 0 && durable && fsync(fd) < 0)
+		r = cm_neg_errno();
+	if (close(fd) < 0 && r == 0)
+		r = cm_neg_errno();
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = cm_neg_errno();
+	if (r < 0) {
+		(void)unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	return durable ? cm_fsync_dirfd(dirfd) : 0;
+}
+
 int cm_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -24,6 +24,14 @@ int cm_publish_rename(int olddir, const char *oldname, int newdir,
 /* Write all of buf, restarting on EINTR and short writes. */
 int cm_write_all(int fd, const void *buf, size_t len);
 
+/* Replace dirfd/name by a file holding buf: a temp file "PREFIX.<pid>.<n>"
+ * (never through a symlink), then rename, so that a reader or a crash of any
+ * process sees the old content or the new. durable: fsync the file before
+ * the rename and the directory after, for a power loss too; runtime state
+ * (what a reboot makes stale anyway) passes false. */
+int cm_replace_file_at(int dirfd, const char *name, const char *prefix, const void *buf,
+		       size_t len, mode_t mode, bool durable);
+
 /* Make a unique name "PREFIX.<pid>.<counter>" in buf for temporary objects. */
 void cm_tmpname(char *buf, size_t bufsz, const char *prefix);
 

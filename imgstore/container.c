@@ -800,8 +800,8 @@ int ims_container_mount(struct ims_store *s, struct ims_container *c,
 	cm_jw_kstr(&w, "Dirs", dirs);
 	cm_jw_obj_end(&w);
 	size_t jl;
-	if (cm_jw_finish(&w, &js, &jl) == 0)
-		(void)ims_write_file_atomic(rfd, "mount.json", js, jl, 0600);
+	if (cm_jw_finish(&w, &js, &jl) == 0) /* not synced, as the runner's state */
+		(void)cm_replace_file_at(rfd, "mount.json", ".tmp-mount.json", js, jl, 0600, false);
 	c->mounted = true;
 	r = 0;
 out:

@@ -179,24 +179,9 @@ void ims_tmpname(char *buf, size_t sz, const char *what)
 int ims_write_file_atomic(int dirfd, const char *name, const void *buf,
 			  size_t len, mode_t mode)
 {
-	char tmp[NAME_MAX + 1];
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), ".tmp-%.40s", name);
-	cm_tmpname(tmp, sizeof(tmp), prefix);
-	_cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
-						  O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0)
-		return cm_neg_errno();
-	int r = cm_write_all(fd, buf, len);
-	if (r == 0 && fsync(fd) < 0)
-		r = cm_neg_errno();
-	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-		r = cm_neg_errno();
-	if (r < 0) {
-		unlinkat(dirfd, tmp, 0);
-		return r;
-	}
-	return cm_fsync_dirfd(dirfd);
+	return cm_replace_file_at(dirfd, name, prefix, buf, len, mode, true);
 }
 
 int ims_read_fd(int fd, size_t max, char **ret, size_t *ret_len)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Container lifecycle and state: bundles under <store root>/runner/<id>/
- * (config.json, state.json written by temp+fsync+rename, ctr.log, the
+ * (config.json, state.json written by temp+rename, ctr.log, the
  * branches and the rootfs mountpoint), start through the monitor, stop, kill,
  * wait, remove, exec. The monitor holds monitor.lock for its whole life, so
  * a lock we can take means the monitor is gone (img ps stays correct after a
