@@ -279,7 +279,7 @@ static const struct img_opt export_opts[] = {
 /* run and create (IMG_OPT_RUN_ONLY: not create's) */
 static const struct img_opt run_opts[] = {
 	{ "detach", 'd', NULL, 'd', "Run container in background and print container ID", IMG_OPT_RUN_ONLY },
-	{ "detach-keys", 0, "string", OPT_DETACHKEYS, "Override the key sequence for detaching a container", 0 },
+	{ "detach-keys", 0, "string", OPT_DETACHKEYS, "Override the key sequence for detaching a container", IMG_OPT_RUN_ONLY },
 	{ "interactive", 'i', NULL, 'i', "Keep STDIN open even if not attached", 0 },
 	{ "tty", 't', NULL, 't', "Allocate a pseudo-TTY", 0 },
 	{ "rm", 0, NULL, OPT_RM, "Automatically remove the container when it exits", 0 },
