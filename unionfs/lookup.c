@@ -48,6 +48,10 @@ int ufs_resolve(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 				continue;
 			return r;
 		}
+		/* nothing below b in this dir: no whiteout or opaque marker
+		 * of b can hide anything (one fstatat for a name of an
+		 * upper-only dir, a fresh container's, not three) */
+		bool below = b + 1 < 64 && (mask >> (b + 1)) != 0;
 		struct stat st;
 		if (fstatat(df.fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			/* an overlay whiteout: nothing here nor below */
@@ -71,6 +75,8 @@ int ufs_resolve(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 			} else {
 				return 0; /* a non-dir below a dir stops the merge */
 			}
+			if (!below)
+				return 0;
 			/* Does anything below b show through this dir? */
 			if ((r = opq_exists(fs, df.fd, name)) != 0)
 				return r < 0 ? r : 0;
@@ -80,7 +86,7 @@ int ufs_resolve(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 		}
 		if (errno != ENOENT && errno != ENOTDIR)
 			return cm_neg_errno();
-		if (!br_checks_whiteouts(fs, b))
+		if (!below || !br_checks_whiteouts(fs, b))
 			continue;
 		r = wh_exists(df.fd, name);
 		if (r < 0)

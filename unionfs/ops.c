@@ -692,13 +692,90 @@ static void ufs_statfs(fuse_req_t req, fuse_ino_t ino)
 
 /* ---- xattrs ---- */
 
-static int xattr_path(struct ufs_fs *fs, struct ufs_node *n, int *pfd, char proc[64])
+/* The xattr calls on a node: Linux 6.13's *xattrat relative to the dir fd
+ * that ufsmount keeps (the node's own for a dir, its parent's and its name
+ * otherwise), no open of the node; else (an older kernel: ENOSYS, once) and
+ * for a detached node, on /proc/self/fd/N of an O_PATH fd of it. */
+#define K_NR_SETXATTRAT 463
+#define K_NR_GETXATTRAT 464
+#define K_NR_LISTXATTRAT 465
+#define K_NR_REMOVEXATTRAT 466
+struct k_xattr_args {
+	uint64_t value;
+	uint32_t size;
+	uint32_t flags;
+};
+enum xop { XOP_GET, XOP_SET, XOP_LIST, XOP_REMOVE };
+static atomic_bool no_xattrat;
+
+static long xattrat(int dfd, const char *path, enum xop op, const char *name, void *buf,
+		    size_t size, int flags)
 {
-	*pfd = ufs_node_open(fs, n, O_PATH);
-	if (*pfd < 0)
-		return *pfd;
-	snprintf(proc, 64, "/proc/self/fd/%d", *pfd);
-	return 0;
+	struct k_xattr_args a = { (uint64_t)(uintptr_t)buf, (uint32_t)size, (uint32_t)flags };
+	if (size > UINT32_MAX) {
+		errno = E2BIG;
+		return -1;
+	}
+	switch (op) {
+	case XOP_GET: return syscall(K_NR_GETXATTRAT, dfd, path, AT_SYMLINK_NOFOLLOW, name, &a, sizeof(a));
+	case XOP_SET: return syscall(K_NR_SETXATTRAT, dfd, path, AT_SYMLINK_NOFOLLOW, name, &a, sizeof(a));
+	case XOP_LIST: return syscall(K_NR_LISTXATTRAT, dfd, path, AT_SYMLINK_NOFOLLOW, buf, size);
+	default: return syscall(K_NR_REMOVEXATTRAT, dfd, path, AT_SYMLINK_NOFOLLOW, name);
+	}
+}
+
+/* op on the node n: name, buf/size as getxattr(2) and the others;
+ * returns the length (get, list), 0 (set, remove) or -1 with errno */
+static ssize_t node_xattr(struct ufs_fs *fs, struct ufs_node *n, enum xop op, const char *name,
+			  void *buf, size_t size, int flags)
+{
+	if (!n->detached && !atomic_load_explicit(&no_xattrat, memory_order_relaxed)) {
+		int top = atomic_load(&n->top), r;
+		long k = -1;
+		if (S_ISDIR(n->type)) {
+			_cleanup_ufd_ struct ufs_fd df = { -1, false };
+			if ((r = ufs_dir_fd(fs, n, top, &df)) < 0) {
+				errno = -r;
+				return -1;
+			}
+			k = xattrat(df.fd, ".", op, name, buf, size, flags);
+		} else {
+			struct ufs_node *parent;
+			char nm[NAME_MAX + 1];
+			if ((r = ufs_node_alias(fs, n, &parent, nm)) < 0) {
+				errno = -r;
+				return -1;
+			}
+			_cleanup_ufd_ struct ufs_fd pf = { -1, false };
+			r = ufs_dir_fd(fs, parent, top, &pf);
+			if (r == 0)
+				k = xattrat(pf.fd, nm, op, name, buf, size, flags);
+			else
+				errno = -r;
+			int e = errno;
+			ufs_fd_put(&pf); /* while the parent is pinned */
+			ufs_node_unpin(fs, parent);
+			errno = e;
+			if (r < 0)
+				return -1;
+		}
+		if (k >= 0 || errno != ENOSYS)
+			return k;
+		atomic_store(&no_xattrat, true);
+	}
+	_cleanup_close_ int fd = ufs_node_open(fs, n, O_PATH);
+	if (fd < 0) {
+		errno = -fd;
+		return -1;
+	}
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	switch (op) {
+	case XOP_GET: return getxattr(proc, name, buf, size);
+	case XOP_SET: return setxattr(proc, name, buf, size, flags);
+	case XOP_LIST: return listxattr(proc, buf, size);
+	default: return removexattr(proc, name);
+	}
 }
 
 static void reply_xattr_result(fuse_req_t req, enum ufs_op op, uint64_t t0,
@@ -747,15 +824,10 @@ static void ufs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_
 		return rep_err(req, UFS_OP_GETXATTR, t0, ENODATA);
 	if (private_xattr(fs, name))
 		return rep_err(req, UFS_OP_GETXATTR, t0, EOPNOTSUPP);
-	_cleanup_close_ int pfd = -1;
-	char proc[64];
-	int r = xattr_path(fs, n, &pfd, proc);
-	if (r < 0)
-		return rep_err(req, UFS_OP_GETXATTR, t0, -r);
 	_cleanup_free_ char *buf = size ? malloc(size) : NULL;
 	if (size && !buf)
 		return rep_err(req, UFS_OP_GETXATTR, t0, ENOMEM);
-	ssize_t len = getxattr(proc, name, buf, size);
+	ssize_t len = node_xattr(fs, n, XOP_GET, name, buf, size, 0);
 	if (cap && len < 0 && errno == ENODATA)
 		atomic_store(&n->nocap, true);
 	reply_xattr_result(req, UFS_OP_GETXATTR, t0, len, size, buf);
@@ -765,18 +837,14 @@ static void ufs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	uint64_t t0 = ufs_now_ns();
 	struct ufs_fs *fs = FS(req);
-	_cleanup_close_ int pfd = -1;
-	char proc[64];
-	int r = xattr_path(fs, ufs_node_of(fs, ino), &pfd, proc);
-	if (r < 0)
-		return rep_err(req, UFS_OP_LISTXATTR, t0, -r);
+	struct ufs_node *node = ufs_node_of(fs, ino);
 	if (fs->wh.fmt == CM_WH_FMT_OVERLAY) {
 		/* the size asked for must be the filtered one: list it all */
-		ssize_t full = listxattr(proc, NULL, 0);
+		ssize_t full = node_xattr(fs, node, XOP_LIST, NULL, NULL, 0, 0);
 		_cleanup_free_ char *all = full > 0 ? malloc((size_t)full) : NULL;
 		if (full > 0 && !all)
 			return rep_err(req, UFS_OP_LISTXATTR, t0, ENOMEM);
-		ssize_t n = full > 0 ? listxattr(proc, all, (size_t)full) : full;
+		ssize_t n = full > 0 ? node_xattr(fs, node, XOP_LIST, NULL, all, (size_t)full, 0) : full;
 		if (n > 0)
 			n = filter_xattr_list(all, n);
 		if (n >= 0 && size && (size_t)n > size)
@@ -786,7 +854,7 @@ static void ufs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	_cleanup_free_ char *buf = size ? malloc(size) : NULL;
 	if (size && !buf)
 		return rep_err(req, UFS_OP_LISTXATTR, t0, ENOMEM);
-	ssize_t n = listxattr(proc, buf, size);
+	ssize_t n = node_xattr(fs, node, XOP_LIST, NULL, buf, size, 0);
 	reply_xattr_result(req, UFS_OP_LISTXATTR, t0, n, size, buf);
 }
 
@@ -801,12 +869,9 @@ static int xattr_change(struct ufs_fs *fs, struct ufs_node *n, const char *name,
 	if (r < 0)
 		return r;
 	atomic_store(&n->nocap, false);
-	_cleanup_close_ int pfd = -1;
-	char proc[64];
-	if ((r = xattr_path(fs, n, &pfd, proc)) < 0)
-		return r;
-	r = remove ? removexattr(proc, name) : setxattr(proc, name, value, size, flags);
-	return r < 0 ? cm_neg_errno() : 0;
+	ssize_t k = node_xattr(fs, n, remove ? XOP_REMOVE : XOP_SET, name, (void *)(uintptr_t)value,
+			       size, flags);
+	return k < 0 ? cm_neg_errno() : 0;
 }
 
 static void ufs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
