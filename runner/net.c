@@ -1352,8 +1352,10 @@ void run_net_inspect(const struct run_config *c, const struct run_state *st, str
 	size_t n_atts = 1;
 	if (bridged)
 		(void)atts_of(c, atts, CM_ARRAY_SIZE(atts), &n_atts);
-	else
+	else {
+		atts[0] = (struct run_netatt){ 0 };
 		snprintf(atts[0].name, sizeof(atts[0].name), "%s", run_network_name(c->network));
+	}
 	struct run_network pn = { 0 };
 	bool have = bridged && run_network_get(atts[0].name, &pn, NULL) == 0;
 	struct net_recs rs = { 0 };
