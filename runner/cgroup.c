@@ -49,7 +49,10 @@ int run_cgroup_open(const char *root, const char *parent, const char *id,
 		root = "/sys/fs/cgroup";
 	if (!parent || !*parent)
 		parent = "img";
-	if (strstr(parent, "..") || parent[0] == '/' || strchr(id, '/') || strstr(id, ".."))
+	/* "/": the group right under each hierarchy's root (an OCI
+	 * cgroupsPath of one component, "/name") */
+	bool top = strcmp(parent, "/") == 0;
+	if (strstr(parent, "..") || (parent[0] == '/' && !top) || strchr(id, '/') || strstr(id, ".."))
 		return cm_error_set(err, -EINVAL, "invalid cgroup parent '%s'", parent);
 	int r = detect(root, &ops, err);
 	if (r < 0)
@@ -59,7 +62,7 @@ int run_cgroup_open(const char *root, const char *parent, const char *id,
 		return -ENOMEM;
 	cg->ops = ops;
 	snprintf(cg->root, sizeof(cg->root), "%s", root);
-	snprintf(cg->rel, sizeof(cg->rel), "%s/%s", parent, id);
+	snprintf(cg->rel, sizeof(cg->rel), "%s%s%s", top ? "" : parent, top ? "" : "/", id);
 	*ret = cg;
 	return 0;
 }
@@ -110,23 +113,26 @@ int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim, bool 
 	static const struct run_dev_rule all = { 'a', -1, -1, RUN_DEV_RWM };
 	if (all_devices)
 		return cg->ops->create(cg, lim, &all, 1, err);
-	/* one device set for both versions: the default, then --device */
+	/* one device set for both versions: --device (an OCI spec's rules, in
+	 * its order, as runc applies them), then the default set */
 	struct run_dev_rule rules[64];
 	size_t n = 0;
 	if (run_cgroup_n_default_devices + n_devices > CM_ARRAY_SIZE(rules))
 		return cm_error_set(err, -E2BIG, "too many --device (at most %zu)",
 				    CM_ARRAY_SIZE(rules) - run_cgroup_n_default_devices);
-	for (size_t i = 0; i < run_cgroup_n_default_devices; i++)
-		rules[n++] = run_cgroup_default_devices[i];
 	for (size_t i = 0; i < n_devices; i++) {
 		const struct run_device *d = &devices[i];
 		rules[n++] = (struct run_dev_rule){
-			.type = d->type, .major = (int32_t)d->major, .minor = (int32_t)d->minor,
+			.type = d->type,
+			.major = d->major == RUN_DEV_ANY ? -1 : (int32_t)d->major,
+			.minor = d->minor == RUN_DEV_ANY ? -1 : (int32_t)d->minor,
 			.access = (strchr(d->perms, 'r') ? RUN_DEV_READ : 0) |
 				  (strchr(d->perms, 'w') ? RUN_DEV_WRITE : 0) |
 				  (strchr(d->perms, 'm') ? RUN_DEV_MKNOD : 0),
 		};
 	}
+	for (size_t i = 0; i < run_cgroup_n_default_devices; i++)
+		rules[n++] = run_cgroup_default_devices[i];
 	return cg->ops->create(cg, lim, rules, n, err);
 }
 

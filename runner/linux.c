@@ -606,6 +606,11 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "setsid");
 	}
 
+	/* fds: all but 0, 1, 2 close at exec (the sync fd reports the exec);
+	 * before any filter, which may not allow close_range (the runtime-spec
+	 * validation suite's profile does not) */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "close_range");
 	/* rlimits while we still may set them (before the uid change) */
 	if ((r = apply_ulimits(c->ulimits, c->n_ulimits)) < 0)
 		child_fail(cx, RUN_EXIT_IMG, r, "--ulimit");
@@ -632,10 +637,6 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 	 * it); an OCI runtime's caller exits after create */
 	if (is_init && !c->oci)
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-
-	/* fds: all but 0, 1, 2 close at exec (the sync fd reports the exec) */
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "close_range");
 
 	sigset_t all;
 	sigemptyset(&all);
@@ -763,12 +764,15 @@ static void write_sysctls(struct child_ctx *cx, int rootfd, char *const *kv)
 static void join_paths(struct child_ctx *cx, const struct run_config *c)
 {
 	static const int order[] = { RUN_NS_USER, RUN_NS_IPC, RUN_NS_UTS, RUN_NS_NET };
+	static const int type[] = { CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET };
 	for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++) {
 		const char *p = c->ns_path[order[i]];
 		if (!p)
 			continue;
+		/* the type given: a path to another kind of namespace is
+		 * refused (EINVAL), as the runtime-spec requires */
 		_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, 0) < 0)
+		if (fd < 0 || setns(fd, type[i]) < 0)
 			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "joining namespace %s", p);
 	}
 }

@@ -175,6 +175,8 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
 	/* --device: the host's node, checked as found at run (type, numbers) */
 	for (size_t i = 0; i < c->n_devices; i++) {
 		const struct run_device *d = &c->devices[i];
+		if (!d->host)
+			continue; /* a cgroup rule only (an OCI spec's resources.devices) */
 		struct run_mount_op *o = plan_add(&p, RUN_MOP_DEV, d->ctr);
 		if (!o)
 			goto fail;

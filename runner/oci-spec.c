@@ -312,6 +312,24 @@ static int parse_process(struct run_config *c, const struct cm_json *p, struct c
 	return 0;
 }
 
+/* One rule of linux.resources.devices as read (type NULL: any, major and
+ * minor -1: any). */
+struct dev_rule_in {
+	bool allow;
+	const char *type, *access;
+	int64_t major, minor;
+};
+
+static struct dev_rule_in dev_rule_read(const struct cm_json *r)
+{
+	const struct cm_json *a = cm_json_get(r, "allow");
+	struct dev_rule_in d = { .allow = a && a->type == CM_JSON_BOOL && a->b, .major = -1, .minor = -1,
+				 .type = cm_json_get_str(r, "type"), .access = cm_json_get_str(r, "access") };
+	(void)cm_json_get_int(r, "major", &d.major);
+	(void)cm_json_get_int(r, "minor", &d.minor);
+	return d;
+}
+
 int run_oci_limits(const struct cm_json *res, struct run_limits *lim, struct cm_error *err)
 {
 	const struct cm_json *mem = cm_json_get(res, "memory"), *cpu = cm_json_get(res, "cpu");
@@ -363,15 +381,11 @@ static int parse_resources(struct run_config *c, const struct cm_json *res, stru
 	 * with the access of its allow rule (parse_devices) */
 	const struct cm_json *dv = cm_json_get(res, "devices");
 	for (size_t i = 0; is_arr(dv) && i < dv->n; i++) {
-		const struct cm_json *a = cm_json_get(dv->v[i], "allow"), *t = cm_json_get(dv->v[i], "type");
-		const char *acc = cm_json_get_str(dv->v[i], "access");
-		int64_t mj = -1, mn = -1;
-		(void)cm_json_get_int(dv->v[i], "major", &mj);
-		(void)cm_json_get_int(dv->v[i], "minor", &mn);
-		if (a && a->b && (!t || cm_streq(cm_json_str(t), "a")) && mj < 0 && mn < 0 &&
-		    (!acc || cm_streq(acc, "rwm")))
+		struct dev_rule_in d = dev_rule_read(dv->v[i]);
+		if (d.allow && (!d.type || cm_streq(d.type, "a")) && d.major < 0 && d.minor < 0 &&
+		    (!d.access || cm_streq(d.access, "rwm")))
 			c->devices_all = true;
-		else if (!(a && a->b))
+		else if (!d.allow)
 			c->devices_all = false; /* a deny after allow-all: back to the list */
 	}
 	return 0;
@@ -384,29 +398,56 @@ static void device_access(const struct cm_json *rules, char type, int64_t mj, in
 {
 	memcpy(perms, "rwm", 4);
 	for (size_t i = 0; is_arr(rules) && i < rules->n; i++) {
-		const struct cm_json *r = rules->v[i], *a = cm_json_get(r, "allow");
-		const char *t = cm_json_get_str(r, "type"), *acc = cm_json_get_str(r, "access");
-		int64_t rmj = -1, rmn = -1;
-		(void)cm_json_get_int(r, "major", &rmj);
-		(void)cm_json_get_int(r, "minor", &rmn);
-		if (!t || t[0] != type || rmj != mj || rmn != mn)
+		struct dev_rule_in d = dev_rule_read(rules->v[i]);
+		if (!d.type || d.type[0] != type || d.major != mj || d.minor != mn)
 			continue; /* the catch-all deny and other nodes' rules */
 		size_t k = 0;
 		for (const char *q = "rwm"; *q; q++)
-			if (a && a->b && acc && strchr(acc, *q))
+			if (d.allow && d.access && strchr(d.access, *q))
 				perms[k++] = *q;
 		perms[k] = '\0';
 	}
 }
 
+/* An allow rule of resources.devices for c or b nodes that no node of
+ * linux.devices has: a cgroup rule of its own (engines allow e.g. the
+ * host's /dev/fuse or "c *:* m" this way). */
+static int parse_dev_rules(struct run_config *c, const struct cm_json *rules)
+{
+	for (size_t i = 0; is_arr(rules) && i < rules->n; i++) {
+		struct dev_rule_in r = dev_rule_read(rules->v[i]);
+		const char *t = r.type, *acc = r.access;
+		int64_t mj = r.major, mn = r.minor;
+		if (!r.allow || !t || (strcmp(t, "c") && strcmp(t, "b")))
+			continue;
+		bool node = false;
+		for (size_t k = 0; k < c->n_devices && !node; k++)
+			node = c->devices[k].type == t[0] && (int64_t)c->devices[k].major == mj &&
+			       (int64_t)c->devices[k].minor == mn;
+		if (node || mj > INT32_MAX || mn > INT32_MAX)
+			continue;
+		struct run_device *d = &c->devices[c->n_devices++];
+		d->type = t[0];
+		d->major = mj < 0 ? RUN_DEV_ANY : (unsigned)mj;
+		d->minor = mn < 0 ? RUN_DEV_ANY : (unsigned)mn;
+		size_t n = 0;
+		for (const char *q = "rwm"; *q; q++)
+			if (!acc || strchr(acc, *q))
+				d->perms[n++] = *q;
+		d->perms[n] = '\0';
+	}
+	return 0;
+}
+
 static int parse_devices(struct run_config *c, const struct cm_json *dv, const struct cm_json *rules,
 			 const struct cm_json *an, struct cm_error *err)
 {
-	if (!is_arr(dv) || !dv->n)
+	size_t nd = is_arr(dv) ? dv->n : 0, nr = is_arr(rules) ? rules->n : 0;
+	if (!nd && !nr)
 		return 0;
-	if (!(c->devices = calloc(dv->n, sizeof(*c->devices))))
+	if (!(c->devices = calloc(nd + nr, sizeof(*c->devices))))
 		return -ENOMEM;
-	for (size_t i = 0; i < dv->n; i++) {
+	for (size_t i = 0; i < nd; i++) {
 		const char *path = cm_json_get_str(dv->v[i], "path"), *type = cm_json_get_str(dv->v[i], "type");
 		int64_t mj, mn;
 		if (!path || strncmp(path, "/dev/", 5) != 0 || !type || (strcmp(type, "c") && strcmp(type, "b") &&
@@ -430,7 +471,7 @@ static int parse_devices(struct run_config *c, const struct cm_json *dv, const s
 			return -ENOMEM;
 		c->n_devices++;
 	}
-	return 0;
+	return parse_dev_rules(c, rules);
 }
 
 static int parse_hook_list(const struct cm_json *a, struct run_hook **ret, size_t *ret_n,
@@ -547,7 +588,7 @@ int run_oci_config(const struct cm_json *spec, const char *bundle, const char *i
 			return cm_error_set(err, -EINVAL, "config.json: bad cgroupsPath");
 		const char *slash = strrchr(cp, '/');
 		if (!(c->cgroup_name = strdup(slash ? slash + 1 : cp)) ||
-		    !(c->cgroup_parent = strndup(cp, slash ? (size_t)(slash - cp) : 0)))
+		    !(c->cgroup_parent = slash ? strndup(cp, (size_t)(slash - cp)) : strdup("/")))
 			return -ENOMEM;
 	} else if (!(c->cgroup_parent = strdup("img-runtime"))) {
 		return -ENOMEM;
@@ -805,7 +846,9 @@ static void jw_resources(struct cm_jw *w, const struct run_config *c)
 	cm_jw_arr(w);
 	jw_dev_rule(w, false, 0, -1, -1, "rwm");
 	for (size_t i = 0; i < c->n_devices; i++)
-		jw_dev_rule(w, true, c->devices[i].type, c->devices[i].major, c->devices[i].minor,
+		jw_dev_rule(w, true, c->devices[i].type,
+			    c->devices[i].major == RUN_DEV_ANY ? -1 : (int64_t)c->devices[i].major,
+			    c->devices[i].minor == RUN_DEV_ANY ? -1 : (int64_t)c->devices[i].minor,
 			    c->devices[i].perms);
 	if (c->privileged)
 		jw_dev_rule(w, true, 'a', -1, -1, "rwm");
@@ -850,6 +893,8 @@ static void jw_linux(struct cm_jw *w, const struct run_config *c, const char *se
 	cm_jw_arr(w);
 	for (size_t i = 0; i < c->n_devices; i++) {
 		char t[2] = { c->devices[i].type, 0 };
+		if (!c->devices[i].host)
+			continue; /* a rule only: in resources.devices */
 		cm_jw_obj(w);
 		cm_jw_kstr(w, "path", c->devices[i].ctr);
 		cm_jw_kstr(w, "type", t);
@@ -929,7 +974,7 @@ int run_oci_spec_write(const struct run_config *c, struct cm_jw *w, struct cm_er
 	cm_jw_kstr(w, RUN_OCI_ANN_NETWORK, run_network_name(c->network));
 	for (size_t i = 0; i < c->n_devices; i++) {
 		char key[300];
-		if (cm_streq(c->devices[i].host, c->devices[i].ctr))
+		if (!c->devices[i].host || cm_streq(c->devices[i].host, c->devices[i].ctr))
 			continue;
 		snprintf(key, sizeof(key), RUN_OCI_ANN_DEVHOST "%s", c->devices[i].ctr);
 		cm_jw_kstr(w, key, c->devices[i].host);

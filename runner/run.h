@@ -27,11 +27,15 @@
 
 /* --device HOST[:CTR][:PERMS]: a host device node in the container. */
 struct run_device {
-	char *host, *ctr;    /* absolute; ctr under /dev */
+	char *host, *ctr;    /* absolute; ctr under /dev. Both NULL: a device
+			      * cgroup rule with no node (an OCI spec's
+			      * resources.devices), major/minor RUN_DEV_ANY for "*" */
 	char type;           /* 'c' or 'b' */
 	unsigned major, minor;
 	char perms[4];       /* subset of "rwm" */
 };
+
+#define RUN_DEV_ANY UINT32_MAX
 
 struct run_ulimit {
 	int resource;        /* RLIMIT_* */
@@ -754,16 +758,17 @@ int run_oci_config(const struct cm_json *spec, const char *bundle, const char *i
 int run_oci_hooks(const struct cm_json *spec, const char *kind, struct run_hook **ret,
 		  size_t *ret_n, struct cm_error *err);
 
-/* The reverse, for `img run` (issue 15's "clean way", in progress): the
- * OCI spec of an img container, which run_oci_config reads back into the
- * same config for what a spec says (process, root, hostname, mounts,
- * namespaces, resources, devices, cgroupsPath, seccomp, masked and
- * read-only paths, rlimits, capabilities, no_new_privs, /dev/shm's size).
- * Two annotations carry what the runner does beyond a spec: the user as
- * img names it (resolved in the container, never on the host) and the
- * network mode (bridge: set up by the monitor). Not yet in a spec:
- * --privileged's host devices, ports, restart, dns, extra hosts; a
- * device is named by its container path. */
+/* The reverse, for `img run` (issue 15's "clean way"): the OCI spec of an
+ * img container, which run_oci_config reads back into the same config
+ * (process, root, hostname, mounts, namespaces, resources, devices,
+ * cgroupsPath, sysctl, seccomp, masked and read-only paths, rlimits,
+ * capabilities, no_new_privs, /dev/shm's size). Annotations carry what
+ * the runner does beyond a spec: the user and --group-add as img names
+ * them (resolved in the container, never on the host), the network mode
+ * (bridge: set up by the monitor) and a device's host node when its
+ * container path differs. Not in a spec (the engine's part, as docker
+ * keeps them in its daemon): --privileged's host devices and rw sysfs,
+ * ports, restart, dns, extra hosts, logs, health, --init. */
 #define RUN_OCI_ANN_USER "org.img.user"
 #define RUN_OCI_ANN_NETWORK "org.img.network"
 #define RUN_OCI_ANN_GROUPS "org.img.group-add"     /* --group-add, comma-separated */
@@ -777,9 +782,8 @@ int run_oci_spec_write(const struct run_config *c, struct cm_jw *w, struct cm_er
 int run_oci_limits(const struct cm_json *res, struct run_limits *lim, struct cm_error *err);
 void run_oci_limits_write(struct cm_jw *w, const struct run_limits *lim);
 /* The monitor, before pid 1: the spec of c written to BUNDLE/config.json
- * (an OCI bundle, as docker hands runc) and read back; pid 1's process,
- * root, hostname, mounts, namespaces and security then come from it
- * (limits, devices, network, cgroup and the rest still from runner.json). */
+ * (an OCI bundle, as docker hands runc) and read back; everything a spec
+ * says then comes from it (the rest, above, from runner.json). */
 int run_oci_bundle_apply(struct run_config *c, struct cm_error *err);
 /* docker's default profile (seccomp-default.json), as embedded */
 const char *run_seccomp_default_profile(void);

@@ -143,6 +143,30 @@ static void test_oci_minimal(void **state)
 	assert_string_equal(c->cgroup_parent, "img-runtime");
 	assert_null(c->cgroup_name);
 	run_config_free(c);
+	/* one component: right under the hierarchy's root (was img/NAME) */
+	c = NULL;
+	assert_int_equal(parse("{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"],\"cwd\":\"/\"},"
+			       "\"root\":{\"path\":\"/r\"},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],"
+			       "\"cgroupsPath\":\"/cgtop\"}}", &c, NULL), 0);
+	assert_string_equal(c->cgroup_parent, "/");
+	assert_string_equal(c->cgroup_name, "cgtop");
+	run_config_free(c);
+	/* resources.devices allow rules without a node: cgroup rules only */
+	c = NULL;
+	assert_int_equal(parse("{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"],\"cwd\":\"/\"},"
+			       "\"root\":{\"path\":\"/r\"},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],"
+			       "\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},"
+			       "{\"allow\":true,\"type\":\"c\",\"major\":10,\"minor\":229,\"access\":\"rw\"},"
+			       "{\"allow\":true,\"type\":\"b\",\"access\":\"m\"}]}}}", &c, NULL), 0);
+	assert_int_equal(c->n_devices, 2);
+	assert_null(c->devices[0].host);
+	assert_int_equal(c->devices[0].major, 10);
+	assert_string_equal(c->devices[0].perms, "rw");
+	assert_int_equal(c->devices[1].type, 'b');
+	assert_int_equal(c->devices[1].major, RUN_DEV_ANY);
+	assert_string_equal(c->devices[1].perms, "m");
+	assert_false(c->devices_all);
+	run_config_free(c);
 }
 
 static void test_oci_refused(void **state)
