@@ -164,8 +164,11 @@ _PIDS+=($!)
 # the exec's process in the container (not a fixed pause: img exec
 # starts a sealed copy of img-monitor first, slow under ASan and load)
 for _ in $(seq 200); do img top stub2 2>/dev/null | grep -q "sleep 7" && break; sleep 0.1; done
+# (how soon after the timeout pid 1 is gone is a speed, measured in the
+# benchmarks: an upper bound here failed under ASan on a loaded machine)
 s=$(date +%s%N); img stop -t 1 stub2 >/dev/null; e=$(( ($(date +%s%N) - s) / 1000000 ))
-check_re "stop -t 1 with an exec running: still ~1 s" "^1[0-7][0-9]{2}$" "$e"
+check "stop -t 1 with an exec running: waited the timeout, then killed (137)" "1 137" \
+	"$([ "$e" -ge 1000 ] && echo 1 || echo "$e ms") $(inspect stub2 'j["State"]["ExitCode"]')"
 img rm stub2 >/dev/null
 
 # ------------------------------------------------------------ logs
