@@ -22,10 +22,12 @@ python3 "$MK" nest "$T/n2" 2 typed && python3 "$MK" nest "$T/n15700" 15700 typed
 	{ fail "mkimage nest"; finish; }
 before=$(store_state)
 for f in n15700 n15700.tar lie15700; do
-	start=$(date +%s)
-	out=$(img load -i "$T/$f" 2>&1 >/dev/null); rc=$?
+	# CPU seconds (user + sys), not wall time: that is the disk's, and a
+	# loaded machine's journal made it over a minute for 15,700 blob files
+	{ TIMEFORMAT='%U %S'; time out=$(img load -i "$T/$f" 2>&1 >/dev/null); } 2>"$T/cpu"; rc=$?
 	check_re "load $f: refused with one clear line, exit 125" "^125 img: load .*(nested deeper than|media type)[^|]*$" "$rc $out"
-	check_re "load $f: in well under a minute" "^[0-9]$|^[1-5][0-9]$" "$(($(date +%s) - start))"
+	check "load $f: well under a minute of CPU (no work growing with the depth squared)" "yes" \
+		"$(awk '{ print ($1 + $2 < 60) ? "yes" : $1 + $2 " s" }' "$T/cpu")"
 	unchanged "load $f" "$before"
 done
 out=$(img load -i "$T/n2"); rc=$?
