@@ -75,11 +75,12 @@ struct bld_mounts {
 	size_t n_env;
 };
 /* Where a type=bind mount's source= is looked up: a dir (fd and host
- * path), source= already applied (a temp copy) or not. */
+ * path); sub, when set, is the path in it to bind instead of source= (a
+ * temp copy of source=). */
 struct bld_bind_root {
 	int fd;
 	const char *path;
-	bool applied;
+	const char *sub;
 };
 /* One "k=v,k=v" option of a --mount spec (a bare k: "true"), or NULL. */
 char *bld_mount_opt(const char *spec, const char *k);

@@ -320,6 +320,7 @@ struct binds {
 	bool *rw;
 	struct root *rt;                /* from=: its root, mounted (a union) */
 	char **tmp;                     /* the context, rw: a temp copy */
+	char **sub;                     /* the source's path in that copy */
 	struct bld_bind_root *roots;
 };
 
@@ -338,11 +339,13 @@ static void binds_close(struct build *b, struct binds *bs)
 		if (bs->tmp[i] && bs->roots[i].fd >= 0)
 			close(bs->roots[i].fd);
 		bld_tmpdir_remove(bs->tmp[i]);
+		free(bs->sub[i]);
 	}
 	free(bs->id);
 	free(bs->rw);
 	free(bs->rt);
 	free(bs->tmp);
+	free(bs->sub);
 	free(bs->roots);
 	*bs = (struct binds){ 0 };
 }
@@ -358,8 +361,9 @@ static int binds_key(struct build *b, struct stage *st, const struct bld_instr *
 	bs->rw = calloc(n + 1, sizeof(*bs->rw));
 	bs->rt = calloc(n + 1, sizeof(*bs->rt));
 	bs->tmp = calloc(n + 1, sizeof(*bs->tmp));
+	bs->sub = calloc(n + 1, sizeof(*bs->sub));
 	bs->roots = calloc(n + 1, sizeof(*bs->roots));
-	if (!bs->id || !bs->rw || !bs->rt || !bs->tmp || !bs->roots)
+	if (!bs->id || !bs->rw || !bs->rt || !bs->tmp || !bs->sub || !bs->roots)
 		return cm_error_set(b->err, -ENOMEM, "out of memory");
 	bs->n = n;
 	for (size_t i = 0; i < n; i++) {
@@ -431,7 +435,7 @@ static int binds_open(struct build *b, const struct bld_instr *in, struct binds 
 		if (bs->id[i][0]) {
 			if ((r = root_open(b, bs->id[i], &bs->rt[i])) < 0)
 				return r;
-			bs->roots[i] = (struct bld_bind_root){ bs->rt[i].fd, bs->rt[i].ct->mountpoint, false };
+			bs->roots[i] = (struct bld_bind_root){ bs->rt[i].fd, bs->rt[i].ct->mountpoint, NULL };
 			continue;
 		}
 		if (!bs->rw[i])
@@ -447,7 +451,16 @@ static int binds_open(struct build *b, const struct bld_instr *in, struct binds 
 		int fd = -1;
 		if ((r = tmp_tree(b, &bs->tmp[i], &fd)) < 0)
 			return r;
-		bs->roots[i] = (struct bld_bind_root){ fd, bs->tmp[i], true };
+		/* COPY's rule: a dir's content lands at the copy's root, a file by its name */
+		struct stat sst;
+		const char *base = strrchr(rel, '/');
+		base = base ? base + 1 : rel;
+		bool dir = fstatat(b->o->context, w, &sst, 0) == 0 && S_ISDIR(sst.st_mode);
+		if (!(bs->sub[i] = strdup(dir || !*base ? "." : base))) {
+			close(fd);
+			return cm_error_set(b->err, -ENOMEM, "out of memory");
+		}
+		bs->roots[i] = (struct bld_bind_root){ fd, bs->tmp[i], bs->sub[i] };
 		struct bld_copy c = { .src_root = b->o->context, .image_root = -1, .srcs = &w, .n_srcs = 1,
 				      .keep_owner = true, .clamp = -1, .dest = "/" };
 		if ((r = bld_copy_write(&c, fd, b->err)) < 0)

@@ -228,7 +228,7 @@ static int bind_mount(const char *spec, const char *target, int context,
 	if (!dir_path)
 		return cm_error_set(err, -ENOTSUP, "RUN --mount=type=bind: no context dir");
 	char rel[PATH_MAX];
-	if (bld_path_clean(root && root->applied ? "." : src ? src : ".", rel, sizeof(rel)) < 0)
+	if (bld_path_clean(root && root->sub ? root->sub : src ? src : ".", rel, sizeof(rel)) < 0)
 		return cm_error_set(err, -ENAMETOOLONG, "--mount source too long");
 	/* inside the root, no link out of it */
 	_cleanup_close_ int fd = cm_openat_beneath(dir, *rel ? rel : ".", O_PATH, 0, false);

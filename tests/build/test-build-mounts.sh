@@ -66,6 +66,9 @@ build -q -t bindrw -f "$T/m/bind4" "$T/m" >/dev/null; check "an rw bind of the c
 check "its writes seen in the RUN" "w|changed|x" "$(runc bindrw cat /rwgot | tr '\n' '|' | sed 's/|$//')"
 check "the context untouched by an rw bind" "changed|absent" "$( (cat "$T/m/data/f"; [ -e "$T/m/data/new" ] && echo present || echo absent) | tr '\n' '|' | sed 's/|$//')"
 check "an rw bind's writes not in the image" "absent" "$(runc bindrw sh -c '[ -e /mnt/d ] && echo present || echo absent')"
+printf 'FROM busybox\nRUN --mount=type=bind,source=data/f,target=/one,rw echo y >> /one && cat /one > /onegot\n' > "$T/m/bind4f"
+build -q -t bindrwf -f "$T/m/bind4f" "$T/m" >/dev/null; check "an rw bind of a context file" 0 $?
+check "the file's write seen in the RUN, not in the context" "changed|y|changed" "$( (runc bindrwf cat /onegot; cat "$T/m/data/f") | tr '\n' '|' | sed 's/|$//')"
 # from=: a stage by name and by index, an image of the store; source= in it
 cat > "$T/m/bind5" <<'CF'
 FROM busybox AS base
