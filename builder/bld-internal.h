@@ -74,11 +74,24 @@ struct bld_mounts {
 	char **env;       /* K=V the RUN gets (type=ssh: SSH_AUTH_SOCK) */
 	size_t n_env;
 };
+/* Where a type=bind mount's source= is looked up: a dir (fd and host
+ * path); sub, when set, is the path in it to bind instead of source= (a
+ * temp copy of source=). */
+struct bld_bind_root {
+	int fd;
+	const char *path;
+	const char *sub;
+};
+/* One "k=v,k=v" option of a --mount spec (a bare k: "true"), or NULL. */
+char *bld_mount_opt(const char *spec, const char *k);
 /* The binds of in's --mount flags (secrets from --secret "id=X,src=F", ssh
- * agents from --ssh "ID[=SOCKET]"). */
+ * agents from --ssh "ID[=SOCKET]"); roots[i] (n_flags of them, or NULL)
+ * is the source root of flag i when it is a type=bind with from= or rw,
+ * fd -1 for the context itself. */
 int bld_mounts_setup(struct ims_store *s, const struct bld_instr *in, char *const *secrets,
 		     char *const *ssh,
 		     const char *workdir, int context, const char *context_path,
+		     const struct bld_bind_root *roots,
 		     struct bld_mounts *ret, struct cm_error *err);
 /* Drop the secrets' copies and free. */
 void bld_mounts_free(struct bld_mounts *m);

@@ -300,7 +300,176 @@ static int command_of(struct stage *st, const struct bld_instr *in, const char *
 	return 0;
 }
 
-static int run_step(struct build *b, struct stage *st, const struct bld_instr *in)
+/* ------------------------------------------- RUN --mount=type=bind sources */
+
+/* An image's root, mounted through a short-lived container. */
+struct root {
+	struct ims_container *ct;
+	int fd;
+};
+static int root_open(struct build *b, const char *id, struct root *ret);
+static void root_close(struct build *b, struct root *rt);
+static struct stage *stage_named(struct build *b, const char *name, size_t before);
+static int tmp_tree(struct build *b, char **ret_path, int *ret_fd);
+
+/* The source roots of a RUN's type=bind mounts, one per flag: a stage or
+ * image (from=) by its id, the context by the content of source=. */
+struct binds {
+	size_t n;
+	char (*id)[CM_DIGEST_STR_LEN]; /* from=: the image; "" the context */
+	bool *rw;
+	struct root *rt;                /* from=: its root, mounted (a union) */
+	char **tmp;                     /* the context, rw: a temp copy */
+	char **sub;                     /* the source's path in that copy */
+	struct bld_bind_root *roots;
+};
+
+static bool is_bind(const char *flag)
+{
+	if (strncmp(flag, "--mount=", 8) != 0)
+		return false;
+	_cleanup_free_ char *t = bld_mount_opt(flag + 8, "type");
+	return !t || strcmp(t, "bind") == 0;
+}
+
+static void binds_close(struct build *b, struct binds *bs)
+{
+	for (size_t i = 0; i < bs->n; i++) {
+		root_close(b, &bs->rt[i]);
+		if (bs->tmp[i] && bs->roots[i].fd >= 0)
+			close(bs->roots[i].fd);
+		bld_tmpdir_remove(bs->tmp[i]);
+		free(bs->sub[i]);
+	}
+	free(bs->id);
+	free(bs->rw);
+	free(bs->rt);
+	free(bs->tmp);
+	free(bs->sub);
+	free(bs->roots);
+	*bs = (struct binds){ 0 };
+}
+
+/* The sources' identities, appended to *key: an image id, or the xxh3 of
+ * the context's files at source= (what the RUN sees: a change in them
+ * makes the step miss, BuildKit's rule). */
+static int binds_key(struct build *b, struct stage *st, const struct bld_instr *in, struct binds *bs,
+		     struct bld_sb *key)
+{
+	size_t n = in->n_flags;
+	bs->id = calloc(n + 1, sizeof(*bs->id));
+	bs->rw = calloc(n + 1, sizeof(*bs->rw));
+	bs->rt = calloc(n + 1, sizeof(*bs->rt));
+	bs->tmp = calloc(n + 1, sizeof(*bs->tmp));
+	bs->sub = calloc(n + 1, sizeof(*bs->sub));
+	bs->roots = calloc(n + 1, sizeof(*bs->roots));
+	if (!bs->id || !bs->rw || !bs->rt || !bs->tmp || !bs->sub || !bs->roots)
+		return cm_error_set(b->err, -ENOMEM, "out of memory");
+	bs->n = n;
+	for (size_t i = 0; i < n; i++) {
+		bs->rt[i] = (struct root){ NULL, -1 };
+		bs->roots[i].fd = -1;
+	}
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (!is_bind(in->flags[i]))
+			continue;
+		const char *spec = in->flags[i] + 8;
+		_cleanup_free_ char *from = bld_mount_opt(spec, "from");
+		_cleanup_free_ char *src = bld_mount_opt(spec, "source");
+		_cleanup_free_ char *rw = bld_mount_opt(spec, "rw");
+		if (!src)
+			src = bld_mount_opt(spec, "src");
+		if (!rw)
+			rw = bld_mount_opt(spec, "readwrite");
+		bs->rw[i] = rw && strcmp(rw, "false") != 0;
+		char line[CM_DIGEST_STR_LEN + 64];
+		if (from && *from) {
+			struct stage *fs = stage_named(b, from, (size_t)(st - b->st));
+			if (fs) {
+				if (!fs->id[0])
+					return cm_error_set(b->err, -EINVAL, "RUN --mount=type=bind,from=%s: that stage is empty", from);
+				snprintf(bs->id[i], sizeof(bs->id[i]), "%s", fs->id);
+			} else {
+				struct ims_image *fi = NULL;
+				if (b->o->ops->pull && b->o->ops->pull(b->o->ops->ctx, b->s, from) != 0)
+					return cm_error_set(b->err, -ENOENT,
+							    "RUN --mount=type=bind,from=%s: not a stage, and the image could not be pulled",
+							    from);
+				if ((r = ims_image_resolve(b->s, from, &fi, b->err)) < 0)
+					return cm_error_prefix(b->err, r, "RUN --mount=type=bind,from=%s: not a stage", from);
+				snprintf(bs->id[i], sizeof(bs->id[i]), "%s", fi->id);
+				ims_image_free(fi);
+			}
+			snprintf(line, sizeof(line), "bind %zu %s\n", i, bs->id[i]);
+		} else {
+			if (b->o->context < 0)
+				return cm_error_set(b->err, -ENOTSUP, "RUN --mount=type=bind: no context dir");
+			char rel[PATH_MAX];
+			if (bld_path_clean(src ? src : ".", rel, sizeof(rel)) < 0)
+				return cm_error_set(b->err, -ENAMETOOLONG, "--mount source too long");
+			_cleanup_close_ int fd = cm_openat_beneath(b->o->context, *rel ? rel : ".", O_PATH, 0, false);
+			if (fd < 0)
+				return cm_error_setx(b->err, fd, "--mount=type=bind,source=%s: not in the context",
+						     src ? src : ".");
+			char *w = *rel ? rel : ".";
+			struct bld_copy c = { .src_root = b->o->context, .image_root = -1, .srcs = &w, .n_srcs = 1,
+					      .keep_owner = true, .clamp = -1 };
+			char hash[BLD_HASH_LEN];
+			if ((r = bld_copy_hash(&c, hash, b->err)) < 0)
+				return cm_error_prefix(b->err, r, "RUN --mount=type=bind,source=%s", src ? src : ".");
+			snprintf(line, sizeof(line), "bind %zu %s\n", i, hash);
+		}
+		r = bld_sb_add(key, line, strlen(line));
+	}
+	return r < 0 ? cm_error_set(b->err, r, "out of memory") : 0;
+}
+
+/* Mount the from= roots; copy the context's source= for an rw bind. */
+static int binds_open(struct build *b, const struct bld_instr *in, struct binds *bs)
+{
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < bs->n; i++) {
+		if (!is_bind(in->flags[i]))
+			continue;
+		if (bs->id[i][0]) {
+			if ((r = root_open(b, bs->id[i], &bs->rt[i])) < 0)
+				return r;
+			bs->roots[i] = (struct bld_bind_root){ bs->rt[i].fd, bs->rt[i].ct->mountpoint, NULL };
+			continue;
+		}
+		if (!bs->rw[i])
+			continue;
+		/* a copy: the writes of the RUN must not reach the user's files */
+		_cleanup_free_ char *src = bld_mount_opt(in->flags[i] + 8, "source");
+		if (!src)
+			src = bld_mount_opt(in->flags[i] + 8, "src");
+		char rel[PATH_MAX];
+		if (bld_path_clean(src ? src : ".", rel, sizeof(rel)) < 0)
+			return cm_error_set(b->err, -ENAMETOOLONG, "--mount source too long");
+		char *w = *rel ? rel : ".";
+		int fd = -1;
+		if ((r = tmp_tree(b, &bs->tmp[i], &fd)) < 0)
+			return r;
+		/* COPY's rule: a dir's content lands at the copy's root, a file by its name */
+		struct stat sst;
+		const char *base = strrchr(rel, '/');
+		base = base ? base + 1 : rel;
+		bool dir = fstatat(b->o->context, w, &sst, 0) == 0 && S_ISDIR(sst.st_mode);
+		if (!(bs->sub[i] = strdup(dir || !*base ? "." : base))) {
+			close(fd);
+			return cm_error_set(b->err, -ENOMEM, "out of memory");
+		}
+		bs->roots[i] = (struct bld_bind_root){ fd, bs->tmp[i], bs->sub[i] };
+		struct bld_copy c = { .src_root = b->o->context, .image_root = -1, .srcs = &w, .n_srcs = 1,
+				      .keep_owner = true, .clamp = -1, .dest = "/" };
+		if ((r = bld_copy_write(&c, fd, b->err)) < 0)
+			return cm_error_prefix(b->err, r, "RUN --mount=type=bind,rw,source=%s", src ? src : ".");
+	}
+	return 0;
+}
+
+static int run_step_in(struct build *b, struct stage *st, const struct bld_instr *in, struct binds *bs)
 {
 	if (bld_flag(in, "security"))
 		return cm_error_set(b->err, -ENOTSUP, "RUN --security is not supported yet");
@@ -345,6 +514,15 @@ static int run_step(struct build *b, struct stage *st, const struct bld_instr *i
 			r = asprintf(&e, "%s=%s", b->cli.k[i], b->cli.v[i]) < 0 ? -ENOMEM
 										 : bld_strv_push(&env, &ne, e);
 		}
+	struct bld_sb bsb = { 0 };
+	if (r == 0 && (r = binds_key(b, st, in, bs, &bsb)) < 0) {
+		free(bsb.s);
+		bld_strv_free(argv);
+		bld_strv_free(env);
+		return r;
+	}
+	_cleanup_free_ char *bkey = r == 0 && bsb.s ? bld_sb_take(&bsb) : NULL;
+	free(bsb.s);
 	_cleanup_free_ char *cmdline = r == 0 ? join_words(argv, na, " ") : NULL;
 	_cleanup_free_ char *by = NULL, *key = NULL;
 	if (r == 0 && cmdline) {
@@ -376,8 +554,8 @@ static int run_step(struct build *b, struct stage *st, const struct bld_instr *i
 				free(mounts);
 				mounts = nm;
 			}
-		if (by && asprintf(&what, "RUN %s%s\n%s%s", nf ? "--network=" : "", nf ? nf : "",
-				   mounts ? mounts : "", by) >= 0)
+		if (by && asprintf(&what, "RUN %s%s\n%s%s%s", nf ? "--network=" : "", nf ? nf : "",
+				   mounts ? mounts : "", bkey ? bkey : "", by) >= 0)
 			key = step_key(b, st, what, NULL);
 	}
 	if (r == 0 && !key)
@@ -399,8 +577,9 @@ static int run_step(struct build *b, struct stage *st, const struct bld_instr *i
 		return cm_error_set(b->err, -EINVAL, "RUN on an empty (scratch) image: nothing to run it with");
 	}
 	struct bld_mounts mnt = { 0 };
-	if ((r = bld_mounts_setup(b->s, in, b->o->secrets, b->o->ssh, st->cfg.workdir, b->o->context,
-				  b->o->context_path, &mnt, b->err)) < 0) {
+	if ((r = binds_open(b, in, bs)) < 0 ||
+	    (r = bld_mounts_setup(b->s, in, b->o->secrets, b->o->ssh, st->cfg.workdir, b->o->context,
+				  b->o->context_path, bs->roots, &mnt, b->err)) < 0) {
 		bld_strv_free(argv);
 		bld_strv_free(env);
 		return r;
@@ -451,11 +630,15 @@ static int run_step(struct build *b, struct stage *st, const struct bld_instr *i
 	return r;
 }
 
-/* An image's root, mounted through a short-lived container. */
-struct root {
-	struct ims_container *ct;
-	int fd;
-};
+/* RUN: its bind sources released whatever the outcome. */
+static int run_step(struct build *b, struct stage *st, const struct bld_instr *in)
+{
+	struct binds bs = { 0 };
+	int r = run_step_in(b, st, in, &bs);
+	binds_close(b, &bs);
+	return r;
+}
+
 
 static int root_open(struct build *b, const char *id, struct root *ret)
 {
@@ -1458,6 +1641,14 @@ static void need(struct build *b, size_t i)
 		struct stage *dep = ref ? stage_named(b, ref, i) : NULL;
 		if (dep)
 			need(b, (size_t)(dep - b->st));
+		for (size_t j = 0; in->kind == BLD_RUN && j < in->n_flags; j++) {
+			if (strncmp(in->flags[j], "--mount=", 8) != 0)
+				continue;
+			_cleanup_free_ char *from = bld_mount_opt(in->flags[j] + 8, "from");
+			dep = from ? stage_named(b, from, i) : NULL;
+			if (dep)
+				need(b, (size_t)(dep - b->st));
+		}
 	}
 }
 

@@ -36,8 +36,7 @@ void bld_mounts_free(struct bld_mounts *m)
 	*m = (struct bld_mounts){ 0 };
 }
 
-/* One "k=v,k=v" option's value, or NULL. */
-static char *opt_get(const char *spec, const char *k)
+char *bld_mount_opt(const char *spec, const char *k)
 {
 	size_t kl = strlen(k);
 	for (const char *p = spec; p && *p;) {
@@ -53,11 +52,11 @@ static char *opt_get(const char *spec, const char *k)
 
 static char *opt_any(const char *spec, const char *a, const char *b, const char *c)
 {
-	char *v = opt_get(spec, a);
+	char *v = bld_mount_opt(spec, a);
 	if (!v && b)
-		v = opt_get(spec, b);
+		v = bld_mount_opt(spec, b);
 	if (!v && c)
-		v = opt_get(spec, c);
+		v = bld_mount_opt(spec, c);
 	return v;
 }
 
@@ -65,7 +64,7 @@ static char *opt_any(const char *spec, const char *a, const char *b, const char 
 static int opt_num(const char *spec, const char *k, int base, long dflt, long max, long *ret,
 		   struct cm_error *err)
 {
-	_cleanup_free_ char *v = opt_get(spec, k);
+	_cleanup_free_ char *v = bld_mount_opt(spec, k);
 	if (!v) {
 		*ret = dflt;
 		return 0;
@@ -109,8 +108,8 @@ static int add_vol(struct bld_mounts *m, const char *host, const char *ctr, bool
 static int cache_mount(struct ims_store *s, const char *spec, const char *target,
 		       struct bld_mounts *m, struct cm_error *err)
 {
-	_cleanup_free_ char *id = opt_get(spec, "id");
-	_cleanup_free_ char *sharing = opt_get(spec, "sharing");
+	_cleanup_free_ char *id = bld_mount_opt(spec, "id");
+	_cleanup_free_ char *sharing = bld_mount_opt(spec, "sharing");
 	_cleanup_free_ char *ro = opt_any(spec, "ro", "readonly", NULL);
 	if (sharing && strcmp(sharing, "shared") != 0 && strcmp(sharing, "locked") != 0 &&
 	    strcmp(sharing, "private") != 0)
@@ -143,7 +142,7 @@ static int cache_mount(struct ims_store *s, const char *spec, const char *target
 static char *secret_src(char *const *secrets, const char *id)
 {
 	for (size_t i = 0; secrets && secrets[i]; i++) {
-		_cleanup_free_ char *sid = opt_get(secrets[i], "id");
+		_cleanup_free_ char *sid = bld_mount_opt(secrets[i], "id");
 		if (sid && strcmp(sid, id) == 0)
 			return opt_any(secrets[i], "src", "source", NULL);
 	}
@@ -153,9 +152,9 @@ static char *secret_src(char *const *secrets, const char *id)
 static int secret_mount(struct ims_store *s, const char *spec, char *const *secrets,
 			const char *workdir, struct bld_mounts *m, struct cm_error *err)
 {
-	_cleanup_free_ char *id = opt_get(spec, "id");
+	_cleanup_free_ char *id = bld_mount_opt(spec, "id");
 	_cleanup_free_ char *tgt = opt_any(spec, "target", "dst", "destination");
-	_cleanup_free_ char *req = opt_get(spec, "required");
+	_cleanup_free_ char *req = bld_mount_opt(spec, "required");
 	if (!id && tgt) {
 		const char *sl = strrchr(tgt, '/');
 		id = strdup(sl ? sl + 1 : tgt);
@@ -205,31 +204,41 @@ static int secret_mount(struct ims_store *s, const char *spec, char *const *secr
 	return 0;
 }
 
-/* type=bind from the context: read-only (a write would reach the user's
- * files; BuildKit discards them, which a bind cannot). */
+/* type=bind: from the context (the default), a stage or an image (the
+ * root build.c mounted for it, a union of its own), source= a path below
+ * that root (no link or ".." out of it); read-only unless rw, and then the
+ * writes land in the root's own rw branch or temp copy, both dropped after
+ * the RUN (BuildKit's: never in the source, never in the layer). */
 static int bind_mount(const char *spec, const char *target, int context,
-		      const char *context_path, struct bld_mounts *m, struct cm_error *err)
+		      const char *context_path, const struct bld_bind_root *root,
+		      struct bld_mounts *m, struct cm_error *err)
 {
 	_cleanup_free_ char *src = opt_any(spec, "source", "src", NULL);
-	_cleanup_free_ char *from = opt_get(spec, "from");
+	_cleanup_free_ char *from = bld_mount_opt(spec, "from");
 	_cleanup_free_ char *rw = opt_any(spec, "rw", "readwrite", NULL);
-	if (from)
-		return cm_error_set(err, -ENOTSUP, "RUN --mount=type=bind,from= is not supported yet (only the context)");
-	if (rw && strcmp(rw, "false") != 0)
-		return cm_error_set(err, -ENOTSUP, "RUN --mount=type=bind,rw is not supported: the writes would reach the context");
-	if (!context_path)
+	bool is_rw = rw && strcmp(rw, "false") != 0;
+	int dir = context;
+	const char *dir_path = context_path;
+	if (root && root->fd >= 0) {
+		dir = root->fd;
+		dir_path = root->path;
+	} else if (from || is_rw) {
+		return cm_error_set(err, -EINVAL, "RUN --mount=type=bind%s: no source root", from ? ",from=" : ",rw");
+	}
+	if (!dir_path)
 		return cm_error_set(err, -ENOTSUP, "RUN --mount=type=bind: no context dir");
 	char rel[PATH_MAX];
-	if (bld_path_clean(src ? src : ".", rel, sizeof(rel)) < 0)
+	if (bld_path_clean(root && root->sub ? root->sub : src ? src : ".", rel, sizeof(rel)) < 0)
 		return cm_error_set(err, -ENAMETOOLONG, "--mount source too long");
-	/* inside the context, no link out of it */
-	_cleanup_close_ int fd = cm_openat_beneath(context, *rel ? rel : ".", O_PATH, 0, false);
+	/* inside the root, no link out of it */
+	_cleanup_close_ int fd = cm_openat_beneath(dir, *rel ? rel : ".", O_PATH, 0, false);
 	if (fd < 0)
-		return cm_error_setx(err, fd, "--mount=type=bind,source=%s: not in the context", src ? src : ".");
+		return cm_error_setx(err, fd, "--mount=type=bind,source=%s: not in %s", src ? src : ".",
+				     from ? from : "the context");
 	_cleanup_free_ char *host = NULL;
-	if (asprintf(&host, "%s%s%s", context_path, *rel ? "/" : "", rel) < 0)
+	if (asprintf(&host, "%s%s%s", dir_path, *rel ? "/" : "", rel) < 0)
 		return cm_error_set(err, -ENOMEM, "out of memory");
-	return add_vol(m, host, target, true) < 0 ? cm_error_set(err, -ENOMEM, "out of memory") : 0;
+	return add_vol(m, host, target, !is_rw) < 0 ? cm_error_set(err, -ENOMEM, "out of memory") : 0;
 }
 
 /* type=tmpfs,target=P[,size=BYTES]: a fresh tmpfs (BuildKit's), nothing
@@ -237,7 +246,7 @@ static int bind_mount(const char *spec, const char *target, int context,
 static int tmpfs_mount(const char *spec, const char *target, struct bld_mounts *m,
 		       struct cm_error *err)
 {
-	_cleanup_free_ char *size = opt_get(spec, "size");
+	_cleanup_free_ char *size = bld_mount_opt(spec, "size");
 	if (size && (!*size || strspn(size, "0123456789") != strlen(size)))
 		return cm_error_set(err, -EINVAL, "--mount=type=tmpfs size=%s: a number of bytes", size);
 	if (strchr(target, ':') || strchr(target, ','))
@@ -272,9 +281,9 @@ static char *ssh_socket(char *const *ssh, const char *id)
 static int ssh_mount(const char *spec, char *const *ssh, const char *workdir, size_t nth,
 		     struct bld_mounts *m, struct cm_error *err)
 {
-	_cleanup_free_ char *id = opt_get(spec, "id");
+	_cleanup_free_ char *id = bld_mount_opt(spec, "id");
 	_cleanup_free_ char *tgt = opt_any(spec, "target", "dst", "destination");
-	_cleanup_free_ char *req = opt_get(spec, "required");
+	_cleanup_free_ char *req = bld_mount_opt(spec, "required");
 	const char *sid = id && *id ? id : "default";
 	_cleanup_free_ char *sock = ssh_socket(ssh, sid);
 	if (!sock) {
@@ -304,7 +313,7 @@ static int ssh_mount(const char *spec, char *const *ssh, const char *workdir, si
 
 int bld_mounts_setup(struct ims_store *s, const struct bld_instr *in, char *const *secrets,
 		     char *const *ssh, const char *workdir, int context, const char *context_path,
-		     struct bld_mounts *ret, struct cm_error *err)
+		     const struct bld_bind_root *roots, struct bld_mounts *ret, struct cm_error *err)
 {
 	struct bld_mounts m = { 0 };
 	struct bld_sb key = { 0 };
@@ -315,7 +324,7 @@ int bld_mounts_setup(struct ims_store *s, const struct bld_instr *in, char *cons
 		if (strncmp(f, "--mount=", 8) != 0)
 			continue;
 		const char *spec = f + 8;
-		_cleanup_free_ char *type = opt_get(spec, "type");
+		_cleanup_free_ char *type = bld_mount_opt(spec, "type");
 		_cleanup_free_ char *tgt = opt_any(spec, "target", "dst", "destination");
 		const char *t = type ? type : "bind";
 		if ((r = bld_sb_add(&key, f, strlen(f))) < 0 || (r = bld_sb_addc(&key, '\n')) < 0)
@@ -340,7 +349,7 @@ int bld_mounts_setup(struct ims_store *s, const struct bld_instr *in, char *cons
 		if (!target)
 			r = -ENOMEM;
 		else if (strcmp(t, "bind") == 0)
-			r = bind_mount(spec, target, context, context_path, &m, err);
+			r = bind_mount(spec, target, context, context_path, roots ? &roots[i] : NULL, &m, err);
 		else if (strcmp(t, "tmpfs") == 0)
 			r = tmpfs_mount(spec, target, &m, err);
 		else

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # RUN --mount=type=cache, type=secret with --secret id=,src=, type=bind
-# of the context (read-only), type=tmpfs and type=ssh (--ssh): a cache
+# of the context, a stage or an image (read-only, or rw with the writes
+# dropped; the bound files in the cache key), type=tmpfs and type=ssh (--ssh): a cache
 # dir outlives the build and is shared by id, a secret is readable only in
 # its RUN (mode, owner), neither leaves anything in the image (not even the
 # mount stubs), a secret's content is not part of the cache key, a
@@ -50,8 +51,52 @@ ln -sfn / "$T/m/out"
 printf 'FROM busybox\nRUN --mount=type=bind,source=out,target=/x true\n' > "$T/m/bind3"
 check_fails "a bind through a link out of the context" "source=out: not in the context" build -f "$T/m/bind3" "$T/m"
 rm "$T/m/out"
-printf 'FROM busybox\nRUN --mount=type=bind,target=/x,rw true\n' > "$T/m/bind4"
-check_fails "a rw bind refused" "type=bind,rw is not supported" build -f "$T/m/bind4" "$T/m"
+# the bound files are in the key: a change in them makes the RUN miss
+# (the context changed since: its second RUN binds all of it)
+out=$(build -t bind -f "$T/m/bind" "$T/m" 2>&1)
+check "a changed context bound whole: that RUN only runs again" "1" "$(printf '%s\n' "$out" | grep -c 'Using cache')"
+out=$(build -t bind -f "$T/m/bind" "$T/m" 2>&1)
+check "an unchanged bind source: cached" "2" "$(printf '%s\n' "$out" | grep -c 'Using cache')"
+echo changed > "$T/m/data/f"
+out=$(build -t bind -f "$T/m/bind" "$T/m" 2>&1)
+check "a changed bind source: the RUN runs again" "changed" "$(runc bind cat /got)"
+# rw: writes seen in the RUN, then dropped (not in the context, not in the layer)
+printf 'FROM busybox\nRUN --mount=type=bind,source=data,target=/mnt/d,rw echo w > /mnt/d/new && echo x >> /mnt/d/f && cat /mnt/d/new /mnt/d/f > /rwgot\n' > "$T/m/bind4"
+build -q -t bindrw -f "$T/m/bind4" "$T/m" >/dev/null; check "an rw bind of the context" 0 $?
+check "its writes seen in the RUN" "w|changed|x" "$(runc bindrw cat /rwgot | tr '\n' '|' | sed 's/|$//')"
+check "the context untouched by an rw bind" "changed|absent" "$( (cat "$T/m/data/f"; [ -e "$T/m/data/new" ] && echo present || echo absent) | tr '\n' '|' | sed 's/|$//')"
+check "an rw bind's writes not in the image" "absent" "$(runc bindrw sh -c '[ -e /mnt/d ] && echo present || echo absent')"
+printf 'FROM busybox\nRUN --mount=type=bind,source=data/f,target=/one,rw echo y >> /one && cat /one > /onegot\n' > "$T/m/bind4f"
+build -q -t bindrwf -f "$T/m/bind4f" "$T/m" >/dev/null; check "an rw bind of a context file" 0 $?
+check "the file's write seen in the RUN, not in the context" "changed|y|changed" "$( (runc bindrwf cat /onegot; cat "$T/m/data/f") | tr '\n' '|' | sed 's/|$//')"
+# from=: a stage by name and by index, an image of the store; source= in it
+cat > "$T/m/bind5" <<'CF'
+FROM busybox AS base
+RUN mkdir -p /opt/s && echo staged > /opt/s/f
+FROM busybox
+RUN --mount=type=bind,from=base,source=/opt/s,target=/s cat /s/f > /byname && ! touch /s/w 2>/dev/null
+RUN --mount=type=bind,from=0,source=opt/s,target=/s cat /s/f > /byindex
+RUN --mount=type=bind,from=busybox,target=/b [ -x /b/bin/busybox ] && echo img > /byimage
+RUN --mount=type=bind,from=base,source=/opt/s,target=/s,rw echo w > /s/w && cat /s/w > /rw
+RUN --mount=type=bind,from=base,source=/opt/s,target=/s [ ! -e /s/w ] && echo dropped > /after
+CF
+out=$(build -t bindfrom -f "$T/m/bind5" "$T/m" 2>&1); rc=$?
+check "binds from a stage and an image" 0 "$rc"
+check "from a stage by name, read-only" "staged" "$(runc bindfrom cat /byname)"
+check "from a stage by index" "staged" "$(runc bindfrom cat /byindex)"
+check "from an image of the store" "img" "$(runc bindfrom cat /byimage)"
+check "rw from a stage: written, then dropped" "w|dropped" "$(runc bindfrom sh -c 'cat /rw /after' | tr '\n' '|' | sed 's/|$//')"
+check "no bind stub in the image" "absent" "$(runc bindfrom sh -c '[ -e /s ] || [ -e /b ] && echo present || echo absent')"
+# the stage's content is in the key: a change in the stage makes the RUN miss
+sed -i 's/echo staged/echo restaged/' "$T/m/bind5"
+out=$(build -t bindfrom -f "$T/m/bind5" "$T/m" 2>&1)
+check "a changed bind stage: the RUN runs again" "restaged" "$(runc bindfrom cat /byname)"
+printf 'FROM busybox\nRUN --mount=type=bind,from=nosuch,target=/x true\n' > "$T/m/bind6"
+check_fails "an unknown stage or image" "from=nosuch: not a stage" build --pull=never -f "$T/m/bind6" "$T/m"
+printf 'FROM busybox AS a\nRUN echo mine > /marker\nFROM busybox\nRUN --mount=type=bind,from=a,source=../../..,target=/x cat /x/marker > /m\n' > "$T/m/bind7"
+build -q -t bind7 -f "$T/m/bind7" "$T/m" >/dev/null 2>&1; check ".. stays in the stage's root" "mine" "$(runc bind7 cat /m)"
+printf 'FROM busybox AS a\nRUN ln -s / /out\nFROM busybox\nRUN --mount=type=bind,from=a,source=out/etc,target=/x true\n' > "$T/m/bind8"
+check_fails "a bind through a link out of a stage" "source=out/etc: not in a" build -f "$T/m/bind8" "$T/m"
 # type=tmpfs: a fresh tmpfs at the target (its size), nothing of it in the layer
 printf 'FROM busybox\nRUN --mount=type=tmpfs,target=/t,size=1048576 echo x > /t/f && awk '"'"'$2 == "/t" { print $3, $4 }'"'"' /proc/mounts > /tm && df -k /t | awk '"'"'NR == 2 { print $2 }'"'"' > /tsize\nRUN [ ! -e /t/f ] && echo gone > /after\n' > "$T/m/tmpfs"
 build -q -t tm -f "$T/m/tmpfs" "$T/m" >/dev/null; check "a tmpfs mount" 0 $?
