@@ -43,6 +43,9 @@ void ims_image_free(struct ims_image *img)
 	for (size_t i = 0; i < img->n_names; i++)
 		free(img->names[i]);
 	free(img->names);
+	for (size_t i = 0; i < img->n_repo_digests; i++)
+		free(img->repo_digests[i]);
+	free(img->repo_digests);
 	cm_json_free(img->manifest);
 	cm_json_free(img->config);
 	free(img);
@@ -112,9 +115,52 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* rd into img->repo_digests unless there */
+static int add_repo_digest(struct ims_image *img, const char *rd)
+{
+	for (size_t k = 0; k < img->n_repo_digests; k++)
+		if (strcmp(img->repo_digests[k], rd) == 0)
+			return 0;
+	char **nn = realloc(img->repo_digests, (img->n_repo_digests + 1) * sizeof(*nn));
+	if (!nn)
+		return -ENOMEM;
+	img->repo_digests = nn;
+	if (!(nn[img->n_repo_digests] = strdup(rd)))
+		return -ENOMEM;
+	img->n_repo_digests++;
+	qsort(img->repo_digests, img->n_repo_digests, sizeof(char *), cmp_str);
+	return 0;
+}
+
+/* length of the repository part of a normalized NAME:TAG or REPO@DIGEST */
+static size_t repo_len(const char *s)
+{
+	const char *at = strchr(s, '@');
+	if (at)
+		return (size_t)(at - s);
+	int off = ims_ref_tag_offset(s);
+	return off >= 0 ? (size_t)off : strlen(s);
+}
+
+const char *ims_image_repo_digest(const struct ims_image *img, const char *name)
+{
+	size_t n = repo_len(name);
+	for (size_t k = 0; k < img->n_repo_digests; k++) {
+		const char *rd = img->repo_digests[k];
+		if (repo_len(rd) == n && strncmp(rd, name, n) == 0)
+			return rd + n + 1;
+	}
+	return img->digest;
+}
+
 static int add_names(struct ims_image *img, const struct ims_index *idx)
 {
 	for (size_t i = 0; i < idx->n; i++) {
+		if (idx->e[i].repo_digest && strcmp(idx->e[i].digest, img->digest) == 0) {
+			int r = add_repo_digest(img, idx->e[i].repo_digest);
+			if (r < 0)
+				return r;
+		}
 		if (!idx->e[i].name || strcmp(idx->e[i].digest, img->digest) != 0)
 			continue;
 		char **nn = realloc(img->names, (img->n_names + 1) * sizeof(*nn));
@@ -133,6 +179,11 @@ static int add_names(struct ims_image *img, const struct ims_index *idx)
 /* Move b's names into a (the same image id under another manifest). */
 static int merge_names(struct ims_image *a, struct ims_image *b)
 {
+	for (size_t k = 0; k < b->n_repo_digests; k++) {
+		int r = add_repo_digest(a, b->repo_digests[k]);
+		if (r < 0)
+			return r;
+	}
 	if (!b->n_names)
 		return 0;
 	char **nn = realloc(a->names, (a->n_names + b->n_names) * sizeof(*nn));
@@ -182,6 +233,18 @@ static int resolve_in(struct ims_store *s, const struct ims_index *idx,
 		for (size_t i = 0; i < idx->n; i++)
 			if (strcmp(idx->e[i].digest, d) == 0)
 				return load_entry(s, idx, i, ret, err);
+		/* REPO@DIGEST a pull recorded (an index's digest) */
+		_cleanup_free_ char *full = NULL;
+		_cleanup_free_ char *repo = at ? strndup(ref, (size_t)(at - ref)) : NULL;
+		if (repo && ims_ref_normalize(repo, &full, NULL) == 0) {
+			size_t n = repo_len(full);
+			for (size_t i = 0; i < idx->n; i++) {
+				const char *rd = idx->e[i].repo_digest;
+				if (rd && repo_len(rd) == n && strncmp(rd, full, n) == 0 &&
+				    strcmp(rd + n + 1, d) == 0)
+					return load_entry(s, idx, i, ret, err);
+			}
+		}
 		if (at)
 			return cm_error_set(err, -ENOENT, "No such image: %s", ref);
 		ref += 7;
@@ -507,8 +570,13 @@ int ims_image_inspect(struct ims_store *s, const struct ims_image *img,
 	cm_jw_arr_end(w);
 	cm_jw_key(w, "RepoDigests");
 	cm_jw_arr(w);
+	/* repo@digest, as docker shows it: what a pull or push recorded, the
+	 * manifest digest for the other names' repositories */
+	for (size_t i = 0; i < img->n_repo_digests; i++)
+		cm_jw_str(w, ims_ref_short(img->repo_digests[i]));
 	for (size_t i = 0; i < img->n_names; i++) {
-		/* repo@manifest-digest, as docker shows it */
+		if (ims_image_repo_digest(img, img->names[i]) != img->digest)
+			continue;
 		char buf[600];
 		const char *sh = ims_ref_short(img->names[i]);
 		int off = ims_ref_tag_offset(sh);

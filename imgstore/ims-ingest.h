@@ -48,9 +48,10 @@ int ims_ingest_blob_commit(struct ims_ingest_blob *b, const char *diffid,
 void ims_ingest_blob_free(struct ims_ingest_blob *b);
 
 /* The commit: the manifest (already put) gets name (normalized, NULL: an
- * unnamed entry) in one index.json write. */
+ * unnamed entry) and repo_digest (DOMAIN/REPO@sha256:..., the digest the
+ * registry named, or NULL) in one index.json write. */
 int ims_ingest_name(struct ims_ingest *t, const char *manifest_digest, int64_t size,
-		    const char *name, struct cm_error *err);
+		    const char *name, const char *repo_digest, struct cm_error *err);
 
 /* A stored blob opened read-only (for push), the digest validated first. */
 int ims_ingest_open_blob(struct ims_ingest *t, const char *digest, struct cm_error *err);

@@ -24,6 +24,8 @@
 #define IMS_MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar"
 #define IMS_MT_DOCKER_LAYER_GZ "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define IMS_ANN_REF_NAME "org.opencontainers.image.ref.name"
+/* the registry digest a pull or push recorded: DOMAIN/REPO@sha256:... */
+#define IMS_ANN_REPO_DIGEST "io.img.repo.digest"
 #define IMS_ANN_CONTAINERD_NAME "io.containerd.image.name"
 
 /* Bounds on untrusted metadata read into memory. */
@@ -69,6 +71,7 @@ struct ims_index_ent {
 	char digest[CM_DIGEST_STR_LEN];
 	int64_t size;
 	char *name; /* normalized NAME:TAG, or NULL */
+	char *repo_digest; /* DOMAIN/REPO@sha256:... (pull, push), or NULL */
 };
 
 struct ims_index {
@@ -90,6 +93,11 @@ void ims_index_release(struct ims_index *idx);
  * digest has no entry yet. */
 int ims_index_put(struct ims_index *idx, const char *digest, int64_t size,
 		  const char *name);
+/* The same with the repo digest a pull recorded (NULL: none, as a tag).
+ * name NULL and a repo digest: an unnamed entry carrying it (pull by
+ * digest), kept when the image is named later. */
+int ims_index_put_rd(struct ims_index *idx, const char *digest, int64_t size,
+		     const char *name, const char *repo_digest);
 void ims_index_remove_at(struct ims_index *idx, size_t i);
 
 /* gc.c: undo a failed writer: remove those of blobs and layers (hex names)

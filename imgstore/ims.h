@@ -56,6 +56,9 @@ struct ims_image {
 	int64_t manifest_size;
 	char **names;                   /* normalized names, sorted */
 	size_t n_names;
+	char **repo_digests;            /* DOMAIN/REPO@sha256:... a pull or push
+					 * recorded, sorted (none in old stores) */
+	size_t n_repo_digests;
 	struct cm_json *manifest;
 	struct cm_json *config;
 	int64_t size;                   /* sum of the layer blob sizes */
@@ -63,6 +66,9 @@ struct ims_image {
 };
 
 void ims_image_free(struct ims_image *img);
+/* The digest docker shows for the repository of name (normalized): the one
+ * a pull or push recorded, else the manifest's. */
+const char *ims_image_repo_digest(const struct ims_image *img, const char *name);
 void ims_image_freep(struct ims_image **img);
 #define _cleanup_image_ __attribute__((cleanup(ims_image_freep)))
 

@@ -332,7 +332,7 @@ int ims_ingest_put(struct ims_ingest *t, const char *digest, const void *buf, si
 }
 
 int ims_ingest_name(struct ims_ingest *t, const char *manifest_digest, int64_t size,
-		    const char *name, struct cm_error *err)
+		    const char *name, const char *repo_digest, struct cm_error *err)
 {
 	struct ims_index idx;
 	if (!ims_blob_exists(t->s, manifest_digest))
@@ -340,7 +340,7 @@ int ims_ingest_name(struct ims_ingest *t, const char *manifest_digest, int64_t s
 	int r = ims_index_read(t->s, &idx, true, err);
 	if (r < 0)
 		return r;
-	if ((r = ims_index_put(&idx, manifest_digest, size, name)) < 0)
+	if ((r = ims_index_put_rd(&idx, manifest_digest, size, name, repo_digest)) < 0)
 		cm_error_set(err, r, "out of memory");
 	else
 		r = ims_index_write(t->s, &idx, err);

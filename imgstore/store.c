@@ -239,8 +239,10 @@ int ims_read_file_at(int dirfd, const char *path, size_t max, char **ret,
 
 void ims_index_release(struct ims_index *idx)
 {
-	for (size_t i = 0; i < idx->n; i++)
+	for (size_t i = 0; i < idx->n; i++) {
 		free(idx->e[i].name);
+		free(idx->e[i].repo_digest);
+	}
 	free(idx->e);
 	idx->e = NULL;
 	idx->n = 0;
@@ -251,7 +253,7 @@ void ims_index_release(struct ims_index *idx)
 }
 
 static int index_append(struct ims_index *idx, const char *digest, int64_t size,
-			const char *name)
+			const char *name, const char *repo_digest)
 {
 	struct ims_index_ent *ne = realloc(idx->e, (idx->n + 1) * sizeof(*ne));
 	if (!ne)
@@ -263,6 +265,10 @@ static int index_append(struct ims_index *idx, const char *digest, int64_t size,
 	e->size = size;
 	if (name && !(e->name = strdup(name)))
 		return -ENOMEM;
+	if (repo_digest && !(e->repo_digest = strdup(repo_digest))) {
+		free(e->name);
+		return -ENOMEM;
+	}
 	idx->n++;
 	return 0;
 }
@@ -270,6 +276,7 @@ static int index_append(struct ims_index *idx, const char *digest, int64_t size,
 void ims_index_remove_at(struct ims_index *idx, size_t i)
 {
 	free(idx->e[i].name);
+	free(idx->e[i].repo_digest);
 	memmove(&idx->e[i], &idx->e[i + 1], (idx->n - i - 1) * sizeof(idx->e[0]));
 	idx->n--;
 }
@@ -277,21 +284,32 @@ void ims_index_remove_at(struct ims_index *idx, size_t i)
 int ims_index_put(struct ims_index *idx, const char *digest, int64_t size,
 		  const char *name)
 {
+	return ims_index_put_rd(idx, digest, size, name, NULL);
+}
+
+int ims_index_put_rd(struct ims_index *idx, const char *digest, int64_t size,
+		     const char *name, const char *repo_digest)
+{
 	bool have = false;
 	for (size_t i = 0; i < idx->n;) {
 		struct ims_index_ent *e = &idx->e[i];
 		bool same = strcmp(e->digest, digest) == 0;
-		if (name && (cm_streq(e->name, name) || (same && !e->name))) {
+		/* an unnamed entry goes when the digest gets a name or the repo
+		 * digest it carries is put again; one carrying another repo
+		 * digest stays (docker keeps every repo digest of an image) */
+		bool drop_unnamed = same && !e->name && (name || repo_digest) &&
+				    (!e->repo_digest || cm_streq(e->repo_digest, repo_digest));
+		if ((name && cm_streq(e->name, name)) || drop_unnamed) {
 			ims_index_remove_at(idx, i);
 			continue;
 		}
-		if (same)
+		if (same && (!repo_digest || cm_streq(e->repo_digest, repo_digest)))
 			have = true;
 		i++;
 	}
 	if (!name && have)
 		return 0;
-	return index_append(idx, digest, size, name);
+	return index_append(idx, digest, size, name, repo_digest);
 }
 
 int ims_index_read(struct ims_store *s, struct ims_index *idx, bool lock,
@@ -335,14 +353,18 @@ int ims_index_read(struct ims_store *s, struct ims_index *idx, bool lock,
 		const char *d = cm_json_get_str(m->v[i], "digest");
 		int64_t size = -1;
 		cm_json_get_int(m->v[i], "size", &size);
-		const char *name = cm_json_get_str(cm_json_get(m->v[i], "annotations"),
-						   IMS_ANN_REF_NAME);
+		const struct cm_json *ann = cm_json_get(m->v[i], "annotations");
+		const char *name = cm_json_get_str(ann, IMS_ANN_REF_NAME);
+		/* stores from before the field have none: the manifest digest is shown */
+		const char *rd = cm_json_get_str(ann, IMS_ANN_REPO_DIGEST);
+		if (rd && (!strchr(rd, '@') || !cm_digest_valid(strchr(rd, '@') + 1)))
+			rd = NULL;
 		if (!cm_digest_valid(d) || size < 0) {
 			ims_index_release(idx);
 			return cm_error_set(err, -EINVAL, "%s/index.json: entry %zu has a bad digest or size",
 					    s->root, i);
 		}
-		if ((r = index_append(idx, d, size, name)) < 0) {
+		if ((r = index_append(idx, d, size, name, rd)) < 0) {
 			ims_index_release(idx);
 			return cm_error_set(err, r, "out of memory");
 		}
@@ -365,10 +387,13 @@ int ims_index_write(struct ims_store *s, const struct ims_index *idx,
 		cm_jw_kstr(&w, "mediaType", IMS_MT_MANIFEST);
 		cm_jw_kstr(&w, "digest", idx->e[i].digest);
 		cm_jw_kint(&w, "size", idx->e[i].size);
-		if (idx->e[i].name) {
+		if (idx->e[i].name || idx->e[i].repo_digest) {
 			cm_jw_key(&w, "annotations");
 			cm_jw_obj(&w);
-			cm_jw_kstr(&w, IMS_ANN_REF_NAME, idx->e[i].name);
+			if (idx->e[i].name)
+				cm_jw_kstr(&w, IMS_ANN_REF_NAME, idx->e[i].name);
+			if (idx->e[i].repo_digest)
+				cm_jw_kstr(&w, IMS_ANN_REPO_DIGEST, idx->e[i].repo_digest);
 			cm_jw_obj_end(&w);
 		}
 		cm_jw_obj_end(&w);

@@ -240,7 +240,15 @@ static int pull_from(struct reg_client *c, struct ims_store *s, const struct reg
 	}
 	if (ref->name && strcmp(before, m.digest) != 0)
 		res.downloaded = true;
-	r = ims_ingest_name(t, m.digest, (int64_t)m.len, ref->name, err);
+	/* docker's RepoDigests name what the registry serves for the reference:
+	 * the index's digest when it was one */
+	char rd[1024];
+	if (snprintf(rd, sizeof(rd), "%s/%s@%s", ref->domain, ref->repo,
+		     res.digest[0] ? res.digest : m.digest) >= (int)sizeof(rd)) {
+		r = cm_error_set(err, -ENAMETOOLONG, "%s/%s: name too long", ref->domain, ref->repo);
+		goto out;
+	}
+	r = ims_ingest_name(t, m.digest, (int64_t)m.len, ref->name, rd, err);
 out:
 	free(js);
 	reg_manifest_clear(&m);

@@ -438,9 +438,18 @@ int reg_push(struct ims_store *s, const char *manifest_digest, const struct reg_
 	}
 	if ((r = reg_ping(c, err)) < 0 || (r = push_blobs(c, t, m, from, n_from, o, err)) < 0)
 		goto out;
-	if ((r = put_manifest(c, dst, manifest_digest, m, mbuf, mlen, err)) >= 0) {
-		memcpy(ret->digest, manifest_digest, CM_DIGEST_STR_LEN);
-		ret->size = (int64_t)mlen;
+	if ((r = put_manifest(c, dst, manifest_digest, m, mbuf, mlen, err)) < 0)
+		goto out;
+	memcpy(ret->digest, manifest_digest, CM_DIGEST_STR_LEN);
+	ret->size = (int64_t)mlen;
+	/* the registry has it: docker's RepoDigests gain DOMAIN/REPO@digest,
+	 * on the local name dst when it is this image's, else unnamed */
+	char rd[1024], before[CM_DIGEST_STR_LEN];
+	if (snprintf(rd, sizeof(rd), "%s/%s@%s", dst->domain, dst->repo, manifest_digest) <
+	    (int)sizeof(rd)) {
+		ims_ingest_named(t, dst->name, before);
+		r = ims_ingest_name(t, manifest_digest, (int64_t)mlen,
+				    strcmp(before, manifest_digest) == 0 ? dst->name : NULL, rd, err);
 	}
 out:
 	ims_ingest_free(t);

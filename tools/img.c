@@ -312,7 +312,7 @@ int img_cmd_images(int argc, char **argv)
 			}
 			const char *kv[] = {
 				"Containers", "N/A", "CreatedAt", created, "CreatedSince", since,
-				"Digest", img->digest, "ID", id, "Repository", repo, "SharedSize", "N/A",
+				"Digest", img->n_names ? ims_image_repo_digest(img, img->names[k]) : img->digest, "ID", id, "Repository", repo, "SharedSize", "N/A",
 				"Size", size, "Tag", tag, "UniqueSize", "N/A", "VirtualSize", size,
 			};
 			_cleanup_json_ struct cm_json *row = cm_tpl_strmap(kv, CM_ARRAY_SIZE(kv) / 2);

@@ -90,6 +90,57 @@ check "index: pull" 0 "$rc"
 idigest=$(skopeo inspect --raw --tls-verify=false "docker://$REG/multi:1" | sha256sum | cut -d' ' -f1)
 check_re "index: Digest is the index's" "Digest: sha256:$idigest" "$out"
 [ "$(uname -m)" = x86_64 ] && check "index: the host's platform" amd64 "$(img inspect -f '{{.Architecture}}' "$REG/multi:1")"
+# docker's RepoDigests after a pull of an index: the index's digest, not the
+# platform manifest's
+pdigest=$(img inspect -f '{{.Digest}}' "$REG/multi:1")
+check_re "index: the image's manifest is the platform's" "^sha256:[0-9a-f]{64}$" "$pdigest"
+[ "$pdigest" != "sha256:$idigest" ] || fail "index: platform manifest digest equals the index's"
+check "index: inspect RepoDigests names the index" "[$REG/multi@sha256:$idigest]" \
+	"$(img inspect -f '{{.RepoDigests}}' "$REG/multi:1")"
+check_re "index: images --digests names the index" "^$REG/multi +1 +sha256:$idigest " \
+	"$(img images --digests "$REG/multi:1" | tail -n1)"
+img tag "$REG/multi:1" local/multi:t
+check "index: a tag keeps no digest for the new repo" \
+	"[$REG/multi@sha256:$idigest local/multi@$pdigest]" \
+	"$(img inspect -f '{{.RepoDigests}}' local/multi:t)"
+img rmi local/multi:t >/dev/null
+# pull and run by an index's digest: busybox under an index (the host's
+# platform and s390x, both the same manifest)
+rm -rf "$T/bbidx"; cp -r "$T/lay" "$T/bbidx"
+python3 - "$T/bbidx" <<'PY' || fail "busybox index layout"
+import hashlib, json, os, sys
+d = sys.argv[1]
+m = json.load(open(d + '/index.json'))['manifests'][0]
+m.pop('annotations', None)
+arch = {'x86_64': 'amd64', 'aarch64': 'arm64'}.get(os.uname().machine, os.uname().machine)
+ix = json.dumps({'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.index.v1+json',
+                 'manifests': [dict(m, platform={'architecture': a, 'os': 'linux'})
+                               for a in (arch, 's390x')]}).encode()
+h = hashlib.sha256(ix).hexdigest()
+open('%s/blobs/sha256/%s' % (d, h), 'wb').write(ix)
+json.dump({'schemaVersion': 2, 'manifests': [{'mediaType': 'application/vnd.oci.image.index.v1+json',
+           'digest': 'sha256:' + h, 'size': len(ix)}]}, open(d + '/index.json', 'w'))
+PY
+skopeo copy -q --all --dest-tls-verify=false "oci:$T/bbidx" "docker://$REG/bbmulti:1" >/dev/null || fail "skopeo push busybox index"
+bdigest=sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REG/bbmulti:1" | sha256sum | cut -d' ' -f1)
+out=$(img pull "$REG/bbmulti@$bdigest"); rc=$?
+check "index: pull by the index digest" 0 "$rc"
+check_re "index: pull by digest: Digest line" "Digest: $bdigest" "$out"
+check "index: pull by digest: last line" "$REG/bbmulti@$bdigest" "$(printf '%s\n' "$out" | tail -n1)"
+check "index: NAME@INDEXDIGEST resolves to the platform's image" "$(src images -q --no-trunc busybox)" \
+	"$(img inspect -f '{{.Id}}' "$REG/bbmulti@$bdigest")"
+# (the same manifest is x:1's too: both repositories' digests)
+check_re "index: by digest: RepoDigests" "^\\[$REG/bbmulti@$bdigest $REG/x@sha256:[0-9a-f]{64}\\]$" \
+	"$(img inspect -f '{{.RepoDigests}}' "$REG/bbmulti@$bdigest")"
+check "index: re-pull by digest: up to date" 0 "$(img pull -q "$REG/bbmulti@$bdigest" >/dev/null 2>&1; echo $?)"
+check "index: create NAME@INDEXDIGEST --pull never" 0 \
+	"$(img create --pull never "$REG/bbmulti@$bdigest" >/dev/null 2>&1; echo $?)"
+img rm -f $(img ps -aq) >/dev/null 2>&1
+if [ -c /dev/fuse ] && [ "$(id -u)" = 0 ]; then
+	out=$(img run --rm --pull never --network none "$REG/bbmulti@$bdigest" echo ran-by-index 2>&1); rc=$?
+	check "index: run NAME@INDEXDIGEST" "0 ran-by-index" "$rc $out"
+fi
+check "index: fsck clean" 0 "$(img fsck >/dev/null 2>&1; echo $?)"
 img pull -q --platform linux/s390x "$REG/multi:1" >/dev/null
 check "index: --platform linux/s390x" s390x "$(img inspect -f '{{.Architecture}}' "$REG/multi:1")"
 check_fails "index: no match lists what it has" \

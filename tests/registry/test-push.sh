@@ -23,6 +23,9 @@ check "skopeo inspect: the same manifest digest" "$mdigest" \
 	"$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/x:1" 2>&1)"
 check "skopeo inspect: the config" "$(img images -q --no-trunc busybox)" \
 	"$(skopeo inspect --tls-verify=false --raw "docker://$REG/x:1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["digest"])')"
+check_re "push: RepoDigests gain the pushed repo's digest" "^\\[$REG/x@$mdigest busybox@$mdigest\\]$" \
+	"$(img inspect -f '{{.RepoDigests}}' busybox)"
+check "push: fsck clean" 0 "$(img fsck >/dev/null 2>&1; echo $?)"
 
 # second push: nothing sent but the manifest
 n=$(uploads)
