@@ -714,10 +714,14 @@ bool run_container_starting(const char *bundle, const struct run_state *st)
 /* A stop that timed out: the container's processes may wait on its union's
  * daemon (stopped, hung), which over FUSE over io_uring no signal ends; its
  * connection is aborted (the union is gone with the container anyway).
- * Whether there was a union to abort. */
-static bool abort_rootfs(const struct run_config *c)
+ * Waited for again either way: a monitor whose pid 1 is gone may itself be
+ * in its unmount's wait for that daemon (10 s, then its own abort), with
+ * the union already detached and nothing left here to abort. */
+static bool abort_rootfs_and_wait(const char *bundle, const struct run_config *c, struct run_cgroup *cg)
 {
-	return c && c->rootfs && run_rootfs_abort(c->rootfs) == 0;
+	if (c && c->rootfs)
+		(void)run_rootfs_abort(c->rootfs);
+	return wait_exit(bundle, 15000, cg);
 }
 
 /* img stop of a starting container: nothing runs of the image yet, no
@@ -731,7 +735,7 @@ static int stop_starting(const char *bundle, struct cm_error *err)
 	mark_stopped(bundle);
 	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_cgroup_for(c, &cg, err)) < 0)
 		return r;
-	if (!wait_exit(bundle, 10000, cg) && !(abort_rootfs(c) && wait_exit(bundle, 10000, cg)))
+	if (!wait_exit(bundle, 10000, cg) && !abort_rootfs_and_wait(bundle, c, cg))
 		return cm_error_set(err, -ETIMEDOUT, "the container did not stop");
 	return 0;
 }
@@ -768,7 +772,7 @@ int run_container_stop(const char *bundle, int timeout, struct cm_error *err)
 	}
 	if ((r = run_container_kill(bundle, SIGKILL, err)) < 0 && r != -ESRCH)
 		return r;
-	if (!wait_exit(bundle, 10000, NULL) && !(abort_rootfs(c) && wait_exit(bundle, 10000, NULL)))
+	if (!wait_exit(bundle, 10000, NULL) && !abort_rootfs_and_wait(bundle, c, NULL))
 		return cm_error_set(err, -ETIMEDOUT, "the container did not stop");
 	return 0;
 }
