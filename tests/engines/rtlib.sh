@@ -10,6 +10,8 @@ unshare -m -p -f -u -i -n true 2>/dev/null || skip_all "no namespaces"
 [ -x /bin/busybox ] || skip_all "busybox (busybox-static) missing"
 command -v python3 >/dev/null || skip_all "python3 missing"
 [ -x "${IMG_RUNTIME:-}" ] || { echo "IMG_RUNTIME not set" >&2; exit 1; }
+# absolute: containerd's shim and podman run it from their own directories
+IMG_RUNTIME=$(realpath "$IMG_RUNTIME")
 case "$T" in /tmp/ufs-*|"${TMPDIR:-/tmp}"/ufs-*) ;; *) echo "bad temp dir '$T'" >&2; exit 1 ;; esac
 RT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RTSTATE=$T/state
