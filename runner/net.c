@@ -867,28 +867,8 @@ static int hosts_write(const char *init_dir, const char *ip, const char *hostnam
  * domains (or --dns-search), options ndots:0 and --dns-option. */
 static int resolv_write(const struct run_config *c)
 {
-	_cleanup_free_ char *old = NULL;
-	(void)run_init_read(c->init_dir, "resolv.conf", &old);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return -ENOMEM;
-	char *save = NULL;
-	for (char *l = old ? strtok_r(old, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
-		if (strncmp(l, "search", 6) == 0 || strncmp(l, "domain", 6) == 0)
-			fprintf(f, "%s\n", l);
-	fputs("nameserver " RUN_DNS_ADDR "\noptions ndots:0", f);
-	for (char **o = c->dns_options; o && *o; o++)
-		fprintf(f, " %s", *o);
-	fputc('\n', f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return -ENOMEM;
-	}
-	int r = run_init_replace(c->init_dir, "resolv.conf", buf);
-	free(buf);
-	return r;
+	static const char *const ns[] = { RUN_DNS_ADDR, NULL };
+	return run_resolv_write(c, ns, "ndots:0");
 }
 
 /* ------------------------------------------------------------ set-up, release */

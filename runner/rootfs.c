@@ -102,42 +102,57 @@ int run_init_apply(const struct run_config *c, struct cm_error *err)
 	    (c->dns_options && c->dns_options[0])) {
 		/* --dns, --dns-search, --dns-option: resolv.conf made of them
 		 * (what is not given keeps the host-derived lines) */
-		_cleanup_free_ char *old = NULL;
-		(void)run_init_read(c->init_dir, "resolv.conf", &old);
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&buf, &len);
-		if (!f)
-			return -ENOMEM;
-		bool have_ns = c->dns && c->dns[0], have_search = c->dns_search && c->dns_search[0],
-		     have_opts = c->dns_options && c->dns_options[0];
-		char *save = NULL;
-		for (char *l = old ? strtok_r(old, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
-			if (!(have_ns && strncmp(l, "nameserver", 10) == 0) &&
-			    !(have_search && (strncmp(l, "search", 6) == 0 || strncmp(l, "domain", 6) == 0)) &&
-			    !(have_opts && strncmp(l, "options", 7) == 0))
-				fprintf(f, "%s\n", l);
-		if (have_search) {
-			fputs("search", f);
-			for (char **d = c->dns_search; *d; d++)
-				fprintf(f, " %s", *d);
-			fputc('\n', f);
-		}
-		for (char **d = c->dns; d && *d; d++)
-			fprintf(f, "nameserver %s\n", *d);
-		if (have_opts) {
-			fputs("options", f);
-			for (char **d = c->dns_options; *d; d++)
-				fprintf(f, " %s", *d);
-			fputc('\n', f);
-		}
-		fclose(f);
-		r = run_init_replace(c->init_dir, "resolv.conf", buf);
-		free(buf);
+		r = run_resolv_write(c, (const char *const *)c->dns, NULL);
 		if (r < 0)
 			return cm_error_setx(err, r, "writing the container's /etc/resolv.conf");
 	}
 	return 0;
+}
+
+/* The init layer's resolv.conf rewritten: nameservers ns (when any) replace
+ * its nameserver lines, --dns-search its search/domain lines, and an options
+ * line of opt0 (when given) and --dns-option replaces its options; every
+ * other line is kept. */
+int run_resolv_write(const struct run_config *c, const char *const *ns, const char *opt0)
+{
+	_cleanup_free_ char *old = NULL;
+	(void)run_init_read(c->init_dir, "resolv.conf", &old);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	bool have_ns = ns && ns[0], have_search = c->dns_search && c->dns_search[0],
+	     have_opts = opt0 || (c->dns_options && c->dns_options[0]);
+	char *save = NULL;
+	for (char *l = old ? strtok_r(old, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
+		if (!(have_ns && strncmp(l, "nameserver", 10) == 0) &&
+		    !(have_search && (strncmp(l, "search", 6) == 0 || strncmp(l, "domain", 6) == 0)) &&
+		    !(have_opts && strncmp(l, "options", 7) == 0))
+			fprintf(f, "%s\n", l);
+	if (have_search) {
+		fputs("search", f);
+		for (char **d = c->dns_search; *d; d++)
+			fprintf(f, " %s", *d);
+		fputc('\n', f);
+	}
+	for (const char *const *d = ns; d && *d; d++)
+		fprintf(f, "nameserver %s\n", *d);
+	if (have_opts) {
+		fputs("options", f);
+		if (opt0)
+			fprintf(f, " %s", opt0);
+		for (char **d = c->dns_options; d && *d; d++)
+			fprintf(f, " %s", *d);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	int r = run_init_replace(c->init_dir, "resolv.conf", buf);
+	free(buf);
+	return r;
 }
 
 static int write_at(int dfd, const char *name, const char *text)

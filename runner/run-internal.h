@@ -46,6 +46,8 @@ long run_clone(unsigned long flags, int cgfd);
  * a read-only branch of the union: written only before pid 1 goes on). */
 int run_init_read(const char *init_dir, const char *name, char **ret);
 int run_init_replace(const char *init_dir, const char *name, const char *text);
+/* the init layer's resolv.conf: nameservers ns, options opt0 first (rootfs.c) */
+int run_resolv_write(const struct run_config *c, const char *const *ns, const char *opt0);
 /* --add-host into etc/hosts, --dns* into etc/resolv.conf (idempotent). */
 int run_init_apply(const struct run_config *c, struct cm_error *err);
 /* -i: a stdin (src) copied to a process's stdin (dst: a pty master, or
