@@ -19,15 +19,16 @@ cleanup() {
 	else
 		rm -rf --one-file-system "$T"
 	fi
+	podman_cg_drop
 }
 trap cleanup EXIT
+. "$(dirname "$0")/benchlib.sh"
+podman_cg_note
 tar=${BASE_TAR:-}
 if [ -z "$tar" ]; then
 	tar="$T/base.tar"
 	tar -C / -cf "$tar" usr/lib/python3 2>/dev/null || true
 fi
-ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 i_t=() p_t=()
 for r in $(seq "$RUNS"); do
 	rm -rf "$T/s"

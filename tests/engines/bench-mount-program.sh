@@ -10,6 +10,7 @@
 #
 #   UFSMOUNT=build/tools/ufsmount [RUNS=20] [BUILDS=8] bash tests/engines/bench-mount-program.sh
 . "$(dirname "$0")/enginelib.sh"
+podman_cg_note
 engines_setup nolog
 RUNS=${RUNS:-20}
 BUILDS=${BUILDS:-8}

@@ -10,6 +10,7 @@ ctd_need
 pod_need
 command -v runc >/dev/null || skip_all "runc missing"
 N=${1:-20}
+podman_cg_note
 rt_setup
 ctd_setup
 RUNC=$(command -v runc)

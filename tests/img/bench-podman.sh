@@ -17,9 +17,11 @@ cleanup() {
 	for m in $(awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do umount -l "$m"; done
 	"${P[@]}" rm -af >/dev/null 2>&1; "${P[@]}" rmi -af >/dev/null 2>&1
 	rm -rf "$T"
+	podman_cg_drop
 }
 trap cleanup EXIT
 . "$(dirname "$0")/../../bench/benchlib.sh"
+podman_cg_note
 img() { "$IMG" --root "$S" "$@"; }
 
 if [ -n "${BASE_TAR:-}" ]; then

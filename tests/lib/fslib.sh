@@ -31,6 +31,7 @@ chmod 755 "$T"      # the non-root user of the permission tests must traverse it
 # ---------------------------------------------------------------- reporting
 
 . "$FSLIB_DIR/check.sh"
+. "$FSLIB_DIR/podman-cg.sh"
 
 # check_errno NAME 'E1|E2' FSOP-ARGS...: the fsop helper reports one of those
 # errno names (or OK).
@@ -280,6 +281,7 @@ _cleanup() {
 	rm -rf --one-file-system "$T"
 	[ -n "${TS:-}" ] && rm -rf --one-file-system "$TS"
 	_uring_restore
+	podman_cg_drop
 	exit $rc
 }
 trap _cleanup EXIT
