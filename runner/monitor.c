@@ -436,15 +436,14 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	struct run_health_run *health = &m->health;
 	run_health_begin(health, c, bundle, run_now_ns());
 	while (!exited || out.fd >= 0 || err.fd >= 0) {
-		struct pollfd pf[8] = {
+		struct pollfd pf[7] = {
 			{ .fd = out.fd, .events = POLLIN },
 			{ .fd = err.fd, .events = POLLIN },
 			{ .fd = exited ? -1 : sfd, .events = POLLIN },
 			{ .fd = in.len ? -1 : in.src, .events = POLLIN },
 			{ .fd = in.len ? in.dst : -1, .events = POLLOUT },
 			{ .fd = m->fs_lost ? -1 : m->ufsd, .events = POLLIN },
-			{ .fd = exited ? -1 : run_dns_fd(dns, 0), .events = POLLIN },
-			{ .fd = exited ? -1 : run_dns_fd(dns, 1), .events = POLLIN },
+			{ .fd = exited ? -1 : run_dns_fd(dns), .events = POLLIN },
 		};
 		/* after pid 1 exited the pidns is gone: drain what is buffered */
 		int pr = poll(pf, CM_ARRAY_SIZE(pf), exited ? 200 : run_health_poll_ms(health, run_now_ns()));
@@ -464,9 +463,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		if (pf[1].revents)
 			stream_read(&err, log);
 		if (pf[6].revents)
-			run_dns_step(dns, 0);
-		if (pf[7].revents)
-			run_dns_step(dns, 1);
+			run_dns_step(dns);
 		if (pf[3].revents || pf[4].revents)
 			run_input_step(&in, pf[3].revents != 0);
 		if (in.detached) {

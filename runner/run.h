@@ -575,17 +575,18 @@ int run_net_connect(const struct run_config *c, pid_t pid, const struct run_neta
  * -ENOENT when it is not on it. */
 int run_net_disconnect(const char *id, const char *name, struct cm_error *err);
 
-/* The embedded DNS server of a container on a user-defined network: a UDP
- * socket bound to 127.0.0.11:53 inside its netns, served by its monitor;
- * names of the containers that share a network with it answered from the
- * address records, the rest forwarded to the host's (or --dns) servers. */
+/* The embedded DNS server of a container on a user-defined network: UDP
+ * and TCP on 127.0.0.11:53 inside its netns, served by its monitor; names
+ * of the containers that share a network with it answered from the
+ * address records, the rest forwarded to the host's (or --dns) servers
+ * (over TCP for a question that came over TCP). */
 struct run_dns;
 /* NULL with *ret when the container has no user-defined network. */
 int run_dns_open(const struct run_config *c, pid_t pid, struct run_dns **ret, struct cm_error *err);
-/* The fds to poll (POLLIN), -1 when none. */
-int run_dns_fd(const struct run_dns *d, int which);
-/* One datagram ready on fd which (0: a query, 1: an upstream answer). */
-void run_dns_step(struct run_dns *d, int which);
+/* The fd to poll (POLLIN: an epoll fd over its sockets), -1 when none. */
+int run_dns_fd(const struct run_dns *d);
+/* Serve what is ready (never blocks). */
+void run_dns_step(struct run_dns *d);
 void run_dns_close(struct run_dns *d);
 
 /* ---- container state and lifecycle (container.c) ------------------------- */
