@@ -34,6 +34,7 @@ enum {
 	OPT_MAXDOWNLOADS, OPT_MAXUPLOADS,
 	OPT_SUBNET, OPT_GATEWAY, OPT_INTERNAL, OPT_ALIAS, OPT_IP, OPT_NETALIAS,
 	OPT_DETACHKEYS,
+	OPT_IPV6, OPT_IP6,
 };
 
 /* One option of a verb. */
@@ -146,6 +147,9 @@ int img_cmd_network_rm(int argc, char **argv);
 int img_cmd_network_prune(int argc, char **argv);
 int img_cmd_network_connect(int argc, char **argv);
 int img_cmd_network_disconnect(int argc, char **argv);
+/* The refusal of an IPv6 flag (FLAG: "--ipv6", "--ip6"): img's networks
+ * are IPv4 only (docs/network.md). */
+int img_network_no_ipv6(const char *flag);
 int img_cmd_volume_create(int argc, char **argv);
 int img_cmd_volume_ls(int argc, char **argv);
 int img_cmd_volume_inspect(int argc, char **argv);

@@ -41,6 +41,11 @@ static void net_event(const struct run_network *n, const char *action, const cha
 	img_event(s, "network", action, n->id, NULL, attrs);
 }
 
+int img_network_no_ipv6(const char *flag)
+{
+	return img_fail("%s: IPv6 is not supported: img's networks are IPv4 only (docs/network.md)", flag);
+}
+
 int img_cmd_network_create(int argc, char **argv)
 {
 	struct run_network n = { 0 };
@@ -58,6 +63,16 @@ int img_cmd_network_create(int argc, char **argv)
 		case OPT_SUBNET: snprintf(n.subnet, sizeof(n.subnet), "%.19s", optarg); break;
 		case OPT_GATEWAY: snprintf(n.gateway, sizeof(n.gateway), "%.15s", optarg); break;
 		case OPT_INTERNAL: n.internal = true; break;
+		case OPT_IPV6: /* pflag's bool: --ipv6, --ipv6=false */
+			if (!optarg || strcmp(optarg, "true") == 0 || strcmp(optarg, "1") == 0) {
+				img_strv_free(labels);
+				return img_network_no_ipv6("--ipv6");
+			}
+			if (strcmp(optarg, "false") != 0 && strcmp(optarg, "0") != 0) {
+				img_strv_free(labels);
+				return img_fail("invalid argument \"%s\" for \"--ipv6\" flag: want true or false", optarg);
+			}
+			break;
 		case OPT_LABEL:
 			if (img_strv_add(&labels, &nl, optarg) < 0)
 				return img_fail("out of memory");
@@ -404,6 +419,9 @@ int img_cmd_network_connect(int argc, char **argv)
 				return img_fail("out of memory");
 		} else if (c == OPT_IP) {
 			ip = optarg;
+		} else if (c == OPT_IP6) {
+			img_strv_free(aliases);
+			return img_network_no_ipv6("--ip6");
 		} else {
 			img_strv_free(aliases);
 			return img_opt_exit(c);

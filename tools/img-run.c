@@ -561,6 +561,8 @@ int img_cmd_run(int argc, char **argv)
 			if (strv_push(&net_aliases, &n_net_aliases, optarg) < 0)
 				return img_fail("out of memory");
 			break;
+		case OPT_IP6:
+			return img_network_no_ipv6("--ip6");
 		case OPT_IP: {
 			struct in_addr ia;
 			if (inet_pton(AF_INET, optarg, &ia) != 1)

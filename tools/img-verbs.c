@@ -189,6 +189,7 @@ static const struct img_opt network_create_opts[] = {
 	{ "driver", 'd', "string", 'd', "Driver to manage the Network (default \"bridge\")", 0 },
 	{ "gateway", 0, "strings", OPT_GATEWAY, "IPv4 or IPv6 Gateway for the master subnet", 0 },
 	{ "internal", 0, NULL, OPT_INTERNAL, "Restrict external access to the network", 0 },
+	{ "ipv6", 0, NULL, OPT_IPV6, "Enable IPv6 networking (img: refused, IPv4 only)", IMG_OPT_OPTARG },
 	{ "label", 0, "list", OPT_LABEL, "Set metadata on a network", 0 },
 	{ "subnet", 0, "strings", OPT_SUBNET, "Subnet in CIDR format that represents a network segment", 0 },
 	{ 0 },
@@ -216,6 +217,7 @@ static const struct img_opt network_prune_opts[] = {
 static const struct img_opt network_connect_opts[] = {
 	{ "alias", 0, "strings", OPT_ALIAS, "Add network-scoped alias for the container", 0 },
 	{ "ip", 0, "string", OPT_IP, "IPv4 address (e.g., \"172.30.100.104\")", 0 },
+	{ "ip6", 0, "string", OPT_IP6, "IPv6 address (img: refused, IPv4 only)", 0 },
 	{ 0 },
 };
 
@@ -302,6 +304,7 @@ static const struct img_opt run_opts[] = {
 	{ "network-alias", 0, "list", OPT_NETALIAS, "Add network-scoped alias for the container", 0 },
 	{ "net-alias", 0, "list", OPT_NETALIAS, "", IMG_OPT_HIDDEN },
 	{ "ip", 0, "string", OPT_IP, "IPv4 address (e.g., 172.30.100.104)", 0 },
+	{ "ip6", 0, "string", OPT_IP6, "IPv6 address (img: refused, IPv4 only)", 0 },
 	{ "userns", 0, "string", OPT_USERNS,
 	  "User namespace to use: host (the default, as docker's), or\n"
 	  "private (--userns alone): img's own, idmapped (docs/runner.md)", IMG_OPT_OPTARG },

@@ -45,7 +45,7 @@ for v in $verbs "container inspect"; do
 	# options listed as pflag does: "  -x, --long type   text" / "      --long ..."
 	if printf '%s\n' "$out" | grep -q '^Options:$'; then
 		bad=$(printf '%s\n' "$out" | sed -n '/^Options:$/,/^$/p' | sed 1d | grep -v '^$' |
-			grep -Ev '^(  -[a-zA-Z], |      )--[a-z][a-z-]*( [a-z][a-z0-9]*)?   +[^ ]|^ {20,}[^ ]')
+			grep -Ev '^(  -[a-zA-Z], |      )--[a-z][a-z0-9-]*( [a-z][a-z0-9]*)?   +[^ ]|^ {20,}[^ ]')
 		[ -z "$bad" ] || fail "$v --help: option lines" "$bad"
 	fi
 	# shellcheck disable=SC2086

@@ -7,8 +7,9 @@
 # relays to an upstream server of the test's own on a loopback address
 # (--dns): over UDP a too-big answer comes back truncated (TC), over TCP
 # whole; several questions on one TCP connection; an upstream that is not
-# there gives SERVFAIL over TCP. Traffic only to loopback and the test's
-# own netns.
+# there gives SERVFAIL over TCP. Also IPv6, which img's networks do not
+# have, refused clearly (network create --ipv6, run/create/network connect
+# --ip6). Traffic only to loopback and the test's own netns.
 . "$(dirname "$0")/../img/imglib.sh"
 . "$(dirname "$0")/privlib.sh"
 NET_CLEANUP=_dns_cleanup
@@ -19,10 +20,11 @@ TOOL=$(dirname "$0")/dns-tool.py
 N=tdn$$
 NET=${N}n
 SRV=
+NETS=()
 _dns_cleanup() {
 	local i
 	for i in $(img ps -a -q --no-trunc 2>/dev/null); do timeout 20 "$IMG_BIN" --root "$STORE" rm -f "$i" >/dev/null 2>&1; done
-	timeout 20 "$IMG_BIN" --root "$STORE" network rm -f "$NET" >/dev/null 2>&1
+	for i in "$NET" "${NETS[@]}"; do timeout 20 "$IMG_BIN" --root "$STORE" network rm -f "$i" >/dev/null 2>&1; done
 	[ -n "$SRV" ] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null
 }
 # the upstream: a loopback address of ours where nothing serves DNS, and
@@ -63,4 +65,18 @@ check "tcp: three questions on one connection, answered in order" \
 check "tcp: no upstream there: SERVFAIL" "rcode=2 tc=0 " "$(ask ${N}c tcp big.example)"
 check "tcp: the names still answered beside it" "rcode=0 tc=0 $ipb" "$(ask ${N}c tcp ${N}b)"
 check "udp: still served after the TCP clients" "rcode=0 tc=0 $ipb" "$(ask ${N}a udp ${N}b)"
+
+# ------------------------------------------------------------ IPv6: refused
+six="IPv6 is not supported: img's networks are IPv4 only"
+check_fails "network create --ipv6" "--ipv6: $six" img network create --ipv6 ${N}v6
+check_fails "network create --ipv6=true" "--ipv6: $six" img network create --ipv6=true ${N}v6
+check_fails "network create --ipv6=bad" 'invalid argument "bad" for "--ipv6" flag' img network create --ipv6=bad ${N}v6
+check_fails "network create --subnet of IPv6" "invalid subnet fd00::/64" img network create --subnet fd00::/64 ${N}v6
+check "none of them made a network" "" "$(img network ls -q --filter name=${N}v6)"
+check_fails "run --ip6" "--ip6: $six" run --rm --network "$NET" --ip6 fd00::5 busybox true
+check_fails "create --ip6" "--ip6: $six" img create --network "$NET" --ip6 fd00::5 busybox true
+check_fails "network connect --ip6" "--ip6: $six" img network connect --ip6 fd00::5 "$NET" ${N}a
+id=$(img network create --ipv6=false ${N}v4) && NETS+=(${N}v4)
+check_re "network create --ipv6=false: an IPv4 network" "^10\.[0-9.]+/24$" \
+	"$(img network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' ${N}v4)"
 finish
