@@ -645,6 +645,15 @@ struct run_started {
 };
 int run_container_start(const char *monitor_exe, const char *ufsmount, const char *bundle,
 			bool attach, struct run_started *ret, struct cm_error *err);
+/* img attach: the caller's fds 0 (with_stdin), 1 and 2 joined to the
+ * running container's pid 1 by its monitor (BUNDLE/attach.sock): its
+ * output to them, them to its input when it was started with -i. ret's
+ * sync then carries the exit (run_wait_sync: the container's exit code,
+ * or detached by detach_keys, NULL: ctrl-p,ctrl-q, with -t), ptm the pty
+ * master under -t (the window size), monitor 0 (not the caller's child).
+ * docker's errors for a stopped or paused container. */
+int run_container_attach(const char *bundle, bool with_stdin, const char *detach_keys,
+			 struct run_started *ret, struct cm_error *err);
 /* Read the exit code from the sync socket of run_container_start: 0, or 1
  * when the user detached (the detach keys; *ret_code 0, the container runs on). */
 int run_wait_sync(int sync_fd, int *ret_code, struct cm_error *err);
