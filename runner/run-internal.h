@@ -258,6 +258,11 @@ int run_nl_route_default(int fd, int ifindex, const char *gw);
 #define RUN_NET_MAX_ATTS 10
 /* The embedded DNS server's address in every container on a user network. */
 #define RUN_DNS_ADDR "127.0.0.11"
+/* A network in use, under the network lock: its copy published in
+ * RUN_NET_DIR/nets (run.h's struct run_network); get_active: that copy by
+ * name, else this store's definition (NULL err: no message). */
+int run_network_activate(const struct run_network *n);
+int run_network_get_active(const char *name, struct run_network *ret);
 /* The network lock (RUN_NET_DIR/lock, made if missing): its fd or -errno. */
 int run_net_lock(void);
 /* A bridge br up with gw/prefix (made if missing), accept_ra 0,
