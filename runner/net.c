@@ -1135,6 +1135,11 @@ int run_net_connect(const struct run_config *c, pid_t pid, const struct run_neta
 		(void)net_sync(lock, &rs, NULL, NULL);
 	} else if ((r = net_sync(lock, &rs, NULL, err)) == 0) {
 		snprintf(ret_ip, 16, "%s", me.ip);
+		/* its first user-defined network: from now on it asks the
+		 * embedded DNS its monitor serves, as docker rebuilds it */
+		if (c->init_dir && strcmp(n.name, "bridge") != 0 && !run_net_has_user(c) &&
+		    (r = resolv_write(c)) < 0)
+			r = cm_error_setx(err, r, "writing /etc/resolv.conf");
 	}
 out:
 	run_network_clear(&n);

@@ -112,6 +112,14 @@ check "connect: a second interface, both networks in inspect" "2 ${N}n1 ${N}n2" 
 check "connected: names resolved, traffic passes" "$ipweb web-ok" "$(lookup ${N}other ${N}web) $(get ${N}other ${N}web)"
 check "connected: its alias on n1 answered to the others" \
 	"$(img inspect -f "{{.NetworkSettings.Networks.${N}n1.IPAddress}}" ${N}other)" "$(lookup ${N}cli front)"
+# one of the default bridge alone, connected later: it asks the embedded
+# DNS from then on, and is answered to the others
+img network connect ${N}n1 ${N}dflt
+check "connect from the default bridge: resolv.conf, the others' names" "nameserver 127.0.0.11|$ipweb" \
+	"$(img exec ${N}dflt grep nameserver /etc/resolv.conf)|$(lookup ${N}dflt ${N}web)"
+check "connect from the default bridge: its name answered to the others" \
+	"$(img inspect -f "{{.NetworkSettings.Networks.${N}n1.IPAddress}}" ${N}dflt)" "$(lookup ${N}cli ${N}dflt)"
+img network disconnect ${N}n1 ${N}dflt
 img rm -f ${N}db >/dev/null
 check "a container gone: its name is not answered" "" "$(lookup ${N}cli dbhost)"
 img network disconnect ${N}n1 ${N}other
@@ -139,7 +147,7 @@ check "after: no network, bridge, definition or veth of ours" "|||" \
 	"$(img network ls -q --filter name=$N)|$(ls /sys/class/net | grep -E "^($br1|$br2|$br3)$")|$(ls /run/img/net/nets 2>/dev/null | grep $N)|$(ip -br link | grep -E "^im[g1-9](${IDS[0]:0:12}|${IDS[2]:0:12}|${IDS[3]:0:12})")"
 check "after: no rule names our bridges" "" "$(nft list table ip img 2>/dev/null | grep -E "$br1|$br2|$br3")"
 check "events: network create, connect, disconnect, destroy" \
-	"create ${N}n1|create ${N}n2|create ${N}n3|connect ${N}n1|disconnect ${N}n1|destroy ${N}n1|destroy ${N}n2|destroy ${N}n3" \
+	"create ${N}n1|create ${N}n2|create ${N}n3|connect ${N}n1|connect ${N}n1|disconnect ${N}n1|disconnect ${N}n1|destroy ${N}n1|destroy ${N}n2|destroy ${N}n3" \
 	"$(img events --since $SINCE --until $(( $(date +%s) + 1 )) --filter type=network --format '{{.Action}} {{.Actor.Attributes.name}}' | tr '\n' '|' | sed 's/|$//')"
 
 # ------------------------------------------------------------ a reboot
