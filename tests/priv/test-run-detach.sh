@@ -62,5 +62,23 @@ check "attach -i without -t: stdin in, stdout out, the exit code" $'got-piped\nr
 check "attach -i without -t: stderr apart" "err-piped" "$(cat "$T/attach.err")"
 img rm -f ${N}e >/dev/null
 
+# one client at a time; the container's end (img kill) ends attach with
+# its code. Attached for sure once a line fed through it came back.
+run -di --network none --name ${N}f busybox sh -c 'while read x; do echo got-$x; done' >/dev/null
+mkfifo "$T/in"
+timeout 60 "$IMG_BIN" --root "$STORE" attach ${N}f <"$T/in" >"$T/f.out" 2>&1 &
+apid=$!
+_PIDS+=($apid)
+exec 7>"$T/in"
+echo one >&7
+for _ in $(seq 300); do grep -q got-one "$T/f.out" && break; sleep 0.1; done
+check "attach: a line through it" "got-one" "$(cat "$T/f.out")"
+check_fails "attach: a second client meanwhile" "another client is attached" img attach --no-stdin ${N}f
+exec 7>&-
+img kill ${N}f >/dev/null
+wait $apid
+check "attach: the container killed, attach exits 137" "137" "$?"
+img rm -f ${N}f >/dev/null
+
 check_fails "--detach-keys: a bad key" "Invalid detach keys \(ctrl-1\) provided" img run --rm --detach-keys ctrl-1 busybox true
 finish
