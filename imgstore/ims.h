@@ -16,6 +16,8 @@
 
 struct ims_store;
 
+#define IMS_DEFAULT_ROOT "/var/lib/img"
+
 /* Root resolution: root if not NULL, else $IMG_ROOT, else /var/lib/img. The run
  * dir (locks) is /run/img for the default root, else "<root>.run" beside it.
  * Creates the layout on first use (root and run dir 0700). Returns 0 and

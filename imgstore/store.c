@@ -11,7 +11,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#define DEFAULT_ROOT "/var/lib/img"
 #define DEFAULT_RUN "/run/img"
 #define OCI_LAYOUT "{\"imageLayoutVersion\":\"1.0.0\"}"
 
@@ -88,7 +87,7 @@ int ims_store_open(const char *root, struct ims_store **ret, struct cm_error *er
 	if (!root || !*root)
 		root = getenv("IMG_ROOT");
 	if (!root || !*root) {
-		root = DEFAULT_ROOT;
+		root = IMS_DEFAULT_ROOT;
 		explicit = false;
 	}
 	s->root = strdup(root);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/random.h>
@@ -390,33 +391,19 @@ struct run_msg {
 	int monitor;
 	char text[480];
 };
-enum { RUN_MSG_STARTED = 1, RUN_MSG_FAILED, RUN_MSG_EXITED, RUN_MSG_DETACHED };
 
 static ssize_t msg_recv(int fd, struct run_msg *m, int *ret_fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { m, sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	ssize_t n;
-	do
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	int got = -1;
+	size_t k;
+	ssize_t n = run_recv_with_fds(fd, m, sizeof(*m), &got, 1, &k);
 	if (ret_fd)
-		*ret_fd = -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			int fd2;
-			memcpy(&fd2, CMSG_DATA(c), sizeof(int));
-			if (ret_fd)
-				*ret_fd = fd2;
-			else
-				close(fd2);
-		}
+		*ret_fd = k ? got : -1;
+	else if (k)
+		close(got);
 	return n;
 }
 
-int run_monitor_send(int fd, int type, int code, pid_t pid, const char *text, int pass_fd);
 int run_monitor_send(int fd, int type, int code, pid_t pid, const char *text, int pass_fd)
 {
 	struct run_msg m = { .type = type, .code = code, .pid = pid, .monitor = getpid() };
@@ -511,6 +498,64 @@ int run_wait_sync(int sync_fd, int *ret_code, struct cm_error *err)
 		return 1; /* the detach keys: the container runs on */
 	}
 	return cm_error_set(err, -EPIPE, "the monitor went away before the container exited");
+}
+
+int run_container_attach(const char *bundle, bool with_stdin, const char *detach_keys,
+			 struct run_started *ret, struct cm_error *err)
+{
+	_cleanup_run_config_ struct run_config *c = NULL;
+	struct run_state st;
+	struct run_attach_req q = { .with_stdin = with_stdin };
+	int r;
+	ret->sync = ret->ptm = -1;
+	ret->monitor = 0;
+	ret->fail_code = RUN_EXIT_IMG;
+	if (detach_keys) {
+		char k[16];
+		size_t nk;
+		if ((r = run_parse_detach_keys(detach_keys, k, &nk, err)) < 0)
+			return r;
+		if (strlen(detach_keys) >= sizeof(q.detach_keys))
+			return cm_error_set(err, -EINVAL, "Invalid detach keys (%s) provided: too long", detach_keys);
+		memcpy(q.detach_keys, detach_keys, strlen(detach_keys) + 1);
+	}
+	if ((r = run_config_read(bundle, &c, err)) < 0 || (r = run_state_refresh(bundle, &st, err)) < 0)
+		return r;
+	if (st.status != RUN_RUNNING)
+		return cm_error_set(err, -ESRCH, "You cannot attach to a stopped container, start it first");
+	if (run_container_paused(bundle))
+		return cm_error_set(err, -EBUSY, "You cannot attach to a paused container, unpause it first");
+	/* the bundle's path may not fit sun_path: reached through its fd */
+	_cleanup_close_ int dir = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return cm_error_setx(err, cm_neg_errno(), "opening %s", bundle);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" RUN_ATTACH_SOCK, dir);
+	_cleanup_close_ int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return cm_error_setx(err, cm_neg_errno(), "socket");
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return cm_error_setx(err, cm_neg_errno(),
+				     "container %.12s: connecting to its monitor's %s", c->id, RUN_ATTACH_SOCK);
+	static const int fds[3] = { 0, 1, 2 };
+	ssize_t n = run_send_with_fds(s, &q, sizeof(q), with_stdin ? fds : fds + 1, with_stdin ? 3 : 2);
+	if (n < 0)
+		return cm_error_setx(err, (int)n, "container %.12s: attaching", c->id);
+	struct run_msg m;
+	int ptm = -1;
+	n = msg_recv(s, &m, &ptm);
+	if (n == (ssize_t)sizeof(m) && m.type == RUN_MSG_STARTED) {
+		ret->sync = TAKE_FD(s);
+		ret->ptm = ptm;
+		ret->pid = m.pid;
+		return 0;
+	}
+	if (ptm >= 0)
+		close(ptm);
+	if (n == (ssize_t)sizeof(m) && m.type == RUN_MSG_FAILED)
+		return cm_error_set(err, -EBUSY, "%s", m.text);
+	return cm_error_set(err, -EIO, "container %.12s: its monitor did not answer the attach (it exited?)",
+			    c->id);
 }
 
 /* ------------------------------------------------------------ wait, kill, stop */

@@ -19,12 +19,11 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 
-int run_monitor_send(int fd, int type, int code, pid_t pid, const char *text, int pass_fd);
-enum { RUN_MSG_STARTED = 1, RUN_MSG_FAILED, RUN_MSG_EXITED, RUN_MSG_DETACHED };
 
 /* ------------------------------------------------------------ log lines */
 
@@ -147,18 +146,9 @@ static pid_t pidfd_pid(int pidfd)
  * error. Returns the length read. */
 static ssize_t recv_console(int fd, struct run_child_error *ce, int *ret_fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { ce, sizeof(*ce) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	ssize_t n;
-	do
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); n >= 0 && c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
-	return n == 1 && *ret_fd < 0 ? -1 : n;
+	size_t k;
+	ssize_t n = run_recv_with_fds(fd, ce, sizeof(*ce), ret_fd, 1, &k);
+	return n == 1 && !k ? -1 : n;
 }
 
 static int monitor_fail(int sync, const char *bundle, int code, const char *msg)
@@ -185,7 +175,98 @@ struct monitor {
 	int ufsd;     /* a pidfd of the union's daemon (ufsmount), -1 if unknown */
 	pid_t ufsd_pid;
 	bool fs_lost; /* that daemon died: the container was stopped */
+	int lsn;      /* BUNDLE/attach.sock's listener, -1 none */
+	struct attach_client {
+		int conn;   /* -1: none attached by img attach */
+		int fd[3];  /* its stdin (-1: --no-stdin), stdout, stderr */
+		char keys[64];
+	} cl;
 };
+
+/* ------------------------------------------------------------ img attach */
+
+/* The listener of img attach (run_container_attach); the bundle's path
+ * may be longer than sun_path: bound through its fd. -errno if none. */
+static int attach_listen(const char *bundle)
+{
+	_cleanup_close_ int dir = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return cm_neg_errno();
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" RUN_ATTACH_SOCK, dir);
+	(void)unlinkat(dir, RUN_ATTACH_SOCK, 0); /* a dead monitor's */
+	_cleanup_close_ int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 4) < 0)
+		return cm_neg_errno();
+	return TAKE_FD(s);
+}
+
+static void attach_unlisten(struct monitor *m)
+{
+	char p[4200];
+	if (m->lsn < 0)
+		return;
+	cm_close(&m->lsn);
+	snprintf(p, sizeof(p), "%s/" RUN_ATTACH_SOCK, m->bundle);
+	(void)unlink(p);
+}
+
+/* The attached client told type (RUN_MSG_DETACHED, RUN_MSG_EXITED with
+ * code; 0: nothing, it went away) and let go. */
+static void client_drop(struct monitor *m, int type, int code)
+{
+	struct attach_client *cl = &m->cl;
+	if (cl->conn < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		cm_close(&cl->fd[i]);
+	if (type)
+		(void)run_monitor_send(cl->conn, type, code, 0, NULL, -1);
+	cm_close(&cl->conn);
+}
+
+/* A connection on the listener: its request read and checked (same user),
+ * refused while another client is attached (busy). 0: m->cl is the new
+ * client, not yet answered; else nothing changed. */
+static int client_accept(struct monitor *m, bool busy)
+{
+	_cleanup_close_ int conn = accept4(m->lsn, NULL, NULL, SOCK_CLOEXEC);
+	if (conn < 0)
+		return cm_neg_errno();
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 ||
+	    (cr.uid != 0 && cr.uid != geteuid()))
+		return -EPERM;
+	/* the request comes with the connection: a client that connects and
+	 * sends nothing is not waited for */
+	struct pollfd pf = { .fd = conn, .events = POLLIN };
+	if (poll(&pf, 1, 1000) != 1)
+		return -ETIMEDOUT;
+	struct run_attach_req q;
+	int fds[3] = { -1, -1, -1 };
+	size_t k;
+	ssize_t n = run_recv_with_fds(conn, &q, sizeof(q), fds, 3, &k);
+	bool ok = n == (ssize_t)sizeof(q) && k == (q.with_stdin ? 3u : 2u);
+	if (ok && busy) {
+		char t[128];
+		snprintf(t, sizeof(t), "container %.12s: another client is attached (one at a time)", m->c->id);
+		(void)run_monitor_send(conn, RUN_MSG_FAILED, RUN_EXIT_IMG, 0, t, -1);
+		ok = false;
+	}
+	if (!ok) {
+		for (size_t i = 0; i < k; i++)
+			close(fds[i]);
+		return -EBADMSG;
+	}
+	m->cl.conn = TAKE_FD(conn);
+	m->cl.fd[0] = q.with_stdin ? fds[0] : -1;
+	m->cl.fd[1] = fds[q.with_stdin ? 1 : 0];
+	m->cl.fd[2] = fds[q.with_stdin ? 2 : 1];
+	q.detach_keys[sizeof(q.detach_keys) - 1] = '\0';
+	memcpy(m->cl.keys, q.detach_keys, sizeof(m->cl.keys));
+	return 0;
+}
 
 /* img stop and kill leave a mark before they signal: no restart then. */
 static bool stopped_by_user(const char *bundle)
@@ -208,9 +289,9 @@ static void fs_lost(struct monitor *m, struct run_state *st)
 
 /* An attached -it's input ends at the detach keys (docker's ctrl-p ctrl-q;
  * as docker's, not without -t: piped data may hold any byte). */
-static void input_keys(struct run_input *in, const struct run_config *c)
+static void input_keys(struct run_input *in, const char *spec)
 {
-	if (run_parse_detach_keys(c->detach_keys, in->keys, &in->n_keys, NULL) < 0)
+	if (run_parse_detach_keys(spec, in->keys, &in->n_keys, NULL) < 0)
 		(void)run_parse_detach_keys(NULL, in->keys, &in->n_keys, NULL);
 }
 
@@ -238,13 +319,14 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	struct stream err = { .fd = -1, .out = attach ? 2 : -1, .name = "stderr" };
 	int ptm = -1;
 	struct run_input in = { .src = -1, .dst = -1 };
+	_cleanup_close_ int pin_w = -1; /* -i's pipe held for img attach (not attached) */
 	if (c->tty) {
 		/* pid 1 opens the pty in its own devpts and sends us the master */
 		stdio[0] = stdio[1] = stdio[2] = null;
 	} else {
 		int po[2], pe[2], pi[2] = { -1, -1 };
 		if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 ||
-		    (c->interactive && attach && pipe2(pi, O_CLOEXEC) < 0))
+		    (c->interactive && pipe2(pi, O_CLOEXEC) < 0))
 			return monitor_fail(sync, bundle, RUN_EXIT_IMG, "pipes"), -1;
 		/* -i: a pipe we fill from img's stdin, as docker gives, never
 		 * img's own fd (the caller's terminal) */
@@ -255,7 +337,12 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		err.fd = pe[0];
 		if (pi[1] >= 0) {
 			(void)fcntl(pi[1], F_SETFL, O_NONBLOCK);
-			in = (struct run_input){ .src = 0, .dst = pi[1], .close_at_eof = true };
+			/* attached: its input ends with img's (docker's StdinOnce);
+			 * else it stays open for img attach (docker's run -d -i) */
+			if (attach)
+				in = (struct run_input){ .src = 0, .dst = pi[1], .close_at_eof = true };
+			else
+				pin_w = pi[1];
 		}
 	}
 
@@ -378,7 +465,7 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 		out.fd = ptm;
 		if (attach && c->interactive) {
 			in = (struct run_input){ .src = 0, .dst = ptm };
-			input_keys(&in, c);
+			input_keys(&in, c->detach_keys);
 		}
 		n = read(csp[0], &ce, sizeof(ce));
 	}
@@ -432,11 +519,11 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 	}
 
 	int status = 0, held_in = -1;
-	bool exited = false;
+	bool exited = false, run_client = attach; /* img run's stdio still relayed */
 	struct run_health_run *health = &m->health;
 	run_health_begin(health, c, bundle, run_now_ns());
 	while (!exited || out.fd >= 0 || err.fd >= 0) {
-		struct pollfd pf[7] = {
+		struct pollfd pf[9] = {
 			{ .fd = out.fd, .events = POLLIN },
 			{ .fd = err.fd, .events = POLLIN },
 			{ .fd = exited ? -1 : sfd, .events = POLLIN },
@@ -444,6 +531,8 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 			{ .fd = in.len ? in.dst : -1, .events = POLLOUT },
 			{ .fd = m->fs_lost ? -1 : m->ufsd, .events = POLLIN },
 			{ .fd = exited ? -1 : run_dns_fd(dns), .events = POLLIN },
+			{ .fd = exited ? -1 : m->lsn, .events = POLLIN },
+			{ .fd = m->cl.conn, .events = POLLIN },
 		};
 		/* after pid 1 exited the pidns is gone: drain what is buffered */
 		int pr = poll(pf, CM_ARRAY_SIZE(pf), exited ? 200 : run_health_poll_ms(health, run_now_ns()));
@@ -466,12 +555,40 @@ static int life(struct monitor *m, int restarts, struct run_state *st, int *ret_
 			run_dns_step(dns);
 		if (pf[3].revents || pf[4].revents)
 			run_input_step(&in, pf[3].revents != 0);
+		if (pf[8].revents && m->cl.conn >= 0) {
+			/* img attach went away (killed: it sends nothing else) */
+			if (in.src >= 0 && in.src == m->cl.fd[0])
+				in = (struct run_input){ .src = -1, .dst = -1 };
+			out.out = err.out = -1;
+			client_drop(m, 0, 0);
+		}
+		if (pf[7].revents && client_accept(m, run_client || m->cl.conn >= 0) == 0) {
+			/* docker's attach: the output from now on; the input
+			 * with -i, through the detach keys with -t */
+			out.out = m->cl.fd[1];
+			err.out = m->cl.fd[2];
+			int dst = c->tty ? ptm : pin_w;
+			if (m->cl.fd[0] >= 0 && c->interactive && dst >= 0 && (!c->tty || out.fd >= 0)) {
+				in = (struct run_input){ .src = m->cl.fd[0], .dst = dst };
+				if (c->tty)
+					input_keys(&in, m->cl.keys);
+			}
+			(void)run_monitor_send(m->cl.conn, RUN_MSG_STARTED, 0, pid, NULL, c->tty ? ptm : -1);
+		}
+		if (in.detached && m->cl.conn >= 0) {
+			/* img attach's detach: it returns, the container runs on */
+			run_input_flush(&in);
+			in = (struct run_input){ .src = -1, .dst = -1 };
+			out.out = err.out = -1;
+			client_drop(m, RUN_MSG_DETACHED, 0);
+		}
 		if (in.detached) {
 			/* docker's detach: img returns, the container runs on */
 			run_input_flush(&in);
 			held_in = in.close_at_eof ? in.dst : -1;
 			in = (struct run_input){ .src = -1, .dst = -1 };
 			out.out = err.out = -1;
+			run_client = false;
 			/* the terminal is the user's again: not ours to hold,
 			 * nor its hangup ours to die of */
 			(void)dup2(null, 0);
@@ -595,7 +712,14 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	}
 	struct monitor m = { .bundle = bundle, .c = c, .cg = cg, .log = log, .sfd = sfd,
 			     .null = null, .sync = sync, .attach = attach, .ufsd = ufsd,
-			     .ufsd_pid = pidfd_pid(ufsd) };
+			     .ufsd_pid = pidfd_pid(ufsd), .cl = { .conn = -1, .fd = { -1, -1, -1 } } };
+	/* img attach's socket: without it the container runs, not attachable */
+	m.lsn = attach_listen(bundle);
+	if (m.lsn < 0) {
+		snprintf(p, sizeof(p), "img attach will not work: %s: %s", RUN_ATTACH_SOCK, strerror(-m.lsn));
+		log_line(log, "stderr", p, strlen(p));
+		fflush(log);
+	}
 	struct run_state st;
 	int code;
 	int64_t backoff_ms = 100; /* docker's: doubled each time, reset after 10 s up */
@@ -603,6 +727,8 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 		if (restarts > 0)
 			run_event_container(bundle, c, "restart", NULL);
 		if (life(&m, restarts, &st, &code) < 0) {
+			client_drop(&m, RUN_MSG_EXITED, code);
+			attach_unlisten(&m);
 			fclose(log);
 			(void)run_rootfs_umount(c->rootfs, NULL);
 			return code;
@@ -622,6 +748,7 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 		/* restarting: img (attached) is told the first exit and returns */
 		st.status = RUN_RESTARTING;
 		(void)run_state_write(bundle, &st, NULL);
+		client_drop(&m, RUN_MSG_EXITED, code); /* docker's attach ends at the exit */
 		if (m.sync >= 0) {
 			(void)run_monitor_send(m.sync, RUN_MSG_EXITED, code, st.pid, NULL, -1);
 			close(m.sync);
@@ -640,12 +767,14 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 		backoff_ms = backoff_ms * 2 > 60000 ? 60000 : backoff_ms * 2;
 		st.restart_count = restarts + 1;
 	}
+	attach_unlisten(&m);
 	fclose(log);
 	/* the union goes with the container (docker unmounts at stop): its
 	 * daemon lived outside the container until now */
 	(void)run_rootfs_umount(c->rootfs, NULL);
 	st.status = RUN_EXITED;
 	(void)run_state_write(bundle, &st, NULL);
+	client_drop(&m, RUN_MSG_EXITED, code);
 	if (m.sync >= 0)
 		(void)run_monitor_send(m.sync, RUN_MSG_EXITED, code, st.pid, NULL, -1);
 	return code;

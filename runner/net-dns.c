@@ -111,7 +111,9 @@ static int bind_dns(int type)
 int run_dns_open(const struct run_config *c, pid_t pid, struct run_dns **ret, struct cm_error *err)
 {
 	*ret = NULL;
-	if (c->network != RUN_NET_BRIDGE || !run_net_has_user(c))
+	/* every bridged container: one on the default bridge alone may be
+	 * connected to a user-defined network later (docker's resolver then) */
+	if (c->network != RUN_NET_BRIDGE)
 		return 0;
 	struct run_dns *d = calloc(1, sizeof(*d));
 	if (!d)

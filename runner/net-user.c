@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* User-defined networks (docs/network.md): their definitions, one file
- * each under RUN_NET_DIR/nets (host-wide, as the addresses are), written by
- * temp + rename under the network lock, and their bridges, made at create
+ * each in the store's root (STORE/networks: they outlive a reboot), written
+ * by temp + rename under the network lock; a copy of each in use under
+ * RUN_NET_DIR/nets (host-wide runtime state, as the addresses: the rules
+ * of every store's containers, the subnets no other store may take); their
+ * bridges, made at create (again by the first container after a reboot)
  * and deleted at rm. The built-in "bridge" (img0) is described here too. */
 #include "run-internal.h"
 #include "cm-text.h"
@@ -15,7 +18,27 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#define NETS_DIR RUN_NET_DIR "/nets"
+#define NETS_DIR RUN_NET_DIR "/nets" /* the copies in use */
+
+/* STORE/networks, "" until run_network_store_set: then the copies only */
+static char store_dir[4096];
+
+int run_network_store_set(const char *root)
+{
+	if (!root || !*root)
+		return -EINVAL;
+	int n = snprintf(store_dir, sizeof(store_dir), "%s/networks", root);
+	if (n < 0 || (size_t)n >= sizeof(store_dir)) {
+		store_dir[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+static const char *defs_dir(void)
+{
+	return store_dir[0] ? store_dir : NETS_DIR;
+}
 /* the automatic subnets: the /24s of 10.90.0.0/16, lowest free first */
 #define AUTO_BASE 0x0a5a0000u
 
@@ -133,29 +156,30 @@ static int def_parse(const char *text, struct run_network *ret)
 	return 0;
 }
 
-static int def_load(const char *name, struct run_network *ret)
+static int def_load(const char *dir, const char *name, struct run_network *ret)
 {
-	char p[512];
+	char p[4200];
 	_cleanup_free_ char *text = NULL;
-	snprintf(p, sizeof(p), NETS_DIR "/%s", name);
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
 	int r = run_read_file_at(AT_FDCWD, p, 1 << 16, &text, NULL);
 	if (r < 0)
 		return r;
 	return def_parse(text, ret);
 }
 
-int run_network_list(struct run_network **ret, size_t *ret_n, struct cm_error *err)
+/* Every network of dir, "bridge" first, then by name. */
+static int list_dir(const char *dir, struct run_network **ret, size_t *ret_n, struct cm_error *err)
 {
 	struct run_network *v = calloc(1, sizeof(*v));
 	size_t n = 1;
 	if (!v)
 		return cm_error_set(err, -ENOMEM, "out of memory");
 	builtin_bridge(&v[0]);
-	DIR *d = opendir(NETS_DIR);
+	DIR *d = opendir(dir);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		struct run_network one;
-		if (!run_network_name_valid(de->d_name) || def_load(de->d_name, &one) < 0)
+		if (!run_network_name_valid(de->d_name) || def_load(dir, de->d_name, &one) < 0)
 			continue;
 		struct run_network *nv = realloc(v, (n + 1) * sizeof(*nv));
 		if (!nv) {
@@ -181,11 +205,17 @@ int run_network_list(struct run_network **ret, size_t *ret_n, struct cm_error *e
 	return 0;
 }
 
-int run_network_get(const char *ref, struct run_network *ret, struct cm_error *err)
+int run_network_list(struct run_network **ret, size_t *ret_n, struct cm_error *err)
+{
+	return list_dir(defs_dir(), ret, ret_n, err);
+}
+
+/* By name, full id or unique id prefix in dir. */
+static int get_in(const char *dir, const char *ref, struct run_network *ret, struct cm_error *err)
 {
 	struct run_network *v;
 	size_t n;
-	int r = run_network_list(&v, &n, err);
+	int r = list_dir(dir, &v, &n, err);
 	if (r < 0)
 		return r;
 	ssize_t hit = -1;
@@ -208,6 +238,52 @@ int run_network_get(const char *ref, struct run_network *ret, struct cm_error *e
 	v[hit] = (struct run_network){ 0 };
 	run_network_list_free(v, n);
 	return 0;
+}
+
+int run_network_get(const char *ref, struct run_network *ret, struct cm_error *err)
+{
+	return get_in(defs_dir(), ref, ret, err);
+}
+
+int run_network_get_active(const char *name, struct run_network *ret)
+{
+	if (get_in(NETS_DIR, name, ret, NULL) == 0)
+		return 0;
+	return get_in(defs_dir(), name, ret, NULL);
+}
+
+/* n's definition as its file holds it (malloc'd text) */
+static int def_format(const struct run_network *n, char **ret, size_t *ret_len)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "id %s\nname %s\nbridge %s\nsubnet %s\ngateway %s\ninternal %d\ncreated %lld\n",
+		n->id, n->name, n->bridge, n->subnet, n->gateway, n->internal, (long long)n->created);
+	for (char **l = n->labels; l && *l; l++)
+		if (!strchr(*l, '\n'))
+			fprintf(f, "label %s\n", *l);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int run_network_activate(const struct run_network *n)
+{
+	if (strcmp(n->name, "bridge") == 0)
+		return 0;
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = run_mkdir_p(NETS_DIR, 0700);
+	if (r == 0)
+		r = def_format(n, &buf, &len);
+	return r < 0 ? r : run_write_atomic(NETS_DIR, n->name, buf, len);
 }
 
 int run_network_create(struct run_network *n, struct cm_error *err)
@@ -234,25 +310,30 @@ int run_network_create(struct run_network *n, struct cm_error *err)
 	_cleanup_close_ int lock = run_net_lock();
 	if (lock < 0)
 		return cm_error_setx(err, lock, "locking " RUN_NET_DIR);
-	int r = run_mkdir_p(NETS_DIR, 0700);
+	int r = run_mkdir_p(defs_dir(), 0700);
 	if (r < 0)
-		return cm_error_setx(err, r, "creating " NETS_DIR);
-	struct run_network *all;
-	size_t na;
-	if ((r = run_network_list(&all, &na, err)) < 0)
-		return r;
-	uint32_t nets[300];
-	int prefixes[300];
+		return cm_error_setx(err, r, "creating %s", defs_dir());
+	/* the store's networks, and those in use on this host (another
+	 * store's too: their names and subnets are taken) */
+	uint32_t nets[600];
+	int prefixes[600];
 	size_t nn = 0;
-	for (size_t i = 0; i < na && nn < CM_ARRAY_SIZE(nets); i++) {
-		if (strcmp(all[i].name, n->name) == 0) {
-			run_network_list_free(all, na);
-			return cm_error_set(err, -EEXIST, "network with name %s already exists", n->name);
+	const char *dirs[] = { defs_dir(), NETS_DIR };
+	for (size_t di = 0; di < CM_ARRAY_SIZE(dirs); di++) {
+		struct run_network *all;
+		size_t na;
+		if ((r = list_dir(dirs[di], &all, &na, err)) < 0)
+			return r;
+		for (size_t i = 0; i < na && nn < CM_ARRAY_SIZE(nets); i++) {
+			if (strcmp(all[i].name, n->name) == 0) {
+				run_network_list_free(all, na);
+				return cm_error_set(err, -EEXIST, "network with name %s already exists", n->name);
+			}
+			if (subnet_parse(all[i].subnet, &nets[nn], &prefixes[nn], NULL) == 0)
+				nn++;
 		}
-		if (subnet_parse(all[i].subnet, &nets[nn], &prefixes[nn], NULL) == 0)
-			nn++;
+		run_network_list_free(all, na);
 	}
-	run_network_list_free(all, na);
 	if (n->subnet[0]) {
 		for (size_t i = 0; i < nn; i++)
 			if (overlaps(net, prefix, nets[i], prefixes[i]))
@@ -294,23 +375,19 @@ int run_network_create(struct run_network *n, struct cm_error *err)
 	}
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return cm_error_set(err, -ENOMEM, "out of memory");
-	fprintf(f, "id %s\nname %s\nbridge %s\nsubnet %s\ngateway %s\ninternal %d\ncreated %lld\n",
-		n->id, n->name, n->bridge, n->subnet, n->gateway, n->internal, (long long)n->created);
-	for (char **l = n->labels; l && *l; l++)
-		if (!strchr(*l, '\n'))
-			fprintf(f, "label %s\n", *l);
-	if (fclose(f) != 0) {
-		free(buf);
+	if ((r = def_format(n, &buf, &len)) < 0) {
 		(void)run_nl_link_del(nl, n->bridge);
-		return cm_error_set(err, -ENOMEM, "out of memory");
+		return cm_error_set(err, r, "out of memory");
 	}
-	r = run_write_atomic(NETS_DIR, n->name, buf, len);
+	r = run_write_atomic(defs_dir(), n->name, buf, len);
 	free(buf);
+	if (r == 0 && store_dir[0])
+		r = run_network_activate(n);
 	if (r < 0) {
 		(void)run_nl_link_del(nl, n->bridge);
+		char p[4200];
+		snprintf(p, sizeof(p), "%s/%s", defs_dir(), n->name);
+		(void)unlink(p);
 		return cm_error_setx(err, r, "recording network %s", n->name);
 	}
 	return 0;
@@ -352,9 +429,18 @@ int run_network_remove(const char *ref, struct cm_error *err)
 		run_network_clear(&n);
 		return r;
 	}
-	char p[256];
-	snprintf(p, sizeof(p), NETS_DIR "/%s", n.name);
+	char p[4200];
+	snprintf(p, sizeof(p), "%s/%s", defs_dir(), n.name);
 	r = unlink(p) < 0 && errno != ENOENT ? cm_error_setx(err, cm_neg_errno(), "removing %s", p) : 0;
+	/* the copy in use, if it is this one (not another store's) */
+	struct run_network act;
+	if (r == 0 && store_dir[0] && get_in(NETS_DIR, n.name, &act, NULL) == 0) {
+		if (strcmp(act.id, n.id) == 0) {
+			snprintf(p, sizeof(p), NETS_DIR "/%s", n.name);
+			(void)unlink(p);
+		}
+		run_network_clear(&act);
+	}
 	(void)rmdir(NETS_DIR); /* the last one: nothing of ours left (not empty: kept) */
 	run_network_clear(&n);
 	return r;

@@ -318,14 +318,15 @@ struct net_defs {
 static void defs_collect(const struct net_recs *rs, struct net_defs *d)
 {
 	d->n = 0;
-	if (run_network_get("bridge", &d->v[0], NULL) == 0)
+	if (run_network_get_active("bridge", &d->v[0]) == 0)
 		d->n = 1;
 	for (size_t i = 0; i < rs->n && d->n < CM_ARRAY_SIZE(d->v); i++) {
 		const struct net_rec *r = &rs->v[i];
 		bool seen = !r->live || !r->net[0];
 		for (size_t k = 0; k < d->n && !seen; k++)
 			seen = strcmp(d->v[k].name, r->net) == 0;
-		if (!seen && run_network_get(r->net, &d->v[d->n], NULL) == 0) {
+		/* (any store's: the copies of the networks in use) */
+		if (!seen && run_network_get_active(r->net, &d->v[d->n]) == 0) {
 			struct run_network *n = &d->v[d->n++];
 			for (char **l = n->labels; l && *l; l++)
 				free(*l);
@@ -474,6 +475,10 @@ static int bridge_create(int nl, const struct run_network *n, struct cm_error *e
 	}
 	if ((r = run_net_bridge_up(nl, n->bridge, n->gateway, n->prefix, err)) < 0)
 		return r;
+	/* in use: its copy for the rules and the other stores (after a
+	 * reboot its first container makes it again) */
+	if ((r = run_network_activate(n)) < 0)
+		return cm_error_setx(err, r, "recording network %s in use", n->name);
 	if ((r = run_write_file("/proc/sys/net/ipv4/ip_forward", "1")) < 0)
 		return cm_error_setx(err, r, "enabling net.ipv4.ip_forward");
 	return 0;
@@ -1130,6 +1135,11 @@ int run_net_connect(const struct run_config *c, pid_t pid, const struct run_neta
 		(void)net_sync(lock, &rs, NULL, NULL);
 	} else if ((r = net_sync(lock, &rs, NULL, err)) == 0) {
 		snprintf(ret_ip, 16, "%s", me.ip);
+		/* its first user-defined network: from now on it asks the
+		 * embedded DNS its monitor serves, as docker rebuilds it */
+		if (c->init_dir && strcmp(n.name, "bridge") != 0 && !run_net_has_user(c) &&
+		    (r = resolv_write(c)) < 0)
+			r = cm_error_setx(err, r, "writing /etc/resolv.conf");
 	}
 out:
 	run_network_clear(&n);

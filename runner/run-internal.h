@@ -23,6 +23,30 @@ int run_write_atomic(const char *dir, const char *name, const void *buf, size_t 
 /* One message of len bytes on a socket, fd (when >= 0) passed with it as
  * SCM_RIGHTS. The bytes sent, or -errno. */
 ssize_t run_send_with_fd(int sock, const void *buf, size_t len, int fd);
+/* The same with up to 3 fds. */
+ssize_t run_send_with_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds);
+/* One message into buf (len bytes at most), the fds passed with it (up
+ * to 3, O_CLOEXEC) into fds[max], their count in *ret_n (the ones past max
+ * closed). The bytes read, or -errno (then *ret_n is 0). */
+ssize_t run_recv_with_fds(int sock, void *buf, size_t len, int *fds, size_t max, size_t *ret_n);
+
+/* The monitor's messages to img: on the sync socket of run_container_start,
+ * and on an attach connection (run_container_attach). */
+enum { RUN_MSG_STARTED = 1, RUN_MSG_FAILED, RUN_MSG_EXITED, RUN_MSG_DETACHED };
+int run_monitor_send(int fd, int type, int code, pid_t pid, const char *text, int pass_fd);
+
+/* img attach: BUNDLE/attach.sock, the monitor's SOCK_SEQPACKET listener
+ * while pid 1 runs. A client sends one run_attach_req with its stdin (if
+ * with_stdin), stdout and stderr as SCM_RIGHTS; the monitor answers
+ * RUN_MSG_STARTED (pid 1's pid, the pty master with it under -t) or
+ * RUN_MSG_FAILED (text), then relays pid 1's output to those fds and the
+ * stdin to pid 1 (-i) until the detach keys (RUN_MSG_DETACHED) or pid 1's
+ * exit (RUN_MSG_EXITED, its code). One client at a time. */
+#define RUN_ATTACH_SOCK "attach.sock"
+struct run_attach_req {
+	int with_stdin;
+	char detach_keys[64]; /* docker's spec, "": ctrl-p,ctrl-q */
+};
 void run_time_fmt_ns(int64_t ns, char *buf, size_t sz); /* RFC 3339 with ns, UTC */
 /* Start time of pid in clock ticks since boot (field 22 of /proc/PID/stat), 0 if gone. */
 uint64_t run_pid_starttime(pid_t pid);
@@ -234,6 +258,11 @@ int run_nl_route_default(int fd, int ifindex, const char *gw);
 #define RUN_NET_MAX_ATTS 10
 /* The embedded DNS server's address in every container on a user network. */
 #define RUN_DNS_ADDR "127.0.0.11"
+/* A network in use, under the network lock: its copy published in
+ * RUN_NET_DIR/nets (run.h's struct run_network); get_active: that copy by
+ * name, else this store's definition (NULL err: no message). */
+int run_network_activate(const struct run_network *n);
+int run_network_get_active(const char *name, struct run_network *ret);
 /* The network lock (RUN_NET_DIR/lock, made if missing): its fd or -errno. */
 int run_net_lock(void);
 /* A bridge br up with gw/prefix (made if missing), accept_ra 0,

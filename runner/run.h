@@ -512,8 +512,11 @@ int run_net_release(const char *id, struct cm_error *err);
 /* ---- user-defined networks (net-user.c, net-dns.c; docs/network.md) ----- */
 
 /* One network: "bridge" (img0, built in) or one made by `img network
- * create`, its definition in RUN_NET_DIR/nets/NAME (host-wide, as the
- * addresses are: two stores must not hand out one subnet). */
+ * create`, its definition in STORE/networks/NAME (run_network_store_set:
+ * it survives a reboot), a copy while it is in use (made, or a container
+ * set up on it since boot) in RUN_NET_DIR/nets/NAME: host-wide runtime
+ * state, as the addresses are (two stores must not hand out one subnet or
+ * name; the rules are rendered from every store's networks in use). */
 struct run_network {
 	char id[65];         /* 64 hex */
 	char name[64];
@@ -526,6 +529,9 @@ struct run_network {
 	char **labels;       /* KEY=VALUE */
 };
 void run_network_clear(struct run_network *n);
+/* Where this process's definitions live: STORE/networks of root (img and
+ * the monitor, from $IMG_ROOT). Not called: the copies in use only. */
+int run_network_store_set(const char *root);
 /* Docker's name rule ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 63). */
 bool run_network_name_valid(const char *name);
 /* Create n (name, subnet/gateway or empty: the next free /24 of
@@ -646,6 +652,15 @@ struct run_started {
 };
 int run_container_start(const char *monitor_exe, const char *ufsmount, const char *bundle,
 			bool attach, struct run_started *ret, struct cm_error *err);
+/* img attach: the caller's fds 0 (with_stdin), 1 and 2 joined to the
+ * running container's pid 1 by its monitor (BUNDLE/attach.sock): its
+ * output to them, them to its input when it was started with -i. ret's
+ * sync then carries the exit (run_wait_sync: the container's exit code,
+ * or detached by detach_keys, NULL: ctrl-p,ctrl-q, with -t), ptm the pty
+ * master under -t (the window size), monitor 0 (not the caller's child).
+ * docker's errors for a stopped or paused container. */
+int run_container_attach(const char *bundle, bool with_stdin, const char *detach_keys,
+			 struct run_started *ret, struct cm_error *err);
 /* Read the exit code from the sync socket of run_container_start: 0, or 1
  * when the user detached (the detach keys; *ret_code 0, the container runs on). */
 int run_wait_sync(int sync_fd, int *ret_code, struct cm_error *err);

@@ -386,20 +386,57 @@ void run_input_flush(struct run_input *in)
 	}
 }
 
-ssize_t run_send_with_fd(int sock, const void *buf, size_t len, int fd)
+ssize_t run_send_with_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char cbuf[CMSG_SPACE(3 * sizeof(int))] = { 0 };
 	struct iovec iov = { (void *)buf, len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
+	if (n_fds > 3)
+		return -EINVAL;
+	if (n_fds) {
 		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
+		mh.msg_controllen = CMSG_SPACE(n_fds * sizeof(int));
 		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, n_fds * sizeof(int));
 	}
 	ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	return n < 0 ? cm_neg_errno() : n;
+}
+
+ssize_t run_send_with_fd(int sock, const void *buf, size_t len, int fd)
+{
+	return run_send_with_fds(sock, buf, len, &fd, fd >= 0 ? 1 : 0);
+}
+
+ssize_t run_recv_with_fds(int sock, void *buf, size_t len, int *fds, size_t max, size_t *ret_n)
+{
+	char cbuf[CMSG_SPACE(3 * sizeof(int))];
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	ssize_t n;
+	size_t k = 0;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		n = cm_neg_errno();
+	for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < cnt; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (k < max)
+				fds[k++] = fd;
+			else
+				close(fd);
+		}
+	}
+	*ret_n = k;
+	return n;
 }

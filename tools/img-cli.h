@@ -35,6 +35,7 @@ enum {
 	OPT_SUBNET, OPT_GATEWAY, OPT_INTERNAL, OPT_ALIAS, OPT_IP, OPT_NETALIAS,
 	OPT_DETACHKEYS,
 	OPT_IPV6, OPT_IP6,
+	OPT_NOSTDIN,
 };
 
 /* One option of a verb. */
@@ -120,6 +121,7 @@ int img_cmd_export(int argc, char **argv);
 int img_cmd_help(int argc, char **argv);
 int img_cmd_run(int argc, char **argv);
 int img_cmd_start(int argc, char **argv);
+int img_cmd_attach(int argc, char **argv);
 int img_cmd_stop(int argc, char **argv);
 int img_cmd_kill(int argc, char **argv);
 int img_cmd_pause(int argc, char **argv);

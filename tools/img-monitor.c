@@ -11,7 +11,8 @@
  * by the attached `img run` itself, else (detached, or img died) by
  * exec'ing `img rm -f ID` in place of the monitor (same pid: whoever waits
  * for the monitor sees the removal done); img is $IMG_EXE and the store
- * root $IMG_ROOT, both set by img. */
+ * root $IMG_ROOT, both set by img; $IMG_STORE_ROOT, the root resolved,
+ * where the networks' definitions are (STORE/networks). */
 #include "run.h"
 
 #include <errno.h>
@@ -88,6 +89,8 @@ static int exec_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* the networks' definitions: in img's store (else the copies in use) */
+	(void)run_network_store_set(getenv("IMG_STORE_ROOT"));
 	if (argc >= 3 && strcmp(argv[1], "exec") == 0)
 		return exec_main(argc, argv);
 	if (argc != 4) {

@@ -123,6 +123,16 @@ int img_container_discard(struct ims_store *s, const char *bundle, const char *i
 /* run --sig-proxy=false: signals to a foreground img are not passed on */
 static bool sig_proxy = true;
 
+/* --sig-proxy[=BOOL] (run, attach) into sig_proxy; docker's error. */
+static int parse_sig_proxy(const char *arg)
+{
+	if (arg && strcmp(arg, "true") && strcmp(arg, "false") && strcmp(arg, "1") && strcmp(arg, "0"))
+		return img_fail("invalid argument \"%s\" for \"--sig-proxy\" flag: strconv.ParseBool: parsing \"%s\": invalid syntax",
+				arg, arg), -1;
+	sig_proxy = !arg || !strcmp(arg, "true") || !strcmp(arg, "1");
+	return 0;
+}
+
 /* Attached: relay (tty), wait for the exit code, remove an --rm container
  * (rm_id), reap the monitor. */
 int img_attach_wait(struct run_started *st, bool tty, const char *bundle, const char *rm_id)
@@ -163,8 +173,9 @@ int img_attach_wait(struct run_started *st, bool tty, const char *bundle, const 
 	cm_close(&st->sync);
 	cm_close(&st->ptm);
 	int status;
-	/* detached: the monitor runs on with the container (--rm: it removes) */
-	while (w != 1 && waitpid(st->monitor, &status, 0) < 0 && errno == EINTR)
+	/* detached: the monitor runs on with the container (--rm: it removes);
+	 * img attach's monitor is not our child */
+	while (w != 1 && st->monitor > 0 && waitpid(st->monitor, &status, 0) < 0 && errno == EINTR)
 		;
 	return code;
 }
@@ -586,11 +597,8 @@ int img_cmd_run(int argc, char **argv)
 			break;
 		}
 		case OPT_SIGPROXY:
-			if (optarg && strcmp(optarg, "true") && strcmp(optarg, "false") && strcmp(optarg, "1") &&
-			    strcmp(optarg, "0"))
-				return img_fail("invalid argument \"%s\" for \"--sig-proxy\" flag: strconv.ParseBool: parsing \"%s\": invalid syntax",
-						optarg, optarg);
-			sig_proxy = !optarg || !strcmp(optarg, "true") || !strcmp(optarg, "1");
+			if (parse_sig_proxy(optarg) < 0)
+				return RUN_EXIT_IMG;
 			break;
 		case OPT_EXPOSE:
 			if (expose_add(optarg, expose, &n_expose) < 0)
@@ -1044,6 +1052,35 @@ int img_cmd_start(int argc, char **argv)
 			puts(argv[i]);
 	}
 	return rc;
+}
+
+/* img attach: docker's; the detach keys leave it with 0 (as docker's
+ * current client does, and run -it here), the container's exit with its
+ * exit code. */
+int img_cmd_attach(int argc, char **argv)
+{
+	const char *keys = NULL;
+	bool with_stdin = true;
+	int o;
+	while ((o = img_getopt(argc, argv)) != -1) {
+		switch (o) {
+		case OPT_DETACHKEYS: keys = optarg; break;
+		case OPT_NOSTDIN: with_stdin = false; break;
+		case OPT_SIGPROXY:
+			if (parse_sig_proxy(optarg) < 0)
+				return RUN_EXIT_IMG;
+			break;
+		default: return img_opt_exit(o);
+		}
+	}
+	struct cm_error e = { 0 };
+	_cleanup_free_ char *bundle = NULL;
+	_cleanup_run_config_ struct run_config *c = NULL;
+	struct run_started st;
+	if (with_bundle(argv[optind], &bundle, &e) < 0 || run_config_read(bundle, &c, &e) < 0 ||
+	    run_container_attach(bundle, with_stdin, keys, &st, &e) < 0)
+		return img_fail_err(&e);
+	return img_attach_wait(&st, c->tty, bundle, NULL);
 }
 
 static int stop_like(int argc, char **argv, bool restart)

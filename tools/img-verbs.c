@@ -361,6 +361,14 @@ static const struct img_opt start_opts[] = {
 	{ 0 },
 };
 
+static const struct img_opt attach_opts[] = {
+	{ "detach-keys", 0, "string", OPT_DETACHKEYS, "Override the key sequence for detaching a container", 0 },
+	{ "no-stdin", 0, NULL, OPT_NOSTDIN, "Do not attach STDIN", 0 },
+	{ "sig-proxy", 0, NULL, OPT_SIGPROXY, "Proxy all received signals to the process (default true)",
+	  IMG_OPT_OPTARG },
+	{ 0 },
+};
+
 static const struct img_opt stop_opts[] = {
 	{ "time", 't', "int", 't', "Seconds to wait before killing the container (default 10)", 0 },
 	{ 0 },
@@ -449,6 +457,8 @@ const struct img_verb img_verbs[] = {
 	  run_opts, 1, -1, img_cmd_run, C },
 	{ "start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers",
 	  start_opts, 1, -1, img_cmd_start, C },
+	{ "attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",
+	  attach_opts, 1, 1, img_cmd_attach, C },
 	{ "stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers",
 	  stop_opts, 1, -1, img_cmd_stop, C },
 	{ "restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers",
@@ -498,6 +508,9 @@ const struct img_verb img_verbs[] = {
 	{ "container ls", "[OPTIONS]", "List containers", ps_opts, 0, 0, img_cmd_ps, NULL },
 	{ "container rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers",
 	  rm_opts, 1, -1, img_cmd_rm, NULL },
+	{ "container attach", "[OPTIONS] CONTAINER",
+	  "Attach local standard input, output, and error streams to a running container",
+	  attach_opts, 1, 1, img_cmd_attach, NULL },
 	{ "rename", "CONTAINER NEW_NAME", "Rename a container", NULL, 2, 2, img_cmd_rename, C },
 	/* images */
 	{ "image", "COMMAND", "Manage images", NULL, 0, -1, img_cmd_container, M },

@@ -1340,6 +1340,15 @@ int main(int argc, char **argv)
 		img_main_help(stderr);
 		return EXIT_IMG;
 	}
+	/* the store's root, as ims_store_open resolves it: its networks'
+	 * definitions there, and for the monitors img starts ($IMG_STORE_ROOT:
+	 * not $IMG_ROOT, which would make the default root's run dir another) */
+	const char *root = img_run_root && *img_run_root ? img_run_root : getenv("IMG_ROOT");
+	if (!root || !*root)
+		root = IMS_DEFAULT_ROOT;
+	if (run_network_store_set(root) < 0)
+		return img_fail("--root %s: too long", root);
+	setenv("IMG_STORE_ROOT", root, 1);
 	if (isatty(STDERR_FILENO))
 		ims_set_progress(progress_print, NULL);
 	const struct img_verb *v = img_verb_find(argv[i]);

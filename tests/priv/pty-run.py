@@ -6,14 +6,25 @@
 # made the terminal raw (typed before, ^Q would be the line discipline's,
 # IXON), type "hello-1" + CR, then once that came back the bytes of KEYS (a
 # Python bytes literal body, e.g. '\x10\x11').
+# pty-run.py --detach KEYS --send LINE [--expect TEXT] CMD...: the same
+# with LINE typed (no "ready" awaited: img attach shows only new output)
+# and TEXT (default LINE) awaited before KEYS; KEYS '' types nothing more
+# (CMD is to exit by itself, e.g. LINE "exit 7").
 # Prints the output (CR removed) and "rc=N" (rc=timeout when CMD did not
 # exit within 30 s). Used by test-run-io.sh and test-run-detach.sh.
 import ast, fcntl, os, pty, select, struct, sys, termios, time
 
-keys = None
+keys, send, expect, ready = None, b"hello-1", None, b"ready"
 if sys.argv[1] == "--detach":
     keys = ast.literal_eval("b'" + sys.argv[2] + "'")
     del sys.argv[1:3]
+    if sys.argv[1] == "--send":
+        send, ready = sys.argv[2].encode(), b""
+        del sys.argv[1:3]
+    if sys.argv[1] == "--expect":
+        expect = sys.argv[2].encode()
+        del sys.argv[1:3]
+expect = send if expect is None else expect
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(sys.argv[1], sys.argv[1:])
@@ -23,10 +34,10 @@ while time.time() - t0 < 30:
     if keys is None and step == 0 and b"ready" in out:
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 44, 120, 0, 0))
         step = 1
-    elif keys is not None and step == 0 and b"ready" in out and not termios.tcgetattr(fd)[3] & termios.ICANON:
-        os.write(fd, b"hello-1\r")
+    elif keys is not None and step == 0 and ready in out and not termios.tcgetattr(fd)[3] & termios.ICANON:
+        os.write(fd, send + b"\r")
         step = 1
-    elif keys is not None and step == 1 and b"hello-1" in out:
+    elif keys is not None and step == 1 and expect in out:
         os.write(fd, keys)
         step = 2
     r, _, _ = select.select([fd], [], [], 0.1)

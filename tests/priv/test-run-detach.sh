@@ -4,7 +4,8 @@
 # --detach-keys, driven through a pty (pty-run.py --detach types the keys once
 # the container answered): img returns 0, the container runs on, keys that
 # only begin the sequence reach the container, run --rm removes the
-# container when it exits later; a bad --detach-keys is refused.
+# container when it exits later; a bad --detach-keys is refused. img attach
+# to a detached container: typed into, detached, again, its exit code.
 . "$(dirname "$0")/../img/imglib.sh"
 . "$(dirname "$0")/privlib.sh"
 PTY="$(dirname "$0")/pty-run.py"
@@ -33,6 +34,51 @@ check_re "run --rm -it, detached: still there" "^[0-9a-f]{64}$" "$id"
 img kill ${N}c >/dev/null
 for _ in $(seq 200); do [ -z "$(img ps -a -q --filter name=${N}c)" ] && break; sleep 0.1; done
 check "run --rm -it, detached: removed once it exited" "" "$(img ps -a -q --filter name=${N}c)"
+
+# img attach (issue 14): a -itd shell's pty, typed into, detached from
+# with the default keys and with --detach-keys, attached again, left by its
+# exit: attach's exit code is the container's
+aprun() { timeout 60 python3 "$PTY" --detach "$1" --send "$2" ${3:+--expect "$3"} "$IMG_BIN" --root "$STORE" attach "${@:4}"; }
+run -itd --network none --name ${N}d busybox sh >/dev/null
+check "run -itd: running" "true" "$(img inspect -f '{{.State.Running}}' ${N}d)"
+out=$(aprun '\x10\x11' 'echo at-$((6*7))' at-42 ${N}d)
+check_re "attach: the typed command's output came back, ctrl-p ctrl-q left with 0" $'at-42\n.*rc=0$' "$out"
+check "attach, detached: the container runs on" "true" "$(img inspect -f '{{.State.Running}}' ${N}d)"
+out=$(aprun '\x18x' 'echo again-$((2+3))' again-5 --detach-keys ctrl-x,x ${N}d)
+check_re "attach --detach-keys ctrl-x,x: attached again, detached with 0" $'again-5\n.*rc=0$' "$out"
+check "attach --detach-keys: still running" "true" "$(img inspect -f '{{.State.Running}}' ${N}d)"
+out=$(aprun '' 'exit 7' '' ${N}d)
+check_re "attach, the shell exits 7: attach exits 7" "rc=7$" "$out"
+check "attach: the container exited with 7" "false 7" "$(img inspect -f '{{.State.Running}} {{.State.ExitCode}}' ${N}d)"
+check_fails "attach: a stopped container" "You cannot attach to a stopped container, start it first" img attach ${N}d
+check_fails "attach: a bad --detach-keys" "Invalid detach keys \(ctrl-1\) provided" img attach --detach-keys ctrl-1 ${N}d
+img rm -f ${N}d >/dev/null
+
+# without -t: run -di keeps the stdin open for attach (docker's), which
+# gives it the caller's stdin (a pipe here) and the output back
+run -di --network none --name ${N}e busybox sh -c 'read x; echo got-$x; echo err-$x >&2; exit 3' >/dev/null
+out=$(echo piped | timeout 60 "$IMG_BIN" --root "$STORE" attach ${N}e 2>"$T/attach.err"; echo "rc=$?")
+check "attach -i without -t: stdin in, stdout out, the exit code" $'got-piped\nrc=3' "$out"
+check "attach -i without -t: stderr apart" "err-piped" "$(cat "$T/attach.err")"
+img rm -f ${N}e >/dev/null
+
+# one client at a time; the container's end (img kill) ends attach with
+# its code. Attached for sure once a line fed through it came back.
+run -di --network none --name ${N}f busybox sh -c 'while read x; do echo got-$x; done' >/dev/null
+mkfifo "$T/in"
+timeout 60 "$IMG_BIN" --root "$STORE" attach ${N}f <"$T/in" >"$T/f.out" 2>&1 &
+apid=$!
+_PIDS+=($apid)
+exec 7>"$T/in"
+echo one >&7
+for _ in $(seq 300); do grep -q got-one "$T/f.out" && break; sleep 0.1; done
+check "attach: a line through it" "got-one" "$(cat "$T/f.out")"
+check_fails "attach: a second client meanwhile" "another client is attached" img attach --no-stdin ${N}f
+exec 7>&-
+img kill ${N}f >/dev/null
+wait $apid
+check "attach: the container killed, attach exits 137" "137" "$?"
+img rm -f ${N}f >/dev/null
 
 check_fails "--detach-keys: a bad key" "Invalid detach keys \(ctrl-1\) provided" img run --rm --detach-keys ctrl-1 busybox true
 finish

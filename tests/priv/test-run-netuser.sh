@@ -5,7 +5,8 @@
 # NAME, --network-alias, --ip, --hostname; names resolved by the embedded
 # DNS (127.0.0.11) as containers join and leave; no traffic between two
 # networks unless a container is on both; --internal; the bridges, veths,
-# rules and definitions gone after rm. Traffic only to the test's
+# rules and definitions gone after rm; a definition kept in the store
+# across a (simulated) reboot. Traffic only to the test's
 # containers (the embedded DNS forwards other names to --dns 127.0.0.1,
 # where nothing listens: it answers SERVFAIL at once).
 . "$(dirname "$0")/../img/imglib.sh"
@@ -111,6 +112,14 @@ check "connect: a second interface, both networks in inspect" "2 ${N}n1 ${N}n2" 
 check "connected: names resolved, traffic passes" "$ipweb web-ok" "$(lookup ${N}other ${N}web) $(get ${N}other ${N}web)"
 check "connected: its alias on n1 answered to the others" \
 	"$(img inspect -f "{{.NetworkSettings.Networks.${N}n1.IPAddress}}" ${N}other)" "$(lookup ${N}cli front)"
+# one of the default bridge alone, connected later: it asks the embedded
+# DNS from then on, and is answered to the others
+img network connect ${N}n1 ${N}dflt
+check "connect from the default bridge: resolv.conf, the others' names" "nameserver 127.0.0.11|$ipweb" \
+	"$(img exec ${N}dflt grep nameserver /etc/resolv.conf)|$(lookup ${N}dflt ${N}web)"
+check "connect from the default bridge: its name answered to the others" \
+	"$(img inspect -f "{{.NetworkSettings.Networks.${N}n1.IPAddress}}" ${N}dflt)" "$(lookup ${N}cli ${N}dflt)"
+img network disconnect ${N}n1 ${N}dflt
 img rm -f ${N}db >/dev/null
 check "a container gone: its name is not answered" "" "$(lookup ${N}cli dbhost)"
 img network disconnect ${N}n1 ${N}other
@@ -138,6 +147,27 @@ check "after: no network, bridge, definition or veth of ours" "|||" \
 	"$(img network ls -q --filter name=$N)|$(ls /sys/class/net | grep -E "^($br1|$br2|$br3)$")|$(ls /run/img/net/nets 2>/dev/null | grep $N)|$(ip -br link | grep -E "^im[g1-9](${IDS[0]:0:12}|${IDS[2]:0:12}|${IDS[3]:0:12})")"
 check "after: no rule names our bridges" "" "$(nft list table ip img 2>/dev/null | grep -E "$br1|$br2|$br3")"
 check "events: network create, connect, disconnect, destroy" \
-	"create ${N}n1|create ${N}n2|create ${N}n3|connect ${N}n1|disconnect ${N}n1|destroy ${N}n1|destroy ${N}n2|destroy ${N}n3" \
+	"create ${N}n1|create ${N}n2|create ${N}n3|connect ${N}n1|connect ${N}n1|disconnect ${N}n1|disconnect ${N}n1|destroy ${N}n1|destroy ${N}n2|destroy ${N}n3" \
 	"$(img events --since $SINCE --until $(( $(date +%s) + 1 )) --filter type=network --format '{{.Action}} {{.Actor.Attributes.name}}' | tr '\n' '|' | sed 's/|$//')"
+
+# ------------------------------------------------------------ a reboot
+# the definition lives in the store; /run's state of this one network alone
+# (its copy in use, its bridge) removed as a reboot would
+id4=$(img network create --label keep=yes ${N}n4) && NETS+=(${N}n4)
+br4=$(img network inspect -f '{{index .Options "com.docker.network.bridge.name"}}' ${N}n4)
+BRS+=($br4)
+sub4=$(img network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' ${N}n4)
+check "the definition: in the store's root" "${N}n4" "$(ls "$STORE/networks" | grep "^${N}n4$")"
+check "in use: its copy in /run" "id $id4" "$(grep ^id /run/img/net/nets/${N}n4)"
+rm -f /run/img/net/nets/${N}n4
+ip link del "$br4"
+check "after the reboot: ls, inspect" "${id4:0:12} ${N}n4|$sub4 yes" \
+	"$(img network ls --filter name=${N}n4 --format '{{.ID}} {{.Name}}')|$(img network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}} {{.Labels.keep}}' ${N}n4)"
+addr=$(nrun --rm --network ${N}n4 busybox ip -4 -o addr show eth0 | awk '{print $4}')
+check_re "after the reboot: a container on it, an address of its subnet" "^${sub4%%.0/24}\.[0-9]+/24$" "$addr"
+check "after the reboot: its bridge and its copy made again" "$br4|id $id4" \
+	"$(ls /sys/class/net | grep -x "$br4")|$(grep ^id /run/img/net/nets/${N}n4)"
+net_settled
+check "rm after the reboot: the name; no definition, copy or bridge left" "${N}n4|||" \
+	"$(img network rm ${N}n4)|$(ls "$STORE/networks" | grep "^${N}n4$")|$(ls /run/img/net/nets 2>/dev/null | grep "^${N}n4$")|$(ls /sys/class/net | grep -x "$br4")"
 finish
