@@ -471,8 +471,19 @@ static int binds_open(struct build *b, const struct bld_instr *in, struct binds 
 
 static int run_step_in(struct build *b, struct stage *st, const struct bld_instr *in, struct binds *bs)
 {
-	if (bld_flag(in, "security"))
-		return cm_error_set(b->err, -ENOTSUP, "RUN --security is not supported yet");
+	/* buildkit's entitlement: insecure only when the build was started
+	 * with it allowed; sandbox (the default) is the ordinary container */
+	const char *sec = bld_flag(in, "security");
+	bool insecure = false;
+	if (sec) {
+		if (strcmp(sec, "insecure") == 0)
+			insecure = true;
+		else if (strcmp(sec, "sandbox") != 0)
+			return cm_error_set(b->err, -EINVAL, "RUN --security=%s: sandbox or insecure", sec);
+		if (insecure && !b->o->allow_insecure)
+			return cm_error_set(b->err, -EPERM,
+					    "RUN --security=insecure: not allowed without img build --allow security.insecure");
+	}
 	int net = b->o->network;
 	const char *nf = bld_flag(in, "network");
 	if (nf) {
@@ -554,7 +565,10 @@ static int run_step_in(struct build *b, struct stage *st, const struct bld_instr
 				free(mounts);
 				mounts = nm;
 			}
-		if (by && asprintf(&what, "RUN %s%s\n%s%s%s", nf ? "--network=" : "", nf ? nf : "",
+		/* --security=insecure's result differs (a sandboxed RUN may fail
+		 * where it succeeds): it is in the key, sandbox is the default */
+		if (by && asprintf(&what, "RUN %s%s%s\n%s%s%s", nf ? "--network=" : "", nf ? nf : "",
+				   insecure ? " --security=insecure" : "",
 				   mounts ? mounts : "", bkey ? bkey : "", by) >= 0)
 			key = step_key(b, st, what, NULL);
 	}
@@ -593,7 +607,7 @@ static int run_step_in(struct build *b, struct stage *st, const struct bld_instr
 		return cm_error_set(b->err, r, "out of memory");
 	}
 	struct bld_run_req req = { .image = st->id, .argv = argv, .env = env, .network = net,
-				   .vols = mnt.vols, .tmpfs = mnt.tmpfs };
+				   .vols = mnt.vols, .tmpfs = mnt.tmpfs, .privileged = insecure };
 	struct ims_container *ct = NULL;
 	int code = 0;
 	r = b->o->ops->run(b->o->ops->ctx, b->s, &req, &ct, &code, b->err);
