@@ -54,6 +54,7 @@ struct build {
 	bool have_ig;
 	unsigned step, steps, stage_no, n_needed;
 	int code;
+	bool published; /* a step image was made: ims_store_sync at the end */
 };
 
 static void say(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -206,10 +207,12 @@ static int publish_tree(struct build *b, struct stage *st, const char *key,
 				     .skip_empty = true, .config = config,
 				     .created_by = created_by, .author = st->author,
 				     .created = b->o->epoch, .clamp = b->o->epoch,
-				     .tree_tmp = tree_path ? strrchr(tree_path, '/') + 1 : NULL };
+				     .tree_tmp = tree_path ? strrchr(tree_path, '/') + 1 : NULL,
+				     .batch = true };
 	char id[CM_DIGEST_STR_LEN];
 	if ((r = ims_image_derive(b->s, &d, id, NULL, b->err)) < 0)
 		return r;
+	b->published = true;
 	if ((r = ims_cache_put(b->s, key, id, b->err)) < 0)
 		return r;
 	if ((r = stage_set_image(b, st, id)) < 0)
@@ -1826,6 +1829,10 @@ int bld_build(struct ims_store *s, const struct bld_opts *o, char ret_id[CM_DIGE
 	for (size_t i = 0; i < b.cli.n; i++)
 		if (!b.cli_used[i] && !is_proxy(b.cli.k[i], strlen(b.cli.k[i])))
 			say(&b, "[Warning] one or more build-args [%s] were not consumed", b.cli.k[i]);
+	/* each step's publish made its data durable before naming it
+	 * (ims_derive_opts.batch); this makes the last names durable */
+	if (b.published && (r = ims_store_sync(s, err)) < 0)
+		goto out;
 	memcpy(ret_id, t->id, CM_DIGEST_STR_LEN);
 	r = 0;
 out:
