@@ -568,9 +568,15 @@ static int run_step_in(struct build *b, struct stage *st, const struct bld_instr
 				free(mounts);
 				mounts = nm;
 			}
-		/* --security=insecure's result differs (a sandboxed RUN may fail
-		 * where it succeeds): it is in the key, sandbox is the default */
-		if (by && asprintf(&what, "RUN %s%s%s\n%s%s%s", nf ? "--network=" : "", nf ? nf : "",
+		/* what the RUN could reach and do is in the key, as buildkit's
+		 * ExecOp digest has them: the network mode in effect (the build's
+		 * --network or the step's, "default" being the build's) and
+		 * --security=insecure (a sandboxed RUN may fail where it works) */
+		static const char *const netname[] = { [RUN_NET_NONE] = "none", [RUN_NET_HOST] = "host",
+							[RUN_NET_BRIDGE] = "bridge",
+							[RUN_NET_CONTAINER] = "container" };
+		const char *nn = net >= 0 && (size_t)net < CM_ARRAY_SIZE(netname) ? netname[net] : "?";
+		if (by && asprintf(&what, "RUN --network=%s%s\n%s%s%s", nn,
 				   insecure ? " --security=insecure" : "",
 				   mounts ? mounts : "", bkey ? bkey : "", by) >= 0)
 			key = step_key(b, st, what, NULL);

@@ -15,7 +15,23 @@ dirfd = re.compile(r'\d+<([^>]*)>')
 created_since_sync = None  # a file created in the store after the last sync
 counts = {'syncfs': 0, 'fsync': 0}
 bad = []
-for line in open(trace):
+# strace -f splits a call another process interrupted: "PID name(args
+# <unfinished ...>" then "PID <... name resumed>rest) = ret": joined here
+unfinished = re.compile(r'^(\d+) +(\w+\(.*) <unfinished \.\.\.>$')
+resumed = re.compile(r'^(\d+) +<\.\.\. \w+ resumed>(.*)$')
+pending = {}
+def calls():
+    for line in open(trace):
+        line = line.rstrip('\n')
+        u = unfinished.match(line)
+        if u:
+            pending[u.group(1)] = u.group(2)
+            continue
+        r = resumed.match(line)
+        if r and r.group(1) in pending:
+            line = r.group(1) + ' ' + pending.pop(r.group(1)) + r.group(2)
+        yield line
+for line in calls():
     m = call.match(line)
     if not m:
         continue
