@@ -5,7 +5,8 @@
 # one at the end, no per-file fsync of blobs, layers or index.json temps,
 # and every name in blobs/, layers/, layer-manifests/ and index.json given
 # only after a sync that follows the last file written (sync-order.py):
-# nothing is published before its data is durable.
+# nothing is published before its data is durable; a failed syncfs names
+# nothing of its step.
 . "$(dirname "$0")/buildlib.sh"
 need strace
 mkdir -p "$T/s/src"
@@ -45,6 +46,24 @@ strace -f -y -o "$tr" -e trace=syncfs,fsync,openat,linkat,renameat,renameat2 \
 	"$IMG_BIN" --root "$STORE" build --cgroup-parent "$CGP" --network none "$T/s" >"$T/out" 2>&1
 check "the cached rebuild" 0 $?
 check_re "a cached rebuild: no syncfs" "^syncfs 0 " "$(python3 "$(dirname "$0")/sync-order.py" "$STORE" "$tr")"
+# a sync that fails (strace's fault injection: syncfs gets EIO) publishes
+# nothing of its step: no blob, layer, content manifest or index entry, no
+# temp left; the steps before it stay, the build says why, exit 125
+names() { (cd "$STORE" && ls blobs/sha256 layers layer-manifests 2>/dev/null; cat index.json; ls -A tmp); }
+sed -i "s/^ENV A=.*/ENV A=eio$$/" "$T/s/Containerfile"
+before=$(names)
+out=$(strace -f -o /dev/null -e trace=syncfs -e inject=syncfs:error=EIO \
+	"$IMG_BIN" --root "$STORE" build --cgroup-parent "$CGP" --network none "$T/s" 2>&1); rc=$?
+check "a failed syncfs fails the build" 125 "$rc"
+check_re "it says so" "img: build: Containerfile:2: syncing the store $STORE: Input/output error" "$out"
+check "nothing of the step named, no temp left" "" "$(diff <(echo "$before") <(echo "$(names)"))"
+# the third syncfs fails: ENV and RUN are published, the COPY is not
+out=$(strace -f -o /dev/null -e trace=syncfs -e inject=syncfs:error=EIO:when=3 \
+	"$IMG_BIN" --root "$STORE" build --cgroup-parent "$CGP" --network none "$T/s" 2>&1); rc=$?
+check "the third syncfs failing" 125 "$rc"
+check_re "at the COPY" "Containerfile:4: syncing the store" "$out"
+out=$(build "$T/s" 2>&1); check "the build again" 0 $?
+check "the two steps before it from the cache" "2" "$(grep -c '^--> Using cache' <<<"$out")"
 check "nothing left behind" "" "$(nothing_left)"
 check "fsck" "$STORE: ok" "$(img fsck 2>&1)"
 finish
