@@ -137,6 +137,8 @@ struct bld_run_req {
 	int network;        /* enum run_netmode */
 	char **vols;        /* RUN --mount binds, docker -v's HOST:CTR[:ro] */
 	char **tmpfs;       /* RUN --mount=type=tmpfs: --tmpfs CTR[:OPTIONS] */
+	bool privileged;    /* RUN --security=insecure: img run --privileged's
+			     * container (every capability, no seccomp, rw /sys) */
 };
 
 /* What the caller (the tool) provides. run: create and run the container in
@@ -169,6 +171,8 @@ struct bld_opts {
 	char *const *ssh;          /* --ssh ID[=SOCKET] (default: $SSH_AUTH_SOCK) */
 	bool no_cache;
 	int network;               /* enum run_netmode */
+	bool allow_insecure;       /* --allow security.insecure: RUN --security=insecure
+				    * may run privileged (refused otherwise) */
 	int64_t epoch;             /* created and layer mtimes clamp (SOURCE_DATE_EPOCH) */
 	const struct bld_ops *ops;
 };

@@ -54,6 +54,7 @@ struct build {
 	bool have_ig;
 	unsigned step, steps, stage_no, n_needed;
 	int code;
+	bool published; /* a step image was made: ims_store_sync at the end */
 };
 
 static void say(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -206,10 +207,12 @@ static int publish_tree(struct build *b, struct stage *st, const char *key,
 				     .skip_empty = true, .config = config,
 				     .created_by = created_by, .author = st->author,
 				     .created = b->o->epoch, .clamp = b->o->epoch,
-				     .tree_tmp = tree_path ? strrchr(tree_path, '/') + 1 : NULL };
+				     .tree_tmp = tree_path ? strrchr(tree_path, '/') + 1 : NULL,
+				     .batch = true };
 	char id[CM_DIGEST_STR_LEN];
 	if ((r = ims_image_derive(b->s, &d, id, NULL, b->err)) < 0)
 		return r;
+	b->published = true;
 	if ((r = ims_cache_put(b->s, key, id, b->err)) < 0)
 		return r;
 	if ((r = stage_set_image(b, st, id)) < 0)
@@ -471,8 +474,19 @@ static int binds_open(struct build *b, const struct bld_instr *in, struct binds 
 
 static int run_step_in(struct build *b, struct stage *st, const struct bld_instr *in, struct binds *bs)
 {
-	if (bld_flag(in, "security"))
-		return cm_error_set(b->err, -ENOTSUP, "RUN --security is not supported yet");
+	/* buildkit's entitlement: insecure only when the build was started
+	 * with it allowed; sandbox (the default) is the ordinary container */
+	const char *sec = bld_flag(in, "security");
+	bool insecure = false;
+	if (sec) {
+		if (strcmp(sec, "insecure") == 0)
+			insecure = true;
+		else if (strcmp(sec, "sandbox") != 0)
+			return cm_error_set(b->err, -EINVAL, "RUN --security=%s: sandbox or insecure", sec);
+		if (insecure && !b->o->allow_insecure)
+			return cm_error_set(b->err, -EPERM,
+					    "RUN --security=insecure: not allowed without img build --allow security.insecure");
+	}
 	int net = b->o->network;
 	const char *nf = bld_flag(in, "network");
 	if (nf) {
@@ -554,7 +568,16 @@ static int run_step_in(struct build *b, struct stage *st, const struct bld_instr
 				free(mounts);
 				mounts = nm;
 			}
-		if (by && asprintf(&what, "RUN %s%s\n%s%s%s", nf ? "--network=" : "", nf ? nf : "",
+		/* what the RUN could reach and do is in the key, as buildkit's
+		 * ExecOp digest has them: the network mode in effect (the build's
+		 * --network or the step's, "default" being the build's) and
+		 * --security=insecure (a sandboxed RUN may fail where it works) */
+		static const char *const netname[] = { [RUN_NET_NONE] = "none", [RUN_NET_HOST] = "host",
+							[RUN_NET_BRIDGE] = "bridge",
+							[RUN_NET_CONTAINER] = "container" };
+		const char *nn = net >= 0 && (size_t)net < CM_ARRAY_SIZE(netname) ? netname[net] : "?";
+		if (by && asprintf(&what, "RUN --network=%s%s\n%s%s%s", nn,
+				   insecure ? " --security=insecure" : "",
 				   mounts ? mounts : "", bkey ? bkey : "", by) >= 0)
 			key = step_key(b, st, what, NULL);
 	}
@@ -593,7 +616,7 @@ static int run_step_in(struct build *b, struct stage *st, const struct bld_instr
 		return cm_error_set(b->err, r, "out of memory");
 	}
 	struct bld_run_req req = { .image = st->id, .argv = argv, .env = env, .network = net,
-				   .vols = mnt.vols, .tmpfs = mnt.tmpfs };
+				   .vols = mnt.vols, .tmpfs = mnt.tmpfs, .privileged = insecure };
 	struct ims_container *ct = NULL;
 	int code = 0;
 	r = b->o->ops->run(b->o->ops->ctx, b->s, &req, &ct, &code, b->err);
@@ -1812,6 +1835,10 @@ int bld_build(struct ims_store *s, const struct bld_opts *o, char ret_id[CM_DIGE
 	for (size_t i = 0; i < b.cli.n; i++)
 		if (!b.cli_used[i] && !is_proxy(b.cli.k[i], strlen(b.cli.k[i])))
 			say(&b, "[Warning] one or more build-args [%s] were not consumed", b.cli.k[i]);
+	/* each step's publish made its data durable before naming it
+	 * (ims_derive_opts.batch); this makes the last names durable */
+	if (b.published && (r = ims_store_sync(s, err)) < 0)
+		goto out;
 	memcpy(ret_id, t->id, CM_DIGEST_STR_LEN);
 	r = 0;
 out:

@@ -57,7 +57,7 @@ int ims_blob_writer_finish_tmp(struct ims_blob_writer *w,
 			       struct cm_error *err)
 {
 	ims_progress(w->label, w->size, w->size, true, w->prog);
-	if (!w->nosync && fsync(w->fd) < 0) {
+	if (!w->nosync && !w->s->batch && fsync(w->fd) < 0) {
 		int r = cm_neg_errno();
 		ims_blob_writer_abort(w);
 		return cm_error_setx(err, r, "fsync of a temp blob");
@@ -74,6 +74,11 @@ int ims_blob_publish_tmp(struct ims_store *s, const char *tmp,
 		return cm_error_set(err, -EINVAL, "invalid digest '%s'", digest);
 	const char *hex = digest + 7;
 	int r = 0;
+	if (s->batch) { /* linked after the batch's syncfs */
+		if ((r = ims_batch_add(s, IMS_PEND_LINK, s->tmpfd, tmp, s->blobsfd, hex, err)) < 0)
+			unlinkat(s->tmpfd, tmp, 0);
+		return r;
+	}
 	if (linkat(s->tmpfd, tmp, s->blobsfd, hex, 0) < 0 && errno != EEXIST)
 		r = cm_neg_errno();
 	unlinkat(s->tmpfd, tmp, 0);

@@ -598,6 +598,8 @@ static int adopt_tree(struct ims_store *s, const char *tmp, int fd, const char *
 	int r = ims_layer_manifest_write(s, fd, diffid, err);
 	if (r < 0)
 		return r;
+	if (s->batch)
+		return ims_batch_add(s, IMS_PEND_DIR, s->tmpfd, tmp, s->layersfd, diffid + 7, err);
 	if (syncfs(fd) < 0)
 		return cm_error_setx(err, cm_neg_errno(), "syncing layer %s", diffid);
 	if (renameat2(s->tmpfd, tmp, s->layersfd, diffid + 7, RENAME_NOREPLACE) < 0)
@@ -805,6 +807,8 @@ int ims_image_derive(struct ims_store *s, const struct ims_derive_opts *o,
 	int r = ims_store_lock_shared(s, err);
 	if (r < 0)
 		return r;
+	if (o->batch)
+		ims_batch_begin(s);
 	_cleanup_image_ struct ims_image *parent = NULL;
 	_cleanup_free_ char *cfg = NULL;
 	struct ims_desc *descs = NULL;
@@ -828,6 +832,12 @@ int ims_image_derive(struct ims_store *s, const struct ims_derive_opts *o,
 		*ret_layer = layer;
 out:
 	free(descs);
+	if (o->batch) { /* what a failure left queued: published (durable, unnamed) */
+		struct cm_error e2 = { 0 };
+		int k = ims_batch_end(s, r < 0 ? &e2 : err);
+		if (r == 0)
+			r = k;
+	}
 	ims_store_unlock_shared(s);
 	return r;
 }

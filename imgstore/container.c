@@ -461,7 +461,7 @@ static int build_init(int dfd, const char *hostname, bool durable)
 }
 
 static int ctr_config_json(const struct ims_container *c, const char *created,
-			   const char *const *cmd, char **ret, size_t *ret_len)
+			   const char *const *cmd, bool ephemeral, char **ret, size_t *ret_len)
 {
 	struct cm_jw w;
 	cm_jw_init(&w, 0);
@@ -480,6 +480,10 @@ static int ctr_config_json(const struct ims_container *c, const char *created,
 	for (size_t i = 0; cmd && cmd[i]; i++)
 		cm_jw_str(&w, cmd[i]);
 	cm_jw_arr_end(&w);
+	if (ephemeral) { /* its removal is not synced either (ims_container_remove) */
+		cm_jw_key(&w, "Ephemeral");
+		cm_jw_bool(&w, true);
+	}
 	cm_jw_obj_end(&w);
 	return cm_jw_finish(&w, ret, ret_len);
 }
@@ -582,7 +586,7 @@ int ims_container_create(struct ims_store *s, const struct ims_create_opts *o,
 		goto out;
 	}
 	size_t jl;
-	if ((r = ctr_config_json(&tmpl, created, o->cmd, &json, &jl)) < 0) {
+	if ((r = ctr_config_json(&tmpl, created, o->cmd, o->ephemeral, &json, &jl)) < 0) {
 		cm_error_set(err, r, "out of memory");
 		goto out;
 	}
@@ -873,7 +877,11 @@ int ims_container_remove(struct ims_store *s, const char *ref, bool force,
 	ims_tmpname(tmp, sizeof(tmp), "rm");
 	if (renameat(cfd, c->id, s->tmpfd, tmp) < 0)
 		return cm_error_setx(err, cm_neg_errno(), "removing container %.12s", c->id);
-	cm_fsync_dirfd(cfd);
+	/* an ephemeral container's creation was not synced: nor is its removal
+	 * (a crash may bring back either the container or nothing, as before) */
+	const struct cm_json *eph = cm_json_get(c->config, "Ephemeral");
+	if (!(cm_json_is(eph, CM_JSON_BOOL) && eph->b))
+		cm_fsync_dirfd(cfd);
 	r = cm_rm_rf_at(s->tmpfd, tmp);
 	if (r < 0)
 		return cm_error_setx(err, r, "removing %s/tmp/%s", s->root, tmp);

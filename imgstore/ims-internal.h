@@ -62,7 +62,36 @@ struct ims_store {
 	int runfd;
 	int lockfd;    /* run/store.lock */
 	int lock_depth;
+	bool batch;    /* batch.c: names queued, published after one syncfs */
+	struct ims_pend *pend;
+	size_t n_pend;
 };
+
+/* ---- batch.c: one syncfs for an image publish's names ---- */
+enum ims_pend_kind {
+	IMS_PEND_LINK, /* a blob: linked (exists: success), the temp unlinked */
+	IMS_PEND_FILE, /* a file renamed over the old one (index.json) */
+	IMS_PEND_DIR,  /* an unpacked layer: renamed unless there, else dropped */
+};
+struct ims_pend {
+	enum ims_pend_kind kind;
+	int from, to; /* the store's dir fds (not owned) */
+	char tmp[NAME_MAX + 1], name[NAME_MAX + 1];
+};
+/* From here on, blob temps are not fsynced and the names below are queued
+ * (ims_batch_add) until ims_batch_flush. */
+void ims_batch_begin(struct ims_store *s);
+int ims_batch_add(struct ims_store *s, enum ims_pend_kind kind, int from, const char *tmp, int to,
+		  const char *name, struct cm_error *err);
+/* One syncfs, then every queued name published in order; if the syncfs
+ * fails, the temps are dropped and nothing is published. */
+int ims_batch_flush(struct ims_store *s, struct cm_error *err);
+/* Flush and leave batch mode (whatever the flush's outcome). */
+int ims_batch_end(struct ims_store *s, struct cm_error *err);
+/* dirfd/name replaced by buf: durably (temp fsynced, renamed, dir fsynced),
+ * or in a batch the unsynced temp queued as an IMS_PEND_FILE. */
+int ims_store_replace_file(struct ims_store *s, int dirfd, const char *name, const void *buf,
+			   size_t len, mode_t mode, struct cm_error *err);
 
 int ims_store_lock_shared(struct ims_store *s, struct cm_error *err);
 void ims_store_unlock_shared(struct ims_store *s);

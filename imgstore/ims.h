@@ -27,6 +27,8 @@ void ims_store_free(struct ims_store *s);
 void ims_store_freep(struct ims_store **s);
 const char *ims_store_root(const struct ims_store *s);
 const char *ims_store_rundir(const struct ims_store *s);
+/* syncfs of the store's filesystem: what was published is durable. */
+int ims_store_sync(struct ims_store *s, struct cm_error *err);
 
 /* Read all of fd (at most max bytes, -EFBIG beyond; NUL-terminated). */
 int ims_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
@@ -343,6 +345,10 @@ struct ims_derive_opts {
 	const char *tree_tmp;    /* tree_fd's name in ROOT/tmp when it is a tree of
 				  * the caller's (not a container's): adopted as the
 				  * unpacked layer (renamed away), or NULL */
+	bool batch;              /* one syncfs for the layer, the blobs and
+				  * index.json (batch.c) instead of an fsync per
+				  * file and dir; the index's new name is left to
+				  * the next sync (img build: ims_store_sync last) */
 };
 int ims_image_derive(struct ims_store *s, const struct ims_derive_opts *o,
 		     char ret_id[CM_DIGEST_STR_LEN], bool *ret_layer, struct cm_error *err);

@@ -163,9 +163,9 @@ int ims_layer_manifest_write(struct ims_store *s, int dfd, const char *diffid,
 	int r = build(dfd, &text, &len);
 	if (r < 0)
 		return cm_error_setx(err, r, "recording the contents of layer %s", diffid);
-	r = ims_write_file_atomic(s->metafd, diffid + 7, text, len, 0444);
+	r = ims_store_replace_file(s, s->metafd, diffid + 7, text, len, 0444, err);
 	if (r < 0)
-		return cm_error_setx(err, r, "writing %s/layer-manifests/%s", s->root, diffid + 7);
+		return cm_error_prefix(err, r, "layer-manifests/%s", diffid + 7);
 	return 0;
 }
 

@@ -54,6 +54,7 @@ void ims_store_free(struct ims_store *s)
 	cm_close(&s->tmpfd);
 	cm_close(&s->runfd);
 	cm_close(&s->lockfd);
+	free(s->pend);
 	free(s->root);
 	free(s->rundir);
 	free(s);
@@ -404,6 +405,11 @@ int ims_index_write(struct ims_store *s, const struct ims_index *idx,
 	int r = cm_jw_finish(&w, &text, &len);
 	if (r < 0)
 		return cm_error_set(err, r, "out of memory");
+	if (s->batch) { /* the last name of the batch: all of them after one syncfs */
+		if ((r = ims_store_replace_file(s, s->rootfd, "index.json", text, len, 0644, err)) < 0)
+			return r;
+		return ims_batch_flush(s, err);
+	}
 	r = ims_write_file_atomic(s->rootfd, "index.json", text, len, 0644);
 	if (r < 0)
 		return cm_error_setx(err, r, "writing %s/index.json", s->root);

@@ -655,11 +655,17 @@ int ims_layer_unpack_fd(struct ims_store *s, int fd, const char *expect_diffid,
 	if (!ims_layer_exists(s, d)) {
 		if ((r = ims_layer_manifest_write(s, dfd, d, err)) < 0)
 			goto out;
-		if (syncfs(dfd) < 0) {
+		if (s->batch) { /* renamed into layers/ after the batch's syncfs */
+			if ((r = ims_batch_add(s, IMS_PEND_DIR, s->tmpfd, tmp, s->layersfd, d + 7, err)) < 0)
+				goto out;
+			made = false;
+		} else if (syncfs(dfd) < 0) {
 			r = cm_error_setx(err, cm_neg_errno(), "syncing layer %s", d);
 			goto out;
 		}
-		if (renameat2(s->tmpfd, tmp, s->layersfd, d + 7, RENAME_NOREPLACE) < 0) {
+		if (s->batch) {
+			/* queued above */
+		} else if (renameat2(s->tmpfd, tmp, s->layersfd, d + 7, RENAME_NOREPLACE) < 0) {
 			if (errno != EEXIST && errno != ENOTEMPTY) {
 				r = cm_error_setx(err, cm_neg_errno(), "publishing layer %s", d);
 				goto out;

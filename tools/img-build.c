@@ -83,6 +83,7 @@ static int build_run(void *ctx, struct ims_store *s, const struct bld_run_req *r
 	if (!c)
 		return cm_error_set(e, -ENOMEM, "out of memory");
 	c->network = (enum run_netmode)req->network;
+	c->privileged = req->privileged; /* RUN --security=insecure */
 	if (b->cgroup_parent && !(c->cgroup_parent = strdup(b->cgroup_parent)))
 		return cm_error_set(e, -ENOMEM, "out of memory");
 	if (!(c->cgroup_root = strdup(run_cgroup_default_root())))
@@ -244,7 +245,7 @@ int img_cmd_build(int argc, char **argv)
 	_cleanup_free_ char **tags = NULL, **bargs = NULL, **labels = NULL, **secrets = NULL, **ssh = NULL;
 	size_t n_tags = 0, n_bargs = 0, n_labels = 0, n_secrets = 0, n_ssh = 0;
 	const char *file = NULL, *target = NULL, *iidfile = NULL, *cgparent = NULL, *pull = "missing";
-	bool no_cache = false, quiet = false;
+	bool no_cache = false, quiet = false, allow_insecure = false;
 	enum run_netmode net = RUN_NET_BRIDGE;
 	struct cm_error e = { 0 };
 	int o;
@@ -282,6 +283,13 @@ int img_cmd_build(int argc, char **argv)
 			r = strv_add(&secrets, &n_secrets, optarg);
 			break;
 		}
+		case OPT_ALLOW:
+			/* buildx's entitlements: only security.insecure means
+			 * something to a local build (network.host is --network) */
+			if (strcmp(optarg, "security.insecure") != 0)
+				return img_fail("build: invalid --allow '%s' (only security.insecure is supported)", optarg);
+			allow_insecure = true;
+			break;
 		case OPT_SSH:
 			/* default|ID[=SOCKET] (docker's; one socket, not keys) */
 			if (!*optarg || *optarg == '=' || strchr(optarg, ','))
@@ -368,7 +376,8 @@ int img_cmd_build(int argc, char **argv)
 					.text = text, .len = len, .context = ctxfd, .build_args = bargs,
 					.labels = labels, .target = target, .no_cache = no_cache,
 					.secrets = secrets, .ssh = ssh, .context_path = ctxpath,
-					.network = (int)net, .epoch = epoch },
+					.network = (int)net, .allow_insecure = allow_insecure,
+					.epoch = epoch },
 			   tags, n_tags, iidfile);
 out:
 	bld_tmpdir_remove(tmpctx);

@@ -36,6 +36,7 @@ enum {
 	OPT_DETACHKEYS,
 	OPT_IPV6, OPT_IP6,
 	OPT_NOSTDIN,
+	OPT_ALLOW,
 };
 
 /* One option of a verb. */

@@ -419,6 +419,8 @@ static const struct img_opt cp_opts[] = {
 };
 
 static const struct img_opt build_opts[] = {
+	{ "allow", 0, "list", OPT_ALLOW,
+	  "Allow extra privileged entitlement (\"security.insecure\": RUN --security=insecure runs privileged)", 0 },
 	{ "build-arg", 0, "list", OPT_BUILDARG, "Set build-time variables", 0 },
 	{ "cgroup-parent", 0, "string", OPT_CGPARENT, "Set the parent cgroup for the \"RUN\" instructions during build", 0 },
 	{ "file", 'f', "string", 'f', "Name of the Dockerfile (default: 'PATH/Containerfile', then 'PATH/Dockerfile'; - reads STDIN)", 0 },

@@ -5,7 +5,8 @@
 # the later ones only, so do a changed instruction and a changed build arg
 # a RUN sees; --no-cache rebuilds; the same inputs give the same image
 # digest, in this store and in another one, whatever the files' mtimes;
-# SOURCE_DATE_EPOCH sets created and clamps the layers' times.
+# SOURCE_DATE_EPOCH sets created and clamps the layers' times; a RUN's
+# network mode is in its key.
 . "$(dirname "$0")/buildlib.sh"
 runc() { img run --rm --pull=never --cgroup-parent "$CGP" --network none "$@"; }
 mkdir -p "$T/c/src"
@@ -71,6 +72,22 @@ check_re "SOURCE_DATE_EPOCH: another image" "^sha256:" "$out"
 check "created from SOURCE_DATE_EPOCH" "2001-09-09T01:46:40Z" "$(img inspect -f '{{.Created}}' sde)"
 check "a RUN's file clamped" "1000000000" "$(runc sde stat -c %Y /cat)"
 check "a COPY's older file kept" "978307200" "$(runc sde stat -c %Y /keep)"
+# the network mode a RUN has is in its key (buildkit's ExecOp has it): the
+# build's --network, or the step's own; RUN --network=X and a build with
+# --network X are the same step
+ctx n <<'CF'
+FROM busybox
+RUN echo net > /n
+CF
+out=$(build "$T/n" 2>&1); check "network: --network none" "0 0" "$(hits "$out")"
+out=$(build "$T/n" 2>&1); check "network: again, cached" "0 1" "$(hits "$out")"
+out=$(build --network host "$T/n" 2>&1); check "network: --network host is another step" "0 0" "$(hits "$out")"
+out=$(build --network host "$T/n" 2>&1); check "network: host again, cached" "0 1" "$(hits "$out")"
+sed -i 's/^RUN /RUN --network=none /' "$T/n/Containerfile"
+out=$(build --network host "$T/n" 2>&1); check "network: RUN --network=none is --network none's step" "0 1" "$(hits "$out")"
+sed -i 's/^RUN --network=none /RUN --network=default /' "$T/n/Containerfile"
+out=$(build "$T/n" 2>&1); check "network: RUN --network=default is the build's" "0 1" "$(hits "$out")"
+out=$(build --network host "$T/n" 2>&1); check "network: default under --network host is host's" "0 1" "$(hits "$out")"
 check "nothing left behind" "" "$(nothing_left)"
 check "fsck" "$STORE: ok" "$(img fsck 2>&1)"
 finish
