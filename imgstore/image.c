@@ -132,23 +132,12 @@ static int add_repo_digest(struct ims_image *img, const char *rd)
 	return 0;
 }
 
-/* length of the repository part of a normalized NAME:TAG or REPO@DIGEST */
-static size_t repo_len(const char *s)
-{
-	const char *at = strchr(s, '@');
-	if (at)
-		return (size_t)(at - s);
-	int off = ims_ref_tag_offset(s);
-	return off >= 0 ? (size_t)off : strlen(s);
-}
-
 const char *ims_image_repo_digest(const struct ims_image *img, const char *name)
 {
-	size_t n = repo_len(name);
 	for (size_t k = 0; k < img->n_repo_digests; k++) {
 		const char *rd = img->repo_digests[k];
-		if (repo_len(rd) == n && strncmp(rd, name, n) == 0)
-			return rd + n + 1;
+		if (ims_ref_same_repo(rd, name))
+			return rd + ims_ref_repo_len(rd) + 1;
 	}
 	return img->digest;
 }
@@ -237,11 +226,10 @@ static int resolve_in(struct ims_store *s, const struct ims_index *idx,
 		_cleanup_free_ char *full = NULL;
 		_cleanup_free_ char *repo = at ? strndup(ref, (size_t)(at - ref)) : NULL;
 		if (repo && ims_ref_normalize(repo, &full, NULL) == 0) {
-			size_t n = repo_len(full);
 			for (size_t i = 0; i < idx->n; i++) {
 				const char *rd = idx->e[i].repo_digest;
-				if (rd && repo_len(rd) == n && strncmp(rd, full, n) == 0 &&
-				    strcmp(rd + n + 1, d) == 0)
+				if (rd && ims_ref_same_repo(rd, full) &&
+				    strcmp(rd + ims_ref_repo_len(rd) + 1, d) == 0)
 					return load_entry(s, idx, i, ret, err);
 			}
 		}

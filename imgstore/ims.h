@@ -45,6 +45,10 @@ const char *ims_ref_short(const char *full);
 /* Split a normalized or short "repo:tag" at the tag colon: returns the
  * offset of ':' (the tag starts after it), or -1 if there is no tag. */
 int ims_ref_tag_offset(const char *ref);
+/* Length of the repository part of a NAME:TAG or REPO@DIGEST (all of it
+ * if it has neither), and whether two such references share it. */
+size_t ims_ref_repo_len(const char *ref);
+bool ims_ref_same_repo(const char *a, const char *b);
 /* True if s is 1..64 lowercase hex digits (an id prefix). */
 bool ims_ref_is_id_prefix(const char *s);
 

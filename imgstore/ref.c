@@ -164,6 +164,21 @@ const char *ims_ref_short(const char *full)
 	return full;
 }
 
+size_t ims_ref_repo_len(const char *ref)
+{
+	const char *at = strchr(ref, '@');
+	if (at)
+		return (size_t)(at - ref);
+	int off = ims_ref_tag_offset(ref);
+	return off >= 0 ? (size_t)off : strlen(ref);
+}
+
+bool ims_ref_same_repo(const char *a, const char *b)
+{
+	size_t n = ims_ref_repo_len(a);
+	return ims_ref_repo_len(b) == n && strncmp(a, b, n) == 0;
+}
+
 bool ims_ref_is_id_prefix(const char *s)
 {
 	size_t n = 0;

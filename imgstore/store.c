@@ -287,6 +287,15 @@ int ims_index_put(struct ims_index *idx, const char *digest, int64_t size,
 	return ims_index_put_rd(idx, digest, size, name, NULL);
 }
 
+/* Another entry than i of digest carries repo digest rd. */
+static bool index_has_rd(const struct ims_index *idx, size_t i, const char *digest, const char *rd)
+{
+	for (size_t j = 0; j < idx->n; j++)
+		if (j != i && strcmp(idx->e[j].digest, digest) == 0 && cm_streq(idx->e[j].repo_digest, rd))
+			return true;
+	return false;
+}
+
 int ims_index_put_rd(struct ims_index *idx, const char *digest, int64_t size,
 		     const char *name, const char *repo_digest)
 {
@@ -294,6 +303,16 @@ int ims_index_put_rd(struct ims_index *idx, const char *digest, int64_t size,
 	for (size_t i = 0; i < idx->n;) {
 		struct ims_index_ent *e = &idx->e[i];
 		bool same = strcmp(e->digest, digest) == 0;
+		/* a name moving to another image leaves the old one its repo
+		 * digest, unnamed (docker: REPO <none> DIGEST in images
+		 * --digests, the image dangling until pruned) */
+		if (name && !same && cm_streq(e->name, name) && e->repo_digest &&
+		    !index_has_rd(idx, i, e->digest, e->repo_digest)) {
+			free(e->name);
+			e->name = NULL;
+			i++;
+			continue;
+		}
 		/* an unnamed entry goes when the digest gets a name or the repo
 		 * digest it carries is put again; one carrying another repo
 		 * digest stays (docker keeps every repo digest of an image) */

@@ -259,6 +259,49 @@ out:
 	return 0;
 }
 
+/* fn over the endpoints of ref until one succeeds: docker.io's mirrors
+ * first, in order, as docker does (a mirror that fails, down or without the
+ * image, hands over to the next one), the registry itself last; its error
+ * is the one returned. fn takes back what a failed try published. */
+static int each_endpoint(const struct reg_ref *ref, const struct reg_opts *ro,
+			 int (*fn)(struct reg_client *c, void *ctx, struct cm_error *err), void *ctx,
+			 struct cm_error *err)
+{
+	const struct reg_config *cf;
+	int r = reg_config_get(&cf, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; strcmp(ref->domain, "docker.io") == 0 && i < cf->n_mirrors; i++) {
+		const char *m = cf->mirrors[i];
+		bool http = strncmp(m, "http://", 7) == 0;
+		_cleanup_free_ char *host = strndup(m + (http ? 7 : 8), strcspn(m + (http ? 7 : 8), "/"));
+		_cleanup_client_ struct reg_client *c = NULL;
+		struct cm_error me = { 0 };
+		if (!host)
+			return cm_error_set(err, -ENOMEM, "out of memory");
+		if (reg_client_new_at(host, http ? "http" : "https", ref->repo, ro, &c, &me) >= 0 &&
+		    fn(c, ctx, &me) >= 0)
+			return 0;
+	}
+	_cleanup_client_ struct reg_client *c = NULL;
+	if ((r = reg_client_new(ref, ro, &c, err)) < 0)
+		return r;
+	return fn(c, ctx, err);
+}
+
+struct pull_ctx {
+	struct ims_store *s;
+	const struct reg_ref *ref;
+	const struct reg_pull_opts *o;
+	struct reg_pull_result *ret;
+};
+
+static int pull_one(struct reg_client *c, void *ctx, struct cm_error *err)
+{
+	struct pull_ctx *x = ctx;
+	return pull_from(c, x->s, x->ref, x->o, x->ret, err);
+}
+
 int reg_pull(struct ims_store *s, const struct reg_ref *ref, const struct reg_pull_opts *o,
 	     struct reg_pull_result *ret, struct cm_error *err)
 {
@@ -268,25 +311,24 @@ int reg_pull(struct ims_store *s, const struct reg_ref *ref, const struct reg_pu
 	if (r < 0 || (r = reg_config_concurrency(o->parallel, false, &po.parallel, err)) < 0)
 		return r;
 	event(o, REG_EV_PULLING, ref->digest[0] ? ref->digest : ref->tag, 0, 0);
-	/* docker.io through its mirrors first, in order, as docker does: a
-	 * mirror that fails (down, no such image) hands over to the next one,
-	 * docker.io itself last. What a failed try published is taken back. */
-	if (strcmp(ref->domain, "docker.io") == 0) {
-		for (size_t i = 0; i < cf->n_mirrors; i++) {
-			const char *m = cf->mirrors[i];
-			bool http = strncmp(m, "http://", 7) == 0;
-			_cleanup_free_ char *host = strndup(m + (http ? 7 : 8), strcspn(m + (http ? 7 : 8), "/"));
-			_cleanup_client_ struct reg_client *c = NULL;
-			struct cm_error me = { 0 };
-			if (!host)
-				return cm_error_set(err, -ENOMEM, "out of memory");
-			if (reg_client_new_at(host, http ? "http" : "https", ref->repo, &o->reg, &c, &me) >= 0 &&
-			    pull_from(c, s, ref, &po, ret, &me) >= 0)
-				return 0;
-		}
-	}
-	_cleanup_client_ struct reg_client *c = NULL;
-	if ((r = reg_client_new(ref, &o->reg, &c, err)) < 0)
-		return r;
-	return pull_from(c, s, ref, &po, ret, err);
+	struct pull_ctx x = { s, ref, &po, ret };
+	return each_endpoint(ref, &o->reg, pull_one, &x, err);
+}
+
+struct tags_ctx {
+	char ***ret;
+	size_t *ret_n;
+};
+
+static int tags_one(struct reg_client *c, void *ctx, struct cm_error *err)
+{
+	struct tags_ctx *x = ctx;
+	return reg_tags_list(c, x->ret, x->ret_n, err);
+}
+
+int reg_pull_tags(const struct reg_ref *ref, const struct reg_opts *o, char ***ret, size_t *ret_n,
+		  struct cm_error *err)
+{
+	struct tags_ctx x = { ret, ret_n };
+	return each_endpoint(ref, o, tags_one, &x, err);
 }

@@ -216,6 +216,10 @@ int reg_pull(struct ims_store *s, const struct reg_ref *ref,
 
 /* GET /v2/REPO/tags/list: the tags (each malloc'd, the array too). */
 int reg_tags_list(struct reg_client *c, char ***ret, size_t *ret_n, struct cm_error *err);
+/* The tags of ref's repository (pull -a) from the endpoints a pull of it
+ * uses: docker.io's registry-mirrors first, in order, the registry last. */
+int reg_pull_tags(const struct reg_ref *ref, const struct reg_opts *o, char ***ret, size_t *ret_n,
+		  struct cm_error *err);
 
 /* ---- credentials (reg-cred.c) ------------------------------------------ */
 

@@ -246,12 +246,9 @@ int img_pull_all_tags(struct ims_store *s, const char *name, const struct img_pu
 	char **tags = NULL;
 	size_t n = 0;
 	int rc = 0;
-	{
-		_cleanup_client_ struct reg_client *c = NULL;
-		struct reg_opts ro = { .insecure = a->insecure };
-		if (reg_client_new(&ref, &ro, &c, &e) < 0 || reg_tags_list(c, &tags, &n, &e) < 0)
-			rc = img_fail("pull %s: %s", name, e.msg);
-	}
+	struct reg_opts ro = { .insecure = a->insecure };
+	if (reg_pull_tags(&ref, &ro, &tags, &n, &e) < 0)
+		rc = img_fail("pull %s: %s", name, e.msg);
 	_cleanup_free_ char *full = reg_ref_repo_full(&ref);
 	for (size_t i = 0; i < n; i++) {
 		char one[700];

@@ -208,6 +208,47 @@ static bool images_filter_one(const struct img_filter *f, void *ctx)
 	return false;
 }
 
+/* Row k of img in docker images (false: no such row). Its names first, each
+ * with the digest recorded for its repository; then, as docker does, a
+ * REPO <none> DIGEST row for each repo digest of a repository no name of the
+ * image is in (pulled by digest, or its tag moved to another image): one
+ * per digest with --digests, one per repository without; an image with
+ * neither names nor repo digests is the one <none> <none> row. */
+static bool image_row(const struct ims_image *img, size_t k, bool digests, char *repo, size_t sz,
+		      const char **ret_tag, const char **ret_digest)
+{
+	*ret_tag = "<none>";
+	if (k < img->n_names) {
+		const char *sh = ims_ref_short(img->names[k]);
+		int off = ims_ref_tag_offset(sh);
+		snprintf(repo, sz, "%.*s", off, sh);
+		*ret_tag = sh + off + 1;
+		*ret_digest = ims_image_repo_digest(img, img->names[k]);
+		return true;
+	}
+	k -= img->n_names;
+	if (!img->n_names && !img->n_repo_digests) {
+		snprintf(repo, sz, "<none>");
+		*ret_digest = img->digest;
+		return k == 0;
+	}
+	if (k >= img->n_repo_digests)
+		return false;
+	const char *rd = img->repo_digests[k];
+	for (size_t i = 0; i < img->n_names; i++)
+		if (ims_ref_same_repo(img->names[i], rd))
+			return false;
+	if (!digests && k > 0 && ims_ref_same_repo(img->repo_digests[k - 1], rd))
+		return false; /* sorted: that repository has its row */
+	const char *sh = ims_ref_short(rd);
+	size_t n = ims_ref_repo_len(sh);
+	if (sh[n] != '@')
+		return false; /* not REPO@DIGEST */
+	snprintf(repo, sz, "%.*s", (int)n, sh);
+	*ret_digest = sh + n + 1;
+	return true;
+}
+
 int img_cmd_images(int argc, char **argv)
 {
 	bool quiet = false, notrunc = false, digests = false, all = false;
@@ -281,16 +322,12 @@ int img_cmd_images(int argc, char **argv)
 		time_t ct = (time_t)img->created;
 		gmtime_r(&ct, &tm);
 		strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
-		size_t rows = img->n_names ? img->n_names : 1;
+		size_t rows = img->n_names + img->n_repo_digests + 1;
 		for (size_t k = 0; k < rows && rc == 0; k++) {
-			char repo[512] = "<none>";
-			const char *tag = "<none>";
-			if (img->n_names) {
-				const char *sh = ims_ref_short(img->names[k]);
-				int off = ims_ref_tag_offset(sh);
-				snprintf(repo, sizeof(repo), "%.*s", off, sh);
-				tag = sh + off + 1;
-			}
+			char repo[512];
+			const char *tag, *digest;
+			if (!image_row(img, k, digests, repo, sizeof(repo), &tag, &digest))
+				continue;
 			if (filter) {
 				char want[512];
 				snprintf(want, sizeof(want), "%s", filter);
@@ -312,7 +349,7 @@ int img_cmd_images(int argc, char **argv)
 			}
 			const char *kv[] = {
 				"Containers", "N/A", "CreatedAt", created, "CreatedSince", since,
-				"Digest", img->n_names ? ims_image_repo_digest(img, img->names[k]) : img->digest, "ID", id, "Repository", repo, "SharedSize", "N/A",
+				"Digest", digest, "ID", id, "Repository", repo, "SharedSize", "N/A",
 				"Size", size, "Tag", tag, "UniqueSize", "N/A", "VirtualSize", size,
 			};
 			_cleanup_json_ struct cm_json *row = cm_tpl_strmap(kv, CM_ARRAY_SIZE(kv) / 2);

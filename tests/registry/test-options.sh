@@ -13,6 +13,7 @@ export https_proxy=http://127.0.0.1:1 HTTPS_PROXY=http://127.0.0.1:1 no_proxy=12
 unset http_proxy HTTP_PROXY ALL_PROXY all_proxy
 
 registry_start plain
+PLAIN=$REG
 src() { "$IMG_BIN" --root "$T/src" "$@"; }
 src import --busybox busybox >/dev/null && src save --format oci-dir -o "$T/lay" busybox ||
 	{ fail "source image"; finish; }
@@ -34,6 +35,25 @@ check_fails "mirror down: docker.io tried last (refused here)" "pull busybox: " 
 check "mirror down: store unchanged" "$before" "$(store_state)"
 printf '{"registry-mirrors":["ftp://%s"]}\n' "$REG" > "$IMG_DAEMON_CONFIG"
 check_fails "a bad mirror URL" "pull busybox: .*registry mirror \"ftp://" img pull busybox
+# pull -a: the tag list through the mirrors too (docker.io unreachable
+# here), a mirror without the repository handing over to the next
+registry_start empty
+push_layout "$T/lay" "$PLAIN/library/busybox:2" || fail "skopeo push busybox:2 to the mirror"
+printf '{"registry-mirrors":["http://127.0.0.1:1", "http://%s", "http://%s/"]}\n' "$REG" "$PLAIN" > "$IMG_DAEMON_CONFIG"
+out=$(img pull -a busybox 2>&1); rc=$?
+check "mirror: pull -a busybox through the third mirror" 0 "$rc"
+check "mirror: pull -a: every tag the mirror has" "2 latest" \
+	"$(img images --format '{{.Tag}}' busybox | sort | paste -sd' ')"
+check_re "mirror: the tag list came from the mirror" '"GET /v2/library/busybox/tags/list' "$(cat "$T/reg-plain/log")"
+check_re "mirror: the mirror without the repository was asked first" '"GET /v2/library/busybox/tags/list' \
+	"$(cat "$T/reg-empty/log")"
+img rmi busybox busybox:2 >/dev/null
+printf '{"registry-mirrors":["http://127.0.0.1:1", "http://%s"]}\n' "$REG" > "$IMG_DAEMON_CONFIG"
+before=$(store_state)
+check_fails "mirror: pull -a, no mirror has it: docker.io tried last (refused here)" "pull busybox: " img pull -a busybox
+check "mirror: pull -a failed: store unchanged" "$before" "$(store_state)"
+registry_stop "$REG_PID"
+REG=$PLAIN
 rm -f "$IMG_DAEMON_CONFIG"
 check_fails "mirror: a non-docker.io image never goes to a mirror" "pull 127.0.0.1:1/x:1: " img pull 127.0.0.1:1/x:1
 

@@ -82,6 +82,19 @@ static void test_short(void **state)
 	assert_int_equal(ims_ref_tag_offset("a:b"), 1);
 }
 
+static void test_repo(void **state)
+{
+	(void)state;
+	assert_int_equal(ims_ref_repo_len("localhost:5000/a:t"), 16);
+	assert_int_equal(ims_ref_repo_len("localhost:5000/a@sha256:00"), 16);
+	assert_int_equal(ims_ref_repo_len("localhost:5000/a"), 16);
+	assert_true(ims_ref_same_repo("localhost:5000/a:t", "localhost:5000/a@sha256:00"));
+	assert_true(ims_ref_same_repo("docker.io/library/x:1", "docker.io/library/x:2"));
+	assert_false(ims_ref_same_repo("localhost:5000/a:t", "localhost:5000/ab@sha256:00"));
+	assert_false(ims_ref_same_repo("localhost:5000/ab:t", "localhost:5000/a@sha256:00"));
+	assert_false(ims_ref_same_repo("localhost:5001/a:t", "localhost:5000/a:t"));
+}
+
 static void test_id_prefix(void **state)
 {
 	(void)state;
@@ -116,6 +129,7 @@ int main(void)
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_short),
+		cmocka_unit_test(test_repo),
 		cmocka_unit_test(test_id_prefix),
 		cmocka_unit_test(test_time),
 	};
