@@ -106,6 +106,18 @@ void cm_tmpname(char *buf, size_t bufsz, const char *prefix)
 	snprintf(buf, bufsz, "%s.%d.%lu", prefix, (int)getpid(), c);
 }
 
+struct __dirstream *cm_opendir_at(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d && fd >= 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 static int rm_rf_depth(int dirfd, const char *name, int depth);
 
 static int rm_rf_children(int dfd, int depth)

@@ -43,6 +43,10 @@ int cm_flock_at(int dirfd, const char *name, int op);
 /* Remove path below dirfd recursively without following any symlink.
  * Missing entries are not an error. */
 int cm_rm_rf_at(int dirfd, const char *name);
+/* A DIR stream over a new descriptor of the directory dirfd (dirfd stays
+ * the caller's); NULL with errno set. Close it with closedir. */
+struct __dirstream;
+struct __dirstream *cm_opendir_at(int dirfd);
 
 /* Raise RLIMIT_NOFILE's soft limit to its hard limit (never above: root may
  * lack CAP_SYS_RESOURCE). Returns the resulting soft limit. */

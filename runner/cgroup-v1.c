@@ -145,6 +145,8 @@ static int v1_extra(struct run_cgroup *cg, const struct run_limits *lim, struct 
 		return r;
 	if (lim->oom_kill_disable && (r = knob(cg, "memory", "memory.oom_control", "1", err)) < 0)
 		return r;
+	if (lim->swappiness_set && (r = knob_int(cg, "memory", "memory.swappiness", lim->swappiness, err)) < 0)
+		return r;
 	if (lim->blkio_weight > 0) {
 		static const char *const files[] = { "blkio.weight", "blkio.bfq.weight" };
 		for (size_t i = 0; i < CM_ARRAY_SIZE(files); i++) {

@@ -168,6 +168,11 @@ static int v2_limits(struct run_cgroup *cg, const struct run_limits *lim, struct
 	/* --memory-reservation: memory.low; --blkio-weight where the kernel
 	 * has a weight; --cpuset-cpus where cpuset is enabled; v2 has no
 	 * --oom-kill-disable (docker ignores it there too) */
+	/* an OCI spec's memory.swappiness: v2 has no such file; ignored with
+	 * a warning, as runc does (its v2 manager has no knob for it) */
+	if (lim->swappiness_set)
+		fprintf(stderr, "warning: linux.resources.memory.swappiness %u ignored: cgroup v2 has no memory.swappiness\n",
+			(unsigned)lim->swappiness);
 	if (lim->memory_reservation > 0) {
 		snprintf(b, sizeof(b), "%lld", (long long)lim->memory_reservation);
 		if ((r = knob(cg, "memory.low", b, err)) < 0)

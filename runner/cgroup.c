@@ -6,6 +6,8 @@
  * not. */
 #include "run-internal.h"
 
+#include "cm-fs.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -122,6 +124,8 @@ int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim, bool 
 				    CM_ARRAY_SIZE(rules) - run_cgroup_n_default_devices);
 	for (size_t i = 0; i < n_devices; i++) {
 		const struct run_device *d = &devices[i];
+		if (d->type == 'p')
+			continue; /* a FIFO: no device of the cgroup's */
 		rules[n++] = (struct run_dev_rule){
 			.type = d->type,
 			.major = d->major == RUN_DEV_ANY ? -1 : (int32_t)d->major,
@@ -228,12 +232,9 @@ static void walk_below(int dirfd, int depth, void (*fn)(int, const char *, int, 
 {
 	if (depth >= CG_MAX_DEPTH)
 		return;
-	int dfd = dup(dirfd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		cm_close(&dfd);
+	DIR *d = cm_opendir_at(dirfd);
+	if (!d)
 		return;
-	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))

@@ -195,62 +195,36 @@ static int open_source(struct child_ctx *cx, const struct run_mount_op *o)
 	}
 }
 
-/* The host's devices below from (a directory of /dev) as nodes below to
- * (its counterpart in the container's /dev): char and block nodes with
- * their modes and owners, directories made as needed, symlinks and
- * everything else left out. */
-static void copy_devices(struct child_ctx *cx, int from, int to, int depth)
+/* A node of linux.devices (or --device) made in the container's /dev, as
+ * runc makes them: mknod with the spec's type and numbers, then its mode
+ * (exactly, not under the umask) and owner. The parent is resolved in-root
+ * and must be our /dev tmpfs (or a directory made in it); a node already
+ * there is one of the checked defaults, which stays. */
+static void make_node(struct child_ctx *cx, int rootfd, const struct run_mount_op *o)
 {
-	/* docker's list leaves these out; ptmx would be the host's devpts */
-	static const char *const skip[] = { "pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts",
-					    ".udev", "console", "ptmx" };
-	int dfd = dup(from);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		cm_close(&dfd);
-		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "listing the host's devices");
-	}
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		const char *n = de->d_name;
-		bool skipped = !strcmp(n, ".") || !strcmp(n, "..");
-		for (size_t i = 0; depth == 0 && i < CM_ARRAY_SIZE(skip); i++)
-			skipped = skipped || !strcmp(n, skip[i]);
-		struct stat st;
-		if (skipped || fstatat(from, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode) && depth < 4) {
-			_cleanup_close_ int sub = openat(from, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0 || (mkdirat(to, n, st.st_mode & 07777) < 0 && errno != EEXIST))
-				continue;
-			_cleanup_close_ int tsub = openat(to, n, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (tsub >= 0)
-				copy_devices(cx, sub, tsub, depth + 1);
-		} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-			if (mknodat(to, n, st.st_mode & (S_IFMT | 07777), st.st_rdev) < 0) {
-				if (errno == EEXIST)
-					continue; /* one of the checked defaults */
-				closedir(d);
-				child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "--privileged: device /dev/.../%s", n);
-			}
-			(void)fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-		}
-	}
-	closedir(d);
-}
-
-/* --privileged: docker gives the container every device of the host. Runs
- * before pivot_root, where /dev is still the host's. */
-static void host_devices(struct child_ctx *cx, int rootfd)
-{
+	char dir[256];
+	snprintf(dir, sizeof(dir), "%s", o->target);
+	char *slash = strrchr(dir, '/'), *name = slash + 1;
+	*slash = '\0';
+	int r = mkpath_in_root(rootfd, dir, false);
+	if (r < 0)
+		child_fail(cx, RUN_EXIT_IMG, r, "device %s: its directory", o->target);
+	_cleanup_close_ int pfd = open_in_root(rootfd, dir, O_PATH | O_DIRECTORY);
 	_cleanup_close_ int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
 	struct statfs sf;
-	if (dev < 0 || fstatfs(dev, &sf) < 0 || sf.f_type != TMPFS_MAGIC)
-		child_fail(cx, RUN_EXIT_IMG, dev < 0 ? dev : 0, "--privileged devices: /dev is not our tmpfs");
-	_cleanup_close_ int host = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (host < 0)
-		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "the host's /dev");
-	copy_devices(cx, host, dev, 0);
+	struct stat ps, ds;
+	if (pfd < 0 || dev < 0 || fstatfs(pfd, &sf) < 0 || sf.f_type != TMPFS_MAGIC || fstat(pfd, &ps) < 0 ||
+	    fstat(dev, &ds) < 0 || ps.st_dev != ds.st_dev)
+		child_fail(cx, RUN_EXIT_IMG, pfd < 0 ? pfd : 0, "device %s: not in our /dev tmpfs", o->target);
+	if (mknodat(pfd, name, o->node_mode, makedev(o->dev_major, o->dev_minor)) < 0) {
+		if (errno == EEXIST)
+			return;
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "device %s: mknod", o->target);
+	}
+	if (fchownat(pfd, name, o->node_uid, o->node_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fchmodat(pfd, name, o->node_mode & 07777, 0) < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "device %s: owner %u:%u, mode %o", o->target,
+			   (unsigned)o->node_uid, (unsigned)o->node_gid, (unsigned)(o->node_mode & 07777));
 }
 
 /* One op of the plan; src from open_source() (the caller closes it). */
@@ -262,8 +236,8 @@ static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op
 	struct stat st;
 
 	switch (o->op) {
-	case RUN_MOP_HOSTDEVS:
-		host_devices(cx, rootfd);
+	case RUN_MOP_MKNOD:
+		make_node(cx, rootfd, o);
 		return;
 	case RUN_MOP_FS:
 		r = mkpath_in_root(rootfd, o->target, false);
@@ -336,7 +310,7 @@ static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op
 			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "binding %s read-only", o->target);
 		break;
 	case RUN_MOP_SYMLINK:
-	case RUN_MOP_HOSTDEVS:
+	case RUN_MOP_MKNOD:
 		break;
 	}
 
@@ -367,7 +341,7 @@ static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op
 			child_fail(cx, RUN_EXIT_IMG, r, "%s read-only", o->target);
 		break;
 	case RUN_MOP_SYMLINK:
-	case RUN_MOP_HOSTDEVS:
+	case RUN_MOP_MKNOD:
 		break;
 	}
 }
@@ -882,7 +856,7 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 	if (c->cgroupns) {
 		if (unshare(CLONE_NEWCGROUP) < 0)
 			child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "cgroup namespace");
-		mount_cgroup2(&cx, c->privileged);
+		mount_cgroup2(&cx, c->cgroup_rw);
 	}
 	setup_process(&cx, c->argv, c->env, c->cwd ? c->cwd : "/", c->user, c->tty, true,
 		      run_caps_effective(c), c, sec);

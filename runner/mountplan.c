@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 /* Paths of the host kernel a container must not read (docker's list). */
 static const char *const masked[] = {
@@ -138,10 +139,10 @@ static int plan_cgroup_v1(const struct run_config *c, struct run_plan *p)
 		if (!o)
 			return -ENOMEM;
 		o->source = src;
-		o->readonly = !c->privileged;
+		o->readonly = !c->cgroup_rw;
 		o->optional = true; /* a controller this host lacks */
 	}
-	if (!c->privileged && !plan_add(p, RUN_MOP_RO, "/sys/fs/cgroup"))
+	if (!c->cgroup_rw && !plan_add(p, RUN_MOP_RO, "/sys/fs/cgroup"))
 		return -ENOMEM;
 	return 0;
 }
@@ -153,7 +154,7 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
 	const unsigned long nse = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
 	if (!plan_fs(&p, "/proc", "proc", nse, NULL, PROC_SUPER_MAGIC) ||
-	    !plan_fs(&p, "/sys", "sysfs", nse | (c->privileged ? 0 : MS_RDONLY), NULL, SYSFS_MAGIC) ||
+	    !plan_fs(&p, "/sys", "sysfs", nse | (c->sys_rw ? 0 : MS_RDONLY), NULL, SYSFS_MAGIC) ||
 	    !plan_fs(&p, "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k",
 		     TMPFS_MAGIC))
 		goto fail;
@@ -172,22 +173,24 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
 	if (asprintf(&shm, "mode=1777,size=%lld", (long long)(c->shm_size > 0 ? c->shm_size : 64 << 20)) < 0)
 		goto fail;
 	p.strs[p.n_strs++] = shm;
-	/* --device: the host's node, checked as found at run (type, numbers) */
+	/* --device, linux.devices: a node made in our /dev (an OCI spec's,
+	 * outside a user namespace), else the host's node, checked as found
+	 * at run (type, numbers) */
 	for (size_t i = 0; i < c->n_devices; i++) {
 		const struct run_device *d = &c->devices[i];
 		if (!d->host)
 			continue; /* a cgroup rule only (an OCI spec's resources.devices) */
-		struct run_mount_op *o = plan_add(&p, RUN_MOP_DEV, d->ctr);
+		struct run_mount_op *o = plan_add(&p, d->node ? RUN_MOP_MKNOD : RUN_MOP_DEV, d->ctr);
 		if (!o)
 			goto fail;
 		o->source = d->host;
 		o->dev_major = d->major;
 		o->dev_minor = d->minor;
 		o->dev_block = d->type == 'b';
+		o->node_mode = (d->type == 'p' ? S_IFIFO : d->type == 'b' ? S_IFBLK : S_IFCHR) | (d->mode & 07777);
+		o->node_uid = d->uid;
+		o->node_gid = d->gid;
 	}
-	/* --privileged: the rest of the host's devices (after the checked ones) */
-	if (c->privileged && !plan_add(&p, RUN_MOP_HOSTDEVS, "/dev"))
-		goto fail;
 	if (!plan_fs(&p, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		     "newinstance,ptmxmode=0666,mode=0620,gid=5", DEVPTS_SUPER_MAGIC) ||
 	    !plan_fs(&p, "/dev/shm", "tmpfs", nse, shm, TMPFS_MAGIC) ||

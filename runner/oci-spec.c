@@ -9,6 +9,7 @@
 #include "cm-fs.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -158,6 +159,12 @@ static int parse_mounts(struct run_config *c, const struct cm_json *ms, const ch
 		if (!dest || dest[0] != '/')
 			return cm_error_set(err, -EINVAL, "config.json: mount %zu: destination not absolute", i);
 		if (runner_mount(dest)) {
+			/* sysfs and the cgroup mount read-write when the spec's
+			 * are (docker's privileged spec), else read-only */
+			if (cm_streq(dest, "/sys"))
+				c->sys_rw = !has_opt(opts, "ro");
+			else if (cm_streq(dest, "/sys/fs/cgroup"))
+				c->cgroup_rw = !has_opt(opts, "ro");
 			/* ours, but /dev/shm's size is the spec's */
 			for (size_t k = 0; cm_streq(dest, "/dev/shm") && is_arr(opts) && k < opts->n; k++) {
 				const char *o = cm_json_str(opts->v[k]);
@@ -342,6 +349,17 @@ int run_oci_limits(const struct cm_json *res, struct run_limits *lim, struct cm_
 		lim->memory_swap = v;
 	if (cm_json_get_int(mem, "reservation", &v))
 		lim->memory_reservation = v > 0 ? v : 0;
+	/* swappiness: 0..100; -1 (or a uint64 -1, as some engines write it)
+	 * is "not set", as runc reads it */
+	const struct cm_json *sw = cm_json_get(mem, "swappiness");
+	if (cm_json_is(sw, CM_JSON_NUMBER) && (!sw->is_int || sw->i != -1) &&
+	    !(!sw->is_int && cm_streq(sw->s, RLIM_INF_TEXT))) {
+		if (!sw->is_int || sw->i < 0 || sw->i > 100)
+			return cm_error_set(err, -EINVAL, "linux.resources.memory.swappiness %lld is not in 0..100",
+					    sw->is_int ? (long long)sw->i : -2LL);
+		lim->swappiness_set = true;
+		lim->swappiness = (uint8_t)sw->i;
+	}
 	const struct cm_json *oom = cm_json_get(mem, "disableOOMKiller");
 	if (oom && oom->type == CM_JSON_BOOL)
 		lim->oom_kill_disable = oom->b;
@@ -448,25 +466,42 @@ static int parse_devices(struct run_config *c, const struct cm_json *dv, const s
 	if (!(c->devices = calloc(nd + nr, sizeof(*c->devices))))
 		return -ENOMEM;
 	for (size_t i = 0; i < nd; i++) {
-		const char *path = cm_json_get_str(dv->v[i], "path"), *type = cm_json_get_str(dv->v[i], "type");
-		int64_t mj, mn;
-		if (!path || strncmp(path, "/dev/", 5) != 0 || !type || (strcmp(type, "c") && strcmp(type, "b") &&
-		    strcmp(type, "u")) || !cm_json_get_int(dv->v[i], "major", &mj) ||
-		    !cm_json_get_int(dv->v[i], "minor", &mn) || mj < 0 || mn < 0)
+		const struct cm_json *o = dv->v[i];
+		const char *path = cm_json_get_str(o, "path"), *type = cm_json_get_str(o, "type");
+		int64_t mj = 0, mn = 0, fm = 0666, uid = 0, gid = 0;
+		bool fifo = cm_streq(type, "p");
+		if (!path || strncmp(path, "/dev/", 5) != 0 || strstr(path, "/..") || !type ||
+		    (strcmp(type, "c") && strcmp(type, "b") && strcmp(type, "u") && !fifo))
 			return cm_error_set(err, -EINVAL, "config.json: bad linux.devices[%zu]", i);
-		/* the runner binds the host's node (of the same path, or the
-		 * one img's annotation names), checked to be that device: it
-		 * makes no node of its own */
+		/* major and minor: required but for a FIFO (runtime-spec) */
+		if ((!cm_json_get_int(o, "major", &mj) && !fifo) || (!cm_json_get_int(o, "minor", &mn) && !fifo) ||
+		    mj < 0 || mn < 0 || mj > INT32_MAX || mn > INT32_MAX)
+			return cm_error_set(err, -EINVAL, "config.json: linux.devices %s: bad major/minor", path);
+		if ((cm_json_get(o, "fileMode") && (!cm_json_get_int(o, "fileMode", &fm) || fm < 0)) ||
+		    (cm_json_get(o, "uid") && (!cm_json_get_int(o, "uid", &uid) || uid < 0 || uid > UINT32_MAX - 1)) ||
+		    (cm_json_get(o, "gid") && (!cm_json_get_int(o, "gid", &gid) || gid < 0 || gid > UINT32_MAX - 1)))
+			return cm_error_set(err, -EINVAL, "config.json: linux.devices %s: bad fileMode, uid or gid", path);
+		/* the node is made with the spec's mode and owner (runc's mknod),
+		 * but in a user namespace, where c and b nodes would not open:
+		 * the host's node of that path (or the one img's annotation
+		 * names) is bound, checked to be that device */
 		struct run_device *d = &c->devices[c->n_devices];
 		char key[300];
 		snprintf(key, sizeof(key), RUN_OCI_ANN_DEVHOST "%s", path);
 		const char *host = cm_json_get_str(an, key);
 		if (host && strncmp(host, "/dev/", 5) != 0)
 			return cm_error_set(err, -EINVAL, "config.json: annotation %s: not under /dev/", key);
-		d->type = type[0] == 'b' ? 'b' : 'c';
+		d->type = fifo ? 'p' : type[0] == 'b' ? 'b' : 'c';
 		d->major = (unsigned)mj;
 		d->minor = (unsigned)mn;
-		device_access(rules, d->type, mj, mn, d->perms);
+		d->node = fifo || !c->userns;
+		d->mode = (mode_t)fm & 07777; /* a type in fileMode's S_IFMT bits is the type's */
+		d->uid = (uid_t)uid;
+		d->gid = (gid_t)gid;
+		if (fifo)
+			d->perms[0] = '\0';
+		else
+			device_access(rules, d->type, mj, mn, d->perms);
 		if (!(d->host = strdup(host ? host : path)) || !(d->ctr = strdup(path)))
 			return -ENOMEM;
 		c->n_devices++;
@@ -740,6 +775,7 @@ static int jw_mounts(struct cm_jw *w, const struct run_config *c, struct cm_erro
 	snprintf(shm, sizeof(shm), "size=%lld", (long long)(c->shm_size > 0 ? c->shm_size : 64 << 20));
 	const char *o_shm[] = { "nosuid", "noexec", "nodev", "mode=1777", shm };
 	const char *o_sys[] = { "nosuid", "noexec", "nodev", c->privileged ? "rw" : "ro" };
+	/* docker's privileged spec: sysfs and cgroup rw, the rest as always */
 	cm_jw_key(w, "mounts");
 	cm_jw_arr(w);
 	jw_mount(w, "/proc", "proc", "proc", nse, CM_ARRAY_SIZE(nse));
@@ -793,6 +829,8 @@ void run_oci_limits_write(struct cm_jw *w, const struct run_limits *l)
 		if (!strcmp(f[i].obj, "memory")) {
 			cm_jw_key(w, "disableOOMKiller");
 			cm_jw_bool(w, l->oom_kill_disable);
+			if (l->swappiness_set)
+				cm_jw_kint(w, "swappiness", l->swappiness);
 		} else if (l->cpuset_cpus[0]) {
 			cm_jw_kstr(w, "cpus", l->cpuset_cpus);
 		}
@@ -856,6 +894,66 @@ static void jw_resources(struct cm_jw *w, const struct run_config *c)
 	cm_jw_obj_end(w);
 }
 
+/* One node of linux.devices: the mode and owner of the host's node, as
+ * docker reads them for --device (the runtime makes the node with them). */
+static void jw_device(struct cm_jw *w, const char *path, const char *type, unsigned major,
+		      unsigned minor, const char *host)
+{
+	struct stat st;
+	cm_jw_obj(w);
+	cm_jw_kstr(w, "path", path);
+	cm_jw_kstr(w, "type", type);
+	cm_jw_kint(w, "major", major);
+	cm_jw_kint(w, "minor", minor);
+	if (host && stat(host, &st) == 0) {
+		cm_jw_kint(w, "fileMode", st.st_mode & 07777);
+		cm_jw_kint(w, "uid", st.st_uid);
+		cm_jw_kint(w, "gid", st.st_gid);
+	}
+	cm_jw_obj_end(w);
+}
+
+/* --privileged: every char and block node of the host's /dev (dir, at
+ * most 4 levels down) as a node of linux.devices with its mode and owner,
+ * as docker's spec lists them for runc; symlinks, the host's devpts, shm,
+ * mqueue, console and ptmx are left out (docker's list). */
+static void jw_host_devices(struct cm_jw *w, int dir, const char *prefix, int depth)
+{
+	static const char *const skip[] = { "pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts",
+					    ".udev", "console", "ptmx" };
+	DIR *d = cm_opendir_at(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		bool skipped = !strcmp(n, ".") || !strcmp(n, "..");
+		for (size_t i = 0; depth == 0 && i < CM_ARRAY_SIZE(skip); i++)
+			skipped = skipped || !strcmp(n, skip[i]);
+		struct stat st;
+		char path[256];
+		if (skipped || fstatat(dir, n, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    snprintf(path, sizeof(path), "%s/%s", prefix, n) >= (int)sizeof(path))
+			continue;
+		if (S_ISDIR(st.st_mode) && depth < 4) {
+			_cleanup_close_ int sub = openat(dir, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				jw_host_devices(w, sub, path, depth + 1);
+		} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+			cm_jw_obj(w);
+			cm_jw_kstr(w, "path", path);
+			cm_jw_kstr(w, "type", S_ISBLK(st.st_mode) ? "b" : "c");
+			cm_jw_kint(w, "major", major(st.st_rdev));
+			cm_jw_kint(w, "minor", minor(st.st_rdev));
+			cm_jw_kint(w, "fileMode", st.st_mode & 07777);
+			cm_jw_kint(w, "uid", st.st_uid);
+			cm_jw_kint(w, "gid", st.st_gid);
+			cm_jw_obj_end(w);
+		}
+	}
+	closedir(d);
+}
+
 static void jw_linux(struct cm_jw *w, const struct run_config *c, const char *seccomp_json)
 {
 	cm_jw_key(w, "linux");
@@ -895,12 +993,12 @@ static void jw_linux(struct cm_jw *w, const struct run_config *c, const char *se
 		char t[2] = { c->devices[i].type, 0 };
 		if (!c->devices[i].host)
 			continue; /* a rule only: in resources.devices */
-		cm_jw_obj(w);
-		cm_jw_kstr(w, "path", c->devices[i].ctr);
-		cm_jw_kstr(w, "type", t);
-		cm_jw_kint(w, "major", c->devices[i].major);
-		cm_jw_kint(w, "minor", c->devices[i].minor);
-		cm_jw_obj_end(w);
+		jw_device(w, c->devices[i].ctr, t, c->devices[i].major, c->devices[i].minor, c->devices[i].host);
+	}
+	if (c->privileged) {
+		_cleanup_close_ int dev = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dev >= 0)
+			jw_host_devices(w, dev, "/dev", 0);
 	}
 	cm_jw_arr_end(w);
 	if (c->sysctls && c->sysctls[0]) {
@@ -1055,7 +1153,8 @@ int run_oci_bundle_apply(struct run_config *c, struct cm_error *err)
 	SWAP(c->tmpfs, s->tmpfs);
 	SWAP(c->ulimits, s->ulimits);
 	SWAP(c->n_ulimits, s->n_ulimits);
-	if (c->seccomp) /* NULL: the default profile, by reference (its filter cache) */
+	/* NULL: the default profile, by reference (its filter cache) */
+	if (c->seccomp || cm_streq(s->seccomp, "unconfined"))
 		SWAP(c->seccomp, s->seccomp);
 	SWAP(c->masked, s->masked);
 	SWAP(c->readonly_paths, s->readonly_paths);
@@ -1077,5 +1176,13 @@ int run_oci_bundle_apply(struct run_config *c, struct cm_error *err)
 	c->host_uts = s->host_uts;
 	c->host_ipc = s->host_ipc;
 	c->userns = s->userns;
+	c->sys_rw = s->sys_rw;
+	c->cgroup_rw = s->cgroup_rw;
+	/* --privileged and systempaths=unconfined are in the spec now (all
+	 * capabilities, no seccomp, the host's devices, an allow-all device
+	 * rule, sysfs and cgroup rw, empty masked and read-only lists): the
+	 * runner must not act on runner.json's flags beside it */
+	c->privileged = false;
+	c->systempaths_unconfined = false;
 	return 0;
 }

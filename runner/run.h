@@ -30,9 +30,16 @@ struct run_device {
 	char *host, *ctr;    /* absolute; ctr under /dev. Both NULL: a device
 			      * cgroup rule with no node (an OCI spec's
 			      * resources.devices), major/minor RUN_DEV_ANY for "*" */
-	char type;           /* 'c' or 'b' */
+	char type;           /* 'c', 'b' or 'p' (a FIFO: a node, no cgroup rule) */
 	unsigned major, minor;
 	char perms[4];       /* subset of "rwm" */
+	/* an OCI spec's linux.devices: the node is made (mknod) with these,
+	 * not bound from the host (a FIFO always; c and b but in a user
+	 * namespace, where the kernel refuses device nodes: bound, as runc) */
+	bool node;
+	mode_t mode;         /* fileMode's permission bits (0666 when absent) */
+	uid_t uid;           /* the owner, container ids (0 when absent) */
+	gid_t gid;
 };
 
 #define RUN_DEV_ANY UINT32_MAX
@@ -84,6 +91,8 @@ struct run_limits {
 	int64_t memory_reservation; /* bytes: v1 memory.soft_limit_in_bytes, v2 memory.low */
 	int64_t blkio_weight;       /* 10..1000: v1 blkio[.bfq].weight, v2 io[.bfq].weight */
 	bool oom_kill_disable;      /* v1 memory.oom_control (v2 has none) */
+	bool swappiness_set;        /* an OCI spec's memory.swappiness (0..100): */
+	uint8_t swappiness;         /* v1 memory.swappiness (v2 has none: a warning) */
 	char cpuset_cpus[128];      /* "0-1,3": v1 cpuset.cpus, v2 cpuset.cpus */
 };
 
@@ -121,7 +130,10 @@ struct run_config {
 	bool systempaths_unconfined; /* systempaths=unconfined: no masked or
 				      * read-only /proc, /sys paths */
 	bool privileged;     /* --privileged: every capability, no seccomp, every
-			      * device, /sys read-write, no masked paths */
+			      * device, /sys read-write, no masked paths; written
+			      * into the OCI spec (oci-spec.c), which the runner
+			      * runs: cleared by run_oci_bundle_apply */
+	bool sys_rw, cgroup_rw; /* the spec's /sys, /sys/fs/cgroup mounts without "ro" */
 	enum run_restart restart; /* --restart: the monitor starts pid 1 again */
 	int restart_max;          /* on-failure:N, 0 = no limit */
 	bool cgroupns;      /* not stored: set by the monitor on cgroup v2 (docker's
@@ -344,8 +356,9 @@ enum run_mop {
 	RUN_MOP_SYMLINK, /* create a symlink in a tmpfs we made */
 	RUN_MOP_MASK,    /* hide a path: /dev/null over a file, empty ro tmpfs over a dir */
 	RUN_MOP_RO,      /* bind a path over itself read-only */
-	RUN_MOP_HOSTDEVS,/* --privileged: a node in the container's /dev for each
-			  * device of the host's (docker's list), made with mknod */
+	RUN_MOP_MKNOD,   /* make a node (char, block, FIFO) in our /dev tmpfs: a
+			  * node of the spec's linux.devices (--privileged: the
+			  * host's devices, listed there by oci-spec.c) */
 };
 
 struct run_mount_op {
@@ -358,6 +371,9 @@ struct run_mount_op {
 	unsigned dev_major, dev_minor;
 	bool readonly;        /* BIND: remount ro after */
 	bool dev_block;       /* DEV: a block device (else char) */
+	mode_t node_mode;     /* MKNOD: S_IFCHR/S_IFBLK/S_IFIFO | permission bits */
+	uid_t node_uid;       /* MKNOD: the owner */
+	gid_t node_gid;
 	bool optional;        /* a missing target (MASK, RO) or source (BIND) is skipped */
 	uint32_t magic;       /* FS: the statfs f_type checked after mounting */
 };

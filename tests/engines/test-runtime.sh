@@ -230,7 +230,15 @@ else
 fi
 check "linux.resources: cpu.cpus (a cpuset group, with a weight)" "Cpus_allowed_list: 1" "$(echo $OUT | cut -d' ' -f9-10)"
 check_re "linux.cgroupsPath: the group" "pids:/$CGN/res$" "$OUT"
-for c in /sys/fs/cgroup/*/; do rmdir "$c$CGN" 2>/dev/null; done
+runb swap "lx['cgroupsPath'] = '/$CGN/swap'
+lx['resources'].update(memory={'limit': 64 << 20, 'swappiness': 17})" cat /sys/fs/cgroup/memory/memory.swappiness
+check "linux.resources.memory.swappiness: in the container's v1 memory group" "17" "$OUT"
+runb swap0 "lx['cgroupsPath'] = '/$CGN/swap0'
+lx['resources'].update(memory={'swappiness': 0})" cat /sys/fs/cgroup/memory/memory.swappiness
+check "linux.resources.memory.swappiness 0 (not \"unset\")" "0" "$OUT"
+runb swapbad "lx['resources'].update(memory={'swappiness': 101})" true
+check_re "linux.resources.memory.swappiness 101 refused" "swappiness 101 is not in 0..100" "$OUT"
+for c in /sys/fs/cgroup/*/; do rmdir "$c$CGN"/* "$c$CGN" 2>/dev/null; done
 check "linux.cgroupsPath: the group removed with the container" "" "$(ls -d /sys/fs/cgroup/*/"$CGN"/res 2>/dev/null)"
 if [ -c /dev/fuse ]; then
 	runb dev 'lx["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]' stat -c '%F %t:%T' /dev/fuse
@@ -239,9 +247,39 @@ if [ -c /dev/fuse ]; then
 lx["resources"]["devices"] = [{"allow": False, "access": "rwm"}, {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "r"}]' \
 		sh -c 'grep -c "^c 10:229 r$" /sys/fs/cgroup/devices/devices.list'
 	check "linux.resources.devices: the access of its rule (r)" "1" "$OUT"
+	hostfuse=$(stat -c '%a %u %g' /dev/fuse)
+	runb devmode 'lx["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o600, "uid": 1, "gid": 2}]' \
+		stat -c '%F %t:%T %a %u %g' /dev/fuse
+	check "linux.devices: fileMode, uid, gid of a c node" "character special file a:e5 600 1 2" "$OUT"
+	check "linux.devices: the host's node untouched" "$hostfuse" "$(stat -c '%a %u %g' /dev/fuse)"
 else
 	skip "linux.devices" "no /dev/fuse on the host"
 fi
+# a node the host has no file for (1:3 is null's): made, usable by its
+# owner (runc's default capabilities lack CAP_DAC_OVERRIDE; no
+# resources.devices rule for it: rwm, as the engines add one)
+runb devnew 'pr["user"] = {"uid": 65534, "gid": 100}
+lx["devices"] = [{"path": "/dev/sub/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o620, "uid": 65534, "gid": 100}]' \
+	sh -c 'stat -c "%F %t:%T %a %u %g" /dev/sub/mynull; echo x >/dev/sub/mynull && echo written'
+check "linux.devices: a c node with no host file, in a subdirectory, its mode and owner" \
+	"character special file 1:3 620 65534 100 written" "$(echo $OUT)"
+runb devblk 'lx["devices"] = [{"path": "/dev/myloop", "type": "b", "major": 7, "minor": 200, "fileMode": 0o640, "gid": 6}]' \
+	stat -c '%F %t:%T %a %u %g' /dev/myloop
+check "linux.devices: a b node (uid absent: 0)" "block special file 7:c8 640 0 6" "$OUT"
+runb fifo 'pr["user"] = {"uid": 65534, "gid": 100}
+lx["devices"] = [{"path": "/dev/myfifo", "type": "p", "fileMode": 0o640, "uid": 65534, "gid": 100}]' \
+	sh -c 'stat -c "%F %a %u %g" /dev/myfifo; (echo through >/dev/myfifo &); cat /dev/myfifo'
+check "linux.devices: type p, a FIFO with its fileMode, uid, gid, usable" "fifo 640 65534 100 through" "$(echo $OUT)"
+runb fifo0 'lx["devices"] = [{"path": "/dev/f0", "type": "p"}]' stat -c '%F %a %u %g' /dev/f0
+check "linux.devices: a FIFO without fileMode, uid, gid: 666 0 0 (runc's)" "fifo 666 0 0" "$OUT"
+runb fifou 'lx["namespaces"].append({"type": "user"})
+lx["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+lx["gidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+lx["devices"] = [{"path": "/dev/myfifo", "type": "p", "fileMode": 0o600, "uid": 65534, "gid": 100}]' \
+	stat -c '%F %a %u %g' /dev/myfifo
+check "linux.devices: a FIFO in a user namespace, owned by the container's ids" "fifo 600 65534 100" "$OUT"
+runb fifobad 'lx["devices"] = [{"path": "/dev/../etc/f", "type": "p"}]' true
+check_re "linux.devices: a path leaving /dev refused" "bad linux.devices" "$OUT"
 runb seccomp 'lx["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
 	"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}' \
 	sh -c 'mkdir /tmp/d 2>&1; echo rc=$?'

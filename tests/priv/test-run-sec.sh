@@ -264,6 +264,20 @@ check "default: a host device made with mknod is denied by the device cgroup" "E
 	"$(run --rm busybox sh -c 'mknod /dev/lc c 10 237 && : < /dev/lc' 2>&1 | grep -q "not permitted" && echo EPERM)"
 check "inspect: Privileged true, SecurityOpt null" "true null" \
 	"$(run -d --name priv --privileged busybox true >/dev/null; echo "$(hc priv Privileged) $(hc priv SecurityOpt)")"
+# the runner runs only the OCI spec img wrote into the bundle: all of
+# --privileged is there, as docker's privileged spec says it
+pid=$(img container inspect priv | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])')
+cfg=$(grep -l '"ociVersion"' $(find "$STORE" "$STORE.run" -path "*/$pid/config.json" 2>/dev/null) /dev/null | head -1)
+check "--privileged: the bundle's config.json: sysfs and cgroup rw, the host's /dev/loop-control a node, an allow-all rule, all caps, no seccomp, no masked or read-only paths" \
+	"rw rw c:10:237 True True False 0 0" \
+	"$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); lx=c["linux"]
+m={x["destination"]: x["options"] for x in c["mounts"]}
+rw=lambda d: "ro" if "ro" in m[d] else "rw"
+d=[x for x in lx["devices"] if x["path"] == "/dev/loop-control"]
+print(rw("/sys"), rw("/sys/fs/cgroup"), "%s:%d:%d" % (d[0]["type"], d[0]["major"], d[0]["minor"]) if d else "none",
+	{"allow": True, "type": "a", "access": "rwm"} in lx["resources"]["devices"],
+	"CAP_SYS_ADMIN" in c["process"]["capabilities"]["bounding"], "seccomp" in lx,
+	len(lx["maskedPaths"]), len(lx["readonlyPaths"]))' "$cfg" 2>&1)"
 img rm -f priv >/dev/null
 check_fails "--privileged --userns: refused" "privileged mode is incompatible with user namespaces" \
 	run --rm --privileged --userns busybox true

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "run.h"
 
@@ -55,17 +56,24 @@ static void test_plan_order(void **state)
 	run_plan_free(&p);
 }
 
-/* --privileged, systempaths=unconfined, and the v1 cgroup view */
+/* --privileged as its OCI spec says it (sysfs and cgroup rw, the host's
+ * devices as linux.devices nodes, empty path lists), systempaths=unconfined,
+ * and the v1 cgroup view */
 static void test_plan_privileged(void **state)
 {
-	struct run_config c = { .id = "abc", .cgroup_parent = (char *)"par", .privileged = true };
+	struct run_device dev = { .host = (char *)"/dev/loop-control", .ctr = (char *)"/dev/loop-control",
+				  .type = 'c', .major = 10, .minor = 237, .perms = "rwm", .node = true,
+				  .mode = 0660, .gid = 6 };
+	struct run_config c = { .id = "abc", .cgroup_parent = (char *)"par", .sys_rw = true, .cgroup_rw = true,
+				.paths_set = true, .devices = &dev, .n_devices = 1 };
 	struct run_plan p;
 	assert_int_equal(run_plan_build(&c, &p, NULL), 0);
-	ssize_t sys = find(&p, "/sys"), devs = -1, pts = find(&p, "/dev/pts"), mem = find(&p, "/sys/fs/cgroup/memory");
-	for (size_t i = 0; i < p.n; i++)
-		if (p.ops[i].op == RUN_MOP_HOSTDEVS)
-			devs = (ssize_t)i;
+	ssize_t sys = find(&p, "/sys"), devs = find(&p, "/dev/loop-control"), pts = find(&p, "/dev/pts"),
+		mem = find(&p, "/sys/fs/cgroup/memory");
 	assert_int_equal(p.ops[sys].flags & MS_RDONLY, 0);
+	assert_int_equal(p.ops[devs].op, RUN_MOP_MKNOD);
+	assert_int_equal(p.ops[devs].node_mode, S_IFCHR | 0660);
+	assert_int_equal(p.ops[devs].node_gid, 6);
 	assert_true(find(&p, "/dev/null") < devs && devs < pts); /* after the checked ones */
 	assert_true(find(&p, "/proc/kcore") < 0 && find(&p, "/proc/sys") < 0);
 	/* the container's own group, read-write, a missing controller skipped */

@@ -209,8 +209,10 @@ static void test_oci_roundtrip(void **state)
 	char *tmpfs[] = { "/t:size=1m,mode=700", NULL };
 	struct run_volume vols[] = { { .host = "/h1", .ctr = "/c1", .ro = true }, { .host = "/h2", .ctr = "/c2" } };
 	struct run_ulimit ul[] = { { RLIMIT_NOFILE, 100, 200 }, { RLIMIT_CORE, -1, -1 } };
-	struct run_device dev[] = { { "/dev/fuse", "/dev/fuse", 'c', 10, 229, "rwm" },
-				    { "/dev/sda", "/dev/xvda", 'b', 8, 0, "r" } };
+	struct run_device dev[] = {
+		{ .host = "/dev/fuse", .ctr = "/dev/fuse", .type = 'c', .major = 10, .minor = 229, .perms = "rwm" },
+		{ .host = "/dev/sda", .ctr = "/dev/xvda", .type = 'b', .major = 8, .minor = 0, .perms = "r" },
+	};
 	char *sysctls[] = { "net.ipv4.ip_forward=1", "kernel.msgmax=9000", NULL };
 	char *groups[] = { "users", "42", NULL };
 	struct run_config c = {
@@ -234,6 +236,8 @@ static void test_oci_roundtrip(void **state)
 	c.lim.memory_reservation = 1 << 25;
 	c.lim.blkio_weight = 300;
 	c.lim.oom_kill_disable = true;
+	c.lim.swappiness_set = true;
+	c.lim.swappiness = 30;
 	memcpy(c.lim.cpuset_cpus, "0-1", 4);
 	struct cm_jw w;
 	char *text = NULL;
@@ -306,6 +310,17 @@ static void test_oci_roundtrip(void **state)
 	assert_int_equal(cm_json_parse(text, strlen(text), &j, NULL, 0), 0);
 	assert_int_equal(run_oci_config(j, "/", "abc", &b, &e), 0);
 	assert_true(b->devices_all);
+	/* docker's privileged spec: sysfs and cgroup rw, no seccomp, empty
+	 * path lists, the host's /dev/null among linux.devices as a node */
+	assert_true(b->sys_rw && b->cgroup_rw);
+	assert_string_equal(b->seccomp, "unconfined");
+	assert_null(b->masked[0]);
+	assert_null(b->readonly_paths[0]);
+	bool null_node = false;
+	for (size_t i = 0; i < b->n_devices; i++)
+		null_node = null_node || (!strcmp(b->devices[i].ctr, "/dev/null") && b->devices[i].node &&
+					  b->devices[i].major == 1 && b->devices[i].minor == 3);
+	assert_true(null_node);
 	assert_int_equal(b->lim.pids, run_cgroup_has(NULL, "pids") ? RUN_DEFAULT_PIDS_LIMIT : -1);
 	assert_int_equal(b->lim.memory, 0);
 	assert_false(b->lim.oom_kill_disable);
