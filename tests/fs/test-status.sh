@@ -66,6 +66,41 @@ if command -v fuse-overlayfs >/dev/null 2>&1; then
 	fi
 fi
 
+# Requests per operation (docs/perf.md "Requests per metadata operation"):
+# counts from the daemon's counters around a loop of 100, bounded well below
+# what one extra request per operation would add, so a regression fails.
+ufs_umount "$M"
+ufs_mount "$DIRS" "$M" || bail "mount failed"
+mkdir "$M/rq" && : >"$M/rq/c0" || bail "setup of the request-count dir failed"
+reqs() { # OP...: the sum of these ops' counters
+	local sum=0 v
+	for op in "$@"; do v=$(counter "$op"); sum=$((sum + ${v:-0})); done
+	echo "$sum"
+}
+loop() { (cd "$M/rq" && python3 -I -c "import os
+for i in range(100):
+    $1") || fail "loop: $1" "python exited $?"; }
+at_most() { # LABEL MAX OPS-BEFORE OPS-AFTER
+	local d=$(($4 - $3))
+	if [ "$d" -le "$2" ]; then pass "$1 ($d)"; else fail "$1" "got $d, expected at most $2"; fi
+}
+b=$(reqs getattr); s0=$(reqs setattr)
+loop 'os.chmod("c0", 0o600 if i % 2 else 0o644); os.stat("c0")'
+at_most "100 chmod+stat: no GETATTR after SETATTR" 10 "$b" "$(reqs getattr)"
+at_most "100 chmod+stat: one SETATTR each" 100 "$s0" "$(reqs setattr)"
+b=$(reqs lookup)
+loop 'os.path.exists("nosuch")'
+at_most "100 stats of a missing name: its negative entry is cached" 2 "$b" "$(reqs lookup)"
+all="lookup getattr create release getxattr open flush setattr"
+b=$(reqs $all)
+loop 'os.close(os.open(f"f{i}", os.O_CREAT | os.O_WRONLY, 0o644))'
+# LOOKUP, CREATE, RELEASE and the parent's GETATTR: 400
+at_most "100 create+close: 4 requests each" 420 "$b" "$(reqs $all)"
+b=$(reqs lookup getattr mkdir rmdir)
+loop 'os.mkdir("d"); os.rmdir("d")'
+# LOOKUP, MKDIR, RMDIR and two GETATTRs of the parent: 500
+at_most "100 mkdir+rmdir: 5 requests each (FORGET aside)" 520 "$b" "$(reqs lookup getattr mkdir rmdir)"
+
 st=$("$UFSMOUNT" --status "$T" 2>&1); rc=$?
 check "--status on a non-union dir fails" yes "$([ $rc -ne 0 ] && echo yes || echo no)"
 st=$("$UFSMOUNT" --status "$T/nonexistent" 2>&1); rc=$?
