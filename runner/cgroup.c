@@ -108,6 +108,15 @@ enum run_cgroup_version run_cgroup_version(const struct run_cgroup *cg)
 	return cg->ops->version;
 }
 
+bool run_cgroupns_private(const struct run_config *c)
+{
+	const struct run_cgroup_ops *ops;
+	if (c->cgroupns_mode != RUN_CGROUPNS_DEFAULT)
+		return c->cgroupns_mode == RUN_CGROUPNS_PRIVATE;
+	return detect(c->cgroup_root ? c->cgroup_root : "/sys/fs/cgroup", &ops, NULL) == 0 &&
+	       ops->version == RUN_CGROUP_V2;
+}
+
 int run_cgroup_create(struct run_cgroup *cg, const struct run_limits *lim, bool all_devices,
 		      const struct run_device *devices, size_t n_devices, struct cm_error *err)
 {

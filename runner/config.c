@@ -1428,6 +1428,8 @@ int run_config_to_json(const struct run_config *c, struct cm_jw *w)
 	cm_jw_obj_end(w);
 	cm_jw_key(w, "HostPid"); cm_jw_bool(w, c->host_pid);
 	cm_jw_key(w, "HostUts"); cm_jw_bool(w, c->host_uts);
+	if (c->cgroupns_mode != RUN_CGROUPNS_DEFAULT)
+		cm_jw_kstr(w, "CgroupnsMode", c->cgroupns_mode == RUN_CGROUPNS_PRIVATE ? "private" : "host");
 	cm_jw_kint(w, "CapAddMask", (int64_t)c->cap_add);
 	cm_jw_kint(w, "CapDropMask", (int64_t)c->cap_drop);
 	cm_jw_key(w, "Binds");
@@ -1622,6 +1624,11 @@ int run_config_from_json(const struct cm_json *j, struct run_config **ret,
 	c->autoremove = get_bool(j, "AutoRemove");
 	c->host_pid = get_bool(j, "HostPid");
 	c->host_uts = get_bool(j, "HostUts");
+	/* absent (configs older than the field): docker's default, at use */
+	const char *cgns = cm_json_get_str(j, "CgroupnsMode");
+	c->cgroupns_mode = cm_streq(cgns, "private") ? RUN_CGROUPNS_PRIVATE
+			   : cm_streq(cgns, "host")  ? RUN_CGROUPNS_HOST
+						     : RUN_CGROUPNS_DEFAULT;
 	c->cap_add = (uint64_t)get_int(j, "CapAddMask") & RUN_CAP_ALL;
 	c->cap_drop = (uint64_t)get_int(j, "CapDropMask") & RUN_CAP_ALL;
 	const struct cm_json *rp = cm_json_get(j, "RestartPolicy");

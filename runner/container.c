@@ -1112,8 +1112,8 @@ int run_container_inspect(const char *bundle, struct cm_jw *w, struct cm_error *
 		cm_jw_key(w, "Cgroups");
 		run_cgroup_describe(cg, w);
 		cm_jw_kint(w, "CgroupVersion", run_cgroup_version(cg));
-		/* pid 1 unshares one on v2 (linux.c) */
-		cm_jw_kstr(w, "CgroupnsMode", run_cgroup_version(cg) == RUN_CGROUP_V2 ? "private" : "host");
+		/* --cgroupns, or docker's default where a config predates it */
+		cm_jw_kstr(w, "CgroupnsMode", run_cgroupns_private(c) ? "private" : "host");
 	}
 	cm_jw_obj_end(w);
 	cm_jw_key(w, "Mounts"); /* docker's: volumes, binds and tmpfs */

@@ -253,12 +253,16 @@ static void apply_op(struct child_ctx *cx, int rootfd, const struct run_mount_op
 		r = mkpath_in_root(rootfd, o->target, true);
 		break;
 	case RUN_MOP_SYMLINK: {
-		_cleanup_close_ int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
+		/* in a tmpfs of ours: /dev, /sys/fs/cgroup */
+		char dir[256];
+		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(o->target, '/') - o->target), o->target);
+		_cleanup_close_ int parent = open_in_root(rootfd, dir, O_PATH | O_DIRECTORY);
 		struct statfs sf;
-		if (dev < 0 || fstatfs(dev, &sf) < 0 || sf.f_type != TMPFS_MAGIC)
-			child_fail(cx, RUN_EXIT_IMG, dev < 0 ? dev : 0, "symlink %s: /dev is not our tmpfs", o->target);
+		if (parent < 0 || fstatfs(parent, &sf) < 0 || sf.f_type != TMPFS_MAGIC)
+			child_fail(cx, RUN_EXIT_IMG, parent < 0 ? parent : 0, "symlink %s: %s is not our tmpfs",
+				   o->target, dir);
 		const char *name = strrchr(o->target, '/') + 1;
-		if (symlinkat(o->source, dev, name) < 0 && errno != EEXIST)
+		if (symlinkat(o->source, parent, name) < 0 && errno != EEXIST)
 			child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "symlink %s", o->target);
 		return;
 	}
@@ -692,25 +696,30 @@ static void open_console(struct child_ctx *cx, unsigned short rows, unsigned sho
 		child_fail(cx, RUN_EXIT_IMG, n < 0 ? (int)n : -EIO, "sending the pty");
 }
 
-/* v2, in the container's cgroup namespace: its own group as the root of a
- * cgroup2 mount at /sys/fs/cgroup, read-only unless --privileged (docker's
- * default cgroupns=private on v2). After pivot_root: "/" is the container's. */
-static void mount_cgroup2(struct child_ctx *cx, bool rw)
+/* In its cgroup now (after pivot_root: "/" is the container's): the root
+ * of a cgroup namespace of its own, or the spec's (cgns, opened before
+ * pivot_root), and the cgroup filesystems of that namespace at
+ * /sys/fs/cgroup (run_plan_cgroupns; v1 after the hierarchies our
+ * /proc/self/cgroup lists now). */
+static void enter_cgroupns(struct child_ctx *cx, const struct run_config *c, int cgns)
 {
+	_cleanup_free_ char *self = NULL;
+	struct run_plan plan = { 0 };
+	int r;
+	if (cgns >= 0 && setns(cgns, CLONE_NEWCGROUP) < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "joining namespace %s", c->ns_path[RUN_NS_CGROUP]);
+	if (cgns < 0 && unshare(CLONE_NEWCGROUP) < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "cgroup namespace");
+	if (!c->cgroup_v2 && (r = run_read_file_at(AT_FDCWD, "/proc/self/cgroup", 1 << 16, &self, NULL)) < 0)
+		child_fail(cx, RUN_EXIT_IMG, r, "reading /proc/self/cgroup");
 	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_close_ int t = root < 0 ? -1 : open_in_root(root, "/sys/fs/cgroup", O_PATH | O_DIRECTORY);
-	if (t == -ENOENT)
-		return; /* a kernel without cgroup mountpoint in sysfs */
-	if (t < 0)
-		child_fail(cx, RUN_EXIT_IMG, root < 0 ? cm_neg_errno() : t, "/sys/fs/cgroup");
-	char p[64];
-	fdpath(t, p, sizeof(p));
-	if (mount("cgroup2", p, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | (rw ? 0 : MS_RDONLY), NULL) < 0)
-		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "mounting cgroup2 on /sys/fs/cgroup");
-	_cleanup_close_ int chk = open_in_root(root, "/sys/fs/cgroup", O_PATH | O_DIRECTORY);
-	struct statfs sf;
-	if (chk < 0 || fstatfs(chk, &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC)
-		child_fail(cx, RUN_EXIT_IMG, 0, "/sys/fs/cgroup: not the cgroup2 we mounted");
+	if (root < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "/");
+	if ((r = run_plan_cgroupns(c, self, &plan)) < 0)
+		child_fail(cx, RUN_EXIT_IMG, r, "the cgroup mounts");
+	for (size_t i = 0; i < plan.n; i++)
+		apply_op(cx, root, &plan.ops[i], -1);
+	run_plan_free(&plan);
 }
 
 /* --sysctl KEY=VALUE (checked by run_parse_sysctl) and an OCI spec's
@@ -763,6 +772,10 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 	/* the exec fifo while the host's paths are ours (create/start) */
 	if (c->exec_fifo && (cx.gate = open(c->exec_fifo, O_PATH | O_CLOEXEC)) < 0)
 		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "exec fifo %s", c->exec_fifo);
+	/* the spec's cgroup namespace, joined once we are in our cgroup */
+	_cleanup_close_ int cgns = -1;
+	if (c->ns_path[RUN_NS_CGROUP] && (cgns = open(c->ns_path[RUN_NS_CGROUP], O_RDONLY | O_CLOEXEC)) < 0)
+		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "joining namespace %s", c->ns_path[RUN_NS_CGROUP]);
 	join_paths(&cx, c);
 
 	/* into the cgroup before anything else, by ourselves (a raw clone of
@@ -851,13 +864,8 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 		open_console(&cx, c->tty_rows, c->tty_cols);
 	if (!c->userns && read(sync, &go, 1) != 1)
 		_exit(RUN_EXIT_IMG);
-	/* in its cgroup now: the root of a namespace of its own (v2), and
-	 * that tree at /sys/fs/cgroup */
-	if (c->cgroupns) {
-		if (unshare(CLONE_NEWCGROUP) < 0)
-			child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "cgroup namespace");
-		mount_cgroup2(&cx, c->cgroup_rw);
-	}
+	if (c->cgroupns)
+		enter_cgroupns(&cx, c, cgns);
 	setup_process(&cx, c->argv, c->env, c->cwd ? c->cwd : "/", c->user, c->tty, true,
 		      run_caps_effective(c), c, sec);
 }

@@ -670,7 +670,10 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	signal(SIGPIPE, SIG_IGN);
 	if (run_config_read(bundle, &c, &e) < 0)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
-	/* pid 1 as the container's OCI spec says (oci-spec.c) */
+	/* pid 1 as the container's OCI spec says (oci-spec.c), which has a
+	 * cgroup namespace by --cgroupns (docker's default: private on v2,
+	 * host on v1) */
+	c->cgroupns = run_cgroupns_private(c);
 	if (run_oci_bundle_apply(c, &e) < 0)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
 	snprintf(p, sizeof(p), "%s/monitor.lock", bundle);
@@ -684,7 +687,7 @@ int run_monitor_main(const char *bundle, int sync, bool attach)
 	_cleanup_cgroup_ struct run_cgroup *cg = NULL;
 	if (run_cgroup_for(c, &cg, &e) < 0)
 		return monitor_fail(sync, bundle, RUN_EXIT_IMG, e.msg);
-	c->cgroupns = run_cgroup_version(cg) == RUN_CGROUP_V2;
+	c->cgroup_v2 = run_cgroup_version(cg) == RUN_CGROUP_V2;
 	_cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	snprintf(p, sizeof(p), "%s/ctr.log", bundle);
 	FILE *log = fopen(p, "ae");

@@ -116,35 +116,115 @@ static int check_target(const char *t, struct cm_error *err)
 	return 0;
 }
 
-/* cgroup v1 (the host's cgroup namespace): the container's own group of
- * each hierarchy at /sys/fs/cgroup/CTRL, on a tmpfs, read-only (read-write
- * with --privileged), as runc mounts it for docker. v2 is mounted by pid 1
- * once it is the root of its cgroup namespace (linux.c). */
-static int plan_cgroup_v1(const struct run_config *c, struct run_plan *p)
+/* The container's own group (ctrl NULL: v2's) bound at target, read-only
+ * (read-write with --privileged); optional: a controller this host lacks. */
+static int plan_cgroup_bind(const struct run_config *c, struct run_plan *p, const char *ctrl,
+			    const char *target)
 {
-	const unsigned long nse = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	const char *root = c->cgroup_root ? c->cgroup_root : "/sys/fs/cgroup";
 	const char *parent = c->cgroup_parent && *c->cgroup_parent ? c->cgroup_parent : "img";
+	char *src = NULL;
+	if (p->n_strs == CM_ARRAY_SIZE(p->strs) ||
+	    asprintf(&src, "%s%s%s/%s/%s", root, ctrl ? "/" : "", ctrl ? ctrl : "", parent,
+		     c->cgroup_name ? c->cgroup_name : c->id) < 0)
+		return -ENOMEM;
+	p->strs[p->n_strs++] = src;
+	struct run_mount_op *o = plan_add(p, RUN_MOP_BIND, target);
+	if (!o)
+		return -ENOMEM;
+	o->source = src;
+	o->readonly = !c->cgroup_rw;
+	o->optional = true;
+	return 0;
+}
+
+/* The host's cgroup namespace (--cgroupns host), as runc mounts it for
+ * docker: v1 the container's own group of each hierarchy at
+ * /sys/fs/cgroup/CTRL on a tmpfs, v2 its group at /sys/fs/cgroup, never
+ * the host's whole tree. With a cgroup namespace pid 1 mounts the cgroup
+ * filesystems itself once it is the root of that namespace (linux.c). */
+static int plan_cgroup_host(const struct run_config *c, struct run_plan *p)
+{
+	const unsigned long nse = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	if (c->cgroup_v2)
+		return plan_cgroup_bind(c, p, NULL, "/sys/fs/cgroup");
 	if (!plan_fs(p, "/sys/fs/cgroup", "tmpfs", nse, "mode=755,size=64k", TMPFS_MAGIC))
 		return -ENOMEM;
 	for (size_t i = 0; run_cgroup_v1_controllers[i]; i++) {
-		char t[64], *src = NULL;
+		char t[64];
 		snprintf(t, sizeof(t), "/sys/fs/cgroup/%s", run_cgroup_v1_controllers[i]);
-		if (p->n_strs == CM_ARRAY_SIZE(p->strs) ||
-		    asprintf(&src, "%s/%s/%s/%s", root, run_cgroup_v1_controllers[i], parent,
-			     c->cgroup_name ? c->cgroup_name : c->id) < 0)
+		if (plan_cgroup_bind(c, p, run_cgroup_v1_controllers[i], t) < 0)
 			return -ENOMEM;
-		p->strs[p->n_strs++] = src;
-		struct run_mount_op *o = plan_add(p, RUN_MOP_BIND, t);
-		if (!o)
-			return -ENOMEM;
-		o->source = src;
-		o->readonly = !c->cgroup_rw;
-		o->optional = true; /* a controller this host lacks */
 	}
 	if (!c->cgroup_rw && !plan_add(p, RUN_MOP_RO, "/sys/fs/cgroup"))
 		return -ENOMEM;
 	return 0;
+}
+
+/* Whether the controller list of a /proc/self/cgroup line (len bytes at
+ * s, "cpu,cpuacct") names one of ours. */
+static bool ours(const char *s, size_t len)
+{
+	for (const char *p = s, *end = s + len; p < end;) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		size_t l = (size_t)((comma ? comma : end) - p);
+		for (size_t i = 0; run_cgroup_v1_controllers[i]; i++)
+			if (strlen(run_cgroup_v1_controllers[i]) == l &&
+			    strncmp(p, run_cgroup_v1_controllers[i], l) == 0)
+				return true;
+		p += l + 1;
+	}
+	return false;
+}
+
+int run_plan_cgroupns(const struct run_config *c, const char *proc_cgroup, struct run_plan *ret)
+{
+	const unsigned long nse = MS_NOSUID | MS_NODEV | MS_NOEXEC, ro = c->cgroup_rw ? 0 : MS_RDONLY;
+	struct run_plan p = { 0 };
+	if (c->cgroup_v2) {
+		if (!plan_fs(&p, "/sys/fs/cgroup", "cgroup2", nse | ro, NULL, CGROUP2_SUPER_MAGIC))
+			goto fail;
+		*ret = p;
+		return 0;
+	}
+	if (!plan_fs(&p, "/sys/fs/cgroup", "tmpfs", nse, "mode=755,size=64k", TMPFS_MAGIC))
+		goto fail;
+	/* "ID:CTRL[,CTRL...]:PATH" lines; v2's has no controllers ("0::/") */
+	for (const char *l = proc_cgroup; l && *l;) {
+		size_t ll = strcspn(l, "\n");
+		const char *next = l + ll + (l[ll] == '\n');
+		const char *ctl = memchr(l, ':', ll);
+		const char *end = ctl ? memchr(ctl + 1, ':', (size_t)(l + ll - ctl - 1)) : NULL;
+		l = next;
+		if (!end || end == ctl + 1 || end - ctl > 200 || !ours(ctl + 1, (size_t)(end - ctl - 1)))
+			continue;
+		char t[256], *data = strndup(ctl + 1, (size_t)(end - ctl - 1));
+		if (!data || p.n_strs == CM_ARRAY_SIZE(p.strs)) {
+			free(data);
+			goto fail;
+		}
+		p.strs[p.n_strs++] = data;
+		snprintf(t, sizeof(t), "/sys/fs/cgroup/%s", data);
+		if (!plan_fs(&p, t, "cgroup", nse | ro, data, CGROUP_SUPER_MAGIC))
+			goto fail;
+		/* co-mounted: /sys/fs/cgroup/cpu -> cpu,cpuacct, one a controller */
+		for (const char *m = data; strchr(data, ',') && *m;) {
+			size_t ml = strcspn(m, ",");
+			struct run_mount_op *o;
+			snprintf(t, sizeof(t), "/sys/fs/cgroup/%.*s", (int)ml, m);
+			if (!(o = plan_add(&p, RUN_MOP_SYMLINK, t)))
+				goto fail;
+			o->source = data;
+			m += ml + (m[ml] == ',');
+		}
+	}
+	if (!c->cgroup_rw && !plan_add(&p, RUN_MOP_RO, "/sys/fs/cgroup"))
+		goto fail;
+	*ret = p;
+	return 0;
+fail:
+	run_plan_free(&p);
+	return -ENOMEM;
 }
 
 int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_error *err)
@@ -158,7 +238,7 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
 	    !plan_fs(&p, "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k",
 		     TMPFS_MAGIC))
 		goto fail;
-	if (!c->cgroupns && plan_cgroup_v1(c, &p) < 0)
+	if (!c->cgroupns && plan_cgroup_host(c, &p) < 0)
 		goto fail;
 	for (size_t i = 0; i < CM_ARRAY_SIZE(devices); i++) {
 		struct run_mount_op *o = plan_add(&p, RUN_MOP_DEV, devices[i].path);

@@ -110,7 +110,7 @@ static int parse_namespaces(struct run_config *c, const struct cm_json *ns, stru
 		if (p && *p) {
 			if (p[0] != '/')
 				return cm_error_set(err, -EINVAL, "config.json: namespace path '%s' is not absolute", p);
-			if (idx == RUN_NS_MNT || idx == RUN_NS_CGROUP)
+			if (idx == RUN_NS_MNT)
 				return cm_error_set(err, -ENOTSUP, "joining a %s namespace by path is not supported", t);
 			if (!(c->ns_path[idx] = strdup(p)))
 				return cm_error_set(err, -ENOMEM, "out of memory");
@@ -123,7 +123,7 @@ static int parse_namespaces(struct run_config *c, const struct cm_json *ns, stru
 	c->host_ipc = !seen[RUN_NS_IPC];
 	c->network = seen[RUN_NS_NET] ? RUN_NET_NONE : RUN_NET_HOST;
 	c->userns = seen[RUN_NS_USER];
-	c->cgroupns = seen[RUN_NS_CGROUP]; /* kept on cgroup v2 only (oci.c) */
+	c->cgroupns = seen[RUN_NS_CGROUP]; /* v1 and v2 (linux.c) */
 	return 0;
 }
 
@@ -1176,6 +1176,7 @@ int run_oci_bundle_apply(struct run_config *c, struct cm_error *err)
 	c->host_uts = s->host_uts;
 	c->host_ipc = s->host_ipc;
 	c->userns = s->userns;
+	c->cgroupns = s->cgroupns;
 	c->sys_rw = s->sys_rw;
 	c->cgroup_rw = s->cgroup_rw;
 	/* --privileged and systempaths=unconfined are in the spec now (all

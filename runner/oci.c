@@ -371,7 +371,7 @@ int run_oci_create(const struct run_oci_create *o, pid_t *ret_pid, struct cm_err
 	}
 	if ((r = run_cgroup_for(c.c, &cg, err)) < 0)
 		goto fail;
-	c.c->cgroupns = c.c->cgroupns && run_cgroup_version(cg) == RUN_CGROUP_V2;
+	c.c->cgroup_v2 = run_cgroup_version(cg) == RUN_CGROUP_V2;
 	if ((r = run_cgroup_create(cg, &c.c->lim, c.c->devices_all, c.c->devices, c.c->n_devices, err)) < 0)
 		goto fail;
 	cg_made = true;

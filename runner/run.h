@@ -97,6 +97,9 @@ struct run_limits {
 };
 
 /* docker's restart policies */
+/* --cgroupns: docker's modes; DEFAULT is private on cgroup v2, host on v1 */
+enum run_cgroupns { RUN_CGROUPNS_DEFAULT, RUN_CGROUPNS_HOST, RUN_CGROUPNS_PRIVATE };
+
 enum run_restart { RUN_RESTART_NO, RUN_RESTART_ALWAYS, RUN_RESTART_ON_FAILURE,
 		   RUN_RESTART_UNLESS_STOPPED };
 
@@ -136,9 +139,15 @@ struct run_config {
 	bool sys_rw, cgroup_rw; /* the spec's /sys, /sys/fs/cgroup mounts without "ro" */
 	enum run_restart restart; /* --restart: the monitor starts pid 1 again */
 	int restart_max;          /* on-failure:N, 0 = no limit */
-	bool cgroupns;      /* not stored: set by the monitor on cgroup v2 (docker's
-			     * default), pid 1 unshares a cgroup namespace once in its
-			     * cgroup, so its cgroup is "/" inside */
+	enum run_cgroupns cgroupns_mode; /* --cgroupns (CgroupnsMode); DEFAULT:
+					  * docker's for the cgroup root's
+					  * version (run_cgroupns_private) */
+	bool cgroupns;      /* not stored: from the spec's "cgroup" namespace (img run:
+			     * cgroupns_mode): pid 1 unshares one once in its cgroup
+			     * (or joins ns_path[RUN_NS_CGROUP]), so its cgroup is "/"
+			     * inside, and mounts the cgroup filesystems itself */
+	bool cgroup_v2;     /* not stored: the container's cgroup is v2 (set by the
+			     * monitor or the runtime: which tree /sys/fs/cgroup gets) */
 	unsigned short tty_rows, tty_cols; /* -t: the initial window size, 0 unknown */
 	struct run_volume *vols;
 	char **tmpfs;        /* --tmpfs PATH[:OPTIONS] (checked) */
@@ -389,10 +398,22 @@ struct run_plan {
  * volume target that is relative, "/", or over /proc, /sys or /dev.
  * --privileged: /sys read-write, the host's devices, no masked or
  * read-only paths (systempaths=unconfined: no masked or read-only paths).
- * Without a cgroup namespace (v1): the container's groups read-only (rw
- * with --privileged) at /sys/fs/cgroup/CTRL.
+ * Without a cgroup namespace: the container's groups read-only (rw with
+ * --privileged), v1 at /sys/fs/cgroup/CTRL, v2 (c->cgroup_v2) at
+ * /sys/fs/cgroup; with one, nothing there (run_plan_cgroupns).
  * Returns 0 or -EINVAL/-ENOMEM. */
 int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_error *err);
+/* The cgroup filesystems of a container in a cgroup namespace (c->cgroupns),
+ * which pid 1 mounts after pivot_root once it is in its group and that
+ * namespace: the kernel roots each at the namespace's root. v2: cgroup2 at
+ * /sys/fs/cgroup. v1 (proc_cgroup: pid 1's /proc/self/cgroup, read then): a
+ * tmpfs there and one cgroup mount per hierarchy holding one of
+ * run_cgroup_v1_controllers (a co-mounted one at /sys/fs/cgroup/CTRL,CTRL
+ * with a symlink per controller, as runc and crun lay it out); named ones
+ * (name=systemd) and cpuset, where the container has no group of its own
+ * (its namespace's root there is the host's group of img), are left out.
+ * Read-only (the tmpfs too) unless c->cgroup_rw. Pure; 0 or -ENOMEM. */
+int run_plan_cgroupns(const struct run_config *c, const char *proc_cgroup, struct run_plan *ret);
 void run_plan_free(struct run_plan *p);
 /* docker's masked and read-only paths, the plan's default lists. */
 void run_plan_default_paths(const char *const **ret_masked, size_t *ret_n_masked,
@@ -419,6 +440,11 @@ void run_cgroup_free(struct run_cgroup *cg);
 void run_cgroup_freep(struct run_cgroup **cg);
 #define _cleanup_cgroup_ __attribute__((cleanup(run_cgroup_freep)))
 enum run_cgroup_version run_cgroup_version(const struct run_cgroup *cg);
+/* Whether c's container gets a cgroup namespace of its own: its
+ * cgroupns_mode, or for DEFAULT docker's default for the version of its
+ * cgroup root (c->cgroup_root, NULL: /sys/fs/cgroup): private on v2, host
+ * on v1 (and where the root cannot be read). */
+bool run_cgroupns_private(const struct run_config *c);
 /* Refuse, before anything exists, limits the hierarchy at root (NULL =
  * /sys/fs/cgroup) cannot apply: on v2 -m, --cpus, --cpu-shares or a
  * pids limit whose controller (memory, cpu, pids) is not in root's

@@ -37,6 +37,7 @@ enum {
 	OPT_IPV6, OPT_IP6,
 	OPT_NOSTDIN,
 	OPT_ALLOW,
+	OPT_CGROUPNS,
 };
 
 /* One option of a verb. */

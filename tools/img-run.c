@@ -616,6 +616,13 @@ int img_cmd_run(int argc, char **argv)
 			c->userns = !optarg || strcmp(optarg, "private") == 0;
 			break;
 		case OPT_CGPARENT: c->cgroup_parent = strdup(optarg); break;
+		case OPT_CGROUPNS:
+			/* docker's: "" is the default for the host's version */
+			if (strcmp(optarg, "host") != 0 && strcmp(optarg, "private") != 0 && *optarg)
+				return img_fail("invalid --cgroupns '%s' (host or private)", optarg);
+			c->cgroupns_mode = !*optarg ? RUN_CGROUPNS_DEFAULT
+					 : strcmp(optarg, "host") == 0 ? RUN_CGROUPNS_HOST : RUN_CGROUPNS_PRIVATE;
+			break;
 		case OPT_RESTART:
 			if (run_parse_restart(optarg, &c->restart, &c->restart_max, &e) < 0)
 				return img_fail_err(&e);
@@ -837,6 +844,9 @@ int img_cmd_run(int argc, char **argv)
 	/* a limit the cgroups cannot apply: refused before anything exists */
 	if (run_cgroup_check(c->cgroup_root, &c->lim, &e) < 0)
 		return img_fail_err(&e);
+	/* docker records the mode it chose (private on v2, host on v1) */
+	if (c->cgroupns_mode == RUN_CGROUPNS_DEFAULT)
+		c->cgroupns_mode = run_cgroupns_private(c) ? RUN_CGROUPNS_PRIVATE : RUN_CGROUPNS_HOST;
 	if (publish_all && c->network == RUN_NET_BRIDGE) { /* -P: needs the image's EXPOSE */
 		_cleanup_(ims_store_freep) struct ims_store *ps = NULL;
 		_cleanup_image_ struct ims_image *pimg = NULL;

@@ -309,6 +309,9 @@ static const struct img_opt run_opts[] = {
 	  "User namespace to use: host (the default, as docker's), or\n"
 	  "private (--userns alone): img's own, idmapped (docs/runner.md)", IMG_OPT_OPTARG },
 	{ "cgroup-parent", 0, "string", OPT_CGPARENT, "Optional parent cgroup for the container", 0 },
+	{ "cgroupns", 0, "string", OPT_CGROUPNS,
+	  "Cgroup namespace to use (host|private): the container's own (private),\n"
+	  "or the host's; default: private on cgroup v2, host on v1 (docker's)", 0 },
 	{ "restart", 0, "string", OPT_RESTART,
 	  "Restart policy to apply when a container exits (default \"no\")", 0 },
 	{ "cap-add", 0, "list", OPT_CAPADD, "Add Linux capabilities", 0 },

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # img-runtime under podman (podman --runtime, through conmon): run --rm,
-# run -d, exec, stop, logs, rm, -t, a limit; podman's store and run dirs
+# run -d, exec, stop, logs, rm, -t, a limit, --cgroupns; podman's store and run dirs
 # and the runtime's state in the test's temp dir; no network (--network
 # none: podman's bridge would use addresses outside 127/8).
 . "$(dirname "$0")/rtlib.sh"
@@ -18,6 +18,13 @@ check "podman run --rm: removed" "" "$(pod ps -aq)"
 out=$(pod run --rm --network none --memory 64m --pids-limit 50 localhost/rt:1 \
 	cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>&1 </dev/null)
 check "podman run: memory and pids limits" "67108864 50" "$(echo $out)"
+
+# podman's --cgroupns: a "cgroup" namespace in the spec it hands us (v1 here)
+out=$(pod run --rm --network none --cgroupns private --pids-limit 40 localhost/rt:1 \
+	sh -c 'grep -c -v ":/$" /proc/self/cgroup; cat /sys/fs/cgroup/pids/pids.max' 2>&1 </dev/null)
+check "podman run --cgroupns private: every hierarchy / inside, its pids limit mounted" "0 40" "$(echo $out)"
+out=$(pod run --rm --network none --cgroupns host localhost/rt:1 grep -c -v ":/$" /proc/self/cgroup 2>&1 </dev/null)
+check_re "podman run --cgroupns host: the host's paths" "^[1-9][0-9]*$" "$out"
 
 out=$(pod run --rm -t --network none localhost/rt:1 sh -c 'tty; exit 6' 2>&1 </dev/null)
 rc=$?

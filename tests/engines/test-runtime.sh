@@ -213,7 +213,9 @@ lx["gidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65536}]' cat /
 check "linux.uidMappings, gidMappings (user namespace)" "0 100000 65536 0 200000 65536" "$(echo $OUT)"
 
 CGN=imgrt$$
+# the host's cgroup namespace: its group's path shows in /proc/self/cgroup
 runb res "lx['cgroupsPath'] = '/$CGN/res'
+lx['namespaces'] = [n for n in lx['namespaces'] if n['type'] != 'cgroup']
 lx['resources'].update(memory={'limit': 64 << 20, 'swap': 96 << 20, 'reservation': 32 << 20, 'disableOOMKiller': True},
 	pids={'limit': 42}, cpu={'quota': 50000, 'period': 100000, 'shares': 512, 'cpus': '1'}, blockIO={'weight': 300})" \
 	sh -c 'cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes pids/pids.max cpu/cpu.cfs_quota_us cpu/cpu.shares \
@@ -238,6 +240,40 @@ lx['resources'].update(memory={'swappiness': 0})" cat /sys/fs/cgroup/memory/memo
 check "linux.resources.memory.swappiness 0 (not \"unset\")" "0" "$OUT"
 runb swapbad "lx['resources'].update(memory={'swappiness': 101})" true
 check_re "linux.resources.memory.swappiness 101 refused" "swappiness 101 is not in 0..100" "$OUT"
+
+# linux.namespaces cgroup (in runc's default spec): pid 1 unshares it once
+# in its groups (v1 here), then mounts each hierarchy, rooted at its group
+hostcg=$(readlink /proc/self/ns/cgroup)
+runb cgns "lx['cgroupsPath'] = '/$CGN/cgns'
+lx['resources'].update(pids={'limit': 33})" \
+	sh -c 'readlink /proc/self/ns/cgroup; grep -c -v ":/$" /proc/self/cgroup; cat /sys/fs/cgroup/pids/pids.max
+		grep -c "^[0-9]* [0-9]* [0-9:]* / /sys/fs/cgroup/pids ro," /proc/self/mountinfo'
+set -- $OUT
+check "linux.namespaces cgroup: a new one, every hierarchy / inside" "new 0" \
+	"$([ -n "${1:-}" ] && [ "$1" != "$hostcg" ] && echo new) ${2:-}"
+check "linux.namespaces cgroup: its pids group mounted at its root, read-only, the limit seen" "33 yes" \
+	"${3:-} $([ "${4:-0}" -ge 1 ] && echo yes)"
+runb cghost "lx['cgroupsPath'] = '/$CGN/cghost'
+lx['namespaces'] = [n for n in lx['namespaces'] if n['type'] != 'cgroup']" \
+	sh -c 'readlink /proc/self/ns/cgroup; grep :pids: /proc/self/cgroup'
+check "linux.namespaces without cgroup: the host's, its group's host path" "$hostcg 8:pids:/$CGN/cghost" \
+	"$(echo $OUT | sed 's/ [0-9]*:pids:/ 8:pids:/')"
+# path=: a namespace rooted at a group of ours (made by unshare -C in it);
+# the container's own group is beside that root, so it shows as /../cgjoin
+mkdir -p "/sys/fs/cgroup/pids/$CGN/nsroot"
+sh -c 'echo $$ >"$1/cgroup.procs" && exec unshare -C sleep 300' sh "/sys/fs/cgroup/pids/$CGN/nsroot" &
+cp=$!
+_PIDS+=("$cp")
+for i in $(seq 100); do [ "$(readlink /proc/$cp/ns/cgroup)" != "$hostcg" ] && break; sleep 0.1; done
+runb cgjoin "lx['cgroupsPath'] = '/$CGN/cgjoin'
+[n.update(path='/proc/$cp/ns/cgroup') for n in lx['namespaces'] if n['type'] == 'cgroup']" \
+	sh -c 'readlink /proc/self/ns/cgroup; grep :pids: /proc/self/cgroup | sed "s/^[0-9]*://"'
+check "linux.namespaces cgroup path= joined" \
+	"$(readlink /proc/$cp/ns/cgroup) pids:/../cgjoin" "$(echo $OUT)"
+runb cgbad "[n.update(path='/proc/$cp/ns/net') for n in lx['namespaces'] if n['type'] == 'cgroup']" true
+check_re "linux.namespaces cgroup path= of another type refused" "joining namespace /proc/$cp/ns/net: Invalid argument" "$OUT"
+kill -9 "$cp"
+wait "$cp" 2>/dev/null
 for c in /sys/fs/cgroup/*/; do rmdir "$c$CGN"/* "$c$CGN" 2>/dev/null; done
 check "linux.cgroupsPath: the group removed with the container" "" "$(ls -d /sys/fs/cgroup/*/"$CGN"/res 2>/dev/null)"
 if [ -c /dev/fuse ]; then

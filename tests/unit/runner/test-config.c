@@ -219,6 +219,31 @@ static void test_user(void **state)
 	assert_int_equal(run_user_resolve("www:nogroup", pw, gr, &u, &e), -ENOENT);
 }
 
+/* a config read from runner.json's text */
+static struct run_config *from_text(const char *text)
+{
+	struct cm_error e = { 0 };
+	_cleanup_json_ struct cm_json *j = NULL;
+	struct run_config *c = NULL;
+	assert_int_equal(cm_json_parse(text, strlen(text), &j, NULL, 0), 0);
+	assert_int_equal(run_config_from_json(j, &c, &e), 0);
+	return c;
+}
+
+/* c through runner.json's JSON and back: a new config */
+static struct run_config *roundtrip(const struct run_config *c)
+{
+	struct cm_jw w;
+	char *s = NULL;
+	size_t len;
+	cm_jw_init(&w, 0);
+	assert_int_equal(run_config_to_json(c, &w), 0);
+	assert_int_equal(cm_jw_finish(&w, &s, &len), 0);
+	struct run_config *b = from_text(s);
+	free(s);
+	return b;
+}
+
 /* runner.json keeps the cgroup root; a config older than the field has
  * none (= /sys/fs/cgroup for run_cgroup_open) */
 static void test_config_cgroup_root(void **state)
@@ -226,26 +251,34 @@ static void test_config_cgroup_root(void **state)
 	static const char old[] = "{\"Id\":\"" "0123456789abcdef0123456789abcdef"
 				  "0123456789abcdef0123456789abcdef\",\"Bundle\":\"/b\","
 				  "\"Rootfs\":\"/r\",\"Args\":[\"sh\"],\"PidsLimit\":77}";
-	_cleanup_json_ struct cm_json *j = NULL;
-	struct run_config *c = NULL;
-	struct cm_error e = { 0 };
-	assert_int_equal(cm_json_parse(old, strlen(old), &j, NULL, 0), 0);
-	assert_int_equal(run_config_from_json(j, &c, &e), 0);
+	struct run_config *c = from_text(old);
 	assert_null(c->cgroup_root);
 	assert_int_equal(c->lim.pids, 77);
 	c->cgroup_root = strdup("/sys/fs/cgroup/unified");
-	struct cm_jw w;
-	cm_jw_init(&w, 0);
-	assert_int_equal(run_config_to_json(c, &w), 0);
-	char *s = NULL;
-	size_t len;
-	assert_int_equal(cm_jw_finish(&w, &s, &len), 0);
+	struct run_config *b = roundtrip(c);
 	run_config_free(c);
-	_cleanup_json_ struct cm_json *j2 = NULL;
-	assert_int_equal(cm_json_parse(s, len, &j2, NULL, 0), 0);
-	free(s);
-	assert_int_equal(run_config_from_json(j2, &c, &e), 0);
-	assert_string_equal(c->cgroup_root, "/sys/fs/cgroup/unified");
+	assert_string_equal(b->cgroup_root, "/sys/fs/cgroup/unified");
+	run_config_free(b);
+}
+
+/* --cgroupns: kept when set; absent (an older config) docker's default,
+ * decided at use by the version of the cgroup root */
+static void test_config_cgroupns(void **state)
+{
+	static const char old[] = "{\"Id\":\"" "0123456789abcdef0123456789abcdef"
+				  "0123456789abcdef0123456789abcdef\",\"Bundle\":\"/b\","
+				  "\"Rootfs\":\"/r\",\"Args\":[\"sh\"],\"CgroupRoot\":\"/nonexistent\"}";
+	struct run_config *c = from_text(old);
+	assert_int_equal(c->cgroupns_mode, RUN_CGROUPNS_DEFAULT);
+	assert_false(run_cgroupns_private(c)); /* no v2 there: host */
+	static const enum run_cgroupns modes[] = { RUN_CGROUPNS_PRIVATE, RUN_CGROUPNS_HOST };
+	for (size_t i = 0; i < 2; i++) {
+		c->cgroupns_mode = modes[i];
+		struct run_config *b = roundtrip(c);
+		assert_int_equal(b->cgroupns_mode, modes[i]);
+		assert_int_equal(run_cgroupns_private(b), modes[i] == RUN_CGROUPNS_PRIVATE);
+		run_config_free(b);
+	}
 	run_config_free(c);
 }
 
@@ -389,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_mount), cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_merge),  cmocka_unit_test(test_user),
 		cmocka_unit_test(test_config_cgroup_root),
+		cmocka_unit_test(test_config_cgroupns),
 		cmocka_unit_test(test_port),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_log_time),

@@ -100,10 +100,74 @@ static void test_plan_privileged(void **state)
 	assert_true(last > mem);
 	run_plan_free(&p);
 
-	/* v2 (a cgroup namespace): pid 1 mounts cgroup2 itself */
-	struct run_config v2 = { .id = "abc", .cgroupns = true };
-	assert_int_equal(run_plan_build(&v2, &p, NULL), 0);
+	/* a cgroup namespace (v1 or v2): pid 1 mounts them itself */
+	struct run_config ns = { .id = "abc", .cgroupns = true };
+	assert_int_equal(run_plan_build(&ns, &p, NULL), 0);
+	assert_true(find(&p, "/sys/fs/cgroup") < 0 && find(&p, "/sys/fs/cgroup/memory") < 0);
+	run_plan_free(&p);
+	ns.cgroup_v2 = true;
+	assert_int_equal(run_plan_build(&ns, &p, NULL), 0);
 	assert_true(find(&p, "/sys/fs/cgroup") < 0);
+	run_plan_free(&p);
+
+	/* v2 in the host's namespace: its own group, never the host's tree */
+	struct run_config v2 = { .id = "abc", .cgroup_root = (char *)"/cg2", .cgroup_parent = (char *)"par",
+				 .cgroup_v2 = true };
+	assert_int_equal(run_plan_build(&v2, &p, NULL), 0);
+	ssize_t g = find(&p, "/sys/fs/cgroup");
+	assert_int_equal(p.ops[g].op, RUN_MOP_BIND);
+	assert_string_equal(p.ops[g].source, "/cg2/par/abc");
+	assert_true(p.ops[g].readonly);
+	run_plan_free(&p);
+}
+
+/* what pid 1 mounts in its cgroup namespace, from its /proc/self/cgroup */
+static void test_plan_cgroupns(void **state)
+{
+	static const char self[] = "12:name=systemd:/\n11:cpuset:/\n10:hugetlb:/\n"
+				   "9:cpu,cpuacct:/\n8:pids:/\n4:memory:/\n2:net_cls,net_prio:/\n0::/\n";
+	struct run_config c = { .id = "abc", .cgroupns = true };
+	struct run_plan p;
+	assert_int_equal(run_plan_cgroupns(&c, self, &p), 0);
+	ssize_t tmp = find(&p, "/sys/fs/cgroup"), cc = find(&p, "/sys/fs/cgroup/cpu,cpuacct"),
+		cpu = find(&p, "/sys/fs/cgroup/cpu"), acct = find(&p, "/sys/fs/cgroup/cpuacct"),
+		pids = find(&p, "/sys/fs/cgroup/pids"), mem = find(&p, "/sys/fs/cgroup/memory");
+	assert_int_equal(tmp, 0);
+	assert_int_equal(p.ops[tmp].op, RUN_MOP_FS);
+	assert_string_equal(p.ops[tmp].fstype, "tmpfs");
+	assert_int_equal(p.ops[cc].op, RUN_MOP_FS);
+	assert_string_equal(p.ops[cc].fstype, "cgroup");
+	assert_string_equal(p.ops[cc].data, "cpu,cpuacct");
+	assert_int_equal(p.ops[cc].flags & MS_RDONLY, MS_RDONLY);
+	assert_int_equal(p.ops[cpu].op, RUN_MOP_SYMLINK);
+	assert_string_equal(p.ops[cpu].source, "cpu,cpuacct");
+	assert_int_equal(p.ops[acct].op, RUN_MOP_SYMLINK);
+	assert_string_equal(p.ops[pids].data, "pids");
+	assert_string_equal(p.ops[mem].data, "memory");
+	/* no group of the container's there: not mounted */
+	assert_true(find(&p, "/sys/fs/cgroup/cpuset") < 0 && find(&p, "/sys/fs/cgroup/systemd") < 0 &&
+		    find(&p, "/sys/fs/cgroup/name=systemd") < 0 && find(&p, "/sys/fs/cgroup/hugetlb") < 0 &&
+		    find(&p, "/sys/fs/cgroup/net_cls,net_prio") < 0);
+	/* the tmpfs read-only last */
+	assert_int_equal(p.ops[p.n - 1].op, RUN_MOP_RO);
+	assert_string_equal(p.ops[p.n - 1].target, "/sys/fs/cgroup");
+	assert_int_equal(p.n, 7);
+	run_plan_free(&p);
+
+	/* --privileged: read-write; malformed lines skipped */
+	c.cgroup_rw = true;
+	assert_int_equal(run_plan_cgroupns(&c, "garbage\n3:memory\n::\n5:pids:/\n", &p), 0);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.ops[1].flags & MS_RDONLY, 0);
+	assert_string_equal(p.ops[1].target, "/sys/fs/cgroup/pids");
+	run_plan_free(&p);
+
+	/* v2: the namespace's cgroup2 */
+	struct run_config v2 = { .id = "abc", .cgroupns = true, .cgroup_v2 = true };
+	assert_int_equal(run_plan_cgroupns(&v2, NULL, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.ops[0].fstype, "cgroup2");
+	assert_int_equal(p.ops[0].flags & MS_RDONLY, MS_RDONLY);
 	run_plan_free(&p);
 }
 
@@ -150,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_plan_order),
 		cmocka_unit_test(test_plan_privileged),
 		cmocka_unit_test(test_plan_refuses),
+		cmocka_unit_test(test_plan_cgroupns),
 		cmocka_unit_test(test_cgroup_conversions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,7 +41,7 @@ static const char full[] =
 	"{\"destination\":\"/dev/x\",\"type\":\"bind\",\"source\":\"/hx\",\"options\":[\"bind\"]},"
 	"{\"destination\":\"/t\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"strictatime\",\"size=2m\",\"mode=700\"]}],"
 	"\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"pid\"},{\"type\":\"network\",\"path\":\"/proc/9/ns/net\"},"
-	"{\"type\":\"user\"}],"
+	"{\"type\":\"user\"},{\"type\":\"cgroup\",\"path\":\"/proc/9/ns/cgroup\"}],"
 	"\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],"
 	"\"gidMappings\":[{\"containerID\":0,\"hostID\":2000,\"size\":10},{\"containerID\":10,\"hostID\":3000,\"size\":1}],"
 	"\"resources\":{\"memory\":{\"limit\":1048576,\"swap\":2097152},\"pids\":{\"limit\":9},"
@@ -89,6 +89,9 @@ static void test_oci_fields(void **state)
 	assert_true(c->host_uts && c->host_ipc && c->userns);
 	assert_int_equal(c->network, RUN_NET_NONE);
 	assert_string_equal(c->ns_path[RUN_NS_NET], "/proc/9/ns/net");
+	/* a cgroup namespace by path: joined by pid 1 (v1 and v2) */
+	assert_true(c->cgroupns);
+	assert_string_equal(c->ns_path[RUN_NS_CGROUP], "/proc/9/ns/cgroup");
 	assert_string_equal(c->uid_map, "0 1000 10\n");
 	assert_string_equal(c->gid_map, "0 2000 10\n10 3000 1\n");
 	assert_int_equal(c->lim.memory, 1048576);
@@ -133,7 +136,7 @@ static void test_oci_minimal(void **state)
 			       "\"root\":{\"path\":\"/r\"},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
 			       &c, NULL), 0);
 	/* no namespace but mount: the host's; no seccomp: none; no limit */
-	assert_true(c->host_pid && c->host_uts && c->host_ipc && !c->userns);
+	assert_true(c->host_pid && c->host_uts && c->host_ipc && !c->userns && !c->cgroupns);
 	assert_int_equal(c->network, RUN_NET_HOST);
 	assert_string_equal(c->seccomp, "unconfined");
 	assert_int_equal(c->lim.pids, -1);
@@ -222,7 +225,7 @@ static void test_oci_roundtrip(void **state)
 		.vols = vols, .n_vols = 2, .tmpfs = tmpfs, .shm_size = 8 << 20,
 		.ulimits = ul, .n_ulimits = 2, .devices = dev, .n_devices = 2,
 		.sysctls = sysctls, .group_add = groups,
-		.cgroup_parent = "imgtest",
+		.cgroup_parent = "imgtest", .cgroupns = true,
 	};
 	/* every field of run_limits: a new one the spec does not carry fails
 	 * the memory compare below (padding zeroed, as calloc's is) */
@@ -258,6 +261,8 @@ static void test_oci_roundtrip(void **state)
 	assert_string_equal(b->rootfs, "/root/fs");
 	assert_int_equal(b->network, RUN_NET_BRIDGE);
 	assert_false(b->host_pid || b->host_uts || b->host_ipc || b->userns);
+	assert_true(b->cgroupns); /* --cgroupns private */
+	assert_null(b->ns_path[RUN_NS_CGROUP]);
 	assert_int_equal(run_caps_effective(b), run_caps_effective(&c));
 	assert_int_equal(b->n_vols, 2);
 	assert_string_equal(b->vols[0].host, "/h1");
