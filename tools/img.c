@@ -795,7 +795,11 @@ int img_cmd_load(int argc, char **argv)
 		}
 		in = spool;
 	}
-	int r = ims_load(s, in, quiet ? NULL : print_line, NULL, &e);
+	/* docker's -q hides the progress only: "Loaded image: NAME" stays
+	 * (docker-load(1): "still outputs the imported images") */
+	if (quiet)
+		ims_set_progress(NULL, NULL);
+	int r = ims_load(s, in, print_line, NULL, &e);
 	if (r == 0)
 		img_event(s, "image", "load", "", NULL, NULL);
 	if (spool[0])

@@ -15,7 +15,14 @@ check_re "save streams to stdout" '^[0-9]+$' "$(stat -c %s "$T/bb.tar")"
 img rmi busybox >/dev/null
 check "load < file" "Loaded image: busybox:latest" "$(img load < "$T/bb.tar")"
 img rmi busybox >/dev/null
-check "load -q from a pipe" "0:" "$(cat "$T/bb.tar" | img load -q 2>&1; echo "0:")"
+check "load -q from a pipe: the result line only" "Loaded image: busybox:latest
+0:" "$(cat "$T/bb.tar" | img load -q 2>&1; echo "0:")"
+img rmi busybox >/dev/null
+# on a tty stderr, progress is drawn; -q keeps it off (script(1) gives the tty)
+if command -v script >/dev/null; then
+	out=$(script -qec "$IMG_BIN --root $STORE load -q -i $T/bb.tar" /dev/null | tr -d '\r')
+	check "load -q on a tty: no progress, the result line" "Loaded image: busybox:latest" "$out"
+fi
 check "the loaded image is there" "busybox:latest" "$(img images --format '{{.Repository}}:{{.Tag}}')"
 check "load of garbage on stdin fails, leaves no spool" "125" "$(echo junk | img load >/dev/null 2>&1; echo $?)"
 check "no temp file left" "" "$(ls "$STORE/tmp" | grep load-stdin)"
