@@ -28,6 +28,20 @@ static size_t utf8_next(const unsigned char *s, size_t n, int32_t *cp)
 	return l;
 }
 
+bool cm_text_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	static const int32_t least[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	for (size_t i = 0; i < len;) {
+		int32_t cp;
+		size_t l = utf8_next(u + i, len - i, &cp);
+		if (cp < 0 || cp < least[l] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += l;
+	}
+	return true;
+}
+
 struct range {
 	int32_t lo, hi;
 };

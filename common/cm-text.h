@@ -14,6 +14,11 @@
  * and control characters, 1 otherwise (an invalid byte counts as 1). */
 size_t cm_text_width(const char *s, size_t len);
 
+/* s[0..len) is well-formed UTF-8, as Go's utf8.Valid: no stray or
+ * truncated sequence, no overlong form, surrogate or code point past
+ * U+10FFFF. */
+bool cm_text_utf8_valid(const char *s, size_t len);
+
 /* s cut to at most cols columns, ending in "…" when it was cut (docker's
  * formatter.Ellipsis); never splits a UTF-8 sequence. malloc'd, NULL on
  * ENOMEM. */

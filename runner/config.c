@@ -3,6 +3,7 @@
  * image config with the command line (docker's rules), users from passwd
  * text, and config.json. Pure functions except run_env_file_read. */
 #include "run-internal.h"
+#include "cm-text.h"
 
 #include <arpa/inet.h>
 
@@ -1043,6 +1044,42 @@ static int env_add_cli(char ***envp, size_t *n, const char *e)
 	return run_env_set(envp, n, kv);
 }
 
+/* docker's --env-file (docker/cli opts/file.go): UTF-8 only, a BOM on the
+ * first line dropped, leading white space dropped, blank and '#' lines
+ * skipped; the name (before the first '=') may not be empty or hold a space
+ * or tab; the value passes through untrimmed; a bare NAME is kept for the
+ * caller's -e rule (the caller's value, or dropped). */
+static int env_file_line(const char *path, unsigned lineno, char *p, char **ret,
+			 struct cm_error *err)
+{
+	*ret = NULL;
+	if (!cm_text_utf8_valid(p, strlen(p)))
+		return cm_error_set(err, -EINVAL, "env file %s contains invalid utf8 bytes at line %u",
+				    path, lineno);
+	if (lineno == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	while (*p && strchr(" \t\v\f\r", *p))
+		p++;
+	if (!*p || *p == '#')
+		return 0;
+	char *eq = strchr(p, '=');
+	size_t kl = eq ? (size_t)(eq - p) : strlen(p);
+	if (!eq) /* a bare name: its trailing white space goes too */
+		while (kl > 0 && strchr(" \t\v\f\r", p[kl - 1]))
+			p[--kl] = '\0';
+	if (kl == 0)
+		return cm_error_set(err, -EINVAL,
+				    "env file %s: poorly formatted environment: no variable name on line '%s'",
+				    path, p);
+	if (memchr(p, ' ', kl) || memchr(p, '\t', kl))
+		return cm_error_set(err, -EINVAL,
+				    "env file %s: poorly formatted environment: variable '%.*s' contains whitespaces",
+				    path, (int)kl, p);
+	if (!(*ret = strdup(p)))
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
 int run_env_file_read(const char *path, char ***envp, size_t *n, struct cm_error *err)
 {
 	FILE *f = fopen(path, "re");
@@ -1051,27 +1088,33 @@ int run_env_file_read(const char *path, char ***envp, size_t *n, struct cm_error
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
+	unsigned lineno = 0;
 	int r = 0;
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+	while (r == 0 && (len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
-		char *p = line;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p || *p == '#')
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if ((size_t)len != strlen(line)) {
+			r = cm_error_set(err, -EINVAL, "env file %s: a NUL byte at line %u", path, lineno);
+			break;
+		}
+		char *dup;
+		if ((r = env_file_line(path, lineno, line, &dup, err)) < 0 || !dup)
 			continue;
-		/* keep the raw line: the caller's env or -e semantics apply later */
-		char *dup = strdup(p);
-		char **nv = dup ? realloc(*envp, (*n + 2) * sizeof(char *)) : NULL;
+		char **nv = realloc(*envp, (*n + 2) * sizeof(char *));
 		if (!nv) {
 			free(dup);
-			r = -ENOMEM;
+			r = cm_error_set(err, -ENOMEM, "out of memory");
 			break;
 		}
 		nv[(*n)++] = dup;
 		nv[*n] = NULL;
 		*envp = nv;
 	}
+	if (r == 0 && ferror(f))
+		r = cm_error_setx(err, -EIO, "reading env file %s", path);
 	free(line);
 	fclose(f);
 	return r;

@@ -175,6 +175,13 @@ build -q -t ig "$T/ig" >/dev/null
 check ".dockerignore honoured" "./.dockerignore ./Containerfile ./keep ./keep.log ./main.c" "$(runc ig sh -c 'cd /ctx && find . -mindepth 1 | sort | tr "\n" " "' | sed 's/ $//')"
 printf 'FROM busybox\nCOPY a.log /\n' > "$T/ig/Other"
 check_fails "COPY of an ignored file" "a.log: excluded by .dockerignore" build -f "$T/ig/Other" "$T/ig"
+# .containerignore first: where both exist, .dockerignore is not read
+cp -a "$T/ig" "$T/ig2"
+printf 'main.c\n' > "$T/ig2/.containerignore"
+build -q -t ig2 "$T/ig2" >/dev/null
+check ".containerignore wins over .dockerignore" \
+	"./.containerignore ./.dockerignore ./Containerfile ./Other ./a.log ./keep ./keep.log ./keep/y ./logs ./logs/x" \
+	"$(runc ig2 sh -c 'cd /ctx && find . -mindepth 1 | sort | tr "\n" " "' | sed 's/ $//')"
 
 # ---- COPY --exclude and --parents
 mkdir -p "$T/cx/src/a/b" "$T/cx/src/c" "$T/cx/x/./y"
@@ -262,6 +269,17 @@ build -q --iidfile "$T/iid" "$T/hd" >/dev/null
 check "--iidfile" "$(cfg hd '{{.Id}}')" "$(cat "$T/iid")"
 build -q -t lab --label a=1 --label b=2 "$T/hd" >/dev/null
 check "--label on the final image" '{"a":"1","b":"2"}' "$(cfg lab '{{json .Config.Labels}}')"
+
+# ---- a RUN that changes nothing adds no layer (docs/build.md; docker's
+# classic builder adds an empty one): its history entry is empty_layer
+printf 'FROM busybox\nRUN true\nRUN echo x > /x\n' | build -q -t emptyrun - >/dev/null
+check "a RUN that changes nothing: no layer, one for the RUN that writes" \
+	"$(( $(cfg busybox '{{len .RootFS.Layers}}') + 1 ))" "$(cfg emptyrun '{{len .RootFS.Layers}}')"
+eid=$(cfg emptyrun '{{.Id}}')
+check "its history entry: empty_layer" "E /bin/sh -c true|L /bin/sh -c echo x > /x" \
+	"$(python3 -c 'import json,sys
+for h in json.load(open(sys.argv[1]))["history"][-2:]:
+    print(("E " if h.get("empty_layer") else "L ") + h["created_by"])' "$STORE/blobs/sha256/${eid#sha256:}" | lines)"
 
 check "nothing left behind" "" "$(nothing_left)"
 check "fsck" "$STORE: ok" "$(img fsck 2>&1)"

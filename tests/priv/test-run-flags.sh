@@ -34,6 +34,24 @@ img rm -f "$id" >/dev/null
 out=$(run --rm busybox sh -c 'cat /proc/1/cmdline | tr "\0" " "')
 check "without --init the command is pid 1" "sh -c cat /proc/1/cmdline | tr \"\\0\" \" \" " "$out"
 
+# ------------------------------------------------------------ --env-file (docker/cli opts/file.go's rules)
+printf '\357\273\277A=1\n  B=two words  \n# comment\n\nFROMHOST\nUNSETHOST\nC=file\n' >"$T/env1"
+out=$(FROMHOST=h run --rm --env-file "$T/env1" -e C=cli busybox sh -c \
+	'echo "$A|$B|$FROMHOST|${UNSETHOST-unset}|$C"')
+check "--env-file: BOM, comments, untrimmed value, bare name from the caller, -e after it wins" \
+	"1|two words  |h|unset|cli" "$out"
+printf 'A=1\nMY VAR=x\n' >"$T/env2"
+n0=$(img ps -aq | wc -l)
+check "--env-file: a name with a space is docker's error, exit 125" \
+	"img: env file $T/env2: poorly formatted environment: variable 'MY VAR' contains whitespaces|125" \
+	"$(run --rm --env-file "$T/env2" busybox true 2>&1 | flat; echo "|${PIPESTATUS[0]}")"
+printf 'A=\377\n' >"$T/env3"
+check "--env-file: invalid UTF-8 refused with its line, exit 125" \
+	"img: env file $T/env3 contains invalid utf8 bytes at line 1|125" \
+	"$(run --rm --env-file "$T/env3" busybox true 2>&1 | flat; echo "|${PIPESTATUS[0]}")"
+check "--env-file: a missing file, exit 125" "125" "$(run --rm --env-file "$T/nope" busybox true 2>/dev/null; echo $?)"
+check "--env-file: nothing created on an error" "$n0" "$(img ps -aq | wc -l)"
+
 # ------------------------------------------------------------ --cidfile, --stop-signal, --stop-timeout
 id=$(run -d --cidfile "$T/cid" --stop-signal USR1 --stop-timeout 30 busybox sh -c 'trap "echo usr1; exit 5" USR1; while :; do sleep 0.1; done')
 check "--cidfile: the full id" "$id" "$(cat "$T/cid")"
@@ -145,6 +163,15 @@ run -d --name hc3 --health-cmd 'sleep 10' --health-interval 100ms --health-timeo
 wait_for sh -c "$IMG_BIN --root $STORE inspect -f '{{range .State.Health.Log}}{{.Output}}{{end}}' hc3 | grep -q 'exceeded timeout'" &&
 	pass "--health-timeout: docker's text, exit -1" || fail "--health-timeout: docker's text, exit -1" "$(img inspect -f '{{json .State.Health}}' hc3)"
 img rm -f hc3 >/dev/null
+# in the start period failures do not count (docker): three failed checks
+# logged, still "starting", no streak; the period kept in the config
+run -d --name hc6 --health-cmd false --health-interval 100ms --health-retries 1 --health-start-period 1h busybox sleep 600 >/dev/null
+wait_for sh -c "[ \"\$($IMG_BIN --root $STORE inspect -f '{{len .State.Health.Log}}' hc6)\" -ge 3 ]" &&
+	pass "--health-start-period: the checks run" || fail "--health-start-period: the checks run" "$(img inspect -f '{{json .State.Health}}' hc6)"
+check "--health-start-period: failures in it do not count" "starting 0" \
+	"$(img inspect -f '{{.State.Health.Status}} {{.State.Health.FailingStreak}}' hc6)"
+check "--health-start-period in Config.Healthcheck" "3600000000000" "$(img inspect -f '{{.Config.Healthcheck.StartPeriod}}' hc6)"
+img rm -f hc6 >/dev/null
 ctr=$(img create busybox true)
 img commit -c 'HEALTHCHECK --interval=100ms --retries=5 CMD true' "$ctr" hcimg >/dev/null
 img rm "$ctr" >/dev/null

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include "run.h"
 
@@ -391,6 +392,76 @@ static void test_caps(void **state)
 	assert_string_equal(run_cap_name(21), "SYS_ADMIN");
 }
 
+/* --env-file, as docker/cli opts/file.go reads it */
+static void envv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int env_file(const char *text, size_t len, char ***env, size_t *n, struct cm_error *e)
+{
+	char path[] = "/tmp/test-envfile.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	*env = NULL;
+	*n = 0;
+	int r = run_env_file_read(path, env, n, e);
+	unlink(path);
+	return r;
+}
+
+static void test_env_file(void **state)
+{
+	(void)state;
+	char **env;
+	size_t n;
+	struct cm_error e = { 0 };
+	static const char good[] = "\xef\xbb\xbf" "A=1\n"
+				   "  \t B=two words  \r\n"
+				   "# a comment\n"
+				   "\n"
+				   "   \n"
+				   "C=\n"
+				   "D==x=\n"
+				   "  BARE  \n"
+				   "E=\xc3\xa9t\xc3\xa9";
+	assert_int_equal(env_file(good, sizeof(good) - 1, &env, &n, &e), 0);
+	assert_int_equal(n, 6);
+	assert_string_equal(env[0], "A=1"); /* the BOM dropped */
+	assert_string_equal(env[1], "B=two words  "); /* the value untrimmed */
+	assert_string_equal(env[2], "C=");
+	assert_string_equal(env[3], "D==x=");
+	assert_string_equal(env[4], "BARE"); /* for -e's rule: the caller's value or nothing */
+	assert_string_equal(env[5], "E=\xc3\xa9t\xc3\xa9");
+	envv_free(env);
+
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{ "A=1\nMY VAR=x\n", "variable 'MY VAR' contains whitespaces" },
+		{ "A\tB\n", "variable 'A\tB' contains whitespaces" },
+		{ "=x\n", "no variable name on line '=x'" },
+		{ "A=1\nB=\xff\n", "contains invalid utf8 bytes at line 2" },
+		{ "A=\xc0\xaf\n", "invalid utf8 bytes at line 1" },    /* overlong '/' */
+		{ "A=\xed\xa0\x80\n", "invalid utf8 bytes at line 1" }, /* a surrogate */
+		{ "A=\xe2\x82\n", "invalid utf8 bytes at line 1" },     /* cut short */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct cm_error be = { 0 };
+		assert_int_equal(env_file(bad[i].text, strlen(bad[i].text), &env, &n, &be), -EINVAL);
+		if (!strstr(be.msg, bad[i].msg))
+			fail_msg("%s: got '%s'", bad[i].msg, be.msg);
+		envv_free(env);
+	}
+	struct cm_error me = { 0 };
+	assert_true(run_env_file_read("/nonexistent/env", &env, &n, &me) == -ENOENT);
+	assert_non_null(strstr(me.msg, "/nonexistent/env"));
+}
+
 static void test_restart(void **state)
 {
 	(void)state;
@@ -425,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_config_cgroupns),
 		cmocka_unit_test(test_port),
 		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_env_file),
 		cmocka_unit_test(test_log_time),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_ulimit_tmpfs),
