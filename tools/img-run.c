@@ -254,6 +254,11 @@ static int strv_push(char ***v, size_t *n, const char *s)
 	return 0;
 }
 
+static void strv_freep(char ***v)
+{
+	img_strv_free(*v);
+}
+
 static void free_container(struct ims_store *s, const char *id)
 {
 	struct cm_error e = { 0 };
@@ -468,7 +473,8 @@ int img_cmd_run(int argc, char **argv)
 	size_t n_from = 0;
 	size_t n_env = 0, n_labels = 0, n_hosts = 0, n_dns = 0, n_search = 0, n_opts = 0,
 	       n_tmpfs = 0, n_secopt = 0;
-	char **file_env = NULL;
+	/* the --env-file lines, owned here; env points at them */
+	__attribute__((cleanup(strv_freep))) char **file_env = NULL;
 	size_t n_file_env = 0;
 	const char *name = NULL, *entrypoint = NULL, *cwd = NULL, *user = NULL;
 	const char *pull = NULL;
@@ -506,15 +512,15 @@ int img_cmd_run(int argc, char **argv)
 			if (strv_push(&labels, &n_labels, optarg) < 0)
 				return img_fail("out of memory");
 			break;
-		case OPT_ENVFILE:
+		case OPT_ENVFILE: {
+			size_t k = n_file_env;
 			if (run_env_file_read(optarg, &file_env, &n_file_env, &e) < 0)
 				return img_fail_err(&e);
-			for (size_t i = 0; i < n_file_env; i++)
-				(void)strv_push(&env, &n_env, file_env[i]);
-			n_file_env = 0; /* the strings now belong to env (freed at exit) */
-			free(file_env);
-			file_env = NULL;
+			for (; k < n_file_env; k++)
+				if (strv_push(&env, &n_env, file_env[k]) < 0)
+					return img_fail("out of memory");
 			break;
+		}
 		case 'v': {
 			struct run_volume v;
 			if (run_parse_volume(optarg, &v, &e) < 0)
