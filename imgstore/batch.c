@@ -5,10 +5,13 @@
  * after its link; ims_batch_flush makes every queued temp durable with one
  * syncfs of the store's filesystem, then publishes the names in the order
  * they were queued (index.json last). Nothing gets a name before its data
- * is on disk, as git's core.fsyncMethod=batch does for loose objects. */
+ * is on disk, as git's core.fsyncMethod=batch does for loose objects.
+ * A registry pull (ingest.c) queues from its unpack threads too: the queue
+ * is under pend_lock. */
 #include "ims-internal.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,19 +27,18 @@ void ims_batch_begin(struct ims_store *s)
 int ims_batch_add(struct ims_store *s, enum ims_pend_kind kind, int from, const char *tmp, int to,
 		  const char *name, struct cm_error *err)
 {
-	struct ims_pend *nv = realloc(s->pend, (s->n_pend + 1) * sizeof(*nv));
-	if (!nv)
-		return cm_error_set(err, -ENOMEM, "out of memory");
-	s->pend = nv;
-	struct ims_pend *p = &s->pend[s->n_pend];
-	if (snprintf(p->tmp, sizeof(p->tmp), "%s", tmp) >= (int)sizeof(p->tmp) ||
-	    snprintf(p->name, sizeof(p->name), "%s", name) >= (int)sizeof(p->name))
+	struct ims_pend p = { .kind = kind, .from = from, .to = to };
+	if (snprintf(p.tmp, sizeof(p.tmp), "%s", tmp) >= (int)sizeof(p.tmp) ||
+	    snprintf(p.name, sizeof(p.name), "%s", name) >= (int)sizeof(p.name))
 		return cm_error_set(err, -ENAMETOOLONG, "publishing %s: name too long", name);
-	p->kind = kind;
-	p->from = from;
-	p->to = to;
-	s->n_pend++;
-	return 0;
+	pthread_mutex_lock(&s->pend_lock);
+	struct ims_pend *nv = realloc(s->pend, (s->n_pend + 1) * sizeof(*nv));
+	if (nv) {
+		s->pend = nv;
+		s->pend[s->n_pend++] = p;
+	}
+	pthread_mutex_unlock(&s->pend_lock);
+	return nv ? 0 : cm_error_set(err, -ENOMEM, "out of memory");
 }
 
 int ims_store_sync(struct ims_store *s, struct cm_error *err)
@@ -75,18 +77,22 @@ static int pend_publish(const struct ims_pend *p)
 	return -EINVAL;
 }
 
+static void pend_drop(const struct ims_pend *p)
+{
+	if (p->kind == IMS_PEND_DIR)
+		cm_rm_rf_at(p->from, p->tmp);
+	else
+		unlinkat(p->from, p->tmp, 0);
+}
+
 int ims_batch_flush(struct ims_store *s, struct cm_error *err)
 {
-	if (!s->n_pend)
-		return 0;
-	int r = ims_store_sync(s, err);
+	pthread_mutex_lock(&s->pend_lock);
+	int r = s->n_pend ? ims_store_sync(s, err) : 0;
 	for (size_t i = 0; i < s->n_pend; i++) {
 		struct ims_pend *p = &s->pend[i];
 		if (r < 0) { /* not durable: nothing gets a name */
-			if (p->kind == IMS_PEND_DIR)
-				cm_rm_rf_at(p->from, p->tmp);
-			else
-				unlinkat(p->from, p->tmp, 0);
+			pend_drop(p);
 			continue;
 		}
 		int k = pend_publish(p);
@@ -94,7 +100,20 @@ int ims_batch_flush(struct ims_store *s, struct cm_error *err)
 			r = cm_error_setx(err, k, "publishing %s in %s", p->name, s->root);
 	}
 	s->n_pend = 0;
+	pthread_mutex_unlock(&s->pend_lock);
 	return r;
+}
+
+void ims_batch_abort(struct ims_store *s)
+{
+	pthread_mutex_lock(&s->pend_lock);
+	for (size_t i = 0; i < s->n_pend; i++)
+		pend_drop(&s->pend[i]);
+	s->n_pend = 0;
+	pthread_mutex_unlock(&s->pend_lock);
+	s->batch = false;
+	free(s->pend);
+	s->pend = NULL;
 }
 
 int ims_batch_end(struct ims_store *s, struct cm_error *err)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ims-libarchive.h"
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <zlib.h>
@@ -63,6 +64,7 @@ struct ims_store {
 	int lockfd;    /* run/store.lock */
 	int lock_depth;
 	bool batch;    /* batch.c: names queued, published after one syncfs */
+	pthread_mutex_t pend_lock; /* pend, n_pend (a pull's unpack threads queue too) */
 	struct ims_pend *pend;
 	size_t n_pend;
 };
@@ -88,6 +90,8 @@ int ims_batch_add(struct ims_store *s, enum ims_pend_kind kind, int from, const 
 int ims_batch_flush(struct ims_store *s, struct cm_error *err);
 /* Flush and leave batch mode (whatever the flush's outcome). */
 int ims_batch_end(struct ims_store *s, struct cm_error *err);
+/* Leave batch mode naming nothing: every queued temp removed, no sync. */
+void ims_batch_abort(struct ims_store *s);
 /* dirfd/name replaced by buf: durably (temp fsynced, renamed, dir fsynced),
  * or in a batch the unsynced temp queued as an IMS_PEND_FILE. */
 int ims_store_replace_file(struct ims_store *s, int dirfd, const char *name, const void *buf,

@@ -1,7 +1,16 @@
 // SPDX-License-Identifier: MIT
 /* Ingest (ims-ingest.h): objects streamed in from outside the store, on the
  * store's own verified paths (blob writer, layer unpack, index put), with a
- * record of what this ingest published so a failure can take it back. */
+ * record of what this ingest published so a failure can take it back.
+ *
+ * Durability is batched (batch.c): no blob temp, layer or layer manifest is
+ * fsynced; each waits in tmp/ with its name queued. ims_ingest_name makes
+ * them durable with one syncfs, gives them their names, makes those durable
+ * with a second syncfs (which takes the index.json temp too), and only then
+ * renames index.json: a crash at any point leaves no name pointing at data
+ * or names that could be lost. Two syncfs and one fsync per pull, whatever
+ * the number of layers (was: an fsync per blob temp and dir, and a syncfs
+ * per layer). */
 #include "ims-internal.h"
 #include "ims-ingest.h"
 
@@ -16,6 +25,7 @@ struct ims_ingest {
 	size_t n_blobs;
 	char **layers;  /* hex diff_ids unpacked by us */
 	size_t n_layers;
+	bool flushed; /* the batch published (some of) what it queued */
 	bool named;
 	bool locked;
 };
@@ -51,6 +61,7 @@ int ims_ingest_begin(struct ims_store *s, struct ims_ingest **ret, struct cm_err
 		return r;
 	}
 	t->locked = true;
+	ims_batch_begin(s);
 	*ret = t;
 	return 0;
 }
@@ -66,13 +77,15 @@ void ims_ingest_free(struct ims_ingest *t)
 {
 	if (!t)
 		return;
+	if (t->s->batch) /* a failure before the name: the queued temps go unnamed */
+		ims_batch_abort(t->s);
 	if (t->locked)
 		ims_store_unlock_shared(t->s);
 	/* a concurrent writer may count what we published as present: only
 	 * what nobody references goes, and only with no other writer (issue 11).
 	 * Nothing published (a push, which only reads): nothing to take back,
 	 * and no store lock, index read, mark or dir fsyncs to pay for it. */
-	if (!t->named && (t->n_blobs > 0 || t->n_layers > 0))
+	if (!t->named && t->flushed && (t->n_blobs > 0 || t->n_layers > 0))
 		(void)ims_gc_rollback(t->s, t->blobs, t->n_blobs, t->layers, t->n_layers);
 	strv_free(t->blobs, t->n_blobs);
 	strv_free(t->layers, t->n_layers);
@@ -131,20 +144,18 @@ void ims_ingest_named(struct ims_ingest *t, const char *name, char ret[CM_DIGEST
 	ims_index_release(&idx);
 }
 
-/* Link the verified temp as blobs/sha256/<hex>; "exists" is success (and
- * not ours to roll back). The temp is removed either way. */
+/* Queue the verified temp as blobs/sha256/<hex> (linked at the name's
+ * flush); a blob the store has already is not ours to roll back: the temp
+ * goes. */
 static int link_tmp(struct ims_ingest *t, const char *tmp, const char *digest,
 		    struct cm_error *err)
 {
-	int r = 0;
-	if (linkat(t->s->tmpfd, tmp, t->s->blobsfd, digest + 7, 0) == 0)
-		r = remember(&t->blobs, &t->n_blobs, digest, err);
-	else if (errno != EEXIST)
-		r = cm_error_setx(err, cm_neg_errno(), "publishing blob %s", digest);
-	unlinkat(t->s->tmpfd, tmp, 0);
-	if (r >= 0 && (r = cm_fsync_dirfd(t->s->blobsfd)) < 0)
-		cm_error_setx(err, r, "fsync of %s/blobs/sha256", t->s->root);
-	return r;
+	if (ims_blob_exists(t->s, digest)) {
+		unlinkat(t->s->tmpfd, tmp, 0);
+		return 0;
+	}
+	int r = ims_blob_publish_tmp(t->s, tmp, digest, err);
+	return r < 0 ? r : remember(&t->blobs, &t->n_blobs, digest, err);
 }
 
 int ims_ingest_blob_open(struct ims_ingest *t, const char *digest, int64_t size,
@@ -334,17 +345,33 @@ int ims_ingest_put(struct ims_ingest *t, const char *digest, const void *buf, si
 int ims_ingest_name(struct ims_ingest *t, const char *manifest_digest, int64_t size,
 		    const char *name, const char *repo_digest, struct cm_error *err)
 {
+	struct ims_store *s = t->s;
 	struct ims_index idx;
-	if (!ims_blob_exists(t->s, manifest_digest))
-		return cm_error_set(err, -ENOENT, "manifest %s is not in the store", manifest_digest);
-	int r = ims_index_read(t->s, &idx, true, err);
+	/* nothing queued (a re-pull, a push): the index written as ever */
+	bool queued = s->batch && s->n_pend > 0;
+	if (!queued)
+		ims_batch_abort(s);
+	/* the first syncfs: the data, then the names of blobs and layers */
+	t->flushed = true;
+	int r = ims_batch_flush(s, err);
 	if (r < 0)
 		return r;
+	if (!ims_blob_exists(s, manifest_digest))
+		return cm_error_set(err, -ENOENT, "manifest %s is not in the store", manifest_digest);
+	if ((r = ims_index_read(s, &idx, true, err)) < 0)
+		return r;
+	/* still batched: index.json's temp queued, the second syncfs (those
+	 * names and the temp), then the rename */
 	if ((r = ims_index_put_rd(&idx, manifest_digest, size, name, repo_digest)) < 0)
 		cm_error_set(err, r, "out of memory");
 	else
-		r = ims_index_write(t->s, &idx, err);
+		r = ims_index_write(s, &idx, err);
 	ims_index_release(&idx);
+	if (queued) {
+		ims_batch_abort(s); /* flushed above: empty */
+		if (r >= 0 && (r = cm_fsync_dirfd(s->rootfd)) < 0)
+			cm_error_setx(err, r, "fsync of %s", s->root);
+	}
 	if (r >= 0)
 		t->named = true;
 	return r;

@@ -54,6 +54,7 @@ void ims_store_free(struct ims_store *s)
 	cm_close(&s->tmpfd);
 	cm_close(&s->runfd);
 	cm_close(&s->lockfd);
+	pthread_mutex_destroy(&s->pend_lock);
 	free(s->pend);
 	free(s->root);
 	free(s->rundir);
@@ -83,6 +84,7 @@ int ims_store_open(const char *root, struct ims_store **ret, struct cm_error *er
 	if (!s)
 		return cm_error_set(err, -ENOMEM, "out of memory");
 	s->rootfd = s->blobsfd = s->layersfd = s->metafd = s->tmpfd = s->runfd = s->lockfd = -1;
+	pthread_mutex_init(&s->pend_lock, NULL);
 
 	bool explicit = true;
 	if (!root || !*root)

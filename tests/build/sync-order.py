@@ -5,10 +5,15 @@
 # every name given in STORE/blobs/sha256, STORE/layers, STORE/layer-manifests
 # or STORE/index.json comes after a sync (syncfs or fsync) that follows the
 # last file created in the store. Prints the syncfs and fsync counts and one
-# line per violation; exit 1 on any. Usage: sync-order.py STORE TRACE
+# line per violation; exit 1 on any. With "names" (img pull), index.json's
+# rename must also come after a sync that follows the last name given in
+# the other three: the name never points at a name a crash could lose.
+# Usage: sync-order.py STORE TRACE [names]
 import re, sys
 
 store, trace = sys.argv[1], sys.argv[2]
+strict = sys.argv[3:4] == ['names']
+named_since_sync = None  # a name given in blobs/layers/layer-manifests since the last sync
 pub_dirs = {store + '/blobs/sha256', store + '/layers', store + '/layer-manifests'}
 call = re.compile(r'^\d+ +(\w+)\((.*)\) += (-?\d+)(<[^>]*>)?')
 dirfd = re.compile(r'\d+<([^>]*)>')
@@ -38,7 +43,7 @@ for line in calls():
     name, args, ret, retpath = m.group(1), m.group(2), int(m.group(3)), m.group(4)
     if name in counts:
         counts[name] += 1
-        created_since_sync = None
+        created_since_sync = named_since_sync = None
     elif name == 'openat' and 'O_CREAT' in args and ret >= 0 and retpath:
         p = retpath[1:-1]
         if p.startswith(store + '/'):
@@ -52,6 +57,10 @@ for line in calls():
         if to_dir in pub_dirs or (to_dir == store and to_name == 'index.json'):
             if created_since_sync:
                 bad.append('%s %s/%s before %s was synced' % (name, to_dir, to_name, created_since_sync))
+            if strict and to_dir == store and named_since_sync:
+                bad.append('%s %s/%s before the name %s was synced' % (name, to_dir, to_name, named_since_sync))
+            if to_dir in pub_dirs and ret >= 0:
+                named_since_sync = to_dir + '/' + to_name
 print('syncfs %d fsync %d' % (counts['syncfs'], counts['fsync']))
 for b in bad:
     print('unsynced publish: ' + b)
