@@ -123,14 +123,17 @@ int ufs_upper_whiteout_exists(struct ufs_fs *fs, struct ufs_node *dir,
 
 int ufs_lower_exists(struct ufs_fs *fs, struct ufs_node *dir, const char *name)
 {
-	int r = ufs_upper_whiteout_exists(fs, dir, name);
-	if (r != 0)
-		return r < 0 ? r : 0;
+	/* The lower branches first: the name is usually not there, and
+	 * then the upper whiteout does not matter (one fstatat saved per
+	 * rename and unlink of an upper name). */
 	struct ufs_res res;
-	r = ufs_resolve(fs, dir, name, 1, &res);
+	int r = ufs_resolve(fs, dir, name, 1, &res);
 	if (r == -ENOENT)
 		return 0;
-	return r < 0 ? r : 1;
+	if (r < 0)
+		return r;
+	r = ufs_upper_whiteout_exists(fs, dir, name);
+	return r < 0 ? r : r == 0;
 }
 
 int ufs_lower_has_name(struct ufs_fs *fs, struct ufs_node *dir, const char *name)
