@@ -95,9 +95,10 @@ static int set_owner(fuse_req_t req, int dirfd, const char *name, int fd,
 }
 
 /* Checks shared by every creation: name allowed, rw branch, parent copied
- * up, name absent. Fills the upper dir fd, its stat and whiteout state. */
+ * up, name absent. Fills the upper dir fd, its stat, whiteout state and
+ * what the resolution saw below (pr). */
 static int prep_create(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
-		       struct ufs_fd *upper, struct stat *pst, int *wh)
+		       struct ufs_fd *upper, struct stat *pst, int *wh, struct ufs_probe *pr)
 {
 	if (cm_wh_is_reserved(name))
 		return -EPERM;
@@ -111,7 +112,7 @@ static int prep_create(struct ufs_fs *fs, struct ufs_node *dir, const char *name
 	if (r < 0)
 		return r;
 	struct ufs_res res;
-	r = ufs_resolve(fs, dir, name, 0, &res);
+	r = ufs_resolve_probe(fs, dir, name, 0, &res, pr);
 	if (r == 0)
 		return -EEXIST;
 	if (r != -ENOENT)
@@ -121,7 +122,9 @@ static int prep_create(struct ufs_fs *fs, struct ufs_node *dir, const char *name
 		return r;
 	if (fstat(upper->fd, pst) < 0)
 		return cm_neg_errno();
-	r = ufs_whiteout_at(fs, upper->fd, name);
+	/* the resolution asked for the whiteout unless nothing is below
+	 * (an upper-only dir may be opaque and keep a stale .wh.NAME) */
+	r = pr->wh0 >= 0 ? pr->wh0 : ufs_whiteout_at(fs, upper->fd, name);
 	if (r < 0)
 		return r;
 	*wh = r;
@@ -187,12 +190,13 @@ int ufs_do_mknod(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
 {
 	_cleanup_ufd_ struct ufs_fd up = { -1, false };
 	struct stat pst;
+	struct ufs_probe pr;
 	int wh = 0;
-	int r = prep_create(fs, dir, name, &up, &pst, &wh);
+	int r = prep_create(fs, dir, name, &up, &pst, &wh, &pr);
 	if (r < 0)
 		return r;
 	if (S_ISDIR(mode)) {
-		if (wh || ufs_lower_has_name(fs, dir, name) > 0)
+		if (wh || ufs_lower_has_name(fs, dir, name, &pr) > 0)
 			r = mkdir_opaque(fs, req, up.fd, name, mode, &pst, wh);
 		else if (mkdirat(up.fd, name, mode & 07777) < 0)
 			r = cm_neg_errno();
@@ -228,8 +232,9 @@ int ufs_do_create(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
 {
 	_cleanup_ufd_ struct ufs_fd up = { -1, false };
 	struct stat pst;
+	struct ufs_probe pr;
 	int wh = 0;
-	int r = prep_create(fs, dir, name, &up, &pst, &wh);
+	int r = prep_create(fs, dir, name, &up, &pst, &wh, &pr);
 	if (r < 0)
 		return r;
 	/* over an overlay whiteout the file is made aside and replaces it */
@@ -306,11 +311,11 @@ static int dir_is_empty(struct ufs_fs *fs, struct ufs_node *dir, const char *nam
  * unless it is empty. 1 done, 0 not that case (or it held entries, maybe
  * whiteouts only: the general path decides), -errno. */
 static int rmdir_upper_only(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
-			    const struct ufs_res *res)
+			    const struct ufs_res *res, const struct ufs_probe *pr)
 {
 	if (res->branch != 0 || res->mask != UFS_BIT(0))
 		return 0;
-	int lower = (atomic_load(&dir->mask) & ~UFS_BIT(0)) ? ufs_lower_exists(fs, dir, name) : 0;
+	int lower = (atomic_load(&dir->mask) & ~UFS_BIT(0)) ? ufs_lower_exists(fs, dir, name, pr) : 0;
 	if (lower != 0)
 		return lower < 0 ? lower : 0;
 	_cleanup_ufd_ struct ufs_fd up = { -1, false };
@@ -332,14 +337,15 @@ int ufs_do_unlink(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 	if (!fs->rw)
 		return -EROFS;
 	struct ufs_res res;
-	int r = ufs_resolve(fs, dir, name, 0, &res);
+	struct ufs_probe pr;
+	int r = ufs_resolve_probe(fs, dir, name, 0, &res, &pr);
 	if (r < 0)
 		return r;
 	if (is_dir && !S_ISDIR(res.st.st_mode))
 		return -ENOTDIR;
 	if (!is_dir && S_ISDIR(res.st.st_mode))
 		return -EISDIR;
-	if (is_dir && (r = rmdir_upper_only(fs, dir, name, &res)) != 0)
+	if (is_dir && (r = rmdir_upper_only(fs, dir, name, &res, &pr)) != 0)
 		return r < 0 ? r : 0;
 	if (is_dir && (r = dir_is_empty(fs, dir, name, &res)) < 0)
 		return r;
@@ -348,7 +354,7 @@ int ufs_do_unlink(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 	_cleanup_ufd_ struct ufs_fd up = { -1, false };
 	if ((r = ufs_dir_fd(fs, dir, 0, &up)) < 0)
 		return r;
-	int lower = res.branch > 0 ? 1 : ufs_lower_exists(fs, dir, name);
+	int lower = res.branch > 0 ? 1 : ufs_lower_exists(fs, dir, name, &pr);
 	if (lower < 0)
 		return lower;
 	detach_alias(fs, dir, name, !is_dir);
@@ -383,8 +389,9 @@ int ufs_do_link(struct ufs_fs *fs, struct ufs_node *node, struct ufs_node *dir,
 		return r;
 	_cleanup_ufd_ struct ufs_fd up = { -1, false };
 	struct stat pst;
+	struct ufs_probe pr;
 	int wh = 0;
-	if ((r = prep_create(fs, dir, name, &up, &pst, &wh)) < 0)
+	if ((r = prep_create(fs, dir, name, &up, &pst, &wh, &pr)) < 0)
 		return r;
 	/* over an overlay whiteout the link is made aside, then replaces it */
 	char tmp[64];
@@ -436,6 +443,7 @@ struct rn_side {
 	const char *name;
 	bool exists;
 	struct ufs_res res;
+	struct ufs_probe pr;   /* what its resolution saw beside and below */
 	struct ufs_node *node; /* temporary reference, for copy-up */
 };
 
@@ -516,11 +524,11 @@ static int rename_inner(struct ufs_fs *fs, struct rn_side *s, struct rn_side *d,
 		return cm_wh_is_reserved(s->name) ? -ENOENT : -EPERM;
 	if (!fs->rw)
 		return -EROFS;
-	if ((r = ufs_resolve(fs, s->dir, s->name, 0, &s->res)) < 0)
+	if ((r = ufs_resolve_probe(fs, s->dir, s->name, 0, &s->res, &s->pr)) < 0)
 		return r;
 	if (s->dir == d->dir && strcmp(s->name, d->name) == 0)
 		return 0;
-	r = ufs_resolve(fs, d->dir, d->name, 0, &d->res);
+	r = ufs_resolve_probe(fs, d->dir, d->name, 0, &d->res, &d->pr);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	d->exists = r == 0;
@@ -558,10 +566,10 @@ static int rename_inner(struct ufs_fs *fs, struct rn_side *s, struct rn_side *d,
 	if (flags & RENAME_EXCHANGE) {
 		/* Both live in the rw branch now. A dir arriving where a lower
 		 * object of that name exists must not merge with it. */
-		if (sdir && ufs_lower_has_name(fs, d->dir, d->name) > 0 &&
+		if (sdir && ufs_lower_has_name(fs, d->dir, d->name, &d->pr) > 0 &&
 		    (r = mark_opaque(fs, su.fd, s->name)) < 0)
 			return r;
-		if (S_ISDIR(d->res.st.st_mode) && ufs_lower_has_name(fs, s->dir, s->name) > 0 &&
+		if (S_ISDIR(d->res.st.st_mode) && ufs_lower_has_name(fs, s->dir, s->name, &s->pr) > 0 &&
 		    (r = mark_opaque(fs, du.fd, d->name)) < 0)
 			return r;
 		if (renameat2(su.fd, s->name, du.fd, d->name, RENAME_EXCHANGE) < 0)
@@ -571,13 +579,15 @@ static int rename_inner(struct ufs_fs *fs, struct rn_side *s, struct rn_side *d,
 		return 0;
 	}
 
-	int slower = ufs_lower_exists(fs, s->dir, s->name);
+	int slower = ufs_lower_exists(fs, s->dir, s->name, &s->pr);
 	if (slower < 0)
 		return slower;
-	if (sdir && ufs_lower_has_name(fs, d->dir, d->name) > 0 &&
+	if (sdir && ufs_lower_has_name(fs, d->dir, d->name, &d->pr) > 0 &&
 	    (r = mark_opaque(fs, su.fd, s->name)) < 0)
 		return r;
-	int dwh = ufs_whiteout_at(fs, du.fd, d->name);
+	/* the resolution of the target asked already, unless it found an
+	 * upper object (a stale .wh. beside it) or nothing is below */
+	int dwh = d->pr.wh0 >= 0 ? d->pr.wh0 : ufs_whiteout_at(fs, du.fd, d->name);
 	if (dwh < 0)
 		return dwh;
 	if (slower && !whiteout_fits(fs, s->name)) {

@@ -27,9 +27,11 @@ static int opq_exists(struct ufs_fs *fs, int dirfd, const char *name)
 	return cm_wh_opaque_at(fs->wh.fmt, dirfd, name);
 }
 
-int ufs_resolve(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
-		int start, struct ufs_res *res)
+int ufs_resolve_probe(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
+		      int start, struct ufs_res *res, struct ufs_probe *ret_probe)
 {
+	if (ret_probe)
+		*ret_probe = (struct ufs_probe){ -1, -1, -1 };
 	if (cm_wh_is_reserved(name))
 		return -ENOENT;
 	if (strlen(name) > NAME_MAX)
@@ -38,11 +40,17 @@ int ufs_resolve(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 	if (start > 0)
 		mask &= ~(UFS_BIT(start) - 1);
 	bool found = false;
+	/* the probe: the rw branch's whiteout of name (no upper part: none),
+	 * whether a lower branch shows it (lower_found, once past branch 0)
+	 * or has it at all (lower_any), and whether every branch was asked */
+	int wh0 = (mask & 1) ? -1 : 0;
+	bool lower_found = false, lower_any = false, all = true;
+	int r;
 	for (int b = 0; b < fs->nbr; b++) {
 		if (!(mask & UFS_BIT(b)))
 			continue;
 		_cleanup_ufd_ struct ufs_fd df = { -1, false };
-		int r = ufs_dir_fd(fs, dir, b, &df);
+		r = ufs_dir_fd(fs, dir, b, &df);
 		if (r < 0) {
 			if (r == -ENOENT && b > 0)
 				continue;
@@ -52,36 +60,58 @@ int ufs_resolve(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 		 * of b can hide anything (one fstatat for a name of an
 		 * upper-only dir, a fresh container's, not three) */
 		bool below = b + 1 < 64 && (mask >> (b + 1)) != 0;
+		all = !below;
 		struct stat st;
 		if (fstatat(df.fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (b > 0)
+				lower_any = true;
 			/* an overlay whiteout: nothing here nor below */
 			if ((r = cm_wh_is_object(fs->wh.fmt, df.fd, name, &st)) != 0) {
 				if (r < 0)
 					return r;
-				if (br_checks_whiteouts(fs, b))
-					return found ? 0 : -ENOENT;
+				if (b == 0)
+					wh0 = UFS_WH_INPLACE;
+				if (br_checks_whiteouts(fs, b)) {
+					r = found ? 0 : -ENOENT;
+					goto out;
+				}
 				continue;
 			}
+			if (b > 0)
+				lower_found = true;
+			r = 0;
 			if (!found) {
 				found = true;
 				res->branch = b;
 				res->st = st;
 				res->mask = 0;
 				if (!S_ISDIR(st.st_mode))
-					return 0;
+					goto out;
 				res->mask = UFS_BIT(b);
 			} else if (S_ISDIR(st.st_mode)) {
 				res->mask |= UFS_BIT(b);
 			} else {
-				return 0; /* a non-dir below a dir stops the merge */
+				goto out; /* a non-dir below a dir stops the merge */
 			}
 			if (!below)
-				return 0;
+				goto out;
 			/* Does anything below b show through this dir? */
-			if ((r = opq_exists(fs, df.fd, name)) != 0)
-				return r < 0 ? r : 0;
-			if (br_checks_whiteouts(fs, b) && (r = wh_exists(df.fd, name)) != 0)
-				return r < 0 ? r : 0;
+			if ((r = opq_exists(fs, df.fd, name)) != 0) {
+				if (r < 0)
+					return r;
+				r = 0;
+				goto out;
+			}
+			if (br_checks_whiteouts(fs, b)) {
+				if ((r = wh_exists(df.fd, name)) < 0)
+					return r;
+				if (b == 0)
+					wh0 = r ? UFS_WH_BESIDE : 0;
+				if (r) {
+					r = 0;
+					goto out;
+				}
+			}
 			continue;
 		}
 		if (errno != ENOENT && errno != ENOTDIR)
@@ -91,10 +121,32 @@ int ufs_resolve(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 		r = wh_exists(df.fd, name);
 		if (r < 0)
 			return r;
-		if (r > 0)
-			return found ? 0 : -ENOENT;
+		if (b == 0)
+			wh0 = r ? UFS_WH_BESIDE : 0;
+		if (r > 0) {
+			r = found ? 0 : -ENOENT;
+			goto out;
+		}
 	}
-	return found ? 0 : -ENOENT;
+	all = true;
+	r = found ? 0 : -ENOENT;
+out:
+	/* What ufs_lower_exists and ufs_lower_has_name would answer (for a
+	 * resolution from the top of a rw mount). Past branch 0 (wh0 0) the
+	 * loop stops where a resolution from branch 1 stops. */
+	if (ret_probe && start == 0 && fs->rw) {
+		bool lowers = mask & ~1ULL;
+		ret_probe->wh0 = wh0;
+		ret_probe->lower = wh0 > 0 || !lowers ? 0 : wh0 == 0 ? lower_found : -1;
+		ret_probe->lower_has = !lowers ? 0 : lower_any ? 1 : wh0 == 0 && all ? 0 : -1;
+	}
+	return r;
+}
+
+int ufs_resolve(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
+		int start, struct ufs_res *res)
+{
+	return ufs_resolve_probe(fs, dir, name, start, res, NULL);
 }
 
 int ufs_whiteout_at(struct ufs_fs *fs, int dirfd, const char *name)
@@ -121,8 +173,11 @@ int ufs_upper_whiteout_exists(struct ufs_fs *fs, struct ufs_node *dir,
 	return ufs_whiteout_at(fs, df.fd, name);
 }
 
-int ufs_lower_exists(struct ufs_fs *fs, struct ufs_node *dir, const char *name)
+int ufs_lower_exists(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
+		     const struct ufs_probe *pr)
 {
+	if (pr && pr->lower >= 0)
+		return pr->lower;
 	/* The lower branches first: the name is usually not there, and
 	 * then the upper whiteout does not matter (one fstatat saved per
 	 * rename and unlink of an upper name). */
@@ -136,8 +191,11 @@ int ufs_lower_exists(struct ufs_fs *fs, struct ufs_node *dir, const char *name)
 	return r < 0 ? r : r == 0;
 }
 
-int ufs_lower_has_name(struct ufs_fs *fs, struct ufs_node *dir, const char *name)
+int ufs_lower_has_name(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
+		       const struct ufs_probe *pr)
 {
+	if (pr && pr->lower_has >= 0)
+		return pr->lower_has;
 	uint64_t mask = atomic_load(&dir->mask) & ~1ULL;
 	for (int b = 1; b < fs->nbr; b++) {
 		if (!(mask & UFS_BIT(b)))

@@ -250,12 +250,30 @@ static inline int ufs_first_bit(uint64_t m)
  * Returns 0 and fills res, -ENOENT if absent or whited out, -errno. */
 int ufs_resolve(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 		int start, struct ufs_res *res);
+/* What a resolution learnt on its way about name beside and below its top
+ * branch, for a change made right after it (in the same request, under the
+ * kernel's lock of the dir) not to ask the branches again. Each field is
+ * -1 where the resolution did not get that far (an upper non-dir, an
+ * opaque upper dir, an upper-only dir's whiteouts: a stale .wh.NAME may
+ * sit in an opaque dir). */
+struct ufs_probe {
+	int wh0;       /* ufs_upper_whiteout_exists's answer */
+	int lower;     /* ufs_lower_exists's answer */
+	int lower_has; /* ufs_lower_has_name's answer */
+};
+/* ufs_resolve that also fills *ret_probe (on every return; all -1 unless
+ * start is 0 on a rw mount and the result is 0 or -ENOENT). */
+int ufs_resolve_probe(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
+		      int start, struct ufs_res *res, struct ufs_probe *ret_probe);
 /* True if a branch below the rw one would show name in dir were the upper
- * entry removed (no upper whiteout, some lower branch has it). */
-int ufs_lower_exists(struct ufs_fs *fs, struct ufs_node *dir, const char *name);
-/* True if some lower branch of dir has name at all (whited out or not). */
+ * entry removed (no upper whiteout, some lower branch has it); from pr
+ * (may be NULL) where it knows. */
+int ufs_lower_exists(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
+		     const struct ufs_probe *pr);
+/* True if some lower branch of dir has name at all (whited out or not);
+ * from pr (may be NULL) where it knows. */
 int ufs_lower_has_name(struct ufs_fs *fs, struct ufs_node *dir,
-		       const char *name);
+		       const char *name, const struct ufs_probe *pr);
 /* Which whiteout of name a dir fd of the rw branch holds: 0 none,
  * UFS_WH_BESIDE (.wh.NAME), UFS_WH_INPLACE (NAME is an overlay whiteout),
  * or -errno. */

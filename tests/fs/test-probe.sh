@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Changes that trust what the name's resolution saw beside and below it
+# (the upper whiteout, the lower names: lookup.c's ufs_probe) instead of
+# asking again, on the edges where the resolution stops early: a stale
+# .wh.NAME in an opaque upper-only dir, a whiteout in a middle branch over
+# a bottom name, an upper dir over a lower file, a target hidden below.
+. "$(dirname "$0")/../lib/fslib.sh"
+need_root_fuse
+
+new_branches
+# an opaque upper-only dir with stale whiteouts, and lower names it hides
+mk_opq "$A/opd"; mk_wh "$A/opd" st; mk_wh "$A/opd" st2; mk_wh "$A/opd" st3
+mk_file "$B/opd/st" B; mk_file "$B/opd/st3" B
+# whited out in the rw branch, present at the bottom
+mk_file "$C/w1" C; mk_wh "$A" w1
+mk_file "$C/w2/inner" C; mk_wh "$A" w2
+mk_file "$C/w3" C; mk_wh "$A" w3
+# whited out in the middle branch over a bottom name
+mk_file "$C/mid/x" C; mk_wh "$B" mid
+mk_dir "$C/x5"; mk_wh "$B" x5; mk_dir "$A/x5"
+# an upper dir over a lower file of the same name
+mk_dir "$A/x4"; mk_file "$B/x4" B
+# rename targets: hidden in the rw branch over a bottom dir; an empty bottom dir
+mk_file "$C/t6/inner" C; mk_wh "$A" t6
+mk_dir "$C/t8"
+ro_snapshot "$B" "$C"
+
+ufs_mount "$DIRS" "$M" || bail "mount failed"
+fast() { ufs_counter "$M" rmdir_fast; }
+
+# the opaque dir: nothing below shows, the stale whiteouts go with each new name
+check "opaque upper-only dir: empty" "" "$(ls -A "$M/opd")"
+echo new >"$M/opd/st"
+check_content "create over a stale .wh. in an opaque dir" "$M/opd/st" new
+check_absent "  the stale whiteout removed" "$A/opd/.wh.st"
+check_errno "mkdir over a stale .wh. in an opaque dir" OK mkdir "$M/opd/st2"
+check_absent "  the stale whiteout removed" "$A/opd/.wh.st2"
+check "  the new dir empty" "" "$(ls -A "$M/opd/st2")"
+check_errno "rename onto a stale .wh. in an opaque dir" OK rename "$M/opd/st" "$M/opd/st3"
+check_content "  the renamed file" "$M/opd/st3" new
+check_absent "  the stale whiteout removed" "$A/opd/.wh.st3"
+check_errno "  the source gone (B's st stays hidden)" ENOENT lstat "$M/opd/st"
+check_errno "unlink in the opaque dir" OK unlink "$M/opd/st3"
+check_errno "  gone (B's st3 stays hidden)" ENOENT lstat "$M/opd/st3"
+check_absent "  no whiteout: nothing below shows" "$A/opd/.wh.st3"
+
+# whited out in the rw branch over a bottom name
+echo new >"$M/w1"
+check_content "create over an upper whiteout" "$M/w1" new
+check_absent "  the whiteout removed" "$A/.wh.w1"
+check_errno "mkdir over an upper whiteout of a lower dir" OK mkdir "$M/w2"
+check "  empty (the lower entries hidden)" "" "$(ls -A "$M/w2")"
+check_exists "  made opaque" "$A/w2/.wh..wh..opq"
+check_absent "  the whiteout removed" "$A/.wh.w2"
+echo src >"$M/src3"
+check_errno "rename onto an upper whiteout" OK rename "$M/src3" "$M/w3"
+check_content "  the target" "$M/w3" src
+check_absent "  the whiteout removed" "$A/.wh.w3"
+check_errno "rename it away again" OK rename "$M/w3" "$M/back3"
+check_errno "  the lower name stays hidden" ENOENT lstat "$M/w3"
+check_exists "  by a new whiteout" "$A/.wh.w3"
+
+# whited out in the middle branch: the resolution stops there, the bottom
+# name is still below (a new dir is made opaque, as before)
+check_errno "mkdir over a middle whiteout of a bottom dir" OK mkdir "$M/mid"
+check "  empty" "" "$(ls -A "$M/mid")"
+check_exists "  made opaque" "$A/mid/.wh..wh..opq"
+f0=$(fast)
+check_errno "rmdir of an upper dir whose lower dir is hidden in the middle" OK rmdir "$M/x5"
+check "  the fast path (nothing below shows)" $((f0 + 1)) "$(fast)"
+check_errno "  gone" ENOENT lstat "$M/x5"
+check_absent "  no whiteout" "$A/.wh.x5"
+
+# an upper dir over a lower file: removing it must hide the file
+check "upper dir over a lower file: a dir" directory "$(stat -c %F "$M/x4")"
+f0=$(fast)
+check_errno "rmdir of it" OK rmdir "$M/x4"
+check "  not the fast path" "$f0" "$(fast)"
+check_errno "  the lower file stays hidden" ENOENT lstat "$M/x4"
+check_exists "  by a whiteout" "$A/.wh.x4"
+
+# a dir renamed where a lower name is: made opaque
+mkdir "$M/sd6"
+check_errno "rename a dir onto an upper whiteout of a lower dir" OK rename "$M/sd6" "$M/t6"
+check "  empty (the lower entries hidden)" "" "$(ls -A "$M/t6")"
+check_exists "  made opaque" "$A/t6/.wh..wh..opq"
+check_absent "  the whiteout removed" "$A/.wh.t6"
+mkdir "$M/sd8"
+check_errno "rename a dir over an empty lower dir" OK rename "$M/sd8" "$M/t8"
+check_exists "  made opaque" "$A/t8/.wh..wh..opq"
+check_errno "  the source gone" ENOENT lstat "$M/sd8"
+
+ufs_umount "$M"
+finish
