@@ -83,11 +83,13 @@ static int set_owner(fuse_req_t req, int dirfd, const char *name, int fd,
 		     const struct stat *parent_st)
 {
 	const struct fuse_ctx *c = fuse_req_ctx(req);
-	const struct ufs_config *cfg = ((struct ufs_fs *)fuse_req_userdata(req))->cfg;
+	const struct ufs_fs *fs = fuse_req_userdata(req);
 	/* the owner the kernel sent is a view id: store its disk id */
-	uid_t uid = ufs_uid_to_disk(cfg, c->uid);
-	gid_t gid = (parent_st->st_mode & S_ISGID) ? (gid_t)-1 : ufs_gid_to_disk(cfg, c->gid);
-	if (uid == geteuid() && (gid == (gid_t)-1 || gid == getegid()))
+	uid_t uid = ufs_uid_to_disk(fs->cfg, c->uid);
+	gid_t gid = (parent_st->st_mode & S_ISGID) ? (gid_t)-1 : ufs_gid_to_disk(fs->cfg, c->gid);
+	/* the daemon never changes its ids: fs has them (no two calls per
+	 * mkdir and create) */
+	if (uid == fs->euid && (gid == (gid_t)-1 || gid == fs->egid))
 		return 0;
 	int r = fd >= 0 ? fchown(fd, uid, gid)
 			: fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);

@@ -63,6 +63,8 @@ struct ufs_fs *ufs_fs_new(struct ufs_config *cfg, char *err, size_t errsz)
 	}
 	fs->cfg = cfg;
 	fs->devfd = -1;
+	fs->euid = geteuid();
+	fs->egid = getegid();
 	snprintf(fs->uring_reason, sizeof(fs->uring_reason), "waiting for the kernel's INIT");
 	ufs_pt_init(fs, cfg->passthrough);
 	long nofile = cm_raise_nofile();

@@ -88,6 +88,8 @@ struct ufs_fs {
 			   * WORKDIR/work in the overlay syntax), -1 if read-only */
 	int ownerfd;      /* the work dir's flocked owner file (branch.c) */
 	int rootlockfd;   /* the rw branch root, flocked */
+	uid_t euid;       /* the daemon's, fixed for its life: set_owner */
+	gid_t egid;       /* compares each new object's owner with them */
 	struct ufs_node *root;
 	struct ufs_stats st;
 	long dirfd_budget; /* cached dir fds allowed */
