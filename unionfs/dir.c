@@ -241,8 +241,9 @@ int ufs_do_create(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
 		return r;
 	/* over an overlay whiteout the file is made aside and replaces it */
 	bool aside = wh & UFS_WH_INPLACE;
-	char tmp[64];
-	cm_tmpname(tmp, sizeof(tmp), "cr");
+	char tmp[64] = "";
+	if (aside) /* a temporary name only where one is used (getpid) */
+		cm_tmpname(tmp, sizeof(tmp), "cr");
 	int dfd = aside ? fs->workfd : up.fd;
 	const char *nm = aside ? tmp : name;
 	_cleanup_close_ int fd = openat(dfd, nm,
@@ -396,8 +397,9 @@ int ufs_do_link(struct ufs_fs *fs, struct ufs_node *node, struct ufs_node *dir,
 	if ((r = prep_create(fs, dir, name, &up, &pst, &wh, &pr)) < 0)
 		return r;
 	/* over an overlay whiteout the link is made aside, then replaces it */
-	char tmp[64];
-	cm_tmpname(tmp, sizeof(tmp), "ln");
+	char tmp[64] = "";
+	if (wh & UFS_WH_INPLACE)
+		cm_tmpname(tmp, sizeof(tmp), "ln");
 	int ldir = (wh & UFS_WH_INPLACE) ? fs->workfd : up.fd;
 	const char *lname = (wh & UFS_WH_INPLACE) ? tmp : name;
 	struct ufs_node *sp;
