@@ -407,9 +407,12 @@ int ufs_do_link(struct ufs_fs *fs, struct ufs_node *node, struct ufs_node *dir,
 	r = ufs_node_alias(fs, node, &sp, sname);
 	if (r == -ENOENT) {
 		/* The name we knew it by was replaced, yet the kernel still
-		 * holds it through another link: link the object itself. */
-		_cleanup_close_ int fd = ufs_node_open(fs, node, O_PATH);
-		if (fd < 0)
+		 * holds it through another link: link the object itself,
+		 * through the O_PATH fd it kept when detached (it lives as
+		 * long as the node: no dup and close per link). */
+		_cleanup_close_ int own = -1;
+		int fd = node->detached ? node->dfd : -1;
+		if (fd < 0 && (fd = own = ufs_node_open(fs, node, O_PATH)) < 0)
 			return fd;
 		if (linkat(fd, "", ldir, lname, AT_EMPTY_PATH) < 0)
 			return cm_neg_errno();

@@ -59,6 +59,17 @@ check_errno "  unlink the survivor" OK unlink "$M/k2"
 check_errno "  rename the new link" OK rename "$M/k3" "$M/k4"
 check_content "  data" "$M/k4" k
 
+# link, unlink the new name, link again: the node was detached with the
+# name it was last known by; the next link is made from the object itself
+echo p >"$M/p0"
+for i in 1 2 3; do ln "$M/p0" "$M/p$i" && rm "$M/p$i"; done
+check_errno "link after link+unlink of the same file" OK link "$M/p0" "$M/p9"
+check "  same st_ino" "$(ino "$M/p0")" "$(ino "$M/p9")"
+check "  st_nlink 2 on both" "2 2" "$(nl "$M/p0") $(nl "$M/p9")"
+check "  one inode in the rw branch" "$(ino "$A/p0")" "$(ino "$A/p9")"
+check_content "  data" "$M/p9" p
+check "  the removed names gone" "p0 p9" "$(ls "$M" | grep -x 'p[0-9]' | tr '\n' ' ' | sed 's/ $//')"
+
 ufs_remount "$M" || bail "remount failed"
 check "after remount: links share st_ino" "$(ino "$M/h2")" "$(ino "$M/cdir/h3")"
 check "after remount: st_nlink" "2 3" "$(nl "$M/h2") $(nl "$M/c_link_moved")"
