@@ -304,6 +304,9 @@ int ufs_copyup(struct ufs_fs *fs, struct ufs_node *node, off_t size_limit)
 		}
 		if (r == 0)
 			ufs_node_set_backing(fs, node, 0, nino);
+		/* a name in the parent's upper dir; a dir's own branches */
+		ufs_dir_changed(parent);
+		ufs_dir_changed(node);
 	}
 	pthread_mutex_unlock(&node->lock);
 out:
@@ -334,6 +337,7 @@ int ufs_copyup_tree(struct ufs_fs *fs, struct ufs_node *dir, const char *skip)
 		ufs_node_forget(fs, n, 1);
 	}
 	ufs_dirlist_free(&l);
+	ufs_dir_changed(dir);
 	if (r < 0)
 		return r;
 	_cleanup_ufd_ struct ufs_fd df = { -1, false };
@@ -343,6 +347,7 @@ int ufs_copyup_tree(struct ufs_fs *fs, struct ufs_node *dir, const char *skip)
 	if ((r = ufs_opaque_mark(fs, df.fd)) < 0)
 		return r;
 	atomic_store(&dir->mask, 1);
+	ufs_dir_changed(dir);
 	atomic_fetch_add(&fs->st.dir_copyup_tree, 1);
 	return 0;
 }

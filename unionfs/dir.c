@@ -113,8 +113,10 @@ static int prep_create(struct ufs_fs *fs, struct ufs_node *dir, const char *name
 	int r = ufs_copyup(fs, dir, -1);
 	if (r < 0)
 		return r;
+	/* the kernel's LOOKUP of the name, just before, found it absent:
+	 * not asked again unless something changed the dir since */
 	struct ufs_res res;
-	r = ufs_resolve_probe(fs, dir, name, 0, &res, pr);
+	r = ufs_neg_recall(fs, dir, name, pr) ? -ENOENT : ufs_resolve_probe(fs, dir, name, 0, &res, pr);
 	if (r == 0)
 		return -EEXIST;
 	if (r != -ENOENT)
@@ -186,9 +188,9 @@ static int mkdir_opaque(struct ufs_fs *fs, fuse_req_t req, int upperfd,
 	return 0;
 }
 
-int ufs_do_mknod(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
-		 const char *name, mode_t mode, dev_t rdev, const char *link,
-		 struct fuse_entry_param *e)
+static int do_mknod(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
+		    const char *name, mode_t mode, dev_t rdev, const char *link,
+		    struct fuse_entry_param *e)
 {
 	_cleanup_ufd_ struct ufs_fd up = { -1, false };
 	struct stat pst;
@@ -228,9 +230,18 @@ int ufs_do_mknod(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
 	return finish_create(fs, dir, up.fd, name, wh, e);
 }
 
-int ufs_do_create(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
-		  const char *name, mode_t mode, int flags, int *ret_fd,
-		  struct fuse_entry_param *e)
+int ufs_do_mknod(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
+		 const char *name, mode_t mode, dev_t rdev, const char *link,
+		 struct fuse_entry_param *e)
+{
+	int r = do_mknod(fs, req, dir, name, mode, rdev, link, e);
+	ufs_dir_changed(dir);
+	return r;
+}
+
+static int do_create(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
+		     const char *name, mode_t mode, int flags, int *ret_fd,
+		     struct fuse_entry_param *e)
 {
 	_cleanup_ufd_ struct ufs_fd up = { -1, false };
 	struct stat pst;
@@ -262,6 +273,15 @@ int ufs_do_create(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
 	}
 	*ret_fd = TAKE_FD(fd);
 	return 0;
+}
+
+int ufs_do_create(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
+		  const char *name, mode_t mode, int flags, int *ret_fd,
+		  struct fuse_entry_param *e)
+{
+	int r = do_create(fs, req, dir, name, mode, flags, ret_fd, e);
+	ufs_dir_changed(dir);
+	return r;
 }
 
 /* Detach the live node at (dir, name), keeping an O_PATH fd so that an open
@@ -332,8 +352,8 @@ static int rmdir_upper_only(struct ufs_fs *fs, struct ufs_node *dir, const char 
 	return 1;
 }
 
-int ufs_do_unlink(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
-		  bool is_dir)
+static int do_unlink(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
+		     bool is_dir)
 {
 	if (cm_wh_is_reserved(name))
 		return -ENOENT;
@@ -382,8 +402,16 @@ int ufs_do_unlink(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 	return 0;
 }
 
-int ufs_do_link(struct ufs_fs *fs, struct ufs_node *node, struct ufs_node *dir,
-		const char *name, struct fuse_entry_param *e)
+int ufs_do_unlink(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
+		  bool is_dir)
+{
+	int r = do_unlink(fs, dir, name, is_dir);
+	ufs_dir_changed(dir);
+	return r;
+}
+
+static int do_link(struct ufs_fs *fs, struct ufs_node *node, struct ufs_node *dir,
+		   const char *name, struct fuse_entry_param *e)
 {
 	if (S_ISDIR(node->type))
 		return -EPERM;
@@ -441,6 +469,14 @@ int ufs_do_link(struct ufs_fs *fs, struct ufs_node *node, struct ufs_node *dir,
 		return -ENOMEM;
 	ufs_fill_entry(fs, n, &res.st, e);
 	return 0;
+}
+
+int ufs_do_link(struct ufs_fs *fs, struct ufs_node *node, struct ufs_node *dir,
+		const char *name, struct fuse_entry_param *e)
+{
+	int r = do_link(fs, node, dir, name, e);
+	ufs_dir_changed(dir);
+	return r;
 }
 
 /* ---- rename ---- */
@@ -535,7 +571,8 @@ static int rename_inner(struct ufs_fs *fs, struct rn_side *s, struct rn_side *d,
 		return r;
 	if (s->dir == d->dir && strcmp(s->name, d->name) == 0)
 		return 0;
-	r = ufs_resolve_probe(fs, d->dir, d->name, 0, &d->res, &d->pr);
+	r = ufs_neg_recall(fs, d->dir, d->name, &d->pr) ? -ENOENT
+		: ufs_resolve_probe(fs, d->dir, d->name, 0, &d->res, &d->pr);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	d->exists = r == 0;
@@ -643,6 +680,8 @@ int ufs_do_rename(struct ufs_fs *fs, struct ufs_node *sdir, const char *sname,
 	struct rn_side s = { .dir = sdir, .name = sname };
 	struct rn_side d = { .dir = ddir, .name = dname };
 	int r = rename_inner(fs, &s, &d, flags);
+	ufs_dir_changed(sdir);
+	ufs_dir_changed(ddir);
 	if (s.node)
 		ufs_node_forget(fs, s.node, 1);
 	if (d.node)

@@ -45,6 +45,7 @@ int ufs_table_init(struct ufs_fs *fs)
 {
 	pthread_mutex_init(&fs->table_lock, NULL);
 	pthread_mutex_init(&fs->dcache_lock, NULL);
+	pthread_mutex_init(&fs->neg_lock, NULL);
 	pthread_mutex_init(&fs->files_lock, NULL);
 	fs->hsize = 4096;
 	fs->osize = 1024;
@@ -76,6 +77,7 @@ static void node_release(struct ufs_fs *fs, struct ufs_node *n)
 	}
 	cm_close(&n->dfd);
 	ufs_dircache_put(n->dcache); /* no reader: the kernel forgot the dir */
+	ufs_neg_free(n->neg);
 	pthread_mutex_destroy(&n->lock);
 	free(n->name);
 	free(n);

@@ -31,7 +31,7 @@ int ufs_resolve_probe(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 		      int start, struct ufs_res *res, struct ufs_probe *ret_probe)
 {
 	if (ret_probe)
-		*ret_probe = (struct ufs_probe){ -1, -1, -1 };
+		*ret_probe = (struct ufs_probe){ -1, -1, -1, 0 };
 	if (cm_wh_is_reserved(name))
 		return -ENOENT;
 	if (strlen(name) > NAME_MAX)
@@ -136,6 +136,7 @@ out:
 	 * loop stops where a resolution from branch 1 stops. */
 	if (ret_probe && start == 0 && fs->rw) {
 		bool lowers = mask & ~1ULL;
+		ret_probe->mask = mask;
 		ret_probe->wh0 = wh0;
 		ret_probe->lower = wh0 > 0 || !lowers ? 0 : wh0 == 0 ? lower_found : -1;
 		ret_probe->lower_has = !lowers ? 0 : lower_any ? 1 : wh0 == 0 && all ? 0 : -1;
@@ -222,11 +223,66 @@ void ufs_fill_entry(struct ufs_fs *fs, struct ufs_node *n, const struct stat *st
 	e->entry_timeout = fs->cfg->entry_timeout;
 }
 
+/* ---- names found absent ---- */
+
+struct ufs_negmemo {
+	unsigned gen;          /* dir->nsgen before the resolution */
+	struct ufs_probe pr;
+	char name[];
+};
+
+void ufs_neg_free(struct ufs_negmemo *m)
+{
+	free(m);
+}
+
+static void neg_remember(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
+			 unsigned gen, const struct ufs_probe *pr)
+{
+	size_t len = strlen(name);
+	struct ufs_negmemo *m = malloc(sizeof(*m) + len + 1);
+	if (!m)
+		return; /* only a cost: the create resolves again */
+	m->gen = gen;
+	m->pr = *pr;
+	memcpy(m->name, name, len + 1);
+	pthread_mutex_lock(&fs->neg_lock);
+	struct ufs_negmemo *old = dir->neg;
+	dir->neg = m;
+	pthread_mutex_unlock(&fs->neg_lock);
+	ufs_neg_free(old);
+}
+
+bool ufs_neg_recall(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
+		    struct ufs_probe *ret)
+{
+	if (!S_ISDIR(dir->type))
+		return false;
+	pthread_mutex_lock(&fs->neg_lock);
+	struct ufs_negmemo *m = dir->neg;
+	bool hit = m && m->gen == atomic_load(&dir->nsgen) &&
+		   m->pr.mask == atomic_load(&dir->mask) && strcmp(m->name, name) == 0;
+	if (hit) {
+		*ret = m->pr;
+		dir->neg = NULL; /* the change about to be made ends it anyway */
+	}
+	pthread_mutex_unlock(&fs->neg_lock);
+	if (hit)
+		ufs_neg_free(m);
+	return hit;
+}
+
 int ufs_do_lookup(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 		  int start, struct fuse_entry_param *e)
 {
 	struct ufs_res res;
-	int r = ufs_resolve(fs, dir, name, start, &res);
+	struct ufs_probe pr;
+	/* read before the resolution: a change it may have missed bumps
+	 * nsgen after itself, so the memo of a stale answer never matches */
+	unsigned gen = atomic_load(&dir->nsgen);
+	int r = ufs_resolve_probe(fs, dir, name, start, &res, &pr);
+	if (r == -ENOENT && start == 0 && fs->rw && S_ISDIR(dir->type) && !cm_wh_is_reserved(name))
+		neg_remember(fs, dir, name, gen, &pr);
 	if (r < 0)
 		return r;
 	struct ufs_node *n = ufs_node_get(fs, dir, name, &res);

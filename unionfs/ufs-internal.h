@@ -122,6 +122,7 @@ struct ufs_fs {
 	 * node->lock before table_lock; table_lock is a leaf lock. */
 	pthread_mutex_t table_lock;
 	pthread_mutex_t dcache_lock; /* every node->dcache pointer; leaf */
+	pthread_mutex_t neg_lock;    /* every node->neg pointer; leaf */
 	pthread_mutex_t files_lock;  /* the list of open files; leaf */
 	struct ufs_file *files;
 	struct ufs_node **idhash;   /* key (branch, backing ino) */
@@ -164,6 +165,11 @@ struct ufs_node {
 	int dfd;                 /* O_PATH to the object once detached */
 	_Atomic int *bfd;        /* dirs: per-branch O_PATH fds, lazily */
 	struct ufs_dircache *dcache; /* dirs: last listing (fs->dcache_lock) */
+	/* dirs (lookup.c): bumped after every change of the dir's names in
+	 * the rw branch (dir.c, copyup.c), and the last name a lookup found
+	 * absent with what its resolution saw (fs->neg_lock) */
+	atomic_uint nsgen;
+	struct ufs_negmemo *neg;
 };
 
 /* Result of resolving NAME in a directory across branches. */
@@ -262,6 +268,7 @@ struct ufs_probe {
 	int wh0;       /* ufs_upper_whiteout_exists's answer */
 	int lower;     /* ufs_lower_exists's answer */
 	int lower_has; /* ufs_lower_has_name's answer */
+	uint64_t mask; /* the dir's branches it was scanned with */
 };
 /* ufs_resolve that also fills *ret_probe (on every return; all -1 unless
  * start is 0 on a rw mount and the result is 0 or -ENOENT). */
@@ -285,7 +292,22 @@ int ufs_whiteout_at(struct ufs_fs *fs, int dirfd, const char *name);
 /* The same for dir's upper part (0 if it has none). */
 int ufs_upper_whiteout_exists(struct ufs_fs *fs, struct ufs_node *dir,
 			      const char *name);
-/* Lookup for the kernel: resolve and make the node; fills e. */
+/* The dir's names in the rw branch changed (or may have): forget what
+ * lookups found absent in it. After the change, on every path. */
+static inline void ufs_dir_changed(struct ufs_node *dir)
+{
+	if (dir)
+		atomic_fetch_add(&dir->nsgen, 1);
+}
+/* The kernel creates where it just looked up and found nothing (LOOKUP,
+ * then MKDIR/CREATE/LINK or RENAME onto it): true, with the probe of that
+ * lookup in *ret, when the last name found absent in dir is name and
+ * nothing changed dir since (its nsgen and branches as then). */
+bool ufs_neg_recall(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
+		    struct ufs_probe *ret);
+void ufs_neg_free(struct ufs_negmemo *m);
+/* Lookup for the kernel: resolve and make the node; fills e. An absent
+ * name is remembered for ufs_neg_recall (start 0). */
 int ufs_do_lookup(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 		  int start, struct fuse_entry_param *e);
 void ufs_fill_entry(struct ufs_fs *fs, struct ufs_node *n, const struct stat *st,

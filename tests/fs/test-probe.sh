@@ -92,4 +92,17 @@ check_exists "  made opaque" "$A/t8/.wh..wh..opq"
 check_errno "  the source gone" ENOENT lstat "$M/sd8"
 
 ufs_umount "$M"
+
+# the overlay format: a whiteout object in the top lower branch over a
+# bottom dir; the scan stops at it, having seen a lower object of the name
+L1=$T/L1 L2=$T/L2 U=$T/U W=$T/W
+mkdir -p "$L1" "$L2" "$U" "$W"
+mk_file "$L2/og/x" x; mknod "$L1/og" c 0 0
+ro_snapshot "$L1" "$L2"
+ufs_mount "lowerdir=$L1:$L2,upperdir=$U,workdir=$W" "$M" || bail "overlay mount failed"
+check_errno "overlay: the bottom dir hidden" ENOENT lstat "$M/og"
+check_errno "mkdir over it" OK mkdir "$M/og"
+check "  empty (the bottom entries hidden)" "" "$(ls -A "$M/og")"
+check "  made opaque" y "$(getfattr --only-values -n trusted.overlay.opaque "$U/og" 2>/dev/null)"
+ufs_umount "$M"
 finish
