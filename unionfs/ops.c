@@ -393,11 +393,12 @@ static void ufs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	rep_entry(req, UFS_OP_LINK, t0, r, &e);
 }
 
+/* created: f->fd is of the node's object as made (no copy-up since) */
 static void set_open_flags(struct ufs_fs *fs, struct ufs_file *f,
-			   struct fuse_file_info *fi)
+			   struct fuse_file_info *fi, bool created)
 {
 	fi->fh = (uint64_t)(uintptr_t)f;
-	int id = ufs_pt_open(fs, f->node);
+	int id = ufs_pt_open(fs, f->node, created ? f->fd : -1);
 	if (id > 0) {
 		/* Reads, writes and mmap go straight to the backing file. */
 		f->pt = true;
@@ -428,7 +429,7 @@ static void ufs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (r < 0)
 		return rep_err(req, UFS_OP_OPEN, t0, -r);
 	f->flags = fi->flags;
-	set_open_flags(fs, f, fi);
+	set_open_flags(fs, f, fi, false);
 	ufs_stat_record(&fs->st, UFS_OP_OPEN, t0, 0);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		if (f->pt)
@@ -455,7 +456,7 @@ static void ufs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		ufs_node_forget(fs, n, 1);
 		return rep_err(req, UFS_OP_CREATE, t0, ENOMEM);
 	}
-	set_open_flags(fs, f, fi);
+	set_open_flags(fs, f, fi, true);
 	ufs_stat_record(&fs->st, UFS_OP_CREATE, t0, 0);
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
 		if (f->pt)

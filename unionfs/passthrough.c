@@ -96,7 +96,7 @@ void ufs_pt_probe(struct ufs_fs *fs)
 	set_state(fs, UFS_PT_ACTIVE, "backing files for regular files");
 }
 
-int ufs_pt_open(struct ufs_fs *fs, struct ufs_node *n)
+int ufs_pt_open(struct ufs_fs *fs, struct ufs_node *n, int cfd)
 {
 	if (ufs_pt_state_get(fs) != UFS_PT_ACTIVE || !S_ISREG(n->type))
 		return 0;
@@ -105,11 +105,12 @@ int ufs_pt_open(struct ufs_fs *fs, struct ufs_node *n)
 	if (!n->pt_refused) {
 		if (n->backing_id == 0) {
 			/* Opened under node->lock, so it is the node's current
-			 * object: a caller's fd may predate a copy-up. The kernel
-			 * reopens the backing with each file's own flags. */
-			int fd = ufs_node_open(fs, n, O_RDONLY);
+			 * object: a caller's fd may predate a copy-up (not
+			 * create's, made with the node). The kernel reopens the
+			 * backing with each file's own flags, so any fd will do. */
+			int fd = cfd >= 0 ? cfd : ufs_node_open(fs, n, O_RDONLY);
 			int r = fd < 0 ? fd : fault("open") ? -EPERM : ufs_shim_backing_open(fs, fd);
-			if (fd >= 0)
+			if (fd >= 0 && fd != cfd)
 				close(fd);
 			if (r < 0) {
 				/* e.g. ELOOP for a branch on overlayfs: this

@@ -425,8 +425,9 @@ void ufs_pt_mounted_without_shim(struct ufs_fs *fs, int err);
 /* Decide the mount's state; called right after the kernel took INIT. */
 void ufs_pt_probe(struct ufs_fs *fs);
 /* At open of node: the backing id for the reply (> 0), or 0 for an
- * ordinary open. Takes node->lock. */
-int ufs_pt_open(struct ufs_fs *fs, struct ufs_node *n);
+ * ordinary open. fd: an fd of the node's current object to register
+ * (create's own), or -1 to open one. Takes node->lock. */
+int ufs_pt_open(struct ufs_fs *fs, struct ufs_node *n, int fd);
 /* At release of a passthrough open. Takes node->lock. */
 void ufs_pt_release(struct ufs_fs *fs, struct ufs_node *n);
 const char *ufs_pt_state_name(enum ufs_pt_state st);

@@ -54,6 +54,17 @@ else
 	data_checks pt pt
 	check_true "  opens were handed to the kernel" test "$(counter "$M" pt_opens)" -gt 0
 
+	# a create registers its own write-only fd as the backing: the kernel
+	# reopens it with each open's flags (reads through a later open too)
+	o0=$(counter "$M" pt_opens); f0=$(counter "$M" pt_refused)
+	python3 -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o644)
+os.write(fd, b"made"); r = os.open(sys.argv[1], os.O_RDONLY)
+print(os.read(r, 10).decode()); os.close(r); os.close(fd)' "$M/created" >"$T/created.out" 2>&1
+	check "create O_WRONLY, read through a second open while it is open" made "$(cat "$T/created.out")"
+	check "  both opens in passthrough" $((o0 + 2)) "$(counter "$M" pt_opens)"
+	check "  no refusal" "$f0" "$(counter "$M" pt_refused)"
+
 	# sizes and mtimes right after append, extend, truncate
 	printf 'XY' >>"$M/app"
 	check "append: size" "$(( $(stat -c %s "$C/app") + 2 ))" "$(stat -c %s "$M/app")"
