@@ -149,11 +149,8 @@ static int finish_create(struct ufs_fs *fs, struct ufs_node *dir, int upperfd,
 		return -ENOMEM;
 	/* New: no security.capability (the kernel asks before each write) */
 	atomic_store(&n->nocap, true);
-	if (S_ISDIR(res.st.st_mode)) {
-		int fd = openat(upperfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0)
-			ufs_dir_set_fd(fs, n, 0, fd);
-	}
+	/* a new dir's fd is opened at its first use (ufs_dir_fd), not here:
+	 * the same openat when it is used, none (and no close) when not */
 	ufs_fill_entry(fs, n, &res.st, e);
 	return 0;
 }
