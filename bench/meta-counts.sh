@@ -11,19 +11,8 @@
 # The fuse module's enable_uring is turned on for a uring run and restored.
 # UFSMOUNT: the binary (default build/tools/ufsmount).
 set -u
-n=${1:-1000}; shift 2>/dev/null
-transports=${*:-dev uring}
-UFSMOUNT=${UFSMOUNT:-$(cd "$(dirname "$0")/.." && pwd)/build/tools/ufsmount}
-P=/sys/module/fuse/parameters/enable_uring
-[ "$(id -u)" = 0 ] || { echo "meta-counts: needs root" >&2; exit 1; }
-old=$(cat "$P" 2>/dev/null)
-D=$(mktemp -d /tmp/meta-counts.XXXXXX) || exit 1
-cleanup() {
-	awk -v m="$D/m" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo && umount "$D/m"
-	[ -n "$old" ] && echo "$old" >"$P"
-	rm -rf --one-file-system "$D"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/benchlib.sh"
+meta_setup meta-counts 1000 "$@"
 
 # the loops: each line NAME, then python statements run N times with i set
 # (setup runs once, in the mount's dir)

@@ -11,22 +11,11 @@
 # The fuse module's enable_uring is turned on for a uring run and restored.
 # UFSMOUNT: the binary (default build/tools/ufsmount). STRACE=0: perf only.
 set -u
-n=${1:-10000}; shift 2>/dev/null
-transports=${*:-dev uring}
-UFSMOUNT=${UFSMOUNT:-$(cd "$(dirname "$0")/.." && pwd)/build/tools/ufsmount}
-P=/sys/module/fuse/parameters/enable_uring
-[ "$(id -u)" = 0 ] || { echo "meta-syscalls: needs root" >&2; exit 1; }
 command -v perf >/dev/null || { echo "meta-syscalls: perf missing" >&2; exit 1; }
-old=$(cat "$P" 2>/dev/null)
-D=$(mktemp -d /tmp/meta-syscalls.XXXXXX) || exit 1
+. "$(dirname "$0")/benchlib.sh"
+meta_setup meta-syscalls 10000 "$@"
 tracer=
-cleanup() {
-	[ -n "$tracer" ] && kill -INT "$tracer" 2>/dev/null && wait "$tracer" 2>/dev/null
-	awk -v m="$D/m" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo && umount "$D/m"
-	[ -n "$old" ] && [ -w "$P" ] && echo "$old" >"$P"
-	rm -rf --one-file-system "$D"
-}
-trap cleanup EXIT
+meta_cleanup_first() { [ -n "$tracer" ] && kill -INT "$tracer" 2>/dev/null && wait "$tracer" 2>/dev/null; }
 
 # NAME, then the python statement run N times with i set and tag t (each
 # pass has its own tag, so "new names" are new in every pass); the files
