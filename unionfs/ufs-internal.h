@@ -305,6 +305,7 @@ static inline void ufs_dir_changed(struct ufs_node *dir)
  * nothing changed dir since (its nsgen and branches as then). */
 bool ufs_neg_recall(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 		    struct ufs_probe *ret);
+/* Free a memo (the dir node's teardown); NULL is fine. */
 void ufs_neg_free(struct ufs_negmemo *m);
 /* Lookup for the kernel: resolve and make the node; fills e. An absent
  * name is remembered for ufs_neg_recall (start 0). */
