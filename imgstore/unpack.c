@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <xxhash.h>
 
 #define MAX_ENTRY_SIZE ((int64_t)1 << 40)
 #define MAX_MAJOR 0xfffu
@@ -30,6 +31,8 @@ struct unpack {
 	size_t ndirs, capdirs;
 	struct ims_strmap dirpos;   /* path -> index in dirs + 1 */
 	struct cm_error *err;
+	struct ims_known *known; /* NULL: no hashes taken */
+	XXH3_state_t *xs;        /* the current file's, with known */
 	char path[PATH_MAX];  /* cleaned path of the current entry */
 };
 
@@ -103,6 +106,14 @@ static int set_xattrs(struct unpack *u, struct archive_entry *e, int fd, const c
 	return 0;
 }
 
+/* A hole of a sparse entry reads as zeros: hashed as such. */
+static void hash_zeros(XXH3_state_t *xs, int64_t n)
+{
+	static const char zeros[64 << 10];
+	for (; n > 0; n -= (int64_t)sizeof(zeros))
+		XXH3_64bits_update(xs, zeros, n < (int64_t)sizeof(zeros) ? (size_t)n : sizeof(zeros));
+}
+
 static int write_data(struct unpack *u, struct archive *a, int fd, int64_t size,
 		      const char *raw)
 {
@@ -110,6 +121,8 @@ static int write_data(struct unpack *u, struct archive *a, int fd, int64_t size,
 	size_t len;
 	la_int64_t off;
 	int64_t pos = 0;
+	if (u->xs)
+		XXH3_64bits_reset(u->xs);
 	for (;;) {
 		int ar = archive_read_data_block(a, &buf, &len, &off);
 		if (ar == ARCHIVE_EOF)
@@ -124,10 +137,23 @@ static int write_data(struct unpack *u, struct archive *a, int fd, int64_t size,
 		int r = cm_write_all(fd, buf, len);
 		if (r < 0)
 			return cm_error_setx(u->err, r, "writing '%s'", raw);
+		if (u->xs) {
+			hash_zeros(u->xs, off - pos);
+			XXH3_64bits_update(u->xs, buf, len);
+		}
 		pos = off + (int64_t)len;
 	}
 	if (pos < size && ftruncate(fd, size) < 0)
 		return cm_error_setx(u->err, cm_neg_errno(), "writing '%s'", raw);
+	if (u->xs) {
+		hash_zeros(u->xs, size - pos);
+		struct stat st;
+		if (fstat(fd, &st) < 0)
+			return cm_error_setx(u->err, cm_neg_errno(), "stat of '%s'", raw);
+		if (st.st_size == size &&
+		    ims_known_put(u->known, st.st_dev, st.st_ino, size, XXH3_64bits_digest(u->xs)) < 0)
+			return cm_error_set(u->err, -ENOMEM, "out of memory");
+	}
 	return 0;
 }
 
@@ -406,17 +432,19 @@ static void fix_dirs(struct unpack *u)
 
 int ims_unpack_entries(struct archive *a, int dirfd, struct cm_error *err)
 {
-	return ims_unpack_entries_checked(a, dirfd, NULL, NULL, err);
+	return ims_unpack_entries_checked(a, dirfd, NULL, NULL, NULL, err);
 }
 
 int ims_unpack_entries_checked(struct archive *a, int dirfd,
 			       int (*check)(void *ctx, struct archive *a, const char *name,
 					    struct cm_error *err),
-			       void *ctx, struct cm_error *err)
+			       void *ctx, struct ims_known *known, struct cm_error *err)
 {
-	struct unpack u = { .rootfd = dirfd, .root = geteuid() == 0, .err = err };
+	struct unpack u = { .rootfd = dirfd, .root = geteuid() == 0, .err = err, .known = known };
 	struct archive_entry *e;
 	int r = 0;
+	if (known && !(u.xs = XXH3_createState()))
+		return cm_error_set(err, -ENOMEM, "out of memory");
 	for (;;) {
 		int ar = archive_read_next_header(a, &e);
 		if (ar == ARCHIVE_EOF)
@@ -437,6 +465,8 @@ int ims_unpack_entries_checked(struct archive *a, int dirfd,
 		free(u.dirs[i].path);
 	free(u.dirs);
 	ims_strmap_free(&u.dirpos);
+	if (u.xs)
+		XXH3_freeState(u.xs);
 	return r;
 }
 
@@ -577,6 +607,7 @@ int ims_layer_unpack_fd(struct ims_store *s, int fd, const char *expect_diffid,
 			char ret_diffid[CM_DIGEST_STR_LEN], struct cm_error *err)
 {
 	struct tee_src t = { .tee = tee, .ctx = tee_ctx, .err = err, .bufsz = 256 << 10 };
+	struct ims_known known = { 0 };
 	struct archive *tar = NULL;
 	char tmp[64];
 	bool made = false;
@@ -630,7 +661,7 @@ int ims_layer_unpack_fd(struct ims_store *s, int fd, const char *expect_diffid,
 					    archive_error_string(tar));
 		goto out;
 	}
-	r = ims_unpack_entries_checked(tar, dfd, check_typeflag, &t, err);
+	r = ims_unpack_entries_checked(tar, dfd, check_typeflag, &t, &known, err);
 	if (r < 0) {
 		if (t.failed)
 			r = t.failed;
@@ -653,7 +684,7 @@ int ims_layer_unpack_fd(struct ims_store *s, int fd, const char *expect_diffid,
 		goto out;
 	}
 	if (!ims_layer_exists(s, d)) {
-		if ((r = ims_layer_manifest_write(s, dfd, d, err)) < 0)
+		if ((r = ims_layer_manifest_write_known(s, dfd, d, &known, err)) < 0)
 			goto out;
 		if (s->batch) { /* renamed into layers/ after the batch's syncfs */
 			if ((r = ims_batch_add(s, IMS_PEND_DIR, s->tmpfd, tmp, s->layersfd, d + 7, err)) < 0)
@@ -689,6 +720,7 @@ out:
 	cm_sha256_done(&t.h);
 	free(t.buf);
 	free(t.ring);
+	ims_known_free(&known);
 	if (made)
 		cm_rm_rf_at(s->tmpfd, tmp);
 	return r;

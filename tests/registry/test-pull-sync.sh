@@ -37,6 +37,10 @@ for im in one six; do
 	check "$im: no fsync of a blob, layer, layer manifest or temp" "" \
 		"$(grep -E "fsync\([0-9]+<$STORE/" "$T/tr-$im" | head -3)"
 	check "$im: no fdatasync or sync" "" "$(grep -E '^[0-9]+ +(fdatasync|sync)\(' "$T/tr-$im" | head -3)"
+	# the layer manifest takes the XXH3 of each file as it was written: no
+	# file of the unpacked layer is opened again to be read back
+	check "$im: no unpacked file read back" 0 \
+		"$(grep -cE 'openat\([0-9]+<[^>]*/tmp/layer[^>]*>, "[^"]*", O_RDONLY\|O_NOFOLLOW\|O_CLOEXEC\)' "$T/tr-$im")"
 	check "$im: syncfs last but for the name" "renameat index.json" \
 		"$(sed -n '/syncfs(/,$p' "$T/tr-$im" | grep -E 'renameat2?\(|linkat\(' | tail -n1 |
 			sed -E 's/^[0-9]+ +(renameat2?)\(.*"(index\.json)".*/\1 \2/')"
