@@ -48,6 +48,12 @@ done
 check "layers unpacked: 1 + 6" 7 "$(ls "$STORE/layers" | wc -l)"
 check "pulled: fsck clean" "$STORE: ok" "$(img fsck 2>&1)"
 check "tmp/ empty" "" "$(ls -A "$STORE/tmp")"
+# one layer keeps two cores busy: the download (blob hash and write) on the
+# main thread, the decompressor (inflate, diff_id hash) and the unpack (tar,
+# file writes) on a thread each
+strace -f -o "$T/tr-threads" -e trace=clone,clone3 "$IMG_BIN" --root "$T/s1" pull -q "$REG/one:1" >/dev/null 2>&1
+check "one layer: pulled on 3 threads" "0 2" "$? $(grep -cE '^[0-9]+ +clone3?\(' "$T/tr-threads")"
+check "one layer: fsck clean" "$T/s1: ok" "$("$IMG_BIN" --root "$T/s1" fsck 2>&1)"
 # an up-to-date re-pull queues nothing: no syncfs, index.json as ever
 traced_pull "$T/tr-re" "$REG/six:1"
 check "re-pull: no syncfs" "syncfs 0 fsync 2" "$(python3 "$ORDER" "$STORE" "$T/tr-re" | head -1)"
