@@ -51,8 +51,12 @@ check "tmp/ empty" "" "$(ls -A "$STORE/tmp")"
 # one layer keeps two cores busy: the download (blob hash and write) on the
 # main thread, the decompressor (inflate, diff_id hash) and the unpack (tar,
 # file writes) on a thread each
-strace -f -o "$T/tr-threads" -e trace=clone,clone3 "$IMG_BIN" --root "$T/s1" pull -q "$REG/one:1" >/dev/null 2>&1
+strace -f -y -o "$T/tr-threads" -e trace=clone,clone3,write "$IMG_BIN" --root "$T/s1" pull -q "$REG/one:1" >/dev/null 2>&1
 check "one layer: pulled on 3 threads" "0 2" "$? $(grep -cE '^[0-9]+ +clone3?\(' "$T/tr-threads")"
+# curl's 16 KiB pieces gathered to 256 KiB before they are written: of the
+# writes into a blob temp, only each blob's last is shorter
+check "one layer: blob temps written in 256 KiB pieces" "1 3" \
+	"$(grep -cE 'write\([0-9]+<[^>]*/tmp/blob[^>]*>, .*\) = 262144$' "$T/tr-threads") $(grep -E 'write\([0-9]+<[^>]*/tmp/blob[^>]*>' "$T/tr-threads" | grep -cvE '\) = 262144$')"
 check "one layer: fsck clean" "$T/s1: ok" "$("$IMG_BIN" --root "$T/s1" fsck 2>&1)"
 # an up-to-date re-pull queues nothing: no syncfs, index.json as ever
 traced_pull "$T/tr-re" "$REG/six:1"
