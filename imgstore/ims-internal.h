@@ -231,10 +231,13 @@ int ims_layer_diffid_fd(int fd, char ret[CM_DIGEST_STR_LEN], struct cm_error *er
 int ims_unpack_entries(struct archive *a, int dirfd, struct cm_error *err);
 /* The same, calling check(ctx, a, entry name, err) after each header is
  * read (a refusal stops the unpack). */
+struct ims_known;
+/* With known set, the XXH3 of every regular file written goes into it (the
+ * layer manifest then need not read the files back). */
 int ims_unpack_entries_checked(struct archive *a, int dirfd,
 			       int (*check)(void *ctx, struct archive *a, const char *name,
 					    struct cm_error *err),
-			       void *ctx, struct cm_error *err);
+			       void *ctx, struct ims_known *known, struct cm_error *err);
 bool ims_layer_exists(struct ims_store *s, const char *diffid);
 
 /* ---- layermeta.c: content manifests of unpacked layers ---- */
@@ -242,6 +245,27 @@ bool ims_layer_exists(struct ims_store *s, const char *diffid);
  * is published: a published layer always has one). */
 int ims_layer_manifest_write(struct ims_store *s, int dfd, const char *diffid,
 			     struct cm_error *err);
+/* Content hashes of the regular files an unpack wrote, by (st_dev, st_ino),
+ * taken while the bytes went to the file: the manifest uses one for a file
+ * of the same inode and size instead of reading it back. Only the unpack
+ * that fills it makes regular files in its tree, each written once, so an
+ * entry is right for the inode it names (a reused inode is a new regular
+ * file, whose entry replaces the old, or an empty whiteout, whose size
+ * gives the same hash). Zero-initialised; ims_known_free. */
+struct ims_known_ent {
+	uint64_t dev, ino; /* ino 0: free slot */
+	int64_t size;
+	uint64_t h;
+};
+struct ims_known {
+	struct ims_known_ent *t;
+	size_t n, cap;
+};
+int ims_known_put(struct ims_known *k, uint64_t dev, uint64_t ino, int64_t size, uint64_t h);
+void ims_known_free(struct ims_known *k);
+/* ims_layer_manifest_write with the hashes of known (NULL: read every file). */
+int ims_layer_manifest_write_known(struct ims_store *s, int dfd, const char *diffid,
+				   const struct ims_known *known, struct cm_error *err);
 /* Walk layers/<diffid> and compare with its manifest: 0 if identical, else
  * the number of differences (>= 1), each reported as one line. */
 int ims_layer_manifest_verify(struct ims_store *s, const char *diffid,

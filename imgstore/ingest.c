@@ -47,7 +47,14 @@ struct ims_ingest_blob {
 	char diffid[CM_DIGEST_STR_LEN];
 	int th_r;
 	struct cm_error th_err;
+	char *stage;   /* bytes not yet written: STAGE_SIZE, or NULL */
+	size_t staged;
 };
+
+/* A download's pieces (curl hands 16 KiB at a time) are gathered to this
+ * size before a blob write and a pipe write: strace -c of a 56 MB layer
+ * counted 7,500 writes of 16 KiB on the download thread. */
+#define STAGE_SIZE ((size_t)256 << 10)
 
 int ims_ingest_begin(struct ims_store *s, struct ims_ingest **ret, struct cm_error *err)
 {
@@ -245,16 +252,47 @@ static int stream_join(struct ims_ingest_blob *b, struct cm_error *err)
 	return 0;
 }
 
-int ims_ingest_blob_write(struct ims_ingest_blob *b, const void *buf, size_t len,
-			  struct cm_error *err)
+static int blob_sink(struct ims_ingest_blob *b, const void *buf, size_t len,
+		     struct cm_error *err)
 {
-	if (b->w.size + (int64_t)len > b->size)
-		return cm_error_set(err, -EBADMSG, "blob %s: more than the %lld bytes of its descriptor",
-				    b->digest, (long long)b->size);
 	int r = ims_blob_writer_write(&b->w, buf, len, err);
 	if (r >= 0 && b->pipe_w >= 0 && (r = cm_write_all(b->pipe_w, buf, len)) < 0)
 		cm_error_setx(err, r, "feeding the unpack of layer %s", b->diffid);
 	return r;
+}
+
+static int stage_flush(struct ims_ingest_blob *b, struct cm_error *err)
+{
+	size_t n = b->staged;
+	b->staged = 0;
+	return n ? blob_sink(b, b->stage, n, err) : 0;
+}
+
+int ims_ingest_blob_write(struct ims_ingest_blob *b, const void *buf, size_t len,
+			  struct cm_error *err)
+{
+	if (b->w.size + (int64_t)b->staged + (int64_t)len > b->size)
+		return cm_error_set(err, -EBADMSG, "blob %s: more than the %lld bytes of its descriptor",
+				    b->digest, (long long)b->size);
+	if (!b->stage && len < STAGE_SIZE && b->size > (int64_t)STAGE_SIZE)
+		b->stage = malloc(STAGE_SIZE); /* none: every piece goes as it is */
+	if (!b->stage || (len >= STAGE_SIZE && !b->staged))
+		return blob_sink(b, buf, len, err);
+	/* whole stages: the blob written in pieces of STAGE_SIZE exactly */
+	const char *p = buf;
+	while (len > 0) {
+		size_t k = STAGE_SIZE - b->staged < len ? STAGE_SIZE - b->staged : len;
+		memcpy(b->stage + b->staged, p, k);
+		b->staged += k;
+		p += k;
+		len -= k;
+		if (b->staged == STAGE_SIZE) {
+			int r = stage_flush(b, err);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
 }
 
 void ims_ingest_blob_free(struct ims_ingest_blob *b)
@@ -263,6 +301,7 @@ void ims_ingest_blob_free(struct ims_ingest_blob *b)
 		return;
 	stream_join(b, NULL);
 	ims_blob_writer_abort(&b->w);
+	free(b->stage);
 	free(b);
 }
 
@@ -294,13 +333,20 @@ int ims_ingest_blob_commit(struct ims_ingest_blob *b, const char *diffid,
 {
 	struct ims_ingest *t = b->t;
 	char got[CM_DIGEST_STR_LEN];
+	int r = stage_flush(b, err);
+	free(b->stage);
+	b->stage = NULL;
+	if (r < 0) {
+		ims_ingest_blob_free(b);
+		return r;
+	}
 	int64_t size = b->w.size;
 	bool streamed = b->pipe_w >= 0;
 	struct cm_error uerr = { 0 };
 	/* the unpack's verdict is reported only if the blob itself is right:
 	 * a corrupt blob is a digest mismatch, not whatever garbage it unpacks to */
 	int ur = stream_join(b, &uerr);
-	int r = ims_blob_writer_finish_tmp(&b->w, got, err);
+	r = ims_blob_writer_finish_tmp(&b->w, got, err);
 	if (r < 0) {
 		free(b);
 		return r;

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -65,8 +66,58 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static struct ims_known_ent *known_slot(struct ims_known_ent *t, size_t cap, uint64_t dev,
+					 uint64_t ino)
+{
+	size_t i = (size_t)((ino * 0x9e3779b97f4a7c15ULL) ^ dev) & (cap - 1);
+	while (t[i].ino && (t[i].ino != ino || t[i].dev != dev))
+		i = (i + 1) & (cap - 1);
+	return &t[i];
+}
+
+int ims_known_put(struct ims_known *k, uint64_t dev, uint64_t ino, int64_t size, uint64_t h)
+{
+	if (ino == 0)
+		return 0; /* not an inode we can key on: read back */
+	if ((k->n + 1) * 2 > k->cap) {
+		size_t nc = k->cap ? k->cap * 2 : 256;
+		struct ims_known_ent *nt = calloc(nc, sizeof(*nt));
+		if (!nt)
+			return -ENOMEM;
+		for (size_t i = 0; i < k->cap; i++)
+			if (k->t[i].ino)
+				*known_slot(nt, nc, k->t[i].dev, k->t[i].ino) = k->t[i];
+		free(k->t);
+		k->t = nt;
+		k->cap = nc;
+	}
+	struct ims_known_ent *e = known_slot(k->t, k->cap, dev, ino);
+	if (!e->ino)
+		k->n++;
+	*e = (struct ims_known_ent){ .dev = dev, .ino = ino, .size = size, .h = h };
+	return 0;
+}
+
+void ims_known_free(struct ims_known *k)
+{
+	free(k->t);
+	*k = (struct ims_known){ 0 };
+}
+
+static bool known_get(const struct ims_known *k, const struct stat *st, uint64_t *ret)
+{
+	if (!k || !k->cap || st->st_ino == 0)
+		return false;
+	const struct ims_known_ent *e = known_slot(k->t, k->cap, st->st_dev, st->st_ino);
+	if (!e->ino || e->size != st->st_size)
+		return false;
+	*ret = e->h;
+	return true;
+}
+
 /* One line per entry below dfd, depth first, siblings in byte order. */
-static int walk(int dfd, const char *rel, int depth, struct mbuf *b)
+static int walk(int dfd, const char *rel, int depth, const struct ims_known *known,
+		struct mbuf *b)
 {
 	if (depth > MAX_DEPTH)
 		return -ELOOP;
@@ -94,7 +145,9 @@ static int walk(int dfd, const char *rel, int depth, struct mbuf *b)
 			  : S_ISCHR(st.st_mode) ? 'c' : S_ISBLK(st.st_mode) ? 'b' : S_ISFIFO(st.st_mode) ? 'p' : 's';
 		int64_t size = 0;
 		uint64_t h = 0;
-		if (type == 'f') {
+		if (type == 'f' && known_get(known, &st, &h)) {
+			size = st.st_size;
+		} else if (type == 'f') {
 			_cleanup_close_ int fd = openat(dfd, names[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 			static __thread char buf[1 << 17];
 			if (fd < 0 || (r = ims_xxh3_fd(fd, buf, sizeof(buf), &h)) < 0) {
@@ -123,7 +176,7 @@ static int walk(int dfd, const char *rel, int depth, struct mbuf *b)
 			b->bytes += size;
 		if (r >= 0 && type == 'd') {
 			_cleanup_close_ int sub = openat(dfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			r = sub < 0 ? cm_neg_errno() : walk(sub, path, depth + 1, b);
+			r = sub < 0 ? cm_neg_errno() : walk(sub, path, depth + 1, known, b);
 		}
 next:
 		free(names[i]);
@@ -133,10 +186,10 @@ next:
 }
 
 /* The manifest text of the tree at dfd: the header line, then the entries. */
-static int build(int dfd, char **ret, size_t *ret_len)
+static int build(int dfd, const struct ims_known *known, char **ret, size_t *ret_len)
 {
 	struct mbuf b = { 0 };
-	int r = walk(dfd, "", 0, &b);
+	int r = walk(dfd, "", 0, known, &b);
 	if (r < 0) {
 		free(b.p);
 		return r;
@@ -158,9 +211,15 @@ static int build(int dfd, char **ret, size_t *ret_len)
 int ims_layer_manifest_write(struct ims_store *s, int dfd, const char *diffid,
 			     struct cm_error *err)
 {
+	return ims_layer_manifest_write_known(s, dfd, diffid, NULL, err);
+}
+
+int ims_layer_manifest_write_known(struct ims_store *s, int dfd, const char *diffid,
+				   const struct ims_known *known, struct cm_error *err)
+{
 	_cleanup_free_ char *text = NULL;
 	size_t len;
-	int r = build(dfd, &text, &len);
+	int r = build(dfd, known, &text, &len);
 	if (r < 0)
 		return cm_error_setx(err, r, "recording the contents of layer %s", diffid);
 	r = ims_store_replace_file(s, s->metafd, diffid + 7, text, len, 0444, err);
@@ -236,7 +295,7 @@ int ims_layer_manifest_verify(struct ims_store *s, const char *diffid,
 	_cleanup_close_ int lfd = openat(s->layersfd, diffid + 7, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	_cleanup_free_ char *got = NULL;
 	size_t glen;
-	if (lfd < 0 || (r = build(lfd, &got, &glen)) < 0) {
+	if (lfd < 0 || (r = build(lfd, NULL, &got, &glen)) < 0) {
 		snprintf(line, sizeof(line), "layer %s: unreadable (%s)", diffid,
 			 strerror(lfd < 0 ? errno : -r));
 		if (report)

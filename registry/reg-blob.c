@@ -89,6 +89,10 @@ static int xfer_start(struct reg_client *c, CURLM *mh, struct xfer *x, int64_t f
 	/* a declared length over the size is refused before any byte */
 	curl_easy_setopt(x->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->q->size);
 	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
+	/* the body in pieces of up to 256 KiB, not curl's default 16: a recv,
+	 * a blob write and a pipe write per piece (strace -c of a 56 MB layer:
+	 * 3,675 recvfrom and 8,080 writes with 16 KiB) */
+	curl_easy_setopt(x->h, CURLOPT_BUFFERSIZE, 256L << 10);
 	if (curl_multi_add_handle(mh, x->h) != CURLM_OK)
 		return -ENOMEM;
 	return 0;

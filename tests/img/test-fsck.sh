@@ -72,4 +72,25 @@ check "gc removes it" "no" "$(test -e "$STORE/blobs/sha256/$h" && echo yes || ec
 check "gc keeps the layer's manifest" "yes" "$(test -f "$STORE/layer-manifests/$did" && echo yes)"
 img rmi busybox >/dev/null
 check "rmi + gc remove the manifest with the layer" "" "$(ls -A "$STORE/layer-manifests")"
+
+# the manifest takes each file's XXH3 as the unpack writes it: right for a
+# sparse file (holes hashed as zeros), a hardlink, a whiteout, a file that a
+# later entry of the same tar replaces, and an empty file; fsck reads them all
+# back and must agree
+mkdir -p "$T/tx/a/d" "$T/tx/b/d"
+truncate -s 3M "$T/tx/a/d/sparse"
+printf 'mid' | dd of="$T/tx/a/d/sparse" bs=1 seek=1500000 conv=notrunc status=none
+printf 'end' >> "$T/tx/a/d/sparse"
+ln "$T/tx/a/d/sparse" "$T/tx/a/d/hl"
+: > "$T/tx/a/d/empty"
+: > "$T/tx/a/d/.wh.gone"
+echo first > "$T/tx/a/d/twice"
+echo "second, longer" > "$T/tx/b/d/twice"
+tar --sparse --format=pax -cf "$T/tx.tar" -C "$T/tx/a" d -C "$T/tx/b" d/twice
+check_true "import of a sparse / hardlink / replaced-file tar" img import "$T/tx.tar" tx:1
+did=$(basename "$(img inspect --format '{{.GraphDriver.Data.LowerDir}}' tx:1)")
+check "  the replaced file is the last entry's" "second, longer" "$(cat "$STORE/layers/$did/d/twice")"
+check_re "  the sparse file and its hardlink: one hash" "^f 0644 [0-9]+ [0-9]+ 3145731 ([0-9a-f]+) d/hl f 0644 [0-9]+ [0-9]+ 3145731 \\1 d/sparse$" \
+	"$(grep -E ' d/(hl|sparse)$' "$STORE/layer-manifests/$did" | tr '\n' ' ' | sed 's/ $//')"
+check_true "  fsck agrees with the hashes taken while unpacking" img fsck
 finish

@@ -37,6 +37,10 @@ for im in one six; do
 	check "$im: no fsync of a blob, layer, layer manifest or temp" "" \
 		"$(grep -E "fsync\([0-9]+<$STORE/" "$T/tr-$im" | head -3)"
 	check "$im: no fdatasync or sync" "" "$(grep -E '^[0-9]+ +(fdatasync|sync)\(' "$T/tr-$im" | head -3)"
+	# the layer manifest takes the XXH3 of each file as it was written: no
+	# file of the unpacked layer is opened again to be read back
+	check "$im: no unpacked file read back" 0 \
+		"$(grep -cE 'openat\([0-9]+<[^>]*/tmp/layer[^>]*>, "[^"]*", O_RDONLY\|O_NOFOLLOW\|O_CLOEXEC\)' "$T/tr-$im")"
 	check "$im: syncfs last but for the name" "renameat index.json" \
 		"$(sed -n '/syncfs(/,$p' "$T/tr-$im" | grep -E 'renameat2?\(|linkat\(' | tail -n1 |
 			sed -E 's/^[0-9]+ +(renameat2?)\(.*"(index\.json)".*/\1 \2/')"
@@ -44,6 +48,16 @@ done
 check "layers unpacked: 1 + 6" 7 "$(ls "$STORE/layers" | wc -l)"
 check "pulled: fsck clean" "$STORE: ok" "$(img fsck 2>&1)"
 check "tmp/ empty" "" "$(ls -A "$STORE/tmp")"
+# one layer keeps two cores busy: the download (blob hash and write) on the
+# main thread, the decompressor (inflate, diff_id hash) and the unpack (tar,
+# file writes) on a thread each
+strace -f -y -o "$T/tr-threads" -e trace=clone,clone3,write "$IMG_BIN" --root "$T/s1" pull -q "$REG/one:1" >/dev/null 2>&1
+check "one layer: pulled on 3 threads" "0 2" "$? $(grep -cE '^[0-9]+ +clone3?\(' "$T/tr-threads")"
+# curl's 16 KiB pieces gathered to 256 KiB before they are written: of the
+# writes into a blob temp, only each blob's last is shorter
+check "one layer: blob temps written in 256 KiB pieces" "1 3" \
+	"$(grep -cE 'write\([0-9]+<[^>]*/tmp/blob[^>]*>, .*\) = 262144$' "$T/tr-threads") $(grep -E 'write\([0-9]+<[^>]*/tmp/blob[^>]*>' "$T/tr-threads" | grep -cvE '\) = 262144$')"
+check "one layer: fsck clean" "$T/s1: ok" "$("$IMG_BIN" --root "$T/s1" fsck 2>&1)"
 # an up-to-date re-pull queues nothing: no syncfs, index.json as ever
 traced_pull "$T/tr-re" "$REG/six:1"
 check "re-pull: no syncfs" "syncfs 0 fsync 2" "$(python3 "$ORDER" "$STORE" "$T/tr-re" | head -1)"
