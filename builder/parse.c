@@ -430,10 +430,13 @@ bad_from:
 		return 0;
 	}
 	case BLD_RUN:
+		/* BuildKit checks no count: a bare RUN runs the shell with an
+		 * empty command (/bin/sh -c ""), a step that changes nothing */
+		return 0;
 	case BLD_EXPOSE:
 	case BLD_VOLUME:
 	case BLD_ONBUILD:
-		if (empty && !(in->json && in->kind == BLD_RUN)) {
+		if (empty) {
 			snprintf(why, wsz, "%s requires at least one argument", kw);
 			return -EINVAL;
 		}

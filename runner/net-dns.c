@@ -412,6 +412,17 @@ static int tcp_read_msg(int fd, struct dns_tcp *t, size_t max)
 	}
 }
 
+/* send fd what is left of t->buf (from t->off): 1 when all of it is out,
+ * 0 for more to send (sent in part, or EAGAIN), -1 on an error */
+static int tcp_send_rest(int fd, struct dns_tcp *t)
+{
+	ssize_t n = send(fd, t->buf + t->off, t->len - t->off, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -1;
+	t->off += (size_t)n;
+	return t->off == t->len;
+}
+
 /* the client's question is in t->buf: ours answered, else off upstream */
 static bool tcp_question(struct run_dns *d, struct dns_tcp *t)
 {
@@ -456,12 +467,10 @@ static bool tcp_up_event(struct run_dns *d, struct dns_tcp *t, uint32_t ev)
 		socklen_t el = sizeof(e);
 		if ((ev & EPOLLERR) || getsockopt(t->up, SOL_SOCKET, SO_ERROR, &e, &el) < 0 || e)
 			return tcp_up_failed(d, t);
-		ssize_t n = send(t->up, t->buf + t->off, t->len - t->off, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN)
+		int r = tcp_send_rest(t->up, t);
+		if (r < 0)
 			return tcp_up_failed(d, t);
-		if (n > 0)
-			t->off += (size_t)n;
-		if (t->off < t->len)
+		if (r == 0)
 			return true;
 		/* sent: now its answer, into the same buffer */
 		t->state = TCP_ANSWER;
@@ -491,12 +500,9 @@ static bool tcp_client_event(struct run_dns *d, struct dns_tcp *t, uint32_t ev)
 	}
 	if (t->state != TCP_WRITING || !(ev & EPOLLOUT))
 		return !(ev & (EPOLLERR | EPOLLHUP));
-	ssize_t n = send(t->fd, t->buf + t->off, t->len - t->off, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (n < 0)
-		return errno == EAGAIN;
-	t->off += (size_t)n;
-	if (t->off < t->len)
-		return true;
+	int r = tcp_send_rest(t->fd, t);
+	if (r <= 0)
+		return r == 0;
 	/* answered: the next question on the same connection */
 	t->state = TCP_QUESTION;
 	t->len = t->off = 0;

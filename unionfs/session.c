@@ -7,7 +7,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+
+#define UFS_FUSE_SUPER_MAGIC 0x65735546
 
 static int make_root(struct ufs_fs *fs)
 {
@@ -93,6 +97,66 @@ void ufs_fs_free(struct ufs_fs *fs)
 	free(fs);
 }
 
+/* The parent of the daemon: returns once the mount has answered a
+ * request, or fails. mount(2) returns before the kernel's INIT handshake,
+ * which the daemon's loop answers. Requests wait for it, but the superblock
+ * refuses MOUNT_ATTR_IDMAP until the kernel has processed the INIT reply
+ * (SB_I_NOIDMAP, fs/fuse/inode.c process_init_reply), so with libfuse's
+ * fuse_daemonize, whose parent exits before the loop starts, an idmap right
+ * after ufsmount failed with EINVAL now and then (img run --userns under
+ * load). A statfs waits for INIT, then is answered itself. Our copy of
+ * /dev/fuse goes first: a daemon dead before answering then aborts the
+ * connection (ENOTCONN) instead of leaving us waiting, and its mount is
+ * detached. */
+static int await_daemon(struct ufs_fs *fs)
+{
+	const char *mp = fs->cfg->mountpoint;
+	struct statfs sf;
+	int r;
+	fuse_remove_signal_handlers(fs->se); /* ^C ends the wait */
+	close(fuse_session_fd(fs->se));
+	do
+		r = statfs(mp, &sf);
+	while (r < 0 && errno == EINTR);
+	if (r == 0 && sf.f_type == UFS_FUSE_SUPER_MAGIC)
+		return 0;
+	if (r < 0) {
+		fprintf(stderr, "ufsmount: mountpoint '%s': the daemon did not answer: %s\n", mp,
+			strerror(errno));
+		(void)umount2(mp, MNT_DETACH);
+	} else {
+		fprintf(stderr, "ufsmount: mountpoint '%s': the daemon ended before serving it\n", mp);
+	}
+	return -1;
+}
+
+/* Unless -f, fork the daemon (in a session of its own, its stdio on
+ * /dev/null, like fuse_daemonize); the parent exits once the mount serves
+ * (await_daemon). Returns 0 in the daemon, -errno if fork fails. */
+static int daemonize(struct ufs_fs *fs)
+{
+	if (!fs->cfg->foreground) {
+		pid_t pid = fork();
+		if (pid < 0)
+			return cm_neg_errno();
+		if (pid > 0)
+			_exit(await_daemon(fs) == 0 ? 0 : 1);
+		(void)setsid();
+	}
+	if (chdir("/") < 0)
+		return cm_neg_errno();
+	if (fs->cfg->foreground)
+		return 0;
+	int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nullfd < 0)
+		return cm_neg_errno();
+	for (int fd = 0; fd <= 2; fd++)
+		(void)dup2(nullfd, fd);
+	if (nullfd > 2)
+		close(nullfd);
+	return 0;
+}
+
 int ufs_run(struct ufs_config *cfg)
 {
 	char err[1024] = "";
@@ -134,8 +198,10 @@ int ufs_run(struct ufs_config *cfg)
 			goto out_signals;
 		}
 	}
-	if (fuse_daemonize(cfg->foreground) != 0)
+	if ((r = daemonize(fs)) < 0) {
+		fprintf(stderr, "ufsmount: cannot daemonize: %s\n", strerror(-r));
 		goto out_unmount;
+	}
 	if ((r = ufs_fs_owner_publish(fs)) < 0)
 		fprintf(stderr, "ufsmount: cannot record the rw branch's holder: %s\n", strerror(-r));
 	if ((r = ufs_status_start(fs)) < 0)

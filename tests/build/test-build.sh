@@ -272,14 +272,26 @@ check "--label on the final image" '{"a":"1","b":"2"}' "$(cfg lab '{{json .Confi
 
 # ---- a RUN that changes nothing adds no layer (docs/build.md; docker's
 # classic builder adds an empty one): its history entry is empty_layer
+# last_two IMAGE: its last two history entries, "E|L created_by" (empty_layer or not)
+last_two() {
+	local id; id=$(cfg "$1" '{{.Id}}')
+	python3 -c 'import json,sys
+for h in json.load(open(sys.argv[1]))["history"][-2:]:
+    print(("E " if h.get("empty_layer") else "L ") + h["created_by"])' "$STORE/blobs/sha256/${id#sha256:}" | lines
+}
 printf 'FROM busybox\nRUN true\nRUN echo x > /x\n' | build -q -t emptyrun - >/dev/null
 check "a RUN that changes nothing: no layer, one for the RUN that writes" \
 	"$(( $(cfg busybox '{{len .RootFS.Layers}}') + 1 ))" "$(cfg emptyrun '{{len .RootFS.Layers}}')"
-eid=$(cfg emptyrun '{{.Id}}')
-check "its history entry: empty_layer" "E /bin/sh -c true|L /bin/sh -c echo x > /x" \
-	"$(python3 -c 'import json,sys
-for h in json.load(open(sys.argv[1]))["history"][-2:]:
-    print(("E " if h.get("empty_layer") else "L ") + h["created_by"])' "$STORE/blobs/sha256/${eid#sha256:}" | lines)"
+check "its history entry: empty_layer" "E /bin/sh -c true|L /bin/sh -c echo x > /x" "$(last_two emptyrun)"
+
+# ---- a bare RUN: BuildKit runs /bin/sh -c "" (buildah runs /bin/sh -c with
+# no argument, which busybox's sh refuses): a step that changes nothing
+out=$(printf 'FROM busybox\nRUN\nRUN echo x > /x\n' | build -q -t barerun - 2>&1 >/dev/null); rc=$?
+check "a bare RUN builds" "0" "$rc${out:+ $out}"
+check "a bare RUN: no layer of its own" \
+	"$(( $(cfg busybox '{{len .RootFS.Layers}}') + 1 ))" "$(cfg barerun '{{len .RootFS.Layers}}')"
+check "a bare RUN's history entry: /bin/sh -c with an empty command, empty_layer" \
+	"E /bin/sh -c |L /bin/sh -c echo x > /x" "$(last_two barerun)"
 
 check "nothing left behind" "" "$(nothing_left)"
 check "fsck" "$STORE: ok" "$(img fsck 2>&1)"

@@ -75,6 +75,36 @@ ls "$M" >/dev/null
 check "-d: debug output" yes "$([ -s "$T/daemon.$UFS_PID.log" ] && echo yes || echo no)"
 ufs_umount "$M"
 
+# ufsmount returns once its daemon has answered the kernel's INIT. The
+# kernel refuses MOUNT_ATTR_IDMAP until it has the INIT reply, and the
+# parent of libfuse's fuse_daemonize exited before the daemon's loop read
+# INIT: img run --userns failed now and then on a loaded machine. hold-init.so
+# (LD_PRELOAD) makes the daemon answer INIT late, or die instead.
+PRE=$(helper hold-init.so) || bail "cannot build hold-init.so"
+IDMAP=$(helper idmap) || bail "cannot build the idmap helper"
+preload() { LD_PRELOAD=$PRE ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"; }
+mkdir -p "$T/mpi"
+_track_mount "$T/mpi"
+err=$(HOLD_INIT=die preload timeout 60 "$UFSMOUNT" -o "dirs=$A:$B" "$T/mpi" 2>&1 </dev/null); rc=$?
+check "a daemon dead before answering INIT: exit 1, one stderr line naming the mountpoint, no mount left" \
+	"1|1|named|unmounted" \
+	"$rc|$(grep -c . <<<"$err")|$(grep -qF "$T/mpi" <<<"$err" && echo named)|$(is_mounted "$T/mpi" || echo unmounted)"
+mkdir -p "$T/mpi2"
+_track_mount "$T/mpi2"
+if HOLD_INIT=1000 preload timeout 60 "$UFSMOUNT" -o "dirs=$A:$B,allow_idmap" "$T/mpi2" </dev/null; then
+	out=$("$IDMAP" "$T/mpi2")
+	# (the kernel's offer is known once INIT is answered: a statfs waits for it)
+	if [ "$out" != OK ] && timeout 20 stat -f "$T/mpi2" >/dev/null && [ "$("$UFSMOUNT" --status --json "$T/mpi2" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["idmap"])')" != allowed ]; then
+		skip "INIT answered 1 s late: the mount idmaps as soon as ufsmount returns" "no idmapped FUSE mounts here (Linux 6.12)"
+	else
+		check "INIT answered 1 s late: the mount idmaps as soon as ufsmount returns" OK "$out"
+	fi
+	ufs_umount "$T/mpi2"
+else
+	fail "INIT answered 1 s late: ufsmount -o allow_idmap" "exit status $?"
+fi
+
 # refusals
 # the message must name MUSTNAME (the branch as given or as resolved)
 refuse() { # LABEL MUSTNAME OPTS [MNT]

@@ -160,6 +160,14 @@ static void test_heredocs(void **state)
 	f = parse_ok("FROM scratch\nRUN echo '<<EOF'\n");
 	assert_int_equal(f.v[1].n_heredocs, 0);
 	bld_file_free(&f);
+	/* a bare RUN is BuildKit's /bin/sh -c "" (build.c), flags or not */
+	f = parse_ok("FROM scratch\nRUN\nRUN --network=none  \n");
+	assert_int_equal(f.n, 3);
+	assert_int_equal(f.v[1].kind, BLD_RUN);
+	assert_string_equal(f.v[1].args, "");
+	assert_false(f.v[1].json);
+	assert_string_equal(f.v[2].args, "");
+	bld_file_free(&f);
 }
 
 static void test_errors(void **state)
