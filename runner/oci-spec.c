@@ -86,6 +86,35 @@ static int idmap_text(const struct cm_json *a, char **ret, struct cm_error *err)
 	return 0;
 }
 
+/* A spec without a mount namespace: runc then makes / rslave, binds the
+ * rootfs, mounts every mount of the spec and creates linux.devices, all in
+ * the host's mount namespace, and chroots (libcontainer/rootfs_linux.go
+ * prepareRootfs, chroot). We change nothing in the host's mount table
+ * (SECURITY.md): only the chroot is done, and a spec that needs a mount is
+ * refused; maskedPaths/readonlyPaths as runc's validator refuses them. */
+static int host_mnt_check(const struct cm_json *spec, struct cm_error *err)
+{
+	const struct cm_json *lx = cm_json_get(spec, "linux"), *ms = cm_json_get(spec, "mounts");
+	const struct cm_json *ro = cm_json_get(cm_json_get(spec, "root"), "readonly");
+	const struct cm_json *mp = cm_json_get(lx, "maskedPaths"), *rp = cm_json_get(lx, "readonlyPaths");
+	const struct cm_json *dv = cm_json_get(lx, "devices");
+	if (is_arr(ms) && ms->n > 0) {
+		const char *d = cm_json_get_str(ms->v[0], "destination");
+		return cm_error_set(err, -ENOTSUP,
+				    "config.json: mount %s needs a mount namespace (linux.namespaces has no \"mount\": "
+				    "it would be made in the host's)", d ? d : "");
+	}
+	if ((is_arr(mp) && mp->n > 0) || (is_arr(rp) && rp->n > 0))
+		return cm_error_set(err, -ENOTSUP, "config.json: unable to restrict sys entries without a private MNT namespace");
+	if (ro && ro->type == CM_JSON_BOOL && ro->b)
+		return cm_error_set(err, -ENOTSUP,
+				    "config.json: root.readonly needs a mount namespace (a remount in the host's)");
+	if (is_arr(dv) && dv->n > 0)
+		return cm_error_set(err, -ENOTSUP,
+				    "config.json: linux.devices need a mount namespace (made on the container's own /dev)");
+	return 0;
+}
+
 static int parse_namespaces(struct run_config *c, const struct cm_json *ns, struct cm_error *err)
 {
 	static const struct { const char *name; int idx; } names[] = {
@@ -116,8 +145,7 @@ static int parse_namespaces(struct run_config *c, const struct cm_json *ns, stru
 				return cm_error_set(err, -ENOMEM, "out of memory");
 		}
 	}
-	if (!seen[RUN_NS_MNT])
-		return cm_error_set(err, -ENOTSUP, "a container without a mount namespace is not supported");
+	c->host_mnt = !seen[RUN_NS_MNT];
 	c->host_pid = !seen[RUN_NS_PID];
 	c->host_uts = !seen[RUN_NS_UTS];
 	c->host_ipc = !seen[RUN_NS_IPC];
@@ -610,6 +638,9 @@ int run_oci_config(const struct cm_json *spec, const char *bundle, const char *i
 		}
 		free(kv);
 	}
+
+	if (c->host_mnt && (r = host_mnt_check(spec, err)) < 0)
+		return r;
 
 	/* cgroupsPath: "/a/b/name" or "a/b/name" under the cgroup root;
 	 * systemd's "slice:prefix:name" needs --systemd-cgroup (refused) */

@@ -123,6 +123,8 @@ struct run_config {
 	enum run_netmode network;
 	uint64_t cap_add, cap_drop; /* --cap-add / --cap-drop (bit = capability) */
 	bool host_pid, host_uts;    /* --pid host, --uts host: the host's namespace */
+	bool host_mnt;              /* an OCI spec without a mount namespace: the host's,
+				     * chroot into the rootfs, nothing mounted (oci-spec.c) */
 	/* --security-opt as docker records them (a seccomp=FILE's content
 	 * compacted in place of the name), and what they set: */
 	char **security_opt;

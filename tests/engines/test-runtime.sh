@@ -330,5 +330,52 @@ runb sysctl 'lx["sysctl"] = {"net.ipv4.ip_forward": "1", "kernel.shm_rmid_forced
 check "linux.sysctl (net and ipc namespaced)" "1 1" "$(echo $OUT)"
 check "linux.sysctl: the host's untouched" "$hostfw" "$(cat /proc/sys/net/ipv4/ip_forward)"
 
+# ---------------------------------------------------------------- no mount namespace
+# runc makes / rslave, binds the rootfs and mounts the spec's mounts in the
+# host's mount namespace, then chroots; we only chroot and refuse a spec
+# that needs a mount (oci-spec.c). The host's mount table must not change:
+# no mount under the rootfs, the propagation of / as it was.
+rt_rootfs "$T/rootfs-nm"
+nomnt='c["root"]["path"] = T + "/rootfs-nm"
+c["mounts"] = []
+lx["namespaces"] = [n for n in lx["namespaces"] if n["type"] != "mount"]
+lx.pop("maskedPaths", None); lx.pop("readonlyPaths", None)'
+rootprop() { awk '$5 == "/" { for (i = 7; $i != "-"; i++) printf "%s ", $i; print $4 }' /proc/self/mountinfo; }
+prop0=$(rootprop)
+bundle nm "$nomnt
+lx['sysctl'] = {'net.ipv4.ip_forward': '1'}" sh -c 'echo made >/made; exec sleep 300'
+rt create --bundle "$T/b-nm" --pid-file "$T/nm.pid" nm </dev/null >/dev/null 2>"$T/err" || fail "create without a mount namespace" "$(cat "$T/err")"
+pid=$(cat "$T/nm.pid" 2>/dev/null)
+check "no mount namespace: created, the host's mount namespace, a new cgroup one, root is the rootfs (chroot)" \
+	"created same new $T/rootfs-nm" \
+	"$(st nm | cut -d' ' -f1) $([ "$(readlink /proc/${pid:-0}/ns/mnt)" = "$(readlink /proc/self/ns/mnt)" ] && echo same) $([ "$(readlink /proc/${pid:-0}/ns/cgroup)" != "$(readlink /proc/self/ns/cgroup)" ] && echo new) $(readlink /proc/${pid:-0}/root)"
+rt start nm || fail "start without a mount namespace"
+for i in $(seq 100); do [ -e "$T/rootfs-nm/made" ] && break; sleep 0.1; done
+check "no mount namespace: the process runs in the rootfs (its file there), exec too (chrooted: no /usr)" \
+	"made made chrooted" \
+	"$(cat "$T/rootfs-nm/made" 2>/dev/null) $(rt exec nm sh -c 'cat /made; [ -e /usr ] || echo chrooted' | tr '\n' ' ' | sed 's/ $//')"
+check "no mount namespace: linux.sysctl in its network namespace (Ip Forwarding 1), the host's untouched" \
+	"1 $hostfw" \
+	"$(awk '$1 == "Ip:" && $2 ~ /^[0-9]/ { print $2 }' /proc/${pid:-0}/net/snmp) $(cat /proc/sys/net/ipv4/ip_forward)"
+rt delete -f nm || fail "delete -f without a mount namespace"
+check "no mount namespace: nothing mounted under the rootfs, / as it was" "0 $prop0" \
+	"$(grep -c " $T/rootfs-nm" /proc/self/mountinfo) $(rootprop)"
+# refused: what runc would do in the host's mount table; its own refusal
+nmref() { # NAME PY MSG: create refused with MSG, exit 1, nothing left
+	bundle "$1" "$nomnt
+$2" true
+	rt create --bundle "$T/b-$1" "$1" </dev/null >/dev/null 2>"$T/err"
+	local rc=$?
+	check_re "no mount namespace: $3 refused (exit 1, one line)" "^1 1 .*$3" "$rc $(wc -l <"$T/err") $(cat "$T/err")"
+}
+nmref nmm 'c["mounts"] = [{"destination": "/proc", "type": "proc", "source": "proc"}]' \
+	"mount /proc needs a mount namespace"
+nmref nmp 'lx["maskedPaths"] = ["/proc/kcore"]' "unable to restrict sys entries without a private MNT namespace"
+nmref nmr 'c["root"]["readonly"] = True' "root.readonly needs a mount namespace"
+nmref nmd 'lx["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]' \
+	"linux.devices need a mount namespace"
+check "no mount namespace: the refusals left no container, nothing mounted" "0 $prop0" \
+	"$(ls "$RTSTATE" | wc -l) $(rootprop)"
+
 check "nothing left in the state dir" "" "$(ls "$RTSTATE")"
 finish

@@ -145,6 +145,15 @@ static void test_oci_minimal(void **state)
 	assert_true(c->new_privs);
 	assert_string_equal(c->cgroup_parent, "img-runtime");
 	assert_null(c->cgroup_name);
+	assert_false(c->host_mnt);
+	run_config_free(c);
+	/* no mount namespace: the host's (a chroot), nothing to mount there */
+	c = NULL;
+	assert_int_equal(parse("{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"],\"cwd\":\"/\"},"
+			       "\"root\":{\"path\":\"/r\"},\"mounts\":[],\"linux\":{\"namespaces\":[{\"type\":\"pid\"}],"
+			       "\"maskedPaths\":[],\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}", &c, NULL), 0);
+	assert_true(c->host_mnt && !c->host_pid);
+	assert_string_equal(c->sysctls[0], "net.ipv4.ip_forward=1");
 	run_config_free(c);
 	/* one component: right under the hierarchy's root (was img/NAME) */
 	c = NULL;
@@ -177,7 +186,14 @@ static void test_oci_refused(void **state)
 	static const struct { const char *frag, *msg; } bad[] = {
 		{ "\"ociVersion\":\"2.0.0\"", "is not 1.x" },
 		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"cgroupsPath\":\"system.slice:img:x\"}", "systemd" },
-		{ "\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]}", "without a mount namespace" },
+		/* no mount namespace: what runc would mount in the host's */
+		{ "\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]},\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\"}]",
+		  "mount /proc needs a mount namespace" },
+		{ "\"linux\":{\"namespaces\":[],\"maskedPaths\":[\"/m\"]}", "without a private MNT namespace" },
+		{ "\"linux\":{\"namespaces\":[],\"readonlyPaths\":[\"/r\"]}", "without a private MNT namespace" },
+		{ "\"linux\":{\"namespaces\":[]},\"root\":{\"path\":\"/r\",\"readonly\":true}", "root.readonly needs" },
+		{ "\"linux\":{\"namespaces\":[],\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3}]}",
+		  "linux.devices need a mount namespace" },
 		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}]}", "by path" },
 		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"mount\"}]}", "twice" },
 		{ "\"linux\":{\"namespaces\":[{\"type\":\"time\"},{\"type\":\"mount\"}]}", "unknown namespace" },
