@@ -625,6 +625,8 @@ int run_oci_config(const struct cm_json *spec, const char *bundle, const char *i
 	    (r = parse_devices(c, cm_json_get(lx, "devices"), cm_json_get(cm_json_get(lx, "resources"), "devices"),
 			       cm_json_get(spec, "annotations"), err)) < 0)
 		return r;
+	/* v1: a cgroup namespace of its own mounts its cpuset group (mountplan.c) */
+	c->lim.cpuset_group = c->cgroupns;
 	if ((r = strv_from(cm_json_get(lx, "maskedPaths"), &c->masked, "linux.maskedPaths", err)) < 0 ||
 	    (r = strv_from(cm_json_get(lx, "readonlyPaths"), &c->readonly_paths, "linux.readonlyPaths", err)) < 0)
 		return r;

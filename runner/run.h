@@ -94,6 +94,9 @@ struct run_limits {
 	bool swappiness_set;        /* an OCI spec's memory.swappiness (0..100): */
 	uint8_t swappiness;         /* v1 memory.swappiness (v2 has none: a warning) */
 	char cpuset_cpus[128];      /* "0-1,3": v1 cpuset.cpus, v2 cpuset.cpus */
+	bool cpuset_group;          /* v1: a cpuset group of its own without cpuset_cpus
+				     * too (a private cgroup namespace mounts it); not
+				     * recorded: set at creation from c->cgroupns */
 };
 
 /* docker's restart policies */
@@ -411,9 +414,10 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
  * /sys/fs/cgroup. v1 (proc_cgroup: pid 1's /proc/self/cgroup, read then): a
  * tmpfs there and one cgroup mount per hierarchy holding one of
  * run_cgroup_v1_controllers (a co-mounted one at /sys/fs/cgroup/CTRL,CTRL
- * with a symlink per controller, as runc and crun lay it out); named ones
- * (name=systemd) and cpuset, where the container has no group of its own
- * (its namespace's root there is the host's group of img), are left out.
+ * with a symlink per controller, as runc and crun lay it out), and cpuset
+ * where the container has a group of its own (c->lim.cpuset_group or
+ * cpuset_cpus); named ones (name=systemd), and cpuset without its group
+ * (the namespace's root there is the host's group of img), are left out.
  * Read-only (the tmpfs too) unless c->cgroup_rw. Pure; 0 or -ENOMEM. */
 int run_plan_cgroupns(const struct run_config *c, const char *proc_cgroup, struct run_plan *ret);
 void run_plan_free(struct run_plan *p);

@@ -247,12 +247,17 @@ hostcg=$(readlink /proc/self/ns/cgroup)
 runb cgns "lx['cgroupsPath'] = '/$CGN/cgns'
 lx['resources'].update(pids={'limit': 33})" \
 	sh -c 'readlink /proc/self/ns/cgroup; grep -c -v ":/$" /proc/self/cgroup; cat /sys/fs/cgroup/pids/pids.max
-		grep -c "^[0-9]* [0-9]* [0-9:]* / /sys/fs/cgroup/pids ro," /proc/self/mountinfo'
+		grep -c "^[0-9]* [0-9]* [0-9:]* / /sys/fs/cgroup/pids ro," /proc/self/mountinfo
+		grep -c "^[0-9]* [0-9]* [0-9:]* / /sys/fs/cgroup/cpuset ro," /proc/self/mountinfo'
 set -- $OUT
 check "linux.namespaces cgroup: a new one, every hierarchy / inside" "new 0" \
 	"$([ -n "${1:-}" ] && [ "$1" != "$hostcg" ] && echo new) ${2:-}"
 check "linux.namespaces cgroup: its pids group mounted at its root, read-only, the limit seen" "33 yes" \
 	"${3:-} $([ "${4:-0}" -ge 1 ] && echo yes)"
+if [ -d /sys/fs/cgroup/cpuset ]; then
+	check "linux.namespaces cgroup: its own cpuset group mounted (v1), removed with the container" "yes gone" \
+		"$([ "${5:-0}" -ge 1 ] && echo yes) $([ -d "/sys/fs/cgroup/cpuset/$CGN/cgns" ] || echo gone)"
+fi
 runb cghost "lx['cgroupsPath'] = '/$CGN/cghost'
 lx['namespaces'] = [n for n in lx['namespaces'] if n['type'] != 'cgroup']" \
 	sh -c 'readlink /proc/self/ns/cgroup; grep :pids: /proc/self/cgroup'

@@ -258,6 +258,7 @@ static void test_oci_roundtrip(void **state)
 	c.lim.swappiness_set = true;
 	c.lim.swappiness = 30;
 	memcpy(c.lim.cpuset_cpus, "0-1", 4);
+	c.lim.cpuset_group = true; /* not in the spec: its cgroup namespace says it */
 	struct cm_jw w;
 	char *text = NULL;
 	struct cm_error e = { 0 };
