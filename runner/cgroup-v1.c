@@ -137,7 +137,9 @@ static int v1_cpuset(struct run_cgroup *cg, const char *cpus, struct cm_error *e
 }
 
 /* --memory-reservation, --oom-kill-disable, --blkio-weight (where the
- * kernel has a weight file: blkio.weight, or BFQ's). */
+ * kernel has a weight file: blkio.weight, or BFQ's), an OCI spec's blockIO
+ * throttle rules ("MAJ:MIN RATE"; the kernel refuses a partition or a
+ * device it does not know: ENODEV). */
 static int v1_extra(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
 {
 	char p[1024];
@@ -161,6 +163,15 @@ static int v1_extra(struct run_cgroup *cg, const struct run_limits *lim, struct 
 				return r;
 			break;
 		}
+	}
+	for (uint32_t i = 0; i < lim->n_throttle; i++) {
+		const struct run_blkio_throttle *t = &lim->throttle[i];
+		char line[64];
+		if (!have_ctrl(cg, "blkio"))
+			return cm_error_set(err, -ENOTSUP, "linux.resources.blockIO: no blkio controller under %s", cg->root);
+		snprintf(line, sizeof(line), "%u:%u %llu", t->major, t->minor, (unsigned long long)t->rate);
+		if ((r = knob(cg, "blkio", run_blkio_kinds[t->kind].v1, line, err)) < 0)
+			return r;
 	}
 	if ((lim->cpuset_cpus[0] || lim->cpuset_group) && (r = v1_cpuset(cg, lim->cpuset_cpus, err)) < 0)
 		return r;

@@ -407,6 +407,23 @@ int run_oci_limits(const struct cm_json *res, struct run_limits *lim, struct cm_
 			return cm_error_set(err, -EINVAL, "linux.resources.cpu.cpus '%s' is not a cpu list", cpus);
 		memcpy(lim->cpuset_cpus, cpus, strlen(cpus) + 1);
 	}
+	const struct cm_json *bio = cm_json_get(res, "blockIO");
+	for (uint32_t k = 0; k < RUN_BLKIO_KINDS; k++) {
+		const struct cm_json *a = cm_json_get(bio, run_blkio_kinds[k].oci);
+		for (size_t i = 0; is_arr(a) && i < a->n; i++) {
+			int64_t ma, mi, rate;
+			if (!cm_json_get_int(a->v[i], "major", &ma) || !cm_json_get_int(a->v[i], "minor", &mi) ||
+			    !cm_json_get_int(a->v[i], "rate", &rate) || ma < 0 || mi < 0 || rate < 0 ||
+			    ma > UINT32_MAX || mi > UINT32_MAX)
+				return cm_error_set(err, -EINVAL, "linux.resources.blockIO.%s %zu: needs major, minor and rate",
+						    run_blkio_kinds[k].oci, i);
+			if (lim->n_throttle == RUN_BLKIO_MAX_THROTTLE)
+				return cm_error_set(err, -E2BIG, "linux.resources.blockIO: more than %d throttle rules",
+						    RUN_BLKIO_MAX_THROTTLE);
+			lim->throttle[lim->n_throttle++] = (struct run_blkio_throttle){
+				.rate = (uint64_t)rate, .major = (uint32_t)ma, .minor = (uint32_t)mi, .kind = k };
+		}
+	}
 	if (cm_json_get_int(cm_json_get(res, "blockIO"), "weight", &v) && v != 0) {
 		if (v < 10 || v > 1000)
 			return cm_error_set(err, -EINVAL, "linux.resources.blockIO.weight %lld is not in 10..1000",
@@ -873,10 +890,31 @@ void run_oci_limits_write(struct cm_jw *w, const struct run_limits *l)
 	cm_jw_obj(w);
 	cm_jw_kint(w, "limit", l->pids ? l->pids : -1);
 	cm_jw_obj_end(w);
-	if (l->blkio_weight) {
+	if (l->blkio_weight || l->n_throttle) {
 		cm_jw_key(w, "blockIO");
 		cm_jw_obj(w);
-		cm_jw_kint(w, "weight", l->blkio_weight);
+		if (l->blkio_weight)
+			cm_jw_kint(w, "weight", l->blkio_weight);
+		for (uint32_t k = 0; k < RUN_BLKIO_KINDS; k++) {
+			bool any = false;
+			for (uint32_t i = 0; i < l->n_throttle; i++) {
+				const struct run_blkio_throttle *t = &l->throttle[i];
+				if (t->kind != k)
+					continue;
+				if (!any) {
+					cm_jw_key(w, run_blkio_kinds[k].oci);
+					cm_jw_arr(w);
+					any = true;
+				}
+				cm_jw_obj(w);
+				cm_jw_kint(w, "major", t->major);
+				cm_jw_kint(w, "minor", t->minor);
+				cm_jw_kint(w, "rate", (int64_t)t->rate);
+				cm_jw_obj_end(w);
+			}
+			if (any)
+				cm_jw_arr_end(w);
+		}
 		cm_jw_obj_end(w);
 	}
 }

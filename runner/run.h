@@ -79,6 +79,24 @@ struct run_port {
 	bool udp;
 };
 
+/* An OCI spec's linux.resources.blockIO throttle*Device rule: bytes or
+ * I/O operations per second for one block device (rate 0: the rule lifted).
+ * Kinds in run_blkio_kinds' order. No padding (run_limits is compared
+ * bytewise in the unit tests). */
+enum { RUN_BLKIO_READ_BPS, RUN_BLKIO_WRITE_BPS, RUN_BLKIO_READ_IOPS, RUN_BLKIO_WRITE_IOPS, RUN_BLKIO_KINDS };
+struct run_blkio_throttle {
+	uint64_t rate;
+	uint32_t major, minor;
+	uint32_t kind;
+	uint32_t pad_;
+};
+#define RUN_BLKIO_MAX_THROTTLE 16
+/* Per kind: the spec's key, v1's blkio.throttle file, v2's io.max key. */
+struct run_blkio_kind_name {
+	const char *oci, *v1, *v2;
+};
+extern const struct run_blkio_kind_name run_blkio_kinds[RUN_BLKIO_KINDS];
+
 /* Limits; 0 = not set (-1 for memory_swap = unlimited swap). */
 struct run_limits {
 	int64_t memory;      /* bytes */
@@ -94,6 +112,8 @@ struct run_limits {
 	bool swappiness_set;        /* an OCI spec's memory.swappiness (0..100): */
 	uint8_t swappiness;         /* v1 memory.swappiness (v2 has none: a warning) */
 	char cpuset_cpus[128];      /* "0-1,3": v1 cpuset.cpus, v2 cpuset.cpus */
+	struct run_blkio_throttle throttle[RUN_BLKIO_MAX_THROTTLE]; /* v1 blkio.throttle.*, v2 io.max */
+	uint32_t n_throttle;
 	bool cpuset_group;          /* v1: a cpuset group of its own without cpuset_cpus
 				     * too (a private cgroup namespace mounts it); not
 				     * recorded: set at creation from c->cgroupns */

@@ -232,6 +232,25 @@ else
 fi
 check "linux.resources: cpu.cpus (a cpuset group, with a weight)" "Cpus_allowed_list: 1" "$(echo $OUT | cut -d' ' -f9-10)"
 check_re "linux.cgroupsPath: the group" "pids:/$CGN/res$" "$OUT"
+# blockIO throttle rules on a whole disk of this host (the kernel refuses a
+# partition): v1 blkio.throttle.*_device "MAJ:MIN RATE"
+bdev=$(for d in /sys/dev/block/*; do [ -e "$d/partition" ] || [ ! -e "$d/queue" ] || basename "$d"; done | grep -v '^7:' | head -1)
+if [ -n "$bdev" ] && [ -d /sys/fs/cgroup/blkio ]; then
+	runb bio "lx['cgroupsPath'] = '/$CGN/bio'
+lx['resources']['blockIO'] = {'throttleReadBpsDevice': [{'major': ${bdev%:*}, 'minor': ${bdev#*:}, 'rate': 1048576}],
+	'throttleWriteBpsDevice': [{'major': ${bdev%:*}, 'minor': ${bdev#*:}, 'rate': 2097152}],
+	'throttleReadIOPSDevice': [{'major': ${bdev%:*}, 'minor': ${bdev#*:}, 'rate': 300}],
+	'throttleWriteIOPSDevice': [{'major': ${bdev%:*}, 'minor': ${bdev#*:}, 'rate': 400}]}" \
+		sh -c 'cd /sys/fs/cgroup/blkio; cat blkio.throttle.read_bps_device blkio.throttle.write_bps_device \
+			blkio.throttle.read_iops_device blkio.throttle.write_iops_device'
+	check "linux.resources.blockIO throttle{Read,Write}{Bps,IOPS}Device (v1 blkio.throttle)" \
+		"$bdev 1048576 $bdev 2097152 $bdev 300 $bdev 400" "$(echo $OUT)"
+	runb biobad "lx['resources']['blockIO'] = {'throttleReadBpsDevice': [{'major': 7, 'minor': 250, 'rate': 1}]}" true
+	check_re "linux.resources.blockIO: a device the kernel does not know refused" \
+		"writing '7:250 1' to .*blkio.throttle.read_bps_device" "$OUT"
+else
+	skip "linux.resources.blockIO throttle" "no whole disk or no v1 blkio hierarchy"
+fi
 runb swap "lx['cgroupsPath'] = '/$CGN/swap'
 lx['resources'].update(memory={'limit': 64 << 20, 'swappiness': 17})" cat /sys/fs/cgroup/memory/memory.swappiness
 check "linux.resources.memory.swappiness: in the container's v1 memory group" "17" "$OUT"

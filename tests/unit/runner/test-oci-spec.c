@@ -203,6 +203,8 @@ static void test_oci_refused(void **state)
 		{ "\"hooks\":{\"startContainer\":[{\"path\":\"rel\"}]}", "absolute" },
 		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"resources\":{\"cpu\":{\"cpus\":\"0;1\"}}}", "cpu.cpus" },
 		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"resources\":{\"blockIO\":{\"weight\":5}}}", "10..1000" },
+		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"resources\":{\"blockIO\":{\"throttleReadBpsDevice\":[{\"major\":8,\"rate\":1}]}}}",
+		  "throttleReadBpsDevice 0: needs major, minor and rate" },
 		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3}]},"
 		  "\"annotations\":{\"org.img.device-host:/dev/x\":\"/etc/passwd\"}", "not under /dev/" },
 	};
@@ -259,6 +261,11 @@ static void test_oci_roundtrip(void **state)
 	c.lim.swappiness = 30;
 	memcpy(c.lim.cpuset_cpus, "0-1", 4);
 	c.lim.cpuset_group = true; /* not in the spec: its cgroup namespace says it */
+	c.lim.throttle[0] = (struct run_blkio_throttle){ .rate = 1 << 20, .major = 254, .minor = 0,
+							 .kind = RUN_BLKIO_WRITE_BPS };
+	c.lim.throttle[1] = (struct run_blkio_throttle){ .rate = 0, .major = 8, .minor = 16,
+							 .kind = RUN_BLKIO_READ_IOPS };
+	c.lim.n_throttle = 2;
 	struct cm_jw w;
 	char *text = NULL;
 	struct cm_error e = { 0 };
