@@ -372,9 +372,11 @@ int run_oci_create(const struct run_oci_create *o, pid_t *ret_pid, struct cm_err
 	if ((r = run_cgroup_for(c.c, &cg, err)) < 0)
 		goto fail;
 	c.c->cgroup_v2 = run_cgroup_version(cg) == RUN_CGROUP_V2;
+	/* made before a limit may fail (a device the kernel refuses): what
+	 * was made goes with the failure */
+	cg_made = true;
 	if ((r = run_cgroup_create(cg, &c.c->lim, c.c->devices_all, c.c->devices, c.c->n_devices, err)) < 0)
 		goto fail;
-	cg_made = true;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, csp) < 0) {
 		r = cm_error_set(err, cm_neg_errno(), "socketpair");
 		goto fail;

@@ -248,6 +248,8 @@ lx['resources']['blockIO'] = {'throttleReadBpsDevice': [{'major': ${bdev%:*}, 'm
 	runb biobad "lx['resources']['blockIO'] = {'throttleReadBpsDevice': [{'major': 7, 'minor': 250, 'rate': 1}]}" true
 	check_re "linux.resources.blockIO: a device the kernel does not know refused" \
 		"writing '7:250 1' to .*blkio.throttle.read_bps_device" "$OUT"
+	check "linux.resources.blockIO: the refused create left no cgroup" "" \
+		"$(ls -d /sys/fs/cgroup/*/img-runtime/biobad 2>/dev/null)"
 else
 	skip "linux.resources.blockIO throttle" "no whole disk or no v1 blkio hierarchy"
 fi
