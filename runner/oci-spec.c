@@ -598,6 +598,39 @@ int run_oci_hooks(const struct cm_json *spec, const char *kind, struct run_hook 
 	return parse_hook_list(cm_json_get(cm_json_get(spec, "hooks"), kind), ret, ret_n, err);
 }
 
+size_t run_oci_unknown_caps(const struct cm_json *spec, char *buf, size_t sz)
+{
+	static const char *const sets[] = { "bounding", "effective", "inheritable", "permitted", "ambient" };
+	const struct cm_json *caps = cm_json_get(cm_json_get(spec, "process"), "capabilities");
+	size_t n = 0, len = 0;
+	if (sz)
+		buf[0] = '\0';
+	for (size_t k = 0; k < CM_ARRAY_SIZE(sets); k++) {
+		const struct cm_json *a = cm_json_get(caps, sets[k]);
+		for (size_t i = 0; is_arr(a) && i < a->n; i++) {
+			const char *name = cm_json_str(a->v[i]) ? cm_json_str(a->v[i]) : "";
+			uint64_t bit;
+			if (run_parse_cap(name, &bit, NULL) == 0)
+				continue;
+			/* once: a set seen before that holds it */
+			bool seen = false;
+			for (size_t k2 = 0; k2 <= k && !seen; k2++) {
+				const struct cm_json *b = cm_json_get(caps, sets[k2]);
+				for (size_t j = 0; is_arr(b) && j < (k2 == k ? i : b->n) && !seen; j++)
+					seen = cm_streq(cm_json_str(b->v[j]), name);
+			}
+			if (seen)
+				continue;
+			n++;
+			if (len < sz) {
+				int w = snprintf(buf + len, sz - len, "%s%s", len ? " " : "", name);
+				len += w > 0 ? (size_t)w : 0;
+			}
+		}
+	}
+	return n;
+}
+
 int run_oci_config(const struct cm_json *spec, const char *bundle, const char *id,
 		   struct run_config **ret, struct cm_error *err)
 {

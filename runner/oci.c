@@ -331,6 +331,9 @@ int run_oci_create(const struct run_oci_create *o, pid_t *ret_pid, struct cm_err
 		oci_ctr_done(&c);
 		return r;
 	}
+	char unknown[256];
+	if (run_oci_unknown_caps(c.spec, unknown, sizeof(unknown)) > 0)
+		fprintf(stderr, "img-runtime: warning: ignoring unknown or unavailable capabilities: %s\n", unknown);
 	if (c.c->tty && !o->console_socket) {
 		oci_ctr_done(&c);
 		return cm_error_set(err, -EINVAL, "process.terminal is set: --console-socket is required");

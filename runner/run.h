@@ -838,6 +838,10 @@ int64_t run_time_parse_ns(const char *s);
  * noNewPrivileges, the startContainer hooks. bundle: absolute. */
 int run_oci_config(const struct cm_json *spec, const char *bundle, const char *id,
 		   struct run_config **ret, struct cm_error *err);
+/* The names in process.capabilities (every set) that are no capability of
+ * ours, space-separated into buf (truncated to sz), each once: runc ignores
+ * them with a warning, and so does img-runtime create. Returns their count. */
+size_t run_oci_unknown_caps(const struct cm_json *spec, char *buf, size_t sz);
 /* The hooks of one kind ("prestart", "poststop", ...) of spec. */
 int run_oci_hooks(const struct cm_json *spec, const char *kind, struct run_hook **ret,
 		  size_t *ret_n, struct cm_error *err);

@@ -139,6 +139,13 @@ check "process.user: uid, gid, additionalGids" "uid=65534(nobody) gid=100(users)
 runb caps 'pr["capabilities"] = {k: ["CAP_CHOWN", "CAP_KILL"] for k in ("bounding", "effective", "permitted")}' \
 	grep -E '^Cap(Bnd|Eff)' /proc/self/status
 check "process.capabilities" "CapEff:	0000000000000021|CapBnd:	0000000000000021" "$(printf '%s' "$OUT" | tr '\n' '|')"
+# an unknown name: ignored with a warning (runc's "ignoring unknown or
+# unavailable capabilities"), each once, the rest applied
+runb capx 'pr["capabilities"] = {k: ["CAP_CHOWN", "CAP_NOPE", "CAP_KILL"] for k in ("bounding", "effective", "permitted")}
+pr["capabilities"]["ambient"] = ["CAP_ALSO_NOPE"]' grep CapBnd /proc/self/status
+check "process.capabilities: unknown names ignored with one warning, the known ones applied" \
+	"img-runtime: warning: ignoring unknown or unavailable capabilities: CAP_NOPE CAP_ALSO_NOPE|CapBnd:	0000000000000021|0" \
+	"$(printf '%s' "$OUT" | tr '\n' '|')|$RC"
 runb rlim 'pr["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 123, "hard": 456}]' sh -c 'ulimit -n; ulimit -Hn'
 check "process.rlimits" "123 456" "$(echo $OUT)"
 runb nnp 'pr["noNewPrivileges"] = True' grep NoNewPrivs /proc/self/status

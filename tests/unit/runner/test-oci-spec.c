@@ -58,6 +58,14 @@ static void test_oci_fields(void **state)
 	struct cm_error e = { 0 };
 	assert_int_equal(parse(full, &c, &e), 0);
 	assert_string_equal(c->id, "id1");
+	{
+		struct cm_json *j = NULL;
+		char unk[64];
+		assert_int_equal(cm_json_parse(full, strlen(full), &j, NULL, 0), 0);
+		assert_int_equal(run_oci_unknown_caps(j, unk, sizeof(unk)), 1);
+		assert_string_equal(unk, "CAP_NOT_A_CAP");
+		cm_json_free(j);
+	}
 	assert_true(c->oci && c->tty && c->read_only);
 	assert_string_equal(c->rootfs, "/b/rootfs");
 	assert_string_equal(c->hostname, "h");
