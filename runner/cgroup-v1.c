@@ -89,9 +89,10 @@ static int v1_limits(struct run_cgroup *cg, const struct run_limits *lim, struct
 	return 0;
 }
 
-/* --cpuset-cpus: the container's cpuset group is made only when asked for
- * (each level's cpuset.cpus and cpuset.mems start empty on v1 and must be
- * copied from the parent before a task may join), then the cpus written. */
+/* --cpuset-cpus or a private cgroup namespace (lim->cpuset_group): the
+ * container's cpuset group is made only then (each level's cpuset.cpus and
+ * cpuset.mems start empty on v1 and must be copied from the parent before a
+ * task may join), then the cpus written if given. */
 static bool cpuset_group(const struct run_cgroup *cg)
 {
 	char p[1024];
@@ -118,7 +119,8 @@ static int v1_cpuset(struct run_cgroup *cg, const char *cpus, struct cm_error *e
 	char dir[1024];
 	int r;
 	if (!have_ctrl(cg, "cpuset"))
-		return cm_error_set(err, -ENOTSUP, "--cpuset-cpus: no cpuset controller under %s", cg->root);
+		return cpus[0] ? cm_error_set(err, -ENOTSUP, "--cpuset-cpus: no cpuset controller under %s", cg->root)
+			       : 0;
 	int n = snprintf(dir, sizeof(dir), "%s/cpuset", cg->root);
 	for (const char *p = cg->rel; *p;) {
 		size_t l = strcspn(p, "/");
@@ -131,11 +133,13 @@ static int v1_cpuset(struct run_cgroup *cg, const char *cpus, struct cm_error *e
 		if (*p == '/')
 			p++;
 	}
-	return knob(cg, "cpuset", "cpuset.cpus", cpus, err);
+	return cpus[0] ? knob(cg, "cpuset", "cpuset.cpus", cpus, err) : 0;
 }
 
 /* --memory-reservation, --oom-kill-disable, --blkio-weight (where the
- * kernel has a weight file: blkio.weight, or BFQ's). */
+ * kernel has a weight file: blkio.weight, or BFQ's), an OCI spec's blockIO
+ * throttle rules ("MAJ:MIN RATE"; the kernel refuses a partition or a
+ * device it does not know: ENODEV). */
 static int v1_extra(struct run_cgroup *cg, const struct run_limits *lim, struct cm_error *err)
 {
 	char p[1024];
@@ -160,7 +164,16 @@ static int v1_extra(struct run_cgroup *cg, const struct run_limits *lim, struct 
 			break;
 		}
 	}
-	if (lim->cpuset_cpus[0] && (r = v1_cpuset(cg, lim->cpuset_cpus, err)) < 0)
+	for (uint32_t i = 0; i < lim->n_throttle; i++) {
+		const struct run_blkio_throttle *t = &lim->throttle[i];
+		char line[64];
+		if (!have_ctrl(cg, "blkio"))
+			return cm_error_set(err, -ENOTSUP, "linux.resources.blockIO: no blkio controller under %s", cg->root);
+		snprintf(line, sizeof(line), "%u:%u %llu", t->major, t->minor, (unsigned long long)t->rate);
+		if ((r = knob(cg, "blkio", run_blkio_kinds[t->kind].v1, line, err)) < 0)
+			return r;
+	}
+	if ((lim->cpuset_cpus[0] || lim->cpuset_group) && (r = v1_cpuset(cg, lim->cpuset_cpus, err)) < 0)
 		return r;
 	return 0;
 }
@@ -297,6 +310,9 @@ static size_t v1_dirs(const struct run_cgroup *cg, char (*ret)[1024], size_t max
 	for (size_t i = 0; run_cgroup_v1_controllers[i] && n < max; i++)
 		if (have_ctrl(cg, run_cgroup_v1_controllers[i]))
 			path_of(cg, run_cgroup_v1_controllers[i], NULL, ret[n++], sizeof(ret[0]));
+	/* its own cpuset group, where it has one (v1_cpuset) */
+	if (n < max && cpuset_group(cg))
+		path_of(cg, "cpuset", NULL, ret[n++], sizeof(ret[0]));
 	return n;
 }
 

@@ -25,7 +25,7 @@ static int knob(const struct run_cgroup *cg, const char *file, const char *val,
 }
 
 /* The controllers our limits use. */
-static const char *const wanted[] = { "memory", "cpu", "pids" };
+static const char *const wanted[] = { "memory", "cpu", "pids", "io" };
 
 /* Is w a word of the space-separated list? */
 static bool has_word(const char *list, const char *w)
@@ -60,7 +60,8 @@ int run_cgroup_v2_check(const char *root, const struct run_limits *lim, struct c
 	int r = read_controllers(root, &avail);
 	if (r < 0)
 		return cm_error_setx(err, r, "reading %s/cgroup.controllers", root);
-	const bool asked[] = { lim->memory > 0, lim->cpu_quota > 0 || lim->cpu_shares > 0, lim->pids > 0 };
+	const bool asked[] = { lim->memory > 0, lim->cpu_quota > 0 || lim->cpu_shares > 0, lim->pids > 0,
+			       lim->n_throttle > 0 };
 	for (size_t i = 0; i < CM_ARRAY_SIZE(wanted); i++)
 		if (asked[i] && !has_word(avail, wanted[i]))
 			return cm_error_set(err, -ENOTSUP, "cgroup v2 at %s has no %s controller (available: %s)",
@@ -190,6 +191,23 @@ static int v2_limits(struct run_cgroup *cg, const struct run_limits *lim, struct
 				return r;
 			break;
 		}
+	}
+	/* an OCI spec's blockIO throttle rules: io.max "MAJ:MIN KEY=RATE"
+	 * (rate 0: "max", the rule lifted, as v1's 0 does) */
+	for (uint32_t i = 0; i < lim->n_throttle; i++) {
+		const struct run_blkio_throttle *t = &lim->throttle[i];
+		char line[80];
+		path_of(cg, "io.max", p, sizeof(p));
+		if (access(p, F_OK) < 0)
+			return cm_error_set(err, -ENOTSUP, "linux.resources.blockIO: the io controller is not enabled at %s",
+					    cg->root);
+		if (t->rate)
+			snprintf(line, sizeof(line), "%u:%u %s=%llu", t->major, t->minor, run_blkio_kinds[t->kind].v2,
+				 (unsigned long long)t->rate);
+		else
+			snprintf(line, sizeof(line), "%u:%u %s=max", t->major, t->minor, run_blkio_kinds[t->kind].v2);
+		if ((r = knob(cg, "io.max", line, err)) < 0)
+			return r;
 	}
 	if (lim->cpuset_cpus[0]) {
 		path_of(cg, "cpuset.cpus", p, sizeof(p));

@@ -108,6 +108,13 @@ enum run_cgroup_version run_cgroup_version(const struct run_cgroup *cg)
 	return cg->ops->version;
 }
 
+const struct run_blkio_kind_name run_blkio_kinds[RUN_BLKIO_KINDS] = {
+	[RUN_BLKIO_READ_BPS] = { "throttleReadBpsDevice", "blkio.throttle.read_bps_device", "rbps" },
+	[RUN_BLKIO_WRITE_BPS] = { "throttleWriteBpsDevice", "blkio.throttle.write_bps_device", "wbps" },
+	[RUN_BLKIO_READ_IOPS] = { "throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "riops" },
+	[RUN_BLKIO_WRITE_IOPS] = { "throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "wiops" },
+};
+
 bool run_cgroupns_private(const struct run_config *c)
 {
 	const struct run_cgroup_ops *ops;

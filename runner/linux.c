@@ -39,6 +39,7 @@
 struct child_ctx {
 	int sync;
 	int gate; /* O_PATH fd of c->exec_fifo, or -1 */
+	int procfd; /* O_PATH fd of the host's /proc/self/fd (chroot_root), or -1 */
 };
 
 static void child_fail(struct child_ctx *cx, int code, int e, const char *fmt, ...)
@@ -510,15 +511,16 @@ static void wait_start(struct child_ctx *cx, const struct run_config *c)
 	if (write(cx->sync, "R", 1) != 1)
 		_exit(RUN_EXIT_IMG);
 	char p[64];
-	snprintf(p, sizeof(p), "/proc/self/fd/%d", cx->gate);
+	snprintf(p, sizeof(p), "%s%d", cx->procfd >= 0 ? "" : "/proc/self/fd/", cx->gate);
 	int w;
 	do
-		w = open(p, O_WRONLY | O_CLOEXEC);
+		w = openat(cx->procfd >= 0 ? cx->procfd : AT_FDCWD, p, O_WRONLY | O_CLOEXEC);
 	while (w < 0 && errno == EINTR);
 	if (w < 0 || write(w, "0", 1) != 1)
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "exec fifo");
 	close(w);
 	cm_close(&cx->gate);
+	cm_close(&cx->procfd);
 	for (size_t i = 0; i < c->n_start_hooks; i++)
 		run_hook_inside(cx, &c->start_hooks[i]);
 }
@@ -710,6 +712,8 @@ static void enter_cgroupns(struct child_ctx *cx, const struct run_config *c, int
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "joining namespace %s", c->ns_path[RUN_NS_CGROUP]);
 	if (cgns < 0 && unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "cgroup namespace");
+	if (c->host_mnt)
+		return; /* nothing mounted in the host's mount namespace */
 	if (!c->cgroup_v2 && (r = run_read_file_at(AT_FDCWD, "/proc/self/cgroup", 1 << 16, &self, NULL)) < 0)
 		child_fail(cx, RUN_EXIT_IMG, r, "reading /proc/self/cgroup");
 	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -760,14 +764,96 @@ static void join_paths(struct child_ctx *cx, const struct run_config *c)
 	}
 }
 
+/* The root in our own mount namespace: the rootfs bound on itself, the
+ * mount plan (mountplan.c) applied in-root, the sysctls written through the
+ * container's /proc, then pivot_root and the old root detached. */
+static void pivot_into_root(struct child_ctx *cx, const struct run_config *c)
+{
+	struct cm_error e = { 0 };
+	int r;
+	_cleanup_close_ int old = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (old < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "rootfs %s", c->rootfs);
+	char p[64];
+	fdpath(old, p, sizeof(p));
+	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "binding the rootfs");
+	_cleanup_close_ int root = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "rootfs %s", c->rootfs);
+	struct run_plan plan = { 0 };
+	if ((r = run_plan_build(c, &plan, &e)) < 0)
+		child_fail(cx, RUN_EXIT_IMG, 0, "%s", e.msg);
+	_cleanup_free_ int *src = malloc((plan.n ? plan.n : 1) * sizeof(int));
+	if (!src)
+		child_fail(cx, RUN_EXIT_IMG, -ENOMEM, "mount plan");
+	for (size_t i = 0; i < plan.n; i++)
+		src[i] = open_source(cx, &plan.ops[i]);
+	/* --userns: become the namespace's root only now: the rootfs lies under
+	 * the 0700 run dir, which our host uid (still the owner) can traverse
+	 * and container root (an unprivileged host uid) cannot; the volumes
+	 * were opened above for the same reason */
+	if (c->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "user namespace root");
+	if ((r = run_rootfs_check(root, &e)) < 0)
+		child_fail(cx, RUN_EXIT_IMG, 0, "%s", e.msg);
+	bool sysctl_done = false;
+	for (size_t i = 0; i < plan.n; i++) {
+		/* before /proc/sys becomes read-only */
+		if (!sysctl_done && (plan.ops[i].op == RUN_MOP_MASK || plan.ops[i].op == RUN_MOP_RO)) {
+			write_sysctls(cx, root, c->sysctls);
+			sysctl_done = true;
+		}
+		apply_op(cx, root, &plan.ops[i], src[i]);
+		cm_close(&src[i]);
+	}
+	if (!sysctl_done)
+		write_sysctls(cx, root, c->sysctls);
+	run_plan_free(&plan);
+
+	if (c->read_only && (r = remount_ro(root)) < 0)
+		child_fail(cx, RUN_EXIT_IMG, r, "read-only rootfs");
+
+	if (fchdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "detaching the old root");
+	if (chdir("/") < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "chdir /");
+	cm_close(&root);
+	cm_close(&old);
+}
+
+/* An OCI spec without a mount namespace: the host's, where we mount
+ * nothing (runc would, oci-spec.c refuses a spec that needs it): the
+ * sysctls through the host's /proc, as seen from our own namespaces (net,
+ * ipc), then chroot into the rootfs, runc's way there. The rootfs has no
+ * /proc of its own: the exec fifo is reopened through our /proc/self/fd,
+ * kept open until the exec (CLOEXEC). */
+static void chroot_root(struct child_ctx *cx, const struct run_config *c)
+{
+	_cleanup_close_ int host = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (host < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "/");
+	write_sysctls(cx, host, c->sysctls);
+	_cleanup_close_ int root = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "rootfs %s", c->rootfs);
+	if (cx->gate >= 0 && (cx->procfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "/proc/self/fd");
+	if (c->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "user namespace root");
+	if (fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		child_fail(cx, RUN_EXIT_IMG, cm_neg_errno(), "chroot into %s", c->rootfs);
+}
+
 /* pid 1: everything from the new namespaces to exec. Never returns. */
 static void child_main(const struct run_config *c, const int stdio[3], int sync,
 		       struct run_cgroup *self_join, const struct run_seccomp *sec)
 {
-	struct child_ctx cx = { .sync = sync, .gate = -1 };
+	struct child_ctx cx = { .sync = sync, .gate = -1, .procfd = -1 };
 	struct cm_error e = { 0 };
 	char go;
-	int r;
 
 	/* the exec fifo while the host's paths are ours (create/start) */
 	if (c->exec_fifo && (cx.gate = open(c->exec_fifo, O_PATH | O_CLOEXEC)) < 0)
@@ -801,64 +887,18 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "joining the network namespace of %.12s",
 			   c->net_container ? c->net_container : "");
 
-	/* the mount namespace first: nothing we mount may propagate to the host */
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+	/* the mount namespace first: nothing we mount may propagate to the host
+	 * (the host's, an OCI spec's without one: nothing is mounted) */
+	if (!c->host_mnt && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "making / a slave mount");
 	/* never with --uts host: that would be the host's name */
 	if (!c->host_uts && c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
 		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "sethostname");
 
-	_cleanup_close_ int old = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (old < 0)
-		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "rootfs %s", c->rootfs);
-	char p[64];
-	fdpath(old, p, sizeof(p));
-	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
-		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "binding the rootfs");
-	_cleanup_close_ int root = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "rootfs %s", c->rootfs);
-	struct run_plan plan = { 0 };
-	if ((r = run_plan_build(c, &plan, &e)) < 0)
-		child_fail(&cx, RUN_EXIT_IMG, 0, "%s", e.msg);
-	_cleanup_free_ int *src = malloc((plan.n ? plan.n : 1) * sizeof(int));
-	if (!src)
-		child_fail(&cx, RUN_EXIT_IMG, -ENOMEM, "mount plan");
-	for (size_t i = 0; i < plan.n; i++)
-		src[i] = open_source(&cx, &plan.ops[i]);
-	/* --userns: become the namespace's root only now: the rootfs lies under
-	 * the 0700 run dir, which our host uid (still the owner) can traverse
-	 * and container root (an unprivileged host uid) cannot; the volumes
-	 * were opened above for the same reason */
-	if (c->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "user namespace root");
-	if ((r = run_rootfs_check(root, &e)) < 0)
-		child_fail(&cx, RUN_EXIT_IMG, 0, "%s", e.msg);
-	bool sysctl_done = false;
-	for (size_t i = 0; i < plan.n; i++) {
-		/* before /proc/sys becomes read-only */
-		if (!sysctl_done && (plan.ops[i].op == RUN_MOP_MASK || plan.ops[i].op == RUN_MOP_RO)) {
-			write_sysctls(&cx, root, c->sysctls);
-			sysctl_done = true;
-		}
-		apply_op(&cx, root, &plan.ops[i], src[i]);
-		cm_close(&src[i]);
-	}
-	if (!sysctl_done)
-		write_sysctls(&cx, root, c->sysctls);
-	run_plan_free(&plan);
-
-	if (c->read_only && (r = remount_ro(root)) < 0)
-		child_fail(&cx, RUN_EXIT_IMG, r, "read-only rootfs");
-
-	if (fchdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
-		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "pivot_root");
-	if (umount2(".", MNT_DETACH) < 0)
-		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "detaching the old root");
-	if (chdir("/") < 0)
-		child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "chdir /");
-	cm_close(&root);
-	cm_close(&old);
+	if (c->host_mnt)
+		chroot_root(&cx, c);
+	else
+		pivot_into_root(&cx, c);
 
 	if (c->tty)
 		open_console(&cx, c->tty_rows, c->tty_cols);
@@ -873,7 +913,7 @@ static void child_main(const struct run_config *c, const int stdio[3], int sync,
 int run_linux_clone(const struct run_config *c, const int stdio[3], int sync_child,
 		    struct run_cgroup *self_join, int cgfd, pid_t *ret_pid, struct cm_error *err)
 {
-	unsigned long flags = CLONE_NEWNS;
+	unsigned long flags = c->host_mnt ? 0 : CLONE_NEWNS;
 	if (!c->host_ipc && !c->ns_path[RUN_NS_IPC])
 		flags |= CLONE_NEWIPC;
 	if (!c->host_pid && !c->ns_path[RUN_NS_PID])
@@ -1103,6 +1143,7 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 	char p[64];
 	int r = 0;
 	_cleanup_close_ int ptm = -1; /* -t: the master of the container's pty */
+	_cleanup_close_ int rootfd = -1; /* pid 1's root, where it has no mount namespace */
 	_cleanup_cgroup_ struct run_cgroup *cg = NULL; /* before any goto (issue 11) */
 	_cleanup_seccomp_ struct run_seccomp *sec = NULL;
 
@@ -1114,6 +1155,14 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)st->pid, order[i]);
 		nsfd[i] = open(p, O_RDONLY | O_CLOEXEC);
 		if (nsfd[i] < 0) {
+			r = cm_error_setx(err, cm_neg_errno(), "opening %s", p);
+			goto out;
+		}
+	}
+	/* no mount namespace of its own (oci-spec.c): its root is a chroot */
+	if (c->host_mnt) {
+		snprintf(p, sizeof(p), "/proc/%d/root", (int)st->pid);
+		if ((rootfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
 			r = cm_error_setx(err, cm_neg_errno(), "opening %s", p);
 			goto out;
 		}
@@ -1169,7 +1218,7 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		goto out;
 	}
 	if (pid == 0) {
-		struct child_ctx cx = { .sync = sp[1], .gate = -1 };
+		struct child_ctx cx = { .sync = sp[1], .gate = -1, .procfd = -1 };
 		close(sp[0]);
 		for (int i = 0; i < 3; i++)
 			if (pio[i][0] >= 0 && dup2(pio[i][i ? 1 : 0], i) < 0)
@@ -1194,6 +1243,9 @@ int run_linux_exec(const struct run_config *c, const struct run_state *st,
 		}
 		for (size_t i = 0; i < CM_ARRAY_SIZE(order); i++)
 			close(nsfd[i]);
+		if (rootfd >= 0 && (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0))
+			child_fail(&cx, RUN_EXIT_IMG, cm_neg_errno(), "chroot into the container's root");
+		cm_close(&rootfd);
 		/* a second fork to be inside the pid namespace */
 		pid_t inner = fork();
 		if (inner < 0)

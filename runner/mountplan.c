@@ -162,12 +162,15 @@ static int plan_cgroup_host(const struct run_config *c, struct run_plan *p)
 }
 
 /* Whether the controller list of a /proc/self/cgroup line (len bytes at
- * s, "cpu,cpuacct") names one of ours. */
-static bool ours(const char *s, size_t len)
+ * s, "cpu,cpuacct") names one of ours, or cpuset where the container has a
+ * group of its own there. */
+static bool ours(const char *s, size_t len, bool cpuset)
 {
 	for (const char *p = s, *end = s + len; p < end;) {
 		const char *comma = memchr(p, ',', (size_t)(end - p));
 		size_t l = (size_t)((comma ? comma : end) - p);
+		if (cpuset && l == 6 && strncmp(p, "cpuset", 6) == 0)
+			return true;
 		for (size_t i = 0; run_cgroup_v1_controllers[i]; i++)
 			if (strlen(run_cgroup_v1_controllers[i]) == l &&
 			    strncmp(p, run_cgroup_v1_controllers[i], l) == 0)
@@ -189,6 +192,9 @@ int run_plan_cgroupns(const struct run_config *c, const char *proc_cgroup, struc
 	}
 	if (!plan_fs(&p, "/sys/fs/cgroup", "tmpfs", nse, "mode=755,size=64k", TMPFS_MAGIC))
 		goto fail;
+	/* cpuset only where pid 1 has its own group (cgroup-v1.c v1_cpuset):
+	 * else that hierarchy's namespace root is the host's group of img */
+	bool cpuset = c->lim.cpuset_group || c->lim.cpuset_cpus[0];
 	/* "ID:CTRL[,CTRL...]:PATH" lines; v2's has no controllers ("0::/") */
 	for (const char *l = proc_cgroup; l && *l;) {
 		size_t ll = strcspn(l, "\n");
@@ -196,7 +202,7 @@ int run_plan_cgroupns(const struct run_config *c, const char *proc_cgroup, struc
 		const char *ctl = memchr(l, ':', ll);
 		const char *end = ctl ? memchr(ctl + 1, ':', (size_t)(l + ll - ctl - 1)) : NULL;
 		l = next;
-		if (!end || end == ctl + 1 || end - ctl > 200 || !ours(ctl + 1, (size_t)(end - ctl - 1)))
+		if (!end || end == ctl + 1 || end - ctl > 200 || !ours(ctl + 1, (size_t)(end - ctl - 1), cpuset))
 			continue;
 		char t[256], *data = strndup(ctl + 1, (size_t)(end - ctl - 1));
 		if (!data || p.n_strs == CM_ARRAY_SIZE(p.strs)) {

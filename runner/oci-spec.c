@@ -86,6 +86,35 @@ static int idmap_text(const struct cm_json *a, char **ret, struct cm_error *err)
 	return 0;
 }
 
+/* A spec without a mount namespace: runc then makes / rslave, binds the
+ * rootfs, mounts every mount of the spec and creates linux.devices, all in
+ * the host's mount namespace, and chroots (libcontainer/rootfs_linux.go
+ * prepareRootfs, chroot). We change nothing in the host's mount table
+ * (SECURITY.md): only the chroot is done, and a spec that needs a mount is
+ * refused; maskedPaths/readonlyPaths as runc's validator refuses them. */
+static int host_mnt_check(const struct cm_json *spec, struct cm_error *err)
+{
+	const struct cm_json *lx = cm_json_get(spec, "linux"), *ms = cm_json_get(spec, "mounts");
+	const struct cm_json *ro = cm_json_get(cm_json_get(spec, "root"), "readonly");
+	const struct cm_json *mp = cm_json_get(lx, "maskedPaths"), *rp = cm_json_get(lx, "readonlyPaths");
+	const struct cm_json *dv = cm_json_get(lx, "devices");
+	if (is_arr(ms) && ms->n > 0) {
+		const char *d = cm_json_get_str(ms->v[0], "destination");
+		return cm_error_set(err, -ENOTSUP,
+				    "config.json: mount %s needs a mount namespace (linux.namespaces has no \"mount\": "
+				    "it would be made in the host's)", d ? d : "");
+	}
+	if ((is_arr(mp) && mp->n > 0) || (is_arr(rp) && rp->n > 0))
+		return cm_error_set(err, -ENOTSUP, "config.json: unable to restrict sys entries without a private MNT namespace");
+	if (ro && ro->type == CM_JSON_BOOL && ro->b)
+		return cm_error_set(err, -ENOTSUP,
+				    "config.json: root.readonly needs a mount namespace (a remount in the host's)");
+	if (is_arr(dv) && dv->n > 0)
+		return cm_error_set(err, -ENOTSUP,
+				    "config.json: linux.devices need a mount namespace (made on the container's own /dev)");
+	return 0;
+}
+
 static int parse_namespaces(struct run_config *c, const struct cm_json *ns, struct cm_error *err)
 {
 	static const struct { const char *name; int idx; } names[] = {
@@ -116,8 +145,7 @@ static int parse_namespaces(struct run_config *c, const struct cm_json *ns, stru
 				return cm_error_set(err, -ENOMEM, "out of memory");
 		}
 	}
-	if (!seen[RUN_NS_MNT])
-		return cm_error_set(err, -ENOTSUP, "a container without a mount namespace is not supported");
+	c->host_mnt = !seen[RUN_NS_MNT];
 	c->host_pid = !seen[RUN_NS_PID];
 	c->host_uts = !seen[RUN_NS_UTS];
 	c->host_ipc = !seen[RUN_NS_IPC];
@@ -379,6 +407,23 @@ int run_oci_limits(const struct cm_json *res, struct run_limits *lim, struct cm_
 			return cm_error_set(err, -EINVAL, "linux.resources.cpu.cpus '%s' is not a cpu list", cpus);
 		memcpy(lim->cpuset_cpus, cpus, strlen(cpus) + 1);
 	}
+	const struct cm_json *bio = cm_json_get(res, "blockIO");
+	for (uint32_t k = 0; k < RUN_BLKIO_KINDS; k++) {
+		const struct cm_json *a = cm_json_get(bio, run_blkio_kinds[k].oci);
+		for (size_t i = 0; is_arr(a) && i < a->n; i++) {
+			int64_t ma, mi, rate;
+			if (!cm_json_get_int(a->v[i], "major", &ma) || !cm_json_get_int(a->v[i], "minor", &mi) ||
+			    !cm_json_get_int(a->v[i], "rate", &rate) || ma < 0 || mi < 0 || rate < 0 ||
+			    ma > UINT32_MAX || mi > UINT32_MAX)
+				return cm_error_set(err, -EINVAL, "linux.resources.blockIO.%s %zu: needs major, minor and rate",
+						    run_blkio_kinds[k].oci, i);
+			if (lim->n_throttle == RUN_BLKIO_MAX_THROTTLE)
+				return cm_error_set(err, -E2BIG, "linux.resources.blockIO: more than %d throttle rules",
+						    RUN_BLKIO_MAX_THROTTLE);
+			lim->throttle[lim->n_throttle++] = (struct run_blkio_throttle){
+				.rate = (uint64_t)rate, .major = (uint32_t)ma, .minor = (uint32_t)mi, .kind = k };
+		}
+	}
 	if (cm_json_get_int(cm_json_get(res, "blockIO"), "weight", &v) && v != 0) {
 		if (v < 10 || v > 1000)
 			return cm_error_set(err, -EINVAL, "linux.resources.blockIO.weight %lld is not in 10..1000",
@@ -553,6 +598,39 @@ int run_oci_hooks(const struct cm_json *spec, const char *kind, struct run_hook 
 	return parse_hook_list(cm_json_get(cm_json_get(spec, "hooks"), kind), ret, ret_n, err);
 }
 
+size_t run_oci_unknown_caps(const struct cm_json *spec, char *buf, size_t sz)
+{
+	static const char *const sets[] = { "bounding", "effective", "inheritable", "permitted", "ambient" };
+	const struct cm_json *caps = cm_json_get(cm_json_get(spec, "process"), "capabilities");
+	size_t n = 0, len = 0;
+	if (sz)
+		buf[0] = '\0';
+	for (size_t k = 0; k < CM_ARRAY_SIZE(sets); k++) {
+		const struct cm_json *a = cm_json_get(caps, sets[k]);
+		for (size_t i = 0; is_arr(a) && i < a->n; i++) {
+			const char *name = cm_json_str(a->v[i]) ? cm_json_str(a->v[i]) : "";
+			uint64_t bit;
+			if (run_parse_cap(name, &bit, NULL) == 0)
+				continue;
+			/* once: a set seen before that holds it */
+			bool seen = false;
+			for (size_t k2 = 0; k2 <= k && !seen; k2++) {
+				const struct cm_json *b = cm_json_get(caps, sets[k2]);
+				for (size_t j = 0; is_arr(b) && j < (k2 == k ? i : b->n) && !seen; j++)
+					seen = cm_streq(cm_json_str(b->v[j]), name);
+			}
+			if (seen)
+				continue;
+			n++;
+			if (len < sz) {
+				int w = snprintf(buf + len, sz - len, "%s%s", len ? " " : "", name);
+				len += w > 0 ? (size_t)w : 0;
+			}
+		}
+	}
+	return n;
+}
+
 int run_oci_config(const struct cm_json *spec, const char *bundle, const char *id,
 		   struct run_config **ret, struct cm_error *err)
 {
@@ -597,6 +675,8 @@ int run_oci_config(const struct cm_json *spec, const char *bundle, const char *i
 	    (r = parse_devices(c, cm_json_get(lx, "devices"), cm_json_get(cm_json_get(lx, "resources"), "devices"),
 			       cm_json_get(spec, "annotations"), err)) < 0)
 		return r;
+	/* v1: a cgroup namespace of its own mounts its cpuset group (mountplan.c) */
+	c->lim.cpuset_group = c->cgroupns;
 	if ((r = strv_from(cm_json_get(lx, "maskedPaths"), &c->masked, "linux.maskedPaths", err)) < 0 ||
 	    (r = strv_from(cm_json_get(lx, "readonlyPaths"), &c->readonly_paths, "linux.readonlyPaths", err)) < 0)
 		return r;
@@ -610,6 +690,9 @@ int run_oci_config(const struct cm_json *spec, const char *bundle, const char *i
 		}
 		free(kv);
 	}
+
+	if (c->host_mnt && (r = host_mnt_check(spec, err)) < 0)
+		return r;
 
 	/* cgroupsPath: "/a/b/name" or "a/b/name" under the cgroup root;
 	 * systemd's "slice:prefix:name" needs --systemd-cgroup (refused) */
@@ -840,10 +923,31 @@ void run_oci_limits_write(struct cm_jw *w, const struct run_limits *l)
 	cm_jw_obj(w);
 	cm_jw_kint(w, "limit", l->pids ? l->pids : -1);
 	cm_jw_obj_end(w);
-	if (l->blkio_weight) {
+	if (l->blkio_weight || l->n_throttle) {
 		cm_jw_key(w, "blockIO");
 		cm_jw_obj(w);
-		cm_jw_kint(w, "weight", l->blkio_weight);
+		if (l->blkio_weight)
+			cm_jw_kint(w, "weight", l->blkio_weight);
+		for (uint32_t k = 0; k < RUN_BLKIO_KINDS; k++) {
+			bool any = false;
+			for (uint32_t i = 0; i < l->n_throttle; i++) {
+				const struct run_blkio_throttle *t = &l->throttle[i];
+				if (t->kind != k)
+					continue;
+				if (!any) {
+					cm_jw_key(w, run_blkio_kinds[k].oci);
+					cm_jw_arr(w);
+					any = true;
+				}
+				cm_jw_obj(w);
+				cm_jw_kint(w, "major", t->major);
+				cm_jw_kint(w, "minor", t->minor);
+				cm_jw_kint(w, "rate", (int64_t)t->rate);
+				cm_jw_obj_end(w);
+			}
+			if (any)
+				cm_jw_arr_end(w);
+		}
 		cm_jw_obj_end(w);
 	}
 }

@@ -331,6 +331,9 @@ int run_oci_create(const struct run_oci_create *o, pid_t *ret_pid, struct cm_err
 		oci_ctr_done(&c);
 		return r;
 	}
+	char unknown[256];
+	if (run_oci_unknown_caps(c.spec, unknown, sizeof(unknown)) > 0)
+		fprintf(stderr, "img-runtime: warning: ignoring unknown or unavailable capabilities: %s\n", unknown);
 	if (c.c->tty && !o->console_socket) {
 		oci_ctr_done(&c);
 		return cm_error_set(err, -EINVAL, "process.terminal is set: --console-socket is required");
@@ -372,9 +375,11 @@ int run_oci_create(const struct run_oci_create *o, pid_t *ret_pid, struct cm_err
 	if ((r = run_cgroup_for(c.c, &cg, err)) < 0)
 		goto fail;
 	c.c->cgroup_v2 = run_cgroup_version(cg) == RUN_CGROUP_V2;
+	/* made before a limit may fail (a device the kernel refuses): what
+	 * was made goes with the failure */
+	cg_made = true;
 	if ((r = run_cgroup_create(cg, &c.c->lim, c.c->devices_all, c.c->devices, c.c->n_devices, err)) < 0)
 		goto fail;
-	cg_made = true;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, csp) < 0) {
 		r = cm_error_set(err, cm_neg_errno(), "socketpair");
 		goto fail;

@@ -79,6 +79,24 @@ struct run_port {
 	bool udp;
 };
 
+/* An OCI spec's linux.resources.blockIO throttle*Device rule: bytes or
+ * I/O operations per second for one block device (rate 0: the rule lifted).
+ * Kinds in run_blkio_kinds' order. No padding (run_limits is compared
+ * bytewise in the unit tests). */
+enum { RUN_BLKIO_READ_BPS, RUN_BLKIO_WRITE_BPS, RUN_BLKIO_READ_IOPS, RUN_BLKIO_WRITE_IOPS, RUN_BLKIO_KINDS };
+struct run_blkio_throttle {
+	uint64_t rate;
+	uint32_t major, minor;
+	uint32_t kind;
+	uint32_t pad_;
+};
+#define RUN_BLKIO_MAX_THROTTLE 16
+/* Per kind: the spec's key, v1's blkio.throttle file, v2's io.max key. */
+struct run_blkio_kind_name {
+	const char *oci, *v1, *v2;
+};
+extern const struct run_blkio_kind_name run_blkio_kinds[RUN_BLKIO_KINDS];
+
 /* Limits; 0 = not set (-1 for memory_swap = unlimited swap). */
 struct run_limits {
 	int64_t memory;      /* bytes */
@@ -94,6 +112,11 @@ struct run_limits {
 	bool swappiness_set;        /* an OCI spec's memory.swappiness (0..100): */
 	uint8_t swappiness;         /* v1 memory.swappiness (v2 has none: a warning) */
 	char cpuset_cpus[128];      /* "0-1,3": v1 cpuset.cpus, v2 cpuset.cpus */
+	struct run_blkio_throttle throttle[RUN_BLKIO_MAX_THROTTLE]; /* v1 blkio.throttle.*, v2 io.max */
+	uint32_t n_throttle;
+	bool cpuset_group;          /* v1: a cpuset group of its own without cpuset_cpus
+				     * too (a private cgroup namespace mounts it); not
+				     * recorded: set at creation from c->cgroupns */
 };
 
 /* docker's restart policies */
@@ -123,6 +146,8 @@ struct run_config {
 	enum run_netmode network;
 	uint64_t cap_add, cap_drop; /* --cap-add / --cap-drop (bit = capability) */
 	bool host_pid, host_uts;    /* --pid host, --uts host: the host's namespace */
+	bool host_mnt;              /* an OCI spec without a mount namespace: the host's,
+				     * chroot into the rootfs, nothing mounted (oci-spec.c) */
 	/* --security-opt as docker records them (a seccomp=FILE's content
 	 * compacted in place of the name), and what they set: */
 	char **security_opt;
@@ -409,9 +434,10 @@ int run_plan_build(const struct run_config *c, struct run_plan *ret, struct cm_e
  * /sys/fs/cgroup. v1 (proc_cgroup: pid 1's /proc/self/cgroup, read then): a
  * tmpfs there and one cgroup mount per hierarchy holding one of
  * run_cgroup_v1_controllers (a co-mounted one at /sys/fs/cgroup/CTRL,CTRL
- * with a symlink per controller, as runc and crun lay it out); named ones
- * (name=systemd) and cpuset, where the container has no group of its own
- * (its namespace's root there is the host's group of img), are left out.
+ * with a symlink per controller, as runc and crun lay it out), and cpuset
+ * where the container has a group of its own (c->lim.cpuset_group or
+ * cpuset_cpus); named ones (name=systemd), and cpuset without its group
+ * (the namespace's root there is the host's group of img), are left out.
  * Read-only (the tmpfs too) unless c->cgroup_rw. Pure; 0 or -ENOMEM. */
 int run_plan_cgroupns(const struct run_config *c, const char *proc_cgroup, struct run_plan *ret);
 void run_plan_free(struct run_plan *p);
@@ -812,6 +838,10 @@ int64_t run_time_parse_ns(const char *s);
  * noNewPrivileges, the startContainer hooks. bundle: absolute. */
 int run_oci_config(const struct cm_json *spec, const char *bundle, const char *id,
 		   struct run_config **ret, struct cm_error *err);
+/* The names in process.capabilities (every set) that are no capability of
+ * ours, space-separated into buf (truncated to sz), each once: runc ignores
+ * them with a warning, and so does img-runtime create. Returns their count. */
+size_t run_oci_unknown_caps(const struct cm_json *spec, char *buf, size_t sz);
 /* The hooks of one kind ("prestart", "poststop", ...) of spec. */
 int run_oci_hooks(const struct cm_json *spec, const char *kind, struct run_hook **ret,
 		  size_t *ret_n, struct cm_error *err);

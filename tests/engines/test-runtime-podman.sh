@@ -19,6 +19,18 @@ out=$(pod run --rm --network none --memory 64m --pids-limit 50 localhost/rt:1 \
 	cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>&1 </dev/null)
 check "podman run: memory and pids limits" "67108864 50" "$(echo $out)"
 
+# --device-read-bps / --device-write-iops: blockIO throttle rules in the spec
+# (dropped before); a whole disk of the host
+bdev=$(for d in /sys/dev/block/*; do [ -e "$d/partition" ] || [ ! -e "$d/queue" ] || basename "$d"; done | grep -v '^7:' | head -1)
+bnode=$([ -n "$bdev" ] && sed -n 's,^DEVNAME=,/dev/,p' "/sys/dev/block/$bdev/uevent")
+if [ -b "$bnode" ] && [ -d /sys/fs/cgroup/blkio ]; then
+	out=$(pod run --rm --network none --device-read-bps "$bnode:1mb" --device-write-iops "$bnode:400" localhost/rt:1 \
+		cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device 2>&1 </dev/null)
+	check "podman run --device-read-bps, --device-write-iops: the v1 throttle files" "$bdev 1048576 $bdev 400" "$(echo $out)"
+else
+	skip "podman run --device-read-bps" "no whole disk node or no v1 blkio hierarchy"
+fi
+
 # podman's --cgroupns: a "cgroup" namespace in the spec it hands us (v1 here)
 out=$(pod run --rm --network none --cgroupns private --pids-limit 40 localhost/rt:1 \
 	sh -c 'grep -c -v ":/$" /proc/self/cgroup; cat /sys/fs/cgroup/pids/pids.max' 2>&1 </dev/null)

@@ -139,6 +139,13 @@ check "process.user: uid, gid, additionalGids" "uid=65534(nobody) gid=100(users)
 runb caps 'pr["capabilities"] = {k: ["CAP_CHOWN", "CAP_KILL"] for k in ("bounding", "effective", "permitted")}' \
 	grep -E '^Cap(Bnd|Eff)' /proc/self/status
 check "process.capabilities" "CapEff:	0000000000000021|CapBnd:	0000000000000021" "$(printf '%s' "$OUT" | tr '\n' '|')"
+# an unknown name: ignored with a warning (runc's "ignoring unknown or
+# unavailable capabilities"), each once, the rest applied
+runb capx 'pr["capabilities"] = {k: ["CAP_CHOWN", "CAP_NOPE", "CAP_KILL"] for k in ("bounding", "effective", "permitted")}
+pr["capabilities"]["ambient"] = ["CAP_ALSO_NOPE"]' grep CapBnd /proc/self/status
+check "process.capabilities: unknown names ignored with one warning, the known ones applied" \
+	"img-runtime: warning: ignoring unknown or unavailable capabilities: CAP_NOPE CAP_ALSO_NOPE|CapBnd:	0000000000000021|0" \
+	"$(printf '%s' "$OUT" | tr '\n' '|')|$RC"
 runb rlim 'pr["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 123, "hard": 456}]' sh -c 'ulimit -n; ulimit -Hn'
 check "process.rlimits" "123 456" "$(echo $OUT)"
 runb nnp 'pr["noNewPrivileges"] = True' grep NoNewPrivs /proc/self/status
@@ -232,6 +239,27 @@ else
 fi
 check "linux.resources: cpu.cpus (a cpuset group, with a weight)" "Cpus_allowed_list: 1" "$(echo $OUT | cut -d' ' -f9-10)"
 check_re "linux.cgroupsPath: the group" "pids:/$CGN/res$" "$OUT"
+# blockIO throttle rules on a whole disk of this host (the kernel refuses a
+# partition): v1 blkio.throttle.*_device "MAJ:MIN RATE"
+bdev=$(for d in /sys/dev/block/*; do [ -e "$d/partition" ] || [ ! -e "$d/queue" ] || basename "$d"; done | grep -v '^7:' | head -1)
+if [ -n "$bdev" ] && [ -d /sys/fs/cgroup/blkio ]; then
+	runb bio "lx['cgroupsPath'] = '/$CGN/bio'
+lx['resources']['blockIO'] = {'throttleReadBpsDevice': [{'major': ${bdev%:*}, 'minor': ${bdev#*:}, 'rate': 1048576}],
+	'throttleWriteBpsDevice': [{'major': ${bdev%:*}, 'minor': ${bdev#*:}, 'rate': 2097152}],
+	'throttleReadIOPSDevice': [{'major': ${bdev%:*}, 'minor': ${bdev#*:}, 'rate': 300}],
+	'throttleWriteIOPSDevice': [{'major': ${bdev%:*}, 'minor': ${bdev#*:}, 'rate': 400}]}" \
+		sh -c 'cd /sys/fs/cgroup/blkio; cat blkio.throttle.read_bps_device blkio.throttle.write_bps_device \
+			blkio.throttle.read_iops_device blkio.throttle.write_iops_device'
+	check "linux.resources.blockIO throttle{Read,Write}{Bps,IOPS}Device (v1 blkio.throttle)" \
+		"$bdev 1048576 $bdev 2097152 $bdev 300 $bdev 400" "$(echo $OUT)"
+	runb biobad "lx['resources']['blockIO'] = {'throttleReadBpsDevice': [{'major': 7, 'minor': 250, 'rate': 1}]}" true
+	check_re "linux.resources.blockIO: a device the kernel does not know refused" \
+		"writing '7:250 1' to .*blkio.throttle.read_bps_device" "$OUT"
+	check "linux.resources.blockIO: the refused create left no cgroup" "" \
+		"$(ls -d /sys/fs/cgroup/*/img-runtime/biobad 2>/dev/null)"
+else
+	skip "linux.resources.blockIO throttle" "no whole disk or no v1 blkio hierarchy"
+fi
 runb swap "lx['cgroupsPath'] = '/$CGN/swap'
 lx['resources'].update(memory={'limit': 64 << 20, 'swappiness': 17})" cat /sys/fs/cgroup/memory/memory.swappiness
 check "linux.resources.memory.swappiness: in the container's v1 memory group" "17" "$OUT"
@@ -247,12 +275,17 @@ hostcg=$(readlink /proc/self/ns/cgroup)
 runb cgns "lx['cgroupsPath'] = '/$CGN/cgns'
 lx['resources'].update(pids={'limit': 33})" \
 	sh -c 'readlink /proc/self/ns/cgroup; grep -c -v ":/$" /proc/self/cgroup; cat /sys/fs/cgroup/pids/pids.max
-		grep -c "^[0-9]* [0-9]* [0-9:]* / /sys/fs/cgroup/pids ro," /proc/self/mountinfo'
+		grep -c "^[0-9]* [0-9]* [0-9:]* / /sys/fs/cgroup/pids ro," /proc/self/mountinfo
+		grep -c "^[0-9]* [0-9]* [0-9:]* / /sys/fs/cgroup/cpuset ro," /proc/self/mountinfo'
 set -- $OUT
 check "linux.namespaces cgroup: a new one, every hierarchy / inside" "new 0" \
 	"$([ -n "${1:-}" ] && [ "$1" != "$hostcg" ] && echo new) ${2:-}"
 check "linux.namespaces cgroup: its pids group mounted at its root, read-only, the limit seen" "33 yes" \
 	"${3:-} $([ "${4:-0}" -ge 1 ] && echo yes)"
+if [ -d /sys/fs/cgroup/cpuset ]; then
+	check "linux.namespaces cgroup: its own cpuset group mounted (v1), removed with the container" "yes gone" \
+		"$([ "${5:-0}" -ge 1 ] && echo yes) $([ -d "/sys/fs/cgroup/cpuset/$CGN/cgns" ] || echo gone)"
+fi
 runb cghost "lx['cgroupsPath'] = '/$CGN/cghost'
 lx['namespaces'] = [n for n in lx['namespaces'] if n['type'] != 'cgroup']" \
 	sh -c 'readlink /proc/self/ns/cgroup; grep :pids: /proc/self/cgroup'
@@ -329,6 +362,53 @@ runb sysctl 'lx["sysctl"] = {"net.ipv4.ip_forward": "1", "kernel.shm_rmid_forced
 	cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shm_rmid_forced
 check "linux.sysctl (net and ipc namespaced)" "1 1" "$(echo $OUT)"
 check "linux.sysctl: the host's untouched" "$hostfw" "$(cat /proc/sys/net/ipv4/ip_forward)"
+
+# ---------------------------------------------------------------- no mount namespace
+# runc makes / rslave, binds the rootfs and mounts the spec's mounts in the
+# host's mount namespace, then chroots; we only chroot and refuse a spec
+# that needs a mount (oci-spec.c). The host's mount table must not change:
+# no mount under the rootfs, the propagation of / as it was.
+rt_rootfs "$T/rootfs-nm"
+nomnt='c["root"]["path"] = T + "/rootfs-nm"
+c["mounts"] = []
+lx["namespaces"] = [n for n in lx["namespaces"] if n["type"] != "mount"]
+lx.pop("maskedPaths", None); lx.pop("readonlyPaths", None)'
+rootprop() { awk '$5 == "/" { for (i = 7; $i != "-"; i++) printf "%s ", $i; print $4 }' /proc/self/mountinfo; }
+prop0=$(rootprop)
+bundle nm "$nomnt
+lx['sysctl'] = {'net.ipv4.ip_forward': '1'}" sh -c 'echo made >/made; exec sleep 300'
+rt create --bundle "$T/b-nm" --pid-file "$T/nm.pid" nm </dev/null >/dev/null 2>"$T/err" || fail "create without a mount namespace" "$(cat "$T/err")"
+pid=$(cat "$T/nm.pid" 2>/dev/null)
+check "no mount namespace: created, the host's mount namespace, a new cgroup one, root is the rootfs (chroot)" \
+	"created same new $T/rootfs-nm" \
+	"$(st nm | cut -d' ' -f1) $([ "$(readlink /proc/${pid:-0}/ns/mnt)" = "$(readlink /proc/self/ns/mnt)" ] && echo same) $([ "$(readlink /proc/${pid:-0}/ns/cgroup)" != "$(readlink /proc/self/ns/cgroup)" ] && echo new) $(readlink /proc/${pid:-0}/root)"
+rt start nm || fail "start without a mount namespace"
+for i in $(seq 100); do [ -e "$T/rootfs-nm/made" ] && break; sleep 0.1; done
+check "no mount namespace: the process runs in the rootfs (its file there), exec too (chrooted: no /usr)" \
+	"made made chrooted" \
+	"$(cat "$T/rootfs-nm/made" 2>/dev/null) $(rt exec nm sh -c 'cat /made; [ -e /usr ] || echo chrooted' | tr '\n' ' ' | sed 's/ $//')"
+check "no mount namespace: linux.sysctl in its network namespace (Ip Forwarding 1), the host's untouched" \
+	"1 $hostfw" \
+	"$(awk '$1 == "Ip:" && $2 ~ /^[0-9]/ { print $2 }' /proc/${pid:-0}/net/snmp) $(cat /proc/sys/net/ipv4/ip_forward)"
+rt delete -f nm || fail "delete -f without a mount namespace"
+check "no mount namespace: nothing mounted under the rootfs, / as it was" "0 $prop0" \
+	"$(grep -c " $T/rootfs-nm" /proc/self/mountinfo) $(rootprop)"
+# refused: what runc would do in the host's mount table; its own refusal
+nmref() { # NAME PY MSG: create refused with MSG, exit 1, nothing left
+	bundle "$1" "$nomnt
+$2" true
+	rt create --bundle "$T/b-$1" "$1" </dev/null >/dev/null 2>"$T/err"
+	local rc=$?
+	check_re "no mount namespace: $3 refused (exit 1, one line)" "^1 1 .*$3" "$rc $(wc -l <"$T/err") $(cat "$T/err")"
+}
+nmref nmm 'c["mounts"] = [{"destination": "/proc", "type": "proc", "source": "proc"}]' \
+	"mount /proc needs a mount namespace"
+nmref nmp 'lx["maskedPaths"] = ["/proc/kcore"]' "unable to restrict sys entries without a private MNT namespace"
+nmref nmr 'c["root"]["readonly"] = True' "root.readonly needs a mount namespace"
+nmref nmd 'lx["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]' \
+	"linux.devices need a mount namespace"
+check "no mount namespace: the refusals left no container, nothing mounted" "0 $prop0" \
+	"$(ls "$RTSTATE" | wc -l) $(rootprop)"
 
 check "nothing left in the state dir" "" "$(ls "$RTSTATE")"
 finish

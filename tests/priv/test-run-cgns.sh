@@ -15,7 +15,7 @@ flat() { tr '\n' ' ' | sed 's/ $//'; }
 insp() { img container inspect "$1" | python3 -c "import json,sys; j=json.load(sys.stdin)[0]; print($2)"; }
 mkdir -p "$T/bin" && cp "${CG_ESCAPE:?}" "$T/bin/" || { fail "helpers"; finish; }
 # the hierarchies of ours this host has, as the container should list them
-ours=$(for c in memory cpu cpuacct pids devices freezer blkio; do [ -d "/sys/fs/cgroup/$c" ] && echo "$c"; done | sort | flat)
+ours=$(for c in memory cpu cpuacct pids devices freezer blkio cpuset; do [ -d "/sys/fs/cgroup/$c" ] && echo "$c"; done | sort | flat)
 # "ROOT ro|rw FSTYPE" of every mount below /sys/fs/cgroup/ (mountinfo)
 mnts='awk "\$5 ~ \"^/sys/fs/cgroup/\" { for (i = 7; i <= NF; i++) if (\$i == \"-\") print \$4, substr(\$6, 1, 2), \$(i + 1) }" /proc/self/mountinfo | sort -u'
 
@@ -50,7 +50,27 @@ check "private: its limits seen inside (pids.max, memory.limit_in_bytes) and on 
 check "private: read-only: a limit, a group, the tmpfs refused (EROFS); no remount without CAP_SYS_ADMIN" \
 	"ro ro ro refused 77" \
 	"$(img exec priv sh -c 'echo max > /sys/fs/cgroup/pids/pids.max 2>/dev/null || echo ro; mkdir /sys/fs/cgroup/pids/x 2>/dev/null || echo ro; mkdir /sys/fs/cgroup/x 2>/dev/null || echo ro; mount -o remount,rw /sys/fs/cgroup/pids 2>/dev/null || echo refused' | flat) $(cat "/sys/fs/cgroup/pids/$CGP/$id/pids.max")"
+if [ -d /sys/fs/cgroup/cpuset ]; then
+	cs=/sys/fs/cgroup/cpuset/$CGP/$id
+	check "private: its own cpuset group (cpus, mems copied from the parent), pid 1 in it" \
+		"$(cat /sys/fs/cgroup/cpuset/cpuset.cpus /sys/fs/cgroup/cpuset/cpuset.mems | flat) yes /$CGP/$id" \
+		"$(cat "$cs/cpuset.cpus" "$cs/cpuset.mems" 2>/dev/null | flat) $(grep -qx "$pid" "$cs/cgroup.procs" 2>/dev/null && echo yes) $(grep :cpuset: "/proc/$pid/cgroup" | cut -d: -f3)"
+	check "private: cpuset mounted inside at its group, read-only, its cpus" \
+		"/ ro cgroup $(cat /sys/fs/cgroup/cpuset/cpuset.cpus) ro" \
+		"$(img exec priv sh -c 'awk "\$5 == \"/sys/fs/cgroup/cpuset\" { print \$4, substr(\$6, 1, 2), \$(NF - 2) }" /proc/self/mountinfo | sort -u; cat /sys/fs/cgroup/cpuset/cpuset.cpus; echo 0 >/sys/fs/cgroup/cpuset/cpuset.cpus 2>/dev/null || echo ro' | flat)"
+fi
 img rm -f priv >/dev/null
+[ -d /sys/fs/cgroup/cpuset ] &&
+	check "private: rm removes its cpuset group" "gone" "$([ -d "$cs" ] || echo gone)"
+if [ -d /sys/fs/cgroup/cpuset ]; then
+	check "private, --cpuset-cpus 0: the cpus inside, and the process bound to them" "0 0" \
+		"$(run --rm --network none --cgroupns private --cpuset-cpus 0 busybox sh -c 'cat /sys/fs/cgroup/cpuset/cpuset.cpus; grep Cpus_allowed_list /proc/self/status | cut -f2' | flat)"
+	check "host, --cpuset-cpus 0: bound to them, no cpuset mount (as before)" "0 0" \
+		"$(run --rm --network none --cgroupns host --cpuset-cpus 0 busybox sh -c 'grep Cpus_allowed_list /proc/self/status | cut -f2; grep -c " /sys/fs/cgroup/cpuset " /proc/self/mountinfo' | flat)"
+	check "no cpuset group of ours left" "" "$(ls -d /sys/fs/cgroup/cpuset/"$CGP"/* 2>/dev/null)"
+else
+	skip "private: the cpuset group" "no cgroup v1 cpuset hierarchy"
+fi
 check "private: the mount's root is its own group: cgroup.procs lists its processes only" "1 2" \
 	"$(run --rm --network none --cgroupns private busybox sh -c 'cat /sys/fs/cgroup/pids/cgroup.procs; true' | flat)"
 # 5 pids: the shell and four sleeps; the fifth fork fails

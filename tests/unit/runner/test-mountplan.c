@@ -154,6 +154,27 @@ static void test_plan_cgroupns(void **state)
 	assert_int_equal(p.n, 7);
 	run_plan_free(&p);
 
+	/* a cpuset group of its own (cgroup-v1.c): mounted too, read-only;
+	 * a "cpusetx" controller is not cpuset */
+	c.lim.cpuset_group = true;
+	assert_int_equal(run_plan_cgroupns(&c, self, &p), 0);
+	ssize_t cs = find(&p, "/sys/fs/cgroup/cpuset");
+	assert_true(cs > 0);
+	assert_int_equal(p.ops[cs].op, RUN_MOP_FS);
+	assert_string_equal(p.ops[cs].data, "cpuset");
+	assert_int_equal(p.ops[cs].flags & MS_RDONLY, MS_RDONLY);
+	assert_int_equal(p.n, 8);
+	run_plan_free(&p);
+	assert_int_equal(run_plan_cgroupns(&c, "3:cpusetx:/\n", &p), 0);
+	assert_int_equal(p.n, 2); /* the tmpfs, read-only */
+	run_plan_free(&p);
+	c.lim.cpuset_group = false;
+	memcpy(c.lim.cpuset_cpus, "0", 2); /* --cpuset-cpus: a group too */
+	assert_int_equal(run_plan_cgroupns(&c, self, &p), 0);
+	assert_true(find(&p, "/sys/fs/cgroup/cpuset") > 0);
+	run_plan_free(&p);
+	c.lim.cpuset_cpus[0] = '\0';
+
 	/* --privileged: read-write; malformed lines skipped */
 	c.cgroup_rw = true;
 	assert_int_equal(run_plan_cgroupns(&c, "garbage\n3:memory\n::\n5:pids:/\n", &p), 0);

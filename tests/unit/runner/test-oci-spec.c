@@ -58,6 +58,14 @@ static void test_oci_fields(void **state)
 	struct cm_error e = { 0 };
 	assert_int_equal(parse(full, &c, &e), 0);
 	assert_string_equal(c->id, "id1");
+	{
+		struct cm_json *j = NULL;
+		char unk[64];
+		assert_int_equal(cm_json_parse(full, strlen(full), &j, NULL, 0), 0);
+		assert_int_equal(run_oci_unknown_caps(j, unk, sizeof(unk)), 1);
+		assert_string_equal(unk, "CAP_NOT_A_CAP");
+		cm_json_free(j);
+	}
 	assert_true(c->oci && c->tty && c->read_only);
 	assert_string_equal(c->rootfs, "/b/rootfs");
 	assert_string_equal(c->hostname, "h");
@@ -145,6 +153,15 @@ static void test_oci_minimal(void **state)
 	assert_true(c->new_privs);
 	assert_string_equal(c->cgroup_parent, "img-runtime");
 	assert_null(c->cgroup_name);
+	assert_false(c->host_mnt);
+	run_config_free(c);
+	/* no mount namespace: the host's (a chroot), nothing to mount there */
+	c = NULL;
+	assert_int_equal(parse("{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"],\"cwd\":\"/\"},"
+			       "\"root\":{\"path\":\"/r\"},\"mounts\":[],\"linux\":{\"namespaces\":[{\"type\":\"pid\"}],"
+			       "\"maskedPaths\":[],\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}", &c, NULL), 0);
+	assert_true(c->host_mnt && !c->host_pid);
+	assert_string_equal(c->sysctls[0], "net.ipv4.ip_forward=1");
 	run_config_free(c);
 	/* one component: right under the hierarchy's root (was img/NAME) */
 	c = NULL;
@@ -177,7 +194,14 @@ static void test_oci_refused(void **state)
 	static const struct { const char *frag, *msg; } bad[] = {
 		{ "\"ociVersion\":\"2.0.0\"", "is not 1.x" },
 		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"cgroupsPath\":\"system.slice:img:x\"}", "systemd" },
-		{ "\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]}", "without a mount namespace" },
+		/* no mount namespace: what runc would mount in the host's */
+		{ "\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]},\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\"}]",
+		  "mount /proc needs a mount namespace" },
+		{ "\"linux\":{\"namespaces\":[],\"maskedPaths\":[\"/m\"]}", "without a private MNT namespace" },
+		{ "\"linux\":{\"namespaces\":[],\"readonlyPaths\":[\"/r\"]}", "without a private MNT namespace" },
+		{ "\"linux\":{\"namespaces\":[]},\"root\":{\"path\":\"/r\",\"readonly\":true}", "root.readonly needs" },
+		{ "\"linux\":{\"namespaces\":[],\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3}]}",
+		  "linux.devices need a mount namespace" },
 		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}]}", "by path" },
 		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"mount\"}]}", "twice" },
 		{ "\"linux\":{\"namespaces\":[{\"type\":\"time\"},{\"type\":\"mount\"}]}", "unknown namespace" },
@@ -187,6 +211,8 @@ static void test_oci_refused(void **state)
 		{ "\"hooks\":{\"startContainer\":[{\"path\":\"rel\"}]}", "absolute" },
 		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"resources\":{\"cpu\":{\"cpus\":\"0;1\"}}}", "cpu.cpus" },
 		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"resources\":{\"blockIO\":{\"weight\":5}}}", "10..1000" },
+		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"resources\":{\"blockIO\":{\"throttleReadBpsDevice\":[{\"major\":8,\"rate\":1}]}}}",
+		  "throttleReadBpsDevice 0: needs major, minor and rate" },
 		{ "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3}]},"
 		  "\"annotations\":{\"org.img.device-host:/dev/x\":\"/etc/passwd\"}", "not under /dev/" },
 	};
@@ -242,6 +268,12 @@ static void test_oci_roundtrip(void **state)
 	c.lim.swappiness_set = true;
 	c.lim.swappiness = 30;
 	memcpy(c.lim.cpuset_cpus, "0-1", 4);
+	c.lim.cpuset_group = true; /* not in the spec: its cgroup namespace says it */
+	c.lim.throttle[0] = (struct run_blkio_throttle){ .rate = 1 << 20, .major = 254, .minor = 0,
+							 .kind = RUN_BLKIO_WRITE_BPS };
+	c.lim.throttle[1] = (struct run_blkio_throttle){ .rate = 0, .major = 8, .minor = 16,
+							 .kind = RUN_BLKIO_READ_IOPS };
+	c.lim.n_throttle = 2;
 	struct cm_jw w;
 	char *text = NULL;
 	struct cm_error e = { 0 };
