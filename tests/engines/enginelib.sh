@@ -50,7 +50,7 @@ engines_setup() {
 	unset CONTAINERS_STORAGE_CONF
 	local mp real
 	for mp in ufs fo; do
-		real=$UFSMOUNT
+		real=$(readlink -f "$UFSMOUNT") # a relative path would not hold in $T
 		[ "$mp" = fo ] && real=$(command -v fuse-overlayfs)
 		if [ "$1" = log ]; then
 			printf '%s\n' '#!/bin/sh' "printf '%s\\n' \"\$*\" >>'$T/mp-$mp.log'" \
