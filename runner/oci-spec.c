@@ -631,6 +631,38 @@ size_t run_oci_unknown_caps(const struct cm_json *spec, char *buf, size_t sz)
 	return n;
 }
 
+/* linux.sysctl: only the keys a namespace of the container's own scopes,
+ * as runc's validator has it; a write to any other key (kernel.panic...)
+ * would change the host's kernel, whatever the mount namespace. */
+static int sysctl_check(const struct run_config *c, const char *k, struct cm_error *err)
+{
+	char key[256]; /* the slashed form (net/ipv4/...) is the same key */
+	if (snprintf(key, sizeof(key), "%s", k) >= (int)sizeof(key))
+		return cm_error_set(err, -EINVAL, "config.json: linux.sysctl %.64s...: too long", k);
+	for (char *q = key; *q; q++)
+		if (*q == '/')
+			*q = '.';
+	static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+					   "kernel.sem", "kernel.shmall", "kernel.shmmax",
+					   "kernel.shmmni", "kernel.shm_rmid_forced" };
+	const char *ns = NULL;
+	bool host = false;
+	for (size_t i = 0; i < CM_ARRAY_SIZE(ipc); i++)
+		if (strcmp(key, ipc[i]) == 0)
+			ns = "ipc", host = c->host_ipc;
+	if (strncmp(key, "fs.mqueue.", 10) == 0)
+		ns = "ipc", host = c->host_ipc;
+	else if (strncmp(key, "net.", 4) == 0)
+		ns = "network", host = c->network == RUN_NET_HOST;
+	else if (strcmp(key, "kernel.domainname") == 0)
+		ns = "uts", host = c->host_uts;
+	if (!ns || strstr(key, ".."))
+		return cm_error_set(err, -EINVAL, "config.json: linux.sysctl %s: not in a separate kernel namespace", key);
+	if (host)
+		return cm_error_set(err, -EINVAL, "config.json: linux.sysctl %s: not allowed in the host's %s namespace", key, ns);
+	return 0;
+}
+
 int run_oci_config(const struct cm_json *spec, const char *bundle, const char *id,
 		   struct run_config **ret, struct cm_error *err)
 {
@@ -684,6 +716,8 @@ int run_oci_config(const struct cm_json *spec, const char *bundle, const char *i
 	for (size_t i = 0; cm_json_is(sc, CM_JSON_OBJECT) && i < sc->n; i++) {
 		char *kv = NULL;
 		const char *v = cm_json_str(sc->v[i]);
+		if ((r = sysctl_check(c, sc->k[i], err)) < 0)
+			return r;
 		if (!v || asprintf(&kv, "%s=%s", sc->k[i], v) < 0 || strv_push(&c->sysctls, kv) < 0) {
 			free(kv);
 			return cm_error_set(err, -EINVAL, "config.json: bad linux.sysctl %s", sc->k[i]);

@@ -362,6 +362,19 @@ runb sysctl 'lx["sysctl"] = {"net.ipv4.ip_forward": "1", "kernel.shm_rmid_forced
 	cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shm_rmid_forced
 check "linux.sysctl (net and ipc namespaced)" "1 1" "$(echo $OUT)"
 check "linux.sysctl: the host's untouched" "$hostfw" "$(cat /proc/sys/net/ipv4/ip_forward)"
+runb sysctlsl 'lx["sysctl"] = {"net/ipv4/ip_forward": "1"}' cat /proc/sys/net/ipv4/ip_forward
+check "linux.sysctl: the slashed form" "1" "$OUT"
+hostpanic=$(cat /proc/sys/kernel/panic)
+runb sysctlhost 'lx["sysctl"] = {"kernel.panic": "77"}' true
+check_re "linux.sysctl: a key no namespace scopes refused (runc's rule)" \
+	"linux.sysctl kernel.panic: not in a separate kernel namespace" "$OUT"
+check "  the host's kernel.panic untouched" "$hostpanic" "$(cat /proc/sys/kernel/panic)"
+runb sysctlhnet 'lx["namespaces"] = [n for n in lx["namespaces"] if n["type"] != "network"]
+lx["sysctl"] = {"net.ipv4.ip_forward": "1"}' true
+check_re "linux.sysctl: net.* without a network namespace refused" \
+	"linux.sysctl net.ipv4.ip_forward: not allowed in the host's network namespace" "$OUT"
+runb sysctldots 'lx["sysctl"] = {"net/../kernel/panic": "77"}' true
+check_re "linux.sysctl: a key climbing out of its tree refused" "not in a separate kernel namespace" "$OUT"
 
 # ---------------------------------------------------------------- no mount namespace
 # runc makes / rslave, binds the rootfs and mounts the spec's mounts in the

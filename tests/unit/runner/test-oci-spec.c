@@ -158,11 +158,18 @@ static void test_oci_minimal(void **state)
 	/* no mount namespace: the host's (a chroot), nothing to mount there */
 	c = NULL;
 	assert_int_equal(parse("{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"],\"cwd\":\"/\"},"
-			       "\"root\":{\"path\":\"/r\"},\"mounts\":[],\"linux\":{\"namespaces\":[{\"type\":\"pid\"}],"
-			       "\"maskedPaths\":[],\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}", &c, NULL), 0);
+			       "\"root\":{\"path\":\"/r\"},\"mounts\":[],\"linux\":{\"namespaces\":[{\"type\":\"pid\"},"
+			       "{\"type\":\"network\"}],\"maskedPaths\":[],\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}",
+			       &c, NULL), 0);
 	assert_true(c->host_mnt && !c->host_pid);
 	assert_string_equal(c->sysctls[0], "net.ipv4.ip_forward=1");
 	run_config_free(c);
+	/* a net.* sysctl in the host's network namespace: runc's refusal */
+	c = NULL;
+	assert_int_equal(parse("{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"],\"cwd\":\"/\"},"
+			       "\"root\":{\"path\":\"/r\"},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],"
+			       "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}", &c, NULL), -EINVAL);
+	assert_null(c);
 	/* one component: right under the hierarchy's root (was img/NAME) */
 	c = NULL;
 	assert_int_equal(parse("{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"],\"cwd\":\"/\"},"
