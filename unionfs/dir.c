@@ -77,16 +77,33 @@ static int publish_new(struct ufs_fs *fs, const char *tmp, int upperfd, const ch
 	return 0;
 }
 
-/* Give a new object the caller's owner; a setgid parent keeps its group
- * (the rw branch's filesystem already applied it, as root created it). */
-static int set_owner(fuse_req_t req, int dirfd, const char *name, int fd,
-		     const struct stat *parent_st)
+/* Give a new object the caller's owner and, in a setgid parent, the
+ * parent's group. An object made in the parent got that group from the rw
+ * branch's filesystem (root created it); one made aside in the work dir
+ * (aside) did not. The parent (parentfd) is asked only when its setgid bit
+ * decides something: not for a caller whose group is the daemon's, the
+ * common case, where the group the filesystem gave is right either way.
+ * pst: the parent's stat when the caller has it. */
+static int set_owner(fuse_req_t req, int parentfd, const struct stat *pst, bool aside,
+		     int dirfd, const char *name, int fd)
 {
 	const struct fuse_ctx *c = fuse_req_ctx(req);
 	const struct ufs_fs *fs = fuse_req_userdata(req);
 	/* the owner the kernel sent is a view id: store its disk id */
 	uid_t uid = ufs_uid_to_disk(fs->cfg, c->uid);
-	gid_t gid = (parent_st->st_mode & S_ISGID) ? (gid_t)-1 : ufs_gid_to_disk(fs->cfg, c->gid);
+	gid_t gid = ufs_gid_to_disk(fs->cfg, c->gid);
+	if (gid == fs->egid && !aside) {
+		gid = (gid_t)-1;
+	} else {
+		struct stat st;
+		if (!pst) {
+			if (fstat(parentfd, &st) < 0)
+				return cm_neg_errno();
+			pst = &st;
+		}
+		if (pst->st_mode & S_ISGID)
+			gid = aside ? pst->st_gid : (gid_t)-1;
+	}
 	/* the daemon never changes its ids: fs has them (no two calls per
 	 * mkdir and create) */
 	if (uid == fs->euid && (gid == (gid_t)-1 || gid == fs->egid))
@@ -97,10 +114,10 @@ static int set_owner(fuse_req_t req, int dirfd, const char *name, int fd,
 }
 
 /* Checks shared by every creation: name allowed, rw branch, parent copied
- * up, name absent. Fills the upper dir fd, its stat, whiteout state and
- * what the resolution saw below (pr). */
+ * up, name absent. Fills the upper dir fd, whiteout state and what the
+ * resolution saw below (pr). */
 static int prep_create(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
-		       struct ufs_fd *upper, struct stat *pst, int *wh, struct ufs_probe *pr)
+		       struct ufs_fd *upper, int *wh, struct ufs_probe *pr)
 {
 	if (cm_wh_is_reserved(name))
 		return -EPERM;
@@ -124,8 +141,6 @@ static int prep_create(struct ufs_fs *fs, struct ufs_node *dir, const char *name
 	r = ufs_dir_fd(fs, dir, 0, upper);
 	if (r < 0)
 		return r;
-	if (fstat(upper->fd, pst) < 0)
-		return cm_neg_errno();
 	/* the resolution asked for the whiteout unless nothing is below
 	 * (an upper-only dir may be opaque and keep a stale .wh.NAME) */
 	r = pr->wh0 >= 0 ? pr->wh0 : ufs_whiteout_at(fs, upper->fd, name);
@@ -158,8 +173,11 @@ static int finish_create(struct ufs_fs *fs, struct ufs_node *dir, int upperfd,
 /* mkdir where a lower branch has the name (hidden): build an opaque dir in
  * the work dir and publish it with one rename. */
 static int mkdir_opaque(struct ufs_fs *fs, fuse_req_t req, int upperfd,
-			const char *name, mode_t mode, const struct stat *pst, int wh)
+			const char *name, mode_t mode, int wh)
 {
+	struct stat pst;
+	if (fstat(upperfd, &pst) < 0)
+		return cm_neg_errno();
 	char tmp[64];
 	cm_tmpname(tmp, sizeof(tmp), "mk");
 	if (mkdirat(fs->workfd, tmp, mode & 07777) < 0)
@@ -169,12 +187,12 @@ static int mkdir_opaque(struct ufs_fs *fs, fuse_req_t req, int upperfd,
 	if (r == 0)
 		r = cm_wh_set_opaque(&fs->wh, d);
 	/* The work dir is not setgid: apply the parent's group by hand. */
-	if (r == 0 && (pst->st_mode & S_ISGID)) {
-		if (fchown(d, (uid_t)-1, pst->st_gid) < 0 || fchmod(d, (mode & 07777) | S_ISGID) < 0)
+	if (r == 0 && (pst.st_mode & S_ISGID)) {
+		if (fchown(d, (uid_t)-1, pst.st_gid) < 0 || fchmod(d, (mode & 07777) | S_ISGID) < 0)
 			r = cm_neg_errno();
 	}
-	if (r == 0)
-		r = set_owner(req, -1, NULL, d, pst);
+	if (r == 0) /* the group is set: as made in the parent */
+		r = set_owner(req, upperfd, &pst, false, -1, NULL, d);
 	if (r == 0)
 		r = publish_new(fs, tmp, upperfd, name, wh, true);
 	if (r < 0) {
@@ -190,18 +208,17 @@ static int do_mknod(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
 		    struct fuse_entry_param *e)
 {
 	_cleanup_ufd_ struct ufs_fd up = { -1, false };
-	struct stat pst;
 	struct ufs_probe pr;
 	int wh = 0;
-	int r = prep_create(fs, dir, name, &up, &pst, &wh, &pr);
+	int r = prep_create(fs, dir, name, &up, &wh, &pr);
 	if (r < 0)
 		return r;
 	if (S_ISDIR(mode)) {
 		if (wh || ufs_lower_has_name(fs, dir, name, &pr) > 0)
-			r = mkdir_opaque(fs, req, up.fd, name, mode, &pst, wh);
+			r = mkdir_opaque(fs, req, up.fd, name, mode, wh);
 		else if (mkdirat(up.fd, name, mode & 07777) < 0)
 			r = cm_neg_errno();
-		else if ((r = set_owner(req, up.fd, name, -1, &pst)) < 0)
+		else if ((r = set_owner(req, up.fd, NULL, false, up.fd, name, -1)) < 0)
 			(void)unlinkat(up.fd, name, AT_REMOVEDIR);
 	} else if (wh & UFS_WH_INPLACE) {
 		/* over an overlay whiteout: built aside, then it replaces it */
@@ -210,7 +227,7 @@ static int do_mknod(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
 		if (link ? symlinkat(link, fs->workfd, tmp) < 0
 			 : mknodat(fs->workfd, tmp, mode, rdev) < 0)
 			return cm_neg_errno();
-		r = set_owner(req, fs->workfd, tmp, -1, &pst);
+		r = set_owner(req, up.fd, NULL, true, fs->workfd, tmp, -1);
 		if (r == 0)
 			r = publish_new(fs, tmp, up.fd, name, wh, false);
 		if (r < 0)
@@ -219,7 +236,7 @@ static int do_mknod(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
 		if (link ? symlinkat(link, up.fd, name) < 0
 			 : mknodat(up.fd, name, mode, rdev) < 0)
 			r = cm_neg_errno();
-		else if ((r = set_owner(req, up.fd, name, -1, &pst)) < 0)
+		else if ((r = set_owner(req, up.fd, NULL, false, up.fd, name, -1)) < 0)
 			(void)unlinkat(up.fd, name, 0);
 	}
 	if (r < 0)
@@ -241,10 +258,9 @@ static int do_create(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
 		     struct fuse_entry_param *e)
 {
 	_cleanup_ufd_ struct ufs_fd up = { -1, false };
-	struct stat pst;
 	struct ufs_probe pr;
 	int wh = 0;
-	int r = prep_create(fs, dir, name, &up, &pst, &wh, &pr);
+	int r = prep_create(fs, dir, name, &up, &wh, &pr);
 	if (r < 0)
 		return r;
 	/* over an overlay whiteout the file is made aside and replaces it */
@@ -259,7 +275,7 @@ static int do_create(struct ufs_fs *fs, fuse_req_t req, struct ufs_node *dir,
 					mode);
 	if (fd < 0)
 		return cm_neg_errno();
-	r = set_owner(req, -1, NULL, fd, &pst);
+	r = set_owner(req, up.fd, NULL, aside, -1, NULL, fd);
 	if (r == 0 && aside && (r = publish_new(fs, tmp, up.fd, name, wh, false)) == 0)
 		dfd = up.fd, nm = name;
 	if (r == 0)
@@ -416,10 +432,9 @@ static int do_link(struct ufs_fs *fs, struct ufs_node *node, struct ufs_node *di
 	if (r < 0)
 		return r;
 	_cleanup_ufd_ struct ufs_fd up = { -1, false };
-	struct stat pst;
 	struct ufs_probe pr;
 	int wh = 0;
-	if ((r = prep_create(fs, dir, name, &up, &pst, &wh, &pr)) < 0)
+	if ((r = prep_create(fs, dir, name, &up, &wh, &pr)) < 0)
 		return r;
 	/* over an overlay whiteout the link is made aside, then replaces it */
 	char tmp[64] = "";

@@ -163,6 +163,19 @@ ufs_mount "lowerdir=$T/L5,upperdir=$T/U5,workdir=$T/W5,squash_to_uid=1234,squash
 check "squash_to_uid/gid: every owner shown as one" "1234 4321 1234 4321" "$(stat -c '%u %g' "$M/root_file" "$M/u1000" | tr '\n' ' ' | sed 's/ $//')"
 ufs_umount "$M"
 
+# a setgid dir over overlay whiteouts: a new object replacing one is made
+# in the work dir (not setgid) and must still get the dir's group
+mkdir -p "$T/U6/sg" "$T/W6"; mk_file "$T/L6/sg/wf" l; mk_file "$T/L6/sg/wd" l
+mknod "$T/U6/sg/wf" c 0 0; mknod "$T/U6/sg/wd" c 0 0
+chgrp 1234 "$T/U6/sg"; chmod 2777 "$T/U6/sg"
+ufs_mount "lowerdir=$T/L6,upperdir=$T/U6,workdir=$T/W6,allow_other" "$M" || bail "mount failed"
+setpriv --regid=4321 --clear-groups -- sh -c "echo n >'$M/sg/wf'; mkdir '$M/sg/wd'; echo m >'$M/sg/plain'"
+check "setgid dir, a file over an overlay whiteout (gid 4321 caller): the dir's group" \
+	"1234 regular file" "$(stat -c '%g %F' "$T/U6/sg/wf" 2>&1)"
+check "  a dir over one: the group and setgid" "1234 2755" "$(stat -c '%g %a' "$T/U6/sg/wd" 2>&1)"
+check "  a new name: the group" 1234 "$(stat -c %g "$T/U6/sg/plain" 2>&1)"
+ufs_umount "$M"
+
 # fsync=0 / volatile: fsync(2) succeeds without reaching the disk
 ufs_mount "$OPTS,volatile" "$M" || bail "volatile mount failed"
 echo v >"$M/vol"

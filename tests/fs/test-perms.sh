@@ -15,6 +15,11 @@ mk_dir  "$C/tmp" 1777
 mk_file "$C/tmp/rootfile" root 0644
 mk_dir  "$C/private" 0700; mk_file "$C/private/f" f
 mk_dir  "$C/sgid" 2775; chgrp 1234 "$C/sgid"
+# setgid and not, writable by all, merged (lower) and upper-only; a lower
+# name to hide in the setgid one (mkdir over it makes an opaque dir aside)
+mk_dir  "$C/sgw" 2777; chgrp 1234 "$C/sgw"; mk_file "$C/sgw/hidden/x" x
+mk_dir  "$C/nosgw" 0777
+mk_dir  "$A/upw" 0777
 mk_dir  "$C/nobodydir" 0755; chown 65534:65534 "$C/nobodydir"
 mk_file "$C/nobodydir/own" own 0644; chown 65534:65534 "$C/nobodydir/own"
 for f in tw1 tw2 tw3; do mk_file "$C/$f" "$f" 0666; touch -d '2001-01-01' "$C/$f"; done
@@ -84,6 +89,31 @@ check "root creates: owner 0:0" 0:0 "$(own "$A/rootnew")"
 echo g >"$M/sgid/f"; mkdir "$M/sgid/sd"
 check "setgid dir: file inherits group" 1234 "$(stat -c %g "$M/sgid/f" 2>&1)"
 check "setgid dir: subdir inherits group and setgid" "1234 2755" "$(stat -c '%g %a' "$M/sgid/sd" 2>&1)"
+# the group a new object takes, for callers whose group is not the
+# daemon's (the parent's setgid bit is read only then): as kernel overlayfs
+gsee() { stat -c %g "$@" 2>&1 | tr '\n' ' ' | sed 's/ $//'; }
+nb sh -c "echo n >'$M/sgw/nf'; mkdir '$M/sgw/nd'; mkfifo '$M/sgw/np'; ln -s t '$M/sgw/nl'"
+check "setgid dir, nobody's file, dir, fifo, symlink: the dir's group" "1234 1234 1234 1234" \
+	"$(gsee "$A/sgw/nf" "$A/sgw/nd" "$A/sgw/np" "$A/sgw/nl")"
+check "  the dir setgid" 2755 "$(stat -c %a "$A/sgw/nd" 2>&1)"
+rm -rf "$M/sgw/hidden"; nb mkdir "$M/sgw/hidden"
+check "  mkdir over a hidden lower name: the group, setgid, opaque" "1234 2755 yes" \
+	"$(stat -c '%g %a' "$A/sgw/hidden" 2>&1) $([ -e "$A/sgw/hidden/.wh..wh..opq" ] && echo yes || echo no)"
+setpriv --regid=4321 --clear-groups -- sh -c "echo r >'$M/sgw/rf'; echo r >'$M/nosgw/rf'; mkdir '$M/nosgw/rd'"
+check "root with group 4321: the setgid dir's group, else 4321" "1234 4321 4321" \
+	"$(gsee "$A/sgw/rf" "$A/nosgw/rf" "$A/nosgw/rd")"
+nb sh -c "echo n >'$M/nosgw/nf'"
+check "nobody in a dir without setgid: its own group" 65534 "$(gsee "$A/nosgw/nf")"
+chgrp 1234 "$M/upw"; chmod g+s "$M/upw"
+nb sh -c "echo n >'$M/upw/f1'; mkdir '$M/upw/d1'"
+check "chmod g+s of a dir through the mount, then nobody creates: the group" "1234 1234" \
+	"$(gsee "$A/upw/f1" "$A/upw/d1")"
+chmod g-s "$M/upw"
+nb sh -c "echo n >'$M/upw/f2'; mkdir '$M/upw/d2'"
+check "chmod g-s, then nobody creates: its own group" "65534 65534" "$(gsee "$A/upw/f2" "$A/upw/d2")"
+chmod g+s "$M/nosgw"   # copy-up of the lower dir with the bit
+nb sh -c "echo n >'$M/nosgw/f3'"
+check "chmod g+s of a lower dir (copied up), then nobody creates: the group" 0 "$(gsee "$A/nosgw/f3")"
 (umask 027; echo u >"$M/umasked"; mkdir "$M/umaskdir")
 check "umask applied to create" 640 "$(stat -c %a "$M/umasked" 2>&1)"
 check "umask applied to mkdir" 750 "$(stat -c %a "$M/umaskdir" 2>&1)"
