@@ -78,6 +78,7 @@ static void node_release(struct ufs_fs *fs, struct ufs_node *n)
 	cm_close(&n->dfd);
 	ufs_dircache_put(n->dcache); /* no reader: the kernel forgot the dir */
 	ufs_neg_free(n->neg);
+	ufs_lnames_free(atomic_load(&n->lnames));
 	pthread_mutex_destroy(&n->lock);
 	free(n->name);
 	free(n);

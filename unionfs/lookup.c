@@ -7,7 +7,10 @@
 #include "ufs-internal.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <xxhash.h>
 
 static bool br_checks_whiteouts(const struct ufs_fs *fs, int b)
 {
@@ -27,6 +30,120 @@ static int opq_exists(struct ufs_fs *fs, int dirfd, const char *name)
 	return cm_wh_opaque_at(fs->wh.fmt, dirfd, name);
 }
 
+/* ---- the lower branches' names of a dir ----
+ * Lower branches never change while mounted, so the names a dir has in them
+ * are read once (one getdents pass per lower branch) and kept as sorted
+ * 64-bit hashes. A name whose hash is not there is in no lower branch: its
+ * resolution asks the rw branch alone, without the whiteout and opaque
+ * checks, which can only hide lower names. A hash collision only costs the
+ * full resolution. A dir with more than LNAMES_MAX lower names keeps none
+ * (huge), and one whose listing fails is asked as before. */
+#define LNAMES_MAX 65536
+
+struct ufs_lnames {
+	uint64_t lowers; /* the dir's lower branches it was read from */
+	bool huge;
+	size_t n;
+	uint64_t h[];
+};
+
+void ufs_lnames_free(struct ufs_lnames *l)
+{
+	free(l);
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* append the hashes of the names of lower branch b of dir to *h */
+static int lnames_read(struct ufs_fs *fs, struct ufs_node *dir, int b, uint64_t **h,
+		       size_t *n, size_t *cap, char *buf, size_t bufsz)
+{
+	_cleanup_ufd_ struct ufs_fd df = { -1, false };
+	int r = ufs_dir_fd(fs, dir, b, &df);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	_cleanup_close_ int fd = openat(df.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return cm_neg_errno();
+	for (;;) {
+		long got = syscall(SYS_getdents64, fd, buf, bufsz);
+		if (got < 0)
+			return cm_neg_errno();
+		if (got == 0)
+			return 0;
+		for (long off = 0; off < got;) {
+			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+			off += d->d_reclen;
+			const char *name = d->d_name;
+			if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+				continue;
+			if (*n >= LNAMES_MAX)
+				return -E2BIG;
+			if (*n == *cap) {
+				size_t nc = *cap ? *cap * 2 : 256;
+				uint64_t *nh = realloc(*h, nc * sizeof(**h));
+				if (!nh)
+					return -ENOMEM;
+				*h = nh;
+				*cap = nc;
+			}
+			(*h)[(*n)++] = XXH3_64bits(name, strlen(name));
+		}
+	}
+}
+
+static struct ufs_lnames *lnames_build(struct ufs_fs *fs, struct ufs_node *dir, uint64_t lowers)
+{
+	const size_t bufsz = 32 * 1024;
+	_cleanup_free_ char *buf = malloc(bufsz);
+	_cleanup_free_ uint64_t *h = NULL;
+	size_t n = 0, cap = 0;
+	int r = buf ? 0 : -ENOMEM;
+	for (int b = 1; r == 0 && b < fs->nbr; b++)
+		if (lowers & UFS_BIT(b))
+			r = lnames_read(fs, dir, b, &h, &n, &cap, buf, bufsz);
+	if (r < 0 && r != -E2BIG)
+		return NULL; /* asked as before, and read again next time */
+	if (r == -E2BIG)
+		n = 0;
+	struct ufs_lnames *l = malloc(sizeof(*l) + n * sizeof(uint64_t));
+	if (!l)
+		return NULL;
+	l->lowers = lowers;
+	l->huge = r == -E2BIG;
+	l->n = n;
+	if (n) {
+		memcpy(l->h, h, n * sizeof(uint64_t));
+		qsort(l->h, n, sizeof(uint64_t), u64_cmp);
+	}
+	return l;
+}
+
+/* Is name surely in none of dir's lower branches (lowers)? */
+static bool lower_names_lack(struct ufs_fs *fs, struct ufs_node *dir, uint64_t lowers,
+			     const char *name)
+{
+	struct ufs_lnames *l = atomic_load(&dir->lnames);
+	if (!l) {
+		l = lnames_build(fs, dir, lowers);
+		if (!l)
+			return false;
+		struct ufs_lnames *none = NULL;
+		if (!atomic_compare_exchange_strong(&dir->lnames, &none, l)) {
+			ufs_lnames_free(l); /* another thread's came first */
+			l = none;
+		}
+	}
+	if (l->huge || l->lowers != lowers)
+		return false;
+	uint64_t k = XXH3_64bits(name, strlen(name));
+	return !bsearch(&k, l->h, l->n, sizeof(uint64_t), u64_cmp);
+}
+
 int ufs_resolve_probe(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 		      int start, struct ufs_res *res, struct ufs_probe *ret_probe)
 {
@@ -44,8 +161,38 @@ int ufs_resolve_probe(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 	 * whether a lower branch shows it (lower_found, once past branch 0)
 	 * or has it at all (lower_any), and whether every branch was asked */
 	int wh0 = (mask & 1) ? -1 : 0;
-	bool lower_found = false, lower_any = false, all = true;
+	bool lower_found = false, lower_any = false, all = true, lower_none = false;
 	int r;
+	uint64_t lowers = mask & ~1ULL;
+	if (start == 0 && lowers && S_ISDIR(dir->type) && lower_names_lack(fs, dir, lowers, name)) {
+		/* only the rw (top) branch can have it */
+		lower_none = true;
+		r = -ENOENT;
+		if (!(mask & 1))
+			goto out;
+		_cleanup_ufd_ struct ufs_fd df = { -1, false };
+		if ((r = ufs_dir_fd(fs, dir, 0, &df)) < 0)
+			return r;
+		struct stat st;
+		if (fstatat(df.fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT && errno != ENOTDIR)
+				return cm_neg_errno();
+			r = -ENOENT;
+			goto out;
+		}
+		if ((r = cm_wh_is_object(fs->wh.fmt, df.fd, name, &st)) != 0) {
+			if (r < 0)
+				return r;
+			wh0 = UFS_WH_INPLACE;
+			r = -ENOENT;
+			goto out;
+		}
+		res->branch = 0;
+		res->st = st;
+		res->mask = S_ISDIR(st.st_mode) ? 1 : 0;
+		r = 0;
+		goto out;
+	}
 	for (int b = 0; b < fs->nbr; b++) {
 		if (!(mask & UFS_BIT(b)))
 			continue;
@@ -135,11 +282,12 @@ out:
 	 * resolution from the top of a rw mount). Past branch 0 (wh0 0) the
 	 * loop stops where a resolution from branch 1 stops. */
 	if (ret_probe && start == 0 && fs->rw) {
-		bool lowers = mask & ~1ULL;
 		ret_probe->mask = mask;
 		ret_probe->wh0 = wh0;
 		ret_probe->lower = wh0 > 0 || !lowers ? 0 : wh0 == 0 ? lower_found : -1;
 		ret_probe->lower_has = !lowers ? 0 : lower_any ? 1 : wh0 == 0 && all ? 0 : -1;
+		if (lower_none)
+			ret_probe->lower = ret_probe->lower_has = 0;
 	}
 	return r;
 }

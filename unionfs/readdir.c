@@ -10,14 +10,6 @@
 #include <sys/syscall.h>
 #include <xxhash.h>
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 #define HIDDEN_TYPE 0xff /* a whiteout-only name: hidden below wh branch */
 
 struct nameset {

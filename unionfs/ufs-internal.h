@@ -170,6 +170,18 @@ struct ufs_node {
 	 * absent with what its resolution saw (fs->neg_lock) */
 	atomic_uint nsgen;
 	struct ufs_negmemo *neg;
+	/* dirs (lookup.c): hashes of the names in the lower branches, built
+	 * once at the first resolution that needs them (they never change) */
+	struct ufs_lnames *_Atomic lnames;
+};
+
+/* a getdents64(2) record (readdir.c, lookup.c) */
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
 };
 
 /* Result of resolving NAME in a directory across branches. */
@@ -307,6 +319,7 @@ bool ufs_neg_recall(struct ufs_fs *fs, struct ufs_node *dir, const char *name,
 		    struct ufs_probe *ret);
 /* Free a memo (the dir node's teardown); NULL is fine. */
 void ufs_neg_free(struct ufs_negmemo *m);
+void ufs_lnames_free(struct ufs_lnames *l);
 /* Lookup for the kernel: resolve and make the node; fills e. An absent
  * name is remembered for ufs_neg_recall (start 0). */
 int ufs_do_lookup(struct ufs_fs *fs, struct ufs_node *dir, const char *name,

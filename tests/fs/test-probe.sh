@@ -93,6 +93,56 @@ check_errno "  the source gone" ENOENT lstat "$M/sd8"
 
 ufs_umount "$M"
 
+# a merged dir's lower names are read once (lookup.c's lnames): a name in
+# none of them is asked of the rw branch alone, one in any of them as before
+PA=$T/PA PB=$T/PB PC=$T/PC
+mkdir -p "$PA/m" "$PB/m" "$PC/m" "$PC/lo/sub"
+mk_file "$PB/m/inb" B; mk_file "$PC/m/inc" C; mk_file "$PC/m/hid" C; mk_wh "$PA/m" hid
+mk_file "$PC/m/midwh" C; mk_wh "$PB/m" midwh          # whited out in the middle
+mk_wh "$PA/m" stale; mk_wh "$PA/m" stale2             # stale: no lower name
+mk_dir "$PA/m/ud"; mk_wh "$PA/m" ud                   # upper dir, stale .wh. beside
+mk_opq "$PA/m/od"; mk_file "$PA/m/od/in" A            # opaque upper-only dir
+mk_file "$PB/m/od/below" B                            # ... hiding a lower one
+mk_file "$PC/lo/only" C                               # a dir only the bottom has
+ro_snapshot "$PB" "$PC"
+ufs_mount "dirs=$PA=rw:$PB=ro:$PC=ro" "$M" || bail "mount failed"
+check_errno "merged dir: a missing name (the lower names read)" ENOENT lstat "$M/m/none"
+check_content "  a name only the middle branch has" "$M/m/inb" B
+check_content "  a name only the bottom branch has" "$M/m/inc" C
+check_errno "  a bottom name whited out in the rw branch" ENOENT lstat "$M/m/hid"
+check_errno "  a bottom name whited out in the middle branch" ENOENT lstat "$M/m/midwh"
+check "  an upper dir beside a stale .wh.: a dir" directory "$(stat -c %F "$M/m/ud")"
+check "  an opaque upper dir: its own entries only" "in" "$(ls -A "$M/m/od")"
+check "  the listing" "inb inc od ud" "$(ls "$M/m" | tr '\n' ' ' | sed 's/ $//')"
+check_errno "  stale .wh.: absent" ENOENT lstat "$M/m/stale"
+echo n >"$M/m/stale"; mkdir "$M/m/stale2"
+check_content "create over a stale .wh. (no lower name)" "$M/m/stale" n
+check_absent "  the stale whiteout removed" "$PA/m/.wh.stale"
+check_absent "  the same for mkdir" "$PA/m/.wh.stale2"
+echo h >"$M/m/hid"; echo w >"$M/m/midwh"
+check_content "create over a rw whiteout of a bottom name" "$M/m/hid" h
+check_absent "  the whiteout removed" "$PA/m/.wh.hid"
+check_content "create where the middle branch hides a bottom name" "$M/m/midwh" w
+rm "$M/m/hid" "$M/m/inc" "$M/m/stale"
+check_errno "unlink of it: the bottom name stays hidden" ENOENT lstat "$M/m/hid"
+check_exists "  by a whiteout" "$PA/m/.wh.hid"
+check_errno "unlink of a bottom name: hidden" ENOENT lstat "$M/m/inc"
+check_exists "  by a whiteout" "$PA/m/.wh.inc"
+check_absent "unlink of a name no lower branch has: no whiteout" "$PA/m/.wh.stale"
+check_errno "  gone" ENOENT lstat "$M/m/stale"
+# a dir only the bottom has, listed before and after its copy-up
+check_errno "a bottom-only dir: a missing name" ENOENT lstat "$M/lo/none"
+check_content "  its file" "$M/lo/only" C
+echo n >"$M/lo/new"
+check_content "  after the copy-up (a new name): the bottom file" "$M/lo/only" C
+check_content "  the new one" "$M/lo/new" n
+check "  the listing" "new only sub" "$(ls "$M/lo" | tr '\n' ' ' | sed 's/ $//')"
+ufs_umount "$M"
+ufs_mount "dirs=$PA=rw:$PB=ro:$PC=ro" "$M" || bail "remount failed"
+check "after a remount: the merged listing" "inb midwh od stale2 ud" "$(ls "$M/m" | tr '\n' ' ' | sed 's/ $//')"
+check_errno "  the bottom name still hidden" ENOENT lstat "$M/m/inc"
+ufs_umount "$M"
+
 # the overlay format: a whiteout object in the top lower branch over a
 # bottom dir; the scan stops at it, having seen a lower object of the name
 L1=$T/L1 L2=$T/L2 U=$T/U W=$T/W
