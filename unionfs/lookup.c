@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <xxhash.h>
 
@@ -37,7 +39,9 @@ static int opq_exists(struct ufs_fs *fs, int dirfd, const char *name)
  * resolution asks the rw branch alone, without the whiteout and opaque
  * checks, which can only hide lower names. A hash collision only costs the
  * full resolution. A dir with more than LNAMES_MAX lower names keeps none
- * (huge), and one whose listing fails is asked as before. */
+ * (huge), as does one where a name may be found under another spelling (a
+ * casefolded dir: the fstatat finds what the listing spells otherwise);
+ * one whose listing fails is asked as before. */
 #define LNAMES_MAX 65536
 
 struct ufs_lnames {
@@ -69,6 +73,9 @@ static int lnames_read(struct ufs_fs *fs, struct ufs_node *dir, int b, uint64_t 
 	_cleanup_close_ int fd = openat(df.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return cm_neg_errno();
+	int flags = 0;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_CASEFOLD_FL))
+		return -E2BIG;
 	for (;;) {
 		long got = syscall(SYS_getdents64, fd, buf, bufsz);
 		if (got < 0)

@@ -143,6 +143,23 @@ check "after a remount: the merged listing" "inb midwh od stale2 ud" "$(ls "$M/m
 check_errno "  the bottom name still hidden" ENOENT lstat "$M/m/inc"
 ufs_umount "$M"
 
+# a dir with more lower names than are kept (65536): asked as before
+HA=$T/HA HB=$T/HB
+mkdir -p "$HA/big" "$HB/big"
+python3 -c 'import sys
+for i in range(65540): open(f"{sys.argv[1]}/f{i}", "w").close()' "$HB/big"
+mk_file "$HB/big/hid" B; mk_wh "$HA/big" hid; mk_wh "$HA/big" stale
+ufs_mount "dirs=$HA=rw:$HB=ro" "$M" || bail "mount failed"
+check_errno "a huge merged dir: a missing name" ENOENT lstat "$M/big/none"
+check_errno "  its first lower name" OK lstat "$M/big/f0"
+check_errno "  its last" OK lstat "$M/big/f65539"
+check_errno "  a lower name whited out" ENOENT lstat "$M/big/hid"
+echo n >"$M/big/stale"
+check_absent "  create over a stale .wh.: removed" "$HA/big/.wh.stale"
+rm "$M/big/f7"
+check_exists "  unlink of a lower name: a whiteout" "$HA/big/.wh.f7"
+ufs_umount "$M"
+
 # the overlay format: a whiteout object in the top lower branch over a
 # bottom dir; the scan stops at it, having seen a lower object of the name
 L1=$T/L1 L2=$T/L2 U=$T/U W=$T/W
