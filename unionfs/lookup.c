@@ -41,7 +41,10 @@ static int opq_exists(struct ufs_fs *fs, int dirfd, const char *name)
  * full resolution. A dir with more than LNAMES_MAX lower names keeps none
  * (huge), as does one where a name may be found under another spelling (a
  * casefolded dir: the fstatat finds what the listing spells otherwise);
- * one whose listing fails is asked as before. */
+ * one whose listing fails is asked as before. The names stay right while
+ * the node's lower bits (lowers) do: a dir with lower parts is copied whole
+ * into the rw branch before it moves (rename, its mask then 1), so a node
+ * never reaches other lower dirs under the same bits. */
 #define LNAMES_MAX 65536
 
 struct ufs_lnames {

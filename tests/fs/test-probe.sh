@@ -137,6 +137,15 @@ echo n >"$M/lo/new"
 check_content "  after the copy-up (a new name): the bottom file" "$M/lo/only" C
 check_content "  the new one" "$M/lo/new" n
 check "  the listing" "new only sub" "$(ls "$M/lo" | tr '\n' ' ' | sed 's/ $//')"
+# a merged dir whose lower names were read, moved, and made again
+check_errno "rename of the merged dir" OK rename "$M/lo" "$M/lo2"
+check_content "  its bottom file at the new name" "$M/lo2/only" C
+check_errno "  a missing name there" ENOENT lstat "$M/lo2/none"
+mkdir "$M/lo"
+check "  mkdir at the old name: empty (the bottom dir hidden)" "" "$(ls -A "$M/lo")"
+check_errno "  the bottom file hidden there" ENOENT lstat "$M/lo/only"
+echo n >"$M/lo/only"
+check_content "  a new file over the hidden name" "$M/lo/only" n
 ufs_umount "$M"
 ufs_mount "dirs=$PA=rw:$PB=ro:$PC=ro" "$M" || bail "remount failed"
 check "after a remount: the merged listing" "inb midwh od stale2 ud" "$(ls "$M/m" | tr '\n' ' ' | sed 's/ $//')"
