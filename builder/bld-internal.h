@@ -110,7 +110,6 @@ struct bld_cfg {
 	struct bld_kv env, labels;
 	char **cmd, **ep, **shell, **ports, **vols, **onbuild;
 	size_t n_cmd, n_ep, n_shell, n_ports, n_vols, n_onbuild;
-	bool has_cmd, has_ep;
 	char *workdir, *user, *stopsignal, *healthcheck; /* healthcheck: JSON text */
 	const struct cm_json *base; /* the image's config object (other keys kept) */
 };

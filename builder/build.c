@@ -1522,16 +1522,11 @@ static int dispatch(struct build *b, size_t sti, const struct bld_instr *in)
 		if ((r = command_of(st, in, in->args, dst, dn)) < 0)
 			break;
 		if (in->kind == BLD_CMD) {
-			c->has_cmd = true;
 			st->cmd_set = true;
-		} else {
-			c->has_ep = true;
-			if (!st->cmd_set) { /* an inherited CMD does not survive a new ENTRYPOINT */
-				bld_strv_free(c->cmd);
-				c->cmd = NULL;
-				c->n_cmd = 0;
-				c->has_cmd = false;
-			}
+		} else if (!st->cmd_set) { /* an inherited CMD does not survive a new ENTRYPOINT */
+			bld_strv_free(c->cmd);
+			c->cmd = NULL;
+			c->n_cmd = 0;
 		}
 		struct cm_jw jw;
 		cm_jw_init(&jw, 0);

@@ -117,8 +117,6 @@ int bld_cfg_load(struct bld_cfg *c, const struct cm_json *cc)
 	const struct cm_json *l = cm_json_get(cc, "Labels");
 	for (size_t i = 0; r == 0 && cm_json_is(l, CM_JSON_OBJECT) && i < l->n; i++)
 		r = bld_kv_set(&c->labels, l->k[i], cm_json_str(l->v[i]) ? cm_json_str(l->v[i]) : "");
-	c->has_cmd = cm_json_is(cm_json_get(cc, "Cmd"), CM_JSON_ARRAY);
-	c->has_ep = cm_json_is(cm_json_get(cc, "Entrypoint"), CM_JSON_ARRAY);
 	if (r == 0)
 		r = strv_from(cm_json_get(cc, "Cmd"), &c->cmd, &c->n_cmd);
 	if (r == 0)
@@ -190,7 +188,9 @@ int bld_cfg_json(const struct bld_cfg *c, char **ret)
 		cm_jw_str(&w, e);
 	}
 	cm_jw_arr_end(&w);
-	if (c->has_cmd)
+	/* an empty CMD [] / ENTRYPOINT [] clears the value: no key, as the
+	 * config BuildKit and buildah write (Go's omitempty) */
+	if (c->n_cmd)
 		jw_strv(&w, "Cmd", c->cmd, c->n_cmd);
 	if (c->healthcheck) {
 		_cleanup_json_ struct cm_json *h = NULL;
@@ -202,7 +202,7 @@ int bld_cfg_json(const struct bld_cfg *c, char **ret)
 	jw_set(&w, "Volumes", c->vols, c->n_vols);
 	if (c->workdir)
 		cm_jw_kstr(&w, "WorkingDir", c->workdir);
-	if (c->has_ep)
+	if (c->n_ep)
 		jw_strv(&w, "Entrypoint", c->ep, c->n_ep);
 	if (c->n_onbuild)
 		jw_strv(&w, "OnBuild", c->onbuild, c->n_onbuild);

@@ -423,7 +423,7 @@ bad_from:
 			snprintf(why, wsz, "Unknown type \"%.*s\" in HEALTHCHECK (try CMD)", (int)n, s);
 			return -EINVAL;
 		}
-		if (!*skip_ws(s + 3)) {
+		if (!*skip_ws(s + 3) || (in->json && in->n_argv == 0)) {
 			snprintf(why, wsz, "Missing command after HEALTHCHECK CMD");
 			return -EINVAL;
 		}
@@ -431,7 +431,13 @@ bad_from:
 	}
 	case BLD_RUN:
 		/* BuildKit checks no count: a bare RUN runs the shell with an
-		 * empty command (/bin/sh -c ""), a step that changes nothing */
+		 * empty command (/bin/sh -c ""), a step that changes nothing; but
+		 * an empty exec form has no command at all, and BuildKit's LLB
+		 * refuses it before anything runs ("arguments are required") */
+		if (in->json && in->n_argv == 0) {
+			snprintf(why, wsz, "RUN []: arguments are required (the exec form is empty)");
+			return -EINVAL;
+		}
 		return 0;
 	case BLD_EXPOSE:
 	case BLD_VOLUME:

@@ -656,7 +656,9 @@ static void setup_process(struct child_ctx *cx, char **argv, char **env_in, cons
 	if (!path)
 		path = RUN_DEFAULT_PATH;
 	int seen = ENOENT;
-	for (const char *p = path; *p;) {
+	/* an empty name is never found (runc's exec.LookPath), not the
+	 * EACCES of executing the PATH dir itself */
+	for (const char *p = path; *file && *p;) {
 		size_t len = strcspn(p, ":");
 		char full[4096];
 		if (len && snprintf(full, sizeof(full), "%.*s/%s", (int)len, p, file) < (int)sizeof(full)) {

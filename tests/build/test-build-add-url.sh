@@ -6,12 +6,15 @@
 # hits); a 404 stops the build with the server's status; --checksum is
 # checked.
 . "$(dirname "$0")/buildlib.sh"
+. "$(dirname "$0")/../lib/ports.sh"
 runc() { img run --rm --pull=never --cgroup-parent "$CGP" --network none "$@"; }
 mkdir -p "$T/www"; echo "served v1" > "$T/www/file.txt"; tar -C "$T/www" -czf "$T/www/a.tgz" file.txt
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$port" >/dev/null 2>&1 &
+# port 0: the server binds a port of the kernel's choosing and says which
+# ("Serving HTTP on 127.0.0.1 port N", unbuffered: -u)
+python3 -u -m http.server --bind 127.0.0.1 --directory "$T/www" 0 >"$T/www.log" 2>&1 &
 _PIDS+=("$!")
-for i in $(seq 600); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+port=$(reported_port "$T/www.log" "$!" "$HTTP_SERVER_PORT_SED") ||
+	{ fail "http.server on 127.0.0.1" "$(cat "$T/www.log")"; finish; }
 U=http://127.0.0.1:$port
 ctx u <<CF
 FROM busybox

@@ -27,6 +27,18 @@ CF
 build "$T/nf" >/dev/null 2>&1; rc=$?
 check_re "a RUN whose command is missing fails" "^(127|125)$" "$rc"
 check "nothing left after it" "" "$(nothing_left)"
+# a blank or empty command name is no command found (runc's words), not the
+# EACCES of executing a PATH dir
+for c in '"  "' '""'; do
+	ctx nf <<CF
+FROM busybox
+RUN [$c]
+CF
+	out=$(build "$T/nf" 2>&1 >/dev/null); rc=$?
+	check "RUN [$c]: no such command, one line" \
+		"125 img: build: Containerfile:2: exec: $c: executable file not found in \$PATH" "$rc $out"
+done
+check "nothing left after them" "" "$(nothing_left)"
 
 # parse errors: file, line, reason
 perr() { # perr NAME ERE CONTAINERFILE-TEXT
@@ -41,6 +53,15 @@ perr "COPY with one argument" "Containerfile:2: COPY requires at least two argum
 perr "a bad escape directive" "Containerfile:1: invalid escape token" $'# escape=x\nFROM busybox\n'
 perr "a bad substitution" "Containerfile:2: .*missing '}'" $'FROM busybox\nENV A=${B\n'
 perr "an unknown flag" "Containerfile:2: unknown flag: --frob" $'FROM busybox\nRUN --frob x\n'
+# an empty exec form is refused before any step runs (BuildKit's LLB:
+# "arguments are required"), with or without blanks inside; CMD [] and
+# ENTRYPOINT [] are valid (test-build.sh); HEALTHCHECK CMD [] is not
+pre=$(store_state)
+perr "RUN []" "Containerfile:3: RUN \[\]: arguments are required" $'FROM busybox\nRUN echo built > /x\nRUN []\n'
+perr "RUN [ ]" "Containerfile:2: RUN \[\]: arguments are required" $'FROM busybox\nRUN [ \t ]\n'
+perr "ONBUILD RUN []" "Containerfile:2: RUN \[\]: arguments are required" $'FROM busybox\nONBUILD RUN []\n'
+perr "HEALTHCHECK CMD []" "Containerfile:2: Missing command after HEALTHCHECK CMD" $'FROM busybox\nHEALTHCHECK CMD [ ]\n'
+check "nothing built before the refusals" "" "$(diff <(echo "$pre") <(store_state))"
 perr "a continued line's number" "Containerfile:2: FROM requires either one or three" $'\nFROM \\\n a b\n'
 printf 'FROM busybox\nFROB\n' > "$T/pe/Dockerfile"; rm "$T/pe/Containerfile"
 check_fails "Dockerfile when there is no Containerfile" "build: Dockerfile:2: unknown instruction" build "$T/pe"

@@ -293,6 +293,26 @@ check "a bare RUN: no layer of its own" \
 check "a bare RUN's history entry: /bin/sh -c with an empty command, empty_layer" \
 	"E /bin/sh -c |L /bin/sh -c echo x > /x" "$(last_two barerun)"
 
+# ---- CMD [] and ENTRYPOINT [] clear the value: no key in the config, as
+# BuildKit's and buildah's (Go's omitempty); a new ENTRYPOINT drops an
+# inherited CMD, and one given in the same stage survives it
+# keys IMAGE: the config's Cmd and Entrypoint, "-" where absent
+keys() {
+	local id; id=$(cfg "$1" '{{.Id}}')
+	python3 -c 'import json,sys
+c=json.load(open(sys.argv[1]))["config"]
+print(" ".join(json.dumps(c[k]) if k in c else "-" for k in ("Cmd", "Entrypoint")))' "$STORE/blobs/sha256/${id#sha256:}"
+}
+printf 'FROM busybox\nCMD ["sh"]\nENTRYPOINT ["/bin/echo"]\n' | build -q -t clr - >/dev/null
+check "CMD kept by an ENTRYPOINT of its stage" '["sh"] ["/bin/echo"]' "$(keys clr)"
+printf 'FROM clr\nCMD []\n' | build -q -t clr-cmd - >/dev/null
+check "CMD []: no Cmd, the Entrypoint kept" '- ["/bin/echo"]' "$(keys clr-cmd)"
+printf 'FROM clr\nENTRYPOINT [ ]\n' | build -q -t clr-ep - >/dev/null
+check "ENTRYPOINT [ ]: no Entrypoint, nor the inherited Cmd" '- -' "$(keys clr-ep)"
+printf 'FROM clr\nCMD ["x"]\nENTRYPOINT []\n' | build -q -t clr-both - >/dev/null
+check "ENTRYPOINT [] after this stage's CMD keeps it" '["x"] -' "$(keys clr-both)"
+check "CMD []'s history entry" "E /bin/sh -c #(nop) CMD []" "$(last_two clr-cmd | sed 's/.*|//')"
+
 check "nothing left behind" "" "$(nothing_left)"
 check "fsck" "$STORE: ok" "$(img fsck 2>&1)"
 finish

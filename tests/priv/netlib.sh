@@ -46,14 +46,4 @@ started() { IDS+=("$(img container inspect "$1" | python3 -c 'import json,sys; p
 # the slow deletions (veths, rules, bridge) run in a reaper that holds the
 # network lock: wait for it as img's next set-up would
 settled() { flock /run/img/net/lock true 2>/dev/null; }
-free_port() { # a tcp port no socket holds, below the kernel's ephemeral range
-	# (an outgoing connection's source port is taken from that range: one
-	# chosen there may be held by the time the test binds it)
-	local p lo
-	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
-	[ "$lo" -gt 12000 ] || lo=32768
-	for _ in $(seq 50); do
-		p=$((10000 + RANDOM % (lo - 10000)))
-		ss -Htan "sport = :$p" 2>/dev/null | grep -q . || { echo $p; return; }
-	done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/ports.sh" # free_port

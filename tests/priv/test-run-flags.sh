@@ -8,6 +8,7 @@
 # docker's warning where the kernel has no weight).
 . "$(dirname "$0")/../img/imglib.sh"
 . "$(dirname "$0")/privlib.sh"
+. "$(dirname "$0")/../lib/ports.sh" # free_port
 flat() { tr '\n' '|' | sed 's/|$//'; }
 rc_err() { local out; out=$("$@" 2>&1 >/dev/null); echo "$?:$out"; }
 # wait_for CMD...: poll (up to 30 s) until CMD succeeds
@@ -233,10 +234,11 @@ img rm -f nsrv >/dev/null
 ctr=$(img create busybox true)
 img commit -c 'EXPOSE 80 53/udp' "$ctr" expimg >/dev/null
 img rm "$ctr" >/dev/null
-id=$(run -d -P --expose 8080 -p 127.0.0.1:18099:80 expimg sleep 60)
+PF=$(free_port)
+id=$(run -d -P --expose 8080 -p 127.0.0.1:$PF:80 expimg sleep 60)
 out=$(img port "$id" | sort)
 check_re "-P: --expose and the image's EXPOSE to free host ports; a -p one kept" \
-	'^53/udp -> 0\.0\.0\.0:[0-9]+\|80/tcp -> 127\.0\.0\.1:18099\|8080/tcp -> 0\.0\.0\.0:[0-9]+$' "$(echo "$out" | flat)"
+	'^53/udp -> 0\.0\.0\.0:[0-9]+\|80/tcp -> 127\.0\.0\.1:'"$PF"'\|8080/tcp -> 0\.0\.0\.0:[0-9]+$' "$(echo "$out" | flat)"
 check "ps --filter publish= sees -P's ports" "$(img ps -q -f id="$id")" "$(img ps -q -f publish=8080)"
 img rm -f "$id" >/dev/null
 # --sig-proxy: a signal to the foreground img reaches the container, or not

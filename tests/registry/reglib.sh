@@ -12,9 +12,7 @@ export IMG_DAEMON_CONFIG=$T/daemon.json
 REGISTRY_BIN=/usr/bin/docker-registry
 [ -x "$REGISTRY_BIN" ] || REGISTRY_BIN=$(command -v docker-registry)
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/ports.sh" # free_port, reported_port
 
 # wait_for DESC CMD...: poll CMD up to 60 s (the machine is loaded)
 wait_for() {
@@ -27,17 +25,22 @@ wait_for() {
 	return 1
 }
 
-# registry_start NAME [EXTRA_YAML]: a registry in $T/reg-NAME on a free
-# port; sets REG (host:port) and REG_PID. EXTRA_YAML is appended to the
+# registry_start NAME [EXTRA_YAML]: a registry in $T/reg-NAME on the port
+# the kernel gives it (addr :0, the port read from its own "listening on"
+# line: nothing can take the port between a choice and the bind), or on
+# REG_PORT if set (a free_port, for a test that restarts it on its port);
+# sets REG (host:port) and REG_PID. The config is left with the port, so
+# serving it again binds the same one. EXTRA_YAML is appended to the
 # config (auth:, http tls: ...). REG_SCHEME=https if tls is in EXTRA.
 registry_start() {
 	local name=$1 extra=${2:-} port
-	port=$(free_port)
 	mkdir -p "$T/reg-$name/data"
+	# (level info: the "listening on" line; the access log's lines are
+	# the ones the tests count, "GET /v2/...")
 	cat > "$T/reg-$name/config.yml" <<YAML
 version: 0.1
 log:
-  level: error
+  level: info
   accesslog:
     disabled: false
 storage:
@@ -46,14 +49,16 @@ storage:
   delete:
     enabled: true
 http:
-  addr: 127.0.0.1:$port
+  addr: 127.0.0.1:${REG_PORT:-0}
 $extra
 YAML
 	"$REGISTRY_BIN" serve "$T/reg-$name/config.yml" > "$T/reg-$name/log" 2>&1 &
 	REG_PID=$!
 	_PIDS+=("$REG_PID")
+	port=$(reported_port "$T/reg-$name/log" "$REG_PID" "$REGISTRY_PORT_SED") ||
+		{ fail "registry $name not listening" "$(tail -n1 "$T/reg-$name/log")"; return 1; }
 	REG=127.0.0.1:$port
-	wait_for "registry $name on $REG" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
+	sed -i "s/^  addr: 127\.0\.0\.1:.*/  addr: $REG/" "$T/reg-$name/config.yml"
 }
 
 # blob_gets NAME: how many blob GETs registry NAME's access log has seen

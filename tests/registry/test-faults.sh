@@ -10,7 +10,9 @@
 . "$(dirname "$0")/reglib.sh"
 [ -x /bin/busybox ] || { echo "skip: busybox-static not installed"; exit 77; }
 
-registry_start real
+# (a port below the kernel's ephemeral range: the registry is killed and
+# served again on it, and no outgoing connection may take it in between)
+REG_PORT=$(free_port) registry_start real || finish
 REAL=$REG
 REAL_PID=$REG_PID
 src() { "$IMG_BIN" --root "$T/src" "$@"; }
@@ -105,7 +107,8 @@ check "killed mid-pull: fsck clean" 0 "$(img fsck >/dev/null 2>&1; echo $?)"
 # the registry back on the same port and storage: the pull completes
 "$REGISTRY_BIN" serve "$T/reg-real/config.yml" >> "$T/reg-real/log" 2>&1 &
 _PIDS+=($!)
-wait_for "registry restart" bash -c "exec 3<>/dev/tcp/${REAL%:*}/${REAL#*:}"
+listening_twice() { [ "$(grep -c 'msg="listening on' "$T/reg-real/log")" -ge 2 ]; }
+wait_for "registry restart" listening_twice
 echo pass > "$T/mode"
 check "after the restart the pull completes" 0 "$(img pull -q "$P/x:1" >/dev/null 2>&1; echo $?)"
 check "and fsck is clean" 0 "$(img fsck >/dev/null 2>&1; echo $?)"
