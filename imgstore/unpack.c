@@ -5,6 +5,7 @@
  * created O_EXCL|O_NOFOLLOW, so no entry can write through a symlink or climb
  * out (after umoci's tar_extract.go; refusals follow SECURITY.md). */
 #include "ims-internal.h"
+#include "gunzip.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -503,7 +504,11 @@ struct tee_queue {
 /* The tar reader pulls decompressed bytes from the raw reader through here,
  * so the diff_id (and the caller's tee) see exactly the tar stream. */
 struct tee_src {
-	struct archive *raw;
+	struct archive *raw;     /* libarchive's filters (zstd, xz, plain tar), or */
+	struct ims_gunzip *gz;   /* a gzip stream (most layers) */
+	int fd;
+	unsigned char *pbuf;     /* raw's input: first the bytes raw_open read */
+	size_t npeek;
 	struct cm_sha256 h;
 	ims_tee_fn tee;
 	void *ctx;
@@ -520,6 +525,7 @@ struct tee_src {
 /* The tar headers of an entry are read again from here: libarchive takes an
  * unknown typeflag as a regular file (POSIX says so), we refuse it. */
 #define RING_SIZE ((size_t)2 << 20)
+#define PEEK_BUF ((size_t)256 << 10)
 
 static void ring_add(struct tee_src *t, const void *buf, size_t len)
 {
@@ -597,10 +603,13 @@ static int check_typeflag(void *ctx, struct archive *a, const char *name, struct
  * the end, or a negative errno with err set. */
 static ssize_t decompress(struct tee_src *t, char *buf, struct cm_error *err)
 {
-	la_ssize_t n = archive_read_data(t->raw, buf, t->bufsz);
-	if (n < 0)
+	ssize_t n;
+	if (t->gz) {
+		n = ims_gunzip_read(t->gz, buf, t->bufsz, err);
+	} else if ((n = archive_read_data(t->raw, buf, t->bufsz)) < 0) {
 		return cm_error_set(err, -EBADMSG, "decompressing the layer: %s",
 				    archive_error_string(t->raw));
+	}
 	if (n > 0) {
 		cm_sha256_update(&t->h, buf, (size_t)n);
 		if (t->tee) {
@@ -733,11 +742,76 @@ static la_ssize_t tee_read(struct archive *a, void *ud, const void **buf)
 	struct tee_src *t = ud;
 	ssize_t n = tee_pull(t);
 	if (n < 0) {
-		archive_set_error(a, EIO, "layer stream failed");
+		/* the reason (a corrupt or truncated stream) goes up with the
+		 * entry being read */
+		archive_set_error(a, EIO, "%s", t->err && t->err->msg[0] ? t->err->msg : "layer stream failed");
 		return -1;
 	}
 	*buf = t->cur;
 	return n;
+}
+
+/* libarchive's input: the bytes raw_open read, then the rest of the fd. */
+static la_ssize_t peek_read(struct archive *a, void *ud, const void **buf)
+{
+	struct tee_src *t = ud;
+	ssize_t n;
+	*buf = t->pbuf;
+	if (t->npeek) {
+		n = (ssize_t)t->npeek;
+		t->npeek = 0;
+		return n;
+	}
+	do
+		n = read(t->fd, t->pbuf, PEEK_BUF);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		archive_set_error(a, errno, "reading the layer");
+	return n;
+}
+
+/* Open the layer stream on fd: gzip (by its magic) is inflated with ISA-L
+ * (gunzip.c), anything else goes through libarchive's filters. */
+static int raw_open(struct tee_src *t, int fd, struct cm_error *err)
+{
+	struct archive_entry *e;
+	ssize_t n;
+	t->fd = fd;
+	if (!(t->pbuf = malloc(PEEK_BUF)))
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	while (t->npeek < 3) {
+		n = read(fd, t->pbuf + t->npeek, PEEK_BUF - t->npeek);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cm_error_setx(err, cm_neg_errno(), "reading the layer");
+		if (n == 0)
+			break;
+		t->npeek += (size_t)n;
+	}
+	if (ims_gunzip_magic(t->pbuf, t->npeek)) {
+		if (ims_gunzip_new(&t->gz, fd, t->pbuf, t->npeek) < 0)
+			return cm_error_set(err, -ENOMEM, "out of memory");
+		return 0;
+	}
+	if (!(t->raw = archive_read_new()))
+		return cm_error_set(err, -ENOMEM, "out of memory");
+	archive_read_support_filter_all(t->raw);
+	archive_read_support_format_raw(t->raw);
+	if (archive_read_open(t->raw, t, NULL, peek_read, NULL) != ARCHIVE_OK ||
+	    archive_read_next_header(t->raw, &e) != ARCHIVE_OK)
+		return cm_error_set(err, -EBADMSG, "reading the layer: %s",
+				    archive_error_string(t->raw) ? archive_error_string(t->raw)
+								 : "empty stream");
+	return 0;
+}
+
+static void raw_close(struct tee_src *t)
+{
+	if (t->raw)
+		archive_read_free(t->raw);
+	ims_gunzip_free(t->gz);
+	free(t->pbuf);
 }
 
 int ims_layer_unpack_fd(struct ims_store *s, int fd, const char *expect_diffid,
@@ -758,21 +832,12 @@ int ims_layer_unpack_fd(struct ims_store *s, int fd, const char *expect_diffid,
 		return cm_error_set(err, r, "out of memory");
 	t.buf = malloc(t.bufsz);
 	t.ring = malloc(RING_SIZE);
-	t.raw = archive_read_new();
-	if (!t.buf || !t.raw || !t.ring) {
+	if (!t.buf || !t.ring) {
 		r = cm_error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	archive_read_support_filter_all(t.raw);
-	archive_read_support_format_raw(t.raw);
-	struct archive_entry *e;
-	if (archive_read_open_fd(t.raw, fd, 256 << 10) != ARCHIVE_OK ||
-	    archive_read_next_header(t.raw, &e) != ARCHIVE_OK) {
-		r = cm_error_set(err, -EBADMSG, "reading the layer: %s",
-				 archive_error_string(t.raw) ? archive_error_string(t.raw)
-							     : "empty stream");
+	if ((r = raw_open(&t, fd, err)) < 0)
 		goto out;
-	}
 
 	ims_tmpname(tmp, sizeof(tmp), "layer");
 	if (mkdirat(s->tmpfd, tmp, 0755) < 0) {
@@ -856,8 +921,7 @@ out:
 	queue_stop(&t);
 	if (tar)
 		archive_read_free(tar);
-	if (t.raw)
-		archive_read_free(t.raw);
+	raw_close(&t);
 	cm_sha256_done(&t.h);
 	free(t.buf);
 	free(t.ring);
@@ -870,25 +934,15 @@ out:
 int ims_layer_diffid_fd(int fd, char ret[CM_DIGEST_STR_LEN], struct cm_error *err)
 {
 	struct tee_src t = { .err = err, .bufsz = 256 << 10 };
-	struct archive_entry *e;
 	int r = cm_sha256_init(&t.h);
 	if (r < 0)
 		return cm_error_set(err, r, "out of memory");
-	t.buf = malloc(t.bufsz);
-	t.raw = archive_read_new();
-	if (!t.buf || !t.raw) {
+	if (!(t.buf = malloc(t.bufsz))) {
 		r = cm_error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	archive_read_support_filter_all(t.raw);
-	archive_read_support_format_raw(t.raw);
-	if (archive_read_open_fd(t.raw, fd, 256 << 10) != ARCHIVE_OK ||
-	    archive_read_next_header(t.raw, &e) != ARCHIVE_OK) {
-		r = cm_error_set(err, -EBADMSG, "reading the layer: %s",
-				 archive_error_string(t.raw) ? archive_error_string(t.raw)
-							     : "empty stream");
+	if ((r = raw_open(&t, fd, err)) < 0)
 		goto out;
-	}
 	ssize_t n;
 	while ((n = tee_pull(&t)) > 0)
 		;
@@ -898,8 +952,7 @@ int ims_layer_diffid_fd(int fd, char ret[CM_DIGEST_STR_LEN], struct cm_error *er
 	}
 	cm_sha256_final(&t.h, ret);
 out:
-	if (t.raw)
-		archive_read_free(t.raw);
+	raw_close(&t);
 	cm_sha256_done(&t.h);
 	free(t.buf);
 	return r;

@@ -11,12 +11,15 @@
 #                                 "lying" (descriptors say manifest)
 #   mkimage.py mediatype DIR CASE  OCI layouts breaking the media type rules
 #   mkimage.py typeflag FILE FLAG  a layer tar with one entry of typeflag FLAG
-import hashlib, io, json, os, sys, tarfile
+#   mkimage.py gzip DIR CASE      OCI layout of one gzip layer (~1.5 MB of tar)
+#                                 whose gzip stream is CASE (see gzip_case)
+import hashlib, io, json, os, random, struct, sys, tarfile, zlib
 
 MT_INDEX = "application/vnd.oci.image.index.v1+json"
 MT_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 MT_CONFIG = "application/vnd.oci.image.config.v1+json"
 MT_LAYER = "application/vnd.oci.image.layer.v1.tar"
+MT_LAYER_GZ = MT_LAYER + "+gzip"
 
 
 def sha(b):
@@ -33,6 +36,59 @@ def layer_tar(files):
             t.mode = 0o644
             tf.addfile(t, io.BytesIO(files[n]))
     return buf.getvalue()
+
+
+def deflate_raw(b):
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return c.compress(b) + c.flush()
+
+
+def gzip_member(b, extra=b"", name=b"", comment=b"", hcrc=False):
+    """One RFC 1952 member, with the optional header fields asked for."""
+    flg = (4 if extra else 0) | (8 if name else 0) | (16 if comment else 0) | (2 if hcrc else 0)
+    h = b"\x1f\x8b\x08" + bytes([flg]) + struct.pack("<I", 1700000000) + b"\x00\x03"
+    if extra:
+        h += struct.pack("<H", len(extra)) + extra
+    if name:
+        h += name + b"\x00"
+    if comment:
+        h += comment + b"\x00"
+    if hcrc:
+        h += struct.pack("<H", zlib.crc32(h) & 0xffff)
+    return h + deflate_raw(b) + struct.pack("<II", zlib.crc32(b), len(b) & 0xffffffff)
+
+
+def gzip_case(tar, case):
+    """The gzip stream of tar for a test CASE: good ones first."""
+    one = gzip_member(tar)
+    if case == "plain":
+        return one
+    if case == "members":  # three members, cut inside tar headers and data
+        a, b = 1001, len(tar) // 2 + 7
+        return gzip_member(tar[:a]) + gzip_member(b"") + gzip_member(tar[a:b]) + gzip_member(tar[b:])
+    if case == "header":  # FEXTRA, FNAME, FCOMMENT and FHCRC
+        return gzip_member(tar, extra=b"AB\x02\x00xy", name=b"layer.tar", comment=b"a comment", hcrc=True)
+    if case == "garbage":
+        return one + b"trailing garbage"
+    if case == "zeros":
+        return one + bytes(4096)
+    if case == "bad-crc":
+        return one[:-8] + bytes([one[-8] ^ 1]) + one[-7:]
+    if case == "bad-size":
+        return one[:-4] + bytes([one[-4] ^ 1]) + one[-3:]
+    if case == "truncated":
+        return one[:len(one) // 2]
+    if case == "no-trailer":
+        return one[:-8]
+    if case == "corrupt":  # a byte of the deflate data flipped
+        b = bytearray(one)
+        b[len(b) // 3] ^= 0x55
+        return bytes(b)
+    if case == "bad-header-crc":
+        b = bytearray(gzip_member(tar, name=b"x", hcrc=True))
+        b[12] ^= 1
+        return bytes(b)
+    raise SystemExit("unknown gzip case " + case)
 
 
 def config(diff_ids, tag):
@@ -56,15 +112,16 @@ class Layout:
         d.update(extra)
         return d
 
-    def image(self, layers, tag, bad_diffid=False):
-        """layers: list of tar bytes; returns the manifest descriptor."""
+    def image(self, layers, tag, bad_diffid=False, blobs=None, mt=MT_LAYER):
+        """layers: list of tar bytes (blobs: what is stored for each, of
+        media type mt); returns the manifest descriptor."""
         dids = [sha(l) for l in layers]
         if bad_diffid:
             dids[-1] = sha(b"not this layer")
         c = config(dids, tag)
         m = json.dumps({"schemaVersion": 2, "mediaType": MT_MANIFEST,
                         "config": self.desc(MT_CONFIG, c),
-                        "layers": [self.desc(MT_LAYER, l) for l in layers]}).encode()
+                        "layers": [self.desc(mt, l) for l in (blobs or layers)]}).encode()
         return self.desc(MT_MANIFEST, m), c, dids
 
     def write_dir(self, d, index_doc=None, layout=b'{"imageLayoutVersion":"1.0.0"}'):
@@ -176,6 +233,16 @@ def main():
         b[148:156] = b"%06o\0 " % chk
         with open(out, "wb") as f:
             f.write(bytes(b))
+    elif mode == "gzip":
+        case = sys.argv[3]
+        rnd = random.Random(7)
+        files = {"gz/f%02d" % i: (rnd.randbytes(40000) if i % 2 else b"layer text %d\n" % i * 4000)
+                 for i in range(40)}
+        tar = layer_tar(files)
+        L = Layout()
+        d, _, _ = L.image([tar], "gz", blobs=[gzip_case(tar, case)], mt=MT_LAYER_GZ)
+        L.index = [named(d, "docker.io/library/gz:" + case)]
+        L.write_dir(out)
     else:
         raise SystemExit("unknown mode " + mode)
 
