@@ -5,7 +5,9 @@
 # half text, so gzip has work), deterministic for a given SEED, with a
 # config whose diff_ids match. With INDEX set, index.json names an image
 # index instead: the image as linux/amd64 plus the same layers under a
-# linux/s390x config. Usage: [INDEX=1] mklayout.py DIR LAYERS MB [SEED]
+# linux/s390x config. With TARS=A.tar[:B.tar...] the layers are those tars
+# (a real rootfs, say), gzip'd the same way, and LAYERS, MB are ignored.
+# Usage: [INDEX=1] [TARS=...] mklayout.py DIR LAYERS MB [SEED]
 import gzip, hashlib, io, json, os, random, sys, tarfile
 
 out, nlayers, mb = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
@@ -20,10 +22,22 @@ def put(data):
     return 'sha256:' + d
 
 
+def add_layer(tar):
+    diff_ids.append('sha256:' + hashlib.sha256(tar).hexdigest())
+    gz = gzip.compress(tar, compresslevel=6, mtime=0)
+    layers.append({'mediaType': 'application/vnd.oci.image.layer.v1.tar+gzip',
+                   'digest': put(gz), 'size': len(gz)})
+
+
 per = int(mb * 1e6 / nlayers)
 layers, diff_ids = [], []
 words = b'the quick brown fox jumps over the lazy dog registry layer blob '
-for n in range(nlayers):
+tars = [t for t in os.environ.get('TARS', '').split(':') if t]
+for n in range(len(tars) if tars else nlayers):
+    if tars:
+        with open(tars[n], 'rb') as f:
+            add_layer(f.read())
+        continue
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode='w', format=tarfile.PAX_FORMAT) as t:
         d = tarfile.TarInfo('layer%d' % n)
@@ -41,11 +55,7 @@ for n in range(nlayers):
             t.addfile(ti, io.BytesIO(data))
             left -= size
             i += 1
-    tar = raw.getvalue()
-    diff_ids.append('sha256:' + hashlib.sha256(tar).hexdigest())
-    gz = gzip.compress(tar, compresslevel=6, mtime=0)
-    layers.append({'mediaType': 'application/vnd.oci.image.layer.v1.tar+gzip',
-                   'digest': put(gz), 'size': len(gz)})
+    add_layer(raw.getvalue())
 def image(arch):
     config = json.dumps({'architecture': arch, 'os': 'linux',
                          'created': '2026-01-01T00:00:00Z',
