@@ -598,6 +598,15 @@ int run_oci_hooks(const struct cm_json *spec, const char *kind, struct run_hook 
 	return parse_hook_list(cm_json_get(cm_json_get(spec, "hooks"), kind), ret, ret_n, err);
 }
 
+/* linux.resources.memory.kernel / kernelTCP: runc (1.1 on, create and
+ * update) ignores both and says so; so do we (v2 has no such limit). */
+bool run_oci_kmem_set(const struct cm_json *res)
+{
+	const struct cm_json *mem = cm_json_get(res, "memory");
+	int64_t v;
+	return cm_json_get_int(mem, "kernel", &v) || cm_json_get_int(mem, "kernelTCP", &v);
+}
+
 size_t run_oci_unknown_caps(const struct cm_json *spec, char *buf, size_t sz)
 {
 	static const char *const sets[] = { "bounding", "effective", "inheritable", "permitted", "ambient" };

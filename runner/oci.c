@@ -20,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* runc's words for memory.kernel / kernelTCP, which it ignores too */
+#define KMEM_WARNING "Kernel memory settings are ignored and will be removed"
+
 #define SPEC_MAX (4 << 20)
 
 static bool id_ok(const char *id)
@@ -334,6 +337,8 @@ int run_oci_create(const struct run_oci_create *o, pid_t *ret_pid, struct cm_err
 	char unknown[256];
 	if (run_oci_unknown_caps(c.spec, unknown, sizeof(unknown)) > 0)
 		fprintf(stderr, "img-runtime: warning: ignoring unknown or unavailable capabilities: %s\n", unknown);
+	if (run_oci_kmem_set(cm_json_get(cm_json_get(c.spec, "linux"), "resources")))
+		fprintf(stderr, "img-runtime: warning: %s\n", KMEM_WARNING);
 	if (c.c->tty && !o->console_socket) {
 		oci_ctr_done(&c);
 		return cm_error_set(err, -EINVAL, "process.terminal is set: --console-socket is required");
@@ -604,6 +609,8 @@ int run_oci_update(const char *root, const char *id, const struct cm_json *res, 
 	struct cm_jw w;
 	if ((r = run_oci_limits(res, &l, err)) < 0)
 		goto out;
+	if (run_oci_kmem_set(res))
+		fprintf(stderr, "img-runtime: warning: %s\n", KMEM_WARNING);
 	if (l.memory && l.memory_swap > 0 && l.memory_swap < l.memory) {
 		r = cm_error_set(err, -EINVAL, "memory+swap limit %lld is below the memory limit %lld",
 				 (long long)l.memory_swap, (long long)l.memory);

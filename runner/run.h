@@ -842,6 +842,8 @@ int run_oci_config(const struct cm_json *spec, const char *bundle, const char *i
  * ours, space-separated into buf (truncated to sz), each once: runc ignores
  * them with a warning, and so does img-runtime create. Returns their count. */
 size_t run_oci_unknown_caps(const struct cm_json *spec, char *buf, size_t sz);
+/* Does linux.resources set memory.kernel or kernelTCP (ignored, with a warning)? */
+bool run_oci_kmem_set(const struct cm_json *res);
 /* The hooks of one kind ("prestart", "poststop", ...) of spec. */
 int run_oci_hooks(const struct cm_json *spec, const char *kind, struct run_hook **ret,
 		  size_t *ret_n, struct cm_error *err);

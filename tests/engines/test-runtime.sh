@@ -266,6 +266,9 @@ check "linux.resources.memory.swappiness: in the container's v1 memory group" "1
 runb swap0 "lx['cgroupsPath'] = '/$CGN/swap0'
 lx['resources'].update(memory={'swappiness': 0})" cat /sys/fs/cgroup/memory/memory.swappiness
 check "linux.resources.memory.swappiness 0 (not \"unset\")" "0" "$OUT"
+runb kmem "lx['resources'].update(memory={'kernel': 64 << 20, 'kernelTCP': 16 << 20})" echo ran
+check "linux.resources.memory.kernel, kernelTCP: ignored with runc's warning" \
+	"img-runtime: warning: Kernel memory settings are ignored and will be removed|ran|0" "$(printf '%s' "$OUT" | tr '\n' '|')|$RC"
 runb swapbad "lx['resources'].update(memory={'swappiness': 101})" true
 check_re "linux.resources.memory.swappiness 101 refused" "swappiness 101 is not in 0..100" "$OUT"
 
