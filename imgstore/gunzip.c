@@ -44,11 +44,11 @@ static void member_start(struct ims_gunzip *g)
 
 int ims_gunzip_new(struct ims_gunzip **ret, int fd, const void *p, size_t n)
 {
+	if (n > IN_SIZE)
+		return -EINVAL;
 	struct ims_gunzip *g = malloc(sizeof(*g));
-	if (!g || n > IN_SIZE) {
-		free(g);
+	if (!g)
 		return -ENOMEM;
-	}
 	isal_inflate_init(&g->st);
 	g->st.crc_flag = ISAL_GZIP;
 	memcpy(g->in, p, n);
@@ -65,9 +65,12 @@ void ims_gunzip_free(struct ims_gunzip *g)
 	free(g);
 }
 
-/* Read until want bytes are buffered or the fd ends. */
+/* Read until want bytes (at most a full buffer) are buffered or the fd
+ * ends. */
 static int fill(struct ims_gunzip *g, size_t want)
 {
+	if (want > IN_SIZE)
+		want = IN_SIZE;
 	if (g->st.avail_in && g->st.next_in != g->in)
 		memmove(g->in, g->st.next_in, g->st.avail_in);
 	g->st.next_in = g->in;
@@ -144,6 +147,8 @@ ssize_t ims_gunzip_read(struct ims_gunzip *g, void *buf, size_t len, struct cm_e
 		if (g->st.avail_in == in0 && g->st.avail_out == out0) {
 			if (g->eof)
 				return cm_error_set(err, -EBADMSG, "decompressing the layer: the gzip stream is truncated");
+			if (g->st.avail_in == IN_SIZE) /* never loop on input igzip will not take */
+				return inflate_error(ISAL_INVALID_BLOCK, err);
 			if ((r = fill(g, g->st.avail_in + 1)) < 0)
 				return cm_error_set(err, r, "reading the layer");
 		}
